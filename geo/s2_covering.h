@@ -1,0 +1,42 @@
+// S2 cell coverings of footprints, for sharding and storage keys.
+//
+// A covering is the set of S2 cells at one fixed level that together contain
+// the whole footprint. It is conservative: it may include cells the footprint
+// only nearly touches, never miss one it enters. Two footprints that
+// intersect therefore always share at least one cell at the same level,
+// which is what makes cells usable as keys for candidate lookup (as the
+// InterUSS DSS does at level 13, cells of roughly 1 km on a side).
+//
+// S2 models edges as great circles on a sphere; ours are geodesics on the
+// ellipsoid. The two differ by metres at most for footprints within the
+// validation limits, so the covering is grown by kCoveringMarginM to stay
+// conservative (docs/geometry.md).
+//
+// Typical usage:
+//   std::vector<uint64_t> cells = CoverFootprint(volume.volume.footprint, 13);
+#ifndef UTM_GEO_S2_COVERING_H_
+#define UTM_GEO_S2_COVERING_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "geo/volume.h"
+
+namespace utm::geo {
+
+// Cell level used for storage keys by default: about 1 km² cells.
+inline constexpr int kDefaultCellLevel = 13;
+// How far, metres, a covering reaches beyond the footprint.
+inline constexpr double kCoveringMarginM = 50.0;
+
+// Sorted, distinct S2 cell ids at exactly `level` that cover the footprint.
+// REQUIRES: a validated footprint; 0 <= level <= 30.
+std::vector<uint64_t> CoverFootprint(const Footprint& footprint,
+                                     int level = kDefaultCellLevel);
+
+// The S2 cell id at `level` containing a point.
+uint64_t CellIdAt(const LatLng& p, int level = kDefaultCellLevel);
+
+}  // namespace utm::geo
+
+#endif  // UTM_GEO_S2_COVERING_H_

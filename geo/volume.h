@@ -1,0 +1,131 @@
+// 4-D airspace volumes: a footprint (polygon or circle on the WGS84
+// ellipsoid), an altitude band and a time window, with validation.
+//
+// The model follows ASTM F3548-21:
+//  - Positions are geodetic WGS84 latitude/longitude in degrees.
+//  - A polygon's edges are the geodesics (shortest paths on the ellipsoid)
+//    between consecutive vertices; the ring closes itself (the first vertex
+//    is not repeated) and may run in either direction.
+//  - A circle is every point within a geodesic distance of its centre.
+//  - Altitudes are metres above the WGS84 ellipsoid; the band is closed.
+//  - Time windows are closed: [start, end], so touching windows overlap.
+//
+// The value types are plain structs. Validate*() checks one against
+// ValidationLimits and returns INVALID_ARGUMENT naming the offending field by
+// its path in the wire contract, e.g.
+//   "volumes[1].volume.outline_polygon: edges 2 and 4 cross".
+// Every other function in geo/ REQUIRES validated input.
+//
+// Typical usage:
+//   Volume4D v = ...;
+//   UTM_RETURN_IF_ERROR(ValidateVolume4D(v, ValidationLimits(), "volumes[0]"));
+#ifndef UTM_GEO_VOLUME_H_
+#define UTM_GEO_VOLUME_H_
+
+#include <string>
+#include "absl/strings/string_view.h"
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "geo/latlng.h"
+
+namespace utm::geo {
+
+// A simple polygon with geodesic edges. Vertices are not repeated to close
+// the ring.
+struct Polygon {
+  std::vector<LatLng> vertices;
+};
+
+// All points within radius_m (geodesic distance) of the centre.
+struct Circle {
+  LatLng center;
+  double radius_m = 0;
+};
+
+using Footprint = std::variant<Polygon, Circle>;
+
+// Closed altitude interval, metres above the WGS84 ellipsoid.
+struct AltitudeBand {
+  double lower_m = 0;
+  double upper_m = 0;
+};
+
+// Closed time interval [start, end]. end may be absl::InfiniteFuture() for a
+// permanent restriction.
+struct TimeWindow {
+  absl::Time start;
+  absl::Time end;
+};
+
+struct Volume3D {
+  Footprint footprint;
+  AltitudeBand altitude;
+};
+
+struct Volume4D {
+  Volume3D volume;
+  TimeWindow time;
+};
+
+// Limits applied by validation. The defaults are the deployment defaults.
+struct ValidationLimits {
+  // Largest footprint area, m². DEFAULT: 2,500 km², as the InterUSS DSS.
+  double max_area_m2 = 2500e6;
+  // Smallest polygon area, m²; below it the ring encloses (almost) nothing.
+  // DEFAULT: 1 m².
+  double min_area_m2 = 1.0;
+  // Most vertices in one polygon. DEFAULT: 1000.
+  int max_vertices = 1000;
+  // Greatest distance of any vertex (or a circle's rim) from the footprint's
+  // centre, metres. Intersection is exact to well under 1 cm within it
+  // (docs/geometry.md). DEFAULT: 50 km.
+  double max_reach_m = 50e3;
+  // Altitude bounds, metres above WGS84. DEFAULT: [-1,000 m, 50,000 m]: below
+  // the lowest ground (Dead Sea shore, with geoid) and above any airspace a
+  // UTM system manages.
+  double min_altitude_m = -1000;
+  double max_altitude_m = 50000;
+};
+
+// Each returns OK or INVALID_ARGUMENT with a message that starts with
+// `field` (e.g. "volumes[0].volume.outline_polygon").
+absl::Status ValidateLatLng(const LatLng& p, absl::string_view field);
+absl::Status ValidatePolygon(const Polygon& polygon,
+                             const ValidationLimits& limits,
+                             absl::string_view field);
+absl::Status ValidateCircle(const Circle& circle,
+                            const ValidationLimits& limits,
+                            absl::string_view field);
+absl::Status ValidateAltitudeBand(const AltitudeBand& band,
+                                  const ValidationLimits& limits,
+                                  absl::string_view field);
+absl::Status ValidateTimeWindow(const TimeWindow& window,
+                                absl::string_view field);
+// Checks the footprint (as "<field>.outline_polygon" or
+// "<field>.outline_circle") and the band ("<field>.altitude_lower/_upper").
+absl::Status ValidateVolume3D(const Volume3D& volume,
+                              const ValidationLimits& limits,
+                              absl::string_view field);
+// Checks "<field>.volume" and "<field>.time_start/time_end".
+absl::Status ValidateVolume4D(const Volume4D& volume,
+                              const ValidationLimits& limits,
+                              absl::string_view field);
+
+// A spherical cap that contains a footprint: every point of the footprint
+// lies within radius_m (geodesic) of center. Conservative by a small margin.
+struct BoundingCap {
+  LatLng center;
+  double radius_m = 0;
+};
+
+// REQUIRES: a validated footprint.
+BoundingCap ComputeBoundingCap(const Footprint& footprint);
+
+std::string DebugString(const Footprint& footprint);
+
+}  // namespace utm::geo
+
+#endif  // UTM_GEO_VOLUME_H_

@@ -1,0 +1,136 @@
+#include "geo/volume_index.h"
+
+#include <algorithm>
+#include <utility>
+
+#include <boost/geometry.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
+#include <boost/geometry/index/rtree.hpp>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "geo/intersect.h"
+
+namespace utm::geo {
+namespace {
+
+namespace bg = boost::geometry;
+namespace bgi = boost::geometry::index;
+
+// Dimensions: ECEF x, y, z (metres), altitude (metres), time (Unix seconds).
+using Point5 = bg::model::point<double, 5, bg::cs::cartesian>;
+using Box5 = bg::model::box<Point5>;
+using Value = std::pair<Box5, VolumeIndex::Id>;
+using RTree = bgi::rtree<Value, bgi::rstar<16>>;
+
+// Infinite times are clamped to ±3e12 s (about 95,000 years) so that the
+// R*-tree's area and margin arithmetic stays finite.
+constexpr double kTimeLimitS = 3e12;
+
+double TimeKey(absl::Time t) {
+  if (t == absl::InfiniteFuture()) return kTimeLimitS;
+  if (t == absl::InfinitePast()) return -kTimeLimitS;
+  // Exact to the microsecond and monotonic, so closed-interval overlap
+  // between keys is never lost to rounding.
+  return std::clamp(static_cast<double>(absl::ToUnixMicros(t)) * 1e-6,
+                    -kTimeLimitS, kTimeLimitS);
+}
+
+Box5 BoxOf(const PreparedFootprint& fp, const AltitudeBand& altitude,
+           const TimeWindow& time) {
+  // Every point of the footprint lies within cap.radius_m of the cap centre
+  // along the surface, hence within that distance in a straight line.
+  const Vec3& c = fp.cap_center_ecef;
+  const double r = fp.cap.radius_m;
+  Box5 box;
+  bg::set<bg::min_corner, 0>(box, c.x - r);
+  bg::set<bg::max_corner, 0>(box, c.x + r);
+  bg::set<bg::min_corner, 1>(box, c.y - r);
+  bg::set<bg::max_corner, 1>(box, c.y + r);
+  bg::set<bg::min_corner, 2>(box, c.z - r);
+  bg::set<bg::max_corner, 2>(box, c.z + r);
+  bg::set<bg::min_corner, 3>(box, altitude.lower_m);
+  bg::set<bg::max_corner, 3>(box, altitude.upper_m);
+  bg::set<bg::min_corner, 4>(box, TimeKey(time.start));
+  bg::set<bg::max_corner, 4>(box, TimeKey(time.end));
+  return box;
+}
+
+struct Entry {
+  PreparedFootprint footprint;
+  AltitudeBand altitude;
+  TimeWindow time;
+  Box5 box;
+};
+
+}  // namespace
+
+struct VolumeIndex::Impl {
+  RTree tree;
+  absl::flat_hash_map<Id, Entry> entries;
+
+  template <typename Fn>
+  void ForEachCandidate(const Box5& box, Fn fn) const {
+    tree.query(bgi::intersects(box),
+               boost::iterators::make_function_output_iterator(
+                   [&](const Value& v) { fn(v.second); }));
+  }
+};
+
+VolumeIndex::VolumeIndex() : impl_(std::make_unique<Impl>()) {}
+VolumeIndex::~VolumeIndex() = default;
+VolumeIndex::VolumeIndex(VolumeIndex&&) noexcept = default;
+VolumeIndex& VolumeIndex::operator=(VolumeIndex&&) noexcept = default;
+
+absl::Status VolumeIndex::Insert(Id id, const Volume4D& volume) {
+  if (impl_->entries.contains(id)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("volume ", id, " is already in the index"));
+  }
+  Entry entry{PrepareFootprint(volume.volume.footprint),
+              volume.volume.altitude, volume.time, Box5()};
+  entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
+  impl_->tree.insert(Value(entry.box, id));
+  impl_->entries.emplace(id, std::move(entry));
+  return absl::OkStatus();
+}
+
+bool VolumeIndex::Remove(Id id) {
+  auto it = impl_->entries.find(id);
+  if (it == impl_->entries.end()) return false;
+  impl_->tree.remove(Value(it->second.box, id));
+  impl_->entries.erase(it);
+  return true;
+}
+
+size_t VolumeIndex::size() const { return impl_->entries.size(); }
+
+std::vector<VolumeIndex::Id> VolumeIndex::Query(const Volume4D& query) const {
+  const PreparedFootprint q = PrepareFootprint(query.volume.footprint);
+  std::vector<Id> out;
+  impl_->ForEachCandidate(
+      BoxOf(q, query.volume.altitude, query.time), [&](Id id) {
+        const Entry& e = impl_->entries.at(id);
+        // The box test already compared closed time and altitude intervals
+        // (with times in double seconds); compare them exactly here.
+        if (!TimeOverlap(e.time, query.time) ||
+            !AltitudeOverlap(e.altitude, query.volume.altitude)) {
+          return;
+        }
+        if (FootprintsIntersect(e.footprint, q)) out.push_back(id);
+      });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<VolumeIndex::Id> VolumeIndex::QueryCandidates(
+    const Volume4D& query) const {
+  const PreparedFootprint q = PrepareFootprint(query.volume.footprint);
+  std::vector<Id> out;
+  impl_->ForEachCandidate(BoxOf(q, query.volume.altitude, query.time),
+                          [&](Id id) { out.push_back(id); });
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace utm::geo

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that utmd's build, tests and demo need.
+# Idempotent: packages already present are left alone, and `apt-get update` runs
+# at most once, only when something is missing. Run as root (or with sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # Toolchain.
+  cmake ninja-build g++ pkgconf git
+  # gRPC, Protobuf, Abseil.
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # Geometry: Boost.Geometry (header-only), GeographicLib, S2.
+  libboost-dev libgeographiclib-dev libs2-dev
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  # dpkg-query prints "install ok installed" only for fully installed packages.
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+
+SUDO=""
+if [[ "$(id -u)" != 0 ]]; then
+  SUDO="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
