@@ -13,6 +13,8 @@ PACKAGES=(
   libboost-dev libgeographiclib-dev libs2-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # Command-line tools.
+  libcli11-dev
 )
 
 missing=()

@@ -1,0 +1,48 @@
+// Conversion between the wire contract's volumes (utm.v1.Volume4D) and the
+// geometry core's (utm::geo::Volume4D), with validation.
+//
+// FromProto checks what the wire form alone can get wrong (a missing
+// footprint, an unset altitude reference, a malformed timestamp) and then
+// geo::ValidateVolume4D; every error is INVALID_ARGUMENT and names the field
+// by its path, e.g. "volumes[1].volume.altitude_lower.reference: ...".
+//
+// Typical usage:
+//   UTM_ASSIGN_OR_RETURN(geo::Volume4D v,
+//                        VolumeFromProto(request.volumes(i), limits,
+//                                        absl::StrCat("volumes[", i, "]")));
+#ifndef UTM_SERVICES_COMMON_VOLUME_CONVERT_H_
+#define UTM_SERVICES_COMMON_VOLUME_CONVERT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "geo/volume.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "utm/v1/common.pb.h"
+
+namespace utm {
+
+struct VolumeConvertOptions {
+  geo::ValidationLimits limits;
+  // Whether an unset time_end means "no end" (permanent restrictions).
+  // DEFAULT: false — flight intents always end.
+  bool allow_open_end = false;
+};
+
+absl::StatusOr<geo::Volume4D> VolumeFromProto(
+    const v1::Volume4D& proto, const VolumeConvertOptions& options,
+    absl::string_view field);
+
+v1::Volume4D VolumeToProto(const geo::Volume4D& volume);
+
+// Timestamp conversion; FromProto rejects seconds outside years 1-9999 and
+// nanos outside [0, 1e9).
+absl::StatusOr<absl::Time> TimeFromProto(
+    const google::protobuf::Timestamp& proto, absl::string_view field);
+google::protobuf::Timestamp TimeToProto(absl::Time t);
+
+}  // namespace utm
+
+#endif  // UTM_SERVICES_COMMON_VOLUME_CONVERT_H_
