@@ -41,7 +41,7 @@ constexpr uint64_t kSeed = 0x75746d6462656e63;  // "utmdbenc"
 constexpr double kDegToRad = M_PI / 180.0;
 
 // Pools: large enough to defeat a predictor learning one pair, small enough
-// to stay in L2 (and to keep set-up, which bisects every pair, to a second).
+// to stay in L2 (and to keep set-up, which bisects every pair, to seconds).
 constexpr size_t kSmallPool = 256;
 constexpr size_t kLargePool = 32;
 
@@ -153,9 +153,9 @@ absl::Status ValidateFootprint(const Footprint& footprint) {
 bool CapsOverlap(const PreparedFootprint& a, const PreparedFootprint& b) {
   const Vec3& p = a.cap_center_ecef;
   const Vec3& q = b.cap_center_ecef;
-  const double chord = std::sqrt((p.x - q.x) * (p.x - q.x) +
-                                 (p.y - q.y) * (p.y - q.y) +
-                                 (p.z - q.z) * (p.z - q.z));
+  const double chord =
+      std::sqrt((p.x - q.x) * (p.x - q.x) + (p.y - q.y) * (p.y - q.y) +
+                (p.z - q.z) * (p.z - q.z));
   return chord <= a.cap.radius_m + b.cap.radius_m + kContactToleranceM;
 }
 
@@ -183,8 +183,8 @@ std::vector<FootprintPair> MakePairs(ShapeKind kind_a, ShapeKind kind_b,
     if (++attempts > 100 * count) Die("too many rejected pairs");
     const ShapeSpec spec_a = RandomSpec(kind_a, rng);
     const ShapeSpec spec_b = RandomSpec(kind_b, rng);
-    const LatLng centre_a =
-        GeodesicDestination(kZurich, Uniform(rng, 0, 360), Uniform(rng, 0, 20e3));
+    const LatLng centre_a = GeodesicDestination(kZurich, Uniform(rng, 0, 360),
+                                                Uniform(rng, 0, 20e3));
     const double azimuth_deg = Uniform(rng, 0, 360);
     PreparedFootprint a = PrepareFootprint(Place(spec_a, centre_a));
     auto b_at = [&](double distance_m) {
@@ -208,8 +208,8 @@ std::vector<FootprintPair> MakePairs(ShapeKind kind_a, ShapeKind kind_b,
       if (relation == Relation::kIntersecting) {
         distance_m = lo * Uniform(rng, 0, 0.9);
       } else {
-        distance_m = hi + (circles ? Uniform(rng, 0.01, 1.9)
-                                   : Uniform(rng, 1, 100));
+        distance_m =
+            hi + (circles ? Uniform(rng, 0.01, 1.9) : Uniform(rng, 1, 100));
       }
     }
     PreparedFootprint b = b_at(distance_m);
@@ -247,24 +247,24 @@ constexpr PairCase kPairCases[] = {
      Relation::kIntersecting, kSmallPool},
     {"poly_circle/near", ShapeKind::kPolygon, ShapeKind::kCircle,
      Relation::kNear, kSmallPool},
-    {"poly_circle/far", ShapeKind::kPolygon, ShapeKind::kCircle,
-     Relation::kFar, kSmallPool},
+    {"poly_circle/far", ShapeKind::kPolygon, ShapeKind::kCircle, Relation::kFar,
+     kSmallPool},
     {"circle_circle/intersecting", ShapeKind::kCircle, ShapeKind::kCircle,
      Relation::kIntersecting, kSmallPool},
     {"circle_circle/near", ShapeKind::kCircle, ShapeKind::kCircle,
      Relation::kNear, kSmallPool},
     {"circle_circle/far", ShapeKind::kCircle, ShapeKind::kCircle,
      Relation::kFar, kSmallPool},
-    {"poly64_poly64/intersecting", ShapeKind::kPolygon64,
-     ShapeKind::kPolygon64, Relation::kIntersecting, kLargePool},
+    {"poly64_poly64/intersecting", ShapeKind::kPolygon64, ShapeKind::kPolygon64,
+     Relation::kIntersecting, kLargePool},
     {"poly64_poly64/near", ShapeKind::kPolygon64, ShapeKind::kPolygon64,
      Relation::kNear, kLargePool},
     {"poly256_poly256/intersecting", ShapeKind::kPolygon256,
      ShapeKind::kPolygon256, Relation::kIntersecting, kLargePool},
     {"poly256_poly256/near", ShapeKind::kPolygon256, ShapeKind::kPolygon256,
      Relation::kNear, kLargePool},
-    {"poly256_circle/intersecting", ShapeKind::kPolygon256,
-     ShapeKind::kCircle, Relation::kIntersecting, kLargePool},
+    {"poly256_circle/intersecting", ShapeKind::kPolygon256, ShapeKind::kCircle,
+     Relation::kIntersecting, kLargePool},
     {"poly256_circle/near", ShapeKind::kPolygon256, ShapeKind::kCircle,
      Relation::kNear, kLargePool},
 };
@@ -272,8 +272,8 @@ constexpr PairCase kPairCases[] = {
 // Built on first use: a filtered run pays only for the pools it needs, and
 // the repeated runs Google Benchmark makes of one benchmark share a pool.
 const std::vector<FootprintPair>& Pairs(const PairCase& c) {
-  static auto* const cache = new std::map<std::string,
-                                          std::vector<FootprintPair>>();
+  static auto* const cache =
+      new std::map<std::string, std::vector<FootprintPair>>();
   auto it = cache->find(c.name);
   if (it == cache->end()) {
     it = cache->emplace(c.name, MakePairs(c.a, c.b, c.relation, c.pool)).first;
@@ -298,8 +298,7 @@ void BM_IntersectUnprepared(benchmark::State& state, const PairCase& c) {
   const absl::Time start = absl::FromUnixSeconds(1795219200);  // 2026-11-21.
   std::vector<std::pair<Volume4D, Volume4D>> volumes;
   for (const FootprintPair& p : Pairs(c)) {
-    Volume4D a{{p.a.footprint, {500, 600}},
-               {start, start + absl::Minutes(30)}};
+    Volume4D a{{p.a.footprint, {500, 600}}, {start, start + absl::Minutes(30)}};
     Volume4D b{{p.b.footprint, {550, 650}},
                {start + absl::Minutes(20), start + absl::Minutes(60)}};
     volumes.emplace_back(std::move(a), std::move(b));
@@ -392,8 +391,8 @@ void BM_DistanceToGeodesicSegment(benchmark::State& state) {
   }
   size_t i = 0;
   for (auto _ : state) {
-    double d = DistanceToGeodesicSegment(queries[i].p, queries[i].a,
-                                         queries[i].b);
+    double d =
+        DistanceToGeodesicSegment(queries[i].p, queries[i].a, queries[i].b);
     benchmark::DoNotOptimize(d);
     if (++i == queries.size()) i = 0;
   }

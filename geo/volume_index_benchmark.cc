@@ -77,8 +77,8 @@ Polygon RandomPolygon(std::mt19937_64& rng, const LatLng& centre) {
     const double ellipse =
         1 / std::sqrt(std::cos(phi) * std::cos(phi) +
                       aspect * aspect * std::sin(phi) * std::sin(phi));
-    const double scale = concave && i % 2 == 1 ? Uniform(rng, 0.4, 0.7)
-                                               : Uniform(rng, 0.9, 1.0);
+    const double scale =
+        concave && i % 2 == 1 ? Uniform(rng, 0.4, 0.7) : Uniform(rng, 0.9, 1.0);
     polygon.vertices.push_back(GeodesicDestination(
         centre, orientation_deg + theta_deg, radius_m * ellipse * scale));
   }
@@ -104,9 +104,9 @@ Volume4D RandomVolume(std::mt19937_64& rng) {
     v.volume.altitude.upper_m = v.volume.altitude.lower_m + thickness_m;
     const absl::Duration duration = absl::Seconds(Uniform(rng, 600, 3600));
     v.time.start =
-        kDayStart + absl::Seconds(std::floor(Uniform(
-                        rng, 0, absl::ToDoubleSeconds(absl::Hours(24) -
-                                                      duration))));
+        kDayStart +
+        absl::Seconds(std::floor(Uniform(
+            rng, 0, absl::ToDoubleSeconds(absl::Hours(24) - duration))));
     v.time.end = v.time.start + duration;
     // The generator never makes an invalid volume; checking keeps the
     // index's precondition true should the validation rules tighten.
@@ -172,9 +172,9 @@ void SetCounters(benchmark::State& state, const Fixture& f) {
 void SetPerOpCounters(benchmark::State& state, const Fixture& f) {
   SetCounters(state, f);
   state.SetItemsProcessed(state.iterations() * kBatch);
-  state.counters["per_op"] = benchmark::Counter(
-      kBatch, benchmark::Counter::kIsIterationInvariantRate |
-                  benchmark::Counter::kInvert);
+  state.counters["per_op"] =
+      benchmark::Counter(kBatch, benchmark::Counter::kIsIterationInvariantRate |
+                                     benchmark::Counter::kInvert);
 }
 
 // Inserts volumes that are not in the index under new ids.

@@ -58,6 +58,7 @@ std::string ToJson(const google::protobuf::Message& message) {
   std::string json;
   google::protobuf::util::JsonPrintOptions print;
   print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = true;
   (void)google::protobuf::util::MessageToJsonString(message, &json, print);
   return json;
 }
