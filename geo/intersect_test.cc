@@ -1,5 +1,6 @@
 #include "geo/intersect.h"
 
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -38,6 +39,9 @@ struct EdgeCase {
   std::string name;
   double edge_length_m;
 };
+
+// Names the case in test output (instead of a byte dump).
+void PrintTo(const EdgeCase& c, std::ostream* os) { *os << c.name; }
 
 class TipAtEdge : public testing::TestWithParam<EdgeCase> {};
 

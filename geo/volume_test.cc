@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -73,6 +74,9 @@ struct InvalidCase {
   std::function<void(Volume4D&)> mutate;
   std::string message;  // expected full message
 };
+
+// Names the case in test output (instead of a byte dump).
+void PrintTo(const InvalidCase& c, std::ostream* os) { *os << c.name; }
 
 class ValidateVolume4DInvalid : public testing::TestWithParam<InvalidCase> {};
 

@@ -1,5 +1,6 @@
 #include "services/common/volume_convert.h"
 
+#include <ostream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -46,6 +47,9 @@ struct BadCase {
   std::string text;
   std::string message;
 };
+
+// Names the case in test output (instead of a byte dump).
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class VolumeFromProtoInvalid : public testing::TestWithParam<BadCase> {};
 
