@@ -167,8 +167,8 @@ void SetCounters(benchmark::State& state, const Fixture& f) {
 // Insert and Remove time a batch of calls and undo it with the timer paused,
 // so the index stays at its nominal size. Pausing costs microseconds, hence
 // batches. CPU time per call is reported as "per_op" (seconds, so "5u" is
-// 5 µs): unlike wall time it is not inflated by other jobs on a shared
-// machine.
+// 5 µs): other jobs on a shared machine inflate it much less than wall
+// time.
 void SetPerOpCounters(benchmark::State& state, const Fixture& f) {
   SetCounters(state, f);
   state.SetItemsProcessed(state.iterations() * kBatch);
