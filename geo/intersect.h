@@ -19,6 +19,7 @@
 #define UTM_GEO_INTERSECT_H_
 
 #include <optional>
+#include <vector>
 
 #include "geo/geodesy.h"
 #include "geo/volume.h"
@@ -38,6 +39,10 @@ struct PreparedFootprint {
   Footprint footprint;
   BoundingCap cap;
   Vec3 cap_center_ecef;  // ECEF of cap.center, metres.
+  // Polygons only: ECEF of each vertex, metres, and the longest edge's chord,
+  // for the fast filter (docs/geometry.md, "Fast path").
+  std::vector<Vec3> vertices_ecef;
+  double max_edge_m = 0;
 };
 
 // REQUIRES: a validated footprint.

@@ -182,8 +182,9 @@ absl::Status ValidateCircle(const Circle& circle,
 absl::Status ValidateAltitudeBand(const AltitudeBand& band,
                                   const ValidationLimits& limits,
                                   absl::string_view field) {
-  const std::string lower = absl::StrCat(field, "altitude_lower");
-  const std::string upper = absl::StrCat(field, "altitude_upper");
+  const std::string prefix = field.empty() ? "" : absl::StrCat(field, ".");
+  const std::string lower = absl::StrCat(prefix, "altitude_lower");
+  const std::string upper = absl::StrCat(prefix, "altitude_upper");
   UTM_RETURN_IF_ERROR(CheckFinite(band.lower_m, lower));
   UTM_RETURN_IF_ERROR(CheckFinite(band.upper_m, upper));
   for (const auto& [value, name] :
@@ -205,11 +206,12 @@ absl::Status ValidateAltitudeBand(const AltitudeBand& band,
 
 absl::Status ValidateTimeWindow(const TimeWindow& window,
                                 absl::string_view field) {
+  const std::string prefix = field.empty() ? "" : absl::StrCat(field, ".");
   if (window.start == absl::InfiniteFuture()) {
-    return Invalid(absl::StrCat(field, "time_start"), "must not be infinite");
+    return Invalid(absl::StrCat(prefix, "time_start"), "must not be infinite");
   }
   if (window.end <= window.start) {
-    return Invalid(absl::StrCat(field, "time_end"),
+    return Invalid(absl::StrCat(prefix, "time_end"),
                    absl::StrCat("(", FormatRfc3339(window.end),
                                 ") must be after time_start (",
                                 FormatRfc3339(window.start), ")"));
@@ -229,7 +231,7 @@ absl::Status ValidateVolume3D(const Volume3D& volume,
         ValidateCircle(std::get<Circle>(volume.footprint), limits,
                        absl::StrCat(prefix, "outline_circle")));
   }
-  return ValidateAltitudeBand(volume.altitude, limits, prefix);
+  return ValidateAltitudeBand(volume.altitude, limits, field);
 }
 
 absl::Status ValidateVolume4D(const Volume4D& volume,
@@ -238,7 +240,7 @@ absl::Status ValidateVolume4D(const Volume4D& volume,
   const std::string prefix = field.empty() ? "" : absl::StrCat(field, ".");
   UTM_RETURN_IF_ERROR(
       ValidateVolume3D(volume.volume, limits, absl::StrCat(prefix, "volume")));
-  return ValidateTimeWindow(volume.time, prefix);
+  return ValidateTimeWindow(volume.time, field);
 }
 
 BoundingCap ComputeBoundingCap(const Footprint& footprint) {

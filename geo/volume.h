@@ -90,8 +90,12 @@ struct ValidationLimits {
   double max_altitude_m = 50000;
 };
 
-// Each returns OK or INVALID_ARGUMENT with a message that starts with
-// `field` (e.g. "volumes[0].volume.outline_polygon").
+// Each returns OK or INVALID_ARGUMENT with a message that starts with the
+// path of the offending field. `field` is the path of the value checked
+// (e.g. "volumes[0].volume.outline_polygon"); for AltitudeBand and TimeWindow,
+// whose members sit directly in the enclosing wire message, it is that
+// message's path ("volumes[0].volume" gives "volumes[0].volume.altitude_lower";
+// "volumes[0]" gives "volumes[0].time_end").
 absl::Status ValidateLatLng(const LatLng& p, absl::string_view field);
 absl::Status ValidatePolygon(const Polygon& polygon,
                              const ValidationLimits& limits,
