@@ -5,7 +5,6 @@
 #include <GeographicLib/GeodesicLine.hpp>
 #include <GeographicLib/Gnomonic.hpp>
 #include <GeographicLib/PolygonArea.hpp>
-
 #include <algorithm>
 #include <cmath>
 

@@ -59,16 +59,19 @@ TEST(GnomonicProjection, OtherGeodesicsAreStraightToATenthOfAMillimetre) {
   for (int k = 0; k < 2000; ++k) {
     const LatLng c{-80 + 160 * u(rng), -180 + 360 * u(rng)};
     const GnomonicProjection proj(c);
-    const LatLng a = GeodesicDestination(c, 360 * u(rng), 100e3 * std::sqrt(u(rng)));
-    const LatLng b = GeodesicDestination(c, 360 * u(rng), 100e3 * std::sqrt(u(rng)));
+    const LatLng a =
+        GeodesicDestination(c, 360 * u(rng), 100e3 * std::sqrt(u(rng)));
+    const LatLng b =
+        GeodesicDestination(c, 360 * u(rng), 100e3 * std::sqrt(u(rng)));
     const Vec2 pa = proj.Forward(a), pb = proj.Forward(b);
     const double len = std::hypot(pb.x - pa.x, pb.y - pa.y);
     if (len < 1) continue;
     const double s = GeodesicDistance(a, b);
     for (int j = 1; j < 8; ++j) {
       const Vec2 p = proj.Forward(GeodesicInterpolate(a, b, s * j / 8));
-      const double off =
-          std::fabs((p.x - pa.x) * (pb.y - pa.y) - (p.y - pa.y) * (pb.x - pa.x)) / len;
+      const double off = std::fabs((p.x - pa.x) * (pb.y - pa.y) -
+                                   (p.y - pa.y) * (pb.x - pa.x)) /
+                         len;
       worst = std::max(worst, off);
     }
   }
@@ -83,7 +86,8 @@ TEST(DistanceToGeodesicSegment, MatchesDenseSampling) {
     const LatLng a{-75 + 150 * u(rng), -180 + 360 * u(rng)};
     const LatLng b = GeodesicDestination(a, 360 * u(rng), 50 + 50e3 * u(rng));
     const LatLng p = GeodesicDestination(
-        GeodesicInterpolate(a, b, GeodesicDistance(a, b) * (-0.3 + 1.6 * u(rng))),
+        GeodesicInterpolate(a, b,
+                            GeodesicDistance(a, b) * (-0.3 + 1.6 * u(rng))),
         360 * u(rng), 30e3 * u(rng));
     // Dense sampling followed by a local refinement with a 1 µm step.
     const double s = GeodesicDistance(a, b);
@@ -100,8 +104,7 @@ TEST(DistanceToGeodesicSegment, MatchesDenseSampling) {
         if (d < best) best = d, best_t = t;
       }
     }
-    EXPECT_NEAR(DistanceToGeodesicSegment(p, a, b), best, 1e-6)
-        << "k=" << k;
+    EXPECT_NEAR(DistanceToGeodesicSegment(p, a, b), best, 1e-6) << "k=" << k;
   }
 }
 

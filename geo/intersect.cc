@@ -1,13 +1,12 @@
 #include "geo/intersect.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <vector>
-
 #include <boost/geometry.hpp>
 #include <boost/geometry/geometries/point_xy.hpp>
 #include <boost/geometry/geometries/ring.hpp>
+#include <cmath>
+#include <limits>
+#include <vector>
 
 #include "geo/planar.h"
 
@@ -204,7 +203,8 @@ Decision PolygonCircleFast(const PreparedFootprint& polygon,
   const bool inside = RingContains(ring, origin);
   if (inside && rho > stray + kFastSlackM) return Decision::kIntersect;
   // Bounds on the true distance from the centre to the boundary.
-  const double eps = CentralScaleError(std::max(rho, circle.radius_m) + stray + 1);
+  const double eps =
+      CentralScaleError(std::max(rho, circle.radius_m) + stray + 1);
   const double lo = (rho - stray) / (1 + eps);
   const double hi = (rho + stray) / (1 - eps);
   if (!inside && lo > circle.radius_m + kContactToleranceM + kFastSlackM) {

@@ -10,6 +10,10 @@
 // and skipped; the test requires that such pairs stay rare.
 //
 // Set UTM_TEST_SEED to reproduce a run; UTM_RANDOM_PAIRS to change the count.
+#include <boost/geometry.hpp>
+#include <boost/geometry/geometries/linestring.hpp>
+#include <boost/geometry/geometries/point_xy.hpp>
+#include <boost/geometry/geometries/polygon.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -17,11 +21,6 @@
 #include <random>
 #include <string>
 #include <vector>
-
-#include <boost/geometry.hpp>
-#include <boost/geometry/geometries/linestring.hpp>
-#include <boost/geometry/geometries/point_xy.hpp>
-#include <boost/geometry/geometries/polygon.hpp>
 
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
@@ -74,7 +73,8 @@ std::vector<LatLng> Densify(const Polygon& p, double spacing_m) {
     const LatLng& a = p.vertices[i];
     const LatLng& b = p.vertices[(i + 1) % n];
     const double length = GeodesicDistance(a, b);
-    const int steps = std::max(1, static_cast<int>(std::ceil(length / spacing_m)));
+    const int steps =
+        std::max(1, static_cast<int>(std::ceil(length / spacing_m)));
     const double azimuth = GeodesicAzimuth(a, b);
     out.push_back(a);
     for (int k = 1; k < steps; ++k) {
@@ -110,8 +110,8 @@ Verdict ReferencePolygons(const Polygon& a, const Polygon& b) {
   if (gap > kBandM) {
     // The boundaries are clearly apart: the shapes meet only if one holds
     // the other.
-    const bool nested = bg::within(pa.outer()[0], pb) ||
-                        bg::within(pb.outer()[0], pa);
+    const bool nested =
+        bg::within(pa.outer()[0], pb) || bg::within(pb.outer()[0], pa);
     return nested ? Verdict::kIntersect : Verdict::kDisjoint;
   }
   // The boundaries meet or nearly do: sure only if some point of one lies
@@ -162,9 +162,9 @@ Verdict ReferencePolygonCircle(const Polygon& p, const Circle& c) {
     const LatLng& a = p.vertices[i];
     const LatLng& b = p.vertices[(i + 1) % n];
     // Every point of the edge is within half its length of an end.
-    const double bound = std::min(GeodesicDistance(c.center, a),
-                                  GeodesicDistance(c.center, b)) -
-                         GeodesicDistance(a, b) / 2;
+    const double bound =
+        std::min(GeodesicDistance(c.center, a), GeodesicDistance(c.center, b)) -
+        GeodesicDistance(a, b) / 2;
     if (bound > c.radius_m + 1) continue;
     best = std::min(best, GoldenDistance(c.center, a, b));
   }
@@ -203,7 +203,8 @@ class Generator {
 
   LatLng Place() {
     // One pair in ten straddles the anti-meridian.
-    const double lng = Chance(0.1) ? 180 - Uniform(0, 0.05) : Uniform(-180, 180);
+    const double lng =
+        Chance(0.1) ? 180 - Uniform(0, 0.05) : Uniform(-180, 180);
     return {Uniform(-70, 70), lng};
   }
 
@@ -233,7 +234,8 @@ class Generator {
   Polygon Fan(const LatLng& tip, double azimuth_deg, double size_m) {
     const int n = 2 + static_cast<int>(Uniform(0, 6));
     std::vector<double> azimuths;
-    for (int i = 0; i < n; ++i) azimuths.push_back(azimuth_deg + Uniform(-70, 70));
+    for (int i = 0; i < n; ++i)
+      azimuths.push_back(azimuth_deg + Uniform(-70, 70));
     std::sort(azimuths.begin(), azimuths.end(), std::greater<double>());
     Polygon p{{tip}};
     for (double az : azimuths) {
@@ -287,11 +289,13 @@ TEST(FootprintsIntersectRandom, AgreesWithBruteForceReference) {
       // random point of a geodesic edge (F3548 asks for 1 cm precision).
       ++near_contact;
       const Polygon star = gen.Star(centre, size_a);
-      const size_t e = static_cast<size_t>(gen.Uniform(0, star.vertices.size()));
+      const size_t e =
+          static_cast<size_t>(gen.Uniform(0, star.vertices.size()));
       const LatLng& v0 = star.vertices[e];
       const LatLng& v1 = star.vertices[(e + 1) % star.vertices.size()];
-      const LatLng on_edge = GeodesicDestination(
-          v0, GeodesicAzimuth(v0, v1), gen.Uniform(0, 1) * GeodesicDistance(v0, v1));
+      const LatLng on_edge =
+          GeodesicDestination(v0, GeodesicAzimuth(v0, v1),
+                              gen.Uniform(0, 1) * GeodesicDistance(v0, v1));
       const double outward = GeodesicAzimuth(on_edge, v1) + 90;
       const double offset =
           (gen.Chance(0.5) ? 1 : -1) * gen.LogUniform(0.011, 10);
@@ -322,7 +326,8 @@ TEST(FootprintsIntersectRandom, AgreesWithBruteForceReference) {
     ASSERT_EQ(got, expected)
         << "pair " << i << " seed=" << seed << "\n a=" << DebugString(a)
         << "\n b=" << DebugString(b);
-    ASSERT_EQ(FootprintsIntersect(b, a), expected) << "pair " << i << " (swapped)";
+    ASSERT_EQ(FootprintsIntersect(b, a), expected)
+        << "pair " << i << " (swapped)";
   }
   std::cout << "decided=" << decided << " intersecting=" << intersecting
             << " ambiguous=" << ambiguous << " near_contact=" << near_contact

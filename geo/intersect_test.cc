@@ -60,10 +60,10 @@ TEST_P(TipAtEdge, OneCentimetreDecides) {
   // The square runs counter-clockwise, so its inside is on the left.
   const double inward = along - 90, outward = along + 90;
 
-  const Polygon in = TriangleWithTip(GeodesicDestination(mid, inward, 0.011),
-                                     outward);
-  const Polygon out = TriangleWithTip(GeodesicDestination(mid, outward, 0.011),
-                                      outward);
+  const Polygon in =
+      TriangleWithTip(GeodesicDestination(mid, inward, 0.011), outward);
+  const Polygon out =
+      TriangleWithTip(GeodesicDestination(mid, outward, 0.011), outward);
   EXPECT_TRUE(FootprintsIntersect(in, square));
   EXPECT_TRUE(FootprintsIntersect(square, in));
   EXPECT_FALSE(FootprintsIntersect(out, square));
@@ -139,20 +139,23 @@ TEST(FootprintsIntersect, InterleavedConcaveCombsDoNotTouch) {
 }
 
 TEST(FootprintsIntersect, TouchingEdgesAndCorners) {
-  const Polygon west = FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
-  const Polygon east = FromOffsets(kZurich, {{100, 0}, {200, 0}, {200, 100}, {100, 100}});
+  const Polygon west =
+      FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
+  const Polygon east =
+      FromOffsets(kZurich, {{100, 0}, {200, 0}, {200, 100}, {100, 100}});
   const Polygon north_east =
       FromOffsets(kZurich, {{100, 100}, {200, 100}, {200, 200}, {100, 200}});
-  const Polygon apart =
-      FromOffsets(kZurich, {{100.011, 0}, {200, 0}, {200, 100}, {100.011, 100}});
-  EXPECT_TRUE(FootprintsIntersect(west, east));          // shared edge
-  EXPECT_TRUE(FootprintsIntersect(west, north_east));    // shared corner
-  EXPECT_FALSE(FootprintsIntersect(west, apart));        // 1.1 cm gap
+  const Polygon apart = FromOffsets(
+      kZurich, {{100.011, 0}, {200, 0}, {200, 100}, {100.011, 100}});
+  EXPECT_TRUE(FootprintsIntersect(west, east));        // shared edge
+  EXPECT_TRUE(FootprintsIntersect(west, north_east));  // shared corner
+  EXPECT_FALSE(FootprintsIntersect(west, apart));      // 1.1 cm gap
   // Edge-to-edge contact between a circle and a square.
   const LatLng on_edge = GeodesicInterpolate(
       west.vertices[1], west.vertices[2],
       0.5 * GeodesicDistance(west.vertices[1], west.vertices[2]));
-  const double east_az = GeodesicAzimuth(west.vertices[1], west.vertices[2]) + 90;
+  const double east_az =
+      GeodesicAzimuth(west.vertices[1], west.vertices[2]) + 90;
   EXPECT_TRUE(FootprintsIntersect(
       west, Circle{GeodesicDestination(on_edge, east_az, 30), 30}));
   EXPECT_FALSE(FootprintsIntersect(
@@ -161,9 +164,11 @@ TEST(FootprintsIntersect, TouchingEdgesAndCorners) {
 
 TEST(FootprintsIntersect, CollinearVertices) {
   // Extra vertices along straight edges change nothing.
-  const Polygon plain = FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
+  const Polygon plain =
+      FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
   const Polygon collinear = FromOffsets(
-      kZurich, {{0, 0}, {25, 0}, {50, 0}, {75, 0}, {100, 0}, {100, 100}, {0, 100}});
+      kZurich,
+      {{0, 0}, {25, 0}, {50, 0}, {75, 0}, {100, 0}, {100, 100}, {0, 100}});
   const Polygon below = FromOffsets(kZurich, {{40, -50}, {60, -50}, {50, 0}});
   const Polygon below_gap =
       FromOffsets(kZurich, {{40, -50}, {60, -50}, {50, -0.011}});
@@ -175,7 +180,8 @@ TEST(FootprintsIntersect, CollinearVertices) {
 
 TEST(FootprintsIntersect, Containment) {
   const Polygon big = Square(kZurich, 10000);
-  const Polygon small = FromOffsets(kZurich, {{4000, 4000}, {4100, 4000}, {4000, 4100}});
+  const Polygon small =
+      FromOffsets(kZurich, {{4000, 4000}, {4100, 4000}, {4000, 4100}});
   const LatLng centre = GnomonicProjection(kZurich).Reverse({5000, 5000});
   EXPECT_TRUE(FootprintsIntersect(big, small));
   EXPECT_TRUE(FootprintsIntersect(small, big));
@@ -198,8 +204,8 @@ TEST(FootprintsIntersect, CirclesAcrossTheAntimeridian) {
     EXPECT_FALSE(FootprintsIntersect(a, apart));
   }
   // A polygon straddling the anti-meridian and a circle on either side.
-  const Polygon straddle{{{-16.6, 179.99}, {-16.6, -179.99}, {-16.4, -179.99},
-                          {-16.4, 179.99}}};
+  const Polygon straddle{
+      {{-16.6, 179.99}, {-16.6, -179.99}, {-16.4, -179.99}, {-16.4, 179.99}}};
   EXPECT_TRUE(FootprintsIntersect(straddle, Circle{{-16.5, -179.995}, 5}));
   EXPECT_TRUE(FootprintsIntersect(straddle, Circle{{-16.5, 179.995}, 5}));
   EXPECT_FALSE(FootprintsIntersect(straddle, Circle{{-16.5, -179.9}, 5}));
@@ -218,7 +224,8 @@ TEST(FootprintsIntersect, NearThePoles) {
                                   Circle{b.center, gap / 2 + 0.005}));
   // A square around the South Pole contains a circle at the pole, and a
   // circle just beyond one of its geodesic edges stays out.
-  const Polygon around{{{-89.99, 0}, {-89.99, 90}, {-89.99, 180}, {-89.99, -90}}};
+  const Polygon around{
+      {{-89.99, 0}, {-89.99, 90}, {-89.99, 180}, {-89.99, -90}}};
   EXPECT_TRUE(FootprintsIntersect(around, Circle{{-90, 0}, 1}));
   const LatLng v0 = around.vertices[0], v1 = around.vertices[1];
   const double s = GeodesicDistance(v0, v1);
@@ -241,7 +248,8 @@ TEST(Intersect, SeparatedByAltitudeAlone) {
   const Polygon p = Square(kZurich, 500);
   EXPECT_FALSE(Intersect(At(p, 400, 500, 0, 100), At(p, 500.001, 600, 0, 100)));
   EXPECT_FALSE(Intersect(At(p, 500.001, 600, 0, 100), At(p, 400, 500, 0, 100)));
-  const auto touching = Intersect(At(p, 400, 500, 0, 100), At(p, 500, 600, 0, 100));
+  const auto touching =
+      Intersect(At(p, 400, 500, 0, 100), At(p, 500, 600, 0, 100));
   ASSERT_TRUE(touching);
   EXPECT_EQ(touching->altitude.lower_m, 500);
   EXPECT_EQ(touching->altitude.upper_m, 500);
@@ -253,7 +261,8 @@ TEST(Intersect, SeparatedByTimeAlone) {
   Volume4D a = At(c, 0, 100, 0, 100), b = At(c, 0, 100, 100, 200);
   b.time.start += absl::Nanoseconds(1);
   EXPECT_FALSE(Intersect(a, b));
-  const auto touching = Intersect(At(c, 0, 100, 0, 100), At(c, 0, 100, 100, 200));
+  const auto touching =
+      Intersect(At(c, 0, 100, 0, 100), At(c, 0, 100, 100, 200));
   ASSERT_TRUE(touching);
   EXPECT_EQ(touching->time.start, absl::FromUnixSeconds(100));
   EXPECT_EQ(touching->time.end, absl::FromUnixSeconds(100));
@@ -268,16 +277,16 @@ TEST(Intersect, ReportsTheOverlap) {
   EXPECT_EQ(o->time.start, absl::FromUnixSeconds(600));
   EXPECT_EQ(o->time.end, absl::FromUnixSeconds(1000));
   // Overlapping in time and altitude but 1 km apart on the ground.
-  EXPECT_FALSE(Intersect(
-      At(Square(kZurich, 500), 100, 300, 0, 1000),
-      At(Circle{GeodesicDestination(kZurich, 225, 1000), 50}, 250, 400, 600, 5000)));
+  EXPECT_FALSE(Intersect(At(Square(kZurich, 500), 100, 300, 0, 1000),
+                         At(Circle{GeodesicDestination(kZurich, 225, 1000), 50},
+                            250, 400, 600, 5000)));
 }
 
 TEST(Intersect, PermanentRestrictionMeetsFutureFlight) {
   Volume4D zone = At(Circle{kZurich, 5000}, -1000, 50000, 0, 1);
   zone.time.end = absl::InfiniteFuture();
-  const auto o = Intersect(zone, At(Square(kZurich, 10), 400, 500,
-                                    4'000'000'000, 4'000'000'600));
+  const auto o = Intersect(
+      zone, At(Square(kZurich, 10), 400, 500, 4'000'000'000, 4'000'000'600));
   ASSERT_TRUE(o);
   EXPECT_EQ(o->time.end, absl::FromUnixSeconds(4'000'000'600));
 }

@@ -84,7 +84,8 @@ std::optional<EdgeDefect> FindRingDefect(const std::vector<Vec2>& ring,
         const Vec2& s = next ? b : a;
         const Vec2& p = next ? a : b;  // far end of edge i
         const Vec2& q = next ? d : c;  // far end of edge j
-        const double dot = (p.x - s.x) * (q.x - s.x) + (p.y - s.y) * (q.y - s.y);
+        const double dot =
+            (p.x - s.x) * (q.x - s.x) + (p.y - s.y) * (q.y - s.y);
         if (dot > 0 && (PointSegmentDistance(p, s, q) < tolerance ||
                         PointSegmentDistance(q, s, p) < tolerance)) {
           return EdgeDefect{EdgeDefect::kOverlap, i, j};

@@ -8,11 +8,12 @@ namespace utm::geo {
 namespace {
 
 TEST(SegmentsIntersect, CrossingTouchingCollinearApart) {
-  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 2}, {0, 2}, {2, 0}));   // cross
-  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {1, 0}, {1, 5}));   // T
-  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {2, 0}, {3, 1}));   // end to end
-  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {1, 0}, {3, 0}));   // overlap
-  EXPECT_FALSE(SegmentsIntersect({0, 0}, {2, 0}, {3, 0}, {4, 0}));  // collinear gap
+  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 2}, {0, 2}, {2, 0}));  // cross
+  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {1, 0}, {1, 5}));  // T
+  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {2, 0}, {3, 1}));  // end to end
+  EXPECT_TRUE(SegmentsIntersect({0, 0}, {2, 0}, {1, 0}, {3, 0}));  // overlap
+  EXPECT_FALSE(
+      SegmentsIntersect({0, 0}, {2, 0}, {3, 0}, {4, 0}));  // collinear gap
   EXPECT_FALSE(SegmentsIntersect({0, 0}, {2, 0}, {0, 1}, {2, 1}));  // parallel
 }
 
@@ -23,7 +24,8 @@ TEST(SegmentSegmentDistance, Values) {
 }
 
 TEST(RingContains, InsideOnBoundaryOutside) {
-  const std::vector<Vec2> l_shape = {{0, 0}, {2, 0}, {2, 1}, {1, 1}, {1, 2}, {0, 2}};
+  const std::vector<Vec2> l_shape = {{0, 0}, {2, 0}, {2, 1},
+                                     {1, 1}, {1, 2}, {0, 2}};
   EXPECT_TRUE(RingContains(l_shape, {0.5, 0.5}));
   EXPECT_TRUE(RingContains(l_shape, {0.5, 1.5}));
   EXPECT_FALSE(RingContains(l_shape, {1.5, 1.5}));  // the notch

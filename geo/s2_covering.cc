@@ -29,6 +29,9 @@ S1Angle SurfaceDistanceToAngle(double s) {
 }  // namespace
 
 std::vector<uint64_t> CoverFootprint(const Footprint& footprint, int level) {
+  // Out-of-range levels are a programming error; clamp rather than allocate
+  // without bound.
+  level = std::clamp(level, 0, kMaxCoveringLevel);
   S2RegionCoverer::Options options;
   // Finer cells first keep the covering tight; they are lifted to `level`
   // below. Four levels finer than `level`, as far as S2 allows.
@@ -39,8 +42,9 @@ std::vector<uint64_t> CoverFootprint(const Footprint& footprint, int level) {
   S2RegionCoverer coverer(options);
   S2CellUnion covering;
   if (const Circle* circle = std::get_if<Circle>(&footprint)) {
-    const S2Cap cap(ToS2Point(circle->center),
-                    SurfaceDistanceToAngle(circle->radius_m + kCoveringMarginM));
+    const S2Cap cap(
+        ToS2Point(circle->center),
+        SurfaceDistanceToAngle(circle->radius_m + kCoveringMarginM));
     covering = coverer.GetCovering(cap);
   } else {
     std::vector<S2Point> points;

@@ -29,12 +29,18 @@ inline constexpr int kDefaultCellLevel = 13;
 // How far, metres, a covering reaches beyond the footprint.
 inline constexpr double kCoveringMarginM = 50.0;
 
+// Finest level CoverFootprint accepts: cells of about 150 m. Finer cells are
+// smaller than the 50 m margin's expansion step, and a covering would split
+// into thousands of cells per footprint (65,536 for a 100 m square at level
+// 22), which storage keys have no use for.
+inline constexpr int kMaxCoveringLevel = 16;
+
 // Sorted, distinct S2 cell ids at exactly `level` that cover the footprint.
-// REQUIRES: a validated footprint; 0 <= level <= 30.
+// REQUIRES: a validated footprint; 0 <= level <= kMaxCoveringLevel.
 std::vector<uint64_t> CoverFootprint(const Footprint& footprint,
                                      int level = kDefaultCellLevel);
 
-// The S2 cell id at `level` containing a point.
+// The S2 cell id at `level` (0 to 30) containing a point.
 uint64_t CellIdAt(const LatLng& p, int level = kDefaultCellLevel);
 
 }  // namespace utm::geo

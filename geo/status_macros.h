@@ -23,19 +23,20 @@
 
 // Evaluates `expr` (an absl::Status) and returns it from the current function
 // if it is not OK.
-#define UTM_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::absl::Status utm_status_ = (expr);              \
-    if (!utm_status_.ok()) return utm_status_;        \
+#define UTM_RETURN_IF_ERROR(expr)              \
+  do {                                         \
+    ::absl::Status utm_status_ = (expr);       \
+    if (!utm_status_.ok()) return utm_status_; \
   } while (false)
 
 // Evaluates `rexpr` (an absl::StatusOr<T>); on error returns its status,
 // otherwise moves the value into `lhs` (which may be a declaration).
-#define UTM_ASSIGN_OR_RETURN(lhs, rexpr) \
-  UTM_ASSIGN_OR_RETURN_IMPL_(UTM_STATUS_CONCAT_(utm_statusor_, __LINE__), lhs, rexpr)
+#define UTM_ASSIGN_OR_RETURN(lhs, rexpr)                                       \
+  UTM_ASSIGN_OR_RETURN_IMPL_(UTM_STATUS_CONCAT_(utm_statusor_, __LINE__), lhs, \
+                             rexpr)
 
-#define UTM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
-  auto statusor = (rexpr);                               \
+#define UTM_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr)   \
+  auto statusor = (rexpr);                                 \
   if (!statusor.ok()) return std::move(statusor).status(); \
   lhs = std::move(statusor).value()
 

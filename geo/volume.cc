@@ -40,21 +40,33 @@ absl::Status CheckFinite(double v, absl::string_view field) {
 }
 
 BoundingCap PolygonCap(const std::vector<LatLng>& vertices) {
+  std::vector<Vec3> ecef;
+  ecef.reserve(vertices.size());
   Vec3 sum{0, 0, 0};
   for (const LatLng& v : vertices) {
-    const Vec3 e = ToEcef(v);
-    sum.x += e.x;
-    sum.y += e.y;
-    sum.z += e.z;
+    ecef.push_back(ToEcef(v));
+    sum.x += ecef.back().x;
+    sum.y += ecef.back().y;
+    sum.z += ecef.back().z;
   }
   // The mean lies just inside the Earth; its nearest surface point is the
   // centre.
   const double n = static_cast<double>(vertices.size());
   BoundingCap cap;
   cap.center = FromEcef({sum.x / n, sum.y / n, sum.z / n});
-  for (const LatLng& v : vertices) {
-    cap.radius_m = std::max(cap.radius_m, GeodesicDistance(cap.center, v));
+  const Vec3 c = ToEcef(cap.center);
+  double chord = 0;
+  for (const Vec3& e : ecef) {
+    chord = std::max(
+        chord, std::sqrt((e.x - c.x) * (e.x - c.x) + (e.y - c.y) * (e.y - c.y) +
+                         (e.z - c.z) * (e.z - c.z)));
   }
+  // A geodesic whose chord is c is at most c·(1 + c²/(24ρ²)) long, with
+  // ρ ≥ 6,335 km the smallest radius of curvature; 20 and 6,300 km keep this
+  // an upper bound (15 cm over at 50 km) for the price of no geodesic
+  // solutions, which would cost 0.65 µs per vertex.
+  const double x = chord / 6.3e6;
+  cap.radius_m = chord * (1 + x * x / 20);
   return cap;
 }
 
@@ -81,8 +93,9 @@ absl::Status ValidatePolygon(const Polygon& polygon,
   const std::vector<LatLng>& v = polygon.vertices;
   const size_t n = v.size();
   if (n < 3) {
-    return Invalid(field, absl::StrCat("has ", n,
-                                       " vertices; a polygon needs at least 3"));
+    return Invalid(
+        field,
+        absl::StrCat("has ", n, " vertices; a polygon needs at least 3"));
   }
   if (n > static_cast<size_t>(limits.max_vertices)) {
     return Invalid(field, absl::StrCat("has ", n, " vertices; at most ",
@@ -98,8 +111,8 @@ absl::Status ValidatePolygon(const Polygon& polygon,
     if (d < kSamePointM) {
       const size_t lo = std::min(i, j), hi = std::max(i, j);
       std::string what = absl::StrFormat(
-          "vertices[%d] and vertices[%d] are the same point (%.4f m apart)",
-          lo, hi, d);
+          "vertices[%d] and vertices[%d] are the same point (%.4f m apart)", lo,
+          hi, d);
       if (j == 0) {
         absl::StrAppend(&what,
                         "; the ring closes itself, so do not repeat the first "
@@ -110,11 +123,11 @@ absl::Status ValidatePolygon(const Polygon& polygon,
   }
   const BoundingCap cap = PolygonCap(v);
   if (cap.radius_m > limits.max_reach_m) {
-    return Invalid(field,
-                   absl::StrFormat("reaches %.3f km from its centre (%.6f, "
-                                   "%.6f); at most %.3f km is allowed",
-                                   cap.radius_m / 1e3, cap.center.lat_deg,
-                                   cap.center.lng_deg, limits.max_reach_m / 1e3));
+    return Invalid(
+        field, absl::StrFormat("reaches %.3f km from its centre (%.6f, "
+                               "%.6f); at most %.3f km is allowed",
+                               cap.radius_m / 1e3, cap.center.lat_deg,
+                               cap.center.lng_deg, limits.max_reach_m / 1e3));
   }
   // Within the reach limit, the gnomonic projection centred on the cap keeps
   // every edge straight to within 0.1 mm, so planar tests decide simplicity.
@@ -131,9 +144,9 @@ absl::Status ValidatePolygon(const Polygon& polygon,
                                            defect->edge_b, " touch"));
       case EdgeDefect::kOverlap:
         return Invalid(
-            field, absl::StrCat("edges ", defect->edge_a, " and ",
-                                defect->edge_b,
-                                " overlap (the ring doubles back on itself)"));
+            field,
+            absl::StrCat("edges ", defect->edge_a, " and ", defect->edge_b,
+                         " overlap (the ring doubles back on itself)"));
     }
   }
   const double area = std::fabs(GeodesicPolygonArea(v));
@@ -144,10 +157,9 @@ absl::Status ValidatePolygon(const Polygon& polygon,
                                    area, limits.min_area_m2));
   }
   if (area > limits.max_area_m2) {
-    return Invalid(field, absl::StrCat("encloses ", FormatKm2(area),
-                                       "; at most ",
-                                       FormatKm2(limits.max_area_m2),
-                                       " is allowed"));
+    return Invalid(field,
+                   absl::StrCat("encloses ", FormatKm2(area), "; at most ",
+                                FormatKm2(limits.max_area_m2), " is allowed"));
   }
   return absl::OkStatus();
 }
@@ -164,17 +176,17 @@ absl::Status ValidateCircle(const Circle& circle,
                    absl::StrCat("must be positive, got ", circle.radius_m));
   }
   if (circle.radius_m > limits.max_reach_m) {
-    return Invalid(radius_field,
-                   absl::StrFormat("%.3f km exceeds the %.3f km limit",
-                                   circle.radius_m / 1e3,
-                                   limits.max_reach_m / 1e3));
+    return Invalid(
+        radius_field,
+        absl::StrFormat("%.3f km exceeds the %.3f km limit",
+                        circle.radius_m / 1e3, limits.max_reach_m / 1e3));
   }
   const double area = M_PI * circle.radius_m * circle.radius_m;
   if (area > limits.max_area_m2) {
     return Invalid(radius_field,
-                   absl::StrCat(circle.radius_m, " m encloses ", FormatKm2(area),
-                                "; at most ", FormatKm2(limits.max_area_m2),
-                                " is allowed"));
+                   absl::StrCat(circle.radius_m, " m encloses ",
+                                FormatKm2(area), "; at most ",
+                                FormatKm2(limits.max_area_m2), " is allowed"));
   }
   return absl::OkStatus();
 }
@@ -190,10 +202,10 @@ absl::Status ValidateAltitudeBand(const AltitudeBand& band,
   for (const auto& [value, name] :
        {std::pair{band.lower_m, &lower}, std::pair{band.upper_m, &upper}}) {
     if (value < limits.min_altitude_m || value > limits.max_altitude_m) {
-      return Invalid(*name, absl::StrCat(value, " m is outside [",
-                                         limits.min_altitude_m, ", ",
-                                         limits.max_altitude_m,
-                                         "] m above the WGS84 ellipsoid"));
+      return Invalid(
+          *name,
+          absl::StrCat(value, " m is outside [", limits.min_altitude_m, ", ",
+                       limits.max_altitude_m, "] m above the WGS84 ellipsoid"));
     }
   }
   if (band.lower_m >= band.upper_m) {
@@ -227,9 +239,9 @@ absl::Status ValidateVolume3D(const Volume3D& volume,
     UTM_RETURN_IF_ERROR(ValidatePolygon(
         *polygon, limits, absl::StrCat(prefix, "outline_polygon")));
   } else {
-    UTM_RETURN_IF_ERROR(
-        ValidateCircle(std::get<Circle>(volume.footprint), limits,
-                       absl::StrCat(prefix, "outline_circle")));
+    UTM_RETURN_IF_ERROR(ValidateCircle(std::get<Circle>(volume.footprint),
+                                       limits,
+                                       absl::StrCat(prefix, "outline_circle")));
   }
   return ValidateAltitudeBand(volume.altitude, limits, field);
 }

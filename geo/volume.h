@@ -23,11 +23,11 @@
 #define UTM_GEO_VOLUME_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
 

@@ -1,11 +1,10 @@
 #include "geo/volume_index.h"
 
 #include <algorithm>
-#include <utility>
-
 #include <boost/geometry.hpp>
-#include <boost/iterator/function_output_iterator.hpp>
 #include <boost/geometry/index/rtree.hpp>
+#include <boost/iterator/function_output_iterator.hpp>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
@@ -87,8 +86,8 @@ absl::Status VolumeIndex::Insert(Id id, const Volume4D& volume) {
     return absl::AlreadyExistsError(
         absl::StrCat("volume ", id, " is already in the index"));
   }
-  Entry entry{PrepareFootprint(volume.volume.footprint),
-              volume.volume.altitude, volume.time, Box5()};
+  Entry entry{PrepareFootprint(volume.volume.footprint), volume.volume.altitude,
+              volume.time, Box5()};
   entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
   impl_->tree.insert(Value(entry.box, id));
   impl_->entries.emplace(id, std::move(entry));

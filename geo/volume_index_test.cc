@@ -5,9 +5,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
-#include <limits>
 #include <map>
-#include <optional>
 #include <random>
 #include <string>
 #include <utility>
@@ -29,7 +27,6 @@ namespace utm::geo {
 namespace {
 
 using Id = VolumeIndex::Id;
-using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -108,27 +105,28 @@ TEST(VolumeIndex, QueryReturnsExactlyTheIntersectingIdsAscending) {
   constexpr Id kBig = (uint64_t{1} << 63) + 5;  // Sorts last as unsigned.
   VolumeIndex index;
   // Inserted out of order; the query circle is kZurich, r = 250 m.
-  ASSERT_EQ(ValidateAndInsert(index, kBig,
-                              MakeVolume(Circle{
-                                  GeodesicDestination(kZurich, 0, 400), 160})),
+  ASSERT_EQ(ValidateAndInsert(
+                index, kBig,
+                MakeVolume(Circle{GeodesicDestination(kZurich, 0, 400), 160})),
             absl::OkStatus());  // 10 m overlap to the north.
   ASSERT_EQ(ValidateAndInsert(index, 30, MakeVolume(Circle{kZurich, 200})),
             absl::OkStatus());  // Same centre.
-  ASSERT_EQ(ValidateAndInsert(
-                index, 20,
-                MakeVolume(Circle{GeodesicDestination(kZurich, 180, 1000), 100})),
-            absl::OkStatus());  // 650 m gap to the south.
+  ASSERT_EQ(
+      ValidateAndInsert(
+          index, 20,
+          MakeVolume(Circle{GeodesicDestination(kZurich, 180, 1000), 100})),
+      absl::OkStatus());  // 650 m gap to the south.
   ASSERT_EQ(ValidateAndInsert(
                 index, 10,
                 MakeVolume(Square(GeodesicDestination(kZurich, 90, 300), 150))),
             absl::OkStatus());  // West side 150 m east of the centre.
-  ASSERT_EQ(ValidateAndInsert(index, 7,
-                              MakeVolume(Circle{kZurich, 200}, {500, 600})),
-            absl::OkStatus());  // Above the query.
-  ASSERT_EQ(ValidateAndInsert(index, 99,
-                              MakeVolume(Circle{kZurich, 200}, kLowBand,
-                                         Window(kT0 + absl::Hours(24),
-                                                absl::Hours(1)))),
+  ASSERT_EQ(
+      ValidateAndInsert(index, 7, MakeVolume(Circle{kZurich, 200}, {500, 600})),
+      absl::OkStatus());  // Above the query.
+  ASSERT_EQ(ValidateAndInsert(
+                index, 99,
+                MakeVolume(Circle{kZurich, 200}, kLowBand,
+                           Window(kT0 + absl::Hours(24), absl::Hours(1)))),
             absl::OkStatus());  // A day later.
   EXPECT_EQ(index.size(), 6u);
 
@@ -217,38 +215,52 @@ TEST(VolumeIndex, TimeWindowsAreClosedIntervals) {
   };
   const TimeWindow kHour{kT0, kT1};
   const std::vector<Case> cases = {
-      {"inside", kHour, {kT0 + absl::Minutes(10), kT0 + absl::Minutes(20)},
+      {"inside",
+       kHour,
+       {kT0 + absl::Minutes(10), kT0 + absl::Minutes(20)},
        true},
-      {"encloses", kHour, {kT0 - absl::Hours(24), kT1 + absl::Hours(24)},
-       true},
+      {"encloses", kHour, {kT0 - absl::Hours(24), kT1 + absl::Hours(24)}, true},
       {"touches end", kHour, {kT1, kT1 + absl::Hours(1)}, true},
       {"touches start", kHour, {kT0 - absl::Hours(1), kT0}, true},
       {"1 us after end", kHour, {kT1 + kUs, kT1 + absl::Hours(1)}, false},
       {"1 us before start", kHour, {kT0 - absl::Hours(1), kT0 - kUs}, false},
-      {"from infinite past to start", kHour, {absl::InfinitePast(), kT0},
+      {"from infinite past to start", kHour, {absl::InfinitePast(), kT0}, true},
+      {"from infinite past to 1 us before",
+       kHour,
+       {absl::InfinitePast(), kT0 - kUs},
+       false},
+      {"1 us after end to infinite future",
+       kHour,
+       {kT1 + kUs, absl::InfiniteFuture()},
+       false},
+      {"stored from infinite past, touching",
+       {absl::InfinitePast(), kT0},
+       {kT0, kT1},
        true},
-      {"from infinite past to 1 us before", kHour,
-       {absl::InfinitePast(), kT0 - kUs}, false},
-      {"1 us after end to infinite future", kHour,
-       {kT1 + kUs, absl::InfiniteFuture()}, false},
-      {"stored from infinite past, touching", {absl::InfinitePast(), kT0},
-       {kT0, kT1}, true},
-      {"stored from infinite past, 1 us later", {absl::InfinitePast(), kT0},
-       {kT0 + kUs, kT1}, false},
-      {"far future, touching", {kFar, kFar + absl::Seconds(1)},
-       {kFar + absl::Seconds(1), kFar + absl::Seconds(2)}, true},
-      {"far future, 1 us apart", {kFar, kFar + absl::Seconds(1)},
-       {kFar + absl::Seconds(1) + kUs, kFar + absl::Seconds(2)}, false},
-      {"far future, 1 us before", {kFar, kFar + absl::Seconds(1)},
-       {kFar - absl::Seconds(1), kFar - kUs}, false},
+      {"stored from infinite past, 1 us later",
+       {absl::InfinitePast(), kT0},
+       {kT0 + kUs, kT1},
+       false},
+      {"far future, touching",
+       {kFar, kFar + absl::Seconds(1)},
+       {kFar + absl::Seconds(1), kFar + absl::Seconds(2)},
+       true},
+      {"far future, 1 us apart",
+       {kFar, kFar + absl::Seconds(1)},
+       {kFar + absl::Seconds(1) + kUs, kFar + absl::Seconds(2)},
+       false},
+      {"far future, 1 us before",
+       {kFar, kFar + absl::Seconds(1)},
+       {kFar - absl::Seconds(1), kFar - kUs},
+       false},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     VolumeIndex index;
-    ASSERT_EQ(ValidateAndInsert(index, 1,
-                                MakeVolume(Circle{kZurich, 100}, kLowBand,
-                                           c.stored)),
-              absl::OkStatus());
+    ASSERT_EQ(
+        ValidateAndInsert(index, 1,
+                          MakeVolume(Circle{kZurich, 100}, kLowBand, c.stored)),
+        absl::OkStatus());
     const Volume4D query = MakeVolume(Circle{kZurich, 100}, kLowBand, c.query);
     ASSERT_EQ(Validate(query), absl::OkStatus());
     if (c.hit) {
@@ -276,10 +288,10 @@ TEST(VolumeIndex, PermanentVolumeIsFoundFarInTheFuture) {
   EXPECT_THAT(index.Query(query_at(absl::FromUnixSeconds(4'000'000'000'000))),
               ElementsAre(1));
   // Open-ended on both sides.
-  EXPECT_THAT(index.Query(MakeVolume(Circle{kZurich, 100}, kLowBand,
-                                     {kT0 + absl::Hours(5),
-                                      absl::InfiniteFuture()})),
-              ElementsAre(1));
+  EXPECT_THAT(
+      index.Query(MakeVolume(Circle{kZurich, 100}, kLowBand,
+                             {kT0 + absl::Hours(5), absl::InfiniteFuture()})),
+      ElementsAre(1));
   // Still closed at its start.
   EXPECT_THAT(index.Query(query_at(kT0 - absl::Hours(1))), ElementsAre(1));
   EXPECT_THAT(
@@ -306,9 +318,9 @@ TEST(VolumeIndex, AltitudeBandsAreClosedIntervals) {
       {"far above", {1000, 2000}, false},
   };
   VolumeIndex index;
-  ASSERT_EQ(ValidateAndInsert(index, 1,
-                              MakeVolume(Circle{kZurich, 100}, {100, 200})),
-            absl::OkStatus());
+  ASSERT_EQ(
+      ValidateAndInsert(index, 1, MakeVolume(Circle{kZurich, 100}, {100, 200})),
+      absl::OkStatus());
   for (const Case& c : cases) {
     SCOPED_TRACE(c.name);
     // Same footprint and time: only the altitude decides.
@@ -333,27 +345,25 @@ struct RefinementCase {
 std::vector<RefinementCase> RefinementCases(double gap_m) {
   std::vector<RefinementCase> cases;
   // Circles diagonal to each other: their boxes overlap in every axis.
-  cases.push_back({"circle and circle on a diagonal",
-                   Circle{kZurich, 1000},
-                   Circle{GeodesicDestination(kZurich, 45, 2000 + gap_m),
-                          1000}});
+  cases.push_back(
+      {"circle and circle on a diagonal", Circle{kZurich, 1000},
+       Circle{GeodesicDestination(kZurich, 45, 2000 + gap_m), 1000}});
   // A circle beyond a square's corner, on the square's diagonal.
   const Polygon square = Square(kZurich, 1000);
   const LatLng corner = square.vertices[0];  // North-east.
-  cases.push_back(
-      {"circle beyond a square's corner", square,
-       Circle{GeodesicInterpolate(kZurich, corner,
-                                  GeodesicDistance(kZurich, corner) + 500 +
-                                      gap_m),
-              500}});
+  cases.push_back({"circle beyond a square's corner", square,
+                   Circle{GeodesicInterpolate(
+                              kZurich, corner,
+                              GeodesicDistance(kZurich, corner) + 500 + gap_m),
+                          500}});
   // Two right triangles whose hypotenuses face each other.
   const double s = gap_m / std::sqrt(2.0);
   cases.push_back(
       {"triangles facing across their hypotenuses",
        LocalPolygon(kZurich, {{-1000, -1000}, {1000, -1000}, {-1000, 1000}}),
-       LocalPolygon(kZurich,
-                    {{1000 + s, -1000 + s}, {1000 + s, 1000 + s},
-                     {-1000 + s, 1000 + s}})});
+       LocalPolygon(kZurich, {{1000 + s, -1000 + s},
+                              {1000 + s, 1000 + s},
+                              {-1000 + s, 1000 + s}})});
   return cases;
 }
 
@@ -388,15 +398,13 @@ TEST(VolumeIndex, TouchingAndOverlappingFootprintsAreFound) {
 TEST(VolumeIndex, FindsVolumesAcrossTheAntimeridian) {
   VolumeIndex index;
   // Reaches across lng 180 (0.001° of longitude is 110 m here).
-  ASSERT_EQ(ValidateAndInsert(index, 1,
-                              MakeVolume(Circle{{10, 179.999}, 500})),
+  ASSERT_EQ(ValidateAndInsert(index, 1, MakeVolume(Circle{{10, 179.999}, 500})),
             absl::OkStatus());
   // Centred on lng 180 itself, with vertices on both sides.
   ASSERT_EQ(ValidateAndInsert(index, 2, MakeVolume(Square({-35, 180}, 800))),
             absl::OkStatus());
   // West of the line only, 5.5 km from id 1.
-  ASSERT_EQ(ValidateAndInsert(index, 3,
-                              MakeVolume(Circle{{10, -179.95}, 300})),
+  ASSERT_EQ(ValidateAndInsert(index, 3, MakeVolume(Circle{{10, -179.95}, 300})),
             absl::OkStatus());
   // The same latitude on the prime meridian: ECEF keeps it far away.
   ASSERT_EQ(ValidateAndInsert(index, 4, MakeVolume(Circle{{10, 0.001}, 500})),
@@ -410,7 +418,13 @@ TEST(VolumeIndex, FindsVolumesAcrossTheAntimeridian) {
   const std::vector<Case> cases = {
       {"circle just west of the line", Circle{{10, -179.999}, 500}, {1}},
       {"circle 2 km west of the line", Circle{{10, -179.98}, 500}, {}},
-      {"square spanning both", Square({10, -179.97}, 3000), {1, 3}},
+      {"square west of the line, meeting id 1's western part",
+       Square({10, -179.97}, 3000),
+       {1, 3}},
+      {"square spanning the line", Square({10, -179.985}, 4000), {1, 3}},
+      {"square spanning the line, south of id 1",
+       Square(GeodesicDestination({10, 180}, 180, 1000), 400),
+       {}},
       {"square east of the line", Square({-35, 179.99}, 200), {2}},
       {"circle west of the line", Circle{{-35, -179.995}, 100}, {2}},
       {"circle on the line", Circle{{-35, 180}, 10}, {2}},
@@ -432,10 +446,11 @@ TEST(VolumeIndex, FindsVolumesAroundThePoles) {
   ASSERT_EQ(ValidateAndInsert(index, 2, MakeVolume(Circle{{90, 137}, 500})),
             absl::OkStatus());
   // A triangle enclosing the South Pole, its vertices 1.1 km from it.
-  ASSERT_EQ(ValidateAndInsert(
-                index, 3,
-                MakeVolume(Polygon{{{-89.99, 0}, {-89.99, 120}, {-89.99, -120}}})),
-            absl::OkStatus());
+  ASSERT_EQ(
+      ValidateAndInsert(
+          index, 3,
+          MakeVolume(Polygon{{{-89.99, 0}, {-89.99, 120}, {-89.99, -120}}})),
+      absl::OkStatus());
   // 11 km from the North Pole.
   ASSERT_EQ(ValidateAndInsert(index, 4, MakeVolume(Circle{{89.9, 0}, 100})),
             absl::OkStatus());
@@ -526,25 +541,27 @@ class RandomVolumes {
   }
 
   AltitudeBand RandomBand() {
-    const double lower = 30.0 * absl::Uniform(absl::IntervalClosed, rng_, 0, 10);
+    const double lower =
+        30.0 * absl::Uniform(absl::IntervalClosed, rng_, 0, 10);
     const double upper =
         lower + 30.0 * absl::Uniform(absl::IntervalClosed, rng_, 1, 4);
     return {lower, upper};
   }
 
   absl::Duration Jitter() {
-    return absl::Bernoulli(rng_, 0.3)
-               ? absl::Microseconds(
-                     absl::Uniform(absl::IntervalClosed, rng_, -1, 1))
-               : absl::ZeroDuration();
+    return absl::Bernoulli(rng_, 0.3) ? absl::Microseconds(absl::Uniform(
+                                            absl::IntervalClosed, rng_, -1, 1))
+                                      : absl::ZeroDuration();
   }
 
   TimeWindow RandomWindow() {
-    const absl::Time start =
-        kT0 + absl::Minutes(15) * absl::Uniform(rng_, 0, 96) + Jitter();
+    const absl::Time start_slot =
+        kT0 + absl::Minutes(15) * absl::Uniform(rng_, 0, 96);
+    const absl::Time start = start_slot + Jitter();
     if (absl::Bernoulli(rng_, 0.1)) return {start, absl::InfiniteFuture()};
     const absl::Time end =
-        start + absl::Minutes(15) * absl::Uniform(absl::IntervalClosed, rng_, 1, 8) +
+        start_slot +
+        absl::Minutes(15) * absl::Uniform(absl::IntervalClosed, rng_, 1, 8) +
         Jitter();
     return {start, end};
   }
@@ -583,11 +600,10 @@ int64_t ExpectMatchesBruteForce(const VolumeIndex& index,
     EXPECT_THAT(candidates, IsSupersetOf(got)) << "query " << i;
     if (got != expected) {
       ++failures;
-      ADD_FAILURE() << "query " << i << ": "
-                    << DebugString(q.volume.footprint) << " altitude ["
-                    << q.volume.altitude.lower_m << ", "
-                    << q.volume.altitude.upper_m << "] time ["
-                    << q.time.start << ", " << q.time.end << "]\n  got "
+      ADD_FAILURE() << "query " << i << ": " << DebugString(q.volume.footprint)
+                    << " altitude [" << q.volume.altitude.lower_m << ", "
+                    << q.volume.altitude.upper_m << "] time [" << q.time.start
+                    << ", " << q.time.end << "]\n  got "
                     << ::testing::PrintToString(got) << "\n  expected "
                     << ::testing::PrintToString(expected);
     }
@@ -630,9 +646,9 @@ TEST(VolumeIndex, MatchesBruteForceOnRandomVolumes) {
     int64_t refined_away = 0;
     const int64_t hits =
         ExpectMatchesBruteForce(index, stored, queries, &refined_away);
-    std::cout << "[   INFO   ] " << region.name << ": " << hits
-              << " hits, " << refined_away
-              << " candidates removed by the exact test" << std::endl;
+    std::cout << "[   INFO   ] " << region.name << ": " << hits << " hits, "
+              << refined_away << " candidates removed by the exact test"
+              << std::endl;
     // The test means something only if both outcomes occur often (a few
     // hits per query on average).
     EXPECT_GT(hits, region.queries / 2);

@@ -15,13 +15,12 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
 }
 
-absl::StatusOr<double> AltitudeFromProto(const v1::Volume3D& volume,
-                                         bool lower,
+absl::StatusOr<double> AltitudeFromProto(const v1::Volume3D& volume, bool lower,
                                          absl::string_view prefix) {
   const std::string field =
       absl::StrCat(prefix, lower ? "altitude_lower" : "altitude_upper");
-  const bool has = lower ? volume.has_altitude_lower()
-                         : volume.has_altitude_upper();
+  const bool has =
+      lower ? volume.has_altitude_lower() : volume.has_altitude_upper();
   if (!has) return Invalid(field, "required");
   const v1::Altitude& altitude =
       lower ? volume.altitude_lower() : volume.altitude_upper();
@@ -83,9 +82,8 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
         return Invalid(absl::StrCat(volume_field, ".outline_circle.center"),
                        "required");
       }
-      out.volume.footprint =
-          geo::Circle{{c.center().lat_deg(), c.center().lng_deg()},
-                      c.radius_m()};
+      out.volume.footprint = geo::Circle{
+          {c.center().lat_deg(), c.center().lng_deg()}, c.radius_m()};
       break;
     }
     case v1::Volume3D::FOOTPRINT_NOT_SET:
@@ -116,7 +114,8 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
 v1::Volume4D VolumeToProto(const geo::Volume4D& volume) {
   v1::Volume4D proto;
   v1::Volume3D* v3 = proto.mutable_volume();
-  if (const geo::Circle* c = std::get_if<geo::Circle>(&volume.volume.footprint)) {
+  if (const geo::Circle* c =
+          std::get_if<geo::Circle>(&volume.volume.footprint)) {
     v1::Circle* circle = v3->mutable_outline_circle();
     circle->mutable_center()->set_lat_deg(c->center.lat_deg);
     circle->mutable_center()->set_lng_deg(c->center.lng_deg);

@@ -37,7 +37,8 @@ TEST(VolumeFromProto, ConvertsAndRoundTrips) {
   ASSERT_EQ(polygon.vertices.size(), 3u);
   EXPECT_EQ(polygon.vertices[1].lng_deg, 8.01);
   EXPECT_EQ(v->volume.altitude.lower_m, 500);
-  EXPECT_EQ(v->time.end, absl::FromUnixSeconds(1800003600) + absl::Nanoseconds(500));
+  EXPECT_EQ(v->time.end,
+            absl::FromUnixSeconds(1800003600) + absl::Nanoseconds(500));
   const v1::Volume4D back = VolumeToProto(*v);
   EXPECT_EQ(back.SerializeAsString(), Parse(kValid).SerializeAsString());
 }
@@ -60,7 +61,8 @@ TEST_P(VolumeFromProtoInvalid, NamesTheField) {
   EXPECT_EQ(std::string(v.status().message()), GetParam().message);
 }
 
-std::string Replace(std::string s, const std::string& from, const std::string& to) {
+std::string Replace(std::string s, const std::string& from,
+                    const std::string& to) {
   s.replace(s.find(from), from.size(), to);
   return s;
 }
@@ -71,7 +73,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"NoVolume", "time_start { seconds: 1 }",
                 "volumes[2].volume: required"},
         BadCase{"NoFootprint",
-                "volume { altitude_lower { value_m: 1 } } time_start { seconds: 1 }",
+                "volume { altitude_lower { value_m: 1 } } time_start { "
+                "seconds: 1 }",
                 "volumes[2].volume: set outline_polygon or outline_circle"},
         BadCase{"NoAltitudeLower",
                 Replace(kValid,
@@ -79,14 +82,16 @@ INSTANTIATE_TEST_SUITE_P(
                         "ALTITUDE_REFERENCE_W84 }",
                         ""),
                 "volumes[2].volume.altitude_lower: required"},
-        BadCase{"UnsetReference",
-                Replace(kValid, "value_m: 620 reference: ALTITUDE_REFERENCE_W84",
-                        "value_m: 620"),
-                "volumes[2].volume.altitude_upper.reference: must be "
-                "ALTITUDE_REFERENCE_W84 (metres above the WGS84 ellipsoid)"},
-        BadCase{"NoEnd",
-                Replace(kValid, "time_end { seconds: 1800003600 nanos: 500 }", ""),
-                "volumes[2].time_end: required"},
+        BadCase{
+            "UnsetReference",
+            Replace(kValid, "value_m: 620 reference: ALTITUDE_REFERENCE_W84",
+                    "value_m: 620"),
+            "volumes[2].volume.altitude_upper.reference: must be "
+            "ALTITUDE_REFERENCE_W84 (metres above the WGS84 ellipsoid)"},
+        BadCase{
+            "NoEnd",
+            Replace(kValid, "time_end { seconds: 1800003600 nanos: 500 }", ""),
+            "volumes[2].time_end: required"},
         BadCase{"BadNanos", Replace(kValid, "nanos: 500", "nanos: -1"),
                 "volumes[2].time_end: nanos -1 is outside [0, 999999999]"},
         BadCase{"GeometryErrorKeepsThePath",

@@ -99,7 +99,8 @@ int GeoCheck(const std::vector<std::string>& files, const GeoOptions& options) {
       google::protobuf::Struct out;
       auto& fields = *out.mutable_fields();
       fields["file"].set_string_value(path);
-      fields["volumes"].set_number_value(static_cast<double>(f->volumes.size()));
+      fields["volumes"].set_number_value(
+          static_cast<double>(f->volumes.size()));
       fields["valid"].set_bool_value(true);
       std::cout << ToJson(out) << "\n";
     } else {
@@ -133,9 +134,11 @@ int GeoIntersect(const std::string& a, const std::string& b,
       v1::VolumeOverlap* overlap = conflict.add_overlaps();
       overlap->set_volume_index(static_cast<int>(i));
       overlap->set_other_volume_index(static_cast<int>(j));
-      *overlap->mutable_time_overlap()->mutable_start() = TimeToProto(o->time.start);
+      *overlap->mutable_time_overlap()->mutable_start() =
+          TimeToProto(o->time.start);
       if (o->time.end != absl::InfiniteFuture()) {
-        *overlap->mutable_time_overlap()->mutable_end() = TimeToProto(o->time.end);
+        *overlap->mutable_time_overlap()->mutable_end() =
+            TimeToProto(o->time.end);
       }
       overlap->mutable_altitude_overlap()->mutable_lower()->set_value_m(
           o->altitude.lower_m);

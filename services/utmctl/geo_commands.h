@@ -13,11 +13,11 @@
 namespace utm::ctl {
 
 // Exit codes scripts can rely on (also in docs/utmctl.md).
-inline constexpr int kExitOk = 0;           // valid / no conflict
-inline constexpr int kExitConflict = 1;     // the volumes intersect
-inline constexpr int kExitInvalid = 2;      // a file failed validation
-inline constexpr int kExitUsage = 64;       // bad command line (CLI11)
-inline constexpr int kExitIo = 66;          // a file could not be read/parsed
+inline constexpr int kExitOk = 0;        // valid / no conflict
+inline constexpr int kExitConflict = 1;  // the volumes intersect
+inline constexpr int kExitInvalid = 2;   // a file failed validation
+inline constexpr int kExitUsage = 64;    // bad command line (CLI11)
+inline constexpr int kExitIo = 66;       // a file could not be read/parsed
 
 struct GeoOptions {
   bool json = false;

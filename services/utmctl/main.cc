@@ -6,8 +6,9 @@
 #include "services/utmctl/geo_commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"utmctl: command-line client for utmd, the UTM airspace "
-               "deconfliction service"};
+  CLI::App app{
+      "utmctl: command-line client for utmd, the UTM airspace "
+      "deconfliction service"};
   app.require_subcommand(1);
   utm::ctl::GeoOptions geo_options;
 
@@ -26,8 +27,12 @@ int main(int argc, char** argv) {
   std::string file_a, file_b;
   CLI::App* intersect = geo->add_subcommand(
       "intersect", "Report where the volumes of two files intersect");
-  intersect->add_option("a", file_a, "First volume file")->required()->check(CLI::ExistingFile);
-  intersect->add_option("b", file_b, "Second volume file")->required()->check(CLI::ExistingFile);
+  intersect->add_option("a", file_a, "First volume file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  intersect->add_option("b", file_b, "Second volume file")
+      ->required()
+      ->check(CLI::ExistingFile);
 
   try {
     app.parse(argc, argv);
