@@ -28,6 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
 #include "geo/latlng.h"
@@ -45,13 +46,8 @@ constexpr double kDegToRad = M_PI / 180.0;
 constexpr size_t kSmallPool = 256;
 constexpr size_t kLargePool = 32;
 
-double Uniform(std::mt19937_64& rng, double lo, double hi) {
-  return std::uniform_real_distribution<double>(lo, hi)(rng);
-}
-
-int UniformInt(std::mt19937_64& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
+using test_util::Uniform;
+using test_util::UniformInt;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "intersect_benchmark: %s\n", what.c_str());

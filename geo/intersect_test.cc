@@ -6,26 +6,21 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "gtest/gtest.h"
 
 namespace utm::geo {
 namespace {
 
-const LatLng kZurich{47.3769, 8.5417};
+using test_util::LocalPolygon;
 
-Polygon FromOffsets(const LatLng& origin,
-                    const std::vector<std::pair<double, double>>& xy) {
-  const GnomonicProjection proj(origin);
-  Polygon p;
-  for (const auto& [x, y] : xy) p.vertices.push_back(proj.Reverse({x, y}));
-  return p;
-}
+const LatLng kZurich{47.3769, 8.5417};
 
 // A square with counter-clockwise vertices, side in metres.
 Polygon Square(const LatLng& origin, double side_m) {
-  return FromOffsets(origin,
-                     {{0, 0}, {side_m, 0}, {side_m, side_m}, {0, side_m}});
+  return LocalPolygon(origin,
+                      {{0, 0}, {side_m, 0}, {side_m, side_m}, {0, side_m}});
 }
 
 // A triangle whose tip is `tip` and whose base lies 500 m away in the
@@ -106,21 +101,21 @@ TEST(FootprintsIntersect, InterleavedConcaveCombsDoNotTouch) {
   // bounding boxes and convex hulls overlap almost entirely.
   // Lower comb: a base y in [0, 50] with teeth x in [20k, 20k + 10] up to
   // y = 150.
-  std::vector<std::pair<double, double>> lower = {{0, 0}, {100, 0}, {100, 50}};
+  std::vector<Vec2> lower = {{0, 0}, {100, 0}, {100, 50}};
   for (int k = 4; k >= 0; --k) {
     const double x = 20.0 * k;
     lower.insert(lower.end(), {{x + 10, 50}, {x + 10, 150}, {x, 150}, {x, 50}});
   }
   // Upper comb: a top y in [160, 200] with teeth x in [20k + 11, 20k + 19]
   // down to y = 60.
-  std::vector<std::pair<double, double>> upper = {{-1, 200}, {-1, 160}};
+  std::vector<Vec2> upper = {{-1, 200}, {-1, 160}};
   for (int k = 0; k < 5; ++k) {
     const double x = 20.0 * k + 11;
     upper.insert(upper.end(), {{x, 160}, {x, 60}, {x + 8, 60}, {x + 8, 160}});
   }
   upper.insert(upper.end(), {{101, 160}, {101, 200}});
-  const Polygon a = FromOffsets(kZurich, lower);
-  const Polygon b = FromOffsets(kZurich, upper);
+  const Polygon a = LocalPolygon(kZurich, lower);
+  const Polygon b = LocalPolygon(kZurich, upper);
   ASSERT_TRUE(ValidatePolygon(a, ValidationLimits(), "a").ok())
       << ValidatePolygon(a, ValidationLimits(), "a");
   ASSERT_TRUE(ValidatePolygon(b, ValidationLimits(), "b").ok())
@@ -129,10 +124,10 @@ TEST(FootprintsIntersect, InterleavedConcaveCombsDoNotTouch) {
   EXPECT_FALSE(FootprintsIntersect(b, a));
   // Widen the upper comb's first tooth by 1 m to the left, so that its side
   // lies along the side of the lower comb's first tooth.
-  std::vector<std::pair<double, double>> touching = upper;
-  touching[2].first = 10;
-  touching[3].first = 10;
-  const Polygon c = FromOffsets(kZurich, touching);
+  std::vector<Vec2> touching = upper;
+  touching[2].x = 10;
+  touching[3].x = 10;
+  const Polygon c = LocalPolygon(kZurich, touching);
   ASSERT_TRUE(ValidatePolygon(c, ValidationLimits(), "c").ok());
   EXPECT_TRUE(FootprintsIntersect(a, c));
   EXPECT_TRUE(FootprintsIntersect(c, a));
@@ -140,12 +135,12 @@ TEST(FootprintsIntersect, InterleavedConcaveCombsDoNotTouch) {
 
 TEST(FootprintsIntersect, TouchingEdgesAndCorners) {
   const Polygon west =
-      FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
+      LocalPolygon(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
   const Polygon east =
-      FromOffsets(kZurich, {{100, 0}, {200, 0}, {200, 100}, {100, 100}});
+      LocalPolygon(kZurich, {{100, 0}, {200, 0}, {200, 100}, {100, 100}});
   const Polygon north_east =
-      FromOffsets(kZurich, {{100, 100}, {200, 100}, {200, 200}, {100, 200}});
-  const Polygon apart = FromOffsets(
+      LocalPolygon(kZurich, {{100, 100}, {200, 100}, {200, 200}, {100, 200}});
+  const Polygon apart = LocalPolygon(
       kZurich, {{100.011, 0}, {200, 0}, {200, 100}, {100.011, 100}});
   EXPECT_TRUE(FootprintsIntersect(west, east));        // shared edge
   EXPECT_TRUE(FootprintsIntersect(west, north_east));  // shared corner
@@ -165,13 +160,13 @@ TEST(FootprintsIntersect, TouchingEdgesAndCorners) {
 TEST(FootprintsIntersect, CollinearVertices) {
   // Extra vertices along straight edges change nothing.
   const Polygon plain =
-      FromOffsets(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
-  const Polygon collinear = FromOffsets(
+      LocalPolygon(kZurich, {{0, 0}, {100, 0}, {100, 100}, {0, 100}});
+  const Polygon collinear = LocalPolygon(
       kZurich,
       {{0, 0}, {25, 0}, {50, 0}, {75, 0}, {100, 0}, {100, 100}, {0, 100}});
-  const Polygon below = FromOffsets(kZurich, {{40, -50}, {60, -50}, {50, 0}});
+  const Polygon below = LocalPolygon(kZurich, {{40, -50}, {60, -50}, {50, 0}});
   const Polygon below_gap =
-      FromOffsets(kZurich, {{40, -50}, {60, -50}, {50, -0.011}});
+      LocalPolygon(kZurich, {{40, -50}, {60, -50}, {50, -0.011}});
   EXPECT_TRUE(FootprintsIntersect(plain, below));
   EXPECT_TRUE(FootprintsIntersect(collinear, below));  // tip on a vertex
   EXPECT_FALSE(FootprintsIntersect(plain, below_gap));
@@ -181,7 +176,7 @@ TEST(FootprintsIntersect, CollinearVertices) {
 TEST(FootprintsIntersect, Containment) {
   const Polygon big = Square(kZurich, 10000);
   const Polygon small =
-      FromOffsets(kZurich, {{4000, 4000}, {4100, 4000}, {4000, 4100}});
+      LocalPolygon(kZurich, {{4000, 4000}, {4100, 4000}, {4000, 4100}});
   const LatLng centre = GnomonicProjection(kZurich).Reverse({5000, 5000});
   EXPECT_TRUE(FootprintsIntersect(big, small));
   EXPECT_TRUE(FootprintsIntersect(small, big));

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
 #include "geo/latlng.h"
@@ -24,6 +25,10 @@
 
 namespace utm::geo {
 namespace {
+
+using test_util::LocalPolygon;
+using test_util::RegularPolygon;
+using test_util::SquareAround;
 
 using ::testing::Each;
 using ::testing::Ge;
@@ -90,23 +95,6 @@ bool IsValid(const Footprint& footprint) {
       .ok();
 }
 
-// n vertices on the geodesic circle of `radius_m` around `centre`, running
-// counter-clockwise from azimuth `first_azimuth_deg`.
-Polygon RegularPolygon(const LatLng& centre, double radius_m, int n,
-                       double first_azimuth_deg = 0) {
-  Polygon p;
-  for (int i = 0; i < n; ++i) {
-    p.vertices.push_back(GeodesicDestination(
-        centre, first_azimuth_deg - 360.0 * i / n, radius_m));
-  }
-  return p;
-}
-
-// A square with sides of about 2 * half_side_m facing north/south/east/west.
-Polygon Square(const LatLng& centre, double half_side_m) {
-  return RegularPolygon(centre, half_side_m * std::sqrt(2.0), 4, 45);
-}
-
 // Points the checks below use as "must be covered" anchors: the centre of
 // a circle, the vertices of a polygon.
 std::vector<LatLng> Anchors(const Footprint& footprint) {
@@ -159,10 +147,10 @@ class RandomFootprints {
           f = Circle{centre, std::min(size_m, 28000.0)};
           break;
         case 1:
-          f = RandomStar(centre, size_m, /*convex=*/true);
+          f = test_util::RandomStar(rng_, centre, size_m, /*convex=*/true);
           break;
         default:
-          f = RandomStar(centre, size_m, /*convex=*/false);
+          f = test_util::RandomStar(rng_, centre, size_m, /*convex=*/false);
       }
       if (IsValid(f)) return f;
     }
@@ -188,27 +176,6 @@ class RandomFootprints {
   }
 
   double Uniform(double lo, double hi) { return absl::Uniform(rng_, lo, hi); }
-
- private:
-  // Vertices at jittered, increasing angles around `centre`: on one circle
-  // (convex) or at random distances (generally concave). Either winding.
-  Polygon RandomStar(const LatLng& centre, double radius_m, bool convex) {
-    const int n = convex ? absl::Uniform(absl::IntervalClosed, rng_, 3, 12)
-                         : absl::Uniform(absl::IntervalClosed, rng_, 5, 20);
-    const double rotation = absl::Uniform(rng_, 0.0, 360.0);
-    Polygon p;
-    for (int i = 0; i < n; ++i) {
-      const double azimuth =
-          rotation + (i + absl::Uniform(rng_, -0.4, 0.4)) * 360.0 / n;
-      const double r =
-          convex ? radius_m : radius_m * absl::Uniform(rng_, 0.2, 1.0);
-      p.vertices.push_back(GeodesicDestination(centre, azimuth, r));
-    }
-    if (absl::Bernoulli(rng_, 0.5)) {
-      std::reverse(p.vertices.begin(), p.vertices.end());
-    }
-    return p;
-  }
 
   std::mt19937_64 rng_;
 };
@@ -262,7 +229,7 @@ TEST(S2Covering, CellIdAtIsAtTheLevelAndNested) {
 
 TEST(S2Covering, CellsAreAtTheLevelSortedUniqueAndHoldTheAnchors) {
   constexpr LatLng kZurich{47.3769, 8.5417};
-  const Polygon square = Square(kZurich, 1000);
+  const Polygon square = SquareAround(kZurich, 1000);
   struct Case {
     std::string name;
     Footprint footprint;
@@ -285,7 +252,8 @@ TEST(S2Covering, CellsAreAtTheLevelSortedUniqueAndHoldTheAnchors) {
       {"circle on the North Pole, level 13", Circle{{90, 0}, 3000}, 13},
       {"triangle around the South Pole, level 12",
        Polygon{{{-89.9, 0}, {-89.9, -120}, {-89.9, 120}}}, 12},
-      {"square on the anti-meridian, level 13", Square({-16.8, 180}, 2000), 13},
+      {"square on the anti-meridian, level 13",
+       SquareAround({-16.8, 180}, 2000), 13},
       {"circle on a cube corner, level 15", Circle{{35.2643896828, 45}, 500},
        15},
   };
@@ -560,7 +528,7 @@ TEST(S2Covering, TenKilometreSquareAtLevel13IsNotInflated) {
 
   for (const Region& region : Regions()) {
     SCOPED_TRACE(region.name);
-    const Polygon square = Square(region.centre, kSideM / 2);
+    const Polygon square = SquareAround(region.centre, kSideM / 2);
     ASSERT_TRUE(IsValid(square));
     ASSERT_NEAR(std::fabs(GeodesicPolygonArea(square.vertices)),
                 kSideM * kSideM, 0.01 * kSideM * kSideM);

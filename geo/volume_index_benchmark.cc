@@ -29,6 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/latlng.h"
 #include "geo/volume.h"
@@ -48,13 +49,8 @@ constexpr size_t kBatch = 256;
 constexpr size_t kFreshVolumes = 4096;
 constexpr size_t kQueries = 1024;
 
-double Uniform(std::mt19937_64& rng, double lo, double hi) {
-  return std::uniform_real_distribution<double>(lo, hi)(rng);
-}
-
-int UniformInt(std::mt19937_64& rng, int lo, int hi) {
-  return std::uniform_int_distribution<int>(lo, hi)(rng);
-}
+using test_util::Uniform;
+using test_util::UniformInt;
 
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "volume_index_benchmark: %s\n", what.c_str());

@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
 #include "geo/latlng.h"
@@ -25,6 +26,10 @@
 
 namespace utm::geo {
 namespace {
+
+using test_util::LocalPolygon;
+using test_util::RegularPolygon;
+using test_util::SquareAround;
 
 using Id = VolumeIndex::Id;
 using ::testing::ElementsAre;
@@ -66,32 +71,6 @@ absl::Status ValidateAndInsert(VolumeIndex& index, Id id,
   return index.Insert(id, volume);
 }
 
-// n vertices on the geodesic circle of `radius_m` around `centre`, running
-// counter-clockwise from azimuth `first_azimuth_deg`.
-Polygon RegularPolygon(const LatLng& centre, double radius_m, int n,
-                       double first_azimuth_deg = 0) {
-  Polygon p;
-  for (int i = 0; i < n; ++i) {
-    p.vertices.push_back(GeodesicDestination(
-        centre, first_azimuth_deg - 360.0 * i / n, radius_m));
-  }
-  return p;
-}
-
-// A square with sides of about 2 * half_side_m facing north/south/east/west.
-Polygon Square(const LatLng& centre, double half_side_m) {
-  return RegularPolygon(centre, half_side_m * std::sqrt(2.0), 4, 45);
-}
-
-// A polygon given by metres east/north on the gnomonic plane at `centre`,
-// where geodesics are straight (to well under a millimetre here).
-Polygon LocalPolygon(const LatLng& centre, const std::vector<Vec2>& xy) {
-  const GnomonicProjection proj(centre);
-  Polygon p;
-  for (const Vec2& v : xy) p.vertices.push_back(proj.Reverse(v));
-  return p;
-}
-
 TEST(VolumeIndex, StartsEmpty) {
   VolumeIndex index;
   EXPECT_EQ(index.size(), 0u);
@@ -116,9 +95,9 @@ TEST(VolumeIndex, QueryReturnsExactlyTheIntersectingIdsAscending) {
           index, 20,
           MakeVolume(Circle{GeodesicDestination(kZurich, 180, 1000), 100})),
       absl::OkStatus());  // 650 m gap to the south.
-  ASSERT_EQ(ValidateAndInsert(
-                index, 10,
-                MakeVolume(Square(GeodesicDestination(kZurich, 90, 300), 150))),
+  ASSERT_EQ(ValidateAndInsert(index, 10,
+                              MakeVolume(SquareAround(
+                                  GeodesicDestination(kZurich, 90, 300), 150))),
             absl::OkStatus());  // West side 150 m east of the centre.
   ASSERT_EQ(
       ValidateAndInsert(index, 7, MakeVolume(Circle{kZurich, 200}, {500, 600})),
@@ -349,7 +328,7 @@ std::vector<RefinementCase> RefinementCases(double gap_m) {
       {"circle and circle on a diagonal", Circle{kZurich, 1000},
        Circle{GeodesicDestination(kZurich, 45, 2000 + gap_m), 1000}});
   // A circle beyond a square's corner, on the square's diagonal.
-  const Polygon square = Square(kZurich, 1000);
+  const Polygon square = SquareAround(kZurich, 1000);
   const LatLng corner = square.vertices[0];  // North-east.
   cases.push_back({"circle beyond a square's corner", square,
                    Circle{GeodesicInterpolate(
@@ -401,8 +380,9 @@ TEST(VolumeIndex, FindsVolumesAcrossTheAntimeridian) {
   ASSERT_EQ(ValidateAndInsert(index, 1, MakeVolume(Circle{{10, 179.999}, 500})),
             absl::OkStatus());
   // Centred on lng 180 itself, with vertices on both sides.
-  ASSERT_EQ(ValidateAndInsert(index, 2, MakeVolume(Square({-35, 180}, 800))),
-            absl::OkStatus());
+  ASSERT_EQ(
+      ValidateAndInsert(index, 2, MakeVolume(SquareAround({-35, 180}, 800))),
+      absl::OkStatus());
   // West of the line only, 5.5 km from id 1.
   ASSERT_EQ(ValidateAndInsert(index, 3, MakeVolume(Circle{{10, -179.95}, 300})),
             absl::OkStatus());
@@ -419,13 +399,13 @@ TEST(VolumeIndex, FindsVolumesAcrossTheAntimeridian) {
       {"circle just west of the line", Circle{{10, -179.999}, 500}, {1}},
       {"circle 2 km west of the line", Circle{{10, -179.98}, 500}, {}},
       {"square west of the line, meeting id 1's western part",
-       Square({10, -179.97}, 3000),
+       SquareAround({10, -179.97}, 3000),
        {1, 3}},
-      {"square spanning the line", Square({10, -179.985}, 4000), {1, 3}},
+      {"square spanning the line", SquareAround({10, -179.985}, 4000), {1, 3}},
       {"square spanning the line, south of id 1",
-       Square(GeodesicDestination({10, 180}, 180, 1000), 400),
+       SquareAround(GeodesicDestination({10, 180}, 180, 1000), 400),
        {}},
-      {"square east of the line", Square({-35, 179.99}, 200), {2}},
+      {"square east of the line", SquareAround({-35, 179.99}, 200), {2}},
       {"circle west of the line", Circle{{-35, -179.995}, 100}, {2}},
       {"circle on the line", Circle{{-35, 180}, 10}, {2}},
       {"circle on the line as -180", Circle{{-35, -180}, 10}, {2}},
@@ -462,11 +442,11 @@ TEST(VolumeIndex, FindsVolumesAroundThePoles) {
   };
   const std::vector<Case> cases = {
       // Its nearest point is about 1.37 km from the pole.
-      {"square 1.7 km from the pole", Square({89.985, 45}, 300), {1}},
+      {"square 1.7 km from the pole", SquareAround({89.985, 45}, 300), {1}},
       {"triangle enclosing the pole",
        Polygon{{{89.995, 10}, {89.995, 130}, {89.995, -110}}},
        {1, 2}},
-      {"square 5.6 km from the pole", Square({89.95, -60}, 300), {}},
+      {"square 5.6 km from the pole", SquareAround({89.95, -60}, 300), {}},
       {"circle on the South Pole", Circle{{-90, 0}, 10}, {3}},
       {"circle near the South Pole", Circle{{-89.9995, 77}, 1}, {3}},
       {"circle around id 4", Circle{{89.9, 0}, 50}, {4}},
@@ -514,30 +494,10 @@ class RandomVolumes {
       case 0:
         return Circle{centre, size_m};
       case 1:
-        return RandomStar(centre, size_m, /*convex=*/true);
+        return test_util::RandomStar(rng_, centre, size_m, /*convex=*/true);
       default:
-        return RandomStar(centre, size_m, /*convex=*/false);
+        return test_util::RandomStar(rng_, centre, size_m, /*convex=*/false);
     }
-  }
-
-  // Vertices at jittered, increasing angles around `centre`: on one circle
-  // (convex) or at random distances (generally concave). Either winding.
-  Polygon RandomStar(const LatLng& centre, double radius_m, bool convex) {
-    const int n = convex ? absl::Uniform(absl::IntervalClosed, rng_, 3, 12)
-                         : absl::Uniform(absl::IntervalClosed, rng_, 5, 20);
-    const double rotation = absl::Uniform(rng_, 0.0, 360.0);
-    Polygon p;
-    for (int i = 0; i < n; ++i) {
-      const double azimuth =
-          rotation + (i + absl::Uniform(rng_, -0.4, 0.4)) * 360.0 / n;
-      const double r =
-          convex ? radius_m : radius_m * absl::Uniform(rng_, 0.2, 1.0);
-      p.vertices.push_back(GeodesicDestination(centre, azimuth, r));
-    }
-    if (absl::Bernoulli(rng_, 0.5)) {
-      std::reverse(p.vertices.begin(), p.vertices.end());
-    }
-    return p;
   }
 
   AltitudeBand RandomBand() {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -14,25 +15,17 @@
 namespace utm::geo {
 namespace {
 
+using test_util::LocalPolygon;
+
 using ::testing::HasSubstr;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const LatLng kZurich{47.3769, 8.5417};
 
-// A polygon whose vertices sit at the given east/north offsets (metres) on
-// the gnomonic plane at `origin`; its edges are then exactly the geodesics.
-Polygon FromOffsets(const LatLng& origin,
-                    const std::vector<std::pair<double, double>>& xy) {
-  const GnomonicProjection proj(origin);
-  Polygon p;
-  for (const auto& [x, y] : xy) p.vertices.push_back(proj.Reverse({x, y}));
-  return p;
-}
-
 Polygon Square(double side_m) {
-  return FromOffsets(kZurich,
-                     {{0, 0}, {side_m, 0}, {side_m, side_m}, {0, side_m}});
+  return LocalPolygon(kZurich,
+                      {{0, 0}, {side_m, 0}, {side_m, side_m}, {0, side_m}});
 }
 
 Volume4D ValidVolume() {
@@ -53,7 +46,7 @@ TEST(ValidateVolume4D, AcceptsValidVolumes) {
                std::get<Polygon>(v.volume.footprint).vertices.end());
   EXPECT_TRUE(ValidateVolume4D(v, limits, "volumes[0]").ok());
   // Collinear vertices along one edge.
-  v.volume.footprint = FromOffsets(
+  v.volume.footprint = LocalPolygon(
       kZurich, {{0, 0}, {50, 0}, {100, 0}, {100, 100}, {0, 100}, {0, 50}});
   EXPECT_TRUE(ValidateVolume4D(v, limits, "volumes[0]").ok());
   v.volume.footprint = Circle{kZurich, 250};
@@ -148,14 +141,14 @@ INSTANTIATE_TEST_SUITE_P(
                         "repeat the first vertex at the end"},
         InvalidCase{"BowTie",
                     [](Volume4D& v) {
-                      v.volume.footprint = FromOffsets(
+                      v.volume.footprint = LocalPolygon(
                           kZurich, {{0, 0}, {100, 100}, {100, 0}, {0, 100}});
                     },
                     kPoly + ": edges 0 and 2 cross"},
         InvalidCase{"EdgesCrossLater",
                     [](Volume4D& v) {
                       // A pentagon whose edge 4 (v4 -> v0) cuts edge 2.
-                      v.volume.footprint = FromOffsets(
+                      v.volume.footprint = LocalPolygon(
                           kZurich,
                           {{0, 0}, {100, 0}, {100, 100}, {50, 100}, {150, 50}});
                     },
@@ -164,7 +157,7 @@ INSTANTIATE_TEST_SUITE_P(
             "VertexTouchesEdge",
             [](Volume4D& v) {
               // Vertex 4 lies on edge 0: a pinched ring.
-              v.volume.footprint = FromOffsets(
+              v.volume.footprint = LocalPolygon(
                   kZurich,
                   {{0, 0}, {100, 0}, {100, 100}, {60, 100}, {50, 0}, {0, 100}});
             },
@@ -172,14 +165,14 @@ INSTANTIATE_TEST_SUITE_P(
         InvalidCase{"DoublesBack",
                     [](Volume4D& v) {
                       // The ring runs out along y = 0 and back over itself.
-                      v.volume.footprint = FromOffsets(
+                      v.volume.footprint = LocalPolygon(
                           kZurich, {{0, 0}, {100, 0}, {50, 0}, {50, 100}});
                     },
                     kPoly + ": edges 0 and 1 overlap (the ring doubles back on "
                             "itself)"},
         InvalidCase{"ZeroArea",
                     [](Volume4D& v) {
-                      v.volume.footprint = FromOffsets(
+                      v.volume.footprint = LocalPolygon(
                           kZurich, {{0, 0}, {100, 0}, {100, 0.005}});
                     },
                     kPoly + ": encloses 0.25 m²; at least 1 m² is required"},
@@ -266,7 +259,7 @@ TEST(ValidatePolygon, LongThinPolygonWithinAreaButBeyondReach) {
   // 2,000 km² but 200 km long: beyond the reach in which intersection is
   // guaranteed exact, so it is refused.
   const absl::Status status = ValidatePolygon(
-      FromOffsets(kZurich, {{0, 0}, {200e3, 0}, {200e3, 10e3}, {0, 10e3}}),
+      LocalPolygon(kZurich, {{0, 0}, {200e3, 0}, {200e3, 10e3}, {0, 10e3}}),
       ValidationLimits(), "p");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr("from its centre"));
@@ -274,7 +267,7 @@ TEST(ValidatePolygon, LongThinPolygonWithinAreaButBeyondReach) {
 }
 
 TEST(BoundingCap, ContainsEveryVertexAndTheRim) {
-  const Polygon p = FromOffsets(kZurich, {{0, 0}, {3000, 0}, {3000, 1000}});
+  const Polygon p = LocalPolygon(kZurich, {{0, 0}, {3000, 0}, {3000, 1000}});
   const BoundingCap cap = ComputeBoundingCap(p);
   for (const LatLng& v : p.vertices) {
     EXPECT_LE(GeodesicDistance(cap.center, v), cap.radius_m);

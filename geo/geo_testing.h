@@ -1,0 +1,46 @@
+// Shape builders shared by geo/'s tests and benchmarks (test-only library
+// utm_geo_testing; never linked into the product).
+#ifndef UTM_GEO_GEO_TESTING_H_
+#define UTM_GEO_GEO_TESTING_H_
+
+#include <random>
+#include <vector>
+
+#include "geo/geodesy.h"
+#include "geo/volume.h"
+
+namespace utm::geo::test_util {
+
+inline const LatLng kZurich{47.3769, 8.5417};
+
+// Uniform draws, as the generators of tests and benchmarks use them.
+inline double Uniform(std::mt19937_64& rng, double lo, double hi) {
+  return std::uniform_real_distribution<double>(lo, hi)(rng);
+}
+inline int UniformInt(std::mt19937_64& rng, int lo, int hi) {  // closed
+  return std::uniform_int_distribution<int>(lo, hi)(rng);
+}
+
+// A polygon given by metres east/north on the gnomonic plane at `origin`.
+// Straight lines there are geodesics (exactly through the origin, to well
+// under a millimetre elsewhere within 100 km), so the edges are what the
+// offsets draw.
+Polygon LocalPolygon(const LatLng& origin, const std::vector<Vec2>& xy);
+
+// n vertices on the geodesic circle of `radius_m` around `centre`, running
+// counter-clockwise from azimuth `first_azimuth_deg`.
+Polygon RegularPolygon(const LatLng& centre, double radius_m, int n,
+                       double first_azimuth_deg = 0);
+
+// A square with sides of about 2 * half_side_m facing north/south/east/west.
+Polygon SquareAround(const LatLng& centre, double half_side_m);
+
+// Vertices at jittered, increasing angles around `centre`: on one circle
+// (convex, 3-12 vertices) or at random distances (generally concave, 5-20
+// vertices); either winding. Star-shaped, hence simple.
+Polygon RandomStar(std::mt19937_64& rng, const LatLng& centre, double radius_m,
+                   bool convex);
+
+}  // namespace utm::geo::test_util
+
+#endif  // UTM_GEO_GEO_TESTING_H_
