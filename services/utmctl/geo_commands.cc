@@ -158,7 +158,14 @@ int GeoIntersect(const std::string& a, const std::string& b,
     }
   }
   if (options.json) {
-    std::cout << ToJson(conflict) << "\n";
+    // Only the overlaps: a Conflict's other fields (which entity, why) mean
+    // nothing between two local files.
+    std::string json = "{\"overlaps\":[";
+    for (int k = 0; k < conflict.overlaps_size(); ++k) {
+      if (k > 0) json += ",";
+      json += ToJson(conflict.overlaps(k));
+    }
+    std::cout << json << "]}\n";
   } else if (found == 0) {
     std::cout << "no conflict: no volume of " << a << " meets any volume of "
               << b << "\n";

@@ -4,6 +4,7 @@
 
 #include "CLI/CLI.hpp"
 #include "services/utmctl/geo_commands.h"
+#include "services/utmctl/health_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -34,6 +35,16 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  std::string server = "127.0.0.1:7400";
+  double timeout_s = 5;
+  CLI::App* health =
+      app.add_subcommand("health", "Ask a utmd server whether it is serving");
+  health->add_option("--server", server, "utmd address (host:port)")
+      ->capture_default_str();
+  health->add_option("--timeout", timeout_s, "Seconds to wait for an answer")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -41,6 +52,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : utm::ctl::kExitUsage;
   }
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
+  if (health->parsed()) return utm::ctl::Health(server, timeout_s);
   if (intersect->parsed()) {
     return utm::ctl::GeoIntersect(file_a, file_b, geo_options);
   }

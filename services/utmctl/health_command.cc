@@ -1,0 +1,38 @@
+#include "services/utmctl/health_command.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <iostream>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace utm::ctl {
+
+int Health(const std::string& server, double timeout_s) {
+  auto stub = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(
+      std::chrono::system_clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = stub->Check(&context, request, &response);
+  if (!status.ok()) {
+    std::cerr << server << ": " << status.error_message() << " (code "
+              << status.error_code() << ")\n";
+    return kExitUnavailable;
+  }
+  std::cout << server << ": "
+            << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+                   response.status())
+            << "\n";
+  return response.status() == grpc::health::v1::HealthCheckResponse::SERVING
+             ? 0
+             : kExitUnavailable;
+}
+
+}  // namespace utm::ctl

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# End-to-end: the utmd binary starts on a free loopback port, reports
+# SERVING to `utmctl health`, drains and exits 0 on SIGTERM, and refuses bad
+# flags. Usage: utmd_lifecycle_test.sh UTMD UTMCTL
+set -u
+UTMD=$1
+UTMCTL=$2
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
+  >"$work/out" 2>&1 </dev/null &
+pid=$!
+port=""
+for _ in $(seq 1 200); do  # up to 10 s
+  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
+  [[ -n "$port" ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/out")"
+  sleep 0.05
+done
+[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/out")"
+[[ -d "$work/data" ]] || fail "utmd did not create its data directory"
+echo "ok: utmd listening on port $port"
+
+out=$("$UTMCTL" health --server "127.0.0.1:$port" 2>&1) || fail "health: $out"
+[[ "$out" == *SERVING* ]] || fail "health said: $out"
+echo "ok: $out"
+
+kill -TERM "$pid"
+wait "$pid"
+code=$?
+pid=""
+[[ $code == 0 ]] || fail "utmd exited $code after SIGTERM: $(cat "$work/out")"
+grep -q "^utmd: stopped" "$work/out" || fail "no 'stopped' line: $(cat "$work/out")"
+echo "ok: SIGTERM drains and exits 0"
+
+"$UTMCTL" health --server "127.0.0.1:$port" --timeout 1 >/dev/null 2>&1
+[[ $? == 69 ]] || fail "health of a stopped server should exit 69"
+echo "ok: health of a stopped server exits 69"
+
+touch "$work/file"
+out=$(timeout 10 "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/file/sub" 2>&1 </dev/null)
+[[ $? == 1 && "$out" == *"cannot create --data-dir"* ]] || fail "bad data dir: $out"
+out=$(timeout 10 "$UTMD" --listen 127.0.0.1:99999 --data-dir "$work/data" 2>&1 </dev/null)
+[[ $? == 1 && "$out" == *"port from 0 to 65535"* ]] || fail "bad port: $out"
+echo "ok: bad flags are refused with a message"
