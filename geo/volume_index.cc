@@ -104,21 +104,32 @@ bool VolumeIndex::Remove(Id id) {
 
 size_t VolumeIndex::size() const { return impl_->entries.size(); }
 
-std::vector<VolumeIndex::Id> VolumeIndex::Query(const Volume4D& query) const {
+std::vector<VolumeIndex::Hit> VolumeIndex::QueryOverlaps(
+    const Volume4D& query) const {
   const PreparedFootprint q = PrepareFootprint(query.volume.footprint);
-  std::vector<Id> out;
+  std::vector<Hit> out;
   impl_->ForEachCandidate(
       BoxOf(q, query.volume.altitude, query.time), [&](Id id) {
         const Entry& e = impl_->entries.at(id);
         // The box test already compared closed time and altitude intervals
-        // (with times in double seconds); compare them exactly here.
-        if (!TimeOverlap(e.time, query.time) ||
-            !AltitudeOverlap(e.altitude, query.volume.altitude)) {
-          return;
+        // (with times in microseconds); compare them exactly here.
+        const std::optional<TimeWindow> time = TimeOverlap(e.time, query.time);
+        if (!time) return;
+        const std::optional<AltitudeBand> altitude =
+            AltitudeOverlap(e.altitude, query.volume.altitude);
+        if (!altitude) return;
+        if (FootprintsIntersect(e.footprint, q)) {
+          out.push_back(Hit{id, Overlap4D{*time, *altitude}});
         }
-        if (FootprintsIntersect(e.footprint, q)) out.push_back(id);
       });
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end(),
+            [](const Hit& a, const Hit& b) { return a.id < b.id; });
+  return out;
+}
+
+std::vector<VolumeIndex::Id> VolumeIndex::Query(const Volume4D& query) const {
+  std::vector<Id> out;
+  for (const Hit& hit : QueryOverlaps(query)) out.push_back(hit.id);
   return out;
 }
 

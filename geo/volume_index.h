@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "geo/intersect.h"
 #include "geo/volume.h"
 
 namespace utm::geo {
@@ -52,6 +53,15 @@ class VolumeIndex {
   // Ids, ascending, of the volumes that intersect `query` exactly.
   // REQUIRES: a validated volume.
   std::vector<Id> Query(const Volume4D& query) const;
+
+  // One intersecting volume and where it meets the query.
+  struct Hit {
+    Id id;
+    Overlap4D overlap;  // common time window and altitude band
+  };
+
+  // Like Query(), with the overlap of each hit (ascending id).
+  std::vector<Hit> QueryOverlaps(const Volume4D& query) const;
 
   // Ids, ascending, whose boxes overlap the query's box: a superset of
   // Query(), for measuring how much the exact refinement removes.

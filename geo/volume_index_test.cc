@@ -632,5 +632,34 @@ TEST(VolumeIndex, MatchesBruteForceOnRandomVolumes) {
   }
 }
 
+TEST(VolumeIndex, QueryOverlapsReportsWhereEachHitMeets) {
+  VolumeIndex index;
+  ASSERT_TRUE(index
+                  .Insert(7, MakeVolume(Circle{kZurich, 200}, {100, 300},
+                                        Window(kT0, absl::Hours(2))))
+                  .ok());
+  ASSERT_TRUE(index
+                  .Insert(3, MakeVolume(SquareAround(kZurich, 50), {250, 400},
+                                        Window(kT0 + absl::Minutes(30),
+                                               absl::Hours(3))))
+                  .ok());
+  ASSERT_TRUE(index  // same place, disjoint band: no hit
+                  .Insert(9, MakeVolume(Circle{kZurich, 200}, {500, 600},
+                                        Window(kT0, absl::Hours(2))))
+                  .ok());
+  const std::vector<VolumeIndex::Hit> hits = index.QueryOverlaps(
+      MakeVolume(Circle{kZurich, 10}, {280, 450},
+                 Window(kT0 + absl::Minutes(45), absl::Hours(1))));
+  ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].id, 3u);
+  EXPECT_EQ(hits[0].overlap.altitude.lower_m, 280);
+  EXPECT_EQ(hits[0].overlap.altitude.upper_m, 400);
+  EXPECT_EQ(hits[0].overlap.time.start, kT0 + absl::Minutes(45));
+  EXPECT_EQ(hits[0].overlap.time.end, kT0 + absl::Minutes(105));
+  EXPECT_EQ(hits[1].id, 7u);
+  EXPECT_EQ(hits[1].overlap.altitude.upper_m, 300);
+  EXPECT_EQ(hits[1].overlap.time.end, kT0 + absl::Minutes(105));
+}
+
 }  // namespace
 }  // namespace utm::geo
