@@ -1,0 +1,467 @@
+#include "services/intent/intent_core.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "geo/status_macros.h"
+
+namespace utm::intent {
+namespace {
+
+// Index keys: (handle << kVolumeBits) | volume index.
+constexpr int kVolumeBits = 20;
+constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
+}
+
+std::string RandomUuid() {
+  static absl::Mutex mu(absl::kConstInit);
+  static absl::BitGen* gen = new absl::BitGen();
+  uint64_t hi, lo;
+  {
+    absl::MutexLock lock(&mu);
+    hi = absl::Uniform<uint64_t>(*gen);
+    lo = absl::Uniform<uint64_t>(*gen);
+  }
+  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
+  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122
+  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32,
+                         (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
+                         lo & 0xffffffffffffULL);
+}
+
+// Every field that makes two requests the same request, exactly.
+void AppendVolumes(std::string* out,
+                   const std::vector<geo::Volume4D>& volumes) {
+  for (const geo::Volume4D& v : volumes) {
+    absl::StrAppend(out, "|", geo::DebugString(v.volume.footprint));
+    absl::StrAppendFormat(out, "|%.17g|%.17g|%s|%s", v.volume.altitude.lower_m,
+                          v.volume.altitude.upper_m, Rfc3339(v.time.start),
+                          Rfc3339(v.time.end));
+  }
+}
+
+bool Allowed(IntentState from, IntentState to) {
+  using S = IntentState;
+  switch (from) {
+    case S::kAccepted:
+      return to == S::kActivated || to == S::kCancelled;
+    case S::kActivated:
+      return to == S::kEnded || to == S::kNonconforming || to == S::kContingent;
+    case S::kNonconforming:
+      return to == S::kActivated || to == S::kContingent || to == S::kEnded;
+    case S::kContingent:
+      return to == S::kEnded;
+    case S::kEnded:
+    case S::kCancelled:
+      return false;
+  }
+  return false;
+}
+
+std::string AllowedList(IntentState from) {
+  std::vector<std::string> names;
+  for (IntentState to : {IntentState::kAccepted, IntentState::kActivated,
+                         IntentState::kNonconforming, IntentState::kContingent,
+                         IntentState::kEnded, IntentState::kCancelled}) {
+    if (Allowed(from, to)) names.push_back(IntentStateName(to));
+  }
+  return names.empty() ? "none: it is final" : absl::StrJoin(names, ", ");
+}
+
+}  // namespace
+
+const char* IntentStateName(IntentState state) {
+  switch (state) {
+    case IntentState::kAccepted:
+      return "ACCEPTED";
+    case IntentState::kActivated:
+      return "ACTIVATED";
+    case IntentState::kNonconforming:
+      return "NONCONFORMING";
+    case IntentState::kContingent:
+      return "CONTINGENT";
+    case IntentState::kEnded:
+      return "ENDED";
+    case IntentState::kCancelled:
+      return "CANCELLED";
+  }
+  return "UNKNOWN";
+}
+
+bool IsLive(IntentState state) {
+  return state != IntentState::kEnded && state != IntentState::kCancelled;
+}
+
+struct IntentCore::Entry {
+  uint64_t handle;
+  Intent intent;
+};
+
+struct IntentCore::RequestRecord {
+  std::string fingerprint;
+  WriteOutcome outcome;
+};
+
+IntentCore::IntentCore(IntentOptions options, const Clock* clock,
+                       std::function<std::string()> new_id)
+    : options_(std::move(options)),
+      clock_(clock),
+      new_id_(new_id ? std::move(new_id) : RandomUuid) {}
+
+IntentCore::~IntentCore() = default;
+
+absl::Status IntentCore::ValidatePriority(int32_t priority) const {
+  if (priority < options_.min_priority || priority > options_.max_priority) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("priority: ", priority, " is outside [",
+                     options_.min_priority, ", ", options_.max_priority, "]"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntentCore::ValidateRequestId(
+    const std::string& request_id) const {
+  if (request_id.size() > options_.max_request_id_bytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("request_id: ", request_id.size(), " bytes; at most ",
+                     options_.max_request_id_bytes, " are allowed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntentCore::ValidateVolumes(
+    const std::vector<geo::Volume4D>& volumes, absl::Time now) const {
+  if (volumes.empty()) {
+    return absl::InvalidArgumentError(
+        "volumes: an intent needs at least one volume");
+  }
+  if (volumes.size() > static_cast<size_t>(options_.max_volumes)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("volumes: ", volumes.size(), " volumes; at most ",
+                     options_.max_volumes, " are allowed"));
+  }
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    const std::string field = absl::StrCat("volumes[", i, "]");
+    const geo::Volume4D& v = volumes[i];
+    UTM_RETURN_IF_ERROR(geo::ValidateVolume4D(v, options_.limits, field));
+    if (v.time.end == absl::InfiniteFuture()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".time_end: a flight intent must end"));
+    }
+    if (v.time.end < now) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".time_end: ", Rfc3339(v.time.end),
+                       " is in the past (now ", Rfc3339(now), ")"));
+    }
+    if (v.time.start > now + options_.max_lead_time) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".time_start: ", Rfc3339(v.time.start), " is more than ",
+          absl::FormatDuration(options_.max_lead_time), " ahead (now ",
+          Rfc3339(now), ")"));
+    }
+    if (v.time.end - v.time.start > options_.max_volume_duration) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": lasts ", absl::FormatDuration(v.time.end - v.time.start),
+          "; at most ", absl::FormatDuration(options_.max_volume_duration),
+          " is allowed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<IntentConflict> IntentCore::Conflicts(
+    const std::vector<geo::Volume4D>& volumes, int32_t priority,
+    uint64_t self) const {
+  std::map<uint64_t, IntentConflict> by_handle;
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
+      const uint64_t handle = hit.id >> kVolumeBits;
+      if (handle == self) continue;
+      const Intent& other = entries_.at(handle)->intent;
+      const bool blocks =
+          other.priority > priority || (other.priority == priority &&
+                                        !options_.allow_equal_priority_overlap);
+      if (!blocks) continue;
+      IntentConflict& c = by_handle[handle];
+      c.intent_id = other.id;
+      c.priority = other.priority;
+      c.state = other.state;
+      c.overlaps.push_back(VolumeOverlap{
+          static_cast<int>(i), static_cast<int>(hit.id & kVolumeMask),
+          hit.overlap.time, hit.overlap.altitude});
+    }
+  }
+  std::vector<IntentConflict> out;
+  out.reserve(by_handle.size());
+  for (auto& [handle, conflict] : by_handle) out.push_back(std::move(conflict));
+  std::sort(out.begin(), out.end(),
+            [](const IntentConflict& a, const IntentConflict& b) {
+              return a.intent_id < b.intent_id;
+            });
+  return out;
+}
+
+absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
+    const std::string& owner, const std::string& request_id,
+    const std::string& fingerprint, absl::Time now) {
+  // Forget what has passed its retention.
+  while (!request_order_.empty() &&
+         request_order_.front().first + options_.request_id_retention < now) {
+    requests_.erase(request_order_.front().second);
+    request_order_.pop_front();
+  }
+  if (request_id.empty()) return std::nullopt;
+  auto it =
+      requests_.find(absl::StrCat(owner, std::string(1, '\0'), request_id));
+  if (it == requests_.end()) return std::nullopt;
+  if (it->second.fingerprint != fingerprint) {
+    return absl::AlreadyExistsError(absl::StrCat(
+        "request_id \"", request_id,
+        "\" was already used for a different request; use a new id for a "
+        "new request"));
+  }
+  return it->second.outcome;
+}
+
+void IntentCore::Remember(const std::string& owner,
+                          const std::string& request_id,
+                          const std::string& fingerprint,
+                          const WriteOutcome& outcome, absl::Time now) {
+  if (request_id.empty()) return;
+  std::string key = absl::StrCat(owner, std::string(1, '\0'), request_id);
+  requests_[key] = RequestRecord{fingerprint, outcome};
+  request_order_.emplace_back(now, std::move(key));
+}
+
+absl::StatusOr<IntentCore::Entry*> IntentCore::OwnedEntry(
+    const std::string& owner, const std::string& intent_id, int64_t version) {
+  auto it = handle_by_id_.find(intent_id);
+  if (it == handle_by_id_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("intent ", intent_id, " does not exist"));
+  }
+  Entry* entry = entries_.at(it->second).get();
+  if (entry->intent.owner != owner) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("intent ", intent_id, " belongs to another operator"));
+  }
+  if (!IsLive(entry->intent.state)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "intent ", intent_id, " is ", IntentStateName(entry->intent.state),
+        "; it can no longer change"));
+  }
+  if (entry->intent.version != version) {
+    return absl::AbortedError(absl::StrCat(
+        "intent ", intent_id, " is at version ", entry->intent.version,
+        ", not ", version, "; read it again and retry"));
+  }
+  return entry;
+}
+
+void IntentCore::IndexVolumes(uint64_t handle,
+                              const std::vector<geo::Volume4D>& volumes) {
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    // Keys are unique by construction: a handle is never reused and its
+    // volumes are unindexed before being replaced.
+    const absl::Status s =
+        index_.Insert((handle << kVolumeBits) | i, volumes[i]);
+    (void)s;
+  }
+}
+
+void IntentCore::UnindexVolumes(uint64_t handle, size_t count) {
+  for (size_t i = 0; i < count; ++i) index_.Remove((handle << kVolumeBits) | i);
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
+                                              const FileRequest& request) {
+  const absl::Time now = clock_->Now();
+  UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
+  UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
+  UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  std::string fingerprint = absl::StrCat("file|", request.priority);
+  AppendVolumes(&fingerprint, request.volumes);
+
+  absl::MutexLock lock(&mu_);
+  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
+                       Replay(owner, request.request_id, fingerprint, now));
+  if (replay) return *std::move(replay);
+
+  WriteOutcome outcome;
+  outcome.conflicts = Conflicts(request.volumes, request.priority, /*self=*/0);
+  if (outcome.conflicts.empty()) {
+    std::string id = new_id_();
+    while (handle_by_id_.contains(id)) id = new_id_();
+    const uint64_t handle = next_handle_++;
+    auto entry = std::make_unique<Entry>();
+    entry->handle = handle;
+    entry->intent = Intent{id,
+                           owner,
+                           request.priority,
+                           IntentState::kAccepted,
+                           request.volumes,
+                           1,
+                           now,
+                           now};
+    IndexVolumes(handle, request.volumes);
+    handle_by_id_[id] = handle;
+    outcome.intent = entry->intent;
+    entries_[handle] = std::move(entry);
+  }
+  Remember(owner, request.request_id, fingerprint, outcome, now);
+  return outcome;
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
+                                                const ModifyRequest& request) {
+  const absl::Time now = clock_->Now();
+  UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
+  UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
+  UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  std::string fingerprint =
+      absl::StrCat("modify|", request.intent_id, "|", request.version, "|",
+                   request.priority);
+  AppendVolumes(&fingerprint, request.volumes);
+
+  absl::MutexLock lock(&mu_);
+  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
+                       Replay(owner, request.request_id, fingerprint, now));
+  if (replay) return *std::move(replay);
+  UTM_ASSIGN_OR_RETURN(Entry * entry,
+                       OwnedEntry(owner, request.intent_id, request.version));
+  Intent& intent = entry->intent;
+
+  WriteOutcome outcome;
+  switch (intent.state) {
+    case IntentState::kAccepted:
+      outcome.conflicts =
+          Conflicts(request.volumes, request.priority, entry->handle);
+      break;
+    case IntentState::kActivated: {
+      // In the air: only conflicts it did not already have block it.
+      absl::flat_hash_set<std::string> before;
+      for (const IntentConflict& c :
+           Conflicts(intent.volumes, intent.priority, entry->handle)) {
+        before.insert(c.intent_id);
+      }
+      for (IntentConflict& c :
+           Conflicts(request.volumes, request.priority, entry->handle)) {
+        if (!before.contains(c.intent_id)) {
+          outcome.conflicts.push_back(std::move(c));
+        }
+      }
+      break;
+    }
+    default:
+      // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted.
+      break;
+  }
+  if (outcome.conflicts.empty()) {
+    UnindexVolumes(entry->handle, intent.volumes.size());
+    intent.volumes = request.volumes;
+    intent.priority = request.priority;
+    ++intent.version;
+    intent.updated = now;
+    IndexVolumes(entry->handle, intent.volumes);
+    outcome.intent = intent;
+  }
+  Remember(owner, request.request_id, fingerprint, outcome, now);
+  return outcome;
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::Transition(
+    const std::string& owner, const TransitionRequest& request) {
+  const absl::Time now = clock_->Now();
+  UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
+  const std::string fingerprint =
+      absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
+                   IntentStateName(request.to));
+
+  absl::MutexLock lock(&mu_);
+  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
+                       Replay(owner, request.request_id, fingerprint, now));
+  if (replay) return *std::move(replay);
+  UTM_ASSIGN_OR_RETURN(Entry * entry,
+                       OwnedEntry(owner, request.intent_id, request.version));
+  Intent& intent = entry->intent;
+  if (!Allowed(intent.state, request.to)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "intent ", intent.id, " is ", IntentStateName(intent.state),
+        "; it cannot become ", IntentStateName(request.to),
+        " (allowed: ", AllowedList(intent.state), ")"));
+  }
+  WriteOutcome outcome;
+  if (intent.state == IntentState::kAccepted &&
+      request.to == IntentState::kActivated) {
+    // Intents filed since may have higher priority; check again before the
+    // flight takes off.
+    outcome.conflicts =
+        Conflicts(intent.volumes, intent.priority, entry->handle);
+  }
+  if (outcome.conflicts.empty()) {
+    if (!IsLive(request.to))
+      UnindexVolumes(entry->handle, intent.volumes.size());
+    intent.state = request.to;
+    ++intent.version;
+    intent.updated = now;
+    outcome.intent = intent;
+  }
+  Remember(owner, request.request_id, fingerprint, outcome, now);
+  return outcome;
+}
+
+IntentView IntentCore::ViewFor(const std::string& caller,
+                               const Intent& intent) const {
+  IntentView view{intent, intent.owner == caller};
+  if (!view.owned_by_caller) view.intent.owner.clear();
+  return view;
+}
+
+absl::StatusOr<IntentView> IntentCore::Get(const std::string& caller,
+                                           const std::string& intent_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = handle_by_id_.find(intent_id);
+  if (it == handle_by_id_.end()) {
+    return absl::NotFoundError(
+        absl::StrCat("intent ", intent_id, " does not exist"));
+  }
+  return ViewFor(caller, entries_.at(it->second)->intent);
+}
+
+std::vector<IntentView> IntentCore::Query(const std::string& caller,
+                                          const geo::Volume4D& area) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<uint64_t> handles;
+  for (geo::VolumeIndex::Id id : index_.Query(area)) {
+    handles.push_back(id >> kVolumeBits);
+  }
+  handles.erase(std::unique(handles.begin(), handles.end()), handles.end());
+  std::vector<IntentView> out;
+  out.reserve(handles.size());
+  for (uint64_t handle : handles) {
+    out.push_back(ViewFor(caller, entries_.at(handle)->intent));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const IntentView& a, const IntentView& b) {
+              return a.intent.id < b.intent.id;
+            });
+  return out;
+}
+
+size_t IntentCore::live_count() const {
+  absl::ReaderMutexLock lock(&mu_);
+  size_t n = 0;
+  for (const auto& [handle, entry] : entries_) n += IsLive(entry->intent.state);
+  return n;
+}
+
+}  // namespace utm::intent

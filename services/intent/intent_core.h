@@ -1,0 +1,243 @@
+// Strategic coordination of flight intents (ASTM F3548-21), without gRPC.
+//
+// An operator files an intent — one or more 4-D volumes with a priority —
+// and the core accepts it or says exactly what it conflicts with. Rules:
+//  - A higher-priority intent may overlap lower-priority ones; a lower one
+//    may not overlap a higher one; equal priorities may not overlap unless
+//    IntentOptions::allow_equal_priority_overlap.
+//  - Modifying an ACTIVATED intent is allowed as long as it adds no new
+//    conflict: every intent it conflicts with afterwards it conflicted with
+//    before (the F3548 rule for flights already in the air).
+//  - NONCONFORMING and CONTINGENT intents are off-nominal: modifying them is
+//    not deconflicted (the flight is already where it is), but they remain
+//    obstacles to everyone else's planning.
+//  - Only live intents (ACCEPTED, ACTIVATED, NONCONFORMING, CONTINGENT) take
+//    part; ENDED and CANCELLED are terminal and kept for Get only.
+//  - Every write bumps the version; a write that names a version other than
+//    the current one gets ABORTED with the current version in the message.
+//  - A non-empty request_id makes a write idempotent: a retry with the same
+//    request returns the first outcome; the same id for a different request
+//    gets ALREADY_EXISTS. Request ids are kept for request_id_retention.
+//  - A conflict is a result, not an error: WriteOutcome lists each conflicting
+//    intent (id, priority, state — never its owner), which volume of the
+//    caller's meets which of theirs, and the common time window and altitude
+//    band.
+//
+// Thread-safe: writes are serialised, reads share a lock.
+//
+// Typical usage:
+//   IntentCore core(IntentOptions(), RealClock::Get());
+//   UTM_ASSIGN_OR_RETURN(WriteOutcome out, core.File("op-1", request));
+//   if (!out.accepted()) explain(out.conflicts);
+#ifndef UTM_SERVICES_INTENT_INTENT_CORE_H_
+#define UTM_SERVICES_INTENT_INTENT_CORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "geo/volume.h"
+#include "geo/volume_index.h"
+#include "services/common/clock.h"
+
+namespace utm::intent {
+
+enum class IntentState {
+  kAccepted,
+  kActivated,
+  kNonconforming,
+  kContingent,
+  kEnded,
+  kCancelled,
+};
+
+const char* IntentStateName(IntentState state);  // "ACCEPTED", ...
+
+// Whether the state takes part in deconfliction.
+bool IsLive(IntentState state);
+
+struct Intent {
+  std::string id;     // UUID, assigned on filing
+  std::string owner;  // authenticated operator
+  int32_t priority = 0;
+  IntentState state = IntentState::kAccepted;
+  std::vector<geo::Volume4D> volumes;
+  int64_t version = 0;  // 1 on filing, +1 on every write
+  absl::Time created;
+  absl::Time updated;
+};
+
+// Where one volume of the caller's intent meets one volume of another.
+struct VolumeOverlap {
+  int volume_index = 0;        // in the caller's intent
+  int other_volume_index = 0;  // in the conflicting intent
+  geo::TimeWindow time;        // common closed time window
+  geo::AltitudeBand altitude;  // common closed altitude band
+};
+
+// Another intent that blocks the write. Carries no owner identity.
+struct IntentConflict {
+  std::string intent_id;
+  int32_t priority = 0;
+  IntentState state = IntentState::kAccepted;
+  std::vector<VolumeOverlap> overlaps;  // ordered by (volume, other volume)
+};
+
+// The result of a write: the intent as stored, or the conflicts that kept it
+// from being stored (nothing changed then).
+struct WriteOutcome {
+  std::optional<Intent> intent;
+  std::vector<IntentConflict> conflicts;  // ordered by intent id
+  bool accepted() const { return intent.has_value(); }
+};
+
+struct FileRequest {
+  std::string request_id;  // optional; see the file comment
+  int32_t priority = 0;
+  std::vector<geo::Volume4D> volumes;
+};
+
+struct ModifyRequest {
+  std::string request_id;
+  std::string intent_id;
+  int64_t version = 0;  // the version the caller last saw
+  int32_t priority = 0;
+  std::vector<geo::Volume4D> volumes;
+};
+
+// A state change: activate, end, cancel, or an owner's declaration of
+// NONCONFORMING / CONTINGENT.
+struct TransitionRequest {
+  std::string request_id;
+  std::string intent_id;
+  int64_t version = 0;
+  IntentState to = IntentState::kActivated;
+};
+
+struct IntentOptions {
+  // Whether intents of equal priority may overlap. DEFAULT: false (F3548).
+  bool allow_equal_priority_overlap = false;
+  // Most volumes in one intent. DEFAULT: 100.
+  int max_volumes = 100;
+  // Farthest ahead a volume may start. DEFAULT: 30 days (F3548).
+  absl::Duration max_lead_time = absl::Hours(24 * 30);
+  // Longest a single volume may last. DEFAULT: 24 hours.
+  absl::Duration max_volume_duration = absl::Hours(24);
+  // Priorities accepted. DEFAULT: [0, 1000].
+  int32_t min_priority = 0;
+  int32_t max_priority = 1000;
+  // How long a request_id is remembered. DEFAULT: 24 hours.
+  absl::Duration request_id_retention = absl::Hours(24);
+  // Longest request_id accepted, bytes. DEFAULT: 128.
+  size_t max_request_id_bytes = 128;
+  // Geometry limits for every volume.
+  geo::ValidationLimits limits;
+};
+
+// The view of an intent given to a caller: the owner sees everything; other
+// operators see volumes, priority and state, with `owner` cleared.
+struct IntentView {
+  Intent intent;
+  bool owned_by_caller = false;
+};
+
+class IntentCore {
+ public:
+  // `clock` is not owned and must outlive the core. `new_id` makes intent
+  // ids; DEFAULT (null): random UUIDv4.
+  IntentCore(IntentOptions options, const Clock* clock,
+             std::function<std::string()> new_id = nullptr);
+  ~IntentCore();
+
+  // INVALID_ARGUMENT for malformed input (field paths as on the wire:
+  // "volumes[1].time_end: ..."); ALREADY_EXISTS for a reused request_id.
+  absl::StatusOr<WriteOutcome> File(const std::string& owner,
+                                    const FileRequest& request);
+
+  // Also NOT_FOUND, PERMISSION_DENIED (another operator's intent),
+  // ABORTED (stale version), FAILED_PRECONDITION (ENDED or CANCELLED).
+  absl::StatusOr<WriteOutcome> Modify(const std::string& owner,
+                                      const ModifyRequest& request);
+
+  // Allowed transitions (anything else is FAILED_PRECONDITION):
+  //   ACCEPTED      -> ACTIVATED, CANCELLED
+  //   ACTIVATED     -> ENDED, NONCONFORMING, CONTINGENT
+  //   NONCONFORMING -> ACTIVATED, CONTINGENT, ENDED
+  //   CONTINGENT    -> ENDED
+  // Activation is re-checked against the intents live now, as filing was.
+  absl::StatusOr<WriteOutcome> Transition(const std::string& owner,
+                                          const TransitionRequest& request);
+
+  // NOT_FOUND when there is no such intent.
+  absl::StatusOr<IntentView> Get(const std::string& caller,
+                                 const std::string& intent_id) const;
+
+  // Live intents with a volume that intersects `area`, ordered by id.
+  // REQUIRES: a validated volume.
+  std::vector<IntentView> Query(const std::string& caller,
+                                const geo::Volume4D& area) const;
+
+  size_t live_count() const;
+
+ private:
+  struct Entry;
+  struct RequestRecord;
+
+  absl::Status ValidateVolumes(const std::vector<geo::Volume4D>& volumes,
+                               absl::Time now) const;
+  absl::Status ValidatePriority(int32_t priority) const;
+  absl::Status ValidateRequestId(const std::string& request_id) const;
+  // The intents that `volumes` at `priority` may not overlap, skipping
+  // `self` (the handle of the intent being modified, or 0).
+  std::vector<IntentConflict> Conflicts(
+      const std::vector<geo::Volume4D>& volumes, int32_t priority,
+      uint64_t self) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // A replayed outcome, nullopt for a new request, or ALREADY_EXISTS.
+  absl::StatusOr<std::optional<WriteOutcome>> Replay(
+      const std::string& owner, const std::string& request_id,
+      const std::string& fingerprint, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Remember(const std::string& owner, const std::string& request_id,
+                const std::string& fingerprint, const WriteOutcome& outcome,
+                absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<Entry*> OwnedEntry(const std::string& owner,
+                                    const std::string& intent_id,
+                                    int64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void IndexVolumes(uint64_t handle, const std::vector<geo::Volume4D>& volumes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void UnindexVolumes(uint64_t handle, size_t count)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  IntentView ViewFor(const std::string& caller, const Intent& intent) const;
+
+  const IntentOptions options_;
+  const Clock* const clock_;
+  const std::function<std::string()> new_id_;
+
+  mutable absl::Mutex mu_;
+  // Every intent ever filed (terminal ones too), by internal handle.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  // Volumes of live intents, keyed by (handle << kVolumeBits) | index.
+  geo::VolumeIndex index_ ABSL_GUARDED_BY(mu_);
+  // Idempotency records by owner + '\0' + request_id, and their keys in the
+  // order they were made, for expiry.
+  absl::flat_hash_map<std::string, RequestRecord> requests_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> request_order_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace utm::intent
+
+#endif  // UTM_SERVICES_INTENT_INTENT_CORE_H_
