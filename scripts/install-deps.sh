@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Command-line tools.
   libcli11-dev
+  # Authentication: JSON Web Tokens (OpenSSL-backed).
+  libjwt-dev libssl-dev
 )
 
 missing=()

@@ -14,9 +14,11 @@
 namespace utm::intent {
 namespace {
 
-// Index keys: (handle << kVolumeBits) | volume index.
+// Index keys: (handle << kVolumeBits) | volume index, with kOffNominalBit
+// set for off-nominal volumes. max_volumes is capped below kOffNominalBit.
 constexpr int kVolumeBits = 20;
-constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
+constexpr uint64_t kOffNominalBit = uint64_t{1} << (kVolumeBits - 1);
+constexpr uint64_t kIndexMask = kOffNominalBit - 1;
 
 std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
@@ -47,6 +49,13 @@ void AppendVolumes(std::string* out,
                           v.volume.altitude.upper_m, Rfc3339(v.time.start),
                           Rfc3339(v.time.end));
   }
+}
+
+void SortById(std::vector<IntentConflict>* conflicts) {
+  std::sort(conflicts->begin(), conflicts->end(),
+            [](const IntentConflict& a, const IntentConflict& b) {
+              return a.intent_id < b.intent_id;
+            });
 }
 
 bool Allowed(IntentState from, IntentState to) {
@@ -139,18 +148,21 @@ absl::Status IntentCore::ValidateRequestId(
 }
 
 absl::Status IntentCore::ValidateVolumes(
-    const std::vector<geo::Volume4D>& volumes, absl::Time now) const {
-  if (volumes.empty()) {
+    const std::vector<geo::Volume4D>& volumes, absl::Time now,
+    absl::string_view list) const {
+  if (volumes.empty() && list == "volumes") {
     return absl::InvalidArgumentError(
         "volumes: an intent needs at least one volume");
   }
-  if (volumes.size() > static_cast<size_t>(options_.max_volumes)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("volumes: ", volumes.size(), " volumes; at most ",
-                     options_.max_volumes, " are allowed"));
+  const size_t most =
+      std::min<size_t>(options_.max_volumes, static_cast<size_t>(kIndexMask));
+  if (volumes.size() > most) {
+    return absl::InvalidArgumentError(absl::StrCat(list, ": ", volumes.size(),
+                                                   " volumes; at most ", most,
+                                                   " are allowed"));
   }
   for (size_t i = 0; i < volumes.size(); ++i) {
-    const std::string field = absl::StrCat("volumes[", i, "]");
+    const std::string field = absl::StrCat(list, "[", i, "]");
     const geo::Volume4D& v = volumes[i];
     UTM_RETURN_IF_ERROR(geo::ValidateVolume4D(v, options_.limits, field));
     if (v.time.end == absl::InfiniteFuture()) {
@@ -178,10 +190,10 @@ absl::Status IntentCore::ValidateVolumes(
   return absl::OkStatus();
 }
 
-std::vector<IntentConflict> IntentCore::Conflicts(
+IntentCore::ConflictSet IntentCore::Conflicts(
     const std::vector<geo::Volume4D>& volumes, int32_t priority,
     uint64_t self) const {
-  std::map<uint64_t, IntentConflict> by_handle;
+  std::map<uint64_t, IntentConflict> blocking, advisory;
   for (size_t i = 0; i < volumes.size(); ++i) {
     for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
       const uint64_t handle = hit.id >> kVolumeBits;
@@ -190,24 +202,24 @@ std::vector<IntentConflict> IntentCore::Conflicts(
       const bool blocks =
           other.priority > priority || (other.priority == priority &&
                                         !options_.allow_equal_priority_overlap);
-      if (!blocks) continue;
-      IntentConflict& c = by_handle[handle];
+      IntentConflict& c = (blocks ? blocking : advisory)[handle];
       c.intent_id = other.id;
       c.priority = other.priority;
       c.state = other.state;
       c.overlaps.push_back(VolumeOverlap{
-          static_cast<int>(i), static_cast<int>(hit.id & kVolumeMask),
-          hit.overlap.time, hit.overlap.altitude});
+          static_cast<int>(i), static_cast<int>(hit.id & kIndexMask),
+          (hit.id & kOffNominalBit) != 0, hit.overlap.time,
+          hit.overlap.altitude});
     }
   }
-  std::vector<IntentConflict> out;
-  out.reserve(by_handle.size());
-  for (auto& [handle, conflict] : by_handle) out.push_back(std::move(conflict));
-  std::sort(out.begin(), out.end(),
-            [](const IntentConflict& a, const IntentConflict& b) {
-              return a.intent_id < b.intent_id;
-            });
-  return out;
+  auto sorted = [](std::map<uint64_t, IntentConflict>& by_handle) {
+    std::vector<IntentConflict> out;
+    out.reserve(by_handle.size());
+    for (auto& [handle, c] : by_handle) out.push_back(std::move(c));
+    SortById(&out);
+    return out;
+  };
+  return ConflictSet{sorted(blocking), sorted(advisory)};
 }
 
 absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
@@ -267,19 +279,25 @@ absl::StatusOr<IntentCore::Entry*> IntentCore::OwnedEntry(
   return entry;
 }
 
-void IntentCore::IndexVolumes(uint64_t handle,
-                              const std::vector<geo::Volume4D>& volumes) {
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    // Keys are unique by construction: a handle is never reused and its
-    // volumes are unindexed before being replaced.
-    const absl::Status s =
-        index_.Insert((handle << kVolumeBits) | i, volumes[i]);
-    (void)s;
+void IntentCore::IndexIntent(uint64_t handle, const Intent& intent) {
+  // Keys are unique by construction: a handle is never reused, and an
+  // intent's volumes are unindexed before they are replaced.
+  for (size_t i = 0; i < intent.volumes.size(); ++i) {
+    (void)index_.Insert((handle << kVolumeBits) | i, intent.volumes[i]);
+  }
+  for (size_t i = 0; i < intent.off_nominal_volumes.size(); ++i) {
+    (void)index_.Insert((handle << kVolumeBits) | kOffNominalBit | i,
+                        intent.off_nominal_volumes[i]);
   }
 }
 
-void IntentCore::UnindexVolumes(uint64_t handle, size_t count) {
-  for (size_t i = 0; i < count; ++i) index_.Remove((handle << kVolumeBits) | i);
+void IntentCore::UnindexIntent(uint64_t handle, const Intent& intent) {
+  for (size_t i = 0; i < intent.volumes.size(); ++i) {
+    index_.Remove((handle << kVolumeBits) | i);
+  }
+  for (size_t i = 0; i < intent.off_nominal_volumes.size(); ++i) {
+    index_.Remove((handle << kVolumeBits) | kOffNominalBit | i);
+  }
 }
 
 absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
@@ -297,22 +315,25 @@ absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
   if (replay) return *std::move(replay);
 
   WriteOutcome outcome;
-  outcome.conflicts = Conflicts(request.volumes, request.priority, /*self=*/0);
+  ConflictSet found = Conflicts(request.volumes, request.priority, /*self=*/0);
+  outcome.conflicts = std::move(found.blocking);
+  outcome.advisories = std::move(found.advisory);
   if (outcome.conflicts.empty()) {
     std::string id = new_id_();
     while (handle_by_id_.contains(id)) id = new_id_();
     const uint64_t handle = next_handle_++;
     auto entry = std::make_unique<Entry>();
     entry->handle = handle;
-    entry->intent = Intent{id,
-                           owner,
-                           request.priority,
-                           IntentState::kAccepted,
-                           request.volumes,
-                           1,
-                           now,
-                           now};
-    IndexVolumes(handle, request.volumes);
+    Intent& intent = entry->intent;
+    intent.id = id;
+    intent.owner = owner;
+    intent.priority = request.priority;
+    intent.state = IntentState::kAccepted;
+    intent.volumes = request.volumes;
+    intent.version = 1;
+    intent.created = now;
+    intent.updated = now;
+    IndexIntent(handle, intent);
     handle_by_id_[id] = handle;
     outcome.intent = entry->intent;
     entries_[handle] = std::move(entry);
@@ -341,37 +362,43 @@ absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
   Intent& intent = entry->intent;
 
   WriteOutcome outcome;
+  ConflictSet after =
+      Conflicts(request.volumes, request.priority, entry->handle);
+  outcome.advisories = std::move(after.advisory);
   switch (intent.state) {
     case IntentState::kAccepted:
-      outcome.conflicts =
-          Conflicts(request.volumes, request.priority, entry->handle);
+      outcome.conflicts = std::move(after.blocking);
       break;
     case IntentState::kActivated: {
-      // In the air: only conflicts it did not already have block it.
+      // In the air: only conflicts it did not already have block it; the
+      // ones it keeps are reported as advisories.
       absl::flat_hash_set<std::string> before;
       for (const IntentConflict& c :
-           Conflicts(intent.volumes, intent.priority, entry->handle)) {
+           Conflicts(intent.volumes, intent.priority, entry->handle).blocking) {
         before.insert(c.intent_id);
       }
-      for (IntentConflict& c :
-           Conflicts(request.volumes, request.priority, entry->handle)) {
-        if (!before.contains(c.intent_id)) {
-          outcome.conflicts.push_back(std::move(c));
-        }
+      for (IntentConflict& c : after.blocking) {
+        (before.contains(c.intent_id) ? outcome.advisories : outcome.conflicts)
+            .push_back(std::move(c));
       }
       break;
     }
     default:
-      // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted.
+      // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what it
+      // meets is reported as advisories.
+      for (IntentConflict& c : after.blocking) {
+        outcome.advisories.push_back(std::move(c));
+      }
       break;
   }
+  SortById(&outcome.advisories);
   if (outcome.conflicts.empty()) {
-    UnindexVolumes(entry->handle, intent.volumes.size());
+    UnindexIntent(entry->handle, intent);
     intent.volumes = request.volumes;
     intent.priority = request.priority;
     ++intent.version;
     intent.updated = now;
-    IndexVolumes(entry->handle, intent.volumes);
+    IndexIntent(entry->handle, intent);
     outcome.intent = intent;
   }
   Remember(owner, request.request_id, fingerprint, outcome, now);
@@ -382,9 +409,19 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
     const std::string& owner, const TransitionRequest& request) {
   const absl::Time now = clock_->Now();
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
-  const std::string fingerprint =
+  const bool off_nominal = request.to == IntentState::kNonconforming ||
+                           request.to == IntentState::kContingent;
+  if (!off_nominal && !request.off_nominal_volumes.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "off_nominal_volumes: only for NONCONFORMING or CONTINGENT, not ",
+        IntentStateName(request.to)));
+  }
+  UTM_RETURN_IF_ERROR(
+      ValidateVolumes(request.off_nominal_volumes, now, "off_nominal_volumes"));
+  std::string fingerprint =
       absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
                    IntentStateName(request.to));
+  AppendVolumes(&fingerprint, request.off_nominal_volumes);
 
   absl::MutexLock lock(&mu_);
   UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
@@ -404,15 +441,18 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
       request.to == IntentState::kActivated) {
     // Intents filed since may have higher priority; check again before the
     // flight takes off.
-    outcome.conflicts =
+    ConflictSet found =
         Conflicts(intent.volumes, intent.priority, entry->handle);
+    outcome.conflicts = std::move(found.blocking);
+    outcome.advisories = std::move(found.advisory);
   }
   if (outcome.conflicts.empty()) {
-    if (!IsLive(request.to))
-      UnindexVolumes(entry->handle, intent.volumes.size());
+    UnindexIntent(entry->handle, intent);
     intent.state = request.to;
+    intent.off_nominal_volumes = request.off_nominal_volumes;
     ++intent.version;
     intent.updated = now;
+    if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
     outcome.intent = intent;
   }
   Remember(owner, request.request_id, fingerprint, outcome, now);

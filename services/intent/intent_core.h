@@ -42,6 +42,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/volume.h"
@@ -70,6 +71,9 @@ struct Intent {
   int32_t priority = 0;
   IntentState state = IntentState::kAccepted;
   std::vector<geo::Volume4D> volumes;
+  // Where a NONCONFORMING or CONTINGENT flight actually is (F3548
+  // off-nominal volumes); empty otherwise. Obstacles like `volumes`.
+  std::vector<geo::Volume4D> off_nominal_volumes;
   int64_t version = 0;  // 1 on filing, +1 on every write
   absl::Time created;
   absl::Time updated;
@@ -77,10 +81,11 @@ struct Intent {
 
 // Where one volume of the caller's intent meets one volume of another.
 struct VolumeOverlap {
-  int volume_index = 0;        // in the caller's intent
-  int other_volume_index = 0;  // in the conflicting intent
-  geo::TimeWindow time;        // common closed time window
-  geo::AltitudeBand altitude;  // common closed altitude band
+  int volume_index = 0;            // in the caller's intent
+  int other_volume_index = 0;      // in the conflicting intent
+  bool other_off_nominal = false;  // ... in its off_nominal_volumes
+  geo::TimeWindow time;            // common closed time window
+  geo::AltitudeBand altitude;      // common closed altitude band
 };
 
 // Another intent that blocks the write. Carries no owner identity.
@@ -95,7 +100,10 @@ struct IntentConflict {
 // from being stored (nothing changed then).
 struct WriteOutcome {
   std::optional<Intent> intent;
-  std::vector<IntentConflict> conflicts;  // ordered by intent id
+  std::vector<IntentConflict> conflicts;  // blocking; ordered by intent id
+  // Overlaps that do not block (lower-priority intents, or equal ones where
+  // allowed), for the caller's awareness; ordered by intent id.
+  std::vector<IntentConflict> advisories;
   bool accepted() const { return intent.has_value(); }
 };
 
@@ -120,6 +128,9 @@ struct TransitionRequest {
   std::string intent_id;
   int64_t version = 0;
   IntentState to = IntentState::kActivated;
+  // With NONCONFORMING or CONTINGENT: where the flight is now (optional).
+  // Must be empty for any other target state; cleared on leaving them.
+  std::vector<geo::Volume4D> off_nominal_volumes;
 };
 
 struct IntentOptions {
@@ -192,14 +203,20 @@ class IntentCore {
   struct RequestRecord;
 
   absl::Status ValidateVolumes(const std::vector<geo::Volume4D>& volumes,
-                               absl::Time now) const;
+                               absl::Time now,
+                               absl::string_view field = "volumes") const;
   absl::Status ValidatePriority(int32_t priority) const;
   absl::Status ValidateRequestId(const std::string& request_id) const;
-  // The intents that `volumes` at `priority` may not overlap, skipping
-  // `self` (the handle of the intent being modified, or 0).
-  std::vector<IntentConflict> Conflicts(
-      const std::vector<geo::Volume4D>& volumes, int32_t priority,
-      uint64_t self) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  struct ConflictSet {
+    std::vector<IntentConflict> blocking;
+    std::vector<IntentConflict> advisory;
+  };
+  // The live intents that `volumes` at `priority` meet, split into those it
+  // may not overlap and those it may; skipping `self` (the handle of the
+  // intent being changed, or 0).
+  ConflictSet Conflicts(const std::vector<geo::Volume4D>& volumes,
+                        int32_t priority, uint64_t self) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A replayed outcome, nullopt for a new request, or ALREADY_EXISTS.
   absl::StatusOr<std::optional<WriteOutcome>> Replay(
       const std::string& owner, const std::string& request_id,
@@ -212,9 +229,10 @@ class IntentCore {
                                     const std::string& intent_id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void IndexVolumes(uint64_t handle, const std::vector<geo::Volume4D>& volumes)
+  // Adds or removes all volumes (nominal and off-nominal) of an intent.
+  void IndexIntent(uint64_t handle, const Intent& intent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void UnindexVolumes(uint64_t handle, size_t count)
+  void UnindexIntent(uint64_t handle, const Intent& intent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   IntentView ViewFor(const std::string& caller, const Intent& intent) const;
 
@@ -228,7 +246,8 @@ class IntentCore {
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
-  // Volumes of live intents, keyed by (handle << kVolumeBits) | index.
+  // Volumes of live intents, keyed by (handle << 20) | index, with bit 19
+  // set for off-nominal volumes.
   geo::VolumeIndex index_ ABSL_GUARDED_BY(mu_);
   // Idempotency records by owner + '\0' + request_id, and their keys in the
   // order they were made, for expiry.

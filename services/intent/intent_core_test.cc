@@ -63,7 +63,7 @@ class IntentCoreTest : public testing::Test {
   absl::StatusOr<WriteOutcome> Move(const std::string& owner,
                                     const std::string& id, int64_t version,
                                     IntentState to) {
-    return core_.Transition(owner, {"", id, version, to});
+    return core_.Transition(owner, {"", id, version, to, {}});
   }
 
   SimulatedClock clock_;
@@ -131,6 +131,44 @@ TEST_F(IntentCoreTest, PriorityDecidesWhoMayOverlap) {
   ASSERT_EQ(both.conflicts.size(), 2u);
   EXPECT_EQ(both.conflicts[0].intent_id, low);
   EXPECT_EQ(both.conflicts[1].intent_id, high);
+}
+
+TEST_F(IntentCoreTest, NonBlockingOverlapsAreAdvisories) {
+  const std::string low = Accepted("op-a", {Cylinder(0)}, 1);
+  const WriteOutcome out = FileOk("op-b", {Cylinder(30)}, 5);
+  ASSERT_TRUE(out.accepted());
+  EXPECT_THAT(out.conflicts, IsEmpty());
+  ASSERT_EQ(out.advisories.size(), 1u);
+  EXPECT_EQ(out.advisories[0].intent_id, low);
+  EXPECT_EQ(out.advisories[0].priority, 1);
+}
+
+TEST_F(IntentCoreTest, OffNominalVolumesAreKeptAndAreObstacles) {
+  const std::string id = Accepted("op-a", {Cylinder(0)});
+  ASSERT_TRUE(Move("op-a", id, 1, IntentState::kActivated)->accepted());
+  // Off-nominal volumes only go with NONCONFORMING / CONTINGENT.
+  absl::StatusOr<WriteOutcome> wrong =
+      core_.Transition("op-a", {"", id, 2, IntentState::kEnded, {Cylinder(0)}});
+  EXPECT_EQ(wrong.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(wrong.status().message(),
+            "off_nominal_volumes: only for NONCONFORMING or CONTINGENT, not "
+            "ENDED");
+  // The aircraft strays 2 km east; that is where it now blocks others.
+  absl::StatusOr<WriteOutcome> strayed = core_.Transition(
+      "op-a", {"", id, 2, IntentState::kNonconforming, {Cylinder(2000)}});
+  ASSERT_TRUE(strayed.ok()) << strayed.status();
+  ASSERT_TRUE(strayed->accepted());
+  EXPECT_EQ(strayed->intent->off_nominal_volumes.size(), 1u);
+  const WriteOutcome blocked = FileOk("op-b", {Cylinder(2050)});
+  ASSERT_EQ(blocked.conflicts.size(), 1u);
+  EXPECT_TRUE(blocked.conflicts[0].overlaps[0].other_off_nominal);
+  EXPECT_EQ(blocked.conflicts[0].overlaps[0].other_volume_index, 0);
+  // Back in conformance: the off-nominal volumes are gone.
+  absl::StatusOr<WriteOutcome> back =
+      Move("op-a", id, 3, IntentState::kActivated);
+  ASSERT_TRUE(back.ok() && back->accepted());
+  EXPECT_THAT(back->intent->off_nominal_volumes, IsEmpty());
+  EXPECT_TRUE(FileOk("op-b", {Cylinder(2050)}).accepted());
 }
 
 class EqualPriorityAllowedTest : public IntentCoreTest {
