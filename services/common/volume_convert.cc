@@ -16,11 +16,16 @@ absl::Status Invalid(absl::string_view field, absl::string_view what) {
 }
 
 absl::StatusOr<double> AltitudeFromProto(const v1::Volume3D& volume, bool lower,
-                                         absl::string_view prefix) {
+                                         absl::string_view prefix,
+                                         const VolumeConvertOptions& options) {
   const std::string field =
       absl::StrCat(prefix, lower ? "altitude_lower" : "altitude_upper");
   const bool has =
       lower ? volume.has_altitude_lower() : volume.has_altitude_upper();
+  if (!has && options.open_bounds) {
+    return lower ? options.limits.min_altitude_m
+                 : options.limits.max_altitude_m;
+  }
   if (!has) return Invalid(field, "required");
   const v1::Altitude& altitude =
       lower ? volume.altitude_lower() : volume.altitude_upper();
@@ -90,19 +95,26 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
       return Invalid(volume_field, "set outline_polygon or outline_circle");
   }
   const std::string volume_prefix = absl::StrCat(volume_field, ".");
-  UTM_ASSIGN_OR_RETURN(out.volume.altitude.lower_m,
-                       AltitudeFromProto(v3, /*lower=*/true, volume_prefix));
-  UTM_ASSIGN_OR_RETURN(out.volume.altitude.upper_m,
-                       AltitudeFromProto(v3, /*lower=*/false, volume_prefix));
+  UTM_ASSIGN_OR_RETURN(
+      out.volume.altitude.lower_m,
+      AltitudeFromProto(v3, /*lower=*/true, volume_prefix, options));
+  UTM_ASSIGN_OR_RETURN(
+      out.volume.altitude.upper_m,
+      AltitudeFromProto(v3, /*lower=*/false, volume_prefix, options));
   const std::string start_field = absl::StrCat(prefix, "time_start");
   const std::string end_field = absl::StrCat(prefix, "time_end");
-  if (!proto.has_time_start()) return Invalid(start_field, "required");
-  UTM_ASSIGN_OR_RETURN(out.time.start,
-                       TimeFromProto(proto.time_start(), start_field));
+  if (proto.has_time_start()) {
+    UTM_ASSIGN_OR_RETURN(out.time.start,
+                         TimeFromProto(proto.time_start(), start_field));
+  } else if (options.open_bounds) {
+    out.time.start = absl::InfinitePast();
+  } else {
+    return Invalid(start_field, "required");
+  }
   if (proto.has_time_end()) {
     UTM_ASSIGN_OR_RETURN(out.time.end,
                          TimeFromProto(proto.time_end(), end_field));
-  } else if (options.allow_open_end) {
+  } else if (options.allow_open_end || options.open_bounds) {
     out.time.end = absl::InfiniteFuture();
   } else {
     return Invalid(end_field, "required");

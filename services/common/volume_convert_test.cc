@@ -108,6 +108,24 @@ TEST(VolumeFromProto, CircleWithoutCentre) {
             "v.volume.outline_circle.center: required");
 }
 
+TEST(VolumeFromProto, QueryAreasMayLeaveBoundsOpen) {
+  v1::Volume4D proto = Parse(kValid);
+  proto.mutable_volume()->clear_altitude_lower();
+  proto.mutable_volume()->clear_altitude_upper();
+  proto.clear_time_start();
+  proto.clear_time_end();
+  EXPECT_EQ(std::string(VolumeFromProto(proto, {}, "area").status().message()),
+            "area.volume.altitude_lower: required");
+  VolumeConvertOptions options;
+  options.open_bounds = true;
+  const auto v = VolumeFromProto(proto, options, "area");
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_EQ(v->volume.altitude.lower_m, options.limits.min_altitude_m);
+  EXPECT_EQ(v->volume.altitude.upper_m, options.limits.max_altitude_m);
+  EXPECT_EQ(v->time.start, absl::InfinitePast());
+  EXPECT_EQ(v->time.end, absl::InfiniteFuture());
+}
+
 TEST(VolumeFromProto, OpenEndOnlyWhenAllowed) {
   v1::Volume4D proto = Parse(kValid);
   proto.clear_time_end();

@@ -459,22 +459,23 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
   return outcome;
 }
 
-IntentView IntentCore::ViewFor(const std::string& caller,
-                               const Intent& intent) const {
+IntentView IntentCore::ViewFor(const std::string& caller, const Intent& intent,
+                               bool reveal_owner) const {
   IntentView view{intent, intent.owner == caller};
-  if (!view.owned_by_caller) view.intent.owner.clear();
+  if (!view.owned_by_caller && !reveal_owner) view.intent.owner.clear();
   return view;
 }
 
 absl::StatusOr<IntentView> IntentCore::Get(const std::string& caller,
-                                           const std::string& intent_id) const {
+                                           const std::string& intent_id,
+                                           bool reveal_owner) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = handle_by_id_.find(intent_id);
   if (it == handle_by_id_.end()) {
     return absl::NotFoundError(
         absl::StrCat("intent ", intent_id, " does not exist"));
   }
-  return ViewFor(caller, entries_.at(it->second)->intent);
+  return ViewFor(caller, entries_.at(it->second)->intent, reveal_owner);
 }
 
 std::vector<IntentView> IntentCore::Query(const std::string& caller,

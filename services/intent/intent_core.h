@@ -187,9 +187,12 @@ class IntentCore {
   absl::StatusOr<WriteOutcome> Transition(const std::string& owner,
                                           const TransitionRequest& request);
 
-  // NOT_FOUND when there is no such intent.
+  // NOT_FOUND when there is no such intent. `reveal_owner` keeps the owner
+  // in the view for a caller who is not the owner (law enforcement; the
+  // caller of this method is responsible for auditing that).
   absl::StatusOr<IntentView> Get(const std::string& caller,
-                                 const std::string& intent_id) const;
+                                 const std::string& intent_id,
+                                 bool reveal_owner = false) const;
 
   // Live intents with a volume that intersects `area`, ordered by id.
   // REQUIRES: a validated volume.
@@ -234,7 +237,8 @@ class IntentCore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UnindexIntent(uint64_t handle, const Intent& intent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  IntentView ViewFor(const std::string& caller, const Intent& intent) const;
+  IntentView ViewFor(const std::string& caller, const Intent& intent,
+                     bool reveal_owner = false) const;
 
   const IntentOptions options_;
   const Clock* const clock_;

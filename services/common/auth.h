@@ -1,0 +1,178 @@
+// Authentication for utmd: JWT bearer tokens and the scopes they grant.
+//
+// Every call to a utmd service carries `authorization: Bearer <jwt>`. A
+// Verifier checks the token's signature with exactly one configured algorithm
+// (HS256 with a shared secret in dev mode; RS256 or ES256 with a public key in
+// production), its time claims against an injected Clock, its issuer and
+// audience, and turns it into a Principal: who is calling (`sub`) and which
+// UTM scopes the token grants (the OAuth-style space-separated `scope`
+// claim). Services then ask RequireScope() before acting.
+//
+// Dev mode needs no key management: LoadOrCreateDevKey() keeps one random
+// HMAC secret in the data directory, utmd verifies with it and
+// `utmctl token` mints with it (MintHmacToken()).
+//
+// Typical usage:
+//   UTM_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateDevKey(data_dir));
+//   UTM_ASSIGN_OR_RETURN(std::unique_ptr<Verifier> verifier,
+//                        Verifier::FromHmacSecret(secret, {}, clock));
+//   ...
+//   UTM_ASSIGN_OR_RETURN(Principal caller, verifier->Verify(header_value));
+//   UTM_RETURN_IF_ERROR(RequireScope(caller, Scope::kStrategicCoordination));
+#ifndef UTM_SERVICES_COMMON_AUTH_H_
+#define UTM_SERVICES_COMMON_AUTH_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/common/clock.h"
+
+namespace utm::auth {
+
+// What a token allows its holder to do. Declaration order is the sort order
+// of Principal::scopes.
+enum class Scope {
+  kStrategicCoordination,  // "utm.strategic_coordination": plan/fly intents.
+  kConstraintManagement,   // "utm.constraint_management": publish constraints.
+  kConformanceMonitoring,  // "utm.conformance_monitoring": watch conformance.
+  kRemoteIdDisplay,        // "utm.rid_display": read Remote ID.
+  kLawEnforcement,         // "utm.law_enforcement": Remote ID operator details.
+  kAdmin,                  // "utm.admin": operate the server itself.
+};
+
+// The wire name of `s` in a token's "scope" claim, e.g.
+// "utm.strategic_coordination". The view is of static storage.
+absl::string_view ScopeName(Scope s);
+
+// Inverse of ScopeName(); exact, case-sensitive match. INVALID_ARGUMENT
+// (listing the valid names) for anything else.
+absl::StatusOr<Scope> ParseScope(absl::string_view name);
+
+// The scopes `utmctl token --role <role>` grants, sorted:
+//   operator  -> strategic_coordination
+//   regulator -> constraint_management
+//   monitor   -> conformance_monitoring
+//   display   -> rid_display
+//   police    -> rid_display, law_enforcement
+//   admin     -> all six
+// INVALID_ARGUMENT (listing the valid roles) for an unknown role.
+absl::StatusOr<std::vector<Scope>> ScopesForRole(absl::string_view role);
+
+// A caller whose token verified.
+struct Principal {
+  std::string subject;        // The "sub" claim: operator/regulator identity.
+  std::vector<Scope> scopes;  // Sorted, unique. May be empty.
+  absl::Time expires;         // The "exp" claim.
+
+  bool Has(Scope s) const;
+};
+
+// OK if `p` has `s`; otherwise PERMISSION_DENIED
+// "token for <sub> lacks scope <wire name>".
+absl::Status RequireScope(const Principal& p, Scope s);
+
+struct VerifierOptions {
+  // The required "iss" claim. DEFAULT: "utmd". REQUIRES: non-empty.
+  std::string issuer = "utmd";
+  // Must appear in the "aud" claim (a string, or an array of strings).
+  // DEFAULT: "utmd". REQUIRES: non-empty.
+  std::string audience = "utmd";
+  // Leeway for exp, nbf and iat against the verifier's clock, absorbing clock
+  // differences between the minting host and this one. DEFAULT: 30 s.
+  // REQUIRES: >= 0.
+  absl::Duration clock_skew = absl::Seconds(30);
+};
+
+// Verifies bearer tokens for one algorithm and key. Immutable after
+// construction, so Verify() may be called from any number of threads at once.
+class Verifier {
+ public:
+  // HS256 with a shared secret (dev mode); `secret` is used byte for byte.
+  // INVALID_ARGUMENT if the secret is shorter than 32 bytes, or for invalid
+  // options. REQUIRES: `clock` non-null and outlives the Verifier.
+  static absl::StatusOr<std::unique_ptr<Verifier>> FromHmacSecret(
+      std::string secret, VerifierOptions options, const Clock* clock);
+
+  // A PEM public key ("-----BEGIN PUBLIC KEY-----", SubjectPublicKeyInfo)
+  // for production. The key's type fixes the algorithm: RSA (>= 2048 bits)
+  // -> RS256, EC on P-256 -> ES256. INVALID_ARGUMENT for an unreadable key
+  // (including a private key, or a PKCS#1 "RSA PUBLIC KEY"), any other key
+  // type or curve, a short RSA key, or invalid options.
+  // REQUIRES: `clock` non-null and outlives the Verifier.
+  static absl::StatusOr<std::unique_ptr<Verifier>> FromPublicKeyPem(
+      std::string pem, VerifierOptions options, const Clock* clock);
+
+  Verifier(const Verifier&) = delete;
+  Verifier& operator=(const Verifier&) = delete;
+
+  // Verifies the value of an authorization header: "Bearer <jwt>" (scheme
+  // matched case-insensitively) or a bare "<jwt>". Returns the caller, or
+  // UNAUTHENTICATED whose message says exactly what was wrong: no token, a
+  // scheme other than Bearer, not a JWT, alg "none" (never accepted), an alg
+  // other than this verifier's (so an HS256 token "signed" with our RSA
+  // public key fails), bad signature, missing or non-numeric exp (tokens must
+  // expire), expired (with when), not yet valid (nbf), issued in the future
+  // (iat), wrong or missing issuer, audience not including ours, missing sub,
+  // a non-string scope claim. Scope names this server does not know are
+  // ignored (a newer issuer may grant more); a token with no known scope is
+  // valid but fails every RequireScope(). Thread-safe.
+  absl::StatusOr<Principal> Verify(absl::string_view authorization) const;
+
+  // "HS256", "RS256" or "ES256".
+  absl::string_view algorithm() const { return algorithm_; }
+
+ private:
+  Verifier(std::string algorithm, std::string key, VerifierOptions options,
+           const Clock* clock);
+
+  const std::string algorithm_;  // The only "alg" header accepted.
+  const std::string key_;        // HMAC secret, or normalized PEM public key.
+  const VerifierOptions options_;
+  const Clock* const clock_;  // Not owned.
+};
+
+// The dev-mode HMAC secret, kept in `<data_dir>/dev-signing-key`: 32 random
+// bytes (from OpenSSL's CSPRNG), hex-encoded, 64 characters plus a newline.
+// The returned secret is the 64-character hex TEXT itself, not the 32 decoded
+// bytes: anyone holding the file (utmctl, a test script) can use it verbatim.
+//
+// If the file is missing it is created (and `data_dir` too, if needed) with
+// mode 0600, atomically: written to a temporary file, synced, then renamed
+// into place without replacing a key another process created meanwhile (the
+// loser reads the winner's key). A crash never leaves a half-written key;
+// at worst a stray `dev-signing-key.tmp-*` file.
+// If present it is read: INVALID_ARGUMENT unless it holds exactly 64 hex
+// characters (trailing whitespace ignored). Other codes for I/O errors, by
+// errno (e.g. PERMISSION_DENIED).
+absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir);
+
+struct MintOptions {
+  std::string subject;        // "sub". REQUIRES: non-empty.
+  std::vector<Scope> scopes;  // "scope"; sorted and deduplicated when minted.
+  // exp - iat, rounded up to whole seconds. DEFAULT: 1 h.
+  // REQUIRES: > 0 and <= 100 years.
+  absl::Duration ttl = absl::Hours(1);
+  // "iss" and "aud". DEFAULT: "utmd". REQUIRES: non-empty.
+  std::string issuer = "utmd";
+  std::string audience = "utmd";
+};
+
+// An HS256 token with iss, aud (a string), sub, iat = nbf = now (whole
+// seconds, rounded down), exp = iat + ttl, scope (space-separated wire names,
+// sorted; omitted when there are none) and a random 128-bit hex jti.
+// INVALID_ARGUMENT for an empty subject, issuer or audience, one containing
+// NUL, ttl outside (0, 100 years], or a secret shorter than 32 bytes (no
+// Verifier would accept its tokens). REQUIRES: `clock` non-null.
+// Thread-safe.
+absl::StatusOr<std::string> MintHmacToken(absl::string_view secret,
+                                          const MintOptions& options,
+                                          const Clock* clock);
+
+}  // namespace utm::auth
+
+#endif  // UTM_SERVICES_COMMON_AUTH_H_

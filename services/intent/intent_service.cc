@@ -1,0 +1,380 @@
+#include "services/intent/intent_service.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
+#include "services/common/grpc_status.h"
+
+namespace utm::intent {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
+v1::IntentState StateToProto(IntentState state) {
+  switch (state) {
+    case IntentState::kAccepted:
+      return v1::INTENT_STATE_ACCEPTED;
+    case IntentState::kActivated:
+      return v1::INTENT_STATE_ACTIVATED;
+    case IntentState::kNonconforming:
+      return v1::INTENT_STATE_NONCONFORMING;
+    case IntentState::kContingent:
+      return v1::INTENT_STATE_CONTINGENT;
+    case IntentState::kEnded:
+      return v1::INTENT_STATE_ENDED;
+    case IntentState::kCancelled:
+      return v1::INTENT_STATE_CANCELLED;
+  }
+  return v1::INTENT_STATE_UNSPECIFIED;
+}
+
+void AddVolumes(const std::vector<geo::Volume4D>& volumes,
+                google::protobuf::RepeatedPtrField<v1::Volume4D>* out) {
+  for (const geo::Volume4D& v : volumes) *out->Add() = VolumeToProto(v);
+}
+
+void IntentToProto(const Intent& intent, v1::FlightIntent* out) {
+  out->set_id(intent.id);
+  out->set_owner(intent.owner);
+  out->set_priority(intent.priority);
+  out->set_state(StateToProto(intent.state));
+  AddVolumes(intent.volumes, out->mutable_volumes());
+  AddVolumes(intent.off_nominal_volumes, out->mutable_off_nominal_volumes());
+  out->set_version(intent.version);
+  *out->mutable_create_time() = TimeToProto(intent.created);
+  *out->mutable_update_time() = TimeToProto(intent.updated);
+}
+
+void ViewToProto(const IntentView& view, v1::FlightIntentView* out) {
+  const Intent& intent = view.intent;
+  out->set_id(intent.id);
+  out->set_priority(intent.priority);
+  out->set_state(StateToProto(intent.state));
+  AddVolumes(intent.volumes, out->mutable_volumes());
+  AddVolumes(intent.off_nominal_volumes, out->mutable_off_nominal_volumes());
+  out->set_version(intent.version);
+  out->set_owned_by_caller(view.owned_by_caller);
+}
+
+v1::Altitude W84(double value_m) {
+  v1::Altitude a;
+  a.set_value_m(value_m);
+  a.set_reference(v1::ALTITUDE_REFERENCE_W84);
+  return a;
+}
+
+void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
+                      int32_t own_priority,
+                      google::protobuf::RepeatedPtrField<v1::Conflict>* out) {
+  for (const IntentConflict& c : conflicts) {
+    v1::Conflict* conflict = out->Add();
+    v1::IntentRef* ref = conflict->mutable_intent();
+    ref->set_id(c.intent_id);
+    ref->set_priority(c.priority);
+    ref->set_state(StateToProto(c.state));
+    conflict->set_reason(c.priority < own_priority
+                             ? v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY
+                             : v1::CONFLICT_REASON_INTENT_PRIORITY);
+    for (const VolumeOverlap& o : c.overlaps) {
+      v1::VolumeOverlap* overlap = conflict->add_overlaps();
+      overlap->set_volume_index(o.volume_index);
+      overlap->set_other_volume_index(o.other_volume_index);
+      overlap->set_other_off_nominal(o.other_off_nominal);
+      *overlap->mutable_time_overlap()->mutable_start() =
+          TimeToProto(o.time.start);
+      *overlap->mutable_time_overlap()->mutable_end() = TimeToProto(o.time.end);
+      *overlap->mutable_altitude_overlap()->mutable_lower() =
+          W84(o.altitude.lower_m);
+      *overlap->mutable_altitude_overlap()->mutable_upper() =
+          W84(o.altitude.upper_m);
+    }
+  }
+}
+
+// Fills a response with an `intent` / `rejection` oneof and `advisories`.
+template <typename Response>
+void OutcomeToProto(const WriteOutcome& outcome, int32_t own_priority,
+                    Response* response) {
+  if (outcome.accepted()) {
+    IntentToProto(*outcome.intent, response->mutable_intent());
+  } else {
+    ConflictsToProto(outcome.conflicts, own_priority,
+                     response->mutable_rejection()->mutable_conflicts());
+  }
+  ConflictsToProto(outcome.advisories, own_priority,
+                   response->mutable_advisories());
+}
+
+absl::StatusOr<IntentState> StateFromProto(v1::IntentState state) {
+  switch (state) {
+    case v1::INTENT_STATE_ACCEPTED:
+      return IntentState::kAccepted;
+    case v1::INTENT_STATE_ACTIVATED:
+      return IntentState::kActivated;
+    case v1::INTENT_STATE_NONCONFORMING:
+      return IntentState::kNonconforming;
+    case v1::INTENT_STATE_CONTINGENT:
+      return IntentState::kContingent;
+    case v1::INTENT_STATE_ENDED:
+      return IntentState::kEnded;
+    case v1::INTENT_STATE_CANCELLED:
+      return IntentState::kCancelled;
+    default:
+      return absl::InvalidArgumentError(
+          absl::StrCat("state: ", v1::IntentState_Name(state),
+                       " is not a state an intent can be set to"));
+  }
+}
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+bool CanSeeOwners(const auth::Principal& p) {
+  return p.Has(auth::Scope::kLawEnforcement);
+}
+
+}  // namespace
+
+IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
+                             AuditSink audit, geo::ValidationLimits limits)
+    : core_(core), verifier_(verifier), audit_(std::move(audit)) {
+  convert_.limits = limits;
+}
+
+absl::StatusOr<auth::Principal> IntentService::Caller(
+    grpc::CallbackServerContext* context, bool write) const {
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "no credentials: send the metadata 'authorization: Bearer <token>'");
+  }
+  UTM_ASSIGN_OR_RETURN(auth::Principal principal,
+                       verifier_->Verify(absl::string_view(it->second.data(),
+                                                           it->second.size())));
+  if (write) {
+    UTM_RETURN_IF_ERROR(
+        auth::RequireScope(principal, auth::Scope::kStrategicCoordination));
+  } else if (!principal.Has(auth::Scope::kStrategicCoordination) &&
+             !principal.Has(auth::Scope::kConformanceMonitoring) &&
+             !principal.Has(auth::Scope::kLawEnforcement) &&
+             !principal.Has(auth::Scope::kAdmin)) {
+    UTM_RETURN_IF_ERROR(
+        auth::RequireScope(principal, auth::Scope::kStrategicCoordination));
+  }
+  return principal;
+}
+
+absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
+    const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
+    absl::string_view field) const {
+  std::vector<geo::Volume4D> out;
+  out.reserve(volumes.size());
+  for (int i = 0; i < volumes.size(); ++i) {
+    UTM_ASSIGN_OR_RETURN(geo::Volume4D v,
+                         VolumeFromProto(volumes[i], convert_,
+                                         absl::StrCat(field, "[", i, "]")));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+grpc::ServerUnaryReactor* IntentService::FileIntent(
+    grpc::CallbackServerContext* context, const v1::FileIntentRequest* request,
+    v1::FileIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
+                         Volumes(request->volumes(), "volumes"));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->File(caller.subject, {request->request_id(), request->priority(),
+                                     std::move(volumes)}));
+    OutcomeToProto(outcome, request->priority(), response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::ModifyIntent(
+    grpc::CallbackServerContext* context,
+    const v1::ModifyIntentRequest* request,
+    v1::ModifyIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
+                         Volumes(request->volumes(), "volumes"));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->Modify(
+            caller.subject,
+            {request->request_id(), request->intent_id(), request->version(),
+             request->priority(), std::move(volumes)}));
+    OutcomeToProto(outcome, request->priority(), response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::ActivateIntent(
+    grpc::CallbackServerContext* context,
+    const v1::ActivateIntentRequest* request,
+    v1::ActivateIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->Transition(caller.subject, {request->request_id(),
+                                           request->intent_id(),
+                                           request->version(),
+                                           IntentState::kActivated,
+                                           {}}));
+    const int32_t priority = outcome.accepted() ? outcome.intent->priority : 0;
+    OutcomeToProto(outcome, priority, response);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::EndIntent(
+    grpc::CallbackServerContext* context, const v1::EndIntentRequest* request,
+    v1::EndIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->Transition(caller.subject, {request->request_id(),
+                                           request->intent_id(),
+                                           request->version(),
+                                           IntentState::kEnded,
+                                           {}}));
+    // Ending never conflicts.
+    IntentToProto(*outcome.intent, response->mutable_intent());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::CancelIntent(
+    grpc::CallbackServerContext* context,
+    const v1::CancelIntentRequest* request,
+    v1::CancelIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->Transition(caller.subject, {request->request_id(),
+                                           request->intent_id(),
+                                           request->version(),
+                                           IntentState::kCancelled,
+                                           {}}));
+    IntentToProto(*outcome.intent, response->mutable_intent());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::SetIntentState(
+    grpc::CallbackServerContext* context,
+    const v1::SetIntentStateRequest* request,
+    v1::SetIntentStateResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    UTM_ASSIGN_OR_RETURN(IntentState to, StateFromProto(request->state()));
+    UTM_ASSIGN_OR_RETURN(
+        std::vector<geo::Volume4D> off_nominal,
+        Volumes(request->off_nominal_volumes(), "off_nominal_volumes"));
+    UTM_ASSIGN_OR_RETURN(
+        WriteOutcome outcome,
+        core_->Transition(caller.subject,
+                          {request->request_id(), request->intent_id(),
+                           request->version(), to, std::move(off_nominal)}));
+    if (!outcome.accepted()) {
+      // Only activation can be refused for conflicts; SetIntentState is for
+      // declarations, so say what blocks it.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "intent ", request->intent_id(), " cannot become ",
+          IntentStateName(to), ": it conflicts with ", outcome.conflicts.size(),
+          " intent(s); use ActivateIntent to see them"));
+    }
+    IntentToProto(*outcome.intent, response->mutable_intent());
+    ConflictsToProto(outcome.advisories, outcome.intent->priority,
+                     response->mutable_advisories());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::GetIntent(
+    grpc::CallbackServerContext* context, const v1::GetIntentRequest* request,
+    v1::GetIntentResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, false));
+    const bool reveal = CanSeeOwners(caller);
+    UTM_ASSIGN_OR_RETURN(
+        IntentView view,
+        core_->Get(caller.subject, request->intent_id(), reveal));
+    if (view.owned_by_caller) {
+      IntentToProto(view.intent, response->mutable_intent());
+    } else if (reveal) {
+      if (audit_) audit_(caller.subject, view.intent.id, view.intent.owner);
+      IntentToProto(view.intent, response->mutable_intent());
+    } else {
+      ViewToProto(view, response->mutable_redacted());
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* IntentService::QueryIntents(
+    grpc::CallbackServerContext* context,
+    const v1::QueryIntentsRequest* request,
+    v1::QueryIntentsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, false));
+    if (!request->has_area()) {
+      return absl::InvalidArgumentError("area: required");
+    }
+    VolumeConvertOptions query = convert_;
+    query.open_bounds = true;
+    UTM_ASSIGN_OR_RETURN(geo::Volume4D area,
+                         VolumeFromProto(request->area(), query, "area"));
+    if (request->page_size() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_size: ", request->page_size(), " is negative"));
+    }
+    const int page_size = request->page_size() == 0
+                              ? kDefaultPageSize
+                              : std::min(request->page_size(), kMaxPageSize);
+    std::vector<IntentState> states;
+    for (int s : request->states()) {
+      UTM_ASSIGN_OR_RETURN(IntentState state,
+                           StateFromProto(static_cast<v1::IntentState>(s)));
+      states.push_back(state);
+    }
+    int written = 0;
+    for (const IntentView& view : core_->Query(caller.subject, area)) {
+      // Page tokens are the last id returned; ids are ordered.
+      if (!request->page_token().empty() &&
+          view.intent.id <= request->page_token()) {
+        continue;
+      }
+      if (!states.empty() && std::find(states.begin(), states.end(),
+                                       view.intent.state) == states.end()) {
+        continue;
+      }
+      if (written == page_size) {
+        response->set_next_page_token(
+            response->intents(response->intents_size() - 1).id());
+        break;
+      }
+      ViewToProto(view, response->add_intents());
+      ++written;
+    }
+    return absl::OkStatus();
+  }());
+}
+
+}  // namespace utm::intent

@@ -1,0 +1,89 @@
+// The gRPC adapter of the strategic coordination service
+// (utm.v1.StrategicCoordination): authenticates the caller, converts the wire
+// form to the core's domain types and back, and maps statuses. All rules live
+// in IntentCore.
+//
+// Scopes: writes need utm.strategic_coordination and act as the token's
+// subject; reads also accept utm.conformance_monitoring, utm.law_enforcement
+// and utm.admin. Only the owner and law enforcement see an intent's owner;
+// everyone else gets the redacted view, and every disclosure to law
+// enforcement is reported to the audit sink.
+//
+// Typical usage:
+//   IntentCore core(options, RealClock::Get());
+//   IntentService service(&core, verifier.get());
+//   Server::Start(server_options, {&service});
+#ifndef UTM_SERVICES_INTENT_INTENT_SERVICE_H_
+#define UTM_SERVICES_INTENT_INTENT_SERVICE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "services/common/auth.h"
+#include "services/common/volume_convert.h"
+#include "services/intent/intent_core.h"
+#include "utm/v1/strategic.grpc.pb.h"
+
+namespace utm::intent {
+
+class IntentService final : public v1::StrategicCoordination::CallbackService {
+ public:
+  // Called once for each disclosure of an owner's identity to someone else:
+  // (who asked, which intent, whose identity).
+  using AuditSink = std::function<void(const std::string& subject,
+                                       const std::string& intent_id,
+                                       const std::string& owner)>;
+
+  // `core` and `verifier` are not owned and must outlive the service.
+  IntentService(IntentCore* core, const auth::Verifier* verifier,
+                AuditSink audit,
+                geo::ValidationLimits limits = geo::ValidationLimits());
+
+  grpc::ServerUnaryReactor* FileIntent(
+      grpc::CallbackServerContext* context,
+      const v1::FileIntentRequest* request,
+      v1::FileIntentResponse* response) override;
+  grpc::ServerUnaryReactor* ModifyIntent(
+      grpc::CallbackServerContext* context,
+      const v1::ModifyIntentRequest* request,
+      v1::ModifyIntentResponse* response) override;
+  grpc::ServerUnaryReactor* ActivateIntent(
+      grpc::CallbackServerContext* context,
+      const v1::ActivateIntentRequest* request,
+      v1::ActivateIntentResponse* response) override;
+  grpc::ServerUnaryReactor* EndIntent(grpc::CallbackServerContext* context,
+                                      const v1::EndIntentRequest* request,
+                                      v1::EndIntentResponse* response) override;
+  grpc::ServerUnaryReactor* CancelIntent(
+      grpc::CallbackServerContext* context,
+      const v1::CancelIntentRequest* request,
+      v1::CancelIntentResponse* response) override;
+  grpc::ServerUnaryReactor* SetIntentState(
+      grpc::CallbackServerContext* context,
+      const v1::SetIntentStateRequest* request,
+      v1::SetIntentStateResponse* response) override;
+  grpc::ServerUnaryReactor* GetIntent(grpc::CallbackServerContext* context,
+                                      const v1::GetIntentRequest* request,
+                                      v1::GetIntentResponse* response) override;
+  grpc::ServerUnaryReactor* QueryIntents(
+      grpc::CallbackServerContext* context,
+      const v1::QueryIntentsRequest* request,
+      v1::QueryIntentsResponse* response) override;
+
+ private:
+  absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,
+                                         bool write) const;
+  absl::StatusOr<std::vector<geo::Volume4D>> Volumes(
+      const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
+      absl::string_view field) const;
+
+  IntentCore* const core_;
+  const auth::Verifier* const verifier_;
+  const AuditSink audit_;
+  VolumeConvertOptions convert_;
+};
+
+}  // namespace utm::intent
+
+#endif  // UTM_SERVICES_INTENT_INTENT_SERVICE_H_

@@ -1,0 +1,374 @@
+// Integration: the strategic coordination service over a real gRPC server on
+// a loopback port, with real JWT authentication. Every rule of the intent
+// service is exercised through the wire contract.
+#include "services/intent/intent_service.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "geo/geo_testing.h"
+#include "geo/geodesy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/common/server.h"
+#include "services/common/volume_convert.h"
+#include "services/intent/intent_core.h"
+#include "utm/v1/strategic.grpc.pb.h"
+
+namespace utm {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+const char kSecret[] = "0123456789abcdef0123456789abcdef-test-secret";
+
+v1::Volume4D Cylinder(double east_m, double radius_m = 100, int start_min = 10,
+                      int end_min = 40) {
+  geo::Volume4D v{
+      geo::Volume3D{geo::Circle{geo::GeodesicDestination(
+                                    geo::test_util::kZurich, 90, east_m),
+                                radius_m},
+                    {500, 620}},
+      {kNow + absl::Minutes(start_min), kNow + absl::Minutes(end_min)}};
+  return VolumeToProto(v);
+}
+
+struct Event {
+  std::string subject, intent_id, owner;
+};
+
+class IntentServiceTest : public testing::Test {
+ protected:
+  void SetUp() override { Start(intent::IntentOptions()); }
+
+  void Start(intent::IntentOptions options) {
+    server_.reset();
+    service_.reset();
+    core_ = std::make_unique<intent::IntentCore>(options, &clock_);
+    verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
+    service_ = std::make_unique<intent::IntentService>(
+        core_.get(), verifier_.get(),
+        [this](const std::string& s, const std::string& i,
+               const std::string& o) {
+          audit_.push_back({s, i, o});
+        });
+    ServerOptions server_options;
+    server_options.listen_address = "127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<Server>> server =
+        Server::Start(server_options, {service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    stub_ = v1::StrategicCoordination::NewStub(
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials()));
+  }
+
+  std::string Token(const std::string& subject, const std::string& role,
+                    absl::Duration ttl = absl::Hours(1)) {
+    auth::MintOptions options;
+    options.subject = subject;
+    options.scopes = *auth::ScopesForRole(role);
+    options.ttl = ttl;
+    return *auth::MintHmacToken(kSecret, options, &clock_);
+  }
+
+  // A client context carrying `token` (none when empty).
+  std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(10));
+    if (!token.empty()) {
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    return context;
+  }
+
+  grpc::Status File(const std::string& token, std::vector<v1::Volume4D> volumes,
+                    int priority, v1::FileIntentResponse* response,
+                    const std::string& request_id = "") {
+    v1::FileIntentRequest request;
+    request.set_request_id(request_id);
+    request.set_priority(priority);
+    for (auto& v : volumes) *request.add_volumes() = v;
+    return stub_->FileIntent(As(token).get(), request, response);
+  }
+
+  std::string FileAccepted(const std::string& token,
+                           std::vector<v1::Volume4D> volumes,
+                           int priority = 0) {
+    v1::FileIntentResponse response;
+    const grpc::Status status = File(token, volumes, priority, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(response.has_intent()) << response.DebugString();
+    return response.intent().id();
+  }
+
+  SimulatedClock clock_{kNow};
+  std::unique_ptr<intent::IntentCore> core_;
+  std::unique_ptr<auth::Verifier> verifier_;
+  std::unique_ptr<intent::IntentService> service_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::StrategicCoordination::Stub> stub_;
+  std::vector<Event> audit_;
+};
+
+TEST_F(IntentServiceTest, FileAcceptsAndRejectsWithExplanation) {
+  const std::string alice = Token("alice", "operator");
+  const std::string bob = Token("bob", "operator");
+  v1::FileIntentResponse first;
+  ASSERT_TRUE(File(alice, {Cylinder(0), Cylinder(3000)}, 0, &first).ok());
+  ASSERT_TRUE(first.has_intent());
+  EXPECT_EQ(first.intent().owner(), "alice");
+  EXPECT_EQ(first.intent().state(), v1::INTENT_STATE_ACCEPTED);
+  EXPECT_EQ(first.intent().version(), 1);
+
+  v1::FileIntentResponse second;
+  ASSERT_TRUE(File(bob, {Cylinder(8000), Cylinder(3100)}, 0, &second).ok());
+  ASSERT_TRUE(second.has_rejection());
+  ASSERT_EQ(second.rejection().conflicts_size(), 1);
+  const v1::Conflict& c = second.rejection().conflicts(0);
+  EXPECT_EQ(c.intent().id(), first.intent().id());
+  EXPECT_EQ(c.intent().priority(), 0);
+  EXPECT_EQ(c.intent().state(), v1::INTENT_STATE_ACCEPTED);
+  EXPECT_EQ(c.reason(), v1::CONFLICT_REASON_INTENT_PRIORITY);
+  ASSERT_EQ(c.overlaps_size(), 1);
+  EXPECT_EQ(c.overlaps(0).volume_index(), 1);
+  EXPECT_EQ(c.overlaps(0).other_volume_index(), 1);
+  EXPECT_EQ(c.overlaps(0).time_overlap().start().seconds(),
+            absl::ToUnixSeconds(kNow + absl::Minutes(10)));
+  EXPECT_EQ(c.overlaps(0).altitude_overlap().upper().value_m(), 620);
+  // The rejection names no owner anywhere.
+  EXPECT_THAT(second.DebugString(), testing::Not(HasSubstr("alice")));
+}
+
+TEST_F(IntentServiceTest, PriorityRules) {
+  const std::string low =
+      FileAccepted(Token("alice", "operator"), {Cylinder(0)}, 1);
+  v1::FileIntentResponse high;
+  ASSERT_TRUE(File(Token("bob", "operator"), {Cylinder(50)}, 9, &high).ok());
+  ASSERT_TRUE(high.has_intent());
+  ASSERT_EQ(high.advisories_size(), 1);
+  EXPECT_EQ(high.advisories(0).intent().id(), low);
+  EXPECT_EQ(high.advisories(0).reason(),
+            v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY);
+  v1::FileIntentResponse lower;
+  ASSERT_TRUE(File(Token("carol", "operator"), {Cylinder(20)}, 5, &lower).ok());
+  ASSERT_TRUE(lower.has_rejection());
+  ASSERT_EQ(lower.rejection().conflicts_size(), 1);
+  EXPECT_EQ(lower.rejection().conflicts(0).intent().id(), high.intent().id());
+}
+
+TEST_F(IntentServiceTest, EqualPriorityFlag) {
+  FileAccepted(Token("alice", "operator"), {Cylinder(0)}, 3);
+  v1::FileIntentResponse refused;
+  ASSERT_TRUE(File(Token("bob", "operator"), {Cylinder(0)}, 3, &refused).ok());
+  EXPECT_TRUE(refused.has_rejection());
+
+  intent::IntentOptions allow;
+  allow.allow_equal_priority_overlap = true;
+  Start(allow);
+  FileAccepted(Token("alice", "operator"), {Cylinder(0)}, 3);
+  v1::FileIntentResponse allowed;
+  ASSERT_TRUE(File(Token("bob", "operator"), {Cylinder(0)}, 3, &allowed).ok());
+  EXPECT_TRUE(allowed.has_intent());
+  EXPECT_EQ(allowed.advisories_size(), 1);
+}
+
+TEST_F(IntentServiceTest, ActivatedModifyRuleAndStaleVersions) {
+  const std::string alice = Token("alice", "operator");
+  const std::string mine = FileAccepted(alice, {Cylinder(0)}, 0);
+  v1::ActivateIntentRequest activate;
+  activate.set_intent_id(mine);
+  activate.set_version(1);
+  v1::ActivateIntentResponse activated;
+  ASSERT_TRUE(
+      stub_->ActivateIntent(As(alice).get(), activate, &activated).ok());
+  ASSERT_EQ(activated.intent().state(), v1::INTENT_STATE_ACTIVATED);
+  FileAccepted(Token("bob", "operator"), {Cylinder(100)}, 10);  // over mine
+  const std::string peer =
+      FileAccepted(Token("carol", "operator"), {Cylinder(5000)}, 0);
+
+  v1::ModifyIntentRequest modify;
+  modify.set_intent_id(mine);
+  modify.set_version(2);
+  *modify.add_volumes() = Cylinder(30, 120);
+  v1::ModifyIntentResponse kept;
+  ASSERT_TRUE(stub_->ModifyIntent(As(alice).get(), modify, &kept).ok());
+  ASSERT_TRUE(kept.has_intent()) << kept.DebugString();
+  EXPECT_EQ(kept.intent().version(), 3);
+  EXPECT_EQ(kept.advisories_size(), 1);  // the conflict it keeps
+
+  modify.set_version(3);
+  *modify.add_volumes() = Cylinder(5000);
+  v1::ModifyIntentResponse added;
+  ASSERT_TRUE(stub_->ModifyIntent(As(alice).get(), modify, &added).ok());
+  ASSERT_TRUE(added.has_rejection());
+  ASSERT_EQ(added.rejection().conflicts_size(), 1);
+  EXPECT_EQ(added.rejection().conflicts(0).intent().id(), peer);
+
+  modify.set_version(1);  // stale
+  v1::ModifyIntentResponse stale;
+  const grpc::Status status =
+      stub_->ModifyIntent(As(alice).get(), modify, &stale);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_THAT(status.error_message(), HasSubstr("is at version 3, not 1"));
+}
+
+TEST_F(IntentServiceTest, RetriedFileIsIdempotent) {
+  const std::string alice = Token("alice", "operator");
+  v1::FileIntentResponse first, retry, reuse;
+  ASSERT_TRUE(File(alice, {Cylinder(0)}, 0, &first, "req-42").ok());
+  ASSERT_TRUE(File(alice, {Cylinder(0)}, 0, &retry, "req-42").ok());
+  EXPECT_EQ(retry.intent().id(), first.intent().id());
+  EXPECT_EQ(core_->live_count(), 1u);
+  const grpc::Status status = File(alice, {Cylinder(900)}, 0, &reuse, "req-42");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(IntentServiceTest, LimitsGivePreciseErrors) {
+  const std::string alice = Token("alice", "operator");
+  v1::FileIntentResponse response;
+  v1::Volume4D past = Cylinder(0, 100, -120, -60);
+  grpc::Status status = File(alice, {Cylinder(0), past}, 0, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("volumes[1].time_end: 2027-01-15T07:00:00+00:00 is in "
+                        "the past"));
+  status = File(alice, {Cylinder(0, 100, 60 * 24 * 31, 60 * 24 * 31 + 10)}, 0,
+                &response);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("volumes[0].time_start: 2027-02-15T08:00:00+00:00 is "
+                        "more than 720h ahead"));
+  std::vector<v1::Volume4D> many(101, Cylinder(0));
+  status = File(alice, many, 0, &response);
+  EXPECT_EQ(status.error_message(),
+            "volumes: 101 volumes; at most 100 are allowed");
+  v1::Volume4D huge = Cylinder(0, 30000);
+  status = File(alice, {huge}, 0, &response);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("volumes[0].volume.outline_circle.radius_m"));
+  v1::Volume4D no_ref = Cylinder(0);
+  no_ref.mutable_volume()->mutable_altitude_lower()->clear_reference();
+  status = File(alice, {no_ref}, 0, &response);
+  EXPECT_EQ(status.error_message(),
+            "volumes[0].volume.altitude_lower.reference: must be "
+            "ALTITUDE_REFERENCE_W84 (metres above the WGS84 ellipsoid)");
+  EXPECT_EQ(core_->live_count(), 0u);
+}
+
+TEST_F(IntentServiceTest, AuthenticationFailures) {
+  v1::FileIntentResponse response;
+  grpc::Status status = File("", {Cylinder(0)}, 0, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("no credentials"));
+
+  auth::MintOptions forged;
+  forged.subject = "mallory";
+  forged.scopes = {auth::Scope::kStrategicCoordination};
+  const std::string bad_signature = *auth::MintHmacToken(
+      "another-secret-another-secret-another-secret", forged, &clock_);
+  status = File(bad_signature, {Cylinder(0)}, 0, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  const std::string short_lived = Token("alice", "operator", absl::Minutes(1));
+  clock_.Advance(absl::Minutes(5));
+  status = File(short_lived, {Cylinder(0)}, 0, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(status.error_message(), HasSubstr("expired"));
+
+  status = File(Token("regulator-1", "regulator"), {Cylinder(0)}, 0, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("utm.strategic_coordination"));
+  EXPECT_EQ(core_->live_count(), 0u);
+}
+
+TEST_F(IntentServiceTest, OperatorsChangeOnlyTheirOwnIntents) {
+  const std::string id =
+      FileAccepted(Token("alice", "operator"), {Cylinder(0)});
+  v1::CancelIntentRequest cancel;
+  cancel.set_intent_id(id);
+  cancel.set_version(1);
+  v1::CancelIntentResponse response;
+  const grpc::Status status = stub_->CancelIntent(
+      As(Token("bob", "operator")).get(), cancel, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(), HasSubstr("belongs to another operator"));
+  ASSERT_TRUE(stub_
+                  ->CancelIntent(As(Token("alice", "operator")).get(), cancel,
+                                 &response)
+                  .ok());
+  EXPECT_EQ(response.intent().state(), v1::INTENT_STATE_CANCELLED);
+}
+
+TEST_F(IntentServiceTest, OwnerIdentityIsRedactedExceptForAuditedPolice) {
+  const std::string id =
+      FileAccepted(Token("alice", "operator"), {Cylinder(0)}, 2);
+  v1::GetIntentRequest get;
+  get.set_intent_id(id);
+  v1::GetIntentResponse own, other, police;
+  ASSERT_TRUE(
+      stub_->GetIntent(As(Token("alice", "operator")).get(), get, &own).ok());
+  EXPECT_EQ(own.intent().owner(), "alice");
+  ASSERT_TRUE(
+      stub_->GetIntent(As(Token("bob", "operator")).get(), get, &other).ok());
+  ASSERT_TRUE(other.has_redacted());
+  EXPECT_EQ(other.redacted().priority(), 2);
+  EXPECT_FALSE(other.redacted().owned_by_caller());
+  EXPECT_TRUE(audit_.empty());
+  ASSERT_TRUE(
+      stub_->GetIntent(As(Token("officer-7", "police")).get(), get, &police)
+          .ok());
+  EXPECT_EQ(police.intent().owner(), "alice");
+  ASSERT_EQ(audit_.size(), 1u);
+  EXPECT_EQ(audit_[0].subject, "officer-7");
+  EXPECT_EQ(audit_[0].intent_id, id);
+  EXPECT_EQ(audit_[0].owner, "alice");
+  get.set_intent_id("no-such-intent");
+  EXPECT_EQ(stub_->GetIntent(As(Token("bob", "operator")).get(), get, &other)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(IntentServiceTest, QueryPagesThroughTheArea) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i) {
+    ids.push_back(FileAccepted(Token(absl::StrCat("op-", i), "operator"),
+                               {Cylinder(i * 300)}));
+  }
+  std::sort(ids.begin(), ids.end());
+  v1::QueryIntentsRequest query;
+  *query.mutable_area() = Cylinder(600, 2000, 0, 60);
+  query.mutable_area()->clear_time_start();  // open bounds are allowed
+  query.set_page_size(2);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    v1::QueryIntentsResponse response;
+    ASSERT_TRUE(stub_
+                    ->QueryIntents(As(Token("op-0", "operator")).get(), query,
+                                   &response)
+                    .ok());
+    for (const auto& v : response.intents()) seen.push_back(v.id());
+    if (response.next_page_token().empty()) break;
+    query.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(seen, ids);
+  query.clear_area();
+  v1::QueryIntentsResponse response;
+  EXPECT_EQ(
+      stub_->QueryIntents(As(Token("op-0", "operator")).get(), query, &response)
+          .error_message(),
+      "area: required");
+}
+
+}  // namespace
+}  // namespace utm
