@@ -33,6 +33,11 @@ namespace utm {
 struct ServerOptions {
   // host:port to listen on. DEFAULT: loopback only, utmd's port.
   std::string listen_address = "127.0.0.1:7400";
+  // PEM files: when both are set the server speaks TLS only. DEFAULT: none
+  // (plaintext, for loopback and for deployments that terminate TLS in
+  // front of utmd).
+  std::string tls_cert_file;
+  std::string tls_key_file;
   // Largest request or response, bytes. DEFAULT: 16 MiB (a 1,000-vertex
   // polygon is ~30 kB; a query page of intents a few MB).
   int max_message_bytes = 16 << 20;

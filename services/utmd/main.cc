@@ -1,5 +1,5 @@
 // utmd: the UTM deconfliction server. One process serves every service of
-// the product; see README.md and docs/architecture.md.
+// the product; see README.md and docs/operations.md.
 //
 // Signals: SIGTERM or SIGINT drain the server (new calls refused, calls in
 // flight get --shutdown-grace) and exit 0.
@@ -8,20 +8,68 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <memory>
+#include <sstream>
 #include <string>
 #include <system_error>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
 #include "services/common/server.h"
+#include "services/intent/intent_core.h"
+#include "services/intent/intent_service.h"
+
+namespace {
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Appends one line per disclosure of an operator's identity to
+// <data-dir>/audit.log (and stderr), flushed before the answer is sent.
+class AuditLog {
+ public:
+  explicit AuditLog(const std::string& path)
+      : out_(path, std::ios::app), path_(path) {}
+  bool ok() const { return out_.good(); }
+  void Record(const std::string& subject, const std::string& intent_id,
+              const std::string& owner) {
+    const std::string line = absl::StrCat(
+        absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
+        " owner-disclosed subject=", subject, " intent=", intent_id,
+        " owner=", owner, "\n");
+    absl::MutexLock lock(&mu_);
+    out_ << line << std::flush;
+    std::cerr << "utmd: audit: " << line;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::ofstream out_;
+  std::string path_;
+};
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"utmd: UTM airspace deconfliction server"};
   utm::ServerOptions options;
   std::string data_dir = "utmd-data";
   double grace_s = 10;
+  std::string auth_mode = "dev";
+  std::string public_key_file;
+  utm::intent::IntentOptions intent_options;
   app.add_option("--listen", options.listen_address,
                  "host:port to serve gRPC on (port 0 picks a free one)")
       ->capture_default_str();
@@ -31,6 +79,28 @@ int main(int argc, char** argv) {
   app.add_option("--shutdown-grace", grace_s,
                  "Seconds calls in flight get to finish on SIGTERM")
       ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--auth", auth_mode,
+                 "dev: HS256 tokens signed with <data-dir>/dev-signing-key "
+                 "(mint them with `utmctl token`); keys: RS256/ES256 tokens "
+                 "verified with --jwt-public-key")
+      ->check(CLI::IsMember({"dev", "keys"}))
+      ->capture_default_str();
+  app.add_option("--jwt-public-key", public_key_file,
+                 "PEM public key of the token issuer (with --auth keys)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", options.tls_cert_file,
+                 "PEM certificate chain: serve TLS (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", options.tls_key_file,
+                 "PEM private key of --tls-cert")
+      ->check(CLI::ExistingFile);
+  app.add_flag("--allow-equal-priority-overlap",
+               intent_options.allow_equal_priority_overlap,
+               "Let intents of equal priority overlap (F3548 says no)");
+  app.add_option("--max-volumes", intent_options.max_volumes,
+                 "Most volumes in one flight intent")
+      ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
@@ -50,8 +120,48 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  const utm::Clock* clock = utm::RealClock::Get();
+  absl::StatusOr<std::unique_ptr<utm::auth::Verifier>> verifier;
+  if (auth_mode == "dev") {
+    absl::StatusOr<std::string> secret =
+        utm::auth::LoadOrCreateDevKey(data_dir);
+    if (!secret.ok()) {
+      std::cerr << "utmd: " << secret.status() << "\n";
+      return 1;
+    }
+    verifier = utm::auth::Verifier::FromHmacSecret(*secret, {}, clock);
+  } else {
+    if (public_key_file.empty()) {
+      std::cerr << "utmd: --auth keys needs --jwt-public-key\n";
+      return 1;
+    }
+    absl::StatusOr<std::string> pem = ReadFile(public_key_file);
+    if (!pem.ok()) {
+      std::cerr << "utmd: " << pem.status() << "\n";
+      return 1;
+    }
+    verifier = utm::auth::Verifier::FromPublicKeyPem(*pem, {}, clock);
+  }
+  if (!verifier.ok()) {
+    std::cerr << "utmd: " << verifier.status() << "\n";
+    return 1;
+  }
+
+  AuditLog audit(data_dir + "/audit.log");
+  if (!audit.ok()) {
+    std::cerr << "utmd: cannot open " << data_dir << "/audit.log\n";
+    return 1;
+  }
+  utm::intent::IntentCore intent_core(intent_options, clock);
+  utm::intent::IntentService intent_service(
+      &intent_core, verifier->get(),
+      [&audit](const std::string& subject, const std::string& intent_id,
+               const std::string& owner) {
+        audit.Record(subject, intent_id, owner);
+      });
+
   absl::StatusOr<std::unique_ptr<utm::Server>> server =
-      utm::Server::Start(options, /*services=*/{});
+      utm::Server::Start(options, {&intent_service});
   if (!server.ok()) {
     std::cerr << "utmd: " << server.status() << "\n";
     return 1;
@@ -59,7 +169,9 @@ int main(int argc, char** argv) {
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
   std::cout << "utmd: listening on " << host << ":" << (*server)->port()
-            << " (data in " << data_dir << ")" << std::endl;
+            << " (data in " << data_dir << ", auth " << auth_mode
+            << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS") << ")"
+            << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
