@@ -32,6 +32,31 @@ out=$("$UTMCTL" health --server "127.0.0.1:$port" 2>&1) || fail "health: $out"
 [[ "$out" == *SERVING* ]] || fail "health said: $out"
 echo "ok: $out"
 
+# Flight intents through utmctl, with dev tokens minted from the data dir.
+alice=$("$UTMCTL" token --role operator --sub alice --data-dir "$work/data") || fail "token"
+bob=$("$UTMCTL" token --role operator --sub bob --data-dir "$work/data") || fail "token"
+t0=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)
+t1=$(date -u -d '+40 min' +%Y-%m-%dT%H:%M:%SZ)
+cat >"$work/intent.json" <<JSON
+{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": 47.3769, "lngDeg": 8.5417}, "radiusM": 200},
+  "altitudeLower": {"valueM": 500, "reference": "ALTITUDE_REFERENCE_W84"},
+  "altitudeUpper": {"valueM": 620, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "$t0", "timeEnd": "$t1"}]}
+JSON
+intent() { "$UTMCTL" intent --server "127.0.0.1:$port" "$@"; }
+out=$(intent --token "$alice" file "$work/intent.json" --request-id r1) || fail "file: $out"
+[[ "$out" == ACCEPTED* ]] || fail "file said: $out"
+id=$(echo "$out" | sed -n 's/^ACCEPTED intent \([^:]*\):.*/\1/p')
+out=$(intent --token "$alice" file "$work/intent.json" --request-id r1) || fail "retry: $out"
+[[ "$out" == *"$id"* ]] || fail "retry filed again: $out"
+out=$(intent --token "$bob" file "$work/intent.json"); code=$?
+[[ $code == 1 && "$out" == *REJECTED* && "$out" == *"$id"* ]] || fail "conflict: $code $out"
+out=$(intent --token "$alice" modify "$id" "$work/intent.json" --version 9 2>&1); code=$?
+[[ $code == 3 && "$out" == *"ABORTED"* ]] || fail "stale: $code $out"
+out=$(intent file "$work/intent.json" 2>&1); code=$?
+[[ $code == 4 && "$out" == *"UNAUTHENTICATED"* ]] || fail "no token: $code $out"
+echo "ok: utmctl intent file / retry / conflict / stale version / no token"
+
 kill -TERM "$pid"
 wait "$pid"
 code=$?

@@ -1,0 +1,322 @@
+#include "services/utmctl/intent_commands.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/time.h"
+#include "google/protobuf/util/json_util.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "utm/v1/strategic.grpc.pb.h"
+
+namespace utm::ctl {
+namespace {
+
+std::string Json(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
+  return json;
+}
+
+int ExitFor(const grpc::Status& status) {
+  std::cerr << absl::StatusCodeToString(
+                   static_cast<absl::StatusCode>(status.error_code()))
+            << ": " << status.error_message() << "\n";
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 2;
+    case grpc::StatusCode::ABORTED:
+      return kExitStale;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitDenied;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return kExitState;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 69;
+    default:
+      return kExitServer;
+  }
+}
+
+bool ReadRequest(const std::string& path, v1::FileIntentRequest* request) {
+  std::ifstream in(path);
+  if (!in) {
+    std::cerr << path << ": cannot open\n";
+    return false;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(text.str(), request);
+  if (!parsed.ok()) {
+    std::cerr << path << ": not a utm.v1 volume file: " << parsed.ToString()
+              << "\n";
+    return false;
+  }
+  return true;
+}
+
+class Client {
+ public:
+  explicit Client(const IntentOptions& options) : options_(options) {
+    stub_ = v1::StrategicCoordination::NewStub(grpc::CreateChannel(
+        options.server, grpc::InsecureChannelCredentials()));
+  }
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::milliseconds(
+                              static_cast<int64_t>(options_.timeout_s * 1000)));
+    std::string token = options_.token;
+    if (token.empty()) {
+      if (const char* env = std::getenv("UTM_TOKEN")) token = env;
+    }
+    if (!token.empty()) {
+      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    return context;
+  }
+  v1::StrategicCoordination::Stub* stub() { return stub_.get(); }
+
+ private:
+  const IntentOptions& options_;
+  std::unique_ptr<v1::StrategicCoordination::Stub> stub_;
+};
+
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime(
+      "%Y-%m-%dT%H:%M:%SZ",
+      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
+      absl::UTCTimeZone());
+}
+
+void PrintIntent(const v1::FlightIntent& intent) {
+  std::cout << absl::StrFormat(
+      "intent %s: %s, priority %d, version %d, %d volume(s)\n", intent.id(),
+      v1::IntentState_Name(intent.state()).substr(13), intent.priority(),
+      intent.version(), intent.volumes_size());
+}
+
+void PrintConflicts(
+    const char* heading,
+    const google::protobuf::RepeatedPtrField<v1::Conflict>& cs) {
+  for (const v1::Conflict& c : cs) {
+    std::cout << absl::StrFormat(
+        "%s intent %s (priority %d, %s)\n", heading, c.intent().id(),
+        c.intent().priority(),
+        v1::IntentState_Name(c.intent().state()).substr(13));
+    for (const v1::VolumeOverlap& o : c.overlaps()) {
+      std::cout << absl::StrFormat(
+          "  volumes[%d] meets its %svolumes[%d] from %s to %s between %.1f m "
+          "and %.1f m\n",
+          o.volume_index(), o.other_off_nominal() ? "off-nominal " : "",
+          o.other_volume_index(), Rfc3339(o.time_overlap().start()),
+          Rfc3339(o.time_overlap().end()),
+          o.altitude_overlap().lower().value_m(),
+          o.altitude_overlap().upper().value_m());
+    }
+  }
+}
+
+// For responses with an intent/rejection oneof and advisories.
+template <typename Response>
+int Report(const IntentOptions& options, const Response& response) {
+  if (options.json) {
+    std::cout << Json(response) << "\n";
+  } else if (response.has_intent()) {
+    std::cout << "ACCEPTED ";
+    PrintIntent(response.intent());
+    PrintConflicts("  advisory: overlaps lower-priority",
+                   response.advisories());
+  } else {
+    std::cout << "REJECTED: conflicts with\n";
+    PrintConflicts(" ", response.rejection().conflicts());
+  }
+  return response.has_intent() ? 0 : kExitRejected;
+}
+
+}  // namespace
+
+int Token(const TokenOptions& options) {
+  absl::StatusOr<std::vector<auth::Scope>> scopes =
+      auth::ScopesForRole(options.role);
+  if (!scopes.ok()) {
+    std::cerr << scopes.status().message() << "\n";
+    return 64;
+  }
+  absl::StatusOr<std::string> secret =
+      auth::LoadOrCreateDevKey(options.data_dir);
+  if (!secret.ok()) {
+    std::cerr << secret.status() << "\n";
+    return 66;
+  }
+  auth::MintOptions mint;
+  mint.subject = options.subject;
+  mint.scopes = *scopes;
+  mint.ttl = absl::Seconds(options.ttl_s);
+  absl::StatusOr<std::string> token =
+      auth::MintHmacToken(*secret, mint, RealClock::Get());
+  if (!token.ok()) {
+    std::cerr << token.status() << "\n";
+    return 64;
+  }
+  std::cout << *token << "\n";
+  return 0;
+}
+
+int IntentFile(const IntentOptions& options, const std::string& file,
+               int priority, const std::string& request_id) {
+  v1::FileIntentRequest request;
+  if (!ReadRequest(file, &request)) return 66;
+  if (priority >= 0) request.set_priority(priority);
+  if (!request_id.empty()) request.set_request_id(request_id);
+  Client client(options);
+  v1::FileIntentResponse response;
+  const grpc::Status status =
+      client.stub()->FileIntent(client.Context().get(), request, &response);
+  if (!status.ok()) return ExitFor(status);
+  return Report(options, response);
+}
+
+int IntentModify(const IntentOptions& options, const std::string& intent_id,
+                 int64_t version, const std::string& file, int priority,
+                 const std::string& request_id) {
+  v1::FileIntentRequest volumes;
+  if (!ReadRequest(file, &volumes)) return 66;
+  v1::ModifyIntentRequest request;
+  request.set_intent_id(intent_id);
+  request.set_version(version);
+  request.set_priority(priority >= 0 ? priority : volumes.priority());
+  request.set_request_id(request_id);
+  *request.mutable_volumes() = volumes.volumes();
+  Client client(options);
+  v1::ModifyIntentResponse response;
+  const grpc::Status status =
+      client.stub()->ModifyIntent(client.Context().get(), request, &response);
+  if (!status.ok()) return ExitFor(status);
+  return Report(options, response);
+}
+
+int IntentTransition(const IntentOptions& options, const std::string& action,
+                     const std::string& intent_id, int64_t version,
+                     const std::string& request_id) {
+  Client client(options);
+  grpc::Status status;
+  if (action == "activate") {
+    v1::ActivateIntentRequest request;
+    request.set_intent_id(intent_id);
+    request.set_version(version);
+    request.set_request_id(request_id);
+    v1::ActivateIntentResponse response;
+    status = client.stub()->ActivateIntent(client.Context().get(), request,
+                                           &response);
+    if (!status.ok()) return ExitFor(status);
+    return Report(options, response);
+  }
+  v1::FlightIntent intent;
+  if (action == "end") {
+    v1::EndIntentRequest request;
+    request.set_intent_id(intent_id);
+    request.set_version(version);
+    request.set_request_id(request_id);
+    v1::EndIntentResponse response;
+    status =
+        client.stub()->EndIntent(client.Context().get(), request, &response);
+    intent = response.intent();
+  } else {
+    v1::CancelIntentRequest request;
+    request.set_intent_id(intent_id);
+    request.set_version(version);
+    request.set_request_id(request_id);
+    v1::CancelIntentResponse response;
+    status =
+        client.stub()->CancelIntent(client.Context().get(), request, &response);
+    intent = response.intent();
+  }
+  if (!status.ok()) return ExitFor(status);
+  if (options.json) {
+    std::cout << Json(intent) << "\n";
+  } else {
+    PrintIntent(intent);
+  }
+  return 0;
+}
+
+int IntentGet(const IntentOptions& options, const std::string& intent_id) {
+  Client client(options);
+  v1::GetIntentRequest request;
+  request.set_intent_id(intent_id);
+  v1::GetIntentResponse response;
+  const grpc::Status status =
+      client.stub()->GetIntent(client.Context().get(), request, &response);
+  if (!status.ok()) return ExitFor(status);
+  if (options.json) {
+    std::cout << Json(response) << "\n";
+  } else if (response.has_intent()) {
+    PrintIntent(response.intent());
+    std::cout << "  owner: " << response.intent().owner() << "\n";
+  } else {
+    const v1::FlightIntentView& v = response.redacted();
+    std::cout << absl::StrFormat(
+        "intent %s: %s, priority %d, version %d, %d volume(s) (another "
+        "operator's)\n",
+        v.id(), v1::IntentState_Name(v.state()).substr(13), v.priority(),
+        v.version(), v.volumes_size());
+  }
+  return 0;
+}
+
+int IntentQuery(const IntentOptions& options, const std::string& area_file) {
+  v1::FileIntentRequest area;
+  if (!ReadRequest(area_file, &area)) return 66;
+  if (area.volumes_size() == 0) {
+    std::cerr << area_file << ": no volume to use as the area\n";
+    return 2;
+  }
+  Client client(options);
+  v1::QueryIntentsRequest request;
+  *request.mutable_area() = area.volumes(0);
+  int count = 0;
+  while (true) {
+    v1::QueryIntentsResponse response;
+    const grpc::Status status =
+        client.stub()->QueryIntents(client.Context().get(), request, &response);
+    if (!status.ok()) return ExitFor(status);
+    for (const v1::FlightIntentView& v : response.intents()) {
+      ++count;
+      if (options.json) {
+        std::cout << Json(v) << "\n";
+      } else {
+        std::cout << absl::StrFormat(
+            "intent %s: %s, priority %d, %d volume(s)%s\n", v.id(),
+            v1::IntentState_Name(v.state()).substr(13), v.priority(),
+            v.volumes_size(), v.owned_by_caller() ? " (yours)" : "");
+      }
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  if (!options.json) std::cout << count << " intent(s) in the area\n";
+  return 0;
+}
+
+}  // namespace utm::ctl

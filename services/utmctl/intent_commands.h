@@ -1,0 +1,54 @@
+// `utmctl token` and `utmctl intent ...`: mint dev tokens, and file, change
+// and read flight intents on a utmd server.
+#ifndef UTM_SERVICES_UTMCTL_INTENT_COMMANDS_H_
+#define UTM_SERVICES_UTMCTL_INTENT_COMMANDS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace utm::ctl {
+
+// Exit codes beyond those in geo_commands.h / health_command.h
+// (docs/utmctl.md has the full table).
+inline constexpr int kExitRejected = 1;  // the intent conflicts
+inline constexpr int kExitStale = 3;     // ABORTED: re-read and retry
+inline constexpr int kExitDenied = 4;    // UNAUTHENTICATED / PERMISSION_DENIED
+inline constexpr int kExitNotFound = 5;  // NOT_FOUND
+inline constexpr int kExitState = 6;     // FAILED_PRECONDITION / ALREADY_EXISTS
+inline constexpr int kExitServer = 70;   // any other server error
+
+struct TokenOptions {
+  std::string data_dir = "utmd-data";
+  std::string role;
+  std::string subject;
+  int64_t ttl_s = 3600;
+};
+
+// Prints a dev-mode token signed with <data_dir>/dev-signing-key.
+int Token(const TokenOptions& options);
+
+struct IntentOptions {
+  std::string server = "127.0.0.1:7400";
+  std::string token;  // DEFAULT: $UTM_TOKEN
+  bool json = false;
+  double timeout_s = 10;
+};
+
+// `file`: FILE is a volume file (FileIntentRequest JSON); `priority` and
+// `request_id` override the file's when set (>= 0 / non-empty).
+int IntentFile(const IntentOptions& options, const std::string& file,
+               int priority, const std::string& request_id);
+int IntentModify(const IntentOptions& options, const std::string& intent_id,
+                 int64_t version, const std::string& file, int priority,
+                 const std::string& request_id);
+// `action`: activate, end, cancel.
+int IntentTransition(const IntentOptions& options, const std::string& action,
+                     const std::string& intent_id, int64_t version,
+                     const std::string& request_id);
+int IntentGet(const IntentOptions& options, const std::string& intent_id);
+// The area is the first volume of a volume file.
+int IntentQuery(const IntentOptions& options, const std::string& area_file);
+
+}  // namespace utm::ctl
+
+#endif  // UTM_SERVICES_UTMCTL_INTENT_COMMANDS_H_
