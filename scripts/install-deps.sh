@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev
   # Authentication: JSON Web Tokens (OpenSSL-backed).
   libjwt-dev libssl-dev
+  # Checksums of the embedded store's log (CRC-32).
+  zlib1g-dev
 )
 
 missing=()

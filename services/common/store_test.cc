@@ -1,0 +1,244 @@
+#include "services/common/store.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace utm::store {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+using Rows = std::vector<std::pair<std::string, std::string>>;
+
+Rows ScanAll(Store& store, const std::string& table) {
+  Rows rows;
+  const absl::Status s =
+      store.Scan(table, [&](absl::string_view k, absl::string_view v) {
+        rows.emplace_back(std::string(k), std::string(v));
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return rows;
+}
+
+class EmbeddedStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(testing::TempDir()) /
+           absl::StrCat(
+               "store-",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open(int64_t compact_after = int64_t{64} << 20) {
+    StoreOptions options;
+    options.dir = dir_.string();
+    options.compact_after_bytes = compact_after;
+    absl::StatusOr<std::unique_ptr<Store>> store = OpenStore(options);
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  std::vector<std::string> Files() const {
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(dir_)) {
+      names.push_back(e.path().filename().string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  fs::path dir_;
+};
+
+TEST(MemoryStore, KeepsNothingButWorks) {
+  StoreOptions options;
+  options.backend = "memory";
+  auto store = *OpenStore(options);
+  ASSERT_TRUE(store->Commit({Put("t", "b", "2"), Put("t", "a", "1")}).ok());
+  ASSERT_TRUE(store->Commit({Delete("t", "b"), Put("u", "x", "y")}).ok());
+  EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
+  EXPECT_FALSE(GetRecoveryStats(*store).has_value());
+}
+
+TEST(OpenStore, RejectsBadConfiguration) {
+  StoreOptions options;
+  options.backend = "floppy";
+  EXPECT_EQ(OpenStore(options).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.backend = "embedded";
+  options.dir = "";
+  EXPECT_THAT(OpenStore(options).status().message(), HasSubstr("needs a dir"));
+}
+
+TEST_F(EmbeddedStoreTest, SurvivesReopen) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(
+        store->Commit({Put("intents", "a", "1"), Put("intents", "b", "2")})
+            .ok());
+    ASSERT_TRUE(store
+                    ->Commit({Put("intents", "a", "1b"), Delete("intents", "b"),
+                              Put("requests", "r", std::string("\0x\xff", 3))})
+                    .ok());
+  }
+  auto store = Open();
+  EXPECT_THAT(ScanAll(*store, "intents"), ElementsAre(Pair("a", "1b")));
+  EXPECT_THAT(ScanAll(*store, "requests"),
+              ElementsAre(Pair("r", std::string("\0x\xff", 3))));
+  EXPECT_EQ(GetRecoveryStats(*store)->log_batches, 2);
+  EXPECT_EQ(GetRecoveryStats(*store)->torn_tail_bytes, 0);
+}
+
+TEST_F(EmbeddedStoreTest, ConcurrentWritersShareSyncsAndKeepOrder) {
+  constexpr int kThreads = 8, kPerThread = 200;
+  {
+    auto store = Open();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&store, t] {
+        for (int i = 0; i < kPerThread; ++i) {
+          // Each thread overwrites its own key: the last value must win.
+          ASSERT_TRUE(
+              store
+                  ->Commit({Put("t", absl::StrCat("k", t), absl::StrCat(i)),
+                            Put("log", absl::StrCat(t, "-", i), "")})
+                  .ok());
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    const WriteStats stats = *GetWriteStats(*store);
+    EXPECT_EQ(stats.batches, kThreads * kPerThread);
+    // Eight writers waiting at once share syncs (group commit).
+    EXPECT_LT(stats.syncs, stats.batches);
+    EXPECT_GT(stats.syncs, 0);
+  }
+  auto store = Open();
+  const Rows rows = ScanAll(*store, "t");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kThreads));
+  for (const auto& [key, value] : rows) EXPECT_EQ(value, "199") << key;
+  EXPECT_EQ(ScanAll(*store, "log").size(), size_t{kThreads * kPerThread});
+  // Each batch is its own record (atomic on its own), even when it shared
+  // a sync with others.
+  EXPECT_EQ(GetRecoveryStats(*store)->log_batches, kThreads * kPerThread);
+}
+
+TEST_F(EmbeddedStoreTest, TornTailIsDroppedNeverHalfApplied) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Commit({Put("t", "a", "1")}).ok());
+    ASSERT_TRUE(store->Commit({Put("t", "b", "2"), Put("t", "c", "3")}).ok());
+  }
+  const fs::path log = dir_ / "log-00000000000000000000";
+  const auto full = fs::file_size(log);
+  // Cut the last record in half, as a crash mid-write would.
+  fs::resize_file(log, full - 5);
+  {
+    auto store = Open();
+    EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
+    const RecoveryStats stats = *GetRecoveryStats(*store);
+    EXPECT_EQ(stats.log_batches, 1);
+    EXPECT_GT(stats.torn_tail_bytes, 0);
+    // New writes follow the last whole record.
+    ASSERT_TRUE(store->Commit({Put("t", "d", "4")}).ok());
+  }
+  auto store = Open();
+  EXPECT_THAT(ScanAll(*store, "t"),
+              ElementsAre(Pair("a", "1"), Pair("d", "4")));
+}
+
+TEST_F(EmbeddedStoreTest, CorruptRecordIsDetectedByItsChecksum) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Commit({Put("t", "a", "1")}).ok());
+    ASSERT_TRUE(store->Commit({Put("t", "b", "2")}).ok());
+  }
+  const fs::path log = dir_ / "log-00000000000000000000";
+  {
+    std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('X');  // flip the last byte of the last value
+  }
+  auto store = Open();
+  EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
+  EXPECT_GT(GetRecoveryStats(*store)->torn_tail_bytes, 0);
+}
+
+TEST_F(EmbeddedStoreTest, CompactionBoundsTheLogAndKeepsTheData) {
+  {
+    auto store = Open(/*compact_after=*/4096);
+    for (int i = 0; i < 2000; ++i) {
+      ASSERT_TRUE(
+          store->Commit({Put("t", absl::StrCat("k", i % 10), absl::StrCat(i))})
+              .ok());
+    }
+  }
+  // Only the newest generation is left, and its log is short.
+  const std::vector<std::string> files = Files();
+  ASSERT_EQ(files.size(), 2u) << testing::PrintToString(files);
+  EXPECT_THAT(files[0], testing::StartsWith("log-"));
+  EXPECT_THAT(files[1], testing::StartsWith("snapshot-"));
+  EXPECT_EQ(files[0].substr(4), files[1].substr(9));
+  EXPECT_LT(fs::file_size(dir_ / files[0]), 8192u);
+  auto store = Open(4096);
+  const Rows rows = ScanAll(*store, "t");
+  ASSERT_EQ(rows.size(), 10u);
+  for (int k = 0; k < 10; ++k) {
+    EXPECT_EQ(rows[k].second, absl::StrCat(1990 + k));
+  }
+  EXPECT_EQ(GetRecoveryStats(*store)->snapshot_records, 10);
+}
+
+TEST_F(EmbeddedStoreTest, InterruptedSnapshotIsIgnored) {
+  {
+    auto store = Open();
+    ASSERT_TRUE(store->Commit({Put("t", "a", "1")}).ok());
+  }
+  {
+    std::ofstream junk(dir_ / "snapshot-00000000000000000001.tmp");
+    junk << "half a snapshot";
+  }
+  auto store = Open();
+  EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
+  EXPECT_THAT(Files(), ElementsAre("log-00000000000000000000"));
+}
+
+TEST_F(EmbeddedStoreTest, DamagedSnapshotIsDataLoss) {
+  {
+    auto store = Open(/*compact_after=*/256);
+    for (int i = 0; i < 200; ++i) {
+      ASSERT_TRUE(store->Commit({Put("t", "k", absl::StrCat(i))}).ok());
+    }
+  }
+  fs::path snapshot;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    if (e.path().filename().string().rfind("snapshot-", 0) == 0)
+      snapshot = e.path();
+  }
+  ASSERT_FALSE(snapshot.empty());
+  fs::resize_file(snapshot, fs::file_size(snapshot) - 1);
+  StoreOptions options;
+  options.dir = dir_.string();
+  const absl::Status status = OpenStore(options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("is damaged at byte"));
+}
+
+}  // namespace
+}  // namespace utm::store
