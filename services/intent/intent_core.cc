@@ -10,9 +10,15 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "geo/status_macros.h"
+#include "services/intent/intent_codec.h"
+#include "utm/internal/intent_storage.pb.h"
 
 namespace utm::intent {
 namespace {
+
+// Store tables.
+constexpr char kIntentsTable[] = "intents";
+constexpr char kRequestsTable[] = "requests";
 
 // Index keys: (handle << kVolumeBits) | volume index, with kOffNominalBit
 // set for off-nominal volumes. max_volumes is capped below kOffNominalBit.
@@ -118,13 +124,15 @@ struct IntentCore::Entry {
 struct IntentCore::RequestRecord {
   std::string fingerprint;
   WriteOutcome outcome;
+  store::Store::Ticket ticket = 0;  // of the batch that stored it
 };
 
 IntentCore::IntentCore(IntentOptions options, const Clock* clock,
-                       std::function<std::string()> new_id)
+                       std::function<std::string()> new_id, store::Store* store)
     : options_(std::move(options)),
       clock_(clock),
-      new_id_(new_id ? std::move(new_id) : RandomUuid) {}
+      new_id_(new_id ? std::move(new_id) : RandomUuid),
+      store_(store) {}
 
 IntentCore::~IntentCore() = default;
 
@@ -224,11 +232,13 @@ IntentCore::ConflictSet IntentCore::Conflicts(
 
 absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
     const std::string& owner, const std::string& request_id,
-    const std::string& fingerprint, absl::Time now) {
+    const std::string& fingerprint, absl::Time now,
+    store::Store::Ticket* ticket) {
   // Forget what has passed its retention.
   while (!request_order_.empty() &&
          request_order_.front().first + options_.request_id_retention < now) {
     requests_.erase(request_order_.front().second);
+    expired_requests_.push_back(std::move(request_order_.front().second));
     request_order_.pop_front();
   }
   if (request_id.empty()) return std::nullopt;
@@ -241,17 +251,136 @@ absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
         "\" was already used for a different request; use a new id for a "
         "new request"));
   }
+  // A retry may race the first attempt's sync: answer only once durable.
+  *ticket = it->second.ticket;
   return it->second.outcome;
 }
 
-void IntentCore::Remember(const std::string& owner,
-                          const std::string& request_id,
-                          const std::string& fingerprint,
-                          const WriteOutcome& outcome, absl::Time now) {
-  if (request_id.empty()) return;
-  std::string key = absl::StrCat(owner, std::string(1, '\0'), request_id);
-  requests_[key] = RequestRecord{fingerprint, outcome};
-  request_order_.emplace_back(now, std::move(key));
+store::Store::Ticket IntentCore::Remember(const std::string& owner,
+                                          const std::string& request_id,
+                                          const std::string& fingerprint,
+                                          const WriteOutcome& outcome,
+                                          absl::Time now) {
+  std::string key;
+  if (!request_id.empty()) {
+    key = absl::StrCat(owner, std::string(1, '\0'), request_id);
+    requests_[key] = RequestRecord{fingerprint, outcome, 0};
+    request_order_.emplace_back(now, key);
+  }
+  if (store_ == nullptr) {
+    expired_requests_.clear();
+    return 0;
+  }
+  std::vector<store::Mutation> batch;
+  if (outcome.accepted()) {
+    internal::StoredIntent stored;
+    IntentToProto(*outcome.intent, stored.mutable_intent());
+    batch.push_back(store::Put(kIntentsTable, outcome.intent->id,
+                               stored.SerializeAsString()));
+  }
+  if (!key.empty()) {
+    internal::StoredRequest stored;
+    stored.set_owner(owner);
+    stored.set_request_id(request_id);
+    stored.set_fingerprint(fingerprint);
+    stored.set_created_unix_micros(absl::ToUnixMicros(now));
+    if (outcome.accepted())
+      IntentToProto(*outcome.intent, stored.mutable_intent());
+    const int32_t own = outcome.accepted() ? outcome.intent->priority : 0;
+    ConflictsToProto(outcome.conflicts, own, stored.mutable_conflicts());
+    ConflictsToProto(outcome.advisories, own, stored.mutable_advisories());
+    batch.push_back(
+        store::Put(kRequestsTable, key, stored.SerializeAsString()));
+  }
+  for (std::string& expired : expired_requests_) {
+    batch.push_back(store::Delete(kRequestsTable, std::move(expired)));
+  }
+  expired_requests_.clear();
+  if (batch.empty()) return 0;
+  const store::Store::Ticket ticket = store_->Enqueue(std::move(batch));
+  if (!key.empty()) requests_[key].ticket = ticket;
+  return ticket;
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::Durable(
+    absl::StatusOr<WriteOutcome> result, store::Store::Ticket ticket) {
+  if (!result.ok() || ticket == 0) return result;
+  // Wait outside the core's lock, so that concurrent writes share a sync.
+  absl::Status s = store_->Wait(ticket);
+  if (!s.ok()) return s;
+  return result;
+}
+
+absl::Status IntentCore::Recover() {
+  if (store_ == nullptr) return absl::OkStatus();
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  absl::Status decode = absl::OkStatus();
+  absl::Status s = store_->Scan(
+      kIntentsTable, [&](absl::string_view key, absl::string_view value) {
+        internal::StoredIntent stored;
+        absl::StatusOr<Intent> intent =
+            stored.ParseFromArray(value.data(), static_cast<int>(value.size()))
+                ? IntentFromProto(stored.intent())
+                : absl::DataLossError("not a StoredIntent");
+        if (!intent.ok()) {
+          decode.Update(absl::DataLossError(absl::StrCat(
+              "stored intent ", key, ": ", intent.status().message())));
+          return;
+        }
+        const uint64_t handle = next_handle_++;
+        auto entry = std::make_unique<Entry>();
+        entry->handle = handle;
+        entry->intent = *std::move(intent);
+        if (IsLive(entry->intent.state)) IndexIntent(handle, entry->intent);
+        handle_by_id_[entry->intent.id] = handle;
+        entries_[handle] = std::move(entry);
+      });
+  if (!s.ok()) return s;
+  if (!decode.ok()) return decode;
+  std::vector<std::pair<absl::Time, std::string>> order;
+  s = store_->Scan(kRequestsTable, [&](absl::string_view key,
+                                       absl::string_view value) {
+    internal::StoredRequest stored;
+    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      decode.Update(absl::DataLossError(
+          absl::StrCat("stored request record is not a StoredRequest")));
+      return;
+    }
+    const absl::Time created =
+        absl::FromUnixMicros(stored.created_unix_micros());
+    if (created + options_.request_id_retention < now) {
+      expired_requests_.emplace_back(key);
+      return;
+    }
+    RequestRecord record;
+    record.fingerprint = stored.fingerprint();
+    if (stored.has_intent()) {
+      absl::StatusOr<Intent> intent = IntentFromProto(stored.intent());
+      if (!intent.ok()) {
+        decode.Update(absl::DataLossError(intent.status().message()));
+        return;
+      }
+      record.outcome.intent = *std::move(intent);
+    }
+    absl::StatusOr<std::vector<IntentConflict>> conflicts =
+        ConflictsFromProto(stored.conflicts());
+    absl::StatusOr<std::vector<IntentConflict>> advisories =
+        ConflictsFromProto(stored.advisories());
+    if (!conflicts.ok() || !advisories.ok()) {
+      decode.Update(absl::DataLossError("stored request conflicts"));
+      return;
+    }
+    record.outcome.conflicts = *std::move(conflicts);
+    record.outcome.advisories = *std::move(advisories);
+    requests_[std::string(key)] = std::move(record);
+    order.emplace_back(created, std::string(key));
+  });
+  if (!s.ok()) return s;
+  if (!decode.ok()) return decode;
+  std::sort(order.begin(), order.end());
+  request_order_.assign(order.begin(), order.end());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<IntentCore::Entry*> IntentCore::OwnedEntry(
@@ -309,37 +438,43 @@ absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
   std::string fingerprint = absl::StrCat("file|", request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  absl::MutexLock lock(&mu_);
-  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
-                       Replay(owner, request.request_id, fingerprint, now));
-  if (replay) return *std::move(replay);
+  store::Store::Ticket ticket = 0;
+  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
+    absl::MutexLock lock(&mu_);
+    UTM_ASSIGN_OR_RETURN(
+        std::optional<WriteOutcome> replay,
+        Replay(owner, request.request_id, fingerprint, now, &ticket));
+    if (replay) return *std::move(replay);
 
-  WriteOutcome outcome;
-  ConflictSet found = Conflicts(request.volumes, request.priority, /*self=*/0);
-  outcome.conflicts = std::move(found.blocking);
-  outcome.advisories = std::move(found.advisory);
-  if (outcome.conflicts.empty()) {
-    std::string id = new_id_();
-    while (handle_by_id_.contains(id)) id = new_id_();
-    const uint64_t handle = next_handle_++;
-    auto entry = std::make_unique<Entry>();
-    entry->handle = handle;
-    Intent& intent = entry->intent;
-    intent.id = id;
-    intent.owner = owner;
-    intent.priority = request.priority;
-    intent.state = IntentState::kAccepted;
-    intent.volumes = request.volumes;
-    intent.version = 1;
-    intent.created = now;
-    intent.updated = now;
-    IndexIntent(handle, intent);
-    handle_by_id_[id] = handle;
-    outcome.intent = entry->intent;
-    entries_[handle] = std::move(entry);
-  }
-  Remember(owner, request.request_id, fingerprint, outcome, now);
-  return outcome;
+    WriteOutcome outcome;
+    ConflictSet found =
+        Conflicts(request.volumes, request.priority, /*self=*/0);
+    outcome.conflicts = std::move(found.blocking);
+    outcome.advisories = std::move(found.advisory);
+    if (outcome.conflicts.empty()) {
+      std::string id = new_id_();
+      while (handle_by_id_.contains(id)) id = new_id_();
+      const uint64_t handle = next_handle_++;
+      auto entry = std::make_unique<Entry>();
+      entry->handle = handle;
+      Intent& intent = entry->intent;
+      intent.id = id;
+      intent.owner = owner;
+      intent.priority = request.priority;
+      intent.state = IntentState::kAccepted;
+      intent.volumes = request.volumes;
+      intent.version = 1;
+      intent.created = now;
+      intent.updated = now;
+      IndexIntent(handle, intent);
+      handle_by_id_[id] = handle;
+      outcome.intent = entry->intent;
+      entries_[handle] = std::move(entry);
+    }
+    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
+    return outcome;
+  }();
+  return Durable(std::move(result), ticket);
 }
 
 absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
@@ -353,56 +488,63 @@ absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
                    request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  absl::MutexLock lock(&mu_);
-  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
-                       Replay(owner, request.request_id, fingerprint, now));
-  if (replay) return *std::move(replay);
-  UTM_ASSIGN_OR_RETURN(Entry * entry,
-                       OwnedEntry(owner, request.intent_id, request.version));
-  Intent& intent = entry->intent;
+  store::Store::Ticket ticket = 0;
+  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
+    absl::MutexLock lock(&mu_);
+    UTM_ASSIGN_OR_RETURN(
+        std::optional<WriteOutcome> replay,
+        Replay(owner, request.request_id, fingerprint, now, &ticket));
+    if (replay) return *std::move(replay);
+    UTM_ASSIGN_OR_RETURN(Entry * entry,
+                         OwnedEntry(owner, request.intent_id, request.version));
+    Intent& intent = entry->intent;
 
-  WriteOutcome outcome;
-  ConflictSet after =
-      Conflicts(request.volumes, request.priority, entry->handle);
-  outcome.advisories = std::move(after.advisory);
-  switch (intent.state) {
-    case IntentState::kAccepted:
-      outcome.conflicts = std::move(after.blocking);
-      break;
-    case IntentState::kActivated: {
-      // In the air: only conflicts it did not already have block it; the
-      // ones it keeps are reported as advisories.
-      absl::flat_hash_set<std::string> before;
-      for (const IntentConflict& c :
-           Conflicts(intent.volumes, intent.priority, entry->handle).blocking) {
-        before.insert(c.intent_id);
+    WriteOutcome outcome;
+    ConflictSet after =
+        Conflicts(request.volumes, request.priority, entry->handle);
+    outcome.advisories = std::move(after.advisory);
+    switch (intent.state) {
+      case IntentState::kAccepted:
+        outcome.conflicts = std::move(after.blocking);
+        break;
+      case IntentState::kActivated: {
+        // In the air: only conflicts it did not already have block it; the
+        // ones it keeps are reported as advisories.
+        absl::flat_hash_set<std::string> before;
+        for (const IntentConflict& c :
+             Conflicts(intent.volumes, intent.priority, entry->handle)
+                 .blocking) {
+          before.insert(c.intent_id);
+        }
+        for (IntentConflict& c : after.blocking) {
+          (before.contains(c.intent_id) ? outcome.advisories
+                                        : outcome.conflicts)
+              .push_back(std::move(c));
+        }
+        break;
       }
-      for (IntentConflict& c : after.blocking) {
-        (before.contains(c.intent_id) ? outcome.advisories : outcome.conflicts)
-            .push_back(std::move(c));
-      }
-      break;
+      default:
+        // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what it
+        // meets is reported as advisories.
+        for (IntentConflict& c : after.blocking) {
+          outcome.advisories.push_back(std::move(c));
+        }
+        break;
     }
-    default:
-      // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what it
-      // meets is reported as advisories.
-      for (IntentConflict& c : after.blocking) {
-        outcome.advisories.push_back(std::move(c));
-      }
-      break;
-  }
-  SortById(&outcome.advisories);
-  if (outcome.conflicts.empty()) {
-    UnindexIntent(entry->handle, intent);
-    intent.volumes = request.volumes;
-    intent.priority = request.priority;
-    ++intent.version;
-    intent.updated = now;
-    IndexIntent(entry->handle, intent);
-    outcome.intent = intent;
-  }
-  Remember(owner, request.request_id, fingerprint, outcome, now);
-  return outcome;
+    SortById(&outcome.advisories);
+    if (outcome.conflicts.empty()) {
+      UnindexIntent(entry->handle, intent);
+      intent.volumes = request.volumes;
+      intent.priority = request.priority;
+      ++intent.version;
+      intent.updated = now;
+      IndexIntent(entry->handle, intent);
+      outcome.intent = intent;
+    }
+    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
+    return outcome;
+  }();
+  return Durable(std::move(result), ticket);
 }
 
 absl::StatusOr<WriteOutcome> IntentCore::Transition(
@@ -423,40 +565,45 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
                    IntentStateName(request.to));
   AppendVolumes(&fingerprint, request.off_nominal_volumes);
 
-  absl::MutexLock lock(&mu_);
-  UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
-                       Replay(owner, request.request_id, fingerprint, now));
-  if (replay) return *std::move(replay);
-  UTM_ASSIGN_OR_RETURN(Entry * entry,
-                       OwnedEntry(owner, request.intent_id, request.version));
-  Intent& intent = entry->intent;
-  if (!Allowed(intent.state, request.to)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "intent ", intent.id, " is ", IntentStateName(intent.state),
-        "; it cannot become ", IntentStateName(request.to),
-        " (allowed: ", AllowedList(intent.state), ")"));
-  }
-  WriteOutcome outcome;
-  if (intent.state == IntentState::kAccepted &&
-      request.to == IntentState::kActivated) {
-    // Intents filed since may have higher priority; check again before the
-    // flight takes off.
-    ConflictSet found =
-        Conflicts(intent.volumes, intent.priority, entry->handle);
-    outcome.conflicts = std::move(found.blocking);
-    outcome.advisories = std::move(found.advisory);
-  }
-  if (outcome.conflicts.empty()) {
-    UnindexIntent(entry->handle, intent);
-    intent.state = request.to;
-    intent.off_nominal_volumes = request.off_nominal_volumes;
-    ++intent.version;
-    intent.updated = now;
-    if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
-    outcome.intent = intent;
-  }
-  Remember(owner, request.request_id, fingerprint, outcome, now);
-  return outcome;
+  store::Store::Ticket ticket = 0;
+  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
+    absl::MutexLock lock(&mu_);
+    UTM_ASSIGN_OR_RETURN(
+        std::optional<WriteOutcome> replay,
+        Replay(owner, request.request_id, fingerprint, now, &ticket));
+    if (replay) return *std::move(replay);
+    UTM_ASSIGN_OR_RETURN(Entry * entry,
+                         OwnedEntry(owner, request.intent_id, request.version));
+    Intent& intent = entry->intent;
+    if (!Allowed(intent.state, request.to)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "intent ", intent.id, " is ", IntentStateName(intent.state),
+          "; it cannot become ", IntentStateName(request.to),
+          " (allowed: ", AllowedList(intent.state), ")"));
+    }
+    WriteOutcome outcome;
+    if (intent.state == IntentState::kAccepted &&
+        request.to == IntentState::kActivated) {
+      // Intents filed since may have higher priority; check again before the
+      // flight takes off.
+      ConflictSet found =
+          Conflicts(intent.volumes, intent.priority, entry->handle);
+      outcome.conflicts = std::move(found.blocking);
+      outcome.advisories = std::move(found.advisory);
+    }
+    if (outcome.conflicts.empty()) {
+      UnindexIntent(entry->handle, intent);
+      intent.state = request.to;
+      intent.off_nominal_volumes = request.off_nominal_volumes;
+      ++intent.version;
+      intent.updated = now;
+      if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
+      outcome.intent = intent;
+    }
+    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
+    return outcome;
+  }();
+  return Durable(std::move(result), ticket);
 }
 
 IntentView IntentCore::ViewFor(const std::string& caller, const Intent& intent,

@@ -48,6 +48,7 @@
 #include "geo/volume.h"
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
+#include "services/common/store.h"
 
 namespace utm::intent {
 
@@ -162,11 +163,19 @@ struct IntentView {
 
 class IntentCore {
  public:
-  // `clock` is not owned and must outlive the core. `new_id` makes intent
-  // ids; DEFAULT (null): random UUIDv4.
+  // `clock` and `store` are not owned and must outlive the core. `new_id`
+  // makes intent ids; DEFAULT (null): random UUIDv4. Without a store nothing
+  // is retained; with one, every write is durable before it returns (and
+  // UNAVAILABLE is returned when the store fails), and Recover() must run
+  // before anything else.
   IntentCore(IntentOptions options, const Clock* clock,
-             std::function<std::string()> new_id = nullptr);
+             std::function<std::string()> new_id = nullptr,
+             store::Store* store = nullptr);
   ~IntentCore();
+
+  // Loads every intent and remembered request from the store. Call once,
+  // before serving. DATA_LOSS for records that cannot be decoded.
+  absl::Status Recover();
 
   // INVALID_ARGUMENT for malformed input (field paths as on the wire:
   // "volumes[1].time_end: ..."); ALREADY_EXISTS for a reused request_id.
@@ -221,13 +230,22 @@ class IntentCore {
                         int32_t priority, uint64_t self) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A replayed outcome, nullopt for a new request, or ALREADY_EXISTS.
+  // Sets `ticket` to the store ticket of the replayed outcome.
   absl::StatusOr<std::optional<WriteOutcome>> Replay(
       const std::string& owner, const std::string& request_id,
-      const std::string& fingerprint, absl::Time now)
+      const std::string& fingerprint, absl::Time now,
+      store::Store::Ticket* ticket) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Remembers the outcome of a request (when it has an id) and queues the
+  // write to the store: the intent when it changed, the request record, and
+  // deletions of expired request records. Returns the store ticket, or 0.
+  store::Store::Ticket Remember(const std::string& owner,
+                                const std::string& request_id,
+                                const std::string& fingerprint,
+                                const WriteOutcome& outcome, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Remember(const std::string& owner, const std::string& request_id,
-                const std::string& fingerprint, const WriteOutcome& outcome,
-                absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Waits for `ticket` (when there is a store) and passes `result` through.
+  absl::StatusOr<WriteOutcome> Durable(absl::StatusOr<WriteOutcome> result,
+                                       store::Store::Ticket ticket);
   absl::StatusOr<Entry*> OwnedEntry(const std::string& owner,
                                     const std::string& intent_id,
                                     int64_t version)
@@ -243,6 +261,7 @@ class IntentCore {
   const IntentOptions options_;
   const Clock* const clock_;
   const std::function<std::string()> new_id_;
+  store::Store* const store_;
 
   mutable absl::Mutex mu_;
   // Every intent ever filed (terminal ones too), by internal handle.
@@ -259,6 +278,8 @@ class IntentCore {
       ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, std::string>> request_order_
       ABSL_GUARDED_BY(mu_);
+  // Expired request keys still to be deleted from the store.
+  std::vector<std::string> expired_requests_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace utm::intent

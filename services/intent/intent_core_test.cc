@@ -1,6 +1,7 @@
 #include "services/intent/intent_core.h"
 
 #include <atomic>
+#include <filesystem>
 #include <random>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "geo/intersect.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/store.h"
 
 namespace utm::intent {
 namespace {
@@ -462,6 +464,121 @@ TEST_F(IntentCoreTest, QueryFindsLiveIntentsInTheArea) {
   EXPECT_EQ(found[1].intent.id, b);
   EXPECT_EQ(found[1].intent.owner, "");
   (void)far;
+}
+
+class DurableIntentCoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::path(testing::TempDir()) /
+           absl::StrCat(
+               "intents-",
+               testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    Reopen();
+  }
+  void TearDown() override {
+    core_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // Drops the core and its store, as a restart does, and recovers.
+  void Reopen() {
+    core_.reset();
+    store_.reset();
+    store::StoreOptions options;
+    options.dir = dir_.string();
+    store_ = *store::OpenStore(options);
+    core_ = std::make_unique<IntentCore>(IntentOptions(), &clock_, nullptr,
+                                         store_.get());
+    ASSERT_TRUE(core_->Recover().ok());
+  }
+
+  SimulatedClock clock_{kNow};
+  std::filesystem::path dir_;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<IntentCore> core_;
+};
+
+TEST_F(DurableIntentCoreTest, EverythingSurvivesARestart) {
+  absl::StatusOr<WriteOutcome> a =
+      core_->File("op-a", {"req-a", 2, {Cylinder(0), Cylinder(700)}});
+  ASSERT_TRUE(a.ok() && a->accepted());
+  const std::string id = a->intent->id;
+  ASSERT_TRUE(
+      core_->Transition("op-a", {"", id, 1, IntentState::kActivated, {}})
+          ->accepted());
+  absl::StatusOr<WriteOutcome> rejected =
+      core_->File("op-b", {"req-b", 0, {Cylinder(10)}});
+  ASSERT_TRUE(rejected.ok() && !rejected->accepted());
+  absl::StatusOr<WriteOutcome> gone =
+      core_->File("op-c", {"", 0, {Cylinder(5000)}});
+  ASSERT_TRUE(gone.ok() && gone->accepted());
+  ASSERT_TRUE(
+      core_
+          ->Transition("op-c",
+                       {"", gone->intent->id, 1, IntentState::kCancelled, {}})
+          ->accepted());
+
+  Reopen();
+
+  absl::StatusOr<IntentView> back = core_->Get("op-a", id);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->intent.state, IntentState::kActivated);
+  EXPECT_EQ(back->intent.version, 2);
+  EXPECT_EQ(back->intent.priority, 2);
+  EXPECT_EQ(back->intent.owner, "op-a");
+  ASSERT_EQ(back->intent.volumes.size(), 2u);
+  EXPECT_FALSE(geo::Intersect(back->intent.volumes[1], Cylinder(0)));
+  EXPECT_TRUE(geo::Intersect(back->intent.volumes[0], Cylinder(0)));
+  EXPECT_EQ(back->intent.created, kNow);
+  EXPECT_EQ(core_->live_count(), 1u);
+  // The airspace is rebuilt: the live intent still blocks, the cancelled
+  // one does not.
+  EXPECT_FALSE(core_->File("op-d", {"", 0, {Cylinder(20)}})->accepted());
+  EXPECT_TRUE(core_->File("op-d", {"", 0, {Cylinder(5000)}})->accepted());
+  // Retries after the restart replay the first answers.
+  absl::StatusOr<WriteOutcome> retry =
+      core_->File("op-a", {"req-a", 2, {Cylinder(0), Cylinder(700)}});
+  ASSERT_TRUE(retry.ok() && retry->accepted());
+  EXPECT_EQ(retry->intent->id, id);
+  EXPECT_EQ(retry->intent->version, 1);  // as first answered
+  absl::StatusOr<WriteOutcome> retry_b =
+      core_->File("op-b", {"req-b", 0, {Cylinder(10)}});
+  ASSERT_TRUE(retry_b.ok());
+  ASSERT_EQ(retry_b->conflicts.size(), 1u);
+  EXPECT_EQ(retry_b->conflicts[0].intent_id, id);
+  EXPECT_EQ(retry_b->conflicts[0].overlaps[0].altitude.upper_m, 620);
+}
+
+TEST_F(DurableIntentCoreTest, ExpiredRequestIdsAreForgottenAcrossRestarts) {
+  ASSERT_TRUE(core_->File("op-a", {"req", 0, {Cylinder(0)}})->accepted());
+  clock_.Advance(absl::Hours(25));
+  Reopen();
+  // Forgotten: the same id now files a new intent (elsewhere, later).
+  absl::StatusOr<WriteOutcome> again =
+      core_->File("op-a", {"req", 0, {Cylinder(3000, 100, 1510, 1520)}});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->accepted());
+  EXPECT_EQ(core_->live_count(), 2u);
+}
+
+TEST_F(DurableIntentCoreTest, ConcurrentWritersShareSyncs) {
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([this, t] {
+      for (int i = 0; i < 50; ++i) {
+        const absl::StatusOr<WriteOutcome> out = core_->File(
+            absl::StrCat("op-", t), {"", 0, {Cylinder(t * 20000 + i * 300)}});
+        ASSERT_TRUE(out.ok() && out->accepted());
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  const store::WriteStats stats = *store::GetWriteStats(*store_);
+  EXPECT_EQ(stats.batches, 200);
+  EXPECT_LT(stats.syncs, stats.batches);
+  Reopen();
+  EXPECT_EQ(core_->live_count(), 200u);
 }
 
 // Many threads filing at once never leave two overlapping equal-priority

@@ -7,93 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
 #include "services/common/grpc_status.h"
+#include "services/intent/intent_codec.h"
 
 namespace utm::intent {
 namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-
-v1::IntentState StateToProto(IntentState state) {
-  switch (state) {
-    case IntentState::kAccepted:
-      return v1::INTENT_STATE_ACCEPTED;
-    case IntentState::kActivated:
-      return v1::INTENT_STATE_ACTIVATED;
-    case IntentState::kNonconforming:
-      return v1::INTENT_STATE_NONCONFORMING;
-    case IntentState::kContingent:
-      return v1::INTENT_STATE_CONTINGENT;
-    case IntentState::kEnded:
-      return v1::INTENT_STATE_ENDED;
-    case IntentState::kCancelled:
-      return v1::INTENT_STATE_CANCELLED;
-  }
-  return v1::INTENT_STATE_UNSPECIFIED;
-}
-
-void AddVolumes(const std::vector<geo::Volume4D>& volumes,
-                google::protobuf::RepeatedPtrField<v1::Volume4D>* out) {
-  for (const geo::Volume4D& v : volumes) *out->Add() = VolumeToProto(v);
-}
-
-void IntentToProto(const Intent& intent, v1::FlightIntent* out) {
-  out->set_id(intent.id);
-  out->set_owner(intent.owner);
-  out->set_priority(intent.priority);
-  out->set_state(StateToProto(intent.state));
-  AddVolumes(intent.volumes, out->mutable_volumes());
-  AddVolumes(intent.off_nominal_volumes, out->mutable_off_nominal_volumes());
-  out->set_version(intent.version);
-  *out->mutable_create_time() = TimeToProto(intent.created);
-  *out->mutable_update_time() = TimeToProto(intent.updated);
-}
-
-void ViewToProto(const IntentView& view, v1::FlightIntentView* out) {
-  const Intent& intent = view.intent;
-  out->set_id(intent.id);
-  out->set_priority(intent.priority);
-  out->set_state(StateToProto(intent.state));
-  AddVolumes(intent.volumes, out->mutable_volumes());
-  AddVolumes(intent.off_nominal_volumes, out->mutable_off_nominal_volumes());
-  out->set_version(intent.version);
-  out->set_owned_by_caller(view.owned_by_caller);
-}
-
-v1::Altitude W84(double value_m) {
-  v1::Altitude a;
-  a.set_value_m(value_m);
-  a.set_reference(v1::ALTITUDE_REFERENCE_W84);
-  return a;
-}
-
-void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
-                      int32_t own_priority,
-                      google::protobuf::RepeatedPtrField<v1::Conflict>* out) {
-  for (const IntentConflict& c : conflicts) {
-    v1::Conflict* conflict = out->Add();
-    v1::IntentRef* ref = conflict->mutable_intent();
-    ref->set_id(c.intent_id);
-    ref->set_priority(c.priority);
-    ref->set_state(StateToProto(c.state));
-    conflict->set_reason(c.priority < own_priority
-                             ? v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY
-                             : v1::CONFLICT_REASON_INTENT_PRIORITY);
-    for (const VolumeOverlap& o : c.overlaps) {
-      v1::VolumeOverlap* overlap = conflict->add_overlaps();
-      overlap->set_volume_index(o.volume_index);
-      overlap->set_other_volume_index(o.other_volume_index);
-      overlap->set_other_off_nominal(o.other_off_nominal);
-      *overlap->mutable_time_overlap()->mutable_start() =
-          TimeToProto(o.time.start);
-      *overlap->mutable_time_overlap()->mutable_end() = TimeToProto(o.time.end);
-      *overlap->mutable_altitude_overlap()->mutable_lower() =
-          W84(o.altitude.lower_m);
-      *overlap->mutable_altitude_overlap()->mutable_upper() =
-          W84(o.altitude.upper_m);
-    }
-  }
-}
 
 // Fills a response with an `intent` / `rejection` oneof and `advisories`.
 template <typename Response>
@@ -107,27 +27,6 @@ void OutcomeToProto(const WriteOutcome& outcome, int32_t own_priority,
   }
   ConflictsToProto(outcome.advisories, own_priority,
                    response->mutable_advisories());
-}
-
-absl::StatusOr<IntentState> StateFromProto(v1::IntentState state) {
-  switch (state) {
-    case v1::INTENT_STATE_ACCEPTED:
-      return IntentState::kAccepted;
-    case v1::INTENT_STATE_ACTIVATED:
-      return IntentState::kActivated;
-    case v1::INTENT_STATE_NONCONFORMING:
-      return IntentState::kNonconforming;
-    case v1::INTENT_STATE_CONTINGENT:
-      return IntentState::kContingent;
-    case v1::INTENT_STATE_ENDED:
-      return IntentState::kEnded;
-    case v1::INTENT_STATE_CANCELLED:
-      return IntentState::kCancelled;
-    default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("state: ", v1::IntentState_Name(state),
-                       " is not a state an intent can be set to"));
-  }
 }
 
 grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
