@@ -94,6 +94,32 @@ absl::Status VolumeIndex::Insert(Id id, const Volume4D& volume) {
   return absl::OkStatus();
 }
 
+absl::Status VolumeIndex::InsertAll(
+    std::vector<std::pair<Id, Volume4D>> volumes) {
+  absl::flat_hash_map<Id, Entry> fresh;
+  fresh.reserve(volumes.size());
+  std::vector<Value> values;
+  values.reserve(volumes.size());
+  for (auto& [id, volume] : volumes) {
+    if (impl_->entries.contains(id) || fresh.contains(id)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("volume ", id, " is already in the index"));
+    }
+    Entry entry{PrepareFootprint(std::move(volume.volume.footprint)),
+                volume.volume.altitude, volume.time, Box5()};
+    entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
+    values.emplace_back(entry.box, id);
+    fresh.emplace(id, std::move(entry));
+  }
+  if (impl_->entries.empty()) {
+    impl_->tree = RTree(values.begin(), values.end());  // packing
+  } else {
+    for (const Value& v : values) impl_->tree.insert(v);
+  }
+  impl_->entries.merge(fresh);
+  return absl::OkStatus();
+}
+
 bool VolumeIndex::Remove(Id id) {
   auto it = impl_->entries.find(id);
   if (it == impl_->entries.end()) return false;

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -44,6 +45,13 @@ class VolumeIndex {
   // Adds a volume under `id`. ALREADY_EXISTS when the id is present.
   // REQUIRES: a validated volume.
   absl::Status Insert(Id id, const Volume4D& volume);
+
+  // Adds many volumes at once. Into an empty index this packs the R-tree
+  // (sort-tile-recursive), several times faster than one Insert() each and
+  // with a better tree; otherwise it inserts one by one. ALREADY_EXISTS (and
+  // nothing added) when an id is present or repeated.
+  // REQUIRES: validated volumes.
+  absl::Status InsertAll(std::vector<std::pair<Id, Volume4D>> volumes);
 
   // Removes the volume under `id`; false when there was none.
   bool Remove(Id id);

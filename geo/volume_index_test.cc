@@ -661,5 +661,43 @@ TEST(VolumeIndex, QueryOverlapsReportsWhereEachHitMeets) {
   EXPECT_EQ(hits[1].overlap.time.end, kT0 + absl::Minutes(105));
 }
 
+TEST(VolumeIndex, InsertAllPacksAnEmptyIndexAndMatchesInsert) {
+  std::mt19937_64 rng(5);
+  std::vector<std::pair<Id, Volume4D>> volumes;
+  for (Id id = 0; id < 3000; ++id) {
+    const LatLng centre =
+        GeodesicDestination(kZurich, test_util::Uniform(rng, 0, 360),
+                            test_util::Uniform(rng, 0, 20000));
+    volumes.emplace_back(
+        id, MakeVolume(Circle{centre, test_util::Uniform(rng, 20, 500)}));
+  }
+  VolumeIndex packed, one_by_one;
+  ASSERT_TRUE(packed.InsertAll(volumes).ok());
+  for (const auto& [id, v] : volumes)
+    ASSERT_TRUE(one_by_one.Insert(id, v).ok());
+  EXPECT_EQ(packed.size(), 3000u);
+  for (int q = 0; q < 200; ++q) {
+    const Volume4D query = MakeVolume(
+        Circle{GeodesicDestination(kZurich, test_util::Uniform(rng, 0, 360),
+                                   test_util::Uniform(rng, 0, 20000)),
+               test_util::Uniform(rng, 10, 2000)});
+    EXPECT_EQ(packed.Query(query), one_by_one.Query(query)) << q;
+  }
+  // Into a non-empty index, and refusing duplicates without adding any.
+  ASSERT_TRUE(packed
+                  .InsertAll({{5000, MakeVolume(Circle{kZurich, 10})},
+                              {5001, MakeVolume(Circle{kZurich, 20})}})
+                  .ok());
+  EXPECT_EQ(packed.size(), 3002u);
+  const absl::Status dup =
+      packed.InsertAll({{6000, MakeVolume(Circle{kZurich, 10})},
+                        {7, MakeVolume(Circle{kZurich, 10})}});
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(packed.size(), 3002u);
+  EXPECT_TRUE(packed.Remove(5000));
+  EXPECT_TRUE(packed.Remove(17));
+  EXPECT_EQ(packed.size(), 3000u);
+}
+
 }  // namespace
 }  // namespace utm::geo

@@ -15,6 +15,7 @@
 #include <thread>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -26,8 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-using Table = std::map<std::string, std::string, std::less<>>;
-using Tables = std::map<std::string, Table, std::less<>>;
+// Hash maps: recovery inserts every record once, and nothing needs order.
+using Table = absl::flat_hash_map<std::string, std::string>;
+using Tables = absl::flat_hash_map<std::string, Table>;
 
 absl::Status ErrnoStatus(absl::string_view what, const std::string& path) {
   return absl::UnavailableError(
@@ -38,6 +40,7 @@ void ApplyTo(Tables* tables, const std::vector<Mutation>& batch,
              int64_t* live_bytes) {
   for (const Mutation& m : batch) {
     Table& table = (*tables)[m.table];
+    if (table.empty()) table.reserve(1024);
     auto it = table.find(m.key);
     if (it != table.end()) {
       *live_bytes -= static_cast<int64_t>(m.key.size() + it->second.size());

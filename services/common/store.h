@@ -56,8 +56,8 @@ class Store {
 
   virtual ~Store() = default;
 
-  // Calls `fn` for every record of `table`, in key order. Meant for
-  // start-up; sees every batch enqueued before the call.
+  // Calls `fn` for every record of `table`, in no particular order. Meant
+  // for start-up; sees every batch enqueued before the call.
   virtual absl::Status Scan(
       absl::string_view table,
       const std::function<void(absl::string_view key, absl::string_view value)>&

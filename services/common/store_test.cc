@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
@@ -31,6 +32,7 @@ Rows ScanAll(Store& store, const std::string& table) {
         rows.emplace_back(std::string(k), std::string(v));
       });
   EXPECT_TRUE(s.ok()) << s;
+  std::sort(rows.begin(), rows.end());  // Scan promises no order
   return rows;
 }
 

@@ -316,6 +316,7 @@ absl::Status IntentCore::Recover() {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   absl::Status decode = absl::OkStatus();
+  std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
   absl::Status s = store_->Scan(
       kIntentsTable, [&](absl::string_view key, absl::string_view value) {
         internal::StoredIntent stored;
@@ -332,12 +333,24 @@ absl::Status IntentCore::Recover() {
         auto entry = std::make_unique<Entry>();
         entry->handle = handle;
         entry->intent = *std::move(intent);
-        if (IsLive(entry->intent.state)) IndexIntent(handle, entry->intent);
+        if (IsLive(entry->intent.state)) {
+          const Intent& i = entry->intent;
+          for (size_t v = 0; v < i.volumes.size(); ++v) {
+            to_index.emplace_back((handle << kVolumeBits) | v, i.volumes[v]);
+          }
+          for (size_t v = 0; v < i.off_nominal_volumes.size(); ++v) {
+            to_index.emplace_back((handle << kVolumeBits) | kOffNominalBit | v,
+                                  i.off_nominal_volumes[v]);
+          }
+        }
         handle_by_id_[entry->intent.id] = handle;
         entries_[handle] = std::move(entry);
       });
   if (!s.ok()) return s;
   if (!decode.ok()) return decode;
+  // One packed build of the index is several times faster than inserting
+  // each volume.
+  UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
   std::vector<std::pair<absl::Time, std::string>> order;
   s = store_->Scan(kRequestsTable, [&](absl::string_view key,
                                        absl::string_view value) {
