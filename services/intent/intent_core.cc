@@ -302,8 +302,20 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
   return ticket;
 }
 
-absl::StatusOr<WriteOutcome> IntentCore::Durable(
-    absl::StatusOr<WriteOutcome> result, store::Store::Ticket ticket) {
+absl::StatusOr<WriteOutcome> IntentCore::Write(
+    const std::string& owner, const std::string& request_id,
+    const std::string& fingerprint, absl::Time now,
+    const std::function<absl::StatusOr<WriteOutcome>()>& decide) {
+  store::Store::Ticket ticket = 0;
+  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
+    absl::MutexLock lock(&mu_);
+    UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
+                         Replay(owner, request_id, fingerprint, now, &ticket));
+    if (replay) return *std::move(replay);
+    UTM_ASSIGN_OR_RETURN(WriteOutcome outcome, decide());
+    ticket = Remember(owner, request_id, fingerprint, outcome, now);
+    return outcome;
+  }();
   if (!result.ok() || ticket == 0) return result;
   // Wait outside the core's lock, so that concurrent writes share a sync.
   absl::Status s = store_->Wait(ticket);
@@ -451,43 +463,35 @@ absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
   std::string fingerprint = absl::StrCat("file|", request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  store::Store::Ticket ticket = 0;
-  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
-    absl::MutexLock lock(&mu_);
-    UTM_ASSIGN_OR_RETURN(
-        std::optional<WriteOutcome> replay,
-        Replay(owner, request.request_id, fingerprint, now, &ticket));
-    if (replay) return *std::move(replay);
-
-    WriteOutcome outcome;
-    ConflictSet found =
-        Conflicts(request.volumes, request.priority, /*self=*/0);
-    outcome.conflicts = std::move(found.blocking);
-    outcome.advisories = std::move(found.advisory);
-    if (outcome.conflicts.empty()) {
-      std::string id = new_id_();
-      while (handle_by_id_.contains(id)) id = new_id_();
-      const uint64_t handle = next_handle_++;
-      auto entry = std::make_unique<Entry>();
-      entry->handle = handle;
-      Intent& intent = entry->intent;
-      intent.id = id;
-      intent.owner = owner;
-      intent.priority = request.priority;
-      intent.state = IntentState::kAccepted;
-      intent.volumes = request.volumes;
-      intent.version = 1;
-      intent.created = now;
-      intent.updated = now;
-      IndexIntent(handle, intent);
-      handle_by_id_[id] = handle;
-      outcome.intent = entry->intent;
-      entries_[handle] = std::move(entry);
-    }
-    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
-    return outcome;
-  }();
-  return Durable(std::move(result), ticket);
+  return Write(owner, request.request_id, fingerprint, now,
+               [&]() -> absl::StatusOr<WriteOutcome> {
+                 WriteOutcome outcome;
+                 ConflictSet found =
+                     Conflicts(request.volumes, request.priority, /*self=*/0);
+                 outcome.conflicts = std::move(found.blocking);
+                 outcome.advisories = std::move(found.advisory);
+                 if (outcome.conflicts.empty()) {
+                   std::string id = new_id_();
+                   while (handle_by_id_.contains(id)) id = new_id_();
+                   const uint64_t handle = next_handle_++;
+                   auto entry = std::make_unique<Entry>();
+                   entry->handle = handle;
+                   Intent& intent = entry->intent;
+                   intent.id = id;
+                   intent.owner = owner;
+                   intent.priority = request.priority;
+                   intent.state = IntentState::kAccepted;
+                   intent.volumes = request.volumes;
+                   intent.version = 1;
+                   intent.created = now;
+                   intent.updated = now;
+                   IndexIntent(handle, intent);
+                   handle_by_id_[id] = handle;
+                   outcome.intent = entry->intent;
+                   entries_[handle] = std::move(entry);
+                 }
+                 return outcome;
+               });
 }
 
 absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
@@ -501,63 +505,57 @@ absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
                    request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  store::Store::Ticket ticket = 0;
-  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
-    absl::MutexLock lock(&mu_);
-    UTM_ASSIGN_OR_RETURN(
-        std::optional<WriteOutcome> replay,
-        Replay(owner, request.request_id, fingerprint, now, &ticket));
-    if (replay) return *std::move(replay);
-    UTM_ASSIGN_OR_RETURN(Entry * entry,
-                         OwnedEntry(owner, request.intent_id, request.version));
-    Intent& intent = entry->intent;
+  return Write(
+      owner, request.request_id, fingerprint, now,
+      [&]() -> absl::StatusOr<WriteOutcome> {
+        UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
+                                                       request.version));
+        Intent& intent = entry->intent;
 
-    WriteOutcome outcome;
-    ConflictSet after =
-        Conflicts(request.volumes, request.priority, entry->handle);
-    outcome.advisories = std::move(after.advisory);
-    switch (intent.state) {
-      case IntentState::kAccepted:
-        outcome.conflicts = std::move(after.blocking);
-        break;
-      case IntentState::kActivated: {
-        // In the air: only conflicts it did not already have block it; the
-        // ones it keeps are reported as advisories.
-        absl::flat_hash_set<std::string> before;
-        for (const IntentConflict& c :
-             Conflicts(intent.volumes, intent.priority, entry->handle)
-                 .blocking) {
-          before.insert(c.intent_id);
+        WriteOutcome outcome;
+        ConflictSet after =
+            Conflicts(request.volumes, request.priority, entry->handle);
+        outcome.advisories = std::move(after.advisory);
+        switch (intent.state) {
+          case IntentState::kAccepted:
+            outcome.conflicts = std::move(after.blocking);
+            break;
+          case IntentState::kActivated: {
+            // In the air: only conflicts it did not already have block it; the
+            // ones it keeps are reported as advisories.
+            absl::flat_hash_set<std::string> before;
+            for (const IntentConflict& c :
+                 Conflicts(intent.volumes, intent.priority, entry->handle)
+                     .blocking) {
+              before.insert(c.intent_id);
+            }
+            for (IntentConflict& c : after.blocking) {
+              (before.contains(c.intent_id) ? outcome.advisories
+                                            : outcome.conflicts)
+                  .push_back(std::move(c));
+            }
+            break;
+          }
+          default:
+            // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what
+            // it meets is reported as advisories.
+            for (IntentConflict& c : after.blocking) {
+              outcome.advisories.push_back(std::move(c));
+            }
+            break;
         }
-        for (IntentConflict& c : after.blocking) {
-          (before.contains(c.intent_id) ? outcome.advisories
-                                        : outcome.conflicts)
-              .push_back(std::move(c));
+        SortById(&outcome.advisories);
+        if (outcome.conflicts.empty()) {
+          UnindexIntent(entry->handle, intent);
+          intent.volumes = request.volumes;
+          intent.priority = request.priority;
+          ++intent.version;
+          intent.updated = now;
+          IndexIntent(entry->handle, intent);
+          outcome.intent = intent;
         }
-        break;
-      }
-      default:
-        // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what it
-        // meets is reported as advisories.
-        for (IntentConflict& c : after.blocking) {
-          outcome.advisories.push_back(std::move(c));
-        }
-        break;
-    }
-    SortById(&outcome.advisories);
-    if (outcome.conflicts.empty()) {
-      UnindexIntent(entry->handle, intent);
-      intent.volumes = request.volumes;
-      intent.priority = request.priority;
-      ++intent.version;
-      intent.updated = now;
-      IndexIntent(entry->handle, intent);
-      outcome.intent = intent;
-    }
-    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
-    return outcome;
-  }();
-  return Durable(std::move(result), ticket);
+        return outcome;
+      });
 }
 
 absl::StatusOr<WriteOutcome> IntentCore::Transition(
@@ -578,45 +576,39 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
                    IntentStateName(request.to));
   AppendVolumes(&fingerprint, request.off_nominal_volumes);
 
-  store::Store::Ticket ticket = 0;
-  absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
-    absl::MutexLock lock(&mu_);
-    UTM_ASSIGN_OR_RETURN(
-        std::optional<WriteOutcome> replay,
-        Replay(owner, request.request_id, fingerprint, now, &ticket));
-    if (replay) return *std::move(replay);
-    UTM_ASSIGN_OR_RETURN(Entry * entry,
-                         OwnedEntry(owner, request.intent_id, request.version));
-    Intent& intent = entry->intent;
-    if (!Allowed(intent.state, request.to)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "intent ", intent.id, " is ", IntentStateName(intent.state),
-          "; it cannot become ", IntentStateName(request.to),
-          " (allowed: ", AllowedList(intent.state), ")"));
-    }
-    WriteOutcome outcome;
-    if (intent.state == IntentState::kAccepted &&
-        request.to == IntentState::kActivated) {
-      // Intents filed since may have higher priority; check again before the
-      // flight takes off.
-      ConflictSet found =
-          Conflicts(intent.volumes, intent.priority, entry->handle);
-      outcome.conflicts = std::move(found.blocking);
-      outcome.advisories = std::move(found.advisory);
-    }
-    if (outcome.conflicts.empty()) {
-      UnindexIntent(entry->handle, intent);
-      intent.state = request.to;
-      intent.off_nominal_volumes = request.off_nominal_volumes;
-      ++intent.version;
-      intent.updated = now;
-      if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
-      outcome.intent = intent;
-    }
-    ticket = Remember(owner, request.request_id, fingerprint, outcome, now);
-    return outcome;
-  }();
-  return Durable(std::move(result), ticket);
+  return Write(
+      owner, request.request_id, fingerprint, now,
+      [&]() -> absl::StatusOr<WriteOutcome> {
+        UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
+                                                       request.version));
+        Intent& intent = entry->intent;
+        if (!Allowed(intent.state, request.to)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "intent ", intent.id, " is ", IntentStateName(intent.state),
+              "; it cannot become ", IntentStateName(request.to),
+              " (allowed: ", AllowedList(intent.state), ")"));
+        }
+        WriteOutcome outcome;
+        if (intent.state == IntentState::kAccepted &&
+            request.to == IntentState::kActivated) {
+          // Intents filed since may have higher priority; check again before
+          // the flight takes off.
+          ConflictSet found =
+              Conflicts(intent.volumes, intent.priority, entry->handle);
+          outcome.conflicts = std::move(found.blocking);
+          outcome.advisories = std::move(found.advisory);
+        }
+        if (outcome.conflicts.empty()) {
+          UnindexIntent(entry->handle, intent);
+          intent.state = request.to;
+          intent.off_nominal_volumes = request.off_nominal_volumes;
+          ++intent.version;
+          intent.updated = now;
+          if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
+          outcome.intent = intent;
+        }
+        return outcome;
+      });
 }
 
 IntentView IntentCore::ViewFor(const std::string& caller, const Intent& intent,

@@ -243,9 +243,14 @@ class IntentCore {
                                 const std::string& fingerprint,
                                 const WriteOutcome& outcome, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Waits for `ticket` (when there is a store) and passes `result` through.
-  absl::StatusOr<WriteOutcome> Durable(absl::StatusOr<WriteOutcome> result,
-                                       store::Store::Ticket ticket);
+  // The frame of every write. Under the lock: replays a retried request, or
+  // runs `decide` (which applies the write to memory and returns its
+  // outcome) and remembers and queues the outcome to the store. Then,
+  // outside the lock, waits until it is durable.
+  absl::StatusOr<WriteOutcome> Write(
+      const std::string& owner, const std::string& request_id,
+      const std::string& fingerprint, absl::Time now,
+      const std::function<absl::StatusOr<WriteOutcome>()>& decide);
   absl::StatusOr<Entry*> OwnedEntry(const std::string& owner,
                                     const std::string& intent_id,
                                     int64_t version)

@@ -72,6 +72,16 @@ absl::StatusOr<auth::Principal> IntentService::Caller(
   return principal;
 }
 
+template <typename Request>
+absl::StatusOr<WriteOutcome> IntentService::Transition(
+    grpc::CallbackServerContext* context, const Request& request,
+    IntentState to) const {
+  UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+  return core_->Transition(caller.subject,
+                           {request.request_id(), request.intent_id(),
+                            request.version(), to, /*off_nominal_volumes=*/{}});
+}
+
 absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
     const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
     absl::string_view field) const {
@@ -126,14 +136,9 @@ grpc::ServerUnaryReactor* IntentService::ActivateIntent(
     const v1::ActivateIntentRequest* request,
     v1::ActivateIntentResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
     UTM_ASSIGN_OR_RETURN(
         WriteOutcome outcome,
-        core_->Transition(caller.subject, {request->request_id(),
-                                           request->intent_id(),
-                                           request->version(),
-                                           IntentState::kActivated,
-                                           {}}));
+        Transition(context, *request, IntentState::kActivated));
     const int32_t priority = outcome.accepted() ? outcome.intent->priority : 0;
     OutcomeToProto(outcome, priority, response);
     return absl::OkStatus();
@@ -144,14 +149,8 @@ grpc::ServerUnaryReactor* IntentService::EndIntent(
     grpc::CallbackServerContext* context, const v1::EndIntentRequest* request,
     v1::EndIntentResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        core_->Transition(caller.subject, {request->request_id(),
-                                           request->intent_id(),
-                                           request->version(),
-                                           IntentState::kEnded,
-                                           {}}));
+    UTM_ASSIGN_OR_RETURN(WriteOutcome outcome,
+                         Transition(context, *request, IntentState::kEnded));
     // Ending never conflicts.
     IntentToProto(*outcome.intent, response->mutable_intent());
     return absl::OkStatus();
@@ -163,14 +162,10 @@ grpc::ServerUnaryReactor* IntentService::CancelIntent(
     const v1::CancelIntentRequest* request,
     v1::CancelIntentResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
     UTM_ASSIGN_OR_RETURN(
         WriteOutcome outcome,
-        core_->Transition(caller.subject, {request->request_id(),
-                                           request->intent_id(),
-                                           request->version(),
-                                           IntentState::kCancelled,
-                                           {}}));
+        Transition(context, *request, IntentState::kCancelled));
+    // Cancelling never conflicts.
     IntentToProto(*outcome.intent, response->mutable_intent());
     return absl::OkStatus();
   }());

@@ -74,6 +74,12 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,
                                          bool write) const;
+  // Authenticates a writer and moves the intent of an Activate, End or
+  // Cancel request to `to`.
+  template <typename Request>
+  absl::StatusOr<WriteOutcome> Transition(grpc::CallbackServerContext* context,
+                                          const Request& request,
+                                          IntentState to) const;
   absl::StatusOr<std::vector<geo::Volume4D>> Volumes(
       const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
       absl::string_view field) const;
