@@ -230,6 +230,9 @@ class MemoryStore final : public Store {
     return ++last_;
   }
   absl::Status Wait(Ticket) override { return absl::OkStatus(); }
+  void OnDurable(Ticket, std::function<void(absl::Status)> done) override {
+    done(absl::OkStatus());
+  }
 
  private:
   absl::Mutex mu_;
@@ -249,6 +252,8 @@ class EmbeddedStore final : public Store {
                                              absl::string_view)>& fn) override;
   Ticket Enqueue(std::vector<Mutation> batch) override;
   absl::Status Wait(Ticket ticket) override;
+  void OnDurable(Ticket ticket,
+                 std::function<void(absl::Status)> done) override;
 
   const RecoveryStats& recovery() const { return recovery_; }
   WriteStats write_stats() {
@@ -284,6 +289,9 @@ class EmbeddedStore final : public Store {
   Tables tables_ ABSL_GUARDED_BY(mu_);
   int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   WriteStats write_stats_ ABSL_GUARDED_BY(mu_);
+  // Callbacks waiting for their ticket to become durable.
+  std::multimap<Ticket, std::function<void(absl::Status)>> waiting_
+      ABSL_GUARDED_BY(mu_);
 
   std::thread writer_;
 };
@@ -416,6 +424,20 @@ absl::Status EmbeddedStore::Wait(Ticket ticket) {
   return failed_;
 }
 
+void EmbeddedStore::OnDurable(Ticket ticket,
+                              std::function<void(absl::Status)> done) {
+  absl::Status decided;
+  {
+    absl::MutexLock lock(&mu_);
+    if (durable_ < ticket && failed_.ok()) {
+      waiting_.emplace(ticket, std::move(done));
+      return;
+    }
+    decided = durable_ >= ticket ? absl::OkStatus() : failed_;
+  }
+  done(decided);
+}
+
 absl::Status EmbeddedStore::Scan(
     absl::string_view table,
     const std::function<void(absl::string_view, absl::string_view)>& fn) {
@@ -447,7 +469,7 @@ void EmbeddedStore::WriterLoop() {
       mu_.Await(absl::Condition(&ready));
       if (queue_.empty()) return;  // stopping, and everything is written
       group.swap(queue_);
-      if (!failed_.ok()) continue;  // refuse: Wait() reports failed_
+      if (!failed_.ok()) continue;  // refuse: Wait()/OnDurable report failed_
     }
     // Every batch waiting now shares one write and one sync.
     std::string bytes;
@@ -458,14 +480,25 @@ void EmbeddedStore::WriterLoop() {
     }
     bool compact = false;
     Tables snapshot;
+    std::vector<std::function<void(absl::Status)>> ready;
+    absl::Status outcome;
     {
       absl::MutexLock lock(&mu_);
       if (!s.ok()) {
         failed_ = absl::UnavailableError(
             absl::StrCat("store failed: ", s.message(),
                          "; restart utmd to recover from disk"));
-        continue;
+        outcome = failed_;
+        for (auto& [t, done] : waiting_) ready.push_back(std::move(done));
+        waiting_.clear();
       }
+    }
+    if (!s.ok()) {
+      for (auto& done : ready) done(outcome);
+      continue;
+    }
+    {
+      absl::MutexLock lock(&mu_);
       for (const auto& [ticket, batch] : group) {
         ApplyTo(&tables_, batch, &live_bytes_);
       }
@@ -476,13 +509,27 @@ void EmbeddedStore::WriterLoop() {
       compact = log_bytes_ > options_.compact_after_bytes &&
                 log_bytes_ > 2 * live_bytes_;
       if (compact) snapshot = tables_;  // copied, so Enqueue never waits on I/O
+      const auto end = waiting_.upper_bound(durable_);
+      for (auto it = waiting_.begin(); it != end; ++it) {
+        ready.push_back(std::move(it->second));
+      }
+      waiting_.erase(waiting_.begin(), end);
     }
+    for (auto& done : ready) done(absl::OkStatus());
     if (compact) {
       absl::Status c = Compact(snapshot);
       if (!c.ok()) {
-        absl::MutexLock lock(&mu_);
-        failed_ = absl::UnavailableError(
-            absl::StrCat("store failed while compacting: ", c.message()));
+        std::vector<std::function<void(absl::Status)>> failed;
+        absl::Status status;
+        {
+          absl::MutexLock lock(&mu_);
+          failed_ = absl::UnavailableError(
+              absl::StrCat("store failed while compacting: ", c.message()));
+          status = failed_;
+          for (auto& [t, done] : waiting_) failed.push_back(std::move(done));
+          waiting_.clear();
+        }
+        for (auto& done : failed) done(status);
       }
     }
   }

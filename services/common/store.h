@@ -71,6 +71,13 @@ class Store {
   // and the process should restart and recover from what is on disk.
   virtual absl::Status Wait(Ticket ticket) = 0;
 
+  // Calls `done` once the batch of `ticket` is durable (OK) or the store has
+  // failed (UNAVAILABLE): on the store's writer thread, or at once on the
+  // caller's thread when that is already decided. `done` must be quick and
+  // must not block: it delays every later batch.
+  virtual void OnDurable(Ticket ticket,
+                         std::function<void(absl::Status)> done) = 0;
+
   // Enqueue + Wait.
   absl::Status Commit(std::vector<Mutation> batch) {
     return Wait(Enqueue(std::move(batch)));

@@ -3,15 +3,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
-#include <algorithm>
 #include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -139,6 +141,33 @@ TEST_F(EmbeddedStoreTest, ConcurrentWritersShareSyncsAndKeepOrder) {
   // Each batch is its own record (atomic on its own), even when it shared
   // a sync with others.
   EXPECT_EQ(GetRecoveryStats(*store)->log_batches, kThreads * kPerThread);
+}
+
+TEST_F(EmbeddedStoreTest, OnDurableCallsBackOncePerTicket) {
+  auto store = Open();
+  std::atomic<int> called{0};
+  absl::Mutex mu;
+  std::vector<Store::Ticket> order;
+  std::vector<Store::Ticket> tickets;
+  for (int i = 0; i < 100; ++i) {
+    const Store::Ticket t = store->Enqueue({Put("t", absl::StrCat(i), "v")});
+    tickets.push_back(t);
+    store->OnDurable(t, [&, t](absl::Status s) {
+      EXPECT_TRUE(s.ok()) << s;
+      absl::MutexLock lock(&mu);
+      order.push_back(t);
+      ++called;
+    });
+  }
+  ASSERT_TRUE(store->Wait(tickets.back()).ok());
+  // Registered after the fact: called at once.
+  bool immediate = false;
+  store->OnDurable(tickets.front(),
+                   [&](absl::Status s) { immediate = s.ok(); });
+  EXPECT_TRUE(immediate);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(called.load(), 100);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
 TEST_F(EmbeddedStoreTest, TornTailIsDroppedNeverHalfApplied) {

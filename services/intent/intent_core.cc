@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "geo/status_macros.h"
 #include "services/intent/intent_codec.h"
 #include "utm/internal/intent_storage.pb.h"
@@ -302,10 +303,10 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
   return ticket;
 }
 
-absl::StatusOr<WriteOutcome> IntentCore::Write(
+void IntentCore::WriteAsync(
     const std::string& owner, const std::string& request_id,
     const std::string& fingerprint, absl::Time now,
-    const std::function<absl::StatusOr<WriteOutcome>()>& decide) {
+    const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done) {
   store::Store::Ticket ticket = 0;
   absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
     absl::MutexLock lock(&mu_);
@@ -316,11 +317,69 @@ absl::StatusOr<WriteOutcome> IntentCore::Write(
     ticket = Remember(owner, request_id, fingerprint, outcome, now);
     return outcome;
   }();
-  if (!result.ok() || ticket == 0) return result;
-  // Wait outside the core's lock, so that concurrent writes share a sync.
-  absl::Status s = store_->Wait(ticket);
-  if (!s.ok()) return s;
+  if (!result.ok() || ticket == 0) {
+    done(std::move(result));
+    return;
+  }
+  // Answered once durable, outside the core's lock, so that concurrent
+  // writes share a sync.
+  store_->OnDurable(ticket, [outcome = *std::move(result),
+                             done = std::move(done)](absl::Status s) mutable {
+    if (s.ok()) {
+      done(std::move(outcome));
+    } else {
+      done(s);
+    }
+  });
+}
+
+namespace {
+
+// Runs an asynchronous write and waits for its answer.
+absl::StatusOr<WriteOutcome> Await(
+    const std::function<void(IntentCore::Done)>& start) {
+  absl::Notification answered;
+  absl::StatusOr<WriteOutcome> result;
+  start([&](absl::StatusOr<WriteOutcome> r) {
+    result = std::move(r);
+    answered.Notify();
+  });
+  answered.WaitForNotification();
   return result;
+}
+
+}  // namespace
+
+void IntentCore::FileAsync(const std::string& owner, const FileRequest& request,
+                           Done done) {
+  if (absl::Status s = FileImpl(owner, request, done); !s.ok()) done(s);
+}
+
+void IntentCore::ModifyAsync(const std::string& owner,
+                             const ModifyRequest& request, Done done) {
+  if (absl::Status s = ModifyImpl(owner, request, done); !s.ok()) done(s);
+}
+
+void IntentCore::TransitionAsync(const std::string& owner,
+                                 const TransitionRequest& request, Done done) {
+  if (absl::Status s = TransitionImpl(owner, request, done); !s.ok()) done(s);
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
+                                              const FileRequest& request) {
+  return Await([&](Done done) { FileAsync(owner, request, std::move(done)); });
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
+                                                const ModifyRequest& request) {
+  return Await(
+      [&](Done done) { ModifyAsync(owner, request, std::move(done)); });
+}
+
+absl::StatusOr<WriteOutcome> IntentCore::Transition(
+    const std::string& owner, const TransitionRequest& request) {
+  return Await(
+      [&](Done done) { TransitionAsync(owner, request, std::move(done)); });
 }
 
 absl::Status IntentCore::Recover() {
@@ -454,8 +513,8 @@ void IntentCore::UnindexIntent(uint64_t handle, const Intent& intent) {
   }
 }
 
-absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
-                                              const FileRequest& request) {
+absl::Status IntentCore::FileImpl(const std::string& owner,
+                                  const FileRequest& request, Done& done) {
   const absl::Time now = clock_->Now();
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
@@ -463,39 +522,42 @@ absl::StatusOr<WriteOutcome> IntentCore::File(const std::string& owner,
   std::string fingerprint = absl::StrCat("file|", request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  return Write(owner, request.request_id, fingerprint, now,
-               [&]() -> absl::StatusOr<WriteOutcome> {
-                 WriteOutcome outcome;
-                 ConflictSet found =
-                     Conflicts(request.volumes, request.priority, /*self=*/0);
-                 outcome.conflicts = std::move(found.blocking);
-                 outcome.advisories = std::move(found.advisory);
-                 if (outcome.conflicts.empty()) {
-                   std::string id = new_id_();
-                   while (handle_by_id_.contains(id)) id = new_id_();
-                   const uint64_t handle = next_handle_++;
-                   auto entry = std::make_unique<Entry>();
-                   entry->handle = handle;
-                   Intent& intent = entry->intent;
-                   intent.id = id;
-                   intent.owner = owner;
-                   intent.priority = request.priority;
-                   intent.state = IntentState::kAccepted;
-                   intent.volumes = request.volumes;
-                   intent.version = 1;
-                   intent.created = now;
-                   intent.updated = now;
-                   IndexIntent(handle, intent);
-                   handle_by_id_[id] = handle;
-                   outcome.intent = entry->intent;
-                   entries_[handle] = std::move(entry);
-                 }
-                 return outcome;
-               });
+  WriteAsync(
+      owner, request.request_id, fingerprint, now,
+      [&]() -> absl::StatusOr<WriteOutcome> {
+        WriteOutcome outcome;
+        ConflictSet found =
+            Conflicts(request.volumes, request.priority, /*self=*/0);
+        outcome.conflicts = std::move(found.blocking);
+        outcome.advisories = std::move(found.advisory);
+        if (outcome.conflicts.empty()) {
+          std::string id = new_id_();
+          while (handle_by_id_.contains(id)) id = new_id_();
+          const uint64_t handle = next_handle_++;
+          auto entry = std::make_unique<Entry>();
+          entry->handle = handle;
+          Intent& intent = entry->intent;
+          intent.id = id;
+          intent.owner = owner;
+          intent.priority = request.priority;
+          intent.state = IntentState::kAccepted;
+          intent.volumes = request.volumes;
+          intent.version = 1;
+          intent.created = now;
+          intent.updated = now;
+          IndexIntent(handle, intent);
+          handle_by_id_[id] = handle;
+          outcome.intent = entry->intent;
+          entries_[handle] = std::move(entry);
+        }
+        return outcome;
+      },
+      std::move(done));
+  return absl::OkStatus();
 }
 
-absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
-                                                const ModifyRequest& request) {
+absl::Status IntentCore::ModifyImpl(const std::string& owner,
+                                    const ModifyRequest& request, Done& done) {
   const absl::Time now = clock_->Now();
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
@@ -505,7 +567,7 @@ absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
                    request.priority);
   AppendVolumes(&fingerprint, request.volumes);
 
-  return Write(
+  WriteAsync(
       owner, request.request_id, fingerprint, now,
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
@@ -555,11 +617,14 @@ absl::StatusOr<WriteOutcome> IntentCore::Modify(const std::string& owner,
           outcome.intent = intent;
         }
         return outcome;
-      });
+      },
+      std::move(done));
+  return absl::OkStatus();
 }
 
-absl::StatusOr<WriteOutcome> IntentCore::Transition(
-    const std::string& owner, const TransitionRequest& request) {
+absl::Status IntentCore::TransitionImpl(const std::string& owner,
+                                        const TransitionRequest& request,
+                                        Done& done) {
   const absl::Time now = clock_->Now();
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   const bool off_nominal = request.to == IntentState::kNonconforming ||
@@ -576,7 +641,7 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
                    IntentStateName(request.to));
   AppendVolumes(&fingerprint, request.off_nominal_volumes);
 
-  return Write(
+  WriteAsync(
       owner, request.request_id, fingerprint, now,
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
@@ -608,7 +673,9 @@ absl::StatusOr<WriteOutcome> IntentCore::Transition(
           outcome.intent = intent;
         }
         return outcome;
-      });
+      },
+      std::move(done));
+  return absl::OkStatus();
 }
 
 IntentView IntentCore::ViewFor(const std::string& caller, const Intent& intent,

@@ -177,6 +177,20 @@ class IntentCore {
   // before serving. DATA_LOSS for records that cannot be decoded.
   absl::Status Recover();
 
+  // Receives the answer of an asynchronous write.
+  using Done = std::function<void(absl::StatusOr<WriteOutcome>)>;
+
+  // Asynchronous forms of File, Modify and Transition: `done` runs exactly
+  // once, when the outcome is durable or on error — possibly on the store's
+  // writer thread, so it must be quick and must not block. Servers use these
+  // so that a thread never waits for the disk.
+  void FileAsync(const std::string& owner, const FileRequest& request,
+                 Done done);
+  void ModifyAsync(const std::string& owner, const ModifyRequest& request,
+                   Done done);
+  void TransitionAsync(const std::string& owner,
+                       const TransitionRequest& request, Done done);
+
   // INVALID_ARGUMENT for malformed input (field paths as on the wire:
   // "volumes[1].time_end: ..."); ALREADY_EXISTS for a reused request_id.
   absl::StatusOr<WriteOutcome> File(const std::string& owner,
@@ -246,11 +260,20 @@ class IntentCore {
   // The frame of every write. Under the lock: replays a retried request, or
   // runs `decide` (which applies the write to memory and returns its
   // outcome) and remembers and queues the outcome to the store. Then,
-  // outside the lock, waits until it is durable.
-  absl::StatusOr<WriteOutcome> Write(
-      const std::string& owner, const std::string& request_id,
-      const std::string& fingerprint, absl::Time now,
-      const std::function<absl::StatusOr<WriteOutcome>()>& decide);
+  // outside the lock, answers `done` once it is durable.
+  void WriteAsync(const std::string& owner, const std::string& request_id,
+                  const std::string& fingerprint, absl::Time now,
+                  const std::function<absl::StatusOr<WriteOutcome>()>& decide,
+                  Done done);
+  // Validate a request and start its write. An error returned here has not
+  // been passed to `done` (which is then still the caller's); on OK, `done`
+  // has been handed to WriteAsync.
+  absl::Status FileImpl(const std::string& owner, const FileRequest& request,
+                        Done& done);
+  absl::Status ModifyImpl(const std::string& owner,
+                          const ModifyRequest& request, Done& done);
+  absl::Status TransitionImpl(const std::string& owner,
+                              const TransitionRequest& request, Done& done);
   absl::StatusOr<Entry*> OwnedEntry(const std::string& owner,
                                     const std::string& intent_id,
                                     int64_t version)

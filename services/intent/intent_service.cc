@@ -73,13 +73,34 @@ absl::StatusOr<auth::Principal> IntentService::Caller(
 }
 
 template <typename Request>
-absl::StatusOr<WriteOutcome> IntentService::Transition(
+absl::StatusOr<IntentService::Launch> IntentService::Transition(
     grpc::CallbackServerContext* context, const Request& request,
     IntentState to) const {
   UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-  return core_->Transition(caller.subject,
-                           {request.request_id(), request.intent_id(),
-                            request.version(), to, /*off_nominal_volumes=*/{}});
+  TransitionRequest transition{request.request_id(), request.intent_id(),
+                               request.version(), to,
+                               /*off_nominal_volumes=*/{}};
+  return Launch([this, subject = caller.subject,
+                 transition = std::move(transition)](IntentCore::Done done) {
+    core_->TransitionAsync(subject, transition, std::move(done));
+  });
+}
+
+grpc::ServerUnaryReactor* IntentService::Respond(
+    grpc::CallbackServerContext* context, absl::StatusOr<Launch> launch,
+    std::function<absl::Status(const WriteOutcome&)> fill) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!launch.ok()) {
+    reactor->Finish(ToGrpcStatus(launch.status()));
+    return reactor;
+  }
+  // The answer may arrive on the store's writer thread once the write is on
+  // disk; no gRPC thread waits for it.
+  (*launch)(
+      [reactor, fill = std::move(fill)](absl::StatusOr<WriteOutcome> out) {
+        reactor->Finish(ToGrpcStatus(out.ok() ? fill(*out) : out.status()));
+      });
+  return reactor;
 }
 
 absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
@@ -99,106 +120,122 @@ absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
 grpc::ServerUnaryReactor* IntentService::FileIntent(
     grpc::CallbackServerContext* context, const v1::FileIntentRequest* request,
     v1::FileIntentResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-    UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
-                         Volumes(request->volumes(), "volumes"));
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        core_->File(caller.subject, {request->request_id(), request->priority(),
-                                     std::move(volumes)}));
-    OutcomeToProto(outcome, request->priority(), response);
-    return absl::OkStatus();
-  }());
+  return Respond(
+      context,
+      [&]() -> absl::StatusOr<Launch> {
+        UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
+                             Volumes(request->volumes(), "volumes"));
+        FileRequest file{request->request_id(), request->priority(),
+                         std::move(volumes)};
+        return Launch([this, subject = caller.subject,
+                       file = std::move(file)](IntentCore::Done done) {
+          core_->FileAsync(subject, file, std::move(done));
+        });
+      }(),
+      [response, priority = request->priority()](const WriteOutcome& out) {
+        OutcomeToProto(out, priority, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* IntentService::ModifyIntent(
     grpc::CallbackServerContext* context,
     const v1::ModifyIntentRequest* request,
     v1::ModifyIntentResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-    UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
-                         Volumes(request->volumes(), "volumes"));
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        core_->Modify(
-            caller.subject,
-            {request->request_id(), request->intent_id(), request->version(),
-             request->priority(), std::move(volumes)}));
-    OutcomeToProto(outcome, request->priority(), response);
-    return absl::OkStatus();
-  }());
+  return Respond(
+      context,
+      [&]() -> absl::StatusOr<Launch> {
+        UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
+                             Volumes(request->volumes(), "volumes"));
+        ModifyRequest modify{request->request_id(), request->intent_id(),
+                             request->version(), request->priority(),
+                             std::move(volumes)};
+        return Launch([this, subject = caller.subject,
+                       modify = std::move(modify)](IntentCore::Done done) {
+          core_->ModifyAsync(subject, modify, std::move(done));
+        });
+      }(),
+      [response, priority = request->priority()](const WriteOutcome& out) {
+        OutcomeToProto(out, priority, response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* IntentService::ActivateIntent(
     grpc::CallbackServerContext* context,
     const v1::ActivateIntentRequest* request,
     v1::ActivateIntentResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        Transition(context, *request, IntentState::kActivated));
-    const int32_t priority = outcome.accepted() ? outcome.intent->priority : 0;
-    OutcomeToProto(outcome, priority, response);
-    return absl::OkStatus();
-  }());
+  return Respond(
+      context, Transition(context, *request, IntentState::kActivated),
+      [response](const WriteOutcome& out) {
+        OutcomeToProto(out, out.accepted() ? out.intent->priority : 0,
+                       response);
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* IntentService::EndIntent(
     grpc::CallbackServerContext* context, const v1::EndIntentRequest* request,
     v1::EndIntentResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(WriteOutcome outcome,
-                         Transition(context, *request, IntentState::kEnded));
-    // Ending never conflicts.
-    IntentToProto(*outcome.intent, response->mutable_intent());
-    return absl::OkStatus();
-  }());
+  return Respond(context, Transition(context, *request, IntentState::kEnded),
+                 [response](const WriteOutcome& out) {
+                   // Ending never conflicts.
+                   IntentToProto(*out.intent, response->mutable_intent());
+                   return absl::OkStatus();
+                 });
 }
 
 grpc::ServerUnaryReactor* IntentService::CancelIntent(
     grpc::CallbackServerContext* context,
     const v1::CancelIntentRequest* request,
     v1::CancelIntentResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        Transition(context, *request, IntentState::kCancelled));
-    // Cancelling never conflicts.
-    IntentToProto(*outcome.intent, response->mutable_intent());
-    return absl::OkStatus();
-  }());
+  return Respond(context,
+                 Transition(context, *request, IntentState::kCancelled),
+                 [response](const WriteOutcome& out) {
+                   // Cancelling never conflicts.
+                   IntentToProto(*out.intent, response->mutable_intent());
+                   return absl::OkStatus();
+                 });
 }
 
 grpc::ServerUnaryReactor* IntentService::SetIntentState(
     grpc::CallbackServerContext* context,
     const v1::SetIntentStateRequest* request,
     v1::SetIntentStateResponse* response) {
-  return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-    UTM_ASSIGN_OR_RETURN(IntentState to, StateFromProto(request->state()));
-    UTM_ASSIGN_OR_RETURN(
-        std::vector<geo::Volume4D> off_nominal,
-        Volumes(request->off_nominal_volumes(), "off_nominal_volumes"));
-    UTM_ASSIGN_OR_RETURN(
-        WriteOutcome outcome,
-        core_->Transition(caller.subject,
-                          {request->request_id(), request->intent_id(),
-                           request->version(), to, std::move(off_nominal)}));
-    if (!outcome.accepted()) {
-      // Only activation can be refused for conflicts; SetIntentState is for
-      // declarations, so say what blocks it.
-      return absl::FailedPreconditionError(absl::StrCat(
-          "intent ", request->intent_id(), " cannot become ",
-          IntentStateName(to), ": it conflicts with ", outcome.conflicts.size(),
-          " intent(s); use ActivateIntent to see them"));
-    }
-    IntentToProto(*outcome.intent, response->mutable_intent());
-    ConflictsToProto(outcome.advisories, outcome.intent->priority,
-                     response->mutable_advisories());
-    return absl::OkStatus();
-  }());
+  IntentState to = IntentState::kAccepted;
+  return Respond(
+      context,
+      [&]() -> absl::StatusOr<Launch> {
+        UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_ASSIGN_OR_RETURN(to, StateFromProto(request->state()));
+        UTM_ASSIGN_OR_RETURN(
+            std::vector<geo::Volume4D> off_nominal,
+            Volumes(request->off_nominal_volumes(), "off_nominal_volumes"));
+        TransitionRequest transition{request->request_id(),
+                                     request->intent_id(), request->version(),
+                                     to, std::move(off_nominal)};
+        return Launch(
+            [this, subject = caller.subject,
+             transition = std::move(transition)](IntentCore::Done done) {
+              core_->TransitionAsync(subject, transition, std::move(done));
+            });
+      }(),
+      [response, id = request->intent_id(), to](const WriteOutcome& out) {
+        if (!out.accepted()) {
+          // Only activation can be refused for conflicts; SetIntentState is
+          // for declarations, so say what blocks it.
+          return absl::FailedPreconditionError(absl::StrCat(
+              "intent ", id, " cannot become ", IntentStateName(to),
+              ": it conflicts with ", out.conflicts.size(),
+              " intent(s); use ActivateIntent to see them"));
+        }
+        IntentToProto(*out.intent, response->mutable_intent());
+        ConflictsToProto(out.advisories, out.intent->priority,
+                         response->mutable_advisories());
+        return absl::OkStatus();
+      });
 }
 
 grpc::ServerUnaryReactor* IntentService::GetIntent(

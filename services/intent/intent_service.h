@@ -74,12 +74,21 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,
                                          bool write) const;
-  // Authenticates a writer and moves the intent of an Activate, End or
-  // Cancel request to `to`.
+  // Starts a core write, handing it the callback that answers the call.
+  using Launch = std::function<void(IntentCore::Done)>;
+
+  // Authenticates a writer and prepares moving the intent of an Activate,
+  // End or Cancel request to `to`.
   template <typename Request>
-  absl::StatusOr<WriteOutcome> Transition(grpc::CallbackServerContext* context,
-                                          const Request& request,
-                                          IntentState to) const;
+  absl::StatusOr<Launch> Transition(grpc::CallbackServerContext* context,
+                                    const Request& request,
+                                    IntentState to) const;
+  // Answers a write asynchronously: an error from preparing it finishes the
+  // call at once; otherwise the launched write's outcome goes through `fill`
+  // into the response when it is durable.
+  static grpc::ServerUnaryReactor* Respond(
+      grpc::CallbackServerContext* context, absl::StatusOr<Launch> launch,
+      std::function<absl::Status(const WriteOutcome&)> fill);
   absl::StatusOr<std::vector<geo::Volume4D>> Volumes(
       const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
       absl::string_view field) const;
