@@ -11,7 +11,9 @@
 // around Zurich, on a 100 m grid of 40 m circles; successive intents take
 // successive 30-minute slots at each spot, so none conflicts and every
 // filing pays the full deconfliction query against everything live there.
-// --preload intents are filed first (untimed).
+// --preload intents are filed first (untimed). With --mode query the timed
+// part asks instead for the intents meeting volumes already filed (conflict
+// queries, each finding exactly one intent).
 //
 // Loopback only: --target must be a 127.0.0.0/8 or [::1] address.
 #include <grpcpp/client_context.h>
@@ -43,6 +45,7 @@ namespace utm::sim {
 namespace {
 
 struct Options {
+  std::string mode = "file";  // or "query"
   std::string target;
   std::string token;
   int clients = 16;
@@ -60,6 +63,14 @@ class NoopService final : public v1::StrategicCoordination::CallbackService {
       v1::FileIntentResponse* response) override {
     response->mutable_intent()->set_id("noop");
     response->mutable_intent()->set_version(1);
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  grpc::ServerUnaryReactor* QueryIntents(
+      grpc::CallbackServerContext* context, const v1::QueryIntentsRequest*,
+      v1::QueryIntentsResponse* response) override {
+    response->add_intents()->set_id("noop");
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -103,9 +114,11 @@ struct Result {
   std::string first_error;
 };
 
-// Files intents [first, first + count) from `clients` threads.
+// Files intents [first, first + count) from `clients` threads; with
+// `query`, asks instead for the intents meeting each of those volumes
+// (conflict queries: each finds exactly the intent filed there).
 Result Run(const Options& o, const std::string& target, const Workload& w,
-           int64_t first, int64_t count) {
+           int64_t first, int64_t count, bool query = false) {
   std::vector<std::unique_ptr<v1::StrategicCoordination::Stub>> stubs;
   for (int c = 0; c < o.channels; ++c) {
     grpc::ChannelArguments args;
@@ -132,19 +145,26 @@ Result Run(const Options& o, const std::string& target, const Workload& w,
                               absl::StrCat("Bearer ", o.token));
         }
         v1::FileIntentResponse response;
+        v1::QueryIntentsRequest query_request;
+        v1::QueryIntentsResponse query_response;
+        if (query) *query_request.mutable_area() = request.volumes(0);
         const auto s = std::chrono::steady_clock::now();
         const grpc::Status status =
-            stub->FileIntent(&context, request, &response);
+            query ? stub->QueryIntents(&context, query_request, &query_response)
+                  : stub->FileIntent(&context, request, &response);
         const auto e = std::chrono::steady_clock::now();
         latencies[t].push_back(
             std::chrono::duration<double, std::milli>(e - s).count());
-        if (status.ok() && response.has_intent()) {
+        const bool answered =
+            query ? query_response.intents_size() == 1 : response.has_intent();
+        if (status.ok() && answered) {
           ++partial[t].ok;
         } else {
           ++partial[t].failed;
           if (partial[t].first_error.empty()) {
-            partial[t].first_error = status.ok() ? response.ShortDebugString()
-                                                 : status.error_message();
+            partial[t].first_error = !status.ok() ? status.error_message()
+                                     : query ? query_response.ShortDebugString()
+                                             : response.ShortDebugString();
           }
         }
       }
@@ -187,6 +207,11 @@ bool IsLoopback(const std::string& target) {
 int Main(int argc, char** argv) {
   CLI::App app{"utmload: load generator for utmd's strategic coordination"};
   Options o;
+  app.add_option("--mode", o.mode,
+                 "file: time filings; query: file --preload untimed, then time "
+                 "--filings conflict queries for volumes already filed")
+      ->check(CLI::IsMember({"file", "query"}))
+      ->capture_default_str();
   app.add_option("--target", o.target, "utmd address (loopback only)")
       ->required();
   app.add_option("--token", o.token, "Bearer token (operator role)");
@@ -227,12 +252,20 @@ int Main(int argc, char** argv) {
     std::cerr << "utmload: " << server.status() << "\n";
     return 1;
   }
-  const Result baseline =
-      Run(o, absl::StrCat("127.0.0.1:", (*server)->port()), w, 0, o.filings);
+  const bool query = o.mode == "query";
+  if (query && o.filings > o.preload) {
+    std::cerr << "utmload: --mode query asks about filed volumes: --filings "
+                 "must not exceed --preload\n";
+    return 64;
+  }
+  const Result baseline = Run(o, absl::StrCat("127.0.0.1:", (*server)->port()),
+                              w, 0, o.filings, query);
   (*server)->Shutdown(absl::Seconds(1));
 
   const Result preload = Run(o, o.target, w, 0, o.preload);
-  const Result measured = Run(o, o.target, w, o.preload, o.filings);
+  const Result measured =
+      query ? Run(o, o.target, w, 0, o.filings, /*query=*/true)
+            : Run(o, o.target, w, o.preload, o.filings);
   if (measured.failed > 0 || preload.failed > 0) {
     std::cerr << "utmload: failures, first: " << measured.first_error
               << preload.first_error << "\n";
@@ -243,8 +276,8 @@ int Main(int argc, char** argv) {
       << "{" << Json("noop", baseline) << ", " << Json("preload", preload)
       << ", " << Json("utmd", measured)
       << absl::StrFormat(
-             R"(, "throughput_ratio_to_noop": %.3f, "clients": %d, "channels": %d, "live_before": %d, "area_km2": %.1f})",
-             ratio, o.clients, o.channels, o.preload, o.area_km2)
+             R"(, "mode": "%s", "throughput_ratio_to_noop": %.3f, "clients": %d, "channels": %d, "live_before": %d, "area_km2": %.1f})",
+             o.mode, ratio, o.clients, o.channels, o.preload, o.area_km2)
       << "\n";
   return measured.failed > 0 || preload.failed > 0 ? 1 : 0;
 }
