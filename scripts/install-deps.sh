@@ -13,8 +13,8 @@ PACKAGES=(
   libboost-dev libgeographiclib-dev libs2-dev
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
-  # Command-line tools.
-  libcli11-dev
+  # Command-line tools (flags; GeoJSON input).
+  libcli11-dev nlohmann-json3-dev
   # Authentication: JSON Web Tokens (OpenSSL-backed).
   libjwt-dev libssl-dev
   # Checksums of the embedded store's log (CRC-32).

@@ -11,6 +11,7 @@
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/common/volume_convert.h"
+#include "services/utmctl/volume_file.h"
 #include "utm/v1/strategic.pb.h"
 
 namespace utm::ctl {
@@ -21,28 +22,22 @@ struct LoadedFile {
 };
 
 // Reads a file; returns kExitIo / kExitInvalid through `exit_code` on error.
-absl::StatusOr<LoadedFile> Load(const std::string& path, int* exit_code) {
-  std::ifstream in(path);
-  if (!in) {
-    *exit_code = kExitIo;
-    return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  }
-  std::stringstream text;
-  text << in.rdbuf();
-  v1::FileIntentRequest request;
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(text.str(), &request);
-  if (!parsed.ok()) {
-    *exit_code = kExitIo;
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a utm.v1 volume file: ", parsed.ToString()));
+absl::StatusOr<LoadedFile> Load(const std::string& path,
+                                const GeoOptions& options, int* exit_code) {
+  absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, options.input);
+  if (!file.ok()) {
+    *exit_code = file.status().code() == absl::StatusCode::kInvalidArgument
+                     ? kExitInvalid
+                     : kExitIo;
+    return file.status();
   }
   LoadedFile out;
-  VolumeConvertOptions options;
-  options.allow_open_end = true;
-  for (int i = 0; i < request.volumes_size(); ++i) {
-    absl::StatusOr<geo::Volume4D> v = VolumeFromProto(
-        request.volumes(i), options, absl::StrCat("volumes[", i, "]"));
+  VolumeConvertOptions convert;
+  convert.allow_open_end = true;
+  for (int i = 0; i < file->request.volumes_size(); ++i) {
+    absl::StatusOr<geo::Volume4D> v =
+        VolumeFromProto(file->request.volumes(i), convert,
+                        absl::StrCat(file->list_name, "[", i, "]"));
     if (!v.ok()) {
       *exit_code = kExitInvalid;
       return absl::Status(v.status().code(),
@@ -89,7 +84,7 @@ int GeoCheck(const std::vector<std::string>& files, const GeoOptions& options) {
   int worst = kExitOk;
   for (const std::string& path : files) {
     int code = kExitOk;
-    absl::StatusOr<LoadedFile> f = Load(path, &code);
+    absl::StatusOr<LoadedFile> f = Load(path, options, &code);
     if (!f.ok()) {
       PrintError(f.status(), options);
       worst = std::max(worst, code);
@@ -113,12 +108,12 @@ int GeoCheck(const std::vector<std::string>& files, const GeoOptions& options) {
 int GeoIntersect(const std::string& a, const std::string& b,
                  const GeoOptions& options) {
   int code = kExitOk;
-  absl::StatusOr<LoadedFile> fa = Load(a, &code);
+  absl::StatusOr<LoadedFile> fa = Load(a, options, &code);
   if (!fa.ok()) {
     PrintError(fa.status(), options);
     return code;
   }
-  absl::StatusOr<LoadedFile> fb = Load(b, &code);
+  absl::StatusOr<LoadedFile> fb = Load(b, options, &code);
   if (!fb.ok()) {
     PrintError(fb.status(), options);
     return code;

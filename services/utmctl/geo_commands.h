@@ -1,14 +1,16 @@
 // `utmctl geo ...`: offline checks of volume files against the geometry core,
 // with no server involved.
 //
-// A volume file is the protobuf JSON of any message with a `volumes` field of
-// utm.v1.Volume4D — a FileIntentRequest, for example:
+// A volume file is the protobuf JSON of a FileIntentRequest, e.g.
 //   {"priority": 0, "volumes": [{"volume": {...}, "timeStart": "...", ...}]}
+// or GeoJSON with altitude and time properties (volume_file.h).
 #ifndef UTM_SERVICES_UTMCTL_GEO_COMMANDS_H_
 #define UTM_SERVICES_UTMCTL_GEO_COMMANDS_H_
 
 #include <string>
 #include <vector>
+
+#include "services/utmctl/volume_file.h"
 
 namespace utm::ctl {
 
@@ -21,6 +23,7 @@ inline constexpr int kExitIo = 66;       // a file could not be read/parsed
 
 struct GeoOptions {
   bool json = false;
+  VolumeFileOptions input;
 };
 
 // Validates every volume of every file.

@@ -57,21 +57,15 @@ int ExitFor(const grpc::Status& status) {
   }
 }
 
-bool ReadRequest(const std::string& path, v1::FileIntentRequest* request) {
-  std::ifstream in(path);
-  if (!in) {
-    std::cerr << path << ": cannot open\n";
+bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
+                 v1::FileIntentRequest* request) {
+  absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, input);
+  if (!file.ok()) {
+    std::cerr << absl::StatusCodeToString(file.status().code()) << ": "
+              << file.status().message() << "\n";
     return false;
   }
-  std::stringstream text;
-  text << in.rdbuf();
-  const auto parsed =
-      google::protobuf::util::JsonStringToMessage(text.str(), request);
-  if (!parsed.ok()) {
-    std::cerr << path << ": not a utm.v1 volume file: " << parsed.ToString()
-              << "\n";
-    return false;
-  }
+  *request = std::move(file->request);
   return true;
 }
 
@@ -186,7 +180,7 @@ int Token(const TokenOptions& options) {
 int IntentFile(const IntentOptions& options, const std::string& file,
                int priority, const std::string& request_id) {
   v1::FileIntentRequest request;
-  if (!ReadRequest(file, &request)) return 66;
+  if (!ReadRequest(file, options.input, &request)) return 66;
   if (priority >= 0) request.set_priority(priority);
   if (!request_id.empty()) request.set_request_id(request_id);
   Client client(options);
@@ -201,7 +195,7 @@ int IntentModify(const IntentOptions& options, const std::string& intent_id,
                  int64_t version, const std::string& file, int priority,
                  const std::string& request_id) {
   v1::FileIntentRequest volumes;
-  if (!ReadRequest(file, &volumes)) return 66;
+  if (!ReadRequest(file, options.input, &volumes)) return 66;
   v1::ModifyIntentRequest request;
   request.set_intent_id(intent_id);
   request.set_version(version);
@@ -287,7 +281,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
 
 int IntentQuery(const IntentOptions& options, const std::string& area_file) {
   v1::FileIntentRequest area;
-  if (!ReadRequest(area_file, &area)) return 66;
+  if (!ReadRequest(area_file, options.input, &area)) return 66;
   if (area.volumes_size() == 0) {
     std::cerr << area_file << ": no volume to use as the area\n";
     return 2;

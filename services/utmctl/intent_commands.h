@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string>
 
+#include "services/utmctl/volume_file.h"
+
 namespace utm::ctl {
 
 // Exit codes beyond those in geo_commands.h / health_command.h
@@ -28,6 +30,7 @@ struct TokenOptions {
 int Token(const TokenOptions& options);
 
 struct IntentOptions {
+  VolumeFileOptions input;
   std::string server = "127.0.0.1:7400";
   std::string token;  // DEFAULT: $UTM_TOKEN
   bool json = false;

@@ -19,6 +19,10 @@ int main(int argc, char** argv) {
       "geo", "Offline geometry checks of volume files (no server needed)");
   geo->require_subcommand(1);
   geo->add_flag("--json", geo_options.json, "Machine-readable output");
+  double geo_ground_m = 0, intent_ground_m = 0;
+  CLI::Option* geo_ground = geo->add_option(
+      "--ground-m", geo_ground_m,
+      "Ground elevation (metres above WGS84) for GeoJSON AGL altitudes");
 
   std::vector<std::string> check_files;
   CLI::App* check = geo->add_subcommand(
@@ -75,6 +79,9 @@ int main(int argc, char** argv) {
   intent->add_option("--token", intent_options.token,
                      "Bearer token (default: $UTM_TOKEN)");
   intent->add_flag("--json", intent_options.json, "Machine-readable output");
+  CLI::Option* intent_ground = intent->add_option(
+      "--ground-m", intent_ground_m,
+      "Ground elevation (metres above WGS84) for GeoJSON AGL altitudes");
   std::string intent_file, intent_id, request_id;
   int priority = -1;
   int64_t version = 0;
@@ -118,6 +125,9 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : utm::ctl::kExitUsage;
   }
+  if (geo_ground->count() > 0) geo_options.input.ground_m = geo_ground_m;
+  if (intent_ground->count() > 0)
+    intent_options.input.ground_m = intent_ground_m;
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) return utm::ctl::Health(server, timeout_s);
   if (token->parsed()) return utm::ctl::Token(token_options);

@@ -1,0 +1,196 @@
+#include "services/utmctl/volume_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "geo/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "services/common/volume_convert.h"
+
+namespace utm::ctl {
+namespace {
+
+using Json = nlohmann::json;
+
+absl::Status Bad(absl::string_view field, absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", what));
+}
+
+const Json* Find(const Json& object, std::initializer_list<const char*> names) {
+  if (!object.is_object()) return nullptr;
+  for (const char* name : names) {
+    auto it = object.find(name);
+    if (it != object.end() && !it->is_null()) return &*it;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<double> Altitude(const Json& properties, const char* name,
+                                const std::string& field,
+                                const VolumeFileOptions& options) {
+  const std::string where = absl::StrCat(field, ".properties.", name);
+  const Json* altitude = Find(properties, {name});
+  if (altitude == nullptr) return Bad(where, "required");
+  const Json* value = Find(*altitude, {"meters", "metres", "value"});
+  if (value == nullptr || !value->is_number()) {
+    return Bad(where, "needs a number in \"meters\"");
+  }
+  const Json* datum = Find(*altitude, {"datum", "reference"});
+  const std::string d = datum != nullptr && datum->is_string()
+                            ? absl::AsciiStrToLower(datum->get<std::string>())
+                            : "w84";
+  const double m = value->get<double>();
+  if (d == "w84" || d == "wgs84") return m;
+  if (d == "agl") {
+    if (!options.ground_m) {
+      return Bad(where,
+                 "datum agl needs the ground elevation: pass --ground-m "
+                 "(metres above WGS84)");
+    }
+    return m + *options.ground_m;
+  }
+  return Bad(where, absl::StrCat("datum \"", d,
+                                 "\" is not supported (w84, or agl with "
+                                 "--ground-m); convert AMSL with a geoid "
+                                 "model first"));
+}
+
+absl::StatusOr<google::protobuf::Timestamp> Time(
+    const Json& properties, const Json& root,
+    std::initializer_list<const char*> names, const std::string& where) {
+  const Json* t = Find(properties, names);
+  if (t == nullptr) t = Find(root, names);
+  if (t == nullptr || !t->is_string()) return Bad(where, "required (RFC 3339)");
+  absl::Time parsed;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, t->get<std::string>(), &parsed,
+                       &error)) {
+    return Bad(where, absl::StrCat("\"", t->get<std::string>(),
+                                   "\" is not RFC 3339: ", error));
+  }
+  return TimeToProto(parsed);
+}
+
+absl::Status AddFeature(const Json& feature, const Json& root,
+                        const std::string& field,
+                        const VolumeFileOptions& options,
+                        v1::FileIntentRequest* request) {
+  const Json* geometry = Find(feature, {"geometry"});
+  if (geometry == nullptr) return Bad(field + ".geometry", "required");
+  const Json empty = Json::object();
+  const Json* props = Find(feature, {"properties"});
+  const Json& properties = props != nullptr ? *props : empty;
+  v1::Volume4D* volume = request->add_volumes();
+  v1::Volume3D* v3 = volume->mutable_volume();
+  const std::string type = geometry->value("type", "");
+  const Json* coordinates = Find(*geometry, {"coordinates"});
+  if (coordinates == nullptr || !coordinates->is_array()) {
+    return Bad(field + ".geometry.coordinates", "required");
+  }
+  if (type == "Polygon") {
+    if (coordinates->size() != 1) {
+      return Bad(field + ".geometry.coordinates",
+                 "one ring expected (polygons with holes are not supported)");
+    }
+    const Json& ring = (*coordinates)[0];
+    for (size_t i = 0; i < ring.size(); ++i) {
+      const Json& p = ring[i];
+      if (!p.is_array() || p.size() < 2 || !p[0].is_number() ||
+          !p[1].is_number()) {
+        return Bad(absl::StrCat(field, ".geometry.coordinates[0][", i, "]"),
+                   "expected [longitude, latitude]");
+      }
+      // GeoJSON closes the ring by repeating the first position.
+      if (i + 1 == ring.size() && i > 0 && p == ring[0]) break;
+      v1::LatLng* vertex = v3->mutable_outline_polygon()->add_vertices();
+      vertex->set_lng_deg(p[0].get<double>());
+      vertex->set_lat_deg(p[1].get<double>());
+    }
+  } else if (type == "Point") {
+    const Json* radius = Find(properties, {"radius_m", "radius"});
+    if (radius == nullptr || !radius->is_number()) {
+      return Bad(field + ".properties.radius_m", "required for a Point");
+    }
+    if (coordinates->size() < 2 || !(*coordinates)[0].is_number() ||
+        !(*coordinates)[1].is_number()) {
+      return Bad(field + ".geometry.coordinates",
+                 "expected [longitude, latitude]");
+    }
+    v1::Circle* circle = v3->mutable_outline_circle();
+    circle->mutable_center()->set_lng_deg((*coordinates)[0].get<double>());
+    circle->mutable_center()->set_lat_deg((*coordinates)[1].get<double>());
+    circle->set_radius_m(radius->get<double>());
+  } else {
+    return Bad(field + ".geometry.type",
+               absl::StrCat("\"", type,
+                            "\" is not supported (Polygon, or Point with "
+                            "properties.radius_m)"));
+  }
+  UTM_ASSIGN_OR_RETURN(double lower,
+                       Altitude(properties, "min_altitude", field, options));
+  UTM_ASSIGN_OR_RETURN(double upper,
+                       Altitude(properties, "max_altitude", field, options));
+  v3->mutable_altitude_lower()->set_value_m(lower);
+  v3->mutable_altitude_lower()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  v3->mutable_altitude_upper()->set_value_m(upper);
+  v3->mutable_altitude_upper()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  UTM_ASSIGN_OR_RETURN(*volume->mutable_time_start(),
+                       Time(properties, root, {"start_datetime", "start_time"},
+                            field + ".properties.start_datetime"));
+  UTM_ASSIGN_OR_RETURN(*volume->mutable_time_end(),
+                       Time(properties, root, {"end_datetime", "end_time"},
+                            field + ".properties.end_datetime"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
+                                          const VolumeFileOptions& options) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream text;
+  text << in.rdbuf();
+  const Json root =
+      Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  if (root.is_discarded()) {
+    return absl::DataLossError(absl::StrCat(path, ": not JSON"));
+  }
+  const Json* collection = Find(root, {"flight_declaration_geo_json"});
+  const Json& geo = collection != nullptr ? *collection : root;
+  const std::string type = geo.is_object() ? geo.value("type", "") : "";
+  VolumeFile out;
+  if (type == "FeatureCollection" || type == "Feature") {
+    out.list_name = "features";
+    std::vector<const Json*> features;
+    if (type == "Feature") {
+      features.push_back(&geo);
+    } else if (const Json* list = Find(geo, {"features"});
+               list != nullptr && list->is_array()) {
+      for (const Json& f : *list) features.push_back(&f);
+    }
+    for (size_t i = 0; i < features.size(); ++i) {
+      absl::Status s =
+          AddFeature(*features[i], root, absl::StrCat("features[", i, "]"),
+                     options, &out.request);
+      if (!s.ok()) {
+        return absl::Status(s.code(), absl::StrCat(path, ": ", s.message()));
+      }
+    }
+    return out;
+  }
+  const auto parsed =
+      google::protobuf::util::JsonStringToMessage(text.str(), &out.request);
+  if (!parsed.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        path,
+        ": neither a utm.v1 volume file nor GeoJSON: ", parsed.ToString()));
+  }
+  return out;
+}
+
+}  // namespace utm::ctl
