@@ -114,7 +114,23 @@ int main(int argc, char** argv) {
                  "Most volumes in one flight intent")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
+  int max_lead_days = 30;
+  app.add_option("--max-lead-days", max_lead_days,
+                 "How far ahead a flight may start, days (F3548: 30)")
+      ->check(CLI::Range(1, 366))
+      ->capture_default_str();
+  app.add_option("--max-vertices", intent_options.limits.max_vertices,
+                 "Most vertices in one polygon")
+      ->check(CLI::Range(3, 100000))
+      ->capture_default_str();
+  double max_area_km2 = intent_options.limits.max_area_m2 / 1e6;
+  app.add_option("--max-area-km2", max_area_km2,
+                 "Largest footprint, km² (InterUSS DSS: 2,500)")
+      ->check(CLI::Range(0.001, 2500.0))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
+  intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
 
   // Block the stop signals in every thread (gRPC's included) and take them
   // synchronously below.
