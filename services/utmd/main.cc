@@ -214,7 +214,8 @@ int main(int argc, char** argv) {
       [&audit](const std::string& subject, const std::string& intent_id,
                const std::string& owner) {
         audit.Record(subject, intent_id, owner);
-      });
+      },
+      intent_options.limits);
 
   absl::StatusOr<std::unique_ptr<utm::Server>> server =
       utm::Server::Start(options, {&intent_service});
