@@ -263,6 +263,25 @@ TEST_F(IntentServiceTest, LimitsGivePreciseErrors) {
   EXPECT_EQ(status.error_message(),
             "volumes[0].volume.altitude_lower.reference: must be "
             "ALTITUDE_REFERENCE_W84 (metres above the WGS84 ellipsoid)");
+  // Too many vertices, a priority out of range, an oversized request id.
+  v1::Volume4D many_vertices = Cylinder(0);
+  v1::Polygon* ring = many_vertices.mutable_volume()->mutable_outline_polygon();
+  for (int i = 0; i < 1001; ++i) {
+    const geo::LatLng p = geo::GeodesicDestination(geo::test_util::kZurich,
+                                                   -360.0 * i / 1001, 500);
+    v1::LatLng* v = ring->add_vertices();
+    v->set_lat_deg(p.lat_deg);
+    v->set_lng_deg(p.lng_deg);
+  }
+  status = File(alice, {many_vertices}, 0, &response);
+  EXPECT_EQ(status.error_message(),
+            "volumes[0].volume.outline_polygon: has 1001 vertices; at most "
+            "1000 are allowed");
+  status = File(alice, {Cylinder(0)}, 1001, &response);
+  EXPECT_EQ(status.error_message(), "priority: 1001 is outside [0, 1000]");
+  status = File(alice, {Cylinder(0)}, 0, &response, std::string(200, 'r'));
+  EXPECT_EQ(status.error_message(),
+            "request_id: 200 bytes; at most 128 are allowed");
   EXPECT_EQ(core_->live_count(), 0u);
 }
 
