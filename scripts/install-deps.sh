@@ -17,6 +17,8 @@ PACKAGES=(
   libcli11-dev nlohmann-json3-dev
   # Authentication: JSON Web Tokens (OpenSSL-backed).
   libjwt-dev libssl-dev
+  # Test certificates (tests/utmd_lifecycle_test.sh).
+  openssl
   # Checksums of the embedded store's log (CRC-32).
   zlib1g-dev
 )

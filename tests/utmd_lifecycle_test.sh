@@ -69,6 +69,28 @@ echo "ok: SIGTERM drains and exits 0"
 [[ $? == 69 ]] || fail "health of a stopped server should exit 69"
 echo "ok: health of a stopped server exits 69"
 
+# TLS: utmd with a self-signed certificate; utmctl trusting it.
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
+  -days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/tls-data" --tls-cert "$work/cert.pem" \
+  --tls-key "$work/key.pem" >"$work/tls-out" 2>&1 </dev/null &
+pid=$!
+tls_port=""
+for _ in $(seq 1 200); do
+  tls_port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*TLS.*/\1/p' "$work/tls-out")
+  [[ -n "$tls_port" ]] && break
+  sleep 0.05
+done
+[[ -n "$tls_port" ]] || fail "utmd with TLS did not start: $(cat "$work/tls-out")"
+out=$("$UTMCTL" health --server "localhost:$tls_port" --tls-ca "$work/cert.pem" 2>&1) ||
+  fail "TLS health: $out"
+[[ "$out" == *SERVING* ]] || fail "TLS health said: $out"
+"$UTMCTL" health --server "localhost:$tls_port" --timeout 2 >/dev/null 2>&1
+[[ $? == 69 ]] || fail "a plaintext client reached the TLS server"
+kill -TERM "$pid"; wait "$pid"; pid=""
+echo "ok: TLS with --tls-cert/--tls-key; utmctl --tls-ca"
+
 touch "$work/file"
 out=$(timeout 10 "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/file/sub" 2>&1 </dev/null)
 [[ $? == 1 && "$out" == *"cannot create --data-dir"* ]] || fail "bad data dir: $out"

@@ -8,12 +8,15 @@
 #include <iostream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "services/utmctl/channel.h"
 
 namespace utm::ctl {
 
-int Health(const std::string& server, double timeout_s) {
-  auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(server, grpc::InsecureChannelCredentials()));
+int Health(const std::string& server, double timeout_s,
+           const std::string& tls_ca_file) {
+  std::shared_ptr<grpc::Channel> channel = OpenChannel(server, tls_ca_file);
+  if (channel == nullptr) return 66;
+  auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(
       std::chrono::system_clock::now() +

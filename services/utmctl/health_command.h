@@ -12,7 +12,9 @@ namespace utm::ctl {
 inline constexpr int kExitUnavailable = 69;
 
 // Prints SERVING (exit 0) or why not (exit kExitUnavailable).
-int Health(const std::string& server, double timeout_s);
+// `tls_ca_file`: empty for plaintext, else TLS trusting that CA.
+int Health(const std::string& server, double timeout_s,
+           const std::string& tls_ca_file = "");
 
 }  // namespace utm::ctl
 

@@ -18,6 +18,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/utmctl/channel.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::ctl {
@@ -72,8 +73,14 @@ bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
 class Client {
  public:
   explicit Client(const IntentOptions& options) : options_(options) {
-    stub_ = v1::StrategicCoordination::NewStub(grpc::CreateChannel(
-        options.server, grpc::InsecureChannelCredentials()));
+    std::shared_ptr<grpc::Channel> channel =
+        OpenChannel(options.server, options.tls_ca_file);
+    // An unreadable CA file was reported; calls then fail UNAVAILABLE.
+    if (channel == nullptr) {
+      channel = grpc::CreateChannel("unix:/nonexistent",
+                                    grpc::InsecureChannelCredentials());
+    }
+    stub_ = v1::StrategicCoordination::NewStub(channel);
   }
   std::unique_ptr<grpc::ClientContext> Context() const {
     auto context = std::make_unique<grpc::ClientContext>();

@@ -32,7 +32,8 @@ int Token(const TokenOptions& options);
 struct IntentOptions {
   VolumeFileOptions input;
   std::string server = "127.0.0.1:7400";
-  std::string token;  // DEFAULT: $UTM_TOKEN
+  std::string tls_ca_file;  // TLS trusting this CA; DEFAULT: plaintext
+  std::string token;        // DEFAULT: $UTM_TOKEN
   bool json = false;
   double timeout_s = 10;
 };

@@ -47,6 +47,11 @@ int main(int argc, char** argv) {
       app.add_subcommand("health", "Ask a utmd server whether it is serving");
   health->add_option("--server", server, "utmd address (host:port)")
       ->capture_default_str();
+  std::string health_tls_ca;
+  health
+      ->add_option("--tls-ca", health_tls_ca,
+                   "Speak TLS, trusting this CA certificate (PEM)")
+      ->check(CLI::ExistingFile);
   health->add_option("--timeout", timeout_s, "Seconds to wait for an answer")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
@@ -76,6 +81,10 @@ int main(int argc, char** argv) {
   intent->require_subcommand(1);
   intent->add_option("--server", intent_options.server, "utmd address")
       ->capture_default_str();
+  intent
+      ->add_option("--tls-ca", intent_options.tls_ca_file,
+                   "Speak TLS, trusting this CA certificate (PEM)")
+      ->check(CLI::ExistingFile);
   intent->add_option("--token", intent_options.token,
                      "Bearer token (default: $UTM_TOKEN)");
   intent->add_flag("--json", intent_options.json, "Machine-readable output");
@@ -129,7 +138,9 @@ int main(int argc, char** argv) {
   if (intent_ground->count() > 0)
     intent_options.input.ground_m = intent_ground_m;
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
-  if (health->parsed()) return utm::ctl::Health(server, timeout_s);
+  if (health->parsed()) {
+    return utm::ctl::Health(server, timeout_s, health_tls_ca);
+  }
   if (token->parsed()) return utm::ctl::Token(token_options);
   if (file->parsed()) {
     return utm::ctl::IntentFile(intent_options, intent_file, priority,
