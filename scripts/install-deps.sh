@@ -19,6 +19,8 @@ PACKAGES=(
   libjwt-dev libssl-dev
   # Test certificates (tests/utmd_lifecycle_test.sh).
   openssl
+  # IANA time zones for constraint schedules.
+  tzdata
   # Checksums of the embedded store's log (CRC-32).
   zlib1g-dev
 )
