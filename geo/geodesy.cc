@@ -58,6 +58,16 @@ Vec3 ToEcef(const LatLng& p) {
   return v;
 }
 
+double ChordLength(const Vec3& a, const Vec3& b) {
+  return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) +
+                   (a.z - b.z) * (a.z - b.z));
+}
+
+double GeodesicUpperBoundFromChord(double chord_m) {
+  const double x = chord_m / 6.3e6;
+  return chord_m * (1 + x * x / 20);
+}
+
 LatLng FromEcef(const Vec3& v) {
   LatLng p;
   double h;

@@ -258,11 +258,6 @@ bool PolygonCircleIntersect(const Polygon& polygon, const Circle& circle) {
   return false;
 }
 
-double Chord(const Vec3& a, const Vec3& b) {
-  return std::sqrt((a.x - b.x) * (a.x - b.x) + (a.y - b.y) * (a.y - b.y) +
-                   (a.z - b.z) * (a.z - b.z));
-}
-
 }  // namespace
 
 std::optional<TimeWindow> TimeOverlap(const TimeWindow& a,
@@ -283,24 +278,24 @@ std::optional<AltitudeBand> AltitudeOverlap(const AltitudeBand& a,
 
 PreparedFootprint PrepareFootprint(Footprint footprint) {
   PreparedFootprint p;
-  p.cap = ComputeBoundingCap(footprint);
-  p.cap_center_ecef = ToEcef(p.cap.center);
   if (const Polygon* polygon = std::get_if<Polygon>(&footprint)) {
+    // ECEF once, for both the cap and the fast filter.
     p.vertices_ecef.reserve(polygon->vertices.size());
     for (const LatLng& v : polygon->vertices) {
       p.vertices_ecef.push_back(ToEcef(v));
     }
+    p.cap = PolygonBoundingCap(p.vertices_ecef);
+    double longest_chord = 0;
     for (size_t i = 0, n = p.vertices_ecef.size(); i < n; ++i) {
-      const Vec3& u = p.vertices_ecef[i];
-      const Vec3& w = p.vertices_ecef[(i + 1) % n];
-      p.max_edge_m = std::max(
-          p.max_edge_m, std::sqrt(Dot({u.x - w.x, u.y - w.y, u.z - w.z},
-                                      {u.x - w.x, u.y - w.y, u.z - w.z})));
+      longest_chord = std::max(
+          longest_chord,
+          ChordLength(p.vertices_ecef[i], p.vertices_ecef[(i + 1) % n]));
     }
-    // A chord is shorter than its geodesic by under 1e-8 relative at these
-    // lengths; round up.
-    p.max_edge_m *= 1 + 1e-6;
+    p.max_edge_m = GeodesicUpperBoundFromChord(longest_chord);
+  } else {
+    p.cap = ComputeBoundingCap(footprint);
   }
+  p.cap_center_ecef = ToEcef(p.cap.center);
   p.footprint = std::move(footprint);
   return p;
 }
@@ -309,7 +304,7 @@ bool FootprintsIntersect(const PreparedFootprint& a,
                          const PreparedFootprint& b) {
   // A chord is never longer than the geodesic between its ends, so caps
   // whose centres are farther apart than the radii by chord are disjoint.
-  if (Chord(a.cap_center_ecef, b.cap_center_ecef) >
+  if (ChordLength(a.cap_center_ecef, b.cap_center_ecef) >
       a.cap.radius_m + b.cap.radius_m + kContactToleranceM) {
     return false;
   }
@@ -317,12 +312,12 @@ bool FootprintsIntersect(const PreparedFootprint& a,
   const Circle* cb = std::get_if<Circle>(&b.footprint);
   if (ca != nullptr && cb != nullptr) {
     const double reach = ca->radius_m + cb->radius_m;
-    // The caps of circles are centred on them, so `chord` joins the centres.
-    // A geodesic with chord c is at most c·(1 + c²/(24ρ²)) long, ρ ≥ 6,335 km
-    // the smallest radius of curvature; 20 and 6,300 km keep it a bound.
-    const double chord = Chord(a.cap_center_ecef, b.cap_center_ecef);
-    const double x = chord / 6.3e6;
-    if (chord * (1 + x * x / 20) < reach - kFastSlackM) return true;
+    // The caps of circles are centred on them, so the chord joins the
+    // centres and bounds their geodesic distance from above.
+    if (GeodesicUpperBoundFromChord(ChordLength(
+            a.cap_center_ecef, b.cap_center_ecef)) < reach - kFastSlackM) {
+      return true;
+    }
     return GeodesicDistance(ca->center, cb->center) <=
            reach + kContactToleranceM;
   }

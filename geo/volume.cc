@@ -39,35 +39,33 @@ absl::Status CheckFinite(double v, absl::string_view field) {
   return absl::OkStatus();
 }
 
-BoundingCap PolygonCap(const std::vector<LatLng>& vertices) {
-  std::vector<Vec3> ecef;
-  ecef.reserve(vertices.size());
+// The bounding cap without the margin: the cap centre is the surface point
+// under the mean of the vertices, the radius an upper bound on the geodesic
+// distance to the farthest vertex (from chords, so no geodesic solutions).
+BoundingCap CapFromEcef(const std::vector<Vec3>& ecef) {
   Vec3 sum{0, 0, 0};
-  for (const LatLng& v : vertices) {
-    ecef.push_back(ToEcef(v));
-    sum.x += ecef.back().x;
-    sum.y += ecef.back().y;
-    sum.z += ecef.back().z;
+  for (const Vec3& e : ecef) {
+    sum.x += e.x;
+    sum.y += e.y;
+    sum.z += e.z;
   }
   // The mean lies just inside the Earth; its nearest surface point is the
   // centre.
-  const double n = static_cast<double>(vertices.size());
+  const double n = static_cast<double>(ecef.size());
   BoundingCap cap;
   cap.center = FromEcef({sum.x / n, sum.y / n, sum.z / n});
   const Vec3 c = ToEcef(cap.center);
   double chord = 0;
-  for (const Vec3& e : ecef) {
-    chord = std::max(
-        chord, std::sqrt((e.x - c.x) * (e.x - c.x) + (e.y - c.y) * (e.y - c.y) +
-                         (e.z - c.z) * (e.z - c.z)));
-  }
-  // A geodesic whose chord is c is at most c·(1 + c²/(24ρ²)) long, with
-  // ρ ≥ 6,335 km the smallest radius of curvature; 20 and 6,300 km keep this
-  // an upper bound (15 cm over at 50 km) for the price of no geodesic
-  // solutions, which would cost 0.65 µs per vertex.
-  const double x = chord / 6.3e6;
-  cap.radius_m = chord * (1 + x * x / 20);
+  for (const Vec3& e : ecef) chord = std::max(chord, ChordLength(e, c));
+  cap.radius_m = GeodesicUpperBoundFromChord(chord);
   return cap;
+}
+
+BoundingCap PolygonCap(const std::vector<LatLng>& vertices) {
+  std::vector<Vec3> ecef;
+  ecef.reserve(vertices.size());
+  for (const LatLng& v : vertices) ecef.push_back(ToEcef(v));
+  return CapFromEcef(ecef);
 }
 
 }  // namespace
@@ -253,6 +251,12 @@ absl::Status ValidateVolume4D(const Volume4D& volume,
   UTM_RETURN_IF_ERROR(
       ValidateVolume3D(volume.volume, limits, absl::StrCat(prefix, "volume")));
   return ValidateTimeWindow(volume.time, field);
+}
+
+BoundingCap PolygonBoundingCap(const std::vector<Vec3>& vertices_ecef) {
+  BoundingCap cap = CapFromEcef(vertices_ecef);
+  cap.radius_m += kCapMarginM;
+  return cap;
 }
 
 BoundingCap ComputeBoundingCap(const Footprint& footprint) {

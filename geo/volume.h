@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "geo/geodesy.h"
 #include "geo/latlng.h"
 
 namespace utm::geo {
@@ -127,6 +128,10 @@ struct BoundingCap {
 
 // REQUIRES: a validated footprint.
 BoundingCap ComputeBoundingCap(const Footprint& footprint);
+
+// The same for a polygon whose vertices' ECEF coordinates the caller already
+// has (ToEcef of each vertex, in order).
+BoundingCap PolygonBoundingCap(const std::vector<Vec3>& vertices_ecef);
 
 std::string DebugString(const Footprint& footprint);
 

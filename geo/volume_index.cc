@@ -62,6 +62,13 @@ struct Entry {
   Box5 box;
 };
 
+Entry MakeEntry(Footprint footprint, const AltitudeBand& altitude,
+                const TimeWindow& time) {
+  Entry entry{PrepareFootprint(std::move(footprint)), altitude, time, Box5()};
+  entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
+  return entry;
+}
+
 }  // namespace
 
 struct VolumeIndex::Impl {
@@ -86,9 +93,8 @@ absl::Status VolumeIndex::Insert(Id id, const Volume4D& volume) {
     return absl::AlreadyExistsError(
         absl::StrCat("volume ", id, " is already in the index"));
   }
-  Entry entry{PrepareFootprint(volume.volume.footprint), volume.volume.altitude,
-              volume.time, Box5()};
-  entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
+  Entry entry =
+      MakeEntry(volume.volume.footprint, volume.volume.altitude, volume.time);
   impl_->tree.insert(Value(entry.box, id));
   impl_->entries.emplace(id, std::move(entry));
   return absl::OkStatus();
@@ -105,9 +111,8 @@ absl::Status VolumeIndex::InsertAll(
       return absl::AlreadyExistsError(
           absl::StrCat("volume ", id, " is already in the index"));
     }
-    Entry entry{PrepareFootprint(std::move(volume.volume.footprint)),
-                volume.volume.altitude, volume.time, Box5()};
-    entry.box = BoxOf(entry.footprint, entry.altitude, entry.time);
+    Entry entry = MakeEntry(std::move(volume.volume.footprint),
+                            volume.volume.altitude, volume.time);
     values.emplace_back(entry.box, id);
     fresh.emplace(id, std::move(entry));
   }
