@@ -58,6 +58,19 @@ void AppendVolumes(std::string* out,
   }
 }
 
+// Calls fn(key, volume) for every volume of `intent`, nominal and
+// off-nominal, with its index key.
+template <typename Fn>
+void ForEachIndexKey(uint64_t handle, const Intent& intent, Fn fn) {
+  for (size_t i = 0; i < intent.volumes.size(); ++i) {
+    fn((handle << kVolumeBits) | i, intent.volumes[i]);
+  }
+  for (size_t i = 0; i < intent.off_nominal_volumes.size(); ++i) {
+    fn((handle << kVolumeBits) | kOffNominalBit | i,
+       intent.off_nominal_volumes[i]);
+  }
+}
+
 void SortById(std::vector<IntentConflict>* conflicts) {
   std::sort(conflicts->begin(), conflicts->end(),
             [](const IntentConflict& a, const IntentConflict& b) {
@@ -405,14 +418,10 @@ absl::Status IntentCore::Recover() {
         entry->handle = handle;
         entry->intent = *std::move(intent);
         if (IsLive(entry->intent.state)) {
-          const Intent& i = entry->intent;
-          for (size_t v = 0; v < i.volumes.size(); ++v) {
-            to_index.emplace_back((handle << kVolumeBits) | v, i.volumes[v]);
-          }
-          for (size_t v = 0; v < i.off_nominal_volumes.size(); ++v) {
-            to_index.emplace_back((handle << kVolumeBits) | kOffNominalBit | v,
-                                  i.off_nominal_volumes[v]);
-          }
+          ForEachIndexKey(handle, entry->intent,
+                          [&](uint64_t key, const geo::Volume4D& v) {
+                            to_index.emplace_back(key, v);
+                          });
         }
         handle_by_id_[entry->intent.id] = handle;
         entries_[handle] = std::move(entry);
@@ -495,22 +504,15 @@ absl::StatusOr<IntentCore::Entry*> IntentCore::OwnedEntry(
 void IntentCore::IndexIntent(uint64_t handle, const Intent& intent) {
   // Keys are unique by construction: a handle is never reused, and an
   // intent's volumes are unindexed before they are replaced.
-  for (size_t i = 0; i < intent.volumes.size(); ++i) {
-    (void)index_.Insert((handle << kVolumeBits) | i, intent.volumes[i]);
-  }
-  for (size_t i = 0; i < intent.off_nominal_volumes.size(); ++i) {
-    (void)index_.Insert((handle << kVolumeBits) | kOffNominalBit | i,
-                        intent.off_nominal_volumes[i]);
-  }
+  ForEachIndexKey(handle, intent, [&](uint64_t key, const geo::Volume4D& v) {
+    (void)index_.Insert(key, v);
+  });
 }
 
 void IntentCore::UnindexIntent(uint64_t handle, const Intent& intent) {
-  for (size_t i = 0; i < intent.volumes.size(); ++i) {
-    index_.Remove((handle << kVolumeBits) | i);
-  }
-  for (size_t i = 0; i < intent.off_nominal_volumes.size(); ++i) {
-    index_.Remove((handle << kVolumeBits) | kOffNominalBit | i);
-  }
+  ForEachIndexKey(handle, intent, [&](uint64_t key, const geo::Volume4D&) {
+    index_.Remove(key);
+  });
 }
 
 absl::Status IntentCore::FileImpl(const std::string& owner,
