@@ -263,6 +263,10 @@ class EmbeddedStore final : public Store {
 
  private:
   explicit EmbeddedStore(const StoreOptions& options) : options_(options) {}
+  // <dir>/<kind>-<generation>.
+  std::string Path(absl::string_view kind, uint64_t generation) const {
+    return (fs::path(options_.dir) / FileName(kind, generation)).string();
+  }
   absl::Status Recover();
   absl::Status OpenLog(uint64_t generation);
   void WriterLoop();
@@ -333,8 +337,7 @@ absl::Status EmbeddedStore::Recover() {
   }
   absl::MutexLock lock(&mu_);
   if (have_snapshot) {
-    const std::string path =
-        (fs::path(options_.dir) / FileName("snapshot", generation)).string();
+    const std::string path = Path("snapshot", generation);
     absl::StatusOr<std::string> data = ReadWholeFile(path);
     if (!data.ok()) return data.status();
     const size_t valid = ReadRecords(*data, [&](std::vector<Mutation> batch) {
@@ -347,8 +350,7 @@ absl::Status EmbeddedStore::Recover() {
                                               "; restore it from a backup"));
     }
   }
-  const std::string log_path =
-      (fs::path(options_.dir) / FileName("log", generation)).string();
+  const std::string log_path = Path("log", generation);
   if (fs::exists(log_path)) {
     absl::StatusOr<std::string> data = ReadWholeFile(log_path);
     if (!data.ok()) return data.status();
@@ -386,8 +388,7 @@ absl::Status EmbeddedStore::Recover() {
 }
 
 absl::Status EmbeddedStore::OpenLog(uint64_t generation) {
-  const std::string path =
-      (fs::path(options_.dir) / FileName("log", generation)).string();
+  const std::string path = Path("log", generation);
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot open", path);
@@ -458,7 +459,6 @@ absl::Status EmbeddedStore::Scan(
 }
 
 void EmbeddedStore::WriterLoop() {
-  const std::string log_name = options_.dir + "/log";
   while (true) {
     std::deque<std::pair<Ticket, std::vector<Mutation>>> group;
     {
@@ -474,6 +474,7 @@ void EmbeddedStore::WriterLoop() {
     // Every batch waiting now shares one write and one sync.
     std::string bytes;
     for (const auto& [ticket, batch] : group) AppendRecord(&bytes, batch);
+    const std::string log_name = Path("log", generation_);
     absl::Status s = WriteAll(log_fd_, bytes, log_name);
     if (s.ok() && options_.sync && ::fdatasync(log_fd_) != 0) {
       s = ErrnoStatus("cannot sync", log_name);
@@ -537,8 +538,7 @@ void EmbeddedStore::WriterLoop() {
 
 absl::Status EmbeddedStore::Compact(const Tables& tables) {
   const uint64_t next = generation_ + 1;
-  const fs::path dir(options_.dir);
-  const std::string final_path = (dir / FileName("snapshot", next)).string();
+  const std::string final_path = Path("snapshot", next);
   const std::string tmp_path = final_path + ".tmp";
   const int fd =
       ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -574,8 +574,8 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
   if (!o.ok()) return o;
   log_bytes_ = 0;
   std::error_code ignored;
-  fs::remove(dir / FileName("log", old), ignored);
-  fs::remove(dir / FileName("snapshot", old), ignored);
+  fs::remove(Path("log", old), ignored);
+  fs::remove(Path("snapshot", old), ignored);
   return absl::OkStatus();
 }
 
