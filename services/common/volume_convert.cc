@@ -106,7 +106,7 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
   if (proto.has_time_start()) {
     UTM_ASSIGN_OR_RETURN(out.time.start,
                          TimeFromProto(proto.time_start(), start_field));
-  } else if (options.open_bounds) {
+  } else if (options.open_bounds || options.allow_open_start) {
     out.time.start = absl::InfinitePast();
   } else {
     return Invalid(start_field, "required");
@@ -145,7 +145,9 @@ v1::Volume4D VolumeToProto(const geo::Volume4D& volume) {
   v3->mutable_altitude_lower()->set_reference(v1::ALTITUDE_REFERENCE_W84);
   v3->mutable_altitude_upper()->set_value_m(volume.volume.altitude.upper_m);
   v3->mutable_altitude_upper()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  *proto.mutable_time_start() = TimeToProto(volume.time.start);
+  if (volume.time.start != absl::InfinitePast()) {
+    *proto.mutable_time_start() = TimeToProto(volume.time.start);
+  }
   if (volume.time.end != absl::InfiniteFuture()) {
     *proto.mutable_time_end() = TimeToProto(volume.time.end);
   }

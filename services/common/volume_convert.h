@@ -29,6 +29,9 @@ struct VolumeConvertOptions {
   // Whether an unset time_end means "no end" (permanent restrictions).
   // DEFAULT: false — flight intents always end.
   bool allow_open_end = false;
+  // Whether an unset time_start means "since ever" (permanent restrictions).
+  // DEFAULT: false.
+  bool allow_open_start = false;
   // For a query area: unset altitudes mean the limits' whole range and unset
   // times mean "unbounded" on that side. DEFAULT: false.
   bool open_bounds = false;

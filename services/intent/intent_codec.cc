@@ -119,11 +119,16 @@ void ViewToProto(const IntentView& view, v1::FlightIntentView* out) {
   out->set_owned_by_caller(view.owned_by_caller);
 }
 
-void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
+void ConflictsToProto(const std::vector<Conflict>& conflicts,
                       int32_t own_priority,
                       google::protobuf::RepeatedPtrField<v1::Conflict>* out) {
-  for (const IntentConflict& c : conflicts) {
+  for (const Conflict& c : conflicts) {
     v1::Conflict* conflict = out->Add();
+    if (c.is_constraint()) {
+      conflict->mutable_constraint()->set_id(c.constraint_id);
+      conflict->mutable_constraint()->set_type(c.constraint_type);
+      conflict->set_reason(c.constraint_reason);
+    } else {
     v1::IntentRef* ref = conflict->mutable_intent();
     ref->set_id(c.intent_id);
     ref->set_priority(c.priority);
@@ -131,6 +136,7 @@ void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
     conflict->set_reason(c.priority < own_priority
                              ? v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY
                              : v1::CONFLICT_REASON_INTENT_PRIORITY);
+    }
     for (const VolumeOverlap& o : c.overlaps) {
       v1::VolumeOverlap* overlap = conflict->add_overlaps();
       overlap->set_volume_index(o.volume_index);
@@ -147,14 +153,20 @@ void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
   }
 }
 
-absl::StatusOr<std::vector<IntentConflict>> ConflictsFromProto(
+absl::StatusOr<std::vector<Conflict>> ConflictsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Conflict>& conflicts) {
-  std::vector<IntentConflict> out;
+  std::vector<Conflict> out;
   for (const v1::Conflict& c : conflicts) {
-    IntentConflict conflict;
-    conflict.intent_id = c.intent().id();
-    conflict.priority = c.intent().priority();
-    UTM_ASSIGN_OR_RETURN(conflict.state, StateFromProto(c.intent().state()));
+    Conflict conflict;
+    if (c.has_constraint()) {
+      conflict.constraint_id = c.constraint().id();
+      conflict.constraint_type = c.constraint().type();
+      conflict.constraint_reason = c.reason();
+    } else {
+      conflict.intent_id = c.intent().id();
+      conflict.priority = c.intent().priority();
+      UTM_ASSIGN_OR_RETURN(conflict.state, StateFromProto(c.intent().state()));
+    }
     for (const v1::VolumeOverlap& o : c.overlaps()) {
       conflict.overlaps.push_back(VolumeOverlap{
           o.volume_index(),

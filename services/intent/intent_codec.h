@@ -24,10 +24,10 @@ void ViewToProto(const IntentView& view, v1::FlightIntentView* out);
 
 // `own_priority` decides the reason: INTENT_LOWER_PRIORITY for conflicts
 // with lower-priority intents, INTENT_PRIORITY otherwise.
-void ConflictsToProto(const std::vector<IntentConflict>& conflicts,
+void ConflictsToProto(const std::vector<Conflict>& conflicts,
                       int32_t own_priority,
                       google::protobuf::RepeatedPtrField<v1::Conflict>* out);
-absl::StatusOr<std::vector<IntentConflict>> ConflictsFromProto(
+absl::StatusOr<std::vector<Conflict>> ConflictsFromProto(
     const google::protobuf::RepeatedPtrField<v1::Conflict>& conflicts);
 
 }  // namespace utm::intent

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "geo/status_macros.h"
+#include "services/common/uuid.h"
 #include "services/intent/intent_codec.h"
 #include "utm/internal/intent_storage.pb.h"
 
@@ -31,21 +32,6 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
-std::string RandomUuid() {
-  static absl::Mutex mu(absl::kConstInit);
-  static absl::BitGen* gen = new absl::BitGen();
-  uint64_t hi, lo;
-  {
-    absl::MutexLock lock(&mu);
-    hi = absl::Uniform<uint64_t>(*gen);
-    lo = absl::Uniform<uint64_t>(*gen);
-  }
-  hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
-  lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122
-  return absl::StrFormat("%08x-%04x-%04x-%04x-%012x", hi >> 32,
-                         (hi >> 16) & 0xffff, hi & 0xffff, lo >> 48,
-                         lo & 0xffffffffffffULL);
-}
 
 // Every field that makes two requests the same request, exactly.
 void AppendVolumes(std::string* out,
@@ -71,11 +57,22 @@ void ForEachIndexKey(uint64_t handle, const Intent& intent, Fn fn) {
   }
 }
 
-void SortById(std::vector<IntentConflict>* conflicts) {
+// Intents by id, then constraints by id.
+void SortById(std::vector<Conflict>* conflicts) {
   std::sort(conflicts->begin(), conflicts->end(),
-            [](const IntentConflict& a, const IntentConflict& b) {
-              return a.intent_id < b.intent_id;
+            [](const Conflict& a, const Conflict& b) {
+              return std::make_pair(a.is_constraint(),
+                                    a.is_constraint() ? a.constraint_id
+                                                      : a.intent_id) <
+                     std::make_pair(b.is_constraint(),
+                                    b.is_constraint() ? b.constraint_id
+                                                      : b.intent_id);
             });
+}
+
+std::string ConflictKey(const Conflict& c) {
+  return c.is_constraint() ? absl::StrCat("c/", c.constraint_id)
+                           : absl::StrCat("i/", c.intent_id);
 }
 
 bool Allowed(IntentState from, IntentState to) {
@@ -213,9 +210,9 @@ absl::Status IntentCore::ValidateVolumes(
 }
 
 IntentCore::ConflictSet IntentCore::Conflicts(
-    const std::vector<geo::Volume4D>& volumes, int32_t priority,
-    uint64_t self) const {
-  std::map<uint64_t, IntentConflict> blocking, advisory;
+    const std::string& owner, const std::vector<geo::Volume4D>& volumes,
+    int32_t priority, uint64_t self) const {
+  std::map<uint64_t, Conflict> blocking, advisory;
   for (size_t i = 0; i < volumes.size(); ++i) {
     for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
       const uint64_t handle = hit.id >> kVolumeBits;
@@ -224,7 +221,7 @@ IntentCore::ConflictSet IntentCore::Conflicts(
       const bool blocks =
           other.priority > priority || (other.priority == priority &&
                                         !options_.allow_equal_priority_overlap);
-      IntentConflict& c = (blocks ? blocking : advisory)[handle];
+      Conflict& c = (blocks ? blocking : advisory)[handle];
       c.intent_id = other.id;
       c.priority = other.priority;
       c.state = other.state;
@@ -234,14 +231,46 @@ IntentCore::ConflictSet IntentCore::Conflicts(
           hit.overlap.altitude});
     }
   }
-  auto sorted = [](std::map<uint64_t, IntentConflict>& by_handle) {
-    std::vector<IntentConflict> out;
+  auto sorted = [](std::map<uint64_t, Conflict>& by_handle) {
+    std::vector<Conflict> out;
     out.reserve(by_handle.size());
     for (auto& [handle, c] : by_handle) out.push_back(std::move(c));
     SortById(&out);
     return out;
   };
-  return ConflictSet{sorted(blocking), sorted(advisory)};
+  ConflictSet set{sorted(blocking), sorted(advisory)};
+  if (constraint_checker_ != nullptr) {
+    constraint_checker_->Check(owner, volumes, &set.blocking, &set.advisory);
+  }
+  return set;
+}
+
+void IntentCore::SetConstraintChecker(const ConstraintChecker* checker) {
+  absl::MutexLock lock(&mu_);
+  constraint_checker_ = checker;
+}
+
+std::vector<OverlappingIntent> IntentCore::Overlapping(
+    const std::vector<geo::Volume4D>& volumes) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::map<std::string, OverlappingIntent> by_id;
+  for (size_t i = 0; i < volumes.size(); ++i) {
+    for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
+      const Intent& other = entries_.at(hit.id >> kVolumeBits)->intent;
+      OverlappingIntent& o = by_id[other.id];
+      o.intent_id = other.id;
+      o.owner = other.owner;
+      o.state = other.state;
+      o.overlaps.push_back(VolumeOverlap{
+          static_cast<int>(i), static_cast<int>(hit.id & kIndexMask),
+          (hit.id & kOffNominalBit) != 0, hit.overlap.time,
+          hit.overlap.altitude});
+    }
+  }
+  std::vector<OverlappingIntent> out;
+  out.reserve(by_id.size());
+  for (auto& [id, o] : by_id) out.push_back(std::move(o));
+  return out;
 }
 
 absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
@@ -456,9 +485,9 @@ absl::Status IntentCore::Recover() {
       }
       record.outcome.intent = *std::move(intent);
     }
-    absl::StatusOr<std::vector<IntentConflict>> conflicts =
+    absl::StatusOr<std::vector<Conflict>> conflicts =
         ConflictsFromProto(stored.conflicts());
-    absl::StatusOr<std::vector<IntentConflict>> advisories =
+    absl::StatusOr<std::vector<Conflict>> advisories =
         ConflictsFromProto(stored.advisories());
     if (!conflicts.ok() || !advisories.ok()) {
       decode.Update(absl::DataLossError("stored request conflicts"));
@@ -529,7 +558,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
       [&]() -> absl::StatusOr<WriteOutcome> {
         WriteOutcome outcome;
         ConflictSet found =
-            Conflicts(request.volumes, request.priority, /*self=*/0);
+            Conflicts(owner, request.volumes, request.priority, /*self=*/0);
         outcome.conflicts = std::move(found.blocking);
         outcome.advisories = std::move(found.advisory);
         if (outcome.conflicts.empty()) {
@@ -578,7 +607,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
 
         WriteOutcome outcome;
         ConflictSet after =
-            Conflicts(request.volumes, request.priority, entry->handle);
+            Conflicts(owner, request.volumes, request.priority, entry->handle);
         outcome.advisories = std::move(after.advisory);
         switch (intent.state) {
           case IntentState::kAccepted:
@@ -587,15 +616,17 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
           case IntentState::kActivated: {
             // In the air: only conflicts it did not already have block it; the
             // ones it keeps are reported as advisories.
+            // The same holds for constraints published after take-off.
             absl::flat_hash_set<std::string> before;
-            for (const IntentConflict& c :
-                 Conflicts(intent.volumes, intent.priority, entry->handle)
+            for (const Conflict& c :
+                 Conflicts(owner, intent.volumes, intent.priority,
+                           entry->handle)
                      .blocking) {
-              before.insert(c.intent_id);
+              before.insert(ConflictKey(c));
             }
-            for (IntentConflict& c : after.blocking) {
-              (before.contains(c.intent_id) ? outcome.advisories
-                                            : outcome.conflicts)
+            for (Conflict& c : after.blocking) {
+              (before.contains(ConflictKey(c)) ? outcome.advisories
+                                               : outcome.conflicts)
                   .push_back(std::move(c));
             }
             break;
@@ -603,7 +634,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
           default:
             // NONCONFORMING / CONTINGENT: off-nominal, not deconflicted; what
             // it meets is reported as advisories.
-            for (IntentConflict& c : after.blocking) {
+            for (Conflict& c : after.blocking) {
               outcome.advisories.push_back(std::move(c));
             }
             break;
@@ -661,7 +692,8 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
           // Intents filed since may have higher priority; check again before
           // the flight takes off.
           ConflictSet found =
-              Conflicts(intent.volumes, intent.priority, entry->handle);
+              Conflicts(owner, intent.volumes, intent.priority,
+                        entry->handle);
           outcome.conflicts = std::move(found.blocking);
           outcome.advisories = std::move(found.advisory);
         }

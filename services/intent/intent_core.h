@@ -49,6 +49,7 @@
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "utm/v1/common.pb.h"
 
 namespace utm::intent {
 
@@ -89,22 +90,57 @@ struct VolumeOverlap {
   geo::AltitudeBand altitude;      // common closed altitude band
 };
 
-// Another intent that blocks the write. Carries no owner identity.
-struct IntentConflict {
-  std::string intent_id;
+// Another intent or a constraint that a write meets. Carries no owner
+// identity.
+struct Conflict {
+  std::string intent_id;  // the other intent; empty for a constraint
   int32_t priority = 0;
   IntentState state = IntentState::kAccepted;
+  // Set instead of `intent_id` when the other entity is a constraint.
+  std::string constraint_id;
+  v1::ConstraintType constraint_type = v1::CONSTRAINT_TYPE_UNSPECIFIED;
+  v1::ConflictReason constraint_reason = v1::CONFLICT_REASON_UNSPECIFIED;
   std::vector<VolumeOverlap> overlaps;  // ordered by (volume, other volume)
+  bool is_constraint() const { return !constraint_id.empty(); }
+};
+
+// What the intent core asks of the constraint service: the constraints that
+// volumes meet while the constraints are active, split into those that block
+// the operator and those that do not (advisory and conditional airspace, or
+// overlaps an authorisation covers). `overlaps[].volume_index` refers to
+// `volumes`, `other_volume_index` to the constraint's volumes; every list is
+// ordered by constraint id. Implementations are thread-safe and never call
+// back into the IntentCore (it calls them under its lock).
+class ConstraintChecker {
+ public:
+  virtual ~ConstraintChecker() = default;
+  virtual void Check(const std::string& operator_id,
+                     const std::vector<geo::Volume4D>& volumes,
+                     std::vector<Conflict>* blocking,
+                     std::vector<Conflict>* advisory) const = 0;
+};
+
+// A live intent that some volumes meet, owner included: for telling owners
+// that a new constraint cuts through their accepted intents.
+struct OverlappingIntent {
+  std::string intent_id;
+  std::string owner;
+  IntentState state = IntentState::kAccepted;
+  // `volume_index` refers to the query volumes, `other_volume_index` to the
+  // intent's (nominal or off-nominal) volumes.
+  std::vector<VolumeOverlap> overlaps;
 };
 
 // The result of a write: the intent as stored, or the conflicts that kept it
 // from being stored (nothing changed then).
 struct WriteOutcome {
   std::optional<Intent> intent;
-  std::vector<IntentConflict> conflicts;  // blocking; ordered by intent id
+  // Blocking: intents ordered by id, then constraints ordered by id.
+  std::vector<Conflict> conflicts;
   // Overlaps that do not block (lower-priority intents, or equal ones where
-  // allowed), for the caller's awareness; ordered by intent id.
-  std::vector<IntentConflict> advisories;
+  // allowed; advisory or conditional constraints, or authorised overlaps),
+  // for the caller's awareness; ordered as `conflicts`.
+  std::vector<Conflict> advisories;
   bool accepted() const { return intent.has_value(); }
 };
 
@@ -224,6 +260,15 @@ class IntentCore {
 
   size_t live_count() const;
 
+  // Makes every later write also check `checker` (not owned; must outlive
+  // the core). Call before serving; null turns the check off.
+  void SetConstraintChecker(const ConstraintChecker* checker);
+
+  // Live intents with a volume that meets one of `volumes`, owners included,
+  // ordered by id. For the constraint service only; never shown to callers.
+  std::vector<OverlappingIntent> Overlapping(
+      const std::vector<geo::Volume4D>& volumes) const;
+
  private:
   struct Entry;
   struct RequestRecord;
@@ -234,13 +279,15 @@ class IntentCore {
   absl::Status ValidatePriority(int32_t priority) const;
   absl::Status ValidateRequestId(const std::string& request_id) const;
   struct ConflictSet {
-    std::vector<IntentConflict> blocking;
-    std::vector<IntentConflict> advisory;
+    std::vector<Conflict> blocking;
+    std::vector<Conflict> advisory;
   };
   // The live intents that `volumes` at `priority` meet, split into those it
   // may not overlap and those it may; skipping `self` (the handle of the
   // intent being changed, or 0).
-  ConflictSet Conflicts(const std::vector<geo::Volume4D>& volumes,
+  // Constraint conflicts of `owner` are appended after the intents'.
+  ConflictSet Conflicts(const std::string& owner,
+                        const std::vector<geo::Volume4D>& volumes,
                         int32_t priority, uint64_t self) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // A replayed outcome, nullopt for a new request, or ALREADY_EXISTS.
@@ -290,6 +337,7 @@ class IntentCore {
   const Clock* const clock_;
   const std::function<std::string()> new_id_;
   store::Store* const store_;
+  const ConstraintChecker* constraint_checker_ = nullptr;
 
   mutable absl::Mutex mu_;
   // Every intent ever filed (terminal ones too), by internal handle.

@@ -95,7 +95,7 @@ TEST_F(IntentCoreTest, EqualPriorityOverlapIsRejectedAndExplained) {
       FileOk("op-b", {Cylinder(5000), Cylinder(150, 100, 20, 60, 600, 700)});
   EXPECT_FALSE(out.accepted());
   ASSERT_EQ(out.conflicts.size(), 1u);
-  const IntentConflict& c = out.conflicts[0];
+  const Conflict& c = out.conflicts[0];
   EXPECT_EQ(c.intent_id, first);
   EXPECT_EQ(c.priority, 0);
   EXPECT_EQ(c.state, IntentState::kAccepted);

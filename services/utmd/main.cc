@@ -25,6 +25,8 @@
 #include "services/common/clock.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
+#include "services/constraint/constraint_core.h"
+#include "services/constraint/constraint_service.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
 
@@ -195,10 +197,24 @@ int main(int argc, char** argv) {
     std::cerr << "utmd: " << s << "\n";
     return 1;
   }
+  utm::constraint::ConstraintCore constraint_core(
+      utm::constraint::ConstraintOptions(), clock, store->get());
+  if (absl::Status s = constraint_core.Recover(); !s.ok()) {
+    std::cerr << "utmd: " << s << "\n";
+    return 1;
+  }
+  // Intents are deconflicted against constraints; constraints report the
+  // intents they cut through.
+  intent_core.SetConstraintChecker(&constraint_core);
+  constraint_core.SetIntentLookup(
+      [&intent_core](const std::vector<utm::geo::Volume4D>& volumes) {
+        return intent_core.Overlapping(volumes);
+      });
   if (std::optional<utm::store::RecoveryStats> stats =
           utm::store::GetRecoveryStats(**store)) {
     std::cout << "utmd: recovered " << intent_core.live_count()
-              << " live intents (snapshot " << stats->snapshot_records
+              << " live intents and " << constraint_core.constraint_count()
+              << " constraints (snapshot " << stats->snapshot_records
               << " records, log " << stats->log_batches << " batches"
               << (stats->torn_tail_bytes > 0
                       ? absl::StrCat(", dropped a torn tail of ",
@@ -217,8 +233,13 @@ int main(int argc, char** argv) {
       },
       intent_options.limits);
 
+  utm::constraint::ConstraintService constraint_service(&constraint_core,
+                                                       verifier->get());
+  // Schedule transitions, expiries and watch heartbeats.
+  utm::constraint::Ticker ticker(&constraint_core, absl::Milliseconds(200));
+
   absl::StatusOr<std::unique_ptr<utm::Server>> server =
-      utm::Server::Start(options, {&intent_service});
+      utm::Server::Start(options, {&intent_service, &constraint_service});
   if (!server.ok()) {
     std::cerr << "utmd: " << server.status() << "\n";
     return 1;

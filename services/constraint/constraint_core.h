@@ -1,0 +1,261 @@
+// Airspace constraints (geofences, UAS zones, TFRs), their authorisations
+// and their change log, without gRPC. The wire messages of
+// proto/utm/v1/constraint.proto are the domain types: the core validates and
+// fills them, and the adapter only authenticates and maps statuses.
+//
+// Rules:
+//  - Authorities (callers with `authority`) publish, update and withdraw
+//    their own constraints and grant and revoke authorisations on them;
+//    `admin` callers may act on anyone's. Everyone may read.
+//  - Intents meet a constraint only while it is active: inside a volume's
+//    time range, the schedule's absolute window and (if any) one of its
+//    weekly windows. PROHIBITED and REQUIRES_AUTHORISATION block unless an
+//    unrevoked authorisation of the operator covers the overlap's time (the
+//    part it covers becomes advisory); CONDITIONAL blocks the part above its
+//    altitude ceiling and is advisory otherwise; ADVISORY never blocks.
+//  - Only REQUIRES_AUTHORISATION constraints with self_unlock_allowed can be
+//    self-unlocked, and only with `acknowledged`.
+//  - Every write, schedule transition and expiry is an entry of the change
+//    log with the next sequence number; watchers see the entries that
+//    concern their area, in order, after they are durable. The log keeps the
+//    last `change_log_retention` entries (across restarts) for resuming.
+//  - Writes with a request_id are idempotent for `request_id_retention`.
+//
+// Thread-safe. The core calls the intent service (Overlapping) only outside
+// its own lock; the intent service calls the core (Check) under its lock.
+//
+// Typical usage:
+//   ConstraintCore core(ConstraintOptions(), RealClock::Get(), store);
+//   UTM_RETURN_IF_ERROR(core.Recover());
+//   intent_core.SetConstraintChecker(&core);
+//   core.SetIntentLookup([&](const auto& v) { return intents.Overlapping(v); });
+//   ... a thread calls core.Tick() a few times a second ...
+#ifndef UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
+#define UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "geo/volume.h"
+#include "geo/volume_index.h"
+#include "services/common/clock.h"
+#include "services/common/store.h"
+#include "services/constraint/schedule.h"
+#include "services/intent/intent_core.h"
+#include "utm/v1/constraint.pb.h"
+
+namespace utm::constraint {
+
+// Who is calling, from the adapter's authentication.
+struct Caller {
+  std::string id;          // the token's subject
+  bool authority = false;  // may publish (utm.constraint_management)
+  bool admin = false;      // may act on any authority's data (utm.admin)
+};
+
+struct ConstraintOptions {
+  // Geometry limits of constraint volumes: larger than a flight's, for
+  // wide-area TFRs (a 30 NM VIP TFR reaches 55.6 km). DEFAULT: 100,000 km²,
+  // 120 km reach, 2,000 vertices.
+  geo::ValidationLimits limits = [] {
+    geo::ValidationLimits l;
+    l.max_area_m2 = 100000e6;
+    l.max_reach_m = 120e3;
+    l.max_vertices = 2000;
+    return l;
+  }();
+  // Most volumes in one constraint. DEFAULT: 1000.
+  int max_volumes = 1000;
+  // Change-log entries kept for resuming watchers. DEFAULT: 100,000.
+  size_t change_log_retention = 100000;
+  // Live events a watcher may have queued before it is told to resync
+  // (snapshot events do not count). DEFAULT: 1024.
+  size_t watcher_queue_limit = 1024;
+  // How long a request_id is remembered. DEFAULT: 24 hours.
+  absl::Duration request_id_retention = absl::Hours(24);
+  // Longest request_id accepted, bytes. DEFAULT: 128.
+  size_t max_request_id_bytes = 128;
+};
+
+// One watch stream's view of the change log. Created by Watch(); the
+// consumer calls ConstraintCore::NextEvent() until it returns false, after
+// the core has called `notify`.
+class Watcher;
+
+class ConstraintCore final : public intent::ConstraintChecker {
+ public:
+  // `clock` and `store` are not owned. Without a store nothing is retained;
+  // with one, Recover() must run before anything else. `new_id` makes ids;
+  // DEFAULT (null): random UUIDv4.
+  ConstraintCore(ConstraintOptions options, const Clock* clock,
+                 store::Store* store = nullptr,
+                 std::function<std::string()> new_id = nullptr);
+  ~ConstraintCore() override;
+
+  // Loads constraints, authorisations, the change log and remembered
+  // requests. DATA_LOSS for records that cannot be decoded.
+  absl::Status Recover();
+
+  // Where the core finds the intents a constraint cuts through (normally
+  // IntentCore::Overlapping). Called without the core's lock held. Set
+  // before serving; unset, no intent is ever reported as affected.
+  using IntentLookup = std::function<std::vector<intent::OverlappingIntent>(
+      const std::vector<geo::Volume4D>&)>;
+  void SetIntentLookup(IntentLookup lookup);
+
+  // Writes. INVALID_ARGUMENT with the field's path for malformed input,
+  // PERMISSION_DENIED for a caller who may not, NOT_FOUND, ABORTED for a
+  // stale version, ALREADY_EXISTS for a reused request_id (or a re-published
+  // source id), UNAVAILABLE when the store fails.
+  absl::StatusOr<v1::PublishConstraintResponse> Publish(
+      const Caller& caller, const v1::PublishConstraintRequest& request);
+  absl::StatusOr<v1::UpdateConstraintResponse> Update(
+      const Caller& caller, const v1::UpdateConstraintRequest& request);
+  absl::StatusOr<v1::WithdrawConstraintResponse> Withdraw(
+      const Caller& caller, const v1::WithdrawConstraintRequest& request);
+  absl::StatusOr<v1::GrantAuthorisationResponse> Grant(
+      const Caller& caller, const v1::GrantAuthorisationRequest& request);
+  absl::StatusOr<v1::SelfUnlockResponse> SelfUnlock(
+      const Caller& caller, const v1::SelfUnlockRequest& request);
+  absl::StatusOr<v1::RevokeAuthorisationResponse> Revoke(
+      const Caller& caller, const v1::RevokeAuthorisationRequest& request);
+
+  // Reads.
+  absl::StatusOr<v1::GetConstraintResponse> Get(
+      const v1::GetConstraintRequest& request) const;
+  absl::StatusOr<v1::QueryConstraintsResponse> Query(
+      const v1::QueryConstraintsRequest& request) const;
+  absl::StatusOr<v1::ListAuthorisationsResponse> ListAuthorisations(
+      const Caller& caller, const v1::ListAuthorisationsRequest& request) const;
+  absl::StatusOr<v1::CheckPositionResponse> CheckPosition(
+      const Caller& caller, const v1::CheckPositionRequest& request) const;
+
+  // Opens a watch: the snapshot of the area (since_sequence 0), or the
+  // changes after since_sequence, then live changes. `notify` runs (quickly,
+  // never blocking, possibly under the core's lock) whenever events become
+  // available after NextEvent() returned false. INVALID_ARGUMENT for a bad
+  // area.
+  absl::StatusOr<std::shared_ptr<Watcher>> Watch(
+      const Caller& caller, const v1::WatchConstraintsRequest& request,
+      std::function<void()> notify);
+  // Moves the watcher's next event into `event`; false when none is queued
+  // (`notify` runs when one is).
+  bool NextEvent(Watcher* watcher, v1::ConstraintEvent* event);
+  // Stops a watch; no `notify` runs after it returns.
+  void Unwatch(Watcher* watcher);
+
+  // Emits due schedule transitions and expiries (durably, then to
+  // watchers) and heartbeats to idle watchers. Call a few times a second;
+  // returns the number of change-log entries written.
+  absl::StatusOr<int> Tick();
+
+  // intent::ConstraintChecker.
+  void Check(const std::string& operator_id,
+             const std::vector<geo::Volume4D>& volumes,
+             std::vector<intent::Conflict>* blocking,
+             std::vector<intent::Conflict>* advisory) const override;
+
+  // For tests, benchmarks and logs.
+  int64_t last_sequence() const;
+  size_t constraint_count() const;
+  size_t watcher_count() const;
+
+ private:
+  struct Record;
+  struct Entry;
+  struct Change;
+  struct RequestRecord;
+
+  template <typename Response, typename Request>
+  absl::StatusOr<Response> Write(
+      const Caller& caller, const Request& request, absl::string_view method,
+      const std::function<absl::StatusOr<Response>(
+          std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
+  absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
+      const v1::Constraint& input, absl::string_view field) const;
+  absl::StatusOr<Entry*> OwnedEntry(const Caller& caller,
+                                    const std::string& id, int64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::Constraint View(const Record& record, absl::Time t) const;
+  // Appends a change to the log (memory and `batch`), assigning its
+  // sequence.
+  void Log(Change change, std::vector<store::Mutation>* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Delivers logged changes up to `sequence` (durable by now) to watchers.
+  void Deliver(int64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
+  // Computes affected intents for a just-written constraint, logs and
+  // delivers them.
+  absl::Status ReportAffected(const std::shared_ptr<const Record>& record,
+                              google::protobuf::RepeatedPtrField<v1::Conflict>*
+                                  affected_out);
+  void Index(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Unindex(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Schedule(Entry* entry, absl::Time after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Push(Watcher* watcher, v1::ConstraintEvent event, bool live)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Authorised(const std::string& operator_id,
+                  const std::string& constraint_id, absl::Time t) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const ConstraintOptions options_;
+  const Clock* const clock_;
+  store::Store* const store_;
+  const std::function<std::string()> new_id_;
+  IntentLookup intent_lookup_;
+
+  mutable absl::Mutex mu_;
+  // Live (not withdrawn) constraints by handle, and handles by id.
+  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
+  // (authority, source format, original id) -> constraint id.
+  absl::flat_hash_map<std::string, std::string> by_source_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
+  // Constraint volumes, keyed (handle << 20) | volume index.
+  geo::VolumeIndex index_ ABSL_GUARDED_BY(mu_);
+  // Pending schedule checks: (when, handle), earliest first.
+  std::multimap<absl::Time, uint64_t> timers_ ABSL_GUARDED_BY(mu_);
+  absl::Time ticked_ ABSL_GUARDED_BY(mu_);
+
+  // Authorisations by id, and ids by constraint id.
+  absl::flat_hash_map<std::string, v1::Authorisation> authorisations_
+      ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, std::string> authorisations_by_constraint_
+      ABSL_GUARDED_BY(mu_);
+
+  // The change log: retained entries, oldest first; sequences assigned,
+  // delivered to watchers.
+  std::deque<std::shared_ptr<const Change>> log_ ABSL_GUARDED_BY(mu_);
+  int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Watchers by handle, their areas indexed, and their handles by caller.
+  absl::flat_hash_map<uint64_t, std::shared_ptr<Watcher>> watchers_
+      ABSL_GUARDED_BY(mu_);
+  geo::VolumeIndex watcher_index_ ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, uint64_t> watchers_by_caller_
+      ABSL_GUARDED_BY(mu_);
+  uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Idempotency records by caller + '\0' + request_id, and their keys in
+  // the order they were made.
+  absl::flat_hash_map<std::string, RequestRecord> requests_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<absl::Time, std::string>> request_order_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace utm::constraint
+
+#endif  // UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_

@@ -1,0 +1,286 @@
+#include "services/constraint/constraint_service.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "geo/status_macros.h"
+#include "services/common/grpc_status.h"
+
+namespace utm::constraint {
+namespace {
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// Runs `call` (a core method returning StatusOr<Response>) and moves its
+// result into `response`.
+template <typename Response, typename Call>
+absl::Status Into(Response* response, Call call) {
+  absl::StatusOr<Response> out = call();
+  if (!out.ok()) return out.status();
+  *response = *std::move(out);
+  return absl::OkStatus();
+}
+
+// One WatchConstraints stream: writes the watcher's events one at a time.
+class WatchReactor final : public grpc::ServerWriteReactor<v1::ConstraintEvent> {
+ public:
+  explicit WatchReactor(ConstraintCore* core) : core_(core) {}
+
+  void Start(const Caller& caller, const v1::WatchConstraintsRequest& request) {
+    absl::StatusOr<std::shared_ptr<Watcher>> watcher =
+        core_->Watch(caller, request, [this] { MaybeWrite(); });
+    if (!watcher.ok()) {
+      absl::MutexLock lock(&mu_);
+      finished_ = true;
+      Finish(ToGrpcStatus(watcher.status()));
+      return;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      watcher_ = *std::move(watcher);
+    }
+    MaybeWrite();
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      absl::MutexLock lock(&mu_);
+      writing_ = false;
+      if (!ok) {
+        // The client is gone; OnCancel or this ends the stream.
+        if (!finished_) {
+          finished_ = true;
+          Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+        }
+        return;
+      }
+    }
+    MaybeWrite();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!finished_) {
+      finished_ = true;
+      Finish(grpc::Status::CANCELLED);
+    }
+  }
+
+  void OnDone() override {
+    std::shared_ptr<Watcher> watcher;
+    {
+      absl::MutexLock lock(&mu_);
+      watcher = std::move(watcher_);
+    }
+    if (watcher != nullptr) core_->Unwatch(watcher.get());
+    delete this;
+  }
+
+ private:
+  // Starts the next write if none is in flight and an event is queued.
+  void MaybeWrite() {
+    absl::MutexLock lock(&mu_);
+    if (writing_ || finished_ || watcher_ == nullptr) return;
+    if (!core_->NextEvent(watcher_.get(), &event_)) return;
+    writing_ = true;
+    StartWrite(&event_);
+  }
+
+  ConstraintCore* const core_;
+  absl::Mutex mu_;
+  std::shared_ptr<Watcher> watcher_ ABSL_GUARDED_BY(mu_);
+  v1::ConstraintEvent event_ ABSL_GUARDED_BY(mu_);  // being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace
+
+ConstraintService::ConstraintService(ConstraintCore* core,
+                                     const auth::Verifier* verifier)
+    : core_(core), verifier_(verifier) {}
+
+absl::StatusOr<Caller> ConstraintService::Authenticate(
+    grpc::CallbackServerContext* context, Need need) const {
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) {
+    return absl::UnauthenticatedError(
+        "no credentials: send the metadata 'authorization: Bearer <token>'");
+  }
+  UTM_ASSIGN_OR_RETURN(auth::Principal principal,
+                       verifier_->Verify(absl::string_view(it->second.data(),
+                                                           it->second.size())));
+  Caller caller;
+  caller.id = principal.subject;
+  caller.authority = principal.Has(auth::Scope::kConstraintManagement);
+  caller.admin = principal.Has(auth::Scope::kAdmin);
+  const bool pilot = principal.Has(auth::Scope::kStrategicCoordination);
+  switch (need) {
+    case Need::kAuthority:
+      if (!caller.authority && !caller.admin) {
+        UTM_RETURN_IF_ERROR(
+            auth::RequireScope(principal, auth::Scope::kConstraintManagement));
+      }
+      break;
+    case Need::kOperator:
+      UTM_RETURN_IF_ERROR(
+          auth::RequireScope(principal, auth::Scope::kStrategicCoordination));
+      break;
+    case Need::kAuthorityOrOperator:
+      if (!caller.authority && !caller.admin && !pilot) {
+        UTM_RETURN_IF_ERROR(
+            auth::RequireScope(principal, auth::Scope::kConstraintManagement));
+      }
+      break;
+    case Need::kRead:
+      if (principal.scopes.empty()) {
+        return absl::PermissionDeniedError(
+            "the token carries no scope this server knows");
+      }
+      break;
+  }
+  return caller;
+}
+
+grpc::ServerUnaryReactor* ConstraintService::PublishConstraint(
+    grpc::CallbackServerContext* context,
+    const v1::PublishConstraintRequest* request,
+    v1::PublishConstraintResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    return Into(response, [&] { return core_->Publish(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::UpdateConstraint(
+    grpc::CallbackServerContext* context,
+    const v1::UpdateConstraintRequest* request,
+    v1::UpdateConstraintResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    return Into(response, [&] { return core_->Update(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::WithdrawConstraint(
+    grpc::CallbackServerContext* context,
+    const v1::WithdrawConstraintRequest* request,
+    v1::WithdrawConstraintResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    return Into(response, [&] { return core_->Withdraw(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::GetConstraint(
+    grpc::CallbackServerContext* context,
+    const v1::GetConstraintRequest* request,
+    v1::GetConstraintResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_RETURN_IF_ERROR(Authenticate(context, Need::kRead).status());
+    return Into(response, [&] { return core_->Get(*request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::QueryConstraints(
+    grpc::CallbackServerContext* context,
+    const v1::QueryConstraintsRequest* request,
+    v1::QueryConstraintsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_RETURN_IF_ERROR(Authenticate(context, Need::kRead).status());
+    return Into(response, [&] { return core_->Query(*request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::GrantAuthorisation(
+    grpc::CallbackServerContext* context,
+    const v1::GrantAuthorisationRequest* request,
+    v1::GrantAuthorisationResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    return Into(response, [&] { return core_->Grant(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::SelfUnlock(
+    grpc::CallbackServerContext* context, const v1::SelfUnlockRequest* request,
+    v1::SelfUnlockResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kOperator));
+    return Into(response, [&] { return core_->SelfUnlock(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::ListAuthorisations(
+    grpc::CallbackServerContext* context,
+    const v1::ListAuthorisationsRequest* request,
+    v1::ListAuthorisationsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kRead));
+    return Into(response,
+                [&] { return core_->ListAuthorisations(caller, *request); });
+  }());
+}
+
+grpc::ServerUnaryReactor* ConstraintService::RevokeAuthorisation(
+    grpc::CallbackServerContext* context,
+    const v1::RevokeAuthorisationRequest* request,
+    v1::RevokeAuthorisationResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, Need::kAuthorityOrOperator));
+    return Into(response, [&] { return core_->Revoke(caller, *request); });
+  }());
+}
+
+grpc::ServerWriteReactor<v1::ConstraintEvent>*
+ConstraintService::WatchConstraints(grpc::CallbackServerContext* context,
+                                    const v1::WatchConstraintsRequest* request) {
+  auto* reactor = new WatchReactor(core_);
+  absl::StatusOr<Caller> caller = Authenticate(context, Need::kRead);
+  if (!caller.ok()) {
+    // Finish before returning: OnDone deletes the reactor.
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  reactor->Start(*caller, *request);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ConstraintService::CheckPosition(
+    grpc::CallbackServerContext* context,
+    const v1::CheckPositionRequest* request,
+    v1::CheckPositionResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kRead));
+    return Into(response, [&] { return core_->CheckPosition(caller, *request); });
+  }());
+}
+
+Ticker::Ticker(ConstraintCore* core, absl::Duration period)
+    : thread_([this, core, period] {
+        while (!stop_.WaitForNotificationWithTimeout(period)) {
+          absl::StatusOr<int> ticked = core->Tick();
+          if (!ticked.ok()) {
+            std::fprintf(stderr, "utmd: constraint schedule tick: %s\n",
+                         ticked.status().ToString().c_str());
+          }
+        }
+      }) {}
+
+Ticker::~Ticker() {
+  stop_.Notify();
+  thread_.join();
+}
+
+}  // namespace utm::constraint
