@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <tuple>
-#include <variant>
 #include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
+#include <variant>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -147,8 +147,8 @@ struct ConstraintCore::Record {
 struct ConstraintCore::Entry {
   uint64_t handle = 0;
   std::shared_ptr<const Record> record;
-  bool active = false;   // as last announced
-  bool expired = false;  // announced as expired
+  bool active = false;                        // as last announced
+  bool expired = false;                       // announced as expired
   absl::Time timer = absl::InfiniteFuture();  // its key in timers_
 };
 
@@ -288,8 +288,8 @@ ConstraintCore::MakeRecord(const v1::Constraint& input,
       for (int d = 0; d < w.days_size(); ++d) {
         UTM_ASSIGN_OR_RETURN(
             absl::Weekday day,
-            WeekdayFromProto(w.days(d), absl::StrCat(sp, "weekly[", i,
-                                                     "].days[", d, "]")));
+            WeekdayFromProto(
+                w.days(d), absl::StrCat(sp, "weekly[", i, "].days[", d, "]")));
         out.days.push_back(day);
       }
       out.start_second_of_day = w.start_second_of_day();
@@ -388,18 +388,18 @@ absl::Status ConstraintCore::Recover() {
   // The tick mark first: activity is re-evaluated from there (or from each
   // constraint's last update when no transition was ever logged).
   ticked_ = absl::InfinitePast();
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kMetaTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredTick tick;
-        if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
-          ticked_ = TimeOf(tick.time());
-      }));
+  UTM_RETURN_IF_ERROR(store_->Scan(kMetaTable, [&](absl::string_view key,
+                                                   absl::string_view value) {
+    internal::StoredTick tick;
+    if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
+      ticked_ = TimeOf(tick.time());
+  }));
   for (const v1::Constraint& c : constraints) {
     absl::StatusOr<std::shared_ptr<const Record>> record =
         MakeRecord(c, "constraint");
     if (!record.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "stored constraint ", c.id(), ": ", record.status().message()));
+      return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
+                                              ": ", record.status().message()));
     }
     auto entry = std::make_unique<Entry>();
     entry->handle = next_handle_++;
@@ -418,20 +418,21 @@ absl::Status ConstraintCore::Recover() {
     Index(e);
     if (!e->expired) Schedule(e, from);
   }
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kAuthorisationsTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredAuthorisation stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
-          decode.Update(absl::DataLossError(
-              absl::StrCat("authorisation ", key, ": cannot decode")));
-          return;
-        }
-        authorisations_by_constraint_.emplace(
-            stored.authorisation().constraint_id(),
-            stored.authorisation().id());
-        authorisations_[stored.authorisation().id()] =
-            std::move(*stored.mutable_authorisation());
-      }));
+  UTM_RETURN_IF_ERROR(
+      store_->Scan(kAuthorisationsTable,
+                   [&](absl::string_view key, absl::string_view value) {
+                     internal::StoredAuthorisation stored;
+                     if (!stored.ParseFromArray(value.data(), value.size())) {
+                       decode.Update(absl::DataLossError(absl::StrCat(
+                           "authorisation ", key, ": cannot decode")));
+                       return;
+                     }
+                     authorisations_by_constraint_.emplace(
+                         stored.authorisation().constraint_id(),
+                         stored.authorisation().id());
+                     authorisations_[stored.authorisation().id()] =
+                         std::move(*stored.mutable_authorisation());
+                   }));
   UTM_RETURN_IF_ERROR(decode);
   if (ticked_ == absl::InfinitePast()) ticked_ = clock_->Now();
   // The change log, in sequence order.
@@ -462,8 +463,8 @@ absl::Status ConstraintCore::Recover() {
       absl::StatusOr<geo::Volume4D> volume =
           VolumeFromProto(v, trusted, "volumes");
       if (!volume.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            "change ", sequence, ": ", volume.status().message()));
+        return absl::DataLossError(
+            absl::StrCat("change ", sequence, ": ", volume.status().message()));
       }
       change->volumes.push_back(*std::move(volume));
     }
@@ -477,8 +478,8 @@ absl::Status ConstraintCore::Recover() {
           absl::StatusOr<geo::Volume4D> volume =
               VolumeFromProto(v, trusted, "volumes");
           if (!volume.ok()) {
-            return absl::DataLossError(absl::StrCat(
-                "change ", sequence, ": ", volume.status().message()));
+            return absl::DataLossError(absl::StrCat("change ", sequence, ": ",
+                                                    volume.status().message()));
           }
           record->volumes.push_back(*std::move(volume));
         }
@@ -563,10 +564,9 @@ void ConstraintCore::Schedule(Entry* entry, absl::Time after) {
   entry->timer = entry->record->NextCandidate(after);
   // Expiry is a transition too: the instant after the last active one.
   if (!entry->expired && entry->record->last_active != absl::InfiniteFuture()) {
-    entry->timer = std::min(
-        entry->timer, std::max(after + absl::Nanoseconds(1),
-                               entry->record->last_active +
-                                   absl::Nanoseconds(1)));
+    entry->timer = std::min(entry->timer, std::max(after + absl::Nanoseconds(1),
+                                                   entry->record->last_active +
+                                                       absl::Nanoseconds(1)));
   }
   if (entry->timer != absl::InfiniteFuture()) {
     timers_.emplace(entry->timer, entry->handle);
@@ -785,7 +785,8 @@ void ConstraintCore::Deliver(int64_t sequence) {
       Watcher* w = watchers_.at(handle).get();
       if (w->floor >= next) continue;
       std::optional<v1::ConstraintEvent> event =
-          Filter(*change, w->area, w->caller, [](const Change& c) { return UpsertView(c); });
+          Filter(*change, w->area, w->caller,
+                 [](const Change& c) { return UpsertView(c); });
       if (event) Push(w, *std::move(event), /*live=*/true);
     }
     delivered_ = next;
@@ -813,8 +814,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
   if (request_id.size() > options_.max_request_id_bytes) {
     return Invalid("request_id",
                    absl::StrCat(request_id.size(), " bytes; at most ",
-                                options_.max_request_id_bytes,
-                                " are allowed"));
+                                options_.max_request_id_bytes, " are allowed"));
   }
   std::string fingerprint = absl::StrCat(method, "|");
   request.AppendToString(&fingerprint);
@@ -833,9 +833,9 @@ absl::StatusOr<Response> ConstraintCore::Write(
       auto it = requests_.find(key);
       if (it != requests_.end()) {
         if (it->second.fingerprint != fingerprint) {
-          return absl::AlreadyExistsError(absl::StrCat(
-              "request_id ", request_id,
-              " was already used for a different request"));
+          return absl::AlreadyExistsError(
+              absl::StrCat("request_id ", request_id,
+                           " was already used for a different request"));
         }
         if (!response.ParseFromString(it->second.response)) {
           return absl::InternalError("remembered response cannot be decoded");
@@ -881,7 +881,8 @@ absl::StatusOr<Response> ConstraintCore::Write(
       sequence = last_sequence_;
     }
   }
-  if (store_ != nullptr && ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
+  if (store_ != nullptr && ticket != 0)
+    UTM_RETURN_IF_ERROR(store_->Wait(ticket));
   Deliver(sequence);
   return response;
 }
@@ -971,8 +972,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             if (store_ != nullptr) {
               internal::StoredConstraint stored;
               *stored.mutable_constraint() = p;
-              batch->push_back(
-                  store::Put(kConstraintsTable, id, stored.SerializeAsString()));
+              batch->push_back(store::Put(kConstraintsTable, id,
+                                          stored.SerializeAsString()));
             }
             Change change;
             change.time = now;
@@ -1273,8 +1274,8 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
         if (store_ != nullptr) {
           internal::StoredAuthorisation stored;
           *stored.mutable_authorisation() = a;
-          batch->push_back(store::Put(kAuthorisationsTable, id,
-                                      stored.SerializeAsString()));
+          batch->push_back(
+              store::Put(kAuthorisationsTable, id, stored.SerializeAsString()));
         }
         v1::GrantAuthorisationResponse out;
         *out.mutable_authorisation() = std::move(a);
@@ -1292,8 +1293,8 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
   UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
   return Write<v1::SelfUnlockResponse>(
       caller, request, "self_unlock",
-      [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
-          -> absl::StatusOr<v1::SelfUnlockResponse> {
+      [&](std::vector<store::Mutation>* batch,
+          std::vector<Change>*) -> absl::StatusOr<v1::SelfUnlockResponse> {
         const absl::Time now = clock_->Now();
         auto it = handle_by_id_.find(request.constraint_id());
         if (it == handle_by_id_.end()) {
@@ -1326,8 +1327,8 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
         if (store_ != nullptr) {
           internal::StoredAuthorisation stored;
           *stored.mutable_authorisation() = a;
-          batch->push_back(store::Put(kAuthorisationsTable, id,
-                                      stored.SerializeAsString()));
+          batch->push_back(
+              store::Put(kAuthorisationsTable, id, stored.SerializeAsString()));
         }
         v1::SelfUnlockResponse out;
         *out.mutable_authorisation() = std::move(a);
@@ -1366,10 +1367,10 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
           allowed = true;  // its constraint was withdrawn
         }
         if (!allowed) {
-          return absl::PermissionDeniedError(
-              absl::StrCat("authorisation ", a.id(),
-                           " can be revoked only by the constraint's "
-                           "authority (or by its operator, for a self-unlock)"));
+          return absl::PermissionDeniedError(absl::StrCat(
+              "authorisation ", a.id(),
+              " can be revoked only by the constraint's "
+              "authority (or by its operator, for a self-unlock)"));
         }
         v1::RevokeAuthorisationResponse out;
         if (!a.has_revoke_time()) {
@@ -1427,9 +1428,9 @@ absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
   UTM_ASSIGN_OR_RETURN(geo::Volume4D area,
                        VolumeFromProto(request.area(), convert, "area"));
   if (request.page_size() < 0) return Invalid("page_size", "negative");
-  const int page_size =
-      request.page_size() == 0 ? kDefaultPageSize
-                               : std::min(request.page_size(), kMaxPageSize);
+  const int page_size = request.page_size() == 0
+                            ? kDefaultPageSize
+                            : std::min(request.page_size(), kMaxPageSize);
   std::set<int> types;
   for (int i = 0; i < request.types_size(); ++i) {
     if (request.types(i) == v1::CONSTRAINT_TYPE_UNSPECIFIED) {
@@ -1466,9 +1467,9 @@ absl::StatusOr<v1::ListAuthorisationsResponse>
 ConstraintCore::ListAuthorisations(
     const Caller& caller, const v1::ListAuthorisationsRequest& request) const {
   if (request.page_size() < 0) return Invalid("page_size", "negative");
-  const int page_size =
-      request.page_size() == 0 ? kDefaultPageSize
-                               : std::min(request.page_size(), kMaxPageSize);
+  const int page_size = request.page_size() == 0
+                            ? kDefaultPageSize
+                            : std::min(request.page_size(), kMaxPageSize);
   // Token: "<create unix micros>/<id>" of the last one returned.
   std::optional<std::pair<int64_t, std::string>> after;
   if (!request.page_token().empty()) {
@@ -1482,7 +1483,8 @@ ConstraintCore::ListAuthorisations(
   }
   absl::ReaderMutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
-  std::vector<std::pair<std::pair<int64_t, std::string>, const v1::Authorisation*>>
+  std::vector<
+      std::pair<std::pair<int64_t, std::string>, const v1::Authorisation*>>
       found;
   for (const auto& [id, a] : authorisations_) {
     if (!request.constraint_id().empty() &&
@@ -1497,24 +1499,23 @@ ConstraintCore::ListAuthorisations(
                    a.granted_by() == caller.id;
     if (!visible) {
       auto c = handle_by_id_.find(a.constraint_id());
-      visible = c != handle_by_id_.end() &&
-                entries_.at(c->second)->record->proto.authority().id() ==
-                    caller.id;
+      visible =
+          c != handle_by_id_.end() &&
+          entries_.at(c->second)->record->proto.authority().id() == caller.id;
     }
     if (!visible) continue;
     const absl::Time end = TimeOf(a.window().end());
     if (!request.include_inactive() && (a.has_revoke_time() || end < now)) {
       continue;
     }
-    const int64_t micros = a.create_time().seconds() * 1000000 +
-                           a.create_time().nanos() / 1000;
+    const int64_t micros =
+        a.create_time().seconds() * 1000000 + a.create_time().nanos() / 1000;
     std::pair<int64_t, std::string> key(micros, id);
     if (after && !(key < *after)) continue;  // newest first
     found.emplace_back(std::move(key), &a);
   }
-  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return a.first > b.first;
-  });
+  std::sort(found.begin(), found.end(),
+            [](const auto& a, const auto& b) { return a.first > b.first; });
   v1::ListAuthorisationsResponse out;
   for (size_t i = 0; i < found.size() && i < static_cast<size_t>(page_size);
        ++i) {
@@ -1571,14 +1572,15 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
     const geo::Volume4D& v = r->volumes[hit.id & kVolumeMask];
     double horizontal = 0;
     if (const auto* c = std::get_if<geo::Circle>(&v.volume.footprint)) {
-      horizontal = std::max(0.0, geo::GeodesicDistance(p, c->center) -
-                                     c->radius_m);
+      horizontal =
+          std::max(0.0, geo::GeodesicDistance(p, c->center) - c->radius_m);
     } else if (!geo::FootprintsIntersect(point, v.volume.footprint)) {
       const auto& vs = std::get<geo::Polygon>(v.volume.footprint).vertices;
       horizontal = std::numeric_limits<double>::infinity();
       for (size_t i = 0; i < vs.size(); ++i) {
-        horizontal = std::min(horizontal, geo::DistanceToGeodesicSegment(
-                                              p, vs[i], vs[(i + 1) % vs.size()]));
+        horizontal = std::min(
+            horizontal,
+            geo::DistanceToGeodesicSegment(p, vs[i], vs[(i + 1) % vs.size()]));
       }
     }
     double vertical = 0;
@@ -1586,11 +1588,12 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
       vertical = std::max({0.0, v.volume.altitude.lower_m - *altitude,
                            *altitude - v.volume.altitude.upper_m});
     }
-    auto [it, inserted] = best.try_emplace(handle, Best{r, horizontal, vertical});
-    if (!inserted && std::make_pair(horizontal + vertical, horizontal) <
-                         std::make_pair(it->second.horizontal +
-                                            it->second.vertical,
-                                        it->second.horizontal)) {
+    auto [it, inserted] =
+        best.try_emplace(handle, Best{r, horizontal, vertical});
+    if (!inserted &&
+        std::make_pair(horizontal + vertical, horizontal) <
+            std::make_pair(it->second.horizontal + it->second.vertical,
+                           it->second.horizontal)) {
       it->second = Best{r, horizontal, vertical};
     }
   }
@@ -1604,12 +1607,11 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
       nearby.push_back(b);
     }
   }
-  std::sort(applicable.begin(), applicable.end(),
-            [](const Best& a, const Best& b) {
-              return std::make_pair(TypeRank(a.record->type()),
-                                    a.record->id()) <
-                     std::make_pair(TypeRank(b.record->type()), b.record->id());
-            });
+  std::sort(
+      applicable.begin(), applicable.end(), [](const Best& a, const Best& b) {
+        return std::make_pair(TypeRank(a.record->type()), a.record->id()) <
+               std::make_pair(TypeRank(b.record->type()), b.record->id());
+      });
   std::sort(nearby.begin(), nearby.end(), [](const Best& a, const Best& b) {
     return std::make_tuple(a.horizontal, a.vertical, a.record->id()) <
            std::make_tuple(b.horizontal, b.vertical, b.record->id());
@@ -1699,8 +1701,7 @@ void ConstraintCore::Check(const std::string& operator_id,
         covered.push_back(
             {TimeOf(a.window().start()), TimeOf(a.window().end())});
       }
-      const std::vector<geo::TimeWindow> uncovered =
-          Subtract(windows, covered);
+      const std::vector<geo::TimeWindow> uncovered = Subtract(windows, covered);
       for (const geo::TimeWindow& w : uncovered) {
         add(r, blocking_reason, static_cast<int>(i), j, w, band);
       }
@@ -1722,14 +1723,14 @@ void ConstraintCore::Check(const std::string& operator_id,
         key.second == v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED ||
         key.second == v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED ||
         key.second == v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED;
-    std::sort(c.overlaps.begin(), c.overlaps.end(),
-              [](const intent::VolumeOverlap& a,
-                 const intent::VolumeOverlap& b) {
-                return std::make_tuple(a.volume_index, a.other_volume_index,
-                                       a.time.start) <
-                       std::make_tuple(b.volume_index, b.other_volume_index,
-                                       b.time.start);
-              });
+    std::sort(
+        c.overlaps.begin(), c.overlaps.end(),
+        [](const intent::VolumeOverlap& a, const intent::VolumeOverlap& b) {
+          return std::make_tuple(a.volume_index, a.other_volume_index,
+                                 a.time.start) <
+                 std::make_tuple(b.volume_index, b.other_volume_index,
+                                 b.time.start);
+        });
     (blocks ? blocking : advisory)->push_back(std::move(c));
   }
 }
@@ -1773,7 +1774,8 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
   watchers_by_caller_.emplace(caller.id, w->handle);
 
   const int64_t since = request.since_sequence();
-  const int64_t oldest = log_.empty() ? last_sequence_ + 1 : log_.front()->sequence;
+  const int64_t oldest =
+      log_.empty() ? last_sequence_ + 1 : log_.front()->sequence;
   v1::ResyncReason resync = v1::RESYNC_REASON_UNSPECIFIED;
   if (since > last_sequence_) {
     resync = v1::RESYNC_REASON_SEQUENCE_UNKNOWN;
@@ -1796,8 +1798,8 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
   // later entries arrive through Deliver().
   for (int64_t s = since + 1; s <= delivered_; ++s) {
     const Change& change = *log_[s - oldest];
-    std::optional<v1::ConstraintEvent> event =
-        Filter(change, area, caller.id, [](const Change& c) { return UpsertView(c); });
+    std::optional<v1::ConstraintEvent> event = Filter(
+        change, area, caller.id, [](const Change& c) { return UpsertView(c); });
     if (event) Push(w.get(), *std::move(event), /*live=*/false);
   }
   w->floor = std::max(since, delivered_);
@@ -1893,6 +1895,12 @@ absl::StatusOr<int> ConstraintCore::Tick() {
       ticket = store_->Enqueue(std::move(batch));
     }
     sequence = last_sequence_;
+  }
+  if (ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
+  Deliver(sequence);
+  {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = clock_->Now();
     // Heartbeats to idle watchers: everything up to the delivered sequence
     // has been queued or filtered out for them.
     for (const auto& [handle, w] : watchers_) {
@@ -1915,8 +1923,6 @@ absl::StatusOr<int> ConstraintCore::Tick() {
       if (notify && w->notify) w->notify();
     }
   }
-  if (ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
-  Deliver(sequence);
   return written;
 }
 

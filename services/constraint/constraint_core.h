@@ -28,7 +28,8 @@
 //   ConstraintCore core(ConstraintOptions(), RealClock::Get(), store);
 //   UTM_RETURN_IF_ERROR(core.Recover());
 //   intent_core.SetConstraintChecker(&core);
-//   core.SetIntentLookup([&](const auto& v) { return intents.Overlapping(v); });
+//   core.SetIntentLookup([&](const auto& v) { return intents.Overlapping(v);
+//   });
 //   ... a thread calls core.Tick() a few times a second ...
 #ifndef UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
 #define UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
@@ -182,8 +183,8 @@ class ConstraintCore final : public intent::ConstraintChecker {
           std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
   absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
       const v1::Constraint& input, absl::string_view field) const;
-  absl::StatusOr<Entry*> OwnedEntry(const Caller& caller,
-                                    const std::string& id, int64_t version)
+  absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
+                                    int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Constraint View(const Record& record, absl::Time t) const;
   // Appends a change to the log (memory and `batch`), assigning its
@@ -194,9 +195,9 @@ class ConstraintCore final : public intent::ConstraintChecker {
   void Deliver(int64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
   // Computes affected intents for a just-written constraint, logs and
   // delivers them.
-  absl::Status ReportAffected(const std::shared_ptr<const Record>& record,
-                              google::protobuf::RepeatedPtrField<v1::Conflict>*
-                                  affected_out);
+  absl::Status ReportAffected(
+      const std::shared_ptr<const Record>& record,
+      google::protobuf::RepeatedPtrField<v1::Conflict>* affected_out);
   void Index(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Unindex(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Schedule(Entry* entry, absl::Time after)
@@ -244,8 +245,7 @@ class ConstraintCore final : public intent::ConstraintChecker {
   absl::flat_hash_map<uint64_t, std::shared_ptr<Watcher>> watchers_
       ABSL_GUARDED_BY(mu_);
   geo::VolumeIndex watcher_index_ ABSL_GUARDED_BY(mu_);
-  std::multimap<std::string, uint64_t> watchers_by_caller_
-      ABSL_GUARDED_BY(mu_);
+  std::multimap<std::string, uint64_t> watchers_by_caller_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
 
   // Idempotency records by caller + '\0' + request_id, and their keys in

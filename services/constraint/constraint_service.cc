@@ -31,7 +31,8 @@ absl::Status Into(Response* response, Call call) {
 }
 
 // One WatchConstraints stream: writes the watcher's events one at a time.
-class WatchReactor final : public grpc::ServerWriteReactor<v1::ConstraintEvent> {
+class WatchReactor final
+    : public grpc::ServerWriteReactor<v1::ConstraintEvent> {
  public:
   explicit WatchReactor(ConstraintCore* core) : core_(core) {}
 
@@ -157,7 +158,8 @@ grpc::ServerUnaryReactor* ConstraintService::PublishConstraint(
     const v1::PublishConstraintRequest* request,
     v1::PublishConstraintResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, Need::kAuthority));
     return Into(response, [&] { return core_->Publish(caller, *request); });
   }());
 }
@@ -167,7 +169,8 @@ grpc::ServerUnaryReactor* ConstraintService::UpdateConstraint(
     const v1::UpdateConstraintRequest* request,
     v1::UpdateConstraintResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, Need::kAuthority));
     return Into(response, [&] { return core_->Update(caller, *request); });
   }());
 }
@@ -177,7 +180,8 @@ grpc::ServerUnaryReactor* ConstraintService::WithdrawConstraint(
     const v1::WithdrawConstraintRequest* request,
     v1::WithdrawConstraintResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, Need::kAuthority));
     return Into(response, [&] { return core_->Withdraw(caller, *request); });
   }());
 }
@@ -207,7 +211,8 @@ grpc::ServerUnaryReactor* ConstraintService::GrantAuthorisation(
     const v1::GrantAuthorisationRequest* request,
     v1::GrantAuthorisationResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kAuthority));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, Need::kAuthority));
     return Into(response, [&] { return core_->Grant(caller, *request); });
   }());
 }
@@ -244,8 +249,9 @@ grpc::ServerUnaryReactor* ConstraintService::RevokeAuthorisation(
 }
 
 grpc::ServerWriteReactor<v1::ConstraintEvent>*
-ConstraintService::WatchConstraints(grpc::CallbackServerContext* context,
-                                    const v1::WatchConstraintsRequest* request) {
+ConstraintService::WatchConstraints(
+    grpc::CallbackServerContext* context,
+    const v1::WatchConstraintsRequest* request) {
   auto* reactor = new WatchReactor(core_);
   absl::StatusOr<Caller> caller = Authenticate(context, Need::kRead);
   if (!caller.ok()) {
@@ -263,7 +269,8 @@ grpc::ServerUnaryReactor* ConstraintService::CheckPosition(
     v1::CheckPositionResponse* response) {
   return Finish(context, [&]() -> absl::Status {
     UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, Need::kRead));
-    return Into(response, [&] { return core_->CheckPosition(caller, *request); });
+    return Into(response,
+                [&] { return core_->CheckPosition(caller, *request); });
   }());
 }
 

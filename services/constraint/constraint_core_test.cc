@@ -1,0 +1,997 @@
+#include "services/constraint/constraint_core.h"
+
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "geo/geo_testing.h"
+#include "geo/geodesy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/clock.h"
+#include "services/common/store.h"
+#include "services/common/volume_convert.h"
+#include "services/intent/intent_core.h"
+
+namespace utm::constraint {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+// Monday 2027-03-01 10:00 UTC.
+const absl::Time kT0 =
+    absl::FromCivil(absl::CivilMinute(2027, 3, 1, 10, 0), absl::UTCTimeZone());
+
+const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
+const Caller kOtherAuthority{"de-lba", true, false};
+const Caller kPilot{"op-1", false, false};
+const Caller kRescue{"op-rescue", false, false};
+
+geo::LatLng East(double metres) {
+  return geo::GeodesicDestination(geo::test_util::kZurich, 90, metres);
+}
+
+geo::Volume4D Cylinder(double east_m, double radius_m, absl::Time start,
+                       absl::Time end, double lower = 400, double upper = 600) {
+  return geo::Volume4D{
+      geo::Volume3D{geo::Circle{East(east_m), radius_m}, {lower, upper}},
+      {start, end}};
+}
+
+// A permanent zone (no time bounds) around `east_m`.
+v1::Constraint Zone(v1::ConstraintType type, double east_m,
+                    double radius_m = 500) {
+  v1::Constraint c;
+  c.set_type(type);
+  geo::Volume4D v = Cylinder(east_m, radius_m, absl::InfinitePast(),
+                             absl::InfiniteFuture(), 0, 1000);
+  *c.add_volumes() = VolumeToProto(v);
+  c.set_reason("test zone");
+  c.set_message_for_pilots("keep out");
+  return c;
+}
+
+v1::Volume4D Area(double east_m, double radius_m) {
+  v1::Volume4D area;
+  v1::Circle* c = area.mutable_volume()->mutable_outline_circle();
+  c->mutable_center()->set_lat_deg(East(east_m).lat_deg);
+  c->mutable_center()->set_lng_deg(East(east_m).lng_deg);
+  c->set_radius_m(radius_m);
+  return area;
+}
+
+class ConstraintCoreTest : public ::testing::Test {
+ protected:
+  ConstraintCoreTest()
+      : clock_(kT0),
+        core_(std::make_unique<ConstraintCore>(Options(), &clock_)),
+        intents_(intent::IntentOptions(), &clock_) {
+    Wire();
+  }
+
+  static ConstraintOptions Options() {
+    ConstraintOptions o;
+    o.watcher_queue_limit = 8;
+    return o;
+  }
+
+  void Wire() {
+    intents_.SetConstraintChecker(core_.get());
+    core_->SetIntentLookup([this](const std::vector<geo::Volume4D>& v) {
+      return intents_.Overlapping(v);
+    });
+  }
+
+  v1::Constraint Publish(const v1::Constraint& c,
+                         const Caller& caller = kAuthority) {
+    v1::PublishConstraintRequest request;
+    *request.mutable_constraint() = c;
+    absl::StatusOr<v1::PublishConstraintResponse> r =
+        core_->Publish(caller, request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->constraint() : v1::Constraint();
+  }
+
+  absl::StatusOr<intent::WriteOutcome> File(
+      const std::string& owner, std::vector<geo::Volume4D> volumes) {
+    intent::FileRequest request;
+    request.volumes = std::move(volumes);
+    return intents_.File(owner, request);
+  }
+
+  std::shared_ptr<Watcher> Watch(const Caller& caller, v1::Volume4D area,
+                                 int64_t since = 0) {
+    v1::WatchConstraintsRequest request;
+    *request.mutable_area() = std::move(area);
+    request.set_since_sequence(since);
+    absl::StatusOr<std::shared_ptr<Watcher>> w =
+        core_->Watch(caller, request, [this] { ++notifications_; });
+    EXPECT_TRUE(w.ok()) << w.status();
+    return w.ok() ? *w : nullptr;
+  }
+
+  std::vector<v1::ConstraintEvent> Drain(Watcher* w) {
+    std::vector<v1::ConstraintEvent> out;
+    v1::ConstraintEvent e;
+    while (core_->NextEvent(w, &e)) out.push_back(e);
+    return out;
+  }
+
+  // A compact description of events: "begin", "upsert:<id>", "end:<n>",
+  // "removed:<id>:<reason>", "activity:<id>:<0|1>", "affected:<ids>", ...
+  static std::vector<std::string> Describe(
+      const std::vector<v1::ConstraintEvent>& events) {
+    std::vector<std::string> out;
+    for (const v1::ConstraintEvent& e : events) {
+      switch (e.event_case()) {
+        case v1::ConstraintEvent::kSnapshotBegin:
+          out.push_back("begin");
+          break;
+        case v1::ConstraintEvent::kSnapshotEnd:
+          out.push_back(absl::StrCat("end:", e.snapshot_end().count()));
+          break;
+        case v1::ConstraintEvent::kUpsert:
+          out.push_back(absl::StrCat("upsert:", e.upsert().id(), ":v",
+                                     e.upsert().version()));
+          break;
+        case v1::ConstraintEvent::kRemoved:
+          out.push_back(absl::StrCat(
+              "removed:", e.removed().constraint_id(), ":",
+              v1::ConstraintRemovedReason_Name(e.removed().reason())));
+          break;
+        case v1::ConstraintEvent::kActivityChanged:
+          out.push_back(
+              absl::StrCat("activity:", e.activity_changed().constraint_id(),
+                           ":", e.activity_changed().active()));
+          break;
+        case v1::ConstraintEvent::kHeartbeat:
+          out.push_back(absl::StrCat("heartbeat:", e.sequence()));
+          break;
+        case v1::ConstraintEvent::kResyncRequired:
+          out.push_back(absl::StrCat(
+              "resync:", v1::ResyncReason_Name(e.resync_required().reason())));
+          break;
+        case v1::ConstraintEvent::kIntentsAffected:
+          out.push_back(absl::StrCat(
+              "affected:", e.intents_affected().constraint_id(), ":",
+              absl::StrJoin(e.intents_affected().intent_ids(), ",")));
+          break;
+        default:
+          out.push_back("?");
+      }
+    }
+    return out;
+  }
+
+  SimulatedClock clock_;
+  std::unique_ptr<ConstraintCore> core_;
+  intent::IntentCore intents_;
+  int notifications_ = 0;
+};
+
+// --- Validation and authority ------------------------------------------------
+
+TEST_F(ConstraintCoreTest, RejectsMalformedConstraintsNamingTheField) {
+  struct Case {
+    std::string name;
+    std::function<void(v1::Constraint*)> mutate;
+    std::string error;
+  };
+  const std::vector<Case> cases = {
+      {"no type", [](v1::Constraint* c) { c->clear_type(); },
+       "constraint.type: set PROHIBITED"},
+      {"no volumes", [](v1::Constraint* c) { c->clear_volumes(); },
+       "constraint.volumes: at least one"},
+      {"negative radius",
+       [](v1::Constraint* c) {
+         c->mutable_volumes(0)
+             ->mutable_volume()
+             ->mutable_outline_circle()
+             ->set_radius_m(-1);
+       },
+       "constraint.volumes[0].volume.outline_circle"},
+      {"weekly without zone",
+       [](v1::Constraint* c) {
+         v1::WeeklyWindow* w = c->mutable_schedule()->add_weekly();
+         w->add_days(v1::DAY_OF_WEEK_MONDAY);
+         w->set_end_second_of_day(3600);
+       },
+       "constraint.schedule.time_zone: required"},
+      {"unknown zone",
+       [](v1::Constraint* c) {
+         v1::WeeklyWindow* w = c->mutable_schedule()->add_weekly();
+         w->add_days(v1::DAY_OF_WEEK_MONDAY);
+         w->set_end_second_of_day(3600);
+         c->mutable_schedule()->set_time_zone("Mars/Olympus");
+       },
+       "constraint.schedule.time_zone"},
+      {"unspecified day",
+       [](v1::Constraint* c) {
+         v1::WeeklyWindow* w = c->mutable_schedule()->add_weekly();
+         w->add_days(v1::DAY_OF_WEEK_UNSPECIFIED);
+         c->mutable_schedule()->set_time_zone("UTC");
+       },
+       "constraint.schedule.weekly[0].days[0]"},
+      {"conditions on prohibited",
+       [](v1::Constraint* c) {
+         c->mutable_conditions()->add_text("below 120 m");
+       },
+       "constraint.conditions: only for CONDITIONAL"},
+      {"self-unlock on prohibited",
+       [](v1::Constraint* c) { c->set_self_unlock_allowed(true); },
+       "constraint.self_unlock_allowed"},
+      {"already over",
+       [](v1::Constraint* c) {
+         *c->mutable_schedule()->mutable_absolute()->mutable_end() =
+             TimeToProto(kT0 - absl::Hours(1));
+       },
+       "constraint.volumes: the constraint is over"},
+  };
+  for (const Case& test : cases) {
+    v1::PublishConstraintRequest request;
+    *request.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+    test.mutate(request.mutable_constraint());
+    absl::StatusOr<v1::PublishConstraintResponse> r =
+        core_->Publish(kAuthority, request);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
+        << test.name;
+    EXPECT_THAT(r.status().message(), HasSubstr(test.error)) << test.name;
+  }
+  EXPECT_EQ(core_->constraint_count(), 0u);
+  EXPECT_EQ(core_->last_sequence(), 0);
+}
+
+TEST_F(ConstraintCoreTest, OnlyAuthoritiesPublishAndOnlyTheirOwn) {
+  v1::PublishConstraintRequest request;
+  *request.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  EXPECT_EQ(core_->Publish(kPilot, request).status().code(),
+            absl::StatusCode::kPermissionDenied);
+
+  const v1::Constraint c = Publish(request.constraint());
+  EXPECT_EQ(c.version(), 1);
+  EXPECT_EQ(c.authority().id(), "ch-foca");
+  EXPECT_TRUE(c.active());
+  EXPECT_EQ(c.source().format(), v1::SOURCE_FORMAT_MANUAL);
+
+  v1::UpdateConstraintRequest update;
+  *update.mutable_constraint() = c;
+  update.mutable_constraint()->set_reason("changed");
+  EXPECT_EQ(core_->Update(kOtherAuthority, update).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<v1::UpdateConstraintResponse> updated =
+      core_->Update(kAuthority, update);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_EQ(updated->constraint().version(), 2);
+  EXPECT_EQ(updated->constraint().reason(), "changed");
+  EXPECT_EQ(updated->constraint().create_time().seconds(),
+            c.create_time().seconds());
+  // Stale version.
+  absl::StatusOr<v1::UpdateConstraintResponse> stale =
+      core_->Update(kAuthority, update);
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(stale.status().message(), HasSubstr("version 2"));
+
+  v1::WithdrawConstraintRequest withdraw;
+  withdraw.set_constraint_id(c.id());
+  withdraw.set_version(2);
+  EXPECT_EQ(core_->Withdraw(kOtherAuthority, withdraw).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(core_->Withdraw(kAuthority, withdraw).ok());
+  v1::GetConstraintRequest get;
+  get.set_constraint_id(c.id());
+  EXPECT_EQ(core_->Get(get).status().code(), absl::StatusCode::kNotFound);
+  // An admin may act on anyone's constraint.
+  const v1::Constraint d = Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 0));
+  withdraw.set_constraint_id(d.id());
+  withdraw.set_version(1);
+  EXPECT_TRUE(core_->Withdraw(Caller{"root", false, true}, withdraw).ok());
+}
+
+TEST_F(ConstraintCoreTest, RequestIdsMakeWritesIdempotentAndSourceIdsUnique) {
+  v1::PublishConstraintRequest request;
+  request.set_request_id("req-1");
+  *request.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  request.mutable_constraint()->mutable_source()->set_format(
+      v1::SOURCE_FORMAT_ED269);
+  request.mutable_constraint()->mutable_source()->set_original_id("LSZH-1");
+  absl::StatusOr<v1::PublishConstraintResponse> first =
+      core_->Publish(kAuthority, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  absl::StatusOr<v1::PublishConstraintResponse> again =
+      core_->Publish(kAuthority, request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->constraint().id(), first->constraint().id());
+  EXPECT_EQ(core_->constraint_count(), 1u);
+  EXPECT_EQ(core_->last_sequence(), 1);  // the retry logged nothing
+
+  request.mutable_constraint()->set_reason("other");
+  EXPECT_EQ(core_->Publish(kAuthority, request).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  // A new request for the same source id.
+  request.set_request_id("req-2");
+  absl::StatusOr<v1::PublishConstraintResponse> dup =
+      core_->Publish(kAuthority, request);
+  EXPECT_EQ(dup.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(dup.status().message(), HasSubstr("LSZH-1"));
+  // Another authority may use the same source id.
+  EXPECT_TRUE(core_->Publish(kOtherAuthority, request).ok());
+}
+
+TEST_F(ConstraintCoreTest, QueryFiltersByAreaAndTypeAndPages) {
+  std::vector<std::string> near;
+  for (int i = 0; i < 5; ++i) {
+    near.push_back(Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, i * 100)).id());
+  }
+  const std::string advisory =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 0)).id();
+  Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 20000));  // far away
+  near.push_back(advisory);
+  std::sort(near.begin(), near.end());
+
+  v1::QueryConstraintsRequest query;
+  *query.mutable_area() = Area(200, 1000);
+  query.set_page_size(4);
+  std::vector<std::string> seen;
+  for (int page = 0; page < 5; ++page) {
+    absl::StatusOr<v1::QueryConstraintsResponse> r = core_->Query(query);
+    ASSERT_TRUE(r.ok()) << r.status();
+    for (const v1::Constraint& c : r->constraints()) seen.push_back(c.id());
+    if (r->next_page_token().empty()) break;
+    query.set_page_token(r->next_page_token());
+  }
+  EXPECT_EQ(seen, near);
+
+  query.clear_page_token();
+  query.add_types(v1::CONSTRAINT_TYPE_ADVISORY);
+  absl::StatusOr<v1::QueryConstraintsResponse> r = core_->Query(query);
+  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r->constraints(), SizeIs(1));
+  EXPECT_EQ(r->constraints(0).id(), advisory);
+}
+
+// --- Intents against constraints ---------------------------------------------
+
+TEST_F(ConstraintCoreTest, ProhibitedZoneRefusesIntentNamingVolumeAndWindow) {
+  const v1::Constraint tfr = Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0));
+  const geo::Volume4D away =
+      Cylinder(5000, 100, kT0 + absl::Minutes(10), kT0 + absl::Minutes(40));
+  const geo::Volume4D inside =
+      Cylinder(300, 100, kT0 + absl::Minutes(10), kT0 + absl::Minutes(40));
+  absl::StatusOr<intent::WriteOutcome> out = File("op-1", {away, inside});
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_FALSE(out->accepted());
+  ASSERT_THAT(out->conflicts, SizeIs(1));
+  const intent::Conflict& c = out->conflicts[0];
+  EXPECT_EQ(c.constraint_id, tfr.id());
+  EXPECT_EQ(c.constraint_type, v1::CONSTRAINT_TYPE_PROHIBITED);
+  EXPECT_EQ(c.constraint_reason, v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED);
+  ASSERT_THAT(c.overlaps, SizeIs(1));
+  EXPECT_EQ(c.overlaps[0].volume_index, 1);
+  EXPECT_EQ(c.overlaps[0].other_volume_index, 0);
+  EXPECT_EQ(c.overlaps[0].time.start, kT0 + absl::Minutes(10));
+  EXPECT_EQ(c.overlaps[0].time.end, kT0 + absl::Minutes(40));
+  EXPECT_EQ(c.overlaps[0].altitude.lower_m, 400);
+  EXPECT_EQ(c.overlaps[0].altitude.upper_m, 600);
+  // Outside it, accepted.
+  out = File("op-1", {away});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+}
+
+TEST_F(ConstraintCoreTest, AdvisoryAndConditionalZones) {
+  const v1::Constraint advisory =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 0));
+  v1::Constraint conditional = Zone(v1::CONSTRAINT_TYPE_CONDITIONAL, 3000);
+  conditional.mutable_conditions()->mutable_altitude_ceiling()->set_value_m(
+      500);
+  conditional.mutable_conditions()->mutable_altitude_ceiling()->set_reference(
+      v1::ALTITUDE_REFERENCE_W84);
+  conditional = Publish(conditional);
+  const absl::Time s = kT0 + absl::Minutes(10), e = kT0 + absl::Minutes(20);
+
+  // Advisory: accepted with a warning.
+  absl::StatusOr<intent::WriteOutcome> out =
+      File("op-1", {Cylinder(0, 50, s, e)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+  ASSERT_THAT(out->advisories, SizeIs(1));
+  EXPECT_EQ(out->advisories[0].constraint_id, advisory.id());
+  EXPECT_EQ(out->advisories[0].constraint_reason,
+            v1::CONFLICT_REASON_CONSTRAINT_ADVISORY);
+
+  // Conditional, below the ceiling: accepted with the condition.
+  out = File("op-1", {Cylinder(3000, 50, s, e, 400, 480)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+  ASSERT_THAT(out->advisories, SizeIs(1));
+  EXPECT_EQ(out->advisories[0].constraint_reason,
+            v1::CONFLICT_REASON_CONSTRAINT_CONDITIONAL);
+
+  // Above the ceiling: the part above blocks.
+  out = File("op-1", {Cylinder(3000, 50, s + absl::Hours(1), e + absl::Hours(1),
+                               400, 600)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->accepted());
+  ASSERT_THAT(out->conflicts, SizeIs(1));
+  EXPECT_EQ(out->conflicts[0].constraint_id, conditional.id());
+  EXPECT_EQ(out->conflicts[0].constraint_reason,
+            v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED);
+  EXPECT_EQ(out->conflicts[0].overlaps[0].altitude.lower_m, 500);
+  EXPECT_EQ(out->conflicts[0].overlaps[0].altitude.upper_m, 600);
+}
+
+TEST_F(ConstraintCoreTest, UnlockRules) {
+  v1::Constraint req = Zone(v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION, 0);
+  req.set_self_unlock_allowed(true);
+  req = Publish(req);
+  const v1::Constraint locked =
+      Publish(Zone(v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION, 3000));
+  const v1::Constraint prohibited =
+      Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 6000));
+  const v1::Constraint advisory =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 9000));
+  const absl::Time s = kT0 + absl::Minutes(10), e = kT0 + absl::Minutes(20);
+
+  absl::StatusOr<intent::WriteOutcome> out =
+      File("op-1", {Cylinder(0, 50, s, e)});
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->accepted());
+  EXPECT_EQ(out->conflicts[0].constraint_reason,
+            v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED);
+
+  v1::SelfUnlockRequest unlock;
+  unlock.set_constraint_id(req.id());
+  *unlock.mutable_window()->mutable_start() = TimeToProto(kT0);
+  *unlock.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(2));
+  // Must acknowledge.
+  EXPECT_EQ(core_->SelfUnlock(kPilot, unlock).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  unlock.set_acknowledged(true);
+  absl::StatusOr<v1::SelfUnlockResponse> unlocked =
+      core_->SelfUnlock(kPilot, unlock);
+  ASSERT_TRUE(unlocked.ok()) << unlocked.status();
+  EXPECT_EQ(unlocked->authorisation().kind(),
+            v1::AUTHORISATION_KIND_SELF_UNLOCK);
+  EXPECT_EQ(unlocked->authorisation().operator_id(), "op-1");
+  EXPECT_EQ(unlocked->authorisation().granted_by(), "op-1");
+  EXPECT_EQ(unlocked->authorisation().create_time().seconds(),
+            absl::ToUnixSeconds(kT0));
+
+  out = File("op-1", {Cylinder(0, 50, s, e)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+  ASSERT_THAT(out->advisories, SizeIs(1));
+  EXPECT_EQ(out->advisories[0].constraint_reason,
+            v1::CONFLICT_REASON_CONSTRAINT_ADVISORY);
+  // Another operator is not unlocked.
+  out = File("op-2", {Cylinder(0, 50, s, e)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->accepted());
+
+  // No self-unlock without self_unlock_allowed, nor on PROHIBITED.
+  unlock.set_constraint_id(locked.id());
+  EXPECT_EQ(core_->SelfUnlock(kPilot, unlock).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  unlock.set_constraint_id(prohibited.id());
+  absl::StatusOr<v1::SelfUnlockResponse> refused =
+      core_->SelfUnlock(kPilot, unlock);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(refused.status().message(), HasSubstr("PROHIBITED"));
+
+  // Grants: only by the constraint's authority; never on ADVISORY.
+  v1::GrantAuthorisationRequest grant;
+  grant.set_constraint_id(prohibited.id());
+  grant.set_operator_id("op-rescue");
+  grant.set_reference("SAR-7");
+  *grant.mutable_window()->mutable_start() = TimeToProto(kT0);
+  *grant.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(1));
+  EXPECT_EQ(core_->Grant(kPilot, grant).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(core_->Grant(kOtherAuthority, grant).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  grant.set_constraint_id(advisory.id());
+  EXPECT_EQ(core_->Grant(kAuthority, grant).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  grant.set_constraint_id(prohibited.id());
+  *grant.mutable_window()->mutable_end() = TimeToProto(kT0 - absl::Hours(1));
+  EXPECT_EQ(core_->Grant(kAuthority, grant).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  *grant.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(1));
+  absl::StatusOr<v1::GrantAuthorisationResponse> granted =
+      core_->Grant(kAuthority, grant);
+  ASSERT_TRUE(granted.ok()) << granted.status();
+  EXPECT_EQ(granted->authorisation().kind(), v1::AUTHORISATION_KIND_GRANTED);
+
+  // The rescue operator may fly in the TFR within the grant's window ...
+  out = File("op-rescue", {Cylinder(6000, 50, s, e)});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+  // ... but a flight running past the window is refused for the rest.
+  out = File("op-rescue", {Cylinder(6000, 50, kT0 + absl::Minutes(50),
+                                    kT0 + absl::Minutes(70))});
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->accepted());
+  ASSERT_THAT(out->conflicts[0].overlaps, SizeIs(1));
+  EXPECT_EQ(out->conflicts[0].overlaps[0].time.start, kT0 + absl::Hours(1));
+  EXPECT_EQ(out->conflicts[0].overlaps[0].time.end, kT0 + absl::Minutes(70));
+
+  // Listing: the operator sees its own, the authority those on its zones.
+  v1::ListAuthorisationsRequest list;
+  absl::StatusOr<v1::ListAuthorisationsResponse> mine =
+      core_->ListAuthorisations(kPilot, list);
+  ASSERT_TRUE(mine.ok());
+  ASSERT_THAT(mine->authorisations(), SizeIs(1));
+  EXPECT_EQ(mine->authorisations(0).id(), unlocked->authorisation().id());
+  absl::StatusOr<v1::ListAuthorisationsResponse> theirs =
+      core_->ListAuthorisations(kAuthority, list);
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_THAT(theirs->authorisations(), SizeIs(2));
+  EXPECT_THAT(
+      core_->ListAuthorisations(kOtherAuthority, list)->authorisations(),
+      IsEmpty());
+
+  // Revocation: the operator may revoke its self-unlock but not a grant;
+  // afterwards the zone blocks again (and activation re-checks it).
+  intent::FileRequest rescue_flight;
+  rescue_flight.volumes = {
+      Cylinder(6000, 50, kT0 + absl::Minutes(25), kT0 + absl::Minutes(35))};
+  absl::StatusOr<intent::WriteOutcome> filed =
+      intents_.File("op-rescue", rescue_flight);
+  ASSERT_TRUE(filed.ok() && filed->accepted());
+  v1::RevokeAuthorisationRequest revoke;
+  revoke.set_authorisation_id(granted->authorisation().id());
+  revoke.set_reason("fire out");
+  EXPECT_EQ(core_->Revoke(kRescue, revoke).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<v1::RevokeAuthorisationResponse> revoked =
+      core_->Revoke(kAuthority, revoke);
+  ASSERT_TRUE(revoked.ok()) << revoked.status();
+  EXPECT_TRUE(revoked->authorisation().has_revoke_time());
+  EXPECT_EQ(revoked->authorisation().revoke_reason(), "fire out");
+  // Revoking again returns it unchanged.
+  absl::StatusOr<v1::RevokeAuthorisationResponse> again =
+      core_->Revoke(kAuthority, revoke);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->authorisation().revoke_reason(), "fire out");
+  intent::TransitionRequest activate;
+  activate.intent_id = filed->intent->id;
+  activate.version = filed->intent->version;
+  activate.to = intent::IntentState::kActivated;
+  absl::StatusOr<intent::WriteOutcome> activation =
+      intents_.Transition("op-rescue", activate);
+  ASSERT_TRUE(activation.ok());
+  EXPECT_FALSE(activation->accepted());
+  ASSERT_THAT(activation->conflicts, SizeIs(1));
+  EXPECT_EQ(activation->conflicts[0].constraint_id, prohibited.id());
+
+  revoke.set_authorisation_id(unlocked->authorisation().id());
+  EXPECT_TRUE(core_->Revoke(kPilot, revoke).ok());
+  EXPECT_THAT(core_->ListAuthorisations(kPilot, list)->authorisations(),
+              IsEmpty());
+  list.set_include_inactive(true);
+  EXPECT_THAT(core_->ListAuthorisations(kPilot, list)->authorisations(),
+              SizeIs(1));
+}
+
+TEST_F(ConstraintCoreTest, WeeklyScheduleOnlyBlocksWhileActive) {
+  // Stadium: Saturdays 14:00-18:00 Europe/Zurich (UTC+1 in March).
+  v1::Constraint stadium = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  v1::WeeklyWindow* w = stadium.mutable_schedule()->add_weekly();
+  w->add_days(v1::DAY_OF_WEEK_SATURDAY);
+  w->set_start_second_of_day(14 * 3600);
+  w->set_end_second_of_day(18 * 3600);
+  stadium.mutable_schedule()->set_time_zone("Europe/Zurich");
+  stadium = Publish(stadium);
+  EXPECT_FALSE(stadium.active());  // Monday
+
+  // Monday: fine. Saturday 2027-03-06 12:00-14:00 UTC = 13:00-15:00 local:
+  // refused for the hour 13:00-14:00 UTC only.
+  absl::StatusOr<intent::WriteOutcome> out =
+      File("op-1",
+           {Cylinder(0, 50, kT0 + absl::Minutes(10), kT0 + absl::Minutes(50))});
+  ASSERT_TRUE(out.ok());
+  EXPECT_TRUE(out->accepted());
+  const absl::Time sat = absl::FromCivil(absl::CivilMinute(2027, 3, 6, 12, 0),
+                                         absl::UTCTimeZone());
+  out = File("op-1", {Cylinder(0, 50, sat, sat + absl::Hours(2))});
+  ASSERT_TRUE(out.ok());
+  ASSERT_FALSE(out->accepted());
+  ASSERT_THAT(out->conflicts[0].overlaps, SizeIs(1));
+  EXPECT_EQ(out->conflicts[0].overlaps[0].time.start, sat + absl::Hours(1));
+  EXPECT_EQ(out->conflicts[0].overlaps[0].time.end, sat + absl::Hours(2));
+}
+
+TEST_F(ConstraintCoreTest, NewConstraintReportsTheIntentsItCutsThrough) {
+  const absl::Time s = kT0 + absl::Minutes(10), e = kT0 + absl::Minutes(20);
+  absl::StatusOr<intent::WriteOutcome> mine =
+      File("op-1", {Cylinder(0, 50, s, e)});
+  absl::StatusOr<intent::WriteOutcome> theirs =
+      File("op-2", {Cylinder(200, 50, s, e)});
+  absl::StatusOr<intent::WriteOutcome> far =
+      File("op-1", {Cylinder(9000, 50, s, e)});
+  ASSERT_TRUE(mine.ok() && mine->accepted());
+  ASSERT_TRUE(theirs.ok() && theirs->accepted());
+  ASSERT_TRUE(far.ok() && far->accepted());
+  // op-1 watches somewhere else entirely: it is still told.
+  std::shared_ptr<Watcher> op1 = Watch(kPilot, Area(50000, 1000));
+  std::shared_ptr<Watcher> op2 = Watch(Caller{"op-2"}, Area(0, 1000));
+  Drain(op1.get());
+  Drain(op2.get());
+
+  v1::PublishConstraintRequest request;
+  *request.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  absl::StatusOr<v1::PublishConstraintResponse> r =
+      core_->Publish(kAuthority, request);
+  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r->affected_intents(), SizeIs(2));
+  std::vector<std::string> affected = {r->affected_intents(0).intent().id(),
+                                       r->affected_intents(1).intent().id()};
+  std::vector<std::string> expected = {mine->intent->id, theirs->intent->id};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(affected, expected);
+  EXPECT_EQ(r->affected_intents(0).reason(),
+            v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED);
+  const std::string id = r->constraint().id();
+  EXPECT_THAT(
+      Describe(Drain(op1.get())),
+      ElementsAre(absl::StrCat("affected:", id, ":", mine->intent->id)));
+  EXPECT_THAT(
+      Describe(Drain(op2.get())),
+      ElementsAre(absl::StrCat("upsert:", id, ":v1"),
+                  absl::StrCat("affected:", id, ":", theirs->intent->id)));
+}
+
+// --- Watching
+// ------------------------------------------------------------------
+
+TEST_F(ConstraintCoreTest, SnapshotThenLiveChangesOfTheWatchedAreaOnly) {
+  const v1::Constraint a = Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0));
+  Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 30000));  // elsewhere
+  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 2000));
+  std::vector<v1::ConstraintEvent> events = Drain(w.get());
+  EXPECT_THAT(
+      Describe(events),
+      ElementsAre("begin", absl::StrCat("upsert:", a.id(), ":v1"), "end:1"));
+  for (const v1::ConstraintEvent& e : events) EXPECT_EQ(e.sequence(), 2);
+
+  // Live: a new zone inside, one outside, an update moving `a` away, then
+  // a withdrawal of the new one.
+  const v1::Constraint b = Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 1000));
+  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 40000));
+  v1::UpdateConstraintRequest move;
+  *move.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 20000);
+  move.mutable_constraint()->set_id(a.id());
+  move.mutable_constraint()->set_version(1);
+  ASSERT_TRUE(core_->Update(kAuthority, move).ok());
+  v1::WithdrawConstraintRequest withdraw;
+  withdraw.set_constraint_id(b.id());
+  withdraw.set_version(1);
+  ASSERT_TRUE(core_->Withdraw(kAuthority, withdraw).ok());
+  events = Drain(w.get());
+  EXPECT_THAT(
+      Describe(events),
+      ElementsAre(absl::StrCat("upsert:", b.id(), ":v1"),
+                  absl::StrCat("removed:", a.id(),
+                               ":CONSTRAINT_REMOVED_REASON_LEFT_AREA"),
+                  absl::StrCat("removed:", b.id(),
+                               ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
+  EXPECT_EQ(events[0].sequence(), 3);
+  EXPECT_EQ(events[1].sequence(), 5);
+  EXPECT_EQ(events[2].sequence(), 6);
+  EXPECT_GT(notifications_, 0);
+}
+
+TEST_F(ConstraintCoreTest, ResumeCatchesUpExactlyWithNoGapNoDuplicate) {
+  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 5000));
+  Drain(w.get());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    ids.push_back(Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, i * 200)).id());
+  }
+  std::vector<v1::ConstraintEvent> seen = Drain(w.get());
+  ASSERT_THAT(seen, SizeIs(3));
+  const int64_t last_seen = seen[1].sequence();  // the client stopped here
+  core_->Unwatch(w.get());
+
+  // While disconnected: two more changes in the area, one outside.
+  ids.push_back(Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 100)).id());
+  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 40000));
+  v1::WithdrawConstraintRequest withdraw;
+  withdraw.set_constraint_id(ids[0]);
+  withdraw.set_version(1);
+  ASSERT_TRUE(core_->Withdraw(kAuthority, withdraw).ok());
+
+  std::shared_ptr<Watcher> resumed = Watch(kPilot, Area(0, 5000), last_seen);
+  std::vector<v1::ConstraintEvent> replay = Drain(resumed.get());
+  EXPECT_THAT(
+      Describe(replay),
+      ElementsAre(absl::StrCat("upsert:", ids[2], ":v1"),
+                  absl::StrCat("upsert:", ids[3], ":v1"),
+                  absl::StrCat("removed:", ids[0],
+                               ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
+  // And live from there, without repeating anything.
+  const std::string next =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 300)).id();
+  EXPECT_THAT(Describe(Drain(resumed.get())),
+              ElementsAre(absl::StrCat("upsert:", next, ":v1")));
+  // Resuming at the head gives nothing; ahead of the log, a resync.
+  std::shared_ptr<Watcher> head =
+      Watch(kPilot, Area(0, 5000), core_->last_sequence());
+  EXPECT_THAT(Drain(head.get()), IsEmpty());
+  std::shared_ptr<Watcher> ahead =
+      Watch(kPilot, Area(0, 5000), core_->last_sequence() + 5);
+  std::vector<std::string> described = Describe(Drain(ahead.get()));
+  ASSERT_GE(described.size(), 3u);
+  EXPECT_EQ(described[0], "resync:RESYNC_REASON_SEQUENCE_UNKNOWN");
+  EXPECT_EQ(described[1], "begin");
+}
+
+TEST_F(ConstraintCoreTest, ExpiredSequenceGetsResyncAndSnapshot) {
+  ConstraintOptions options = Options();
+  options.change_log_retention = 3;
+  core_ = std::make_unique<ConstraintCore>(options, &clock_);
+  Wire();
+  for (int i = 0; i < 6; ++i) Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, i));
+  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 5000), 1);
+  std::vector<std::string> d = Describe(Drain(w.get()));
+  ASSERT_THAT(d, SizeIs(9));
+  EXPECT_EQ(d[0], "resync:RESYNC_REASON_SEQUENCE_EXPIRED");
+  EXPECT_EQ(d[1], "begin");
+  EXPECT_EQ(d[8], "end:6");
+  // The oldest resumable point still replays.
+  std::shared_ptr<Watcher> ok = Watch(kPilot, Area(0, 5000), 3);
+  EXPECT_THAT(Drain(ok.get()), SizeIs(3));
+}
+
+TEST_F(ConstraintCoreTest, SlowWatcherIsToldToResyncOthersUnaffected) {
+  std::shared_ptr<Watcher> slow = Watch(kPilot, Area(0, 5000));
+  std::shared_ptr<Watcher> fast = Watch(kRescue, Area(0, 5000));
+  Drain(slow.get());
+  Drain(fast.get());
+  int fast_seen = 0;
+  for (int i = 0; i < 20; ++i) {  // limit is 8
+    Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, i * 10));
+    fast_seen += Drain(fast.get()).size();
+  }
+  EXPECT_EQ(fast_seen, 20);
+  std::vector<v1::ConstraintEvent> events = Drain(slow.get());
+  // It was told (more than once: every overflow restarts it), and the queue
+  // never held more than the limit plus a snapshot.
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].resync_required().reason(),
+            v1::RESYNC_REASON_WATCHER_TOO_SLOW);
+  EXPECT_LE(events.size(), 8u + 20u + 3u);
+  // A client applying the stream (a resync clears its cache) ends with every
+  // constraint: nothing was silently lost.
+  std::set<std::string> cache;
+  for (const v1::ConstraintEvent& e : events) {
+    if (e.has_resync_required()) cache.clear();
+    if (e.has_upsert()) cache.insert(e.upsert().id());
+  }
+  EXPECT_EQ(cache.size(), 20u);
+  EXPECT_EQ(events.back().sequence(), core_->last_sequence());
+  // Then live again.
+  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 500));
+  EXPECT_THAT(Drain(slow.get()), SizeIs(1));
+}
+
+TEST_F(ConstraintCoreTest, ScheduleTransitionsExpiryAndHeartbeats) {
+  // Active 10:30-11:00 UTC on Mondays, until the end of the day.
+  v1::Constraint c = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  v1::WeeklyWindow* w = c.mutable_schedule()->add_weekly();
+  w->add_days(v1::DAY_OF_WEEK_MONDAY);
+  w->set_start_second_of_day(10 * 3600 + 1800);
+  w->set_end_second_of_day(11 * 3600);
+  c.mutable_schedule()->set_time_zone("UTC");
+  *c.mutable_schedule()->mutable_absolute()->mutable_end() =
+      TimeToProto(kT0 + absl::Hours(14));
+  c = Publish(c);
+  EXPECT_FALSE(c.active());
+  v1::WatchConstraintsRequest request;
+  *request.mutable_area() = Area(0, 1000);
+  request.mutable_heartbeat_interval()->set_seconds(30);
+  absl::StatusOr<std::shared_ptr<Watcher>> w1 =
+      core_->Watch(kPilot, request, nullptr);
+  ASSERT_TRUE(w1.ok());
+  Drain(w1->get());
+
+  clock_.Advance(absl::Minutes(31));  // 10:31
+  ASSERT_EQ(*core_->Tick(), 1);
+  std::vector<v1::ConstraintEvent> events = Drain(w1->get());
+  ASSERT_THAT(Describe(events),
+              ElementsAre(absl::StrCat("activity:", c.id(), ":1")));
+  EXPECT_EQ(events[0].event_time().seconds(),
+            absl::ToUnixSeconds(kT0 + absl::Minutes(30)));
+  // The next change is the end of the window (closed: the instant after).
+  EXPECT_EQ(events[0].activity_changed().next_change_time().seconds(),
+            absl::ToUnixSeconds(kT0 + absl::Hours(1)));
+  absl::StatusOr<intent::WriteOutcome> out =
+      File("op-1",
+           {Cylinder(0, 50, kT0 + absl::Minutes(35), kT0 + absl::Minutes(40))});
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->accepted());
+
+  // Idle: a heartbeat after 30 s, carrying the sequence.
+  clock_.Advance(absl::Seconds(31));
+  ASSERT_EQ(*core_->Tick(), 0);
+  EXPECT_THAT(Describe(Drain(w1->get())),
+              ElementsAre(absl::StrCat("heartbeat:", core_->last_sequence())));
+
+  clock_.Advance(absl::Minutes(30));  // 11:02
+  ASSERT_EQ(*core_->Tick(), 1);
+  EXPECT_THAT(Describe(Drain(w1->get())),
+              ElementsAre(absl::StrCat("activity:", c.id(), ":0")));
+  clock_.Advance(absl::Hours(13));  // past the absolute end
+  ASSERT_EQ(*core_->Tick(), 1);
+  EXPECT_THAT(Describe(Drain(w1->get())),
+              ElementsAre(absl::StrCat("removed:", c.id(),
+                                       ":CONSTRAINT_REMOVED_REASON_EXPIRED")));
+  // Expired zones are not in later snapshots.
+  std::shared_ptr<Watcher> later = Watch(kPilot, Area(0, 1000));
+  EXPECT_THAT(Describe(Drain(later.get())), ElementsAre("begin", "end:0"));
+}
+
+// --- CheckPosition
+// -------------------------------------------------------------
+
+TEST_F(ConstraintCoreTest, CheckPositionListsApplicableAndNearby) {
+  const v1::Constraint advisory =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 0, 1000));
+  const v1::Constraint prohibited =
+      Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0, 500));
+  const v1::Constraint near =
+      Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 2000, 500));
+  v1::Constraint weekend = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0, 200);
+  v1::WeeklyWindow* w = weekend.mutable_schedule()->add_weekly();
+  w->add_days(v1::DAY_OF_WEEK_SUNDAY);
+  weekend.mutable_schedule()->set_time_zone("UTC");
+  w->set_end_second_of_day(86400);
+  weekend = Publish(weekend);
+
+  v1::CheckPositionRequest check;
+  check.mutable_position()->set_lat_deg(geo::test_util::kZurich.lat_deg);
+  check.mutable_position()->set_lng_deg(geo::test_util::kZurich.lng_deg);
+  check.set_radius_m(2000);
+  absl::StatusOr<v1::CheckPositionResponse> r =
+      core_->CheckPosition(kPilot, check);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->applicable(), SizeIs(2));
+  EXPECT_EQ(r->applicable(0).constraint().id(), prohibited.id());  // first
+  EXPECT_EQ(r->applicable(1).constraint().id(), advisory.id());
+  EXPECT_FALSE(r->applicable(0).authorised());
+  ASSERT_THAT(r->nearby(), SizeIs(2));
+  EXPECT_EQ(r->nearby(0).constraint().id(), weekend.id());  // inactive here
+  EXPECT_EQ(r->nearby(0).horizontal_distance_m(), 0);
+  EXPECT_FALSE(r->nearby(0).constraint().active());
+  EXPECT_EQ(r->nearby(1).constraint().id(), near.id());
+  EXPECT_NEAR(r->nearby(1).horizontal_distance_m(), 1500, 0.01);
+
+  // Above the zones: nothing applies; vertical distances.
+  check.mutable_altitude()->set_value_m(1100);
+  check.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  check.set_radius_m(0);
+  r = core_->CheckPosition(kPilot, check);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->applicable(), IsEmpty());
+  ASSERT_THAT(r->nearby(), SizeIs(3));
+  EXPECT_EQ(r->nearby(0).vertical_distance_m(), 100);
+
+  check.set_radius_m(60000);
+  EXPECT_EQ(core_->CheckPosition(kPilot, check).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  check.set_radius_m(0);
+  check.mutable_position()->set_lat_deg(91);
+  EXPECT_EQ(core_->CheckPosition(kPilot, check).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// --- Durability
+// ----------------------------------------------------------------
+
+class ConstraintRecoveryTest : public ::testing::Test {
+ protected:
+  ConstraintRecoveryTest()
+      : dir_(fs::path(::testing::TempDir()) /
+             absl::StrCat("constraint_recovery_", getpid(), "_",
+                          ::testing::UnitTest::GetInstance()
+                              ->current_test_info()
+                              ->name())),
+        clock_(kT0) {
+    fs::remove_all(dir_);
+  }
+  ~ConstraintRecoveryTest() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<store::Store> Open() {
+    store::StoreOptions o;
+    o.dir = dir_.string();
+    o.sync = false;
+    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  }
+
+  fs::path dir_;
+  SimulatedClock clock_;
+};
+
+TEST_F(ConstraintRecoveryTest, EverythingSurvivesARestartAndResumeIsExact) {
+  std::string kept, withdrawn, auth_id;
+  int64_t client_seen = 0;
+  {
+    std::unique_ptr<store::Store> store = Open();
+    ConstraintCore core(ConstraintOptions(), &clock_, store.get());
+    ASSERT_TRUE(core.Recover().ok());
+    v1::PublishConstraintRequest p;
+    *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+    p.set_request_id("r1");
+    kept = core.Publish(kAuthority, p)->constraint().id();
+    client_seen = core.last_sequence();
+    // Active only in the evening: a transition while the server is down.
+    v1::Constraint evening = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 100);
+    v1::WeeklyWindow* w = evening.mutable_schedule()->add_weekly();
+    w->add_days(v1::DAY_OF_WEEK_MONDAY);
+    w->set_start_second_of_day(18 * 3600);
+    w->set_end_second_of_day(86400);
+    evening.mutable_schedule()->set_time_zone("UTC");
+    *p.mutable_constraint() = evening;
+    p.set_request_id("r2");
+    withdrawn = core.Publish(kAuthority, p)->constraint().id();
+    v1::GrantAuthorisationRequest g;
+    g.set_constraint_id(kept);
+    g.set_operator_id("op-rescue");
+    *g.mutable_window()->mutable_start() = TimeToProto(kT0);
+    *g.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(48));
+    auth_id = core.Grant(kAuthority, g)->authorisation().id();
+  }
+  clock_.Advance(absl::Hours(9));  // 19:00: the evening zone is active
+  std::unique_ptr<store::Store> store = Open();
+  ConstraintCore core(ConstraintOptions(), &clock_, store.get());
+  absl::Status recovered = core.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered;
+  EXPECT_EQ(core.constraint_count(), 2u);
+  EXPECT_EQ(core.last_sequence(), 2);
+  // A retried request replays its first answer.
+  v1::PublishConstraintRequest p;
+  *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  p.set_request_id("r1");
+  EXPECT_EQ(core.Publish(kAuthority, p)->constraint().id(), kept);
+  EXPECT_EQ(core.constraint_count(), 2u);
+  // Authorisations survived.
+  v1::ListAuthorisationsRequest list;
+  ASSERT_THAT(core.ListAuthorisations(kRescue, list)->authorisations(),
+              SizeIs(1));
+  // The transition missed while down is logged on the first tick.
+  ASSERT_EQ(*core.Tick(), 1);
+  EXPECT_EQ(core.last_sequence(), 3);
+  // The client resumes from what it had seen before the restart.
+  v1::WatchConstraintsRequest request;
+  *request.mutable_area() = Area(0, 1000);
+  request.set_since_sequence(client_seen);
+  absl::StatusOr<std::shared_ptr<Watcher>> w =
+      core.Watch(kPilot, request, nullptr);
+  ASSERT_TRUE(w.ok());
+  std::vector<v1::ConstraintEvent> events;
+  v1::ConstraintEvent e;
+  while (core.NextEvent(w->get(), &e)) events.push_back(e);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].sequence(), 2);
+  EXPECT_EQ(events[0].upsert().id(), withdrawn);
+  EXPECT_FALSE(events[0].upsert().active());  // as it was at 10:00
+  EXPECT_EQ(events[1].sequence(), 3);
+  EXPECT_EQ(events[1].activity_changed().constraint_id(), withdrawn);
+  EXPECT_TRUE(events[1].activity_changed().active());
+  EXPECT_EQ(events[1].event_time().seconds(),
+            absl::ToUnixSeconds(kT0 + absl::Hours(8)));
+}
+
+}  // namespace
+}  // namespace utm::constraint
