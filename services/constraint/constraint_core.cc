@@ -193,6 +193,12 @@ class Watcher {
   // The consumer found the queue empty: notify on the next push.
   bool waiting ABSL_GUARDED_BY(mu) = true;
   bool closed ABSL_GUARDED_BY(mu) = false;
+  // Overflowed: live events are dropped until the consumer has read the
+  // resync event and received its new snapshot.
+  bool resyncing ABSL_GUARDED_BY(mu) = false;
+  // The consumer has read the resync event: the next NextEvent() builds the
+  // snapshot.
+  bool needs_snapshot ABSL_GUARDED_BY(mu) = false;
   absl::Time last_sent ABSL_GUARDED_BY(mu);
   // Changes up to this sequence are already reflected (snapshot or replay);
   // core's mu_.
@@ -680,16 +686,17 @@ v1::Constraint UpsertView(const ChangeT& c) {
 
 void ConstraintCore::Push(Watcher* w, v1::ConstraintEvent event, bool live) {
   bool notify = false;
-  bool overflow = false;
   {
     absl::MutexLock lock(&w->mu);
     if (w->closed) return;
+    if (live && w->resyncing) return;  // its coming snapshot covers it
     if (live && w->live >= options_.watcher_queue_limit) {
-      // Too slow: drop what is queued, say so, and start it over with a
-      // snapshot (which does not count against the limit).
-      overflow = true;
+      // Too slow: drop what is queued and say so. Nothing more is queued
+      // (or built) for it until it has read that; then it gets a snapshot.
+      // A stalled watcher therefore costs the others nothing.
       w->queue.clear();
       w->live = 0;
+      w->resyncing = true;
       v1::ConstraintEvent resync;
       resync.set_sequence(event.sequence());
       *resync.mutable_event_time() = TimeToProto(clock_->Now());
@@ -703,8 +710,6 @@ void ConstraintCore::Push(Watcher* w, v1::ConstraintEvent event, bool live) {
     notify = w->waiting;
     w->waiting = false;
   }
-  // The snapshot reflects this change and every later one already applied.
-  if (overflow) Snapshot(w);
   if (notify && w->notify) w->notify();
 }
 
@@ -747,6 +752,8 @@ void ConstraintCore::Snapshot(Watcher* w) {
   {
     absl::MutexLock lock(&w->mu);
     if (w->closed) return;
+    w->resyncing = false;
+    w->needs_snapshot = false;
     for (v1::ConstraintEvent& e : events) {
       w->queue.emplace_back(std::move(e), false);
     }
@@ -1807,16 +1814,32 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
 }
 
 bool ConstraintCore::NextEvent(Watcher* w, v1::ConstraintEvent* event) {
-  absl::MutexLock lock(&w->mu);
-  if (w->queue.empty() || w->closed) {
-    w->waiting = true;
-    return false;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    {
+      absl::MutexLock lock(&w->mu);
+      if (w->closed) return false;
+      if (!w->queue.empty()) {
+        *event = std::move(w->queue.front().first);
+        if (w->queue.front().second) --w->live;
+        w->queue.pop_front();
+        if (event->has_resync_required() && w->resyncing) {
+          w->needs_snapshot = true;
+        }
+        w->last_sent = clock_->Now();
+        return true;
+      }
+      if (!w->needs_snapshot) {
+        w->waiting = true;
+        return false;
+      }
+    }
+    // The consumer has read its resync event and asks for more: build its
+    // snapshot now. (Never reached from `notify`, which does not run for a
+    // watcher that is resyncing.)
+    absl::MutexLock lock(&mu_);
+    Snapshot(w);
   }
-  *event = std::move(w->queue.front().first);
-  if (w->queue.front().second) --w->live;
-  w->queue.pop_front();
-  w->last_sent = clock_->Now();
-  return true;
+  return false;
 }
 
 void ConstraintCore::Unwatch(Watcher* w) {
@@ -1907,7 +1930,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
       bool notify = false;
       {
         absl::MutexLock wl(&w->mu);
-        if (w->closed || !w->queue.empty() ||
+        if (w->closed || w->resyncing || !w->queue.empty() ||
             now - w->last_sent < w->heartbeat) {
           continue;
         }

@@ -77,30 +77,54 @@ class WatchReactor final
   }
 
   void OnDone() override {
-    std::shared_ptr<Watcher> watcher;
-    {
-      absl::MutexLock lock(&mu_);
-      watcher = std::move(watcher_);
-    }
-    if (watcher != nullptr) core_->Unwatch(watcher.get());
+    if (watcher_ != nullptr) core_->Unwatch(watcher_.get());
     delete this;
   }
 
  private:
-  // Starts the next write if none is in flight and an event is queued.
+  // Starts the next write if none is in flight and an event is queued. The
+  // core is called without mu_ held (it may take its own lock, under which
+  // it calls MaybeWrite through `notify`); a notification that arrives while
+  // this thread holds the write slot is not lost: `again_` makes it look once
+  // more.
   void MaybeWrite() {
-    absl::MutexLock lock(&mu_);
-    if (writing_ || finished_ || watcher_ == nullptr) return;
-    if (!core_->NextEvent(watcher_.get(), &event_)) return;
-    writing_ = true;
-    StartWrite(&event_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (finished_ || watcher_ == nullptr) return;
+      if (writing_) {
+        again_ = true;
+        return;
+      }
+      writing_ = true;
+    }
+    while (true) {
+      if (core_->NextEvent(watcher_.get(), &event_)) {
+        absl::MutexLock lock(&mu_);
+        if (finished_) {
+          writing_ = false;
+          return;
+        }
+        StartWrite(&event_);
+        return;
+      }
+      absl::MutexLock lock(&mu_);
+      if (!again_ || finished_) {
+        writing_ = false;
+        return;
+      }
+      again_ = false;
+    }
   }
 
   ConstraintCore* const core_;
   absl::Mutex mu_;
-  std::shared_ptr<Watcher> watcher_ ABSL_GUARDED_BY(mu_);
-  v1::ConstraintEvent event_ ABSL_GUARDED_BY(mu_);  // being written
+  // Set once in Start(), cleared in OnDone().
+  std::shared_ptr<Watcher> watcher_;
+  // The event being written; owned by the holder of the write slot.
+  v1::ConstraintEvent event_;
+  // A write is in flight, or a thread is looking for the next event.
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool again_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
 
