@@ -188,7 +188,7 @@ class Watcher {
 
   absl::Mutex mu;
   // Events, each with whether it is live (counted against the limit).
-  std::deque<std::pair<v1::ConstraintEvent, bool>> queue ABSL_GUARDED_BY(mu);
+  std::deque<std::pair<EventPtr, bool>> queue ABSL_GUARDED_BY(mu);
   size_t live ABSL_GUARDED_BY(mu) = 0;  // live events in `queue`
   // The consumer found the queue empty: notify on the next push.
   bool waiting ABSL_GUARDED_BY(mu) = true;
@@ -684,7 +684,7 @@ v1::Constraint UpsertView(const ChangeT& c) {
 
 }  // namespace
 
-void ConstraintCore::Push(Watcher* w, v1::ConstraintEvent event, bool live) {
+void ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
   bool notify = false;
   {
     absl::MutexLock lock(&w->mu);
@@ -698,11 +698,13 @@ void ConstraintCore::Push(Watcher* w, v1::ConstraintEvent event, bool live) {
       w->live = 0;
       w->resyncing = true;
       v1::ConstraintEvent resync;
-      resync.set_sequence(event.sequence());
+      resync.set_sequence(event->sequence());
       *resync.mutable_event_time() = TimeToProto(clock_->Now());
       resync.mutable_resync_required()->set_reason(
           v1::RESYNC_REASON_WATCHER_TOO_SLOW);
-      w->queue.emplace_back(std::move(resync), false);
+      w->queue.emplace_back(
+          std::make_shared<const v1::ConstraintEvent>(std::move(resync)),
+          false);
     } else {
       w->queue.emplace_back(std::move(event), live);
       if (live) ++w->live;
@@ -755,7 +757,8 @@ void ConstraintCore::Snapshot(Watcher* w) {
     w->resyncing = false;
     w->needs_snapshot = false;
     for (v1::ConstraintEvent& e : events) {
-      w->queue.emplace_back(std::move(e), false);
+      w->queue.emplace_back(
+          std::make_shared<const v1::ConstraintEvent>(std::move(e)), false);
     }
     notify = w->waiting;
     w->waiting = false;
@@ -770,31 +773,80 @@ void ConstraintCore::Deliver(int64_t sequence) {
     const int64_t next = delivered_ + 1;
     const int64_t first = log_.front()->sequence;
     const std::shared_ptr<const Change>& change = log_[next - first];
-    // The watchers it may concern.
-    std::set<uint64_t> candidates;
-    if (change->kind == Change::Kind::kAffected) {
-      for (const auto& [owner, ids] : change->affected) {
-        auto [begin, end] = watchers_by_caller_.equal_range(owner);
-        for (auto it = begin; it != end; ++it) candidates.insert(it->second);
+    // One event object per kind, shared by every watcher it goes to (a
+    // 10,000-watcher fan-out copies pointers, not constraints); the watcher
+    // index answers exactly which areas the volumes meet.
+    auto deliver = [&](const std::set<uint64_t>& handles,
+                       const EventPtr& event) {
+      for (uint64_t handle : handles) {
+        Watcher* w = watchers_.at(handle).get();
+        if (w->floor < next) Push(w, event, /*live=*/true);
       }
-    } else {
-      auto add = [&](const std::vector<geo::Volume4D>& volumes) {
-        for (const geo::Volume4D& v : volumes) {
-          for (geo::VolumeIndex::Id id : watcher_index_.Query(v)) {
-            candidates.insert(id);
-          }
+    };
+    auto meeting = [&](const std::vector<geo::Volume4D>& volumes) {
+      std::set<uint64_t> handles;
+      for (const geo::Volume4D& v : volumes) {
+        for (geo::VolumeIndex::Id id : watcher_index_.Query(v)) {
+          handles.insert(id);
         }
-      };
-      add(change->volumes);
-      if (change->record) add(change->record->volumes);
-    }
-    for (uint64_t handle : candidates) {
-      Watcher* w = watchers_.at(handle).get();
-      if (w->floor >= next) continue;
-      std::optional<v1::ConstraintEvent> event =
-          Filter(*change, w->area, w->caller,
-                 [](const Change& c) { return UpsertView(c); });
-      if (event) Push(w, *std::move(event), /*live=*/true);
+      }
+      return handles;
+    };
+    v1::ConstraintEvent event;
+    event.set_sequence(change->sequence);
+    *event.mutable_event_time() = TimeToProto(change->time);
+    switch (change->kind) {
+      case Change::Kind::kAffected:
+        for (const auto& [owner, ids] : change->affected) {
+          v1::ConstraintEvent personal = event;
+          personal.mutable_intents_affected()->set_constraint_id(
+              change->constraint_id);
+          for (const std::string& id : ids) {
+            personal.mutable_intents_affected()->add_intent_ids(id);
+          }
+          std::set<uint64_t> handles;
+          auto [begin, end] = watchers_by_caller_.equal_range(owner);
+          for (auto it = begin; it != end; ++it) handles.insert(it->second);
+          deliver(handles, std::make_shared<const v1::ConstraintEvent>(
+                               std::move(personal)));
+        }
+        break;
+      case Change::Kind::kUpsert: {
+        const std::set<uint64_t> now_in = meeting(change->record->volumes);
+        std::set<uint64_t> left;
+        for (uint64_t h : meeting(change->volumes)) {
+          if (!now_in.count(h)) left.insert(h);
+        }
+        v1::ConstraintEvent upsert = event;
+        *upsert.mutable_upsert() = UpsertView(*change);
+        deliver(now_in,
+                std::make_shared<const v1::ConstraintEvent>(std::move(upsert)));
+        if (!left.empty()) {
+          event.mutable_removed()->set_constraint_id(change->constraint_id);
+          event.mutable_removed()->set_reason(
+              v1::CONSTRAINT_REMOVED_REASON_LEFT_AREA);
+          deliver(left, std::make_shared<const v1::ConstraintEvent>(
+                            std::move(event)));
+        }
+        break;
+      }
+      case Change::Kind::kRemoved:
+        event.mutable_removed()->set_constraint_id(change->constraint_id);
+        event.mutable_removed()->set_reason(change->removed_reason);
+        deliver(meeting(change->volumes),
+                std::make_shared<const v1::ConstraintEvent>(std::move(event)));
+        break;
+      case Change::Kind::kActivity: {
+        v1::ConstraintActivityChanged* a = event.mutable_activity_changed();
+        a->set_constraint_id(change->constraint_id);
+        a->set_active(change->active);
+        if (change->next_change != absl::InfiniteFuture()) {
+          *a->mutable_next_change_time() = TimeToProto(change->next_change);
+        }
+        deliver(meeting(change->volumes),
+                std::make_shared<const v1::ConstraintEvent>(std::move(event)));
+        break;
+      }
     }
     delivered_ = next;
   }
@@ -1795,7 +1847,8 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
       e.set_sequence(last_sequence_);
       *e.mutable_event_time() = TimeToProto(now);
       e.mutable_resync_required()->set_reason(resync);
-      Push(w.get(), std::move(e), /*live=*/false);
+      Push(w.get(), std::make_shared<const v1::ConstraintEvent>(std::move(e)),
+           /*live=*/false);
     }
     w->floor = last_sequence_;
     Snapshot(w.get());
@@ -1807,13 +1860,17 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
     const Change& change = *log_[s - oldest];
     std::optional<v1::ConstraintEvent> event = Filter(
         change, area, caller.id, [](const Change& c) { return UpsertView(c); });
-    if (event) Push(w.get(), *std::move(event), /*live=*/false);
+    if (event) {
+      Push(w.get(),
+           std::make_shared<const v1::ConstraintEvent>(*std::move(event)),
+           /*live=*/false);
+    }
   }
   w->floor = std::max(since, delivered_);
   return w;
 }
 
-bool ConstraintCore::NextEvent(Watcher* w, v1::ConstraintEvent* event) {
+bool ConstraintCore::NextEvent(Watcher* w, EventPtr* event) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     {
       absl::MutexLock lock(&w->mu);
@@ -1822,7 +1879,7 @@ bool ConstraintCore::NextEvent(Watcher* w, v1::ConstraintEvent* event) {
         *event = std::move(w->queue.front().first);
         if (w->queue.front().second) --w->live;
         w->queue.pop_front();
-        if (event->has_resync_required() && w->resyncing) {
+        if ((*event)->has_resync_required() && w->resyncing) {
           w->needs_snapshot = true;
         }
         w->last_sent = clock_->Now();
@@ -1938,7 +1995,8 @@ absl::StatusOr<int> ConstraintCore::Tick() {
         e.set_sequence(std::max(w->floor, delivered_));
         *e.mutable_event_time() = TimeToProto(now);
         e.mutable_heartbeat();
-        w->queue.emplace_back(std::move(e), false);
+        w->queue.emplace_back(
+            std::make_shared<const v1::ConstraintEvent>(std::move(e)), false);
         w->last_sent = now;
         notify = w->waiting;
         w->waiting = false;

@@ -92,6 +92,9 @@ struct ConstraintOptions {
 // the core has called `notify`.
 class Watcher;
 
+// Events are immutable and shared by every watcher they go to.
+using EventPtr = std::shared_ptr<const v1::ConstraintEvent>;
+
 class ConstraintCore final : public intent::ConstraintChecker {
  public:
   // `clock` and `store` are not owned. Without a store nothing is retained;
@@ -148,9 +151,10 @@ class ConstraintCore final : public intent::ConstraintChecker {
   absl::StatusOr<std::shared_ptr<Watcher>> Watch(
       const Caller& caller, const v1::WatchConstraintsRequest& request,
       std::function<void()> notify);
-  // Moves the watcher's next event into `event`; false when none is queued
-  // (`notify` runs when one is).
-  bool NextEvent(Watcher* watcher, v1::ConstraintEvent* event);
+  // Takes the watcher's next event; false when none is queued (`notify`
+  // runs when one is). Call from one thread at a time per watcher, never
+  // from inside `notify` while holding a lock `notify` takes.
+  bool NextEvent(Watcher* watcher, EventPtr* event);
   // Stops a watch; no `notify` runs after it returns.
   void Unwatch(Watcher* watcher);
 
@@ -203,7 +207,7 @@ class ConstraintCore final : public intent::ConstraintChecker {
   void Schedule(Entry* entry, absl::Time after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Push(Watcher* watcher, v1::ConstraintEvent event, bool live)
+  void Push(Watcher* watcher, EventPtr event, bool live)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Authorised(const std::string& operator_id,
                   const std::string& constraint_id, absl::Time t) const

@@ -121,8 +121,8 @@ class ConstraintCoreTest : public ::testing::Test {
 
   std::vector<v1::ConstraintEvent> Drain(Watcher* w) {
     std::vector<v1::ConstraintEvent> out;
-    v1::ConstraintEvent e;
-    while (core_->NextEvent(w, &e)) out.push_back(e);
+    EventPtr e;
+    while (core_->NextEvent(w, &e)) out.push_back(*e);
     return out;
   }
 
@@ -980,8 +980,8 @@ TEST_F(ConstraintRecoveryTest, EverythingSurvivesARestartAndResumeIsExact) {
       core.Watch(kPilot, request, nullptr);
   ASSERT_TRUE(w.ok());
   std::vector<v1::ConstraintEvent> events;
-  v1::ConstraintEvent e;
-  while (core.NextEvent(w->get(), &e)) events.push_back(e);
+  EventPtr e;
+  while (core.NextEvent(w->get(), &e)) events.push_back(*e);
   ASSERT_THAT(events, SizeIs(2));
   EXPECT_EQ(events[0].sequence(), 2);
   EXPECT_EQ(events[0].upsert().id(), withdrawn);

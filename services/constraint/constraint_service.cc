@@ -104,7 +104,7 @@ class WatchReactor final
           writing_ = false;
           return;
         }
-        StartWrite(&event_);
+        StartWrite(event_.get());
         return;
       }
       absl::MutexLock lock(&mu_);
@@ -121,7 +121,7 @@ class WatchReactor final
   // Set once in Start(), cleared in OnDone().
   std::shared_ptr<Watcher> watcher_;
   // The event being written; owned by the holder of the write slot.
-  v1::ConstraintEvent event_;
+  EventPtr event_;
   // A write is in flight, or a thread is looking for the next event.
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool again_ ABSL_GUARDED_BY(mu_) = false;
