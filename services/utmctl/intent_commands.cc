@@ -121,10 +121,18 @@ void PrintConflicts(
     const char* heading,
     const google::protobuf::RepeatedPtrField<v1::Conflict>& cs) {
   for (const v1::Conflict& c : cs) {
-    std::cout << absl::StrFormat(
-        "%s intent %s (priority %d, %s)\n", heading, c.intent().id(),
-        c.intent().priority(),
-        v1::IntentState_Name(c.intent().state()).substr(13));
+    if (c.has_constraint()) {
+      // "CONSTRAINT_TYPE_PROHIBITED" -> "PROHIBITED", and the rule.
+      std::cout << absl::StrFormat(
+          "%s constraint %s (%s: %s)\n", heading, c.constraint().id(),
+          v1::ConstraintType_Name(c.constraint().type()).substr(16),
+          v1::ConflictReason_Name(c.reason()).substr(16));
+    } else {
+      std::cout << absl::StrFormat(
+          "%s intent %s (priority %d, %s)\n", heading, c.intent().id(),
+          c.intent().priority(),
+          v1::IntentState_Name(c.intent().state()).substr(13));
+    }
     for (const v1::VolumeOverlap& o : c.overlaps()) {
       std::cout << absl::StrFormat(
           "  volumes[%d] meets its %svolumes[%d] from %s to %s between %.1f m "
@@ -146,8 +154,7 @@ int Report(const IntentOptions& options, const Response& response) {
   } else if (response.has_intent()) {
     std::cout << "ACCEPTED ";
     PrintIntent(response.intent());
-    PrintConflicts("  advisory: overlaps lower-priority",
-                   response.advisories());
+    PrintConflicts("  advisory:", response.advisories());
   } else {
     std::cout << "REJECTED: conflicts with\n";
     PrintConflicts(" ", response.rejection().conflicts());
