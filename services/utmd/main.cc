@@ -130,6 +130,17 @@ int main(int argc, char** argv) {
                  "Largest footprint, km² (InterUSS DSS: 2,500)")
       ->check(CLI::Range(0.001, 2500.0))
       ->capture_default_str();
+  utm::constraint::ConstraintOptions constraint_options;
+  app.add_option("--watch-queue-limit", constraint_options.watcher_queue_limit,
+                 "Live events a watch stream may have queued before it is "
+                 "told to resync")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--constraint-log-retention",
+                 constraint_options.change_log_retention,
+                 "Constraint change-log entries kept for resuming watchers")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
@@ -197,8 +208,8 @@ int main(int argc, char** argv) {
     std::cerr << "utmd: " << s << "\n";
     return 1;
   }
-  utm::constraint::ConstraintCore constraint_core(
-      utm::constraint::ConstraintOptions(), clock, store->get());
+  utm::constraint::ConstraintCore constraint_core(constraint_options, clock,
+                                                 store->get());
   if (absl::Status s = constraint_core.Recover(); !s.ok()) {
     std::cerr << "utmd: " << s << "\n";
     return 1;
