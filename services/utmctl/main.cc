@@ -1,10 +1,13 @@
 // utmctl: the command-line client of utmd. See docs/utmctl.md.
+#include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "services/utmctl/geo_commands.h"
+#include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
 
@@ -128,6 +131,74 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
+  utm::ctl::GeofenceOptions fence;
+  CLI::App* geofence = app.add_subcommand(
+      "geofence", "Import zone files as constraints; export an area's");
+  geofence->require_subcommand(1);
+  geofence->add_option("--server", fence.server, "utmd address")
+      ->capture_default_str();
+  geofence
+      ->add_option("--tls-ca", fence.tls_ca_file,
+                   "Speak TLS, trusting this CA certificate (PEM)")
+      ->check(CLI::ExistingFile);
+  geofence->add_option("--token", fence.token,
+                       "Bearer token (default: $UTM_TOKEN)");
+  geofence->add_flag("--json", fence.json, "Machine-readable output");
+  std::string fence_file, fence_area, fence_bbox, fence_out;
+  double fence_lower_m = 0, fence_upper_m = 0;
+  std::vector<std::pair<CLI::Option*, CLI::Option*>> fence_limits;
+  auto zone_file_options = [&](CLI::App* c) {
+    c->add_option("file", fence_file,
+                  "Zone file: ED-269, ED-318, GeoJSON or XNOTAM")
+        ->required();
+    c->add_option("--format", fence.format,
+                  "auto, ed269, ed318, geojson or xnotam")
+        ->capture_default_str();
+    c->add_option("--ground-m", fence.ground_m,
+                  "Ground height above mean sea level, metres, for AGL/SFC")
+        ->capture_default_str();
+    c->add_option("--geoid-m", fence.geoid_m,
+                  "Geoid undulation (mean sea level above WGS84), metres")
+        ->capture_default_str();
+    c->add_option("--type", fence.geojson_type,
+                  "GeoJSON without a type: prohibited, "
+                  "requires_authorisation, conditional or advisory")
+        ->capture_default_str();
+    c->add_option("--altitude-ref", fence.geojson_reference,
+                  "GeoJSON bare heights: agl, amsl or wgs84")
+        ->capture_default_str();
+    fence_limits.push_back(
+        {c->add_option("--lower-m", fence_lower_m,
+                       "GeoJSON without limits: bottom, metres above "
+                       "--altitude-ref (default: the surface)"),
+         c->add_option("--upper-m", fence_upper_m,
+                       "GeoJSON without limits: top, metres above "
+                       "--altitude-ref (default: 50,000 m WGS84)")});
+  };
+  CLI::App* fence_import = geofence->add_subcommand(
+      "import", "Publish every zone of a zone file (idempotent per zone)");
+  zone_file_options(fence_import);
+  fence_import->add_flag("--dry-run", fence.dry_run,
+                         "Only parse and validate; no server");
+  CLI::App* fence_convert = geofence->add_subcommand(
+      "convert", "Print the constraints a zone file converts to (offline)");
+  zone_file_options(fence_convert);
+  fence_convert->add_flag("--geojson", fence.geojson,
+                          "GeoJSON (as export writes) instead of proto JSON");
+  CLI::App* fence_export = geofence->add_subcommand(
+      "export", "Write the constraints in an area as GeoJSON");
+  // --server, --token, --json, ... also after the subcommand.
+  for (CLI::App* c : {fence_import, fence_convert, fence_export}) {
+    c->fallthrough();
+  }
+  CLI::Option* export_area = fence_export->add_option(
+      "--area", fence_area, "Volume file whose first volume is the area");
+  fence_export
+      ->add_option("--bbox", fence_bbox,
+                   "minlat,minlng,maxlat,maxlng (degrees) instead of --area")
+      ->excludes(export_area);
+  fence_export->add_option("--out", fence_out, "Output file (default stdout)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -137,6 +208,23 @@ int main(int argc, char** argv) {
   if (geo_ground->count() > 0) geo_options.input.ground_m = geo_ground_m;
   if (intent_ground->count() > 0)
     intent_options.input.ground_m = intent_ground_m;
+  for (const auto& [lower, upper] : fence_limits) {
+    if (lower->count() > 0) fence.lower_m = fence_lower_m;
+    if (upper->count() > 0) fence.upper_m = fence_upper_m;
+  }
+  if (fence_import->parsed()) {
+    return utm::ctl::GeofenceImport(fence, fence_file);
+  }
+  if (fence_convert->parsed()) {
+    return utm::ctl::GeofenceConvert(fence, fence_file);
+  }
+  if (fence_export->parsed()) {
+    if (fence_area.empty() == fence_bbox.empty()) {
+      std::cerr << "geofence export: give --area FILE or --bbox\n";
+      return utm::ctl::kExitUsage;
+    }
+    return utm::ctl::GeofenceExport(fence, fence_area, fence_bbox, fence_out);
+  }
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(server, timeout_s, health_tls_ca);

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# End-to-end: `utmctl geofence` on the published zone files in
+# ../shared/data/geozones and the XNOTAM fixtures: offline (--dry-run,
+# convert, exit codes), then against a live utmd when its path is given
+# (import, idempotent re-run, export, permissions).
+# Usage: utmctl_geofence_test.sh UTMCTL SHARED_DATA_DIR TESTDATA_DIR [UTMD]
+set -u
+UTMCTL=$1
+DATA=$2/geozones
+FIXTURES=$3
+UTMD=${4:-}
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+if [[ ! -d "$DATA" ]]; then
+  echo "SKIP: shared sample data not found at $DATA"
+  exit 0
+fi
+
+# run EXPECTED_EXIT ARGS...: runs utmctl geofence, keeps stdout+stderr.
+run() {
+  local want=$1
+  shift
+  out=$("$UTMCTL" geofence "$@" 2>&1)
+  local code=$?
+  [[ $code == "$want" ]] || fail "geofence $* exited $code, expected $want: $out"
+}
+
+# Dry runs over every published zone file.
+run 0 import "$DATA/ed269/che-geo-awareness-1.json" --dry-run --ground-m 500 --geoid-m 48
+[[ "$out" == *"6 zone(s) in ed269 format: 6 valid, 0 invalid"* ]] || fail "ed269: $out"
+[[ "$out" == *"6 zone(s) have AGL or SFC limits"* ]] || fail "no ground warning: $out"
+[[ "$out" == *'imported as "Gantrisch Nature Park#2"'* ]] || fail "duplicate id: $out"
+run 0 import "$DATA/ed269/che-cis-source-sample.json" --dry-run
+[[ "$out" == *"1 zone(s) in ed269 format: 1 valid"* ]] || fail "ed269 cis: $out"
+run 0 import "$DATA/ed318/Example_Collection.json" --dry-run
+[[ "$out" == *"2 zone(s) in ed318 format: 2 valid"* ]] || fail "ed318: $out"
+run 0 import "$DATA/ed318/che-cis-source-sample.json" --dry-run
+[[ "$out" == *"3 valid"* && "$out" == *"clamped"* ]] || fail "ed318 ch: $out"
+run 0 import "$DATA/geojson/kigali-geofence.geojson" --dry-run
+[[ "$out" == *"1 zone(s) in geojson format: 1 valid"* ]] || fail "geojson: $out"
+echo "ok: dry runs of the ED-269, ED-318 and GeoJSON samples"
+
+run 7 import "$DATA/ed318/InvalidExample_GeoZone_2_Layers.json" --dry-run
+[[ "$out" == *"InvalidExample_GeoZone_2_Layers.json: zone NFZ6547: features[0].properties.type: \"REQ_AUTHORISATION\" is not a restriction type"* ]] ||
+  fail "invalid example: $out"
+run 65 import "$DATA/ed318/PartialExample_TimePeriod.json" --dry-run
+[[ "$out" == *"not a zone file"* ]] || fail "partial: $out"
+run 66 import "$work/missing.json" --dry-run
+run 64 import "$DATA/ed318/Example_Collection.json" --dry-run --format kml
+run 65 import "$DATA/ed318/Example_Collection.json" --dry-run --format xnotam
+echo "ok: per-zone errors (7), unparseable (65), unreadable (66), bad flag (64)"
+
+run 7 import "$FIXTURES/tfr-multi.xml" --dry-run
+[[ "$out" == *"3 zone(s) in xnotam format: 2 valid, 1 invalid"* ]] || fail "xnotam: $out"
+[[ "$out" == *"zone 5/1003: Group[0].Add[0].Not[2].dateEffective"* ]] || fail "xnotam errors: $out"
+run 65 import "$FIXTURES/tfr-broken.xml" --dry-run
+[[ "$out" == *"not valid XML at line 10"* ]] || fail "broken xml: $out"
+run 0 --json import "$FIXTURES/tfr-circle.xml" --dry-run
+[[ "$out" == *'"valid":1'* && "$out" == *'"format":"xnotam"'* ]] || fail "json: $out"
+echo "ok: XNOTAM fixtures"
+
+# convert: proto JSON lines; GeoJSON that reads back as the same zones.
+"$UTMCTL" geofence convert "$DATA/ed269/che-geo-awareness-1.json" >"$work/c.jsonl" 2>/dev/null ||
+  fail "convert"
+[[ $(wc -l <"$work/c.jsonl") == 6 ]] || fail "convert printed $(wc -l <"$work/c.jsonl") lines"
+grep -q '"original_id":"Montreux Concert Area"' "$work/c.jsonl" || fail "convert content"
+"$UTMCTL" geofence convert --geojson "$DATA/ed269/che-geo-awareness-1.json" \
+  >"$work/c.geojson" 2>/dev/null || fail "convert --geojson"
+run 0 import "$work/c.geojson" --dry-run
+[[ "$out" == *"6 zone(s) in geojson format: 6 valid"* ]] || fail "round trip: $out"
+echo "ok: convert, and its GeoJSON reads back"
+
+if [[ -z "$UTMD" ]]; then
+  echo "ok: (no utmd given: live import not tested)"
+  exit 0
+fi
+
+"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
+  >"$work/out" 2>&1 </dev/null &
+pid=$!
+port=""
+for _ in $(seq 1 200); do  # up to 10 s
+  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
+  [[ -n "$port" ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/out")"
+  sleep 0.05
+done
+[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/out")"
+regulator=$("$UTMCTL" token --role regulator --sub foca --data-dir "$work/data") || fail "token"
+operator=$("$UTMCTL" token --role operator --sub alice --data-dir "$work/data") || fail "token"
+srv=(--server "127.0.0.1:$port")
+
+# Two of the six zones ended in 2023: skipped as expired, not failures.
+run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
+  --ground-m 500 --geoid-m 48
+[[ "$out" == *"4 imported, 0 already present, 2 expired, 0 failed"* ]] || fail "import: $out"
+run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
+  --ground-m 500 --geoid-m 48
+[[ "$out" == *"0 imported, 4 already present, 2 expired, 0 failed"* ]] || fail "re-run: $out"
+run 0 import "$DATA/ed318/che-cis-source-sample.json" "${srv[@]}" --token "$regulator"
+[[ "$out" == *"3 imported"* ]] || fail "ed318 import: $out"
+run 4 import "$DATA/geojson/kigali-geofence.geojson" "${srv[@]}" --token "$operator"
+[[ "$out" == *"PERMISSION_DENIED"* ]] || fail "operator import: $out"
+echo "ok: live import, idempotent re-run, expired zones, permission denied"
+
+# Export around Lausanne / Montreux: the airport and the wildlife preserve.
+run 0 export --bbox 46.3,6.5,46.6,7.0 --out "$work/export.geojson" "${srv[@]}" \
+  --token "$operator"
+[[ "$out" == *"2 constraint(s) exported"* ]] || fail "export: $out"
+run 0 import "$work/export.geojson" --dry-run
+[[ "$out" == *"2 zone(s) in geojson format: 2 valid"* ]] || fail "export reads back: $out"
+echo "ok: live export to GeoJSON, which reads back"
+
+kill -TERM "$pid"
+wait "$pid"
+pid=""
+echo "PASS"
