@@ -15,6 +15,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # Command-line tools (flags; GeoJSON input).
   libcli11-dev nlohmann-json3-dev
+  # XML parser for FAA TFRs in XNOTAM (services/constraint/import).
+  libpugixml-dev
   # Authentication: JSON Web Tokens (OpenSSL-backed).
   libjwt-dev libssl-dev
   # Test certificates (tests/utmd_lifecycle_test.sh).

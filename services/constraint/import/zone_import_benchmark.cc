@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
+#include "nlohmann/json.hpp"
+#include "pugixml.hpp"
 #include "services/constraint/import/zone_import.h"
 
 namespace utm::zones {
@@ -131,6 +133,26 @@ void BM_ImportXnotam(benchmark::State& state) {
   Run(state, XnotamFile(static_cast<int>(state.range(0))));
 }
 BENCHMARK(BM_ImportXnotam)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// Baselines in the same run: parsing alone, with the same parsers.
+void BM_ParseOnlyEd269Json(benchmark::State& state) {
+  const std::string file = Ed269File(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(nlohmann::json::parse(file));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ParseOnlyEd269Json)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+void BM_ParseOnlyXnotamXml(benchmark::State& state) {
+  const std::string file = XnotamFile(static_cast<int>(state.range(0)));
+  for (auto _ : state) {
+    pugi::xml_document doc;
+    benchmark::DoNotOptimize(doc.load_buffer(file.data(), file.size()));
+  }
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_ParseOnlyXnotamXml)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_ExportGeoJson(benchmark::State& state) {
   ImportOptions options;
