@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/health_command.h"
@@ -199,6 +200,8 @@ int main(int argc, char** argv) {
       ->excludes(export_area);
   fence_export->add_option("--out", fence_out, "Output file (default stdout)");
 
+  utm::ctl::ConstraintCommands constraint(&app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -225,6 +228,7 @@ int main(int argc, char** argv) {
     }
     return utm::ctl::GeofenceExport(fence, fence_area, fence_bbox, fence_out);
   }
+  if (constraint.parsed()) return constraint.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(server, timeout_s, health_tls_ca);
