@@ -175,7 +175,7 @@ absl::StatusOr<ImportResult> ImportZones(absl::string_view content,
 
 struct ExportOptions {
   // Vertices of the polygon drawn around each circle (circumscribed, so the
-  // polygon contains the circle). REQUIRES: >= 8. DEFAULT: 64.
+  // polygon contains the circle); fewer than 8 count as 8. DEFAULT: 64.
   int circle_vertices = 64;
 };
 
