@@ -193,6 +193,8 @@ class Watcher {
   // The consumer found the queue empty: notify on the next push.
   bool waiting ABSL_GUARDED_BY(mu) = true;
   bool closed ABSL_GUARDED_BY(mu) = false;
+  // Held while `notify` runs, and by Unwatch().
+  absl::Mutex notify_mu;
   // Overflowed: live events are dropped until the consumer has read the
   // resync event and received its new snapshot.
   bool resyncing ABSL_GUARDED_BY(mu) = false;
@@ -212,9 +214,21 @@ ConstraintCore::ConstraintCore(ConstraintOptions options, const Clock* clock,
       clock_(clock),
       store_(store),
       new_id_(new_id ? std::move(new_id) : RandomUuid),
-      ticked_(clock->Now()) {}
+      ticked_(clock->Now()) {
+  if (options_.notify_thread) {
+    notifier_ = std::make_unique<std::thread>([this] { NotifyLoop(); });
+  }
+}
 
-ConstraintCore::~ConstraintCore() = default;
+ConstraintCore::~ConstraintCore() {
+  if (notifier_ != nullptr) {
+    {
+      absl::MutexLock lock(&notify_mu_);
+      stopping_ = true;
+    }
+    notifier_->join();
+  }
+}
 
 void ConstraintCore::SetIntentLookup(IntentLookup lookup) {
   absl::MutexLock lock(&mu_);
@@ -684,12 +698,12 @@ v1::Constraint UpsertView(const ChangeT& c) {
 
 }  // namespace
 
-void ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
+bool ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
   bool notify = false;
   {
     absl::MutexLock lock(&w->mu);
-    if (w->closed) return;
-    if (live && w->resyncing) return;  // its coming snapshot covers it
+    if (w->closed) return false;
+    if (live && w->resyncing) return false;  // its coming snapshot covers it
     if (live && w->live >= options_.watcher_queue_limit) {
       // Too slow: drop what is queued and say so. Nothing more is queued
       // (or built) for it until it has read that; then it gets a snapshot.
@@ -712,7 +726,7 @@ void ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
     notify = w->waiting;
     w->waiting = false;
   }
-  if (notify && w->notify) w->notify();
+  return notify;
 }
 
 void ConstraintCore::Snapshot(Watcher* w) {
@@ -750,7 +764,6 @@ void ConstraintCore::Snapshot(Watcher* w) {
   events.push_back(make());
   events.back().mutable_snapshot_end()->set_count(
       static_cast<int32_t>(entries.size()));
-  bool notify = false;
   {
     absl::MutexLock lock(&w->mu);
     if (w->closed) return;
@@ -760,105 +773,151 @@ void ConstraintCore::Snapshot(Watcher* w) {
       w->queue.emplace_back(
           std::make_shared<const v1::ConstraintEvent>(std::move(e)), false);
     }
-    notify = w->waiting;
-    w->waiting = false;
   }
-  if (notify && w->notify) w->notify();
 }
 
 void ConstraintCore::Deliver(int64_t sequence) {
-  absl::MutexLock lock(&mu_);
-  std::vector<store::Mutation> trim;
-  while (delivered_ < sequence && delivered_ < last_sequence_) {
-    const int64_t next = delivered_ + 1;
-    const int64_t first = log_.front()->sequence;
-    const std::shared_ptr<const Change>& change = log_[next - first];
-    // One event object per kind, shared by every watcher it goes to (a
-    // 10,000-watcher fan-out copies pointers, not constraints); the watcher
-    // index answers exactly which areas the volumes meet.
-    auto deliver = [&](const std::set<uint64_t>& handles,
-                       const EventPtr& event) {
-      for (uint64_t handle : handles) {
-        Watcher* w = watchers_.at(handle).get();
-        if (w->floor < next) Push(w, event, /*live=*/true);
-      }
-    };
-    auto meeting = [&](const std::vector<geo::Volume4D>& volumes) {
-      std::set<uint64_t> handles;
-      for (const geo::Volume4D& v : volumes) {
-        for (geo::VolumeIndex::Id id : watcher_index_.Query(v)) {
-          handles.insert(id);
-        }
-      }
-      return handles;
-    };
-    v1::ConstraintEvent event;
-    event.set_sequence(change->sequence);
-    *event.mutable_event_time() = TimeToProto(change->time);
-    switch (change->kind) {
-      case Change::Kind::kAffected:
-        for (const auto& [owner, ids] : change->affected) {
-          v1::ConstraintEvent personal = event;
-          personal.mutable_intents_affected()->set_constraint_id(
-              change->constraint_id);
-          for (const std::string& id : ids) {
-            personal.mutable_intents_affected()->add_intent_ids(id);
+  std::vector<std::shared_ptr<Watcher>> to_notify;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<store::Mutation> trim;
+    while (delivered_ < sequence && delivered_ < last_sequence_) {
+      const int64_t next = delivered_ + 1;
+      const int64_t first = log_.front()->sequence;
+      const std::shared_ptr<const Change>& change = log_[next - first];
+      // One event object per kind, shared by every watcher it goes to (a
+      // 10,000-watcher fan-out copies pointers, not constraints); the watcher
+      // index answers exactly which areas the volumes meet.
+      auto deliver = [&](const std::set<uint64_t>& handles,
+                         const EventPtr& event) {
+        for (uint64_t handle : handles) {
+          const std::shared_ptr<Watcher>& w = watchers_.at(handle);
+          if (w->floor < next && Push(w.get(), event, /*live=*/true)) {
+            to_notify.push_back(w);
           }
-          std::set<uint64_t> handles;
-          auto [begin, end] = watchers_by_caller_.equal_range(owner);
-          for (auto it = begin; it != end; ++it) handles.insert(it->second);
-          deliver(handles, std::make_shared<const v1::ConstraintEvent>(
-                               std::move(personal)));
         }
-        break;
-      case Change::Kind::kUpsert: {
-        const std::set<uint64_t> now_in = meeting(change->record->volumes);
-        std::set<uint64_t> left;
-        for (uint64_t h : meeting(change->volumes)) {
-          if (!now_in.count(h)) left.insert(h);
+      };
+      auto meeting = [&](const std::vector<geo::Volume4D>& volumes) {
+        std::set<uint64_t> handles;
+        for (const geo::Volume4D& v : volumes) {
+          for (geo::VolumeIndex::Id id : watcher_index_.Query(v)) {
+            handles.insert(id);
+          }
         }
-        v1::ConstraintEvent upsert = event;
-        *upsert.mutable_upsert() = UpsertView(*change);
-        deliver(now_in,
-                std::make_shared<const v1::ConstraintEvent>(std::move(upsert)));
-        if (!left.empty()) {
+        return handles;
+      };
+      v1::ConstraintEvent event;
+      event.set_sequence(change->sequence);
+      *event.mutable_event_time() = TimeToProto(change->time);
+      switch (change->kind) {
+        case Change::Kind::kAffected:
+          for (const auto& [owner, ids] : change->affected) {
+            v1::ConstraintEvent personal = event;
+            personal.mutable_intents_affected()->set_constraint_id(
+                change->constraint_id);
+            for (const std::string& id : ids) {
+              personal.mutable_intents_affected()->add_intent_ids(id);
+            }
+            std::set<uint64_t> handles;
+            auto [begin, end] = watchers_by_caller_.equal_range(owner);
+            for (auto it = begin; it != end; ++it) handles.insert(it->second);
+            deliver(handles, std::make_shared<const v1::ConstraintEvent>(
+                                 std::move(personal)));
+          }
+          break;
+        case Change::Kind::kUpsert: {
+          const std::set<uint64_t> now_in = meeting(change->record->volumes);
+          std::set<uint64_t> left;
+          for (uint64_t h : meeting(change->volumes)) {
+            if (!now_in.count(h)) left.insert(h);
+          }
+          v1::ConstraintEvent upsert = event;
+          *upsert.mutable_upsert() = UpsertView(*change);
+          deliver(now_in, std::make_shared<const v1::ConstraintEvent>(
+                              std::move(upsert)));
+          if (!left.empty()) {
+            event.mutable_removed()->set_constraint_id(change->constraint_id);
+            event.mutable_removed()->set_reason(
+                v1::CONSTRAINT_REMOVED_REASON_LEFT_AREA);
+            deliver(left, std::make_shared<const v1::ConstraintEvent>(
+                              std::move(event)));
+          }
+          break;
+        }
+        case Change::Kind::kRemoved:
           event.mutable_removed()->set_constraint_id(change->constraint_id);
-          event.mutable_removed()->set_reason(
-              v1::CONSTRAINT_REMOVED_REASON_LEFT_AREA);
-          deliver(left, std::make_shared<const v1::ConstraintEvent>(
-                            std::move(event)));
+          event.mutable_removed()->set_reason(change->removed_reason);
+          deliver(
+              meeting(change->volumes),
+              std::make_shared<const v1::ConstraintEvent>(std::move(event)));
+          break;
+        case Change::Kind::kActivity: {
+          v1::ConstraintActivityChanged* a = event.mutable_activity_changed();
+          a->set_constraint_id(change->constraint_id);
+          a->set_active(change->active);
+          if (change->next_change != absl::InfiniteFuture()) {
+            *a->mutable_next_change_time() = TimeToProto(change->next_change);
+          }
+          deliver(
+              meeting(change->volumes),
+              std::make_shared<const v1::ConstraintEvent>(std::move(event)));
+          break;
         }
-        break;
       }
-      case Change::Kind::kRemoved:
-        event.mutable_removed()->set_constraint_id(change->constraint_id);
-        event.mutable_removed()->set_reason(change->removed_reason);
-        deliver(meeting(change->volumes),
-                std::make_shared<const v1::ConstraintEvent>(std::move(event)));
-        break;
-      case Change::Kind::kActivity: {
-        v1::ConstraintActivityChanged* a = event.mutable_activity_changed();
-        a->set_constraint_id(change->constraint_id);
-        a->set_active(change->active);
-        if (change->next_change != absl::InfiniteFuture()) {
-          *a->mutable_next_change_time() = TimeToProto(change->next_change);
-        }
-        deliver(meeting(change->volumes),
-                std::make_shared<const v1::ConstraintEvent>(std::move(event)));
-        break;
+      delivered_ = next;
+    }
+    // Retention: drop delivered entries beyond the limit.
+    while (log_.size() > options_.change_log_retention &&
+           log_.front()->sequence <= delivered_) {
+      if (store_ != nullptr) {
+        trim.push_back(
+            store::Delete(kLogTable, LogKey(log_.front()->sequence)));
       }
+      log_.pop_front();
     }
-    delivered_ = next;
+    if (!trim.empty()) store_->Enqueue(std::move(trim));
   }
-  // Retention: drop delivered entries beyond the limit.
-  while (log_.size() > options_.change_log_retention &&
-         log_.front()->sequence <= delivered_) {
-    if (store_ != nullptr) {
-      trim.push_back(store::Delete(kLogTable, LogKey(log_.front()->sequence)));
+  Notify(std::move(to_notify));
+}
+
+void ConstraintCore::Notify(std::vector<std::shared_ptr<Watcher>> watchers) {
+  if (watchers.empty()) return;
+  if (notifier_ == nullptr) {
+    for (const std::shared_ptr<Watcher>& w : watchers) NotifyOne(w.get());
+    return;
+  }
+  absl::MutexLock lock(&notify_mu_);
+  for (std::shared_ptr<Watcher>& w : watchers) {
+    notify_queue_.push_back(std::move(w));
+  }
+}
+
+void ConstraintCore::NotifyOne(Watcher* w) {
+  // Under the watcher's notify lock, which Unwatch() takes too: once it has
+  // returned, no notification is running or will run.
+  absl::MutexLock lock(&w->notify_mu);
+  {
+    absl::MutexLock l(&w->mu);
+    if (w->closed) return;
+  }
+  if (w->notify) w->notify();
+}
+
+void ConstraintCore::NotifyLoop() {
+  while (true) {
+    std::deque<std::shared_ptr<Watcher>> batch;
+    {
+      absl::MutexLock lock(&notify_mu_);
+      notify_mu_.Await(absl::Condition(
+          +[](ConstraintCore* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return c->stopping_ || !c->notify_queue_.empty();
+          },
+          this));
+      if (notify_queue_.empty() && stopping_) return;
+      batch.swap(notify_queue_);
     }
-    log_.pop_front();
+    for (const std::shared_ptr<Watcher>& w : batch) NotifyOne(w.get());
   }
-  if (!trim.empty()) store_->Enqueue(std::move(trim));
 }
 
 // ---------------------------------------------------------------------------
@@ -1847,8 +1906,9 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
       e.set_sequence(last_sequence_);
       *e.mutable_event_time() = TimeToProto(now);
       e.mutable_resync_required()->set_reason(resync);
-      Push(w.get(), std::make_shared<const v1::ConstraintEvent>(std::move(e)),
-           /*live=*/false);
+      (void)Push(w.get(),
+                 std::make_shared<const v1::ConstraintEvent>(std::move(e)),
+                 /*live=*/false);
     }
     w->floor = last_sequence_;
     Snapshot(w.get());
@@ -1861,9 +1921,9 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
     std::optional<v1::ConstraintEvent> event = Filter(
         change, area, caller.id, [](const Change& c) { return UpsertView(c); });
     if (event) {
-      Push(w.get(),
-           std::make_shared<const v1::ConstraintEvent>(*std::move(event)),
-           /*live=*/false);
+      (void)Push(w.get(),
+                 std::make_shared<const v1::ConstraintEvent>(*std::move(event)),
+                 /*live=*/false);
     }
   }
   w->floor = std::max(since, delivered_);
@@ -1900,12 +1960,13 @@ bool ConstraintCore::NextEvent(Watcher* w, EventPtr* event) {
 }
 
 void ConstraintCore::Unwatch(Watcher* w) {
-  absl::MutexLock lock(&mu_);
   {
+    absl::MutexLock notify_lock(&w->notify_mu);
     absl::MutexLock wl(&w->mu);
     w->closed = true;
     w->queue.clear();
   }
+  absl::MutexLock lock(&mu_);
   watcher_index_.Remove(w->handle);
   auto [begin, end] = watchers_by_caller_.equal_range(w->caller);
   for (auto it = begin; it != end; ++it) {
@@ -1978,6 +2039,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
   }
   if (ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
   Deliver(sequence);
+  std::vector<std::shared_ptr<Watcher>> to_notify;
   {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
@@ -2001,9 +2063,10 @@ absl::StatusOr<int> ConstraintCore::Tick() {
         notify = w->waiting;
         w->waiting = false;
       }
-      if (notify && w->notify) w->notify();
+      if (notify) to_notify.push_back(w);
     }
   }
+  Notify(std::move(to_notify));
   return written;
 }
 

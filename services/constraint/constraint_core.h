@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -85,6 +86,12 @@ struct ConstraintOptions {
   absl::Duration request_id_retention = absl::Hours(24);
   // Longest request_id accepted, bytes. DEFAULT: 128.
   size_t max_request_id_bytes = 128;
+  // Whether watchers are notified on a thread of the core's own, so that a
+  // write returns once its events are queued, not once 10,000 streams have
+  // been handed their next message. DEFAULT: true. With false, the writing
+  // thread notifies (after releasing the core's lock): deterministic, for
+  // tests.
+  bool notify_thread = true;
 };
 
 // One watch stream's view of the change log. Created by Watch(); the
@@ -207,8 +214,15 @@ class ConstraintCore final : public intent::ConstraintChecker {
   void Schedule(Entry* entry, absl::Time after)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Push(Watcher* watcher, EventPtr event, bool live)
+  // Queues an event; true when the watcher must be notified (outside mu_).
+  bool Push(Watcher* watcher, EventPtr event, bool live)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs the watchers' `notify` (never under mu_): on the notifier thread,
+  // or here without one.
+  void Notify(std::vector<std::shared_ptr<Watcher>> watchers)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void NotifyOne(Watcher* watcher);
+  void NotifyLoop();
   bool Authorised(const std::string& operator_id,
                   const std::string& constraint_id, absl::Time t) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
@@ -251,6 +265,13 @@ class ConstraintCore final : public intent::ConstraintChecker {
   geo::VolumeIndex watcher_index_ ABSL_GUARDED_BY(mu_);
   std::multimap<std::string, uint64_t> watchers_by_caller_ ABSL_GUARDED_BY(mu_);
   uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
+
+  // Watchers to notify, for the notifier thread.
+  absl::Mutex notify_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  std::deque<std::shared_ptr<Watcher>> notify_queue_
+      ABSL_GUARDED_BY(notify_mu_);
+  bool stopping_ ABSL_GUARDED_BY(notify_mu_) = false;
+  std::unique_ptr<std::thread> notifier_;
 
   // Idempotency records by caller + '\0' + request_id, and their keys in
   // the order they were made.

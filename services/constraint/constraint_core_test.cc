@@ -81,6 +81,7 @@ class ConstraintCoreTest : public ::testing::Test {
   static ConstraintOptions Options() {
     ConstraintOptions o;
     o.watcher_queue_limit = 8;
+    o.notify_thread = false;
     return o;
   }
 
