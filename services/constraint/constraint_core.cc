@@ -571,16 +571,20 @@ void ConstraintCore::Unindex(Entry* entry) {
   }
 }
 
-void ConstraintCore::Schedule(Entry* entry, absl::Time after) {
-  if (entry->timer != absl::InfiniteFuture()) {
-    auto [begin, end] = timers_.equal_range(entry->timer);
-    for (auto it = begin; it != end; ++it) {
-      if (it->second == entry->handle) {
-        timers_.erase(it);
-        break;
-      }
+void ConstraintCore::CancelTimer(Entry* entry) {
+  if (entry->timer == absl::InfiniteFuture()) return;
+  auto [begin, end] = timers_.equal_range(entry->timer);
+  for (auto it = begin; it != end; ++it) {
+    if (it->second == entry->handle) {
+      timers_.erase(it);
+      break;
     }
   }
+  entry->timer = absl::InfiniteFuture();
+}
+
+void ConstraintCore::Schedule(Entry* entry, absl::Time after) {
+  CancelTimer(entry);
   entry->timer = entry->record->NextCandidate(after);
   // Expiry is a transition too: the instant after the last active one.
   if (!entry->expired && entry->record->last_active != absl::InfiniteFuture()) {
@@ -1087,19 +1091,7 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             if (!source_key.empty()) by_source_[source_key] = id;
             Index(e);
             if (!e->expired) Schedule(e, now);
-            if (store_ != nullptr) {
-              internal::StoredConstraint stored;
-              *stored.mutable_constraint() = p;
-              batch->push_back(store::Put(kConstraintsTable, id,
-                                          stored.SerializeAsString()));
-            }
-            Change change;
-            change.time = now;
-            change.kind = Change::Kind::kUpsert;
-            change.constraint_id = id;
-            change.record = record;
-            change.active = e->active;
-            changes->push_back(std::move(change));
+            PutVersion(*e, /*previous=*/{}, now, batch, changes);
             published = record;
             v1::PublishConstraintResponse out;
             *out.mutable_constraint() = View(*record, now);
@@ -1110,6 +1102,27 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
         ReportAffected(published, response.mutable_affected_intents()));
   }
   return response;
+}
+
+void ConstraintCore::PutVersion(const Entry& entry,
+                                std::vector<geo::Volume4D> previous,
+                                absl::Time now,
+                                std::vector<store::Mutation>* batch,
+                                std::vector<Change>* changes) {
+  if (store_ != nullptr) {
+    internal::StoredConstraint stored;
+    *stored.mutable_constraint() = entry.record->proto;
+    batch->push_back(store::Put(kConstraintsTable, entry.record->id(),
+                                stored.SerializeAsString()));
+  }
+  Change change;
+  change.time = now;
+  change.kind = Change::Kind::kUpsert;
+  change.constraint_id = entry.record->id();
+  change.record = entry.record;
+  change.active = entry.active;
+  change.volumes = std::move(previous);
+  changes->push_back(std::move(change));
 }
 
 absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
@@ -1147,25 +1160,13 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
             *p.mutable_update_time() = TimeToProto(now);
             *p.mutable_source() = old.proto.source();
             Unindex(e);
-            Change change;
-            change.time = now;
-            change.kind = Change::Kind::kUpsert;
-            change.constraint_id = old.id();
-            change.volumes = old.volumes;
+            std::vector<geo::Volume4D> previous = old.volumes;
             e->record = record;
             e->active = record->ActiveAt(now);
             e->expired = now > record->last_active;
             Index(e);
             Schedule(e, now);
-            if (store_ != nullptr) {
-              internal::StoredConstraint stored;
-              *stored.mutable_constraint() = p;
-              batch->push_back(store::Put(kConstraintsTable, p.id(),
-                                          stored.SerializeAsString()));
-            }
-            change.record = record;
-            change.active = e->active;
-            changes->push_back(std::move(change));
+            PutVersion(*e, std::move(previous), now, batch, changes);
             updated = record;
             v1::UpdateConstraintResponse out;
             *out.mutable_constraint() = View(*record, now);
@@ -1196,15 +1197,7 @@ absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
         v1::WithdrawConstraintResponse out;
         *out.mutable_constraint() = View(*record, now);
         Unindex(e);
-        if (e->timer != absl::InfiniteFuture()) {
-          auto [begin, end] = timers_.equal_range(e->timer);
-          for (auto it = begin; it != end; ++it) {
-            if (it->second == e->handle) {
-              timers_.erase(it);
-              break;
-            }
-          }
-        }
+        CancelTimer(e);
         const v1::ConstraintSource& source = record->proto.source();
         if (!source.original_id().empty()) {
           by_source_.erase(absl::StrCat(record->proto.authority().id(), "\n",
@@ -1268,15 +1261,8 @@ absl::Status ConstraintCore::ReportAffected(
             break;
         }
         if (blocks) {
-          std::vector<geo::TimeWindow> covered;
-          auto [begin, end] =
-              authorisations_by_constraint_.equal_range(record->id());
-          for (auto it = begin; it != end; ++it) {
-            const v1::Authorisation& a = authorisations_.at(it->second);
-            if (a.operator_id() != o.owner || a.has_revoke_time()) continue;
-            covered.push_back(
-                {TimeOf(a.window().start()), TimeOf(a.window().end())});
-          }
+          const std::vector<geo::TimeWindow> covered =
+              Covered(record->id(), o.owner);
           if (Subtract(windows, covered).empty()) blocks = false;
         }
         blocking = blocking || blocks;
@@ -1360,12 +1346,9 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
           -> absl::StatusOr<v1::GrantAuthorisationResponse> {
         const absl::Time now = clock_->Now();
-        auto it = handle_by_id_.find(request.constraint_id());
-        if (it == handle_by_id_.end()) {
-          return absl::NotFoundError(absl::StrCat(
-              "constraint ", request.constraint_id(), " not found"));
-        }
-        const Record& record = *entries_.at(it->second)->record;
+        UTM_ASSIGN_OR_RETURN(const Record* found,
+                             Find(request.constraint_id()));
+        const Record& record = *found;
         if (!caller.admin && record.proto.authority().id() != caller.id) {
           return absl::PermissionDeniedError(
               absl::StrCat("constraint ", record.id(),
@@ -1377,26 +1360,15 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
                            " is ADVISORY: it never blocks, nothing to unlock"));
         }
         v1::Authorisation a;
-        std::string id = new_id_();
-        while (authorisations_.contains(id)) id = new_id_();
-        a.set_id(id);
         a.set_constraint_id(record.id());
         a.set_operator_id(request.operator_id());
         a.set_kind(v1::AUTHORISATION_KIND_GRANTED);
         *a.mutable_window() = request.window();
         a.set_granted_by(caller.id);
         a.set_reference(request.reference());
-        *a.mutable_create_time() = TimeToProto(now);
-        authorisations_[id] = a;
-        authorisations_by_constraint_.emplace(record.id(), id);
-        if (store_ != nullptr) {
-          internal::StoredAuthorisation stored;
-          *stored.mutable_authorisation() = a;
-          batch->push_back(
-              store::Put(kAuthorisationsTable, id, stored.SerializeAsString()));
-        }
         v1::GrantAuthorisationResponse out;
-        *out.mutable_authorisation() = std::move(a);
+        *out.mutable_authorisation() =
+            AddAuthorisation(std::move(a), now, batch);
         return out;
       });
 }
@@ -1414,12 +1386,9 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
       [&](std::vector<store::Mutation>* batch,
           std::vector<Change>*) -> absl::StatusOr<v1::SelfUnlockResponse> {
         const absl::Time now = clock_->Now();
-        auto it = handle_by_id_.find(request.constraint_id());
-        if (it == handle_by_id_.end()) {
-          return absl::NotFoundError(absl::StrCat(
-              "constraint ", request.constraint_id(), " not found"));
-        }
-        const Record& record = *entries_.at(it->second)->record;
+        UTM_ASSIGN_OR_RETURN(const Record* found,
+                             Find(request.constraint_id()));
+        const Record& record = *found;
         if (record.type() != v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION ||
             !record.proto.self_unlock_allowed()) {
           return absl::PermissionDeniedError(absl::StrCat(
@@ -1431,25 +1400,14 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
               ": only its authority can grant access"));
         }
         v1::Authorisation a;
-        std::string id = new_id_();
-        while (authorisations_.contains(id)) id = new_id_();
-        a.set_id(id);
         a.set_constraint_id(record.id());
         a.set_operator_id(caller.id);
         a.set_kind(v1::AUTHORISATION_KIND_SELF_UNLOCK);
         *a.mutable_window() = request.window();
         a.set_granted_by(caller.id);
-        *a.mutable_create_time() = TimeToProto(now);
-        authorisations_[id] = a;
-        authorisations_by_constraint_.emplace(record.id(), id);
-        if (store_ != nullptr) {
-          internal::StoredAuthorisation stored;
-          *stored.mutable_authorisation() = a;
-          batch->push_back(
-              store::Put(kAuthorisationsTable, id, stored.SerializeAsString()));
-        }
         v1::SelfUnlockResponse out;
-        *out.mutable_authorisation() = std::move(a);
+        *out.mutable_authorisation() =
+            AddAuthorisation(std::move(a), now, batch);
         return out;
       });
 }
@@ -1494,30 +1452,62 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
         if (!a.has_revoke_time()) {
           *a.mutable_revoke_time() = TimeToProto(clock_->Now());
           a.set_revoke_reason(request.reason());
-          if (store_ != nullptr) {
-            internal::StoredAuthorisation stored;
-            *stored.mutable_authorisation() = a;
-            batch->push_back(store::Put(kAuthorisationsTable, a.id(),
-                                        stored.SerializeAsString()));
-          }
+          PutAuthorisation(a, batch);
         }
         *out.mutable_authorisation() = a;
         return out;
       });
 }
 
-bool ConstraintCore::Authorised(const std::string& operator_id,
-                                const std::string& constraint_id,
-                                absl::Time t) const {
+std::vector<geo::TimeWindow> ConstraintCore::Covered(
+    const std::string& constraint_id, const std::string& operator_id) const {
+  std::vector<geo::TimeWindow> out;
   auto [begin, end] = authorisations_by_constraint_.equal_range(constraint_id);
   for (auto it = begin; it != end; ++it) {
     const v1::Authorisation& a = authorisations_.at(it->second);
     if (a.operator_id() != operator_id || a.has_revoke_time()) continue;
-    if (TimeOf(a.window().start()) <= t && t <= TimeOf(a.window().end())) {
-      return true;
-    }
+    out.push_back({TimeOf(a.window().start()), TimeOf(a.window().end())});
+  }
+  return out;
+}
+
+bool ConstraintCore::Authorised(const std::string& operator_id,
+                                const std::string& constraint_id,
+                                absl::Time t) const {
+  for (const geo::TimeWindow& w : Covered(constraint_id, operator_id)) {
+    if (Contains(w, t)) return true;
   }
   return false;
+}
+
+absl::StatusOr<const ConstraintCore::Record*> ConstraintCore::Find(
+    const std::string& id) const {
+  auto it = handle_by_id_.find(id);
+  if (it == handle_by_id_.end()) {
+    return absl::NotFoundError(absl::StrCat("constraint ", id, " not found"));
+  }
+  return entries_.at(it->second)->record.get();
+}
+
+v1::Authorisation ConstraintCore::AddAuthorisation(
+    v1::Authorisation a, absl::Time now, std::vector<store::Mutation>* batch) {
+  std::string id = new_id_();
+  while (authorisations_.contains(id)) id = new_id_();
+  a.set_id(id);
+  *a.mutable_create_time() = TimeToProto(now);
+  authorisations_[id] = a;
+  authorisations_by_constraint_.emplace(a.constraint_id(), id);
+  PutAuthorisation(a, batch);
+  return a;
+}
+
+void ConstraintCore::PutAuthorisation(
+    const v1::Authorisation& a, std::vector<store::Mutation>* batch) const {
+  if (store_ == nullptr) return;
+  internal::StoredAuthorisation stored;
+  *stored.mutable_authorisation() = a;
+  batch->push_back(
+      store::Put(kAuthorisationsTable, a.id(), stored.SerializeAsString()));
 }
 
 // ---------------------------------------------------------------------------
@@ -1811,14 +1801,7 @@ void ConstraintCore::Check(const std::string& operator_id,
         }
       }
       // Authorisations of this operator cover parts of the windows.
-      std::vector<geo::TimeWindow> covered;
-      auto [begin, end] = authorisations_by_constraint_.equal_range(r.id());
-      for (auto it = begin; it != end; ++it) {
-        const v1::Authorisation& a = authorisations_.at(it->second);
-        if (a.operator_id() != operator_id || a.has_revoke_time()) continue;
-        covered.push_back(
-            {TimeOf(a.window().start()), TimeOf(a.window().end())});
-      }
+      const std::vector<geo::TimeWindow> covered = Covered(r.id(), operator_id);
       const std::vector<geo::TimeWindow> uncovered = Subtract(windows, covered);
       for (const geo::TimeWindow& w : uncovered) {
         add(r, blocking_reason, static_cast<int>(i), j, w, band);

@@ -223,6 +223,27 @@ class ConstraintCore final : public intent::ConstraintChecker {
       ABSL_LOCKS_EXCLUDED(mu_);
   void NotifyOne(Watcher* watcher);
   void NotifyLoop();
+  // NOT_FOUND naming the id, or the current version.
+  absl::StatusOr<const Record*> Find(const std::string& id) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Assigns an id and creation time, indexes and queues it for the store.
+  v1::Authorisation AddAuthorisation(v1::Authorisation a, absl::Time now,
+                                     std::vector<store::Mutation>* batch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PutAuthorisation(const v1::Authorisation& a,
+                        std::vector<store::Mutation>* batch) const;
+  // The windows in which `operator_id` holds an unrevoked authorisation for
+  // the constraint.
+  std::vector<geo::TimeWindow> Covered(const std::string& constraint_id,
+                                       const std::string& operator_id) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  void CancelTimer(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues the entry's (new) current version for the store and its upsert
+  // for the change log; `previous` are the volumes it replaces.
+  void PutVersion(const Entry& entry, std::vector<geo::Volume4D> previous,
+                  absl::Time now, std::vector<store::Mutation>* batch,
+                  std::vector<Change>* changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Authorised(const std::string& operator_id,
                   const std::string& constraint_id, absl::Time t) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
