@@ -51,6 +51,7 @@
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
 #include "services/intent/intent_core.h"
 #include "utm/v1/constraint.pb.h"
@@ -65,16 +66,8 @@ struct Caller {
 };
 
 struct ConstraintOptions {
-  // Geometry limits of constraint volumes: larger than a flight's, for
-  // wide-area TFRs (a 30 NM VIP TFR reaches 55.6 km). DEFAULT: 100,000 km²,
-  // 120 km reach, 2,000 vertices.
-  geo::ValidationLimits limits = [] {
-    geo::ValidationLimits l;
-    l.max_area_m2 = 100000e6;
-    l.max_reach_m = 120e3;
-    l.max_vertices = 2000;
-    return l;
-  }();
+  // Geometry limits of constraint volumes. DEFAULT: ConstraintLimits().
+  geo::ValidationLimits limits = ConstraintLimits();
   // Most volumes in one constraint. DEFAULT: 1000.
   int max_volumes = 1000;
   // Change-log entries kept for resuming watchers. DEFAULT: 100,000.

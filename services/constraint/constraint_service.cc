@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "geo/status_macros.h"
+#include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 
 namespace utm::constraint {
@@ -136,15 +137,8 @@ ConstraintService::ConstraintService(ConstraintCore* core,
 
 absl::StatusOr<Caller> ConstraintService::Authenticate(
     grpc::CallbackServerContext* context, Need need) const {
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "no credentials: send the metadata 'authorization: Bearer <token>'");
-  }
   UTM_ASSIGN_OR_RETURN(auth::Principal principal,
-                       verifier_->Verify(absl::string_view(it->second.data(),
-                                                           it->second.size())));
+                       AuthenticateCall(*context, *verifier_));
   Caller caller;
   caller.id = principal.subject;
   caller.authority = principal.Has(auth::Scope::kConstraintManagement);

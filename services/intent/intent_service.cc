@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
+#include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 #include "services/intent/intent_codec.h"
 
@@ -50,15 +51,8 @@ IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
 
 absl::StatusOr<auth::Principal> IntentService::Caller(
     grpc::CallbackServerContext* context, bool write) const {
-  const auto& metadata = context->client_metadata();
-  auto it = metadata.find("authorization");
-  if (it == metadata.end()) {
-    return absl::UnauthenticatedError(
-        "no credentials: send the metadata 'authorization: Bearer <token>'");
-  }
   UTM_ASSIGN_OR_RETURN(auth::Principal principal,
-                       verifier_->Verify(absl::string_view(it->second.data(),
-                                                           it->second.size())));
+                       AuthenticateCall(*context, *verifier_));
   if (write) {
     UTM_RETURN_IF_ERROR(
         auth::RequireScope(principal, auth::Scope::kStrategicCoordination));

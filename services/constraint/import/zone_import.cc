@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/import/zone_import_internal.h"
+#include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
 
 namespace utm::zones {
@@ -686,11 +687,7 @@ std::string ConstantElevation::Describe() const {
 }
 
 geo::ValidationLimits ConstraintValidationLimits() {
-  geo::ValidationLimits l;
-  l.max_area_m2 = 100000e6;
-  l.max_reach_m = 120e3;
-  l.max_vertices = 2000;
-  return l;
+  return constraint::ConstraintLimits();
 }
 
 absl::StatusOr<ZoneFormat> ParseZoneFormat(absl::string_view name) {

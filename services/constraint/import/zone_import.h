@@ -96,7 +96,7 @@ class ConstantElevation final : public ElevationModel {
 enum class VerticalReference { kWgs84, kAmsl, kAgl };
 
 // The validation limits of constraint volumes, as the constraint service
-// applies them (services/constraint/constraint_core.h, ConstraintOptions):
+// applies them (constraint::ConstraintLimits(), services/constraint/limits.h):
 // 100,000 km², 120 km reach, 2,000 vertices, altitudes [-1 km, 50 km].
 geo::ValidationLimits ConstraintValidationLimits();
 

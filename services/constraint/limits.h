@@ -1,0 +1,24 @@
+// The geometry limits of constraint volumes, shared by the server
+// (ConstraintOptions) and the zone-file importers, so that what an import
+// accepts is what the server accepts.
+#ifndef UTM_SERVICES_CONSTRAINT_LIMITS_H_
+#define UTM_SERVICES_CONSTRAINT_LIMITS_H_
+
+#include "geo/volume.h"
+
+namespace utm::constraint {
+
+// Larger than a flight's, for wide-area TFRs (a 30 NM VIP TFR reaches
+// 55.6 km): 100,000 km² footprint, 120 km reach, 2,000 vertices; altitudes
+// as for flights.
+inline geo::ValidationLimits ConstraintLimits() {
+  geo::ValidationLimits l;
+  l.max_area_m2 = 100000e6;
+  l.max_reach_m = 120e3;
+  l.max_vertices = 2000;
+  return l;
+}
+
+}  // namespace utm::constraint
+
+#endif  // UTM_SERVICES_CONSTRAINT_LIMITS_H_
