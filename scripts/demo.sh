@@ -5,7 +5,11 @@
 # Today: utmd starts (embedded default, no Redis, dev-mode tokens), two
 # operators file overlapping flight intents and get exact, explained
 # verdicts, a retry is idempotent, a stale write is refused, a police read is
-# audited; the geometry core is shown offline through `utmctl geo`.
+# audited; a regulator's wildfire TFR (a geofence) lands over an accepted
+# flight: a watching ground station is told at once, a new flight into it is
+# refused with the exact overlap, a rescue operator flies in it under a grant,
+# and a position check shows it applies; the geometry core is shown offline
+# through `utmctl geo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +26,18 @@ EX=docs/examples
 # exit whatever happens.
 WORK=$(mktemp -d)
 UTMD_PID=""
+WATCH_PID=""
 cleanup() {
-  if [[ -n "$UTMD_PID" ]]; then kill -KILL "$UTMD_PID" 2>/dev/null || true; fi
+  if [[ -n "$WATCH_PID" ]]; then kill -KILL "$WATCH_PID" 2>/dev/null || true; fi
+  if [[ -n "$UTMD_PID" ]]; then
+    kill -TERM "$UTMD_PID" 2>/dev/null || true
+    for _ in $(seq 1 120); do  # up to 12 s: the drain, then give up
+      kill -0 "$UTMD_PID" 2>/dev/null || break
+      [[ $(ps -o stat= -p "$UTMD_PID" 2>/dev/null) == Z* ]] && break
+      sleep 0.1
+    done
+    kill -KILL "$UTMD_PID" 2>/dev/null || true
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -34,8 +48,8 @@ expect() {
   local want=$1; shift
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
-  [[ $1 == intent ]] && shown="utmctl $shown"
-  for name in ALICE BOB POLICE; do
+  [[ $1 == intent || $1 == constraint ]] && shown="utmctl $shown"
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -91,6 +105,91 @@ expect 3 intent --token "$ALICE" modify "$ID" "$WORK/flight.json" --version 7
 step "F. Bob sees Alice's intent without her identity; the police see it, and it is audited"
 expect 0 intent --token "$BOB" get "$ID"
 expect 0 intent --token "$POLICE" get "$ID"
+
+# The geofence scenario, 120 km away from Alice's and Bob's flights: a
+# wildfire near Chur. Dana has a flight there; Erin wants one; REGA's rescue
+# helicopter drone must fly in the fire zone; CH-FOCA is the regulator.
+FOCA=$("$UTMCTL" token --role regulator --sub CH-FOCA --data-dir "$WORK/data")
+DANA=$("$UTMCTL" token --role operator --sub dana --data-dir "$WORK/data")
+ERIN=$("$UTMCTL" token --role operator --sub erin --data-dir "$WORK/data")
+REGA=$("$UTMCTL" token --role operator --sub rega --data-dir "$WORK/data")
+constraint() { "$UTMCTL" constraint --server "127.0.0.1:$PORT" "$@"; }
+# A 200 m circle at a point, 500-620 m above WGS84, from T0 to T1.
+flight_at() {
+  cat >"$1" <<JSON
+{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": $2, "lngDeg": $3}, "radiusM": 200},
+  "altitudeLower": {"valueM": 500, "reference": "ALTITUDE_REFERENCE_W84"},
+  "altitudeUpper": {"valueM": 620, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "$T0", "timeEnd": "$T1"}]}
+JSON
+}
+flight_at "$WORK/dana.json" 46.8500 9.5300
+flight_at "$WORK/erin.json" 46.8560 9.5400
+flight_at "$WORK/rega.json" 46.8440 9.5200
+TFR_END=$(date -u -d '+3 hour' +%Y-%m-%dT%H:%M:%SZ)
+cat >"$WORK/wildfire-tfr.json" <<JSON
+{"type": "CONSTRAINT_TYPE_PROHIBITED", "reason": "Wildfire: firefighting helicopters",
+ "messageForPilots": "No drones within 3 km of the fire. Rescue flights by authorisation only.",
+ "authority": {"name": "Federal Office of Civil Aviation", "contact": "+41 58 465 80 39"},
+ "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": 46.8500, "lngDeg": 9.5300}, "radiusM": 3000},
+   "altitudeLower": {"valueM": 0, "reference": "ALTITUDE_REFERENCE_W84"},
+   "altitudeUpper": {"valueM": 3000, "reference": "ALTITUDE_REFERENCE_W84"}},
+   "timeEnd": "$TFR_END"}]}
+JSON
+AREA=46.75,9.40,46.95,9.66
+# Waits (up to 10 s) for a line matching a regex in the watcher's output.
+await_watch() {
+  for _ in $(seq 1 200); do
+    grep -qE "$1" "$WORK/watch.out" && return 0
+    sleep 0.05
+  done
+  echo "demo: the watcher did not print '$1':" >&2
+  cat "$WORK/watch.out" "$WORK/watch.err" >&2
+  exit 1
+}
+show_watch() { sed 's/^/  watcher> /' "$WORK/watch.out"; }
+
+step "G. Dana's ground station watches the area around Chur (a snapshot, then every change)"
+echo "\$ utmctl constraint --token \$DANA watch --bbox $AREA --heartbeat-s 5 --timeout-s 120 &"
+"$UTMCTL" constraint --server "127.0.0.1:$PORT" --token "$DANA" watch --bbox "$AREA" \
+  --heartbeat-s 5 --timeout-s 120 >"$WORK/watch.out" 2>"$WORK/watch.err" </dev/null &
+WATCH_PID=$!
+await_watch '^seq [0-9]+ snapshot end'
+show_watch
+
+step "H. Dana files a flight there: accepted"
+expect 0 intent --token "$DANA" file "$WORK/dana.json"
+
+step "I. A wildfire: the regulator publishes a TFR (PROHIBITED, 3 km) over Dana's flight"
+expect 0 constraint --token "$FOCA" publish "$WORK/wildfire-tfr.json" --request-id wildfire-1
+TFR=$(constraint --token "$FOCA" publish "$WORK/wildfire-tfr.json" --request-id wildfire-1 |
+  sed -n 's/^PUBLISHED constraint \([^:]*\):.*/\1/p')
+echo "Dana's watcher was told at once, and that the TFR cuts through her flight:"
+await_watch "^seq [0-9]+ intents_affected $TFR "
+show_watch
+
+step "J. Erin files a flight into the TFR: refused, naming the TFR, the volumes and the window"
+expect 1 intent --token "$ERIN" file "$WORK/erin.json"
+
+step "K. The regulator authorises REGA's rescue flights in the TFR for two hours"
+GRANT_FROM=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
+GRANT_TO=$(date -u -d '+2 hour' +%Y-%m-%dT%H:%M:%SZ)
+expect 0 constraint --token "$FOCA" grant "$TFR" --operator rega \
+  --from "$GRANT_FROM" --to "$GRANT_TO" --reference "REGA-SAR-4711"
+
+step "L. REGA files its rescue flight: accepted, with the TFR as an advisory"
+expect 0 intent --token "$REGA" file "$WORK/rega.json"
+
+step "M. Where am I? Inside the TFR it applies (REGA is authorised); just outside, Erin sees it nearby"
+expect 0 constraint --token "$REGA" check --lat 46.8500 --lng 9.5300 --alt-m 550
+expect 0 constraint --token "$ERIN" check --lat 46.8800 --lng 9.5300 --radius-m 5000
+
+step "N. Stop the watcher: it prints where to resume (--since)"
+kill -TERM "$WATCH_PID"
+wait "$WATCH_PID" || true
+WATCH_PID=""
+show_watch
+sed 's/^/  watcher> /' "$WORK/watch.err"
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"
