@@ -45,10 +45,14 @@ using Args = ConstraintCommands::Args;
 volatile std::sig_atomic_t g_stop_signal = 0;
 extern "C" void OnStopSignal(int signal) { g_stop_signal = signal; }
 
-std::string Json(const google::protobuf::Message& message) {
+// `defaults`: print zero scalars too (a watch event's sequence 0, an empty
+// snapshot's count), so scripts find every field of an event.
+std::string Json(const google::protobuf::Message& message,
+                 bool defaults = false) {
   std::string json;
   google::protobuf::util::JsonPrintOptions print;
   print.preserve_proto_field_names = true;
+  print.always_print_primitive_fields = defaults;
   (void)google::protobuf::util::MessageToJsonString(message, &json, print);
   return json;
 }
@@ -621,7 +625,7 @@ int Check(const Options& options, const Args& args, bool has_altitude) {
 
 // One line per event; false for a heartbeat (not counted by --count).
 bool PrintEvent(const v1::ConstraintEvent& e, bool json) {
-  if (json) std::cout << Json(e) << "\n";
+  if (json) std::cout << Json(e, /*defaults=*/true) << "\n";
   std::string line = absl::StrCat("seq ", e.sequence(), " ");
   bool counted = true;
   switch (e.event_case()) {
