@@ -18,6 +18,7 @@
 #include "geo/status_macros.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
+#include "services/intent/intent_codec.h"
 #include "utm/internal/constraint_storage.pb.h"
 
 namespace utm::constraint {
@@ -1242,8 +1243,11 @@ absl::Status ConstraintCore::ReportAffected(
       bool blocking = false;
       v1::Conflict conflict;
       conflict.mutable_intent()->set_id(o.intent_id);
+      conflict.mutable_intent()->set_priority(o.priority);
+      conflict.mutable_intent()->set_state(intent::StateToProto(o.state));
       for (const intent::VolumeOverlap& overlap : o.overlaps) {
-        // From the intent's side: volume_index is the intent's.
+        // volume_index: the constraint's volume; other_volume_index: the
+        // intent's (as PublishConstraintResponse documents).
         std::vector<geo::TimeWindow> windows =
             ActiveWindows(record->schedule, overlap.time);
         if (windows.empty()) continue;

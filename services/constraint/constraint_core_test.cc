@@ -641,6 +641,8 @@ TEST_F(ConstraintCoreTest, NewConstraintReportsTheIntentsItCutsThrough) {
   EXPECT_EQ(affected, expected);
   EXPECT_EQ(r->affected_intents(0).reason(),
             v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED);
+  EXPECT_EQ(r->affected_intents(0).intent().state(),
+            v1::INTENT_STATE_ACCEPTED);
   const std::string id = r->constraint().id();
   EXPECT_THAT(
       Describe(Drain(op1.get())),

@@ -260,6 +260,7 @@ std::vector<OverlappingIntent> IntentCore::Overlapping(
       OverlappingIntent& o = by_id[other.id];
       o.intent_id = other.id;
       o.owner = other.owner;
+      o.priority = other.priority;
       o.state = other.state;
       o.overlaps.push_back(VolumeOverlap{
           static_cast<int>(i), static_cast<int>(hit.id & kIndexMask),

@@ -125,6 +125,7 @@ class ConstraintChecker {
 struct OverlappingIntent {
   std::string intent_id;
   std::string owner;
+  int32_t priority = 0;
   IntentState state = IntentState::kAccepted;
   // `volume_index` refers to the query volumes, `other_volume_index` to the
   // intent's (nominal or off-nominal) volumes.
