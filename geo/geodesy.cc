@@ -141,4 +141,51 @@ LatLng GnomonicProjection::Reverse(const Vec2& v) const {
   return p;
 }
 
+namespace {
+
+// ECEF position of (p, altitude_m) and, in m, the row-major rotation from the
+// east-north-up frame at p to ECEF.
+Vec3 EcefWithRotation(const LatLng& p, double altitude_m, double m[9]) {
+  std::vector<double> rotation(9);
+  Vec3 v;
+  GeographicLib::Geocentric::WGS84().Forward(p.lat_deg, p.lng_deg, altitude_m,
+                                             v.x, v.y, v.z, rotation);
+  std::copy(rotation.begin(), rotation.end(), m);
+  return v;
+}
+
+}  // namespace
+
+LocalCartesianFrame::LocalCartesianFrame(const LatLng& origin,
+                                         double altitude_m)
+    : origin_(origin) {
+  origin_ecef_ = EcefWithRotation(origin, altitude_m, enu_to_ecef_);
+}
+
+Vec3 LocalCartesianFrame::Forward(const LatLng& p, double altitude_m) const {
+  Vec3 v;
+  GeographicLib::Geocentric::WGS84().Forward(p.lat_deg, p.lng_deg, altitude_m,
+                                             v.x, v.y, v.z);
+  const double d[3] = {v.x - origin_ecef_.x, v.y - origin_ecef_.y,
+                       v.z - origin_ecef_.z};
+  // The inverse of a rotation is its transpose.
+  const double* m = enu_to_ecef_;
+  return {m[0] * d[0] + m[3] * d[1] + m[6] * d[2],
+          m[1] * d[0] + m[4] * d[1] + m[7] * d[2],
+          m[2] * d[0] + m[5] * d[1] + m[8] * d[2]};
+}
+
+Vec3 LocalCartesianFrame::Rotate(const LatLng& p, const Vec3& enu_at_p) const {
+  double r[9];
+  EcefWithRotation(p, 0, r);
+  const double e[3] = {
+      r[0] * enu_at_p.x + r[1] * enu_at_p.y + r[2] * enu_at_p.z,
+      r[3] * enu_at_p.x + r[4] * enu_at_p.y + r[5] * enu_at_p.z,
+      r[6] * enu_at_p.x + r[7] * enu_at_p.y + r[8] * enu_at_p.z};
+  const double* m = enu_to_ecef_;
+  return {m[0] * e[0] + m[3] * e[1] + m[6] * e[2],
+          m[1] * e[0] + m[4] * e[1] + m[7] * e[2],
+          m[2] * e[0] + m[5] * e[1] + m[8] * e[2]};
+}
+
 }  // namespace utm::geo

@@ -129,5 +129,43 @@ TEST(GeodesicPolygonArea, SignFollowsWinding) {
   EXPECT_NEAR(GeodesicPolygonArea({d, c, b, a}), -ccw, 1e-6);
 }
 
+TEST(LocalCartesianFrame, IsEcefRotatedAndTranslated) {
+  const LocalCartesianFrame frame(kZurich, 400);
+  const Vec3 o = frame.Forward(kZurich, 400);
+  EXPECT_NEAR(std::hypot(o.x, o.y, o.z), 0, 1e-9);
+  // A point 1 km due east along the surface at the same altitude: x = 1 km
+  // scaled by (R + 400 m)/R, and below the plane by the curvature drop d²/2R
+  // (R the radius of curvature in the prime vertical, 6,389 km here): 7.8 cm.
+  const LatLng east = GeodesicDestination(kZurich, 90, 1000);
+  const Vec3 e = frame.Forward(east, 400);
+  EXPECT_NEAR(e.x, 1000 * (1 + 400 / 6389e3), 1e-3);
+  EXPECT_NEAR(e.y, 0, 1e-2);  // the geodesic bends south of the parallel
+  EXPECT_NEAR(e.z, -1000.0 * 1000 / (2 * 6389e3), 1e-3);
+  // Straight-line distances are those between the ECEF points.
+  const LatLng q = GeodesicDestination(kZurich, 211, 7300);
+  const Vec3 a = frame.Forward(east, 0), b = frame.Forward(q, 0);
+  EXPECT_NEAR(std::hypot(a.x - b.x, a.y - b.y, a.z - b.z),
+              ChordLength(ToEcef(east), ToEcef(q)), 1e-6);
+}
+
+TEST(LocalCartesianFrame, RotatesVectorsFromOtherPoints) {
+  const LocalCartesianFrame frame(kZurich);
+  // At the origin, nothing changes.
+  const Vec3 v = frame.Rotate(kZurich, {3, 4, 5});
+  EXPECT_NEAR(v.x, 3, 1e-12);
+  EXPECT_NEAR(v.y, 4, 1e-12);
+  EXPECT_NEAR(v.z, 5, 1e-12);
+  // Due north along the meridian, "north" tilts down by the arc angle and
+  // "east" stays east.
+  const LatLng north = GeodesicDestination(kZurich, 0, 10000);
+  const Vec3 n = frame.Rotate(north, {0, 1, 0});
+  const double tilt = 10000 / 6370e3;  // meridional radius of curvature here
+  EXPECT_NEAR(n.x, 0, 1e-12);
+  EXPECT_NEAR(n.z, -std::sin(tilt), 1e-5);
+  EXPECT_NEAR(std::hypot(n.x, n.y, n.z), 1, 1e-12);
+  const Vec3 e = frame.Rotate(north, {1, 0, 0});
+  EXPECT_NEAR(e.x, 1, 1e-12);
+}
+
 }  // namespace
 }  // namespace utm::geo
