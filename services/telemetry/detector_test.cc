@@ -588,10 +588,10 @@ TEST(RelativeLocalState, FlatEarthErrorAtTenKilometres) {
   }
   std::printf(
       "10 km apart: |horizontal - geodesic| <= %.2f mm (midpoint tangent), "
-      "%.2f mm (ownship tangent); |horizontal - ECEF chord| <= %.3f mm "
+      "%.2f mm (ownship tangent); |horizontal - ECEF chord| <= %.1e m "
       "(midpoint); a 3-D tangent frame at the ownship would put the intruder "
       "%.2f m lower\n",
-      worst_mid * 1e3, worst_own * 1e3, worst_chord * 1e3, drop);
+      worst_mid * 1e3, worst_own * 1e3, worst_chord, drop);
   EXPECT_LT(worst_mid, 1.5e-3);
   EXPECT_LT(worst_own, 5e-3);
   EXPECT_LT(worst_chord, 1e-4);
