@@ -1,0 +1,41 @@
+// The telemetry core's view of the airspace, backed by the intent and
+// constraint cores of the same process.
+#ifndef UTM_SERVICES_TELEMETRY_LIVE_AIRSPACE_H_
+#define UTM_SERVICES_TELEMETRY_LIVE_AIRSPACE_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "services/constraint/constraint_core.h"
+#include "services/intent/intent_core.h"
+#include "services/telemetry/telemetry_core.h"
+
+namespace utm::telemetry {
+
+class LiveAirspace final : public Airspace {
+ public:
+  // Not owned; must outlive this.
+  LiveAirspace(intent::IntentCore* intents,
+               const constraint::ConstraintCore* constraints);
+
+  std::optional<IntentInfo> Intent(const std::string& id) const override;
+  std::vector<std::string> BlockingConstraints(const std::string& operator_id,
+                                               const geo::LatLng& position,
+                                               double altitude_m,
+                                               double horizontal_accuracy_m,
+                                               double vertical_accuracy_m,
+                                               absl::Time t) const override;
+  // ACTIVATED -> NONCONFORMING as the owner would declare it; nothing if
+  // the intent is in another state by now.
+  void MarkNonconforming(const std::string& operator_id,
+                         const std::string& intent_id) override;
+
+ private:
+  intent::IntentCore* const intents_;
+  const constraint::ConstraintCore* const constraints_;
+};
+
+}  // namespace utm::telemetry
+
+#endif  // UTM_SERVICES_TELEMETRY_LIVE_AIRSPACE_H_

@@ -1,0 +1,533 @@
+#include "services/telemetry/telemetry_core.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "geo/geodesy.h"
+#include "geo/intersect.h"
+#include "services/common/uuid.h"
+#include "services/common/volume_convert.h"
+
+namespace utm::telemetry {
+namespace {
+
+constexpr double kDegToRad = M_PI / 180.0;
+
+// East, north and up unit vectors at a geodetic position, in ECEF.
+struct Frame {
+  geo::Vec3 east, north, up;
+};
+
+Frame FrameAt(const geo::LatLng& p) {
+  const double phi = p.lat_deg * kDegToRad, lambda = p.lng_deg * kDegToRad;
+  const double sp = std::sin(phi), cp = std::cos(phi);
+  const double sl = std::sin(lambda), cl = std::cos(lambda);
+  return Frame{{-sl, cl, 0}, {-sp * cl, -sp * sl, cp}, {cp * cl, cp * sl, sp}};
+}
+
+double Dot(const geo::Vec3& a, const geo::Vec3& b) {
+  return a.x * b.x + a.y * b.y + a.z * b.z;
+}
+
+geo::Vec3 Axpy(double a, const geo::Vec3& x, const geo::Vec3& y) {
+  return {a * x.x + y.x, a * x.y + y.y, a * x.z + y.z};
+}
+
+std::string Rounded(double v) { return absl::StrFormat("%.0f", v); }
+
+}  // namespace
+
+struct TelemetryCore::Track {
+  std::string key;  // "<operator>/<aircraft>"
+  std::string operator_id;
+  std::string aircraft_id;
+  std::string intent_id;
+  bool intent_known = false;  // an activated intent of this operator
+  absl::Time time;            // of the latest report
+  absl::Time received;        // when it arrived (server clock)
+  geo::LatLng position;
+  double altitude_m = 0;
+  // Horizontal: the surface point below the aircraft and the horizontal
+  // velocity, in ECEF; vertical: altitude and climb rate. Keeping them apart
+  // keeps the tangent plane's curvature drop (d²/2R) out of the vertical.
+  geo::Vec3 ecef{0, 0, 0};
+  geo::Vec3 velocity{0, 0, 0};
+  double up_mps = 0;
+  double h_accuracy_m = 0, v_accuracy_m = 0;
+  CellKey cell = 0;
+  // Open alert keys that involve this track.
+  std::vector<std::string> alert_keys;
+};
+
+struct TelemetryCore::OpenAlert {
+  v1::Alert alert;
+  std::vector<std::string> operators;
+  std::vector<std::string> tracks;  // track keys involved
+  absl::Time last_sent;
+};
+
+TelemetryCore::TelemetryCore(TelemetryOptions options, const Clock* clock,
+                             Airspace* airspace)
+    : options_(std::move(options)),
+      clock_(clock),
+      airspace_(airspace),
+      // Two aircraft at most max_speed apart each can close by
+      // 2·max_speed·T within the look-ahead; with D that bounds the reach.
+      cell_m_(options_.separation.horizontal_m +
+              2 * options_.max_speed_mps * options_.separation.lookahead_s +
+              options_.separation.vertical_m) {}
+
+TelemetryCore::~TelemetryCore() = default;
+
+size_t TelemetryCore::track_count() const {
+  absl::MutexLock lock(&mu_);
+  return tracks_.size();
+}
+
+TelemetryCore::CellKey TelemetryCore::CellOf(const geo::Vec3& p,
+                                             double cell_m) {
+  // 21 bits a coordinate: ±6,400 km / cell (≥ 1 km) fits comfortably.
+  auto q = [&](double v) {
+    return static_cast<uint64_t>(static_cast<int64_t>(std::floor(v / cell_m)) +
+                                 (1 << 20)) &
+           0x1fffff;
+  };
+  return (q(p.x) << 42) | (q(p.y) << 21) | q(p.z);
+}
+
+void TelemetryCore::MoveInGrid(Track* track, CellKey to) {
+  if (track->cell == to && track->cell != 0) return;
+  if (track->cell != 0) {
+    auto it = grid_.find(track->cell);
+    if (it != grid_.end()) {
+      std::vector<Track*>& v = it->second;
+      v.erase(std::remove(v.begin(), v.end(), track), v.end());
+      if (v.empty()) grid_.erase(it);
+    }
+  }
+  track->cell = to;
+  grid_[to].push_back(track);
+}
+
+void TelemetryCore::SetAlert(const std::string& key,
+                             std::optional<v1::Alert> wanted,
+                             std::vector<std::string> operators, absl::Time now,
+                             std::vector<AlertChange>* out) {
+  auto it = alerts_.find(key);
+  if (!wanted) {
+    if (it == alerts_.end()) return;
+    v1::Alert cleared = it->second.alert;
+    cleared.set_state(v1::ALERT_STATE_CLEARED);
+    *cleared.mutable_update_time() = TimeToProto(now);
+    out->push_back({std::move(cleared), it->second.operators});
+    for (const std::string& t : it->second.tracks) {
+      auto track = tracks_.find(t);
+      if (track == tracks_.end()) continue;
+      std::vector<std::string>& keys = track->second->alert_keys;
+      keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+    }
+    alerts_.erase(it);
+    return;
+  }
+  v1::Alert& a = *wanted;
+  *a.mutable_update_time() = TimeToProto(now);
+  if (it == alerts_.end()) {
+    a.set_id(RandomUuid());
+    a.set_state(v1::ALERT_STATE_RAISED);
+    *a.mutable_raise_time() = TimeToProto(now);
+    OpenAlert open{a, operators, {}, now};
+    // Track keys: "pair/<a>|<b>" involves both; others one.
+    const size_t slash = key.find('/');
+    std::string rest = key.substr(slash + 1);
+    if (key.rfind("pair/", 0) == 0) {
+      const size_t bar = rest.find('|');
+      open.tracks = {rest.substr(0, bar), rest.substr(bar + 1)};
+    } else if (key.rfind("fence/", 0) == 0) {
+      open.tracks = {rest.substr(0, rest.rfind('/'))};
+    } else {
+      open.tracks = {rest};
+    }
+    for (const std::string& t : open.tracks) {
+      auto track = tracks_.find(t);
+      if (track != tracks_.end()) track->second->alert_keys.push_back(key);
+    }
+    out->push_back({a, operators});
+    alerts_.emplace(key, std::move(open));
+    return;
+  }
+  OpenAlert& open = it->second;
+  const bool kind_changed = open.alert.kind() != a.kind();
+  if (!kind_changed && now - open.last_sent < options_.update_interval) {
+    return;  // nothing material: no storm at 1 Hz
+  }
+  a.set_id(open.alert.id());
+  *a.mutable_raise_time() = open.alert.raise_time();
+  a.set_state(v1::ALERT_STATE_UPDATED);
+  open.alert = a;
+  open.last_sent = now;
+  out->push_back({a, open.operators});
+}
+
+void TelemetryCore::DetectAround(Track* own, absl::Time now,
+                                 std::vector<AlertChange>* out) {
+  const Frame f = FrameAt(own->position);
+  // The 27 cells around the track's.
+  const double c = cell_m_;
+  std::vector<Track*> near;
+  for (int dx = -1; dx <= 1; ++dx) {
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dz = -1; dz <= 1; ++dz) {
+        const geo::Vec3 p{own->ecef.x + dx * c, own->ecef.y + dy * c,
+                          own->ecef.z + dz * c};
+        auto it = grid_.find(CellOf(p, c));
+        if (it == grid_.end()) continue;
+        for (Track* t : it->second) {
+          if (t != own) near.push_back(t);
+        }
+      }
+    }
+  }
+  std::sort(near.begin(), near.end());
+  near.erase(std::unique(near.begin(), near.end()), near.end());
+  for (Track* other : near) {
+    // The intruder's state at the ownship's report time, in the ownship's
+    // local East-North-Up frame (at a few km the frames differ by hundredths
+    // of a degree).
+    const double dt = absl::ToDoubleSeconds(own->time - other->time);
+    const geo::Vec3 at = Axpy(dt, other->velocity, other->ecef);
+    const geo::Vec3 d{own->ecef.x - at.x, own->ecef.y - at.y,
+                      own->ecef.z - at.z};
+    const geo::Vec3 dv{own->velocity.x - other->velocity.x,
+                       own->velocity.y - other->velocity.y,
+                       own->velocity.z - other->velocity.z};
+    State rel;
+    rel.x = Dot(d, f.east);
+    rel.y = Dot(d, f.north);
+    rel.z = own->altitude_m - (other->altitude_m + dt * other->up_mps);
+    rel.vx = Dot(dv, f.east);
+    rel.vy = Dot(dv, f.north);
+    rel.vz = own->up_mps - other->up_mps;
+    const Detection det = Detect(rel, options_.separation);
+    const std::string& a = std::min(own->key, other->key);
+    const std::string& b = std::max(own->key, other->key);
+    const std::string key = absl::StrCat("pair/", a, "|", b);
+    if (!det.conflict) {
+      SetAlert(key, std::nullopt, {}, now, out);
+      continue;
+    }
+    v1::Alert alert;
+    const double ttl = det.time_in_s;
+    alert.set_kind(ttl <= 0 ? v1::ALERT_KIND_SEPARATION_LOST
+                   : ttl <= absl::ToDoubleSeconds(options_.imminent)
+                       ? v1::ALERT_KIND_CONFLICT_IMMINENT
+                       : v1::ALERT_KIND_CONFLICT_PREDICTED);
+    const Track* first = own->key == a ? own : other;
+    const Track* second = own->key == a ? other : own;
+    alert.add_aircraft_ids(first->aircraft_id);
+    alert.add_aircraft_ids(second->aircraft_id);
+    alert.add_intent_ids(first->intent_id);
+    alert.add_intent_ids(second->intent_id);
+    alert.mutable_time_to_loss_of_separation()->set_seconds(
+        static_cast<int64_t>(std::max(0.0, ttl)));
+    alert.mutable_time_to_loss_of_separation()->set_nanos(static_cast<int32_t>(
+        (std::max(0.0, ttl) - std::floor(std::max(0.0, ttl))) * 1e9));
+    *alert.mutable_time_of_closest_approach() =
+        TimeToProto(own->time + absl::Seconds(det.tcpa_s));
+    alert.set_horizontal_distance_at_cpa_m(det.horizontal_at_cpa_m);
+    alert.set_vertical_distance_at_cpa_m(det.vertical_at_cpa_m);
+    alert.mutable_position()->set_lat_deg(first->position.lat_deg);
+    alert.mutable_position()->set_lng_deg(first->position.lng_deg);
+    alert.mutable_altitude()->set_value_m(first->altitude_m);
+    alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    alert.set_message(absl::StrCat(
+        v1::AlertKind_Name(alert.kind()).substr(11), ": ", first->aircraft_id,
+        " and ", second->aircraft_id,
+        ttl <= 0 ? " are inside the separation minima"
+                 : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
+        "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
+        Rounded(det.vertical_at_cpa_m), " m vertically"));
+    std::vector<std::string> operators = {first->operator_id};
+    if (second->operator_id != first->operator_id) {
+      operators.push_back(second->operator_id);
+    }
+    SetAlert(key, std::move(alert), std::move(operators), now, out);
+  }
+}
+
+TelemetryCore::Result TelemetryCore::Ingest(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
+  Result result;
+  const absl::Time now = clock_->Now();
+  for (int i = 0; i < reports.size(); ++i) {
+    const v1::PositionReport& r = reports[i];
+    auto fail = [&](absl::string_view field, absl::string_view message) {
+      v1::ReportError e;
+      e.set_report_index(i);
+      e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
+      result.errors.push_back(std::move(e));
+    };
+    // Validation.
+    if (r.aircraft_id().empty() || r.aircraft_id().size() > 128) {
+      fail("aircraft_id", "required, at most 128 bytes");
+      continue;
+    }
+    if (!r.has_time()) {
+      fail("time", "required");
+      continue;
+    }
+    absl::StatusOr<absl::Time> t = TimeFromProto(r.time(), "time");
+    if (!t.ok()) {
+      fail("time", t.status().message());
+      continue;
+    }
+    if (*t < now - options_.max_report_age) {
+      fail("time", absl::StrCat("older than ",
+                                absl::FormatDuration(options_.max_report_age)));
+      continue;
+    }
+    if (*t > now + options_.max_report_lead) {
+      fail("time", "in the future");
+      continue;
+    }
+    if (!r.has_position()) {
+      fail("position", "required");
+      continue;
+    }
+    const geo::LatLng p{r.position().lat_deg(), r.position().lng_deg()};
+    if (absl::Status s = geo::ValidateLatLng(p, "position"); !s.ok()) {
+      fail("position", s.message());
+      continue;
+    }
+    if (!r.has_altitude() ||
+        r.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
+      fail("altitude.reference", "must be W84 (metres above WGS84)");
+      continue;
+    }
+    const double alt = r.altitude().value_m();
+    if (!(alt > -1000 && alt < 50000)) {
+      fail("altitude.value_m", "outside [-1000, 50000]");
+      continue;
+    }
+    const v1::Velocity& v = r.velocity();
+    if (!std::isfinite(v.north_mps()) || !std::isfinite(v.east_mps()) ||
+        !std::isfinite(v.up_mps()) ||
+        std::hypot(v.north_mps(), v.east_mps()) > options_.max_speed_mps ||
+        std::abs(v.up_mps()) > options_.max_speed_mps) {
+      fail("velocity", absl::StrCat("not finite or faster than ",
+                                    options_.max_speed_mps, " m/s"));
+      continue;
+    }
+    const double hacc = r.accuracy().horizontal_m();
+    const double vacc = r.accuracy().vertical_m();
+    if (!(hacc >= 0 && hacc < 10000) || !(vacc >= 0 && vacc < 10000)) {
+      fail("accuracy", "negative, not finite or over 10 km");
+      continue;
+    }
+
+    // Intent and restrictions, outside the lock.
+    std::optional<IntentInfo> intent;
+    if (!r.intent_id().empty()) intent = airspace_->Intent(r.intent_id());
+    const bool known =
+        intent && intent->owner == operator_id && intent->activated;
+    bool conforming = true;
+    if (known) {
+      geo::Volume4D here;
+      here.volume.footprint = geo::Circle{p, std::max(hacc, 0.01)};
+      here.volume.altitude = {alt - vacc, alt + vacc};
+      here.time = {*t, *t};
+      conforming = false;
+      for (const geo::Volume4D& vol : intent->volumes) {
+        if (geo::Intersect(vol, here)) {
+          conforming = true;
+          break;
+        }
+      }
+    }
+    const std::vector<std::string> fences =
+        airspace_->BlockingConstraints(operator_id, p, alt, hacc, vacc, *t);
+
+    std::vector<AlertChange> changes;
+    bool newly_nonconforming = false;
+    {
+      absl::MutexLock lock(&mu_);
+      const std::string key = absl::StrCat(operator_id, "/", r.aircraft_id());
+      std::unique_ptr<Track>& slot = tracks_[key];
+      if (slot == nullptr) {
+        slot = std::make_unique<Track>();
+        slot->key = key;
+        slot->operator_id = operator_id;
+        slot->aircraft_id = r.aircraft_id();
+      } else if (*t < slot->time) {
+        fail("time", "older than this aircraft's previous report");
+        continue;
+      }
+      Track* track = slot.get();
+      track->intent_id = r.intent_id();
+      track->intent_known = known;
+      track->time = *t;
+      track->received = now;
+      track->position = p;
+      track->altitude_m = alt;
+      const Frame f = FrameAt(p);
+      track->ecef = geo::ToEcef(p);
+      track->velocity =
+          Axpy(v.north_mps(), f.north, Axpy(v.east_mps(), f.east, {0, 0, 0}));
+      track->up_mps = v.up_mps();
+      track->h_accuracy_m = hacc;
+      track->v_accuracy_m = vacc;
+      MoveInGrid(track, CellOf(track->ecef, cell_m_));
+
+      auto single = [&](v1::AlertKind kind, std::string message) {
+        v1::Alert a;
+        a.set_kind(kind);
+        a.add_aircraft_ids(track->aircraft_id);
+        a.add_intent_ids(track->intent_id);
+        a.mutable_position()->set_lat_deg(p.lat_deg);
+        a.mutable_position()->set_lng_deg(p.lng_deg);
+        a.mutable_altitude()->set_value_m(alt);
+        a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+        a.set_message(std::move(message));
+        return a;
+      };
+      // A report clears a lost link.
+      SetAlert(absl::StrCat("link/", key), std::nullopt, {}, now, &changes);
+      // Unknown intent.
+      SetAlert(
+          absl::StrCat("intent/", key),
+          known
+              ? std::nullopt
+              : std::optional<v1::Alert>(single(
+                    v1::ALERT_KIND_UNKNOWN_INTENT,
+                    r.intent_id().empty()
+                        ? absl::StrCat(track->aircraft_id, " reports no intent")
+                        : absl::StrCat(track->aircraft_id, " reports intent ",
+                                       r.intent_id(),
+                                       ", not an activated intent of "
+                                       "its operator"))),
+          {operator_id}, now, &changes);
+      // Conformance.
+      const std::string conf_key = absl::StrCat("conf/", key);
+      if (!conforming && !alerts_.contains(conf_key)) {
+        newly_nonconforming = true;
+      }
+      SetAlert(conf_key,
+               conforming ? std::nullopt
+                          : std::optional<v1::Alert>(single(
+                                v1::ALERT_KIND_NONCONFORMANCE,
+                                absl::StrCat(track->aircraft_id,
+                                             " is outside every volume of "
+                                             "intent ",
+                                             r.intent_id()))),
+               {operator_id}, now, &changes);
+      // Geofences: raise each constraint entered, clear those left.
+      std::vector<std::string> open_fences;
+      const std::string fence_prefix = absl::StrCat("fence/", key, "/");
+      for (const std::string& k : track->alert_keys) {
+        if (k.rfind(fence_prefix, 0) == 0) open_fences.push_back(k);
+      }
+      for (const std::string& c : fences) {
+        v1::Alert a = single(
+            v1::ALERT_KIND_GEOFENCE_ENTRY,
+            absl::StrCat(track->aircraft_id, " is inside constraint ", c));
+        a.set_constraint_id(c);
+        SetAlert(fence_prefix + c, std::move(a), {operator_id}, now, &changes);
+      }
+      for (const std::string& k : open_fences) {
+        if (std::find(fences.begin(), fences.end(),
+                      k.substr(fence_prefix.size())) == fences.end()) {
+          SetAlert(k, std::nullopt, {}, now, &changes);
+        }
+      }
+      // Conflicts with the neighbours; pairs that left each other's
+      // neighbourhood are cleared too.
+      std::vector<std::string> pairs_before;
+      for (const std::string& k : track->alert_keys) {
+        if (k.rfind("pair/", 0) == 0) pairs_before.push_back(k);
+      }
+      std::vector<AlertChange> pair_changes;
+      DetectAround(track, now, &pair_changes);
+      for (AlertChange& c : pair_changes) changes.push_back(std::move(c));
+      for (const std::string& k : pairs_before) {
+        // Still open but not re-evaluated: the other aircraft is out of
+        // reach now.
+        auto it = alerts_.find(k);
+        if (it == alerts_.end()) continue;
+        const std::string& other = it->second.tracks[0] == key
+                                       ? it->second.tracks[1]
+                                       : it->second.tracks[0];
+        auto o = tracks_.find(other);
+        const bool in_reach =
+            o != tracks_.end() &&
+            geo::ChordLength(o->second->ecef, track->ecef) <= cell_m_;
+        if (!in_reach) SetAlert(k, std::nullopt, {}, now, &changes);
+      }
+    }
+    if (newly_nonconforming) {
+      airspace_->MarkNonconforming(operator_id, r.intent_id());
+    }
+    for (AlertChange& c : changes) result.alerts.push_back(std::move(c));
+  }
+  return result;
+}
+
+void TelemetryCore::Retire(const std::string& key, absl::Time now,
+                           std::vector<AlertChange>* out) {
+  auto it = tracks_.find(key);
+  if (it == tracks_.end()) return;
+  const std::vector<std::string> keys = it->second->alert_keys;
+  for (const std::string& k : keys) SetAlert(k, std::nullopt, {}, now, out);
+  Track* track = it->second.get();
+  auto cell = grid_.find(track->cell);
+  if (cell != grid_.end()) {
+    std::vector<Track*>& v = cell->second;
+    v.erase(std::remove(v.begin(), v.end(), track), v.end());
+    if (v.empty()) grid_.erase(cell);
+  }
+  tracks_.erase(it);
+}
+
+std::vector<AlertChange> TelemetryCore::Tick() {
+  std::vector<AlertChange> out;
+  absl::MutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  std::vector<std::string> retire;
+  for (const auto& [key, track] : tracks_) {
+    const absl::Duration silent = now - track->received;
+    if (silent >= options_.retire_after) {
+      retire.push_back(key);
+    } else if (silent >= options_.lost_link_after && track->intent_known &&
+               !alerts_.contains(absl::StrCat("link/", key))) {
+      v1::Alert a;
+      a.set_kind(v1::ALERT_KIND_LOST_LINK);
+      a.add_aircraft_ids(track->aircraft_id);
+      a.add_intent_ids(track->intent_id);
+      a.mutable_position()->set_lat_deg(track->position.lat_deg);
+      a.mutable_position()->set_lng_deg(track->position.lng_deg);
+      a.mutable_altitude()->set_value_m(track->altitude_m);
+      a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+      a.set_message(absl::StrCat(
+          "no report from ", track->aircraft_id, " for ",
+          absl::FormatDuration(absl::Trunc(silent, absl::Seconds(1)))));
+      SetAlert(absl::StrCat("link/", key), std::move(a), {track->operator_id},
+               now, &out);
+    }
+  }
+  for (const std::string& key : retire) Retire(key, now, &out);
+  return out;
+}
+
+std::vector<AlertChange> TelemetryCore::OpenAlerts() const {
+  absl::MutexLock lock(&mu_);
+  std::vector<AlertChange> out;
+  out.reserve(alerts_.size());
+  for (const auto& [key, open] : alerts_) {
+    out.push_back({open.alert, open.operators});
+  }
+  return out;
+}
+
+}  // namespace utm::telemetry

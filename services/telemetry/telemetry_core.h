@@ -1,0 +1,162 @@
+// The live picture of the airspace, without gRPC: position reports in,
+// tactical alerts out (issue 5).
+//
+// Each report updates its aircraft's track (keyed by operator and aircraft
+// id) in a hash grid over ECEF coordinates, so it only meets the tracks
+// within reach: two aircraft closing at the fastest speed the grid allows
+// cannot cover more than the look-ahead distance. For each neighbour the
+// detector (detector.h) predicts a loss of separation from the latest states
+// (the neighbour's extrapolated to this report's time at constant velocity).
+// The same report is checked against its intent (conformance) and against
+// active constraints (geofences).
+//
+// Alerts have a lifecycle: RAISED once, UPDATED when their kind or figures
+// change materially (never more often than `update_interval` for the same
+// kind, so 1 Hz reports do not make an alert storm), CLEARED when resolved.
+// The core returns alert changes; the adapter routes them to the aircraft's
+// streams and to area watchers.
+//
+// Thread-safe: one mutex; Ingest() is the hot path.
+//
+// Typical usage:
+//   TelemetryCore core(options, RealClock::Get(), &intents, &geofences);
+//   TelemetryCore::Result r = core.Ingest("op-1", reports);
+//   for (const AlertChange& a : r.alerts) route(a);
+//   ... a thread calls core.Tick() every second (lost links) ...
+#ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
+#define UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "geo/latlng.h"
+#include "geo/volume.h"
+#include "services/common/clock.h"
+#include "services/telemetry/detector.h"
+#include "utm/v1/telemetry.pb.h"
+
+namespace utm::telemetry {
+
+// What the core needs to know about an intent.
+struct IntentInfo {
+  std::string owner;
+  bool activated = false;  // ACTIVATED, NONCONFORMING or CONTINGENT
+  std::vector<geo::Volume4D> volumes;
+};
+
+// Where the core looks up intents and active restrictions, and tells the
+// intent service about nonconforming flights. Implementations are
+// thread-safe; the core calls them without its lock.
+class Airspace {
+ public:
+  virtual ~Airspace() = default;
+  virtual std::optional<IntentInfo> Intent(const std::string& id) const = 0;
+  // Constraints that block `operator_id` at the position (within the
+  // accuracy) at `t`, by id.
+  virtual std::vector<std::string> BlockingConstraints(
+      const std::string& operator_id, const geo::LatLng& position,
+      double altitude_m, double horizontal_accuracy_m,
+      double vertical_accuracy_m, absl::Time t) const = 0;
+  // The flight left its intent: make the intent NONCONFORMING.
+  virtual void MarkNonconforming(const std::string& operator_id,
+                                 const std::string& intent_id) = 0;
+};
+
+struct TelemetryOptions {
+  // Separation minima and look-ahead of the detector.
+  Separation separation;
+  // A predicted loss this close is IMMINENT rather than PREDICTED.
+  // DEFAULT: 10 s.
+  absl::Duration imminent = absl::Seconds(10);
+  // Fastest horizontal speed a track may report, m/s; faster reports are
+  // refused. Sizes the neighbour search. DEFAULT: 100 m/s.
+  double max_speed_mps = 100;
+  // No report for this long: LOST_LINK (for activated intents).
+  // DEFAULT: 10 s.
+  absl::Duration lost_link_after = absl::Seconds(10);
+  // No report for this long: the track is retired, its alerts cleared.
+  // DEFAULT: 60 s.
+  absl::Duration retire_after = absl::Seconds(60);
+  // Reports older than this (by their own time) or further than this in the
+  // future are refused. DEFAULT: 10 s / 2 s.
+  absl::Duration max_report_age = absl::Seconds(10);
+  absl::Duration max_report_lead = absl::Seconds(2);
+  // An open alert's figures are re-sent at most this often unless its kind
+  // changes. DEFAULT: 5 s.
+  absl::Duration update_interval = absl::Seconds(5);
+};
+
+// One alert change for routing: the alert and the operators whose
+// aircraft it involves.
+struct AlertChange {
+  v1::Alert alert;
+  std::vector<std::string> operators;  // one or two
+};
+
+class TelemetryCore {
+ public:
+  // `clock` and `airspace` are not owned and must outlive the core.
+  TelemetryCore(TelemetryOptions options, const Clock* clock,
+                Airspace* airspace);
+  ~TelemetryCore();
+
+  struct Result {
+    std::vector<v1::ReportError> errors;  // report_index set; batch_seq not
+    std::vector<AlertChange> alerts;
+  };
+  // Processes one batch of `operator_id`'s reports, in order.
+  Result Ingest(
+      const std::string& operator_id,
+      const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
+
+  // Lost links and retirements as of now.
+  std::vector<AlertChange> Tick();
+
+  // Every open alert (for a new watcher's first batch).
+  std::vector<AlertChange> OpenAlerts() const;
+
+  size_t track_count() const;
+
+ private:
+  struct Track;
+  struct OpenAlert;
+  using CellKey = uint64_t;
+
+  static CellKey CellOf(const geo::Vec3& ecef, double cell_m);
+  void MoveInGrid(Track* track, CellKey to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Raises, updates or clears the alert of `key` as `wanted` (nullopt:
+  // clear) says, appending the change to `out`.
+  void SetAlert(const std::string& key, std::optional<v1::Alert> wanted,
+                std::vector<std::string> operators, absl::Time now,
+                std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void DetectAround(Track* track, absl::Time now, std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Retire(const std::string& key, absl::Time now,
+              std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const TelemetryOptions options_;
+  const Clock* const clock_;
+  Airspace* const airspace_;
+  const double cell_m_;  // grid cell edge, metres
+
+  mutable absl::Mutex mu_;
+  // Tracks by "<operator>/<aircraft id>".
+  absl::flat_hash_map<std::string, std::unique_ptr<Track>> tracks_
+      ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<CellKey, std::vector<Track*>> grid_ ABSL_GUARDED_BY(mu_);
+  // Open alerts by key: "pair/<a>|<b>", "conf/<track>", "fence/<track>/<c>",
+  // "link/<track>", "intent/<track>".
+  absl::flat_hash_map<std::string, OpenAlert> alerts_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace utm::telemetry
+
+#endif  // UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_

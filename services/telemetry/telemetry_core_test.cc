@@ -1,0 +1,342 @@
+#include "services/telemetry/telemetry_core.h"
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "geo/geo_testing.h"
+#include "geo/geodesy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/clock.h"
+#include "services/common/volume_convert.h"
+#include "services/telemetry/live_airspace.h"
+
+namespace utm::telemetry {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+geo::LatLng East(double m) {
+  return geo::GeodesicDestination(geo::test_util::kZurich, 90, m);
+}
+
+class FakeAirspace : public Airspace {
+ public:
+  std::optional<IntentInfo> Intent(const std::string& id) const override {
+    auto it = intents.find(id);
+    if (it == intents.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::string> BlockingConstraints(const std::string& operator_id,
+                                               const geo::LatLng& position,
+                                               double, double, double,
+                                               absl::Time) const override {
+    // A "TFR" east of 5 km, for everyone but the rescue operator.
+    if (operator_id != "rescue" &&
+        geo::GeodesicDistance(geo::test_util::kZurich, position) > 5000) {
+      return {"tfr-1"};
+    }
+    return {};
+  }
+  void MarkNonconforming(const std::string& operator_id,
+                         const std::string& intent_id) override {
+    marked.push_back(absl::StrCat(operator_id, ":", intent_id));
+  }
+
+  std::map<std::string, IntentInfo> intents;
+  std::vector<std::string> marked;
+};
+
+class TelemetryCoreTest : public ::testing::Test {
+ protected:
+  TelemetryCoreTest() : clock_(kT0), core_(Options(), &clock_, &airspace_) {
+    // Every operator's intent covers 0..3 km east, 0..1000 m, for an hour.
+    for (const std::string op : {"op-a", "op-b", "rescue"}) {
+      IntentInfo info;
+      info.owner = op;
+      info.activated = true;
+      geo::Volume4D v;
+      v.volume.footprint = geo::Circle{East(1500), 1600};
+      v.volume.altitude = {0, 1000};
+      v.time = {kT0 - absl::Hours(1), kT0 + absl::Hours(1)};
+      info.volumes = {v};
+      airspace_.intents[absl::StrCat("intent-", op)] = info;
+    }
+  }
+
+  static TelemetryOptions Options() {
+    TelemetryOptions o;
+    o.separation.horizontal_m = 50;
+    o.separation.vertical_m = 15;
+    o.separation.lookahead_s = 30;
+    return o;
+  }
+
+  // One report: `east_m` along the east axis, velocity east `ve`.
+  v1::PositionReport Report(const std::string& op, const std::string& id,
+                            double east_m, double ve, double alt = 500,
+                            double vn = 0) {
+    v1::PositionReport r;
+    r.set_aircraft_id(id);
+    r.set_intent_id(absl::StrCat("intent-", op));
+    *r.mutable_time() = TimeToProto(clock_.Now());
+    const geo::LatLng p = East(east_m);
+    r.mutable_position()->set_lat_deg(p.lat_deg);
+    r.mutable_position()->set_lng_deg(p.lng_deg);
+    r.mutable_altitude()->set_value_m(alt);
+    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    r.mutable_velocity()->set_east_mps(ve);
+    r.mutable_velocity()->set_north_mps(vn);
+    r.mutable_accuracy()->set_horizontal_m(3);
+    r.mutable_accuracy()->set_vertical_m(3);
+    return r;
+  }
+
+  std::vector<AlertChange> Send(const std::string& op,
+                                std::vector<v1::PositionReport> reports) {
+    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+    for (auto& r : reports) *batch.Add() = std::move(r);
+    TelemetryCore::Result result = core_.Ingest(op, batch);
+    EXPECT_THAT(result.errors, IsEmpty());
+    return result.alerts;
+  }
+
+  // "KIND:STATE" of each change.
+  static std::vector<std::string> Kinds(const std::vector<AlertChange>& c) {
+    std::vector<std::string> out;
+    for (const AlertChange& a : c) {
+      out.push_back(
+          absl::StrCat(v1::AlertKind_Name(a.alert.kind()).substr(11), ":",
+                       v1::AlertState_Name(a.alert.state()).substr(12)));
+    }
+    return out;
+  }
+
+  SimulatedClock clock_;
+  FakeAirspace airspace_;
+  TelemetryCore core_;
+};
+
+TEST_F(TelemetryCoreTest, HeadOnEncounterIsPredictedToBothAndClearedAfter) {
+  // A at 1000 m going east at 10 m/s, B at 2000 m going west at 10 m/s:
+  // 1000 m apart closing at 20 m/s; separation (50 m) lost after
+  // (1000 - 50) / 20 = 47.5 s — beyond the 30 s look-ahead at first.
+  EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1000, 10)}), IsEmpty());
+  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 2000, -10)}), IsEmpty());
+  // 20 s later A reports: B's 20 s old state, extrapolated, is 600 m away;
+  // loss in (600 - 50) / 20 = 27.5 s.
+  clock_.Advance(absl::Seconds(20));
+  std::vector<AlertChange> c = Send("op-a", {Report("op-a", "A", 1200, 10)});
+  ASSERT_THAT(Kinds(c), ElementsAre("CONFLICT_PREDICTED:RAISED"));
+  const v1::Alert a = c[0].alert;  // a copy: `c` is reused below
+  EXPECT_THAT(c[0].operators, ElementsAre("op-a", "op-b"));
+  EXPECT_THAT(a.aircraft_ids(), ElementsAre("A", "B"));
+  EXPECT_THAT(a.intent_ids(), ElementsAre("intent-op-a", "intent-op-b"));
+  EXPECT_NEAR(absl::ToDoubleSeconds(
+                  absl::Seconds(a.time_to_loss_of_separation().seconds()) +
+                  absl::Nanoseconds(a.time_to_loss_of_separation().nanos())),
+              27.5, 0.05);
+  EXPECT_NEAR(a.horizontal_distance_at_cpa_m(), 0, 0.5);
+  EXPECT_NEAR(a.vertical_distance_at_cpa_m(), 0, 0.01);
+  EXPECT_NEAR(
+      absl::ToDoubleSeconds(
+          absl::FromUnixSeconds(a.time_of_closest_approach().seconds()) +
+          absl::Nanoseconds(a.time_of_closest_approach().nanos()) -
+          clock_.Now()),
+      30, 0.01);
+  // B's own report confirms it: nothing new to say.
+  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 1800, -10)}), IsEmpty());
+
+  // 1 Hz reports: no storm (nothing new for the same kind within 5 s).
+  for (int i = 1; i <= 3; ++i) {
+    clock_.Advance(absl::Seconds(1));
+    EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1200 + 10 * i, 10)}),
+                IsEmpty());
+  }
+  // At +40 s: 180 m apart, loss in 6.5 s: IMMINENT.
+  clock_.Advance(absl::Seconds(17));
+  c = Send("op-a", {Report("op-a", "A", 1420, 10)});
+  ASSERT_THAT(Kinds(c), ElementsAre("CONFLICT_IMMINENT:UPDATED"));
+  EXPECT_EQ(c[0].alert.id(), a.id());
+  // At +48 s: 20 m apart: separation lost.
+  clock_.Advance(absl::Seconds(8));
+  c = Send("op-a", {Report("op-a", "A", 1500, 10)});
+  ASSERT_THAT(Kinds(c), ElementsAre("SEPARATION_LOST:UPDATED"));
+  // B climbs away: diverging vertically, cleared.
+  c = Send("op-b", {Report("op-b", "B", 1500, 0, 700)});
+  ASSERT_THAT(Kinds(c), ElementsAre("SEPARATION_LOST:CLEARED"));
+  EXPECT_EQ(c[0].alert.id(), a.id());
+}
+
+TEST_F(TelemetryCoreTest, DistantAndParallelTrafficRaisesNothing) {
+  EXPECT_THAT(Send("op-a", {Report("op-a", "A", 0, 10)}), IsEmpty());
+  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 2900, 10)}), IsEmpty());
+  // Parallel, 100 m above A at the same speed: never closer.
+  EXPECT_THAT(Send("op-b", {Report("op-b", "C", 0, 10, 600)}), IsEmpty());
+}
+
+TEST_F(TelemetryCoreTest, NonconformanceIsRaisedOnceAndReportedToTheIntent) {
+  EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1000, 10)}), IsEmpty());
+  // 3.2 km east is outside the intent (0..3.1 km).
+  clock_.Advance(absl::Seconds(1));
+  std::vector<AlertChange> c = Send("op-a", {Report("op-a", "A", 3200, 10)});
+  ASSERT_THAT(Kinds(c), ElementsAre("NONCONFORMANCE:RAISED"));
+  EXPECT_THAT(airspace_.marked, ElementsAre("op-a:intent-op-a"));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(Send("op-a", {Report("op-a", "A", 3210, 10)}), IsEmpty());
+  EXPECT_THAT(airspace_.marked, SizeIs(1));
+  // Within the accuracy of the edge counts as inside.
+  v1::PositionReport back = Report("op-a", "A", 3105, -10);
+  back.mutable_accuracy()->set_horizontal_m(10);
+  c = Send("op-a", {back});
+  ASSERT_THAT(Kinds(c), ElementsAre("NONCONFORMANCE:CLEARED"));
+}
+
+TEST_F(TelemetryCoreTest, GeofenceEntryNamesTheConstraint) {
+  std::vector<AlertChange> c = Send("op-a", {Report("op-a", "A", 5100, 0)});
+  // Outside the intent too.
+  ASSERT_THAT(Kinds(c),
+              ElementsAre("NONCONFORMANCE:RAISED", "GEOFENCE_ENTRY:RAISED"));
+  EXPECT_EQ(c[1].alert.constraint_id(), "tfr-1");
+  c = Send("op-a", {Report("op-a", "A", 1000, 0)});
+  EXPECT_THAT(Kinds(c),
+              ElementsAre("NONCONFORMANCE:CLEARED", "GEOFENCE_ENTRY:CLEARED"));
+  // The authorised rescue operator gets no geofence alert.
+  c = Send("rescue", {Report("rescue", "R", 5100, 0)});
+  EXPECT_THAT(Kinds(c), ElementsAre("NONCONFORMANCE:RAISED"));
+}
+
+TEST_F(TelemetryCoreTest, UnknownIntentIsFlagged) {
+  v1::PositionReport r = Report("op-a", "A", 1000, 0);
+  r.clear_intent_id();
+  std::vector<AlertChange> c = Send("op-a", {r});
+  ASSERT_THAT(Kinds(c), ElementsAre("UNKNOWN_INTENT:RAISED"));
+  // Another operator's intent is not this aircraft's.
+  r.set_intent_id("intent-op-b");
+  EXPECT_THAT(Send("op-a", {r}), IsEmpty());  // still open, not re-sent
+  c = Send("op-a", {Report("op-a", "A", 1000, 0)});
+  EXPECT_THAT(Kinds(c), ElementsAre("UNKNOWN_INTENT:CLEARED"));
+}
+
+TEST_F(TelemetryCoreTest, LostLinkThenRetirement) {
+  Send("op-a", {Report("op-a", "A", 1000, 0)});
+  clock_.Advance(absl::Seconds(9));
+  EXPECT_THAT(core_.Tick(), IsEmpty());
+  clock_.Advance(absl::Seconds(2));
+  std::vector<AlertChange> c = core_.Tick();
+  ASSERT_THAT(Kinds(c), ElementsAre("LOST_LINK:RAISED"));
+  EXPECT_THAT(core_.Tick(), IsEmpty());
+  c = Send("op-a", {Report("op-a", "A", 1000, 0)});
+  EXPECT_THAT(Kinds(c), ElementsAre("LOST_LINK:CLEARED"));
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("LOST_LINK:RAISED"));
+  // Silent for a minute: retired, and its alerts cleared.
+  clock_.Advance(absl::Seconds(50));
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("LOST_LINK:CLEARED"));
+  EXPECT_EQ(core_.track_count(), 0u);
+}
+
+TEST_F(TelemetryCoreTest, BadReportsGetPreciseErrorsAndTheRestIsProcessed) {
+  google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+  *batch.Add() = Report("op-a", "A", 1000, 0);
+  v1::PositionReport bad = Report("op-a", "B", 1000, 0);
+  bad.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_UNSPECIFIED);
+  *batch.Add() = bad;
+  bad = Report("op-a", "C", 1000, 500);
+  *batch.Add() = bad;
+  bad = Report("op-a", "D", 1000, 0);
+  *bad.mutable_time() = TimeToProto(kT0 - absl::Minutes(5));
+  *batch.Add() = bad;
+  bad = Report("op-a", "", 1000, 0);
+  *batch.Add() = bad;
+  TelemetryCore::Result r = core_.Ingest("op-a", batch);
+  ASSERT_THAT(r.errors, SizeIs(4));
+  EXPECT_EQ(r.errors[0].report_index(), 1);
+  EXPECT_THAT(r.errors[0].message(),
+              ::testing::StartsWith("reports[1].altitude.reference"));
+  EXPECT_THAT(r.errors[1].message(),
+              ::testing::StartsWith("reports[2].velocity"));
+  EXPECT_THAT(r.errors[2].message(), ::testing::StartsWith("reports[3].time"));
+  EXPECT_THAT(r.errors[3].message(),
+              ::testing::StartsWith("reports[4].aircraft_id"));
+  EXPECT_EQ(core_.track_count(), 1u);
+}
+
+}  // namespace
+}  // namespace utm::telemetry
+
+namespace utm::telemetry {
+namespace {
+
+// The live airspace over real intent and constraint cores.
+TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
+  SimulatedClock clock(kT0);
+  intent::IntentCore intents(intent::IntentOptions(), &clock);
+  constraint::ConstraintOptions options;
+  options.notify_thread = false;
+  constraint::ConstraintCore constraints(options, &clock);
+  intents.SetConstraintChecker(&constraints);
+  LiveAirspace airspace(&intents, &constraints);
+
+  intent::FileRequest file;
+  geo::Volume4D v;
+  v.volume.footprint = geo::Circle{East(0), 500};
+  v.volume.altitude = {400, 600};
+  v.time = {kT0 + absl::Minutes(1), kT0 + absl::Minutes(30)};
+  file.volumes = {v};
+  absl::StatusOr<intent::WriteOutcome> filed = intents.File("op-a", file);
+  ASSERT_TRUE(filed.ok() && filed->accepted());
+  const std::string id = filed->intent->id;
+  std::optional<IntentInfo> info = airspace.Intent(id);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->owner, "op-a");
+  EXPECT_FALSE(info->activated);
+  EXPECT_FALSE(airspace.Intent("no-such-intent").has_value());
+
+  intent::TransitionRequest activate;
+  activate.intent_id = id;
+  activate.version = 1;
+  activate.to = intent::IntentState::kActivated;
+  ASSERT_TRUE(intents.Transition("op-a", activate)->accepted());
+  EXPECT_TRUE(airspace.Intent(id)->activated);
+
+  // A TFR published after take-off blocks op-a where it is.
+  v1::PublishConstraintRequest tfr;
+  tfr.mutable_constraint()->set_type(v1::CONSTRAINT_TYPE_PROHIBITED);
+  geo::Volume4D zone;
+  zone.volume.footprint = geo::Circle{East(2000), 300};
+  zone.volume.altitude = {0, 1000};
+  zone.time = {absl::InfinitePast(), absl::InfiniteFuture()};
+  *tfr.mutable_constraint()->add_volumes() = VolumeToProto(zone);
+  const std::string tfr_id =
+      constraints.Publish(constraint::Caller{"faa", true, false}, tfr)
+          ->constraint()
+          .id();
+  const absl::Time t = kT0 + absl::Minutes(5);
+  EXPECT_THAT(airspace.BlockingConstraints("op-a", East(2000), 500, 5, 5, t),
+              ElementsAre(tfr_id));
+  // Just outside, but the 20 m accuracy reaches in.
+  EXPECT_THAT(airspace.BlockingConstraints("op-a", East(2310), 500, 20, 5, t),
+              ElementsAre(tfr_id));
+  EXPECT_THAT(airspace.BlockingConstraints("op-a", East(2310), 500, 5, 5, t),
+              IsEmpty());
+  EXPECT_THAT(airspace.BlockingConstraints("op-a", East(2000), 1100, 5, 5, t),
+              IsEmpty());
+
+  airspace.MarkNonconforming("op-a", id);
+  EXPECT_EQ(intents.Get("op-a", id)->intent.state,
+            intent::IntentState::kNonconforming);
+  // Again: nothing (already nonconforming).
+  airspace.MarkNonconforming("op-a", id);
+  EXPECT_EQ(intents.Get("op-a", id)->intent.version, 3);
+}
+
+}  // namespace
+}  // namespace utm::telemetry
