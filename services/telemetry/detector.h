@@ -26,10 +26,10 @@
 // approach in the cylinder's scaled norm; we report the horizontal time of
 // closest approach, as issue 5 specifies.
 //
-// The hot path is header-inline and allocation-free: two square roots, three
+// The hot path is header-inline and allocation-free: two square roots, four
 // divisions and a few branches: about 7 ns, 11 times the cost of computing
 // just |s|² (docs/benchmarks.md, "Conflict detector"). A select-based version
-// without branches measured 30 % slower.
+// without branches measured a quarter slower.
 //
 // Typical usage:
 //   State own{...}, intruder{...};           // same local ENU frame
@@ -70,10 +70,10 @@ struct State {
 struct Separation {
   // D, metres. Two drones of up to 8 m (F3442's 25 ft) span 8 m; two
   // independent GNSS fixes (typically 5 m each at 95 %) add 7 m; a multirotor
-  // turning at 1 g leaves a straight-line prediction by 5 m per second of
-  // report age, and reports arrive at 1 Hz with up to a second of latency
-  // (2 × 2 × 5 m = 20 m for both aircraft). That is 35 m; 50 m leaves a
-  // margin and still packs drones in a 120 m-wide corridor.
+  // turning at 1 g leaves a straight-line prediction by g·t²/2 = 5 m within
+  // the second a 1 Hz report ages, 10 m for the two. That is 25 m, doubled
+  // for latency, gusts and braking distance: 50 m, which still packs drones
+  // in a 120 m-wide corridor.
   // DEFAULT: 50 m.
   double horizontal_m = 50;
   // H, metres. GNSS altitude is about twice as noisy as position (about 10 m
