@@ -29,6 +29,9 @@
 #include "services/constraint/constraint_service.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
+#include "services/telemetry/live_airspace.h"
+#include "services/telemetry/telemetry_core.h"
+#include "services/telemetry/telemetry_service.h"
 
 namespace {
 
@@ -253,8 +256,17 @@ int main(int argc, char** argv) {
   // Schedule transitions, expiries and watch heartbeats.
   utm::constraint::Ticker ticker(&constraint_core, absl::Milliseconds(200));
 
-  absl::StatusOr<std::unique_ptr<utm::Server>> server =
-      utm::Server::Start(options, {&intent_service, &constraint_service});
+  // Tactical: positions in, alerts out; lost links checked every second.
+  utm::telemetry::LiveAirspace airspace(&intent_core, &constraint_core);
+  utm::telemetry::TelemetryCore telemetry_core(
+      utm::telemetry::TelemetryOptions(), clock, &airspace);
+  utm::telemetry::TelemetryService telemetry_service(&telemetry_core,
+                                                     verifier->get(), clock);
+  utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
+                                                   absl::Seconds(1));
+
+  absl::StatusOr<std::unique_ptr<utm::Server>> server = utm::Server::Start(
+      options, {&intent_service, &constraint_service, &telemetry_service});
   if (!server.ok()) {
     std::cerr << "utmd: " << server.status() << "\n";
     return 1;

@@ -1,0 +1,424 @@
+#include "services/telemetry/telemetry_service.h"
+
+#include <deque>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "geo/intersect.h"
+#include "geo/status_macros.h"
+#include "services/common/grpc_auth.h"
+#include "services/common/grpc_status.h"
+#include "services/common/volume_convert.h"
+
+namespace utm::telemetry {
+
+// The outgoing half shared by both reactors: a bounded queue of alerts
+// (an alert's newer UPDATED replaces its unsent older one), report errors
+// and acknowledgements, written one AlertBatch at a time.
+class AlertStream {
+ public:
+  AlertStream(TelemetryService* service) : service_(service) {}
+  virtual ~AlertStream() = default;
+
+  // Whether this stream gets the change.
+  virtual bool Wants(const AlertChange& change) const = 0;
+  // A watcher (heartbeats) rather than a position stream.
+  virtual bool is_watcher() const = 0;
+
+  void Offer(const v1::Alert& alert) {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    if (alert.state() == v1::ALERT_STATE_UPDATED) {
+      auto it = unsent_update_.find(alert.id());
+      if (it != unsent_update_.end() && it->second >= sent_) {
+        pending_[it->second - sent_] = alert;  // latest figures win
+        return;
+      }
+      unsent_update_[alert.id()] = sent_ + pending_.size();
+    } else if (alert.state() == v1::ALERT_STATE_CLEARED) {
+      unsent_update_.erase(alert.id());
+    }
+    if (pending_.size() >= service_->options().max_pending_alerts) {
+      // Never thinned silently: the client is told and reconnects.
+      closed_ = true;
+      FinishStream(grpc::Status(
+          grpc::StatusCode::RESOURCE_EXHAUSTED,
+          absl::StrCat("alert consumer too slow: ", pending_.size(),
+                       " alerts waiting; reconnect (WatchAlerts starts "
+                       "with every open alert)")));
+      return;
+    }
+    pending_.push_back(alert);
+    MaybeWrite();
+  }
+
+  void OfferErrors(std::vector<v1::ReportError> errors, int64_t ack,
+                   bool send_ack_now) {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    for (v1::ReportError& e : errors) errors_.push_back(std::move(e));
+    ack_ = ack;
+    if (send_ack_now) ack_due_ = true;
+    MaybeWrite();
+  }
+
+  // An empty batch if nothing was written for `every`.
+  void Heartbeat(absl::Time now, absl::Duration every) {
+    absl::MutexLock lock(&mu_);
+    if (closed_ || now - last_write_ < every) return;
+    heartbeat_due_ = true;
+    MaybeWrite();
+  }
+
+ protected:
+  virtual void StartWriteBatch(const v1::AlertBatch* batch) = 0;
+  virtual void FinishStream(const grpc::Status& status) = 0;
+
+  void WriteDone(bool ok) {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      closed_ = true;
+      return;
+    }
+    MaybeWrite();
+    if (!writing_ && finish_when_drained_ && !closed_) {
+      closed_ = true;
+      FinishStream(grpc::Status::OK);
+    }
+  }
+
+  // Ends the stream once everything queued has been written.
+  void FinishWhenDrained() {
+    absl::MutexLock lock(&mu_);
+    finish_when_drained_ = true;
+    if (!writing_ && !closed_) {
+      closed_ = true;
+      FinishStream(grpc::Status::OK);
+    }
+  }
+
+  void Close(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return;
+    closed_ = true;
+    FinishStream(status);
+  }
+
+  TelemetryService* const service_;
+
+ private:
+  void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (writing_ || closed_) return;
+    if (pending_.empty() && errors_.empty() && !ack_due_ && !heartbeat_due_) {
+      return;
+    }
+    batch_.Clear();
+    constexpr size_t kMaxAlertsPerBatch = 500;
+    while (!pending_.empty() &&
+           static_cast<size_t>(batch_.alerts_size()) < kMaxAlertsPerBatch) {
+      *batch_.add_alerts() = std::move(pending_.front());
+      pending_.pop_front();
+      ++sent_;
+    }
+    for (v1::ReportError& e : errors_) *batch_.add_errors() = std::move(e);
+    errors_.clear();
+    const absl::Time now = service_->clock()->Now();
+    // Acknowledged at most once a second (and with every batch that goes
+    // out anyway once a second has passed).
+    if (ack_ > 0 && (ack_due_ || now - last_ack_ >= absl::Seconds(1))) {
+      batch_.set_acked_batch_seq(ack_);
+      last_ack_ = now;
+      ack_due_ = false;
+    }
+    *batch_.mutable_server_time() = TimeToProto(now);
+    heartbeat_due_ = false;
+    last_write_ = now;
+    writing_ = true;
+    StartWriteBatch(&batch_);
+  }
+
+  absl::Mutex mu_;
+  std::deque<v1::Alert> pending_ ABSL_GUARDED_BY(mu_);
+  // Alerts written so far; pending_[i] is alert number sent_ + i.
+  uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
+  // The number of the unsent UPDATED of an alert id.
+  absl::flat_hash_map<std::string, uint64_t> unsent_update_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<v1::ReportError> errors_ ABSL_GUARDED_BY(mu_);
+  int64_t ack_ ABSL_GUARDED_BY(mu_) = 0;
+  bool ack_due_ ABSL_GUARDED_BY(mu_) = false;
+  bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time last_ack_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_write_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  v1::AlertBatch batch_ ABSL_GUARDED_BY(mu_);  // being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_when_drained_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+namespace {
+
+bool Contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+class PositionsReactor final
+    : public grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>,
+      public AlertStream {
+ public:
+  PositionsReactor(TelemetryService* service, std::string operator_id)
+      : AlertStream(service), operator_(std::move(operator_id)) {
+    service_->Register(this);
+    StartRead(&in_);
+  }
+
+  bool Wants(const AlertChange& change) const override {
+    return Contains(change.operators, operator_);
+  }
+  bool is_watcher() const override { return false; }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the client has finished sending
+      FinishWhenDrained();
+      return;
+    }
+    std::vector<v1::ReportError> errors;
+    auto batch_error = [&](std::string message) {
+      v1::ReportError e;
+      e.set_batch_seq(in_.batch_seq());
+      e.set_report_index(-1);
+      e.set_message(std::move(message));
+      errors.push_back(std::move(e));
+    };
+    if (in_.batch_seq() <= last_seq_) {
+      batch_error(absl::StrCat("batch_seq: ", in_.batch_seq(),
+                               " is not above the previous ", last_seq_,
+                               "; batch ignored"));
+    } else if (in_.reports_size() > service_->options().max_batch_reports) {
+      last_seq_ = in_.batch_seq();
+      batch_error(absl::StrCat("reports: ", in_.reports_size(),
+                               " reports; at most ",
+                               service_->options().max_batch_reports,
+                               " are allowed; batch ignored"));
+    } else {
+      last_seq_ = in_.batch_seq();
+      TelemetryCore::Result result =
+          service_->core()->Ingest(operator_, in_.reports());
+      for (v1::ReportError& e : result.errors) {
+        e.set_batch_seq(in_.batch_seq());
+        errors.push_back(std::move(e));
+      }
+      service_->Route(result.alerts);
+    }
+    OfferErrors(std::move(errors), last_seq_, /*send_ack_now=*/false);
+    StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
+  void OnCancel() override { Close(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void StartWriteBatch(const v1::AlertBatch* batch) override {
+    StartWrite(batch);
+  }
+  void FinishStream(const grpc::Status& status) override { Finish(status); }
+
+  const std::string operator_;
+  v1::PositionBatch in_;
+  int64_t last_seq_ = 0;
+};
+
+class WatchReactor final : public grpc::ServerWriteReactor<v1::AlertBatch>,
+                           public AlertStream {
+ public:
+  WatchReactor(TelemetryService* service, std::string caller, bool supervisor,
+               geo::Volume4D area, std::set<int> kinds)
+      : AlertStream(service),
+        caller_(std::move(caller)),
+        supervisor_(supervisor),
+        area_(std::move(area)),
+        kinds_(std::move(kinds)) {}
+
+  void Start() {
+    // Every open alert it may see first, then changes.
+    std::vector<AlertChange> open = service_->core()->OpenAlerts();
+    service_->Register(this);
+    Heartbeat(absl::InfiniteFuture(), absl::ZeroDuration());  // first batch
+    for (const AlertChange& c : open) {
+      if (Wants(c)) Offer(c.alert);
+    }
+  }
+
+  bool Wants(const AlertChange& change) const override {
+    const v1::Alert& a = change.alert;
+    if (!kinds_.empty() && !kinds_.count(a.kind())) return false;
+    if (!supervisor_ && !Contains(change.operators, caller_)) return false;
+    geo::Volume4D at;
+    at.volume.footprint =
+        geo::Circle{{a.position().lat_deg(), a.position().lng_deg()}, 0.01};
+    at.volume.altitude = {a.altitude().value_m(), a.altitude().value_m()};
+    const absl::Time t = absl::FromUnixSeconds(a.update_time().seconds());
+    at.time = {t, t};
+    return geo::Intersect(area_, at).has_value();
+  }
+  bool is_watcher() const override { return true; }
+
+  // Ends the watch once the area's time is over.
+  bool Expired(absl::Time now) const { return now > area_.time.end; }
+  void End() { FinishWhenDrained(); }
+
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
+  void OnCancel() override { Close(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void StartWriteBatch(const v1::AlertBatch* batch) override {
+    StartWrite(batch);
+  }
+  void FinishStream(const grpc::Status& status) override { Finish(status); }
+
+  const std::string caller_;
+  const bool supervisor_;
+  const geo::Volume4D area_;
+  const std::set<int> kinds_;
+};
+
+}  // namespace
+
+TelemetryService::TelemetryService(TelemetryCore* core,
+                                   const auth::Verifier* verifier,
+                                   const Clock* clock, Options options)
+    : core_(core), verifier_(verifier), clock_(clock), options_(options) {}
+
+TelemetryService::~TelemetryService() = default;
+
+void TelemetryService::Register(AlertStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(stream);
+}
+
+void TelemetryService::Unregister(AlertStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void TelemetryService::Route(const std::vector<AlertChange>& changes) {
+  if (changes.empty()) return;
+  absl::MutexLock lock(&mu_);
+  for (AlertStream* s : streams_) {
+    for (const AlertChange& c : changes) {
+      if (s->Wants(c)) s->Offer(c.alert);
+    }
+  }
+}
+
+void TelemetryService::Tick() {
+  Route(core_->Tick());
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  for (AlertStream* s : streams_) {
+    if (!s->is_watcher()) continue;
+    auto* w = static_cast<WatchReactor*>(s);
+    if (w->Expired(now)) {
+      w->End();
+    } else {
+      w->Heartbeat(now, options_.heartbeat);
+    }
+  }
+}
+
+grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>*
+TelemetryService::StreamPositions(grpc::CallbackServerContext* context) {
+  absl::StatusOr<auth::Principal> caller =
+      AuthenticateCall(*context, *verifier_);
+  if (caller.ok()) {
+    absl::Status scope =
+        auth::RequireScope(*caller, auth::Scope::kStrategicCoordination);
+    if (!scope.ok()) caller = scope;
+  }
+  if (!caller.ok()) {
+    // A reactor that only reports the error.
+    class Refuse final
+        : public grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch> {
+     public:
+      explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refuse(caller.status());
+  }
+  return new PositionsReactor(this, caller->subject);
+}
+
+grpc::ServerWriteReactor<v1::AlertBatch>* TelemetryService::WatchAlerts(
+    grpc::CallbackServerContext* context,
+    const v1::WatchAlertsRequest* request) {
+  class Refuse final : public grpc::ServerWriteReactor<v1::AlertBatch> {
+   public:
+    explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
+  absl::StatusOr<auth::Principal> caller =
+      AuthenticateCall(*context, *verifier_);
+  if (!caller.ok()) return new Refuse(caller.status());
+  if (caller->scopes.empty()) {
+    return new Refuse(absl::PermissionDeniedError(
+        "the token carries no scope this server knows"));
+  }
+  if (!request->has_area()) {
+    return new Refuse(absl::InvalidArgumentError("area: required"));
+  }
+  VolumeConvertOptions convert;
+  convert.open_bounds = true;
+  convert.limits.max_area_m2 = 100000e6;
+  convert.limits.max_reach_m = 120e3;
+  absl::StatusOr<geo::Volume4D> area =
+      VolumeFromProto(request->area(), convert, "area");
+  if (!area.ok()) return new Refuse(area.status());
+  std::set<int> kinds;
+  for (int i = 0; i < request->kinds_size(); ++i) {
+    if (request->kinds(i) == v1::ALERT_KIND_UNSPECIFIED) {
+      return new Refuse(absl::InvalidArgumentError(
+          absl::StrCat("kinds[", i, "]: unspecified")));
+    }
+    kinds.insert(request->kinds(i));
+  }
+  const bool supervisor = caller->Has(auth::Scope::kConformanceMonitoring) ||
+                          caller->Has(auth::Scope::kLawEnforcement) ||
+                          caller->Has(auth::Scope::kAdmin);
+  auto* reactor = new WatchReactor(this, caller->subject, supervisor,
+                                   *std::move(area), std::move(kinds));
+  reactor->Start();
+  return reactor;
+}
+
+struct TelemetryTicker::State {
+  absl::Notification stop;
+  std::thread thread;
+};
+
+TelemetryTicker::TelemetryTicker(TelemetryService* service,
+                                 absl::Duration period)
+    : state_(std::make_unique<State>()) {
+  State* s = state_.get();
+  s->thread = std::thread([s, service, period] {
+    while (!s->stop.WaitForNotificationWithTimeout(period)) service->Tick();
+  });
+}
+
+TelemetryTicker::~TelemetryTicker() {
+  state_->stop.Notify();
+  state_->thread.join();
+}
+
+}  // namespace utm::telemetry

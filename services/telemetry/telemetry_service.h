@@ -1,0 +1,107 @@
+// The gRPC adapter of the telemetry service (utm.v1.TelemetryService):
+// authenticates, feeds position batches to TelemetryCore and routes the
+// alert changes it returns to the streams of the operators involved and to
+// the area watchers. All rules live in the core.
+//
+// Scopes: StreamPositions needs utm.strategic_coordination (the token's
+// subject is the operator; its aircraft are "<subject>/<aircraft_id>").
+// WatchAlerts takes any known scope; only utm.conformance_monitoring,
+// utm.law_enforcement and utm.admin see every alert in the area, others only
+// alerts involving their own aircraft.
+//
+// Backpressure: each stream's outgoing alerts wait in a bounded queue in
+// which an alert's later UPDATED replaces its earlier unsent UPDATED (latest
+// figures win); RAISED and CLEARED are always delivered. A stream whose queue
+// still overflows is ended with RESOURCE_EXHAUSTED, never silently thinned.
+// Ingestion never waits for a consumer.
+//
+// Typical usage:
+//   TelemetryService service(&core, verifier.get());
+//   Server::Start(options, {&service});
+//   ... service.Tick() every second (lost links, heartbeats) ...
+#ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_
+#define UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/telemetry/telemetry_core.h"
+#include "utm/v1/telemetry.grpc.pb.h"
+
+namespace utm::telemetry {
+
+// An outgoing alert stream (a StreamPositions or WatchAlerts reactor).
+class AlertStream;
+
+class TelemetryService final : public v1::TelemetryService::CallbackService {
+ public:
+  struct Options {
+    // Alerts a stream may have waiting before it is ended. DEFAULT: 10,000.
+    size_t max_pending_alerts = 10000;
+    // Reports in one batch. DEFAULT: 1,000 (the contract's maximum).
+    int max_batch_reports = 1000;
+    // WatchAlerts heartbeat when idle. DEFAULT: 15 s.
+    absl::Duration heartbeat = absl::Seconds(15);
+  };
+  // Not owned; must outlive the service.
+  TelemetryService(TelemetryCore* core, const auth::Verifier* verifier,
+                   const Clock* clock, Options options);
+  TelemetryService(TelemetryCore* core, const auth::Verifier* verifier,
+                   const Clock* clock)
+      : TelemetryService(core, verifier, clock, Options()) {}
+  ~TelemetryService() override;
+
+  grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>* StreamPositions(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerWriteReactor<v1::AlertBatch>* WatchAlerts(
+      grpc::CallbackServerContext* context,
+      const v1::WatchAlertsRequest* request) override;
+
+  // Lost links and retirements (TelemetryCore::Tick), routed; heartbeats to
+  // idle watchers. Call about once a second.
+  void Tick();
+
+  // Routes alert changes to every stream concerned. Thread-safe.
+  void Route(const std::vector<AlertChange>& changes);
+
+  // Registration of streams (by the reactors).
+  void Register(AlertStream* stream);
+  void Unregister(AlertStream* stream);
+
+  const Options& options() const { return options_; }
+  TelemetryCore* core() const { return core_; }
+  const auth::Verifier* verifier() const { return verifier_; }
+  const Clock* clock() const { return clock_; }
+
+ private:
+  TelemetryCore* const core_;
+  const auth::Verifier* const verifier_;
+  const Clock* const clock_;
+  const Options options_;
+
+  absl::Mutex mu_;
+  std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+// A Ticker for the telemetry service: calls Tick() every `period`.
+class TelemetryTicker {
+ public:
+  TelemetryTicker(TelemetryService* service, absl::Duration period);
+  ~TelemetryTicker();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace utm::telemetry
+
+#endif  // UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_

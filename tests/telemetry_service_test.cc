@@ -1,0 +1,285 @@
+// Integration: the telemetry service with the intent and constraint services
+// on a real gRPC server on a loopback port: two operators stream converging
+// aircraft and both receive the conflict alert, as does a monitor watching
+// the area; bad reports come back as errors with their batch; batches are
+// acknowledged.
+#include "services/telemetry/telemetry_service.h"
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "geo/geo_testing.h"
+#include "geo/geodesy.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/common/server.h"
+#include "services/common/volume_convert.h"
+#include "services/constraint/constraint_core.h"
+#include "services/intent/intent_core.h"
+#include "services/intent/intent_service.h"
+#include "services/telemetry/live_airspace.h"
+#include "services/telemetry/telemetry_core.h"
+#include "utm/v1/strategic.grpc.pb.h"
+#include "utm/v1/telemetry.grpc.pb.h"
+
+namespace utm {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+const char kSecret[] = "0123456789abcdef0123456789abcdef-test-secret";
+
+geo::LatLng East(double m) {
+  return geo::GeodesicDestination(geo::test_util::kZurich, 90, m);
+}
+
+// Collects what a stream receives, on its own thread.
+template <typename Stream>
+class Collector {
+ public:
+  explicit Collector(Stream* stream)
+      : thread_([this, stream] {
+          v1::AlertBatch batch;
+          while (stream->Read(&batch)) {
+            absl::MutexLock lock(&mu_);
+            batches_.push_back(batch);
+          }
+        }) {}
+  ~Collector() { thread_.join(); }
+  // Waits (bounded) for an alert of `kind` in `state`.
+  std::optional<v1::Alert> WaitFor(v1::AlertKind kind, v1::AlertState state) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu_);
+        for (const v1::AlertBatch& b : batches_) {
+          for (const v1::Alert& a : b.alerts()) {
+            if (a.kind() == kind && a.state() == state) return a;
+          }
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return std::nullopt;
+  }
+  std::vector<v1::AlertBatch> Batches() {
+    absl::MutexLock lock(&mu_);
+    return batches_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::AlertBatch> batches_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+class TelemetryServiceTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    intents_ =
+        std::make_unique<intent::IntentCore>(intent::IntentOptions(), &clock_);
+    constraint::ConstraintOptions co;
+    constraints_ = std::make_unique<constraint::ConstraintCore>(co, &clock_);
+    intents_->SetConstraintChecker(constraints_.get());
+    airspace_ = std::make_unique<telemetry::LiveAirspace>(intents_.get(),
+                                                          constraints_.get());
+    core_ = std::make_unique<telemetry::TelemetryCore>(
+        telemetry::TelemetryOptions(), &clock_, airspace_.get());
+    verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
+    intent_service_ = std::make_unique<intent::IntentService>(
+        intents_.get(), verifier_.get(), nullptr);
+    service_ = std::make_unique<telemetry::TelemetryService>(
+        core_.get(), verifier_.get(), &clock_);
+    ServerOptions options;
+    options.listen_address = "127.0.0.1:0";
+    absl::StatusOr<std::unique_ptr<Server>> server =
+        Server::Start(options, {intent_service_.get(), service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    auto channel =
+        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                            grpc::InsecureChannelCredentials());
+    stub_ = v1::TelemetryService::NewStub(channel);
+    intent_stub_ = v1::StrategicCoordination::NewStub(channel);
+  }
+
+  std::string Token(const std::string& subject, const std::string& role) {
+    auth::MintOptions options;
+    options.subject = subject;
+    options.scopes = *auth::ScopesForRole(role);
+    options.ttl = absl::Hours(1);
+    return *auth::MintHmacToken(kSecret, options, &clock_);
+  }
+
+  void Authorize(grpc::ClientContext* context, const std::string& token) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(30));
+  }
+
+  // Files and activates an intent over 0..3 km east, now to +1 h.
+  // (Strategic deconfliction lets a higher priority overlap a lower one.)
+  std::string FlyingIntent(const std::string& token, int priority) {
+    v1::FileIntentRequest file;
+    file.set_priority(priority);
+    *file.add_volumes() = VolumeToProto(
+        geo::Volume4D{geo::Volume3D{geo::Circle{East(1500), 1600}, {0, 1000}},
+                      {kNow, kNow + absl::Hours(1)}});
+    v1::FileIntentResponse filed;
+    grpc::ClientContext c1;
+    Authorize(&c1, token);
+    EXPECT_TRUE(intent_stub_->FileIntent(&c1, file, &filed).ok());
+    v1::ActivateIntentRequest activate;
+    activate.set_intent_id(filed.intent().id());
+    activate.set_version(filed.intent().version());
+    v1::ActivateIntentResponse activated;
+    grpc::ClientContext c2;
+    Authorize(&c2, token);
+    EXPECT_TRUE(intent_stub_->ActivateIntent(&c2, activate, &activated).ok());
+    EXPECT_TRUE(activated.has_intent()) << activated.DebugString();
+    return filed.intent().id();
+  }
+
+  v1::PositionReport Report(const std::string& aircraft,
+                            const std::string& intent, double east_m,
+                            double ve) {
+    v1::PositionReport r;
+    r.set_aircraft_id(aircraft);
+    r.set_intent_id(intent);
+    *r.mutable_time() = TimeToProto(clock_.Now());
+    const geo::LatLng p = East(east_m);
+    r.mutable_position()->set_lat_deg(p.lat_deg);
+    r.mutable_position()->set_lng_deg(p.lng_deg);
+    r.mutable_altitude()->set_value_m(500);
+    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    r.mutable_velocity()->set_east_mps(ve);
+    r.mutable_accuracy()->set_horizontal_m(3);
+    r.mutable_accuracy()->set_vertical_m(5);
+    return r;
+  }
+
+  SimulatedClock clock_{kNow};
+  std::unique_ptr<intent::IntentCore> intents_;
+  std::unique_ptr<constraint::ConstraintCore> constraints_;
+  std::unique_ptr<telemetry::LiveAirspace> airspace_;
+  std::unique_ptr<telemetry::TelemetryCore> core_;
+  std::unique_ptr<auth::Verifier> verifier_;
+  std::unique_ptr<intent::IntentService> intent_service_;
+  std::unique_ptr<telemetry::TelemetryService> service_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::TelemetryService::Stub> stub_;
+  std::unique_ptr<v1::StrategicCoordination::Stub> intent_stub_;
+};
+
+TEST_F(TelemetryServiceTest, ConvergingAircraftAlertBothOperatorsAndWatcher) {
+  const std::string alice = Token("alice", "operator");
+  const std::string bob = Token("bob", "operator");
+  const std::string alice_intent = FlyingIntent(alice, 0);
+  const std::string bob_intent = FlyingIntent(bob, 10);
+
+  // A monitor watches the area.
+  grpc::ClientContext watch_context;
+  Authorize(&watch_context, Token("tower", "monitor"));
+  v1::WatchAlertsRequest watch;
+  v1::Circle* area =
+      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
+  area->mutable_center()->set_lat_deg(East(1500).lat_deg);
+  area->mutable_center()->set_lng_deg(East(1500).lng_deg);
+  area->set_radius_m(5000);
+  auto watcher = stub_->WatchAlerts(&watch_context, watch);
+  Collector<grpc::ClientReader<v1::AlertBatch>> watched(watcher.get());
+
+  grpc::ClientContext a_context, b_context;
+  Authorize(&a_context, alice);
+  Authorize(&b_context, bob);
+  auto a = stub_->StreamPositions(&a_context);
+  auto b = stub_->StreamPositions(&b_context);
+  Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> a_in(
+      a.get());
+  Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> b_in(
+      b.get());
+
+  // 600 m apart, closing at 20 m/s: loss of 50 m separation in 27.5 s.
+  v1::PositionBatch batch;
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A1", alice_intent, 1000, 10);
+  v1::PositionReport bad = Report("A2", alice_intent, 1000, 10);
+  bad.mutable_altitude()->clear_reference();
+  *batch.add_reports() = bad;
+  ASSERT_TRUE(a->Write(batch));
+  batch.Clear();
+  batch.set_batch_seq(7);
+  *batch.add_reports() = Report("B1", bob_intent, 1600, -10);
+  ASSERT_TRUE(b->Write(batch));
+
+  for (auto* in : {&a_in, &b_in}) {
+    std::optional<v1::Alert> alert =
+        in->WaitFor(v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED);
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_THAT(alert->aircraft_ids(), testing::ElementsAre("A1", "B1"));
+    EXPECT_NEAR(alert->time_to_loss_of_separation().seconds() +
+                    alert->time_to_loss_of_separation().nanos() * 1e-9,
+                27.5, 0.05);
+  }
+  std::optional<v1::Alert> seen = watched.WaitFor(
+      v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED);
+  ASSERT_TRUE(seen.has_value());
+
+  // The bad report came back to alice only, with its batch; both batches
+  // were acknowledged.
+  bool error_seen = false, a_acked = false, b_acked = false;
+  for (const v1::AlertBatch& ab : a_in.Batches()) {
+    for (const v1::ReportError& e : ab.errors()) {
+      error_seen = true;
+      EXPECT_EQ(e.batch_seq(), 1);
+      EXPECT_EQ(e.report_index(), 1);
+      EXPECT_THAT(e.message(), testing::HasSubstr("reports[1].altitude"));
+    }
+    a_acked = a_acked || ab.acked_batch_seq() == 1;
+  }
+  for (const v1::AlertBatch& bb : b_in.Batches()) {
+    EXPECT_THAT(bb.errors(), testing::IsEmpty());
+    b_acked = b_acked || bb.acked_batch_seq() == 7;
+  }
+  EXPECT_TRUE(error_seen);
+  EXPECT_TRUE(a_acked);
+  EXPECT_TRUE(b_acked);
+
+  // Reporting bob's aircraft is not alice's business: they are different
+  // tracks ("alice/B1"), and alice's report names bob's intent: unknown.
+  batch.Clear();
+  batch.set_batch_seq(2);
+  *batch.add_reports() = Report("B1", bob_intent, 3000, 0);
+  ASSERT_TRUE(a->Write(batch));
+  EXPECT_TRUE(
+      a_in.WaitFor(v1::ALERT_KIND_UNKNOWN_INTENT, v1::ALERT_STATE_RAISED)
+          .has_value());
+
+  a->WritesDone();
+  b->WritesDone();
+  EXPECT_TRUE(a->Finish().ok());
+  EXPECT_TRUE(b->Finish().ok());
+  watch_context.TryCancel();
+}
+
+TEST_F(TelemetryServiceTest, NeedsAnOperatorToken) {
+  grpc::ClientContext context;
+  Authorize(&context, Token("screen", "display"));
+  auto s = stub_->StreamPositions(&context);
+  v1::AlertBatch batch;
+  EXPECT_FALSE(s->Read(&batch));
+  EXPECT_EQ(s->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+}  // namespace
+}  // namespace utm
