@@ -73,6 +73,12 @@ class AlertStream {
     MaybeWrite();
   }
 
+  // Sends an acknowledgement held back by the once-a-second rule.
+  void FlushAck() {
+    absl::MutexLock lock(&mu_);
+    if (!closed_) MaybeWrite();
+  }
+
  protected:
   virtual void StartWriteBatch(const v1::AlertBatch* batch) = 0;
   virtual void FinishStream(const grpc::Status& status) = 0;
@@ -113,7 +119,11 @@ class AlertStream {
  private:
   void MaybeWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     if (writing_ || closed_) return;
-    if (pending_.empty() && errors_.empty() && !ack_due_ && !heartbeat_due_) {
+    const absl::Time now = service_->clock()->Now();
+    // Acknowledged at most once a second.
+    const bool ack_ready =
+        ack_ > acked_sent_ && (ack_due_ || now - last_ack_ >= absl::Seconds(1));
+    if (pending_.empty() && errors_.empty() && !ack_ready && !heartbeat_due_) {
       return;
     }
     batch_.Clear();
@@ -126,11 +136,9 @@ class AlertStream {
     }
     for (v1::ReportError& e : errors_) *batch_.add_errors() = std::move(e);
     errors_.clear();
-    const absl::Time now = service_->clock()->Now();
-    // Acknowledged at most once a second (and with every batch that goes
-    // out anyway once a second has passed).
-    if (ack_ > 0 && (ack_due_ || now - last_ack_ >= absl::Seconds(1))) {
+    if (ack_ready) {
       batch_.set_acked_batch_seq(ack_);
+      acked_sent_ = ack_;
       last_ack_ = now;
       ack_due_ = false;
     }
@@ -150,6 +158,7 @@ class AlertStream {
       ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportError> errors_ ABSL_GUARDED_BY(mu_);
   int64_t ack_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t acked_sent_ ABSL_GUARDED_BY(mu_) = 0;
   bool ack_due_ ABSL_GUARDED_BY(mu_) = false;
   bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_ack_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
@@ -328,7 +337,10 @@ void TelemetryService::Tick() {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   for (AlertStream* s : streams_) {
-    if (!s->is_watcher()) continue;
+    if (!s->is_watcher()) {
+      s->FlushAck();
+      continue;
+    }
     auto* w = static_cast<WatchReactor*>(s);
     if (w->Expired(now)) {
       w->End();
