@@ -175,12 +175,34 @@ bool Contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
+// The reactor plumbing both streams share: writes come from the AlertStream,
+// and a finished stream unregisters and deletes itself.
+template <typename Reactor>
+class AlertReactor : public Reactor, public AlertStream {
+ public:
+  explicit AlertReactor(TelemetryService* service) : AlertStream(service) {}
+  void OnWriteDone(bool ok) override { WriteDone(ok); }
+  void OnCancel() override { Close(grpc::Status::CANCELLED); }
+  void OnDone() override {
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void StartWriteBatch(const v1::AlertBatch* batch) override {
+    this->StartWrite(batch);
+  }
+  void FinishStream(const grpc::Status& status) override {
+    this->Finish(status);
+  }
+};
+
 class PositionsReactor final
-    : public grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>,
-      public AlertStream {
+    : public AlertReactor<
+          grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>> {
  public:
   PositionsReactor(TelemetryService* service, std::string operator_id)
-      : AlertStream(service), operator_(std::move(operator_id)) {
+      : AlertReactor(service), operator_(std::move(operator_id)) {
     service_->Register(this);
     StartRead(&in_);
   }
@@ -227,30 +249,18 @@ class PositionsReactor final
     StartRead(&in_);
   }
 
-  void OnWriteDone(bool ok) override { WriteDone(ok); }
-  void OnCancel() override { Close(grpc::Status::CANCELLED); }
-  void OnDone() override {
-    service_->Unregister(this);
-    delete this;
-  }
-
  private:
-  void StartWriteBatch(const v1::AlertBatch* batch) override {
-    StartWrite(batch);
-  }
-  void FinishStream(const grpc::Status& status) override { Finish(status); }
-
   const std::string operator_;
   v1::PositionBatch in_;
   int64_t last_seq_ = 0;
 };
 
-class WatchReactor final : public grpc::ServerWriteReactor<v1::AlertBatch>,
-                           public AlertStream {
+class WatchReactor final
+    : public AlertReactor<grpc::ServerWriteReactor<v1::AlertBatch>> {
  public:
   WatchReactor(TelemetryService* service, std::string caller, bool supervisor,
                geo::Volume4D area, std::set<int> kinds)
-      : AlertStream(service),
+      : AlertReactor(service),
         caller_(std::move(caller)),
         supervisor_(supervisor),
         area_(std::move(area)),
@@ -284,19 +294,7 @@ class WatchReactor final : public grpc::ServerWriteReactor<v1::AlertBatch>,
   bool Expired(absl::Time now) const { return now > area_.time.end; }
   void End() { FinishWhenDrained(); }
 
-  void OnWriteDone(bool ok) override { WriteDone(ok); }
-  void OnCancel() override { Close(grpc::Status::CANCELLED); }
-  void OnDone() override {
-    service_->Unregister(this);
-    delete this;
-  }
-
  private:
-  void StartWriteBatch(const v1::AlertBatch* batch) override {
-    StartWrite(batch);
-  }
-  void FinishStream(const grpc::Status& status) override { Finish(status); }
-
   const std::string caller_;
   const bool supervisor_;
   const geo::Volume4D area_;
