@@ -1,6 +1,7 @@
 #include "services/telemetry/telemetry_core.h"
 
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <vector>
@@ -336,6 +337,81 @@ TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
   // Again: nothing (already nonconforming).
   airspace.MarkNonconforming("op-a", id);
   EXPECT_EQ(intents.Get("op-a", id)->intent.version, 3);
+}
+
+}  // namespace
+}  // namespace utm::telemetry
+
+namespace utm::telemetry {
+namespace {
+
+// The neighbour grid finds every conflicting pair: the open conflict alerts
+// after everyone has reported equal an all-pairs evaluation with the
+// reference geodetic conversion (RelativeLocalState).
+TEST(TelemetryCoreRandomTest, GridFindsExactlyTheAllPairsConflicts) {
+  const uint64_t seed = 20261121;
+  std::mt19937_64 rng(seed);
+  SimulatedClock clock(kT0);
+  FakeAirspace airspace;
+  TelemetryOptions options;
+  options.max_speed_mps = 30;
+  TelemetryCore core(options, &clock, &airspace);
+  struct Aircraft {
+    std::string id;
+    GeodeticState s;
+  };
+  std::vector<Aircraft> fleet;
+  for (int i = 0; i < 400; ++i) {
+    Aircraft a;
+    a.id = absl::StrCat("ac", i);
+    a.s.position = geo::GeodesicDestination(
+        geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
+        geo::test_util::Uniform(rng, 0, 8000));
+    a.s.altitude_m = geo::test_util::Uniform(rng, 400, 600);
+    a.s.east_mps = geo::test_util::Uniform(rng, -20, 20);
+    a.s.north_mps = geo::test_util::Uniform(rng, -20, 20);
+    a.s.up_mps = geo::test_util::Uniform(rng, -3, 3);
+    fleet.push_back(a);
+  }
+  std::set<std::pair<std::string, std::string>> got;
+  for (const Aircraft& a : fleet) {
+    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+    v1::PositionReport* r = batch.Add();
+    r->set_aircraft_id(a.id);
+    *r->mutable_time() = TimeToProto(kT0);
+    r->mutable_position()->set_lat_deg(a.s.position.lat_deg);
+    r->mutable_position()->set_lng_deg(a.s.position.lng_deg);
+    r->mutable_altitude()->set_value_m(a.s.altitude_m);
+    r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    r->mutable_velocity()->set_east_mps(a.s.east_mps);
+    r->mutable_velocity()->set_north_mps(a.s.north_mps);
+    r->mutable_velocity()->set_up_mps(a.s.up_mps);
+    TelemetryCore::Result result = core.Ingest("op", batch);
+    ASSERT_THAT(result.errors, IsEmpty());
+  }
+  for (const AlertChange& c : core.OpenAlerts()) {
+    if (c.alert.aircraft_ids_size() != 2) continue;
+    got.insert({c.alert.aircraft_ids(0), c.alert.aircraft_ids(1)});
+  }
+  std::set<std::pair<std::string, std::string>> want;
+  int near_boundary = 0;
+  for (size_t i = 0; i < fleet.size(); ++i) {
+    for (size_t j = i + 1; j < fleet.size(); ++j) {
+      const Detection d = Detect(RelativeLocalState(fleet[i].s, fleet[j].s),
+                                 options.separation);
+      if (d.conflict) {
+        const std::string a = absl::StrCat("op/", fleet[i].id);
+        const std::string b = absl::StrCat("op/", fleet[j].id);
+        want.insert(a < b ? std::make_pair(fleet[i].id, fleet[j].id)
+                          : std::make_pair(fleet[j].id, fleet[i].id));
+        if (d.time_out_s - d.time_in_s < 1e-3) ++near_boundary;
+      }
+    }
+  }
+  EXPECT_GT(want.size(), 5u) << "seed " << seed << ": too few conflicts to "
+                             << "mean anything";
+  EXPECT_EQ(got, want) << "seed " << seed << ", " << near_boundary
+                       << " pairs within 1 ms of a boundary";
 }
 
 }  // namespace
