@@ -1,0 +1,345 @@
+#include "sim/traffic.h"
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "geo/geodesy.h"
+#include "geo/intersect.h"
+#include "geo/volume.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace utm::sim {
+namespace {
+
+using ::testing::HasSubstr;
+
+TrafficOptions Small(uint64_t seed) {
+  TrafficOptions o;
+  o.seed = seed;
+  o.drones = 120;
+  o.head_on_pairs = 3;
+  o.crossing_pairs = 3;
+  o.strays = 4;
+  o.duration_s = 120;
+  return o;
+}
+
+double Horizontal(const DroneState& a, const DroneState& b) {
+  return geo::GeodesicDistance(a.position, b.position);
+}
+
+// Whether drone i's position at t lies in its intent's footprint (a 1 cm
+// circle there meets the footprint).
+bool InsideFootprint(const Scenario& s, int i, double t) {
+  const DroneState st = s.StateAt(i, t);
+  return geo::FootprintsIntersect(
+      s.drones()[i].intent.footprint,
+      geo::Footprint{geo::Circle{st.position, 0.01}});
+}
+
+TEST(Scenario, SameSeedSameScenario) {
+  const absl::StatusOr<Scenario> a = Scenario::Generate(Small(7));
+  const absl::StatusOr<Scenario> b = Scenario::Generate(Small(7));
+  const absl::StatusOr<Scenario> c = Scenario::Generate(Small(8));
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_TRUE(b.ok() && c.ok());
+  ASSERT_EQ(a->drones().size(), b->drones().size());
+  int differ = 0;
+  for (size_t i = 0; i < a->drones().size(); ++i) {
+    EXPECT_EQ(a->drones()[i].aircraft_id, b->drones()[i].aircraft_id);
+    for (double t : {0.0, 17.5, 60.0, 119.0}) {
+      const DroneState x = a->StateAt(static_cast<int>(i), t);
+      const DroneState y = b->StateAt(static_cast<int>(i), t);
+      EXPECT_EQ(x.position, y.position) << i << " at " << t;
+      EXPECT_EQ(x.altitude_m, y.altitude_m);
+      EXPECT_EQ(x.north_mps, y.north_mps);
+      if (c->StateAt(static_cast<int>(i), t).position != x.position) ++differ;
+    }
+  }
+  for (size_t k = 0; k < a->conflicts().size(); ++k) {
+    EXPECT_EQ(a->conflicts()[k].loss_s, b->conflicts()[k].loss_s);
+  }
+  EXPECT_GT(differ, 100) << "another seed should give other traffic";
+}
+
+TEST(Scenario, Counts) {
+  const absl::StatusOr<Scenario> s = Scenario::Generate(Small(1));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->drones().size(), 120u);
+  EXPECT_EQ(s->conflicts().size(), 6u);
+  EXPECT_EQ(s->strays().size(), 4u);
+  EXPECT_EQ(s->ticks(), 120);
+  int roles[4] = {0, 0, 0, 0};
+  for (const Drone& d : s->drones()) ++roles[static_cast<int>(d.role)];
+  EXPECT_EQ(roles[static_cast<int>(DroneRole::kHeadOn)], 6);
+  EXPECT_EQ(roles[static_cast<int>(DroneRole::kCrossing)], 6);
+  EXPECT_EQ(roles[static_cast<int>(DroneRole::kStray)], 4);
+  EXPECT_EQ(roles[static_cast<int>(DroneRole::kRandom)], 104);
+
+  TrafficOptions automatic;
+  automatic.drones = 1000;
+  const absl::StatusOr<Scenario> a = Scenario::Generate(automatic);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->conflicts().size(), 20u);  // 10 head-on + 10 crossing
+  EXPECT_EQ(a->strays().size(), 10u);
+
+  TrafficOptions tiny;
+  tiny.drones = 3;
+  const absl::StatusOr<Scenario> t = Scenario::Generate(tiny);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->conflicts().empty());
+  EXPECT_TRUE(t->strays().empty());
+}
+
+TEST(Scenario, EncountersLoseSeparationAtTheStatedTime) {
+  for (uint64_t seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE(seed);
+    const TrafficOptions o = Small(seed);
+    const absl::StatusOr<Scenario> s = Scenario::Generate(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    for (const Conflict& c : s->conflicts()) {
+      SCOPED_TRACE(s->drones()[c.a].aircraft_id);
+      EXPECT_GT(c.loss_s, 0);
+      EXPECT_LT(c.end_s, o.duration_s);
+      const double d = o.horizontal_separation_m;
+      // 1 ms either side of the stated instant, in positions on the
+      // ellipsoid.
+      EXPECT_GT(Horizontal(s->StateAt(c.a, c.loss_s - 1e-3),
+                           s->StateAt(c.b, c.loss_s - 1e-3)),
+                d);
+      EXPECT_LT(Horizontal(s->StateAt(c.a, c.loss_s + 1e-3),
+                           s->StateAt(c.b, c.loss_s + 1e-3)),
+                d);
+      EXPECT_NEAR(
+          Horizontal(s->StateAt(c.a, c.cpa_s), s->StateAt(c.b, c.cpa_s)),
+          c.miss_m, 1e-3);
+      EXPECT_LT(Horizontal(s->StateAt(c.a, c.end_s - 1e-3),
+                           s->StateAt(c.b, c.end_s - 1e-3)),
+                d);
+      EXPECT_GT(Horizontal(s->StateAt(c.a, c.end_s + 1e-3),
+                           s->StateAt(c.b, c.end_s + 1e-3)),
+                d);
+      const double dz = std::abs(s->StateAt(c.a, c.cpa_s).altitude_m -
+                                 s->StateAt(c.b, c.cpa_s).altitude_m);
+      EXPECT_LT(dz, o.vertical_separation_m);
+      EXPECT_NEAR(dz, c.vertical_m, 1e-9);
+      // Both move towards each other at the reported speeds.
+      const DroneState a = s->StateAt(c.a, c.loss_s);
+      EXPECT_GE(std::hypot(a.north_mps, a.east_mps), o.min_speed_mps);
+      EXPECT_LE(std::hypot(a.north_mps, a.east_mps), o.max_speed_mps);
+      if (c.kind == DroneRole::kHeadOn) {
+        const DroneState b = s->StateAt(c.b, c.loss_s);
+        EXPECT_LT(a.north_mps * b.north_mps + a.east_mps * b.east_mps, 0)
+            << "head-on tracks are opposite";
+      }
+    }
+  }
+}
+
+TEST(Scenario, StraysLeaveTheirVolumeAtTheStatedTime) {
+  const absl::StatusOr<Scenario> s = Scenario::Generate(Small(4));
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_FALSE(s->strays().empty());
+  for (const Stray& stray : s->strays()) {
+    const Drone& d = s->drones()[stray.drone];
+    SCOPED_TRACE(d.aircraft_id);
+    EXPECT_EQ(d.role, DroneRole::kStray);
+    const auto* circle = std::get_if<geo::Circle>(&d.intent.footprint);
+    ASSERT_NE(circle, nullptr);
+    auto from_centre = [&](double t) {
+      return geo::GeodesicDistance(circle->center,
+                                   s->StateAt(stray.drone, t).position);
+    };
+    EXPECT_LT(from_centre(stray.exit_s - 1e-3), circle->radius_m);
+    EXPECT_GT(from_centre(stray.exit_s + 1e-3), circle->radius_m);
+    EXPECT_GT(from_centre(s->duration_s()), circle->radius_m + 100);
+    for (double t = 0; t < stray.exit_s; t += 0.5) {
+      ASSERT_TRUE(InsideFootprint(*s, stray.drone, t)) << t;
+    }
+    // Level flight in the band throughout.
+    const double alt = s->StateAt(stray.drone, s->duration_s()).altitude_m;
+    EXPECT_GT(alt, d.intent.altitude.lower_m);
+    EXPECT_LT(alt, d.intent.altitude.upper_m);
+  }
+}
+
+// Every intent is valid and holds its drone (strays until they leave), and
+// only the generated pairs' intents overlap.
+TEST(Scenario, IntentsHoldTheirDronesAndDoNotOverlap) {
+  const absl::StatusOr<Scenario> s = Scenario::Generate(Small(5));
+  ASSERT_TRUE(s.ok()) << s.status();
+  const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+  const int n = static_cast<int>(s->drones().size());
+  std::vector<double> exit(n, 1e300);
+  for (const Stray& st : s->strays()) exit[st.drone] = st.exit_s;
+  std::vector<geo::Volume4D> v;
+  for (int i = 0; i < n; ++i) {
+    v.push_back(s->IntentVolume(i, t0, t0 + absl::Hours(1)));
+    ASSERT_TRUE(
+        geo::ValidateVolume4D(v.back(), geo::ValidationLimits(), "intent").ok())
+        << s->drones()[i].aircraft_id;
+    for (double t = 0; t < s->duration_s() && t < exit[i]; t += 1) {
+      ASSERT_TRUE(InsideFootprint(*s, i, t))
+          << s->drones()[i].aircraft_id << " at " << t;
+      const double alt = s->StateAt(i, t).altitude_m;
+      ASSERT_GT(alt, s->drones()[i].intent.altitude.lower_m);
+      ASSERT_LT(alt, s->drones()[i].intent.altitude.upper_m);
+    }
+  }
+  for (int i = 0; i < n; ++i) {
+    for (int j = i + 1; j < n; ++j) {
+      bool pair = false;
+      for (const Conflict& c : s->conflicts()) pair |= c.a == i && c.b == j;
+      EXPECT_EQ(geo::Intersect(v[i], v[j]).has_value(), pair)
+          << s->drones()[i].aircraft_id << " and "
+          << s->drones()[j].aircraft_id;
+      if (pair) {
+        EXPECT_LT(s->drones()[i].priority, s->drones()[j].priority);
+      }
+    }
+  }
+}
+
+// No pair other than the generated ones is predicted to lose separation at
+// any tick: straight-line, constant-velocity extrapolation over the
+// look-ahead, cylinder minima (a brute-force reference on a tangent plane).
+TEST(Scenario, NoOtherPairIsEverPredictedToConflict) {
+  TrafficOptions o = Small(6);
+  o.drones = 150;
+  o.duration_s = 90;
+  const absl::StatusOr<Scenario> s = Scenario::Generate(o);
+  ASSERT_TRUE(s.ok()) << s.status();
+  const int n = static_cast<int>(s->drones().size());
+  const geo::LocalCartesianFrame frame(o.centre, o.ground_altitude_m);
+  std::vector<std::vector<bool>> truth(n, std::vector<bool>(n, false));
+  for (const Conflict& c : s->conflicts()) truth[c.a][c.b] = true;
+  for (int k = 0; k < s->ticks(); ++k) {
+    const double t = k / s->report_rate_hz();
+    std::vector<geo::Vec3> p(n), v(n);
+    for (int i = 0; i < n; ++i) {
+      const DroneState st = s->StateAt(i, t);
+      p[i] = frame.Forward(st.position, st.altitude_m);
+      v[i] = frame.Rotate(st.position, {st.east_mps, st.north_mps, st.up_mps});
+    }
+    for (int i = 0; i < n; ++i) {
+      for (int j = i + 1; j < n; ++j) {
+        if (truth[i][j]) continue;
+        // Closest horizontal approach within [0, T] and the vertical there;
+        // flight is level, so the vertical distance is constant.
+        const double sx = p[i].x - p[j].x, sy = p[i].y - p[j].y;
+        const double vx = v[i].x - v[j].x, vy = v[i].y - v[j].y;
+        const double vv = vx * vx + vy * vy;
+        double tc = vv > 0 ? -(sx * vx + sy * vy) / vv : 0;
+        tc = std::clamp(tc, 0.0, o.lookahead_s);
+        const double dmin = std::hypot(sx + tc * vx, sy + tc * vy);
+        const double dz = std::abs(p[i].z - p[j].z);
+        ASSERT_FALSE(dmin < o.horizontal_separation_m &&
+                     dz < o.vertical_separation_m)
+            << s->drones()[i].aircraft_id << " and "
+            << s->drones()[j].aircraft_id << " at t=" << t
+            << ": predicted miss " << dmin << " m, vertical " << dz << " m";
+      }
+    }
+  }
+}
+
+TEST(Scenario, RadiusTooSmallSaysWhatItNeeds) {
+  TrafficOptions o;
+  o.drones = 1000;
+  o.radius_m = 2000;
+  const absl::StatusOr<Scenario> s = Scenario::Generate(o);
+  EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.status().message(), HasSubstr("radius_m:"));
+  EXPECT_THAT(s.status().message(), HasSubstr("need a radius of"));
+
+  o.radius_m = 40000;  // larger: cells spread out over it
+  const absl::StatusOr<Scenario> wide = Scenario::Generate(o);
+  ASSERT_TRUE(wide.ok()) << wide.status();
+  EXPECT_LE(wide->radius_m(), 40000);
+  EXPECT_GT(wide->radius_m(), 30000);
+
+  TrafficOptions too_many;
+  too_many.drones = 10;
+  too_many.head_on_pairs = 5;
+  too_many.strays = 1;
+  EXPECT_THAT(Scenario::Generate(too_many).status().message(),
+              HasSubstr("drones:"));
+}
+
+TEST(F3411, AccuracyEnums) {
+  EXPECT_EQ(F3411AccuracyM("HA10m"), 10);
+  EXPECT_EQ(F3411AccuracyM("VA150mPlus"), 150);
+  EXPECT_DOUBLE_EQ(F3411AccuracyM("HA05NM"), 926);
+  EXPECT_DOUBLE_EQ(F3411AccuracyM("HA005NM"), 92.6);
+  EXPECT_EQ(F3411AccuracyM("HA10NMPlus"), 18520);
+  EXPECT_EQ(F3411AccuracyM("HAUnknown"), 0);
+  EXPECT_EQ(F3411AccuracyM("SA3mps"), 0);
+}
+
+TEST(Replay, ZurichTestFlights) {
+  const std::string path =
+      "../shared/data/remoteid/network/zurich-two-flights.json";
+  std::ifstream in(UTM_SHARED_DATA "/remoteid/network/zurich-two-flights.json");
+  if (!in) GTEST_SKIP() << path << " not present";
+  std::stringstream text;
+  text << in.rdbuf();
+  const absl::StatusOr<Scenario> s = LoadRemoteIdReplay(text.str(), path);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->drones().size(), 2u);
+  EXPECT_EQ(s->drones()[0].aircraft_id, "1AKGAAN8G70R7JS");
+  EXPECT_EQ(s->drones()[1].aircraft_id, "ULYK563L5G");
+  EXPECT_EQ(s->ticks(), 17);  // states 00:00:01 - 00:00:17
+  EXPECT_TRUE(s->Active(1, 12));
+  EXPECT_FALSE(s->Active(1, 13));
+  const DroneState first = s->StateAt(0, 0);
+  EXPECT_DOUBLE_EQ(first.position.lat_deg, 47.37063724619898);
+  EXPECT_DOUBLE_EQ(first.altitude_m, 496.0);  // geodetic, used as is
+  // track 162.375 degrees at 5 m/s: south-south-east.
+  EXPECT_NEAR(first.north_mps, 5 * std::cos(162.3752362098515 * M_PI / 180),
+              1e-9);
+  EXPECT_GT(first.east_mps, 0);
+  const DroneState last = s->StateAt(0, 16);
+  EXPECT_DOUBLE_EQ(last.altitude_m, 522.1109485203592);
+  EXPECT_DOUBLE_EQ(last.up_mps, 1.44);
+  for (size_t i = 0; i < 2; ++i) {
+    const absl::Time t0 = absl::FromUnixSeconds(1800000000);
+    EXPECT_TRUE(geo::ValidateVolume4D(s->IntentVolume(static_cast<int>(i), t0,
+                                                      t0 + absl::Hours(1)),
+                                      geo::ValidationLimits(), "intent")
+                    .ok());
+    for (double t = s->drones()[i].first_s; t <= s->drones()[i].last_s;
+         t += 1) {
+      EXPECT_TRUE(InsideFootprint(*s, static_cast<int>(i), t));
+    }
+  }
+}
+
+TEST(Replay, Errors) {
+  EXPECT_THAT(LoadRemoteIdReplay("{", "f.json").status().message(),
+              HasSubstr("f.json: not valid JSON"));
+  EXPECT_THAT(
+      LoadRemoteIdReplay("{\"flights\": []}", "f.json").status().message(),
+      HasSubstr("flights: missing or empty"));
+  EXPECT_THAT(
+      LoadRemoteIdReplay(
+          R"({"flights": [{"states": [{"timestamp": "x", "position": {}}]}]})",
+          "f.json")
+          .status()
+          .message(),
+      HasSubstr("flights[0].states[0].timestamp"));
+  EXPECT_THAT(
+      LoadRemoteIdReplay(
+          R"({"flights": [{"states": [{"timestamp": "2022-01-01T00:00:01Z", "position": {"lat": 1}}]}]})",
+          "f.json")
+          .status()
+          .message(),
+      HasSubstr("flights[0]"));
+}
+
+}  // namespace
+}  // namespace utm::sim
