@@ -30,6 +30,9 @@ constexpr double kCellMarginM = 50;     // extra spacing between cells
 constexpr double kApproachExtraS = 15;  // moving for T + this before loss
 constexpr double kDepartS = 20;         // moving this long after CPA
 constexpr double kStrayOutM = 150;      // how far beyond the boundary
+// Stated accuracy of generated reports, metres (95 %): well inside the
+// intent margin and the band, so only strays leave their intents.
+constexpr double kHorizontalAccuracyM = 3, kVerticalAccuracyM = 5;
 
 geo::Vec2 Add(geo::Vec2 a, geo::Vec2 b) { return {a.x + b.x, a.y + b.y}; }
 geo::Vec2 Sub(geo::Vec2 a, geo::Vec2 b) { return {a.x - b.x, a.y - b.y}; }
@@ -471,6 +474,10 @@ DroneState Scenario::StateAt(int i, double t_s) const {
     st.north_mps = mix(a.state.north_mps, b.state.north_mps);
     st.east_mps = mix(a.state.east_mps, b.state.east_mps);
     st.up_mps = mix(a.state.up_mps, b.state.up_mps);
+    st.horizontal_accuracy_m =
+        std::max(a.state.horizontal_accuracy_m, b.state.horizontal_accuracy_m);
+    st.vertical_accuracy_m =
+        std::max(a.state.vertical_accuracy_m, b.state.vertical_accuracy_m);
     return st;
   }
   const Path& path = paths_[i];
@@ -480,6 +487,8 @@ DroneState Scenario::StateAt(int i, double t_s) const {
   st.altitude_m = path.altitude_m;
   st.east_mps = v.x;
   st.north_mps = v.y;
+  st.horizontal_accuracy_m = kHorizontalAccuracyM;
+  st.vertical_accuracy_m = kVerticalAccuracyM;
   return st;
 }
 
@@ -567,6 +576,10 @@ absl::StatusOr<Scenario> LoadRemoteIdReplay(const std::string& content,
           st.north_mps = speed * std::cos(track);
           st.east_mps = speed * std::sin(track);
           st.up_mps = state.value("vertical_speed", 0.0);
+          st.horizontal_accuracy_m =
+              F3411AccuracyM(pos.value("accuracy_h", std::string()));
+          st.vertical_accuracy_m =
+              F3411AccuracyM(pos.value("accuracy_v", std::string()));
           if (!p.states.empty() && t <= p.states.back().first) {
             return absl::InvalidArgumentError(
                 absl::StrCat(sf, ".timestamp: not after the previous state"));

@@ -96,6 +96,8 @@ struct DroneState {
   geo::LatLng position;
   double altitude_m = 0;  // above WGS84
   double north_mps = 0, east_mps = 0, up_mps = 0;
+  // 95 % accuracy, metres; 0: not stated. Generated drones: 3 m / 5 m.
+  double horizontal_accuracy_m = 0, vertical_accuracy_m = 0;
 };
 
 struct Drone {

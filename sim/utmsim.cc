@@ -1,0 +1,1291 @@
+// utmsim: traffic simulator and load generator for utmd's TelemetryService
+// (issue 5).
+//
+// It generates a seeded traffic scenario (sim/traffic.h: random circuits,
+// head-on and crossing pairs that lose separation at known times, strays
+// that leave their intents at known times) or replays ASTM F3411 Remote ID
+// test flights, files and activates each drone's intent through
+// StrategicCoordination, then streams position reports over --streams
+// StreamPositions streams (callback API; each stream carries every K-th
+// drone, in batches of up to --batch reports), paced in real time at
+// --rate reports per second per drone or --as-fast-as-possible. It reads
+// the AlertBatches coming back, times each alert against the report that
+// triggered it, compares the alerts with the scenario's ground truth, and
+// prints a JSON summary on stdout (a human one on stderr).
+//
+// Baseline from the same run: with --noop (default), the same streams first
+// go to a no-op TelemetryService (this binary with --serve-noop, a child
+// process) that only acknowledges batches, about once a second: the gRPC
+// ceiling of this machine for the same client. --noop-only measures only
+// that.
+//
+// Loopback only: --target must be a 127.0.0.0/8, localhost or [::1]
+// address. Exit status: 0 fine; 1 a stream or intent failed, or nothing was
+// sent; 2 the alerts received differ from the ground truth (utmd target,
+// intents filed); 64 bad command line; 66 unreadable --replay file; 69
+// target unavailable. docs/utmsim.md has the details.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "nlohmann/json.hpp"
+#include "services/common/server.h"
+#include "services/common/volume_convert.h"
+#include "sim/traffic.h"
+#include "utm/v1/strategic.grpc.pb.h"
+#include "utm/v1/telemetry.grpc.pb.h"
+
+namespace utm::sim {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::ordered_json;
+
+struct Options {
+  std::string target;
+  std::string token;
+  TrafficOptions traffic;
+  int streams = 4;
+  int batch = 1000;
+  bool as_fast_as_possible = false;
+  bool no_intents = false;
+  bool noop = true;
+  bool noop_only = false;
+  std::string replay;
+  int intent_clients = 16;
+  double drain_s = 5;
+  int server_pid = 0;
+};
+
+int64_t UnixNs() { return absl::ToUnixNanos(absl::Now()); }
+
+// CPU seconds (user + system) of a process, from /proc; -1 if unreadable.
+double CpuSeconds(int pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string line;
+  if (!std::getline(in, line)) return -1;
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i >= 14) {
+      double v = 0;
+      if (!absl::SimpleAtod(field, &v)) return -1;
+      ticks += v;
+    }
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double SelfCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  const size_t i = std::min(
+      v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
+                   v.end());
+  return v[i];
+}
+
+Json Stats(const std::vector<double>& v) {
+  Json j;
+  j["count"] = v.size();
+  j["p50"] = Percentile(v, 0.5);
+  j["p99"] = Percentile(v, 0.99);
+  j["max"] = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+  return j;
+}
+
+bool IsConflictKind(v1::AlertKind k) {
+  return k == v1::ALERT_KIND_CONFLICT_PREDICTED ||
+         k == v1::ALERT_KIND_CONFLICT_IMMINENT ||
+         k == v1::ALERT_KIND_SEPARATION_LOST;
+}
+
+std::string KindName(v1::AlertKind k) {
+  const std::string name(
+      absl::StripPrefix(v1::AlertKind_Name(k), "ALERT_KIND_"));
+  return name.empty() ? absl::StrCat(static_cast<int>(k)) : name;
+}
+std::string StateName(v1::AlertState s) {
+  const std::string name(
+      absl::StripPrefix(v1::AlertState_Name(s), "ALERT_STATE_"));
+  return name.empty() ? absl::StrCat(static_cast<int>(s)) : name;
+}
+
+// ---------------------------------------------------------------------------
+// One run against one target: what the streams share.
+
+class PositionStream;
+
+struct Run {
+  Run(const Options& o, const Scenario& s, bool evaluate_truth)
+      : options(o), scenario(s), truth(evaluate_truth) {
+    for (size_t i = 0; i < s.drones().size(); ++i) {
+      index[s.drones()[i].aircraft_id] = static_cast<int>(i);
+    }
+    for (size_t k = 0; k < s.conflicts().size(); ++k) {
+      pair_truth[PairKey(s.conflicts()[k].a, s.conflicts()[k].b)] =
+          static_cast<int>(k);
+    }
+    for (size_t k = 0; k < s.strays().size(); ++k) {
+      stray_truth[s.strays()[k].drone] = static_cast<int>(k);
+    }
+    conflict_first.assign(s.conflicts().size(), -1);
+    stray_first.assign(s.strays().size(), -1);
+  }
+  static uint64_t PairKey(int a, int b) {
+    if (a > b) std::swap(a, b);
+    return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b);
+  }
+
+  // Handles one AlertBatch of stream `stream`, received at `now_ns`.
+  void OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns);
+
+  // The report behind an alert about drones `drones`: the newest report of
+  // any of them sent no later than `bound_ns`. Returns its tick, or -1.
+  int TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const;
+  // Where an alert's latency is measured from for tick k of stream s.
+  int64_t ReferenceNs(int stream, int tick) const;
+
+  const Options& options;
+  const Scenario& scenario;
+  const bool truth;
+  absl::flat_hash_map<std::string, int> index;  // aircraft id -> drone
+  absl::flat_hash_map<uint64_t, int> pair_truth;
+  absl::flat_hash_map<int, int> stray_truth;
+  std::vector<std::unique_ptr<PositionStream>> streams;
+  int64_t epoch_unix_ns = 0;  // report time of tick 0
+
+  absl::Mutex mu;
+  std::map<std::string, std::map<std::string, int64_t>> by_kind
+      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<std::string> seen ABSL_GUARDED_BY(mu);  // id|state|time
+  absl::flat_hash_set<std::string> distinct ABSL_GUARDED_BY(mu);  // alert ids
+  int64_t alert_messages ABSL_GUARDED_BY(mu) = 0;
+  int64_t duplicates ABSL_GUARDED_BY(mu) = 0;
+  int64_t foreign ABSL_GUARDED_BY(mu) = 0;
+  int64_t report_errors ABSL_GUARDED_BY(mu) = 0;
+  std::string first_report_error ABSL_GUARDED_BY(mu);
+  std::vector<double> latency_ms ABSL_GUARDED_BY(mu);
+  std::vector<double> raise_latency_ms ABSL_GUARDED_BY(mu);
+  std::vector<double> ack_latency_ms ABSL_GUARDED_BY(mu);
+  // Per truth entry: the tick behind its first alert (-1: none yet).
+  std::vector<int> conflict_first ABSL_GUARDED_BY(mu);
+  std::vector<int> stray_first ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<uint64_t> unexpected_pairs ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<int> unexpected_nonconforming ABSL_GUARDED_BY(mu);
+};
+
+// One StreamPositions stream: a sender thread writes batches (one write in
+// flight at a time); gRPC's threads deliver AlertBatches to OnReadDone. A
+// hold keeps the reactor alive until the sender is done with it.
+class PositionStream final
+    : public grpc::ClientBidiReactor<v1::PositionBatch, v1::AlertBatch> {
+ public:
+  PositionStream(Run* run, int index, int ticks, int64_t max_batches)
+      : run_(run),
+        index_(index),
+        tick_send_ns_(static_cast<size_t>(ticks)),
+        batch_send_ns_(static_cast<size_t>(max_batches + 1)),
+        batch_reports_(static_cast<size_t>(max_batches + 1)) {
+    for (auto& t : tick_send_ns_) t = 0;
+    for (auto& t : batch_send_ns_) t = 0;
+    for (auto& t : batch_reports_) t = 0;
+  }
+
+  void Start(v1::TelemetryService::Stub* stub, const std::string& token) {
+    if (!token.empty()) {
+      context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    stub->async()->StreamPositions(&context_, this);
+    AddHold();
+    StartRead(&in_);
+    StartCall();
+  }
+
+  // Sends `batch` (which must stay untouched until the next Write returns).
+  // False once the stream is broken.
+  bool Write(v1::PositionBatch* batch, bool more_coming) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](PositionStream* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !s->writing_ || s->broken_;
+          },
+          this));
+      if (broken_) return false;
+      writing_ = true;
+    }
+    const int64_t seq = batch->batch_seq();
+    batch_send_ns_[static_cast<size_t>(seq)] = UnixNs();
+    batch_reports_[static_cast<size_t>(seq)] =
+        (seq > 1 ? batch_reports_[static_cast<size_t>(seq - 1)].load() : 0) +
+        batch->reports_size();
+    grpc::WriteOptions options;
+    if (more_coming) options.set_buffer_hint();
+    StartWrite(batch, options);
+    return true;
+  }
+
+  // No more writes: half-close and let go of the hold.
+  void CloseWrites() {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](PositionStream* s) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return !s->writing_ || s->broken_;
+          },
+          this));
+      if (!broken_) StartWritesDone();
+    }
+    RemoveHold();
+  }
+
+  bool WaitDone(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](PositionStream* s)
+                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return s->done_; },
+            this),
+        timeout);
+  }
+  void Cancel() { context_.TryCancel(); }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) broken_ = true;
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    const int64_t now = UnixNs();
+    if (in_.acked_batch_seq() > 0) {
+      const int64_t seq =
+          std::min<int64_t>(in_.acked_batch_seq(),
+                            static_cast<int64_t>(batch_send_ns_.size()) - 1);
+      acked_.store(std::max(acked_.load(), seq));
+      const int64_t sent = batch_send_ns_[static_cast<size_t>(seq)].load();
+      if (sent > 0) {
+        absl::MutexLock lock(&run_->mu);
+        run_->ack_latency_ms.push_back(static_cast<double>(now - sent) / 1e6);
+      }
+    }
+    run_->OnBatch(index_, in_, now);
+    StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+    broken_ = true;
+  }
+
+  // Send bookkeeping, written by the sender thread only.
+  void MarkTick(int tick, int64_t unix_ns) {
+    tick_send_ns_[static_cast<size_t>(tick)] = unix_ns;
+    ticks_sent_.store(tick + 1);
+  }
+  // The newest tick sent no later than bound_ns, or -1.
+  int LastTickSentBy(int64_t bound_ns) const {
+    int lo = 0, hi = ticks_sent_.load();  // answer in [lo - 1, hi)
+    while (lo < hi) {
+      const int mid = (lo + hi) / 2;
+      if (tick_send_ns_[static_cast<size_t>(mid)].load() <= bound_ns) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo - 1;
+  }
+  int64_t TickSentNs(int tick) const {
+    return tick_send_ns_[static_cast<size_t>(tick)].load();
+  }
+
+  grpc::Status status() {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+  int64_t acked_batches() const { return acked_.load(); }
+  int64_t acked_reports() const {
+    return acked_.load() > 0
+               ? batch_reports_[static_cast<size_t>(acked_.load())].load()
+               : 0;
+  }
+
+ private:
+  Run* const run_;
+  const int index_;
+  grpc::ClientContext context_;
+  v1::AlertBatch in_;
+  std::vector<std::atomic<int64_t>> tick_send_ns_;
+  std::atomic<int> ticks_sent_{0};
+  std::vector<std::atomic<int64_t>> batch_send_ns_;
+  std::vector<std::atomic<int64_t>> batch_reports_;  // cumulative
+  std::atomic<int64_t> acked_{0};
+  absl::Mutex mu_;
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+int Run::TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const {
+  int best = -1;
+  for (int d : drones) {
+    const int s = d % static_cast<int>(streams.size());
+    for (int k = streams[s]->LastTickSentBy(bound_ns); k >= 0; --k) {
+      if (scenario.Active(d, k / scenario.report_rate_hz())) {
+        best = std::max(best, k);
+        break;
+      }
+    }
+  }
+  return best;
+}
+
+int64_t Run::ReferenceNs(int stream, int tick) const {
+  if (options.as_fast_as_possible) return streams[stream]->TickSentNs(tick);
+  return epoch_unix_ns +
+         static_cast<int64_t>(1e9 * tick / scenario.report_rate_hz());
+}
+
+void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
+  absl::MutexLock lock(&mu);
+  report_errors += batch.errors_size();
+  if (batch.errors_size() > 0 && first_report_error.empty()) {
+    first_report_error = absl::StrCat(
+        "batch ", batch.errors(0).batch_seq(), " report ",
+        batch.errors(0).report_index(), ": ", batch.errors(0).message());
+  }
+  for (const v1::Alert& alert : batch.alerts()) {
+    ++alert_messages;
+    // An alert about aircraft on two streams comes on both: count it once.
+    if (!seen.insert(absl::StrCat(alert.id(), "|", alert.state(), "|",
+                                  alert.update_time().seconds(), ".",
+                                  alert.update_time().nanos()))
+             .second) {
+      ++duplicates;
+      continue;
+    }
+    distinct.insert(alert.id());
+    ++by_kind[KindName(alert.kind())][StateName(alert.state())];
+    std::vector<int> drones;
+    bool ours = true;
+    for (const std::string& id : alert.aircraft_ids()) {
+      auto it = index.find(id);
+      if (it == index.end()) {
+        ours = false;
+      } else {
+        drones.push_back(it->second);
+      }
+    }
+    if (!ours || drones.empty()) {
+      ++foreign;
+      continue;
+    }
+    // Latency: from the newest report of the aircraft involved that was
+    // sent by the alert's update_time (server clock, same machine), or by
+    // its receipt if unset. Lost links are raised by the server's clock,
+    // not by a report.
+    const int64_t update_ns =
+        alert.has_update_time() ? alert.update_time().seconds() * 1000000000LL +
+                                      alert.update_time().nanos()
+                                : now_ns;
+    const int tick = TriggerTick(drones, std::min(update_ns, now_ns));
+    if (tick >= 0 && alert.kind() != v1::ALERT_KIND_LOST_LINK) {
+      int64_t ref = 0;
+      for (int d : drones) {
+        ref = std::max(ref,
+                       ReferenceNs(d % static_cast<int>(streams.size()), tick));
+      }
+      const double ms = static_cast<double>(now_ns - ref) / 1e6;
+      latency_ms.push_back(ms);
+      if (alert.state() == v1::ALERT_STATE_RAISED) {
+        raise_latency_ms.push_back(ms);
+      }
+    }
+    (void)stream;
+    if (!truth) continue;
+    if (IsConflictKind(alert.kind()) && drones.size() == 2) {
+      auto it = pair_truth.find(PairKey(drones[0], drones[1]));
+      if (it == pair_truth.end()) {
+        unexpected_pairs.insert(PairKey(drones[0], drones[1]));
+      } else if (conflict_first[it->second] < 0) {
+        conflict_first[it->second] = std::max(tick, 0);
+      }
+    } else if (alert.kind() == v1::ALERT_KIND_NONCONFORMANCE) {
+      auto it = stray_truth.find(drones[0]);
+      if (it == stray_truth.end()) {
+        unexpected_nonconforming.insert(drones[0]);
+      } else if (stray_first[it->second] < 0) {
+        stray_first[it->second] = std::max(tick, 0);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Intents.
+
+struct IntentResult {
+  int64_t filed = 0, rejected = 0, activated = 0, failed = 0, ended = 0;
+  double seconds = 0;
+  std::string first_error;
+  std::vector<std::string> ids;   // per drone; empty if none
+  std::vector<int64_t> versions;  // per drone
+};
+
+std::shared_ptr<grpc::Channel> Connect(const std::string& target, int id) {
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.channel_id", id);  // distinct connections
+  args.SetMaxReceiveMessageSize(64 << 20);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+// Runs fn(i) for i in [0, n) on `threads` threads.
+template <typename Fn>
+void ParallelFor(int64_t n, int threads, Fn fn) {
+  std::atomic<int64_t> next{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (int64_t i = next++; i < n; i = next++) fn(t, i);
+    });
+  }
+  for (std::thread& th : pool) th.join();
+}
+
+void AddToken(grpc::ClientContext* context, const std::string& token) {
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(30));
+  if (!token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  }
+}
+
+IntentResult FileIntents(const Options& o, const Scenario& s,
+                         const std::string& run_id, absl::Time start,
+                         absl::Time end) {
+  IntentResult r;
+  const int64_t n = static_cast<int64_t>(s.drones().size());
+  r.ids.assign(static_cast<size_t>(n), "");
+  r.versions.assign(static_cast<size_t>(n), 0);
+  std::vector<std::unique_ptr<v1::StrategicCoordination::Stub>> stubs;
+  for (int c = 0; c < 4; ++c) {
+    stubs.push_back(
+        v1::StrategicCoordination::NewStub(Connect(o.target, 100 + c)));
+  }
+  absl::Mutex mu;
+  std::atomic<int64_t> filed{0}, rejected{0}, activated{0}, failed{0};
+  auto fail = [&](const std::string& what) {
+    absl::MutexLock lock(&mu);
+    if (r.first_error.empty()) r.first_error = what;
+  };
+  const auto t0 = Clock::now();
+  ParallelFor(n, o.intent_clients, [&](int t, int64_t i) {
+    v1::StrategicCoordination::Stub* stub = stubs[t % stubs.size()].get();
+    const Drone& d = s.drones()[static_cast<size_t>(i)];
+    v1::FileIntentRequest request;
+    request.set_request_id(absl::StrCat("utmsim-", run_id, "-", i));
+    request.set_priority(d.priority);
+    *request.add_volumes() =
+        VolumeToProto(s.IntentVolume(static_cast<int>(i), start, end));
+    v1::FileIntentResponse response;
+    grpc::ClientContext context;
+    AddToken(&context, o.token);
+    grpc::Status status = stub->FileIntent(&context, request, &response);
+    if (!status.ok()) {
+      ++failed;
+      fail(absl::StrCat(d.aircraft_id, ": FileIntent: ", status.error_code(),
+                        " ", status.error_message()));
+      return;
+    }
+    if (!response.has_intent()) {
+      ++rejected;
+      fail(
+          absl::StrCat(d.aircraft_id, ": rejected: ",
+                       response.rejection().ShortDebugString().substr(0, 300)));
+      return;
+    }
+    ++filed;
+    v1::ActivateIntentRequest activate;
+    activate.set_request_id(absl::StrCat("utmsim-", run_id, "-", i, "-a"));
+    activate.set_intent_id(response.intent().id());
+    activate.set_version(response.intent().version());
+    v1::ActivateIntentResponse activated_response;
+    grpc::ClientContext context2;
+    AddToken(&context2, o.token);
+    status = stub->ActivateIntent(&context2, activate, &activated_response);
+    if (!status.ok() || !activated_response.has_intent()) {
+      ++failed;
+      fail(absl::StrCat(d.aircraft_id, ": ActivateIntent: ",
+                        status.ok()
+                            ? activated_response.rejection().ShortDebugString()
+                            : absl::StrCat(status.error_code(), " ",
+                                           status.error_message())));
+      return;
+    }
+    ++activated;
+    r.ids[static_cast<size_t>(i)] = response.intent().id();
+    r.versions[static_cast<size_t>(i)] = activated_response.intent().version();
+  });
+  r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  r.filed = filed;
+  r.rejected = rejected;
+  r.activated = activated;
+  r.failed = failed;
+  return r;
+}
+
+// Ends every activated intent (best effort): the flights are over.
+void EndIntents(const Options& o, const std::string& run_id, IntentResult* r) {
+  std::unique_ptr<v1::StrategicCoordination::Stub> stub =
+      v1::StrategicCoordination::NewStub(Connect(o.target, 200));
+  std::atomic<int64_t> ended{0};
+  ParallelFor(
+      static_cast<int64_t>(r->ids.size()), o.intent_clients,
+      [&](int, int64_t i) {
+        if (r->ids[static_cast<size_t>(i)].empty()) return;
+        v1::EndIntentRequest request;
+        request.set_request_id(absl::StrCat("utmsim-", run_id, "-", i, "-e"));
+        request.set_intent_id(r->ids[static_cast<size_t>(i)]);
+        request.set_version(r->versions[static_cast<size_t>(i)]);
+        v1::EndIntentResponse response;
+        grpc::ClientContext context;
+        AddToken(&context, o.token);
+        if (stub->EndIntent(&context, request, &response).ok()) {
+          ++ended;
+        }
+      });
+  r->ended = ended;
+}
+
+Json IntentJson(const IntentResult& r) {
+  Json j;
+  j["filed"] = r.filed;
+  j["activated"] = r.activated;
+  j["rejected"] = r.rejected;
+  j["failed"] = r.failed;
+  j["ended"] = r.ended;
+  j["seconds"] = r.seconds;
+  j["per_second"] = static_cast<double>(r.filed + r.rejected + r.failed) /
+                    std::max(r.seconds, 1e-9);
+  if (!r.first_error.empty()) j["first_error"] = r.first_error;
+  return j;
+}
+
+// ---------------------------------------------------------------------------
+// Streaming.
+
+struct TargetResult {
+  Json json;
+  bool ok = false;
+  bool truth_ok = true;
+  bool unavailable = false;
+};
+
+// The reports of one stream's drones at tick k, in batches of o.batch.
+void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
+              const std::vector<int>& drones,
+              const std::vector<std::string>& intent_ids, int tick,
+              absl::Time stamp, int64_t* seq, v1::PositionBatch batches[2],
+              int* which, int64_t* reports, bool* broken) {
+  const double t = tick / s.report_rate_hz();
+  const int64_t seconds = absl::ToUnixSeconds(stamp);
+  const int32_t nanos = static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(stamp - absl::FromUnixSeconds(seconds)));
+  v1::PositionBatch* batch = nullptr;
+  for (size_t j = 0; j < drones.size() && !*broken; ++j) {
+    const int i = drones[j];
+    if (!s.Active(i, t)) continue;
+    if (batch == nullptr) {
+      batch = &batches[*which];
+      batch->Clear();
+      batch->set_batch_seq(++*seq);
+    }
+    const DroneState st = s.StateAt(i, t);
+    v1::PositionReport* r = batch->add_reports();
+    r->set_aircraft_id(s.drones()[i].aircraft_id);
+    r->set_intent_id(intent_ids[i]);
+    r->mutable_time()->set_seconds(seconds);
+    r->mutable_time()->set_nanos(nanos);
+    r->mutable_position()->set_lat_deg(st.position.lat_deg);
+    r->mutable_position()->set_lng_deg(st.position.lng_deg);
+    r->mutable_altitude()->set_value_m(st.altitude_m);
+    r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    r->mutable_velocity()->set_north_mps(st.north_mps);
+    r->mutable_velocity()->set_east_mps(st.east_mps);
+    r->mutable_velocity()->set_up_mps(st.up_mps);
+    r->mutable_accuracy()->set_horizontal_m(st.horizontal_accuracy_m);
+    r->mutable_accuracy()->set_vertical_m(st.vertical_accuracy_m);
+    if (batch->reports_size() == o.batch) {
+      const bool more = j + 1 < drones.size();
+      *reports += batch->reports_size();
+      if (!stream->Write(batch, more)) *broken = true;
+      *which ^= 1;
+      batch = nullptr;
+    }
+  }
+  if (batch != nullptr && !*broken) {
+    *reports += batch->reports_size();
+    if (!stream->Write(batch, false)) *broken = true;
+    *which ^= 1;
+  }
+}
+
+TargetResult RunTarget(const Options& o, const Scenario& s,
+                       const std::string& name, const std::string& target,
+                       int server_pid, bool file_intents) {
+  TargetResult out;
+  Json& j = out.json;
+  j["target"] = target;
+  // Reachable at all?
+  {
+    std::shared_ptr<grpc::Channel> probe = Connect(target, 999);
+    if (!probe->WaitForConnected(std::chrono::system_clock::now() +
+                                 std::chrono::seconds(5))) {
+      j["error"] = absl::StrCat(target, ": not reachable within 5 s");
+      out.unavailable = true;
+      return out;
+    }
+  }
+  const std::string run_id =
+      absl::StrFormat("%x-%x", static_cast<uint32_t>(getpid()),
+                      static_cast<uint32_t>(UnixNs() & 0xffffffff));
+  const int n = static_cast<int>(s.drones().size());
+  IntentResult intents;
+  intents.ids.assign(static_cast<size_t>(n), "");
+  if (file_intents) {
+    // Windows from a minute ago to ten minutes past the longest run
+    // (filing and draining included).
+    const absl::Time now = absl::Now();
+    intents = FileIntents(o, s, run_id, now - absl::Minutes(1),
+                          now + absl::Seconds(2 * s.duration_s() + 600));
+    j["intents"] = IntentJson(intents);
+  }
+  const int k = std::min(o.streams, n);
+  Run run(o, s, file_intents && name != "noop");
+  std::vector<std::unique_ptr<v1::TelemetryService::Stub>> stubs;
+  std::vector<std::vector<int>> drones(static_cast<size_t>(k));
+  for (int i = 0; i < n; ++i) drones[static_cast<size_t>(i % k)].push_back(i);
+  const int ticks = s.ticks();
+  for (int c = 0; c < k; ++c) {
+    stubs.push_back(v1::TelemetryService::NewStub(Connect(target, c)));
+    const int64_t per_tick =
+        (static_cast<int64_t>(drones[c].size()) + o.batch - 1) / o.batch;
+    run.streams.push_back(
+        std::make_unique<PositionStream>(&run, c, ticks, per_tick * ticks));
+  }
+  for (int c = 0; c < k; ++c) run.streams[c]->Start(stubs[c].get(), o.token);
+
+  const double server_cpu0 = server_pid > 0 ? CpuSeconds(server_pid) : -1;
+  const double self_cpu0 = SelfCpuSeconds();
+  const absl::Time epoch = absl::Now();
+  run.epoch_unix_ns = absl::ToUnixNanos(epoch);
+  const auto start = Clock::now();
+  // Bounded: real time gets 5 s of slack for a client that falls behind;
+  // as fast as possible stops at --duration-s of wall time.
+  const auto stop_at =
+      start +
+      std::chrono::milliseconds(static_cast<int64_t>(
+          1000 * (s.duration_s() + (o.as_fast_as_possible ? 0.0 : 5.0))));
+  std::vector<int64_t> reports(static_cast<size_t>(k), 0),
+      batches(static_cast<size_t>(k), 0), ticks_sent(static_cast<size_t>(k), 0);
+  std::vector<std::vector<double>> lag_ms(static_cast<size_t>(k));
+  std::vector<char> broken(static_cast<size_t>(k), 0);
+  std::vector<std::thread> senders;
+  for (int c = 0; c < k; ++c) {
+    senders.emplace_back([&, c] {
+      PositionStream* stream = run.streams[c].get();
+      v1::PositionBatch buffers[2];
+      int which = 0;
+      bool is_broken = false;
+      int64_t seq = 0;
+      for (int tick = 0; tick < ticks && !is_broken; ++tick) {
+        const double t = tick / s.report_rate_hz();
+        const auto due =
+            start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * t));
+        if (!o.as_fast_as_possible) std::this_thread::sleep_until(due);
+        const auto now = Clock::now();
+        if (now > stop_at) break;
+        if (!o.as_fast_as_possible) {
+          lag_ms[c].push_back(
+              std::chrono::duration<double, std::milli>(now - due).count());
+        }
+        stream->MarkTick(tick, UnixNs());
+        SendTick(o, s, stream, drones[c], intents.ids, tick,
+                 epoch + absl::Seconds(t), &seq, buffers, &which, &reports[c],
+                 &is_broken);
+        ticks_sent[c] = tick + 1;
+      }
+      batches[c] = seq;
+      broken[c] = is_broken;
+      stream->CloseWrites();
+    });
+  }
+  for (std::thread& th : senders) th.join();
+  // Real time: the ticks sent span ticks / rate seconds (the last one
+  // included), unless the client fell behind.
+  double send_seconds =
+      std::chrono::duration<double>(Clock::now() - start).count();
+  if (!o.as_fast_as_possible) {
+    send_seconds =
+        std::max(send_seconds, static_cast<double>(*std::max_element(
+                                   ticks_sent.begin(), ticks_sent.end())) /
+                                   s.report_rate_hz());
+  }
+  // Drain: the server acknowledges and finishes each half-closed stream.
+  const auto drain_until =
+      Clock::now() +
+      std::chrono::milliseconds(static_cast<int64_t>(o.drain_s * 1000));
+  for (auto& st : run.streams) {
+    const auto left = drain_until - Clock::now();
+    if (!st->WaitDone(absl::FromChrono(
+            std::max(left, std::chrono::steady_clock::duration::zero())))) {
+      st->Cancel();
+    }
+  }
+  for (auto& st : run.streams) {
+    if (!st->WaitDone(absl::Seconds(30))) {
+      std::cerr << "utmsim: a stream did not close; exiting\n";
+      std::cerr.flush();
+      _exit(1);
+    }
+  }
+  const double self_cpu = SelfCpuSeconds() - self_cpu0;
+  const double server_cpu =
+      server_pid > 0 ? CpuSeconds(server_pid) - server_cpu0 : -1;
+  if (file_intents && intents.activated > 0) EndIntents(o, run_id, &intents);
+  if (file_intents) j["intents"] = IntentJson(intents);
+
+  int64_t sent = 0, sent_batches = 0, acked_batches = 0, acked_reports = 0;
+  int failed_streams = 0, drained = 0;
+  std::string first_stream_error;
+  std::vector<double> lags;
+  for (int c = 0; c < k; ++c) {
+    sent += reports[c];
+    sent_batches += batches[c];
+    acked_batches += run.streams[c]->acked_batches();
+    acked_reports += run.streams[c]->acked_reports();
+    lags.insert(lags.end(), lag_ms[c].begin(), lag_ms[c].end());
+    const grpc::Status status = run.streams[c]->status();
+    if (status.ok()) {
+      ++drained;
+    } else if (status.error_code() != grpc::StatusCode::CANCELLED ||
+               broken[c]) {
+      ++failed_streams;
+      if (first_stream_error.empty()) {
+        first_stream_error =
+            absl::StrCat(status.error_code(), " ", status.error_message());
+      }
+    }
+  }
+  j["streams"] = k;
+  j["streams_failed"] = failed_streams;
+  j["streams_finished_ok"] = drained;  // the server ended them with OK
+  if (!first_stream_error.empty()) j["first_stream_error"] = first_stream_error;
+  j["reports_sent"] = sent;
+  j["batches_sent"] = sent_batches;
+  j["send_seconds"] = send_seconds;
+  j["reports_per_second"] = static_cast<double>(sent) / send_seconds;
+  j["target_reports_per_second"] =
+      o.as_fast_as_possible ? Json(nullptr)
+                            : Json(static_cast<double>(n) * s.report_rate_hz());
+  if (!o.as_fast_as_possible) {
+    j["send_lag_ms"] = Stats(lags);  // how late ticks left, vs schedule
+  }
+  j["acked_batches"] = acked_batches;
+  j["acked_reports"] = acked_reports;
+  {
+    absl::MutexLock lock(&run.mu);
+    j["ack_latency_ms"] = Stats(run.ack_latency_ms);
+    j["report_errors"] = run.report_errors;
+    if (!run.first_report_error.empty()) {
+      j["first_report_error"] = run.first_report_error;
+    }
+    Json kinds = Json::object();
+    for (const auto& [kind, states] : run.by_kind) {
+      for (const auto& [state, count] : states) kinds[kind][state] = count;
+    }
+    j["alerts"] = {{"messages", run.alert_messages},
+                   {"distinct_alerts", run.distinct.size()},
+                   {"duplicate_copies", run.duplicates},
+                   {"foreign_aircraft", run.foreign},
+                   {"by_kind", kinds}};
+    j["alert_latency_ms"] = Stats(run.latency_ms);
+    j["alert_latency_ms"]["basis"] =
+        o.as_fast_as_possible ? "send_time" : "report_time";
+    j["raise_latency_ms"] = Stats(run.raise_latency_ms);
+    if (run.truth) {
+      const double rate = s.report_rate_hz();
+      int found = 0, before = 0;
+      std::vector<double> warning;
+      for (size_t c = 0; c < s.conflicts().size(); ++c) {
+        if (run.conflict_first[c] < 0) continue;
+        ++found;
+        const double w = s.conflicts()[c].loss_s - run.conflict_first[c] / rate;
+        warning.push_back(w);
+        if (w > 0) ++before;
+      }
+      int strays_found = 0;
+      std::vector<double> delay;
+      for (size_t c = 0; c < s.strays().size(); ++c) {
+        if (run.stray_first[c] < 0) continue;
+        ++strays_found;
+        delay.push_back(run.stray_first[c] / rate - s.strays()[c].exit_s);
+      }
+      Json conflicts = {
+          {"expected", s.conflicts().size()},
+          {"found", found},
+          {"missed", static_cast<int>(s.conflicts().size()) - found},
+          {"alerted_before_loss", before},
+          {"unexpected_pairs", run.unexpected_pairs.size()},
+          {"warning_s", Stats(warning)}};
+      Json strays = {
+          {"expected", s.strays().size()},
+          {"found", strays_found},
+          {"missed", static_cast<int>(s.strays().size()) - strays_found},
+          {"unexpected_aircraft", run.unexpected_nonconforming.size()},
+          {"detection_delay_s", Stats(delay)}};
+      j["truth"] = {{"conflicts", conflicts}, {"strays", strays}};
+      out.truth_ok = found == static_cast<int>(s.conflicts().size()) &&
+                     strays_found == static_cast<int>(s.strays().size()) &&
+                     run.unexpected_pairs.empty() &&
+                     run.unexpected_nonconforming.empty();
+    }
+  }
+  Json cpu;
+  cpu["client_seconds"] = self_cpu;
+  cpu["client_us_per_report"] =
+      1e6 * self_cpu / static_cast<double>(std::max<int64_t>(sent, 1));
+  if (server_cpu >= 0) {
+    cpu["server_seconds"] = server_cpu;
+    cpu["server_us_per_report"] =
+        1e6 * server_cpu / static_cast<double>(std::max<int64_t>(sent, 1));
+  }
+  j["cpu"] = cpu;
+  out.ok = failed_streams == 0 && sent > 0 &&
+           (!file_intents || (intents.failed == 0 && intents.rejected == 0));
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// The no-op baseline: acknowledges batches, about once a second, and the
+// last one when the client half-closes; never looks inside them.
+
+class NoopStream final
+    : public grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch> {
+ public:
+  NoopStream() { StartRead(&in_); }
+
+  void OnReadDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    if (!ok) {
+      reads_done_ = true;
+      MaybeFinish();
+      return;
+    }
+    last_seq_ = in_.batch_seq();
+    if (!writing_ && Clock::now() - last_ack_ >= std::chrono::seconds(1)) {
+      WriteAck();
+    }
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) write_failed_ = true;
+    MaybeFinish();
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void WriteAck() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    out_.Clear();
+    out_.set_acked_batch_seq(last_seq_);
+    const absl::Time now = absl::Now();
+    out_.mutable_server_time()->set_seconds(absl::ToUnixSeconds(now));
+    out_.mutable_server_time()->set_nanos(
+        static_cast<int32_t>(absl::ToUnixNanos(now) % 1000000000));
+    acked_ = last_seq_;
+    last_ack_ = Clock::now();
+    writing_ = true;
+    StartWrite(&out_);
+  }
+  void MaybeFinish() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!reads_done_ || writing_ || finished_) return;
+    if (!write_failed_ && acked_ < last_seq_) {
+      WriteAck();
+      return;
+    }
+    finished_ = true;
+    Finish(grpc::Status::OK);
+  }
+
+  absl::Mutex mu_;
+  v1::PositionBatch in_;
+  v1::AlertBatch out_ ABSL_GUARDED_BY(mu_);
+  int64_t last_seq_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t acked_ ABSL_GUARDED_BY(mu_) = 0;
+  Clock::time_point last_ack_ ABSL_GUARDED_BY(mu_) = Clock::now();
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool reads_done_ ABSL_GUARDED_BY(mu_) = false;
+  bool write_failed_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class NoopTelemetry final : public v1::TelemetryService::CallbackService {
+ public:
+  grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>* StreamPositions(
+      grpc::CallbackServerContext*) override {
+    return new NoopStream();
+  }
+};
+
+// --serve-noop: the no-op server as a child process, so that it does not
+// share gRPC's threads with the client. Prints "port N", serves until its
+// stdin closes.
+int ServeNoop() {
+  NoopTelemetry noop;
+  ServerOptions server_options;
+  server_options.listen_address = "127.0.0.1:0";
+  absl::StatusOr<std::unique_ptr<Server>> server =
+      Server::Start(server_options, {&noop});
+  if (!server.ok()) {
+    std::cerr << "utmsim --serve-noop: " << server.status() << "\n";
+    return 1;
+  }
+  std::cout << "port " << (*server)->port() << std::endl;
+  char buffer[64];
+  while (read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
+  }
+  (*server)->Shutdown(absl::Seconds(2));
+  return 0;
+}
+
+struct NoopChild {
+  pid_t pid = -1;
+  int port = 0;
+  int to_child = -1;
+};
+
+// Forks and execs this binary with --serve-noop. Must run before this
+// process uses gRPC.
+absl::StatusOr<NoopChild> SpawnNoop() {
+  int in[2], out[2];
+  if (pipe(in) != 0 || pipe(out) != 0) {
+    return absl::InternalError("pipe failed");
+  }
+  const pid_t pid = fork();
+  if (pid < 0) return absl::InternalError("fork failed");
+  if (pid == 0) {
+    dup2(in[0], STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    close(in[0]);
+    close(in[1]);
+    close(out[0]);
+    close(out[1]);
+    char arg0[] = "utmsim", arg1[] = "--serve-noop";
+    char* args[] = {arg0, arg1, nullptr};
+    execv("/proc/self/exe", args);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  NoopChild child;
+  child.pid = pid;
+  child.to_child = in[1];
+  std::string line;
+  char c;
+  while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  close(out[0]);
+  if (!absl::StartsWith(line, "port ") ||
+      !absl::SimpleAtoi(line.substr(5), &child.port)) {
+    return absl::InternalError(
+        absl::StrCat("the no-op server did not start: ", line));
+  }
+  return child;
+}
+
+bool IsLoopback(const std::string& target) {
+  return absl::StartsWith(target, "127.") ||
+         absl::StartsWith(target, "localhost:") ||
+         absl::StartsWith(target, "[::1]:");
+}
+
+void Human(const std::string& name, const Json& j) {
+  if (j.contains("error")) {
+    std::cerr << name << ": " << j["error"].get<std::string>() << "\n";
+    return;
+  }
+  std::cerr << absl::StrFormat(
+      "%s: %d reports in %.2f s = %.0f reports/s over %d streams; %d of %d "
+      "batches acked; %d report errors; ack latency p50 %.2f ms\n",
+      name, j["reports_sent"].get<int64_t>(), j["send_seconds"].get<double>(),
+      j["reports_per_second"].get<double>(), j["streams"].get<int>(),
+      j["acked_batches"].get<int64_t>(), j["batches_sent"].get<int64_t>(),
+      j["report_errors"].get<int64_t>(),
+      j["ack_latency_ms"]["p50"].get<double>());
+  if (j.contains("first_stream_error")) {
+    std::cerr << name << ": " << j["streams_failed"].get<int>()
+              << " streams failed, first: "
+              << j["first_stream_error"].get<std::string>() << "\n";
+  }
+  if (j.contains("intents") && j["intents"].contains("first_error")) {
+    std::cerr << name
+              << ": intents: " << j["intents"]["first_error"].get<std::string>()
+              << "\n";
+  }
+  if (j.contains("truth")) {
+    const Json& c = j["truth"]["conflicts"];
+    const Json& s = j["truth"]["strays"];
+    std::cerr << absl::StrFormat(
+        "%s: conflicts found %d of %d (%d before the loss, %d unexpected "
+        "pairs); strays found %d of %d (%d unexpected); alert latency p50 "
+        "%.1f ms p99 %.1f ms\n",
+        name, c["found"].get<int>(), c["expected"].get<int>(),
+        c["alerted_before_loss"].get<int>(), c["unexpected_pairs"].get<int>(),
+        s["found"].get<int>(), s["expected"].get<int>(),
+        s["unexpected_aircraft"].get<int>(),
+        j["alert_latency_ms"]["p50"].get<double>(),
+        j["alert_latency_ms"]["p99"].get<double>());
+  }
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "utmsim: traffic simulator and load generator for utmd's "
+      "TelemetryService"};
+  Options o;
+  TrafficOptions& t = o.traffic;
+  bool serve_noop = false;
+  app.add_option("--target", o.target, "utmd address (loopback only)");
+  app.add_option("--token", o.token,
+                 "Bearer token of an operator (intents and streams)");
+  app.add_option("--drones", t.drones, "Drones in total")
+      ->check(CLI::Range(1, 10000000))
+      ->capture_default_str();
+  app.add_option("--streams", o.streams,
+                 "StreamPositions streams (operator connections)")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  app.add_option("--rate", t.report_rate_hz, "Reports per second per drone")
+      ->check(CLI::Range(0.01, 100.0))
+      ->capture_default_str();
+  app.add_option("--duration-s", t.duration_s,
+                 "Scenario length (simulated seconds); also bounds the "
+                 "streaming wall time")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  app.add_option("--seed", t.seed, "Scenario seed")->capture_default_str();
+  app.add_option("--batch", o.batch, "Most reports per PositionBatch")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  app.add_option("--lat", t.centre.lat_deg, "Centre of the area, degrees")
+      ->capture_default_str();
+  app.add_option("--lng", t.centre.lng_deg, "Centre of the area, degrees")
+      ->capture_default_str();
+  app.add_option("--radius-m", t.radius_m,
+                 "Radius of the area; 0: the smallest that holds the cells")
+      ->capture_default_str();
+  app.add_option("--ground-alt-m", t.ground_altitude_m,
+                 "Ground altitude above WGS84")
+      ->capture_default_str();
+  app.add_option("--head-on", t.head_on_pairs, "Head-on pairs (-1: drones/100)")
+      ->capture_default_str();
+  app.add_option("--crossing", t.crossing_pairs,
+                 "Crossing pairs (-1: drones/100)")
+      ->capture_default_str();
+  app.add_option("--strays", t.strays,
+                 "Drones leaving their intent (-1: drones/100)")
+      ->capture_default_str();
+  app.add_option("--separation-h-m", t.horizontal_separation_m,
+                 "Horizontal separation minimum D the scenario assumes")
+      ->capture_default_str();
+  app.add_option("--separation-v-m", t.vertical_separation_m,
+                 "Vertical separation minimum H the scenario assumes")
+      ->capture_default_str();
+  app.add_option("--lookahead-s", t.lookahead_s,
+                 "Look-ahead T the scenario assumes")
+      ->capture_default_str();
+  app.add_flag("--as-fast-as-possible", o.as_fast_as_possible,
+               "Send ticks back to back; report times advance in simulated "
+               "time");
+  app.add_flag("--no-intents", o.no_intents,
+               "Do not file intents (reports carry no intent id)");
+  app.add_flag("--noop,!--no-noop", o.noop,
+               "First run the same streams against a no-op server (a child "
+               "process)")
+      ->capture_default_str();
+  app.add_flag("--noop-only", o.noop_only,
+               "Only the no-op server (no --target needed)");
+  app.add_option("--replay", o.replay,
+                 "ASTM F3411 network Remote ID test flights (JSON) to replay "
+                 "instead of generated traffic");
+  app.add_option("--intent-clients", o.intent_clients,
+                 "Concurrent FileIntent/ActivateIntent callers")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  app.add_option("--drain-s", o.drain_s,
+                 "Seconds to wait for the server to finish each stream")
+      ->check(CLI::Range(0.0, 600.0))
+      ->capture_default_str();
+  app.add_option("--server-pid", o.server_pid,
+                 "utmd's pid: report its CPU time per report");
+  app.add_flag("--serve-noop", serve_noop,
+               "Internal: run the no-op server and print its port");
+  CLI11_PARSE(app, argc, argv);
+  if (serve_noop) return ServeNoop();
+  if (o.noop_only) o.noop = true;
+  if (!o.noop_only && o.target.empty()) {
+    std::cerr << "utmsim: --target is required (or --noop-only)\n";
+    return 64;
+  }
+  if (!o.target.empty() && !IsLoopback(o.target)) {
+    std::cerr << "utmsim: --target must be a loopback address "
+                 "(127.0.0.0/8, localhost or [::1]), not "
+              << o.target << "\n";
+    return 64;
+  }
+
+  absl::StatusOr<Scenario> scenario = absl::UnknownError("");
+  if (!o.replay.empty()) {
+    std::ifstream in(o.replay);
+    if (!in) {
+      std::cerr << "utmsim: --replay " << o.replay << ": cannot read\n";
+      return 66;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    scenario = LoadRemoteIdReplay(text.str(), o.replay);
+  } else {
+    scenario = Scenario::Generate(t);
+  }
+  if (!scenario.ok()) {
+    std::cerr << "utmsim: " << scenario.status().message() << "\n";
+    return 64;
+  }
+  {
+    rlimit nofile{};
+    getrlimit(RLIMIT_NOFILE, &nofile);
+    if (nofile.rlim_cur < static_cast<rlim_t>(o.streams + 64)) {
+      std::cerr << "utmsim: ulimit -n is " << nofile.rlim_cur << "\n";
+      return 64;
+    }
+  }
+
+  Json summary;
+  Json sc;
+  sc["source"] = o.replay.empty() ? "generated" : o.replay;
+  sc["drones"] = scenario->drones().size();
+  sc["seed"] = o.replay.empty() ? Json(t.seed) : Json(nullptr);
+  sc["duration_s"] = scenario->duration_s();
+  sc["report_rate_hz"] = scenario->report_rate_hz();
+  sc["ticks"] = scenario->ticks();
+  sc["mode"] = o.as_fast_as_possible ? "as_fast_as_possible" : "real_time";
+  sc["streams"] = std::min<int>(o.streams, scenario->drones().size());
+  sc["batch"] = o.batch;
+  if (o.replay.empty()) {
+    sc["radius_m"] = scenario->radius_m();
+    sc["head_on_pairs"] = std::count_if(
+        scenario->conflicts().begin(), scenario->conflicts().end(),
+        [](const Conflict& c) { return c.kind == DroneRole::kHeadOn; });
+    sc["crossing_pairs"] = std::count_if(
+        scenario->conflicts().begin(), scenario->conflicts().end(),
+        [](const Conflict& c) { return c.kind == DroneRole::kCrossing; });
+    sc["strays"] = scenario->strays().size();
+  }
+  summary["scenario"] = sc;
+
+  bool ok = true, truth_ok = true, unavailable = false;
+  double noop_rate = 0;
+  if (o.noop) {
+    absl::StatusOr<NoopChild> child = SpawnNoop();
+    if (!child.ok()) {
+      std::cerr << "utmsim: " << child.status() << "\n";
+      return 1;
+    }
+    TargetResult r =
+        RunTarget(o, *scenario, "noop", absl::StrCat("127.0.0.1:", child->port),
+                  child->pid, false);
+    close(child->to_child);
+    int status = 0;
+    waitpid(child->pid, &status, 0);
+    Human("noop", r.json);
+    ok = ok && r.ok;
+    unavailable = unavailable || r.unavailable;
+    if (r.json.contains("reports_per_second")) {
+      noop_rate = r.json["reports_per_second"].get<double>();
+    }
+    summary["noop"] = r.json;
+  }
+  if (!o.noop_only) {
+    TargetResult r =
+        RunTarget(o, *scenario, "utmd", o.target, o.server_pid, !o.no_intents);
+    Human("utmd", r.json);
+    ok = ok && r.ok;
+    truth_ok = r.truth_ok;
+    unavailable = unavailable || r.unavailable;
+    if (noop_rate > 0 && r.json.contains("reports_per_second")) {
+      summary["reports_per_second_ratio_to_noop"] =
+          r.json["reports_per_second"].get<double>() / noop_rate;
+      const double noop_ack = summary["noop"]["ack_latency_ms"]["p50"];
+      const double ack = r.json["ack_latency_ms"]["p50"];
+      if (noop_ack > 0) {
+        summary["ack_latency_p50_ratio_to_noop"] = ack / noop_ack;
+      }
+    }
+    summary["utmd"] = r.json;
+  }
+  summary["ok"] = ok && truth_ok && !unavailable;
+  std::cout << summary.dump() << std::endl;
+  if (unavailable) return 69;
+  if (!ok) return 1;
+  return truth_ok ? 0 : 2;
+}
+
+}  // namespace
+}  // namespace utm::sim
+
+int main(int argc, char** argv) { return utm::sim::Main(argc, argv); }
