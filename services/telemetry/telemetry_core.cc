@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
@@ -47,6 +48,7 @@ struct TelemetryCore::Track {
   std::string intent_id;
   bool intent_known = false;  // an activated intent of this operator
   absl::Time time;            // of the latest report
+  double time_s = 0;          // the same, seconds since the Unix epoch
   absl::Time received;        // when it arrived (server clock)
   geo::LatLng position;
   double altitude_m = 0;
@@ -60,6 +62,9 @@ struct TelemetryCore::Track {
   CellKey cell = 0;
   // Open alert keys that involve this track.
   std::vector<std::string> alert_keys;
+  // Tracks this one has an open conflict alert with, so that the common
+  // case — a neighbour with no conflict and no alert — costs no string work.
+  absl::flat_hash_set<const Track*> partners;
 };
 
 struct TelemetryCore::OpenAlert {
@@ -128,6 +133,10 @@ void TelemetryCore::SetAlert(const std::string& key,
       if (track == tracks_.end()) continue;
       std::vector<std::string>& keys = track->second->alert_keys;
       keys.erase(std::remove(keys.begin(), keys.end(), key), keys.end());
+      for (const std::string& other : it->second.tracks) {
+        auto o = tracks_.find(other);
+        if (o != tracks_.end()) track->second->partners.erase(o->second.get());
+      }
     }
     alerts_.erase(it);
     return;
@@ -152,7 +161,13 @@ void TelemetryCore::SetAlert(const std::string& key,
     }
     for (const std::string& t : open.tracks) {
       auto track = tracks_.find(t);
-      if (track != tracks_.end()) track->second->alert_keys.push_back(key);
+      if (track == tracks_.end()) continue;
+      track->second->alert_keys.push_back(key);
+      if (open.tracks.size() == 2) {
+        auto o =
+            tracks_.find(open.tracks[0] == t ? open.tracks[1] : open.tracks[0]);
+        if (o != tracks_.end()) track->second->partners.insert(o->second.get());
+      }
     }
     out->push_back({a, operators});
     alerts_.emplace(key, std::move(open));
@@ -190,13 +205,12 @@ void TelemetryCore::DetectAround(Track* own, absl::Time now,
       }
     }
   }
-  std::sort(near.begin(), near.end());
-  near.erase(std::unique(near.begin(), near.end()), near.end());
+  // (The 27 cells are distinct, so no track appears twice.)
   for (Track* other : near) {
     // The intruder's state at the ownship's report time, in the ownship's
     // local East-North-Up frame (at a few km the frames differ by hundredths
     // of a degree).
-    const double dt = absl::ToDoubleSeconds(own->time - other->time);
+    const double dt = own->time_s - other->time_s;
     const geo::Vec3 at = Axpy(dt, other->velocity, other->ecef);
     const geo::Vec3 d{own->ecef.x - at.x, own->ecef.y - at.y,
                       own->ecef.z - at.z};
@@ -211,6 +225,7 @@ void TelemetryCore::DetectAround(Track* own, absl::Time now,
     rel.vy = Dot(dv, f.north);
     rel.vz = own->up_mps - other->up_mps;
     const Detection det = Detect(rel, options_.separation);
+    if (!det.conflict && !own->partners.contains(other)) continue;
     const std::string& a = std::min(own->key, other->key);
     const std::string& b = std::max(own->key, other->key);
     const std::string key = absl::StrCat("pair/", a, "|", b);
@@ -369,6 +384,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
       track->intent_id = r.intent_id();
       track->intent_known = known;
       track->time = *t;
+      track->time_s = absl::ToDoubleSeconds(*t - absl::UnixEpoch());
       track->received = now;
       track->position = p;
       track->altitude_m = alt;

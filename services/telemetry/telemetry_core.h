@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
@@ -76,8 +77,10 @@ struct TelemetryOptions {
   // DEFAULT: 10 s.
   absl::Duration imminent = absl::Seconds(10);
   // Fastest horizontal speed a track may report, m/s; faster reports are
-  // refused. Sizes the neighbour search. DEFAULT: 100 m/s.
-  double max_speed_mps = 100;
+  // refused. Sizes the neighbour search: the grid cell is D + 2·v·T + H, so
+  // the candidates per report grow with its square. DEFAULT: 50 m/s
+  // (180 km/h, above every multirotor and most fixed-wing delivery drones).
+  double max_speed_mps = 50;
   // No report for this long: LOST_LINK (for activated intents).
   // DEFAULT: 10 s.
   absl::Duration lost_link_after = absl::Seconds(10);

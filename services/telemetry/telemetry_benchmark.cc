@@ -1,0 +1,137 @@
+// TelemetryCore::Ingest without gRPC: CPU per report as the number of live
+// tracks grows at constant traffic density (the scaling curve of issue 5),
+// and memory per track.
+//
+//   build/services/telemetry/telemetry_benchmark
+//
+// Each track reports at 1 Hz in batches of 100, straight-line at up to
+// 20 m/s, at a density of 2 drones per km² (a busy city), every report
+// checked for conformance against an intent and for geofences (none here,
+// so the check is an index miss) and against its neighbours.
+#include <malloc.h>
+
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "benchmark/benchmark.h"
+#include "geo/geo_testing.h"
+#include "geo/geodesy.h"
+#include "services/common/clock.h"
+#include "services/common/volume_convert.h"
+#include "services/telemetry/telemetry_core.h"
+
+namespace utm::telemetry {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
+
+class OneIntentAirspace : public Airspace {
+ public:
+  explicit OneIntentAirspace(double radius_m) {
+    info_.owner = "op";
+    info_.activated = true;
+    geo::Volume4D v;
+    v.volume.footprint = geo::Circle{geo::test_util::kZurich, radius_m};
+    v.volume.altitude = {0, 2000};
+    v.time = {kT0 - absl::Hours(1), kT0 + absl::Hours(10)};
+    info_.volumes = {v};
+  }
+  std::optional<IntentInfo> Intent(const std::string&) const override {
+    return info_;
+  }
+  std::vector<std::string> BlockingConstraints(const std::string&,
+                                               const geo::LatLng&, double,
+                                               double, double,
+                                               absl::Time) const override {
+    return {};
+  }
+  void MarkNonconforming(const std::string&, const std::string&) override {}
+
+ private:
+  IntentInfo info_;
+};
+
+struct Fleet {
+  std::vector<geo::LatLng> position;
+  std::vector<double> ve, vn;
+};
+
+v1::PositionReport MakeReport(int i, const Fleet& f, absl::Time t) {
+  v1::PositionReport r;
+  r.set_aircraft_id(absl::StrCat("ac", i));
+  r.set_intent_id("intent");
+  *r.mutable_time() = TimeToProto(t);
+  r.mutable_position()->set_lat_deg(f.position[i].lat_deg);
+  r.mutable_position()->set_lng_deg(f.position[i].lng_deg);
+  r.mutable_altitude()->set_value_m(500);
+  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  r.mutable_velocity()->set_east_mps(f.ve[i]);
+  r.mutable_velocity()->set_north_mps(f.vn[i]);
+  r.mutable_accuracy()->set_horizontal_m(3);
+  r.mutable_accuracy()->set_vertical_m(5);
+  return r;
+}
+
+void BM_IngestAtDensity(benchmark::State& state) {
+  const int n = static_cast<int>(state.range(0));
+  // 2 drones per km²: radius for n drones.
+  const double radius_m = std::sqrt(n / 2.0 / M_PI) * 1000;
+  SimulatedClock clock(kT0);
+  OneIntentAirspace airspace(radius_m * 1.1);
+  std::mt19937_64 rng(42);
+  Fleet fleet;
+  for (int i = 0; i < n; ++i) {
+    fleet.position.push_back(geo::GeodesicDestination(
+        geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
+        radius_m * std::sqrt(geo::test_util::Uniform(rng, 0, 1))));
+    fleet.ve.push_back(geo::test_util::Uniform(rng, -20, 20));
+    fleet.vn.push_back(geo::test_util::Uniform(rng, -20, 20));
+  }
+  const size_t heap_before = mallinfo2().uordblks;
+  TelemetryCore core(TelemetryOptions(), &clock, &airspace);
+  constexpr int kBatch = 100;
+  for (int i = 0; i < n; i += kBatch) {
+    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+    for (int j = i; j < std::min(n, i + kBatch); ++j) {
+      *batch.Add() = MakeReport(j, fleet, kT0);
+    }
+    core.Ingest("op", batch);
+  }
+  const size_t heap_after = mallinfo2().uordblks;
+  state.counters["bytes_per_track"] =
+      static_cast<double>(heap_after - heap_before) / n;
+  // Pre-built batches of later reports (positions unchanged: the cost is the
+  // lookup, the neighbour scan and the checks, not the motion).
+  std::vector<google::protobuf::RepeatedPtrField<v1::PositionReport>> batches;
+  for (int i = 0; i < std::min(n, 20000); i += kBatch) {
+    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+    for (int j = i; j < std::min(n, i + kBatch); ++j) {
+      *batch.Add() = MakeReport(j, fleet, kT0);
+    }
+    batches.push_back(std::move(batch));
+  }
+  size_t next = 0;
+  int64_t reports = 0, alerts = 0;
+  for (auto _ : state) {
+    TelemetryCore::Result r = core.Ingest("op", batches[next]);
+    alerts += r.alerts.size();
+    reports += batches[next].size();
+    next = (next + 1) % batches.size();
+  }
+  state.SetItemsProcessed(reports);
+  state.counters["reports_per_s"] =
+      benchmark::Counter(reports, benchmark::Counter::kIsRate);
+  state.counters["alert_changes_per_report"] =
+      reports > 0 ? static_cast<double>(alerts) / reports : 0;
+}
+BENCHMARK(BM_IngestAtDensity)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+}  // namespace utm::telemetry
