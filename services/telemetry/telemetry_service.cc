@@ -101,6 +101,9 @@ class AlertStream {
   void FinishWhenDrained() {
     absl::MutexLock lock(&mu_);
     finish_when_drained_ = true;
+    // The last batches are acknowledged before the stream ends.
+    ack_due_ = true;
+    MaybeWrite();
     if (!writing_ && !closed_) {
       closed_ = true;
       FinishStream(grpc::Status::OK);
