@@ -57,78 +57,11 @@ std::string Json(const google::protobuf::Message& message,
   return json;
 }
 
-// The gRPC status -> exit code mapping of docs/utmctl.md (as `intent`).
-int ExitFor(const grpc::Status& status) {
-  std::cerr << absl::StatusCodeToString(
-                   static_cast<absl::StatusCode>(status.error_code()))
-            << ": " << status.error_message() << "\n";
-  switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return kExitInvalid;
-    case grpc::StatusCode::ABORTED:
-      return kExitStale;
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return kExitDenied;
-    case grpc::StatusCode::NOT_FOUND:
-      return kExitNotFound;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return kExitState;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return 69;
-    default:
-      return kExitServer;
-  }
-}
-
-class Client {
+class Client : public ServiceClient<v1::ConstraintService> {
  public:
-  explicit Client(const Options& options) : options_(options) {
-    std::shared_ptr<grpc::Channel> channel =
-        OpenChannel(options.server, options.tls_ca_file);
-    // An unreadable CA file was reported; calls then fail UNAVAILABLE.
-    if (channel == nullptr) {
-      channel = grpc::CreateChannel("unix:/nonexistent",
-                                    grpc::InsecureChannelCredentials());
-    }
-    stub_ = v1::ConstraintService::NewStub(channel);
-  }
-  // A unary call's context: the bearer token and a deadline.
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto context = StreamContext();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(
-                              static_cast<int64_t>(options_.timeout_s * 1000)));
-    return context;
-  }
-  // A stream's context: no deadline (the caller cancels it).
-  std::unique_ptr<grpc::ClientContext> StreamContext() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    std::string token = options_.token;
-    if (token.empty()) {
-      if (const char* env = std::getenv("UTM_TOKEN")) token = env;
-    }
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    return context;
-  }
-  v1::ConstraintService::Stub* stub() { return stub_.get(); }
-
- private:
-  const Options& options_;
-  std::unique_ptr<v1::ConstraintService::Stub> stub_;
+  explicit Client(const Options& o)
+      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
 };
-
-std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%SZ",
-      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
-      absl::UTCTimeZone());
-}
 
 // Parses an RFC 3339 time given to `flag`; prints why not and returns false.
 bool ParseTimestamp(const std::string& flag, const std::string& text,
@@ -385,7 +318,7 @@ int Publish(const Options& options, const Args& args) {
   v1::PublishConstraintResponse response;
   const grpc::Status status = client.stub()->PublishConstraint(
       client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response) << "\n";
     return 0;
@@ -403,7 +336,7 @@ int Get(const Options& options, const Args& args) {
   v1::GetConstraintResponse response;
   const grpc::Status status =
       client.stub()->GetConstraint(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response.constraint()) << "\n";
   } else {
@@ -422,7 +355,7 @@ int Withdraw(const Options& options, const Args& args) {
   v1::WithdrawConstraintResponse response;
   const grpc::Status status = client.stub()->WithdrawConstraint(
       client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response) << "\n";
   } else {
@@ -455,7 +388,7 @@ int Query(const Options& options, const Args& args) {
     v1::QueryConstraintsResponse response;
     const grpc::Status status = client.stub()->QueryConstraints(
         client.Context().get(), request, &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return ExitForStatus(status);
     for (const v1::Constraint& c : response.constraints()) {
       ++count;
       if (options.json) {
@@ -487,7 +420,7 @@ int Grant(const Options& options, const Args& args) {
   v1::GrantAuthorisationResponse response;
   const grpc::Status status = client.stub()->GrantAuthorisation(
       client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response.authorisation()) << "\n";
   } else {
@@ -519,7 +452,7 @@ int Unlock(const Options& options, const Args& args) {
   v1::SelfUnlockResponse response;
   const grpc::Status status =
       client.stub()->SelfUnlock(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response.authorisation()) << "\n";
   } else {
@@ -538,7 +471,7 @@ int Revoke(const Options& options, const Args& args) {
   v1::RevokeAuthorisationResponse response;
   const grpc::Status status = client.stub()->RevokeAuthorisation(
       client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response.authorisation()) << "\n";
   } else {
@@ -559,7 +492,7 @@ int Authorisations(const Options& options, const Args& args) {
     v1::ListAuthorisationsResponse response;
     const grpc::Status status = client.stub()->ListAuthorisations(
         client.Context().get(), request, &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return ExitForStatus(status);
     for (const v1::Authorisation& a : response.authorisations()) {
       ++count;
       if (options.json) {
@@ -592,7 +525,7 @@ int Check(const Options& options, const Args& args, bool has_altitude) {
   v1::CheckPositionResponse response;
   const grpc::Status status =
       client.stub()->CheckPosition(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response) << "\n";
     return 0;
@@ -782,7 +715,7 @@ int Watch(const Options& options, const Args& args) {
     case Stop::kNone:
       break;
   }
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   std::cerr << "watch: the server ended the stream\n";
   return 69;
 }

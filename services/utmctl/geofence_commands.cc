@@ -67,38 +67,10 @@ int ExitFor(const grpc::Status& status) {
   }
 }
 
-class Client {
+class Client : public ServiceClient<v1::ConstraintService> {
  public:
-  explicit Client(const GeofenceOptions& options) : options_(options) {
-    std::shared_ptr<grpc::Channel> channel =
-        OpenChannel(options.server, options.tls_ca_file);
-    // An unreadable CA file was reported; calls then fail UNAVAILABLE.
-    if (channel == nullptr) {
-      channel = grpc::CreateChannel("unix:/nonexistent",
-                                    grpc::InsecureChannelCredentials());
-    }
-    stub_ = v1::ConstraintService::NewStub(channel);
-    token_ = options.token;
-    if (token_.empty()) {
-      if (const char* env = std::getenv("UTM_TOKEN")) token_ = env;
-    }
-  }
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(
-                              static_cast<int64_t>(options_.timeout_s * 1000)));
-    if (!token_.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token_));
-    }
-    return context;
-  }
-  v1::ConstraintService::Stub* stub() { return stub_.get(); }
-
- private:
-  const GeofenceOptions& options_;
-  std::string token_;
-  std::unique_ptr<v1::ConstraintService::Stub> stub_;
+  explicit Client(const GeofenceOptions& o)
+      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
 };
 
 std::string BaseName(const std::string& path) {

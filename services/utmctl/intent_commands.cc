@@ -32,32 +32,6 @@ std::string Json(const google::protobuf::Message& message) {
   return json;
 }
 
-int ExitFor(const grpc::Status& status) {
-  std::cerr << absl::StatusCodeToString(
-                   static_cast<absl::StatusCode>(status.error_code()))
-            << ": " << status.error_message() << "\n";
-  switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return 2;
-    case grpc::StatusCode::ABORTED:
-      return kExitStale;
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return kExitDenied;
-    case grpc::StatusCode::NOT_FOUND:
-      return kExitNotFound;
-    case grpc::StatusCode::FAILED_PRECONDITION:
-    case grpc::StatusCode::ALREADY_EXISTS:
-      return kExitState;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return 69;
-    default:
-      return kExitServer;
-  }
-}
-
 bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
                  v1::FileIntentRequest* request) {
   absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, input);
@@ -70,45 +44,11 @@ bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
   return true;
 }
 
-class Client {
+class Client : public ServiceClient<v1::StrategicCoordination> {
  public:
-  explicit Client(const IntentOptions& options) : options_(options) {
-    std::shared_ptr<grpc::Channel> channel =
-        OpenChannel(options.server, options.tls_ca_file);
-    // An unreadable CA file was reported; calls then fail UNAVAILABLE.
-    if (channel == nullptr) {
-      channel = grpc::CreateChannel("unix:/nonexistent",
-                                    grpc::InsecureChannelCredentials());
-    }
-    stub_ = v1::StrategicCoordination::NewStub(channel);
-  }
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::milliseconds(
-                              static_cast<int64_t>(options_.timeout_s * 1000)));
-    std::string token = options_.token;
-    if (token.empty()) {
-      if (const char* env = std::getenv("UTM_TOKEN")) token = env;
-    }
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    return context;
-  }
-  v1::StrategicCoordination::Stub* stub() { return stub_.get(); }
-
- private:
-  const IntentOptions& options_;
-  std::unique_ptr<v1::StrategicCoordination::Stub> stub_;
+  explicit Client(const IntentOptions& o)
+      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
 };
-
-std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%SZ",
-      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
-      absl::UTCTimeZone());
-}
 
 void PrintIntent(const v1::FlightIntent& intent) {
   std::cout << absl::StrFormat(
@@ -201,7 +141,7 @@ int IntentFile(const IntentOptions& options, const std::string& file,
   v1::FileIntentResponse response;
   const grpc::Status status =
       client.stub()->FileIntent(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   return Report(options, response);
 }
 
@@ -220,7 +160,7 @@ int IntentModify(const IntentOptions& options, const std::string& intent_id,
   v1::ModifyIntentResponse response;
   const grpc::Status status =
       client.stub()->ModifyIntent(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   return Report(options, response);
 }
 
@@ -237,7 +177,7 @@ int IntentTransition(const IntentOptions& options, const std::string& action,
     v1::ActivateIntentResponse response;
     status = client.stub()->ActivateIntent(client.Context().get(), request,
                                            &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return ExitForStatus(status);
     return Report(options, response);
   }
   v1::FlightIntent intent;
@@ -260,7 +200,7 @@ int IntentTransition(const IntentOptions& options, const std::string& action,
         client.stub()->CancelIntent(client.Context().get(), request, &response);
     intent = response.intent();
   }
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(intent) << "\n";
   } else {
@@ -276,7 +216,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
   v1::GetIntentResponse response;
   const grpc::Status status =
       client.stub()->GetIntent(client.Context().get(), request, &response);
-  if (!status.ok()) return ExitFor(status);
+  if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << Json(response) << "\n";
   } else if (response.has_intent()) {
@@ -308,7 +248,7 @@ int IntentQuery(const IntentOptions& options, const std::string& area_file) {
     v1::QueryIntentsResponse response;
     const grpc::Status status =
         client.stub()->QueryIntents(client.Context().get(), request, &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return ExitForStatus(status);
     for (const v1::FlightIntentView& v : response.intents()) {
       ++count;
       if (options.json) {
@@ -325,6 +265,32 @@ int IntentQuery(const IntentOptions& options, const std::string& area_file) {
   }
   if (!options.json) std::cout << count << " intent(s) in the area\n";
   return 0;
+}
+
+int ExitForStatus(const grpc::Status& status) {
+  std::cerr << absl::StatusCodeToString(
+                   static_cast<absl::StatusCode>(status.error_code()))
+            << ": " << status.error_message() << "\n";
+  switch (status.error_code()) {
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 2;
+    case grpc::StatusCode::ABORTED:
+      return kExitStale;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return kExitDenied;
+    case grpc::StatusCode::NOT_FOUND:
+      return kExitNotFound;
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::ALREADY_EXISTS:
+      return kExitState;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 69;
+    default:
+      return kExitServer;
+  }
 }
 
 }  // namespace utm::ctl

@@ -3,6 +3,8 @@
 #ifndef UTM_SERVICES_UTMCTL_INTENT_COMMANDS_H_
 #define UTM_SERVICES_UTMCTL_INTENT_COMMANDS_H_
 
+#include <grpcpp/support/status.h>
+
 #include <cstdint>
 #include <string>
 
@@ -18,6 +20,10 @@ inline constexpr int kExitDenied = 4;    // UNAUTHENTICATED / PERMISSION_DENIED
 inline constexpr int kExitNotFound = 5;  // NOT_FOUND
 inline constexpr int kExitState = 6;     // FAILED_PRECONDITION / ALREADY_EXISTS
 inline constexpr int kExitServer = 70;   // any other server error
+
+// Prints a failed call's status and returns its exit code in the table of
+// docs/utmctl.md (shared by `intent` and `constraint`).
+int ExitForStatus(const grpc::Status& status);
 
 struct TokenOptions {
   std::string data_dir = "utmd-data";
