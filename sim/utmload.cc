@@ -39,6 +39,7 @@
 #include "geo/geodesy.h"
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
+#include "sim/load_common.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::sim {
@@ -196,12 +197,6 @@ std::string Json(const char* name, const Result& r) {
       R"("%s": {"filings": %d, "failed": %d, "seconds": %.3f, "per_second": %.0f, "p50_ms": %.3f, "p99_ms": %.3f, "max_ms": %.3f})",
       name, r.ok, r.failed, r.seconds, r.ok / std::max(r.seconds, 1e-9),
       r.p50_ms, r.p99_ms, r.max_ms);
-}
-
-bool IsLoopback(const std::string& target) {
-  return absl::StartsWith(target, "127.") ||
-         absl::StartsWith(target, "localhost:") ||
-         absl::StartsWith(target, "[::1]:");
 }
 
 int Main(int argc, char** argv) {

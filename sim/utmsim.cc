@@ -60,6 +60,7 @@
 #include "nlohmann/json.hpp"
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
+#include "sim/load_common.h"
 #include "sim/traffic.h"
 #include "utm/v1/strategic.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
@@ -89,40 +90,6 @@ struct Options {
 int64_t UnixNs() { return absl::ToUnixNanos(absl::Now()); }
 
 // CPU seconds (user + system) of a process, from /proc; -1 if unreadable.
-double CpuSeconds(int pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return -1;
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i >= 14) {
-      double v = 0;
-      if (!absl::SimpleAtod(field, &v)) return -1;
-      ticks += v;
-    }
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-double Percentile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  const size_t i = std::min(
-      v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i),
-                   v.end());
-  return v[i];
-}
 
 Json Stats(const std::vector<double>& v) {
   Json j;
@@ -1044,71 +1011,11 @@ class NoopTelemetry final : public v1::TelemetryService::CallbackService {
 // stdin closes.
 int ServeNoop() {
   NoopTelemetry noop;
-  ServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(server_options, {&noop});
-  if (!server.ok()) {
-    std::cerr << "utmsim --serve-noop: " << server.status() << "\n";
-    return 1;
-  }
-  std::cout << "port " << (*server)->port() << std::endl;
-  char buffer[64];
-  while (read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
-  }
-  (*server)->Shutdown(absl::Seconds(2));
-  return 0;
+  return sim::ServeNoop(&noop, "utmsim");
 }
-
-struct NoopChild {
-  pid_t pid = -1;
-  int port = 0;
-  int to_child = -1;
-};
 
 // Forks and execs this binary with --serve-noop. Must run before this
 // process uses gRPC.
-absl::StatusOr<NoopChild> SpawnNoop() {
-  int in[2], out[2];
-  if (pipe(in) != 0 || pipe(out) != 0) {
-    return absl::InternalError("pipe failed");
-  }
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    dup2(in[0], STDIN_FILENO);
-    dup2(out[1], STDOUT_FILENO);
-    close(in[0]);
-    close(in[1]);
-    close(out[0]);
-    close(out[1]);
-    char arg0[] = "utmsim", arg1[] = "--serve-noop";
-    char* args[] = {arg0, arg1, nullptr};
-    execv("/proc/self/exe", args);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  NoopChild child;
-  child.pid = pid;
-  child.to_child = in[1];
-  std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-  close(out[0]);
-  if (!absl::StartsWith(line, "port ") ||
-      !absl::SimpleAtoi(line.substr(5), &child.port)) {
-    return absl::InternalError(
-        absl::StrCat("the no-op server did not start: ", line));
-  }
-  return child;
-}
-
-bool IsLoopback(const std::string& target) {
-  return absl::StartsWith(target, "127.") ||
-         absl::StartsWith(target, "localhost:") ||
-         absl::StartsWith(target, "[::1]:");
-}
 
 void Human(const std::string& name, const Json& j) {
   if (j.contains("error")) {
@@ -1297,7 +1204,7 @@ int Main(int argc, char** argv) {
   bool ok = true, truth_ok = true, unavailable = false;
   double noop_rate = 0;
   if (o.noop) {
-    absl::StatusOr<NoopChild> child = SpawnNoop();
+    absl::StatusOr<NoopChild> child = SpawnNoop("utmsim");
     if (!child.ok()) {
       std::cerr << "utmsim: " << child.status() << "\n";
       return 1;
@@ -1305,9 +1212,7 @@ int Main(int argc, char** argv) {
     TargetResult r =
         RunTarget(o, *scenario, "noop", absl::StrCat("127.0.0.1:", child->port),
                   child->pid, false);
-    close(child->to_child);
-    int status = 0;
-    waitpid(child->pid, &status, 0);
+    StopNoop(*child);
     Human("noop", r.json);
     ok = ok && r.ok;
     unavailable = unavailable || r.unavailable;

@@ -62,6 +62,7 @@
 #include "geo/geodesy.h"
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
+#include "sim/load_common.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::sim {
@@ -92,33 +93,6 @@ int64_t NowNs() {
 }
 
 // CPU seconds (user + system) of a process, from /proc; -1 if unreadable.
-double CpuSeconds(int pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return -1;
-  // Fields after the parenthesised command name; utime and stime are the
-  // 14th and 15th fields of the line.
-  const size_t close = line.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(line.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i >= 14) {
-      double v = 0;
-      if (!absl::SimpleAtod(field, &v)) return -1;
-      ticks += v;
-    }
-  }
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double SelfCpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
 
 // ---------------------------------------------------------------------------
 // Geometry: N disjoint 2 km tiles on a 2.5 km grid. Watchers watch a whole
@@ -365,15 +339,6 @@ struct PublishResult {
   std::string first_error;
 };
 
-double Percentile(std::vector<double>* v, double q) {
-  if (v->empty()) return 0;
-  const size_t i = std::min(
-      v->size() - 1, static_cast<size_t>(q * static_cast<double>(v->size())));
-  std::nth_element(v->begin(), v->begin() + static_cast<std::ptrdiff_t>(i),
-                   v->end());
-  return (*v)[i];
-}
-
 // Publishes `count` constraints of `layout` with markers of `run` from
 // o.publishers threads; records each send time in send_ns (if given).
 PublishResult Publish(
@@ -433,8 +398,8 @@ PublishResult Publish(
     if (r.first_error.empty()) r.first_error = partial[t].first_error;
     all.insert(all.end(), latencies[t].begin(), latencies[t].end());
   }
-  r.p50_ms = Percentile(&all, 0.5);
-  r.p99_ms = Percentile(&all, 0.99);
+  r.p50_ms = Percentile(all, 0.5);
+  r.p99_ms = Percentile(all, 0.99);
   r.max_ms = all.empty() ? 0 : *std::max_element(all.begin(), all.end());
   return r;
 }
@@ -486,8 +451,8 @@ class Prober {
           }
           result_.calls = static_cast<int>(latencies.size());
           result_.failed = failed;
-          result_.p50_ms = Percentile(&latencies, 0.5);
-          result_.p99_ms = Percentile(&latencies, 0.99);
+          result_.p50_ms = Percentile(latencies, 0.5);
+          result_.p99_ms = Percentile(latencies, 0.99);
           result_.max_ms =
               latencies.empty()
                   ? 0
@@ -716,9 +681,9 @@ FanoutResult RunTarget(const Options& o, const std::string& name,
                                                  publish_start_ns) /
                                  1e9
                            : 0;
-  r.p50_ms = Percentile(&latencies, 0.5);
-  r.p90_ms = Percentile(&latencies, 0.9);
-  r.p99_ms = Percentile(&latencies, 0.99);
+  r.p50_ms = Percentile(latencies, 0.5);
+  r.p90_ms = Percentile(latencies, 0.9);
+  r.p99_ms = Percentile(latencies, 0.99);
   r.max_ms = latencies.empty()
                  ? 0
                  : *std::max_element(latencies.begin(), latencies.end());
@@ -731,9 +696,9 @@ FanoutResult RunTarget(const Options& o, const std::string& name,
     complete.push_back(static_cast<double>(shared.last_ns[k].load() - sent) /
                        1e6);
   }
-  r.first_p50_ms = Percentile(&first, 0.5);
-  r.complete_p50_ms = Percentile(&complete, 0.5);
-  r.complete_p99_ms = Percentile(&complete, 0.99);
+  r.first_p50_ms = Percentile(first, 0.5);
+  r.complete_p50_ms = Percentile(complete, 0.5);
+  r.complete_p99_ms = Percentile(complete, 0.99);
   r.complete_max_ms = complete.empty()
                           ? 0
                           : *std::max_element(complete.begin(), complete.end());
@@ -946,77 +911,18 @@ void NoopStream::OnDone() {
   delete this;
 }
 
-bool IsLoopback(const std::string& target) {
-  return absl::StartsWith(target, "127.") ||
-         absl::StartsWith(target, "localhost:") ||
-         absl::StartsWith(target, "[::1]:");
-}
-
 // --serve-noop: the no-op server as a child process, so that it does not
 // share gRPC's threads with the client. Prints "port N", serves until its
 // stdin closes.
 int ServeNoop() {
   NoopFanout noop;
-  ServerOptions server_options;
-  server_options.listen_address = "127.0.0.1:0";
-  absl::StatusOr<std::unique_ptr<Server>> server =
-      Server::Start(server_options, {&noop});
-  if (!server.ok()) {
-    std::cerr << "utmwatch --serve-noop: " << server.status() << "\n";
-    return 1;
-  }
-  std::cout << "port " << (*server)->port() << std::endl;
-  char buffer[64];
-  while (read(STDIN_FILENO, buffer, sizeof buffer) > 0) {
-  }
-  (*server)->Shutdown(absl::Seconds(2));
-  return 0;
+  return sim::ServeNoop(&noop, "utmwatch");
 }
 
 // A child running --serve-noop; stopped by closing its stdin.
-struct NoopChild {
-  pid_t pid = -1;
-  int port = 0;
-  int to_child = -1;
-};
 
 // Forks and execs this binary with --serve-noop. Must run before this
 // process uses gRPC.
-absl::StatusOr<NoopChild> SpawnNoop() {
-  int in[2], out[2];
-  if (pipe(in) != 0 || pipe(out) != 0) {
-    return absl::InternalError("pipe failed");
-  }
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    dup2(in[0], STDIN_FILENO);
-    dup2(out[1], STDOUT_FILENO);
-    close(in[0]);
-    close(in[1]);
-    close(out[0]);
-    close(out[1]);
-    char arg0[] = "utmwatch", arg1[] = "--serve-noop";
-    char* args[] = {arg0, arg1, nullptr};
-    execv("/proc/self/exe", args);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  NoopChild child;
-  child.pid = pid;
-  child.to_child = in[1];
-  std::string line;
-  char c;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
-  close(out[0]);
-  if (!absl::StartsWith(line, "port ") ||
-      !absl::SimpleAtoi(line.substr(5), &child.port)) {
-    return absl::InternalError(
-        absl::StrCat("the no-op server did not start: ", line));
-  }
-  return child;
-}
 
 int Main(int argc, char** argv) {
   CLI::App app{
@@ -1092,16 +998,14 @@ int Main(int argc, char** argv) {
   std::string json = "{";
   bool ok = true;
   if (o.noop) {
-    absl::StatusOr<NoopChild> child = SpawnNoop();
+    absl::StatusOr<NoopChild> child = SpawnNoop("utmwatch");
     if (!child.ok()) {
       std::cerr << "utmwatch: " << child.status() << "\n";
       return 1;
     }
     const FanoutResult r = RunTarget(
         o, "noop", absl::StrCat("127.0.0.1:", child->port), child->pid);
-    close(child->to_child);
-    int status = 0;
-    waitpid(child->pid, &status, 0);
+    StopNoop(*child);
     Human(r);
     ok = ok && r.ok();
     absl::StrAppend(&json, Json(r), ", ");
