@@ -12,6 +12,7 @@
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/limits.h"
 
 namespace utm::telemetry {
 
@@ -393,8 +394,11 @@ grpc::ServerWriteReactor<v1::AlertBatch>* TelemetryService::WatchAlerts(
   }
   VolumeConvertOptions convert;
   convert.open_bounds = true;
-  convert.limits.max_area_m2 = 100000e6;
-  convert.limits.max_reach_m = 120e3;
+  // Watch areas as wide as a constraint's (wide-area supervision), with a
+  // flight's vertex limit.
+  const geo::ValidationLimits wide = constraint::ConstraintLimits();
+  convert.limits.max_area_m2 = wide.max_area_m2;
+  convert.limits.max_reach_m = wide.max_reach_m;
   absl::StatusOr<geo::Volume4D> area =
       VolumeFromProto(request->area(), convert, "area");
   if (!area.ok()) return new Refuse(area.status());
