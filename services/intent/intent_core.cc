@@ -732,6 +732,14 @@ absl::StatusOr<IntentView> IntentCore::Get(const std::string& caller,
   return ViewFor(caller, entries_.at(it->second)->intent, reveal_owner);
 }
 
+std::optional<int64_t> IntentCore::Version(
+    const std::string& intent_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = handle_by_id_.find(intent_id);
+  if (it == handle_by_id_.end()) return std::nullopt;
+  return entries_.at(it->second)->intent.version;
+}
+
 std::vector<IntentView> IntentCore::Query(const std::string& caller,
                                           const geo::Volume4D& area) const {
   absl::ReaderMutexLock lock(&mu_);

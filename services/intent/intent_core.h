@@ -254,6 +254,11 @@ class IntentCore {
                                  const std::string& intent_id,
                                  bool reveal_owner = false) const;
 
+  // The version of an intent (+1 on every write, so a changed intent has a
+  // new one), or nullopt when there is none. Copies nothing: for callers
+  // that cache what Get returned (the telemetry service, per report).
+  std::optional<int64_t> Version(const std::string& intent_id) const;
+
   // Live intents with a volume that intersects `area`, ordered by id.
   // REQUIRES: a validated volume.
   std::vector<IntentView> Query(const std::string& caller,

@@ -8,17 +8,35 @@ LiveAirspace::LiveAirspace(intent::IntentCore* intents,
                            const constraint::ConstraintCore* constraints)
     : intents_(intents), constraints_(constraints) {}
 
-std::optional<IntentInfo> LiveAirspace::Intent(const std::string& id) const {
+std::shared_ptr<const IntentInfo> LiveAirspace::Intent(
+    const std::string& id) const {
+  const std::optional<int64_t> version = intents_->Version(id);
+  if (!version) return nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = cache_.find(id);
+    if (it != cache_.end() && it->second.version == *version) {
+      return it->second.info;
+    }
+  }
   absl::StatusOr<intent::IntentView> view =
       intents_->Get("", id, /*reveal_owner=*/true);
-  if (!view.ok()) return std::nullopt;
+  if (!view.ok()) return nullptr;
   const intent::Intent& i = view->intent;
-  IntentInfo info;
-  info.owner = i.owner;
-  info.activated = i.state == intent::IntentState::kActivated ||
-                   i.state == intent::IntentState::kNonconforming ||
-                   i.state == intent::IntentState::kContingent;
-  info.volumes = i.volumes;
+  auto info = std::make_shared<IntentInfo>();
+  info->owner = i.owner;
+  info->activated = i.state == intent::IntentState::kActivated ||
+                    i.state == intent::IntentState::kNonconforming ||
+                    i.state == intent::IntentState::kContingent;
+  info->volumes = i.volumes;
+  absl::MutexLock lock(&mu_);
+  if (cache_.size() >= kMaxCached) cache_.clear();
+  // The version read with the intent: a write in between leaves the newer
+  // one, which the next call's version check accepts or replaces.
+  Cached& slot = cache_[id];
+  if (slot.info == nullptr || slot.version < i.version) {
+    slot = Cached{i.version, info};
+  }
   return info;
 }
 

@@ -3,10 +3,13 @@
 #ifndef UTM_SERVICES_TELEMETRY_LIVE_AIRSPACE_H_
 #define UTM_SERVICES_TELEMETRY_LIVE_AIRSPACE_H_
 
-#include <optional>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "services/constraint/constraint_core.h"
 #include "services/intent/intent_core.h"
 #include "services/telemetry/telemetry_core.h"
@@ -19,7 +22,10 @@ class LiveAirspace final : public Airspace {
   LiveAirspace(intent::IntentCore* intents,
                const constraint::ConstraintCore* constraints);
 
-  std::optional<IntentInfo> Intent(const std::string& id) const override;
+  // From a cache checked against the intent's version on every call, so a
+  // report costs a version lookup rather than a copy of the intent.
+  std::shared_ptr<const IntentInfo> Intent(
+      const std::string& id) const override;
   std::vector<std::string> BlockingConstraints(const std::string& operator_id,
                                                const geo::LatLng& position,
                                                double altitude_m,
@@ -32,8 +38,17 @@ class LiveAirspace final : public Airspace {
                          const std::string& intent_id) override;
 
  private:
+  struct Cached {
+    int64_t version = 0;
+    std::shared_ptr<const IntentInfo> info;
+  };
+  // Most intents cached; past this the cache starts over.
+  static constexpr size_t kMaxCached = 1 << 20;
+
   intent::IntentCore* const intents_;
   const constraint::ConstraintCore* const constraints_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, Cached> cache_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace utm::telemetry

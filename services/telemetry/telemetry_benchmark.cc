@@ -31,16 +31,18 @@ const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
 class OneIntentAirspace : public Airspace {
  public:
   explicit OneIntentAirspace(double radius_m) {
-    info_.owner = "op";
-    info_.activated = true;
+    auto info = std::make_shared<IntentInfo>();
+    info->owner = "op";
+    info->activated = true;
     geo::Volume4D v;
     v.volume.footprint = geo::Circle{geo::test_util::kZurich, radius_m};
     v.volume.altitude = {0, 2000};
     v.time = {kT0 - absl::Hours(1), kT0 + absl::Hours(10)};
-    info_.volumes = {v};
+    info->volumes = {v};
+    info_ = std::move(info);
   }
-  std::optional<IntentInfo> Intent(const std::string&) const override {
-    return info_;
+  std::shared_ptr<const IntentInfo> Intent(const std::string&) const override {
+    return info_;  // as LiveAirspace's cache does: no copy
   }
   std::vector<std::string> BlockingConstraints(const std::string&,
                                                const geo::LatLng&, double,
@@ -51,7 +53,7 @@ class OneIntentAirspace : public Airspace {
   void MarkNonconforming(const std::string&, const std::string&) override {}
 
  private:
-  IntentInfo info_;
+  std::shared_ptr<const IntentInfo> info_;
 };
 
 struct Fleet {

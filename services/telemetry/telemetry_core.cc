@@ -59,12 +59,28 @@ struct TelemetryCore::Track {
   geo::Vec3 velocity{0, 0, 0};
   double up_mps = 0;
   double h_accuracy_m = 0, v_accuracy_m = 0;
+  // Where its Slot is: grid_[cell][slot_index] (cell_slots null when
+  // not in the grid).
   CellKey cell = 0;
+  std::vector<Slot>* cell_slots = nullptr;
+  uint32_t slot_index = 0;
+  double speed_mps = 0;   // horizontal
+  int speed_bucket = -1;  // in speed_buckets_, -1: not counted
   // Open alert keys that involve this track.
   std::vector<std::string> alert_keys;
   // Tracks this one has an open conflict alert with, so that the common
   // case — a neighbour with no conflict and no alert — costs no string work.
   absl::flat_hash_set<const Track*> partners;
+};
+
+// A track's kinematic state as the neighbour scan needs it.
+struct TelemetryCore::Slot {
+  geo::Vec3 ecef;
+  geo::Vec3 velocity;
+  double time_s;
+  double altitude_m;
+  double up_mps;
+  Track* track;
 };
 
 struct TelemetryCore::OpenAlert {
@@ -79,11 +95,31 @@ TelemetryCore::TelemetryCore(TelemetryOptions options, const Clock* clock,
     : options_(std::move(options)),
       clock_(clock),
       airspace_(airspace),
-      // Two aircraft at most max_speed apart each can close by
-      // 2·max_speed·T within the look-ahead; with D that bounds the reach.
-      cell_m_(options_.separation.horizontal_m +
-              2 * options_.max_speed_mps * options_.separation.lookahead_s +
-              options_.separation.vertical_m) {}
+      surface_(options_.grid_cell_m),
+      speed_buckets_(static_cast<size_t>(options_.max_speed_mps) + 1, 0) {}
+
+void TelemetryCore::CountSpeed(Track* track, double speed) {
+  if (track->speed_bucket >= 0) {
+    --speed_buckets_[track->speed_bucket];
+    while (top_speed_bucket_ >= 0 && speed_buckets_[top_speed_bucket_] == 0) {
+      --top_speed_bucket_;
+    }
+  }
+  track->speed_bucket =
+      speed < 0 ? -1
+                : std::min(static_cast<int>(speed),
+                           static_cast<int>(speed_buckets_.size()) - 1);
+  if (track->speed_bucket >= 0) {
+    ++speed_buckets_[track->speed_bucket];
+    top_speed_bucket_ = std::max(top_speed_bucket_, track->speed_bucket);
+  }
+}
+
+double TelemetryCore::FastestSpeed() const {
+  return top_speed_bucket_ < 0
+             ? 0
+             : std::min<double>(top_speed_bucket_ + 1, options_.max_speed_mps);
+}
 
 TelemetryCore::~TelemetryCore() = default;
 
@@ -92,29 +128,31 @@ size_t TelemetryCore::track_count() const {
   return tracks_.size();
 }
 
-TelemetryCore::CellKey TelemetryCore::CellOf(const geo::Vec3& p,
-                                             double cell_m) {
-  // 21 bits a coordinate: ±6,400 km / cell (≥ 1 km) fits comfortably.
-  auto q = [&](double v) {
-    return static_cast<uint64_t>(static_cast<int64_t>(std::floor(v / cell_m)) +
-                                 (1 << 20)) &
-           0x1fffff;
-  };
-  return (q(p.x) << 42) | (q(p.y) << 21) | q(p.z);
+void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
+  const Slot slot{track->ecef,       track->velocity, track->time_s,
+                  track->altitude_m, track->up_mps,   track};
+  if (track->cell_slots != nullptr && track->cell == to) {
+    (*track->cell_slots)[track->slot_index] = slot;
+    return;
+  }
+  RemoveFromGrid(track);
+  std::vector<Slot>& cell = grid_[to];
+  track->cell = to;
+  track->cell_slots = &cell;
+  track->slot_index = static_cast<uint32_t>(cell.size());
+  cell.push_back(slot);
 }
 
-void TelemetryCore::MoveInGrid(Track* track, CellKey to) {
-  if (track->cell == to && track->cell != 0) return;
-  if (track->cell != 0) {
-    auto it = grid_.find(track->cell);
-    if (it != grid_.end()) {
-      std::vector<Track*>& v = it->second;
-      v.erase(std::remove(v.begin(), v.end(), track), v.end());
-      if (v.empty()) grid_.erase(it);
-    }
+void TelemetryCore::RemoveFromGrid(Track* track) {
+  if (track->cell_slots == nullptr) return;
+  std::vector<Slot>& v = *track->cell_slots;
+  if (track->slot_index + 1 != v.size()) {
+    v[track->slot_index] = v.back();
+    v[track->slot_index].track->slot_index = track->slot_index;
   }
-  track->cell = to;
-  grid_[to].push_back(track);
+  v.pop_back();
+  if (v.empty()) grid_.erase(track->cell);
+  track->cell_slots = nullptr;
 }
 
 void TelemetryCore::SetAlert(const std::string& key,
@@ -187,89 +225,108 @@ void TelemetryCore::SetAlert(const std::string& key,
 }
 
 void TelemetryCore::DetectAround(Track* own, absl::Time now,
-                                 std::vector<AlertChange>* out) {
+                                 std::vector<AlertChange>* out,
+                                 std::vector<const Track*>* partners_seen) {
+  // The hot loop: every neighbour of every report. It reads only the
+  // cells' Slots; a Track is touched for a conflict or an open alert.
   const Frame f = FrameAt(own->position);
-  // The 27 cells around the track's.
-  const double c = cell_m_;
-  std::vector<Track*> near;
-  for (int dx = -1; dx <= 1; ++dx) {
-    for (int dy = -1; dy <= 1; ++dy) {
-      for (int dz = -1; dz <= 1; ++dz) {
-        const geo::Vec3 p{own->ecef.x + dx * c, own->ecef.y + dy * c,
-                          own->ecef.z + dz * c};
-        auto it = grid_.find(CellOf(p, c));
-        if (it == grid_.end()) continue;
-        for (Track* t : it->second) {
-          if (t != own) near.push_back(t);
-        }
+  const double h2 =
+      options_.separation.horizontal_m * options_.separation.horizontal_m;
+  const double vsep = options_.separation.vertical_m;
+  const bool has_partners = !own->partners.empty();
+  const geo::Vec3 e = f.east, n = f.north, p = own->ecef, w = own->velocity;
+  const double ts = own->time_s, alt = own->altitude_m, up = own->up_mps;
+  // The cells within reach (each once, so no track is met twice).
+  // Two aircraft close by at most (own + fastest)·T within the look-ahead,
+  // and the neighbour is up to fastest·report_gap from where its latest
+  // report put it in the grid. H: margin for the tangent plane vs the
+  // geodesic (millimetres at this range).
+  const double fastest = FastestSpeed();
+  const double reach =
+      options_.separation.horizontal_m + options_.separation.vertical_m +
+      (own->speed_mps + fastest) * options_.separation.lookahead_s +
+      fastest * absl::ToDoubleSeconds(options_.report_gap);
+  surface_.ForEachNear(own->position, reach, [&](CellKey key) {
+    auto it = grid_.find(key);
+    if (it == grid_.end()) return;
+    for (const Slot& o : it->second) {
+      if (o.track == own) continue;
+      // The intruder's state at the ownship's report time, in the
+      // ownship's local East-North-Up frame (at a few km the frames
+      // differ by hundredths of a degree).
+      const double dt = ts - o.time_s;
+      const geo::Vec3 d{p.x - (o.ecef.x + dt * o.velocity.x),
+                        p.y - (o.ecef.y + dt * o.velocity.y),
+                        p.z - (o.ecef.z + dt * o.velocity.z)};
+      const geo::Vec3 dv{w.x - o.velocity.x, w.y - o.velocity.y,
+                         w.z - o.velocity.z};
+      State rel;
+      rel.x = Dot(d, e);
+      rel.y = Dot(d, n);
+      rel.z = alt - (o.altitude_m + dt * o.up_mps);
+      rel.vx = Dot(dv, e);
+      rel.vy = Dot(dv, n);
+      rel.vz = up - o.up_mps;
+      const bool partner = has_partners && own->partners.contains(o.track);
+      if (partner) partners_seen->push_back(o.track);
+      // Apart and not closing, horizontally or vertically: no loss
+      // ahead (the common case; Detect says the same at twice the cost).
+      if (!partner && ((rel.x * rel.x + rel.y * rel.y >= h2 &&
+                        rel.x * rel.vx + rel.y * rel.vy >= 0) ||
+                       (std::fabs(rel.z) >= vsep && rel.z * rel.vz >= 0))) {
+        continue;
       }
+      const Detection det = Detect(rel, options_.separation);
+      if (det.conflict || partner) Evaluate(own, o.track, det, now, out);
     }
+  });
+}
+
+void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
+                             absl::Time now, std::vector<AlertChange>* out) {
+  const std::string& a = std::min(own->key, other->key);
+  const std::string& b = std::max(own->key, other->key);
+  const std::string key = absl::StrCat("pair/", a, "|", b);
+  if (!det.conflict) {
+    SetAlert(key, std::nullopt, {}, now, out);
+    return;
   }
-  // (The 27 cells are distinct, so no track appears twice.)
-  for (Track* other : near) {
-    // The intruder's state at the ownship's report time, in the ownship's
-    // local East-North-Up frame (at a few km the frames differ by hundredths
-    // of a degree).
-    const double dt = own->time_s - other->time_s;
-    const geo::Vec3 at = Axpy(dt, other->velocity, other->ecef);
-    const geo::Vec3 d{own->ecef.x - at.x, own->ecef.y - at.y,
-                      own->ecef.z - at.z};
-    const geo::Vec3 dv{own->velocity.x - other->velocity.x,
-                       own->velocity.y - other->velocity.y,
-                       own->velocity.z - other->velocity.z};
-    State rel;
-    rel.x = Dot(d, f.east);
-    rel.y = Dot(d, f.north);
-    rel.z = own->altitude_m - (other->altitude_m + dt * other->up_mps);
-    rel.vx = Dot(dv, f.east);
-    rel.vy = Dot(dv, f.north);
-    rel.vz = own->up_mps - other->up_mps;
-    const Detection det = Detect(rel, options_.separation);
-    if (!det.conflict && !own->partners.contains(other)) continue;
-    const std::string& a = std::min(own->key, other->key);
-    const std::string& b = std::max(own->key, other->key);
-    const std::string key = absl::StrCat("pair/", a, "|", b);
-    if (!det.conflict) {
-      SetAlert(key, std::nullopt, {}, now, out);
-      continue;
-    }
-    v1::Alert alert;
-    const double ttl = det.time_in_s;
-    alert.set_kind(ttl <= 0 ? v1::ALERT_KIND_SEPARATION_LOST
-                   : ttl <= absl::ToDoubleSeconds(options_.imminent)
-                       ? v1::ALERT_KIND_CONFLICT_IMMINENT
-                       : v1::ALERT_KIND_CONFLICT_PREDICTED);
-    const Track* first = own->key == a ? own : other;
-    const Track* second = own->key == a ? other : own;
-    alert.add_aircraft_ids(first->aircraft_id);
-    alert.add_aircraft_ids(second->aircraft_id);
-    alert.add_intent_ids(first->intent_id);
-    alert.add_intent_ids(second->intent_id);
-    alert.mutable_time_to_loss_of_separation()->set_seconds(
-        static_cast<int64_t>(std::max(0.0, ttl)));
-    alert.mutable_time_to_loss_of_separation()->set_nanos(static_cast<int32_t>(
-        (std::max(0.0, ttl) - std::floor(std::max(0.0, ttl))) * 1e9));
-    *alert.mutable_time_of_closest_approach() =
-        TimeToProto(own->time + absl::Seconds(det.tcpa_s));
-    alert.set_horizontal_distance_at_cpa_m(det.horizontal_at_cpa_m);
-    alert.set_vertical_distance_at_cpa_m(det.vertical_at_cpa_m);
-    alert.mutable_position()->set_lat_deg(first->position.lat_deg);
-    alert.mutable_position()->set_lng_deg(first->position.lng_deg);
-    alert.mutable_altitude()->set_value_m(first->altitude_m);
-    alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    alert.set_message(absl::StrCat(
-        v1::AlertKind_Name(alert.kind()).substr(11), ": ", first->aircraft_id,
-        " and ", second->aircraft_id,
-        ttl <= 0 ? " are inside the separation minima"
-                 : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
-        "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
-        Rounded(det.vertical_at_cpa_m), " m vertically"));
-    std::vector<std::string> operators = {first->operator_id};
-    if (second->operator_id != first->operator_id) {
-      operators.push_back(second->operator_id);
-    }
-    SetAlert(key, std::move(alert), std::move(operators), now, out);
+  v1::Alert alert;
+  const double ttl = det.time_in_s;
+  alert.set_kind(ttl <= 0 ? v1::ALERT_KIND_SEPARATION_LOST
+                 : ttl <= absl::ToDoubleSeconds(options_.imminent)
+                     ? v1::ALERT_KIND_CONFLICT_IMMINENT
+                     : v1::ALERT_KIND_CONFLICT_PREDICTED);
+  const Track* first = own->key == a ? own : other;
+  const Track* second = own->key == a ? other : own;
+  alert.add_aircraft_ids(first->aircraft_id);
+  alert.add_aircraft_ids(second->aircraft_id);
+  alert.add_intent_ids(first->intent_id);
+  alert.add_intent_ids(second->intent_id);
+  alert.mutable_time_to_loss_of_separation()->set_seconds(
+      static_cast<int64_t>(std::max(0.0, ttl)));
+  alert.mutable_time_to_loss_of_separation()->set_nanos(static_cast<int32_t>(
+      (std::max(0.0, ttl) - std::floor(std::max(0.0, ttl))) * 1e9));
+  *alert.mutable_time_of_closest_approach() =
+      TimeToProto(own->time + absl::Seconds(det.tcpa_s));
+  alert.set_horizontal_distance_at_cpa_m(det.horizontal_at_cpa_m);
+  alert.set_vertical_distance_at_cpa_m(det.vertical_at_cpa_m);
+  alert.mutable_position()->set_lat_deg(first->position.lat_deg);
+  alert.mutable_position()->set_lng_deg(first->position.lng_deg);
+  alert.mutable_altitude()->set_value_m(first->altitude_m);
+  alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  alert.set_message(absl::StrCat(
+      v1::AlertKind_Name(alert.kind()).substr(11), ": ", first->aircraft_id,
+      " and ", second->aircraft_id,
+      ttl <= 0 ? " are inside the separation minima"
+               : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
+      "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
+      Rounded(det.vertical_at_cpa_m), " m vertically"));
+  std::vector<std::string> operators = {first->operator_id};
+  if (second->operator_id != first->operator_id) {
+    operators.push_back(second->operator_id);
   }
+  SetAlert(key, std::move(alert), std::move(operators), now, out);
 }
 
 TelemetryCore::Result TelemetryCore::Ingest(
@@ -344,7 +401,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
     }
 
     // Intent and restrictions, outside the lock.
-    std::optional<IntentInfo> intent;
+    std::shared_ptr<const IntentInfo> intent;
     if (!r.intent_id().empty()) intent = airspace_->Intent(r.intent_id());
     const bool known =
         intent && intent->owner == operator_id && intent->activated;
@@ -395,7 +452,9 @@ TelemetryCore::Result TelemetryCore::Ingest(
       track->up_mps = v.up_mps();
       track->h_accuracy_m = hacc;
       track->v_accuracy_m = vacc;
-      MoveInGrid(track, CellOf(track->ecef, cell_m_));
+      track->speed_mps = std::hypot(v.north_mps(), v.east_mps());
+      CountSpeed(track, track->speed_mps);
+      PlaceInGrid(track, surface_.CellOf(p));
 
       auto single = [&](v1::AlertKind kind, std::string message) {
         v1::Alert a;
@@ -409,53 +468,64 @@ TelemetryCore::Result TelemetryCore::Ingest(
         a.set_message(std::move(message));
         return a;
       };
+      // Most reports change no alert: the keys are only built when the
+      // track has an open alert or needs a new one.
       // A report clears a lost link.
-      SetAlert(absl::StrCat("link/", key), std::nullopt, {}, now, &changes);
+      if (!track->alert_keys.empty()) {
+        SetAlert(absl::StrCat("link/", key), std::nullopt, {}, now, &changes);
+      }
       // Unknown intent.
-      SetAlert(
-          absl::StrCat("intent/", key),
-          known
-              ? std::nullopt
-              : std::optional<v1::Alert>(single(
-                    v1::ALERT_KIND_UNKNOWN_INTENT,
-                    r.intent_id().empty()
-                        ? absl::StrCat(track->aircraft_id, " reports no intent")
-                        : absl::StrCat(track->aircraft_id, " reports intent ",
-                                       r.intent_id(),
-                                       ", not an activated intent of "
-                                       "its operator"))),
-          {operator_id}, now, &changes);
+      if (!known || !track->alert_keys.empty()) {
+        SetAlert(absl::StrCat("intent/", key),
+                 known
+                     ? std::nullopt
+                     : std::optional<v1::Alert>(single(
+                           v1::ALERT_KIND_UNKNOWN_INTENT,
+                           r.intent_id().empty()
+                               ? absl::StrCat(track->aircraft_id,
+                                              " reports no intent")
+                               : absl::StrCat(track->aircraft_id,
+                                              " reports intent ", r.intent_id(),
+                                              ", not an activated intent of "
+                                              "its operator"))),
+                 {operator_id}, now, &changes);
+      }
       // Conformance.
-      const std::string conf_key = absl::StrCat("conf/", key);
-      if (!conforming && !alerts_.contains(conf_key)) {
-        newly_nonconforming = true;
+      if (!conforming || !track->alert_keys.empty()) {
+        const std::string conf_key = absl::StrCat("conf/", key);
+        if (!conforming && !alerts_.contains(conf_key)) {
+          newly_nonconforming = true;
+        }
+        SetAlert(conf_key,
+                 conforming ? std::nullopt
+                            : std::optional<v1::Alert>(single(
+                                  v1::ALERT_KIND_NONCONFORMANCE,
+                                  absl::StrCat(track->aircraft_id,
+                                               " is outside every volume of "
+                                               "intent ",
+                                               r.intent_id()))),
+                 {operator_id}, now, &changes);
       }
-      SetAlert(conf_key,
-               conforming ? std::nullopt
-                          : std::optional<v1::Alert>(single(
-                                v1::ALERT_KIND_NONCONFORMANCE,
-                                absl::StrCat(track->aircraft_id,
-                                             " is outside every volume of "
-                                             "intent ",
-                                             r.intent_id()))),
-               {operator_id}, now, &changes);
       // Geofences: raise each constraint entered, clear those left.
-      std::vector<std::string> open_fences;
-      const std::string fence_prefix = absl::StrCat("fence/", key, "/");
-      for (const std::string& k : track->alert_keys) {
-        if (k.rfind(fence_prefix, 0) == 0) open_fences.push_back(k);
-      }
-      for (const std::string& c : fences) {
-        v1::Alert a = single(
-            v1::ALERT_KIND_GEOFENCE_ENTRY,
-            absl::StrCat(track->aircraft_id, " is inside constraint ", c));
-        a.set_constraint_id(c);
-        SetAlert(fence_prefix + c, std::move(a), {operator_id}, now, &changes);
-      }
-      for (const std::string& k : open_fences) {
-        if (std::find(fences.begin(), fences.end(),
-                      k.substr(fence_prefix.size())) == fences.end()) {
-          SetAlert(k, std::nullopt, {}, now, &changes);
+      if (!fences.empty() || !track->alert_keys.empty()) {
+        std::vector<std::string> open_fences;
+        const std::string fence_prefix = absl::StrCat("fence/", key, "/");
+        for (const std::string& k : track->alert_keys) {
+          if (k.rfind(fence_prefix, 0) == 0) open_fences.push_back(k);
+        }
+        for (const std::string& c : fences) {
+          v1::Alert a = single(
+              v1::ALERT_KIND_GEOFENCE_ENTRY,
+              absl::StrCat(track->aircraft_id, " is inside constraint ", c));
+          a.set_constraint_id(c);
+          SetAlert(fence_prefix + c, std::move(a), {operator_id}, now,
+                   &changes);
+        }
+        for (const std::string& k : open_fences) {
+          if (std::find(fences.begin(), fences.end(),
+                        k.substr(fence_prefix.size())) == fences.end()) {
+            SetAlert(k, std::nullopt, {}, now, &changes);
+          }
         }
       }
       // Conflicts with the neighbours; pairs that left each other's
@@ -464,12 +534,11 @@ TelemetryCore::Result TelemetryCore::Ingest(
       for (const std::string& k : track->alert_keys) {
         if (k.rfind("pair/", 0) == 0) pairs_before.push_back(k);
       }
-      std::vector<AlertChange> pair_changes;
-      DetectAround(track, now, &pair_changes);
-      for (AlertChange& c : pair_changes) changes.push_back(std::move(c));
+      std::vector<const Track*> partners_seen;
+      DetectAround(track, now, &changes, &partners_seen);
       for (const std::string& k : pairs_before) {
         // Still open but not re-evaluated: the other aircraft is out of
-        // reach now.
+        // reach now (or gone).
         auto it = alerts_.find(k);
         if (it == alerts_.end()) continue;
         const std::string& other = it->second.tracks[0] == key
@@ -478,7 +547,8 @@ TelemetryCore::Result TelemetryCore::Ingest(
         auto o = tracks_.find(other);
         const bool in_reach =
             o != tracks_.end() &&
-            geo::ChordLength(o->second->ecef, track->ecef) <= cell_m_;
+            std::find(partners_seen.begin(), partners_seen.end(),
+                      o->second.get()) != partners_seen.end();
         if (!in_reach) SetAlert(k, std::nullopt, {}, now, &changes);
       }
     }
@@ -496,13 +566,8 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
   if (it == tracks_.end()) return;
   const std::vector<std::string> keys = it->second->alert_keys;
   for (const std::string& k : keys) SetAlert(k, std::nullopt, {}, now, out);
-  Track* track = it->second.get();
-  auto cell = grid_.find(track->cell);
-  if (cell != grid_.end()) {
-    std::vector<Track*>& v = cell->second;
-    v.erase(std::remove(v.begin(), v.end(), track), v.end());
-    if (v.empty()) grid_.erase(cell);
-  }
+  RemoveFromGrid(it->second.get());
+  CountSpeed(it->second.get(), -1);
   tracks_.erase(it);
 }
 

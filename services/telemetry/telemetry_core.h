@@ -2,9 +2,13 @@
 // tactical alerts out (issue 5).
 //
 // Each report updates its aircraft's track (keyed by operator and aircraft
-// id) in a hash grid over ECEF coordinates, so it only meets the tracks
-// within reach: two aircraft closing at the fastest speed the grid allows
-// cannot cover more than the look-ahead distance. For each neighbour the
+// id) in a hash grid over the Earth's surface (surface_grid.h), so it only
+// meets the tracks within reach: D + H + (own speed + v)·T + v·report_gap,
+// with v the fastest speed any live track reports — the farthest two
+// aircraft can be and still lose separation within the look-ahead T, with
+// the neighbour's latest report up to report_gap older or newer than this
+// one. Slow traffic searches a small disc; one fast aircraft widens every
+// search while it flies. For each neighbour the
 // detector (detector.h) predicts a loss of separation from the latest states
 // (the neighbour's extrapolated to this report's time at constant velocity).
 // The same report is checked against its intent (conformance) and against
@@ -35,12 +39,14 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
 #include "geo/volume.h"
 #include "services/common/clock.h"
 #include "services/telemetry/detector.h"
+#include "services/telemetry/surface_grid.h"
 #include "utm/v1/telemetry.pb.h"
 
 namespace utm::telemetry {
@@ -58,7 +64,10 @@ struct IntentInfo {
 class Airspace {
  public:
   virtual ~Airspace() = default;
-  virtual std::optional<IntentInfo> Intent(const std::string& id) const = 0;
+  // Null when there is no such intent. Called for every report: make it
+  // cheap (LiveAirspace caches by version).
+  virtual std::shared_ptr<const IntentInfo> Intent(
+      const std::string& id) const = 0;
   // Constraints that block `operator_id` at the position (within the
   // accuracy) at `t`, by id.
   virtual std::vector<std::string> BlockingConstraints(
@@ -76,11 +85,21 @@ struct TelemetryOptions {
   // A predicted loss this close is IMMINENT rather than PREDICTED.
   // DEFAULT: 10 s.
   absl::Duration imminent = absl::Seconds(10);
-  // Fastest horizontal speed a track may report, m/s; faster reports are
-  // refused. Sizes the neighbour search: the grid cell is D + 2·v·T + H, so
-  // the candidates per report grow with its square. DEFAULT: 50 m/s
-  // (180 km/h, above every multirotor and most fixed-wing delivery drones).
+  // Fastest horizontal or vertical speed a track may report, m/s; faster
+  // reports are refused. DEFAULT: 50 m/s (180 km/h, above every multirotor
+  // and most fixed-wing delivery drones).
   double max_speed_mps = 50;
+  // Edge of the neighbour-search grid's cells, metres. A report looks up
+  // about (2·reach/cell + 1)² cells and scans every track in them, so
+  // the cell should be near the usual reach (700 m for drones at 10 m/s
+  // with the default minima). DEFAULT: 1000 m.
+  double grid_cell_m = 1000;
+  // The neighbour search is exact for neighbours whose latest report is at
+  // most this far from the ownship's in time (ASTM F3411 requires 1 Hz, so
+  // one report may go missing); farther ones are still found unless both
+  // fly at the speed limit straight at each other from the edge of the
+  // reach. Each second adds max_speed·1 s to the reach. DEFAULT: 2 s.
+  absl::Duration report_gap = absl::Seconds(2);
   // No report for this long: LOST_LINK (for activated intents).
   // DEFAULT: 10 s.
   absl::Duration lost_link_after = absl::Seconds(10);
@@ -129,18 +148,34 @@ class TelemetryCore {
 
  private:
   struct Track;
+  struct Slot;
   struct OpenAlert;
-  using CellKey = uint64_t;
+  using CellKey = SurfaceGrid::Key;
 
-  static CellKey CellOf(const geo::Vec3& ecef, double cell_m);
-  void MoveInGrid(Track* track, CellKey to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Puts the track's latest state in its grid cell `to` (moving it there
+  // from another cell if need be).
+  void PlaceInGrid(Track* track, CellKey to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RemoveFromGrid(Track* track) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Raises, updates or clears the alert of `key` as `wanted` (nullopt:
   // clear) says, appending the change to `out`.
   void SetAlert(const std::string& key, std::optional<v1::Alert> wanted,
                 std::vector<std::string> operators, absl::Time now,
                 std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void DetectAround(Track* track, absl::Time now, std::vector<AlertChange>* out)
+  // Detection against every track within reach; appends the tracks with an
+  // open conflict alert it evaluated to `partners_seen`.
+  void DetectAround(Track* track, absl::Time now, std::vector<AlertChange>* out,
+                    std::vector<const Track*>* partners_seen)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts `track` at horizontal speed `speed` (negative: no longer).
+  void CountSpeed(Track* track, double speed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The fastest horizontal speed of a live track (an upper bound), m/s.
+  double FastestSpeed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Raises, updates or clears the conflict alert of `own` and `other` as
+  // `det` (between them, now) says.
+  void Evaluate(Track* own, Track* other, const Detection& det, absl::Time now,
+                std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Retire(const std::string& key, absl::Time now,
               std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -148,16 +183,23 @@ class TelemetryCore {
   const TelemetryOptions options_;
   const Clock* const clock_;
   Airspace* const airspace_;
-  const double cell_m_;  // grid cell edge, metres
+  const SurfaceGrid surface_;
 
   mutable absl::Mutex mu_;
   // Tracks by "<operator>/<aircraft id>".
   absl::flat_hash_map<std::string, std::unique_ptr<Track>> tracks_
       ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<CellKey, std::vector<Track*>> grid_ ABSL_GUARDED_BY(mu_);
+  // Each cell holds a copy of its tracks' kinematic state, so that the
+  // neighbour scan reads contiguous memory and touches a Track only for a
+  // conflict or an open alert. Node-based: a track points at its cell.
+  absl::node_hash_map<CellKey, std::vector<Slot>> grid_ ABSL_GUARDED_BY(mu_);
   // Open alerts by key: "pair/<a>|<b>", "conf/<track>", "fence/<track>/<c>",
   // "link/<track>", "intent/<track>".
   absl::flat_hash_map<std::string, OpenAlert> alerts_ ABSL_GUARDED_BY(mu_);
+  // Live tracks by horizontal speed, in 1 m/s buckets (bucket i: speeds in
+  // [i, i+1)), and the highest bucket in use (-1: none).
+  std::vector<int64_t> speed_buckets_ ABSL_GUARDED_BY(mu_);
+  int top_speed_bucket_ ABSL_GUARDED_BY(mu_) = -1;
 };
 
 }  // namespace utm::telemetry

@@ -30,10 +30,11 @@ geo::LatLng East(double m) {
 
 class FakeAirspace : public Airspace {
  public:
-  std::optional<IntentInfo> Intent(const std::string& id) const override {
+  std::shared_ptr<const IntentInfo> Intent(
+      const std::string& id) const override {
     auto it = intents.find(id);
-    if (it == intents.end()) return std::nullopt;
-    return it->second;
+    if (it == intents.end()) return nullptr;
+    return std::make_shared<IntentInfo>(it->second);
   }
   std::vector<std::string> BlockingConstraints(const std::string& operator_id,
                                                const geo::LatLng& position,
@@ -295,11 +296,15 @@ TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
   absl::StatusOr<intent::WriteOutcome> filed = intents.File("op-a", file);
   ASSERT_TRUE(filed.ok() && filed->accepted());
   const std::string id = filed->intent->id;
-  std::optional<IntentInfo> info = airspace.Intent(id);
-  ASSERT_TRUE(info.has_value());
+  std::shared_ptr<const IntentInfo> info = airspace.Intent(id);
+  ASSERT_NE(info, nullptr);
   EXPECT_EQ(info->owner, "op-a");
   EXPECT_FALSE(info->activated);
-  EXPECT_FALSE(airspace.Intent("no-such-intent").has_value());
+  EXPECT_EQ(airspace.Intent("no-such-intent"), nullptr);
+  // Unchanged: the cached copy.
+  EXPECT_EQ(airspace.Intent(id), info);
+  EXPECT_EQ(intents.Version(id), 1);
+  EXPECT_EQ(intents.Version("no-such-intent"), std::nullopt);
 
   intent::TransitionRequest activate;
   activate.intent_id = id;
@@ -307,6 +312,16 @@ TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
   activate.to = intent::IntentState::kActivated;
   ASSERT_TRUE(intents.Transition("op-a", activate)->accepted());
   EXPECT_TRUE(airspace.Intent(id)->activated);
+
+  // A modified intent is seen at once (the cache follows the version).
+  intent::ModifyRequest modify;
+  modify.intent_id = id;
+  modify.version = 2;
+  modify.volumes = {v};
+  modify.volumes[0].volume.altitude = {400, 700};
+  ASSERT_TRUE(intents.Modify("op-a", modify)->accepted());
+  ASSERT_EQ(airspace.Intent(id)->volumes.size(), 1u);
+  EXPECT_EQ(airspace.Intent(id)->volumes[0].volume.altitude.upper_m, 700);
 
   // A TFR published after take-off blocks op-a where it is.
   v1::PublishConstraintRequest tfr;
@@ -334,9 +349,10 @@ TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
   airspace.MarkNonconforming("op-a", id);
   EXPECT_EQ(intents.Get("op-a", id)->intent.state,
             intent::IntentState::kNonconforming);
+  EXPECT_TRUE(airspace.Intent(id)->activated);  // nonconforming is flying
   // Again: nothing (already nonconforming).
   airspace.MarkNonconforming("op-a", id);
-  EXPECT_EQ(intents.Get("op-a", id)->intent.version, 3);
+  EXPECT_EQ(intents.Get("op-a", id)->intent.version, 4);
 }
 
 }  // namespace
@@ -349,6 +365,11 @@ namespace {
 // after everyone has reported equal an all-pairs evaluation with the
 // reference geodetic conversion (RelativeLocalState).
 TEST(TelemetryCoreRandomTest, GridFindsExactlyTheAllPairsConflicts) {
+  // Rounds of reports as the fleet moves (tracks change cells, speeds
+  // change, so the search reach grows and shrinks, and alerts are raised
+  // and cleared); after each round the open conflict alerts must be exactly
+  // the conflicting pairs of an all-pairs evaluation with the reference
+  // geodetic conversion.
   const uint64_t seed = 20261121;
   std::mt19937_64 rng(seed);
   SimulatedClock clock(kT0);
@@ -360,58 +381,104 @@ TEST(TelemetryCoreRandomTest, GridFindsExactlyTheAllPairsConflicts) {
     std::string id;
     GeodeticState s;
   };
+  auto draw_velocity = [&](GeodeticState* s) {
+    // Mostly drones at up to 12 m/s; now and then one at 28 m/s.
+    const double speed = geo::test_util::Uniform(rng, 0, 1) < 0.03
+                             ? 28
+                             : geo::test_util::Uniform(rng, 0, 12);
+    const double course = geo::test_util::Uniform(rng, 0, 2 * M_PI);
+    s->east_mps = speed * std::sin(course);
+    s->north_mps = speed * std::cos(course);
+    s->up_mps = geo::test_util::Uniform(rng, -3, 3);
+  };
   std::vector<Aircraft> fleet;
   for (int i = 0; i < 400; ++i) {
     Aircraft a;
     a.id = absl::StrCat("ac", i);
     a.s.position = geo::GeodesicDestination(
         geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
-        geo::test_util::Uniform(rng, 0, 8000));
+        geo::test_util::Uniform(rng, 0, 5000));
     a.s.altitude_m = geo::test_util::Uniform(rng, 400, 600);
-    a.s.east_mps = geo::test_util::Uniform(rng, -20, 20);
-    a.s.north_mps = geo::test_util::Uniform(rng, -20, 20);
-    a.s.up_mps = geo::test_util::Uniform(rng, -3, 3);
+    draw_velocity(&a.s);
     fleet.push_back(a);
   }
-  std::set<std::pair<std::string, std::string>> got;
-  for (const Aircraft& a : fleet) {
-    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
-    v1::PositionReport* r = batch.Add();
-    r->set_aircraft_id(a.id);
-    *r->mutable_time() = TimeToProto(kT0);
-    r->mutable_position()->set_lat_deg(a.s.position.lat_deg);
-    r->mutable_position()->set_lng_deg(a.s.position.lng_deg);
-    r->mutable_altitude()->set_value_m(a.s.altitude_m);
-    r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    r->mutable_velocity()->set_east_mps(a.s.east_mps);
-    r->mutable_velocity()->set_north_mps(a.s.north_mps);
-    r->mutable_velocity()->set_up_mps(a.s.up_mps);
-    TelemetryCore::Result result = core.Ingest("op", batch);
-    ASSERT_THAT(result.errors, IsEmpty());
-  }
-  for (const AlertChange& c : core.OpenAlerts()) {
-    if (c.alert.aircraft_ids_size() != 2) continue;
-    got.insert({c.alert.aircraft_ids(0), c.alert.aircraft_ids(1)});
-  }
-  std::set<std::pair<std::string, std::string>> want;
-  int near_boundary = 0;
-  for (size_t i = 0; i < fleet.size(); ++i) {
-    for (size_t j = i + 1; j < fleet.size(); ++j) {
-      const Detection d = Detect(RelativeLocalState(fleet[i].s, fleet[j].s),
-                                 options.separation);
-      if (d.conflict) {
-        const std::string a = absl::StrCat("op/", fleet[i].id);
-        const std::string b = absl::StrCat("op/", fleet[j].id);
-        want.insert(a < b ? std::make_pair(fleet[i].id, fleet[j].id)
-                          : std::make_pair(fleet[j].id, fleet[i].id));
-        if (d.time_out_s - d.time_in_s < 1e-3) ++near_boundary;
+  constexpr double kStepS = 4;
+  int total_conflicts = 0;
+  for (int round = 0; round < 6; ++round) {
+    const absl::Time t = kT0 + absl::Seconds(kStepS * round);
+    clock.Set(t);
+    if (round > 0) {
+      for (Aircraft& a : fleet) {
+        const double east = a.s.east_mps * kStepS;
+        const double north = a.s.north_mps * kStepS;
+        a.s.position = geo::GeodesicDestination(
+            a.s.position, std::atan2(east, north) * 180 / M_PI,
+            std::hypot(east, north));
+        a.s.altitude_m += a.s.up_mps * kStepS;
+        if (geo::test_util::Uniform(rng, 0, 1) < 0.3) draw_velocity(&a.s);
       }
     }
+    for (const Aircraft& a : fleet) {
+      google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+      v1::PositionReport* r = batch.Add();
+      r->set_aircraft_id(a.id);
+      *r->mutable_time() = TimeToProto(t);
+      r->mutable_position()->set_lat_deg(a.s.position.lat_deg);
+      r->mutable_position()->set_lng_deg(a.s.position.lng_deg);
+      r->mutable_altitude()->set_value_m(a.s.altitude_m);
+      r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+      r->mutable_velocity()->set_east_mps(a.s.east_mps);
+      r->mutable_velocity()->set_north_mps(a.s.north_mps);
+      r->mutable_velocity()->set_up_mps(a.s.up_mps);
+      TelemetryCore::Result result = core.Ingest("op", batch);
+      ASSERT_THAT(result.errors, IsEmpty());
+    }
+    std::set<std::pair<std::string, std::string>> got;
+    for (const AlertChange& c : core.OpenAlerts()) {
+      if (c.alert.aircraft_ids_size() != 2) continue;
+      got.insert({c.alert.aircraft_ids(0), c.alert.aircraft_ids(1)});
+    }
+    std::set<std::pair<std::string, std::string>> want;
+    int near_boundary = 0;
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      for (size_t j = i + 1; j < fleet.size(); ++j) {
+        const Detection d = Detect(RelativeLocalState(fleet[i].s, fleet[j].s),
+                                   options.separation);
+        if (d.conflict) {
+          const std::string a = absl::StrCat("op/", fleet[i].id);
+          const std::string b = absl::StrCat("op/", fleet[j].id);
+          want.insert(a < b ? std::make_pair(fleet[i].id, fleet[j].id)
+                            : std::make_pair(fleet[j].id, fleet[i].id));
+          if (d.time_out_s - d.time_in_s < 1e-3) ++near_boundary;
+        }
+      }
+    }
+    total_conflicts += want.size();
+    EXPECT_EQ(got, want) << "seed " << seed << ", round " << round << ", "
+                         << near_boundary << " pairs within 1 ms of a boundary";
   }
-  EXPECT_GT(want.size(), 5u) << "seed " << seed << ": too few conflicts to "
-                             << "mean anything";
-  EXPECT_EQ(got, want) << "seed " << seed << ", " << near_boundary
-                       << " pairs within 1 ms of a boundary";
+  EXPECT_GT(total_conflicts, 30) << "seed " << seed << ": too few conflicts "
+                                 << "to mean anything";
+}
+
+// A fast aircraft far away is found by a slow one's report: the search
+// reach follows the fastest live track, not the reporter's own speed.
+TEST_F(TelemetryCoreTest, FastIntruderFromBeyondASlowSearch) {
+  // Slow A at 5 m/s east; fast B 1.4 km east of it at 45 m/s west: they
+  // lose 50 m in (1400 − 50) / 50 = 27 s. On its own speed A would search
+  // about 300 m.
+  EXPECT_THAT(Send("op-b", {Report("op-b", "b", 1400, -45)}), IsEmpty());
+  // A reports: it must reach out to B.
+  const std::vector<AlertChange> r = Send("op-a", {Report("op-a", "a", 0, 5)});
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].alert.kind(), v1::ALERT_KIND_CONFLICT_PREDICTED);
+  EXPECT_EQ(r[0].alert.time_to_loss_of_separation().seconds(), 27);
+
+  // B slows to 5 m/s a second later: no loss within 30 s any more, and A is
+  // now beyond every search; the alert is cleared all the same.
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(Kinds(Send("op-b", {Report("op-b", "b", 1355, -5)})),
+              ElementsAre("CONFLICT_PREDICTED:CLEARED"));
 }
 
 }  // namespace
