@@ -19,7 +19,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -28,10 +27,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
+#include "services/utmctl/area_flags.h"
 #include "services/utmctl/channel.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
-#include "services/utmctl/volume_file.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::ctl {
@@ -108,48 +107,10 @@ bool ParseType(const std::string& text, v1::ConstraintType* type) {
 // "minlat,minlng,maxlat,maxlng" box (geodesic edges between its corners, all
 // altitudes and times). Returns 0, or the exit code after printing why.
 int ReadArea(const Args& args, v1::Volume4D* area) {
-  if (args.area_file.empty() == args.bbox.empty()) {
-    std::cerr << "give the area: --area FILE or --bbox "
-                 "minlat,minlng,maxlat,maxlng\n";
-    return kExitUsage;
-  }
-  if (!args.area_file.empty()) {
-    absl::StatusOr<VolumeFile> file =
-        ReadVolumeFile(args.area_file, VolumeFileOptions());
-    if (!file.ok()) {
-      std::cerr << absl::StatusCodeToString(file.status().code()) << ": "
-                << file.status().message() << "\n";
-      return kExitIo;
-    }
-    if (file->request.volumes_size() == 0) {
-      std::cerr << args.area_file << ": no volume to use as the area\n";
-      return kExitInvalid;
-    }
-    *area = file->request.volumes(0);
-    return 0;
-  }
-  std::vector<std::string> parts = absl::StrSplit(args.bbox, ',');
-  double v[4];
-  bool ok = parts.size() == 4;
-  for (size_t i = 0; ok && i < 4; ++i) {
-    ok = absl::SimpleAtod(absl::StripAsciiWhitespace(parts[i]), &v[i]);
-  }
-  if (!ok || !(v[0] < v[2]) || !(v[1] < v[3]) || v[0] < -90 || v[2] > 90 ||
-      v[1] < -180 || v[3] > 180) {
-    std::cerr << "--bbox \"" << args.bbox
-              << "\": want minlat,minlng,maxlat,maxlng in degrees, min < "
-                 "max\n";
-    return kExitUsage;
-  }
-  v1::Polygon* polygon = area->mutable_volume()->mutable_outline_polygon();
-  for (const auto& [lat, lng] :
-       {std::pair{v[0], v[1]}, std::pair{v[0], v[3]}, std::pair{v[2], v[3]},
-        std::pair{v[2], v[1]}}) {
-    v1::LatLng* p = polygon->add_vertices();
-    p->set_lat_deg(lat);
-    p->set_lng_deg(lng);
-  }
-  return 0;
+  AreaFlags flags;
+  flags.file = args.area_file;
+  flags.bbox = args.bbox;
+  return ctl::ReadArea(flags, /*with_circle=*/false, area);
 }
 
 std::string DescribeVolume(const v1::Volume4D& v) {

@@ -11,6 +11,7 @@
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/telemetry_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
   fence_export->add_option("--out", fence_out, "Output file (default stdout)");
 
   utm::ctl::ConstraintCommands constraint(&app);
+  utm::ctl::TelemetryCommands telemetry(&app);
 
   try {
     app.parse(argc, argv);
@@ -229,6 +231,7 @@ int main(int argc, char** argv) {
     return utm::ctl::GeofenceExport(fence, fence_area, fence_bbox, fence_out);
   }
   if (constraint.parsed()) return constraint.Run();
+  if (telemetry.parsed()) return telemetry.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(server, timeout_s, health_tls_ca);
