@@ -8,8 +8,12 @@
 # audited; a regulator's wildfire TFR (a geofence) lands over an accepted
 # flight: a watching ground station is told at once, a new flight into it is
 # refused with the exact overlap, a rescue operator flies in it under a grant,
-# and a position check shows it applies; the geometry core is shown offline
-# through `utmctl geo`.
+# and a position check shows it applies. Then drones fly (`utmctl telemetry
+# fly` streams real-time position reports): two converge head-on and both
+# pilots — and a supervisor watching the area — are alerted before separation
+# is lost; one strays out of its intent (NONCONFORMANCE); Erin, without a
+# grant, flies into the TFR (GEOFENCE_ENTRY). The geometry core is shown
+# offline through `utmctl geo`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,8 +31,10 @@ EX=docs/examples
 WORK=$(mktemp -d)
 UTMD_PID=""
 WATCH_PID=""
+FLY_PIDS=()
 cleanup() {
   if [[ -n "$WATCH_PID" ]]; then kill -KILL "$WATCH_PID" 2>/dev/null || true; fi
+  for p in "${FLY_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   if [[ -n "$UTMD_PID" ]]; then
     kill -TERM "$UTMD_PID" 2>/dev/null || true
     for _ in $(seq 1 120); do  # up to 12 s: the drain, then give up
@@ -48,8 +54,8 @@ expect() {
   local want=$1; shift
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
-  [[ $1 == intent || $1 == constraint ]] && shown="utmctl $shown"
-  for name in ALICE BOB POLICE FOCA DANA ERIN REGA; do
+  [[ $1 == intent || $1 == constraint || $1 == telemetry ]] && shown="utmctl $shown"
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -190,6 +196,112 @@ wait "$WATCH_PID" || true
 WATCH_PID=""
 show_watch
 sed 's/^/  watcher> /' "$WORK/watch.err"
+
+# Drones in the air: intents flown now (from a minute ago, for 30 minutes),
+# 500-620 m above WGS84; each `telemetry fly` streams one report a second,
+# stamped now, and prints the alerts its operator receives.
+NOW0=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
+NOW1=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
+SUPERVISOR=$("$UTMCTL" token --role monitor --sub ops-supervisor --data-dir "$WORK/data")
+telemetry() { "$UTMCTL" telemetry --server "127.0.0.1:$PORT" "$@"; }
+# flying_now FILE LAT LNG RADIUS_M
+flying_now() {
+  cat >"$1" <<JSON
+{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": $2, "lngDeg": $3}, "radiusM": $4},
+  "altitudeLower": {"valueM": 500, "reference": "ALTITUDE_REFERENCE_W84"},
+  "altitudeUpper": {"valueM": 620, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "$NOW0", "timeEnd": "$NOW1"}]}
+JSON
+}
+# file_and_activate TOKEN_NAME FILE REQUEST_ID [PRIORITY]: sets FLOWN.
+file_and_activate() {
+  local token=${!1}
+  expect 0 intent --token "$token" file "$2" --request-id "$3" --priority "${4:-0}"
+  # The first "intent" is the one filed (advisories name others).
+  FLOWN=$(intent --token "$token" --json file "$2" --request-id "$3" --priority "${4:-0}" |
+    grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
+  expect 0 intent --token "$token" activate "$FLOWN" --version 1
+}
+# fly_bg NAME ARGS...: `utmctl telemetry ARGS` in the background, output to
+# $WORK/NAME.{out,err}.
+declare -A FLY_PID
+fly_bg() {
+  local name=$1; shift
+  local shown="utmctl telemetry $*"
+  for t in ALICE BOB DANA ERIN SUPERVISOR; do shown=${shown//${!t}/\$$t}; done
+  echo "\$ $shown &"
+  telemetry "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
+  FLY_PID[$name]=$!
+  FLY_PIDS+=("$!")
+}
+# landed NAME [WANT_CODE]: waits for it, shows its output, checks its code.
+landed() {
+  local name=$1 want=${2:-0} got
+  set +e; wait "${FLY_PID[$name]}"; got=$?; set -e
+  sed "s/^/  $name> /" "$WORK/$name.out" "$WORK/$name.err"
+  if [[ $got != "$want" ]]; then
+    echo "demo: $name: expected exit code $want, got $got" >&2
+    exit 1
+  fi
+}
+# warned_before_loss NAME: the first conflict alert in its output comes
+# before the first SEPARATION_LOST, and both are there.
+warned_before_loss() {
+  local warned lost
+  warned=$(grep -nE ' (CONFLICT_PREDICTED|CONFLICT_IMMINENT) .*separation lost in ' "$WORK/$1.out" |
+    head -n 1 | cut -d: -f1)
+  lost=$(grep -n ' SEPARATION_LOST ' "$WORK/$1.out" | head -n 1 | cut -d: -f1)
+  if [[ -z "$warned" || -z "$lost" || $warned -ge $lost ]]; then
+    echo "demo: $1 was not warned before separation was lost" >&2
+    exit 1
+  fi
+}
+# requires LINE_REGEX NAME: the output of NAME has such a line.
+requires() {
+  grep -qE "$1" "$WORK/$2.out" || { echo "demo: $2 printed no line matching '$1'" >&2; exit 1; }
+}
+
+step "O. Two drones converge head-on over Zurich: both pilots, and a supervisor watching, are alerted before separation is lost"
+echo "Alice's survey flight; Bob's medical flight (priority 5) outranks it, so both may fly there."
+flying_now "$WORK/zurich.json" 47.3800 8.5400 400
+file_and_activate ALICE "$WORK/zurich.json" alice-zurich
+ALICE_ZRH=$FLOWN
+file_and_activate BOB "$WORK/zurich.json" bob-zurich 5
+BOB_ZRH=$FLOWN
+fly_bg supervisor --token "$SUPERVISOR" watch --circle 47.38,8.54,2000 --count 1 --timeout-s 30
+# 400 m apart at 12 m/s each: 50 m separation is lost after 14.6 s.
+fly_bg alice-1 --token "$ALICE" fly --aircraft alice-1 --intent "$ALICE_ZRH" \
+  --from 47.3800,8.537359,550 --velocity 0,12,0 --until-alert separation_lost
+fly_bg bob-7 --token "$BOB" fly --aircraft bob-7 --intent "$BOB_ZRH" \
+  --from 47.3800,8.542641,550 --velocity 0,-12,0 --until-alert separation_lost
+landed alice-1
+landed bob-7
+landed supervisor
+warned_before_loss alice-1
+warned_before_loss bob-7
+requires ' CONFLICT_PREDICTED alice-1 bob-7: ' supervisor
+
+step "P. Dana's drone strays out of its 150 m intent: NONCONFORMANCE, and the intent becomes NONCONFORMING"
+flying_now "$WORK/dana-now.json" 46.9200 9.6000 150
+file_and_activate DANA "$WORK/dana-now.json" dana-now
+DANA_NOW=$FLOWN
+fly_bg dana-3 --token "$DANA" fly --aircraft dana-3 --intent "$DANA_NOW" \
+  --from 46.9200,9.6000,550 --velocity 0,15,0 --until-alert nonconformance
+landed dana-3
+requires "RAISED NONCONFORMANCE dana-3: " dana-3
+expect 0 intent --token "$DANA" get "$DANA_NOW"
+
+step "Q. Erin has no grant: her flight just north of the TFR is accepted, but her drone flies into the TFR: GEOFENCE_ENTRY"
+# Her 250 m circle is centred 3.3 km north of the fire, 50 m clear of the TFR.
+flying_now "$WORK/erin-now.json" 46.879685 9.5300 250
+file_and_activate ERIN "$WORK/erin-now.json" erin-now
+ERIN_NOW=$FLOWN
+# From 3.08 km north, south at 15 m/s: she leaves her intent after about
+# 2 s and meets the TFR (with her 3 m accuracy) after about 5 s.
+fly_bg erin-2 --token "$ERIN" fly --aircraft erin-2 --intent "$ERIN_NOW" \
+  --from 46.877706,9.5300,550 --velocity -15,0,0 --until-alert geofence_entry
+landed erin-2
+requires "RAISED GEOFENCE_ENTRY erin-2: erin-2 is inside constraint $TFR\$" erin-2
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"
