@@ -100,6 +100,9 @@ Json Stats(const std::vector<double>& v) {
   return j;
 }
 
+// Most entries of a list in the summary (missed and unexpected alerts).
+constexpr size_t kMaxListed = 20;
+
 bool IsConflictKind(v1::AlertKind k) {
   return k == v1::ALERT_KIND_CONFLICT_PREDICTED ||
          k == v1::ALERT_KIND_CONFLICT_IMMINENT ||
@@ -137,6 +140,13 @@ struct Run {
     }
     conflict_first.assign(s.conflicts().size(), -1);
     stray_first.assign(s.strays().size(), -1);
+    if (truth) {
+      for (const Conflict& c : s.conflicts()) {
+        traced[c.a];
+        traced[c.b];
+      }
+      for (const Stray& st : s.strays()) traced[st.drone];
+    }
   }
   static uint64_t PairKey(int a, int b) {
     if (a > b) std::swap(a, b);
@@ -145,6 +155,8 @@ struct Run {
 
   // Handles one AlertBatch of stream `stream`, received at `now_ns`.
   void OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns);
+  // The drone of report `index` in batch `seq` of stream `stream`, or -1.
+  int DroneOfReport(int stream, int64_t seq, int index) const;
 
   // The report behind an alert about drones `drones`: the newest report of
   // any of them sent no later than `bound_ns`. Returns its tick, or -1.
@@ -179,6 +191,16 @@ struct Run {
   std::vector<int> stray_first ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<uint64_t> unexpected_pairs ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<int> unexpected_nonconforming ABSL_GUARDED_BY(mu);
+  // What arrived about each drone of the truth (pairs and strays), so that
+  // the summary can say what a missed one got instead.
+  struct Trace {
+    std::vector<std::string> alerts;  // "KIND STATE tick k", the first few
+    int64_t report_errors = 0;
+    std::string first_report_error;
+  };
+  absl::flat_hash_map<int, Trace> traced ABSL_GUARDED_BY(mu);
+  // Per stream, its drones in sending order (set before streaming).
+  std::vector<std::vector<int>> stream_drones;
 };
 
 // One StreamPositions stream: a sender thread writes batches (one write in
@@ -192,10 +214,14 @@ class PositionStream final
         index_(index),
         tick_send_ns_(static_cast<size_t>(ticks)),
         batch_send_ns_(static_cast<size_t>(max_batches + 1)),
-        batch_reports_(static_cast<size_t>(max_batches + 1)) {
+        batch_reports_(static_cast<size_t>(max_batches + 1)),
+        batch_tick_(static_cast<size_t>(max_batches + 1)),
+        batch_first_(static_cast<size_t>(max_batches + 1)) {
     for (auto& t : tick_send_ns_) t = 0;
     for (auto& t : batch_send_ns_) t = 0;
     for (auto& t : batch_reports_) t = 0;
+    for (auto& t : batch_tick_) t = -1;
+    for (auto& t : batch_first_) t = -1;
   }
 
   void Start(v1::TelemetryService::Stub* stub, const std::string& token) {
@@ -208,9 +234,11 @@ class PositionStream final
     StartCall();
   }
 
-  // Sends `batch` (which must stay untouched until the next Write returns).
-  // False once the stream is broken.
-  bool Write(v1::PositionBatch* batch, bool more_coming) {
+  // Sends `batch` (which must stay untouched until the next Write returns),
+  // which holds tick `tick`'s reports from position `first` of the stream's
+  // drone list on. False once the stream is broken.
+  bool Write(v1::PositionBatch* batch, bool more_coming, int tick,
+             int first) {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -222,6 +250,8 @@ class PositionStream final
       writing_ = true;
     }
     const int64_t seq = batch->batch_seq();
+    batch_tick_[static_cast<size_t>(seq)] = tick;
+    batch_first_[static_cast<size_t>(seq)] = first;
     batch_send_ns_[static_cast<size_t>(seq)] = UnixNs();
     batch_reports_[static_cast<size_t>(seq)] =
         (seq > 1 ? batch_reports_[static_cast<size_t>(seq - 1)].load() : 0) +
@@ -307,6 +337,14 @@ class PositionStream final
   int64_t TickSentNs(int tick) const {
     return tick_send_ns_[static_cast<size_t>(tick)].load();
   }
+  // Tick and first drone position of batch `seq` (-1, -1 if unknown).
+  std::pair<int, int> BatchStart(int64_t seq) const {
+    if (seq < 1 || seq >= static_cast<int64_t>(batch_tick_.size())) {
+      return {-1, -1};
+    }
+    return {batch_tick_[static_cast<size_t>(seq)].load(),
+            batch_first_[static_cast<size_t>(seq)].load()};
+  }
 
   grpc::Status status() {
     absl::MutexLock lock(&mu_);
@@ -328,6 +366,7 @@ class PositionStream final
   std::atomic<int> ticks_sent_{0};
   std::vector<std::atomic<int64_t>> batch_send_ns_;
   std::vector<std::atomic<int64_t>> batch_reports_;  // cumulative
+  std::vector<std::atomic<int>> batch_tick_, batch_first_;
   std::atomic<int64_t> acked_{0};
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -350,6 +389,19 @@ int Run::TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const {
   return best;
 }
 
+int Run::DroneOfReport(int stream, int64_t seq, int index) const {
+  const auto [tick, first] = streams[stream]->BatchStart(seq);
+  if (tick < 0 || index < 0) return -1;
+  const std::vector<int>& mine = stream_drones[stream];
+  const double t = tick / scenario.report_rate_hz();
+  // The batch holds the drones active at the tick, from `first` on.
+  for (size_t j = static_cast<size_t>(first); j < mine.size(); ++j) {
+    if (!scenario.Active(mine[j], t)) continue;
+    if (index-- == 0) return mine[j];
+  }
+  return -1;
+}
+
 int64_t Run::ReferenceNs(int stream, int tick) const {
   if (options.as_fast_as_possible) return streams[stream]->TickSentNs(tick);
   return epoch_unix_ns +
@@ -363,6 +415,19 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
     first_report_error = absl::StrCat(
         "batch ", batch.errors(0).batch_seq(), " report ",
         batch.errors(0).report_index(), ": ", batch.errors(0).message());
+  }
+  if (!traced.empty()) {
+    for (const v1::ReportError& e : batch.errors()) {
+      const int d = DroneOfReport(stream, e.batch_seq(), e.report_index());
+      auto it = traced.find(d);
+      if (it == traced.end()) continue;
+      if (it->second.report_errors++ == 0) {
+        it->second.first_report_error = absl::StrCat(
+            "batch ", e.batch_seq(), " tick ",
+            streams[stream]->BatchStart(e.batch_seq()).first, ": ",
+            e.message());
+      }
+    }
   }
   for (const v1::Alert& alert : batch.alerts()) {
     ++alert_messages;
@@ -411,7 +476,14 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
         raise_latency_ms.push_back(ms);
       }
     }
-    (void)stream;
+    for (int d : drones) {
+      auto it = traced.find(d);
+      if (it != traced.end() && it->second.alerts.size() < 8) {
+        it->second.alerts.push_back(absl::StrCat(
+            KindName(alert.kind()), " ", StateName(alert.state()), " tick ",
+            tick));
+      }
+    }
     if (!truth) continue;
     if (IsConflictKind(alert.kind()) && drones.size() == 2) {
       auto it = pair_truth.find(PairKey(drones[0], drones[1]));
@@ -656,6 +728,7 @@ void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
   const int32_t nanos = static_cast<int32_t>(
       absl::ToInt64Nanoseconds(stamp - absl::FromUnixSeconds(seconds)));
   v1::PositionBatch* batch = nullptr;
+  int first = 0;  // position in `drones` of the batch's first report
   for (size_t j = 0; j < drones.size() && !*broken; ++j) {
     const int i = drones[j];
     if (!s.Active(i, t)) continue;
@@ -663,6 +736,7 @@ void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
       batch = &batches[*which];
       batch->Clear();
       batch->set_batch_seq(++*seq);
+      first = static_cast<int>(j);
     }
     const DroneState st = s.StateAt(i, t);
     v1::PositionReport* r = batch->add_reports();
@@ -682,14 +756,14 @@ void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
     if (batch->reports_size() == o.batch) {
       const bool more = j + 1 < drones.size();
       *reports += batch->reports_size();
-      if (!stream->Write(batch, more)) *broken = true;
+      if (!stream->Write(batch, more, tick, first)) *broken = true;
       *which ^= 1;
       batch = nullptr;
     }
   }
   if (batch != nullptr && !*broken) {
     *reports += batch->reports_size();
-    if (!stream->Write(batch, false)) *broken = true;
+    if (!stream->Write(batch, false, tick, first)) *broken = true;
     *which ^= 1;
   }
 }
@@ -729,6 +803,7 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   std::vector<std::unique_ptr<v1::TelemetryService::Stub>> stubs;
   std::vector<std::vector<int>> drones(static_cast<size_t>(k));
   for (int i = 0; i < n; ++i) drones[static_cast<size_t>(i % k)].push_back(i);
+  run.stream_drones = drones;
   const int ticks = s.ticks();
   for (int c = 0; c < k; ++c) {
     stubs.push_back(v1::TelemetryService::NewStub(Connect(target, c)));
@@ -898,19 +973,65 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
         ++strays_found;
         delay.push_back(run.stray_first[c] / rate - s.strays()[c].exit_s);
       }
+      // The misses, each with what did arrive about its drones.
+      auto trace = [&](int d) {
+        const Run::Trace& tr = run.traced[d];
+        Json t = {{"aircraft_id", s.drones()[d].aircraft_id},
+                  {"intent_id", intents.ids[d]},
+                  {"intent_activated", intents.activated_flags[d] != 0},
+                  {"alerts", tr.alerts},
+                  {"report_errors", tr.report_errors}};
+        if (!tr.first_report_error.empty()) {
+          t["first_report_error"] = tr.first_report_error;
+        }
+        return t;
+      };
+      Json missed_pairs = Json::array(), missed_strays = Json::array();
+      for (size_t c = 0; c < s.conflicts().size(); ++c) {
+        if (run.conflict_first[c] >= 0 || missed_pairs.size() >= kMaxListed) {
+          continue;
+        }
+        const Conflict& x = s.conflicts()[c];
+        missed_pairs.push_back({{"kind", RoleName(x.kind)},
+                                {"loss_s", x.loss_s},
+                                {"aircraft", {trace(x.a), trace(x.b)}}});
+      }
+      for (size_t c = 0; c < s.strays().size(); ++c) {
+        if (run.stray_first[c] >= 0 || missed_strays.size() >= kMaxListed) {
+          continue;
+        }
+        Json t = trace(s.strays()[c].drone);
+        t["exit_s"] = s.strays()[c].exit_s;
+        missed_strays.push_back(std::move(t));
+      }
+      Json unexpected_pairs = Json::array(), unexpected_aircraft = Json::array();
+      for (uint64_t key : run.unexpected_pairs) {
+        if (unexpected_pairs.size() >= kMaxListed) break;
+        unexpected_pairs.push_back(
+            {s.drones()[static_cast<size_t>(key >> 32)].aircraft_id,
+             s.drones()[static_cast<size_t>(key & 0xffffffffu)].aircraft_id});
+      }
+      for (int d : run.unexpected_nonconforming) {
+        if (unexpected_aircraft.size() >= kMaxListed) break;
+        unexpected_aircraft.push_back(s.drones()[d].aircraft_id);
+      }
       Json conflicts = {
           {"expected", s.conflicts().size()},
           {"found", found},
           {"missed", static_cast<int>(s.conflicts().size()) - found},
           {"alerted_before_loss", before},
           {"unexpected_pairs", run.unexpected_pairs.size()},
-          {"warning_s", Stats(warning)}};
+          {"warning_s", Stats(warning)},
+          {"missed_list", missed_pairs},
+          {"unexpected_list", unexpected_pairs}};
       Json strays = {
           {"expected", s.strays().size()},
           {"found", strays_found},
           {"missed", static_cast<int>(s.strays().size()) - strays_found},
           {"unexpected_aircraft", run.unexpected_nonconforming.size()},
-          {"detection_delay_s", Stats(delay)}};
+          {"detection_delay_s", Stats(delay)},
+          {"missed_list", missed_strays},
+          {"unexpected_list", unexpected_aircraft}};
       j["truth"] = {{"conflicts", conflicts}, {"strays", strays}};
       out.truth_ok = found == static_cast<int>(s.conflicts().size()) &&
                      strays_found == static_cast<int>(s.strays().size()) &&
@@ -1053,6 +1174,16 @@ void Human(const std::string& name, const Json& j) {
         s["unexpected_aircraft"].get<int>(),
         j["alert_latency_ms"]["p50"].get<double>(),
         j["alert_latency_ms"]["p99"].get<double>());
+    std::string missed;
+    for (const Json& m : c["missed_list"]) {
+      absl::StrAppend(&missed, " ",
+                      m["aircraft"][0]["aircraft_id"].get<std::string>(), "/",
+                      m["aircraft"][1]["aircraft_id"].get<std::string>());
+    }
+    for (const Json& m : s["missed_list"]) {
+      absl::StrAppend(&missed, " ", m["aircraft_id"].get<std::string>());
+    }
+    if (!missed.empty()) std::cerr << name << ": missed:" << missed << "\n";
   }
 }
 
