@@ -10,6 +10,7 @@
 #include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -97,6 +98,63 @@ class Collector {
   std::thread thread_;
 };
 
+// The live airspace, with a gate that can hold the core inside Intent()
+// (outside its lock) to make reports wait in a stream's inbox, and a count
+// of the lookups of each intent.
+class GatedAirspace final : public telemetry::Airspace {
+ public:
+  explicit GatedAirspace(telemetry::Airspace* live) : live_(live) {}
+  std::shared_ptr<const telemetry::IntentInfo> Intent(
+      const std::string& id) const override {
+    absl::MutexLock lock(&mu_);
+    ++lookups_[id];
+    ++waiting_;
+    mu_.Await(absl::Condition(
+        +[](bool* open) { return *open; }, &open_));
+    --waiting_;
+    return live_->Intent(id);
+  }
+  std::vector<std::string> BlockingConstraints(const std::string& operator_id,
+                                               const geo::LatLng& position,
+                                               double altitude_m, double h,
+                                               double v,
+                                               absl::Time t) const override {
+    return live_->BlockingConstraints(operator_id, position, altitude_m, h, v,
+                                      t);
+  }
+  void MarkNonconforming(const std::string& operator_id,
+                         const std::string& intent_id) override {
+    live_->MarkNonconforming(operator_id, intent_id);
+  }
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  // Waits (bounded) until a lookup is held at the gate.
+  bool WaitUntilHeld() {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](int* n) { return *n > 0; }, &waiting_),
+                                absl::Seconds(10));
+  }
+  int lookups(const std::string& id) const {
+    absl::MutexLock lock(&mu_);
+    auto it = lookups_.find(id);
+    return it == lookups_.end() ? 0 : it->second;
+  }
+
+ private:
+  telemetry::Airspace* const live_;
+  mutable absl::Mutex mu_;
+  mutable bool open_ ABSL_GUARDED_BY(mu_) = true;
+  mutable int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable std::map<std::string, int> lookups_ ABSL_GUARDED_BY(mu_);
+};
+
 class TelemetryServiceTest : public testing::Test {
  protected:
   void SetUp() override {
@@ -107,8 +165,9 @@ class TelemetryServiceTest : public testing::Test {
     intents_->SetConstraintChecker(constraints_.get());
     airspace_ = std::make_unique<telemetry::LiveAirspace>(intents_.get(),
                                                           constraints_.get());
+    gate_ = std::make_unique<GatedAirspace>(airspace_.get());
     core_ = std::make_unique<telemetry::TelemetryCore>(
-        telemetry::TelemetryOptions(), &clock_, airspace_.get());
+        telemetry::TelemetryOptions(), &clock_, gate_.get());
     verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
     intent_service_ = std::make_unique<intent::IntentService>(
         intents_.get(), verifier_.get(), nullptr);
@@ -186,6 +245,7 @@ class TelemetryServiceTest : public testing::Test {
   std::unique_ptr<intent::IntentCore> intents_;
   std::unique_ptr<constraint::ConstraintCore> constraints_;
   std::unique_ptr<telemetry::LiveAirspace> airspace_;
+  std::unique_ptr<GatedAirspace> gate_;
   std::unique_ptr<telemetry::TelemetryCore> core_;
   std::unique_ptr<auth::Verifier> verifier_;
   std::unique_ptr<intent::IntentService> intent_service_;
@@ -281,6 +341,159 @@ TEST_F(TelemetryServiceTest, ConvergingAircraftAlertBothOperatorsAndWatcher) {
   b->WritesDone();
   EXPECT_TRUE(a->Finish().ok());
   EXPECT_TRUE(b->Finish().ok());
+  watch_context.TryCancel();
+}
+
+// Reports that arrive while the core is busy wait in the stream's inbox,
+// one per aircraft: the newest position wins, reading goes on meanwhile,
+// and the acknowledgement counts the superseded reports.
+TEST_F(TelemetryServiceTest, PositionUpdatesCoalesceWhileTheCoreIsBusy) {
+  const std::string alice = Token("alice", "operator");
+  const std::string intent = FlyingIntent(alice, 0);
+  grpc::ClientContext context;
+  Authorize(&context, alice);
+  auto stream = stub_->StreamPositions(&context);
+  Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> in(
+      stream.get());
+
+  gate_->Close();
+  v1::PositionBatch batch;
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A1", intent, 1000, 0);
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(gate_->WaitUntilHeld());  // the core is busy with batch 1
+  // Four more positions of A1 (the last outside the intent) and one of A2.
+  for (int seq = 2; seq <= 5; ++seq) {
+    clock_.Advance(absl::Milliseconds(200));
+    batch.Clear();
+    batch.set_batch_seq(seq);
+    *batch.add_reports() =
+        Report("A1", intent, seq == 5 ? 3500 : 1000 + 2 * seq, 0);
+    if (seq == 3) *batch.add_reports() = Report("A2", intent, 2000, 0);
+    ASSERT_TRUE(stream->Write(batch));
+  }
+  // All read while the core is still held: two reports wait (A1's newest
+  // and A2's), three were superseded.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  telemetry::TelemetryService::Stats stats;
+  while (absl::Now() < deadline) {
+    stats = service_->stats();
+    if (stats.waiting_reports == 2 && stats.superseded_reports == 3) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(stats.waiting_reports, 2u);
+  EXPECT_EQ(stats.superseded_reports, 3);
+  gate_->Open();
+
+  // The newest position was the one processed: outside the intent.
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_NONCONFORMANCE, v1::ALERT_STATE_RAISED)
+                  .has_value());
+  // Acknowledged within the second (held back by the once-a-second rule
+  // until the ticker flushes it).
+  clock_.Advance(absl::Seconds(1));
+  service_->Tick();
+  ASSERT_TRUE(in.WaitForAck(5));
+  // Three lookups of the intent, not six: batch 1, A1's newest, A2.
+  EXPECT_EQ(gate_->lookups(intent), 3);
+  int64_t superseded = 0;
+  for (const v1::AlertBatch& b : in.Batches()) {
+    superseded = std::max(superseded, b.superseded_reports());
+    EXPECT_THAT(b.errors(), testing::IsEmpty());
+  }
+  EXPECT_EQ(superseded, 3);
+  EXPECT_EQ(core_->track_count(), 2u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// Conformance, geofence and lost-link alerts reach the operator's stream and
+// a watcher of the area, and clear when the aircraft is back.
+TEST_F(TelemetryServiceTest, ConformanceGeofenceAndLostLinkAlerts) {
+  const std::string alice = Token("alice", "operator");
+  const std::string intent = FlyingIntent(alice, 0);
+  // A TFR 2.5 km east, published after alice's flight was accepted.
+  v1::PublishConstraintRequest tfr;
+  tfr.mutable_constraint()->set_type(v1::CONSTRAINT_TYPE_PROHIBITED);
+  *tfr.mutable_constraint()->add_volumes() = VolumeToProto(
+      geo::Volume4D{geo::Volume3D{geo::Circle{East(2500), 200}, {0, 1000}},
+                    {kNow - absl::Hours(1), kNow + absl::Hours(2)}});
+  absl::StatusOr<v1::PublishConstraintResponse> published =
+      constraints_->Publish(constraint::Caller{"foca", true, false}, tfr);
+  ASSERT_TRUE(published.ok()) << published.status();
+  const std::string tfr_id = published->constraint().id();
+
+  grpc::ClientContext watch_context;
+  Authorize(&watch_context, Token("tower", "monitor"));
+  v1::WatchAlertsRequest watch;
+  v1::Circle* area =
+      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
+  area->mutable_center()->set_lat_deg(East(1500).lat_deg);
+  area->mutable_center()->set_lng_deg(East(1500).lng_deg);
+  area->set_radius_m(5000);
+  auto watcher = stub_->WatchAlerts(&watch_context, watch);
+  Collector<grpc::ClientReader<v1::AlertBatch>> watched(watcher.get());
+
+  grpc::ClientContext context;
+  Authorize(&context, alice);
+  auto stream = stub_->StreamPositions(&context);
+  Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> in(
+      stream.get());
+  int64_t seq = 0;
+  auto send = [&](double east_m) {
+    v1::PositionBatch batch;
+    batch.set_batch_seq(++seq);
+    *batch.add_reports() = Report("A1", intent, east_m, 0);
+    ASSERT_TRUE(stream->Write(batch));
+    ASSERT_TRUE(in.WaitForAck(seq));
+  };
+
+  send(1000);  // inside the intent, clear of the TFR
+  // Into the TFR: a geofence alert naming it.
+  clock_.Advance(absl::Seconds(1));
+  send(2500);
+  std::optional<v1::Alert> fence =
+      in.WaitFor(v1::ALERT_KIND_GEOFENCE_ENTRY, v1::ALERT_STATE_RAISED);
+  ASSERT_TRUE(fence.has_value());
+  EXPECT_EQ(fence->constraint_id(), tfr_id);
+  EXPECT_TRUE(
+      watched.WaitFor(v1::ALERT_KIND_GEOFENCE_ENTRY, v1::ALERT_STATE_RAISED)
+          .has_value());
+  // Out of the intent (3.5 km east; it ends at 3.1 km): nonconformance,
+  // and the intent is NONCONFORMING; the geofence alert clears.
+  clock_.Advance(absl::Seconds(1));
+  send(3500);
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_NONCONFORMANCE, v1::ALERT_STATE_RAISED)
+                  .has_value());
+  EXPECT_TRUE(
+      watched.WaitFor(v1::ALERT_KIND_NONCONFORMANCE, v1::ALERT_STATE_RAISED)
+          .has_value());
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_GEOFENCE_ENTRY, v1::ALERT_STATE_CLEARED)
+                  .has_value());
+  EXPECT_EQ(intents_->Get("alice", intent)->intent.state,
+            intent::IntentState::kNonconforming);
+
+  // Silence for 11 s: lost link, to the operator and the watcher.
+  clock_.Advance(absl::Seconds(11));
+  service_->Tick();
+  std::optional<v1::Alert> lost =
+      in.WaitFor(v1::ALERT_KIND_LOST_LINK, v1::ALERT_STATE_RAISED);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_THAT(lost->aircraft_ids(), testing::ElementsAre("A1"));
+  EXPECT_TRUE(watched.WaitFor(v1::ALERT_KIND_LOST_LINK, v1::ALERT_STATE_RAISED)
+                  .has_value());
+  // Back, inside the intent: the lost link and the nonconformance clear.
+  send(1000);
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_LOST_LINK, v1::ALERT_STATE_CLEARED)
+                  .has_value());
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_NONCONFORMANCE, v1::ALERT_STATE_CLEARED)
+                  .has_value());
+  // Silent past the retirement time: the track is gone.
+  clock_.Advance(absl::Seconds(61));
+  service_->Tick();
+  EXPECT_EQ(core_->track_count(), 0u);
+
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
   watch_context.TryCancel();
 }
 

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "geo/intersect.h"
@@ -28,6 +29,8 @@ class AlertStream {
   virtual bool Wants(const AlertChange& change) const = 0;
   // A watcher (heartbeats) rather than a position stream.
   virtual bool is_watcher() const = 0;
+  // Adds this stream's reports waiting and superseded.
+  virtual void AddIngestStats(TelemetryService::Stats*) {}
 
   void Offer(const v1::Alert& alert) {
     absl::MutexLock lock(&mu_);
@@ -56,12 +59,15 @@ class AlertStream {
     MaybeWrite();
   }
 
+  // Report errors, the batch acknowledged and the running total of
+  // superseded reports.
   void OfferErrors(std::vector<v1::ReportError> errors, int64_t ack,
-                   bool send_ack_now) {
+                   int64_t superseded, bool send_ack_now) {
     absl::MutexLock lock(&mu_);
     if (closed_) return;
     for (v1::ReportError& e : errors) errors_.push_back(std::move(e));
-    ack_ = ack;
+    ack_ = std::max(ack_, ack);
+    superseded_ = std::max(superseded_, superseded);
     if (send_ack_now) ack_due_ = true;
     MaybeWrite();
   }
@@ -142,6 +148,7 @@ class AlertStream {
     errors_.clear();
     if (ack_ready) {
       batch_.set_acked_batch_seq(ack_);
+      batch_.set_superseded_reports(superseded_);
       acked_sent_ = ack_;
       last_ack_ = now;
       ack_due_ = false;
@@ -162,6 +169,7 @@ class AlertStream {
       ABSL_GUARDED_BY(mu_);
   std::vector<v1::ReportError> errors_ ABSL_GUARDED_BY(mu_);
   int64_t ack_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t superseded_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t acked_sent_ ABSL_GUARDED_BY(mu_) = 0;
   bool ack_due_ ABSL_GUARDED_BY(mu_) = false;
   bool heartbeat_due_ ABSL_GUARDED_BY(mu_) = false;
@@ -201,6 +209,12 @@ class AlertReactor : public Reactor, public AlertStream {
   }
 };
 
+// Reads batches into an inbox keyed by aircraft, where a newer report
+// replaces a waiting one (latest wins), and ingests the inbox whenever no
+// ingest of this stream is running: reading goes on while the core works,
+// so a sender never waits behind stale positions, and the inbox is bounded
+// by the number of aircraft (reading pauses past Options::
+// max_waiting_aircraft, and gRPC flow control takes over).
 class PositionsReactor final
     : public AlertReactor<
           grpc::ServerBidiReactor<v1::PositionBatch, v1::AlertBatch>> {
@@ -216,9 +230,21 @@ class PositionsReactor final
   }
   bool is_watcher() const override { return false; }
 
+  void AddIngestStats(TelemetryService::Stats* stats) override {
+    absl::MutexLock lock(&inbox_mu_);
+    stats->waiting_reports += inbox_.size();
+    stats->superseded_reports += superseded_;
+  }
+
   void OnReadDone(bool ok) override {
     if (!ok) {  // the client has finished sending
-      FinishWhenDrained();
+      bool finish = false;
+      {
+        absl::MutexLock lock(&inbox_mu_);
+        client_done_ = true;
+        finish = !ingesting_;
+      }
+      if (finish) FinishWhenDrained();
       return;
     }
     std::vector<v1::ReportError> errors;
@@ -229,34 +255,154 @@ class PositionsReactor final
       e.set_message(std::move(message));
       errors.push_back(std::move(e));
     };
-    if (in_.batch_seq() <= last_seq_) {
-      batch_error(absl::StrCat("batch_seq: ", in_.batch_seq(),
-                               " is not above the previous ", last_seq_,
-                               "; batch ignored"));
-    } else if (in_.reports_size() > service_->options().max_batch_reports) {
-      last_seq_ = in_.batch_seq();
-      batch_error(absl::StrCat("reports: ", in_.reports_size(),
-                               " reports; at most ",
-                               service_->options().max_batch_reports,
-                               " are allowed; batch ignored"));
-    } else {
-      last_seq_ = in_.batch_seq();
-      TelemetryCore::Result result =
-          service_->core()->Ingest(operator_, in_.reports());
-      for (v1::ReportError& e : result.errors) {
-        e.set_batch_seq(in_.batch_seq());
-        errors.push_back(std::move(e));
+    bool ingest = false, read_now = true;
+    int64_t ack = 0, superseded = 0;
+    {
+      absl::MutexLock lock(&inbox_mu_);
+      if (in_.batch_seq() <= last_seq_) {
+        batch_error(absl::StrCat("batch_seq: ", in_.batch_seq(),
+                                 " is not above the previous ", last_seq_,
+                                 "; batch ignored"));
+      } else if (in_.reports_size() > service_->options().max_batch_reports) {
+        last_seq_ = in_.batch_seq();
+        batch_error(absl::StrCat("reports: ", in_.reports_size(),
+                                 " reports; at most ",
+                                 service_->options().max_batch_reports,
+                                 " are allowed; batch ignored"));
+      } else {
+        last_seq_ = in_.batch_seq();
+        for (int i = 0; i < in_.reports_size(); ++i) Put(i);
       }
-      service_->Route(result.alerts);
+      if (!ingesting_ && !inbox_.empty()) {
+        ingesting_ = true;
+        ingest = true;
+      }
+      if (inbox_.size() >= service_->options().max_waiting_aircraft) {
+        read_paused_ = true;
+        read_now = false;
+      }
+      if (inbox_.empty() && !ingesting_) {
+        ack = last_seq_;  // nothing waits: everything read is processed
+        superseded = superseded_;
+      }
     }
-    OfferErrors(std::move(errors), last_seq_, /*send_ack_now=*/false);
-    StartRead(&in_);
+    if (!errors.empty() || ack > 0) {
+      OfferErrors(std::move(errors), ack, superseded, /*send_ack_now=*/false);
+    }
+    if (read_now) StartRead(&in_);
+    if (ingest) IngestInbox();
   }
 
  private:
+  // A report waiting for the core, and where it came from.
+  struct Waiting {
+    v1::PositionReport report;
+    int64_t batch_seq = 0;
+    int index = 0;
+  };
+
+  // Moves in_.reports(i) into the inbox, replacing an older waiting report
+  // of the same aircraft.
+  void Put(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox_mu_) {
+    v1::PositionReport* r = in_.mutable_reports(i);
+    if (r->aircraft_id().empty()) {  // refused by the core; never merged
+      inbox_.push_back({std::move(*r), in_.batch_seq(), i});
+      return;
+    }
+    auto [it, inserted] = slot_of_.try_emplace(r->aircraft_id(), inbox_.size());
+    if (!inserted) {
+      ++superseded_;
+      Waiting& w = inbox_[it->second];
+      // The latest position wins; a report older than the waiting one is
+      // the one dropped.
+      const auto& a = r->time();
+      const auto& b = w.report.time();
+      if (a.seconds() < b.seconds() ||
+          (a.seconds() == b.seconds() && a.nanos() < b.nanos())) {
+        return;
+      }
+      w.report = std::move(*r);
+      w.batch_seq = in_.batch_seq();
+      w.index = i;
+      return;
+    }
+    inbox_.push_back({std::move(*r), in_.batch_seq(), i});
+  }
+
+  // Ingests what waits until nothing does; runs on one thread at a time.
+  void IngestInbox() {
+    std::vector<Waiting> work;
+    while (true) {
+      int64_t covered, superseded;
+      bool resume_read = false, finish = false;
+      {
+        absl::MutexLock lock(&inbox_mu_);
+        if (inbox_.empty()) {
+          ingesting_ = false;
+          finish = client_done_;
+          if (read_paused_) {
+            read_paused_ = false;
+            resume_read = true;
+          }
+        } else {
+          work.swap(inbox_);
+          inbox_.clear();
+          slot_of_.clear();
+          if (read_paused_) {
+            read_paused_ = false;
+            resume_read = true;
+          }
+        }
+        covered = last_seq_;
+        superseded = superseded_;
+      }
+      if (resume_read) StartRead(&in_);
+      if (work.empty()) {
+        OfferErrors({}, covered, superseded, /*send_ack_now=*/false);
+        if (finish) FinishWhenDrained();
+        return;
+      }
+      google::protobuf::RepeatedPtrField<v1::PositionReport> reports;
+      reports.Reserve(static_cast<int>(work.size()));
+      for (Waiting& w : work) *reports.Add() = std::move(w.report);
+      TelemetryCore::Result result =
+          service_->core()->Ingest(operator_, reports);
+      std::vector<v1::ReportError> errors;
+      for (v1::ReportError& e : result.errors) {
+        // Back to the batch and index the client sent.
+        const Waiting& w = work[e.report_index()];
+        const std::string prefix =
+            absl::StrCat("reports[", e.report_index(), "]");
+        std::string message = e.message();
+        if (absl::StartsWith(message, prefix)) {
+          message = absl::StrCat("reports[", w.index, "]",
+                                 message.substr(prefix.size()));
+        }
+        e.set_message(std::move(message));
+        e.set_batch_seq(w.batch_seq);
+        e.set_report_index(w.index);
+        errors.push_back(std::move(e));
+      }
+      service_->Route(result.alerts);
+      // Everything read before this round is now processed or superseded.
+      OfferErrors(std::move(errors), covered, superseded,
+                  /*send_ack_now=*/false);
+      work.clear();
+    }
+  }
+
   const std::string operator_;
-  v1::PositionBatch in_;
-  int64_t last_seq_ = 0;
+  v1::PositionBatch in_;  // the read buffer
+
+  absl::Mutex inbox_mu_;
+  int64_t last_seq_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  std::vector<Waiting> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  // Aircraft id -> its report's place in inbox_.
+  absl::flat_hash_map<std::string, size_t> slot_of_ ABSL_GUARDED_BY(inbox_mu_);
+  int64_t superseded_ ABSL_GUARDED_BY(inbox_mu_) = 0;
+  bool ingesting_ ABSL_GUARDED_BY(inbox_mu_) = false;
+  bool read_paused_ ABSL_GUARDED_BY(inbox_mu_) = false;
+  bool client_done_ ABSL_GUARDED_BY(inbox_mu_) = false;
 };
 
 class WatchReactor final
@@ -332,6 +478,16 @@ void TelemetryService::Route(const std::vector<AlertChange>& changes) {
       if (s->Wants(c)) s->Offer(c.alert);
     }
   }
+}
+
+TelemetryService::Stats TelemetryService::stats() const {
+  Stats stats;
+  absl::MutexLock lock(&mu_);
+  for (AlertStream* s : streams_) {
+    ++(s->is_watcher() ? stats.watchers : stats.position_streams);
+    s->AddIngestStats(&stats);
+  }
+  return stats;
 }
 
 void TelemetryService::Tick() {

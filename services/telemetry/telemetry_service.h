@@ -9,6 +9,11 @@
 // utm.law_enforcement and utm.admin see every alert in the area, others only
 // alerts involving their own aircraft.
 //
+// Ingest: reports wait in a per-stream inbox keyed by aircraft while the
+// core processes earlier ones, so position updates coalesce (the latest
+// wins; AlertBatch.superseded_reports counts the others) and reading never
+// waits for the core unless max_waiting_aircraft aircraft wait.
+//
 // Backpressure: each stream's outgoing alerts wait in a bounded queue in
 // which an alert's later UPDATED replaces its earlier unsent UPDATED (latest
 // figures win); RAISED and CLEARED are always delivered. A stream whose queue
@@ -48,6 +53,10 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
     size_t max_pending_alerts = 10000;
     // Reports in one batch. DEFAULT: 1,000 (the contract's maximum).
     int max_batch_reports = 1000;
+    // Aircraft whose reports may wait for the core on one stream (one
+    // report each: a newer one replaces the waiting one); past it the
+    // stream stops reading until the core catches up. DEFAULT: 100,000.
+    size_t max_waiting_aircraft = 100000;
     // WatchAlerts heartbeat when idle. DEFAULT: 15 s.
     absl::Duration heartbeat = absl::Seconds(15);
   };
@@ -72,6 +81,17 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // Routes alert changes to every stream concerned. Thread-safe.
   void Route(const std::vector<AlertChange>& changes);
 
+  struct Stats {
+    size_t position_streams = 0;
+    size_t watchers = 0;
+    // Reports read and waiting for the core, over all streams.
+    size_t waiting_reports = 0;
+    // Reports superseded by a newer one of the same aircraft, over the
+    // streams open now.
+    int64_t superseded_reports = 0;
+  };
+  Stats stats() const;
+
   // Registration of streams (by the reactors).
   void Register(AlertStream* stream);
   void Unregister(AlertStream* stream);
@@ -87,7 +107,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const Clock* const clock_;
   const Options options_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);
 };
 
