@@ -14,6 +14,8 @@
 # is lost; one strays out of its intent (NONCONFORMANCE); Erin, without a
 # grant, flies into the TFR (GEOFENCE_ENTRY). The geometry core is shown
 # offline through `utmctl geo`.
+#
+# Usage: scripts/demo.sh   (BUILD_DIR=dir to build elsewhere than build-release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
