@@ -4,10 +4,12 @@
 //
 //   build/services/telemetry/telemetry_benchmark
 //
-// Each track reports at 1 Hz in batches of 100, straight-line at up to
-// 20 m/s, at a density of 2 drones per km² (a busy city), every report
+// Each track reports at 1 Hz in batches of 100, straight-line, every report
 // checked for conformance against an intent and for geofences (none here,
-// so the check is an index miss) and against its neighbours.
+// so the check is an index miss) and against its neighbours. Arguments:
+// tracks, drones per km², fastest ground speed (m/s). Two mixes: 2/km² at
+// up to 28 m/s (a busy city with fast delivery drones) and 7.5/km² at 4–10
+// m/s (utmsim's default scenario, denser and slower).
 #include <malloc.h>
 
 #include <memory>
@@ -79,8 +81,9 @@ v1::PositionReport MakeReport(int i, const Fleet& f, absl::Time t) {
 
 void BM_IngestAtDensity(benchmark::State& state) {
   const int n = static_cast<int>(state.range(0));
-  // 2 drones per km²: radius for n drones.
-  const double radius_m = std::sqrt(n / 2.0 / M_PI) * 1000;
+  const double density = state.range(1) / 10.0;  // per km²
+  const double top_speed = static_cast<double>(state.range(2));
+  const double radius_m = std::sqrt(n / density / M_PI) * 1000;
   SimulatedClock clock(kT0);
   OneIntentAirspace airspace(radius_m * 1.1);
   std::mt19937_64 rng(42);
@@ -89,8 +92,12 @@ void BM_IngestAtDensity(benchmark::State& state) {
     fleet.position.push_back(geo::GeodesicDestination(
         geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
         radius_m * std::sqrt(geo::test_util::Uniform(rng, 0, 1))));
-    fleet.ve.push_back(geo::test_util::Uniform(rng, -20, 20));
-    fleet.vn.push_back(geo::test_util::Uniform(rng, -20, 20));
+    // Speeds from 40 % of the top speed to the top speed, any course.
+    const double speed =
+        geo::test_util::Uniform(rng, 0.4 * top_speed, top_speed);
+    const double course = geo::test_util::Uniform(rng, 0, 2 * M_PI);
+    fleet.ve.push_back(speed * std::sin(course));
+    fleet.vn.push_back(speed * std::cos(course));
   }
   const size_t heap_before = mallinfo2().uordblks;
   TelemetryCore core(TelemetryOptions(), &clock, &airspace);
@@ -130,9 +137,13 @@ void BM_IngestAtDensity(benchmark::State& state) {
       reports > 0 ? static_cast<double>(alerts) / reports : 0;
 }
 BENCHMARK(BM_IngestAtDensity)
-    ->Arg(1000)
-    ->Arg(10000)
-    ->Arg(100000)
+    ->ArgNames({"tracks", "per_10km2", "top_mps"})
+    ->Args({1000, 20, 28})
+    ->Args({10000, 20, 28})
+    ->Args({100000, 20, 28})
+    ->Args({1000, 75, 10})
+    ->Args({10000, 75, 10})
+    ->Args({100000, 75, 10})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
