@@ -275,6 +275,7 @@ int Fly(const Options& options, const FlyArgs& args) {
   int64_t acked = 0;         // guarded by mu
   int64_t alerts = 0;        // guarded by mu
   int64_t refused = 0;       // guarded by mu
+  int64_t superseded = 0;    // guarded by mu
   std::string until_kind;    // guarded by mu
   std::thread reader([&] {
     v1::AlertBatch batch;
@@ -297,6 +298,10 @@ int Fly(const Options& options, const FlyArgs& args) {
                   << "): " << e.message() << "\n";
       }
       acked = std::max(acked, batch.acked_batch_seq());
+      // A running total: reports a newer one of the aircraft replaced
+      // before the server got to them (only when reporting faster than it
+      // keeps up).
+      superseded = std::max(superseded, batch.superseded_reports());
       cv.notify_all();
     }
     std::lock_guard<std::mutex> lock(mu);
@@ -393,16 +398,19 @@ int Fly(const Options& options, const FlyArgs& args) {
   const grpc::Status status = stream->Finish();
 
   // Printing is over: the reader has been joined.
-  std::string stopped;
+  std::string details;
+  if (superseded > 0) {
+    absl::StrAppend(&details, ", ", superseded, " superseded by newer ones");
+  }
   if (until_seen) {
-    stopped = absl::StrCat("; stopped at ", until_kind);
+    absl::StrAppend(&details, "; stopped at ", until_kind);
   } else if (g_stop_signal != 0) {
-    stopped = "; stopped by a signal";
+    absl::StrAppend(&details, "; stopped by a signal");
   }
   std::cerr << absl::StrFormat(
       "fly: %d report(s) sent, acknowledged up to batch %d, %d refused, %d "
       "alert(s)%s\n",
-      seq, acked, refused, alerts, stopped);
+      seq, acked, refused, alerts, details);
   if (!drained) {
     std::cerr << "fly: the server did not end the stream within "
               << args.drain_timeout_s
