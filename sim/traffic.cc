@@ -33,6 +33,19 @@ constexpr double kStrayOutM = 150;      // how far beyond the boundary
 // Stated accuracy of generated reports, metres (95 %): well inside the
 // intent margin and the band, so only strays leave their intents.
 constexpr double kHorizontalAccuracyM = 3, kVerticalAccuracyM = 5;
+// A report is nonconforming only when its accuracy circle misses the
+// intent, so a stray counts as out once it is this far beyond its circle
+// (accuracy, plus a metre so that no rounding decides).
+constexpr double kStrayClearM = kHorizontalAccuracyM + 1;
+
+// Longest a stray can take from leaving its circuit to being kStrayClearM
+// beyond its circle: it heads straight out from the centre, starting at
+// least r cos(pi/k) from it (the middle of an edge of its k-gon).
+double StrayLeaveS(double circuit_radius_m, int legs, double speed_mps) {
+  return (circuit_radius_m + kIntentMarginM -
+          circuit_radius_m * std::cos(kPi / legs) + kStrayClearM) /
+         speed_mps;
+}
 
 geo::Vec2 Add(geo::Vec2 a, geo::Vec2 b) { return {a.x + b.x, a.y + b.y}; }
 geo::Vec2 Sub(geo::Vec2 a, geo::Vec2 b) { return {a.x - b.x, a.y - b.y}; }
@@ -193,7 +206,26 @@ absl::StatusOr<Scenario> Scenario::Generate(const TrafficOptions& o) {
   const int automatic = o.drones >= 5 ? std::max(1, o.drones / 100) : 0;
   const int head_on = o.head_on_pairs >= 0 ? o.head_on_pairs : automatic;
   const int crossing = o.crossing_pairs >= 0 ? o.crossing_pairs : automatic;
-  const int strays = o.strays >= 0 ? o.strays : automatic;
+  // A stray must be clearly out (kStrayClearM beyond its circle) by the
+  // second-to-last report, so that a run sees it out whatever the draw:
+  // the slowest, widest triangle needs the longest.
+  const int ticks = std::max(
+      1, static_cast<int>(std::ceil(o.duration_s * o.report_rate_hz - 1e-9)));
+  const double stray_out_by_s = (ticks - 2) / o.report_rate_hz;
+  const double stray_worst_s =
+      StrayLeaveS(kMaxCircuitRadiusM, 3, o.min_speed_mps);
+  const bool strays_fit = stray_out_by_s >= stray_worst_s;
+  if (o.strays > 0 && !strays_fit) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "strays: a stray may need %.1f s to get %.0f m beyond its intent "
+        "(its stated accuracy plus 1 m), two reports before the end: "
+        "duration_s must be at least %.1f s at %g Hz (or strays 0)",
+        stray_worst_s, kStrayClearM,
+        (std::ceil(stray_worst_s * o.report_rate_hz - 1e-9) + 2) /
+            o.report_rate_hz,
+        o.report_rate_hz));
+  }
+  const int strays = o.strays >= 0 ? o.strays : strays_fit ? automatic : 0;
   const int64_t events = 2LL * head_on + 2LL * crossing + strays;
   if (events > o.drones) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -360,22 +392,25 @@ absl::StatusOr<Scenario> Scenario::Generate(const TrafficOptions& o) {
     Path path;
     path.cell = cell;
     path.altitude_m = event_altitude;
-    const double r = random_circuit(&path).second;
+    const auto [k, r] = random_circuit(&path);
     const double intent_radius = r + kIntentMarginM;
-    const double depart_s = uniform(0.3, 0.6) * o.duration_s;
+    const double v = path.circuit_speed_mps;
+    // Departs in 30-60 % of the run, or earlier if it would not be clearly
+    // out two reports before the end (strays_fit: never before 0).
+    const double depart_s = std::min(uniform(0.3, 0.6) * o.duration_s,
+                                     stray_out_by_s - StrayLeaveS(r, k, v));
     const geo::Vec2 pd = PlaneAtCircuit(path, depart_s, nullptr);
     const double from_centre = Norm(pd);
     const geo::Vec2 dir = Scale(pd, 1 / from_centre);
     const double out = intent_radius - from_centre + kStrayOutM;
-    const double v = path.circuit_speed_mps;
     path.circuit_until_s = depart_s;
     path.legs = {{depart_s, pd},
                  {depart_s + out / v, Add(pd, Scale(dir, out))}};
     const int drone = static_cast<int>(s.drones_.size());
     add(DroneRole::kStray, std::move(path),
         circle_intent(cell, intent_radius, event_altitude), 0);
-    s.strays_.push_back(
-        Stray{drone, depart_s + (intent_radius - from_centre) / v});
+    const double exit_s = depart_s + (intent_radius - from_centre) / v;
+    s.strays_.push_back(Stray{drone, exit_s, exit_s + kStrayClearM / v});
   }
 
   // Random drones: circuits inside circles or polygons, one per cell and

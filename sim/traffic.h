@@ -59,7 +59,9 @@ struct TrafficOptions {
   // Drones in total, encounters and strays included. DEFAULT: 100.
   int drones = 100;
   // Head-on pairs, crossing pairs, strays; -1: N/100 each (at least one of
-  // each when N >= 5, none below). DEFAULT: -1.
+  // each when N >= 5, none below; no strays when the run is too short for
+  // one to leave its intent clearly, about 30 s at the default speeds).
+  // REQUIRES: strays 0 or -1 when the run is that short. DEFAULT: -1.
   int head_on_pairs = -1;
   int crossing_pairs = -1;
   int strays = -1;
@@ -121,10 +123,15 @@ struct Conflict {
   double closing_mps = 0;  // |relative horizontal velocity|
 };
 
-// A generated stray: the drone crosses its intent's boundary at exit_s.
+// A generated stray: the drone crosses its intent's boundary at exit_s and
+// is more than its stated horizontal accuracy (plus 1 m) beyond it from
+// clear_s on, for good. clear_s is at or before the second-to-last report
+// (tick ticks() - 2): every run reports the stray clearly out at least
+// twice.
 struct Stray {
   int drone = 0;
   double exit_s = 0;
+  double clear_s = 0;
 };
 
 class Scenario {
