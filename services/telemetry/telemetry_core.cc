@@ -241,6 +241,7 @@ void TelemetryCore::DetectAround(Track* own, absl::Time now,
   // and the neighbour is up to fastest·report_gap from where its latest
   // report put it in the grid. H: margin for the tangent plane vs the
   // geodesic (millimetres at this range).
+  const double coast_s = absl::ToDoubleSeconds(options_.lost_link_after);
   const double fastest = FastestSpeed();
   const double reach =
       options_.separation.horizontal_m + options_.separation.vertical_m +
@@ -251,6 +252,9 @@ void TelemetryCore::DetectAround(Track* own, absl::Time now,
     if (it == grid_.end()) return;
     for (const Slot& o : it->second) {
       if (o.track == own) continue;
+      // A track silent for the lost-link time is no longer coasted: it is
+      // alerted as LOST_LINK instead of extrapolated into ghost conflicts.
+      if (ts - o.time_s > coast_s) continue;
       // The intruder's state at the ownship's report time, in the
       // ownship's local East-North-Up frame (at a few km the frames
       // differ by hundredths of a degree).
@@ -573,31 +577,61 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
 
 std::vector<AlertChange> TelemetryCore::Tick() {
   std::vector<AlertChange> out;
-  absl::MutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
-  std::vector<std::string> retire;
-  for (const auto& [key, track] : tracks_) {
-    const absl::Duration silent = now - track->received;
-    if (silent >= options_.retire_after) {
-      retire.push_back(key);
-    } else if (silent >= options_.lost_link_after && track->intent_known &&
-               !alerts_.contains(absl::StrCat("link/", key))) {
-      v1::Alert a;
-      a.set_kind(v1::ALERT_KIND_LOST_LINK);
-      a.add_aircraft_ids(track->aircraft_id);
-      a.add_intent_ids(track->intent_id);
-      a.mutable_position()->set_lat_deg(track->position.lat_deg);
-      a.mutable_position()->set_lng_deg(track->position.lng_deg);
-      a.mutable_altitude()->set_value_m(track->altitude_m);
-      a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-      a.set_message(absl::StrCat(
-          "no report from ", track->aircraft_id, " for ",
-          absl::FormatDuration(absl::Trunc(silent, absl::Seconds(1)))));
-      SetAlert(absl::StrCat("link/", key), std::move(a), {track->operator_id},
-               now, &out);
+  // Flights silent past the report gap may have ended (landed, intent
+  // ENDED): their intents are asked, outside the lock, before a lost link
+  // is raised for them.
+  std::vector<std::pair<std::string, std::string>> silent;  // key, intent
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> retire;
+    for (const auto& [key, track] : tracks_) {
+      const absl::Duration quiet = now - track->received;
+      if (quiet >= options_.retire_after) {
+        retire.push_back(key);
+      } else if (quiet >= options_.report_gap && track->intent_known) {
+        silent.emplace_back(key, track->intent_id);
+      }
     }
+    for (const std::string& key : retire) Retire(key, now, &out);
   }
-  for (const std::string& key : retire) Retire(key, now, &out);
+  if (silent.empty()) return out;
+  std::vector<bool> ended(silent.size());
+  for (size_t i = 0; i < silent.size(); ++i) {
+    const std::shared_ptr<const IntentInfo> info =
+        airspace_->Intent(silent[i].second);
+    ended[i] = info == nullptr || !info->activated;
+  }
+  absl::MutexLock lock(&mu_);
+  for (size_t i = 0; i < silent.size(); ++i) {
+    const std::string& key = silent[i].first;
+    auto it = tracks_.find(key);
+    if (it == tracks_.end()) continue;
+    Track* track = it->second.get();
+    const absl::Duration quiet = now - track->received;
+    if (quiet < options_.report_gap) continue;  // reported meanwhile
+    if (ended[i]) {
+      // The flight is over: no lost link, no ghost for the others.
+      Retire(key, now, &out);
+      continue;
+    }
+    const std::string link_key = absl::StrCat("link/", key);
+    if (quiet < options_.lost_link_after || alerts_.contains(link_key)) {
+      continue;
+    }
+    v1::Alert a;
+    a.set_kind(v1::ALERT_KIND_LOST_LINK);
+    a.add_aircraft_ids(track->aircraft_id);
+    a.add_intent_ids(track->intent_id);
+    a.mutable_position()->set_lat_deg(track->position.lat_deg);
+    a.mutable_position()->set_lng_deg(track->position.lng_deg);
+    a.mutable_altitude()->set_value_m(track->altitude_m);
+    a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    a.set_message(absl::StrCat(
+        "no report from ", track->aircraft_id, " for ",
+        absl::FormatDuration(absl::Trunc(quiet, absl::Seconds(1)))));
+    SetAlert(link_key, std::move(a), {track->operator_id}, now, &out);
+  }
   return out;
 }
 

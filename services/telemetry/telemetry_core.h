@@ -100,8 +100,11 @@ struct TelemetryOptions {
   // fly at the speed limit straight at each other from the edge of the
   // reach. Each second adds max_speed·1 s to the reach. DEFAULT: 2 s.
   absl::Duration report_gap = absl::Seconds(2);
-  // No report for this long: LOST_LINK (for activated intents).
-  // DEFAULT: 10 s.
+  // No report for this long: LOST_LINK (for activated intents), and the
+  // track no longer counts as an intruder (it is not extrapolated further).
+  // A silent track whose intent is no longer active (ended, cancelled) is
+  // retired at the next Tick() after report_gap instead: the flight is
+  // over. DEFAULT: 10 s.
   absl::Duration lost_link_after = absl::Seconds(10);
   // No report for this long: the track is retired, its alerts cleared.
   // DEFAULT: 60 s.
@@ -138,7 +141,8 @@ class TelemetryCore {
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
 
-  // Lost links and retirements as of now.
+  // Lost links and retirements as of now. Asks the airspace about the
+  // intents of silent tracks (without the core's lock).
   std::vector<AlertChange> Tick();
 
   // Every open alert (for a new watcher's first batch).

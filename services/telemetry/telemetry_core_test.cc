@@ -127,15 +127,15 @@ class TelemetryCoreTest : public ::testing::Test {
 };
 
 TEST_F(TelemetryCoreTest, HeadOnEncounterIsPredictedToBothAndClearedAfter) {
-  // A at 1000 m going east at 10 m/s, B at 2000 m going west at 10 m/s:
-  // 1000 m apart closing at 20 m/s; separation (50 m) lost after
-  // (1000 - 50) / 20 = 47.5 s — beyond the 30 s look-ahead at first.
+  // A at 1000 m going east at 10 m/s, B at 1800 m going west at 10 m/s:
+  // 800 m apart closing at 20 m/s; separation (50 m) lost after
+  // (800 - 50) / 20 = 37.5 s — beyond the 30 s look-ahead at first.
   EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1000, 10)}), IsEmpty());
-  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 2000, -10)}), IsEmpty());
-  // 20 s later A reports: B's 20 s old state, extrapolated, is 600 m away;
+  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 1800, -10)}), IsEmpty());
+  // 10 s later A reports: B's 10 s old state, extrapolated, is 600 m away;
   // loss in (600 - 50) / 20 = 27.5 s.
-  clock_.Advance(absl::Seconds(20));
-  std::vector<AlertChange> c = Send("op-a", {Report("op-a", "A", 1200, 10)});
+  clock_.Advance(absl::Seconds(10));
+  std::vector<AlertChange> c = Send("op-a", {Report("op-a", "A", 1100, 10)});
   ASSERT_THAT(Kinds(c), ElementsAre("CONFLICT_PREDICTED:RAISED"));
   const v1::Alert a = c[0].alert;  // a copy: `c` is reused below
   EXPECT_THAT(c[0].operators, ElementsAre("op-a", "op-b"));
@@ -154,25 +154,29 @@ TEST_F(TelemetryCoreTest, HeadOnEncounterIsPredictedToBothAndClearedAfter) {
           clock_.Now()),
       30, 0.01);
   // B's own report confirms it: nothing new to say.
-  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 1800, -10)}), IsEmpty());
+  EXPECT_THAT(Send("op-b", {Report("op-b", "B", 1700, -10)}), IsEmpty());
 
   // 1 Hz reports: no storm (nothing new for the same kind within 5 s).
   for (int i = 1; i <= 3; ++i) {
     clock_.Advance(absl::Seconds(1));
-    EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1200 + 10 * i, 10)}),
+    EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1100 + 10 * i, 10)}),
                 IsEmpty());
   }
-  // At +40 s: 180 m apart, loss in 6.5 s: IMMINENT.
-  clock_.Advance(absl::Seconds(17));
-  c = Send("op-a", {Report("op-a", "A", 1420, 10)});
+  // At +22 s B reports: 360 m apart; the figures are re-sent (5 s passed).
+  clock_.Advance(absl::Seconds(9));
+  c = Send("op-b", {Report("op-b", "B", 1580, -10)});
+  ASSERT_THAT(Kinds(c), ElementsAre("CONFLICT_PREDICTED:UPDATED"));
+  // At +30 s: 200 m apart, loss in 7.5 s: IMMINENT.
+  clock_.Advance(absl::Seconds(8));
+  c = Send("op-a", {Report("op-a", "A", 1300, 10)});
   ASSERT_THAT(Kinds(c), ElementsAre("CONFLICT_IMMINENT:UPDATED"));
   EXPECT_EQ(c[0].alert.id(), a.id());
-  // At +48 s: 20 m apart: separation lost.
+  // At +38 s: 40 m apart: separation lost.
   clock_.Advance(absl::Seconds(8));
-  c = Send("op-a", {Report("op-a", "A", 1500, 10)});
+  c = Send("op-b", {Report("op-b", "B", 1420, -10)});
   ASSERT_THAT(Kinds(c), ElementsAre("SEPARATION_LOST:UPDATED"));
   // B climbs away: diverging vertically, cleared.
-  c = Send("op-b", {Report("op-b", "B", 1500, 0, 700)});
+  c = Send("op-b", {Report("op-b", "B", 1420, 0, 700)});
   ASSERT_THAT(Kinds(c), ElementsAre("SEPARATION_LOST:CLEARED"));
   EXPECT_EQ(c[0].alert.id(), a.id());
 }
@@ -243,6 +247,38 @@ TEST_F(TelemetryCoreTest, LostLinkThenRetirement) {
   clock_.Advance(absl::Seconds(50));
   EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("LOST_LINK:CLEARED"));
   EXPECT_EQ(core_.track_count(), 0u);
+}
+
+// A flight whose intent has ended and that stopped reporting is over: it is
+// retired without a lost-link alert, and its conflicts are cleared.
+TEST_F(TelemetryCoreTest, EndedFlightIsRetiredWithoutLostLink) {
+  Send("op-a", {Report("op-a", "A", 1000, 10)});
+  EXPECT_THAT(Kinds(Send("op-b", {Report("op-b", "B", 1400, -10)})),
+              ElementsAre("CONFLICT_PREDICTED:RAISED"));
+  airspace_.intents["intent-op-b"].activated = false;  // B landed, ENDED
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_THAT(core_.Tick(), IsEmpty());  // within the report gap
+  clock_.Advance(absl::Seconds(2));
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("CONFLICT_PREDICTED:CLEARED"));
+  EXPECT_EQ(core_.track_count(), 1u);
+  clock_.Advance(absl::Seconds(10));
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("LOST_LINK:RAISED"));  // A's
+}
+
+// A silent aircraft is extrapolated for the lost-link time, no longer: after
+// that it is a lost link, not a ghost on a straight line.
+TEST_F(TelemetryCoreTest, SilentAircraftIsCoastedOnlyUntilItsLinkIsLost) {
+  // B hovers on A's path, silent after one report.
+  Send("op-b", {Report("op-b", "B", 1500, 0)});
+  // A, heading for it at 20 m/s from 500 m away 10.5 s later: loss in
+  // 22.5 s, but B has been silent beyond the 10 s lost-link time.
+  clock_.Advance(absl::Seconds(10.5));
+  EXPECT_THAT(Send("op-a", {Report("op-a", "A", 1000, 20)}), IsEmpty());
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("LOST_LINK:RAISED"));
+  // B reports again: it is back, and the conflict is raised at once.
+  EXPECT_THAT(Kinds(Send("op-b", {Report("op-b", "B", 1500, 0)})),
+              ::testing::UnorderedElementsAre("LOST_LINK:CLEARED",
+                                              "CONFLICT_PREDICTED:RAISED"));
 }
 
 TEST_F(TelemetryCoreTest, BadReportsGetPreciseErrorsAndTheRestIsProcessed) {

@@ -434,7 +434,8 @@ class WatchReactor final
     at.volume.footprint =
         geo::Circle{{a.position().lat_deg(), a.position().lng_deg()}, 0.01};
     at.volume.altitude = {a.altitude().value_m(), a.altitude().value_m()};
-    const absl::Time t = absl::FromUnixSeconds(a.update_time().seconds());
+    const absl::Time t = absl::FromUnixSeconds(a.update_time().seconds()) +
+                         absl::Nanoseconds(a.update_time().nanos());
     at.time = {t, t};
     return geo::Intersect(area_, at).has_value();
   }
