@@ -296,7 +296,8 @@ absl::StatusOr<Scenario> Scenario::Generate(const TrafficOptions& o) {
                  int32_t priority) {
     Drone drone;
     drone.aircraft_id =
-        absl::StrCat("sim", o.seed, "-", RoleName(role), "-", s.drones_.size());
+        absl::StrCat("sim", o.seed, "-", o.run_id, o.run_id.empty() ? "" : "-",
+                     RoleName(role), "-", s.drones_.size());
     drone.role = role;
     drone.intent = std::move(intent);
     drone.priority = priority;
@@ -554,7 +555,8 @@ double F3411AccuracyM(const std::string& value) {
 }
 
 absl::StatusOr<Scenario> LoadRemoteIdReplay(const std::string& content,
-                                            const std::string& name) {
+                                            const std::string& name,
+                                            const std::string& run_id) {
   nlohmann::json doc = nlohmann::json::parse(content, nullptr, false);
   if (doc.is_discarded()) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": not valid JSON"));
@@ -579,6 +581,7 @@ absl::StatusOr<Scenario> LoadRemoteIdReplay(const std::string& content,
           flight.value("flight_details", nlohmann::json::object());
       p.id = details.value("serial_number", details.value("id", ""));
       if (p.id.empty()) p.id = absl::StrCat("replay-", f);
+      if (!run_id.empty()) p.id = absl::StrCat(run_id, "-", p.id);
       if (!flight.contains("states") || !flight["states"].is_array() ||
           flight["states"].empty()) {
         return absl::InvalidArgumentError(

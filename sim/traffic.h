@@ -56,6 +56,10 @@ namespace utm::sim {
 struct TrafficOptions {
   // Seed of every random choice. DEFAULT: 1.
   uint64_t seed = 1;
+  // Part of every aircraft id, so that runs with the same seed do not share
+  // aircraft ids: "sim<seed>-<run_id>-<role>-<index>" ("sim<seed>-<role>-
+  // <index>" when empty). Not part of the randomness. DEFAULT: "".
+  std::string run_id;
   // Drones in total, encounters and strays included. DEFAULT: 100.
   int drones = 100;
   // Head-on pairs, crossing pairs, strays; -1: N/100 each (at least one of
@@ -195,6 +199,7 @@ class Scenario {
 
  private:
   friend absl::StatusOr<Scenario> LoadRemoteIdReplay(const std::string&,
+                                                     const std::string&,
                                                      const std::string&);
   Scenario() = default;
   // Plane position (and velocity, if not null) on a path at t.
@@ -225,9 +230,11 @@ class Scenario {
 // metres; "Unknown" to 0 (not stated). Each flight's intent is a circle
 // around its states (50 m beyond the farthest) and their altitudes +- 30 m;
 // priorities 0, 1, ... so that intents of different flights may overlap.
-// `content` is the file's text, `name` its name for error messages.
+// `content` is the file's text, `name` its name for error messages. A
+// non-empty `run_id` prefixes every aircraft id ("<run_id>-<serial>").
 absl::StatusOr<Scenario> LoadRemoteIdReplay(const std::string& content,
-                                            const std::string& name);
+                                            const std::string& name,
+                                            const std::string& run_id = "");
 
 // Metres of an F3411 accuracy enum ("HA10m", "VA45m", "HA05NM", ...); 0 for
 // "HAUnknown"/"VAUnknown" or anything unrecognised.

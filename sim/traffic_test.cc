@@ -68,6 +68,29 @@ TEST(Scenario, SameSeedSameScenario) {
   EXPECT_GT(differ, 100) << "another seed should give other traffic";
 }
 
+// The run id changes the aircraft ids only: the same seed flies the same
+// traffic under other names.
+TEST(Scenario, RunIdNamesTheAircraftOnly) {
+  TrafficOptions o = Small(7);
+  const absl::StatusOr<Scenario> plain = Scenario::Generate(o);
+  o.run_id = "r1f2e3d4";
+  const absl::StatusOr<Scenario> named = Scenario::Generate(o);
+  ASSERT_TRUE(plain.ok() && named.ok());
+  ASSERT_EQ(plain->drones().size(), named->drones().size());
+  EXPECT_EQ(plain->drones()[0].aircraft_id, "sim7-head_on-0");
+  EXPECT_EQ(named->drones()[0].aircraft_id, "sim7-r1f2e3d4-head_on-0");
+  for (size_t i = 0; i < plain->drones().size(); ++i) {
+    EXPECT_NE(plain->drones()[i].aircraft_id, named->drones()[i].aircraft_id);
+    EXPECT_EQ(plain->drones()[i].role, named->drones()[i].role);
+    EXPECT_EQ(plain->StateAt(static_cast<int>(i), 33.0).position,
+              named->StateAt(static_cast<int>(i), 33.0).position);
+  }
+  ASSERT_EQ(plain->strays().size(), named->strays().size());
+  for (size_t k = 0; k < plain->strays().size(); ++k) {
+    EXPECT_EQ(plain->strays()[k].exit_s, named->strays()[k].exit_s);
+  }
+}
+
 TEST(Scenario, Counts) {
   const absl::StatusOr<Scenario> s = Scenario::Generate(Small(1));
   ASSERT_TRUE(s.ok()) << s.status();
@@ -369,6 +392,10 @@ TEST(Replay, ZurichTestFlights) {
   ASSERT_EQ(s->drones().size(), 2u);
   EXPECT_EQ(s->drones()[0].aircraft_id, "1AKGAAN8G70R7JS");
   EXPECT_EQ(s->drones()[1].aircraft_id, "ULYK563L5G");
+  const absl::StatusOr<Scenario> named =
+      LoadRemoteIdReplay(text.str(), path, "r1f2e3d4");
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(named->drones()[0].aircraft_id, "r1f2e3d4-1AKGAAN8G70R7JS");
   EXPECT_EQ(s->ticks(), 17);  // states 00:00:01 - 00:00:17
   EXPECT_TRUE(s->Active(1, 12));
   EXPECT_FALSE(s->Active(1, 13));
