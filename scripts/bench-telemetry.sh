@@ -2,10 +2,12 @@
 # End-to-end telemetry benchmark: sim/utmsim against utmd (--store memory),
 # each run preceded by the same streams against utmsim's no-op
 # TelemetryService in the same invocation, at the given fleet sizes.
-# Loopback only. Builds nothing.
+# Loopback only. Builds nothing. utmsim gets an operator token (--token) and
+# a supervisor's (--watch-token, role monitor) for its --watchers.
 #
 # Usage: scripts/bench-telemetry.sh BUILD_DIR [DRONES...] [-- utmsim flags...]
 #   e.g. scripts/bench-telemetry.sh build 1000 10000 -- --duration-s 60
+#        scripts/bench-telemetry.sh build 10000 -- --watchers 4
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR [DRONES...] [-- utmsim flags...]}
@@ -43,10 +45,13 @@ for drones in "${fleets[@]}"; do
   [[ -n "$port" ]] || { cat "$WORK/utmd.log"; exit 1; }
   token=$("$BUILD_DIR/services/utmctl/utmctl" token --role operator \
     --sub bench-operator --data-dir "$data" --ttl 86400)
+  watch_token=$("$BUILD_DIR/services/utmctl/utmctl" token --role monitor \
+    --sub bench-monitor --data-dir "$data" --ttl 86400)
   echo "== $drones drones" >&2
   code=0
   "$BUILD_DIR/sim/utmsim" --target "127.0.0.1:$port" --token "$token" \
-    --drones "$drones" --server-pid "$PID" "$@" || code=$?
+    --watch-token "$watch_token" --drones "$drones" --server-pid "$PID" \
+    "$@" || code=$?
   kill -TERM "$PID"
   wait "$PID" || true
   PID=""

@@ -11,7 +11,11 @@
 // --rate reports per second per drone or --as-fast-as-possible. It reads
 // the AlertBatches coming back, times each alert against the report that
 // triggered it, compares the alerts with the scenario's ground truth, and
-// prints a JSON summary on stdout (a human one on stderr).
+// prints a JSON summary on stdout (a human one on stderr). Aircraft ids
+// carry a run id (random, or --run-id) so that runs against the same utmd
+// do not continue each other's tracks. With --watchers N, N WatchAlerts
+// streams (--watch-token, e.g. a supervisor's) watch the scenario's area
+// and must see every conflict alert the aircraft got.
 //
 // Baseline from the same run: with --noop (default), the same streams first
 // go to a no-op TelemetryService (this binary with --serve-noop, a child
@@ -20,10 +24,11 @@
 // that.
 //
 // Loopback only: --target must be a 127.0.0.0/8, localhost or [::1]
-// address. Exit status: 0 fine; 1 a stream or intent failed, or nothing was
-// sent; 2 the alerts received differ from the ground truth (utmd target,
-// intents filed); 64 bad command line; 66 unreadable --replay file; 69
-// target unavailable. docs/utmsim.md has the details.
+// address. Exit status: 0 fine; 1 a stream, watcher or intent failed, or
+// nothing was sent; 2 the alerts received differ from the ground truth
+// (utmd target, intents filed) or a watcher missed a conflict alert; 64 bad
+// command line; 66 unreadable --replay file; 69 target unavailable.
+// docs/utmsim.md has the details.
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -41,9 +46,12 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "CLI/CLI.hpp"
@@ -57,6 +65,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "geo/geodesy.h"
 #include "nlohmann/json.hpp"
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
@@ -85,6 +94,8 @@ struct Options {
   int intent_clients = 16;
   double drain_s = 5;
   int server_pid = 0;
+  int watchers = 0;
+  std::string watch_token;
 };
 
 int64_t UnixNs() { return absl::ToUnixNanos(absl::Now()); }
@@ -157,6 +168,13 @@ struct Run {
   void OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns);
   // The drone of report `index` in batch `seq` of stream `stream`, or -1.
   int DroneOfReport(int stream, int64_t seq, int index) const;
+  // The drones an alert names; false if it names an aircraft of no drone
+  // of this scenario (or none).
+  bool DronesOf(const v1::Alert& alert, std::vector<int>* drones) const;
+  // The tick of the report behind an alert about `drones` received at
+  // `now_ns` (-1: none) and, unless it is a lost link, its latency.
+  int Behind(const v1::Alert& alert, const std::vector<int>& drones,
+             int64_t now_ns, std::optional<double>* latency_ms) const;
 
   // The report behind an alert about drones `drones`: the newest report of
   // any of them sent no later than `bound_ns`. Returns its tick, or -1.
@@ -201,6 +219,11 @@ struct Run {
   absl::flat_hash_map<int, Trace> traced ABSL_GUARDED_BY(mu);
   // Per stream, its drones in sending order (set before streaming).
   std::vector<std::vector<int>> stream_drones;
+  // Conflict alerts about this run's aircraft that came on the position
+  // streams: ids, and "id|state" of their RAISED and CLEARED messages (which
+  // the server never merges, unlike UPDATED). Watchers must see them all.
+  absl::flat_hash_set<std::string> conflict_ids ABSL_GUARDED_BY(mu);
+  absl::flat_hash_set<std::string> conflict_transitions ABSL_GUARDED_BY(mu);
 };
 
 // One StreamPositions stream: a sender thread writes batches (one write in
@@ -389,6 +412,36 @@ int Run::TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const {
   return best;
 }
 
+bool Run::DronesOf(const v1::Alert& alert, std::vector<int>* drones) const {
+  for (const std::string& id : alert.aircraft_ids()) {
+    auto it = index.find(id);
+    if (it == index.end()) return false;
+    drones->push_back(it->second);
+  }
+  return !drones->empty();
+}
+
+int Run::Behind(const v1::Alert& alert, const std::vector<int>& drones,
+                int64_t now_ns, std::optional<double>* latency_ms) const {
+  // From the newest report of the aircraft involved that was sent by the
+  // alert's update_time (server clock, same machine), or by its receipt if
+  // unset. Lost links are raised by the server's clock, not by a report.
+  const int64_t update_ns =
+      alert.has_update_time() ? alert.update_time().seconds() * 1000000000LL +
+                                    alert.update_time().nanos()
+                              : now_ns;
+  const int tick = TriggerTick(drones, std::min(update_ns, now_ns));
+  if (tick >= 0 && alert.kind() != v1::ALERT_KIND_LOST_LINK) {
+    int64_t ref = 0;
+    for (int d : drones) {
+      ref = std::max(ref,
+                     ReferenceNs(d % static_cast<int>(streams.size()), tick));
+    }
+    *latency_ms = static_cast<double>(now_ns - ref) / 1e6;
+  }
+  return tick;
+}
+
 int Run::DroneOfReport(int stream, int64_t seq, int index) const {
   const auto [tick, first] = streams[stream]->BatchStart(seq);
   if (tick < 0 || index < 0) return -1;
@@ -442,38 +495,23 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
     distinct.insert(alert.id());
     ++by_kind[KindName(alert.kind())][StateName(alert.state())];
     std::vector<int> drones;
-    bool ours = true;
-    for (const std::string& id : alert.aircraft_ids()) {
-      auto it = index.find(id);
-      if (it == index.end()) {
-        ours = false;
-      } else {
-        drones.push_back(it->second);
-      }
-    }
-    if (!ours || drones.empty()) {
+    if (!DronesOf(alert, &drones)) {
       ++foreign;
       continue;
     }
-    // Latency: from the newest report of the aircraft involved that was
-    // sent by the alert's update_time (server clock, same machine), or by
-    // its receipt if unset. Lost links are raised by the server's clock,
-    // not by a report.
-    const int64_t update_ns =
-        alert.has_update_time() ? alert.update_time().seconds() * 1000000000LL +
-                                      alert.update_time().nanos()
-                                : now_ns;
-    const int tick = TriggerTick(drones, std::min(update_ns, now_ns));
-    if (tick >= 0 && alert.kind() != v1::ALERT_KIND_LOST_LINK) {
-      int64_t ref = 0;
-      for (int d : drones) {
-        ref = std::max(ref,
-                       ReferenceNs(d % static_cast<int>(streams.size()), tick));
-      }
-      const double ms = static_cast<double>(now_ns - ref) / 1e6;
-      latency_ms.push_back(ms);
+    std::optional<double> ms;
+    const int tick = Behind(alert, drones, now_ns, &ms);
+    if (ms.has_value()) {
+      latency_ms.push_back(*ms);
       if (alert.state() == v1::ALERT_STATE_RAISED) {
-        raise_latency_ms.push_back(ms);
+        raise_latency_ms.push_back(*ms);
+      }
+    }
+    if (IsConflictKind(alert.kind())) {
+      conflict_ids.insert(alert.id());
+      if (alert.state() != v1::ALERT_STATE_UPDATED) {
+        conflict_transitions.insert(
+            absl::StrCat(alert.id(), "|", StateName(alert.state())));
       }
     }
     for (int d : drones) {
@@ -501,6 +539,170 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
       }
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Watchers.
+
+// One WatchAlerts stream over the scenario's area: what a supervisor's (or
+// with an operator token, the operator's) display receives. gRPC runs its
+// callbacks one at a time; the figures are read under mu_ while it runs,
+// since the end of a run waits for the watchers to catch up.
+class WatchStream final : public grpc::ClientReadReactor<v1::AlertBatch> {
+ public:
+  explicit WatchStream(Run* run) : run_(run) {}
+
+  void Start(v1::TelemetryService::Stub* stub,
+             const v1::WatchAlertsRequest& request, const std::string& token) {
+    request_ = request;
+    if (!token.empty()) {
+      context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    stub->async()->WatchAlerts(&context_, &request_, this);
+    StartRead(&in_);
+    StartCall();
+  }
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    const int64_t now = UnixNs();
+    {
+      absl::MutexLock lock(&mu_);
+      ready_ = true;  // the server sends a first (empty) batch at once
+      if (in_.alerts_size() == 0) ++heartbeats_;
+      for (const v1::Alert& alert : in_.alerts()) {
+        ++alert_messages_;
+        std::vector<int> drones;
+        if (!run_->DronesOf(alert, &drones)) {
+          ++foreign_;
+          continue;
+        }
+        ids_.insert(alert.id());
+        if (alert.state() != v1::ALERT_STATE_UPDATED) {
+          transitions_.insert(
+              absl::StrCat(alert.id(), "|", StateName(alert.state())));
+        }
+        std::optional<double> ms;
+        run_->Behind(alert, drones, now, &ms);
+        if (ms.has_value()) {
+          latency_ms_.push_back(*ms);
+          if (alert.state() == v1::ALERT_STATE_RAISED) {
+            raise_latency_ms_.push_back(*ms);
+          }
+        }
+      }
+    }
+    StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+  }
+
+  // Whether the first batch came within `timeout` (false at once if the
+  // server refused the watch).
+  bool WaitReady(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](WatchStream* w)
+                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->ready_ || w->done_; },
+            this),
+        timeout);
+    return ready_;
+  }
+  bool WaitDone(absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    return mu_.AwaitWithTimeout(
+        absl::Condition(
+            +[](WatchStream* w)
+                 ABSL_NO_THREAD_SAFETY_ANALYSIS { return w->done_; },
+            this),
+        timeout);
+  }
+
+  // How many of `ids` and of `transitions` ("id|STATE") it has not seen.
+  std::pair<int64_t, int64_t> Missing(
+      const absl::flat_hash_set<std::string>& ids,
+      const absl::flat_hash_set<std::string>& transitions) {
+    absl::MutexLock lock(&mu_);
+    int64_t i = 0, t = 0;
+    for (const std::string& id : ids) i += !ids_.contains(id);
+    for (const std::string& x : transitions) t += !transitions_.contains(x);
+    return {i, t};
+  }
+
+  struct Figures {
+    bool ready = false, done = false;
+    grpc::Status status;
+    int64_t alert_messages = 0, heartbeats = 0, foreign = 0;
+    size_t distinct = 0;
+    std::vector<double> latency_ms, raise_latency_ms;
+  };
+  Figures figures() {
+    absl::MutexLock lock(&mu_);
+    return {ready_,          done_,   status_,     alert_messages_,
+            heartbeats_,     foreign_, ids_.size(), latency_ms_,
+            raise_latency_ms_};
+  }
+
+ private:
+  Run* const run_;
+  grpc::ClientContext context_;
+  v1::WatchAlertsRequest request_;
+  v1::AlertBatch in_;
+  absl::Mutex mu_;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+  int64_t alert_messages_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t heartbeats_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t foreign_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::flat_hash_set<std::string> ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> transitions_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> latency_ms_ ABSL_GUARDED_BY(mu_);
+  std::vector<double> raise_latency_ms_ ABSL_GUARDED_BY(mu_);
+};
+
+// The watchers' area: a circle around the scenario's centre holding every
+// intent, 1 km wider (a stray ends 150 m outside its intent), at all
+// altitudes and times (the watchers are cancelled at the end).
+v1::WatchAlertsRequest WatchRequest(const Options& o, const Scenario& s,
+                                    double* radius_m) {
+  geo::LatLng centre = o.traffic.centre;
+  if (!o.replay.empty()) {
+    double lat = 0, lng = 0;
+    for (size_t i = 0; i < s.drones().size(); ++i) {
+      const DroneState st =
+          s.StateAt(static_cast<int>(i), s.drones()[i].first_s);
+      lat += st.position.lat_deg;
+      lng += st.position.lng_deg;
+    }
+    const double n = static_cast<double>(s.drones().size());
+    centre = {lat / n, lng / n};
+  }
+  double reach = 0;
+  for (const Drone& d : s.drones()) {
+    if (const auto* c = std::get_if<geo::Circle>(&d.intent.footprint)) {
+      reach = std::max(reach,
+                       geo::GeodesicDistance(centre, c->center) + c->radius_m);
+    } else if (const auto* p =
+                   std::get_if<geo::Polygon>(&d.intent.footprint)) {
+      for (const geo::LatLng& v : p->vertices) {
+        reach = std::max(reach, geo::GeodesicDistance(centre, v));
+      }
+    }
+  }
+  *radius_m = reach + 1000;
+  v1::WatchAlertsRequest request;
+  v1::Circle* circle =
+      request.mutable_area()->mutable_volume()->mutable_outline_circle();
+  circle->mutable_center()->set_lat_deg(centre.lat_deg);
+  circle->mutable_center()->set_lng_deg(centre.lng_deg);
+  circle->set_radius_m(*radius_m);
+  return request;
 }
 
 // ---------------------------------------------------------------------------
@@ -812,6 +1014,33 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
     run.streams.push_back(
         std::make_unique<PositionStream>(&run, c, ticks, per_tick * ticks));
   }
+  // Watchers (utmd only: the no-op server has no WatchAlerts) open before
+  // the first report, so they see every alert from its start.
+  const int watchers = name == "noop" ? 0 : o.watchers;
+  const std::string& watch_token =
+      o.watch_token.empty() ? o.token : o.watch_token;
+  std::vector<std::unique_ptr<WatchStream>> watch;
+  std::vector<std::unique_ptr<v1::TelemetryService::Stub>> watch_stubs;
+  double watch_radius_m = 0;
+  int watch_ready = 0;
+  if (watchers > 0) {
+    const v1::WatchAlertsRequest request = WatchRequest(o, s, &watch_radius_m);
+    // Up to 16 connections; more watchers share them.
+    for (int c = 0; c < std::min(watchers, 16); ++c) {
+      watch_stubs.push_back(
+          v1::TelemetryService::NewStub(Connect(target, 300 + c)));
+    }
+    for (int w = 0; w < watchers; ++w) {
+      watch.push_back(std::make_unique<WatchStream>(&run));
+      watch.back()->Start(watch_stubs[w % watch_stubs.size()].get(), request,
+                          watch_token);
+    }
+    const absl::Time deadline = absl::Now() + absl::Seconds(5);
+    for (auto& w : watch) {
+      watch_ready += w->WaitReady(
+          std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    }
+  }
   for (int c = 0; c < k; ++c) run.streams[c]->Start(stubs[c].get(), o.token);
 
   const double server_cpu0 = server_pid > 0 ? CpuSeconds(server_pid) : -1;
@@ -886,6 +1115,35 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
       std::cerr << "utmsim: a stream did not close; exiting\n";
       std::cerr.flush();
       _exit(1);
+    }
+  }
+  // The watchers catch up: every conflict alert the aircraft got, raised
+  // and cleared, within the drain time (at least 2 s).
+  double watch_catch_up_s = 0;
+  if (!watch.empty()) {
+    absl::flat_hash_set<std::string> ids, transitions;
+    {
+      absl::MutexLock lock(&run.mu);
+      ids = run.conflict_ids;
+      transitions = run.conflict_transitions;
+    }
+    const absl::Time t0 = absl::Now();
+    const absl::Time until = t0 + absl::Seconds(std::max(o.drain_s, 2.0));
+    for (auto& w : watch) {
+      while (absl::Now() < until) {
+        const auto [i, t] = w->Missing(ids, transitions);
+        if ((i == 0 && t == 0) || w->WaitDone(absl::ZeroDuration())) break;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
+    watch_catch_up_s = absl::ToDoubleSeconds(absl::Now() - t0);
+    for (auto& w : watch) w->Cancel();
+    for (auto& w : watch) {
+      if (!w->WaitDone(absl::Seconds(30))) {
+        std::cerr << "utmsim: a watcher did not close; exiting\n";
+        std::cerr.flush();
+        _exit(1);
+      }
     }
   }
   const double self_cpu = SelfCpuSeconds() - self_cpu0;
@@ -1039,6 +1297,68 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
                      run.unexpected_nonconforming.empty();
     }
   }
+  bool watchers_ok = true;
+  if (!watch.empty()) {
+    absl::flat_hash_set<std::string> ids, transitions;
+    {
+      absl::MutexLock lock(&run.mu);
+      ids = run.conflict_ids;
+      transitions = run.conflict_transitions;
+    }
+    int failed = 0, complete = 0;
+    int64_t messages = 0, heartbeats = 0, foreign = 0, missed_ids = 0,
+            missed_transitions = 0;
+    std::string first_error;
+    std::vector<double> latency, raise_latency;
+    for (auto& w : watch) {
+      const auto [i, t] = w->Missing(ids, transitions);
+      missed_ids += i;
+      missed_transitions += t;
+      complete += i == 0 && t == 0;
+      WatchStream::Figures f = w->figures();
+      // Cancelled by us is how a watcher ends; anything else failed it.
+      if (!f.status.ok() &&
+          f.status.error_code() != grpc::StatusCode::CANCELLED) {
+        ++failed;
+        if (first_error.empty()) {
+          first_error = absl::StrCat(f.status.error_code(), " ",
+                                     f.status.error_message());
+        }
+      }
+      messages += f.alert_messages;
+      heartbeats += f.heartbeats;
+      foreign += f.foreign;
+      latency.insert(latency.end(), f.latency_ms.begin(), f.latency_ms.end());
+      raise_latency.insert(raise_latency.end(), f.raise_latency_ms.begin(),
+                           f.raise_latency_ms.end());
+    }
+    Json w;
+    w["count"] = watch.size();
+    w["token"] = o.watch_token.empty() ? "token" : "watch_token";
+    w["area_radius_m"] = watch_radius_m;
+    w["ready"] = watch_ready;
+    w["failed"] = failed;
+    if (!first_error.empty()) w["first_error"] = first_error;
+    w["alert_messages"] = messages;
+    w["alert_messages_per_watcher"] =
+        static_cast<double>(messages) / static_cast<double>(watch.size());
+    w["empty_batches"] = heartbeats;
+    w["foreign_aircraft"] = foreign;
+    w["alert_latency_ms"] = Stats(latency);
+    w["alert_latency_ms"]["basis"] =
+        o.as_fast_as_possible ? "send_time" : "report_time";
+    w["raise_latency_ms"] = Stats(raise_latency);
+    w["catch_up_s"] = watch_catch_up_s;
+    w["conflicts"] = {{"alerts_on_position_streams", ids.size()},
+                      {"raised_and_cleared", transitions.size()},
+                      {"alerts_missed", missed_ids},
+                      {"raised_and_cleared_missed", missed_transitions},
+                      {"watchers_complete", complete}};
+    w["saw_every_conflict"] = complete == static_cast<int>(watch.size());
+    j["watchers"] = w;
+    watchers_ok = failed == 0 && watch_ready == static_cast<int>(watch.size());
+    if (complete != static_cast<int>(watch.size())) out.truth_ok = false;
+  }
   Json cpu;
   cpu["client_seconds"] = self_cpu;
   cpu["client_us_per_report"] =
@@ -1049,7 +1369,7 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
         1e6 * server_cpu / static_cast<double>(std::max<int64_t>(sent, 1));
   }
   j["cpu"] = cpu;
-  out.ok = failed_streams == 0 && sent > 0 &&
+  out.ok = failed_streams == 0 && sent > 0 && watchers_ok &&
            (!file_intents || (intents.failed == 0 && intents.rejected == 0));
   return out;
 }
@@ -1185,6 +1505,23 @@ void Human(const std::string& name, const Json& j) {
     }
     if (!missed.empty()) std::cerr << name << ": missed:" << missed << "\n";
   }
+  if (j.contains("watchers")) {
+    const Json& w = j["watchers"];
+    std::cerr << absl::StrFormat(
+        "%s: %d watchers (%d failed): %.0f alert messages each, latency p50 "
+        "%.1f ms p99 %.1f ms; %d of %d saw every conflict alert (%d "
+        "raised/cleared missed in all)\n",
+        name, w["count"].get<int>(), w["failed"].get<int>(),
+        w["alert_messages_per_watcher"].get<double>(),
+        w["alert_latency_ms"]["p50"].get<double>(),
+        w["alert_latency_ms"]["p99"].get<double>(),
+        w["conflicts"]["watchers_complete"].get<int>(), w["count"].get<int>(),
+        w["conflicts"]["raised_and_cleared_missed"].get<int>());
+    if (w.contains("first_error")) {
+      std::cerr << name << ": watchers: " << w["first_error"].get<std::string>()
+                << "\n";
+    }
+  }
 }
 
 int Main(int argc, char** argv) {
@@ -1213,6 +1550,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
   app.add_option("--seed", t.seed, "Scenario seed")->capture_default_str();
+  std::string run_id;
+  app.add_option("--run-id", run_id,
+                 "Part of every aircraft id (sim<seed>-<run-id>-<role>-<n>; "
+                 "replay: <run-id>-<serial>) so that runs against the same "
+                 "utmd do not share tracks; \"-\": none (the bare "
+                 "sim<seed>-<role>-<n> ids). Default: 8 random hex digits");
   app.add_option("--batch", o.batch, "Most reports per PositionBatch")
       ->check(CLI::Range(1, 1000))
       ->capture_default_str();
@@ -1265,6 +1608,14 @@ int Main(int argc, char** argv) {
                  "Seconds to wait for the server to finish each stream")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
+  app.add_option("--watchers", o.watchers,
+                 "WatchAlerts streams over the scenario's area (utmd only)")
+      ->check(CLI::Range(0, 10000))
+      ->capture_default_str();
+  app.add_option("--watch-token", o.watch_token,
+                 "Bearer token for the watchers, e.g. utmctl token --role "
+                 "monitor (supervisor: sees every alert); default --token "
+                 "(an operator sees its own aircraft's)");
   app.add_option("--server-pid", o.server_pid,
                  "utmd's pid: report its CPU time per report");
   app.add_flag("--serve-noop", serve_noop,
@@ -1283,6 +1634,27 @@ int Main(int argc, char** argv) {
     return 64;
   }
 
+  if (run_id.empty()) {
+    // utmd keeps a silent track for 60 s under (operator, aircraft id):
+    // without a fresh id per run, a run within a minute of another with the
+    // same seed would meet its tracks.
+    std::random_device random;
+    run_id = absl::StrFormat(
+        "%08x", random() ^ static_cast<uint32_t>(UnixNs() / 1000) ^
+                    (static_cast<uint32_t>(getpid()) << 16));
+  } else if (run_id == "-") {
+    run_id.clear();
+  } else if (run_id.size() > 40 ||
+             run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                      "0123456789._-") != std::string::npos) {
+    std::cerr << "utmsim: --run-id: at most 40 letters, digits, '.', '_' "
+                 "or '-', not "
+              << run_id << "\n";
+    return 64;
+  }
+  t.run_id = run_id;
+
   absl::StatusOr<Scenario> scenario = absl::UnknownError("");
   if (!o.replay.empty()) {
     std::ifstream in(o.replay);
@@ -1292,7 +1664,7 @@ int Main(int argc, char** argv) {
     }
     std::stringstream text;
     text << in.rdbuf();
-    scenario = LoadRemoteIdReplay(text.str(), o.replay);
+    scenario = LoadRemoteIdReplay(text.str(), o.replay, run_id);
   } else {
     scenario = Scenario::Generate(t);
   }
@@ -1314,6 +1686,10 @@ int Main(int argc, char** argv) {
   sc["source"] = o.replay.empty() ? "generated" : o.replay;
   sc["drones"] = scenario->drones().size();
   sc["seed"] = o.replay.empty() ? Json(t.seed) : Json(nullptr);
+  sc["run_id"] = run_id;
+  sc["first_aircraft_id"] = scenario->drones().empty()
+                                ? Json(nullptr)
+                                : Json(scenario->drones()[0].aircraft_id);
   sc["duration_s"] = scenario->duration_s();
   sc["report_rate_hz"] = scenario->report_rate_hz();
   sc["ticks"] = scenario->ticks();

@@ -3,9 +3,27 @@
 # (a child process): a few drones for a few seconds must be streamed,
 # acknowledged and summarised; a replay of the shared Remote ID test flights
 # too (skipped when ../shared/data is absent); non-loopback targets and bad
-# options are refused with 64. Usage: utmsim_smoke_test.sh UTMSIM [DATA_DIR]
+# options are refused with 64. Then against a real utmd (--store memory):
+# 40 drones for 30 s with two supervisor watchers must find every planned
+# conflict and stray and the watchers every conflict alert the aircraft got;
+# a second run on the same utmd flies under other aircraft ids, and a
+# watcher with another operator's token sees none of its conflicts (exit 2).
+# Usage: utmsim_smoke_test.sh UTMSIM [DATA_DIR [UTMD UTMCTL]]
+# (UTMD and UTMCTL default to their places in UTMSIM's build tree.)
 set -u
 UTMSIM=$1 DATA=${2:-}
+BUILD=$(cd "$(dirname "$UTMSIM")/.." && pwd)
+UTMD=${3:-$BUILD/services/utmd/utmd} UTMCTL=${4:-$BUILD/services/utmctl/utmctl}
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [[ -n "$pid" ]]; then
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 field() {  # field JSON PATH: prints the value at a dotted path
   /usr/bin/python3 -c 'import json,sys
@@ -44,4 +62,74 @@ out=$("$UTMSIM" --noop-only --drones 1000 --radius-m 500 2>&1); code=$?
 [[ $code == 64 && "$out" == *"radius_m"* ]] || fail "tiny radius accepted: $out"
 out=$("$UTMSIM" --noop-only --replay /nonexistent.json 2>&1); code=$?
 [[ $code == 66 ]] || fail "unreadable replay: exit $code: $out"
-echo "ok: utmsim streams to its no-op server, replays Remote ID flights, refuses non-loopback targets"
+out=$("$UTMSIM" --noop-only --drones 10 --run-id 'a/b' 2>&1); code=$?
+[[ $code == 64 && "$out" == *"--run-id"* ]] || fail "bad run id accepted: $code: $out"
+out=$("$UTMSIM" --noop-only --drones 100 --duration-s 20 --strays 1 2>&1); code=$?
+[[ $code == 64 && "$out" == *"strays:"* ]] || fail "a stray in too short a run: $code: $out"
+
+# --- against utmd -----------------------------------------------------------
+[[ -x "$UTMD" && -x "$UTMCTL" ]] ||
+  fail "utmd and utmctl not found at $UTMD, $UTMCTL (ninja utmd utmctl)"
+"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --store memory \
+  >"$work/utmd.out" 2>&1 </dev/null &
+pid=$!
+port=""
+for _ in $(seq 1 200); do  # up to 10 s
+  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/utmd.out")
+  [[ -n "$port" ]] && break
+  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/utmd.out")"
+  sleep 0.05
+done
+[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/utmd.out")"
+tok() { "$UTMCTL" token --role "$1" --sub "$2" --data-dir "$work/data" || fail "token $1 $2"; }
+operator=$(tok operator sim-operator)
+monitor=$(tok monitor sim-monitor)
+stranger=$(tok operator someone-else)
+
+# 40 drones: one head-on pair, one crossing pair, one stray (30 s: time for
+# the stray to get out), the rest conflict-free. Two supervisor watchers.
+out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
+  --drones 40 --duration-s 30 --watchers 2 --watch-token "$monitor" 2>"$work/err1"); code=$?
+[[ $code == 0 && $(field "$out" ok) == true ]] || fail "utmd run: exit $code: $out $(cat "$work/err1")"
+[[ $(field "$out" utmd.truth.conflicts.expected) == 2 &&
+   $(field "$out" utmd.truth.conflicts.found) == 2 &&
+   $(field "$out" utmd.truth.strays.expected) == 1 &&
+   $(field "$out" utmd.truth.strays.found) == 1 &&
+   $(field "$out" utmd.truth.conflicts.unexpected_pairs) == 0 &&
+   $(field "$out" utmd.truth.strays.unexpected_aircraft) == 0 ]] || fail "truth: $out"
+[[ $(field "$out" utmd.truth.strays.missed_list) == "[]" ]] || fail "missed list: $out"
+[[ $(field "$out" utmd.watchers.count) == 2 && $(field "$out" utmd.watchers.ready) == 2 &&
+   $(field "$out" utmd.watchers.failed) == 0 &&
+   $(field "$out" utmd.watchers.saw_every_conflict) == true &&
+   $(field "$out" utmd.watchers.conflicts.alerts_missed) == 0 ]] || fail "watchers: $out"
+# Both pairs raised (and the one whose loss ends in the run cleared) reached
+# the aircraft, and so every watcher; each watcher saw the stray's alert too.
+(($(field "$out" utmd.watchers.conflicts.alerts_on_position_streams) >= 2 &&
+  $(field "$out" utmd.watchers.conflicts.raised_and_cleared) >= 3 &&
+  $(field "$out" utmd.watchers.alert_latency_ms.count) > 0)) || fail "watched alerts: $out"
+/usr/bin/python3 -c 'import json,sys
+w=json.loads(sys.argv[1])["utmd"]["watchers"]
+assert w["alert_messages_per_watcher"] >= w["conflicts"]["raised_and_cleared"] + 1, w' "$out" ||
+  fail "watchers got fewer messages than the conflicts and the stray: $out"
+run1=$(field "$out" scenario.run_id)
+[[ $run1 =~ ^\"[0-9a-f]{8}\"$ && $(field "$out" scenario.first_aircraft_id) == "\"sim1-${run1//\"/}-head_on-0\"" ]] ||
+  fail "run id: $out"
+
+# Same utmd within a minute, same seed: other aircraft ids (--run-id), and a
+# watcher holding another operator's token sees none of these aircraft's
+# conflicts, which fails the run with 2.
+out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
+  --drones 40 --duration-s 12 --run-id smoke-b --watchers 1 \
+  --watch-token "$stranger" 2>"$work/err2"); code=$?
+[[ $code == 2 && $(field "$out" ok) == false ]] || fail "blind watcher: exit $code: $out"
+[[ $(field "$out" scenario.first_aircraft_id) == '"sim1-smoke-b-head_on-0"' ]] || fail "--run-id: $out"
+[[ $(field "$out" utmd.truth.conflicts.found) == 2 &&
+   $(field "$out" utmd.truth.conflicts.unexpected_pairs) == 0 &&
+   $(field "$out" utmd.report_errors) == 0 &&
+   $(field "$out" utmd.watchers.saw_every_conflict) == false &&
+   $(field "$out" utmd.watchers.conflicts.watchers_complete) == 0 ]] || fail "second run: $out"
+(($(field "$out" utmd.watchers.conflicts.alerts_missed) >= 2)) || fail "second run: $out"
+kill -TERM "$pid"
+wait "$pid" 2>/dev/null
+pid=""
+echo "ok: utmsim streams to its no-op server, replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray, its watchers see every conflict, a second run flies other aircraft ids"
