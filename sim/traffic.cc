@@ -302,7 +302,9 @@ absl::StatusOr<Scenario> Scenario::Generate(const TrafficOptions& o) {
     drone.intent = std::move(intent);
     drone.priority = priority;
     drone.first_s = 0;
-    drone.last_s = o.duration_s;
+    // The last tick's report, phase included, comes before ticks / rate
+    // (which is at or after duration_s).
+    drone.last_s = std::max(o.duration_s, ticks / o.report_rate_hz);
     s.drones_.push_back(std::move(drone));
     s.paths_.push_back(std::move(path));
   };
@@ -438,6 +440,16 @@ absl::StatusOr<Scenario> Scenario::Generate(const TrafficOptions& o) {
                          path.altitude_m + kBandHalfM};
     }
     add(DroneRole::kRandom, std::move(path), std::move(intent), 0);
+  }
+  if (o.phase == ReportPhase::kSpread) {
+    // A stream of its own, so that phases leave the traffic as it was.
+    std::mt19937_64 phase_rng(o.seed ^ 0x5eed0f9a5e5eed01ULL);
+    std::uniform_real_distribution<double> phase(0, 1 / o.report_rate_hz);
+    const double below_interval = std::nextafter(1 / o.report_rate_hz, 0.0);
+    for (Drone& d : s.drones_) {
+      // libstdc++ may round up to the bound itself.
+      d.phase_s = std::min(phase(phase_rng), below_interval);
+    }
   }
   return s;
 }

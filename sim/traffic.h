@@ -12,6 +12,10 @@
 //    known time, heading straight out of it;
 //  - random drones: closed polygon circuits (multi-leg paths) that never come
 //    near anyone, even extrapolated at constant velocity over the look-ahead.
+// Each drone reports at k / rate + its phase (k = 0 ... ticks() - 1): with
+// ReportPhase::kSpread every drone has its own seeded phase in [0, 1 / rate),
+// as independent aircraft do, so a fleet's reports are spread over each
+// interval instead of all falling on the same instant.
 // Every encounter and stray is alone in its own cell of an "event" layer;
 // random drones share up to `max_random_layers` altitude layers on a grid
 // of cells. Cells are spaced so that two drones of different cells, each
@@ -53,6 +57,16 @@
 
 namespace utm::sim {
 
+// When in each report interval a generated drone reports.
+enum class ReportPhase {
+  // Every drone at k / rate: a fleet's reports fall on the same instants.
+  kAligned,
+  // Drone i at k / rate + phase_i, phase_i seeded and uniform in
+  // [0, 1 / rate), drawn apart from the traffic (the same seed flies the
+  // same paths either way).
+  kSpread,
+};
+
 struct TrafficOptions {
   // Seed of every random choice. DEFAULT: 1.
   uint64_t seed = 1;
@@ -82,6 +96,8 @@ struct TrafficOptions {
   // DEFAULT: 60 s, 1 Hz.
   double duration_s = 60;
   double report_rate_hz = 1;
+  // Report phases of generated drones. DEFAULT: kSpread.
+  ReportPhase phase = ReportPhase::kSpread;
   // Separation minima and look-ahead the layout guarantees (and the
   // encounters violate): D, H, T. DEFAULT: utmd's, 50 m, 30 m, 30 s.
   double horizontal_separation_m = 50;
@@ -113,7 +129,12 @@ struct Drone {
   geo::Volume3D intent;
   int32_t priority = 0;
   // Seconds since the scenario's start during which the drone reports.
+  // Generated drones: 0 to ticks() / rate (each report, phase included,
+  // falls in it).
   double first_s = 0, last_s = 0;
+  // Offset of its reports from the ticks, seconds, in [0, 1 / rate): see
+  // ReportPhase. Replayed drones: 0 (their recorded times).
+  double phase_s = 0;
 };
 
 // A generated loss of separation: drones a < b, horizontal distance below D
@@ -129,9 +150,9 @@ struct Conflict {
 
 // A generated stray: the drone crosses its intent's boundary at exit_s and
 // is more than its stated horizontal accuracy (plus 1 m) beyond it from
-// clear_s on, for good. clear_s is at or before the second-to-last report
-// (tick ticks() - 2): every run reports the stray clearly out at least
-// twice.
+// clear_s on, for good. clear_s is at or before tick ticks() - 2, so at or
+// before the second-to-last report whatever the drone's phase: every run
+// reports the stray clearly out at least twice.
 struct Stray {
   int drone = 0;
   double exit_s = 0;
@@ -152,6 +173,11 @@ class Scenario {
   double report_rate_hz() const { return rate_hz_; }
   // Reports per drone: ticks at k / rate, k in [0, ticks()).
   int ticks() const;
+  // Time of drone i's report of tick k, seconds since the start:
+  // k / rate + its phase_s. Its state is StateAt(i, ReportTime(i, k)).
+  double ReportTime(int i, int k) const {
+    return k / rate_hz_ + drones_[static_cast<size_t>(i)].phase_s;
+  }
   // Radius actually covered, metres (every cell's centre within it, less
   // half a cell).
   double radius_m() const { return radius_m_; }

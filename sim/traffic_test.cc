@@ -1,5 +1,6 @@
 #include "sim/traffic.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -202,9 +203,16 @@ TEST(Scenario, StraysLeaveTheirVolumeAtTheStatedTime) {
 TEST(Scenario, StraysAreClearlyOutAtTheLastTwoReports) {
   for (double duration_s : {30.0, 40.0, 45.0, 60.0, 120.0}) {
     for (uint64_t seed : {1u, 2u, 3u}) {
-      SCOPED_TRACE(absl::StrCat("duration ", duration_s, " s, seed ", seed));
+      // Aligned for seed 1, spread phases (reports up to an interval after
+      // the tick) for the others.
+      const ReportPhase phase =
+          seed == 1 ? ReportPhase::kAligned : ReportPhase::kSpread;
+      SCOPED_TRACE(absl::StrCat("duration ", duration_s, " s, seed ", seed,
+                                phase == ReportPhase::kSpread ? ", spread"
+                                                              : ", aligned"));
       TrafficOptions o;
       o.seed = seed;
+      o.phase = phase;
       o.drones = 300;
       o.head_on_pairs = 0;
       o.crossing_pairs = 0;
@@ -221,7 +229,7 @@ TEST(Scenario, StraysAreClearlyOutAtTheLastTwoReports) {
         ASSERT_NE(circle, nullptr);
         auto beyond = [&](int tick) {
           const DroneState st =
-              s->StateAt(stray.drone, tick / s->report_rate_hz());
+              s->StateAt(stray.drone, s->ReportTime(stray.drone, tick));
           return geo::GeodesicDistance(circle->center, st.position) -
                  circle->radius_m - st.horizontal_accuracy_m;
         };
@@ -234,9 +242,11 @@ TEST(Scenario, StraysAreClearlyOutAtTheLastTwoReports) {
                                             .position) -
                         circle->radius_m,
                     4, 1e-3);
-        for (int k = 0; k <= last && k / s->report_rate_hz() < stray.exit_s;
-             ++k) {
-          ASSERT_TRUE(InsideFootprint(*s, stray.drone, k)) << k;
+        for (int k = 0;
+             k <= last && s->ReportTime(stray.drone, k) < stray.exit_s; ++k) {
+          ASSERT_TRUE(
+              InsideFootprint(*s, stray.drone, s->ReportTime(stray.drone, k)))
+              << k;
         }
       }
     }
@@ -307,10 +317,15 @@ TEST(Scenario, IntentsHoldTheirDronesAndDoNotOverlap) {
 // No pair other than the generated ones is predicted to lose separation at
 // any tick: straight-line, constant-velocity extrapolation over the
 // look-ahead, cylinder minima (a brute-force reference on a tangent plane).
-TEST(Scenario, NoOtherPairIsEverPredictedToConflict) {
+// With spread phases each drone's tick-k report is extrapolated from its
+// own time to the latest of them, then over the look-ahead.
+class NoOtherPair : public ::testing::TestWithParam<ReportPhase> {};
+
+TEST_P(NoOtherPair, IsEverPredictedToConflict) {
   TrafficOptions o = Small(6);
   o.drones = 150;
   o.duration_s = 90;
+  o.phase = GetParam();
   const absl::StatusOr<Scenario> s = Scenario::Generate(o);
   ASSERT_TRUE(s.ok()) << s.status();
   const int n = static_cast<int>(s->drones().size());
@@ -318,12 +333,16 @@ TEST(Scenario, NoOtherPairIsEverPredictedToConflict) {
   std::vector<std::vector<bool>> truth(n, std::vector<bool>(n, false));
   for (const Conflict& c : s->conflicts()) truth[c.a][c.b] = true;
   for (int k = 0; k < s->ticks(); ++k) {
-    const double t = k / s->report_rate_hz();
+    double t = 0;
+    for (int i = 0; i < n; ++i) t = std::max(t, s->ReportTime(i, k));
     std::vector<geo::Vec3> p(n), v(n);
     for (int i = 0; i < n; ++i) {
-      const DroneState st = s->StateAt(i, t);
+      const double own = s->ReportTime(i, k);
+      const DroneState st = s->StateAt(i, own);
       p[i] = frame.Forward(st.position, st.altitude_m);
       v[i] = frame.Rotate(st.position, {st.east_mps, st.north_mps, st.up_mps});
+      p[i] = {p[i].x + v[i].x * (t - own), p[i].y + v[i].y * (t - own),
+              p[i].z + v[i].z * (t - own)};
     }
     for (int i = 0; i < n; ++i) {
       for (int j = i + 1; j < n; ++j) {
@@ -343,6 +362,78 @@ TEST(Scenario, NoOtherPairIsEverPredictedToConflict) {
             << s->drones()[j].aircraft_id << " at t=" << t
             << ": predicted miss " << dmin << " m, vertical " << dz << " m";
       }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Phases, NoOtherPair,
+                         ::testing::Values(ReportPhase::kAligned,
+                                           ReportPhase::kSpread),
+                         [](const auto& info) {
+                           return info.param == ReportPhase::kSpread
+                                      ? std::string("Spread")
+                                      : std::string("Aligned");
+                         });
+
+// Spread phases: each drone reports exactly 1 / rate apart at its own seeded
+// phase, the phases differ between drones and do not change the traffic;
+// aligned: every drone at k / rate. Every report lies in the drone's
+// reporting span, also when the duration is not a whole number of ticks.
+TEST(Scenario, ReportPhases) {
+  for (double rate_hz : {1.0, 2.0, 0.5}) {
+    SCOPED_TRACE(absl::StrCat("rate ", rate_hz, " Hz"));
+    TrafficOptions o = Small(9);
+    o.report_rate_hz = rate_hz;
+    o.duration_s = 61.3;
+    EXPECT_EQ(o.phase, ReportPhase::kSpread) << "the default";
+    const absl::StatusOr<Scenario> spread = Scenario::Generate(o);
+    o.phase = ReportPhase::kAligned;
+    const absl::StatusOr<Scenario> aligned = Scenario::Generate(o);
+    o.phase = ReportPhase::kSpread;
+    const absl::StatusOr<Scenario> again = Scenario::Generate(o);
+    o.seed = 10;
+    const absl::StatusOr<Scenario> other = Scenario::Generate(o);
+    ASSERT_TRUE(spread.ok() && aligned.ok() && again.ok() && other.ok());
+    const double interval = 1 / rate_hz;
+    const int n = static_cast<int>(spread->drones().size());
+    std::vector<double> phases;
+    int other_differs = 0;
+    for (int i = 0; i < n; ++i) {
+      const double phase = spread->drones()[i].phase_s;
+      EXPECT_GE(phase, 0);
+      EXPECT_LT(phase, interval);
+      EXPECT_EQ(phase, again->drones()[i].phase_s) << "seeded";
+      other_differs += other->drones()[i].phase_s != phase;
+      phases.push_back(phase);
+      EXPECT_EQ(aligned->drones()[i].phase_s, 0);
+      for (int k = 0; k < spread->ticks(); ++k) {
+        const double t = spread->ReportTime(i, k);
+        EXPECT_DOUBLE_EQ(t, k * interval + phase);
+        if (k > 0) {
+          EXPECT_NEAR(t - spread->ReportTime(i, k - 1), interval, 1e-9);
+        }
+        EXPECT_TRUE(spread->Active(i, t)) << i << " tick " << k;
+        EXPECT_EQ(aligned->ReportTime(i, k), k * interval);
+        EXPECT_TRUE(aligned->Active(i, aligned->ReportTime(i, k)));
+        // The same traffic, sampled at other instants.
+        EXPECT_EQ(spread->StateAt(i, t).position,
+                  aligned->StateAt(i, t).position);
+      }
+    }
+    EXPECT_GT(other_differs, n - 2) << "another seed, other phases";
+    std::sort(phases.begin(), phases.end());
+    EXPECT_EQ(std::unique(phases.begin(), phases.end()), phases.end())
+        << "two drones share a phase";
+    // Spread over the interval, not bunched: every tenth of it holds some.
+    std::vector<int> tenths(10, 0);
+    for (double p : phases) ++tenths[static_cast<size_t>(10 * p / interval)];
+    for (int c : tenths) EXPECT_GT(c, 0);
+    ASSERT_EQ(spread->conflicts().size(), aligned->conflicts().size());
+    for (size_t c = 0; c < spread->conflicts().size(); ++c) {
+      EXPECT_EQ(spread->conflicts()[c].loss_s, aligned->conflicts()[c].loss_s);
+    }
+    for (size_t c = 0; c < spread->strays().size(); ++c) {
+      EXPECT_EQ(spread->strays()[c].clear_s, aligned->strays()[c].clear_s);
     }
   }
 }
@@ -397,6 +488,10 @@ TEST(Replay, ZurichTestFlights) {
   ASSERT_TRUE(named.ok()) << named.status();
   EXPECT_EQ(named->drones()[0].aircraft_id, "r1f2e3d4-1AKGAAN8G70R7JS");
   EXPECT_EQ(s->ticks(), 17);  // states 00:00:01 - 00:00:17
+  // Recorded times: no phase of their own.
+  EXPECT_EQ(s->drones()[0].phase_s, 0);
+  EXPECT_EQ(s->drones()[1].phase_s, 0);
+  EXPECT_EQ(s->ReportTime(1, 12), 12);
   EXPECT_TRUE(s->Active(1, 12));
   EXPECT_FALSE(s->Active(1, 13));
   const DroneState first = s->StateAt(0, 0);
