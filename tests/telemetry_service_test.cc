@@ -344,6 +344,75 @@ TEST_F(TelemetryServiceTest, ConvergingAircraftAlertBothOperatorsAndWatcher) {
   watch_context.TryCancel();
 }
 
+// An alert goes to the stream that carries the aircraft, not to every
+// stream of its operator; once that stream has ended, the operator's other
+// streams get the aircraft's alerts (here its lost link).
+TEST_F(TelemetryServiceTest, AlertsGoToTheStreamCarryingTheAircraft) {
+  const std::string alice = Token("alice", "operator");
+  const std::string bob = Token("bob", "operator");
+  const std::string alice_intent = FlyingIntent(alice, 0);
+  const std::string bob_intent = FlyingIntent(bob, 10);
+  using Stream = grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>;
+  grpc::ClientContext c1, c2, cb;
+  Authorize(&c1, alice);
+  Authorize(&c2, alice);
+  Authorize(&cb, bob);
+  auto s1 = stub_->StreamPositions(&c1);
+  auto s2 = stub_->StreamPositions(&c2);
+  auto sb = stub_->StreamPositions(&cb);
+  Collector<Stream> in1(s1.get()), in2(s2.get()), inb(sb.get());
+
+  v1::PositionBatch batch;
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A2", alice_intent, 2900, 0);  // far off
+  ASSERT_TRUE(s2->Write(batch));
+  ASSERT_TRUE(in2.WaitForAck(1));
+  batch.Clear();
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A1", alice_intent, 1000, 10);
+  ASSERT_TRUE(s1->Write(batch));
+  batch.Clear();
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("B1", bob_intent, 1600, -10);
+  ASSERT_TRUE(sb->Write(batch));
+  ASSERT_TRUE(
+      in1.WaitFor(v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED)
+          .has_value());
+  ASSERT_TRUE(
+      inb.WaitFor(v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED)
+          .has_value());
+  // A later message on stream 2 (an ack) shows it had its chance.
+  clock_.Advance(absl::Seconds(1));
+  batch.Clear();
+  batch.set_batch_seq(2);
+  *batch.add_reports() = Report("A2", alice_intent, 2900, 0);
+  ASSERT_TRUE(s2->Write(batch));
+  clock_.Advance(absl::Seconds(1));
+  service_->Tick();
+  ASSERT_TRUE(in2.WaitForAck(2));
+  for (const v1::AlertBatch& b : in2.Batches()) {
+    EXPECT_THAT(b.alerts(), testing::IsEmpty()) << b.DebugString();
+  }
+
+  // Stream 1 ends; A1 falls silent: its lost link goes to stream 2.
+  s1->WritesDone();
+  EXPECT_TRUE(s1->Finish().ok());
+  clock_.Advance(absl::Seconds(9));
+  batch.Clear();
+  batch.set_batch_seq(3);
+  *batch.add_reports() = Report("A2", alice_intent, 2900, 0);
+  ASSERT_TRUE(s2->Write(batch));  // A2 stays alive
+  service_->Tick();
+  std::optional<v1::Alert> lost =
+      in2.WaitFor(v1::ALERT_KIND_LOST_LINK, v1::ALERT_STATE_RAISED);
+  ASSERT_TRUE(lost.has_value());
+  EXPECT_THAT(lost->aircraft_ids(), testing::ElementsAre("A1"));
+  for (auto* s : {s2.get(), sb.get()}) {
+    s->WritesDone();
+    EXPECT_TRUE(s->Finish().ok());
+  }
+}
+
 // Reports that arrive while the core is busy wait in the stream's inbox,
 // one per aircraft: the newest position wins, reading goes on meanwhile,
 // and the acknowledgement counts the superseded reports.

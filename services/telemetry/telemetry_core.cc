@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
@@ -42,7 +43,7 @@ std::string Rounded(double v) { return absl::StrFormat("%.0f", v); }
 }  // namespace
 
 struct TelemetryCore::Track {
-  std::string key;  // "<operator>/<aircraft>"
+  std::string key;  // "<length of operator>:<operator>/<aircraft>"
   std::string operator_id;
   std::string aircraft_id;
   std::string intent_id;
@@ -87,6 +88,8 @@ struct TelemetryCore::OpenAlert {
   v1::Alert alert;
   std::vector<std::string> operators;
   std::vector<std::string> tracks;  // track keys involved
+  std::vector<std::pair<std::string, std::string>>
+      aircraft;  // as in AlertChange
   absl::Time last_sent;
 };
 
@@ -157,7 +160,7 @@ void TelemetryCore::RemoveFromGrid(Track* track) {
 
 void TelemetryCore::SetAlert(const std::string& key,
                              std::optional<v1::Alert> wanted,
-                             std::vector<std::string> operators, absl::Time now,
+                             std::vector<const Track*> involved, absl::Time now,
                              std::vector<AlertChange>* out) {
   auto it = alerts_.find(key);
   if (!wanted) {
@@ -165,7 +168,8 @@ void TelemetryCore::SetAlert(const std::string& key,
     v1::Alert cleared = it->second.alert;
     cleared.set_state(v1::ALERT_STATE_CLEARED);
     *cleared.mutable_update_time() = TimeToProto(now);
-    out->push_back({std::move(cleared), it->second.operators});
+    out->push_back(
+        {std::move(cleared), it->second.operators, it->second.aircraft});
     for (const std::string& t : it->second.tracks) {
       auto track = tracks_.find(t);
       if (track == tracks_.end()) continue;
@@ -185,17 +189,16 @@ void TelemetryCore::SetAlert(const std::string& key,
     a.set_id(RandomUuid());
     a.set_state(v1::ALERT_STATE_RAISED);
     *a.mutable_raise_time() = TimeToProto(now);
-    OpenAlert open{a, operators, {}, now};
-    // Track keys: "pair/<a>|<b>" involves both; others one.
-    const size_t slash = key.find('/');
-    std::string rest = key.substr(slash + 1);
-    if (key.rfind("pair/", 0) == 0) {
-      const size_t bar = rest.find('|');
-      open.tracks = {rest.substr(0, bar), rest.substr(bar + 1)};
-    } else if (key.rfind("fence/", 0) == 0) {
-      open.tracks = {rest.substr(0, rest.rfind('/'))};
-    } else {
-      open.tracks = {rest};
+    OpenAlert open;
+    open.alert = a;
+    open.last_sent = now;
+    for (const Track* t : involved) {
+      open.tracks.push_back(t->key);
+      open.aircraft.emplace_back(t->operator_id, t->aircraft_id);
+      if (std::find(open.operators.begin(), open.operators.end(),
+                    t->operator_id) == open.operators.end()) {
+        open.operators.push_back(t->operator_id);
+      }
     }
     for (const std::string& t : open.tracks) {
       auto track = tracks_.find(t);
@@ -207,7 +210,7 @@ void TelemetryCore::SetAlert(const std::string& key,
         if (o != tracks_.end()) track->second->partners.insert(o->second.get());
       }
     }
-    out->push_back({a, operators});
+    out->push_back({a, open.operators, open.aircraft});
     alerts_.emplace(key, std::move(open));
     return;
   }
@@ -221,7 +224,7 @@ void TelemetryCore::SetAlert(const std::string& key,
   a.set_state(v1::ALERT_STATE_UPDATED);
   open.alert = a;
   open.last_sent = now;
-  out->push_back({a, open.operators});
+  out->push_back({a, open.operators, open.aircraft});
 }
 
 void TelemetryCore::DetectAround(Track* own, absl::Time now,
@@ -288,9 +291,14 @@ void TelemetryCore::DetectAround(Track* own, absl::Time now,
 
 void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
                              absl::Time now, std::vector<AlertChange>* out) {
-  const std::string& a = std::min(own->key, other->key);
-  const std::string& b = std::max(own->key, other->key);
-  const std::string key = absl::StrCat("pair/", a, "|", b);
+  // The pair in (operator, aircraft id) order, whoever reported.
+  const bool own_first = std::tie(own->operator_id, own->aircraft_id) <
+                         std::tie(other->operator_id, other->aircraft_id);
+  const Track* first = own_first ? own : other;
+  const Track* second = own_first ? other : own;
+  // Length-prefixed: ids may contain any character.
+  const std::string key = absl::StrCat("pair/", first->key.size(), ":",
+                                       first->key, "|", second->key);
   if (!det.conflict) {
     SetAlert(key, std::nullopt, {}, now, out);
     return;
@@ -301,8 +309,6 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
                  : ttl <= absl::ToDoubleSeconds(options_.imminent)
                      ? v1::ALERT_KIND_CONFLICT_IMMINENT
                      : v1::ALERT_KIND_CONFLICT_PREDICTED);
-  const Track* first = own->key == a ? own : other;
-  const Track* second = own->key == a ? other : own;
   alert.add_aircraft_ids(first->aircraft_id);
   alert.add_aircraft_ids(second->aircraft_id);
   alert.add_intent_ids(first->intent_id);
@@ -326,11 +332,7 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
                : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
       "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
       Rounded(det.vertical_at_cpa_m), " m vertically"));
-  std::vector<std::string> operators = {first->operator_id};
-  if (second->operator_id != first->operator_id) {
-    operators.push_back(second->operator_id);
-  }
-  SetAlert(key, std::move(alert), std::move(operators), now, out);
+  SetAlert(key, std::move(alert), {first, second}, now, out);
 }
 
 TelemetryCore::Result TelemetryCore::Ingest(
@@ -430,7 +432,10 @@ TelemetryCore::Result TelemetryCore::Ingest(
     bool newly_nonconforming = false;
     {
       absl::MutexLock lock(&mu_);
-      const std::string key = absl::StrCat(operator_id, "/", r.aircraft_id());
+      // Length-prefixed: operator and aircraft ids may contain '/'.
+      const std::string key =
+          absl::StrCat(operator_id.size(), ":", operator_id, "/",
+                       r.aircraft_id());
       std::unique_ptr<Track>& slot = tracks_[key];
       if (slot == nullptr) {
         slot = std::make_unique<Track>();
@@ -492,7 +497,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
                                               " reports intent ", r.intent_id(),
                                               ", not an activated intent of "
                                               "its operator"))),
-                 {operator_id}, now, &changes);
+                 {track}, now, &changes);
       }
       // Conformance.
       if (!conforming || !track->alert_keys.empty()) {
@@ -508,7 +513,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
                                                " is outside every volume of "
                                                "intent ",
                                                r.intent_id()))),
-                 {operator_id}, now, &changes);
+                 {track}, now, &changes);
       }
       // Geofences: raise each constraint entered, clear those left.
       if (!fences.empty() || !track->alert_keys.empty()) {
@@ -522,8 +527,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
               v1::ALERT_KIND_GEOFENCE_ENTRY,
               absl::StrCat(track->aircraft_id, " is inside constraint ", c));
           a.set_constraint_id(c);
-          SetAlert(fence_prefix + c, std::move(a), {operator_id}, now,
-                   &changes);
+          SetAlert(fence_prefix + c, std::move(a), {track}, now, &changes);
         }
         for (const std::string& k : open_fences) {
           if (std::find(fences.begin(), fences.end(),
@@ -630,7 +634,7 @@ std::vector<AlertChange> TelemetryCore::Tick() {
     a.set_message(absl::StrCat(
         "no report from ", track->aircraft_id, " for ",
         absl::FormatDuration(absl::Trunc(quiet, absl::Seconds(1)))));
-    SetAlert(link_key, std::move(a), {track->operator_id}, now, &out);
+    SetAlert(link_key, std::move(a), {track}, now, &out);
   }
   return out;
 }
@@ -640,7 +644,7 @@ std::vector<AlertChange> TelemetryCore::OpenAlerts() const {
   std::vector<AlertChange> out;
   out.reserve(alerts_.size());
   for (const auto& [key, open] : alerts_) {
-    out.push_back({open.alert, open.operators});
+    out.push_back({open.alert, open.operators, open.aircraft});
   }
   return out;
 }

@@ -35,6 +35,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -122,7 +123,10 @@ struct TelemetryOptions {
 // aircraft it involves.
 struct AlertChange {
   v1::Alert alert;
-  std::vector<std::string> operators;  // one or two
+  std::vector<std::string> operators;  // one or two, distinct
+  // (operator, aircraft id) of each aircraft involved, in the order of
+  // alert.aircraft_ids.
+  std::vector<std::pair<std::string, std::string>> aircraft;
 };
 
 class TelemetryCore {
@@ -161,9 +165,10 @@ class TelemetryCore {
   void PlaceInGrid(Track* track, CellKey to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromGrid(Track* track) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Raises, updates or clears the alert of `key` as `wanted` (nullopt:
-  // clear) says, appending the change to `out`.
+  // clear) says, appending the change to `out`. `involved`: the tracks a
+  // new alert is about (ignored otherwise).
   void SetAlert(const std::string& key, std::optional<v1::Alert> wanted,
-                std::vector<std::string> operators, absl::Time now,
+                std::vector<const Track*> involved, absl::Time now,
                 std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Detection against every track within reach; appends the tracks with an
@@ -190,15 +195,16 @@ class TelemetryCore {
   const SurfaceGrid surface_;
 
   mutable absl::Mutex mu_;
-  // Tracks by "<operator>/<aircraft id>".
+  // Tracks by "<length of operator>:<operator>/<aircraft id>".
   absl::flat_hash_map<std::string, std::unique_ptr<Track>> tracks_
       ABSL_GUARDED_BY(mu_);
   // Each cell holds a copy of its tracks' kinematic state, so that the
   // neighbour scan reads contiguous memory and touches a Track only for a
   // conflict or an open alert. Node-based: a track points at its cell.
   absl::node_hash_map<CellKey, std::vector<Slot>> grid_ ABSL_GUARDED_BY(mu_);
-  // Open alerts by key: "pair/<a>|<b>", "conf/<track>", "fence/<track>/<c>",
-  // "link/<track>", "intent/<track>".
+  // Open alerts by key: "pair/<length of a>:<a>|<b>" (a, b: track keys in
+  // (operator, aircraft id) order),
+  // "conf/<track>", "fence/<track>/<c>", "link/<track>", "intent/<track>".
   absl::flat_hash_map<std::string, OpenAlert> alerts_ ABSL_GUARDED_BY(mu_);
   // Live tracks by horizontal speed, in 1 m/s buckets (bucket i: speeds in
   // [i, i+1)), and the highest bucket in use (-1: none).

@@ -281,6 +281,19 @@ TEST_F(TelemetryCoreTest, SilentAircraftIsCoastedOnlyUntilItsLinkIsLost) {
                                               "CONFLICT_PREDICTED:RAISED"));
 }
 
+// Aircraft ids are arbitrary: separators in them must not make two pairs
+// (or two operators' aircraft) share an alert.
+TEST_F(TelemetryCoreTest, IdsWithSeparatorsKeepAlertsApart) {
+  // Without length prefixes both pairs would be "pair/op-a/x|op-a/y|op-a/z".
+  Send("op-a", {Report("op-a", "x|op-a/y", 1000, 10)});
+  EXPECT_THAT(Kinds(Send("op-a", {Report("op-a", "z", 1400, -10)})),
+              ElementsAre("CONFLICT_PREDICTED:RAISED"));
+  Send("op-a", {Report("op-a", "x", 1000, 10, 800)});
+  EXPECT_THAT(Kinds(Send("op-a", {Report("op-a", "y|op-a/z", 1400, -10, 800)})),
+              ElementsAre("CONFLICT_PREDICTED:RAISED"));
+  EXPECT_THAT(core_.OpenAlerts(), SizeIs(2));
+}
+
 TEST_F(TelemetryCoreTest, BadReportsGetPreciseErrorsAndTheRestIsProcessed) {
   google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
   *batch.Add() = Report("op-a", "A", 1000, 0);

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
@@ -25,8 +26,15 @@ class AlertStream {
   AlertStream(TelemetryService* service) : service_(service) {}
   virtual ~AlertStream() = default;
 
+  enum class Interest {
+    kNone,
+    // A position stream of one of the operators involved, not carrying the
+    // aircraft: gets the change only if no stream of its operator does.
+    kOperator,
+    kYes,
+  };
   // Whether this stream gets the change.
-  virtual bool Wants(const AlertChange& change) const = 0;
+  virtual Interest Wants(const AlertChange& change) const = 0;
   // A watcher (heartbeats) rather than a position stream.
   virtual bool is_watcher() const = 0;
   // Adds this stream's reports waiting and superseded.
@@ -78,6 +86,12 @@ class AlertStream {
     if (closed_ || now - last_write_ < every) return;
     heartbeat_due_ = true;
     MaybeWrite();
+  }
+
+  // Whether the stream has been finished (or failed).
+  bool closed() const {
+    absl::MutexLock lock(&mu_);
+    return closed_;
   }
 
   // Sends an acknowledgement held back by the once-a-second rule.
@@ -160,7 +174,7 @@ class AlertStream {
     StartWriteBatch(&batch_);
   }
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<v1::Alert> pending_ ABSL_GUARDED_BY(mu_);
   // Alerts written so far; pending_[i] is alert number sent_ + i.
   uint64_t sent_ ABSL_GUARDED_BY(mu_) = 0;
@@ -225,9 +239,22 @@ class PositionsReactor final
     StartRead(&in_);
   }
 
-  bool Wants(const AlertChange& change) const override {
-    return Contains(change.operators, operator_);
+  // The aircraft this stream has reported get their alerts here; an alert
+  // about an aircraft of this operator that no open stream carries (its
+  // stream has ended) goes to all the operator's streams instead.
+  Interest Wants(const AlertChange& change) const override {
+    if (!Contains(change.operators, operator_) || closed()) {
+      return Interest::kNone;  // an ended stream serves no one
+    }
+    absl::MutexLock lock(&aircraft_mu_);
+    for (const auto& [op, aircraft] : change.aircraft) {
+      if (op == operator_ && aircraft_.contains(aircraft)) {
+        return Interest::kYes;
+      }
+    }
+    return Interest::kOperator;
   }
+  const std::string& operator_id() const { return operator_; }
   bool is_watcher() const override { return false; }
 
   void AddIngestStats(TelemetryService::Stats* stats) override {
@@ -362,6 +389,15 @@ class PositionsReactor final
         if (finish) FinishWhenDrained();
         return;
       }
+      {
+        absl::MutexLock lock(&aircraft_mu_);
+        for (const Waiting& w : work) {
+          if (!w.report.aircraft_id().empty() &&
+              !aircraft_.contains(w.report.aircraft_id())) {
+            aircraft_.insert(w.report.aircraft_id());
+          }
+        }
+      }
       google::protobuf::RepeatedPtrField<v1::PositionReport> reports;
       reports.Reserve(static_cast<int>(work.size()));
       for (Waiting& w : work) *reports.Add() = std::move(w.report);
@@ -403,6 +439,10 @@ class PositionsReactor final
   bool ingesting_ ABSL_GUARDED_BY(inbox_mu_) = false;
   bool read_paused_ ABSL_GUARDED_BY(inbox_mu_) = false;
   bool client_done_ ABSL_GUARDED_BY(inbox_mu_) = false;
+
+  // Aircraft ids this stream has reported (whose alerts it gets).
+  mutable absl::Mutex aircraft_mu_;
+  absl::flat_hash_set<std::string> aircraft_ ABSL_GUARDED_BY(aircraft_mu_);
 };
 
 class WatchReactor final
@@ -422,11 +462,15 @@ class WatchReactor final
     service_->Register(this);
     Heartbeat(absl::InfiniteFuture(), absl::ZeroDuration());  // first batch
     for (const AlertChange& c : open) {
-      if (Wants(c)) Offer(c.alert);
+      if (Matches(c)) Offer(c.alert);
     }
   }
 
-  bool Wants(const AlertChange& change) const override {
+  Interest Wants(const AlertChange& change) const override {
+    return Matches(change) ? Interest::kYes : Interest::kNone;
+  }
+
+  bool Matches(const AlertChange& change) const {
     const v1::Alert& a = change.alert;
     if (!kinds_.empty() && !kinds_.count(a.kind())) return false;
     if (!supervisor_ && !Contains(change.operators, caller_)) return false;
@@ -474,9 +518,32 @@ void TelemetryService::Unregister(AlertStream* stream) {
 void TelemetryService::Route(const std::vector<AlertChange>& changes) {
   if (changes.empty()) return;
   absl::MutexLock lock(&mu_);
-  for (AlertStream* s : streams_) {
-    for (const AlertChange& c : changes) {
-      if (s->Wants(c)) s->Offer(c.alert);
+  std::vector<AlertStream*> fallback;
+  std::vector<const std::string*> served;  // operators whose stream got it
+  for (const AlertChange& c : changes) {
+    fallback.clear();
+    served.clear();
+    for (AlertStream* s : streams_) {
+      switch (s->Wants(c)) {
+        case AlertStream::Interest::kYes:
+          s->Offer(c.alert);
+          if (!s->is_watcher()) {
+            served.push_back(&static_cast<PositionsReactor*>(s)->operator_id());
+          }
+          break;
+        case AlertStream::Interest::kOperator:
+          fallback.push_back(s);
+          break;
+        case AlertStream::Interest::kNone:
+          break;
+      }
+    }
+    for (AlertStream* s : fallback) {
+      const std::string& op = static_cast<PositionsReactor*>(s)->operator_id();
+      if (std::none_of(served.begin(), served.end(),
+                       [&](const std::string* o) { return *o == op; })) {
+        s->Offer(c.alert);
+      }
     }
   }
 }
