@@ -1,6 +1,7 @@
 // The gRPC adapter of the telemetry service (utm.v1.TelemetryService):
 // authenticates, feeds position batches to TelemetryCore and routes the
-// alert changes it returns to the streams of the operators involved and to
+// alert changes it returns to the streams carrying the aircraft involved
+// (or, when none does any more, to their operators' other streams) and to
 // the area watchers. All rules live in the core.
 //
 // Scopes: StreamPositions needs utm.strategic_coordination (the token's
