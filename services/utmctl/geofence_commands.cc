@@ -48,25 +48,6 @@ std::string StatusName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
-// Exit code for a call that stops the command (docs/utmctl.md).
-int ExitFor(const grpc::Status& status) {
-  std::cerr << StatusName(status.error_code()) << ": " << status.error_message()
-            << "\n";
-  switch (status.error_code()) {
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      return 2;
-    case grpc::StatusCode::UNAUTHENTICATED:
-    case grpc::StatusCode::PERMISSION_DENIED:
-      return kExitDenied;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      return kExitUnavailable;
-    default:
-      return kExitServer;
-  }
-}
-
 class Client : public ServiceClient<v1::ConstraintService> {
  public:
   explicit Client(const GeofenceOptions& o)
@@ -319,7 +300,7 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
       // Authentication, reachability or an unimplemented server: every
       // other zone would fail the same way.
       progress.Update(static_cast<int>(r.zones.size()));
-      stop = ExitFor(status);
+      stop = ExitForStatus(status);
       break;
     }
     if (stop == 0) progress.Update(static_cast<int>(r.zones.size()));
@@ -404,7 +385,7 @@ int GeofenceExport(const GeofenceOptions& options, const std::string& area_file,
     v1::QueryConstraintsResponse response;
     const grpc::Status status = client.stub()->QueryConstraints(
         client.Context().get(), request, &response);
-    if (!status.ok()) return ExitFor(status);
+    if (!status.ok()) return ExitForStatus(status);
     for (const v1::Constraint& c : response.constraints()) {
       constraints.push_back(c);
     }
