@@ -30,6 +30,7 @@
 #include "services/constraint/constraint_core.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
+#include "tests/service_test_util.h"
 #include "utm/v1/constraint.grpc.pb.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
@@ -40,7 +41,6 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
-const char kSecret[] = "0123456789abcdef0123456789abcdef-test-secret";
 
 geo::LatLng East(double m) {
   return geo::GeodesicDestination(geo::test_util::kZurich, 90, m);
@@ -93,40 +93,26 @@ class ConstraintServiceTest : public testing::Test {
     constraints_->SetIntentLookup([this](const std::vector<geo::Volume4D>& v) {
       return intents_->Overlapping(v);
     });
-    verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
     intent_service_ = std::make_unique<intent::IntentService>(
-        intents_.get(), verifier_.get(), nullptr);
+        intents_.get(), auth_.verifier(), nullptr);
     constraint_service_ = std::make_unique<constraint::ConstraintService>(
-        constraints_.get(), verifier_.get());
-    ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
-    absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(
-        server_options, {intent_service_.get(), constraint_service_.get()});
+        constraints_.get(), auth_.verifier());
+    absl::StatusOr<std::unique_ptr<Server>> server = test_util::StartOnLoopback(
+        {intent_service_.get(), constraint_service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                   grpc::InsecureChannelCredentials());
+    channel_ = test_util::LoopbackChannel(*server_);
     intent_stub_ = v1::StrategicCoordination::NewStub(channel_);
     stub_ = v1::ConstraintService::NewStub(channel_);
   }
 
   std::string Token(const std::string& subject, const std::string& role) {
-    auth::MintOptions options;
-    options.subject = subject;
-    options.scopes = *auth::ScopesForRole(role);
-    options.ttl = absl::Hours(1);
-    return *auth::MintHmacToken(kSecret, options, &clock_);
+    return auth_.Token(subject, role);
   }
 
-  std::unique_ptr<grpc::ClientContext> As(const std::string& token,
-                                          int deadline_s = 10) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(deadline_s));
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    return context;
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& token,
+                                                 int deadline_s = 10) {
+    return test_util::ServiceTestAuth::As(token, deadline_s);
   }
 
   v1::Constraint Publish(const v1::Constraint& c,
@@ -152,9 +138,9 @@ class ConstraintServiceTest : public testing::Test {
   }
 
   SimulatedClock clock_{kNow};
+  test_util::ServiceTestAuth auth_{&clock_};
   std::unique_ptr<intent::IntentCore> intents_;
   std::unique_ptr<constraint::ConstraintCore> constraints_;
-  std::unique_ptr<auth::Verifier> verifier_;
   std::unique_ptr<intent::IntentService> intent_service_;
   std::unique_ptr<constraint::ConstraintService> constraint_service_;
   std::unique_ptr<Server> server_;

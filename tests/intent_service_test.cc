@@ -22,6 +22,7 @@
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
 #include "services/intent/intent_core.h"
+#include "tests/service_test_util.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm {
@@ -30,7 +31,6 @@ namespace {
 using ::testing::HasSubstr;
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
-const char kSecret[] = "0123456789abcdef0123456789abcdef-test-secret";
 
 v1::Volume4D Cylinder(double east_m, double radius_m = 100, int start_min = 10,
                       int end_min = 40) {
@@ -55,42 +55,28 @@ class IntentServiceTest : public testing::Test {
     server_.reset();
     service_.reset();
     core_ = std::make_unique<intent::IntentCore>(options, &clock_);
-    verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
     service_ = std::make_unique<intent::IntentService>(
-        core_.get(), verifier_.get(),
+        core_.get(), auth_.verifier(),
         [this](const std::string& s, const std::string& i,
                const std::string& o) {
           audit_.push_back({s, i, o});
         });
-    ServerOptions server_options;
-    server_options.listen_address = "127.0.0.1:0";
     absl::StatusOr<std::unique_ptr<Server>> server =
-        Server::Start(server_options, {service_.get()});
+        test_util::StartOnLoopback({service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     stub_ = v1::StrategicCoordination::NewStub(
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials()));
+        test_util::LoopbackChannel(*server_));
   }
 
   std::string Token(const std::string& subject, const std::string& role,
                     absl::Duration ttl = absl::Hours(1)) {
-    auth::MintOptions options;
-    options.subject = subject;
-    options.scopes = *auth::ScopesForRole(role);
-    options.ttl = ttl;
-    return *auth::MintHmacToken(kSecret, options, &clock_);
+    return auth_.Token(subject, role, ttl);
   }
 
   // A client context carrying `token` (none when empty).
-  std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(10));
-    if (!token.empty()) {
-      context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    }
-    return context;
+  static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+    return test_util::ServiceTestAuth::As(token);
   }
 
   grpc::Status File(const std::string& token, std::vector<v1::Volume4D> volumes,
@@ -114,8 +100,8 @@ class IntentServiceTest : public testing::Test {
   }
 
   SimulatedClock clock_{kNow};
+  test_util::ServiceTestAuth auth_{&clock_};
   std::unique_ptr<intent::IntentCore> core_;
-  std::unique_ptr<auth::Verifier> verifier_;
   std::unique_ptr<intent::IntentService> service_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::StrategicCoordination::Stub> stub_;

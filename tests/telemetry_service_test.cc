@@ -31,6 +31,7 @@
 #include "services/intent/intent_service.h"
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
+#include "tests/service_test_util.h"
 #include "utm/v1/strategic.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
@@ -38,7 +39,6 @@ namespace utm {
 namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
-const char kSecret[] = "0123456789abcdef0123456789abcdef-test-secret";
 
 geo::LatLng East(double m) {
   return geo::GeodesicDestination(geo::test_util::kZurich, 90, m);
@@ -168,36 +168,26 @@ class TelemetryServiceTest : public testing::Test {
     gate_ = std::make_unique<GatedAirspace>(airspace_.get());
     core_ = std::make_unique<telemetry::TelemetryCore>(
         telemetry::TelemetryOptions(), &clock_, gate_.get());
-    verifier_ = *auth::Verifier::FromHmacSecret(kSecret, {}, &clock_);
     intent_service_ = std::make_unique<intent::IntentService>(
-        intents_.get(), verifier_.get(), nullptr);
+        intents_.get(), auth_.verifier(), nullptr);
     service_ = std::make_unique<telemetry::TelemetryService>(
-        core_.get(), verifier_.get(), &clock_);
-    ServerOptions options;
-    options.listen_address = "127.0.0.1:0";
+        core_.get(), auth_.verifier(), &clock_);
     absl::StatusOr<std::unique_ptr<Server>> server =
-        Server::Start(options, {intent_service_.get(), service_.get()});
+        test_util::StartOnLoopback({intent_service_.get(), service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
-    auto channel =
-        grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                            grpc::InsecureChannelCredentials());
+    auto channel = test_util::LoopbackChannel(*server_);
     stub_ = v1::TelemetryService::NewStub(channel);
     intent_stub_ = v1::StrategicCoordination::NewStub(channel);
   }
 
   std::string Token(const std::string& subject, const std::string& role) {
-    auth::MintOptions options;
-    options.subject = subject;
-    options.scopes = *auth::ScopesForRole(role);
-    options.ttl = absl::Hours(1);
-    return *auth::MintHmacToken(kSecret, options, &clock_);
+    return auth_.Token(subject, role);
   }
 
-  void Authorize(grpc::ClientContext* context, const std::string& token) {
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(30));
+  static void Authorize(grpc::ClientContext* context,
+                        const std::string& token) {
+    test_util::ServiceTestAuth::Authorize(context, token);
   }
 
   // Files and activates an intent over 0..3 km east, now to +1 h.
@@ -242,12 +232,12 @@ class TelemetryServiceTest : public testing::Test {
   }
 
   SimulatedClock clock_{kNow};
+  test_util::ServiceTestAuth auth_{&clock_};
   std::unique_ptr<intent::IntentCore> intents_;
   std::unique_ptr<constraint::ConstraintCore> constraints_;
   std::unique_ptr<telemetry::LiveAirspace> airspace_;
   std::unique_ptr<GatedAirspace> gate_;
   std::unique_ptr<telemetry::TelemetryCore> core_;
-  std::unique_ptr<auth::Verifier> verifier_;
   std::unique_ptr<intent::IntentService> intent_service_;
   std::unique_ptr<telemetry::TelemetryService> service_;
   std::unique_ptr<Server> server_;
