@@ -2,12 +2,15 @@
 # End-to-end telemetry benchmark: sim/utmsim against utmd (--store memory),
 # each run preceded by the same streams against utmsim's no-op
 # TelemetryService in the same invocation, at the given fleet sizes.
-# Loopback only. Builds nothing. utmsim gets an operator token (--token) and
-# a supervisor's (--watch-token, role monitor) for its --watchers.
+# Loopback only. Builds nothing. utmsim gets an operator token (--token), a
+# supervisor's (--watch-token, role monitor) for its --watchers, and utmd's
+# pid (--server-pid: server CPU per report, server_memory).
 #
 # Usage: scripts/bench-telemetry.sh BUILD_DIR [DRONES...] [-- utmsim flags...]
 #   e.g. scripts/bench-telemetry.sh build 1000 10000 -- --duration-s 60
 #        scripts/bench-telemetry.sh build 10000 -- --watchers 4
+#        scripts/bench-telemetry.sh build 10000 -- --phase aligned  # bursts
+# Each run prints utmsim's JSON summary on stdout, its human lines on stderr.
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR [DRONES...] [-- utmsim flags...]}

@@ -52,6 +52,24 @@ double SelfCpuSeconds() {
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
+ProcessMemory ReadProcessMemory(int pid) {
+  ProcessMemory m;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    // "VmRSS:\t  123456 kB"
+    int64_t* field = absl::StartsWith(line, "VmRSS:")   ? &m.rss_bytes
+                     : absl::StartsWith(line, "VmHWM:") ? &m.hwm_bytes
+                                                        : nullptr;
+    if (field == nullptr) continue;
+    std::istringstream value(line.substr(line.find(':') + 1));
+    int64_t kb = 0;
+    std::string unit;
+    if (value >> kb >> unit && unit == "kB") *field = kb * 1024;
+  }
+  return m;
+}
+
 double Percentile(std::vector<double> v, double q) {
   if (v.empty()) return 0;
   const size_t i = std::min(

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ bool IsLoopback(const std::string& target);
 double CpuSeconds(int pid);
 // CPU seconds of this process.
 double SelfCpuSeconds();
+
+// Resident memory of a process, from /proc/PID/status: VmRSS now and VmHWM
+// (its peak so far), bytes; -1 where unreadable.
+struct ProcessMemory {
+  int64_t rss_bytes = -1;
+  int64_t hwm_bytes = -1;
+};
+ProcessMemory ReadProcessMemory(int pid);
 
 // The q-quantile (0..1) of `v` by rank; 0 when empty.
 double Percentile(std::vector<double> v, double q);

@@ -93,6 +93,9 @@ struct Options {
   std::string replay;
   int intent_clients = 16;
   double drain_s = 5;
+  // Report phases (traffic.phase) and, in real time, the most often a
+  // stream sends a batch of the reports due.
+  double flush_ms = 5;
   int server_pid = 0;
   int watchers = 0;
   std::string watch_token;
@@ -149,8 +152,8 @@ struct Run {
     for (size_t k = 0; k < s.strays().size(); ++k) {
       stray_truth[s.strays()[k].drone] = static_cast<int>(k);
     }
-    conflict_first.assign(s.conflicts().size(), -1);
-    stray_first.assign(s.strays().size(), -1);
+    conflict_first.assign(s.conflicts().size(), -1.0);
+    stray_first.assign(s.strays().size(), -1.0);
     if (truth) {
       for (const Conflict& c : s.conflicts()) {
         traced[c.a];
@@ -164,23 +167,40 @@ struct Run {
     return (static_cast<uint64_t>(a) << 32) | static_cast<uint32_t>(b);
   }
 
+  // A report: drone, tick, time (seconds since the start, simulated) and
+  // where an alert's latency is measured from (ReferenceNs).
+  struct Report {
+    int drone = -1, tick = -1;
+    double t_s = 0;
+    int64_t ref_ns = 0;
+  };
+
   // Handles one AlertBatch of stream `stream`, received at `now_ns`.
   void OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns);
-  // The drone of report `index` in batch `seq` of stream `stream`, or -1.
-  int DroneOfReport(int stream, int64_t seq, int index) const;
+  // Report `index` of batch `seq` of stream `stream` (drone -1: unknown).
+  Report ReportOf(int stream, int64_t seq, int index) const;
   // The drones an alert names; false if it names an aircraft of no drone
   // of this scenario (or none).
   bool DronesOf(const v1::Alert& alert, std::vector<int>* drones) const;
-  // The tick of the report behind an alert about `drones` received at
-  // `now_ns` (-1: none) and, unless it is a lost link, its latency.
-  int Behind(const v1::Alert& alert, const std::vector<int>& drones,
-             int64_t now_ns, std::optional<double>* latency_ms) const;
+  // The report behind an alert about `drones` received at `now_ns` (tick
+  // -1: none) and, unless it is a lost link, its latency.
+  Report Behind(const v1::Alert& alert, const std::vector<int>& drones,
+                int64_t now_ns, std::optional<double>* latency_ms) const;
 
-  // The report behind an alert about drones `drones`: the newest report of
-  // any of them sent no later than `bound_ns`. Returns its tick, or -1.
-  int TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const;
-  // Where an alert's latency is measured from for tick k of stream s.
-  int64_t ReferenceNs(int stream, int tick) const;
+  // The report behind an alert about drones `drones`: the newest report (by
+  // report time) of any of them sent no later than `bound_ns`; its ref_ns
+  // is the latest reference of the drones' newest reports.
+  Report TriggerReport(const std::vector<int>& drones, int64_t bound_ns) const;
+  // Where an alert's latency is measured from for drone d's report of tick
+  // k: its timestamp in real time, when it was sent as fast as possible.
+  int64_t ReferenceNs(int d, int tick) const;
+  // Stream of drone d, and its slot at tick k.
+  int StreamOf(int d) const { return d % static_cast<int>(streams.size()); }
+  int64_t SlotOf(int d, int tick) const {
+    return static_cast<int64_t>(tick) *
+               static_cast<int64_t>(stream_drones[StreamOf(d)].size()) +
+           position[static_cast<size_t>(d)];
+  }
 
   const Options& options;
   const Scenario& scenario;
@@ -204,9 +224,10 @@ struct Run {
   std::vector<double> latency_ms ABSL_GUARDED_BY(mu);
   std::vector<double> raise_latency_ms ABSL_GUARDED_BY(mu);
   std::vector<double> ack_latency_ms ABSL_GUARDED_BY(mu);
-  // Per truth entry: the tick behind its first alert (-1: none yet).
-  std::vector<int> conflict_first ABSL_GUARDED_BY(mu);
-  std::vector<int> stray_first ABSL_GUARDED_BY(mu);
+  // Per truth entry: the time (seconds since the start, simulated) of the
+  // report behind its first alert (-1: none yet).
+  std::vector<double> conflict_first ABSL_GUARDED_BY(mu);
+  std::vector<double> stray_first ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<uint64_t> unexpected_pairs ABSL_GUARDED_BY(mu);
   absl::flat_hash_set<int> unexpected_nonconforming ABSL_GUARDED_BY(mu);
   // What arrived about each drone of the truth (pairs and strays), so that
@@ -217,8 +238,10 @@ struct Run {
     std::string first_report_error;
   };
   absl::flat_hash_map<int, Trace> traced ABSL_GUARDED_BY(mu);
-  // Per stream, its drones in sending order (set before streaming).
+  // Per stream, its drones in sending order (by phase, then index), and
+  // each drone's place in its stream's order (set before streaming).
   std::vector<std::vector<int>> stream_drones;
+  std::vector<int64_t> position;
   // Conflict alerts about this run's aircraft that came on the position
   // streams: ids, and "id|state" of their RAISED and CLEARED messages (which
   // the server never merges, unlike UPDATED). Watchers must see them all.
@@ -229,22 +252,23 @@ struct Run {
 // One StreamPositions stream: a sender thread writes batches (one write in
 // flight at a time); gRPC's threads deliver AlertBatches to OnReadDone. A
 // hold keeps the reactor alive until the sender is done with it.
+//
+// The stream's reports are numbered by slot: slot = tick * n + j for the
+// j-th of its n drones (in sending order, by phase) at tick `tick`, active
+// or not. Slots go out in order, so a batch is a range of slots, and the
+// bookkeeping is per batch: where its range ends and when it left.
 class PositionStream final
     : public grpc::ClientBidiReactor<v1::PositionBatch, v1::AlertBatch> {
  public:
-  PositionStream(Run* run, int index, int ticks, int64_t max_batches)
+  PositionStream(Run* run, int index, int64_t max_batches)
       : run_(run),
         index_(index),
-        tick_send_ns_(static_cast<size_t>(ticks)),
         batch_send_ns_(static_cast<size_t>(max_batches + 1)),
         batch_reports_(static_cast<size_t>(max_batches + 1)),
-        batch_tick_(static_cast<size_t>(max_batches + 1)),
-        batch_first_(static_cast<size_t>(max_batches + 1)) {
-    for (auto& t : tick_send_ns_) t = 0;
+        batch_end_(static_cast<size_t>(max_batches + 1)) {
     for (auto& t : batch_send_ns_) t = 0;
     for (auto& t : batch_reports_) t = 0;
-    for (auto& t : batch_tick_) t = -1;
-    for (auto& t : batch_first_) t = -1;
+    for (auto& t : batch_end_) t = 0;
   }
 
   void Start(v1::TelemetryService::Stub* stub, const std::string& token) {
@@ -257,11 +281,17 @@ class PositionStream final
     StartCall();
   }
 
+  // Whether batch `batch_seq` fits the bookkeeping (sized for the most
+  // batches a run can send).
+  bool HasRoom(int64_t batch_seq) const {
+    return batch_seq < static_cast<int64_t>(batch_end_.size());
+  }
+
   // Sends `batch` (which must stay untouched until the next Write returns),
-  // which holds tick `tick`'s reports from position `first` of the stream's
-  // drone list on. False once the stream is broken.
-  bool Write(v1::PositionBatch* batch, bool more_coming, int tick,
-             int first) {
+  // which holds the active reports of the slots up to `end_slot`
+  // (exclusive) not sent before. REQUIRES: HasRoom(batch->batch_seq()).
+  // False once the stream is broken.
+  bool Write(v1::PositionBatch* batch, bool more_coming, int64_t end_slot) {
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(
@@ -273,12 +303,12 @@ class PositionStream final
       writing_ = true;
     }
     const int64_t seq = batch->batch_seq();
-    batch_tick_[static_cast<size_t>(seq)] = tick;
-    batch_first_[static_cast<size_t>(seq)] = first;
+    batch_end_[static_cast<size_t>(seq)] = end_slot;
     batch_send_ns_[static_cast<size_t>(seq)] = UnixNs();
     batch_reports_[static_cast<size_t>(seq)] =
         (seq > 1 ? batch_reports_[static_cast<size_t>(seq - 1)].load() : 0) +
         batch->reports_size();
+    batches_sent_.store(seq);  // publishes the entries above to readers
     grpc::WriteOptions options;
     if (more_coming) options.set_buffer_hint();
     StartWrite(batch, options);
@@ -329,6 +359,9 @@ class PositionStream final
         run_->ack_latency_ms.push_back(static_cast<double>(now - sent) / 1e6);
       }
     }
+    // A running total per stream; gRPC delivers a stream's messages in
+    // order, the max only guards against a server that leaves it unset.
+    superseded_.store(std::max(superseded_.load(), in_.superseded_reports()));
     run_->OnBatch(index_, in_, now);
     StartRead(&in_);
   }
@@ -339,34 +372,40 @@ class PositionStream final
     broken_ = true;
   }
 
-  // Send bookkeeping, written by the sender thread only.
-  void MarkTick(int tick, int64_t unix_ns) {
-    tick_send_ns_[static_cast<size_t>(tick)] = unix_ns;
-    ticks_sent_.store(tick + 1);
-  }
-  // The newest tick sent no later than bound_ns, or -1.
-  int LastTickSentBy(int64_t bound_ns) const {
-    int lo = 0, hi = ticks_sent_.load();  // answer in [lo - 1, hi)
+  // Slots sent no later than bound_ns: the end of the newest batch sent by
+  // then (0: none).
+  int64_t SlotsSentBy(int64_t bound_ns) const {
+    int64_t lo = 1, hi = batches_sent_.load() + 1;  // first batch after bound
     while (lo < hi) {
-      const int mid = (lo + hi) / 2;
-      if (tick_send_ns_[static_cast<size_t>(mid)].load() <= bound_ns) {
+      const int64_t mid = (lo + hi) / 2;
+      if (batch_send_ns_[static_cast<size_t>(mid)].load() <= bound_ns) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
-    return lo - 1;
+    return lo > 1 ? batch_end_[static_cast<size_t>(lo - 1)].load() : 0;
   }
-  int64_t TickSentNs(int tick) const {
-    return tick_send_ns_[static_cast<size_t>(tick)].load();
-  }
-  // Tick and first drone position of batch `seq` (-1, -1 if unknown).
-  std::pair<int, int> BatchStart(int64_t seq) const {
-    if (seq < 1 || seq >= static_cast<int64_t>(batch_tick_.size())) {
-      return {-1, -1};
+  // When the batch holding `slot` was sent (0: not sent).
+  int64_t SlotSentNs(int64_t slot) const {
+    int64_t lo = 1, hi = batches_sent_.load() + 1;  // first batch ending after
+    while (lo < hi) {
+      const int64_t mid = (lo + hi) / 2;
+      if (batch_end_[static_cast<size_t>(mid)].load() <= slot) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
     }
-    return {batch_tick_[static_cast<size_t>(seq)].load(),
-            batch_first_[static_cast<size_t>(seq)].load()};
+    return lo <= batches_sent_.load()
+               ? batch_send_ns_[static_cast<size_t>(lo)].load()
+               : 0;
+  }
+  // Slots [first, end) of batch `seq`; {-1, -1} if unknown.
+  std::pair<int64_t, int64_t> BatchSlots(int64_t seq) const {
+    if (seq < 1 || seq > batches_sent_.load()) return {-1, -1};
+    return {seq > 1 ? batch_end_[static_cast<size_t>(seq - 1)].load() : 0,
+            batch_end_[static_cast<size_t>(seq)].load()};
   }
 
   grpc::Status status() {
@@ -379,18 +418,22 @@ class PositionStream final
                ? batch_reports_[static_cast<size_t>(acked_.load())].load()
                : 0;
   }
+  // The server's latest AlertBatch.superseded_reports on this stream.
+  int64_t superseded_reports() const { return superseded_.load(); }
 
  private:
   Run* const run_;
   const int index_;
   grpc::ClientContext context_;
   v1::AlertBatch in_;
-  std::vector<std::atomic<int64_t>> tick_send_ns_;
-  std::atomic<int> ticks_sent_{0};
+  // Per batch_seq (index 0 unused), written by the sender before it
+  // publishes the batch in batches_sent_.
   std::vector<std::atomic<int64_t>> batch_send_ns_;
   std::vector<std::atomic<int64_t>> batch_reports_;  // cumulative
-  std::vector<std::atomic<int>> batch_tick_, batch_first_;
+  std::vector<std::atomic<int64_t>> batch_end_;      // one past its slots
+  std::atomic<int64_t> batches_sent_{0};
   std::atomic<int64_t> acked_{0};
+  std::atomic<int64_t> superseded_{0};
   absl::Mutex mu_;
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool broken_ ABSL_GUARDED_BY(mu_) = false;
@@ -398,15 +441,25 @@ class PositionStream final
   grpc::Status status_ ABSL_GUARDED_BY(mu_);
 };
 
-int Run::TriggerTick(const std::vector<int>& drones, int64_t bound_ns) const {
-  int best = -1;
+Run::Report Run::TriggerReport(const std::vector<int>& drones,
+                               int64_t bound_ns) const {
+  Report best;
   for (int d : drones) {
-    const int s = d % static_cast<int>(streams.size());
-    for (int k = streams[s]->LastTickSentBy(bound_ns); k >= 0; --k) {
-      if (scenario.Active(d, k / scenario.report_rate_hz())) {
-        best = std::max(best, k);
-        break;
+    const int64_t n = static_cast<int64_t>(stream_drones[StreamOf(d)].size());
+    const int64_t sent = streams[StreamOf(d)]->SlotsSentBy(bound_ns);
+    const int64_t p = position[static_cast<size_t>(d)];
+    if (sent <= p) continue;
+    // The drone's newest slot below `sent`, back to its newest active one.
+    for (int k = static_cast<int>((sent - 1 - p) / n); k >= 0; --k) {
+      const double t = scenario.ReportTime(d, k);
+      if (!scenario.Active(d, t)) continue;
+      if (best.tick < 0 || t > best.t_s) {
+        best.drone = d;
+        best.tick = k;
+        best.t_s = t;
       }
+      best.ref_ns = std::max(best.ref_ns, ReferenceNs(d, k));
+      break;
     }
   }
   return best;
@@ -421,8 +474,9 @@ bool Run::DronesOf(const v1::Alert& alert, std::vector<int>* drones) const {
   return !drones->empty();
 }
 
-int Run::Behind(const v1::Alert& alert, const std::vector<int>& drones,
-                int64_t now_ns, std::optional<double>* latency_ms) const {
+Run::Report Run::Behind(const v1::Alert& alert, const std::vector<int>& drones,
+                        int64_t now_ns,
+                        std::optional<double>* latency_ms) const {
   // From the newest report of the aircraft involved that was sent by the
   // alert's update_time (server clock, same machine), or by its receipt if
   // unset. Lost links are raised by the server's clock, not by a report.
@@ -430,35 +484,34 @@ int Run::Behind(const v1::Alert& alert, const std::vector<int>& drones,
       alert.has_update_time() ? alert.update_time().seconds() * 1000000000LL +
                                     alert.update_time().nanos()
                               : now_ns;
-  const int tick = TriggerTick(drones, std::min(update_ns, now_ns));
-  if (tick >= 0 && alert.kind() != v1::ALERT_KIND_LOST_LINK) {
-    int64_t ref = 0;
-    for (int d : drones) {
-      ref = std::max(ref,
-                     ReferenceNs(d % static_cast<int>(streams.size()), tick));
-    }
-    *latency_ms = static_cast<double>(now_ns - ref) / 1e6;
+  const Report r = TriggerReport(drones, std::min(update_ns, now_ns));
+  if (r.tick >= 0 && alert.kind() != v1::ALERT_KIND_LOST_LINK) {
+    *latency_ms = static_cast<double>(now_ns - r.ref_ns) / 1e6;
   }
-  return tick;
+  return r;
 }
 
-int Run::DroneOfReport(int stream, int64_t seq, int index) const {
-  const auto [tick, first] = streams[stream]->BatchStart(seq);
-  if (tick < 0 || index < 0) return -1;
+Run::Report Run::ReportOf(int stream, int64_t seq, int index) const {
+  const auto [first, end] = streams[stream]->BatchSlots(seq);
   const std::vector<int>& mine = stream_drones[stream];
-  const double t = tick / scenario.report_rate_hz();
-  // The batch holds the drones active at the tick, from `first` on.
-  for (size_t j = static_cast<size_t>(first); j < mine.size(); ++j) {
-    if (!scenario.Active(mine[j], t)) continue;
-    if (index-- == 0) return mine[j];
+  const int64_t n = static_cast<int64_t>(mine.size());
+  // The batch holds the active reports of its slots, in order.
+  for (int64_t slot = first; slot >= 0 && slot < end && index >= 0; ++slot) {
+    const int d = mine[static_cast<size_t>(slot % n)];
+    const int k = static_cast<int>(slot / n);
+    const double t = scenario.ReportTime(d, k);
+    if (!scenario.Active(d, t)) continue;
+    if (index-- == 0) return {d, k, t, 0};
   }
-  return -1;
+  return {};
 }
 
-int64_t Run::ReferenceNs(int stream, int tick) const {
-  if (options.as_fast_as_possible) return streams[stream]->TickSentNs(tick);
+int64_t Run::ReferenceNs(int d, int tick) const {
+  if (options.as_fast_as_possible) {
+    return streams[StreamOf(d)]->SlotSentNs(SlotOf(d, tick));
+  }
   return epoch_unix_ns +
-         static_cast<int64_t>(1e9 * tick / scenario.report_rate_hz());
+         static_cast<int64_t>(std::llround(1e9 * scenario.ReportTime(d, tick)));
 }
 
 void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
@@ -471,14 +524,12 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
   }
   if (!traced.empty()) {
     for (const v1::ReportError& e : batch.errors()) {
-      const int d = DroneOfReport(stream, e.batch_seq(), e.report_index());
-      auto it = traced.find(d);
+      const Report r = ReportOf(stream, e.batch_seq(), e.report_index());
+      auto it = traced.find(r.drone);
       if (it == traced.end()) continue;
       if (it->second.report_errors++ == 0) {
         it->second.first_report_error = absl::StrCat(
-            "batch ", e.batch_seq(), " tick ",
-            streams[stream]->BatchStart(e.batch_seq()).first, ": ",
-            e.message());
+            "batch ", e.batch_seq(), " tick ", r.tick, ": ", e.message());
       }
     }
   }
@@ -500,7 +551,7 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
       continue;
     }
     std::optional<double> ms;
-    const int tick = Behind(alert, drones, now_ns, &ms);
+    const Report behind = Behind(alert, drones, now_ns, &ms);
     if (ms.has_value()) {
       latency_ms.push_back(*ms);
       if (alert.state() == v1::ALERT_STATE_RAISED) {
@@ -519,7 +570,7 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
       if (it != traced.end() && it->second.alerts.size() < 8) {
         it->second.alerts.push_back(absl::StrCat(
             KindName(alert.kind()), " ", StateName(alert.state()), " tick ",
-            tick));
+            behind.tick));
       }
     }
     if (!truth) continue;
@@ -528,14 +579,14 @@ void Run::OnBatch(int stream, const v1::AlertBatch& batch, int64_t now_ns) {
       if (it == pair_truth.end()) {
         unexpected_pairs.insert(PairKey(drones[0], drones[1]));
       } else if (conflict_first[it->second] < 0) {
-        conflict_first[it->second] = std::max(tick, 0);
+        conflict_first[it->second] = behind.tick >= 0 ? behind.t_s : 0;
       }
     } else if (alert.kind() == v1::ALERT_KIND_NONCONFORMANCE) {
       auto it = stray_truth.find(drones[0]);
       if (it == stray_truth.end()) {
         unexpected_nonconforming.insert(drones[0]);
       } else if (stray_first[it->second] < 0) {
-        stray_first[it->second] = std::max(tick, 0);
+        stray_first[it->second] = behind.tick >= 0 ? behind.t_s : 0;
       }
     }
   }
@@ -919,33 +970,45 @@ struct TargetResult {
   bool unavailable = false;
 };
 
-// The reports of one stream's drones at tick k, in batches of o.batch.
-void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
-              const std::vector<int>& drones,
-              const std::vector<std::string>& intent_ids, int tick,
-              absl::Time stamp, int64_t* seq, v1::PositionBatch batches[2],
-              int* which, int64_t* reports, bool* broken) {
-  const double t = tick / s.report_rate_hz();
-  const int64_t seconds = absl::ToUnixSeconds(stamp);
-  const int32_t nanos = static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(stamp - absl::FromUnixSeconds(seconds)));
+// Sends the active reports of slots [first, end) of a stream (slot =
+// tick * n + j, drone drones[j]; see PositionStream), stamped epoch + their
+// report times, in batches of up to o.batch, all but the last with gRPC's
+// buffer hint. Returns the first slot that held a report (-1: none).
+int64_t SendSlots(const Options& o, const Scenario& s, PositionStream* stream,
+                  const std::vector<int>& drones,
+                  const std::vector<std::string>& intent_ids,
+                  int64_t epoch_unix_ns, int64_t first, int64_t end,
+                  int64_t* seq, v1::PositionBatch batches[2], int* which,
+                  int64_t* reports, bool* broken) {
+  const int64_t n = static_cast<int64_t>(drones.size());
   v1::PositionBatch* batch = nullptr;
-  int first = 0;  // position in `drones` of the batch's first report
-  for (size_t j = 0; j < drones.size() && !*broken; ++j) {
-    const int i = drones[j];
+  int64_t first_sent = -1;
+  for (int64_t slot = first; slot < end && !*broken; ++slot) {
+    const int i = drones[static_cast<size_t>(slot % n)];
+    const int tick = static_cast<int>(slot / n);
+    const double t = s.ReportTime(i, tick);
     if (!s.Active(i, t)) continue;
+    if (first_sent < 0) first_sent = slot;
     if (batch == nullptr) {
+      if (!stream->HasRoom(*seq + 1)) {
+        // Not expected: RunTarget sizes the bookkeeping for the most
+        // batches a run can send. Counted as a broken stream.
+        std::cerr << "utmsim: more batches than planned for\n";
+        *broken = true;
+        break;
+      }
       batch = &batches[*which];
       batch->Clear();
       batch->set_batch_seq(++*seq);
-      first = static_cast<int>(j);
     }
+    const int64_t stamp_ns =
+        epoch_unix_ns + static_cast<int64_t>(std::llround(1e9 * t));
     const DroneState st = s.StateAt(i, t);
     v1::PositionReport* r = batch->add_reports();
     r->set_aircraft_id(s.drones()[i].aircraft_id);
     r->set_intent_id(intent_ids[i]);
-    r->mutable_time()->set_seconds(seconds);
-    r->mutable_time()->set_nanos(nanos);
+    r->mutable_time()->set_seconds(stamp_ns / 1000000000);
+    r->mutable_time()->set_nanos(static_cast<int32_t>(stamp_ns % 1000000000));
     r->mutable_position()->set_lat_deg(st.position.lat_deg);
     r->mutable_position()->set_lng_deg(st.position.lng_deg);
     r->mutable_altitude()->set_value_m(st.altitude_m);
@@ -956,18 +1019,19 @@ void SendTick(const Options& o, const Scenario& s, PositionStream* stream,
     r->mutable_accuracy()->set_horizontal_m(st.horizontal_accuracy_m);
     r->mutable_accuracy()->set_vertical_m(st.vertical_accuracy_m);
     if (batch->reports_size() == o.batch) {
-      const bool more = j + 1 < drones.size();
+      const bool more = slot + 1 < end;
       *reports += batch->reports_size();
-      if (!stream->Write(batch, more, tick, first)) *broken = true;
+      if (!stream->Write(batch, more, slot + 1)) *broken = true;
       *which ^= 1;
       batch = nullptr;
     }
   }
   if (batch != nullptr && !*broken) {
     *reports += batch->reports_size();
-    if (!stream->Write(batch, false, tick, first)) *broken = true;
+    if (!stream->Write(batch, false, end)) *broken = true;
     *which ^= 1;
   }
+  return first_sent;
 }
 
 TargetResult RunTarget(const Options& o, const Scenario& s,
@@ -1003,16 +1067,43 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   const int k = std::min(o.streams, n);
   Run run(o, s, file_intents && name != "noop");
   std::vector<std::unique_ptr<v1::TelemetryService::Stub>> stubs;
+  // Each stream sends its drones in the order of their phases, so its
+  // reports go out in the order of their times.
   std::vector<std::vector<int>> drones(static_cast<size_t>(k));
   for (int i = 0; i < n; ++i) drones[static_cast<size_t>(i % k)].push_back(i);
+  run.position.assign(static_cast<size_t>(n), 0);
+  for (std::vector<int>& mine : drones) {
+    std::stable_sort(mine.begin(), mine.end(), [&s](int a, int b) {
+      return s.drones()[a].phase_s < s.drones()[b].phase_s;
+    });
+    for (size_t j = 0; j < mine.size(); ++j) {
+      run.position[static_cast<size_t>(mine[j])] = static_cast<int64_t>(j);
+    }
+  }
   run.stream_drones = drones;
   const int ticks = s.ticks();
+  // Real time: the last report is due before ticks / rate; 5 s of slack for
+  // a client that falls behind. As fast as possible: --duration-s of wall
+  // time.
+  const double wall_s =
+      o.as_fast_as_possible
+          ? s.duration_s()
+          : std::max(s.duration_s(), ticks / s.report_rate_hz()) + 5.0;
   for (int c = 0; c < k; ++c) {
     stubs.push_back(v1::TelemetryService::NewStub(Connect(target, c)));
+    // Batches: a flush sends at most ceil(its reports / batch); real time
+    // flushes at most every --flush-ms (once per tick as fast as possible);
+    // never more batches than reports.
+    const int64_t slots = static_cast<int64_t>(drones[c].size()) * ticks;
+    const int64_t flushes =
+        o.as_fast_as_possible
+            ? ticks
+            : static_cast<int64_t>(std::ceil(wall_s * 1000 / o.flush_ms)) +
+                  ticks + 1;
     const int64_t per_tick =
         (static_cast<int64_t>(drones[c].size()) + o.batch - 1) / o.batch;
-    run.streams.push_back(
-        std::make_unique<PositionStream>(&run, c, ticks, per_tick * ticks));
+    run.streams.push_back(std::make_unique<PositionStream>(
+        &run, c, std::min(slots, per_tick * ticks + flushes)));
   }
   // Watchers (utmd only: the no-op server has no WatchAlerts) open before
   // the first report, so they see every alert from its start.
@@ -1043,17 +1134,18 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   }
   for (int c = 0; c < k; ++c) run.streams[c]->Start(stubs[c].get(), o.token);
 
+  // The server's memory with the intents filed, before any track exists.
+  const ProcessMemory memory0 =
+      server_pid > 0 ? ReadProcessMemory(server_pid) : ProcessMemory{};
   const double server_cpu0 = server_pid > 0 ? CpuSeconds(server_pid) : -1;
   const double self_cpu0 = SelfCpuSeconds();
   const absl::Time epoch = absl::Now();
   run.epoch_unix_ns = absl::ToUnixNanos(epoch);
   const auto start = Clock::now();
-  // Bounded: real time gets 5 s of slack for a client that falls behind;
-  // as fast as possible stops at --duration-s of wall time.
   const auto stop_at =
-      start +
-      std::chrono::milliseconds(static_cast<int64_t>(
-          1000 * (s.duration_s() + (o.as_fast_as_possible ? 0.0 : 5.0))));
+      start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * wall_s));
+  const auto flush_every = std::chrono::nanoseconds(
+      static_cast<int64_t>(std::llround(o.flush_ms * 1e6)));
   std::vector<int64_t> reports(static_cast<size_t>(k), 0),
       batches(static_cast<size_t>(k), 0), ticks_sent(static_cast<size_t>(k), 0);
   std::vector<std::vector<double>> lag_ms(static_cast<size_t>(k));
@@ -1062,26 +1154,53 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   for (int c = 0; c < k; ++c) {
     senders.emplace_back([&, c] {
       PositionStream* stream = run.streams[c].get();
+      const std::vector<int>& mine = drones[c];
+      const int64_t per_tick = static_cast<int64_t>(mine.size());
+      const int64_t slots = per_tick * ticks;
+      // When slot `slot`'s report is due, ns since the start.
+      auto due_ns = [&](int64_t slot) {
+        return static_cast<int64_t>(std::llround(
+            1e9 * s.ReportTime(mine[static_cast<size_t>(slot % per_tick)],
+                               static_cast<int>(slot / per_tick))));
+      };
       v1::PositionBatch buffers[2];
       int which = 0;
       bool is_broken = false;
       int64_t seq = 0;
-      for (int tick = 0; tick < ticks && !is_broken; ++tick) {
-        const double t = tick / s.report_rate_hz();
-        const auto due =
-            start + std::chrono::nanoseconds(static_cast<int64_t>(1e9 * t));
-        if (!o.as_fast_as_possible) std::this_thread::sleep_until(due);
+      auto last_flush = start - flush_every;
+      for (int64_t slot = 0; slot < slots && !is_broken;) {
+        // A flush: real time, every report due by now, at most every
+        // --flush-ms (with aligned phases, a whole tick at once); as fast as
+        // possible, the rest of the current tick.
+        int64_t end = slot + 1;
+        if (o.as_fast_as_possible) {
+          end = (slot / per_tick + 1) * per_tick;
+        } else {
+          std::this_thread::sleep_until(std::max(
+              start + std::chrono::nanoseconds(due_ns(slot)),
+              last_flush + flush_every));
+        }
         const auto now = Clock::now();
         if (now > stop_at) break;
         if (!o.as_fast_as_possible) {
-          lag_ms[c].push_back(
-              std::chrono::duration<double, std::milli>(now - due).count());
+          const int64_t now_ns =
+              std::chrono::duration_cast<std::chrono::nanoseconds>(now - start)
+                  .count();
+          while (end < slots && due_ns(end) <= now_ns) ++end;
+          last_flush = now;
         }
-        stream->MarkTick(tick, UnixNs());
-        SendTick(o, s, stream, drones[c], intents.ids, tick,
-                 epoch + absl::Seconds(t), &seq, buffers, &which, &reports[c],
-                 &is_broken);
-        ticks_sent[c] = tick + 1;
+        const int64_t first =
+            SendSlots(o, s, stream, mine, intents.ids, run.epoch_unix_ns, slot,
+                      end, &seq, buffers, &which, &reports[c], &is_broken);
+        if (first >= 0 && !o.as_fast_as_possible) {
+          // How late the flush's oldest report left, vs its timestamp.
+          lag_ms[c].push_back(
+              std::chrono::duration<double, std::milli>(
+                  now - (start + std::chrono::nanoseconds(due_ns(first))))
+                  .count());
+        }
+        slot = end;
+        ticks_sent[c] = (slot + per_tick - 1) / per_tick;
       }
       batches[c] = seq;
       broken[c] = is_broken;
@@ -1146,13 +1265,17 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
       }
     }
   }
+  // Every track still live: the intents end below.
+  const ProcessMemory memory1 =
+      server_pid > 0 ? ReadProcessMemory(server_pid) : ProcessMemory{};
   const double self_cpu = SelfCpuSeconds() - self_cpu0;
   const double server_cpu =
       server_pid > 0 ? CpuSeconds(server_pid) - server_cpu0 : -1;
   if (file_intents) EndIntents(o, run_id, &intents);
   if (file_intents) j["intents"] = IntentJson(intents);
 
-  int64_t sent = 0, sent_batches = 0, acked_batches = 0, acked_reports = 0;
+  int64_t sent = 0, sent_batches = 0, acked_batches = 0, acked_reports = 0,
+          superseded = 0;
   int failed_streams = 0, drained = 0;
   std::string first_stream_error;
   std::vector<double> lags;
@@ -1161,6 +1284,7 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
     sent_batches += batches[c];
     acked_batches += run.streams[c]->acked_batches();
     acked_reports += run.streams[c]->acked_reports();
+    superseded += run.streams[c]->superseded_reports();
     lags.insert(lags.end(), lag_ms[c].begin(), lag_ms[c].end());
     const grpc::Status status = run.streams[c]->status();
     if (status.ok()) {
@@ -1190,6 +1314,9 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   }
   j["acked_batches"] = acked_batches;
   j["acked_reports"] = acked_reports;
+  // Reports the server skipped for a newer one of the same aircraft (the
+  // last AlertBatch.superseded_reports of each stream, summed).
+  j["superseded_reports"] = superseded;
   {
     absl::MutexLock lock(&run.mu);
     // From sending the batch an ack names to receiving the ack: includes
@@ -1214,13 +1341,12 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
         o.as_fast_as_possible ? "send_time" : "report_time";
     j["raise_latency_ms"] = Stats(run.raise_latency_ms);
     if (run.truth) {
-      const double rate = s.report_rate_hz();
       int found = 0, before = 0;
       std::vector<double> warning;
       for (size_t c = 0; c < s.conflicts().size(); ++c) {
         if (run.conflict_first[c] < 0) continue;
         ++found;
-        const double w = s.conflicts()[c].loss_s - run.conflict_first[c] / rate;
+        const double w = s.conflicts()[c].loss_s - run.conflict_first[c];
         warning.push_back(w);
         if (w > 0) ++before;
       }
@@ -1229,7 +1355,7 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
       for (size_t c = 0; c < s.strays().size(); ++c) {
         if (run.stray_first[c] < 0) continue;
         ++strays_found;
-        delay.push_back(run.stray_first[c] / rate - s.strays()[c].exit_s);
+        delay.push_back(run.stray_first[c] - s.strays()[c].exit_s);
       }
       // The misses, each with what did arrive about its drones.
       auto trace = [&](int d) {
@@ -1369,6 +1495,22 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
         1e6 * server_cpu / static_cast<double>(std::max<int64_t>(sent, 1));
   }
   j["cpu"] = cpu;
+  if (memory0.rss_bytes >= 0 && memory1.rss_bytes >= 0) {
+    // Growth per drone from before the first report to the end (every
+    // track live): an upper bound on a track's cost, since it includes the
+    // streams' gRPC buffers and whatever the allocator keeps.
+    const double drones = static_cast<double>(std::max(n, 1));
+    j["server_memory"] = {
+        {"rss_before_streams_bytes", memory0.rss_bytes},
+        {"hwm_before_streams_bytes", memory0.hwm_bytes},
+        {"rss_end_bytes", memory1.rss_bytes},
+        {"hwm_end_bytes", memory1.hwm_bytes},
+        {"live_tracks", n},
+        {"rss_per_track_bytes",
+         static_cast<double>(memory1.rss_bytes - memory0.rss_bytes) / drones},
+        {"hwm_per_track_bytes",
+         static_cast<double>(memory1.hwm_bytes - memory0.rss_bytes) / drones}};
+  }
   out.ok = failed_streams == 0 && sent > 0 && watchers_ok &&
            (!file_intents || (intents.failed == 0 && intents.rejected == 0));
   return out;
@@ -1465,12 +1607,29 @@ void Human(const std::string& name, const Json& j) {
   }
   std::cerr << absl::StrFormat(
       "%s: %d reports in %.2f s = %.0f reports/s over %d streams; %d of %d "
-      "batches acked; %d report errors; ack delay p50 %.2f ms\n",
+      "batches acked; %d report errors; %d superseded; ack delay p50 %.2f "
+      "ms\n",
       name, j["reports_sent"].get<int64_t>(), j["send_seconds"].get<double>(),
       j["reports_per_second"].get<double>(), j["streams"].get<int>(),
       j["acked_batches"].get<int64_t>(), j["batches_sent"].get<int64_t>(),
       j["report_errors"].get<int64_t>(),
+      j["superseded_reports"].get<int64_t>(),
       j["ack_delay_ms"]["p50"].get<double>());
+  if (j.contains("cpu") && j["cpu"].contains("server_us_per_report")) {
+    std::string memory;
+    if (j.contains("server_memory")) {
+      const Json& m = j["server_memory"];
+      memory = absl::StrFormat(
+          "; RSS %.1f -> %.1f MiB (peak %.1f), %.0f bytes per track",
+          m["rss_before_streams_bytes"].get<double>() / (1 << 20),
+          m["rss_end_bytes"].get<double>() / (1 << 20),
+          m["hwm_end_bytes"].get<double>() / (1 << 20),
+          m["rss_per_track_bytes"].get<double>());
+    }
+    std::cerr << absl::StrFormat(
+        "%s: server %.2f us CPU per report%s\n", name,
+        j["cpu"]["server_us_per_report"].get<double>(), memory);
+  }
   if (j.contains("first_stream_error")) {
     std::cerr << name << ": " << j["streams_failed"].get<int>()
               << " streams failed, first: "
@@ -1589,6 +1748,18 @@ int Main(int argc, char** argv) {
   app.add_flag("--as-fast-as-possible", o.as_fast_as_possible,
                "Send ticks back to back; report times advance in simulated "
                "time");
+  std::string phase = "spread";
+  app.add_option("--phase", phase,
+                 "When in each interval a drone reports: spread (its own "
+                 "seeded phase in [0, 1/rate)) or aligned (all at k/rate); "
+                 "replays keep their recorded times")
+      ->check(CLI::IsMember({"spread", "aligned"}))
+      ->capture_default_str();
+  app.add_option("--flush-ms", o.flush_ms,
+                 "Real time: a stream sends the reports due at most this "
+                 "often (in batches of up to --batch)")
+      ->check(CLI::Range(0.1, 1000.0))
+      ->capture_default_str();
   app.add_flag("--no-intents", o.no_intents,
                "Do not file intents (reports carry no intent id)");
   app.add_flag("--noop,!--no-noop", o.noop,
@@ -1622,6 +1793,7 @@ int Main(int argc, char** argv) {
                "Internal: run the no-op server and print its port");
   CLI11_PARSE(app, argc, argv);
   if (serve_noop) return ServeNoop();
+  t.phase = phase == "aligned" ? ReportPhase::kAligned : ReportPhase::kSpread;
   if (o.noop_only) o.noop = true;
   if (!o.noop_only && o.target.empty()) {
     std::cerr << "utmsim: --target is required (or --noop-only)\n";
@@ -1694,6 +1866,8 @@ int Main(int argc, char** argv) {
   sc["report_rate_hz"] = scenario->report_rate_hz();
   sc["ticks"] = scenario->ticks();
   sc["mode"] = o.as_fast_as_possible ? "as_fast_as_possible" : "real_time";
+  sc["phase"] = !o.replay.empty() ? "recorded" : phase;
+  sc["flush_ms"] = o.as_fast_as_possible ? Json(nullptr) : Json(o.flush_ms);
   sc["streams"] = std::min<int>(o.streams, scenario->drones().size());
   sc["batch"] = o.batch;
   if (o.replay.empty()) {

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Smoke test of the traffic simulator against its no-op TelemetryService
 # (a child process): a few drones for a few seconds must be streamed,
-# acknowledged and summarised; a replay of the shared Remote ID test flights
-# too (skipped when ../shared/data is absent); non-loopback targets and bad
-# options are refused with 64. Then against a real utmd (--store memory):
-# 40 drones for 30 s with two supervisor watchers must find every planned
-# conflict and stray and the watchers every conflict alert the aircraft got;
-# a second run on the same utmd flies under other aircraft ids, and a
-# watcher with another operator's token sees none of its conflicts (exit 2).
+# acknowledged and summarised, with spread report phases (many small
+# batches) and with aligned ones (one batch per stream and tick); a replay
+# of the shared Remote ID test flights too (skipped when ../shared/data is
+# absent); non-loopback targets and bad options are refused with 64. Then
+# against a real utmd (--store memory): 40 drones for 30 s, spread phases,
+# with two supervisor watchers must find every planned conflict and stray
+# and the watchers every conflict alert the aircraft got, and report utmd's
+# memory; a second run on the same utmd, aligned, flies under other
+# aircraft ids, finds both conflicts, and a watcher with another operator's
+# token sees none of them (exit 2).
 # Usage: utmsim_smoke_test.sh UTMSIM [DATA_DIR [UTMD UTMCTL]]
 # (UTMD and UTMCTL default to their places in UTMSIM's build tree.)
 set -u
@@ -40,18 +43,31 @@ out=$("$UTMSIM" --noop-only --drones 12 --streams 3 --duration-s 3 --rate 2 2>/d
 [[ $(field "$out" noop.acked_reports) == 72 ]] || fail "not all acked: $out"
 [[ $(field "$out" noop.report_errors) == 0 ]] || fail "report errors: $out"
 [[ $(field "$out" scenario.head_on_pairs) == 1 ]] || fail "scenario: $out"
+# Spread phases (the default): each report goes out near its own time, so
+# far more batches than the 3 streams x 6 ticks of aligned phases.
+[[ $(field "$out" scenario.phase) == '"spread"' ]] || fail "default phase: $out"
+(($(field "$out" noop.batches_sent) > 18)) || fail "spread reports went out in bursts: $out"
+[[ $(field "$out" noop.superseded_reports) == 0 ]] || fail "superseded: $out"
+out=$("$UTMSIM" --noop-only --drones 12 --streams 3 --duration-s 3 --rate 2 --phase aligned \
+  2>/dev/null) || fail "aligned: $out"
+[[ $(field "$out" scenario.phase) == '"aligned"' && $(field "$out" noop.reports_sent) == 72 &&
+   $(field "$out" noop.batches_sent) == 18 && $(field "$out" noop.acked_reports) == 72 ]] ||
+  fail "aligned: one batch per stream and tick: $out"
 
 # As fast as possible: same reports, simulated time.
 out=$("$UTMSIM" --noop-only --drones 50 --duration-s 5 --as-fast-as-possible 2>/dev/null) ||
   fail "as fast as possible: $out"
 [[ $(field "$out" noop.reports_sent) == 250 && $(field "$out" noop.acked_reports) == 250 ]] ||
   fail "as fast as possible: $out"
+# ... one batch per stream and tick, phases or not.
+[[ $(field "$out" noop.batches_sent) == 20 ]] || fail "as fast as possible, 4 x 5 batches: $out"
 
 if [[ -n "$DATA" && -f "$DATA/remoteid/network/zurich-two-flights.json" ]]; then
   out=$("$UTMSIM" --noop-only --replay "$DATA/remoteid/network/zurich-two-flights.json" \
     --as-fast-as-possible 2>/dev/null) || fail "replay: $out"
-  # 17 + 13 states, one report each.
-  [[ $(field "$out" noop.reports_sent) == 30 ]] || fail "replay: $out"
+  # 17 + 13 states, one report each, at their recorded times.
+  [[ $(field "$out" noop.reports_sent) == 30 &&
+     $(field "$out" scenario.phase) == '"recorded"' ]] || fail "replay: $out"
 else
   echo "skipping the replay: no shared data"
 fi
@@ -87,10 +103,21 @@ monitor=$(tok monitor sim-monitor)
 stranger=$(tok operator someone-else)
 
 # 40 drones: one head-on pair, one crossing pair, one stray (30 s: time for
-# the stray to get out), the rest conflict-free. Two supervisor watchers.
+# the stray to get out), the rest conflict-free, each drone at its own
+# phase. Two supervisor watchers.
 out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
-  --drones 40 --duration-s 30 --watchers 2 --watch-token "$monitor" 2>"$work/err1"); code=$?
+  --drones 40 --duration-s 30 --watchers 2 --watch-token "$monitor" \
+  --server-pid "$pid" 2>"$work/err1"); code=$?
 [[ $code == 0 && $(field "$out" ok) == true ]] || fail "utmd run: exit $code: $out $(cat "$work/err1")"
+[[ $(field "$out" scenario.phase) == '"spread"' && $(field "$out" utmd.report_errors) == 0 ]] ||
+  fail "spread run: $out"
+# utmd's memory before the streams and at the end, and its coalescing count.
+/usr/bin/python3 -c 'import json,sys
+u=json.loads(sys.argv[1])["utmd"]; m=u["server_memory"]
+assert m["rss_before_streams_bytes"] > 0 and m["rss_end_bytes"] > 0, m
+assert m["hwm_end_bytes"] >= m["rss_end_bytes"] and m["live_tracks"] == 40, m
+assert "rss_per_track_bytes" in m and u["superseded_reports"] >= 0, u
+assert u["cpu"]["server_us_per_report"] > 0, u["cpu"]' "$out" || fail "server figures: $out"
 [[ $(field "$out" utmd.truth.conflicts.expected) == 2 &&
    $(field "$out" utmd.truth.conflicts.found) == 2 &&
    $(field "$out" utmd.truth.strays.expected) == 1 &&
@@ -115,14 +142,15 @@ run1=$(field "$out" scenario.run_id)
 [[ $run1 =~ ^\"[0-9a-f]{8}\"$ && $(field "$out" scenario.first_aircraft_id) == "\"sim1-${run1//\"/}-head_on-0\"" ]] ||
   fail "run id: $out"
 
-# Same utmd within a minute, same seed: other aircraft ids (--run-id), and a
-# watcher holding another operator's token sees none of these aircraft's
-# conflicts, which fails the run with 2.
+# Same utmd within a minute, same seed, aligned phases: other aircraft ids
+# (--run-id), and a watcher holding another operator's token sees none of
+# these aircraft's conflicts, which fails the run with 2.
 out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
-  --drones 40 --duration-s 12 --run-id smoke-b --watchers 1 \
+  --drones 40 --duration-s 12 --run-id smoke-b --watchers 1 --phase aligned \
   --watch-token "$stranger" 2>"$work/err2"); code=$?
 [[ $code == 2 && $(field "$out" ok) == false ]] || fail "blind watcher: exit $code: $out"
-[[ $(field "$out" scenario.first_aircraft_id) == '"sim1-smoke-b-head_on-0"' ]] || fail "--run-id: $out"
+[[ $(field "$out" scenario.first_aircraft_id) == '"sim1-smoke-b-head_on-0"' &&
+   $(field "$out" scenario.phase) == '"aligned"' ]] || fail "--run-id: $out"
 [[ $(field "$out" utmd.truth.conflicts.found) == 2 &&
    $(field "$out" utmd.truth.conflicts.unexpected_pairs) == 0 &&
    $(field "$out" utmd.report_errors) == 0 &&
@@ -132,4 +160,4 @@ out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
 kill -TERM "$pid"
 wait "$pid" 2>/dev/null
 pid=""
-echo "ok: utmsim streams to its no-op server, replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray, its watchers see every conflict, a second run flies other aircraft ids"
+echo "ok: utmsim streams to its no-op server (spread and aligned phases), replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray with spread phases, its watchers see every conflict, a second run (aligned) flies other aircraft ids"
