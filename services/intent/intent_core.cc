@@ -32,7 +32,6 @@ std::string Rfc3339(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
 }
 
-
 // Every field that makes two requests the same request, exactly.
 void AppendVolumes(std::string* out,
                    const std::vector<geo::Volume4D>& volumes) {
@@ -61,12 +60,12 @@ void ForEachIndexKey(uint64_t handle, const Intent& intent, Fn fn) {
 void SortById(std::vector<Conflict>* conflicts) {
   std::sort(conflicts->begin(), conflicts->end(),
             [](const Conflict& a, const Conflict& b) {
-              return std::make_pair(a.is_constraint(),
-                                    a.is_constraint() ? a.constraint_id
-                                                      : a.intent_id) <
-                     std::make_pair(b.is_constraint(),
-                                    b.is_constraint() ? b.constraint_id
-                                                      : b.intent_id);
+              return std::make_pair(a.is_constraint(), a.is_constraint()
+                                                           ? a.constraint_id
+                                                           : a.intent_id) <
+                     std::make_pair(b.is_constraint(), b.is_constraint()
+                                                           ? b.constraint_id
+                                                           : b.intent_id);
             });
 }
 
@@ -274,11 +273,43 @@ std::vector<OverlappingIntent> IntentCore::Overlapping(
   return out;
 }
 
+void IntentCore::ScheduleExpiry(uint64_t handle, const Intent& intent) {
+  absl::Time over;
+  if (intent.state == IntentState::kEnded ||
+      intent.state == IntentState::kCancelled) {
+    over = intent.updated;  // when it became so
+  } else {
+    over = absl::InfinitePast();
+    for (const auto* volumes : {&intent.volumes, &intent.off_nominal_volumes}) {
+      for (const geo::Volume4D& v : *volumes) over = std::max(over, v.time.end);
+    }
+    if (over == absl::InfiniteFuture()) return;  // never over by time
+  }
+  expiries_.push({over + options_.intent_retention, handle, intent.version});
+}
+
+void IntentCore::ExpireIntents(absl::Time now) {
+  while (!expiries_.empty() && expiries_.top().at <= now) {
+    const Expiry e = expiries_.top();
+    expiries_.pop();
+    auto it = entries_.find(e.handle);
+    if (it == entries_.end() || it->second->intent.version != e.version) {
+      continue;  // forgotten already, or changed since: a later entry rules
+    }
+    const Intent& intent = it->second->intent;
+    if (IsLive(intent.state)) UnindexIntent(e.handle, intent);
+    handle_by_id_.erase(intent.id);
+    if (store_ != nullptr) expired_intents_.push_back(intent.id);
+    entries_.erase(it);
+  }
+}
+
 absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
     const std::string& owner, const std::string& request_id,
     const std::string& fingerprint, absl::Time now,
     store::Store::Ticket* ticket) {
   // Forget what has passed its retention.
+  ExpireIntents(now);
   while (!request_order_.empty() &&
          request_order_.front().first + options_.request_id_retention < now) {
     requests_.erase(request_order_.front().second);
@@ -311,6 +342,12 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     requests_[key] = RequestRecord{fingerprint, outcome, 0};
     request_order_.emplace_back(now, key);
   }
+  if (outcome.accepted()) {
+    auto handle = handle_by_id_.find(outcome.intent->id);
+    if (handle != handle_by_id_.end()) {
+      ScheduleExpiry(handle->second, *outcome.intent);
+    }
+  }
   if (store_ == nullptr) {
     expired_requests_.clear();
     return 0;
@@ -340,6 +377,10 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     batch.push_back(store::Delete(kRequestsTable, std::move(expired)));
   }
   expired_requests_.clear();
+  for (std::string& expired : expired_intents_) {
+    batch.push_back(store::Delete(kIntentsTable, std::move(expired)));
+  }
+  expired_intents_.clear();
   if (batch.empty()) return 0;
   const store::Store::Ticket ticket = store_->Enqueue(std::move(batch));
   if (!key.empty()) requests_[key].ticket = ticket;
@@ -453,6 +494,7 @@ absl::Status IntentCore::Recover() {
                             to_index.emplace_back(key, v);
                           });
         }
+        ScheduleExpiry(handle, entry->intent);
         handle_by_id_[entry->intent.id] = handle;
         entries_[handle] = std::move(entry);
       });
@@ -461,6 +503,7 @@ absl::Status IntentCore::Recover() {
   // One packed build of the index is several times faster than inserting
   // each volume.
   UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
+  ExpireIntents(now);  // deleted from the store with the next write
   std::vector<std::pair<absl::Time, std::string>> order;
   s = store_->Scan(kRequestsTable, [&](absl::string_view key,
                                        absl::string_view value) {
@@ -619,10 +662,9 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
             // ones it keeps are reported as advisories.
             // The same holds for constraints published after take-off.
             absl::flat_hash_set<std::string> before;
-            for (const Conflict& c :
-                 Conflicts(owner, intent.volumes, intent.priority,
-                           entry->handle)
-                     .blocking) {
+            for (const Conflict& c : Conflicts(owner, intent.volumes,
+                                               intent.priority, entry->handle)
+                                         .blocking) {
               before.insert(ConflictKey(c));
             }
             for (Conflict& c : after.blocking) {
@@ -693,8 +735,7 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
           // Intents filed since may have higher priority; check again before
           // the flight takes off.
           ConflictSet found =
-              Conflicts(owner, intent.volumes, intent.priority,
-                        entry->handle);
+              Conflicts(owner, intent.volumes, intent.priority, entry->handle);
           outcome.conflicts = std::move(found.blocking);
           outcome.advisories = std::move(found.advisory);
         }
@@ -732,8 +773,7 @@ absl::StatusOr<IntentView> IntentCore::Get(const std::string& caller,
   return ViewFor(caller, entries_.at(it->second)->intent, reveal_owner);
 }
 
-std::optional<int64_t> IntentCore::Version(
-    const std::string& intent_id) const {
+std::optional<int64_t> IntentCore::Version(const std::string& intent_id) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = handle_by_id_.find(intent_id);
   if (it == handle_by_id_.end()) return std::nullopt;

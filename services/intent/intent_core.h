@@ -37,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -185,6 +186,12 @@ struct IntentOptions {
   int32_t max_priority = 1000;
   // How long a request_id is remembered. DEFAULT: 24 hours.
   absl::Duration request_id_retention = absl::Hours(24);
+  // How long an intent is kept once it is over: after it is ENDED or
+  // CANCELLED, or after the end of its last volume, whatever its state. Then
+  // it is forgotten, in memory and in the store (Get says NOT_FOUND). Runs
+  // with the writes, so it costs nothing while nothing is written.
+  // DEFAULT: 24 hours.
+  absl::Duration intent_retention = absl::Hours(24);
   // Longest request_id accepted, bytes. DEFAULT: 128.
   size_t max_request_id_bytes = 128;
   // Geometry limits for every volume.
@@ -296,6 +303,12 @@ class IntentCore {
                         const std::vector<geo::Volume4D>& volumes,
                         int32_t priority, uint64_t self) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Schedules when `intent` (of `handle`) may be forgotten.
+  void ScheduleExpiry(uint64_t handle, const Intent& intent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets the intents due by `now` (their store deletes go with the next
+  // batch).
+  void ExpireIntents(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // A replayed outcome, nullopt for a new request, or ALREADY_EXISTS.
   // Sets `ticket` to the store ticket of the replayed outcome.
   absl::StatusOr<std::optional<WriteOutcome>> Replay(
@@ -362,6 +375,19 @@ class IntentCore {
       ABSL_GUARDED_BY(mu_);
   // Expired request keys still to be deleted from the store.
   std::vector<std::string> expired_requests_ ABSL_GUARDED_BY(mu_);
+  // When each intent may be forgotten: (time, handle, version of the intent
+  // it was computed for); a later write pushes a new entry and makes the
+  // old one stale. Earliest first.
+  struct Expiry {
+    absl::Time at;
+    uint64_t handle;
+    int64_t version;
+    bool operator>(const Expiry& o) const { return at > o.at; }
+  };
+  std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>>
+      expiries_ ABSL_GUARDED_BY(mu_);
+  // Forgotten intents still to be deleted from the store.
+  std::vector<std::string> expired_intents_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace utm::intent

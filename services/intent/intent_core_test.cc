@@ -3,6 +3,7 @@
 #include <atomic>
 #include <filesystem>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -559,7 +560,63 @@ TEST_F(DurableIntentCoreTest, ExpiredRequestIdsAreForgottenAcrossRestarts) {
       core_->File("op-a", {"req", 0, {Cylinder(3000, 100, 1510, 1520)}});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->accepted());
-  EXPECT_EQ(core_->live_count(), 2u);
+  // (The first intent ended 24 h 20 min ago: forgotten too.)
+  EXPECT_EQ(core_->live_count(), 1u);
+}
+
+// Intents are forgotten a retention time after they are over — ended or
+// cancelled, or past their last volume — in memory and in the store;
+// nothing else is.
+TEST_F(DurableIntentCoreTest, IntentsAreForgottenOnceOverForTheRetention) {
+  // Over by time 40 min from now; ended after 5 min; long-lived.
+  const std::string by_time =
+      core_->File("op-a", {"", 0, {Cylinder(0)}})->intent->id;
+  const std::string ended =
+      core_->File("op-b", {"", 0, {Cylinder(1000)}})->intent->id;
+  const std::string lasting =
+      core_->File("op-c", {"", 0, {Cylinder(2000, 100, 60 * 23, 60 * 47 - 10)}})
+          ->intent->id;
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(
+      core_->Transition("op-b", {"", ended, 1, IntentState::kActivated, {}})
+          ->accepted());
+  ASSERT_TRUE(core_->Transition("op-b", {"", ended, 2, IntentState::kEnded, {}})
+                  ->accepted());
+
+  // 24 h after the end: the ended one goes at the next write; the one over
+  // by time (40 min) is not due yet.
+  clock_.Advance(absl::Hours(24) + absl::Seconds(1));
+  ASSERT_TRUE(
+      core_->File("op-d", {"", 0, {Cylinder(9000, 100, 60 * 25, 60 * 25 + 10)}})
+          ->accepted());
+  EXPECT_EQ(core_->Get("op-b", ended).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(core_->Get("op-a", by_time).ok());
+  // Past 24 h after its volume ended: forgotten, its airspace free.
+  clock_.Advance(absl::Minutes(36));
+  ASSERT_TRUE(
+      core_->File("op-e", {"", 0, {Cylinder(9000, 100, 60 * 25, 60 * 25 + 10)}})
+          .ok());
+  EXPECT_EQ(core_->Get("op-a", by_time).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(core_->Get("op-c", lasting).ok());
+  // And in the store (deleted with the write that forgot them).
+  std::set<std::string> stored;
+  ASSERT_TRUE(store_
+                  ->Scan("intents",
+                         [&](absl::string_view key, absl::string_view) {
+                           stored.insert(std::string(key));
+                         })
+                  .ok());
+  EXPECT_FALSE(stored.count(by_time) > 0);
+  EXPECT_FALSE(stored.count(ended) > 0);
+  EXPECT_TRUE(stored.count(lasting) > 0);
+  Reopen();
+  EXPECT_EQ(core_->Get("op-a", by_time).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(core_->Get("op-b", ended).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(core_->Get("op-c", lasting).ok());
 }
 
 TEST_F(DurableIntentCoreTest, ConcurrentWritersShareSyncs) {

@@ -144,12 +144,19 @@ int main(int argc, char** argv) {
                  "Constraint change-log entries kept for resuming watchers")
       ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
+  double intent_retention_h = 24;
+  app.add_option("--intent-retention-hours", intent_retention_h,
+                 "Hours an intent is kept once it is over (ended, cancelled "
+                 "or past its last volume); then it is forgotten")
+      ->check(CLI::Range(0.0, 24.0 * 365))
+      ->capture_default_str();
   // Debian's Abseil is built without NDEBUG, which leaves mutex deadlock
   // detection on for every lock: 15% of the CPU of a 10,000-stream watch
   // fan-out (perf). Tests keep it on; the server does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI11_PARSE(app, argc, argv);
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
+  intent_options.intent_retention = absl::Hours(intent_retention_h);
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
 
   // Block the stop signals in every thread (gRPC's included) and take them
