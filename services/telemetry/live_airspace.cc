@@ -11,7 +11,11 @@ LiveAirspace::LiveAirspace(intent::IntentCore* intents,
 std::shared_ptr<const IntentInfo> LiveAirspace::Intent(
     const std::string& id) const {
   const std::optional<int64_t> version = intents_->Version(id);
-  if (!version) return nullptr;
+  if (!version) {  // never was, or forgotten: drop what the cache holds
+    absl::MutexLock lock(&mu_);
+    cache_.erase(id);
+    return nullptr;
+  }
   {
     absl::MutexLock lock(&mu_);
     auto it = cache_.find(id);
