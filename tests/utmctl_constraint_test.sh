@@ -8,57 +8,16 @@
 set -u
 UTMD=$1
 UTMCTL=$2
-work=$(mktemp -d)
-pid=""
-watchers=()
-cleanup() {
-  for w in "${watchers[@]}"; do kill -KILL "$w" 2>/dev/null; done
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 
-# Starts utmd on a free port over $work/data; sets pid and port.
-start_utmd() {
-  : >"$work/out"
-  "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
-    >"$work/out" 2>&1 </dev/null &
-  pid=$!
-  port=""
-  for _ in $(seq 1 200); do  # up to 10 s
-    port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
-    [[ -n "$port" ]] && break
-    kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/out")"
-    sleep 0.05
-  done
-  [[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/out")"
-}
-stop_utmd() {
-  kill -TERM "$pid"
-  wait "$pid"
-  local code=$?
-  pid=""
-  [[ $code == 0 ]] || fail "utmd exited $code after SIGTERM: $(cat "$work/out")"
-}
-# Waits up to 10 s for a line matching a regex in a file.
-wait_for_line() {
-  for _ in $(seq 1 200); do
-    grep -qE "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  fail "no line matching '$2' in $1: $(cat "$1")"
-}
-
-start_utmd
-ctl() { "$UTMCTL" constraint --server "127.0.0.1:$port" "$@"; }
-intent() { "$UTMCTL" intent --server "127.0.0.1:$port" "$@"; }
-tok() { "$UTMCTL" token --role "$1" --sub "$2" --data-dir "$work/data" || fail "token $1 $2"; }
-reg=$(tok regulator CH-FOCA)
-other_reg=$(tok regulator DE-LBA)
-alice=$(tok operator alice)
-bob=$(tok operator bob)
-carol=$(tok operator carol)
+utmd_start "$work/out" "$work/data"
+ctl() { "$UTMCTL" constraint --server "127.0.0.1:$utmd_port" "$@"; }
+intent() { "$UTMCTL" intent --server "127.0.0.1:$utmd_port" "$@"; }
+reg=$(utmd_token regulator CH-FOCA) || exit 1
+other_reg=$(utmd_token regulator DE-LBA) || exit 1
+alice=$(utmd_token operator alice) || exit 1
+bob=$(utmd_token operator bob) || exit 1
+carol=$(utmd_token operator carol) || exit 1
 
 t0=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)
 t1=$(date -u -d '+40 min' +%Y-%m-%dT%H:%M:%SZ)
@@ -235,10 +194,10 @@ intent_file "$work/alice2.json" 46.1 7.1
 out=$(intent --token "$alice" file "$work/alice2.json" 2>&1) || fail "alice file 2: $out"
 alice2=$(accepted_id "$out")
 # Background jobs run the binary itself, so $! is its pid (not a subshell's).
-"$UTMCTL" constraint --server "127.0.0.1:$port" --token "$alice" watch \
+"$UTMCTL" constraint --server "127.0.0.1:$utmd_port" --token "$alice" watch \
   --bbox "$box" --count 4 --timeout-s 20 >"$work/w1.out" 2>"$work/w1.err" </dev/null &
 w1=$!
-watchers+=("$w1")
+background+=("$w1")
 wait_for_line "$work/w1.out" '^seq [0-9]+ snapshot end \(0\)$'
 constraint_file "$work/c1.json" PROHIBITED 46.1 7.1 1000
 out=$(ctl --token "$reg" publish "$work/c1.json" 2>&1) || fail "publish c1: $out"
@@ -294,8 +253,8 @@ echo "ok: resuming from the last sequence replays nothing"
 constraint_file "$work/c3.json" CONDITIONAL 46.15 7.15 300
 out=$(ctl --token "$reg" publish "$work/c3.json" 2>&1) || fail "publish c3: $out"
 c3=$(published_id "$out")
-stop_utmd
-start_utmd
+utmd_stop
+utmd_start "$work/out" "$work/data"
 constraint_file "$work/c4.json" PROHIBITED 46.25 7.25 300
 out=$(ctl --token "$reg" publish "$work/c4.json" 2>&1) || fail "publish c4 after restart: $out"
 c4=$(published_id "$out")
@@ -315,10 +274,10 @@ seq_d=${BASH_REMATCH[1]}
 echo "ok: after a restart, resuming with --since $s2 gives only the later events ($seq_c, $seq_d)"
 
 # A watch stopped by SIGTERM still reports where to resume.
-"$UTMCTL" constraint --server "127.0.0.1:$port" --token "$alice" watch \
+"$UTMCTL" constraint --server "127.0.0.1:$utmd_port" --token "$alice" watch \
   --bbox "$box" --timeout-s 30 >"$work/w5.out" 2>"$work/w5.err" </dev/null &
 w5=$!
-watchers+=("$w5")
+background+=("$w5")
 wait_for_line "$work/w5.out" 'snapshot end \(3\)$'
 kill -TERM "$w5"
 wait "$w5"; code=$?
@@ -326,5 +285,5 @@ wait "$w5"; code=$?
   fail "watch after SIGTERM: $code $(cat "$work/w5.err")"
 echo "ok: a snapshot after the restart holds the box's 3 constraints; SIGTERM ends a watch with its last sequence"
 
-stop_utmd
+utmd_stop
 echo "ok: all constraint commands behaved"

@@ -9,14 +9,7 @@ UTMCTL=$1
 DATA=$2/geozones
 FIXTURES=$3
 UTMD=${4:-}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 if [[ ! -d "$DATA" ]]; then
   echo "SKIP: shared sample data not found at $DATA"
   exit 0
@@ -81,20 +74,10 @@ if [[ -z "$UTMD" ]]; then
   exit 0
 fi
 
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
-  >"$work/out" 2>&1 </dev/null &
-pid=$!
-port=""
-for _ in $(seq 1 200); do  # up to 10 s
-  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/out")"
-  sleep 0.05
-done
-[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/out")"
-regulator=$("$UTMCTL" token --role regulator --sub foca --data-dir "$work/data") || fail "token"
-operator=$("$UTMCTL" token --role operator --sub alice --data-dir "$work/data") || fail "token"
-srv=(--server "127.0.0.1:$port")
+utmd_start "$work/out" "$work/data"
+regulator=$(utmd_token regulator foca) || exit 1
+operator=$(utmd_token operator alice) || exit 1
+srv=(--server "127.0.0.1:$utmd_port")
 
 # Two of the six zones ended in 2023: skipped as expired, not failures.
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
@@ -117,7 +100,5 @@ run 0 import "$work/export.geojson" --dry-run
 [[ "$out" == *"2 zone(s) in geojson format: 2 valid"* ]] || fail "export reads back: $out"
 echo "ok: live export to GeoJSON, which reads back"
 
-kill -TERM "$pid"
-wait "$pid"
-pid=""
+utmd_stop
 echo "PASS"

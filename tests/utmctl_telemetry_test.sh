@@ -12,37 +12,16 @@
 set -u
 UTMD=$1
 UTMCTL=$2
-work=$(mktemp -d)
-pid=""
-background=()
-cleanup() {
-  for p in "${background[@]}"; do kill -KILL "$p" 2>/dev/null; done
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 
-# utmd on a free port over $work/data; sets pid and port.
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
-  >"$work/utmd.out" 2>&1 </dev/null &
-pid=$!
-port=""
-for _ in $(seq 1 200); do  # up to 10 s
-  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/utmd.out")
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/utmd.out")"
-  sleep 0.05
-done
-[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/utmd.out")"
+utmd_start "$work/utmd.out" "$work/data"
 
-tel() { "$UTMCTL" telemetry --server "127.0.0.1:$port" "$@"; }
-intent() { "$UTMCTL" intent --server "127.0.0.1:$port" "$@"; }
-tok() { "$UTMCTL" token --role "$1" --sub "$2" --data-dir "$work/data" || fail "token $1 $2"; }
-alice=$(tok operator alice)
-bob=$(tok operator bob)
-carol=$(tok operator carol)
-monitor=$(tok monitor supervisor-1)
+tel() { "$UTMCTL" telemetry --server "127.0.0.1:$utmd_port" "$@"; }
+intent() { "$UTMCTL" intent --server "127.0.0.1:$utmd_port" "$@"; }
+alice=$(utmd_token operator alice) || exit 1
+bob=$(utmd_token operator bob) || exit 1
+carol=$(utmd_token operator carol) || exit 1
+monitor=$(utmd_token monitor supervisor-1) || exit 1
 
 # --- bad flags: refused locally, exit 64, the problem named -----------------
 fly_ok() {  # fly_ok FROM VELOCITY [MORE FLAGS]: otherwise valid flags
@@ -218,8 +197,5 @@ out=$(tel --token "$bob" fly --aircraft b8 --intent "$bob_intent" --from 47.40,8
   fail "b8 waiting for a geofence: $code $out"
 echo "ok: another operator's intent raises UNKNOWN_INTENT; --until-alert that never comes exits 75"
 
-kill -TERM "$pid"
-wait "$pid"; code=$?
-pid=""
-[[ $code == 0 ]] || fail "utmd exited $code after SIGTERM: $(cat "$work/utmd.out")"
+utmd_stop
 echo "PASS"

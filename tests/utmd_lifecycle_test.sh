@@ -5,26 +5,10 @@
 set -u
 UTMD=$1
 UTMCTL=$2
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  [[ -n "$pid" ]] && kill -KILL "$pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --shutdown-grace 2 \
-  >"$work/out" 2>&1 </dev/null &
-pid=$!
-port=""
-for _ in $(seq 1 200); do  # up to 10 s
-  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/out")
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/out")"
-  sleep 0.05
-done
-[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/out")"
+utmd_start "$work/out" "$work/data"
+port=$utmd_port
 [[ -d "$work/data" ]] || fail "utmd did not create its data directory"
 echo "ok: utmd listening on port $port"
 
@@ -33,8 +17,8 @@ out=$("$UTMCTL" health --server "127.0.0.1:$port" 2>&1) || fail "health: $out"
 echo "ok: $out"
 
 # Flight intents through utmctl, with dev tokens minted from the data dir.
-alice=$("$UTMCTL" token --role operator --sub alice --data-dir "$work/data") || fail "token"
-bob=$("$UTMCTL" token --role operator --sub bob --data-dir "$work/data") || fail "token"
+alice=$(utmd_token operator alice) || exit 1
+bob=$(utmd_token operator bob) || exit 1
 t0=$(date -u -d '+10 min' +%Y-%m-%dT%H:%M:%SZ)
 t1=$(date -u -d '+40 min' +%Y-%m-%dT%H:%M:%SZ)
 cat >"$work/intent.json" <<JSON
@@ -57,11 +41,7 @@ out=$(intent file "$work/intent.json" 2>&1); code=$?
 [[ $code == 4 && "$out" == *"UNAUTHENTICATED"* ]] || fail "no token: $code $out"
 echo "ok: utmctl intent file / retry / conflict / stale version / no token"
 
-kill -TERM "$pid"
-wait "$pid"
-code=$?
-pid=""
-[[ $code == 0 ]] || fail "utmd exited $code after SIGTERM: $(cat "$work/out")"
+utmd_stop
 grep -q "^utmd: stopped" "$work/out" || fail "no 'stopped' line: $(cat "$work/out")"
 echo "ok: SIGTERM drains and exits 0"
 
@@ -73,22 +53,17 @@ echo "ok: health of a stopped server exits 69"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
   -days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   >/dev/null 2>&1 || fail "openssl could not make a test certificate"
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/tls-data" --tls-cert "$work/cert.pem" \
-  --tls-key "$work/key.pem" >"$work/tls-out" 2>&1 </dev/null &
-pid=$!
-tls_port=""
-for _ in $(seq 1 200); do
-  tls_port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*TLS.*/\1/p' "$work/tls-out")
-  [[ -n "$tls_port" ]] && break
-  sleep 0.05
-done
-[[ -n "$tls_port" ]] || fail "utmd with TLS did not start: $(cat "$work/tls-out")"
+utmd_start "$work/tls-out" "$work/tls-data" --tls-cert "$work/cert.pem" \
+  --tls-key "$work/key.pem"
+tls_port=$utmd_port
+grep -q "^utmd: listening on 127\.0\.0\.1:$tls_port .*, TLS)" "$work/tls-out" ||
+  fail "utmd did not say it speaks TLS: $(cat "$work/tls-out")"
 out=$("$UTMCTL" health --server "localhost:$tls_port" --tls-ca "$work/cert.pem" 2>&1) ||
   fail "TLS health: $out"
 [[ "$out" == *SERVING* ]] || fail "TLS health said: $out"
 "$UTMCTL" health --server "localhost:$tls_port" --timeout 2 >/dev/null 2>&1
 [[ $? == 69 ]] || fail "a plaintext client reached the TLS server"
-kill -TERM "$pid"; wait "$pid"; pid=""
+utmd_stop
 echo "ok: TLS with --tls-cert/--tls-key; utmctl --tls-ca"
 
 touch "$work/file"
