@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,12 @@
 #include "gtest/gtest.h"
 
 namespace utm::sim {
+
+// Names the parameter in test listings (and ctest's names).
+void PrintTo(ReportPhase phase, std::ostream* os) {
+  *os << (phase == ReportPhase::kSpread ? "spread" : "aligned");
+}
+
 namespace {
 
 using ::testing::HasSubstr;

@@ -8,7 +8,10 @@
 // StrategicCoordination, then streams position reports over --streams
 // StreamPositions streams (callback API; each stream carries every K-th
 // drone, in batches of up to --batch reports), paced in real time at
-// --rate reports per second per drone or --as-fast-as-possible. It reads
+// --rate reports per second per drone or --as-fast-as-possible; each drone
+// reports at its own phase in the interval (--phase spread, default) or all
+// at once (--phase aligned), and a stream sends what is due at most every
+// --flush-ms. It reads
 // the AlertBatches coming back, times each alert against the report that
 // triggered it, compares the alerts with the scenario's ground truth, and
 // prints a JSON summary on stdout (a human one on stderr). Aircraft ids
