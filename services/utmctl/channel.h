@@ -1,7 +1,12 @@
 // The gRPC channel utmctl talks to utmd over (plaintext, or TLS verified
 // against a CA certificate file), and the client plumbing every command
 // family shares: a stub, call contexts carrying the bearer token, and the
-// timestamp format of human output.
+// timestamp format of human output. The flags they come from are in
+// connection.h.
+//
+// Typical usage:
+//   ServiceClient<v1::StrategicCoordination> client(options);
+//   client.stub()->GetIntent(client.Context().get(), request, &response);
 #ifndef UTM_SERVICES_UTMCTL_CHANNEL_H_
 #define UTM_SERVICES_UTMCTL_CHANNEL_H_
 
@@ -16,11 +21,11 @@
 #include <memory>
 #include <sstream>
 #include <string>
-#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
+#include "services/utmctl/connection.h"
 
 namespace utm::ctl {
 
@@ -50,13 +55,13 @@ inline std::shared_ptr<grpc::Channel> OpenChannel(
 template <typename Service>
 class ServiceClient {
  public:
-  ServiceClient(const std::string& server, const std::string& tls_ca_file,
-                std::string token, double timeout_s)
-      : token_(std::move(token)), timeout_s_(timeout_s) {
+  explicit ServiceClient(const ConnectionOptions& options)
+      : token_(options.token), timeout_s_(options.timeout_s) {
     if (token_.empty()) {
       if (const char* env = std::getenv("UTM_TOKEN")) token_ = env;
     }
-    std::shared_ptr<grpc::Channel> channel = OpenChannel(server, tls_ca_file);
+    std::shared_ptr<grpc::Channel> channel =
+        OpenChannel(options.server, options.tls_ca_file);
     if (channel == nullptr) {
       channel = grpc::CreateChannel("unix:/nonexistent",
                                     grpc::InsecureChannelCredentials());

@@ -4,16 +4,11 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
-#include <chrono>
-#include <condition_variable>
-#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <memory>
-#include <mutex>
 #include <sstream>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -31,36 +26,16 @@
 #include "services/utmctl/channel.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/proto_json.h"
+#include "services/utmctl/stream_watchdog.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::ctl {
 namespace {
 
-using Options = ConstraintCommands::Options;
+using Options = ConnectionOptions;
 using Args = ConstraintCommands::Args;
-
-// Set by SIGINT/SIGTERM during `watch`, which then stops cleanly and prints
-// its last sequence.
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void OnStopSignal(int signal) { g_stop_signal = signal; }
-
-// `defaults`: print zero scalars too (a watch event's sequence 0, an empty
-// snapshot's count), so scripts find every field of an event.
-std::string Json(const google::protobuf::Message& message,
-                 bool defaults = false) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  print.always_print_primitive_fields = defaults;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  return json;
-}
-
-class Client : public ServiceClient<v1::ConstraintService> {
- public:
-  explicit Client(const Options& o)
-      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
-};
+using Client = ServiceClient<v1::ConstraintService>;
 
 // Parses an RFC 3339 time given to `flag`; prints why not and returns false.
 bool ParseTimestamp(const std::string& flag, const std::string& text,
@@ -281,7 +256,7 @@ int Publish(const Options& options, const Args& args) {
       client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response) << "\n";
+    std::cout << ProtoJson(response) << "\n";
     return 0;
   }
   std::cout << "PUBLISHED ";
@@ -299,7 +274,7 @@ int Get(const Options& options, const Args& args) {
       client.stub()->GetConstraint(client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response.constraint()) << "\n";
+    std::cout << ProtoJson(response.constraint()) << "\n";
   } else {
     PrintConstraint(response.constraint(), /*details=*/true);
   }
@@ -318,7 +293,7 @@ int Withdraw(const Options& options, const Args& args) {
       client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response) << "\n";
+    std::cout << ProtoJson(response) << "\n";
   } else {
     std::cout << "WITHDRAWN ";
     PrintConstraint(response.constraint(), /*details=*/false);
@@ -353,7 +328,7 @@ int Query(const Options& options, const Args& args) {
     for (const v1::Constraint& c : response.constraints()) {
       ++count;
       if (options.json) {
-        std::cout << Json(c) << "\n";
+        std::cout << ProtoJson(c) << "\n";
       } else {
         PrintConstraint(c, /*details=*/false);
       }
@@ -383,7 +358,7 @@ int Grant(const Options& options, const Args& args) {
       client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response.authorisation()) << "\n";
+    std::cout << ProtoJson(response.authorisation()) << "\n";
   } else {
     std::cout << "GRANTED ";
     PrintAuthorisation(response.authorisation());
@@ -415,7 +390,7 @@ int Unlock(const Options& options, const Args& args) {
       client.stub()->SelfUnlock(client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response.authorisation()) << "\n";
+    std::cout << ProtoJson(response.authorisation()) << "\n";
   } else {
     std::cout << "UNLOCKED ";
     PrintAuthorisation(response.authorisation());
@@ -434,7 +409,7 @@ int Revoke(const Options& options, const Args& args) {
       client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response.authorisation()) << "\n";
+    std::cout << ProtoJson(response.authorisation()) << "\n";
   } else {
     std::cout << "REVOKED ";
     PrintAuthorisation(response.authorisation());
@@ -457,7 +432,7 @@ int Authorisations(const Options& options, const Args& args) {
     for (const v1::Authorisation& a : response.authorisations()) {
       ++count;
       if (options.json) {
-        std::cout << Json(a) << "\n";
+        std::cout << ProtoJson(a) << "\n";
       } else {
         PrintAuthorisation(a);
       }
@@ -488,7 +463,7 @@ int Check(const Options& options, const Args& args, bool has_altitude) {
       client.stub()->CheckPosition(client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response) << "\n";
+    std::cout << ProtoJson(response) << "\n";
     return 0;
   }
   std::cout << "applicable (" << response.applicable_size()
@@ -519,7 +494,9 @@ int Check(const Options& options, const Args& args, bool has_altitude) {
 
 // One line per event; false for a heartbeat (not counted by --count).
 bool PrintEvent(const v1::ConstraintEvent& e, bool json) {
-  if (json) std::cout << Json(e, /*defaults=*/true) << "\n";
+  // Zero scalars too (a watch event's sequence 0, an empty snapshot's
+  // count), so scripts find every field of an event.
+  if (json) std::cout << ProtoJson(e, /*with_defaults=*/true) << "\n";
   std::string line = absl::StrCat("seq ", e.sequence(), " ");
   bool counted = true;
   switch (e.event_case()) {
@@ -595,43 +572,14 @@ int Watch(const Options& options, const Args& args) {
     request.mutable_heartbeat_interval()->set_nanos(
         static_cast<int32_t>(ms % 1000 * 1000000));
   }
-  g_stop_signal = 0;
-  std::signal(SIGINT, OnStopSignal);
-  std::signal(SIGTERM, OnStopSignal);
-
+  // SIGINT/SIGTERM stop the watch cleanly; it still prints its last
+  // sequence.
+  CatchStopSignals();
   Client client(options);
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   std::unique_ptr<grpc::ClientReader<v1::ConstraintEvent>> reader =
       client.stub()->WatchConstraints(context.get(), request);
-
-  // A watchdog cancels the stream on --timeout-s or a signal (the reading
-  // thread is blocked in Read()).
-  enum class Stop { kNone, kTimeout, kSignal };
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;        // guarded by mu
-  Stop stop = Stop::kNone;  // guarded by mu
-  const auto deadline =
-      args.watch_timeout_s > 0
-          ? std::chrono::steady_clock::now() +
-                std::chrono::milliseconds(
-                    static_cast<int64_t>(args.watch_timeout_s * 1000))
-          : std::chrono::steady_clock::time_point::max();
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!done) {
-      if (g_stop_signal != 0) {
-        stop = Stop::kSignal;
-      } else if (std::chrono::steady_clock::now() >= deadline) {
-        stop = Stop::kTimeout;
-      }
-      if (stop != Stop::kNone) {
-        context->TryCancel();
-        return;
-      }
-      cv.wait_for(lock, std::chrono::milliseconds(50));
-    }
-  });
+  StreamWatchdog watchdog(context.get(), args.watch_timeout_s);
 
   // The sequence to resume from: that of the last event outside an
   // unfinished snapshot (a resync starts one).
@@ -653,27 +601,22 @@ int Watch(const Options& options, const Args& args) {
       break;
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
+  const StreamWatchdog::Stop stop = watchdog.Finish();
   if (reached) context->TryCancel();
   const grpc::Status status = reader->Finish();
   std::cerr << "last sequence " << resume << "\n";
   if (reached) return 0;
   switch (stop) {
-    case Stop::kSignal:
+    case StreamWatchdog::Stop::kSignal:
       return 0;
-    case Stop::kTimeout:
+    case StreamWatchdog::Stop::kTimeout:
       if (args.count > 0) {
         std::cerr << "watch: " << counted << " of " << args.count
                   << " event(s) before --timeout-s\n";
         return kExitWatchTimeout;
       }
       return 0;
-    case Stop::kNone:
+    case StreamWatchdog::Stop::kNone:
       break;
   }
   if (!status.ok()) return ExitForStatus(status);
@@ -691,15 +634,7 @@ ConstraintCommands::ConstraintCommands(CLI::App* app) {
   // Subcommands (added below, inheriting this) pass --server, --token,
   // --json ... up, so they may also follow the subcommand.
   constraint_->fallthrough();
-  constraint_->add_option("--server", options_.server, "utmd address")
-      ->capture_default_str();
-  constraint_
-      ->add_option("--tls-ca", options_.tls_ca_file,
-                   "Speak TLS, trusting this CA certificate (PEM)")
-      ->check(CLI::ExistingFile);
-  constraint_->add_option("--token", options_.token,
-                          "Bearer token (default: $UTM_TOKEN)");
-  constraint_->add_flag("--json", options_.json, "Machine-readable output");
+  AddConnectionFlags(constraint_, &options_);
 
   auto request_id = [this](CLI::App* c) {
     c->add_option("--request-id", args_.request_id,

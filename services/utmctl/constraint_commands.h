@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "services/utmctl/connection.h"
 
 namespace utm::ctl {
 
@@ -38,15 +39,6 @@ class ConstraintCommands {
   bool parsed() const;
   // Runs the parsed subcommand; returns the process exit code.
   int Run();
-
-  // Connection and output, shared by every subcommand.
-  struct Options {
-    std::string server = "127.0.0.1:7400";
-    std::string tls_ca_file;  // TLS trusting this CA; DEFAULT: plaintext
-    std::string token;        // DEFAULT: $UTM_TOKEN
-    bool json = false;
-    double timeout_s = 10;  // per unary call
-  };
 
   // Values of every subcommand's arguments (each subcommand uses some).
   struct Args {
@@ -87,7 +79,7 @@ class ConstraintCommands {
   CLI::App* check_ = nullptr;
   CLI::App* watch_ = nullptr;
   CLI::Option* alt_option_ = nullptr;
-  Options options_;
+  ConnectionOptions options_;  // shared by every subcommand
   Args args_;
 };
 

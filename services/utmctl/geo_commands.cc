@@ -9,8 +9,8 @@
 #include "absl/strings/str_format.h"
 #include "geo/intersect.h"
 #include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
 #include "services/common/volume_convert.h"
+#include "services/utmctl/proto_json.h"
 #include "services/utmctl/volume_file.h"
 #include "utm/v1/strategic.pb.h"
 
@@ -48,16 +48,6 @@ absl::StatusOr<LoadedFile> Load(const std::string& path,
   return out;
 }
 
-// One line of JSON from a protobuf message (field names as in the .proto).
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  print.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  return json;
-}
-
 std::string Rfc3339(absl::Time t) {
   if (t == absl::InfiniteFuture()) return "(no end)";
   return absl::FormatTime(absl::RFC3339_full, t, absl::UTCTimeZone());
@@ -71,7 +61,7 @@ void PrintError(const absl::Status& status, const GeoOptions& options) {
     fields["message"].set_string_value(std::string(status.message()));
     google::protobuf::Struct out;
     *(*out.mutable_fields())["error"].mutable_struct_value() = error;
-    std::cout << ToJson(out) << "\n";
+    std::cout << ProtoJson(out, /*with_defaults=*/true) << "\n";
   } else {
     std::cerr << absl::StatusCodeToString(status.code()) << ": "
               << status.message() << "\n";
@@ -97,7 +87,7 @@ int GeoCheck(const std::vector<std::string>& files, const GeoOptions& options) {
       fields["volumes"].set_number_value(
           static_cast<double>(f->volumes.size()));
       fields["valid"].set_bool_value(true);
-      std::cout << ToJson(out) << "\n";
+      std::cout << ProtoJson(out, /*with_defaults=*/true) << "\n";
     } else {
       std::cout << path << ": " << f->volumes.size() << " volume(s), valid\n";
     }
@@ -158,7 +148,7 @@ int GeoIntersect(const std::string& a, const std::string& b,
     std::string json = "{\"overlaps\":[";
     for (int k = 0; k < conflict.overlaps_size(); ++k) {
       if (k > 0) json += ",";
-      json += ToJson(conflict.overlaps(k));
+      json += ProtoJson(conflict.overlaps(k), /*with_defaults=*/true);
     }
     std::cout << json << "]}\n";
   } else if (found == 0) {

@@ -21,13 +21,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "services/constraint/import/zone_import.h"
 #include "services/utmctl/channel.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/proto_json.h"
 #include "services/utmctl/volume_file.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
@@ -36,23 +36,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string ProtoJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  return json;
-}
-
 std::string StatusName(grpc::StatusCode code) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
 }
 
-class Client : public ServiceClient<v1::ConstraintService> {
- public:
-  explicit Client(const GeofenceOptions& o)
-      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
-};
+using Client = ServiceClient<v1::ConstraintService>;
 
 std::string BaseName(const std::string& path) {
   const size_t slash = path.find_last_of('/');

@@ -8,19 +8,16 @@
 #include <optional>
 #include <string>
 
+#include "services/utmctl/connection.h"
+
 namespace utm::ctl {
 
 // Exit codes beyond those in intent_commands.h.
 inline constexpr int kExitZonesFailed = 7;  // some zones failed; rest done
 inline constexpr int kExitDataErr = 65;     // EX_DATAERR: unparseable file
 
-struct GeofenceOptions {
-  std::string server = "127.0.0.1:7400";
-  std::string tls_ca_file;  // TLS trusting this CA; DEFAULT: plaintext
-  std::string token;        // DEFAULT: $UTM_TOKEN
-  bool json = false;
-  double timeout_s = 10;
-
+// The connection flags (import, export), and how zone files are read.
+struct GeofenceOptions : ConnectionOptions {
   // Reading zone files (import, convert).
   std::string format = "auto";  // auto, ed269, ed318, geojson, xnotam
   double ground_m = 0;          // ground height above mean sea level

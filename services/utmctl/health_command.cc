@@ -12,24 +12,24 @@
 
 namespace utm::ctl {
 
-int Health(const std::string& server, double timeout_s,
-           const std::string& tls_ca_file) {
-  std::shared_ptr<grpc::Channel> channel = OpenChannel(server, tls_ca_file);
+int Health(const ConnectionOptions& options) {
+  std::shared_ptr<grpc::Channel> channel =
+      OpenChannel(options.server, options.tls_ca_file);
   if (channel == nullptr) return 66;
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext context;
-  context.set_deadline(
-      std::chrono::system_clock::now() +
-      std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000)));
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::milliseconds(
+                           static_cast<int64_t>(options.timeout_s * 1000)));
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
   const grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) {
-    std::cerr << server << ": " << status.error_message() << " (code "
+    std::cerr << options.server << ": " << status.error_message() << " (code "
               << status.error_code() << ")\n";
     return kExitUnavailable;
   }
-  std::cout << server << ": "
+  std::cout << options.server << ": "
             << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
                    response.status())
             << "\n";

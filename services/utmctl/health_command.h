@@ -3,7 +3,7 @@
 #ifndef UTM_SERVICES_UTMCTL_HEALTH_COMMAND_H_
 #define UTM_SERVICES_UTMCTL_HEALTH_COMMAND_H_
 
-#include <string>
+#include "services/utmctl/connection.h"
 
 namespace utm::ctl {
 
@@ -11,10 +11,10 @@ namespace utm::ctl {
 // (EX_UNAVAILABLE).
 inline constexpr int kExitUnavailable = 69;
 
-// Prints SERVING (exit 0) or why not (exit kExitUnavailable).
-// `tls_ca_file`: empty for plaintext, else TLS trusting that CA.
-int Health(const std::string& server, double timeout_s,
-           const std::string& tls_ca_file = "");
+// Prints SERVING (exit 0) or why not (exit kExitUnavailable), asking
+// `options.server` (over TLS when `options.tls_ca_file` is set) and waiting
+// up to `options.timeout_s`; no token is sent, --json is not offered.
+int Health(const ConnectionOptions& options);
 
 }  // namespace utm::ctl
 

@@ -15,22 +15,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/time.h"
-#include "google/protobuf/util/json_util.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/utmctl/channel.h"
+#include "services/utmctl/proto_json.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::ctl {
 namespace {
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  return json;
-}
 
 bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
                  v1::FileIntentRequest* request) {
@@ -44,11 +36,7 @@ bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
   return true;
 }
 
-class Client : public ServiceClient<v1::StrategicCoordination> {
- public:
-  explicit Client(const IntentOptions& o)
-      : ServiceClient(o.server, o.tls_ca_file, o.token, o.timeout_s) {}
-};
+using Client = ServiceClient<v1::StrategicCoordination>;
 
 void PrintIntent(const v1::FlightIntent& intent) {
   std::cout << absl::StrFormat(
@@ -90,7 +78,7 @@ void PrintConflicts(
 template <typename Response>
 int Report(const IntentOptions& options, const Response& response) {
   if (options.json) {
-    std::cout << Json(response) << "\n";
+    std::cout << ProtoJson(response) << "\n";
   } else if (response.has_intent()) {
     std::cout << "ACCEPTED ";
     PrintIntent(response.intent());
@@ -202,7 +190,7 @@ int IntentTransition(const IntentOptions& options, const std::string& action,
   }
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(intent) << "\n";
+    std::cout << ProtoJson(intent) << "\n";
   } else {
     PrintIntent(intent);
   }
@@ -218,7 +206,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
       client.stub()->GetIntent(client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
-    std::cout << Json(response) << "\n";
+    std::cout << ProtoJson(response) << "\n";
   } else if (response.has_intent()) {
     PrintIntent(response.intent());
     std::cout << "  owner: " << response.intent().owner() << "\n";
@@ -252,7 +240,7 @@ int IntentQuery(const IntentOptions& options, const std::string& area_file) {
     for (const v1::FlightIntentView& v : response.intents()) {
       ++count;
       if (options.json) {
-        std::cout << Json(v) << "\n";
+        std::cout << ProtoJson(v) << "\n";
       } else {
         std::cout << absl::StrFormat(
             "intent %s: %s, priority %d, %d volume(s)%s\n", v.id(),

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "services/utmctl/connection.h"
 #include "services/utmctl/volume_file.h"
 
 namespace utm::ctl {
@@ -35,13 +36,9 @@ struct TokenOptions {
 // Prints a dev-mode token signed with <data_dir>/dev-signing-key.
 int Token(const TokenOptions& options);
 
-struct IntentOptions {
+// The connection flags, and how volume files are read.
+struct IntentOptions : ConnectionOptions {
   VolumeFileOptions input;
-  std::string server = "127.0.0.1:7400";
-  std::string tls_ca_file;  // TLS trusting this CA; DEFAULT: plaintext
-  std::string token;        // DEFAULT: $UTM_TOKEN
-  bool json = false;
-  double timeout_s = 10;
 };
 
 // `file`: FILE is a volume file (FileIntentRequest JSON); `priority` and

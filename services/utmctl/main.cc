@@ -6,6 +6,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
@@ -46,18 +47,21 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::ExistingFile);
 
-  std::string server = "127.0.0.1:7400";
-  double timeout_s = 5;
+  utm::ctl::ConnectionOptions health_options;
+  health_options.timeout_s = 5;
   CLI::App* health =
       app.add_subcommand("health", "Ask a utmd server whether it is serving");
-  health->add_option("--server", server, "utmd address (host:port)")
-      ->capture_default_str();
-  std::string health_tls_ca;
   health
-      ->add_option("--tls-ca", health_tls_ca,
+      ->add_option("--server", health_options.server,
+                   "utmd address (host:port)")
+      ->capture_default_str();
+  health
+      ->add_option("--tls-ca", health_options.tls_ca_file,
                    "Speak TLS, trusting this CA certificate (PEM)")
       ->check(CLI::ExistingFile);
-  health->add_option("--timeout", timeout_s, "Seconds to wait for an answer")
+  health
+      ->add_option("--timeout", health_options.timeout_s,
+                   "Seconds to wait for an answer")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
 
@@ -84,15 +88,7 @@ int main(int argc, char** argv) {
   CLI::App* intent =
       app.add_subcommand("intent", "File, change and read flight intents");
   intent->require_subcommand(1);
-  intent->add_option("--server", intent_options.server, "utmd address")
-      ->capture_default_str();
-  intent
-      ->add_option("--tls-ca", intent_options.tls_ca_file,
-                   "Speak TLS, trusting this CA certificate (PEM)")
-      ->check(CLI::ExistingFile);
-  intent->add_option("--token", intent_options.token,
-                     "Bearer token (default: $UTM_TOKEN)");
-  intent->add_flag("--json", intent_options.json, "Machine-readable output");
+  utm::ctl::AddConnectionFlags(intent, &intent_options);
   CLI::Option* intent_ground = intent->add_option(
       "--ground-m", intent_ground_m,
       "Ground elevation (metres above WGS84) for GeoJSON AGL altitudes");
@@ -137,15 +133,7 @@ int main(int argc, char** argv) {
   CLI::App* geofence = app.add_subcommand(
       "geofence", "Import zone files as constraints; export an area's");
   geofence->require_subcommand(1);
-  geofence->add_option("--server", fence.server, "utmd address")
-      ->capture_default_str();
-  geofence
-      ->add_option("--tls-ca", fence.tls_ca_file,
-                   "Speak TLS, trusting this CA certificate (PEM)")
-      ->check(CLI::ExistingFile);
-  geofence->add_option("--token", fence.token,
-                       "Bearer token (default: $UTM_TOKEN)");
-  geofence->add_flag("--json", fence.json, "Machine-readable output");
+  utm::ctl::AddConnectionFlags(geofence, &fence);
   std::string fence_file, fence_area, fence_bbox, fence_out;
   double fence_lower_m = 0, fence_upper_m = 0;
   std::vector<std::pair<CLI::Option*, CLI::Option*>> fence_limits;
@@ -234,7 +222,7 @@ int main(int argc, char** argv) {
   if (telemetry.parsed()) return telemetry.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
-    return utm::ctl::Health(server, timeout_s, health_tls_ca);
+    return utm::ctl::Health(health_options);
   }
   if (token->parsed()) return utm::ctl::Token(token_options);
   if (file->parsed()) {

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -25,18 +24,19 @@
 #include "absl/time/time.h"
 #include "geo/geodesy.h"
 #include "geo/latlng.h"
-#include "google/protobuf/util/json_util.h"
 #include "services/common/volume_convert.h"
 #include "services/utmctl/channel.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/proto_json.h"
+#include "services/utmctl/stream_watchdog.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
 namespace utm::ctl {
 namespace {
 
-using Options = TelemetryCommands::Options;
+using Options = ConnectionOptions;
 using FlyArgs = TelemetryCommands::FlyArgs;
 using WatchArgs = TelemetryCommands::WatchArgs;
 
@@ -49,27 +49,7 @@ constexpr double kMaxAltitudeM = 50000;
 constexpr double kMaxRateHz = 10;
 constexpr double kMaxDurationS = 24 * 3600;
 
-// Set by SIGINT/SIGTERM: `fly` stops reporting and half-closes, `watch`
-// stops; both then exit as if they had ended normally.
-volatile std::sig_atomic_t g_stop_signal = 0;
-extern "C" void OnTelemetryStopSignal(int signal) { g_stop_signal = signal; }
-
-class Client : public ServiceClient<v1::TelemetryService> {
- public:
-  explicit Client(const Options& o)
-      : ServiceClient(o.server, o.tls_ca_file, o.token, /*timeout_s=*/10) {}
-};
-
-// Every field, zeros included, so that scripts find each one (a head-on
-// encounter's 0 m at closest approach, an empty constraint id).
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  print.always_print_primitive_fields = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, print);
-  return json;
-}
+using Client = ServiceClient<v1::TelemetryService>;
 
 std::string KindName(v1::AlertKind kind) {
   return std::string(
@@ -143,7 +123,10 @@ std::string AlertLine(const v1::Alert& a) {
 }
 
 void PrintAlert(const v1::Alert& a, bool json) {
-  std::cout << (json ? Json(a) : AlertLine(a)) << "\n";
+  // Every field, zeros included, so that scripts find each one (a head-on
+  // encounter's 0 m at closest approach, an empty constraint id).
+  std::cout << (json ? ProtoJson(a, /*with_defaults=*/true) : AlertLine(a))
+            << "\n";
   // A script reading through a pipe or a file sees each alert as it
   // arrives.
   std::cout.flush();
@@ -257,10 +240,9 @@ int Fly(const Options& options, const FlyArgs& args) {
   const double azimuth_deg =
       std::atan2(flight.east_mps, flight.north_mps) * 180 / M_PI;
 
-  g_stop_signal = 0;
-  std::signal(SIGINT, OnTelemetryStopSignal);
-  std::signal(SIGTERM, OnTelemetryStopSignal);
-
+  // SIGINT/SIGTERM: stop reporting, half-close, and exit as if the flight
+  // had ended.
+  CatchStopSignals();
   Client client(options);
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   std::unique_ptr<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>>
@@ -324,7 +306,7 @@ int Fly(const Options& options, const FlyArgs& args) {
   int64_t seq = 0;
   bool write_failed = false;
   auto stopping = [&]() {  // with mu held
-    return until_seen || reader_done || g_stop_signal != 0;
+    return until_seen || reader_done || StopSignal() != 0;
   };
   for (int64_t k = 0; start + k * period <= start + duration; ++k) {
     const absl::Time tick = start + k * period;
@@ -381,14 +363,14 @@ int Fly(const Options& options, const FlyArgs& args) {
 
   // The server acknowledges the last batches and ends the stream; bounded,
   // a second signal cuts the wait short.
-  const std::sig_atomic_t signal_before = g_stop_signal;
+  const int signal_before = StopSignal();
   bool drained;
   {
     std::unique_lock<std::mutex> lock(mu);
     const absl::Time deadline =
         absl::Now() + absl::Seconds(args.drain_timeout_s);
     while (!reader_done && absl::Now() < deadline &&
-           (signal_before != 0 || g_stop_signal == 0)) {
+           (signal_before != 0 || StopSignal() == 0)) {
       cv.wait_for(lock, std::chrono::milliseconds(100));
     }
     drained = reader_done;
@@ -404,7 +386,7 @@ int Fly(const Options& options, const FlyArgs& args) {
   }
   if (until_seen) {
     absl::StrAppend(&details, "; stopped at ", until_kind);
-  } else if (g_stop_signal != 0) {
+  } else if (StopSignal() != 0) {
     absl::StrAppend(&details, "; stopped by a signal");
   }
   std::cerr << absl::StrFormat(
@@ -429,7 +411,7 @@ int Fly(const Options& options, const FlyArgs& args) {
               << " report(s) (above)\n";
     return kExitInvalid;
   }
-  if (!flight.until.empty() && !until_seen && g_stop_signal == 0) {
+  if (!flight.until.empty() && !until_seen && StopSignal() == 0) {
     std::vector<std::string> names;
     for (v1::AlertKind k : flight.until) names.push_back(KindName(k));
     std::cerr << "fly: no " << absl::StrJoin(names, " or ") << " alert for "
@@ -454,42 +436,13 @@ int Watch(const Options& options, const WatchArgs& args) {
     std::cerr << "--count and --timeout-s must not be negative\n";
     return kExitUsage;
   }
-  g_stop_signal = 0;
-  std::signal(SIGINT, OnTelemetryStopSignal);
-  std::signal(SIGTERM, OnTelemetryStopSignal);
-
+  // SIGINT/SIGTERM end the watch as if it had ended normally.
+  CatchStopSignals();
   Client client(options);
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   std::unique_ptr<grpc::ClientReader<v1::AlertBatch>> reader =
       client.stub()->WatchAlerts(context.get(), request);
-
-  // A watchdog cancels the stream on --timeout-s or a signal (the reading
-  // thread is blocked in Read()).
-  enum class Stop { kNone, kTimeout, kSignal };
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;        // guarded by mu
-  Stop stop = Stop::kNone;  // guarded by mu
-  const auto deadline =
-      args.timeout_s > 0 ? std::chrono::steady_clock::now() +
-                               std::chrono::milliseconds(
-                                   static_cast<int64_t>(args.timeout_s * 1000))
-                         : std::chrono::steady_clock::time_point::max();
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!done) {
-      if (g_stop_signal != 0) {
-        stop = Stop::kSignal;
-      } else if (std::chrono::steady_clock::now() >= deadline) {
-        stop = Stop::kTimeout;
-      }
-      if (stop != Stop::kNone) {
-        context->TryCancel();
-        return;
-      }
-      cv.wait_for(lock, std::chrono::milliseconds(50));
-    }
-  });
+  StreamWatchdog watchdog(context.get(), args.timeout_s);
 
   int64_t counted = 0;
   bool reached = false;
@@ -503,22 +456,20 @@ int Watch(const Options& options, const WatchArgs& args) {
       }
     }
   }
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  cv.notify_all();
-  watchdog.join();
+  const StreamWatchdog::Stop stop = watchdog.Finish();
   if (reached) context->TryCancel();
   const grpc::Status status = reader->Finish();
   if (reached) return 0;
-  if (stop == Stop::kSignal) return 0;
-  if (stop == Stop::kNone && !status.ok()) return ExitForStatus(status);
+  if (stop == StreamWatchdog::Stop::kSignal) return 0;
+  if (stop == StreamWatchdog::Stop::kNone && !status.ok()) {
+    return ExitForStatus(status);
+  }
   // Timed out, or the server ended the watch at the area's time_end.
   if (args.count > 0) {
     std::cerr << "watch: " << counted << " of " << args.count << " alert(s) "
-              << (stop == Stop::kTimeout ? "before --timeout-s"
-                                         : "before the server ended the watch")
+              << (stop == StreamWatchdog::Stop::kTimeout
+                      ? "before --timeout-s"
+                      : "before the server ended the watch")
               << "\n";
     return kExitWatchTimeout;
   }
@@ -534,16 +485,8 @@ TelemetryCommands::TelemetryCommands(CLI::App* app) {
   // Subcommands pass --server, --token, --json ... up, so they may also
   // follow the subcommand.
   telemetry_->fallthrough();
-  telemetry_->add_option("--server", options_.server, "utmd address")
-      ->capture_default_str();
-  telemetry_
-      ->add_option("--tls-ca", options_.tls_ca_file,
-                   "Speak TLS, trusting this CA certificate (PEM)")
-      ->check(CLI::ExistingFile);
-  telemetry_->add_option("--token", options_.token,
-                         "Bearer token (default: $UTM_TOKEN)");
-  telemetry_->add_flag("--json", options_.json,
-                       "One JSON object (utm.v1.Alert) per alert line");
+  AddConnectionFlags(telemetry_, &options_,
+                     "One JSON object (utm.v1.Alert) per alert line");
 
   fly_ = telemetry_->add_subcommand(
       "fly",

@@ -17,6 +17,7 @@
 
 #include "CLI/CLI.hpp"
 #include "services/utmctl/area_flags.h"
+#include "services/utmctl/connection.h"
 
 namespace utm::ctl {
 
@@ -34,14 +35,6 @@ class TelemetryCommands {
   bool parsed() const;
   // Runs the parsed subcommand; returns the process exit code.
   int Run();
-
-  // Connection and output, shared by both subcommands.
-  struct Options {
-    std::string server = "127.0.0.1:7400";
-    std::string tls_ca_file;  // TLS trusting this CA; DEFAULT: plaintext
-    std::string token;        // DEFAULT: $UTM_TOKEN
-    bool json = false;
-  };
 
   struct FlyArgs {
     std::string aircraft_id;
@@ -69,7 +62,7 @@ class TelemetryCommands {
   CLI::App* telemetry_ = nullptr;
   CLI::App* fly_ = nullptr;
   CLI::App* watch_ = nullptr;
-  Options options_;
+  ConnectionOptions options_;  // shared by both subcommands
   FlyArgs fly_args_;
   WatchArgs watch_args_;
 };
