@@ -9,6 +9,7 @@ UTMCTL=$1
 DATA=$2/geozones
 FIXTURES=$3
 UTMD=${4:-}
+# shellcheck source-path=SCRIPTDIR source=lib/utmd_test_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 if [[ ! -d "$DATA" ]]; then
   echo "SKIP: shared sample data not found at $DATA"

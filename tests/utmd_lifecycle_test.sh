@@ -5,6 +5,7 @@
 set -u
 UTMD=$1
 UTMCTL=$2
+# shellcheck source-path=SCRIPTDIR source=lib/utmd_test_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 
 utmd_start "$work/out" "$work/data"

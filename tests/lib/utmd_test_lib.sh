@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the end-to-end tests that run a real utmd on loopback:
 # a scratch directory removed on exit, utmd started on a free port and
 # stopped by its pid, dev tokens, bounded waits, and failing with a message.
