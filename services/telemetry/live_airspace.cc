@@ -17,7 +17,7 @@ std::shared_ptr<const IntentInfo> LiveAirspace::Intent(
     return nullptr;
   }
   {
-    absl::MutexLock lock(&mu_);
+    absl::ReaderMutexLock lock(&mu_);  // hits only read: no contention
     auto it = cache_.find(id);
     if (it != cache_.end() && it->second.version == *version) {
       return it->second.info;

@@ -340,6 +340,17 @@ TelemetryCore::Result TelemetryCore::Ingest(
     const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
   Result result;
   const absl::Time now = clock_->Now();
+  // What a valid report needs for the grid, worked out without the lock.
+  struct Prepared {
+    int index;
+    absl::Time t;
+    geo::LatLng p;
+    double alt, hacc, vacc;
+    bool known, conforming;
+    std::vector<std::string> fences;
+  };
+  std::vector<Prepared> prepared;
+  prepared.reserve(reports.size());
   for (int i = 0; i < reports.size(); ++i) {
     const v1::PositionReport& r = reports[i];
     auto fail = [&](absl::string_view field, absl::string_view message) {
@@ -425,17 +436,35 @@ TelemetryCore::Result TelemetryCore::Ingest(
         }
       }
     }
-    const std::vector<std::string> fences =
+    std::vector<std::string> fences =
         airspace_->BlockingConstraints(operator_id, p, alt, hacc, vacc, *t);
+    prepared.push_back(
+        {i, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
+  }
 
-    std::vector<AlertChange> changes;
-    bool newly_nonconforming = false;
-    {
-      absl::MutexLock lock(&mu_);
+  // Then the whole batch under one acquisition of the lock.
+  std::vector<const std::string*> newly_nonconforming;  // intent ids
+  std::vector<AlertChange>& changes = result.alerts;
+  {
+    absl::MutexLock lock(&mu_);
+    for (Prepared& pr : prepared) {
+      const int i = pr.index;
+      const v1::PositionReport& r = reports[i];
+      const v1::Velocity& v = r.velocity();
+      const absl::Time* const t = &pr.t;
+      const geo::LatLng& p = pr.p;
+      const double alt = pr.alt, hacc = pr.hacc, vacc = pr.vacc;
+      const bool known = pr.known, conforming = pr.conforming;
+      const std::vector<std::string>& fences = pr.fences;
+      auto fail = [&](absl::string_view field, absl::string_view message) {
+        v1::ReportError e;
+        e.set_report_index(i);
+        e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
+        result.errors.push_back(std::move(e));
+      };
       // Length-prefixed: operator and aircraft ids may contain '/'.
-      const std::string key =
-          absl::StrCat(operator_id.size(), ":", operator_id, "/",
-                       r.aircraft_id());
+      const std::string key = absl::StrCat(operator_id.size(), ":", operator_id,
+                                           "/", r.aircraft_id());
       std::unique_ptr<Track>& slot = tracks_[key];
       if (slot == nullptr) {
         slot = std::make_unique<Track>();
@@ -503,7 +532,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
       if (!conforming || !track->alert_keys.empty()) {
         const std::string conf_key = absl::StrCat("conf/", key);
         if (!conforming && !alerts_.contains(conf_key)) {
-          newly_nonconforming = true;
+          newly_nonconforming.push_back(&r.intent_id());
         }
         SetAlert(conf_key,
                  conforming ? std::nullopt
@@ -560,11 +589,15 @@ TelemetryCore::Result TelemetryCore::Ingest(
         if (!in_reach) SetAlert(k, std::nullopt, {}, now, &changes);
       }
     }
-    if (newly_nonconforming) {
-      airspace_->MarkNonconforming(operator_id, r.intent_id());
-    }
-    for (AlertChange& c : changes) result.alerts.push_back(std::move(c));
   }
+  for (const std::string* intent_id : newly_nonconforming) {
+    airspace_->MarkNonconforming(operator_id, *intent_id);
+  }
+  // In the order of the batch (validation errors came first).
+  std::stable_sort(result.errors.begin(), result.errors.end(),
+                   [](const v1::ReportError& a, const v1::ReportError& b) {
+                     return a.report_index() < b.report_index();
+                   });
   return result;
 }
 

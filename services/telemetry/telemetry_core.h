@@ -20,7 +20,9 @@
 // The core returns alert changes; the adapter routes them to the aircraft's
 // streams and to area watchers.
 //
-// Thread-safe: one mutex; Ingest() is the hot path.
+// Thread-safe: one mutex, taken once per batch (after the reports are
+// validated and looked up in the airspace without it); Ingest() is the hot
+// path.
 //
 // Typical usage:
 //   TelemetryCore core(options, RealClock::Get(), &intents, &geofences);
