@@ -11,11 +11,6 @@ FIXTURES=$3
 UTMD=${4:-}
 # shellcheck source-path=SCRIPTDIR source=lib/utmd_test_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
-if [[ ! -d "$DATA" ]]; then
-  echo "SKIP: shared sample data not found at $DATA"
-  exit 0
-fi
-
 # run EXPECTED_EXIT ARGS...: runs utmctl geofence, keeps stdout+stderr.
 run() {
   local want=$1
@@ -24,6 +19,46 @@ run() {
   local code=$?
   [[ $code == "$want" ]] || fail "geofence $* exited $code, expected $want: $out"
 }
+
+# Re-importing a changed zone file (needs only utmd, no sample data).
+reimport_test() {
+  # A zone file that changes: re-importing it updates the changed zone in
+  # place (same constraint, new version) and leaves the unchanged one alone.
+  zone() {  # id upper_m
+    printf '{"type":"Feature","id":"%s","properties":{"type":"PROHIBITED","name":"%s","altitude_lower_m":400,"altitude_upper_m":%s,"altitude_reference":"W84"},"geometry":{"type":"Polygon","coordinates":[[[8.50,47.30],[8.52,47.30],[8.52,47.32],[8.50,47.32],[8.50,47.30]]]}}' "$1" "$1" "$2"
+  }
+  { echo '{"type":"FeatureCollection","features":['; zone stadium 700; echo ','; zone prison 650; echo ']}'; } >"$work/zones.geojson"
+  run 0 import "$work/zones.geojson" "${srv[@]}" --token "$regulator"
+  [[ "$out" == *"2 imported, 0 updated, 0 already present"* ]] || fail "zones: $out"
+  run 0 import "$work/zones.geojson" "${srv[@]}" --token "$regulator"
+  [[ "$out" == *"0 imported, 0 updated, 2 already present"* ]] || fail "zones again: $out"
+  { echo '{"type":"FeatureCollection","features":['; zone stadium 900; echo ','; zone prison 650; echo ']}'; } >"$work/zones.geojson"
+  run 0 --json import "$work/zones.geojson" "${srv[@]}" --token "$regulator"
+  python3 - "$out" <<'PY' || fail "changed zone: $out"
+import json, sys
+s = json.loads([l for l in sys.argv[1].splitlines() if l.startswith('{')][-1])
+assert s["imported"] == 0 and s["updated"] == 1 and s["already_present"] == 1, s
+assert s["published"][0]["original_id"] == "stadium" and s["published"][0]["updated"], s
+PY
+  stadium=$(python3 -c 'import json,sys; print(json.loads([l for l in sys.argv[1].splitlines() if l.startswith("{")][-1])["published"][0]["id"])' "$out")
+  got=$("$UTMCTL" constraint get "$stadium" "${srv[@]}" --token "$regulator" --json) || fail "get: $got"
+  [[ "$got" == *'"version":"2"'* && "$got" == *'900'* ]] || fail "updated stadium: $got"
+  run 0 import "$work/zones.geojson" "${srv[@]}" --token "$regulator"
+  [[ "$out" == *"0 imported, 0 updated, 2 already present"* ]] || fail "zones, third run: $out"
+  echo "ok: a changed zone is updated in place on re-import, unchanged ones are left"
+}
+
+if [[ ! -d "$DATA" ]]; then
+  echo "SKIP: shared sample data not found at $DATA (sample-file tests)"
+  if [[ -n "$UTMD" ]]; then
+    utmd_start "$work/out" "$work/data"
+    regulator=$(utmd_token regulator foca) || exit 1
+    srv=(--server "127.0.0.1:$utmd_port")
+    reimport_test
+    utmd_stop
+  fi
+  exit 0
+fi
 
 # Dry runs over every published zone file.
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" --dry-run --ground-m 500 --geoid-m 48
@@ -80,13 +115,15 @@ regulator=$(utmd_token regulator foca) || exit 1
 operator=$(utmd_token operator alice) || exit 1
 srv=(--server "127.0.0.1:$utmd_port")
 
+reimport_test
+
 # Two of the six zones ended in 2023: skipped as expired, not failures.
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
   --ground-m 500 --geoid-m 48
-[[ "$out" == *"4 imported, 0 already present, 2 expired, 0 failed"* ]] || fail "import: $out"
+[[ "$out" == *"4 imported, 0 updated, 0 already present, 2 expired, 0 failed"* ]] || fail "import: $out"
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
   --ground-m 500 --geoid-m 48
-[[ "$out" == *"0 imported, 4 already present, 2 expired, 0 failed"* ]] || fail "re-run: $out"
+[[ "$out" == *"0 imported, 0 updated, 4 already present, 2 expired, 0 failed"* ]] || fail "re-run: $out"
 run 0 import "$DATA/ed318/che-cis-source-sample.json" "${srv[@]}" --token "$regulator"
 [[ "$out" == *"3 imported"* ]] || fail "ed318 import: $out"
 run 4 import "$DATA/geojson/kigali-geofence.geojson" "${srv[@]}" --token "$operator"

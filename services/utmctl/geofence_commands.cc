@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
@@ -21,6 +22,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "nlohmann/json.hpp"
 #include "services/constraint/import/zone_import.h"
 #include "services/utmctl/channel.h"
@@ -194,6 +197,53 @@ std::string ZoneRequestId(const std::string& dataset,
   return out;
 }
 
+// Hex SHA-1 of `c` with its content digest cleared (deterministic
+// serialization): what ConstraintSource.content_digest holds.
+std::string ContentDigest(v1::Constraint c) {
+  c.mutable_source()->clear_content_digest();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream out(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    c.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha1(), nullptr);
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    absl::StrAppendFormat(&hex, "%02x", digest[i]);
+  }
+  return hex;
+}
+
+// The published constraint of this caller with the zone's source (format
+// and original id), found by querying the zone's first volume; nullopt if
+// none.
+std::optional<v1::Constraint> FindPublished(Client& client,
+                                            const v1::Constraint& zone,
+                                            grpc::Status* status) {
+  v1::QueryConstraintsRequest query;
+  *query.mutable_area() = zone.volumes(0);
+  query.set_page_size(1000);
+  do {
+    v1::QueryConstraintsResponse page;
+    *status =
+        client.stub()->QueryConstraints(client.Context().get(), query, &page);
+    if (!status->ok()) return std::nullopt;
+    for (const v1::Constraint& c : page.constraints()) {
+      if (c.source().format() == zone.source().format() &&
+          c.source().original_id() == zone.source().original_id() &&
+          c.source().dataset() == zone.source().dataset()) {
+        return c;
+      }
+    }
+    query.set_page_token(page.next_page_token());
+  } while (!query.page_token().empty());
+  return std::nullopt;
+}
+
 int GeofenceConvert(const GeofenceOptions& options, const std::string& file) {
   Parsed parsed = ReadZones(options, file);
   if (parsed.exit != 0) return parsed.exit;
@@ -225,7 +275,7 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
   PrintProblems(file, r);
   const int invalid = r.zones_in_file - static_cast<int>(r.zones.size());
   const absl::Time now = absl::Now();
-  int imported = 0, present = 0, expired = 0, rejected = 0;
+  int imported = 0, updated = 0, present = 0, expired = 0, rejected = 0;
   Json published = Json::array();
   std::vector<std::string> server_errors;
   int stop = 0;
@@ -244,9 +294,13 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
         continue;
       }
       v1::PublishConstraintRequest request;
-      request.set_request_id(
-          ZoneRequestId(z.constraint.source().dataset(), id));
       *request.mutable_constraint() = z.constraint;
+      const std::string digest = ContentDigest(z.constraint);
+      request.mutable_constraint()->mutable_source()->set_content_digest(
+          digest);
+      // A changed zone is a new request (its digest is part of the id).
+      request.set_request_id(ZoneRequestId(z.constraint.source().dataset(),
+                                           absl::StrCat(id, "\n", digest)));
       v1::PublishConstraintResponse response;
       const grpc::Status status = client.stub()->PublishConstraint(
           client.Context().get(), request, &response);
@@ -268,7 +322,40 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
              {"affected_intents", response.affected_intents_size()}});
         continue;
       }
-      switch (status.error_code()) {
+      grpc::Status update_status = status;
+      if (status.error_code() == grpc::StatusCode::ALREADY_EXISTS) {
+        // Published before: unchanged (same digest), or changed and
+        // updated in place.
+        std::optional<v1::Constraint> old =
+            FindPublished(client, request.constraint(), &update_status);
+        if (old && old->source().content_digest() == digest) {
+          ++present;
+          continue;
+        }
+        if (old) {
+          v1::UpdateConstraintRequest update;
+          update.set_request_id(request.request_id());
+          *update.mutable_constraint() = request.constraint();
+          update.mutable_constraint()->set_id(old->id());
+          update.mutable_constraint()->set_version(old->version());
+          v1::UpdateConstraintResponse updated_response;
+          update_status = client.stub()->UpdateConstraint(
+              client.Context().get(), update, &updated_response);
+          if (update_status.ok()) {
+            ++updated;
+            published.push_back({{"original_id", id},
+                                 {"id", updated_response.constraint().id()},
+                                 {"updated", true},
+                                 {"affected_intents",
+                                  updated_response.affected_intents_size()}});
+            continue;
+          }
+        } else if (update_status.ok()) {
+          // Not found where it should be: report the refusal as it came.
+          update_status = status;
+        }
+      }
+      switch (update_status.error_code()) {
         case grpc::StatusCode::ALREADY_EXISTS:
           ++present;
           continue;
@@ -278,9 +365,10 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
         case grpc::StatusCode::RESOURCE_EXHAUSTED:
         case grpc::StatusCode::INTERNAL:
           ++rejected;
-          server_errors.push_back(absl::StrCat(
-              file, ": zone ", id, ": server: ",
-              StatusName(status.error_code()), ": ", status.error_message()));
+          server_errors.push_back(
+              absl::StrCat(file, ": zone ", id,
+                           ": server: ", StatusName(update_status.error_code()),
+                           ": ", update_status.error_message()));
           continue;
         default:
           break;
@@ -288,7 +376,7 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
       // Authentication, reachability or an unimplemented server: every
       // other zone would fail the same way.
       progress.Update(static_cast<int>(r.zones.size()));
-      stop = ExitForStatus(status);
+      stop = ExitForStatus(update_status);
       break;
     }
     if (stop == 0) progress.Update(static_cast<int>(r.zones.size()));
@@ -302,6 +390,7 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
                     {"valid", r.zones.size()},
                     {"dry_run", options.dry_run},
                     {"imported", imported},
+                    {"updated", updated},
                     {"already_present", present},
                     {"expired", expired},
                     {"failed", failed},
@@ -318,10 +407,10 @@ int GeofenceImport(const GeofenceOptions& options, const std::string& file) {
         invalid);
   } else {
     std::cout << absl::StrFormat(
-        "%s: %d zone(s) in %s format: %d imported, %d already present, %d "
-        "expired, %d failed%s\n",
+        "%s: %d zone(s) in %s format: %d imported, %d updated, %d already "
+        "present, %d expired, %d failed%s\n",
         file, r.zones_in_file, zones::ZoneFormatName(r.format), imported,
-        present, expired, failed, stop != 0 ? " (stopped early)" : "");
+        updated, present, expired, failed, stop != 0 ? " (stopped early)" : "");
   }
   if (stop != 0) return stop;
   return failed == 0 ? 0 : kExitZonesFailed;

@@ -73,6 +73,12 @@ void ReadMeta(const Json& props, const std::string& field,
   ProtoMember(props, "authority", field, c.mutable_authority(), b);
   ProtoMember(props, "conditions", field, c.mutable_conditions(), b);
   ProtoMember(props, "schedule", field, c.mutable_schedule(), b);
+  // Passing mutable_*() creates the member even when the property is
+  // absent; an empty one is not there (and the server refuses conditions
+  // on a zone that is not CONDITIONAL).
+  if (c.authority().ByteSizeLong() == 0) c.clear_authority();
+  if (c.conditions().ByteSizeLong() == 0) c.clear_conditions();
+  if (c.schedule().ByteSizeLong() == 0) c.clear_schedule();
   // Flight Blender: the geofence's validity.
   for (const char* bound : {"start_datetime", "end_datetime"}) {
     const Json* value = Member(props, bound);
