@@ -540,6 +540,32 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.name;
     });
 
+// Properties a plain GeoJSON zone does not have are not set as empty
+// messages (the server refuses conditions on a zone that is not
+// CONDITIONAL); those it has are kept.
+TEST(ZoneImport, PlainGeoJsonLeavesAbsentMembersUnset) {
+  const std::string zones = R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "id": "bare",
+     "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+     "properties": {"type": "PROHIBITED", "radius_m": 300}},
+    {"type": "Feature", "id": "full",
+     "geometry": {"type": "Point", "coordinates": [8.6, 47.3]},
+     "properties": {"type": "CONDITIONAL", "radius_m": 300,
+       "conditions": {"text": ["below 60 m only"]},
+       "authority": {"name": "FOCA"}}}]})";
+  absl::StatusOr<ImportResult> r = ImportZones(zones, ImportOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->zones.size(), 2u);
+  const v1::Constraint& bare = r->zones[0].constraint;
+  EXPECT_FALSE(bare.has_conditions());
+  EXPECT_FALSE(bare.has_authority());
+  EXPECT_FALSE(bare.has_schedule());
+  const v1::Constraint& full = r->zones[1].constraint;
+  ASSERT_TRUE(full.has_conditions());
+  EXPECT_EQ(full.conditions().text(0), "below 60 m only");
+  EXPECT_EQ(full.authority().name(), "FOCA");
+}
+
 TEST(ZoneImport, SchedulesAreCheckedLikeTheServer) {
   const std::string zone = R"({"UASZoneList": [
     {"identifier": "DAYS", "restriction": "PROHIBITED",
