@@ -108,6 +108,31 @@ class IntentServiceTest : public testing::Test {
   std::vector<Event> audit_;
 };
 
+// FileIntentRequest.no_retention reaches the core and comes back on the
+// intent (the core's test checks that nothing reaches the store).
+TEST_F(IntentServiceTest, NoRetentionIsCarriedThrough) {
+  v1::FileIntentRequest request;
+  request.set_no_retention(true);
+  *request.add_volumes() = Cylinder(0);
+  v1::FileIntentResponse filed;
+  ASSERT_TRUE(
+      stub_->FileIntent(As(Token("alice", "operator")).get(), request, &filed)
+          .ok());
+  ASSERT_TRUE(filed.has_intent());
+  EXPECT_TRUE(filed.intent().no_retention());
+  EXPECT_FALSE(core_->Get("alice", filed.intent().id())->intent.retained);
+  v1::GetIntentRequest get;
+  get.set_intent_id(filed.intent().id());
+  v1::GetIntentResponse got;
+  ASSERT_TRUE(
+      stub_->GetIntent(As(Token("alice", "operator")).get(), get, &got).ok());
+  EXPECT_TRUE(got.intent().no_retention());
+  // The default keeps the intent.
+  const std::string kept =
+      FileAccepted(Token("alice", "operator"), {Cylinder(5000)});
+  EXPECT_TRUE(core_->Get("alice", kept)->intent.retained);
+}
+
 TEST_F(IntentServiceTest, FileAcceptsAndRejectsWithExplanation) {
   const std::string alice = Token("alice", "operator");
   const std::string bob = Token("bob", "operator");

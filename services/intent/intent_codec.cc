@@ -89,6 +89,7 @@ void IntentToProto(const Intent& intent, v1::FlightIntent* out) {
   out->set_version(intent.version);
   *out->mutable_create_time() = TimeToProto(intent.created);
   *out->mutable_update_time() = TimeToProto(intent.updated);
+  out->set_no_retention(!intent.retained);
 }
 
 absl::StatusOr<Intent> IntentFromProto(const v1::FlightIntent& proto) {
@@ -103,6 +104,7 @@ absl::StatusOr<Intent> IntentFromProto(const v1::FlightIntent& proto) {
       intent.off_nominal_volumes,
       VolumesFromProto(proto.off_nominal_volumes(), "off_nominal_volumes"));
   intent.version = proto.version();
+  intent.retained = !proto.no_retention();
   intent.created = TimeOf(proto.create_time());
   intent.updated = TimeOf(proto.update_time());
   return intent;
@@ -129,13 +131,13 @@ void ConflictsToProto(const std::vector<Conflict>& conflicts,
       conflict->mutable_constraint()->set_type(c.constraint_type);
       conflict->set_reason(c.constraint_reason);
     } else {
-    v1::IntentRef* ref = conflict->mutable_intent();
-    ref->set_id(c.intent_id);
-    ref->set_priority(c.priority);
-    ref->set_state(StateToProto(c.state));
-    conflict->set_reason(c.priority < own_priority
-                             ? v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY
-                             : v1::CONFLICT_REASON_INTENT_PRIORITY);
+      v1::IntentRef* ref = conflict->mutable_intent();
+      ref->set_id(c.intent_id);
+      ref->set_priority(c.priority);
+      ref->set_state(StateToProto(c.state));
+      conflict->set_reason(c.priority < own_priority
+                               ? v1::CONFLICT_REASON_INTENT_LOWER_PRIORITY
+                               : v1::CONFLICT_REASON_INTENT_PRIORITY);
     }
     for (const VolumeOverlap& o : c.overlaps) {
       v1::VolumeOverlap* overlap = conflict->add_overlaps();

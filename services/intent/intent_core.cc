@@ -285,7 +285,9 @@ void IntentCore::ScheduleExpiry(uint64_t handle, const Intent& intent) {
     }
     if (over == absl::InfiniteFuture()) return;  // never over by time
   }
-  expiries_.push({over + options_.intent_retention, handle, intent.version});
+  // Not retained: forgotten as soon as it is over.
+  expiries_.push({intent.retained ? over + options_.intent_retention : over,
+                  handle, intent.version});
 }
 
 void IntentCore::ExpireIntents(absl::Time now) {
@@ -299,7 +301,9 @@ void IntentCore::ExpireIntents(absl::Time now) {
     const Intent& intent = it->second->intent;
     if (IsLive(intent.state)) UnindexIntent(e.handle, intent);
     handle_by_id_.erase(intent.id);
-    if (store_ != nullptr) expired_intents_.push_back(intent.id);
+    if (store_ != nullptr && intent.retained) {
+      expired_intents_.push_back(intent.id);
+    }
     entries_.erase(it);
   }
 }
@@ -353,7 +357,12 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     return 0;
   }
   std::vector<store::Mutation> batch;
-  if (outcome.accepted()) {
+  // An intent filed without retention never reaches the store, nor does
+  // the record of a request about it (which holds a copy of it).
+  const bool retained = write_retain_;
+  write_retain_ = true;
+  if (!retained) key.clear();
+  if (outcome.accepted() && retained) {
     internal::StoredIntent stored;
     IntentToProto(*outcome.intent, stored.mutable_intent());
     batch.push_back(store::Put(kIntentsTable, outcome.intent->id,
@@ -397,6 +406,7 @@ void IntentCore::WriteAsync(
     UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
                          Replay(owner, request_id, fingerprint, now, &ticket));
     if (replay) return *std::move(replay);
+    write_retain_ = true;  // decide() may say otherwise
     UTM_ASSIGN_OR_RETURN(WriteOutcome outcome, decide());
     ticket = Remember(owner, request_id, fingerprint, outcome, now);
     return outcome;
@@ -594,12 +604,14 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
-  std::string fingerprint = absl::StrCat("file|", request.priority);
+  std::string fingerprint = absl::StrCat("file|", request.priority, "|",
+                                         request.retain ? "retain" : "none");
   AppendVolumes(&fingerprint, request.volumes);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
       [&]() -> absl::StatusOr<WriteOutcome> {
+        write_retain_ = request.retain;
         WriteOutcome outcome;
         ConflictSet found =
             Conflicts(owner, request.volumes, request.priority, /*self=*/0);
@@ -618,6 +630,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
           intent.state = IntentState::kAccepted;
           intent.volumes = request.volumes;
           intent.version = 1;
+          intent.retained = request.retain;
           intent.created = now;
           intent.updated = now;
           IndexIntent(handle, intent);
@@ -647,6 +660,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
+        write_retain_ = entry->intent.retained;
         Intent& intent = entry->intent;
 
         WriteOutcome outcome;
@@ -722,6 +736,7 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
+        write_retain_ = entry->intent.retained;
         Intent& intent = entry->intent;
         if (!Allowed(intent.state, request.to)) {
           return absl::FailedPreconditionError(absl::StrCat(

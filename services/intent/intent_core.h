@@ -77,7 +77,8 @@ struct Intent {
   // Where a NONCONFORMING or CONTINGENT flight actually is (F3548
   // off-nominal volumes); empty otherwise. Obstacles like `volumes`.
   std::vector<geo::Volume4D> off_nominal_volumes;
-  int64_t version = 0;  // 1 on filing, +1 on every write
+  int64_t version = 0;   // 1 on filing, +1 on every write
+  bool retained = true;  // FileRequest::retain
   absl::Time created;
   absl::Time updated;
 };
@@ -150,6 +151,10 @@ struct FileRequest {
   std::string request_id;  // optional; see the file comment
   int32_t priority = 0;
   std::vector<geo::Volume4D> volumes;
+  // False: nothing about the intent (nor the request id) goes to the store,
+  // and it is forgotten as soon as it is over (the operator flies without
+  // anything being retained).
+  bool retain = true;
 };
 
 struct ModifyRequest {
@@ -386,6 +391,10 @@ class IntentCore {
   };
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<Expiry>>
       expiries_ ABSL_GUARDED_BY(mu_);
+  // Whether the write being decided (under mu_, between decide() and
+  // Remember()) may reach the store: false for a request about an intent
+  // filed without retention.
+  bool write_retain_ ABSL_GUARDED_BY(mu_) = true;
   // Forgotten intents still to be deleted from the store.
   std::vector<std::string> expired_intents_ ABSL_GUARDED_BY(mu_);
 };

@@ -619,6 +619,52 @@ TEST_F(DurableIntentCoreTest, IntentsAreForgottenOnceOverForTheRetention) {
   EXPECT_TRUE(core_->Get("op-c", lasting).ok());
 }
 
+// An operator can fly without anything being retained: the intent and its
+// request records never reach the store, it deconflicts like any other, it
+// is forgotten as soon as it ends, and a restart does not know it.
+TEST_F(DurableIntentCoreTest, NoRetentionIntentNeverReachesTheStore) {
+  auto stored_keys = [&](const char* table) {
+    std::set<std::string> keys;
+    EXPECT_TRUE(store_
+                    ->Scan(table,
+                           [&](absl::string_view key, absl::string_view) {
+                             keys.insert(std::string(key));
+                           })
+                    .ok());
+    return keys;
+  };
+  FileRequest quiet{"quiet-1", 0, {Cylinder(0)}, /*retain=*/false};
+  absl::StatusOr<WriteOutcome> filed = core_->File("op-q", quiet);
+  ASSERT_TRUE(filed.ok() && filed->accepted());
+  const std::string id = filed->intent->id;
+  EXPECT_FALSE(filed->intent->retained);
+  // Idempotent all the same (in memory).
+  EXPECT_EQ(core_->File("op-q", quiet)->intent->id, id);
+  // It blocks others like any intent.
+  EXPECT_FALSE(core_->File("op-r", {"", 0, {Cylinder(20)}})->accepted());
+  // A refused modification by request id leaves no record either.
+  ModifyRequest grow{"quiet-2", id, 1, 0, {Cylinder(0, 100)}};
+  ASSERT_TRUE(core_->File("op-s", {"", 5, {Cylinder(300)}})->accepted());
+  grow.volumes = {Cylinder(0, 400)};
+  ASSERT_FALSE(core_->Modify("op-q", grow)->accepted());
+  ASSERT_TRUE(
+      core_->Transition("op-q", {"quiet-3", id, 1, IntentState::kActivated, {}})
+          ->accepted());
+  EXPECT_FALSE(stored_keys("intents").count(id));
+  for (const std::string& k : stored_keys("requests")) {
+    EXPECT_EQ(k.find("op-q"), std::string::npos) << "a request record of op-q";
+  }
+  // Ended: forgotten at the next write, not 24 h later.
+  ASSERT_TRUE(core_->Transition("op-q", {"", id, 2, IntentState::kEnded, {}})
+                  ->accepted());
+  ASSERT_TRUE(core_->File("op-t", {"", 0, {Cylinder(5000)}})->accepted());
+  EXPECT_EQ(core_->Get("op-q", id).status().code(),
+            absl::StatusCode::kNotFound);
+  Reopen();
+  EXPECT_EQ(core_->Get("op-q", id).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(DurableIntentCoreTest, ConcurrentWritersShareSyncs) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

@@ -121,7 +121,7 @@ grpc::ServerUnaryReactor* IntentService::FileIntent(
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         FileRequest file{request->request_id(), request->priority(),
-                         std::move(volumes)};
+                         std::move(volumes), !request->no_retention()};
         return Launch([this, subject = caller.subject,
                        file = std::move(file)](IntentCore::Done done) {
           core_->FileAsync(subject, file, std::move(done));

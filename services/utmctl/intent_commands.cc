@@ -40,9 +40,10 @@ using Client = ServiceClient<v1::StrategicCoordination>;
 
 void PrintIntent(const v1::FlightIntent& intent) {
   std::cout << absl::StrFormat(
-      "intent %s: %s, priority %d, version %d, %d volume(s)\n", intent.id(),
+      "intent %s: %s, priority %d, version %d, %d volume(s)%s\n", intent.id(),
       v1::IntentState_Name(intent.state()).substr(13), intent.priority(),
-      intent.version(), intent.volumes_size());
+      intent.version(), intent.volumes_size(),
+      intent.no_retention() ? ", not retained" : "");
 }
 
 void PrintConflicts(
@@ -125,6 +126,7 @@ int IntentFile(const IntentOptions& options, const std::string& file,
   if (!ReadRequest(file, options.input, &request)) return 66;
   if (priority >= 0) request.set_priority(priority);
   if (!request_id.empty()) request.set_request_id(request_id);
+  if (options.no_retention) request.set_no_retention(true);
   Client client(options);
   v1::FileIntentResponse response;
   const grpc::Status status =

@@ -39,6 +39,9 @@ int Token(const TokenOptions& options);
 // The connection flags, and how volume files are read.
 struct IntentOptions : ConnectionOptions {
   VolumeFileOptions input;
+  // `file`: FileIntentRequest.no_retention (nothing about the intent is
+  // written to disk; it is forgotten once over).
+  bool no_retention = false;
 };
 
 // `file`: FILE is a volume file (FileIntentRequest JSON); `priority` and

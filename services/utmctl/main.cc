@@ -102,6 +102,9 @@ int main(int argc, char** argv) {
   file->add_option("--priority", priority, "Overrides the file's priority");
   file->add_option("--request-id", request_id,
                    "Makes a retry idempotent (reuse it to retry)");
+  file->add_flag("--no-retention", intent_options.no_retention,
+                 "Fly without anything being retained: the intent is never "
+                 "written to disk and is forgotten once over");
   CLI::App* modify = intent->add_subcommand("modify", "Change an intent");
   modify->add_option("id", intent_id, "Intent id")->required();
   modify->add_option("file", intent_file, "New volumes (volume file)")
