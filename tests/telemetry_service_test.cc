@@ -392,6 +392,7 @@ TEST_F(TelemetryServiceTest, AlertsGoToTheStreamCarryingTheAircraft) {
   batch.set_batch_seq(3);
   *batch.add_reports() = Report("A2", alice_intent, 2900, 0);
   ASSERT_TRUE(s2->Write(batch));  // A2 stays alive
+  ASSERT_TRUE(in2.WaitForAck(3));  // processed before the tick
   service_->Tick();
   std::optional<v1::Alert> lost =
       in2.WaitFor(v1::ALERT_KIND_LOST_LINK, v1::ALERT_STATE_RAISED);
