@@ -227,17 +227,31 @@ void TelemetryCore::SetAlert(const std::string& key,
   out->push_back({a, open.operators, open.aircraft});
 }
 
-void TelemetryCore::DetectAround(Track* own, absl::Time now,
+v1::Alert TelemetryCore::AlertAbout(const Track& track, v1::AlertKind kind,
+                                    std::string message) {
+  v1::Alert a;
+  a.set_kind(kind);
+  a.add_aircraft_ids(track.aircraft_id);
+  a.add_intent_ids(track.intent_id);
+  a.mutable_position()->set_lat_deg(track.position.lat_deg);
+  a.mutable_position()->set_lng_deg(track.position.lng_deg);
+  a.mutable_altitude()->set_value_m(track.altitude_m);
+  a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  a.set_message(std::move(message));
+  return a;
+}
+
+void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
+                                 const geo::Vec3& north, absl::Time now,
                                  std::vector<AlertChange>* out,
                                  std::vector<const Track*>* partners_seen) {
   // The hot loop: every neighbour of every report. It reads only the
   // cells' Slots; a Track is touched for a conflict or an open alert.
-  const Frame f = FrameAt(own->position);
   const double h2 =
       options_.separation.horizontal_m * options_.separation.horizontal_m;
   const double vsep = options_.separation.vertical_m;
   const bool has_partners = !own->partners.empty();
-  const geo::Vec3 e = f.east, n = f.north, p = own->ecef, w = own->velocity;
+  const geo::Vec3 e = east, n = north, p = own->ecef, w = own->velocity;
   const double ts = own->time_s, alt = own->altitude_m, up = own->up_mps;
   // The cells within reach (each once, so no track is met twice).
   // Two aircraft close by at most (own + fastest)·T within the look-ahead,
@@ -495,16 +509,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
       PlaceInGrid(track, surface_.CellOf(p));
 
       auto single = [&](v1::AlertKind kind, std::string message) {
-        v1::Alert a;
-        a.set_kind(kind);
-        a.add_aircraft_ids(track->aircraft_id);
-        a.add_intent_ids(track->intent_id);
-        a.mutable_position()->set_lat_deg(p.lat_deg);
-        a.mutable_position()->set_lng_deg(p.lng_deg);
-        a.mutable_altitude()->set_value_m(alt);
-        a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-        a.set_message(std::move(message));
-        return a;
+        return AlertAbout(*track, kind, std::move(message));
       };
       // Most reports change no alert: the keys are only built when the
       // track has an open alert or needs a new one.
@@ -572,7 +577,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
         if (k.rfind("pair/", 0) == 0) pairs_before.push_back(k);
       }
       std::vector<const Track*> partners_seen;
-      DetectAround(track, now, &changes, &partners_seen);
+      DetectAround(track, f.east, f.north, now, &changes, &partners_seen);
       for (const std::string& k : pairs_before) {
         // Still open but not re-evaluated: the other aircraft is out of
         // reach now (or gone).
@@ -656,18 +661,13 @@ std::vector<AlertChange> TelemetryCore::Tick() {
     if (quiet < options_.lost_link_after || alerts_.contains(link_key)) {
       continue;
     }
-    v1::Alert a;
-    a.set_kind(v1::ALERT_KIND_LOST_LINK);
-    a.add_aircraft_ids(track->aircraft_id);
-    a.add_intent_ids(track->intent_id);
-    a.mutable_position()->set_lat_deg(track->position.lat_deg);
-    a.mutable_position()->set_lng_deg(track->position.lng_deg);
-    a.mutable_altitude()->set_value_m(track->altitude_m);
-    a.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    a.set_message(absl::StrCat(
-        "no report from ", track->aircraft_id, " for ",
-        absl::FormatDuration(absl::Trunc(quiet, absl::Seconds(1)))));
-    SetAlert(link_key, std::move(a), {track}, now, &out);
+    SetAlert(
+        link_key,
+        AlertAbout(*track, v1::ALERT_KIND_LOST_LINK,
+                   absl::StrCat("no report from ", track->aircraft_id, " for ",
+                                absl::FormatDuration(
+                                    absl::Trunc(quiet, absl::Seconds(1))))),
+        {track}, now, &out);
   }
   return out;
 }

@@ -173,9 +173,14 @@ class TelemetryCore {
                 std::vector<const Track*> involved, absl::Time now,
                 std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Detection against every track within reach; appends the tracks with an
-  // open conflict alert it evaluated to `partners_seen`.
-  void DetectAround(Track* track, absl::Time now, std::vector<AlertChange>* out,
+  // An alert about one aircraft, at its latest reported position.
+  static v1::Alert AlertAbout(const Track& track, v1::AlertKind kind,
+                              std::string message);
+  // Detection against every track within reach (`east`, `north`: the
+  // track's local axes in ECEF); appends the tracks with an open conflict
+  // alert it evaluated to `partners_seen`.
+  void DetectAround(Track* track, const geo::Vec3& east, const geo::Vec3& north,
+                    absl::Time now, std::vector<AlertChange>* out,
                     std::vector<const Track*>* partners_seen)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts `track` at horizontal speed `speed` (negative: no longer).
