@@ -190,6 +190,17 @@ class TelemetryServiceTest : public testing::Test {
     test_util::ServiceTestAuth::Authorize(context, token);
   }
 
+  // All alerts within 5 km of the flights' intents (FlyingIntent).
+  static v1::WatchAlertsRequest WatchAroundTheFlights() {
+    v1::WatchAlertsRequest watch;
+    v1::Circle* area =
+        watch.mutable_area()->mutable_volume()->mutable_outline_circle();
+    area->mutable_center()->set_lat_deg(East(1500).lat_deg);
+    area->mutable_center()->set_lng_deg(East(1500).lng_deg);
+    area->set_radius_m(5000);
+    return watch;
+  }
+
   // Files and activates an intent over 0..3 km east, now to +1 h.
   // (Strategic deconfliction lets a higher priority overlap a lower one.)
   std::string FlyingIntent(const std::string& token, int priority) {
@@ -254,13 +265,7 @@ TEST_F(TelemetryServiceTest, ConvergingAircraftAlertBothOperatorsAndWatcher) {
   // A monitor watches the area.
   grpc::ClientContext watch_context;
   Authorize(&watch_context, Token("tower", "monitor"));
-  v1::WatchAlertsRequest watch;
-  v1::Circle* area =
-      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
-  area->mutable_center()->set_lat_deg(East(1500).lat_deg);
-  area->mutable_center()->set_lng_deg(East(1500).lng_deg);
-  area->set_radius_m(5000);
-  auto watcher = stub_->WatchAlerts(&watch_context, watch);
+  auto watcher = stub_->WatchAlerts(&watch_context, WatchAroundTheFlights());
   Collector<grpc::ClientReader<v1::AlertBatch>> watched(watcher.get());
 
   grpc::ClientContext a_context, b_context;
@@ -391,7 +396,7 @@ TEST_F(TelemetryServiceTest, AlertsGoToTheStreamCarryingTheAircraft) {
   batch.Clear();
   batch.set_batch_seq(3);
   *batch.add_reports() = Report("A2", alice_intent, 2900, 0);
-  ASSERT_TRUE(s2->Write(batch));  // A2 stays alive
+  ASSERT_TRUE(s2->Write(batch));   // A2 stays alive
   ASSERT_TRUE(in2.WaitForAck(3));  // processed before the tick
   service_->Tick();
   std::optional<v1::Alert> lost =
@@ -484,13 +489,7 @@ TEST_F(TelemetryServiceTest, ConformanceGeofenceAndLostLinkAlerts) {
 
   grpc::ClientContext watch_context;
   Authorize(&watch_context, Token("tower", "monitor"));
-  v1::WatchAlertsRequest watch;
-  v1::Circle* area =
-      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
-  area->mutable_center()->set_lat_deg(East(1500).lat_deg);
-  area->mutable_center()->set_lng_deg(East(1500).lng_deg);
-  area->set_radius_m(5000);
-  auto watcher = stub_->WatchAlerts(&watch_context, watch);
+  auto watcher = stub_->WatchAlerts(&watch_context, WatchAroundTheFlights());
   Collector<grpc::ClientReader<v1::AlertBatch>> watched(watcher.get());
 
   grpc::ClientContext context;
