@@ -17,17 +17,8 @@ set -u
 UTMSIM=$1 DATA=${2:-}
 BUILD=$(cd "$(dirname "$UTMSIM")/.." && pwd)
 UTMD=${3:-$BUILD/services/utmd/utmd} UTMCTL=${4:-$BUILD/services/utmctl/utmctl}
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [[ -n "$pid" ]]; then
-    kill -KILL "$pid" 2>/dev/null
-    wait "$pid" 2>/dev/null
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=lib/utmd_test_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 field() {  # field JSON PATH: prints the value at a dotted path
   /usr/bin/python3 -c 'import json,sys
 v=json.loads(sys.argv[1])
@@ -86,28 +77,17 @@ out=$("$UTMSIM" --noop-only --drones 100 --duration-s 20 --strays 1 2>&1); code=
 # --- against utmd -----------------------------------------------------------
 [[ -x "$UTMD" && -x "$UTMCTL" ]] ||
   fail "utmd and utmctl not found at $UTMD, $UTMCTL (ninja utmd utmctl)"
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --store memory \
-  >"$work/utmd.out" 2>&1 </dev/null &
-pid=$!
-port=""
-for _ in $(seq 1 200); do  # up to 10 s
-  port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/utmd.out")
-  [[ -n "$port" ]] && break
-  kill -0 "$pid" 2>/dev/null || fail "utmd exited early: $(cat "$work/utmd.out")"
-  sleep 0.05
-done
-[[ -n "$port" ]] || fail "utmd did not report its port: $(cat "$work/utmd.out")"
-tok() { "$UTMCTL" token --role "$1" --sub "$2" --data-dir "$work/data" || fail "token $1 $2"; }
-operator=$(tok operator sim-operator)
-monitor=$(tok monitor sim-monitor)
-stranger=$(tok operator someone-else)
+utmd_start "$work/utmd.out" "$work/data" --store memory
+operator=$(utmd_token operator sim-operator) || exit 1
+monitor=$(utmd_token monitor sim-monitor) || exit 1
+stranger=$(utmd_token operator someone-else) || exit 1
 
 # 40 drones: one head-on pair, one crossing pair, one stray (30 s: time for
 # the stray to get out), the rest conflict-free, each drone at its own
 # phase. Two supervisor watchers.
-out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
+out=$("$UTMSIM" --target "127.0.0.1:$utmd_port" --token "$operator" --no-noop \
   --drones 40 --duration-s 30 --watchers 2 --watch-token "$monitor" \
-  --server-pid "$pid" 2>"$work/err1"); code=$?
+  --server-pid "$utmd_pid" 2>"$work/err1"); code=$?
 [[ $code == 0 && $(field "$out" ok) == true ]] || fail "utmd run: exit $code: $out $(cat "$work/err1")"
 [[ $(field "$out" scenario.phase) == '"spread"' && $(field "$out" utmd.report_errors) == 0 ]] ||
   fail "spread run: $out"
@@ -145,7 +125,7 @@ run1=$(field "$out" scenario.run_id)
 # Same utmd within a minute, same seed, aligned phases: other aircraft ids
 # (--run-id), and a watcher holding another operator's token sees none of
 # these aircraft's conflicts, which fails the run with 2.
-out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
+out=$("$UTMSIM" --target "127.0.0.1:$utmd_port" --token "$operator" --no-noop \
   --drones 40 --duration-s 12 --run-id smoke-b --watchers 1 --phase aligned \
   --watch-token "$stranger" 2>"$work/err2"); code=$?
 [[ $code == 2 && $(field "$out" ok) == false ]] || fail "blind watcher: exit $code: $out"
@@ -157,7 +137,5 @@ out=$("$UTMSIM" --target "127.0.0.1:$port" --token "$operator" --no-noop \
    $(field "$out" utmd.watchers.saw_every_conflict) == false &&
    $(field "$out" utmd.watchers.conflicts.watchers_complete) == 0 ]] || fail "second run: $out"
 (($(field "$out" utmd.watchers.conflicts.alerts_missed) >= 2)) || fail "second run: $out"
-kill -TERM "$pid"
-wait "$pid" 2>/dev/null
-pid=""
+utmd_stop
 echo "ok: utmsim streams to its no-op server (spread and aligned phases), replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray with spread phases, its watchers see every conflict, a second run (aligned) flies other aircraft ids"
