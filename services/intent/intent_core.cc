@@ -313,7 +313,6 @@ absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
     const std::string& fingerprint, absl::Time now,
     store::Store::Ticket* ticket) {
   // Forget what has passed its retention.
-  ExpireIntents(now);
   while (!request_order_.empty() &&
          request_order_.front().first + options_.request_id_retention < now) {
     requests_.erase(request_order_.front().second);
@@ -403,6 +402,8 @@ void IntentCore::WriteAsync(
   store::Store::Ticket ticket = 0;
   absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
     absl::MutexLock lock(&mu_);
+    // Intents over for their retention go with this write's batch.
+    ExpireIntents(now);
     UTM_ASSIGN_OR_RETURN(std::optional<WriteOutcome> replay,
                          Replay(owner, request_id, fingerprint, now, &ticket));
     if (replay) return *std::move(replay);

@@ -367,19 +367,14 @@ class PositionsReactor final
         if (inbox_.empty()) {
           ingesting_ = false;
           finish = client_done_;
-          if (read_paused_) {
-            read_paused_ = false;
-            resume_read = true;
-          }
         } else {
           work.swap(inbox_);
           inbox_.clear();
           slot_of_.clear();
-          if (read_paused_) {
-            read_paused_ = false;
-            resume_read = true;
-          }
         }
+        // Either way the inbox is empty now: reading may go on.
+        resume_read = read_paused_;
+        read_paused_ = false;
         covered = last_seq_;
         superseded = superseded_;
       }
@@ -392,8 +387,7 @@ class PositionsReactor final
       {
         absl::MutexLock lock(&aircraft_mu_);
         for (const Waiting& w : work) {
-          if (!w.report.aircraft_id().empty() &&
-              !aircraft_.contains(w.report.aircraft_id())) {
+          if (!w.report.aircraft_id().empty()) {
             aircraft_.insert(w.report.aircraft_id());
           }
         }
