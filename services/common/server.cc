@@ -94,6 +94,11 @@ Server::Server(std::unique_ptr<grpc::Server> server, int port)
 
 Server::~Server() { Shutdown(absl::ZeroDuration()); }
 
+void Server::SetServingStatus(const std::string& service, bool serving) {
+  if (shut_down_) return;
+  server_->GetHealthCheckService()->SetServingStatus(service, serving);
+}
+
 void Server::Shutdown(absl::Duration deadline) {
   if (shut_down_.exchange(true)) return;
   server_->GetHealthCheckService()->SetServingStatus(false);

@@ -58,6 +58,11 @@ class Server {
   // The port actually bound (resolves port 0).
   int port() const { return port_; }
 
+  // Sets what gRPC health checking answers for `service` (a full service
+  // name such as "utm.v1.StrategicCoordination", or "" for the server as a
+  // whole). Until Shutdown(), which marks everything NOT_SERVING.
+  void SetServingStatus(const std::string& service, bool serving);
+
   // Marks the server NOT_SERVING, refuses new calls, and waits up to
   // `deadline` for calls in flight before cancelling them. Idempotent.
   void Shutdown(absl::Duration deadline);

@@ -3,15 +3,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
 #include <map>
-#include <mutex>
 #include <thread>
 #include <utility>
 
@@ -20,7 +18,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/common/dir_lock.h"
+#include "services/common/store_format.h"
 
 namespace utm::store {
 namespace {
@@ -52,118 +58,6 @@ void ApplyTo(Tables* tables, const std::vector<Mutation>& batch,
       table.erase(it);
     }
   }
-}
-
-// ---------------------------------------------------------------------------
-// Record format. A file is a sequence of records:
-//   u32 payload length (little-endian) | u32 CRC-32 of payload | payload
-// A payload is one batch: varint count, then per mutation
-//   u8 op (1 put, 2 delete) | varint+bytes table | varint+bytes key
-//   | (put only) varint+bytes value
-
-void PutVarint(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-void PutBytes(std::string* out, absl::string_view s) {
-  PutVarint(out, s.size());
-  out->append(s.data(), s.size());
-}
-
-bool GetVarint(absl::string_view* in, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>((*in)[0]);
-    in->remove_prefix(1);
-    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-bool GetBytes(absl::string_view* in, std::string* out) {
-  uint64_t n;
-  if (!GetVarint(in, &n) || n > in->size()) return false;
-  out->assign(in->data(), n);
-  in->remove_prefix(n);
-  return true;
-}
-
-uint32_t Crc(absl::string_view payload) {
-  return static_cast<uint32_t>(
-      crc32(0L, reinterpret_cast<const Bytef*>(payload.data()),
-            static_cast<uInt>(payload.size())));
-}
-
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-
-uint32_t GetU32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) {
-    v |= static_cast<uint32_t>(static_cast<uint8_t>(p[i])) << (8 * i);
-  }
-  return v;
-}
-
-void AppendRecord(std::string* out, const std::vector<Mutation>& batch) {
-  std::string payload;
-  PutVarint(&payload, batch.size());
-  for (const Mutation& m : batch) {
-    payload.push_back(m.value ? 1 : 2);
-    PutBytes(&payload, m.table);
-    PutBytes(&payload, m.key);
-    if (m.value) PutBytes(&payload, *m.value);
-  }
-  PutU32(out, static_cast<uint32_t>(payload.size()));
-  PutU32(out, Crc(payload));
-  out->append(payload);
-}
-
-bool DecodeBatch(absl::string_view payload, std::vector<Mutation>* batch) {
-  uint64_t n;
-  if (!GetVarint(&payload, &n)) return false;
-  batch->clear();
-  for (uint64_t i = 0; i < n; ++i) {
-    if (payload.empty()) return false;
-    const uint8_t op = static_cast<uint8_t>(payload[0]);
-    payload.remove_prefix(1);
-    Mutation m;
-    if ((op != 1 && op != 2) || !GetBytes(&payload, &m.table) ||
-        !GetBytes(&payload, &m.key)) {
-      return false;
-    }
-    if (op == 1) {
-      std::string value;
-      if (!GetBytes(&payload, &value)) return false;
-      m.value = std::move(value);
-    }
-    batch->push_back(std::move(m));
-  }
-  return payload.empty();
-}
-
-// Reads records from `data`; returns the length of the valid prefix and
-// calls `fn` for each batch in it.
-size_t ReadRecords(absl::string_view data,
-                   const std::function<void(std::vector<Mutation>)>& fn) {
-  size_t offset = 0;
-  std::vector<Mutation> batch;
-  while (data.size() - offset >= 8) {
-    const uint32_t length = GetU32(data.data() + offset);
-    const uint32_t crc = GetU32(data.data() + offset + 4);
-    if (data.size() - offset - 8 < length) break;
-    const absl::string_view payload = data.substr(offset + 8, length);
-    if (Crc(payload) != crc || !DecodeBatch(payload, &batch)) break;
-    fn(std::move(batch));
-    offset += 8 + length;
-  }
-  return offset;
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -207,8 +101,10 @@ absl::Status SyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-std::string FileName(absl::string_view kind, uint64_t generation) {
-  return absl::StrFormat("%s-%020d", kind, generation);
+std::string FileName(format::FileKind kind, uint64_t generation) {
+  return absl::StrFormat("%s-%020d",
+                         kind == format::FileKind::kLog ? "log" : "snapshot",
+                         generation);
 }
 
 // ---------------------------------------------------------------------------
@@ -254,6 +150,7 @@ class EmbeddedStore final : public Store {
   absl::Status Wait(Ticket ticket) override;
   void OnDurable(Ticket ticket,
                  std::function<void(absl::Status)> done) override;
+  void OnFailure(std::function<void(const absl::Status&)> fn) override;
 
   const RecoveryStats& recovery() const { return recovery_; }
   WriteStats write_stats() {
@@ -262,25 +159,40 @@ class EmbeddedStore final : public Store {
   }
 
  private:
-  explicit EmbeddedStore(const StoreOptions& options) : options_(options) {}
-  // <dir>/<kind>-<generation>.
-  std::string Path(absl::string_view kind, uint64_t generation) const {
-    return (fs::path(options_.dir) / FileName(kind, generation)).string();
+  EmbeddedStore(const StoreOptions& options, DirLock lock)
+      : options_(options), lock_(std::move(lock)) {}
+  // <dir>/<name>.
+  std::string Path(absl::string_view name) const {
+    return (fs::path(options_.dir) / std::string(name)).string();
+  }
+  std::string Path(format::FileKind kind, uint64_t generation) const {
+    return Path(FileName(kind, generation));
   }
   absl::Status Recover();
+  // Moves every store file into <dir>/damaged-<time>/ and starts a new
+  // generation from what was recovered. StoreOptions::salvage only.
+  absl::Status Salvage(uint64_t generation,
+                       const std::vector<std::string>& problems);
   absl::Status OpenLog(uint64_t generation);
   void WriterLoop();
   // Writes a snapshot of `tables` as generation + 1 and switches to a new
-  // log. Runs on the writer thread only.
+  // log. Runs on the writer thread only (or before it starts).
   absl::Status Compact(const Tables& tables);
+  // Records the failure, and answers everyone waiting with it.
+  void Fail(absl::Status status);
+  // At a clean close: the log's length and CRC, so that the next start can
+  // tell any change to it from a torn tail.
+  absl::Status WriteCleanMarker();
 
   const StoreOptions options_;
+  const DirLock lock_;  // held for the life of the store
   RecoveryStats recovery_;
 
   // Writer-thread state (and Open, before the thread starts).
   int log_fd_ = -1;
   uint64_t generation_ = 0;
   int64_t log_bytes_ = 0;
+  uint32_t log_crc_ = 0;  // of the log's bytes so far
 
   absl::Mutex mu_;
   std::deque<std::pair<Ticket, std::vector<Mutation>>> queue_
@@ -295,6 +207,8 @@ class EmbeddedStore final : public Store {
   WriteStats write_stats_ ABSL_GUARDED_BY(mu_);
   // Callbacks waiting for their ticket to become durable.
   std::multimap<Ticket, std::function<void(absl::Status)>> waiting_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<std::function<void(const absl::Status&)>> failure_listeners_
       ABSL_GUARDED_BY(mu_);
 
   std::thread writer_;
@@ -312,100 +226,291 @@ absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(
     return absl::UnavailableError(
         absl::StrCat("cannot create ", options.dir, ": ", error.message()));
   }
-  std::unique_ptr<EmbeddedStore> store(new EmbeddedStore(options));
+  absl::StatusOr<DirLock> lock = DirLock::Acquire(options.dir);
+  if (!lock.ok()) return lock.status();
+  std::unique_ptr<EmbeddedStore> store(
+      new EmbeddedStore(options, *std::move(lock)));
   absl::Status s = store->Recover();
   if (!s.ok()) return s;
   store->writer_ = std::thread([s = store.get()] { s->WriterLoop(); });
   return store;
 }
 
+// The clean-close marker: "<log file name> <bytes> <crc32 hex>\n".
+constexpr absl::string_view kCleanMarker = "CLEAN";
+
+struct CleanMarker {
+  std::string log;
+  uint64_t bytes = 0;
+  uint32_t crc = 0;
+};
+
+absl::StatusOr<CleanMarker> ParseCleanMarker(absl::string_view text) {
+  const std::vector<absl::string_view> fields =
+      absl::StrSplit(absl::StripTrailingAsciiWhitespace(text), ' ');
+  CleanMarker marker;
+  if (fields.size() == 3 && absl::StartsWith(fields[0], "log-") &&
+      absl::SimpleAtoi(fields[1], &marker.bytes) &&
+      absl::SimpleHexAtoi(fields[2], &marker.crc)) {
+    marker.log = std::string(fields[0]);
+    return marker;
+  }
+  return absl::DataLossError("it does not read \"<log> <bytes> <crc>\"");
+}
+
 absl::Status EmbeddedStore::Recover() {
-  // The newest complete snapshot names the generation; its log follows it.
-  uint64_t generation = 0;
-  bool have_snapshot = false;
+  // The files: the newest snapshot names the generation; its log follows it.
+  std::map<uint64_t, std::string> snapshots, logs;
   std::vector<fs::path> stale;
   for (const fs::directory_entry& e : fs::directory_iterator(options_.dir)) {
     const std::string name = e.path().filename().string();
     uint64_t g;
-    if (absl::StartsWith(name, "snapshot-") &&
-        absl::SimpleAtoi(absl::string_view(name).substr(9), &g)) {
-      if (!have_snapshot || g > generation) generation = g;
-      have_snapshot = true;
-    } else if (absl::EndsWith(name, ".tmp")) {
-      stale.push_back(e.path());  // an interrupted snapshot
+    if (absl::EndsWith(name, ".tmp")) {
+      stale.push_back(e.path());  // an interrupted snapshot or marker
+    } else if (absl::StartsWith(name, "snapshot-") &&
+               absl::SimpleAtoi(absl::string_view(name).substr(9), &g)) {
+      snapshots[g] = name;
+    } else if (absl::StartsWith(name, "log-") &&
+               absl::SimpleAtoi(absl::string_view(name).substr(4), &g)) {
+      logs[g] = name;
     }
   }
+  const uint64_t generation = snapshots.empty() ? 0 : snapshots.rbegin()->first;
+  generation_ = generation;
+  // Each entry is one damaged file: "<path>: <what>". Nothing is changed on
+  // disk unless this stays empty (or an operator asked for a salvage).
+  std::vector<std::string> problems;
+  auto damaged = [&](const std::string& path, const format::Damage& d,
+                     uint64_t size) {
+    problems.push_back(absl::StrCat(path, ": ", d.what, " at byte ", d.offset,
+                                    " of ", size));
+  };
+  for (auto it = logs.upper_bound(generation); it != logs.end(); ++it) {
+    problems.push_back(absl::StrCat(
+        Path(it->second), ": its snapshot ",
+        FileName(format::FileKind::kSnapshot, it->first),
+        " is missing (removed?); the log cannot be applied without it"));
+  }
+  bool legacy = false;  // a format-1 file: rewrite in format 2
+
   absl::MutexLock lock(&mu_);
-  if (have_snapshot) {
-    const std::string path = Path("snapshot", generation);
+  if (!snapshots.empty()) {
+    const std::string path = Path(snapshots.rbegin()->second);
     absl::StatusOr<std::string> data = ReadWholeFile(path);
     if (!data.ok()) return data.status();
-    const size_t valid = ReadRecords(*data, [&](std::vector<Mutation> batch) {
-      recovery_.snapshot_records += static_cast<int64_t>(batch.size());
-      ApplyTo(&tables_, batch, &live_bytes_);
-    });
-    if (valid != data->size()) {
-      return absl::DataLossError(absl::StrCat(path, " is damaged at byte ",
-                                              valid, " of ", data->size(),
-                                              "; restore it from a backup"));
+    const format::ParseResult r = format::ParseFile(
+        *data, format::FileKind::kSnapshot, generation,
+        [&](std::vector<Mutation> batch) {
+          recovery_.snapshot_records += static_cast<int64_t>(batch.size());
+          ApplyTo(&tables_, batch, &live_bytes_);
+        });
+    if (r.damage) damaged(path, *r.damage, data->size());
+    legacy |= r.format == 1;
+  }
+
+  std::optional<CleanMarker> marker;
+  const std::string marker_path = Path(kCleanMarker);
+  if (fs::exists(marker_path)) {
+    absl::StatusOr<std::string> text = ReadWholeFile(marker_path);
+    if (!text.ok()) return text.status();
+    absl::StatusOr<CleanMarker> parsed = ParseCleanMarker(*text);
+    if (parsed.ok()) {
+      marker = *parsed;
+    } else {
+      problems.push_back(
+          absl::StrCat(marker_path, ": ", parsed.status().message()));
     }
   }
-  const std::string log_path = Path("log", generation);
+  recovery_.clean = marker.has_value();
+
+  const std::string log_name = FileName(format::FileKind::kLog, generation);
+  const std::string log_path = Path(log_name);
+  uint64_t log_valid = 0;
+  uint64_t torn_at = 0;
+  if (marker && marker->log != log_name) {
+    problems.push_back(absl::StrCat(marker_path, ": names ", marker->log,
+                                    " but the current log is ", log_name));
+  }
   if (fs::exists(log_path)) {
     absl::StatusOr<std::string> data = ReadWholeFile(log_path);
     if (!data.ok()) return data.status();
-    const size_t valid = ReadRecords(*data, [&](std::vector<Mutation> batch) {
-      ++recovery_.log_batches;
-      ApplyTo(&tables_, batch, &live_bytes_);
-    });
-    if (valid != data->size()) {
-      // A crash while appending leaves at most one partial record; drop it so
-      // new records follow the last whole one.
-      recovery_.torn_tail_bytes = static_cast<int64_t>(data->size() - valid);
-      if (::truncate(log_path.c_str(), static_cast<off_t>(valid)) != 0) {
-        return ErrnoStatus("cannot truncate", log_path);
-      }
+    const format::ParseResult r = format::ParseFile(
+        *data, format::FileKind::kLog, generation,
+        [&](std::vector<Mutation> batch) {
+          ++recovery_.log_batches;
+          ApplyTo(&tables_, batch, &live_bytes_);
+        });
+    legacy |= r.format == 1;
+    log_valid = r.valid_bytes;
+    if (marker && marker->log == log_name &&
+        (data->size() != marker->bytes || format::Crc(*data) != marker->crc)) {
+      problems.push_back(absl::StrCat(
+          log_path, ": changed since the store was closed cleanly (",
+          data->size(), " bytes now, ", marker->bytes, " then",
+          data->size() == marker->bytes ? ", different content" : "",
+          r.damage ? absl::StrCat("; ", r.damage->what, " at byte ",
+                                  r.damage->offset)
+                   : "",
+          ")"));
+    } else if (r.damage && (marker || !r.damage->incomplete)) {
+      damaged(log_path, *r.damage, data->size());
+    } else if (r.damage) {
+      // A crash while appending: the last record never made it whole, so
+      // it was never acknowledged.
+      recovery_.torn_tail_bytes =
+          static_cast<int64_t>(data->size() - r.valid_bytes);
+      torn_at = r.valid_bytes;
     }
-    log_bytes_ = static_cast<int64_t>(valid);
+    log_crc_ = format::Crc(absl::string_view(*data).substr(0, log_valid));
+  } else if (marker) {
+    problems.push_back(absl::StrCat(log_path, ": missing, but ", marker_path,
+                                    " says it held ", marker->bytes,
+                                    " bytes"));
+  }
+
+  if (!problems.empty()) {
+    if (options_.salvage) return Salvage(generation, problems);
+    return absl::DataLossError(absl::StrCat(
+        "the store in ", options_.dir, " is damaged: ",
+        absl::StrJoin(problems, "; "),
+        ". Nothing was changed. Restore the directory from a backup, or "
+        "start once with --salvage to keep the damaged files aside and "
+        "continue from the longest valid prefix of each (later writes are "
+        "lost)."));
+  }
+
+  // Only now is anything on disk changed.
+  if (recovery_.torn_tail_bytes > 0) {
+    const off_t keep = static_cast<off_t>(
+        torn_at < format::kFileHeaderBytes ? 0 : torn_at);
+    if (::truncate(log_path.c_str(), keep) != 0) {
+      return ErrnoStatus("cannot truncate", log_path);
+    }
+    log_valid = static_cast<uint64_t>(keep);
+    if (keep == 0) log_crc_ = 0;
+  }
+  if (marker) {
+    // From the first new write on, the log no longer matches the marker.
+    if (::unlink(marker_path.c_str()) != 0) {
+      return ErrnoStatus("cannot remove", marker_path);
+    }
+    if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
   }
   // Everything older than the chosen generation is superseded.
-  for (const fs::directory_entry& e : fs::directory_iterator(options_.dir)) {
-    const std::string name = e.path().filename().string();
-    for (absl::string_view kind : {"snapshot-", "log-"}) {
-      uint64_t g;
-      if (absl::StartsWith(name, kind) &&
-          absl::SimpleAtoi(absl::string_view(name).substr(kind.size()), &g) &&
-          g < generation) {
-        stale.push_back(e.path());
-      }
+  for (const auto& files : {snapshots, logs}) {
+    for (const auto& [g, name] : files) {
+      if (g < generation) stale.push_back(Path(name));
     }
   }
   for (const fs::path& p : stale) {
     std::error_code ignored;
     fs::remove(p, ignored);
   }
-  return OpenLog(generation);
+  log_bytes_ = static_cast<int64_t>(log_valid);
+  if (absl::Status s = OpenLog(generation); !s.ok()) return s;
+  // Files written before format 2: rewrite everything in format 2 now.
+  if (legacy) return Compact(tables_);
+  return absl::OkStatus();
+}
+
+absl::Status EmbeddedStore::Salvage(uint64_t generation,
+                                    const std::vector<std::string>& problems) {
+  std::string aside = Path(absl::StrCat(
+      "damaged-", absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(),
+                                   absl::UTCTimeZone())));
+  for (int n = 2; fs::exists(aside); ++n) {
+    aside = absl::StrCat(aside.substr(0, aside.rfind('Z') + 1), "-", n);
+  }
+  std::error_code error;
+  fs::create_directory(aside, error);
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", aside, ": ", error.message()));
+  }
+  for (const fs::directory_entry& e : fs::directory_iterator(options_.dir)) {
+    const std::string name = e.path().filename().string();
+    if (!e.is_regular_file() || name == "LOCK") continue;
+    fs::rename(e.path(), fs::path(aside) / name, error);
+    if (error) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot move ", e.path().string(), ": ", error.message()));
+    }
+  }
+  if (absl::Status s = SyncDir(aside); !s.ok()) return s;
+  if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
+  recovery_.salvaged_to = aside;
+  recovery_.salvage_notes = problems;
+  // A new generation holding what was recovered, in a fresh directory state.
+  generation_ = generation;
+  log_bytes_ = 0;
+  mu_.AssertHeld();
+  return Compact(tables_);
 }
 
 absl::Status EmbeddedStore::OpenLog(uint64_t generation) {
-  const std::string path = Path("log", generation);
+  const std::string path = Path(format::FileKind::kLog, generation);
   const int fd =
       ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot open", path);
   if (log_fd_ >= 0) ::close(log_fd_);
   log_fd_ = fd;
   generation_ = generation;
-  if (options_.sync) return SyncDir(options_.dir);
-  return absl::OkStatus();
+  if (log_bytes_ == 0) {
+    // A new (or emptied) log starts with its header.
+    const std::string header =
+        format::FileHeader(format::FileKind::kLog, generation);
+    if (absl::Status s = WriteAll(fd, header, path); !s.ok()) return s;
+    if (::fdatasync(fd) != 0) return ErrnoStatus("cannot sync", path);
+    log_bytes_ = static_cast<int64_t>(header.size());
+    log_crc_ = format::Crc(header);
+  }
+  return SyncDir(options_.dir);
+}
+
+absl::Status EmbeddedStore::WriteCleanMarker() {
+  const std::string log_path = Path(format::FileKind::kLog, generation_);
+  if (::fdatasync(log_fd_) != 0) return ErrnoStatus("cannot sync", log_path);
+  const std::string path = Path(kCleanMarker);
+  const std::string tmp = path + ".tmp";
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoStatus("cannot create", tmp);
+  absl::Status s = WriteAll(
+      fd,
+      absl::StrFormat("%s %d %08x\n",
+                      FileName(format::FileKind::kLog, generation_),
+                      log_bytes_, log_crc_),
+      tmp);
+  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("cannot sync", tmp);
+  ::close(fd);
+  if (!s.ok()) return s;
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return ErrnoStatus("cannot rename", tmp);
+  }
+  return SyncDir(options_.dir);
 }
 
 EmbeddedStore::~EmbeddedStore() {
+  bool clean;
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
   if (writer_.joinable()) writer_.join();
-  if (log_fd_ >= 0) ::close(log_fd_);
+  {
+    absl::MutexLock lock(&mu_);
+    clean = failed_.ok();
+  }
+  if (log_fd_ >= 0) {
+    // A store that failed leaves no marker: the next start treats its log as
+    // after a crash.
+    if (clean) {
+      if (absl::Status s = WriteCleanMarker(); !s.ok()) {
+        std::fprintf(stderr, "store: %s\n", std::string(s.message()).c_str());
+      }
+    }
+    ::close(log_fd_);
+  }
 }
 
 Store::Ticket EmbeddedStore::Enqueue(std::vector<Mutation> batch) {
@@ -437,6 +542,33 @@ void EmbeddedStore::OnDurable(Ticket ticket,
     decided = durable_ >= ticket ? absl::OkStatus() : failed_;
   }
   done(decided);
+}
+
+void EmbeddedStore::OnFailure(std::function<void(const absl::Status&)> fn) {
+  absl::Status failed;
+  {
+    absl::MutexLock lock(&mu_);
+    if (failed_.ok()) {
+      failure_listeners_.push_back(std::move(fn));
+      return;
+    }
+    failed = failed_;
+  }
+  fn(failed);
+}
+
+void EmbeddedStore::Fail(absl::Status status) {
+  std::vector<std::function<void(absl::Status)>> waiting;
+  std::vector<std::function<void(const absl::Status&)>> listeners;
+  {
+    absl::MutexLock lock(&mu_);
+    failed_ = status;
+    for (auto& [t, done] : waiting_) waiting.push_back(std::move(done));
+    waiting_.clear();
+    listeners.swap(failure_listeners_);
+  }
+  for (auto& done : waiting) done(status);
+  for (auto& listener : listeners) listener(status);
 }
 
 absl::Status EmbeddedStore::Scan(
@@ -473,31 +605,21 @@ void EmbeddedStore::WriterLoop() {
     }
     // Every batch waiting now shares one write and one sync.
     std::string bytes;
-    for (const auto& [ticket, batch] : group) AppendRecord(&bytes, batch);
-    const std::string log_name = Path("log", generation_);
+    for (const auto& [ticket, batch] : group) format::AppendBatch(&bytes, batch);
+    const std::string log_name = Path(format::FileKind::kLog, generation_);
     absl::Status s = WriteAll(log_fd_, bytes, log_name);
     if (s.ok() && options_.sync && ::fdatasync(log_fd_) != 0) {
       s = ErrnoStatus("cannot sync", log_name);
     }
+    if (!s.ok()) {
+      Fail(absl::UnavailableError(absl::StrCat(
+          "store failed: ", s.message(), "; restart utmd to recover from disk")));
+      continue;
+    }
+    log_crc_ = format::ExtendCrc(log_crc_, bytes);
     bool compact = false;
     Tables snapshot;
     std::vector<std::function<void(absl::Status)>> ready;
-    absl::Status outcome;
-    {
-      absl::MutexLock lock(&mu_);
-      if (!s.ok()) {
-        failed_ = absl::UnavailableError(
-            absl::StrCat("store failed: ", s.message(),
-                         "; restart utmd to recover from disk"));
-        outcome = failed_;
-        for (auto& [t, done] : waiting_) ready.push_back(std::move(done));
-        waiting_.clear();
-      }
-    }
-    if (!s.ok()) {
-      for (auto& done : ready) done(outcome);
-      continue;
-    }
     {
       absl::MutexLock lock(&mu_);
       for (const auto& [ticket, batch] : group) {
@@ -518,19 +640,9 @@ void EmbeddedStore::WriterLoop() {
     }
     for (auto& done : ready) done(absl::OkStatus());
     if (compact) {
-      absl::Status c = Compact(snapshot);
-      if (!c.ok()) {
-        std::vector<std::function<void(absl::Status)>> failed;
-        absl::Status status;
-        {
-          absl::MutexLock lock(&mu_);
-          failed_ = absl::UnavailableError(
-              absl::StrCat("store failed while compacting: ", c.message()));
-          status = failed_;
-          for (auto& [t, done] : waiting_) failed.push_back(std::move(done));
-          waiting_.clear();
-        }
-        for (auto& done : failed) done(status);
+      if (absl::Status c = Compact(snapshot); !c.ok()) {
+        Fail(absl::UnavailableError(
+            absl::StrCat("store failed while compacting: ", c.message())));
       }
     }
   }
@@ -538,16 +650,18 @@ void EmbeddedStore::WriterLoop() {
 
 absl::Status EmbeddedStore::Compact(const Tables& tables) {
   const uint64_t next = generation_ + 1;
-  const std::string final_path = Path("snapshot", next);
+  const std::string final_path = Path(format::FileKind::kSnapshot, next);
   const std::string tmp_path = final_path + ".tmp";
   const int fd =
       ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot create", tmp_path);
-  std::string bytes;
+  std::string bytes = format::FileHeader(format::FileKind::kSnapshot, next);
   std::vector<Mutation> chunk;
+  uint64_t mutations = 0;
   absl::Status s;
   auto flush = [&] {
-    AppendRecord(&bytes, chunk);
+    format::AppendBatch(&bytes, chunk);
+    mutations += chunk.size();
     chunk.clear();
     if (bytes.size() > (1 << 20)) {
       s.Update(WriteAll(fd, bytes, tmp_path));
@@ -561,21 +675,24 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
     }
   }
   if (!chunk.empty()) flush();
+  format::AppendSnapshotEnd(&bytes, mutations);
   s.Update(WriteAll(fd, bytes, tmp_path));
   if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("cannot sync", tmp_path);
   ::close(fd);
   if (!s.ok()) return s;
   // The rename makes the snapshot count; the old generation is then garbage.
+  // The directory is synced before the new log exists: a log is never on
+  // disk without its snapshot.
   if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
     return ErrnoStatus("cannot rename", tmp_path);
   }
+  if (absl::Status d = SyncDir(options_.dir); !d.ok()) return d;
   const uint64_t old = generation_;
-  absl::Status o = OpenLog(next);
-  if (!o.ok()) return o;
   log_bytes_ = 0;
+  if (absl::Status o = OpenLog(next); !o.ok()) return o;
   std::error_code ignored;
-  fs::remove(Path("log", old), ignored);
-  fs::remove(Path("snapshot", old), ignored);
+  fs::remove(Path(format::FileKind::kLog, old), ignored);
+  fs::remove(Path(format::FileKind::kSnapshot, old), ignored);
   return absl::OkStatus();
 }
 

@@ -78,6 +78,14 @@ class Store {
   virtual void OnDurable(Ticket ticket,
                          std::function<void(absl::Status)> done) = 0;
 
+  // Calls `fn` once, on an arbitrary thread, when the store fails (every
+  // write answers UNAVAILABLE from then on; see Wait()), or at once if it
+  // already has. For health reporting. `fn` must be quick. The memory
+  // backend never fails.
+  virtual void OnFailure(std::function<void(const absl::Status&)> fn) {
+    (void)fn;
+  }
+
   // Enqueue + Wait.
   absl::Status Commit(std::vector<Mutation> batch) {
     return Wait(Enqueue(std::move(batch)));
@@ -96,11 +104,25 @@ struct StoreOptions {
   // Embedded: write a snapshot and start a new log once the log exceeds
   // this many bytes and twice the live data. DEFAULT: 64 MiB.
   int64_t compact_after_bytes = int64_t{64} << 20;
+  // Embedded: when the files are damaged (see OpenStore), keep them aside in
+  // <dir>/damaged-<UTC time>/ and start from the longest valid prefix of
+  // each instead of refusing. Only when an operator asks (utmd --salvage):
+  // writes after the damage are lost. DEFAULT: false.
+  bool salvage = false;
 };
 
-// Opens (recovering from disk) the configured backend. INVALID_ARGUMENT for
-// a bad configuration, DATA_LOSS for a corrupt snapshot or a log damaged
-// anywhere but its tail, UNAVAILABLE for I/O errors.
+// Opens (recovering from disk) the configured backend; the embedded backend
+// holds an exclusive lock on its directory (<dir>/LOCK) until the Store is
+// destroyed. INVALID_ARGUMENT for a bad configuration, FAILED_PRECONDITION
+// when another process (or Store) has the directory open, UNAVAILABLE for I/O
+// errors, and DATA_LOSS, naming the file, the byte offset and what is wrong,
+// when the files are damaged: a snapshot that does not check out, a log with
+// anything but a torn tail, a log changed since the store was last closed
+// cleanly (cut, extended or rewritten: its length and CRC are kept at a clean
+// close), or a log without its snapshot. On DATA_LOSS nothing is changed on
+// disk. A torn tail — a last record cut short by the end of the file, as a
+// crash while appending leaves it — is dropped, and only when the store was
+// not closed cleanly.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 // What recovery found, for logs and tests.
@@ -108,6 +130,11 @@ struct RecoveryStats {
   int64_t snapshot_records = 0;
   int64_t log_batches = 0;
   int64_t torn_tail_bytes = 0;  // dropped from the end of the log
+  bool clean = false;  // the store had been closed cleanly
+  // With StoreOptions::salvage, when damage was found: where the damaged
+  // files were moved, and what was left out (one line per file).
+  std::string salvaged_to;
+  std::vector<std::string> salvage_notes;
 };
 
 // The embedded backend's recovery statistics; nullopt for other backends.

@@ -170,45 +170,57 @@ TEST_F(EmbeddedStoreTest, OnDurableCallsBackOncePerTicket) {
   EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
 
-TEST_F(EmbeddedStoreTest, TornTailIsDroppedNeverHalfApplied) {
+TEST_F(EmbeddedStoreTest, TornTailAfterACrashIsDroppedNeverHalfApplied) {
   {
     auto store = Open();
     ASSERT_TRUE(store->Commit({Put("t", "a", "1")}).ok());
     ASSERT_TRUE(store->Commit({Put("t", "b", "2"), Put("t", "c", "3")}).ok());
   }
+  // A crash leaves no clean-close marker.
+  ASSERT_TRUE(fs::remove(dir_ / "CLEAN"));
   const fs::path log = dir_ / "log-00000000000000000000";
   const auto full = fs::file_size(log);
   // Cut the last record in half, as a crash mid-write would.
   fs::resize_file(log, full - 5);
   {
     auto store = Open();
+    ASSERT_NE(store, nullptr);
     EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
     const RecoveryStats stats = *GetRecoveryStats(*store);
     EXPECT_EQ(stats.log_batches, 1);
     EXPECT_GT(stats.torn_tail_bytes, 0);
+    EXPECT_FALSE(stats.clean);
     // New writes follow the last whole record.
     ASSERT_TRUE(store->Commit({Put("t", "d", "4")}).ok());
   }
   auto store = Open();
+  ASSERT_NE(store, nullptr);
   EXPECT_THAT(ScanAll(*store, "t"),
               ElementsAre(Pair("a", "1"), Pair("d", "4")));
+  EXPECT_TRUE(GetRecoveryStats(*store)->clean);
 }
 
-TEST_F(EmbeddedStoreTest, CorruptRecordIsDetectedByItsChecksum) {
+TEST_F(EmbeddedStoreTest, CorruptLastRecordIsDataLossNotATornTail) {
   {
     auto store = Open();
     ASSERT_TRUE(store->Commit({Put("t", "a", "1")}).ok());
     ASSERT_TRUE(store->Commit({Put("t", "b", "2")}).ok());
   }
+  ASSERT_TRUE(fs::remove(dir_ / "CLEAN"));  // even after a crash
   const fs::path log = dir_ / "log-00000000000000000000";
   {
     std::fstream f(log, std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(-1, std::ios::end);
     f.put('X');  // flip the last byte of the last value
   }
-  auto store = Open();
-  EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
-  EXPECT_GT(GetRecoveryStats(*store)->torn_tail_bytes, 0);
+  const auto size = fs::file_size(log);
+  StoreOptions options;
+  options.dir = dir_.string();
+  const absl::Status status = OpenStore(options).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(status.message(), HasSubstr("log-00000000000000000000: record "
+                                          "checksum mismatch at byte"));
+  EXPECT_EQ(fs::file_size(log), size);  // nothing truncated
 }
 
 TEST_F(EmbeddedStoreTest, CompactionBoundsTheLogAndKeepsTheData) {
@@ -220,13 +232,16 @@ TEST_F(EmbeddedStoreTest, CompactionBoundsTheLogAndKeepsTheData) {
               .ok());
     }
   }
-  // Only the newest generation is left, and its log is short.
+  // Only the newest generation is left (with the clean-close marker and
+  // the lock file), and its log is short.
   const std::vector<std::string> files = Files();
-  ASSERT_EQ(files.size(), 2u) << testing::PrintToString(files);
-  EXPECT_THAT(files[0], testing::StartsWith("log-"));
-  EXPECT_THAT(files[1], testing::StartsWith("snapshot-"));
-  EXPECT_EQ(files[0].substr(4), files[1].substr(9));
-  EXPECT_LT(fs::file_size(dir_ / files[0]), 8192u);
+  ASSERT_EQ(files.size(), 4u) << testing::PrintToString(files);
+  EXPECT_EQ(files[0], "CLEAN");
+  EXPECT_EQ(files[1], "LOCK");
+  EXPECT_THAT(files[2], testing::StartsWith("log-"));
+  EXPECT_THAT(files[3], testing::StartsWith("snapshot-"));
+  EXPECT_EQ(files[2].substr(4), files[3].substr(9));
+  EXPECT_LT(fs::file_size(dir_ / files[2]), 8192u);
   auto store = Open(4096);
   const Rows rows = ScanAll(*store, "t");
   ASSERT_EQ(rows.size(), 10u);
@@ -247,7 +262,7 @@ TEST_F(EmbeddedStoreTest, InterruptedSnapshotIsIgnored) {
   }
   auto store = Open();
   EXPECT_THAT(ScanAll(*store, "t"), ElementsAre(Pair("a", "1")));
-  EXPECT_THAT(Files(), ElementsAre("log-00000000000000000000"));
+  EXPECT_THAT(Files(), ElementsAre("LOCK", "log-00000000000000000000"));
 }
 
 TEST_F(EmbeddedStoreTest, DamagedSnapshotIsDataLoss) {
@@ -268,7 +283,9 @@ TEST_F(EmbeddedStoreTest, DamagedSnapshotIsDataLoss) {
   options.dir = dir_.string();
   const absl::Status status = OpenStore(options).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(status.message(), HasSubstr("is damaged at byte"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(
+                                    snapshot.string(), ": a record of 2 bytes "
+                                    "cut short by the end of the file")));
 }
 
 }  // namespace

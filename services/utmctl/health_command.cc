@@ -12,7 +12,7 @@
 
 namespace utm::ctl {
 
-int Health(const ConnectionOptions& options) {
+int Health(const ConnectionOptions& options, const std::string& service) {
   std::shared_ptr<grpc::Channel> channel =
       OpenChannel(options.server, options.tls_ca_file);
   if (channel == nullptr) return 66;
@@ -23,13 +23,15 @@ int Health(const ConnectionOptions& options) {
                            static_cast<int64_t>(options.timeout_s * 1000)));
   grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
+  request.set_service(service);
   const grpc::Status status = stub->Check(&context, request, &response);
   if (!status.ok()) {
     std::cerr << options.server << ": " << status.error_message() << " (code "
               << status.error_code() << ")\n";
     return kExitUnavailable;
   }
-  std::cout << options.server << ": "
+  std::cout << options.server << (service.empty() ? "" : " ")
+            << service << ": "
             << grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
                    response.status())
             << "\n";

@@ -3,6 +3,8 @@
 #ifndef UTM_SERVICES_UTMCTL_HEALTH_COMMAND_H_
 #define UTM_SERVICES_UTMCTL_HEALTH_COMMAND_H_
 
+#include <string>
+
 #include "services/utmctl/connection.h"
 
 namespace utm::ctl {
@@ -14,7 +16,9 @@ inline constexpr int kExitUnavailable = 69;
 // Prints SERVING (exit 0) or why not (exit kExitUnavailable), asking
 // `options.server` (over TLS when `options.tls_ca_file` is set) and waiting
 // up to `options.timeout_s`; no token is sent, --json is not offered.
-int Health(const ConnectionOptions& options);
+// `service`: a full service name (e.g. "utm.v1.StrategicCoordination") or ""
+// for the server as a whole.
+int Health(const ConnectionOptions& options, const std::string& service);
 
 }  // namespace utm::ctl
 

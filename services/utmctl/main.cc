@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
       ->add_option("--tls-ca", health_options.tls_ca_file,
                    "Speak TLS, trusting this CA certificate (PEM)")
       ->check(CLI::ExistingFile);
+  std::string health_service;
+  health->add_option("--service", health_service,
+                     "Ask about one service (e.g. "
+                     "utm.v1.StrategicCoordination) instead of the server");
   health
       ->add_option("--timeout", health_options.timeout_s,
                    "Seconds to wait for an answer")
@@ -225,7 +229,7 @@ int main(int argc, char** argv) {
   if (telemetry.parsed()) return telemetry.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
-    return utm::ctl::Health(health_options);
+    return utm::ctl::Health(health_options, health_service);
   }
   if (token->parsed()) return utm::ctl::Token(token_options);
   if (file->parsed()) {

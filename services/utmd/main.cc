@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/dir_lock.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/constraint/constraint_core.h"
@@ -109,6 +110,10 @@ int main(int argc, char** argv) {
                  "<data-dir>/store; memory: nothing is retained")
       ->check(CLI::IsMember({"embedded", "memory"}))
       ->capture_default_str();
+  app.add_flag("--salvage", store_options.salvage,
+               "Start even though the store is damaged: move its files to "
+               "<data-dir>/store/damaged-<time>/ and continue from the longest "
+               "valid prefix of each (writes after the damage are lost)");
   app.add_flag("--no-sync", no_sync,
                "Do not fsync the log (survives a process crash, not a power "
                "cut; for benchmarks)");
@@ -175,6 +180,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // One server per data directory, for its whole life: a second one would
+  // accept the same airspace.
+  absl::StatusOr<utm::DirLock> data_dir_lock = utm::DirLock::Acquire(data_dir);
+  if (!data_dir_lock.ok()) {
+    std::cerr << "utmd: " << data_dir_lock.status().message() << "\n";
+    return 1;
+  }
+
   const utm::Clock* clock = utm::RealClock::Get();
   absl::StatusOr<std::unique_ptr<utm::auth::Verifier>> verifier;
   if (auth_mode == "dev") {
@@ -237,10 +250,21 @@ int main(int argc, char** argv) {
       });
   if (std::optional<utm::store::RecoveryStats> stats =
           utm::store::GetRecoveryStats(**store)) {
+    if (!stats->salvaged_to.empty()) {
+      std::cout << "utmd: SALVAGED a damaged store; the damaged files are in "
+                << stats->salvaged_to << ":\n";
+      for (const std::string& note : stats->salvage_notes) {
+        std::cout << "utmd:   " << note << "\n";
+      }
+    } else if (store_options.salvage) {
+      std::cout << "utmd: --salvage: the store is not damaged, nothing to do"
+                << std::endl;
+    }
     std::cout << "utmd: recovered " << intent_core.live_count()
               << " live intents and " << constraint_core.constraint_count()
               << " constraints (snapshot " << stats->snapshot_records
               << " records, log " << stats->log_batches << " batches"
+              << (stats->clean ? ", closed cleanly" : ", after a crash")
               << (stats->torn_tail_bytes > 0
                       ? absl::StrCat(", dropped a torn tail of ",
                                      stats->torn_tail_bytes, " bytes")
@@ -278,6 +302,35 @@ int main(int argc, char** argv) {
     std::cerr << "utmd: " << server.status() << "\n";
     return 1;
   }
+  // Health: each service by name; writes need the store, so a failed store
+  // makes the strategic and constraint services (and the server as a whole)
+  // NOT_SERVING, while tactical telemetry, which keeps nothing, goes on.
+  for (const char* name :
+       {"utm.v1.StrategicCoordination", "utm.v1.ConstraintService",
+        "utm.v1.TelemetryService"}) {
+    (*server)->SetServingStatus(name, true);
+  }
+  // The store may fail on its writer thread until it is destroyed, after the
+  // server: the callback reaches the server only while it exists.
+  struct HealthTarget {
+    absl::Mutex mu;
+    utm::Server* server ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  auto health = std::make_shared<HealthTarget>();
+  {
+    absl::MutexLock lock(&health->mu);
+    health->server = server->get();
+  }
+  (*store)->OnFailure([health](const absl::Status& failure) {
+    std::cerr << "utmd: " << failure.message()
+              << "; health is NOT_SERVING for writes" << std::endl;
+    absl::MutexLock lock(&health->mu);
+    if (health->server == nullptr) return;
+    for (const char* name :
+         {"", "utm.v1.StrategicCoordination", "utm.v1.ConstraintService"}) {
+      health->server->SetServingStatus(name, false);
+    }
+  });
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
   std::cout << "utmd: listening on " << host << ":" << (*server)->port()
@@ -290,6 +343,10 @@ int main(int argc, char** argv) {
   std::cout << "utmd: " << strsignal(signal_number) << ", draining for up to "
             << grace_s << " s" << std::endl;
   (*server)->Shutdown(absl::Seconds(grace_s));
+  {
+    absl::MutexLock lock(&health->mu);
+    health->server = nullptr;
+  }
   std::cout << "utmd: stopped" << std::endl;
   return 0;
 }
