@@ -92,7 +92,7 @@ absl::Status WriteAll(int fd, absl::string_view data, const std::string& path) {
   return absl::OkStatus();
 }
 
-absl::Status SyncDir(const std::string& dir) {
+absl::Status FsyncDir(const std::string& dir) {
   const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus("cannot open", dir);
   const int rc = ::fsync(fd);
@@ -167,6 +167,16 @@ class EmbeddedStore final : public Store {
   }
   std::string Path(format::FileKind kind, uint64_t generation) const {
     return Path(FileName(kind, generation));
+  }
+  // fdatasync / fsync of the directory, unless StoreOptions::sync is off.
+  absl::Status SyncFile(int fd, const std::string& path) const {
+    if (options_.sync && ::fdatasync(fd) != 0) {
+      return ErrnoStatus("cannot sync", path);
+    }
+    return absl::OkStatus();
+  }
+  absl::Status SyncDirIfDurable(const std::string& dir) const {
+    return options_.sync ? FsyncDir(dir) : absl::OkStatus();
   }
   absl::Status Recover();
   // Moves every store file into <dir>/damaged-<time>/ and starts a new
@@ -344,13 +354,19 @@ absl::Status EmbeddedStore::Recover() {
     log_valid = r.valid_bytes;
     if (marker && marker->log == log_name &&
         (data->size() != marker->bytes || format::Crc(*data) != marker->crc)) {
+      std::string change;
+      if (r.damage) {
+        change = absl::StrCat(r.damage->what, " at byte ", r.damage->offset);
+      } else if (data->size() < marker->bytes) {
+        change = absl::StrCat("cut at byte ", data->size());
+      } else if (data->size() > marker->bytes) {
+        change = absl::StrCat("extended at byte ", marker->bytes);
+      } else {
+        change = "rewritten in place";
+      }
       problems.push_back(absl::StrCat(
           log_path, ": changed since the store was closed cleanly (",
-          data->size(), " bytes now, ", marker->bytes, " then",
-          data->size() == marker->bytes ? ", different content" : "",
-          r.damage ? absl::StrCat("; ", r.damage->what, " at byte ",
-                                  r.damage->offset)
-                   : "",
+          data->size(), " bytes now, ", marker->bytes, " then: ", change,
           ")"));
     } else if (r.damage && (marker || !r.damage->incomplete)) {
       damaged(log_path, *r.damage, data->size());
@@ -394,7 +410,7 @@ absl::Status EmbeddedStore::Recover() {
     if (::unlink(marker_path.c_str()) != 0) {
       return ErrnoStatus("cannot remove", marker_path);
     }
-    if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
+    if (absl::Status s = SyncDirIfDurable(options_.dir); !s.ok()) return s;
   }
   // Everything older than the chosen generation is superseded.
   for (const auto& files : {snapshots, logs}) {
@@ -436,8 +452,8 @@ absl::Status EmbeddedStore::Salvage(uint64_t generation,
           "cannot move ", e.path().string(), ": ", error.message()));
     }
   }
-  if (absl::Status s = SyncDir(aside); !s.ok()) return s;
-  if (absl::Status s = SyncDir(options_.dir); !s.ok()) return s;
+  if (absl::Status s = SyncDirIfDurable(aside); !s.ok()) return s;
+  if (absl::Status s = SyncDirIfDurable(options_.dir); !s.ok()) return s;
   recovery_.salvaged_to = aside;
   recovery_.salvage_notes = problems;
   // A new generation holding what was recovered, in a fresh directory state.
@@ -460,16 +476,16 @@ absl::Status EmbeddedStore::OpenLog(uint64_t generation) {
     const std::string header =
         format::FileHeader(format::FileKind::kLog, generation);
     if (absl::Status s = WriteAll(fd, header, path); !s.ok()) return s;
-    if (::fdatasync(fd) != 0) return ErrnoStatus("cannot sync", path);
+    if (absl::Status s = SyncFile(fd, path); !s.ok()) return s;
     log_bytes_ = static_cast<int64_t>(header.size());
     log_crc_ = format::Crc(header);
   }
-  return SyncDir(options_.dir);
+  return SyncDirIfDurable(options_.dir);
 }
 
 absl::Status EmbeddedStore::WriteCleanMarker() {
   const std::string log_path = Path(format::FileKind::kLog, generation_);
-  if (::fdatasync(log_fd_) != 0) return ErrnoStatus("cannot sync", log_path);
+  if (absl::Status s = SyncFile(log_fd_, log_path); !s.ok()) return s;
   const std::string path = Path(kCleanMarker);
   const std::string tmp = path + ".tmp";
   const int fd =
@@ -481,13 +497,13 @@ absl::Status EmbeddedStore::WriteCleanMarker() {
                       FileName(format::FileKind::kLog, generation_),
                       log_bytes_, log_crc_),
       tmp);
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("cannot sync", tmp);
+  if (s.ok()) s = SyncFile(fd, tmp);
   ::close(fd);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return ErrnoStatus("cannot rename", tmp);
   }
-  return SyncDir(options_.dir);
+  return SyncDirIfDurable(options_.dir);
 }
 
 EmbeddedStore::~EmbeddedStore() {
@@ -677,7 +693,7 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
   if (!chunk.empty()) flush();
   format::AppendSnapshotEnd(&bytes, mutations);
   s.Update(WriteAll(fd, bytes, tmp_path));
-  if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("cannot sync", tmp_path);
+  if (s.ok()) s = SyncFile(fd, tmp_path);
   ::close(fd);
   if (!s.ok()) return s;
   // The rename makes the snapshot count; the old generation is then garbage.
@@ -686,7 +702,7 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
   if (::rename(tmp_path.c_str(), final_path.c_str()) != 0) {
     return ErrnoStatus("cannot rename", tmp_path);
   }
-  if (absl::Status d = SyncDir(options_.dir); !d.ok()) return d;
+  if (absl::Status d = SyncDirIfDurable(options_.dir); !d.ok()) return d;
   const uint64_t old = generation_;
   log_bytes_ = 0;
   if (absl::Status o = OpenLog(next); !o.ok()) return o;

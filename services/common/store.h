@@ -98,8 +98,9 @@ struct StoreOptions {
   std::string backend = "embedded";
   // Embedded: directory for the log and snapshots (created if missing).
   std::string dir;
-  // Embedded: fdatasync each group of batches. DEFAULT: true. Turning it off
-  // keeps data across a process crash but not across a power cut.
+  // Embedded: fdatasync each group of batches, and every new file and
+  // directory change. DEFAULT: true. Turning it off keeps data across a
+  // process crash but not across a power cut.
   bool sync = true;
   // Embedded: write a snapshot and start a new log once the log exceeds
   // this many bytes and twice the live data. DEFAULT: 64 MiB.
