@@ -291,8 +291,7 @@ TEST_F(IntentServiceTest, LimitsGivePreciseErrors) {
   status = File(alice, {Cylinder(0)}, 1001, &response);
   EXPECT_EQ(status.error_message(), "priority: 1001 is outside [0, 1000]");
   status = File(alice, {Cylinder(0)}, 0, &response, std::string(200, 'r'));
-  EXPECT_EQ(status.error_message(),
-            "request_id: 200 bytes; at most 128 are allowed");
+  EXPECT_EQ(status.error_message(), "request_id: 200 bytes, at most 128");
   EXPECT_EQ(core_->live_count(), 0u);
 }
 
