@@ -4,9 +4,11 @@
 // control characters. Every one is refused with INVALID_ARGUMENT naming the
 // field (and the size or value), nothing is stored, and no error message
 // echoes more than a short quoted prefix of what the caller sent.
+#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/client_context.h>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
@@ -370,6 +372,29 @@ TEST_F(HostileInputTest, EveryConstraintFieldIsCapped) {
   ExpectInvalid(constraint_stub_->UpdateConstraint(As(regulator_).get(),
                                                    update, &updated),
                 "constraint.id: 4194304 bytes, at most 128");
+}
+
+TEST_F(HostileInputTest, UnknownFieldsAreNeitherStoredNorServed) {
+  v1::PublishConstraintRequest request;
+  *request.mutable_constraint() = Zone();
+  for (google::protobuf::Message* m :
+       std::initializer_list<google::protobuf::Message*>{
+           request.mutable_constraint(),
+           request.mutable_constraint()->mutable_source()}) {
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(999,
+                                                                    k4MiB);
+  }
+  v1::PublishConstraintResponse published;
+  ASSERT_TRUE(constraint_stub_
+                  ->PublishConstraint(As(regulator_).get(), request, &published)
+                  .ok());
+  v1::GetConstraintRequest get;
+  get.set_constraint_id(published.constraint().id());
+  v1::GetConstraintResponse got;
+  ASSERT_TRUE(
+      constraint_stub_->GetConstraint(As(alice_).get(), get, &got).ok());
+  EXPECT_LT(got.ByteSizeLong(), 1000u);
+  EXPECT_LT(published.ByteSizeLong(), 1000u);
 }
 
 TEST_F(HostileInputTest, AuthorisationFieldsAreCapped) {

@@ -363,9 +363,11 @@ ConstraintCore::MakeRecord(const v1::Constraint& input,
                    "only REQUIRES_AUTHORISATION constraints can be "
                    "self-unlocked");
   }
-  // Strings and repeated fields were checked by CheckFields().
+  // Strings and repeated fields were checked by CheckFields(). Fields this
+  // server does not know are neither stored nor sent to anyone.
   record->proto = input;
   record->proto.clear_active();
+  record->proto.DiscardUnknownFields();
   return std::shared_ptr<const Record>(std::move(record));
 }
 
