@@ -263,6 +263,30 @@ TEST_F(HostileInputTest, IntentStateEnumsAreChecked) {
                 "page_token: 4194304 bytes, at most 256");
 }
 
+TEST_F(HostileInputTest, AltitudeReferencesNameTheValue) {
+  v1::FileIntentRequest file;
+  *file.add_volumes() = Flight();
+  file.mutable_volumes(0)
+      ->mutable_volume()
+      ->mutable_altitude_lower()
+      ->set_reference(static_cast<v1::AltitudeReference>(99));
+  v1::FileIntentResponse filed;
+  ExpectInvalid(intent_stub_->FileIntent(As(alice_).get(), file, &filed),
+                "volumes[0].volume.altitude_lower.reference: must be "
+                "ALTITUDE_REFERENCE_W84 (metres above the WGS84 ellipsoid), "
+                "not 99");
+  v1::CheckPositionRequest check;
+  check.mutable_position()->set_lat_deg(geo::test_util::kZurich.lat_deg);
+  check.mutable_position()->set_lng_deg(geo::test_util::kZurich.lng_deg);
+  check.mutable_altitude()->set_reference(
+      static_cast<v1::AltitudeReference>(99));
+  v1::CheckPositionResponse checked;
+  ExpectInvalid(
+      constraint_stub_->CheckPosition(As(alice_).get(), check, &checked),
+      "altitude.reference: must be W84 (metres above the WGS84 ellipsoid), "
+      "not 99");
+}
+
 // --- Constraints: every string and repeated field of a Constraint ------------
 
 TEST_F(HostileInputTest, EveryConstraintFieldIsCapped) {

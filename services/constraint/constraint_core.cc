@@ -1640,7 +1640,9 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
   if (request.has_altitude()) {
     if (request.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
       return Invalid("altitude.reference",
-                     "must be W84 (metres above the WGS84 ellipsoid)");
+                     absl::StrCat("must be W84 (metres above the WGS84 "
+                                  "ellipsoid), not ",
+                                  request.altitude().reference()));
     }
     if (!std::isfinite(request.altitude().value_m())) {
       return Invalid("altitude.value_m", "not a number");

@@ -413,7 +413,9 @@ TelemetryCore::Result TelemetryCore::Ingest(
     }
     if (!r.has_altitude() ||
         r.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
-      fail("altitude.reference", "must be W84 (metres above WGS84)");
+      fail("altitude.reference",
+           absl::StrCat("must be W84 (metres above WGS84), not ",
+                        r.altitude().reference()));
       continue;
     }
     const double alt = r.altitude().value_m();
