@@ -419,6 +419,24 @@ TEST_F(HostileInputTest, UnknownFieldsAreNeitherStoredNorServed) {
       constraint_stub_->GetConstraint(As(alice_).get(), get, &got).ok());
   EXPECT_LT(got.ByteSizeLong(), 1000u);
   EXPECT_LT(published.ByteSizeLong(), 1000u);
+
+  // Nor are they part of what a request id remembers: the same request
+  // without them is a retry, answered with the first response.
+  request.set_request_id("r-unknown");
+  ASSERT_TRUE(constraint_stub_
+                  ->PublishConstraint(As(regulator_).get(), request, &published)
+                  .ok());
+  for (google::protobuf::Message* m :
+       std::initializer_list<google::protobuf::Message*>{
+           request.mutable_constraint(),
+           request.mutable_constraint()->mutable_source()}) {
+    m->GetReflection()->MutableUnknownFields(m)->Clear();
+  }
+  v1::PublishConstraintResponse replayed;
+  ASSERT_TRUE(constraint_stub_
+                  ->PublishConstraint(As(regulator_).get(), request, &replayed)
+                  .ok());
+  EXPECT_EQ(replayed.constraint().id(), published.constraint().id());
 }
 
 TEST_F(HostileInputTest, AuthorisationFieldsAreCapped) {

@@ -931,8 +931,12 @@ absl::StatusOr<Response> ConstraintCore::Write(
                    absl::StrCat(request_id.size(), " bytes; at most ",
                                 options_.max_request_id_bytes, " are allowed"));
   }
+  // The fingerprint is stored with the request id: fields this server does
+  // not know are left out, as they are from the constraint itself.
+  Request known = request;
+  known.DiscardUnknownFields();
   std::string fingerprint = absl::StrCat(method, "|");
-  request.AppendToString(&fingerprint);
+  known.AppendToString(&fingerprint);
   const std::string key =
       request_id.empty()
           ? ""
