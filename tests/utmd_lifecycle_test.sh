@@ -45,6 +45,17 @@ out=$(intent file "$work/intent.json" 2>&1); code=$?
 [[ $code == 4 && "$out" == *"UNAUTHENTICATED"* ]] || fail "no token: $code $out"
 echo "ok: utmctl intent file / retry / conflict / stale version / no token"
 
+# Law enforcement sees the owner; the disclosure is audited, one line, with
+# the values escaped (a subject cannot forge a second line).
+police=$(utmd_token police $'cop\nforged owner=x') || exit 1
+out=$(intent --token "$police" get "$id" 2>&1) || fail "police get: $out"
+[[ "$out" == *alice* ]] || fail "police did not see the owner: $out"
+lines=$(wc -l <"$work/data/audit.log")
+[[ $lines == 1 ]] || fail "audit.log has $lines lines: $(cat "$work/data/audit.log")"
+grep -q 'owner-disclosed subject=cop\\nforged owner=x intent=.* owner=alice$' \
+  "$work/data/audit.log" || fail "audit line: $(cat "$work/data/audit.log")"
+echo "ok: a disclosure is audited on one escaped line"
+
 utmd_stop
 grep -q "^utmd: stopped" "$work/out" || fail "no 'stopped' line: $(cat "$work/out")"
 echo "ok: SIGTERM drains and exits 0"

@@ -21,6 +21,7 @@
 #include <system_error>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -50,7 +51,8 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 // Appends one line per disclosure of an operator's identity to
 // <data-dir>/audit.log (and stderr), written before the answer is sent. The
 // file holds identities: it is 0600 like the signing key, and an existing
-// file with a wider mode is tightened on open.
+// file with a wider mode is tightened on open. Values are C-escaped, so a
+// subject cannot forge a line.
 class AuditLog {
  public:
   explicit AuditLog(const std::string& path)
@@ -72,8 +74,9 @@ class AuditLog {
               const std::string& owner) {
     const std::string line = absl::StrCat(
         absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-        " owner-disclosed subject=", subject, " intent=", intent_id,
-        " owner=", owner, "\n");
+        " owner-disclosed subject=", absl::CHexEscape(subject),
+        " intent=", absl::CHexEscape(intent_id),
+        " owner=", absl::CHexEscape(owner), "\n");
     absl::MutexLock lock(&mu_);
     for (size_t done = 0; done < line.size();) {
       const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
