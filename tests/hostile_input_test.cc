@@ -49,9 +49,9 @@ geo::LatLng East(double m) {
 }
 
 v1::Volume4D Flight() {
-  return VolumeToProto(geo::Volume4D{
-      geo::Volume3D{geo::Circle{East(0), 100}, {500, 620}},
-      {kNow + absl::Minutes(10), kNow + absl::Minutes(40)}});
+  return VolumeToProto(
+      geo::Volume4D{geo::Volume3D{geo::Circle{East(0), 100}, {500, 620}},
+                    {kNow + absl::Minutes(10), kNow + absl::Minutes(40)}});
 }
 
 v1::Volume4D Area() {
@@ -99,10 +99,9 @@ class HostileInputTest : public testing::Test {
         constraints_.get(), auth_.verifier());
     telemetry_service_ = std::make_unique<telemetry::TelemetryService>(
         telemetry_.get(), auth_.verifier(), &clock_);
-    absl::StatusOr<std::unique_ptr<Server>> server =
-        test_util::StartOnLoopback({intent_service_.get(),
-                                    constraint_service_.get(),
-                                    telemetry_service_.get()});
+    absl::StatusOr<std::unique_ptr<Server>> server = test_util::StartOnLoopback(
+        {intent_service_.get(), constraint_service_.get(),
+         telemetry_service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     auto channel = test_util::LoopbackChannel(*server_);
@@ -175,8 +174,8 @@ TEST_F(HostileInputTest, NotFoundQuotesACutEscapedPrefix) {
 TEST_F(HostileInputTest, UnknownTimeZoneIsQuotedShort) {
   v1::PublishConstraintRequest request;
   *request.mutable_constraint() = Zone();
-  v1::WeeklyWindow* w = request.mutable_constraint()->mutable_schedule()
-                            ->add_weekly();
+  v1::WeeklyWindow* w =
+      request.mutable_constraint()->mutable_schedule()->add_weekly();
   w->add_days(v1::DAY_OF_WEEK_MONDAY);
   w->set_end_second_of_day(3600);
   request.mutable_constraint()->mutable_schedule()->set_time_zone(
@@ -202,9 +201,8 @@ TEST_F(HostileInputTest, IntentIdsAndRequestIdsAreCapped) {
   modify.set_intent_id(k4MiB);
   *modify.add_volumes() = Flight();
   v1::ModifyIntentResponse modified;
-  ExpectInvalid(
-      intent_stub_->ModifyIntent(As(alice_).get(), modify, &modified),
-      "intent_id: 4194304 bytes, at most 128");
+  ExpectInvalid(intent_stub_->ModifyIntent(As(alice_).get(), modify, &modified),
+                "intent_id: 4194304 bytes, at most 128");
 
   v1::ActivateIntentRequest activate;
   activate.set_intent_id("line\nbreak");
@@ -389,12 +387,12 @@ TEST_F(HostileInputTest, EveryConstraintFieldIsCapped) {
   update.mutable_constraint()->mutable_source()->set_dataset(k4MiB);
   update.mutable_constraint()->set_id("c-1");
   v1::UpdateConstraintResponse updated;
-  ExpectInvalid(constraint_stub_->UpdateConstraint(As(regulator_).get(),
-                                                   update, &updated),
+  ExpectInvalid(constraint_stub_->UpdateConstraint(As(regulator_).get(), update,
+                                                   &updated),
                 "constraint.source.dataset: 4194304 bytes, at most 1024");
   update.mutable_constraint()->set_id(k4MiB);
-  ExpectInvalid(constraint_stub_->UpdateConstraint(As(regulator_).get(),
-                                                   update, &updated),
+  ExpectInvalid(constraint_stub_->UpdateConstraint(As(regulator_).get(), update,
+                                                   &updated),
                 "constraint.id: 4194304 bytes, at most 128");
 }
 
@@ -405,8 +403,7 @@ TEST_F(HostileInputTest, UnknownFieldsAreNeitherStoredNorServed) {
        std::initializer_list<google::protobuf::Message*>{
            request.mutable_constraint(),
            request.mutable_constraint()->mutable_source()}) {
-    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(999,
-                                                                    k4MiB);
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(999, k4MiB);
   }
   v1::PublishConstraintResponse published;
   ASSERT_TRUE(constraint_stub_
@@ -518,7 +515,8 @@ TEST_F(HostileInputTest, ConstraintTypeFiltersAreChecked) {
               StartsWith("types[0]: 0 (CONSTRAINT_TYPE_UNSPECIFIED) is not"));
 }
 
-// --- Telemetry ----------------------------------------------------------------
+// --- Telemetry
+// ----------------------------------------------------------------
 
 TEST_F(HostileInputTest, WatchAlertsRefusesUnknownKinds) {
   v1::WatchAlertsRequest watch;

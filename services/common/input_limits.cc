@@ -53,9 +53,8 @@ absl::Status CheckCount(int count, absl::string_view field, int max) {
       absl::StrCat(field, ": ", count, " entries, at most ", max));
 }
 
-absl::Status CheckEnum(const google::protobuf::EnumDescriptor* type,
-                       int value, absl::string_view field,
-                       bool allow_unspecified) {
+absl::Status CheckEnum(const google::protobuf::EnumDescriptor* type, int value,
+                       absl::string_view field, bool allow_unspecified) {
   const google::protobuf::EnumValueDescriptor* found =
       type->FindValueByNumber(value);
   if (found != nullptr && (value != 0 || allow_unspecified)) {
@@ -79,7 +78,8 @@ absl::Status CheckEnum(const google::protobuf::EnumDescriptor* type,
   const std::string& kind = type->name();
   const bool vowel = !kind.empty() && absl::StrContains("AEIOU", kind[0]);
   return absl::InvalidArgumentError(absl::StrCat(
-      field, ": ", value, found != nullptr ? absl::StrCat(" (", found->name(), ")") : "",
+      field, ": ", value,
+      found != nullptr ? absl::StrCat(" (", found->name(), ")") : "",
       " is not ", vowel ? "an " : "a ", kind,
       found != nullptr ? " this request accepts" : "", " (",
       absl::StrJoin(names, ", "), ")"));

@@ -69,8 +69,7 @@ inline constexpr size_t kMaxQuoteBytes = 64;
 // `input` for an error message: at most `max` bytes, C-escaped, in double
 // quotes; a longer input is cut and followed by its length, e.g.
 //   "0123456789abcdef"… (4194304 bytes)
-std::string QuoteForError(absl::string_view input,
-                          size_t max = kMaxQuoteBytes);
+std::string QuoteForError(absl::string_view input, size_t max = kMaxQuoteBytes);
 
 // OK, or INVALID_ARGUMENT naming `field`: `value` is longer than `max`
 // bytes.
@@ -90,9 +89,8 @@ absl::Status CheckCount(int count, absl::string_view field, int max);
 // OK if `value` is a value of `type` (not its zero value unless
 // `allow_unspecified`); INVALID_ARGUMENT naming `field`, the value and the
 // accepted names otherwise.
-absl::Status CheckEnum(const google::protobuf::EnumDescriptor* type,
-                       int value, absl::string_view field,
-                       bool allow_unspecified = false);
+absl::Status CheckEnum(const google::protobuf::EnumDescriptor* type, int value,
+                       absl::string_view field, bool allow_unspecified = false);
 
 }  // namespace utm
 

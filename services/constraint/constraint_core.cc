@@ -18,8 +18,8 @@
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
 #include "services/common/uuid.h"
-#include "services/constraint/constraint_validation.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/constraint_validation.h"
 #include "services/intent/intent_codec.h"
 #include "utm/internal/constraint_storage.pb.h"
 
@@ -1418,10 +1418,9 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
           -> absl::StatusOr<v1::RevokeAuthorisationResponse> {
         auto it = authorisations_.find(request.authorisation_id());
         if (it == authorisations_.end()) {
-          return absl::NotFoundError(
-              absl::StrCat("authorisation ",
-                           QuoteForError(request.authorisation_id()),
-                           " not found"));
+          return absl::NotFoundError(absl::StrCat(
+              "authorisation ", QuoteForError(request.authorisation_id()),
+              " not found"));
         }
         v1::Authorisation& a = it->second;
         bool allowed = caller.admin;

@@ -35,7 +35,8 @@ absl::Status CheckConstraintFields(const v1::Constraint& c,
   }
   const v1::Authority& a = c.authority();
   UTM_RETURN_IF_ERROR(CheckId(a.id(), at("authority.id")));
-  UTM_RETURN_IF_ERROR(CheckText(a.name(), at("authority.name"), kMaxLabelBytes));
+  UTM_RETURN_IF_ERROR(
+      CheckText(a.name(), at("authority.name"), kMaxLabelBytes));
   UTM_RETURN_IF_ERROR(
       CheckText(a.contact(), at("authority.contact"), kMaxUrlBytes));
   UTM_RETURN_IF_ERROR(CheckText(c.reason(), at("reason"), kMaxTextBytes));
@@ -45,9 +46,9 @@ absl::Status CheckConstraintFields(const v1::Constraint& c,
   UTM_RETURN_IF_ERROR(CheckCount(conditions.text_size(), at("conditions.text"),
                                  kMaxConditionTexts));
   for (int i = 0; i < conditions.text_size(); ++i) {
-    UTM_RETURN_IF_ERROR(
-        CheckText(conditions.text(i), absl::StrCat(p, "conditions.text[", i, "]"),
-                  kMaxConditionTextBytes));
+    UTM_RETURN_IF_ERROR(CheckText(conditions.text(i),
+                                  absl::StrCat(p, "conditions.text[", i, "]"),
+                                  kMaxConditionTextBytes));
   }
   const v1::ConstraintSource& source = c.source();
   // UNSPECIFIED means MANUAL.
@@ -82,7 +83,8 @@ absl::Status CheckFields(const v1::UpdateConstraintRequest& request) {
 
 absl::Status CheckFields(const v1::WithdrawConstraintRequest& request) {
   UTM_RETURN_IF_ERROR(CheckId(request.request_id(), "request_id"));
-  UTM_RETURN_IF_ERROR(CheckRequiredId(request.constraint_id(), "constraint_id"));
+  UTM_RETURN_IF_ERROR(
+      CheckRequiredId(request.constraint_id(), "constraint_id"));
   return CheckText(request.reason(), "reason", kMaxTextBytes);
 }
 
@@ -105,7 +107,8 @@ absl::Status CheckFields(const v1::QueryConstraintsRequest& request) {
 
 absl::Status CheckFields(const v1::GrantAuthorisationRequest& request) {
   UTM_RETURN_IF_ERROR(CheckId(request.request_id(), "request_id"));
-  UTM_RETURN_IF_ERROR(CheckRequiredId(request.constraint_id(), "constraint_id"));
+  UTM_RETURN_IF_ERROR(
+      CheckRequiredId(request.constraint_id(), "constraint_id"));
   UTM_RETURN_IF_ERROR(CheckRequiredId(request.operator_id(), "operator_id"));
   return CheckText(request.reference(), "reference", kMaxLabelBytes);
 }

@@ -3,8 +3,8 @@
 // checks (constraint_validation.h), so a real zone file never meets a cap
 // only at publish time.
 #include <filesystem>
-#include <iostream>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <string>
 #include <vector>
