@@ -262,8 +262,7 @@ TEST_F(IntentServiceTest, LimitsGivePreciseErrors) {
                         "more than 720h ahead"));
   std::vector<v1::Volume4D> many(101, Cylinder(0));
   status = File(alice, many, 0, &response);
-  EXPECT_EQ(status.error_message(),
-            "volumes: 101 volumes; at most 100 are allowed");
+  EXPECT_EQ(status.error_message(), "volumes: 101 entries, at most 100");
   v1::Volume4D huge = Cylinder(0, 30000);
   status = File(alice, {huge}, 0, &response);
   EXPECT_THAT(status.error_message(),
@@ -291,8 +290,7 @@ TEST_F(IntentServiceTest, LimitsGivePreciseErrors) {
   status = File(alice, {Cylinder(0)}, 1001, &response);
   EXPECT_EQ(status.error_message(), "priority: 1001 is outside [0, 1000]");
   status = File(alice, {Cylinder(0)}, 0, &response, std::string(200, 'r'));
-  EXPECT_EQ(status.error_message(),
-            "request_id: 200 bytes; at most 128 are allowed");
+  EXPECT_EQ(status.error_message(), "request_id: 200 bytes, at most 128");
   EXPECT_EQ(core_->live_count(), 0u);
 }
 

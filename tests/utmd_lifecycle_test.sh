@@ -12,6 +12,9 @@ utmd_start "$work/out" "$work/data"
 port=$utmd_port
 [[ -d "$work/data" ]] || fail "utmd did not create its data directory"
 echo "ok: utmd listening on port $port"
+mode=$(stat -c %a "$work/data/audit.log") || fail "no audit.log in the data directory"
+[[ "$mode" == 600 ]] || fail "audit.log created with mode $mode, not 600"
+echo "ok: audit.log created 0600"
 
 out=$("$UTMCTL" health --server "127.0.0.1:$port" 2>&1) || fail "health: $out"
 [[ "$out" == *SERVING* ]] || fail "health said: $out"
@@ -42,6 +45,17 @@ out=$(intent file "$work/intent.json" 2>&1); code=$?
 [[ $code == 4 && "$out" == *"UNAUTHENTICATED"* ]] || fail "no token: $code $out"
 echo "ok: utmctl intent file / retry / conflict / stale version / no token"
 
+# Law enforcement sees the owner; the disclosure is audited, one line, with
+# the values escaped (a subject cannot forge a second line).
+police=$(utmd_token police $'cop\nforged owner=x') || exit 1
+out=$(intent --token "$police" get "$id" 2>&1) || fail "police get: $out"
+[[ "$out" == *alice* ]] || fail "police did not see the owner: $out"
+lines=$(wc -l <"$work/data/audit.log")
+[[ $lines == 1 ]] || fail "audit.log has $lines lines: $(cat "$work/data/audit.log")"
+grep -q 'owner-disclosed subject=cop\\nforged owner=x intent=.* owner=alice$' \
+  "$work/data/audit.log" || fail "audit line: $(cat "$work/data/audit.log")"
+echo "ok: a disclosure is audited on one escaped line"
+
 utmd_stop
 grep -q "^utmd: stopped" "$work/out" || fail "no 'stopped' line: $(cat "$work/out")"
 echo "ok: SIGTERM drains and exits 0"
@@ -54,9 +68,15 @@ echo "ok: health of a stopped server exits 69"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \
   -days 1 -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   >/dev/null 2>&1 || fail "openssl could not make a test certificate"
+# An audit.log left world-readable (by an older utmd) is tightened.
+mkdir -p "$work/tls-data"
+install -m 644 /dev/null "$work/tls-data/audit.log"
 utmd_start "$work/tls-out" "$work/tls-data" --tls-cert "$work/cert.pem" \
   --tls-key "$work/key.pem"
 tls_port=$utmd_port
+mode=$(stat -c %a "$work/tls-data/audit.log")
+[[ "$mode" == 600 ]] || fail "an existing 0644 audit.log was left at mode $mode"
+echo "ok: an existing 0644 audit.log is tightened to 0600"
 grep -q "^utmd: listening on 127\.0\.0\.1:$tls_port .*, TLS)" "$work/tls-out" ||
   fail "utmd did not say it speaks TLS: $(cat "$work/tls-out")"
 out=$("$UTMCTL" health --server "localhost:$tls_port" --tls-ca "$work/cert.pem" 2>&1) ||

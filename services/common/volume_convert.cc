@@ -30,9 +30,13 @@ absl::StatusOr<double> AltitudeFromProto(const v1::Volume3D& volume, bool lower,
   const v1::Altitude& altitude =
       lower ? volume.altitude_lower() : volume.altitude_upper();
   if (altitude.reference() != v1::ALTITUDE_REFERENCE_W84) {
-    return Invalid(absl::StrCat(field, ".reference"),
-                   "must be ALTITUDE_REFERENCE_W84 (metres above the WGS84 "
-                   "ellipsoid)");
+    return Invalid(
+        absl::StrCat(field, ".reference"),
+        absl::StrCat("must be ALTITUDE_REFERENCE_W84 (metres above "
+                     "the WGS84 ellipsoid)",
+                     altitude.reference() == 0
+                         ? ""
+                         : absl::StrCat(", not ", altitude.reference())));
   }
   return altitude.value_m();
 }

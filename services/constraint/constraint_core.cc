@@ -16,8 +16,10 @@
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
 #include "geo/status_macros.h"
+#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/constraint_validation.h"
 #include "services/intent/intent_codec.h"
 #include "utm/internal/constraint_storage.pb.h"
 
@@ -36,7 +38,6 @@ constexpr int kVolumeBits = 20;
 constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-constexpr size_t kMaxTextBytes = 10000;
 
 absl::Status Invalid(absl::string_view field, absl::string_view message) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
@@ -362,20 +363,11 @@ ConstraintCore::MakeRecord(const v1::Constraint& input,
                    "only REQUIRES_AUTHORISATION constraints can be "
                    "self-unlocked");
   }
-  for (const auto& [name, value] :
-       std::vector<std::pair<const char*, const std::string*>>{
-           {"reason", &input.reason()},
-           {"message_for_pilots", &input.message_for_pilots()},
-           {"authority.name", &input.authority().name()},
-           {"authority.contact", &input.authority().contact()}}) {
-    if (value->size() > kMaxTextBytes) {
-      return Invalid(absl::StrCat(prefix, name),
-                     absl::StrCat(value->size(), " bytes; at most ",
-                                  kMaxTextBytes, " are allowed"));
-    }
-  }
+  // Strings and repeated fields were checked by CheckFields(). Fields this
+  // server does not know are neither stored nor sent to anyone.
   record->proto = input;
   record->proto.clear_active();
+  record->proto.DiscardUnknownFields();
   return std::shared_ptr<const Record>(std::move(record));
 }
 
@@ -939,8 +931,12 @@ absl::StatusOr<Response> ConstraintCore::Write(
                    absl::StrCat(request_id.size(), " bytes; at most ",
                                 options_.max_request_id_bytes, " are allowed"));
   }
+  // The fingerprint is stored with the request id: fields this server does
+  // not know are left out, as they are from the constraint itself.
+  Request known = request;
+  known.DiscardUnknownFields();
   std::string fingerprint = absl::StrCat(method, "|");
-  request.AppendToString(&fingerprint);
+  known.AppendToString(&fingerprint);
   const std::string key =
       request_id.empty()
           ? ""
@@ -957,7 +953,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
       if (it != requests_.end()) {
         if (it->second.fingerprint != fingerprint) {
           return absl::AlreadyExistsError(
-              absl::StrCat("request_id ", request_id,
+              absl::StrCat("request_id ", QuoteForError(request_id),
                            " was already used for a different request"));
         }
         if (!response.ParseFromString(it->second.response)) {
@@ -1014,7 +1010,8 @@ absl::StatusOr<ConstraintCore::Entry*> ConstraintCore::OwnedEntry(
     const Caller& caller, const std::string& id, int64_t version) {
   auto it = handle_by_id_.find(id);
   if (it == handle_by_id_.end()) {
-    return absl::NotFoundError(absl::StrCat("constraint ", id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("constraint ", QuoteForError(id), " not found"));
   }
   Entry* entry = entries_.at(it->second).get();
   if (!caller.admin && entry->record->proto.authority().id() != caller.id) {
@@ -1042,6 +1039,7 @@ absl::Status RequireAuthority(const Caller& caller) {
 absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
     const Caller& caller, const v1::PublishConstraintRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
                        MakeRecord(request.constraint(), "constraint"));
   std::shared_ptr<const Record> published;
@@ -1061,7 +1059,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
               if (it != by_source_.end()) {
                 return absl::AlreadyExistsError(absl::StrCat(
                     "constraint ", it->second, " already has source id ",
-                    source.original_id(), " from this authority"));
+                    QuoteForError(source.original_id()),
+                    " from this authority"));
               }
             }
             if (now > validated->last_active) {
@@ -1129,9 +1128,7 @@ void ConstraintCore::PutVersion(const Entry& entry,
 absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
     const Caller& caller, const v1::UpdateConstraintRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
-  if (request.constraint().id().empty()) {
-    return Invalid("constraint.id", "required");
-  }
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
                        MakeRecord(request.constraint(), "constraint"));
   std::shared_ptr<const Record> updated;
@@ -1183,9 +1180,7 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
 absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
     const Caller& caller, const v1::WithdrawConstraintRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
-  if (request.reason().size() > kMaxTextBytes) {
-    return Invalid("reason", "too long");
-  }
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   return Write<v1::WithdrawConstraintResponse>(
       caller, request, "withdraw",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>* changes)
@@ -1340,10 +1335,7 @@ absl::StatusOr<geo::TimeWindow> AuthWindow(const v1::TimeWindow& w,
 absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
     const Caller& caller, const v1::GrantAuthorisationRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
-  if (request.operator_id().empty()) return Invalid("operator_id", "required");
-  if (request.reference().size() > kMaxTextBytes) {
-    return Invalid("reference", "too long");
-  }
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
   return Write<v1::GrantAuthorisationResponse>(
       caller, request, "grant",
@@ -1379,6 +1371,7 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
 
 absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
     const Caller& caller, const v1::SelfUnlockRequest& request) {
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   if (!request.acknowledged()) {
     return Invalid("acknowledged",
                    "must be true: the pilot has read the message for pilots "
@@ -1418,9 +1411,7 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
 
 absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
     const Caller& caller, const v1::RevokeAuthorisationRequest& request) {
-  if (request.reason().size() > kMaxTextBytes) {
-    return Invalid("reason", "too long");
-  }
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   return Write<v1::RevokeAuthorisationResponse>(
       caller, request, "revoke",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
@@ -1428,7 +1419,8 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
         auto it = authorisations_.find(request.authorisation_id());
         if (it == authorisations_.end()) {
           return absl::NotFoundError(absl::StrCat(
-              "authorisation ", request.authorisation_id(), " not found"));
+              "authorisation ", QuoteForError(request.authorisation_id()),
+              " not found"));
         }
         v1::Authorisation& a = it->second;
         bool allowed = caller.admin;
@@ -1488,7 +1480,8 @@ absl::StatusOr<const ConstraintCore::Record*> ConstraintCore::Find(
     const std::string& id) const {
   auto it = handle_by_id_.find(id);
   if (it == handle_by_id_.end()) {
-    return absl::NotFoundError(absl::StrCat("constraint ", id, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("constraint ", QuoteForError(id), " not found"));
   }
   return entries_.at(it->second)->record.get();
 }
@@ -1519,11 +1512,12 @@ void ConstraintCore::PutAuthorisation(
 
 absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
     const v1::GetConstraintRequest& request) const {
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   absl::ReaderMutexLock lock(&mu_);
   auto it = handle_by_id_.find(request.constraint_id());
   if (it == handle_by_id_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("constraint ", request.constraint_id(), " not found"));
+    return absl::NotFoundError(absl::StrCat(
+        "constraint ", QuoteForError(request.constraint_id()), " not found"));
   }
   v1::GetConstraintResponse out;
   *out.mutable_constraint() =
@@ -1533,6 +1527,7 @@ absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
 
 absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
     const v1::QueryConstraintsRequest& request) const {
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   if (!request.has_area()) return Invalid("area", "required");
   VolumeConvertOptions convert;
   convert.limits = options_.limits;
@@ -1543,13 +1538,7 @@ absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
                             : std::min(request.page_size(), kMaxPageSize);
-  std::set<int> types;
-  for (int i = 0; i < request.types_size(); ++i) {
-    if (request.types(i) == v1::CONSTRAINT_TYPE_UNSPECIFIED) {
-      return Invalid(absl::StrCat("types[", i, "]"), "unspecified");
-    }
-    types.insert(request.types(i));
-  }
+  const std::set<int> types(request.types().begin(), request.types().end());
   absl::ReaderMutexLock lock(&mu_);
   const absl::Time now = clock_->Now();
   std::vector<const Record*> found;
@@ -1578,6 +1567,7 @@ absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
 absl::StatusOr<v1::ListAuthorisationsResponse>
 ConstraintCore::ListAuthorisations(
     const Caller& caller, const v1::ListAuthorisationsRequest& request) const {
+  UTM_RETURN_IF_ERROR(CheckFields(request));
   if (request.page_size() < 0) return Invalid("page_size", "negative");
   const int page_size = request.page_size() == 0
                             ? kDefaultPageSize
@@ -1653,7 +1643,9 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
   if (request.has_altitude()) {
     if (request.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
       return Invalid("altitude.reference",
-                     "must be W84 (metres above the WGS84 ellipsoid)");
+                     absl::StrCat("must be W84 (metres above the WGS84 "
+                                  "ellipsoid), not ",
+                                  request.altitude().reference()));
     }
     if (!std::isfinite(request.altitude().value_m())) {
       return Invalid("altitude.value_m", "not a number");

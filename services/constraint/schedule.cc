@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "services/common/input_limits.h"
 
 namespace utm::constraint {
 namespace {
@@ -27,8 +28,8 @@ absl::StatusOr<Schedule> MakeSchedule(geo::TimeWindow absolute,
   s.time_zone = time_zone.empty() ? "UTC" : time_zone;
   if (!absl::LoadTimeZone(s.time_zone, &s.zone)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "schedule.time_zone: \"", s.time_zone,
-        "\" is not an IANA time zone known here (e.g. \"Europe/Zurich\")"));
+        "schedule.time_zone: ", QuoteForError(s.time_zone),
+        " is not an IANA time zone known here (e.g. \"Europe/Zurich\")"));
   }
   for (size_t i = 0; i < weekly.size(); ++i) {
     const std::string field = absl::StrCat("schedule.weekly[", i, "]");

@@ -73,9 +73,12 @@ absl::StatusOr<IntentState> StateFromProto(v1::IntentState state) {
     case v1::INTENT_STATE_CANCELLED:
       return IntentState::kCancelled;
     default:
-      return absl::InvalidArgumentError(
-          absl::StrCat("state: ", v1::IntentState_Name(state),
-                       " is not a state an intent can be in"));
+      // IntentState_Name is empty for a number the enum does not know.
+      return absl::InvalidArgumentError(absl::StrCat(
+          "state: ",
+          v1::IntentState_IsValid(state) ? v1::IntentState_Name(state)
+                                         : absl::StrCat(state),
+          " is not a state an intent can be in"));
   }
 }
 

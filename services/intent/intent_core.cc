@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "geo/status_macros.h"
+#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/intent/intent_codec.h"
 #include "utm/internal/intent_storage.pb.h"
@@ -325,8 +326,8 @@ absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
   if (it == requests_.end()) return std::nullopt;
   if (it->second.fingerprint != fingerprint) {
     return absl::AlreadyExistsError(absl::StrCat(
-        "request_id \"", request_id,
-        "\" was already used for a different request; use a new id for a "
+        "request_id ", QuoteForError(request_id),
+        " was already used for a different request; use a new id for a "
         "new request"));
   }
   // A retry may race the first attempt's sync: answer only once durable.
@@ -565,7 +566,7 @@ absl::StatusOr<IntentCore::Entry*> IntentCore::OwnedEntry(
   auto it = handle_by_id_.find(intent_id);
   if (it == handle_by_id_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("intent ", intent_id, " does not exist"));
+        absl::StrCat("intent ", QuoteForError(intent_id), " does not exist"));
   }
   Entry* entry = entries_.at(it->second).get();
   if (entry->intent.owner != owner) {
@@ -784,7 +785,7 @@ absl::StatusOr<IntentView> IntentCore::Get(const std::string& caller,
   auto it = handle_by_id_.find(intent_id);
   if (it == handle_by_id_.end()) {
     return absl::NotFoundError(
-        absl::StrCat("intent ", intent_id, " does not exist"));
+        absl::StrCat("intent ", QuoteForError(intent_id), " does not exist"));
   }
   return ViewFor(caller, entries_.at(it->second)->intent, reveal_owner);
 }

@@ -278,6 +278,9 @@ class IntentCore {
 
   size_t live_count() const;
 
+  // The options the core was built with; immutable.
+  const IntentOptions& options() const { return options_; }
+
   // Makes every later write also check `checker` (not owned; must outlive
   // the core). Call before serving; null turns the check off.
   void SetConstraintChecker(const ConstraintChecker* checker);

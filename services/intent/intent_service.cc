@@ -8,6 +8,7 @@
 #include "geo/status_macros.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
+#include "services/common/input_limits.h"
 #include "services/intent/intent_codec.h"
 
 namespace utm::intent {
@@ -41,6 +42,13 @@ bool CanSeeOwners(const auth::Principal& p) {
   return p.Has(auth::Scope::kLawEnforcement);
 }
 
+// The ids of a request that names an existing intent.
+template <typename Request>
+absl::Status CheckIds(const Request& request) {
+  UTM_RETURN_IF_ERROR(CheckId(request.request_id(), "request_id"));
+  return CheckRequiredId(request.intent_id(), "intent_id");
+}
+
 }  // namespace
 
 IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
@@ -71,6 +79,7 @@ absl::StatusOr<IntentService::Launch> IntentService::Transition(
     grpc::CallbackServerContext* context, const Request& request,
     IntentState to) const {
   UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+  UTM_RETURN_IF_ERROR(CheckIds(request));
   TransitionRequest transition{request.request_id(), request.intent_id(),
                                request.version(), to,
                                /*off_nominal_volumes=*/{}};
@@ -100,6 +109,9 @@ grpc::ServerUnaryReactor* IntentService::Respond(
 absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
     const google::protobuf::RepeatedPtrField<v1::Volume4D>& volumes,
     absl::string_view field) const {
+  // Counted before any is converted: the cap bounds the work too.
+  UTM_RETURN_IF_ERROR(
+      CheckCount(volumes.size(), field, core_->options().max_volumes));
   std::vector<geo::Volume4D> out;
   out.reserve(volumes.size());
   for (int i = 0; i < volumes.size(); ++i) {
@@ -118,6 +130,7 @@ grpc::ServerUnaryReactor* IntentService::FileIntent(
       context,
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(CheckId(request->request_id(), "request_id"));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         FileRequest file{request->request_id(), request->priority(),
@@ -141,6 +154,7 @@ grpc::ServerUnaryReactor* IntentService::ModifyIntent(
       context,
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(CheckIds(*request));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         ModifyRequest modify{request->request_id(), request->intent_id(),
@@ -203,6 +217,9 @@ grpc::ServerUnaryReactor* IntentService::SetIntentState(
       context,
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(CheckIds(*request));
+        UTM_RETURN_IF_ERROR(
+            CheckEnum(v1::IntentState_descriptor(), request->state(), "state"));
         UTM_ASSIGN_OR_RETURN(to, StateFromProto(request->state()));
         UTM_ASSIGN_OR_RETURN(
             std::vector<geo::Volume4D> off_nominal,
@@ -237,6 +254,7 @@ grpc::ServerUnaryReactor* IntentService::GetIntent(
     v1::GetIntentResponse* response) {
   return Finish(context, [&]() -> absl::Status {
     UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, false));
+    UTM_RETURN_IF_ERROR(CheckRequiredId(request->intent_id(), "intent_id"));
     const bool reveal = CanSeeOwners(caller);
     UTM_ASSIGN_OR_RETURN(
         IntentView view,
@@ -273,8 +291,15 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
     const int page_size = request->page_size() == 0
                               ? kDefaultPageSize
                               : std::min(request->page_size(), kMaxPageSize);
+    UTM_RETURN_IF_ERROR(
+        CheckText(request->page_token(), "page_token", kMaxPageTokenBytes));
+    UTM_RETURN_IF_ERROR(
+        CheckCount(request->states_size(), "states", kMaxEnumFilters));
     std::vector<IntentState> states;
-    for (int s : request->states()) {
+    for (int i = 0; i < request->states_size(); ++i) {
+      const int s = request->states(i);
+      UTM_RETURN_IF_ERROR(CheckEnum(v1::IntentState_descriptor(), s,
+                                    absl::StrCat("states[", i, "]")));
       UTM_ASSIGN_OR_RETURN(IntentState state,
                            StateFromProto(static_cast<v1::IntentState>(s)));
       states.push_back(state);

@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
+#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 
@@ -373,9 +374,14 @@ TelemetryCore::Result TelemetryCore::Ingest(
       e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
       result.errors.push_back(std::move(e));
     };
-    // Validation.
-    if (r.aircraft_id().empty() || r.aircraft_id().size() > 128) {
-      fail("aircraft_id", "required, at most 128 bytes");
+    // Validation. Ids are echoed in alerts and kept with the track.
+    absl::Status ids = CheckRequiredId(r.aircraft_id(), "aircraft_id");
+    if (ids.ok()) ids = CheckId(r.intent_id(), "intent_id");
+    if (!ids.ok()) {
+      v1::ReportError e;
+      e.set_report_index(i);
+      e.set_message(absl::StrCat("reports[", i, "].", ids.message()));
+      result.errors.push_back(std::move(e));
       continue;
     }
     if (!r.has_time()) {
@@ -407,7 +413,9 @@ TelemetryCore::Result TelemetryCore::Ingest(
     }
     if (!r.has_altitude() ||
         r.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
-      fail("altitude.reference", "must be W84 (metres above WGS84)");
+      fail("altitude.reference",
+           absl::StrCat("must be W84 (metres above WGS84), not ",
+                        r.altitude().reference()));
       continue;
     }
     const double alt = r.altitude().value_m();

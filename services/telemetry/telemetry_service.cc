@@ -13,6 +13,7 @@
 #include "geo/status_macros.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
+#include "services/common/input_limits.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
 
@@ -620,14 +621,14 @@ grpc::ServerWriteReactor<v1::AlertBatch>* TelemetryService::WatchAlerts(
   absl::StatusOr<geo::Volume4D> area =
       VolumeFromProto(request->area(), convert, "area");
   if (!area.ok()) return new Refuse(area.status());
-  std::set<int> kinds;
-  for (int i = 0; i < request->kinds_size(); ++i) {
-    if (request->kinds(i) == v1::ALERT_KIND_UNSPECIFIED) {
-      return new Refuse(absl::InvalidArgumentError(
-          absl::StrCat("kinds[", i, "]: unspecified")));
-    }
-    kinds.insert(request->kinds(i));
+  absl::Status bad =
+      CheckCount(request->kinds_size(), "kinds", kMaxEnumFilters);
+  for (int i = 0; bad.ok() && i < request->kinds_size(); ++i) {
+    bad = CheckEnum(v1::AlertKind_descriptor(), request->kinds(i),
+                    absl::StrCat("kinds[", i, "]"));
   }
+  if (!bad.ok()) return new Refuse(bad);
+  std::set<int> kinds(request->kinds().begin(), request->kinds().end());
   const bool supervisor = caller->Has(auth::Scope::kConformanceMonitoring) ||
                           caller->Has(auth::Scope::kLawEnforcement) ||
                           caller->Has(auth::Scope::kAdmin);

@@ -3,9 +3,13 @@
 //
 // Signals: SIGTERM or SIGINT drain the server (new calls refused, calls in
 // flight get --shutdown-grace) and exit 0.
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +21,7 @@
 #include <system_error>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -45,27 +50,51 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 // Appends one line per disclosure of an operator's identity to
-// <data-dir>/audit.log (and stderr), flushed before the answer is sent.
+// <data-dir>/audit.log (and stderr), written before the answer is sent. The
+// file holds identities: it is 0600 like the signing key, and an existing
+// file with a wider mode is tightened on open. Values are C-escaped, so a
+// subject cannot forge a line.
 class AuditLog {
  public:
   explicit AuditLog(const std::string& path)
-      : out_(path, std::ios::app), path_(path) {}
-  bool ok() const { return out_.good(); }
+      : fd_(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+                   0600)) {
+    if (fd_ >= 0 && ::fchmod(fd_, 0600) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~AuditLog() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  AuditLog(const AuditLog&) = delete;
+  AuditLog& operator=(const AuditLog&) = delete;
+
+  bool ok() const { return fd_ >= 0; }
   void Record(const std::string& subject, const std::string& intent_id,
               const std::string& owner) {
     const std::string line = absl::StrCat(
         absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-        " owner-disclosed subject=", subject, " intent=", intent_id,
-        " owner=", owner, "\n");
+        " owner-disclosed subject=", absl::CHexEscape(subject),
+        " intent=", absl::CHexEscape(intent_id),
+        " owner=", absl::CHexEscape(owner), "\n");
     absl::MutexLock lock(&mu_);
-    out_ << line << std::flush;
+    for (size_t done = 0; done < line.size();) {
+      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        std::cerr << "utmd: audit: cannot write the audit log: "
+                  << std::strerror(errno) << "\n";
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
     std::cerr << "utmd: audit: " << line;
   }
 
  private:
   absl::Mutex mu_;
-  std::ofstream out_;
-  std::string path_;
+  int fd_;
 };
 
 }  // namespace
