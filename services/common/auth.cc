@@ -59,6 +59,8 @@ constexpr ScopeEntry kScopes[] = {
     {Scope::kRemoteIdDisplay, "utm.rid_display"},
     {Scope::kLawEnforcement, "utm.law_enforcement"},
     {Scope::kAdmin, "utm.admin"},
+    {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
+    {Scope::kPriorityEmergency, "utm.priority.emergency"},
 };
 
 struct RoleEntry {
@@ -72,6 +74,9 @@ const std::vector<RoleEntry>& Roles() {
       {"monitor", {Scope::kConformanceMonitoring}},
       {"display", {Scope::kRemoteIdDisplay}},
       {"police", {Scope::kRemoteIdDisplay, Scope::kLawEnforcement}},
+      {"public-safety",
+       {Scope::kStrategicCoordination, Scope::kPriorityPublicSafety}},
+      {"emergency", {Scope::kStrategicCoordination, Scope::kPriorityEmergency}},
       {"admin",
        {Scope::kStrategicCoordination, Scope::kConstraintManagement,
         Scope::kConformanceMonitoring, Scope::kRemoteIdDisplay,
@@ -802,6 +807,21 @@ absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir) {
   }
   SyncDirectory(data_dir);
   return secret;
+}
+
+absl::StatusOr<std::string> LoadDevKey(const std::string& data_dir) {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError("LoadDevKey: data_dir is empty");
+  }
+  const std::string path = absl::StrCat(data_dir, "/", kDevKeyFileName);
+  UTM_ASSIGN_OR_RETURN(std::optional<std::string> key, ReadDevKey(path));
+  if (!key.has_value()) {
+    return absl::NotFoundError(absl::StrCat(
+        "no dev signing key: ", path,
+        " does not exist; utmd --auth dev --data-dir ", data_dir,
+        " creates it when it starts"));
+  }
+  return *std::move(key);
 }
 
 absl::StatusOr<std::string> MintHmacToken(absl::string_view secret,

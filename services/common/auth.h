@@ -10,7 +10,7 @@
 //
 // Dev mode needs no key management: LoadOrCreateDevKey() keeps one random
 // HMAC secret in the data directory, utmd verifies with it and
-// `utmctl token` mints with it (MintHmacToken()).
+// `utmctl token` mints with it (LoadDevKey(), MintHmacToken()).
 //
 // Typical usage:
 //   UTM_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateDevKey(data_dir));
@@ -43,6 +43,9 @@ enum class Scope {
   kRemoteIdDisplay,        // "utm.rid_display": read Remote ID.
   kLawEnforcement,         // "utm.law_enforcement": Remote ID operator details.
   kAdmin,                  // "utm.admin": operate the server itself.
+  // Priority bands above an operator's (see services/intent/priority_policy.h):
+  kPriorityPublicSafety,  // "utm.priority.public_safety": police, fire, SAR.
+  kPriorityEmergency,     // "utm.priority.emergency": the top band.
 };
 
 // The wire name of `s` in a token's "scope" claim, e.g.
@@ -59,7 +62,9 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name);
 //   monitor   -> conformance_monitoring
 //   display   -> rid_display
 //   police    -> rid_display, law_enforcement
-//   admin     -> all six
+//   public-safety -> strategic_coordination, priority.public_safety
+//   emergency -> strategic_coordination, priority.emergency
+//   admin     -> the six above (no priority band: an operator's priorities)
 // INVALID_ARGUMENT (listing the valid roles) for an unknown role.
 absl::StatusOr<std::vector<Scope>> ScopesForRole(absl::string_view role);
 
@@ -150,6 +155,12 @@ class Verifier {
 // characters (trailing whitespace ignored). Other codes for I/O errors, by
 // errno (e.g. PERMISSION_DENIED).
 absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir);
+
+// Reads the key LoadOrCreateDevKey() keeps, and never creates one: a minting
+// tool that made its own key would hand out tokens no server accepts.
+// NOT_FOUND naming the file (and saying that utmd --auth dev creates it) if
+// it is missing; otherwise as LoadOrCreateDevKey().
+absl::StatusOr<std::string> LoadDevKey(const std::string& data_dir);
 
 struct MintOptions {
   std::string subject;        // "sub". REQUIRES: non-empty.

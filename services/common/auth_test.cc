@@ -223,6 +223,8 @@ TEST(ScopeName, RoundTripsThroughParseScope) {
       {Scope::kRemoteIdDisplay, "utm.rid_display"},
       {Scope::kLawEnforcement, "utm.law_enforcement"},
       {Scope::kAdmin, "utm.admin"},
+      {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
+      {Scope::kPriorityEmergency, "utm.priority.emergency"},
   };
   for (const auto& [scope, name] : cases) {
     EXPECT_EQ(ScopeName(scope), name);
@@ -249,6 +251,8 @@ TEST(ScopesForRole, MapsEachRole) {
       {"monitor", {S::kConformanceMonitoring}},
       {"display", {S::kRemoteIdDisplay}},
       {"police", {S::kRemoteIdDisplay, S::kLawEnforcement}},
+      {"public-safety", {S::kStrategicCoordination, S::kPriorityPublicSafety}},
+      {"emergency", {S::kStrategicCoordination, S::kPriorityEmergency}},
       {"admin",
        {S::kStrategicCoordination, S::kConstraintManagement,
         S::kConformanceMonitoring, S::kRemoteIdDisplay, S::kLawEnforcement,
@@ -265,7 +269,8 @@ TEST(ScopesForRole, RejectsUnknownRoleListingValidOnes) {
   EXPECT_THAT(ScopesForRole("pilot"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "unknown role \"pilot\"; valid roles: operator, "
-                       "regulator, monitor, display, police, admin"));
+                       "regulator, monitor, display, police, public-safety, "
+                       "emergency, admin"));
 }
 
 TEST(RequireScope, AllowsGrantedAndDeniesMissingScope) {
@@ -808,6 +813,35 @@ TEST(LoadOrCreateDevKey, CreatesPrivateHexKeyOnceAndRereadsIt) {
   auto verifier = Verifier::FromHmacSecret(*key, {}, &clock);
   ASSERT_TRUE(verifier.ok()) << verifier.status();
   EXPECT_TRUE((*verifier)->Verify(*token).ok());
+}
+
+// What `utmctl token` uses: it reads utmd's key and never makes one, since
+// a key of its own would sign tokens no server accepts.
+TEST(LoadDevKey, ReadsTheKeyButNeverCreatesOne) {
+  const TestDir test_dir;
+  const std::string dir = test_dir.path() + "/data";
+  EXPECT_THAT(LoadDevKey(dir),
+              StatusIs(absl::StatusCode::kNotFound,
+                       absl::StrCat("no dev signing key: ", dir,
+                                    "/dev-signing-key does not exist; utmd "
+                                    "--auth dev --data-dir ",
+                                    dir, " creates it when it starts")));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  std::filesystem::create_directories(dir);
+  EXPECT_THAT(LoadDevKey(dir), StatusIs(absl::StatusCode::kNotFound, ""));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+
+  const absl::StatusOr<std::string> created = LoadOrCreateDevKey(dir);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const absl::StatusOr<std::string> read = LoadDevKey(dir);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, *created);
+
+  std::ofstream(dir + "/dev-signing-key", std::ios::trunc) << "short\n";
+  EXPECT_THAT(LoadDevKey(dir), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        "malformed dev signing key"));
+  EXPECT_THAT(LoadDevKey(""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       "data_dir is empty"));
 }
 
 TEST(LoadOrCreateDevKey, ConcurrentCreatorsAgreeOnOneKey) {

@@ -44,8 +44,12 @@ bool CanSeeOwners(const auth::Principal& p) {
 }  // namespace
 
 IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
-                             AuditSink audit, geo::ValidationLimits limits)
-    : core_(core), verifier_(verifier), audit_(std::move(audit)) {
+                             AuditSink audit, geo::ValidationLimits limits,
+                             PriorityPolicy priorities)
+    : core_(core),
+      verifier_(verifier),
+      audit_(std::move(audit)),
+      priorities_(priorities) {
   convert_.limits = limits;
 }
 
@@ -118,6 +122,7 @@ grpc::ServerUnaryReactor* IntentService::FileIntent(
       context,
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(priorities_.Check(caller, request->priority()));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         FileRequest file{request->request_id(), request->priority(),
@@ -141,6 +146,7 @@ grpc::ServerUnaryReactor* IntentService::ModifyIntent(
       context,
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(priorities_.Check(caller, request->priority()));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         ModifyRequest modify{request->request_id(), request->intent_id(),

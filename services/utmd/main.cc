@@ -29,6 +29,7 @@
 #include "services/constraint/constraint_service.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
+#include "services/intent/priority_policy.h"
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
@@ -115,6 +116,22 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-equal-priority-overlap",
                intent_options.allow_equal_priority_overlap,
                "Let intents of equal priority overlap (F3548 says no)");
+  utm::intent::PriorityBands priority_bands;
+  app.add_option("--max-operator-priority", priority_bands.max_operator,
+                 "Highest intent priority any operator token may take")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-public-safety-priority",
+                 priority_bands.max_public_safety,
+                 "Highest priority for tokens with scope "
+                 "utm.priority.public_safety")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-priority", priority_bands.max_priority,
+                 "Highest priority of all, for tokens with scope "
+                 "utm.priority.emergency")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   app.add_option("--max-volumes", intent_options.max_volumes,
                  "Most volumes in one flight intent")
       ->check(CLI::Range(1, 100000))
@@ -158,6 +175,13 @@ int main(int argc, char** argv) {
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.intent_retention = absl::Hours(intent_retention_h);
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
+  intent_options.max_priority = priority_bands.max_priority;
+  const absl::StatusOr<utm::intent::PriorityPolicy> priorities =
+      utm::intent::PriorityPolicy::Create(priority_bands);
+  if (!priorities.ok()) {
+    std::cerr << "utmd: " << priorities.status().message() << "\n";
+    return 1;
+  }
 
   // Block the stop signals in every thread (gRPC's included) and take them
   // synchronously below.
@@ -256,7 +280,7 @@ int main(int argc, char** argv) {
                const std::string& owner) {
         audit.Record(subject, intent_id, owner);
       },
-      intent_options.limits);
+      intent_options.limits, *priorities);
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
