@@ -15,6 +15,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -93,12 +94,36 @@ int main(int argc, char** argv) {
   app.add_option("--auth", auth_mode,
                  "dev: HS256 tokens signed with <data-dir>/dev-signing-key "
                  "(mint them with `utmctl token`); keys: RS256/ES256 tokens "
-                 "verified with --jwt-public-key")
+                 "of an identity provider, verified with --jwks or "
+                 "--jwt-public-key")
       ->check(CLI::IsMember({"dev", "keys"}))
       ->capture_default_str();
-  app.add_option("--jwt-public-key", public_key_file,
-                 "PEM public key of the token issuer (with --auth keys)")
-      ->check(CLI::ExistingFile);
+  CLI::Option* public_key_option =
+      app.add_option("--jwt-public-key", public_key_file,
+                     "PEM public key of the token issuer (with --auth keys)")
+          ->check(CLI::ExistingFile);
+  std::string jwks_file;
+  app.add_option("--jwks", jwks_file,
+                 "JSON Web Key Set file of the identity provider (with --auth "
+                 "keys): the key is chosen by each token's kid, and the file "
+                 "is reread when it changes")
+      ->check(CLI::ExistingFile)
+      ->excludes(public_key_option);
+  double jwks_refresh_s = 30;
+  app.add_option("--jwks-refresh", jwks_refresh_s,
+                 "Seconds between checks of the --jwks file for changes (a "
+                 "token with an unknown kid checks at once, at most once a "
+                 "second)")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  utm::auth::VerifierOptions verifier_options;
+  std::vector<std::string> issuers, audiences;
+  app.add_option("--jwt-issuer", issuers,
+                 "Accepted token issuer (iss), repeatable; with --auth keys. "
+                 "Default: utmd");
+  app.add_option("--jwt-audience", audiences,
+                 "Accepted token audience (aud), repeatable; with --auth "
+                 "keys. Default: utmd");
   app.add_option("--tls-cert", options.tls_cert_file,
                  "PEM certificate chain: serve TLS (with --tls-key)")
       ->check(CLI::ExistingFile);
@@ -208,18 +233,38 @@ int main(int argc, char** argv) {
       std::cerr << "utmd: " << secret.status() << "\n";
       return 1;
     }
+    if (!issuers.empty() || !audiences.empty() || !jwks_file.empty() ||
+        !public_key_file.empty()) {
+      // utmctl mints dev tokens for iss = aud = "utmd" with its own key.
+      std::cerr << "utmd: --jwt-issuer, --jwt-audience, --jwks and "
+                   "--jwt-public-key need --auth keys\n";
+      return 1;
+    }
     verifier = utm::auth::Verifier::FromHmacSecret(*secret, {}, clock);
   } else {
-    if (public_key_file.empty()) {
-      std::cerr << "utmd: --auth keys needs --jwt-public-key\n";
+    if (!issuers.empty()) verifier_options.issuers = issuers;
+    if (!audiences.empty()) verifier_options.audiences = audiences;
+    if (!jwks_file.empty()) {
+      utm::auth::JwksFileOptions jwks_options;
+      jwks_options.check_interval = absl::Seconds(jwks_refresh_s);
+      verifier = utm::auth::Verifier::FromJwksFile(
+          jwks_file, verifier_options, clock, jwks_options);
+      if (verifier.ok()) {
+        // Say which keys are in force: what rotation starts from.
+        std::cout << "utmd: key set " << jwks_file << " loaded" << std::endl;
+      }
+    } else if (!public_key_file.empty()) {
+      absl::StatusOr<std::string> pem = ReadFile(public_key_file);
+      if (!pem.ok()) {
+        std::cerr << "utmd: " << pem.status() << "\n";
+        return 1;
+      }
+      verifier = utm::auth::Verifier::FromPublicKeyPem(*pem, verifier_options,
+                                                       clock);
+    } else {
+      std::cerr << "utmd: --auth keys needs --jwks or --jwt-public-key\n";
       return 1;
     }
-    absl::StatusOr<std::string> pem = ReadFile(public_key_file);
-    if (!pem.ok()) {
-      std::cerr << "utmd: " << pem.status() << "\n";
-      return 1;
-    }
-    verifier = utm::auth::Verifier::FromPublicKeyPem(*pem, {}, clock);
   }
   if (!verifier.ok()) {
     std::cerr << "utmd: " << verifier.status() << "\n";
