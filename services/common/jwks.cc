@@ -467,6 +467,10 @@ absl::StatusOr<std::unique_ptr<JwksFile>> JwksFile::Open(
   for (const std::string& skipped : loaded.set.skipped) {
     file->Log(absl::StrCat("key set ", file->path_, ": skipped ", skipped));
   }
+  std::vector<std::string> kids;
+  for (const PublicKey& key : loaded.set.keys) kids.push_back(key.kid);
+  file->Log(absl::StrCat("key set ", file->path_, " loaded: ", kids.size(),
+                         " key(s), kids ", ListKids(kids)));
   absl::MutexLock lock(&file->mu_);
   file->stamp_ = loaded.stamp;
   file->keys_ = std::make_shared<const KeySet>(std::move(loaded.set));

@@ -270,10 +270,12 @@ class JwksVerifierTest : public testing::Test {
     absl::StatusOr<std::unique_ptr<Verifier>> verifier =
         Verifier::FromJwksFile(path_, std::move(options), &clock_, jwks);
     EXPECT_TRUE(verifier.ok()) << verifier.status();
+    opening_log_ = log_.Take();
     return verifier.ok() ? *std::move(verifier) : nullptr;
   }
 
   TestDir dir_;
+  std::vector<std::string> opening_log_;  // What Open() logged.
   const std::string path_ = dir_.path() + "/jwks.json";
   SimulatedClock clock_{kStart};
   LogLines log_;
@@ -284,6 +286,9 @@ TEST_F(JwksVerifierTest, PicksTheKeyByKidForRs256AndEs256) {
   auto verifier = Open();
   ASSERT_NE(verifier, nullptr);
   EXPECT_EQ(verifier->algorithm(), "JWKS");
+  EXPECT_THAT(opening_log_,
+              ElementsAre(absl::StrCat("key set ", path_, " loaded: 2 key(s), "
+                                       "kids \"ec-2027\", \"rsa-2027\"")));
   const absl::StatusOr<Principal> rsa =
       verifier->Verify(absl::StrCat("Bearer ", Rs256(K().rsa1, "rsa-2027")));
   ASSERT_TRUE(rsa.ok()) << rsa.status();
@@ -343,9 +348,16 @@ TEST_F(JwksVerifierTest, AlgorithmMustMatchTheKeyAndNeverHmacOrNone) {
 }
 
 TEST_F(JwksVerifierTest, SingleKeyServesTokensWithoutKid) {
-  Write(Set({K().ec1.jwk}));
+  // An HMAC key beside it is skipped (and said so), not counted.
+  Write(Set({K().ec1.jwk, nlohmann::json{{"kty", "oct"}, {"k", "c2VjcmV0"}}}));
   auto verifier = Open();
   ASSERT_NE(verifier, nullptr);
+  EXPECT_THAT(opening_log_,
+              ElementsAre(absl::StrCat("key set ", path_,
+                                       ": skipped keys[1]: kty \"oct\" is not "
+                                       "supported (RSA, EC)"),
+                          absl::StrCat("key set ", path_,
+                                       " loaded: 1 key(s), kids \"\"")));
   EXPECT_TRUE(verifier->Verify(Es256(K().ec1, std::nullopt)).ok());
   EXPECT_THAT(verifier->Verify(Es256(K().ec1, "k")),
               StatusIs(kUnauthenticated, "token kid \"k\" is not in the key "

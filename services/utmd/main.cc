@@ -247,12 +247,9 @@ int main(int argc, char** argv) {
     if (!jwks_file.empty()) {
       utm::auth::JwksFileOptions jwks_options;
       jwks_options.check_interval = absl::Seconds(jwks_refresh_s);
+      // Logs the kids in force, and every reload.
       verifier = utm::auth::Verifier::FromJwksFile(
           jwks_file, verifier_options, clock, jwks_options);
-      if (verifier.ok()) {
-        // Say which keys are in force: what rotation starts from.
-        std::cout << "utmd: key set " << jwks_file << " loaded" << std::endl;
-      }
     } else if (!public_key_file.empty()) {
       absl::StatusOr<std::string> pem = ReadFile(public_key_file);
       if (!pem.ok()) {
