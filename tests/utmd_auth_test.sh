@@ -54,6 +54,16 @@ out=$(intent --token "$chief" file "$work/b.json" --priority 1001 2>&1); code=$?
 utmd_stop
 echo "ok: priority bands: operator <= 99, public-safety <= 199, emergency <= 1000"
 
+utmd_start "$work/bands-out" "$work/data" --max-operator-priority 9 \
+  --max-public-safety-priority 19 --max-priority 50
+out=$(intent --token "$operator" file "$work/b.json" --priority 10 2>&1); code=$?
+[[ $code == 4 && "$out" == *"priority: 10 exceeds 9, the most an operator token may take; 10-19 need scope utm.priority.public_safety, 20-50 utm.priority.emergency"* ]] ||
+  fail "configured bands: $code $out"
+out=$(intent --token "$chief" file "$work/b.json" --priority 51 2>&1); code=$?
+[[ $code == 2 && "$out" == *"priority: 51 is outside [0, 50]"* ]] || fail "--max-priority: $code $out"
+utmd_stop
+echo "ok: --max-operator-priority, --max-public-safety-priority, --max-priority"
+
 out=$(timeout 10 "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --jwt-issuer x 2>&1 </dev/null)
 [[ $? == 1 && "$out" == *"need --auth keys"* ]] || fail "issuer in dev mode: $out"
 out=$(timeout 10 "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/data" --auth keys 2>&1 </dev/null)
