@@ -216,10 +216,9 @@ TEST_F(IntentServiceTest, PriorityBandsNeedTheirScopes) {
     const Case& c = cases[i];
     v1::FileIntentResponse response;
     // Far apart, so only the policy decides.
-    const grpc::Status status =
-        File(Token(absl::StrCat("pilot-", i), c.role),
-             {Cylinder(1000.0 * static_cast<double>(i))}, c.priority,
-             &response);
+    const grpc::Status status = File(
+        Token(absl::StrCat("pilot-", i), c.role),
+        {Cylinder(1000.0 * static_cast<double>(i))}, c.priority, &response);
     EXPECT_EQ(status.error_code(), c.code)
         << c.role << " " << c.priority << ": " << status.error_message();
     if (c.code == grpc::StatusCode::OK) {
@@ -258,16 +257,16 @@ TEST_F(IntentServiceTest, ModifyIsHeldToTheCallersBand) {
 
   // Rega files in the public-safety band; a token of the same subject
   // without the scope cannot modify it while keeping 150.
-  const std::string rega = FileAccepted(Token("rega", "public-safety"),
-                                        {Cylinder(3000)}, 150);
+  const std::string rega =
+      FileAccepted(Token("rega", "public-safety"), {Cylinder(3000)}, 150);
   modify.set_intent_id(rega);
   modify.set_version(1);
   modify.set_priority(150);
   status = stub_->ModifyIntent(As(Token("rega", "operator")).get(), modify,
                                &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
-  status = stub_->ModifyIntent(As(Token("rega", "public-safety")).get(),
-                               modify, &response);
+  status = stub_->ModifyIntent(As(Token("rega", "public-safety")).get(), modify,
+                               &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 

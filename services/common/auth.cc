@@ -414,9 +414,9 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromPublicKeyPem(
     std::string pem, VerifierOptions options, const Clock* clock) {
   UTM_RETURN_IF_ERROR(ValidateVerifierOptions(options, clock));
   UTM_ASSIGN_OR_RETURN(PublicKey key, PublicKeyFromPem(pem));
-  return std::unique_ptr<Verifier>(
-      new Verifier(std::move(key.algorithm), std::move(key.pem), nullptr,
-                   std::move(options), clock));
+  return std::unique_ptr<Verifier>(new Verifier(std::move(key.algorithm),
+                                                std::move(key.pem), nullptr,
+                                                std::move(options), clock));
 }
 
 absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromJwksFile(
@@ -426,8 +426,8 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromJwksFile(
   UTM_ASSIGN_OR_RETURN(
       std::unique_ptr<JwksFile> jwks,
       JwksFile::Open(std::move(path), std::move(jwks_options), clock));
-  return std::unique_ptr<Verifier>(new Verifier(
-      "JWKS", "", std::move(jwks), std::move(options), clock));
+  return std::unique_ptr<Verifier>(
+      new Verifier("JWKS", "", std::move(jwks), std::move(options), clock));
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> Verifier::KeyFor(
@@ -504,10 +504,10 @@ absl::StatusOr<Principal> Verifier::Verify(
   const std::string& algorithm = key.first;
 
   jwt_t* raw = nullptr;
-  const int rc = jwt_decode(
-      &raw, token.c_str(),
-      reinterpret_cast<const unsigned char*>(key.second.data()),
-      static_cast<int>(key.second.size()));
+  const int rc =
+      jwt_decode(&raw, token.c_str(),
+                 reinterpret_cast<const unsigned char*>(key.second.data()),
+                 static_cast<int>(key.second.size()));
   const JwtPtr jwt(raw);
   if (rc != 0 || jwt == nullptr) {
     return Unauthenticated(
@@ -551,8 +551,8 @@ absl::StatusOr<Principal> Verifier::Verify(
   const std::vector<std::string>& issuers = options_.issuers;
   const char* iss = jwt_get_grant(jwt.get(), "iss");
   if (iss == nullptr) {
-    return Unauthenticated(absl::StrCat("token has no string iss claim; expected ",
-                                        QuoteAll(issuers)));
+    return Unauthenticated(absl::StrCat(
+        "token has no string iss claim; expected ", QuoteAll(issuers)));
   }
   if (std::find(issuers.begin(), issuers.end(), iss) == issuers.end()) {
     return Unauthenticated(absl::StrCat("token issuer ", Quote(iss),
@@ -591,10 +591,9 @@ absl::StatusOr<Principal> Verifier::Verify(
     }
     if (std::none_of(token_audiences->begin(), token_audiences->end(),
                      accepted)) {
-      return Unauthenticated(absl::StrCat("token audience ", Quote(json.get()),
-                                          " does not include ",
-                                          audiences.size() == 1 ? "" : "any of ",
-                                          QuoteAll(audiences)));
+      return Unauthenticated(absl::StrCat(
+          "token audience ", Quote(json.get()), " does not include ",
+          audiences.size() == 1 ? "" : "any of ", QuoteAll(audiences)));
     }
   }
 
@@ -686,10 +685,10 @@ absl::StatusOr<std::string> LoadDevKey(const std::string& data_dir) {
   const std::string path = absl::StrCat(data_dir, "/", kDevKeyFileName);
   UTM_ASSIGN_OR_RETURN(std::optional<std::string> key, ReadDevKey(path));
   if (!key.has_value()) {
-    return absl::NotFoundError(absl::StrCat(
-        "no dev signing key: ", path,
-        " does not exist; utmd --auth dev --data-dir ", data_dir,
-        " creates it when it starts"));
+    return absl::NotFoundError(
+        absl::StrCat("no dev signing key: ", path,
+                     " does not exist; utmd --auth dev --data-dir ", data_dir,
+                     " creates it when it starts"));
   }
   return *std::move(key);
 }

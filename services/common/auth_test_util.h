@@ -30,9 +30,12 @@ namespace utm::auth::test_util {
 // 2027-01-15T08:00:00Z.
 inline const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 inline constexpr int64_t kStartSeconds = 1'800'000'000;
-inline constexpr char kSecret[] = "test-secret-0123456789abcdef-0123456789abcdef";
+inline constexpr char kSecret[] =
+    "test-secret-0123456789abcdef-0123456789abcdef";
 
-inline const absl::Status& GetStatus(const absl::Status& status) { return status; }
+inline const absl::Status& GetStatus(const absl::Status& status) {
+  return status;
+}
 template <typename T>
 const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
   return status_or.status();
@@ -107,7 +110,7 @@ struct Claims {
 };
 
 inline std::string HmacToken(const Claims& claims,
-                      const std::string& secret = kSecret) {
+                             const std::string& secret = kSecret) {
   return Sign(JWT_ALG_HS256, secret, claims.Json());
 }
 

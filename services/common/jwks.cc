@@ -124,8 +124,7 @@ absl::StatusOr<std::string> AlgorithmOf(EVP_PKEY* key) {
     case EVP_PKEY_EC: {
       char group[80] = {};
       size_t group_len = 0;
-      if (EVP_PKEY_get_group_name(key, group, sizeof(group), &group_len) !=
-          1) {
+      if (EVP_PKEY_get_group_name(key, group, sizeof(group), &group_len) != 1) {
         ERR_clear_error();
         return absl::InvalidArgumentError(
             "EC public key has no named curve; only P-256 (ES256) is "
@@ -246,9 +245,10 @@ std::string NotForUs(const nlohmann::json& jwk, const std::string& kty) {
   if (const auto alg = jwk.find("alg"); alg != jwk.end()) {
     const std::string want = kty == "RSA" ? "RS256" : "ES256";
     if (!alg->is_string() || alg->get_ref<const std::string&>() != want) {
-      return absl::StrCat("alg ", Quote(alg->is_string() ? alg->get<std::string>()
-                                                          : alg->dump()),
-                          " is not ", want);
+      return absl::StrCat(
+          "alg ",
+          Quote(alg->is_string() ? alg->get<std::string>() : alg->dump()),
+          " is not ", want);
     }
   }
   if (const auto use = jwk.find("use"); use != jwk.end()) {
@@ -399,8 +399,9 @@ absl::StatusOr<KeySet> ParseJwks(absl::string_view json) {
         "key set has several usable keys and one has no \"kid\": tokens "
         "could not say which key signed them");
   }
-  std::sort(set.keys.begin(), set.keys.end(),
-            [](const PublicKey& a, const PublicKey& b) { return a.kid < b.kid; });
+  std::sort(
+      set.keys.begin(), set.keys.end(),
+      [](const PublicKey& a, const PublicKey& b) { return a.kid < b.kid; });
   return set;
 }
 

@@ -95,9 +95,11 @@ class JwksFile {
  public:
   // Reads and parses `path` now: its errors (as ParseJwks(), or the I/O
   // error) fail the start-up rather than a later call. Logs the kids in
-  // force and each key skipped. REQUIRES: `clock` non-null and outlives the JwksFile.
-  static absl::StatusOr<std::unique_ptr<JwksFile>> Open(
-      std::string path, JwksFileOptions options, const Clock* clock);
+  // force and each key skipped. REQUIRES: `clock` non-null and outlives the
+  // JwksFile.
+  static absl::StatusOr<std::unique_ptr<JwksFile>> Open(std::string path,
+                                                        JwksFileOptions options,
+                                                        const Clock* clock);
 
   JwksFile(const JwksFile&) = delete;
   JwksFile& operator=(const JwksFile&) = delete;

@@ -29,14 +29,14 @@
 namespace utm::auth {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
 using test_util::Claims;
 using test_util::KeyPair;
 using test_util::kStart;
 using test_util::Sign;
 using test_util::StatusIs;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 
 constexpr absl::StatusCode kInvalid = absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kUnauthenticated =
@@ -258,7 +258,8 @@ TEST(ParseJwks, RejectsMalformedSetsNamingTheKey) {
   EXPECT_TRUE(ParseJwks(Set({no_kid})).ok());
 }
 
-// --- Verifier with a key set --------------------------------------------------
+// --- Verifier with a key set
+// --------------------------------------------------
 
 class JwksVerifierTest : public testing::Test {
  protected:
@@ -287,7 +288,8 @@ TEST_F(JwksVerifierTest, PicksTheKeyByKidForRs256AndEs256) {
   ASSERT_NE(verifier, nullptr);
   EXPECT_EQ(verifier->algorithm(), "JWKS");
   EXPECT_THAT(opening_log_,
-              ElementsAre(absl::StrCat("key set ", path_, " loaded: 2 key(s), "
+              ElementsAre(absl::StrCat("key set ", path_,
+                                       " loaded: 2 key(s), "
                                        "kids \"ec-2027\", \"rsa-2027\"")));
   const absl::StatusOr<Principal> rsa =
       verifier->Verify(absl::StrCat("Bearer ", Rs256(K().rsa1, "rsa-2027")));
@@ -328,14 +330,14 @@ TEST_F(JwksVerifierTest, AlgorithmMustMatchTheKeyAndNeverHmacOrNone) {
                        "which verifies ES256 only"));
   // HS256 "signed" with the public key as the secret: alg confusion.
   EXPECT_THAT(
-      verifier->Verify(Sign(JWT_ALG_HS256, K().rsa1.pem.public_pem,
-                            Claims().Json(), "r")),
+      verifier->Verify(
+          Sign(JWT_ALG_HS256, K().rsa1.pem.public_pem, Claims().Json(), "r")),
       StatusIs(kUnauthenticated,
                "token alg \"HS256\" is not accepted; this server verifies "
                "RS256 and ES256 only"));
   // alg none.
-  const std::string header = test_util::Base64Url(
-      R"({"alg":"none","typ":"JWT","kid":"r"})");
+  const std::string header =
+      test_util::Base64Url(R"({"alg":"none","typ":"JWT","kid":"r"})");
   const std::string payload = test_util::Base64Url(Claims().Json());
   EXPECT_THAT(verifier->Verify(absl::StrCat(header, ".", payload, ".")),
               StatusIs(kUnauthenticated, "alg \"none\""));
@@ -360,8 +362,9 @@ TEST_F(JwksVerifierTest, SingleKeyServesTokensWithoutKid) {
                                        " loaded: 1 key(s), kids \"\"")));
   EXPECT_TRUE(verifier->Verify(Es256(K().ec1, std::nullopt)).ok());
   EXPECT_THAT(verifier->Verify(Es256(K().ec1, "k")),
-              StatusIs(kUnauthenticated, "token kid \"k\" is not in the key "
-                                         "set (kids \"\")"));
+              StatusIs(kUnauthenticated,
+                       "token kid \"k\" is not in the key "
+                       "set (kids \"\")"));
 }
 
 TEST_F(JwksVerifierTest, SeveralIssuersAndAudiences) {
@@ -423,9 +426,10 @@ TEST_F(JwksVerifierTest, RotationReloadsTheFile) {
   clock_.Advance(absl::Seconds(1));
   EXPECT_TRUE(verifier->Verify(new_token).ok());
   EXPECT_TRUE(verifier->Verify(old_token).ok());
-  EXPECT_THAT(log_.Take(),
-              ElementsAre(absl::StrCat("key set ", path_, " reloaded: 2 "
-                                       "key(s), kids \"2027-01\", \"2027-02\"")));
+  EXPECT_THAT(log_.Take(), ElementsAre(absl::StrCat(
+                               "key set ", path_,
+                               " reloaded: 2 "
+                               "key(s), kids \"2027-01\", \"2027-02\"")));
 
   // Step 2: the old key is dropped; noticed at the next periodic check.
   Write(Set({K().ec1.Jwk("2027-02")}));
@@ -453,8 +457,8 @@ TEST_F(JwksVerifierTest, BrokenOrMissingFileKeepsThePreviousKeys) {
   EXPECT_TRUE(verifier->Verify(token).ok());
   EXPECT_THAT(log_.Take(),
               ElementsAre(absl::StrCat(
-                  "key set ", path_, ": keeping the previous 1 key(s): ",
-                  path_, ": key set is not valid JSON")));
+                  "key set ", path_, ": keeping the previous 1 key(s): ", path_,
+                  ": key set is not valid JSON")));
 
   std::filesystem::remove(path_);
   clock_.Advance(absl::Seconds(30));
@@ -479,8 +483,9 @@ TEST_F(JwksVerifierTest, OpenFailsOnAnUnusableFile) {
               StatusIs(absl::StatusCode::kNotFound, "open "));
   Write("{}");
   EXPECT_THAT(Verifier::FromJwksFile(path_, {}, &clock_, jwks),
-              StatusIs(kInvalid, absl::StrCat(path_, ": key set is not a JWK "
-                                                     "Set")));
+              StatusIs(kInvalid, absl::StrCat(path_,
+                                              ": key set is not a JWK "
+                                              "Set")));
   Write(Set({K().ec1.Jwk("e")}));
   jwks.check_interval = absl::ZeroDuration();
   EXPECT_THAT(Verifier::FromJwksFile(path_, {}, &clock_, jwks),
@@ -522,11 +527,13 @@ TEST_F(JwksVerifierTest, VerifyIsSafeDuringReloads) {
   EXPECT_EQ(failures.load(), 0);
 }
 
-// --- One PEM key (--jwt-public-key) still works, kid or not -------------------
+// --- One PEM key (--jwt-public-key) still works, kid or not
+// -------------------
 
 TEST(PemVerifier, IgnoresKid) {
   SimulatedClock clock(kStart);
-  auto verifier = Verifier::FromPublicKeyPem(K().rsa1.pem.public_pem, {}, &clock);
+  auto verifier =
+      Verifier::FromPublicKeyPem(K().rsa1.pem.public_pem, {}, &clock);
   ASSERT_TRUE(verifier.ok()) << verifier.status();
   EXPECT_TRUE((*verifier)->Verify(Rs256(K().rsa1, "anything")).ok());
   EXPECT_TRUE((*verifier)->Verify(Rs256(K().rsa1, std::nullopt)).ok());

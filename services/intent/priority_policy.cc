@@ -28,16 +28,14 @@ absl::StatusOr<PriorityPolicy> PriorityPolicy::Create(PriorityBands bands) {
         "max operator priority ", bands.max_operator, " is negative"));
   }
   if (bands.max_public_safety < bands.max_operator) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max public-safety priority ", bands.max_public_safety,
-                     " is below the max operator priority ",
-                     bands.max_operator));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max public-safety priority ", bands.max_public_safety,
+        " is below the max operator priority ", bands.max_operator));
   }
   if (bands.max_priority < bands.max_public_safety) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max priority ", bands.max_priority,
-                     " is below the max public-safety priority ",
-                     bands.max_public_safety));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max priority ", bands.max_priority,
+        " is below the max public-safety priority ", bands.max_public_safety));
   }
   return PriorityPolicy(bands);
 }
@@ -62,9 +60,9 @@ absl::Status PriorityPolicy::Check(const auth::Principal& caller,
 
   const bool public_safety = limit == bands_.max_public_safety &&
                              caller.Has(auth::Scope::kPriorityPublicSafety);
-  const absl::string_view whose =
-      public_safety ? "a utm.priority.public_safety token"
-                    : "an operator token";
+  const absl::string_view whose = public_safety
+                                      ? "a utm.priority.public_safety token"
+                                      : "an operator token";
   // The bands above the caller's, each with the scope that opens it.
   std::vector<std::string> above;
   if (!public_safety && bands_.max_public_safety > bands_.max_operator) {
@@ -81,9 +79,8 @@ absl::Status PriorityPolicy::Check(const auth::Principal& caller,
                            auth::ScopeName(auth::Scope::kPriorityEmergency)));
   }
   return absl::PermissionDeniedError(
-      absl::StrCat(field, ": ", priority, " exceeds ", limit,
-                   ", the most ", whose, " may take; ",
-                   absl::StrJoin(above, ", ")));
+      absl::StrCat(field, ": ", priority, " exceeds ", limit, ", the most ",
+                   whose, " may take; ", absl::StrJoin(above, ", ")));
 }
 
 }  // namespace utm::intent

@@ -92,8 +92,8 @@ TEST(PriorityPolicy, DefaultBandsForEveryKindOfToken) {
   const PriorityPolicy policy;
   for (const Case& c : cases) {
     const absl::Status status = policy.Check(*c.caller, c.priority);
-    EXPECT_EQ(status.code(), c.code) << c.who << " " << c.priority << ": "
-                                     << status;
+    EXPECT_EQ(status.code(), c.code)
+        << c.who << " " << c.priority << ": " << status;
     EXPECT_EQ(status.message(), c.message) << c.who << " " << c.priority;
   }
   EXPECT_EQ(policy.MaxFor(Operator()), 99);
@@ -110,8 +110,8 @@ TEST(PriorityPolicy, HigherBandIncludesLowerAndOtherScopesGiveNothing) {
   EXPECT_EQ(policy.MaxFor(Caller({Scope::kAdmin, Scope::kLawEnforcement,
                                   Scope::kConstraintManagement})),
             99);
-  EXPECT_EQ(policy.MaxFor(Caller({Scope::kPriorityPublicSafety,
-                                  Scope::kPriorityEmergency})),
+  EXPECT_EQ(policy.MaxFor(Caller(
+                {Scope::kPriorityPublicSafety, Scope::kPriorityEmergency})),
             1000);
   EXPECT_TRUE(policy.Check(Emergency(), 150).ok());
 }

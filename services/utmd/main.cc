@@ -248,16 +248,16 @@ int main(int argc, char** argv) {
       utm::auth::JwksFileOptions jwks_options;
       jwks_options.check_interval = absl::Seconds(jwks_refresh_s);
       // Logs the kids in force, and every reload.
-      verifier = utm::auth::Verifier::FromJwksFile(
-          jwks_file, verifier_options, clock, jwks_options);
+      verifier = utm::auth::Verifier::FromJwksFile(jwks_file, verifier_options,
+                                                   clock, jwks_options);
     } else if (!public_key_file.empty()) {
       absl::StatusOr<std::string> pem = ReadFile(public_key_file);
       if (!pem.ok()) {
         std::cerr << "utmd: " << pem.status() << "\n";
         return 1;
       }
-      verifier = utm::auth::Verifier::FromPublicKeyPem(*pem, verifier_options,
-                                                       clock);
+      verifier =
+          utm::auth::Verifier::FromPublicKeyPem(*pem, verifier_options, clock);
     } else {
       std::cerr << "utmd: --auth keys needs --jwks or --jwt-public-key\n";
       return 1;
