@@ -51,7 +51,8 @@ class IntentServiceTest : public testing::Test {
  protected:
   void SetUp() override { Start(intent::IntentOptions()); }
 
-  void Start(intent::IntentOptions options) {
+  void Start(intent::IntentOptions options,
+             intent::PriorityPolicy priorities = intent::PriorityPolicy()) {
     server_.reset();
     service_.reset();
     core_ = std::make_unique<intent::IntentCore>(options, &clock_);
@@ -60,7 +61,8 @@ class IntentServiceTest : public testing::Test {
         [this](const std::string& s, const std::string& i,
                const std::string& o) {
           audit_.push_back({s, i, o});
-        });
+        },
+        geo::ValidationLimits(), priorities);
     absl::StatusOr<std::unique_ptr<Server>> server =
         test_util::StartOnLoopback({service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
@@ -177,6 +179,117 @@ TEST_F(IntentServiceTest, PriorityRules) {
   ASSERT_TRUE(lower.has_rejection());
   ASSERT_EQ(lower.rejection().conflicts_size(), 1);
   EXPECT_EQ(lower.rejection().conflicts(0).intent().id(), high.intent().id());
+}
+
+// Each band of the default priority policy, over the wire: an operator token
+// up to 99, utm.priority.public_safety up to 199, utm.priority.emergency up
+// to 1000; a refused filing leaves nothing behind.
+TEST_F(IntentServiceTest, PriorityBandsNeedTheirScopes) {
+  struct Case {
+    const char* role;
+    int priority;
+    grpc::StatusCode code;
+    const char* message;
+  };
+  const char kOperatorLimit[] =
+      "exceeds 99, the most an operator token may take; 100-199 need scope "
+      "utm.priority.public_safety, 200-1000 utm.priority.emergency";
+  const char kPublicSafetyLimit[] =
+      "exceeds 199, the most a utm.priority.public_safety token may take; "
+      "200-1000 need scope utm.priority.emergency";
+  const std::vector<Case> cases = {
+      {"operator", 99, grpc::StatusCode::OK, ""},
+      {"operator", 100, grpc::StatusCode::PERMISSION_DENIED, kOperatorLimit},
+      {"operator", 1000, grpc::StatusCode::PERMISSION_DENIED, kOperatorLimit},
+      {"admin", 100, grpc::StatusCode::PERMISSION_DENIED, kOperatorLimit},
+      {"public-safety", 199, grpc::StatusCode::OK, ""},
+      {"public-safety", 200, grpc::StatusCode::PERMISSION_DENIED,
+       kPublicSafetyLimit},
+      {"emergency", 1000, grpc::StatusCode::OK, ""},
+      {"emergency", 1001, grpc::StatusCode::INVALID_ARGUMENT,
+       "is outside [0, 1000]"},
+      {"operator", -1, grpc::StatusCode::INVALID_ARGUMENT,
+       "is outside [0, 1000]"},
+  };
+  size_t accepted = 0;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    v1::FileIntentResponse response;
+    // Far apart, so only the policy decides.
+    const grpc::Status status = File(
+        Token(absl::StrCat("pilot-", i), c.role),
+        {Cylinder(1000.0 * static_cast<double>(i))}, c.priority, &response);
+    EXPECT_EQ(status.error_code(), c.code)
+        << c.role << " " << c.priority << ": " << status.error_message();
+    if (c.code == grpc::StatusCode::OK) {
+      EXPECT_TRUE(response.has_intent()) << c.role << " " << c.priority;
+      ++accepted;
+    } else {
+      EXPECT_EQ(status.error_message(),
+                absl::StrCat("priority: ", c.priority, " ", c.message));
+    }
+  }
+  EXPECT_EQ(core_->live_count(), accepted);
+}
+
+// ModifyIntent is held to the same bands: an operator cannot raise its own
+// intent past 99, nor keep an intent a public-safety token filed at 150.
+TEST_F(IntentServiceTest, ModifyIsHeldToTheCallersBand) {
+  const std::string alice = Token("alice", "operator");
+  const std::string mine = FileAccepted(alice, {Cylinder(0)}, 5);
+  v1::ModifyIntentRequest modify;
+  modify.set_intent_id(mine);
+  modify.set_version(1);
+  modify.set_priority(100);
+  *modify.add_volumes() = Cylinder(0);
+  v1::ModifyIntentResponse response;
+  grpc::Status status = stub_->ModifyIntent(As(alice).get(), modify, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(status.error_message(),
+              HasSubstr("priority: 100 exceeds 99, the most an operator "
+                        "token may take"));
+  EXPECT_EQ(core_->Get("alice", mine)->intent.priority, 5);
+  EXPECT_EQ(core_->Get("alice", mine)->intent.version, 1);
+  modify.set_priority(99);
+  status = stub_->ModifyIntent(As(alice).get(), modify, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.intent().priority(), 99);
+
+  // Rega files in the public-safety band; a token of the same subject
+  // without the scope cannot modify it while keeping 150.
+  const std::string rega =
+      FileAccepted(Token("rega", "public-safety"), {Cylinder(3000)}, 150);
+  modify.set_intent_id(rega);
+  modify.set_version(1);
+  modify.set_priority(150);
+  status = stub_->ModifyIntent(As(Token("rega", "operator")).get(), modify,
+                               &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  status = stub_->ModifyIntent(As(Token("rega", "public-safety")).get(), modify,
+                               &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// The bands come from configuration (utmd's --max-operator-priority, ...).
+TEST_F(IntentServiceTest, ConfiguredPriorityBands) {
+  intent::PriorityBands bands;
+  bands.max_operator = 9;
+  bands.max_public_safety = 19;
+  bands.max_priority = 1000;
+  absl::StatusOr<intent::PriorityPolicy> policy =
+      intent::PriorityPolicy::Create(bands);
+  ASSERT_TRUE(policy.ok()) << policy.status();
+  Start(intent::IntentOptions(), *policy);
+  v1::FileIntentResponse response;
+  const grpc::Status status =
+      File(Token("alice", "operator"), {Cylinder(0)}, 10, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "priority: 10 exceeds 9, the most an operator token may take; "
+            "10-19 need scope utm.priority.public_safety, 20-1000 "
+            "utm.priority.emergency");
+  FileAccepted(Token("alice", "operator"), {Cylinder(0)}, 9);
+  FileAccepted(Token("bob", "public-safety"), {Cylinder(0)}, 19);
 }
 
 TEST_F(IntentServiceTest, EqualPriorityFlag) {

@@ -2,10 +2,7 @@
 
 #include <fcntl.h>
 #include <jwt.h>
-#include <openssl/bio.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <stdio.h>  // renameat2, RENAME_NOREPLACE (glibc, _GNU_SOURCE).
 #include <sys/stat.h>
@@ -31,17 +28,16 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "geo/status_macros.h"
+#include "nlohmann/json.hpp"
 
 namespace utm::auth {
 namespace {
 
 // HS256 keys shorter than the hash output weaken HMAC (RFC 7518 §3.2).
 constexpr size_t kMinHmacSecretBytes = 32;
-constexpr int kMinRsaBits = 2048;
 // Far above any real token (ours are ~400 bytes); bounds the work an
 // unauthenticated caller can make us do.
 constexpr size_t kMaxTokenBytes = 16 * 1024;
-constexpr size_t kMaxPemBytes = 64 * 1024;
 constexpr char kDevKeyFileName[] = "dev-signing-key";
 constexpr size_t kDevKeyRandomBytes = 32;
 // MintOptions::ttl upper bound: keeps exp arithmetic far from overflow.
@@ -59,6 +55,8 @@ constexpr ScopeEntry kScopes[] = {
     {Scope::kRemoteIdDisplay, "utm.rid_display"},
     {Scope::kLawEnforcement, "utm.law_enforcement"},
     {Scope::kAdmin, "utm.admin"},
+    {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
+    {Scope::kPriorityEmergency, "utm.priority.emergency"},
 };
 
 struct RoleEntry {
@@ -72,6 +70,9 @@ const std::vector<RoleEntry>& Roles() {
       {"monitor", {Scope::kConformanceMonitoring}},
       {"display", {Scope::kRemoteIdDisplay}},
       {"police", {Scope::kRemoteIdDisplay, Scope::kLawEnforcement}},
+      {"public-safety",
+       {Scope::kStrategicCoordination, Scope::kPriorityPublicSafety}},
+      {"emergency", {Scope::kStrategicCoordination, Scope::kPriorityEmergency}},
       {"admin",
        {Scope::kStrategicCoordination, Scope::kConstraintManagement,
         Scope::kConformanceMonitoring, Scope::kRemoteIdDisplay,
@@ -80,7 +81,7 @@ const std::vector<RoleEntry>& Roles() {
   return *kRoles;
 }
 
-// RAII for libjwt and OpenSSL objects.
+// RAII for libjwt objects.
 struct JwtDeleter {
   void operator()(jwt_t* jwt) const { jwt_free(jwt); }
 };
@@ -90,14 +91,6 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 using MallocedStr = std::unique_ptr<char, FreeDeleter>;
-struct BioDeleter {
-  void operator()(BIO* bio) const { BIO_free(bio); }
-};
-using BioPtr = std::unique_ptr<BIO, BioDeleter>;
-struct PkeyDeleter {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
-};
-using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyDeleter>;
 
 // Closes a file descriptor on scope exit.
 class ScopedFd {
@@ -194,143 +187,26 @@ bool LooksLikeJwt(absl::string_view token) {
                      [](char c) { return c == '.' || IsBase64UrlChar(c); });
 }
 
-// Parses four hex digits at text[*pos].
-bool ParseHex4(absl::string_view text, size_t* pos, uint32_t* out) {
-  if (text.size() - *pos < 4) return false;
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) {
-    const char c = text[(*pos)++];
-    uint32_t digit;
-    if (c >= '0' && c <= '9') {
-      digit = c - '0';
-    } else if (c >= 'a' && c <= 'f') {
-      digit = c - 'a' + 10;
-    } else if (c >= 'A' && c <= 'F') {
-      digit = c - 'A' + 10;
-    } else {
-      return false;
-    }
-    v = v * 16 + digit;
-  }
-  *out = v;
-  return true;
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
-// Parses the JSON string literal at text[*pos] into `out` and moves *pos
-// past it.
-bool ParseJsonString(absl::string_view text, size_t* pos, std::string* out) {
-  if (*pos >= text.size() || text[*pos] != '"') return false;
-  ++*pos;
-  while (*pos < text.size()) {
-    const char c = text[(*pos)++];
-    if (c == '"') return true;
-    if (static_cast<unsigned char>(c) < 0x20) return false;
-    if (c != '\\') {
-      out->push_back(c);
-      continue;
-    }
-    if (*pos >= text.size()) return false;
-    const char escape = text[(*pos)++];
-    switch (escape) {
-      case '"':
-      case '\\':
-      case '/':
-        out->push_back(escape);
-        break;
-      case 'b':
-        out->push_back('\b');
-        break;
-      case 'f':
-        out->push_back('\f');
-        break;
-      case 'n':
-        out->push_back('\n');
-        break;
-      case 'r':
-        out->push_back('\r');
-        break;
-      case 't':
-        out->push_back('\t');
-        break;
-      case 'u': {
-        uint32_t cp;
-        if (!ParseHex4(text, pos, &cp)) return false;
-        if (cp >= 0xDC00 && cp <= 0xDFFF) return false;  // Lone low half.
-        if (cp >= 0xD800 && cp <= 0xDBFF) {
-          uint32_t low;
-          if (text.substr(*pos, 2) != "\\u") return false;
-          *pos += 2;
-          if (!ParseHex4(text, pos, &low) || low < 0xDC00 || low > 0xDFFF) {
-            return false;
-          }
-          cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
-        }
-        AppendUtf8(cp, out);
-        break;
-      }
-      default:
-        return false;
-    }
-  }
-  return false;  // Unterminated.
-}
-
-void SkipJsonSpace(absl::string_view text, size_t* pos) {
-  while (*pos < text.size() && (text[*pos] == ' ' || text[*pos] == '\t' ||
-                                text[*pos] == '\n' || text[*pos] == '\r')) {
-    ++*pos;
-  }
-}
-
 // Parses a JSON array of strings, as libjwt's jwt_get_grants_json() renders
 // an array-valued "aud". nullopt if `text` is anything else.
 std::optional<std::vector<std::string>> ParseJsonStringArray(
     absl::string_view text) {
-  size_t pos = 0;
-  SkipJsonSpace(text, &pos);
-  if (pos >= text.size() || text[pos] != '[') return std::nullopt;
-  ++pos;
+  const nlohmann::json doc = nlohmann::json::parse(
+      text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_array()) return std::nullopt;
   std::vector<std::string> out;
-  SkipJsonSpace(text, &pos);
-  if (pos < text.size() && text[pos] == ']') {
-    ++pos;
-  } else {
-    while (true) {
-      SkipJsonSpace(text, &pos);
-      std::string item;
-      if (!ParseJsonString(text, &pos, &item)) return std::nullopt;
-      out.push_back(std::move(item));
-      SkipJsonSpace(text, &pos);
-      if (pos >= text.size()) return std::nullopt;
-      if (text[pos] == ']') {
-        ++pos;
-        break;
-      }
-      if (text[pos] != ',') return std::nullopt;
-      ++pos;
-    }
+  for (const nlohmann::json& item : doc) {
+    if (!item.is_string()) return std::nullopt;
+    out.push_back(item.get<std::string>());
   }
-  SkipJsonSpace(text, &pos);
-  if (pos != text.size()) return std::nullopt;
   return out;
+}
+
+// `values` quoted and joined for a message: "a" or "a", "b".
+std::string QuoteAll(const std::vector<std::string>& values) {
+  std::vector<std::string> quoted;
+  for (const std::string& v : values) quoted.push_back(Quote(v));
+  return absl::StrJoin(quoted, ", ");
 }
 
 // The JSON text of claim `name`, or null when absent.
@@ -364,11 +240,20 @@ absl::Status ValidateVerifierOptions(const VerifierOptions& options,
   if (clock == nullptr) {
     return absl::InvalidArgumentError("Verifier: clock is null");
   }
-  if (options.issuer.empty()) {
-    return absl::InvalidArgumentError("VerifierOptions.issuer is empty");
-  }
-  if (options.audience.empty()) {
-    return absl::InvalidArgumentError("VerifierOptions.audience is empty");
+  for (const auto& [name, values] :
+       {std::pair<const char*, const std::vector<std::string>*>{
+            "issuers", &options.issuers},
+        {"audiences", &options.audiences}}) {
+    if (values->empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("VerifierOptions.", name, " is empty"));
+    }
+    for (const std::string& v : *values) {
+      if (v.empty() || v.find('\0') != std::string::npos) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "VerifierOptions.", name, " holds an empty value or a NUL"));
+      }
+    }
   }
   if (options.clock_skew < absl::ZeroDuration() ||
       options.clock_skew == absl::InfiniteDuration()) {
@@ -503,11 +388,15 @@ absl::Status RequireScope(const Principal& p, Scope s) {
 }
 
 Verifier::Verifier(std::string algorithm, std::string key,
-                   VerifierOptions options, const Clock* clock)
+                   std::unique_ptr<JwksFile> jwks, VerifierOptions options,
+                   const Clock* clock)
     : algorithm_(std::move(algorithm)),
       key_(std::move(key)),
+      jwks_(std::move(jwks)),
       options_(std::move(options)),
       clock_(clock) {}
+
+Verifier::~Verifier() = default;
 
 absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromHmacSecret(
     std::string secret, VerifierOptions options, const Clock* clock) {
@@ -517,84 +406,54 @@ absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromHmacSecret(
         absl::StrCat("HS256 secret is ", secret.size(), " bytes; at least ",
                      kMinHmacSecretBytes, " required"));
   }
-  return std::unique_ptr<Verifier>(
-      new Verifier("HS256", std::move(secret), std::move(options), clock));
+  return std::unique_ptr<Verifier>(new Verifier(
+      "HS256", std::move(secret), nullptr, std::move(options), clock));
 }
 
 absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromPublicKeyPem(
     std::string pem, VerifierOptions options, const Clock* clock) {
   UTM_RETURN_IF_ERROR(ValidateVerifierOptions(options, clock));
-  if (pem.size() > kMaxPemBytes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "public key PEM is ", pem.size(), " bytes; limit is ", kMaxPemBytes));
-  }
-  BioPtr in(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  if (in == nullptr) return absl::InternalError("BIO_new_mem_buf failed");
-  PkeyPtr key(PEM_read_bio_PUBKEY(in.get(), nullptr, nullptr, nullptr));
-  if (key == nullptr) {
-    ERR_clear_error();
-    if (absl::StrContains(pem, "PRIVATE KEY")) {
-      return absl::InvalidArgumentError(
-          "expected a PEM public key but got a private key; extract the "
-          "public half (openssl pkey -pubout) and keep the private key on "
-          "the token issuer");
+  UTM_ASSIGN_OR_RETURN(PublicKey key, PublicKeyFromPem(pem));
+  return std::unique_ptr<Verifier>(new Verifier(std::move(key.algorithm),
+                                                std::move(key.pem), nullptr,
+                                                std::move(options), clock));
+}
+
+absl::StatusOr<std::unique_ptr<Verifier>> Verifier::FromJwksFile(
+    std::string path, VerifierOptions options, const Clock* clock,
+    JwksFileOptions jwks_options) {
+  UTM_RETURN_IF_ERROR(ValidateVerifierOptions(options, clock));
+  UTM_ASSIGN_OR_RETURN(
+      std::unique_ptr<JwksFile> jwks,
+      JwksFile::Open(std::move(path), std::move(jwks_options), clock));
+  return std::unique_ptr<Verifier>(
+      new Verifier("JWKS", "", std::move(jwks), std::move(options), clock));
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> Verifier::KeyFor(
+    absl::string_view alg, std::optional<absl::string_view> kid) const {
+  if (jwks_ == nullptr) {
+    if (alg != algorithm_) {
+      return Unauthenticated(absl::StrCat("token alg ", Quote(alg),
+                                          " is not accepted; this server "
+                                          "verifies ",
+                                          algorithm_, " only"));
     }
-    return absl::InvalidArgumentError(
-        "unreadable public key: expected PEM \"-----BEGIN PUBLIC KEY-----\" "
-        "(SubjectPublicKeyInfo)");
+    return std::make_pair(algorithm_, key_);
   }
-  std::string algorithm;
-  switch (EVP_PKEY_get_base_id(key.get())) {
-    case EVP_PKEY_RSA: {
-      const int bits = EVP_PKEY_get_bits(key.get());
-      if (bits < kMinRsaBits) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("RSA public key has ", bits, " bits; at least ",
-                         kMinRsaBits, " required"));
-      }
-      algorithm = "RS256";
-      break;
-    }
-    case EVP_PKEY_EC: {
-      char group[80] = {};
-      size_t group_len = 0;
-      if (EVP_PKEY_get_group_name(key.get(), group, sizeof(group),
-                                  &group_len) != 1) {
-        ERR_clear_error();
-        return absl::InvalidArgumentError(
-            "EC public key has no named curve; only P-256 (ES256) is "
-            "supported");
-      }
-      if (absl::string_view(group, group_len) != "prime256v1") {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "EC public key is on curve ", absl::string_view(group, group_len),
-            "; only P-256 (prime256v1, ES256) is supported"));
-      }
-      algorithm = "ES256";
-      break;
-    }
-    default: {
-      const char* type = EVP_PKEY_get0_type_name(key.get());
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unsupported public key type ", type != nullptr ? type : "(unknown)",
-          "; expected RSA (RS256) or EC P-256 (ES256)"));
-    }
+  // Never HS* against a public key, whatever the key set says.
+  if (alg != "RS256" && alg != "ES256") {
+    return Unauthenticated(absl::StrCat("token alg ", Quote(alg),
+                                        " is not accepted; this server "
+                                        "verifies RS256 and ES256 only"));
   }
-  // Re-encode what we checked, so libjwt reads exactly this key (and not,
-  // say, a second PEM block that followed it).
-  BioPtr out(BIO_new(BIO_s_mem()));
-  if (out == nullptr || PEM_write_bio_PUBKEY(out.get(), key.get()) != 1) {
-    ERR_clear_error();
-    return absl::InternalError("re-encoding the public key failed");
+  UTM_ASSIGN_OR_RETURN(PublicKey key, jwks_->Find(kid));
+  if (key.algorithm != alg) {
+    return Unauthenticated(absl::StrCat(
+        "token alg ", Quote(alg), " does not match its key ", Quote(key.kid),
+        ", which verifies ", key.algorithm, " only"));
   }
-  char* data = nullptr;
-  const long len = BIO_get_mem_data(out.get(), &data);
-  if (len <= 0 || data == nullptr) {
-    return absl::InternalError("re-encoding the public key failed");
-  }
-  std::string normalized(data, static_cast<size_t>(len));
-  return std::unique_ptr<Verifier>(new Verifier(
-      std::move(algorithm), std::move(normalized), std::move(options), clock));
+  return std::make_pair(std::move(key.algorithm), std::move(key.pem));
 }
 
 absl::StatusOr<Principal> Verifier::Verify(
@@ -613,9 +472,10 @@ absl::StatusOr<Principal> Verifier::Verify(
   const std::string token(token_view);  // libjwt wants NUL termination.
 
   // First pass, without a key: libjwt only checks the format, and we learn
-  // the header's alg. Deciding on alg BEFORE any signature check is what
-  // defeats alg confusion: libjwt 1.10 would happily verify an HS256 token
-  // using our RSA public key PEM as the HMAC secret.
+  // the header's alg and kid. Deciding on alg BEFORE any signature check is
+  // what defeats alg confusion: libjwt 1.10 would happily verify an HS256
+  // token using our RSA public key PEM as the HMAC secret.
+  std::pair<std::string, std::string> key;  // (algorithm, key material)
   {
     jwt_t* raw = nullptr;
     const int rc = jwt_decode(&raw, token.c_str(), nullptr, 0);
@@ -632,27 +492,31 @@ absl::StatusOr<Principal> Verifier::Verify(
     if (absl::EqualsIgnoreCase(alg, "none")) {
       return Unauthenticated("token alg \"none\" (unsigned) is never accepted");
     }
-    if (alg != algorithm_) {
-      return Unauthenticated(absl::StrCat("token alg ", Quote(alg),
-                                          " is not accepted; this server "
-                                          "verifies ",
-                                          algorithm_, " only"));
+    std::optional<absl::string_view> kid;
+    if (const char* k = jwt_get_header(unverified.get(), "kid"); k != nullptr) {
+      kid = k;
+    } else if (MallocedStr(jwt_get_headers_json(unverified.get(), "kid")) !=
+               nullptr) {
+      return Unauthenticated("malformed token: header kid is not a string");
     }
+    UTM_ASSIGN_OR_RETURN(key, KeyFor(alg, kid));
   }
+  const std::string& algorithm = key.first;
 
   jwt_t* raw = nullptr;
-  const int rc = jwt_decode(&raw, token.c_str(),
-                            reinterpret_cast<const unsigned char*>(key_.data()),
-                            static_cast<int>(key_.size()));
+  const int rc =
+      jwt_decode(&raw, token.c_str(),
+                 reinterpret_cast<const unsigned char*>(key.second.data()),
+                 static_cast<int>(key.second.size()));
   const JwtPtr jwt(raw);
   if (rc != 0 || jwt == nullptr) {
     return Unauthenticated(
-        absl::StrCat("token signature verification failed (", algorithm_, ")"));
+        absl::StrCat("token signature verification failed (", algorithm, ")"));
   }
   // Belt and braces: the algorithm libjwt actually verified with.
-  if (jwt_get_alg(jwt.get()) != jwt_str_alg(algorithm_.c_str())) {
+  if (jwt_get_alg(jwt.get()) != jwt_str_alg(algorithm.c_str())) {
     return Unauthenticated(
-        absl::StrCat("token was not verified with ", algorithm_));
+        absl::StrCat("token was not verified with ", algorithm));
   }
 
   // Time claims. The skew widens every window in the caller's favour.
@@ -684,42 +548,52 @@ absl::StatusOr<Principal> Verifier::Verify(
   }
 
   // Issuer.
+  const std::vector<std::string>& issuers = options_.issuers;
   const char* iss = jwt_get_grant(jwt.get(), "iss");
   if (iss == nullptr) {
     return Unauthenticated(absl::StrCat(
-        "token has no string iss claim; expected ", Quote(options_.issuer)));
+        "token has no string iss claim; expected ", QuoteAll(issuers)));
   }
-  if (iss != options_.issuer) {
+  if (std::find(issuers.begin(), issuers.end(), iss) == issuers.end()) {
     return Unauthenticated(absl::StrCat("token issuer ", Quote(iss),
-                                        " is not the expected ",
-                                        Quote(options_.issuer)));
+                                        issuers.size() == 1
+                                            ? " is not the expected "
+                                            : " is none of the accepted ",
+                                        QuoteAll(issuers)));
   }
 
   // Audience: a string, or an array of strings (RFC 7519 §4.1.3).
+  const std::vector<std::string>& audiences = options_.audiences;
+  auto accepted = [&](const std::string& aud) {
+    return std::find(audiences.begin(), audiences.end(), aud) !=
+           audiences.end();
+  };
   if (const char* aud = jwt_get_grant(jwt.get(), "aud"); aud != nullptr) {
-    if (aud != options_.audience) {
+    if (!accepted(aud)) {
       return Unauthenticated(absl::StrCat("token audience ", Quote(aud),
-                                          " is not the expected ",
-                                          Quote(options_.audience)));
+                                          audiences.size() == 1
+                                              ? " is not the expected "
+                                              : " is none of the accepted ",
+                                          QuoteAll(audiences)));
     }
   } else {
     const MallocedStr json = ClaimJson(jwt.get(), "aud");
     if (json == nullptr) {
       return Unauthenticated(absl::StrCat("token has no aud claim; expected ",
-                                          Quote(options_.audience)));
+                                          QuoteAll(audiences)));
     }
-    const std::optional<std::vector<std::string>> audiences =
+    const std::optional<std::vector<std::string>> token_audiences =
         ParseJsonStringArray(json.get());
-    if (!audiences.has_value()) {
+    if (!token_audiences.has_value()) {
       return Unauthenticated(
           absl::StrCat("token aud claim ", Quote(json.get()),
                        " is neither a string nor an array of strings"));
     }
-    if (std::find(audiences->begin(), audiences->end(), options_.audience) ==
-        audiences->end()) {
-      return Unauthenticated(absl::StrCat("token audience ", Quote(json.get()),
-                                          " does not include ",
-                                          Quote(options_.audience)));
+    if (std::none_of(token_audiences->begin(), token_audiences->end(),
+                     accepted)) {
+      return Unauthenticated(absl::StrCat(
+          "token audience ", Quote(json.get()), " does not include ",
+          audiences.size() == 1 ? "" : "any of ", QuoteAll(audiences)));
     }
   }
 
@@ -802,6 +676,21 @@ absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir) {
   }
   SyncDirectory(data_dir);
   return secret;
+}
+
+absl::StatusOr<std::string> LoadDevKey(const std::string& data_dir) {
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError("LoadDevKey: data_dir is empty");
+  }
+  const std::string path = absl::StrCat(data_dir, "/", kDevKeyFileName);
+  UTM_ASSIGN_OR_RETURN(std::optional<std::string> key, ReadDevKey(path));
+  if (!key.has_value()) {
+    return absl::NotFoundError(
+        absl::StrCat("no dev signing key: ", path,
+                     " does not exist; utmd --auth dev --data-dir ", data_dir,
+                     " creates it when it starts"));
+  }
+  return *std::move(key);
 }
 
 absl::StatusOr<std::string> MintHmacToken(absl::string_view secret,

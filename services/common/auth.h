@@ -1,16 +1,17 @@
 // Authentication for utmd: JWT bearer tokens and the scopes they grant.
 //
 // Every call to a utmd service carries `authorization: Bearer <jwt>`. A
-// Verifier checks the token's signature with exactly one configured algorithm
-// (HS256 with a shared secret in dev mode; RS256 or ES256 with a public key in
-// production), its time claims against an injected Clock, its issuer and
-// audience, and turns it into a Principal: who is calling (`sub`) and which
+// Verifier checks the token's signature (HS256 with a shared secret in dev
+// mode; in production RS256 or ES256 with one public key, or with the key an
+// identity provider's JWK Set names by the token's kid), its time claims
+// against an injected Clock, its issuer and audience against the accepted
+// ones, and turns it into a Principal: who is calling (`sub`) and which
 // UTM scopes the token grants (the OAuth-style space-separated `scope`
 // claim). Services then ask RequireScope() before acting.
 //
 // Dev mode needs no key management: LoadOrCreateDevKey() keeps one random
 // HMAC secret in the data directory, utmd verifies with it and
-// `utmctl token` mints with it (MintHmacToken()).
+// `utmctl token` mints with it (LoadDevKey(), MintHmacToken()).
 //
 // Typical usage:
 //   UTM_ASSIGN_OR_RETURN(std::string secret, LoadOrCreateDevKey(data_dir));
@@ -23,7 +24,9 @@
 #define UTM_SERVICES_COMMON_AUTH_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
+#include "services/common/jwks.h"
 
 namespace utm::auth {
 
@@ -43,6 +47,9 @@ enum class Scope {
   kRemoteIdDisplay,        // "utm.rid_display": read Remote ID.
   kLawEnforcement,         // "utm.law_enforcement": Remote ID operator details.
   kAdmin,                  // "utm.admin": operate the server itself.
+  // Priority bands above an operator's (see services/intent/priority_policy.h):
+  kPriorityPublicSafety,  // "utm.priority.public_safety": police, fire, SAR.
+  kPriorityEmergency,     // "utm.priority.emergency": the top band.
 };
 
 // The wire name of `s` in a token's "scope" claim, e.g.
@@ -59,7 +66,9 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name);
 //   monitor   -> conformance_monitoring
 //   display   -> rid_display
 //   police    -> rid_display, law_enforcement
-//   admin     -> all six
+//   public-safety -> strategic_coordination, priority.public_safety
+//   emergency -> strategic_coordination, priority.emergency
+//   admin     -> the six above (no priority band: an operator's priorities)
 // INVALID_ARGUMENT (listing the valid roles) for an unknown role.
 absl::StatusOr<std::vector<Scope>> ScopesForRole(absl::string_view role);
 
@@ -77,19 +86,22 @@ struct Principal {
 absl::Status RequireScope(const Principal& p, Scope s);
 
 struct VerifierOptions {
-  // The required "iss" claim. DEFAULT: "utmd". REQUIRES: non-empty.
-  std::string issuer = "utmd";
-  // Must appear in the "aud" claim (a string, or an array of strings).
-  // DEFAULT: "utmd". REQUIRES: non-empty.
-  std::string audience = "utmd";
+  // The accepted "iss" claims: a token's must be one of them.
+  // DEFAULT: {"utmd"}. REQUIRES: at least one; none empty.
+  std::vector<std::string> issuers = {"utmd"};
+  // The accepted audiences: a token's "aud" claim (a string, or an array of
+  // strings) must include at least one. DEFAULT: {"utmd"}.
+  // REQUIRES: at least one; none empty.
+  std::vector<std::string> audiences = {"utmd"};
   // Leeway for exp, nbf and iat against the verifier's clock, absorbing clock
   // differences between the minting host and this one. DEFAULT: 30 s.
   // REQUIRES: >= 0.
   absl::Duration clock_skew = absl::Seconds(30);
 };
 
-// Verifies bearer tokens for one algorithm and key. Immutable after
-// construction, so Verify() may be called from any number of threads at once.
+// Verifies bearer tokens: with one key (HS256 secret, or one RS256/ES256
+// public key), or with the key a JWK Set file holds for the token's "kid".
+// Verify() may be called from any number of threads at once.
 class Verifier {
  public:
   // HS256 with a shared secret (dev mode); `secret` is used byte for byte.
@@ -100,38 +112,55 @@ class Verifier {
 
   // A PEM public key ("-----BEGIN PUBLIC KEY-----", SubjectPublicKeyInfo)
   // for production. The key's type fixes the algorithm: RSA (>= 2048 bits)
-  // -> RS256, EC on P-256 -> ES256. INVALID_ARGUMENT for an unreadable key
-  // (including a private key, or a PKCS#1 "RSA PUBLIC KEY"), any other key
-  // type or curve, a short RSA key, or invalid options.
+  // -> RS256, EC on P-256 -> ES256. INVALID_ARGUMENT as PublicKeyFromPem(),
+  // or for invalid options. Tokens' kid headers are ignored.
   // REQUIRES: `clock` non-null and outlives the Verifier.
   static absl::StatusOr<std::unique_ptr<Verifier>> FromPublicKeyPem(
       std::string pem, VerifierOptions options, const Clock* clock);
 
+  // The keys of a JWK Set file (an identity provider's, see jwks.h), chosen
+  // by each token's "kid" header and reloaded when the file changes. Errors
+  // as JwksFile::Open(), or INVALID_ARGUMENT for invalid options.
+  // REQUIRES: `clock` non-null and outlives the Verifier.
+  static absl::StatusOr<std::unique_ptr<Verifier>> FromJwksFile(
+      std::string path, VerifierOptions options, const Clock* clock,
+      JwksFileOptions jwks_options = {});
+
   Verifier(const Verifier&) = delete;
   Verifier& operator=(const Verifier&) = delete;
+  ~Verifier();
 
   // Verifies the value of an authorization header: "Bearer <jwt>" (scheme
   // matched case-insensitively) or a bare "<jwt>". Returns the caller, or
   // UNAUTHENTICATED whose message says exactly what was wrong: no token, a
   // scheme other than Bearer, not a JWT, alg "none" (never accepted), an alg
-  // other than this verifier's (so an HS256 token "signed" with our RSA
-  // public key fails), bad signature, missing or non-numeric exp (tokens must
-  // expire), expired (with when), not yet valid (nbf), issued in the future
-  // (iat), wrong or missing issuer, audience not including ours, missing sub,
-  // a non-string scope claim. Scope names this server does not know are
-  // ignored (a newer issuer may grant more); a token with no known scope is
-  // valid but fails every RequireScope(). Thread-safe.
+  // other than the key's (so an HS256 token "signed" with our RSA public key
+  // fails, and a JWK Set never verifies HS*), a kid the key set does not
+  // hold (or none when it holds several), bad signature, missing or
+  // non-numeric exp (tokens must expire), expired (with when), not yet valid
+  // (nbf), issued in the future (iat), an issuer not accepted, an audience
+  // including none of ours, missing sub, a non-string scope claim. Scope
+  // names this server does not know are ignored (a newer issuer may grant
+  // more); a token with no known scope is valid but fails every
+  // RequireScope(). Thread-safe.
   absl::StatusOr<Principal> Verify(absl::string_view authorization) const;
 
-  // "HS256", "RS256" or "ES256".
+  // "HS256", "RS256", "ES256", or "JWKS" for a key set.
   absl::string_view algorithm() const { return algorithm_; }
 
  private:
-  Verifier(std::string algorithm, std::string key, VerifierOptions options,
+  Verifier(std::string algorithm, std::string key,
+           std::unique_ptr<JwksFile> jwks, VerifierOptions options,
            const Clock* clock);
 
-  const std::string algorithm_;  // The only "alg" header accepted.
-  const std::string key_;        // HMAC secret, or normalized PEM public key.
+  // The key for a token with header `alg` and `kid`: (algorithm, key).
+  absl::StatusOr<std::pair<std::string, std::string>> KeyFor(
+      absl::string_view alg, std::optional<absl::string_view> kid) const;
+
+  // One key: the only "alg" accepted and its key; "JWKS" with jwks_ set.
+  const std::string algorithm_;
+  const std::string key_;  // HMAC secret, or normalized PEM public key.
+  const std::unique_ptr<JwksFile> jwks_;  // Thread-safe itself.
   const VerifierOptions options_;
   const Clock* const clock_;  // Not owned.
 };
@@ -150,6 +179,12 @@ class Verifier {
 // characters (trailing whitespace ignored). Other codes for I/O errors, by
 // errno (e.g. PERMISSION_DENIED).
 absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir);
+
+// Reads the key LoadOrCreateDevKey() keeps, and never creates one: a minting
+// tool that made its own key would hand out tokens no server accepts.
+// NOT_FOUND naming the file (and saying that utmd --auth dev creates it) if
+// it is missing; otherwise as LoadOrCreateDevKey().
+absl::StatusOr<std::string> LoadDevKey(const std::string& data_dir);
 
 struct MintOptions {
   std::string subject;        // "sub". REQUIRES: non-empty.

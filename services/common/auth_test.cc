@@ -26,124 +26,26 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/auth_test_util.h"
 
 namespace utm::auth {
 namespace {
 
+using test_util::Base64Url;
+using test_util::Claims;
+using test_util::HmacToken;
+using test_util::JwtFree;
+using test_util::KeyPair;
+using test_util::kSecret;
+using test_util::kStart;
+using test_util::kStartSeconds;
+using test_util::Sign;
+using test_util::StatusIs;
+using test_util::ToPem;
+
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
-
-// 2027-01-15T08:00:00Z.
-const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
-const int64_t kStartSeconds = 1'800'000'000;
-const char kSecret[] = "test-secret-0123456789abcdef-0123456789abcdef";
-
-const absl::Status& GetStatus(const absl::Status& status) { return status; }
-template <typename T>
-const absl::Status& GetStatus(const absl::StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-// Matches a Status or StatusOr with `code` whose message contains `fragment`.
-MATCHER_P2(StatusIs, code, fragment,
-           absl::StrCat("has code ", absl::StatusCodeToString(code),
-                        " and a message containing \"", fragment, "\"")) {
-  const absl::Status& status = GetStatus(arg);
-  *result_listener << "status is " << status;
-  return status.code() == code && absl::StrContains(status.message(), fragment);
-}
-
-// --- Helpers: hand-made tokens and keys ------------------------------------
-
-struct JwtFree {
-  void operator()(jwt_t* jwt) const { jwt_free(jwt); }
-};
-
-// Signs `claims_json` with libjwt. `key` is the HMAC secret or a private key
-// PEM.
-std::string Sign(jwt_alg_t alg, const std::string& key,
-                 const std::string& claims_json) {
-  jwt_t* raw = nullptr;
-  EXPECT_EQ(jwt_new(&raw), 0);
-  std::unique_ptr<jwt_t, JwtFree> jwt(raw);
-  EXPECT_EQ(jwt_set_alg(jwt.get(), alg,
-                        reinterpret_cast<const unsigned char*>(key.data()),
-                        static_cast<int>(key.size())),
-            0);
-  EXPECT_EQ(jwt_add_grants_json(jwt.get(), claims_json.c_str()), 0)
-      << claims_json;
-  char* token = jwt_encode_str(jwt.get());
-  EXPECT_NE(token, nullptr);
-  if (token == nullptr) return "";
-  std::string out(token);
-  std::free(token);
-  return out;
-}
-
-// A token's claims; each optional member is omitted from the JSON when unset.
-// Values are raw JSON.
-struct Claims {
-  std::optional<std::string> iss = "\"utmd\"";
-  std::optional<std::string> aud = "\"utmd\"";
-  std::optional<std::string> sub = "\"op-1\"";
-  std::optional<std::string> iat = absl::StrCat(kStartSeconds);
-  std::optional<std::string> nbf = absl::StrCat(kStartSeconds);
-  std::optional<std::string> exp = absl::StrCat(kStartSeconds + 3600);
-  std::optional<std::string> scope = "\"utm.strategic_coordination\"";
-
-  std::string Json() const {
-    std::vector<std::string> fields;
-    auto add = [&](const char* name, const std::optional<std::string>& v) {
-      if (v.has_value()) fields.push_back(absl::StrCat("\"", name, "\":", *v));
-    };
-    add("iss", iss);
-    add("aud", aud);
-    add("sub", sub);
-    add("iat", iat);
-    add("nbf", nbf);
-    add("exp", exp);
-    add("scope", scope);
-    return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
-  }
-};
-
-std::string HmacToken(const Claims& claims,
-                      const std::string& secret = kSecret) {
-  return Sign(JWT_ALG_HS256, secret, claims.Json());
-}
-
-std::string Base64Url(absl::string_view s) {
-  return absl::WebSafeBase64Escape(s);
-}
-
-struct KeyPair {
-  std::string private_pem;
-  std::string public_pem;
-};
-
-KeyPair ToPem(EVP_PKEY* key) {
-  KeyPair pair;
-  auto write = [](EVP_PKEY* k, bool is_private) {
-    BIO* bio = BIO_new(BIO_s_mem());
-    if (is_private) {
-      EXPECT_EQ(PEM_write_bio_PrivateKey(bio, k, nullptr, nullptr, 0, nullptr,
-                                         nullptr),
-                1);
-    } else {
-      EXPECT_EQ(PEM_write_bio_PUBKEY(bio, k), 1);
-    }
-    char* data = nullptr;
-    const long len = BIO_get_mem_data(bio, &data);
-    std::string pem(data, static_cast<size_t>(len));
-    BIO_free(bio);
-    return pem;
-  };
-  pair.private_pem = write(key, true);
-  pair.public_pem = write(key, false);
-  EVP_PKEY_free(key);
-  return pair;
-}
 
 // Keys generated once per test binary (RSA generation is the slow part).
 struct TestKeys {
@@ -223,6 +125,8 @@ TEST(ScopeName, RoundTripsThroughParseScope) {
       {Scope::kRemoteIdDisplay, "utm.rid_display"},
       {Scope::kLawEnforcement, "utm.law_enforcement"},
       {Scope::kAdmin, "utm.admin"},
+      {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
+      {Scope::kPriorityEmergency, "utm.priority.emergency"},
   };
   for (const auto& [scope, name] : cases) {
     EXPECT_EQ(ScopeName(scope), name);
@@ -249,6 +153,8 @@ TEST(ScopesForRole, MapsEachRole) {
       {"monitor", {S::kConformanceMonitoring}},
       {"display", {S::kRemoteIdDisplay}},
       {"police", {S::kRemoteIdDisplay, S::kLawEnforcement}},
+      {"public-safety", {S::kStrategicCoordination, S::kPriorityPublicSafety}},
+      {"emergency", {S::kStrategicCoordination, S::kPriorityEmergency}},
       {"admin",
        {S::kStrategicCoordination, S::kConstraintManagement,
         S::kConformanceMonitoring, S::kRemoteIdDisplay, S::kLawEnforcement,
@@ -265,7 +171,8 @@ TEST(ScopesForRole, RejectsUnknownRoleListingValidOnes) {
   EXPECT_THAT(ScopesForRole("pilot"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "unknown role \"pilot\"; valid roles: operator, "
-                       "regulator, monitor, display, police, admin"));
+                       "regulator, monitor, display, police, public-safety, "
+                       "emergency, admin"));
 }
 
 TEST(RequireScope, AllowsGrantedAndDeniesMissingScope) {
@@ -340,8 +247,8 @@ TEST(MintHmacToken, HonoursIssuerAudienceAndTtl) {
   ASSERT_TRUE(token.ok()) << token.status();
 
   VerifierOptions vopts;
-  vopts.issuer = "utm.example";
-  vopts.audience = "utmd-eu";
+  vopts.issuers = {"utm.example"};
+  vopts.audiences = {"utmd-eu"};
   auto verifier = HmacVerifier(&clock, vopts);
   const auto p = verifier->Verify(*token);
   ASSERT_TRUE(p.ok()) << p.status();
@@ -392,15 +299,20 @@ TEST(Verifier, FromHmacSecretRejectsShortSecretAndBadOptions) {
   EXPECT_TRUE(Verifier::FromHmacSecret(std::string(32, 'k'), {}, &clock).ok());
 
   VerifierOptions no_issuer;
-  no_issuer.issuer = "";
+  no_issuer.issuers = {};
   EXPECT_THAT(Verifier::FromHmacSecret(kSecret, no_issuer, &clock),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "VerifierOptions.issuer is empty"));
+                       "VerifierOptions.issuers is empty"));
+  VerifierOptions empty_issuer;
+  empty_issuer.issuers = {"utmd", ""};
+  EXPECT_THAT(Verifier::FromHmacSecret(kSecret, empty_issuer, &clock),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "VerifierOptions.issuers holds an empty value"));
   VerifierOptions no_audience;
-  no_audience.audience = "";
+  no_audience.audiences = {};
   EXPECT_THAT(Verifier::FromHmacSecret(kSecret, no_audience, &clock),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       "VerifierOptions.audience is empty"));
+                       "VerifierOptions.audiences is empty"));
   VerifierOptions negative_skew;
   negative_skew.clock_skew = absl::Seconds(-1);
   EXPECT_THAT(Verifier::FromHmacSecret(kSecret, negative_skew, &clock),
@@ -808,6 +720,35 @@ TEST(LoadOrCreateDevKey, CreatesPrivateHexKeyOnceAndRereadsIt) {
   auto verifier = Verifier::FromHmacSecret(*key, {}, &clock);
   ASSERT_TRUE(verifier.ok()) << verifier.status();
   EXPECT_TRUE((*verifier)->Verify(*token).ok());
+}
+
+// What `utmctl token` uses: it reads utmd's key and never makes one, since
+// a key of its own would sign tokens no server accepts.
+TEST(LoadDevKey, ReadsTheKeyButNeverCreatesOne) {
+  const TestDir test_dir;
+  const std::string dir = test_dir.path() + "/data";
+  EXPECT_THAT(LoadDevKey(dir),
+              StatusIs(absl::StatusCode::kNotFound,
+                       absl::StrCat("no dev signing key: ", dir,
+                                    "/dev-signing-key does not exist; utmd "
+                                    "--auth dev --data-dir ",
+                                    dir, " creates it when it starts")));
+  EXPECT_FALSE(std::filesystem::exists(dir));
+  std::filesystem::create_directories(dir);
+  EXPECT_THAT(LoadDevKey(dir), StatusIs(absl::StatusCode::kNotFound, ""));
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+
+  const absl::StatusOr<std::string> created = LoadOrCreateDevKey(dir);
+  ASSERT_TRUE(created.ok()) << created.status();
+  const absl::StatusOr<std::string> read = LoadDevKey(dir);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(*read, *created);
+
+  std::ofstream(dir + "/dev-signing-key", std::ios::trunc) << "short\n";
+  EXPECT_THAT(LoadDevKey(dir), StatusIs(absl::StatusCode::kInvalidArgument,
+                                        "malformed dev signing key"));
+  EXPECT_THAT(LoadDevKey(""), StatusIs(absl::StatusCode::kInvalidArgument,
+                                       "data_dir is empty"));
 }
 
 TEST(LoadOrCreateDevKey, ConcurrentCreatorsAgreeOnOneKey) {

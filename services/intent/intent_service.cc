@@ -52,8 +52,12 @@ absl::Status CheckIds(const Request& request) {
 }  // namespace
 
 IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
-                             AuditSink audit, geo::ValidationLimits limits)
-    : core_(core), verifier_(verifier), audit_(std::move(audit)) {
+                             AuditSink audit, geo::ValidationLimits limits,
+                             PriorityPolicy priorities)
+    : core_(core),
+      verifier_(verifier),
+      audit_(std::move(audit)),
+      priorities_(priorities) {
   convert_.limits = limits;
 }
 
@@ -131,6 +135,7 @@ grpc::ServerUnaryReactor* IntentService::FileIntent(
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
         UTM_RETURN_IF_ERROR(CheckId(request->request_id(), "request_id"));
+        UTM_RETURN_IF_ERROR(priorities_.Check(caller, request->priority()));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         FileRequest file{request->request_id(), request->priority(),
@@ -155,6 +160,7 @@ grpc::ServerUnaryReactor* IntentService::ModifyIntent(
       [&]() -> absl::StatusOr<Launch> {
         UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
         UTM_RETURN_IF_ERROR(CheckIds(*request));
+        UTM_RETURN_IF_ERROR(priorities_.Check(caller, request->priority()));
         UTM_ASSIGN_OR_RETURN(std::vector<geo::Volume4D> volumes,
                              Volumes(request->volumes(), "volumes"));
         ModifyRequest modify{request->request_id(), request->intent_id(),

@@ -5,7 +5,9 @@
 //
 // Scopes: writes need utm.strategic_coordination and act as the token's
 // subject; reads also accept utm.conformance_monitoring, utm.law_enforcement
-// and utm.admin. Only the owner and law enforcement see an intent's owner;
+// and utm.admin. The priority of a filing or a modification must be within
+// the caller's band of the PriorityPolicy (PERMISSION_DENIED above it). Only
+// the owner and law enforcement see an intent's owner;
 // everyone else gets the redacted view, and every disclosure to law
 // enforcement is reported to the audit sink.
 //
@@ -23,6 +25,7 @@
 #include "services/common/auth.h"
 #include "services/common/volume_convert.h"
 #include "services/intent/intent_core.h"
+#include "services/intent/priority_policy.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::intent {
@@ -36,9 +39,11 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
                                        const std::string& owner)>;
 
   // `core` and `verifier` are not owned and must outlive the service.
+  // `priorities` decides which priorities each caller may take.
   IntentService(IntentCore* core, const auth::Verifier* verifier,
                 AuditSink audit,
-                geo::ValidationLimits limits = geo::ValidationLimits());
+                geo::ValidationLimits limits = geo::ValidationLimits(),
+                PriorityPolicy priorities = PriorityPolicy());
 
   grpc::ServerUnaryReactor* FileIntent(
       grpc::CallbackServerContext* context,
@@ -96,6 +101,7 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
   IntentCore* const core_;
   const auth::Verifier* const verifier_;
   const AuditSink audit_;
+  const PriorityPolicy priorities_;
   VolumeConvertOptions convert_;
 };
 

@@ -100,10 +100,17 @@ int Token(const TokenOptions& options) {
     std::cerr << scopes.status().message() << "\n";
     return 64;
   }
-  absl::StatusOr<std::string> secret =
-      auth::LoadOrCreateDevKey(options.data_dir);
+  for (const std::string& name : options.scopes) {
+    absl::StatusOr<auth::Scope> scope = auth::ParseScope(name);
+    if (!scope.ok()) {
+      std::cerr << "token --scope: " << scope.status().message() << "\n";
+      return 64;
+    }
+    scopes->push_back(*scope);
+  }
+  absl::StatusOr<std::string> secret = auth::LoadDevKey(options.data_dir);
   if (!secret.ok()) {
-    std::cerr << secret.status() << "\n";
+    std::cerr << "token: " << secret.status().message() << "\n";
     return 66;
   }
   auth::MintOptions mint;

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "services/utmctl/connection.h"
 #include "services/utmctl/volume_file.h"
@@ -29,11 +30,14 @@ int ExitForStatus(const grpc::Status& status);
 struct TokenOptions {
   std::string data_dir = "utmd-data";
   std::string role;
+  // Scope wire names granted on top of the role's (auth::ParseScope).
+  std::vector<std::string> scopes;
   std::string subject;
   int64_t ttl_s = 3600;
 };
 
-// Prints a dev-mode token signed with <data_dir>/dev-signing-key.
+// Prints a dev-mode token signed with <data_dir>/dev-signing-key. Fails
+// (exit 66) if there is no key there: only utmd creates it.
 int Token(const TokenOptions& options);
 
 // The connection flags, and how volume files are read.

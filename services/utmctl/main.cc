@@ -71,11 +71,17 @@ int main(int argc, char** argv) {
 
   utm::ctl::TokenOptions token_options;
   CLI::App* token = app.add_subcommand(
-      "token", "Mint a dev-mode token (utmd --auth dev) for a role");
+      "token",
+      "Mint a dev-mode token (utmd --auth dev) for a role, signed with the "
+      "key utmd created in --data-dir");
   token
       ->add_option("--role", token_options.role,
-                   "operator, regulator, monitor, display, police or admin")
+                   "operator, regulator, monitor, display, police, "
+                   "public-safety, emergency or admin")
       ->required();
+  token->add_option("--scope", token_options.scopes,
+                    "A scope granted on top of the role's, e.g. "
+                    "utm.priority.public_safety (repeatable)");
   token
       ->add_option("--sub", token_options.subject,
                    "Identity the token speaks for (operator id, ...)")

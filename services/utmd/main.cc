@@ -19,6 +19,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/escaping.h"
@@ -35,6 +36,7 @@
 #include "services/constraint/constraint_service.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
+#include "services/intent/priority_policy.h"
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
@@ -122,12 +124,36 @@ int main(int argc, char** argv) {
   app.add_option("--auth", auth_mode,
                  "dev: HS256 tokens signed with <data-dir>/dev-signing-key "
                  "(mint them with `utmctl token`); keys: RS256/ES256 tokens "
-                 "verified with --jwt-public-key")
+                 "of an identity provider, verified with --jwks or "
+                 "--jwt-public-key")
       ->check(CLI::IsMember({"dev", "keys"}))
       ->capture_default_str();
-  app.add_option("--jwt-public-key", public_key_file,
-                 "PEM public key of the token issuer (with --auth keys)")
-      ->check(CLI::ExistingFile);
+  CLI::Option* public_key_option =
+      app.add_option("--jwt-public-key", public_key_file,
+                     "PEM public key of the token issuer (with --auth keys)")
+          ->check(CLI::ExistingFile);
+  std::string jwks_file;
+  app.add_option("--jwks", jwks_file,
+                 "JSON Web Key Set file of the identity provider (with --auth "
+                 "keys): the key is chosen by each token's kid, and the file "
+                 "is reread when it changes")
+      ->check(CLI::ExistingFile)
+      ->excludes(public_key_option);
+  double jwks_refresh_s = 30;
+  app.add_option("--jwks-refresh", jwks_refresh_s,
+                 "Seconds between checks of the --jwks file for changes (a "
+                 "token with an unknown kid checks at once, at most once a "
+                 "second)")
+      ->check(CLI::Range(1.0, 86400.0))
+      ->capture_default_str();
+  utm::auth::VerifierOptions verifier_options;
+  std::vector<std::string> issuers, audiences;
+  app.add_option("--jwt-issuer", issuers,
+                 "Accepted token issuer (iss), repeatable; with --auth keys. "
+                 "Default: utmd");
+  app.add_option("--jwt-audience", audiences,
+                 "Accepted token audience (aud), repeatable; with --auth "
+                 "keys. Default: utmd");
   app.add_option("--tls-cert", options.tls_cert_file,
                  "PEM certificate chain: serve TLS (with --tls-key)")
       ->check(CLI::ExistingFile);
@@ -149,6 +175,22 @@ int main(int argc, char** argv) {
   app.add_flag("--allow-equal-priority-overlap",
                intent_options.allow_equal_priority_overlap,
                "Let intents of equal priority overlap (F3548 says no)");
+  utm::intent::PriorityBands priority_bands;
+  app.add_option("--max-operator-priority", priority_bands.max_operator,
+                 "Highest intent priority any operator token may take")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-public-safety-priority",
+                 priority_bands.max_public_safety,
+                 "Highest priority for tokens with scope "
+                 "utm.priority.public_safety")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-priority", priority_bands.max_priority,
+                 "Highest priority of all, for tokens with scope "
+                 "utm.priority.emergency")
+      ->check(CLI::Range(0, 1000000))
+      ->capture_default_str();
   app.add_option("--max-volumes", intent_options.max_volumes,
                  "Most volumes in one flight intent")
       ->check(CLI::Range(1, 100000))
@@ -192,6 +234,13 @@ int main(int argc, char** argv) {
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.intent_retention = absl::Hours(intent_retention_h);
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
+  intent_options.max_priority = priority_bands.max_priority;
+  const absl::StatusOr<utm::intent::PriorityPolicy> priorities =
+      utm::intent::PriorityPolicy::Create(priority_bands);
+  if (!priorities.ok()) {
+    std::cerr << "utmd: " << priorities.status().message() << "\n";
+    return 1;
+  }
 
   // Block the stop signals in every thread (gRPC's included) and take them
   // synchronously below.
@@ -226,18 +275,35 @@ int main(int argc, char** argv) {
       std::cerr << "utmd: " << secret.status() << "\n";
       return 1;
     }
+    if (!issuers.empty() || !audiences.empty() || !jwks_file.empty() ||
+        !public_key_file.empty()) {
+      // utmctl mints dev tokens for iss = aud = "utmd" with its own key.
+      std::cerr << "utmd: --jwt-issuer, --jwt-audience, --jwks and "
+                   "--jwt-public-key need --auth keys\n";
+      return 1;
+    }
     verifier = utm::auth::Verifier::FromHmacSecret(*secret, {}, clock);
   } else {
-    if (public_key_file.empty()) {
-      std::cerr << "utmd: --auth keys needs --jwt-public-key\n";
+    if (!issuers.empty()) verifier_options.issuers = issuers;
+    if (!audiences.empty()) verifier_options.audiences = audiences;
+    if (!jwks_file.empty()) {
+      utm::auth::JwksFileOptions jwks_options;
+      jwks_options.check_interval = absl::Seconds(jwks_refresh_s);
+      // Logs the kids in force, and every reload.
+      verifier = utm::auth::Verifier::FromJwksFile(jwks_file, verifier_options,
+                                                   clock, jwks_options);
+    } else if (!public_key_file.empty()) {
+      absl::StatusOr<std::string> pem = ReadFile(public_key_file);
+      if (!pem.ok()) {
+        std::cerr << "utmd: " << pem.status() << "\n";
+        return 1;
+      }
+      verifier =
+          utm::auth::Verifier::FromPublicKeyPem(*pem, verifier_options, clock);
+    } else {
+      std::cerr << "utmd: --auth keys needs --jwks or --jwt-public-key\n";
       return 1;
     }
-    absl::StatusOr<std::string> pem = ReadFile(public_key_file);
-    if (!pem.ok()) {
-      std::cerr << "utmd: " << pem.status() << "\n";
-      return 1;
-    }
-    verifier = utm::auth::Verifier::FromPublicKeyPem(*pem, {}, clock);
   }
   if (!verifier.ok()) {
     std::cerr << "utmd: " << verifier.status() << "\n";
@@ -309,7 +375,7 @@ int main(int argc, char** argv) {
                const std::string& owner) {
         audit.Record(subject, intent_id, owner);
       },
-      intent_options.limits);
+      intent_options.limits, *priorities);
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
