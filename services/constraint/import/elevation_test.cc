@@ -195,6 +195,23 @@ TEST(HeightGrid, RangeIsTightOnAPlane) {
   EXPECT_NEAR(r->max_m, 700, 1e-3);
 }
 
+TEST(HeightGrid, RangeFindsTheCrestOfAQuadraticBetweenSamples) {
+  // One cell, f = x + y - 2xy: along its diagonal f = 2t - 2t^2, whose
+  // crest (0.5 at the centre) is above every boundary sample of a thin
+  // triangle along the diagonal, and no node lies inside the triangle.
+  GridGeometry g;
+  g.dlng_deg = g.dlat_deg = 0.01;
+  g.cols = g.rows = 2;
+  const HeightGrid grid("saddle", g, {0, 1, 1, 0}, std::nullopt);
+  const geo::Polygon thin{{{0.001, 0.001}, {0.009, 0.009}, {0.009, 0.0085}}};
+  absl::StatusOr<HeightRange> r = grid.RangeM(thin);
+  ASSERT_TRUE(r.ok()) << r.status();
+  // (A saddle: just off the diagonal it rises a little above 0.5.)
+  EXPECT_GE(r->max_m, 0.5 - 1e-9);
+  EXPECT_LT(r->max_m, 0.51);
+  EXPECT_NEAR(r->min_m, 2 * 0.1 - 2 * 0.01, 1e-3);
+}
+
 TEST(HeightGrid, TooManyCellsIsRefused) {
   GridGeometry g;
   g.dlng_deg = g.dlat_deg = 1e-5;
