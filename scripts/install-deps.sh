@@ -25,6 +25,11 @@ PACKAGES=(
   tzdata
   # Checksums of the embedded store's log (CRC-32).
   zlib1g-dev
+  # Vertical datums for zone and volume files: the EGM96 geoid grid
+  # (proj-data: /usr/share/proj/egm96_15.gtx), PROJ as the tests' reference
+  # for it, DEMs through GDAL, and gdal_translate for the end-to-end test's
+  # generated DEM.
+  proj-data libproj-dev libgdal-dev gdal-bin
 )
 
 missing=()

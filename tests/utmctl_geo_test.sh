@@ -28,7 +28,8 @@ tmp=$(mktemp); echo '{"volumes": [{"nope": 1}]}' > "$tmp"
 check 66 "neither a utm.v1 volume file nor GeoJSON" geo check "$tmp"
 rm -f "$tmp"
 
-# GeoJSON input: a Point with a radius, closed polygon rings, AGL altitudes.
+# GeoJSON input: a Point with a radius, closed polygon rings, AGL and AMSL
+# altitudes (--ground-m: the ground above mean sea level; AMSL: EGM96).
 cat >"$tmp" <<'JSON'
 {"type": "FeatureCollection", "features": [
  {"type": "Feature", "properties": {"radius_m": 150,
@@ -40,10 +41,16 @@ cat >"$tmp" <<'JSON'
    "start_time": "2027-01-15T09:00:00Z", "end_time": "2027-01-15T09:30:00Z"},
   "geometry": {"type": "Polygon", "coordinates": [[[8.54, 47.37], [8.55, 47.37], [8.55, 47.38], [8.54, 47.37]]]}}]}
 JSON
-check 2 "features[0].properties.min_altitude: datum agl needs the ground elevation" geo check "$tmp"
+check 2 "features[0].properties.min_altitude: AGL needs terrain: no terrain source: pass --dem FILE.tif or --ground-m M" geo check "$tmp"
 check 0 "2 volume(s), valid" geo --ground-m 450 check "$tmp"
+check 64 "excludes" geo --ground-m 450 --dem "$tmp" check "$tmp"
+# 500 m AMSL is ~548 m above WGS84 at Zurich (EGM96 ~ +48 m): above the
+# 600 m W84 top once 60 m more are asked for.
 sed -i 's/"datum": "w84"}, "max_altitude": {"meters": 600, "datum": "w84"}/"datum": "amsl"}, "max_altitude": {"meters": 600, "datum": "w84"}/' "$tmp"
-check 2 'features[1].properties.min_altitude: datum "amsl" is not supported' geo --ground-m 450 check "$tmp"
+check 0 "2 volume(s), valid" geo --ground-m 450 check "$tmp"
+sed -i 's/"meters": 500, "datum": "amsl"/"meters": 560, "datum": "amsl"/' "$tmp"
+check 2 "features[1]" geo --ground-m 450 check "$tmp"
+check 0 "2 volume(s), valid" geo --ground-m 450 --geoid-m 0 check "$tmp"
 rm -f "$tmp"
 
 # Real flight declarations (openutm Flight Blender), when the shared data is there.
@@ -51,7 +58,7 @@ DECL="$SHARED/declarations"
 if [[ -n "$SHARED" && -d "$DECL" ]]; then
   check 2 "features[0].volume.altitude_lower: (700.4 m) must be below altitude_upper (600.4 m)" \
     geo check "$DECL/flight-1-bern.json"
-  check 2 "datum agl needs the ground elevation" geo check "$DECL/flight-2.json"
+  check 2 "AGL needs terrain" geo check "$DECL/flight-2.json"
   check 0 "1 volume(s), valid" geo --ground-m 1400 check "$DECL/flight-2.json"
 else
   echo "skip: shared sample data not found at '$SHARED' (flight declarations not checked)"

@@ -60,20 +60,69 @@ if [[ ! -d "$DATA" ]]; then
   exit 0
 fi
 
-# Dry runs over every published zone file.
-run 0 import "$DATA/ed269/che-geo-awareness-1.json" --dry-run --ground-m 500 --geoid-m 48
+# Dry runs over every published zone file. AMSL limits always go through the
+# EGM96 geoid; AGL ones need --ground-m (above mean sea level) or --dem.
+run 0 import "$DATA/ed269/che-geo-awareness-1.json" --dry-run --ground-m 500
 [[ "$out" == *"6 zone(s) in ed269 format: 6 valid, 0 invalid"* ]] || fail "ed269: $out"
-[[ "$out" == *"6 zone(s) have AGL or SFC limits"* ]] || fail "no ground warning: $out"
+[[ "$out" == *"6 zone(s) have AGL or SFC limits"* ]] || fail "no ground line: $out"
+[[ "$out" == *"EGM96 geoid from"*"ground 500 m above mean sea level everywhere"* ]] ||
+  fail "elevation model not described: $out"
 [[ "$out" == *'imported as "Gantrisch Nature Park#2"'* ]] || fail "duplicate id: $out"
-run 0 import "$DATA/ed269/che-cis-source-sample.json" --dry-run
-[[ "$out" == *"1 zone(s) in ed269 format: 1 valid"* ]] || fail "ed269 cis: $out"
-run 0 import "$DATA/ed318/Example_Collection.json" --dry-run
+run 7 import "$DATA/ed269/che-geo-awareness-1.json" --dry-run
+[[ "$out" == *"6 zone(s) in ed269 format: 0 valid, 6 invalid"* ]] || fail "ed269 without ground: $out"
+[[ "$out" == *"che-geo-awareness-1.json: zone Montreux Concert Area: features[0].geometry[0].lowerLimit: AGL needs terrain: no terrain source: pass --dem FILE.tif or --ground-m M"* ]] ||
+  fail "ed269 without ground, message: $out"
+run 0 import "$DATA/ed318/Example_Collection.json" --dry-run --ground-m 100
 [[ "$out" == *"2 zone(s) in ed318 format: 2 valid"* ]] || fail "ed318: $out"
-run 0 import "$DATA/ed318/che-cis-source-sample.json" --dry-run
+run 7 import "$DATA/ed318/che-cis-source-sample.json" --dry-run
+[[ "$out" == *"3 zone(s) in ed318 format: 0 valid, 3 invalid"* ]] || fail "ed318 ch without ground: $out"
+[[ "$out" == *"zone LSZB003: "*"lower: AGL needs terrain: no terrain source"* ]] ||
+  fail "Bern-Belp without ground: $out"
+run 0 import "$DATA/ed318/che-cis-source-sample.json" --dry-run --ground-m 510
 [[ "$out" == *"3 valid"* && "$out" == *"clamped"* ]] || fail "ed318 ch: $out"
-run 0 import "$DATA/geojson/kigali-geofence.geojson" --dry-run
-[[ "$out" == *"1 zone(s) in geojson format: 1 valid"* ]] || fail "geojson: $out"
-echo "ok: dry runs of the ED-269, ED-318 and GeoJSON samples"
+echo "ok: dry runs of the ED-269 and ED-318 samples; AGL refused without terrain"
+
+# The Kigali geofence (100-500 m AGL) on a generated DEM: a plane rising from
+# ~1500 m AMSL in the south-west of the zone to ~1560 m in the north-east.
+# N (EGM96) is about -8.5 m there.
+run 7 import "$DATA/geojson/kigali-geofence.geojson" --dry-run
+[[ "$out" == *"kigali-geofence.geojson: zone #0: features[0].properties.lower_limit: AGL needs terrain: no terrain source: pass --dem FILE.tif or --ground-m M"* ]] ||
+  fail "kigali without terrain: $out"
+command -v gdal_translate >/dev/null || fail "gdal_translate (gdal-bin) not installed: run scripts/install-deps.sh"
+awk 'BEGIN {
+  print "ncols 100"; print "nrows 100"; print "xllcorner 30.10"; print "yllcorner -2.00"
+  print "cellsize 0.001"; print "NODATA_value -9999"
+  for (r = 0; r < 100; r++) {
+    line = ""
+    for (c = 0; c < 100; c++) {
+      lat = -1.90 - (r + 0.5) * 0.001; lng = 30.10 + (c + 0.5) * 0.001
+      line = line sprintf("%.3f ", 1400 + 2000 * (lng - 30.10) + 1000 * (lat + 2.0))
+    }
+    print line
+  }
+}' >"$work/dem.asc"
+gdal_translate -q -a_srs EPSG:4326 -of GTiff "$work/dem.asc" "$work/kigali-dem.tif" ||
+  fail "gdal_translate"
+run 0 import "$DATA/geojson/kigali-geofence.geojson" --dry-run --dem "$work/kigali-dem.tif"
+[[ "$out" == *"1 zone(s) in geojson format: 1 valid"* ]] || fail "kigali with DEM: $out"
+"$UTMCTL" geofence convert "$DATA/geojson/kigali-geofence.geojson" --dem "$work/kigali-dem.tif" \
+  >"$work/kigali.jsonl" 2>/dev/null || fail "convert kigali"
+python3 - "$work/kigali.jsonl" <<'PY' || fail "kigali altitudes: $(cat "$work/kigali.jsonl")"
+import json, sys
+v = json.loads(open(sys.argv[1]).readline())["volumes"][0]["volume"]
+lo, hi = v["altitude_lower"]["value_m"], v["altitude_upper"]["value_m"]
+# Floor: 100 m over the lowest ground (1500.0 m AMSL - 8.5 m), at most two
+# DEM pixels (6 m) lower; ceiling: 500 m over the highest (1559.1 - 8.4).
+assert 1585 <= lo <= 1592, lo
+assert 2050 <= hi <= 2057, hi
+PY
+run 0 import "$DATA/geojson/kigali-geofence.geojson" --dry-run --ground-m 1500
+[[ "$out" == *"1 valid"* ]] || fail "kigali with --ground-m: $out"
+echo "not a DEM" >"$work/not-a-dem.txt"
+run 66 import "$DATA/geojson/kigali-geofence.geojson" --dry-run --dem "$work/not-a-dem.txt"
+[[ "$out" == *"DEM $work/not-a-dem.txt: cannot open"* ]] || fail "bad DEM: $out"
+run 64 import "$DATA/geojson/kigali-geofence.geojson" --dry-run --dem "$work/kigali-dem.tif" --ground-m 1500
+echo "ok: the Kigali geofence stands on the DEM or the given ground, and is refused without"
 
 run 7 import "$DATA/ed318/InvalidExample_GeoZone_2_Layers.json" --dry-run
 [[ "$out" == *"InvalidExample_GeoZone_2_Layers.json: zone NFZ6547: features[0].properties.type: \"REQ_AUTHORISATION\" is not a restriction type"* ]] ||
@@ -85,21 +134,21 @@ run 64 import "$DATA/ed318/Example_Collection.json" --dry-run --format kml
 run 65 import "$DATA/ed318/Example_Collection.json" --dry-run --format xnotam
 echo "ok: per-zone errors (7), unparseable (65), unreadable (66), bad flag (64)"
 
-run 7 import "$FIXTURES/tfr-multi.xml" --dry-run
+run 7 import "$FIXTURES/tfr-multi.xml" --dry-run --ground-m 300
 [[ "$out" == *"3 zone(s) in xnotam format: 2 valid, 1 invalid"* ]] || fail "xnotam: $out"
 [[ "$out" == *"zone 5/1003: Group[0].Add[0].Not[2].dateEffective"* ]] || fail "xnotam errors: $out"
 run 65 import "$FIXTURES/tfr-broken.xml" --dry-run
 [[ "$out" == *"not valid XML at line 10"* ]] || fail "broken xml: $out"
-run 0 --json import "$FIXTURES/tfr-circle.xml" --dry-run
+run 0 --json import "$FIXTURES/tfr-circle.xml" --dry-run --ground-m 300
 [[ "$out" == *'"valid":1'* && "$out" == *'"format":"xnotam"'* ]] || fail "json: $out"
 echo "ok: XNOTAM fixtures"
 
 # convert: proto JSON lines; GeoJSON that reads back as the same zones.
-"$UTMCTL" geofence convert "$DATA/ed269/che-geo-awareness-1.json" >"$work/c.jsonl" 2>/dev/null ||
+"$UTMCTL" geofence convert "$DATA/ed269/che-geo-awareness-1.json" --ground-m 500 >"$work/c.jsonl" 2>/dev/null ||
   fail "convert"
 [[ $(wc -l <"$work/c.jsonl") == 6 ]] || fail "convert printed $(wc -l <"$work/c.jsonl") lines"
 grep -q '"original_id":"Montreux Concert Area"' "$work/c.jsonl" || fail "convert content"
-"$UTMCTL" geofence convert --geojson "$DATA/ed269/che-geo-awareness-1.json" \
+"$UTMCTL" geofence convert --geojson "$DATA/ed269/che-geo-awareness-1.json" --ground-m 500 \
   >"$work/c.geojson" 2>/dev/null || fail "convert --geojson"
 run 0 import "$work/c.geojson" --dry-run
 [[ "$out" == *"6 zone(s) in geojson format: 6 valid"* ]] || fail "round trip: $out"
@@ -119,14 +168,14 @@ reimport_test
 
 # Two of the six zones ended in 2023: skipped as expired, not failures.
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
-  --ground-m 500 --geoid-m 48
+  --ground-m 500
 [[ "$out" == *"4 imported, 0 updated, 0 already present, 2 expired, 0 failed"* ]] || fail "import: $out"
 run 0 import "$DATA/ed269/che-geo-awareness-1.json" "${srv[@]}" --token "$regulator" \
-  --ground-m 500 --geoid-m 48
+  --ground-m 500
 [[ "$out" == *"0 imported, 0 updated, 4 already present, 2 expired, 0 failed"* ]] || fail "re-run: $out"
-run 0 import "$DATA/ed318/che-cis-source-sample.json" "${srv[@]}" --token "$regulator"
+run 0 import "$DATA/ed318/che-cis-source-sample.json" "${srv[@]}" --token "$regulator" --ground-m 510
 [[ "$out" == *"3 imported"* ]] || fail "ed318 import: $out"
-run 4 import "$DATA/geojson/kigali-geofence.geojson" "${srv[@]}" --token "$operator"
+run 4 import "$DATA/geojson/kigali-geofence.geojson" "${srv[@]}" --token "$operator" --ground-m 1500
 [[ "$out" == *"PERMISSION_DENIED"* ]] || fail "operator import: $out"
 echo "ok: live import, idempotent re-run, expired zones, permission denied"
 

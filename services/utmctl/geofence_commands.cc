@@ -76,8 +76,15 @@ Parsed ReadZones(const GeofenceOptions& options, const std::string& file) {
   zones::ImportOptions import;
   import.format = *format;
   import.dataset = BaseName(file);
-  const zones::ConstantElevation elevation(options.ground_m, options.geoid_m);
-  import.elevation = &elevation;
+  absl::StatusOr<std::unique_ptr<zones::EarthElevation>> elevation =
+      MakeElevation(options.vertical);
+  if (!elevation.ok()) {
+    std::cerr << absl::StatusCodeToString(elevation.status().code()) << ": "
+              << elevation.status().message() << "\n";
+    out.exit = kExitIo;
+    return out;
+  }
+  import.elevation = elevation->get();
   const std::string type = absl::AsciiStrToUpper(options.geojson_type);
   if (type == "PROHIBITED") {
     import.geojson_type = v1::CONSTRAINT_TYPE_PROHIBITED;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "services/utmctl/connection.h"
+#include "services/utmctl/vertical_flags.h"
 
 namespace utm::ctl {
 
@@ -20,8 +21,7 @@ inline constexpr int kExitDataErr = 65;     // EX_DATAERR: unparseable file
 struct GeofenceOptions : ConnectionOptions {
   // Reading zone files (import, convert).
   std::string format = "auto";  // auto, ed269, ed318, geojson, xnotam
-  double ground_m = 0;          // ground height above mean sea level
-  double geoid_m = 0;           // geoid undulation (MSL above WGS84)
+  VerticalFlags vertical;       // geoid, DEM or ground height
   // Plain GeoJSON defaults: type, reference of bare heights, limits.
   std::string geojson_type = "prohibited";
   std::string geojson_reference = "agl";

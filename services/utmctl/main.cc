@@ -1,6 +1,8 @@
 // utmctl: the command-line client of utmd. See docs/utmctl.md.
 #include <iostream>
+#include <memory>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -13,6 +15,7 @@
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/telemetry_commands.h"
+#include "services/utmctl/vertical_flags.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -25,10 +28,8 @@ int main(int argc, char** argv) {
       "geo", "Offline geometry checks of volume files (no server needed)");
   geo->require_subcommand(1);
   geo->add_flag("--json", geo_options.json, "Machine-readable output");
-  double geo_ground_m = 0, intent_ground_m = 0;
-  CLI::Option* geo_ground = geo->add_option(
-      "--ground-m", geo_ground_m,
-      "Ground elevation (metres above WGS84) for GeoJSON AGL altitudes");
+  utm::ctl::VerticalFlags geo_vertical, intent_vertical;
+  utm::ctl::AddVerticalFlags(geo, &geo_vertical);
 
   std::vector<std::string> check_files;
   CLI::App* check = geo->add_subcommand(
@@ -99,14 +100,13 @@ int main(int argc, char** argv) {
       app.add_subcommand("intent", "File, change and read flight intents");
   intent->require_subcommand(1);
   utm::ctl::AddConnectionFlags(intent, &intent_options);
-  CLI::Option* intent_ground = intent->add_option(
-      "--ground-m", intent_ground_m,
-      "Ground elevation (metres above WGS84) for GeoJSON AGL altitudes");
+  utm::ctl::AddVerticalFlags(intent, &intent_vertical);
   std::string intent_file, intent_id, request_id;
   int priority = -1;
   int64_t version = 0;
   CLI::App* file = intent->add_subcommand("file", "File a flight intent");
-  file->add_option("file", intent_file, "Volume file (FileIntentRequest JSON)")
+  file->add_option("file", intent_file,
+                   "Volume file (FileIntentRequest JSON or GeoJSON)")
       ->required()
       ->check(CLI::ExistingFile);
   file->add_option("--priority", priority, "Overrides the file's priority");
@@ -157,12 +157,7 @@ int main(int argc, char** argv) {
     c->add_option("--format", fence.format,
                   "auto, ed269, ed318, geojson or xnotam")
         ->capture_default_str();
-    c->add_option("--ground-m", fence.ground_m,
-                  "Ground height above mean sea level, metres, for AGL/SFC")
-        ->capture_default_str();
-    c->add_option("--geoid-m", fence.geoid_m,
-                  "Geoid undulation (mean sea level above WGS84), metres")
-        ->capture_default_str();
+    utm::ctl::AddVerticalFlags(c, &fence.vertical);
     c->add_option("--type", fence.geojson_type,
                   "GeoJSON without a type: prohibited, "
                   "requires_authorisation, conditional or advisory")
@@ -211,9 +206,21 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);
     return code == 0 ? 0 : utm::ctl::kExitUsage;
   }
-  if (geo_ground->count() > 0) geo_options.input.ground_m = geo_ground_m;
-  if (intent_ground->count() > 0)
-    intent_options.input.ground_m = intent_ground_m;
+  // The geoid and terrain for `geo` and `intent` volume files.
+  std::unique_ptr<utm::zones::EarthElevation> geo_earth, intent_earth;
+  for (auto [vertical, earth, input] :
+       {std::tuple{&geo_vertical, &geo_earth, &geo_options.input},
+        std::tuple{&intent_vertical, &intent_earth, &intent_options.input}}) {
+    absl::StatusOr<std::unique_ptr<utm::zones::EarthElevation>> model =
+        utm::ctl::MakeElevation(*vertical);
+    if (!model.ok()) {
+      std::cerr << absl::StatusCodeToString(model.status().code()) << ": "
+                << model.status().message() << "\n";
+      return utm::ctl::kExitIo;
+    }
+    *earth = *std::move(model);
+    input->elevation = earth->get();
+  }
   for (const auto& [lower, upper] : fence_limits) {
     if (lower->count() > 0) fence.lower_m = fence_lower_m;
     if (upper->count() > 0) fence.upper_m = fence_upper_m;

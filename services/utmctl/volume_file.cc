@@ -7,9 +7,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "geo/status_macros.h"
+#include "geo/volume.h"
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "services/common/volume_convert.h"
+#include "services/constraint/import/height_grid.h"
 
 namespace utm::ctl {
 namespace {
@@ -29,9 +31,21 @@ const Json* Find(const Json& object, std::initializer_list<const char*> names) {
   return nullptr;
 }
 
+// The heights under one feature's footprint, looked up on first need.
+struct Heights {
+  const zones::ElevationModel* model;
+  geo::Footprint footprint;
+  std::string field;  // the geometry's, for validation errors
+  std::optional<absl::StatusOr<elevation::HeightRange>> ground, geoid;
+};
+
+// Metres above WGS84. The lower altitude goes over the lowest and the upper
+// over the highest surface under the footprint, so the volume holds the
+// stated band everywhere (the intent reserves all the airspace its flight at
+// that height above ground or sea level can use).
 absl::StatusOr<double> Altitude(const Json& properties, const char* name,
-                                const std::string& field,
-                                const VolumeFileOptions& options) {
+                                const std::string& field, bool upper,
+                                Heights* heights) {
   const std::string where = absl::StrCat(field, ".properties.", name);
   const Json* altitude = Find(properties, {name});
   if (altitude == nullptr) return Bad(where, "required");
@@ -45,18 +59,35 @@ absl::StatusOr<double> Altitude(const Json& properties, const char* name,
                             : "w84";
   const double m = value->get<double>();
   if (d == "w84" || d == "wgs84") return m;
-  if (d == "agl") {
-    if (!options.ground_m) {
-      return Bad(where,
-                 "datum agl needs the ground elevation: pass --ground-m "
-                 "(metres above WGS84)");
-    }
-    return m + *options.ground_m;
+  const bool agl = d == "agl";
+  if (!agl && d != "amsl" && d != "msl") {
+    return Bad(where, absl::StrCat("datum \"", d,
+                                   "\" is not supported: w84, amsl or agl"));
   }
-  return Bad(where, absl::StrCat("datum \"", d,
-                                 "\" is not supported (w84, or agl with "
-                                 "--ground-m); convert AMSL with a geoid "
-                                 "model first"));
+  if (heights->model == nullptr) {
+    return Bad(where, absl::StrCat("datum ", d,
+                                   " is not read here; give W84 altitudes"));
+  }
+  std::optional<absl::StatusOr<elevation::HeightRange>>& range =
+      agl ? heights->ground : heights->geoid;
+  if (!range) {
+    // The ground under a footprint is looked up only once it is valid.
+    const absl::Status valid =
+        std::holds_alternative<geo::Circle>(heights->footprint)
+            ? geo::ValidateCircle(std::get<geo::Circle>(heights->footprint),
+                                  geo::ValidationLimits(), heights->field)
+            : geo::ValidatePolygon(std::get<geo::Polygon>(heights->footprint),
+                                   geo::ValidationLimits(), heights->field);
+    if (!valid.ok()) return valid;
+    range = agl ? heights->model->GroundRangeM(heights->footprint)
+                : heights->model->GeoidRangeM(heights->footprint);
+  }
+  if (!range->ok()) {
+    return Bad(where, absl::StrCat(agl ? "AGL needs terrain: "
+                                       : "AMSL needs the geoid: ",
+                                   range->status().message()));
+  }
+  return m + (upper ? (*range)->max_m : (*range)->min_m);
 }
 
 absl::StatusOr<google::protobuf::Timestamp> Time(
@@ -86,6 +117,8 @@ absl::Status AddFeature(const Json& feature, const Json& root,
   const Json& properties = props != nullptr ? *props : empty;
   v1::Volume4D* volume = request->add_volumes();
   v1::Volume3D* v3 = volume->mutable_volume();
+  Heights heights{options.elevation, geo::Polygon{}, field + ".geometry",
+                  std::nullopt, std::nullopt};
   const std::string type = geometry->value("type", "");
   const Json* coordinates = Find(*geometry, {"coordinates"});
   if (coordinates == nullptr || !coordinates->is_array()) {
@@ -110,6 +143,11 @@ absl::Status AddFeature(const Json& feature, const Json& root,
       vertex->set_lng_deg(p[0].get<double>());
       vertex->set_lat_deg(p[1].get<double>());
     }
+    geo::Polygon polygon;
+    for (const v1::LatLng& v : v3->outline_polygon().vertices()) {
+      polygon.vertices.push_back({v.lat_deg(), v.lng_deg()});
+    }
+    heights.footprint = std::move(polygon);
   } else if (type == "Point") {
     const Json* radius = Find(properties, {"radius_m", "radius"});
     if (radius == nullptr || !radius->is_number()) {
@@ -124,16 +162,19 @@ absl::Status AddFeature(const Json& feature, const Json& root,
     circle->mutable_center()->set_lng_deg((*coordinates)[0].get<double>());
     circle->mutable_center()->set_lat_deg((*coordinates)[1].get<double>());
     circle->set_radius_m(radius->get<double>());
+    heights.footprint =
+        geo::Circle{{circle->center().lat_deg(), circle->center().lng_deg()},
+                    circle->radius_m()};
   } else {
     return Bad(field + ".geometry.type",
                absl::StrCat("\"", type,
                             "\" is not supported (Polygon, or Point with "
                             "properties.radius_m)"));
   }
-  UTM_ASSIGN_OR_RETURN(double lower,
-                       Altitude(properties, "min_altitude", field, options));
-  UTM_ASSIGN_OR_RETURN(double upper,
-                       Altitude(properties, "max_altitude", field, options));
+  UTM_ASSIGN_OR_RETURN(double lower, Altitude(properties, "min_altitude", field,
+                                              /*upper=*/false, &heights));
+  UTM_ASSIGN_OR_RETURN(double upper, Altitude(properties, "max_altitude", field,
+                                              /*upper=*/true, &heights));
   v3->mutable_altitude_lower()->set_value_m(lower);
   v3->mutable_altitude_lower()->set_reference(v1::ALTITUDE_REFERENCE_W84);
   v3->mutable_altitude_upper()->set_value_m(upper);

@@ -3,12 +3,14 @@
 // flight declaration (`flight_declaration_geo_json`) — with altitude and time
 // properties per feature:
 //   "min_altitude": {"meters": 100, "datum": "w84"}   ("metres" also read)
-//   "max_altitude": {"meters": 150, "datum": "agl"}   (needs --ground-m)
+//   "max_altitude": {"meters": 150, "datum": "agl"}   (w84, amsl or agl)
 //   "start_datetime" / "end_datetime"  (or start_time / end_time; RFC 3339)
 // Geometry: Polygon (one ring; the closing vertex is dropped) or Point with
-// "radius_m". AGL altitudes become metres above WGS84 by adding the ground
-// elevation the caller gives (one value for the whole file: a simple model,
-// stated on purpose); AMSL needs a geoid model and is refused.
+// "radius_m". AMSL and AGL altitudes become metres above WGS84 through the
+// caller's ElevationModel (utmctl: the EGM96 geoid, and a DEM or --ground-m
+// for the ground): the lower altitude over the lowest and the upper over the
+// highest surface under the footprint, so the volume holds the stated band
+// everywhere. Without a terrain source AGL is refused, never guessed.
 #ifndef UTM_SERVICES_UTMCTL_VOLUME_FILE_H_
 #define UTM_SERVICES_UTMCTL_VOLUME_FILE_H_
 
@@ -16,13 +18,15 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "services/constraint/import/zone_import.h"
 #include "utm/v1/strategic.pb.h"
 
 namespace utm::ctl {
 
 struct VolumeFileOptions {
-  // Ground elevation, metres above WGS84, for AGL altitudes.
-  std::optional<double> ground_m;
+  // Geoid and ground heights for AMSL and AGL altitudes. Not owned.
+  // DEFAULT (null): only W84 altitudes are read.
+  const zones::ElevationModel* elevation = nullptr;
 };
 
 struct VolumeFile {

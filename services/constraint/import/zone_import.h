@@ -11,16 +11,21 @@
 //
 // Altitudes become metres above the WGS84 ellipsoid: M, FT (0.3048 m) and
 // flight levels (100 ft of pressure altitude, taken as feet above mean sea
-// level); WGS84 values as they are, AMSL + geoid undulation, AGL + ground
-// elevation + geoid undulation, both from an ElevationModel. The original
-// limits are kept, as written, in Constraint.source. docs/zones.md has the
-// field-by-field mapping.
+// level in the standard atmosphere); WGS84 values as they are, AMSL + geoid
+// undulation, AGL + ground height above WGS84, both from an ElevationModel
+// and taken over the whole footprint (floor at the lowest, ceiling at the
+// highest). A limit the model cannot convert (AGL without a terrain source)
+// is a zone error, never a guess. The original limits are kept, as written,
+// in Constraint.source. docs/zones.md has the field-by-field mapping.
 //
 // Typical usage:
-//   ConstantElevation elevation(/*ground_amsl_m=*/540, /*geoid_m=*/49);
+//   EarthElevationOptions earth;
+//   earth.dem = "terrain.tif";
+//   absl::StatusOr<std::unique_ptr<EarthElevation>> elevation =
+//       EarthElevation::Create(earth);
 //   ImportOptions options;
 //   options.dataset = "zones.json";
-//   options.elevation = &elevation;
+//   options.elevation = elevation->get();
 //   absl::StatusOr<ImportResult> result = ImportZones(text, options);
 //   if (!result.ok()) ... the file is unusable ...
 //   for (const ImportedZone& z : result->zones) Publish(z.constraint);
@@ -36,6 +41,7 @@
 #include "absl/strings/string_view.h"
 #include "geo/latlng.h"
 #include "geo/volume.h"
+#include "services/constraint/import/height_grid.h"
 #include "utm/v1/constraint.pb.h"
 
 namespace utm::zones {
@@ -58,37 +64,49 @@ v1::SourceFormat ToSourceFormat(ZoneFormat format);
 // (with line and column) for a syntax error, or when it is none of these.
 absl::StatusOr<ZoneFormat> DetectZoneFormat(absl::string_view content);
 
-// Heights of the ground and of mean sea level, to turn AGL and AMSL limits
-// into heights above the WGS84 ellipsoid. Implementations must be
-// thread-compatible (const methods callable concurrently).
+// Heights of the ground and of mean sea level above the WGS84 ellipsoid,
+// as ranges over a whole footprint, to turn AGL, AMSL and flight-level
+// limits into heights above WGS84. A zone's floor is placed at the lowest
+// and its ceiling at the highest value under its footprint, so that the
+// WGS84 band contains the stated one everywhere over the footprint (see
+// docs/zones.md). Implementations must be thread-compatible (const methods
+// callable concurrently).
 class ElevationModel {
  public:
   virtual ~ElevationModel() = default;
-  // Ground height above mean sea level at `p`, metres.
-  virtual double GroundAmslM(const geo::LatLng& p) const = 0;
-  // Geoid undulation at `p`: height of mean sea level above the WGS84
-  // ellipsoid, metres (about +48 in Switzerland, -30 in Florida).
-  virtual double GeoidUndulationM(const geo::LatLng& p) const = 0;
-  // One line for the import summary, e.g. "ground 0 m AMSL everywhere".
+  // Range of the geoid undulation N (height of mean sea level above the
+  // WGS84 ellipsoid: about +48 m in Switzerland, -30 m in Florida) over the
+  // footprint. An error (no geoid model) makes AMSL and FL limits fail.
+  virtual absl::StatusOr<elevation::HeightRange> GeoidRangeM(
+      const geo::Footprint& footprint) const = 0;
+  // Range of the ground's height above the WGS84 ellipsoid over the
+  // footprint. An error (no terrain source, a point outside the DEM, a hole
+  // in it) makes AGL and SFC limits fail; its message says why and how to
+  // give one.
+  virtual absl::StatusOr<elevation::HeightRange> GroundRangeM(
+      const geo::Footprint& footprint) const = 0;
+  // One line for the import summary, e.g. "EGM96 geoid (...); ground from
+  // DEM kigali.tif".
   virtual std::string Describe() const = 0;
 };
 
-// The same ground elevation and geoid undulation everywhere: a deliberate,
-// simple model for one small area (utmctl --ground-m / --geoid-m).
+// The same ground height and geoid undulation everywhere: for tests, and for
+// one small area whose figures are known. Without a ground height, AGL and
+// SFC limits fail ("no terrain source").
 class ConstantElevation final : public ElevationModel {
  public:
-  ConstantElevation(double ground_amsl_m, double geoid_m)
+  ConstantElevation(std::optional<double> ground_amsl_m, double geoid_m)
       : ground_amsl_m_(ground_amsl_m), geoid_m_(geoid_m) {}
-  double GroundAmslM(const geo::LatLng&) const override {
-    return ground_amsl_m_;
+  absl::StatusOr<elevation::HeightRange> GeoidRangeM(
+      const geo::Footprint&) const override {
+    return elevation::HeightRange{geoid_m_, geoid_m_};
   }
-  double GeoidUndulationM(const geo::LatLng&) const override {
-    return geoid_m_;
-  }
+  absl::StatusOr<elevation::HeightRange> GroundRangeM(
+      const geo::Footprint&) const override;
   std::string Describe() const override;
 
  private:
-  double ground_amsl_m_;
+  std::optional<double> ground_amsl_m_;
   double geoid_m_;
 };
 
@@ -106,7 +124,9 @@ struct ImportOptions {
   // Data set name for Constraint.source.dataset, e.g. the file's name.
   std::string dataset;
   // Ground and geoid heights. Not owned; must outlive the call.
-  // DEFAULT (null): ConstantElevation(0, 0).
+  // DEFAULT (null): none; only WGS84 limits convert, every AMSL, FL, AGL and
+  // SFC limit is a zone error. utmctl passes an EarthElevation
+  // (earth_elevation.h): EGM96 and a DEM or a ground height.
   const ElevationModel* elevation = nullptr;
   // Footprint and altitude limits each volume must meet.
   // DEFAULT: ConstraintValidationLimits().

@@ -11,6 +11,7 @@
 #include "benchmark/benchmark.h"
 #include "nlohmann/json.hpp"
 #include "pugixml.hpp"
+#include "services/constraint/import/geoid.h"
 #include "services/constraint/import/zone_import.h"
 
 namespace utm::zones {
@@ -106,8 +107,10 @@ std::string XnotamFile(int zones) {
 }
 
 void Run(benchmark::State& state, const std::string& file) {
+  static const ConstantElevation flat(500, 48);
   ImportOptions options;
   options.dataset = "synthetic";
+  options.elevation = &flat;
   size_t zones = 0;
   for (auto _ : state) {
     absl::StatusOr<ImportResult> r = ImportZones(file, options);
@@ -155,7 +158,9 @@ void BM_ParseOnlyXnotamXml(benchmark::State& state) {
 BENCHMARK(BM_ParseOnlyXnotamXml)->Arg(10000)->Unit(benchmark::kMillisecond);
 
 void BM_ExportGeoJson(benchmark::State& state) {
+  static const ConstantElevation flat(500, 48);
   ImportOptions options;
+  options.elevation = &flat;
   absl::StatusOr<ImportResult> r =
       ImportZones(Ed269File(static_cast<int>(state.range(0))), options);
   std::vector<v1::Constraint> constraints;
@@ -167,6 +172,40 @@ void BM_ExportGeoJson(benchmark::State& state) {
       static_cast<int64_t>(state.iterations() * constraints.size()));
 }
 BENCHMARK(BM_ExportGeoJson)->Arg(10000)->Unit(benchmark::kMillisecond);
+
+// The EGM96 grid: reading it, one bilinear lookup, and the range under a
+// 3 km zone (what one AMSL volume costs).
+const elevation::HeightGrid& Egm96() {
+  static const elevation::HeightGrid* grid = new elevation::HeightGrid(
+      *elevation::LoadGtx(elevation::DefaultGeoidGridPath()));
+  return *grid;
+}
+
+void BM_GeoidLoadGrid(benchmark::State& state) {
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(
+        elevation::LoadGtx(elevation::DefaultGeoidGridPath()));
+  }
+}
+BENCHMARK(BM_GeoidLoadGrid)->Unit(benchmark::kMillisecond);
+
+void BM_GeoidLookup(benchmark::State& state) {
+  const elevation::HeightGrid& grid = Egm96();
+  double lat = 46.9, lng = 7.5;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(grid.HeightM({lat, lng}));
+    lng += 1e-3;
+  }
+}
+BENCHMARK(BM_GeoidLookup);
+
+void BM_GeoidRangeOfAZone(benchmark::State& state) {
+  const elevation::HeightGrid& grid = Egm96();
+  const geo::Polygon box{
+      {{46.90, 7.48}, {46.90, 7.52}, {46.93, 7.52}, {46.93, 7.48}}};
+  for (auto _ : state) benchmark::DoNotOptimize(grid.RangeM(box));
+}
+BENCHMARK(BM_GeoidRangeOfAZone)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace utm::zones

@@ -131,8 +131,14 @@ class ZoneBuilder {
   void Finish();
 
  private:
+  // The heights under one volume's footprint, looked up on first need.
+  struct VolumeHeights {
+    const geo::Footprint& footprint;
+    std::optional<absl::StatusOr<elevation::HeightRange>> ground, geoid;
+  };
+  // Metres above WGS84; nullopt after recording the error.
   std::optional<double> ToWgs84(const Limit& limit, bool upper,
-                                const geo::LatLng& at);
+                                VolumeHeights* heights);
 
   FileContext* context_;
   std::string zone_id_;

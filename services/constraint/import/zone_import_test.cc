@@ -72,6 +72,15 @@ bool AnyWarningHas(const ImportResult& r, const std::string& fragment) {
   return false;
 }
 
+// Ground and mean sea level on the ellipsoid, for the tests of everything
+// but altitudes.
+ImportOptions FlatGround() {
+  static const ConstantElevation* const flat = new ConstantElevation(0, 0);
+  ImportOptions options;
+  options.elevation = flat;
+  return options;
+}
+
 // Ground 500 m AMSL, geoid 48 m: AGL adds 548 m, AMSL 48 m.
 class SampleTest : public ::testing::Test {
  protected:
@@ -426,7 +435,7 @@ class BadZoneTest : public ::testing::TestWithParam<BadCase> {};
 TEST_P(BadZoneTest, NamesZoneAndField) {
   const BadCase& c = GetParam();
   absl::StatusOr<ImportResult> r =
-      ImportZones(Ed269With(c.geometry, c.restriction), ImportOptions());
+      ImportZones(Ed269With(c.geometry, c.restriction), FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   // The good zone still imports.
   ASSERT_THAT(r->zones, SizeIs(1));
@@ -543,6 +552,35 @@ INSTANTIATE_TEST_SUITE_P(
 // Properties a plain GeoJSON zone does not have are not set as empty
 // messages (the server refuses conditions on a zone that is not
 // CONDITIONAL); those it has are kept.
+// Without an elevation model nothing is assumed: WGS84 limits convert, AGL
+// and AMSL ones are zone errors naming the limit.
+TEST(ZoneImport, WithoutElevationModelOnlyWgs84Converts) {
+  const std::string zones = R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "id": "w84",
+     "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+     "properties": {"radius_m": 300, "altitude_lower_m": 500,
+                    "altitude_upper_m": 600}},
+    {"type": "Feature", "id": "amsl",
+     "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+     "properties": {"radius_m": 300, "altitude_reference": "AMSL",
+                    "altitude_lower_m": 500, "altitude_upper_m": 600}},
+    {"type": "Feature", "id": "agl",
+     "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+     "properties": {"radius_m": 300, "upper_limit": 120}}]})";
+  absl::StatusOr<ImportResult> r = ImportZones(zones, ImportOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->zones, SizeIs(1));
+  EXPECT_EQ(r->zones[0].constraint.source().original_id(), "w84");
+  ASSERT_THAT(r->errors, SizeIs(2));
+  EXPECT_EQ(ToString(r->errors[0]),
+            "zone amsl: features[1].properties.altitude_lower_m: AMSL needs "
+            "the geoid: no geoid model given");
+  // The missing lower limit is the surface: SFC needs the ground too.
+  EXPECT_EQ(ToString(r->errors[1]),
+            "zone agl: features[2].properties.lower_limit: SFC needs terrain: "
+            "no terrain source given");
+}
+
 TEST(ZoneImport, PlainGeoJsonLeavesAbsentMembersUnset) {
   const std::string zones = R"({"type": "FeatureCollection", "features": [
     {"type": "Feature", "id": "bare",
@@ -553,7 +591,7 @@ TEST(ZoneImport, PlainGeoJsonLeavesAbsentMembersUnset) {
      "properties": {"type": "CONDITIONAL", "radius_m": 300,
        "conditions": {"text": ["below 60 m only"]},
        "authority": {"name": "FOCA"}}}]})";
-  absl::StatusOr<ImportResult> r = ImportZones(zones, ImportOptions());
+  absl::StatusOr<ImportResult> r = ImportZones(zones, FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->zones.size(), 2u);
   const v1::Constraint& bare = r->zones[0].constraint;
@@ -592,7 +630,7 @@ TEST(ZoneImport, SchedulesAreCheckedLikeTheServer) {
        "lowerVerticalReference": "AGL", "upperLimit": 120,
        "upperVerticalReference": "AGL", "horizontalProjection":
        {"type": "Circle", "center": [7, 46], "radius": 100}}]}]})";
-  absl::StatusOr<ImportResult> r = ImportZones(zone, ImportOptions());
+  absl::StatusOr<ImportResult> r = ImportZones(zone, FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->zones, SizeIs(0));
   ASSERT_THAT(r->errors, SizeIs(3));
@@ -618,7 +656,7 @@ TEST(ZoneImport, StartAtEndOfDayIsRefusedByTheServerRules) {
       "lowerVerticalReference": "AGL", "upperLimit": 120,
       "upperVerticalReference": "AGL", "horizontalProjection":
       {"type": "Circle", "center": [7, 46], "radius": 100}}]}]})";
-  absl::StatusOr<ImportResult> r = ImportZones(zone, ImportOptions());
+  absl::StatusOr<ImportResult> r = ImportZones(zone, FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_THAT(r->errors, SizeIs(1));
   EXPECT_EQ(r->errors[0].field, "UASZoneList[0]");
@@ -667,7 +705,7 @@ TEST(ZoneImport, NotificationOnlyAuthorityAllowsSelfUnlock) {
       "lowerVerticalReference": "AGL", "upperLimit": 120,
       "upperVerticalReference": "AGL", "horizontalProjection":
       {"type": "Circle", "center": [7, 46], "radius": 100}}]}]})";
-  absl::StatusOr<ImportResult> r = ImportZones(zone, ImportOptions());
+  absl::StatusOr<ImportResult> r = ImportZones(zone, FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_THAT(r->zones, SizeIs(1));
   EXPECT_TRUE(r->zones[0].constraint.self_unlock_allowed());
@@ -675,13 +713,13 @@ TEST(ZoneImport, NotificationOnlyAuthorityAllowsSelfUnlock) {
 
 TEST(ZoneImport, UnparseableFilesGivePositions) {
   absl::StatusOr<ImportResult> r =
-      ImportZones("{\n  \"UASZoneList\": [\n    {,\n", ImportOptions());
+      ImportZones("{\n  \"UASZoneList\": [\n    {,\n", FlatGround());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("line 3, column 6"));
-  r = ImportZones("[1, 2]", ImportOptions());
+  r = ImportZones("[1, 2]", FlatGround());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
-  r = ImportZones("\"just a string\"", ImportOptions());
+  r = ImportZones("\"just a string\"", FlatGround());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
@@ -714,7 +752,7 @@ TEST(ZoneExport, RoundTripKeepsGeometryAltitudesAndSchedule) {
         "upperLimit": 150.25, "upperVerticalReference": "WGS84",
         "horizontalProjection": {"type": "Circle", "center": [7.3, 46.3],
                                  "radius": 750.5}}]}]})";
-  absl::StatusOr<ImportResult> first = ImportZones(zones, ImportOptions());
+  absl::StatusOr<ImportResult> first = ImportZones(zones, FlatGround());
   ASSERT_TRUE(first.ok()) << first.status();
   ASSERT_THAT(first->zones, SizeIs(1));
   v1::Constraint original = first->zones[0].constraint;
@@ -722,7 +760,7 @@ TEST(ZoneExport, RoundTripKeepsGeometryAltitudesAndSchedule) {
   original.set_version(3);
   const std::string exported = ExportGeoJson({original});
 
-  absl::StatusOr<ImportResult> back = ImportZones(exported, ImportOptions());
+  absl::StatusOr<ImportResult> back = ImportZones(exported, FlatGround());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->format, ZoneFormat::kGeoJson);
   ASSERT_THAT(back->errors, SizeIs(0)) << ToString(back->errors[0]);
