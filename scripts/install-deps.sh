@@ -26,6 +26,11 @@ PACKAGES=(
   # Checksums of the embedded store's log (CRC-32).
   zlib1g-dev
 )
+# The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
+# clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.
+if [[ "${UTM_SANITIZE_STAGE:-1}" != 0 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

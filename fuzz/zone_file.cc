@@ -1,6 +1,6 @@
-// libFuzzer entry point for the zone importers (clang only):
-//   cmake -DCMAKE_CXX_COMPILER=clang++-14 ... && ninja zone_import_fuzzer
-//   zone_import_fuzzer -max_total_time=60 CORPUS_DIR ../shared/data/geozones/*/
+// Fuzz target: a regulator's zone file in one format (UTM_FUZZ_ZONE_FORMAT,
+// set per target in CMakeLists.txt), as `utmctl geofence import` reads it.
+// Whatever converts must export to GeoJSON and import back.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,16 +8,24 @@
 
 #include "services/constraint/import/zone_import.h"
 
+#ifndef UTM_FUZZ_ZONE_FORMAT
+#error "UTM_FUZZ_ZONE_FORMAT must name a utm::zones::ZoneFormat"
+#endif
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string content(reinterpret_cast<const char*>(data), size);
+  (void)utm::zones::DetectZoneFormat(content);
   utm::zones::ImportOptions options;
+  options.format = utm::zones::ZoneFormat::UTM_FUZZ_ZONE_FORMAT;
   const absl::StatusOr<utm::zones::ImportResult> result =
       utm::zones::ImportZones(content, options);
-  if (result.ok()) {
+  if (result.ok() && !result->zones.empty()) {
     std::vector<utm::v1::Constraint> constraints;
     for (const auto& z : result->zones) constraints.push_back(z.constraint);
+    utm::zones::ImportOptions again;
+    again.format = utm::zones::ZoneFormat::kGeoJson;
     (void)utm::zones::ImportZones(utm::zones::ExportGeoJson(constraints),
-                                  options);
+                                  again);
   }
   return 0;
 }
