@@ -9,6 +9,7 @@
 # Symbolized stacks; any UB report is fatal (the build already aborts on
 # UB, this also covers the runtime's own checks); leak checking at exit.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:strict_string_checks=1:check_initialization_order=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$(realpath "$(dirname "${BASH_SOURCE[0]}")")/lsan-suppressions.txt:print_suppressions=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 if [[ -z "${ASAN_SYMBOLIZER_PATH:-}" && -x /usr/bin/llvm-symbolizer-14 ]]; then
   export ASAN_SYMBOLIZER_PATH=/usr/bin/llvm-symbolizer-14
