@@ -31,6 +31,11 @@ PACKAGES=(
   # generated DEM.
   proj-data libproj-dev libgdal-dev gdal-bin
 )
+# The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
+# clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.
+if [[ "${UTM_SANITIZE_STAGE:-1}" != 0 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -31,6 +31,14 @@ const Json* Find(const Json& object, std::initializer_list<const char*> names) {
   return nullptr;
 }
 
+// The string member `name` of `object`; empty when it is absent or not a
+// string (Json::value() would throw).
+std::string StringMember(const Json& object, const char* name) {
+  const Json* member = Find(object, {name});
+  return member != nullptr && member->is_string() ? member->get<std::string>()
+                                                  : "";
+}
+
 // The heights under one feature's footprint, looked up on first need.
 struct Heights {
   const zones::ElevationModel* model;
@@ -112,6 +120,7 @@ absl::Status AddFeature(const Json& feature, const Json& root,
                         v1::FileIntentRequest* request) {
   const Json* geometry = Find(feature, {"geometry"});
   if (geometry == nullptr) return Bad(field + ".geometry", "required");
+  if (!geometry->is_object()) return Bad(field + ".geometry", "not an object");
   const Json empty = Json::object();
   const Json* props = Find(feature, {"properties"});
   const Json& properties = props != nullptr ? *props : empty;
@@ -119,7 +128,7 @@ absl::Status AddFeature(const Json& feature, const Json& root,
   v1::Volume3D* v3 = volume->mutable_volume();
   Heights heights{options.elevation, geo::Polygon{}, field + ".geometry",
                   std::nullopt, std::nullopt};
-  const std::string type = geometry->value("type", "");
+  const std::string type = StringMember(*geometry, "type");
   const Json* coordinates = Find(*geometry, {"coordinates"});
   if (coordinates == nullptr || !coordinates->is_array()) {
     return Bad(field + ".geometry.coordinates", "required");
@@ -130,6 +139,10 @@ absl::Status AddFeature(const Json& feature, const Json& root,
                  "one ring expected (polygons with holes are not supported)");
     }
     const Json& ring = (*coordinates)[0];
+    if (!ring.is_array()) {
+      return Bad(field + ".geometry.coordinates[0]",
+                 "expected a ring of [longitude, latitude] positions");
+    }
     for (size_t i = 0; i < ring.size(); ++i) {
       const Json& p = ring[i];
       if (!p.is_array() || p.size() < 2 || !p[0].is_number() ||
@@ -203,7 +216,7 @@ absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
   }
   const Json* collection = Find(root, {"flight_declaration_geo_json"});
   const Json& geo = collection != nullptr ? *collection : root;
-  const std::string type = geo.is_object() ? geo.value("type", "") : "";
+  const std::string type = StringMember(geo, "type");
   VolumeFile out;
   if (type == "FeatureCollection" || type == "Feature") {
     out.list_name = "features";

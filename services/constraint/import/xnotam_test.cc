@@ -166,6 +166,28 @@ TEST_F(XnotamTest, BrokenXmlIsAFileError) {
               HasSubstr("not valid XML at line 10"));
 }
 
+// pugixml passes bytes through unchecked; strings that are not UTF-8 would
+// fail protobuf's wire form and threw from the GeoJSON export (found by
+// fuzz/zone_file.cc).
+TEST_F(XnotamTest, TextThatIsNotUtf8IsAFileError) {
+  std::string xml = Fixture("tfr-circle.xml");
+  const size_t at = xml.find("VIP MOVEMENT");
+  ASSERT_NE(at, std::string::npos);
+  xml.replace(at, 3, "\xFF\xC0\x80");
+  absl::StatusOr<ImportResult> r = ImportZones(xml, ImportOptions());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(r.status().message()),
+              HasSubstr("<txtDescrPurpose> holds bytes that are not UTF-8"));
+  // Latin-1 text is fine when the document says so: pugixml converts it.
+  std::string latin1 = Fixture("tfr-circle.xml");
+  latin1.replace(latin1.find("UTF-8"), 5, "ISO-8859-1");
+  latin1.replace(latin1.find("VIP MOVEMENT"), 1, "\xC9");
+  r = ImportZones(latin1, ImportOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->zones.size(), 1u);
+}
+
 TEST_F(XnotamTest, OtherXmlIsNotXnotam) {
   absl::StatusOr<ImportResult> r =
       ImportZones("<kml><Document/></kml>", ImportOptions());

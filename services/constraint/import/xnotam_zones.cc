@@ -19,6 +19,55 @@
 namespace utm::zones::internal {
 namespace {
 
+// RFC 3629 UTF-8: no overlong forms, surrogates or code points past
+// U+10FFFF.
+bool IsUtf8(absl::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = s[i];
+    int more = 0;
+    uint32_t cp = 0, min = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xE0) == 0xC0) {
+      more = 1, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      more = 2, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      more = 3, cp = c & 0x07, min = 0x10000;
+    } else {
+      return false;
+    }
+    if (s.size() - i <= static_cast<size_t>(more)) return false;
+    for (int k = 1; k <= more; ++k) {
+      const unsigned char d = s[i + k];
+      if ((d & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (d & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += more + 1;
+  }
+  return true;
+}
+
+// The first element whose name, attributes or text are not UTF-8 (pugixml
+// does not check; protobuf strings and the JSON export must be UTF-8), or
+// null.
+pugi::xml_node FirstNonUtf8(const pugi::xml_node& node) {
+  bool ok = IsUtf8(node.name()) && IsUtf8(node.value());
+  for (const pugi::xml_attribute& a : node.attributes()) {
+    ok = ok && IsUtf8(a.name()) && IsUtf8(a.value());
+  }
+  if (!ok) return node;
+  for (const pugi::xml_node& child : node.children()) {
+    if (pugi::xml_node bad = FirstNonUtf8(child)) return bad;
+  }
+  return pugi::xml_node();
+}
+
 std::string Trimmed(const pugi::xml_node& node) {
   return std::string(absl::StripAsciiWhitespace(node.text().as_string()));
 }
@@ -364,6 +413,13 @@ absl::Status ReadXnotam(absl::string_view content, FileContext* context) {
         Position(content,
                  static_cast<size_t>(std::max<ptrdiff_t>(0, parsed.offset))),
         ": ", parsed.description()));
+  }
+  if (const pugi::xml_node bad = FirstNonUtf8(doc)) {
+    const pugi::xml_node element =
+        bad.type() == pugi::node_element ? bad : bad.parent();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "not valid XML: <", IsUtf8(element.name()) ? element.name() : "?",
+        "> holds bytes that are not UTF-8"));
   }
   const pugi::xml_node root = doc.document_element();
   if (std::strcmp(root.name(), "XNOTAM-Update") != 0) {

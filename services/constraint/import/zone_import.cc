@@ -126,6 +126,9 @@ std::optional<absl::Time> ParseDateTime(absl::string_view text) {
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
     return std::nullopt;
   }
+  // RFC 3339 parses years past 9999, which neither the wire's Timestamp
+  // (nor its JSON form, in the export) nor the server accept.
+  if (!TimeFromProto(TimeToProto(t), "").ok()) return std::nullopt;
   return t;
 }
 

@@ -65,7 +65,8 @@ std::string Describe(const Limit& limit);
 
 // ---- Schedules -------------------------------------------------------------
 
-// RFC 3339 date-time; nullopt if malformed.
+// RFC 3339 date-time in years 1-9999 (as the server accepts); nullopt
+// otherwise.
 std::optional<absl::Time> ParseDateTime(absl::string_view text);
 // "HH:MM[:SS[.fff]]" with an optional "Z" or "+hh:mm"/"-hh:mm" suffix: the
 // second of the day (0-86400) and the UTC offset in seconds.

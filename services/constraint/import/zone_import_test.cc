@@ -648,6 +648,28 @@ TEST(ZoneImport, SchedulesAreCheckedLikeTheServer) {
   EXPECT_THAT(r->errors[2].message, HasSubstr("the end is before the start"));
 }
 
+// Years past 9999 parse as RFC 3339 but are no Timestamp the server (or the
+// GeoJSON export, which wrote `"schedule": <discarded>`) accepts.
+TEST(ZoneImport, DateTimesPastYear9999AreRefused) {
+  const std::string zone = R"({"UASZoneList": [{"identifier": "Y",
+    "restriction": "PROHIBITED",
+    "applicability": [{"permanent": "NO",
+      "startDateTime": "20270-03-01T00:00:00Z",
+      "endDateTime": "20270-04-01T00:00:00Z"}],
+    "geometry": [{"uomDimensions": "M", "lowerLimit": 0,
+      "lowerVerticalReference": "AGL", "upperLimit": 120,
+      "upperVerticalReference": "AGL", "horizontalProjection":
+      {"type": "Circle", "center": [7, 46], "radius": 100}}]}]})";
+  absl::StatusOr<ImportResult> r = ImportZones(zone, ImportOptions());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->zones, SizeIs(0));
+  ASSERT_THAT(r->errors, SizeIs(2));
+  EXPECT_EQ(r->errors[0].field,
+            "UASZoneList[0].applicability[0].startDateTime");
+  EXPECT_THAT(r->errors[0].message,
+              HasSubstr("\"20270-03-01T00:00:00Z\" is not an RFC 3339"));
+}
+
 TEST(ZoneImport, StartAtEndOfDayIsRefusedByTheServerRules) {
   const std::string zone = R"({"UASZoneList": [{"identifier": "E",
     "restriction": "PROHIBITED",

@@ -1,0 +1,80 @@
+#include "services/utmctl/volume_file.h"
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace utm::ctl {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string WriteFile(const std::string& name, const std::string& content) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(ReadVolumeFile, ReadsAGeoJsonPoint) {
+  const std::string path = WriteFile("point.json", R"({
+    "type": "Feature",
+    "geometry": {"type": "Point", "coordinates": [8.5, 47.3]},
+    "properties": {"radius_m": 200,
+      "min_altitude": {"meters": 400}, "max_altitude": {"meters": 500},
+      "start_datetime": "2027-03-01T10:00:00Z",
+      "end_datetime": "2027-03-01T11:00:00Z"}})");
+  absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, {});
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->request.volumes_size(), 1);
+  EXPECT_EQ(file->request.volumes(0).volume().outline_circle().radius_m(), 200);
+}
+
+// Members of the wrong JSON type are refused with the field's path; they
+// used to throw nlohmann::json::type_error out of ReadVolumeFile, which
+// ended utmctl with std::terminate (found by fuzz/volume_file.cc).
+struct WrongType {
+  const char* name;
+  const char* content;
+  absl::StatusCode code;
+  const char* message;
+};
+
+class ReadVolumeFileWrongType : public ::testing::TestWithParam<WrongType> {};
+
+TEST_P(ReadVolumeFileWrongType, IsAnErrorNotACrash) {
+  const WrongType& c = GetParam();
+  absl::StatusOr<VolumeFile> file =
+      ReadVolumeFile(WriteFile(std::string(c.name) + ".json", c.content), {});
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), c.code) << file.status();
+  EXPECT_THAT(file.status().message(), HasSubstr(c.message));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, ReadVolumeFileWrongType,
+    ::testing::Values(
+        WrongType{"TopLevelTypeNumber", R"({"type": 7})",
+                  absl::StatusCode::kDataLoss,
+                  "neither a utm.v1 volume file nor GeoJSON"},
+        WrongType{"GeometryNumber",
+                  R"({"type": "Feature", "geometry": 5, "properties": {}})",
+                  absl::StatusCode::kInvalidArgument,
+                  "features[0].geometry: not an object"},
+        WrongType{"GeometryTypeNumber",
+                  R"({"type": "Feature", "properties": {},
+                      "geometry": {"type": 1, "coordinates": [8, 47]}})",
+                  absl::StatusCode::kInvalidArgument,
+                  "features[0].geometry.type: \"\" is not supported"},
+        WrongType{"RingNotAnArray",
+                  R"({"type": "Feature", "properties": {},
+                      "geometry": {"type": "Polygon", "coordinates": [7]}})",
+                  absl::StatusCode::kInvalidArgument,
+                  "features[0].geometry.coordinates[0]: expected a ring"}),
+    [](const ::testing::TestParamInfo<WrongType>& info) {
+      return info.param.name;
+    });
+
+}  // namespace
+}  // namespace utm::ctl
