@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/import/zone_import.h"
 #include "services/utmctl/volume_file.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -22,9 +23,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     written += static_cast<size_t>(n);
   }
   const std::string path = absl::StrCat("/proc/self/fd/", fd);
+  // Without an elevation model (W84 only) and with a flat one (AMSL, AGL).
+  const utm::zones::ConstantElevation flat(540, 48);
   for (bool ground : {false, true}) {
     utm::ctl::VolumeFileOptions options;
-    if (ground) options.ground_m = 540;
+    if (ground) options.elevation = &flat;
     absl::StatusOr<utm::ctl::VolumeFile> file =
         utm::ctl::ReadVolumeFile(path, options);
     if (!file.ok()) continue;
