@@ -183,7 +183,9 @@ TEST_F(XnotamTest, TextThatIsNotUtf8IsAFileError) {
   std::string latin1 = Fixture("tfr-circle.xml");
   latin1.replace(latin1.find("UTF-8"), 5, "ISO-8859-1");
   latin1.replace(latin1.find("VIP MOVEMENT"), 1, "\xC9");
-  r = ImportZones(latin1, ImportOptions());
+  ImportOptions with_ground;
+  with_ground.elevation = &elevation_;
+  r = ImportZones(latin1, with_ground);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->zones.size(), 1u);
 }

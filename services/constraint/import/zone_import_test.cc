@@ -660,7 +660,7 @@ TEST(ZoneImport, DateTimesPastYear9999AreRefused) {
       "lowerVerticalReference": "AGL", "upperLimit": 120,
       "upperVerticalReference": "AGL", "horizontalProjection":
       {"type": "Circle", "center": [7, 46], "radius": 100}}]}]})";
-  absl::StatusOr<ImportResult> r = ImportZones(zone, ImportOptions());
+  absl::StatusOr<ImportResult> r = ImportZones(zone, FlatGround());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->zones, SizeIs(0));
   ASSERT_THAT(r->errors, SizeIs(2));
