@@ -1,4 +1,5 @@
 #include "services/common/auth.h"
+#include "services/common/scoped_fd.h"
 
 #include <fcntl.h>
 #include <jwt.h>
@@ -92,27 +93,6 @@ struct FreeDeleter {
 };
 using MallocedStr = std::unique_ptr<char, FreeDeleter>;
 
-// Closes a file descriptor on scope exit.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now, reporting the error close() may carry (e.g. a deferred write
-  // error on NFS).
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
 
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);

@@ -1,4 +1,5 @@
 #include "services/common/jwks.h"
+#include "services/common/scoped_fd.h"
 
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -59,20 +60,6 @@ struct ParamDeleter {
 };
 using ParamPtr = std::unique_ptr<OSSL_PARAM, ParamDeleter>;
 
-// Closes a file descriptor on scope exit.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // A string from outside, quoted, escaped and bounded for a message.
 std::string Quote(absl::string_view s) {
