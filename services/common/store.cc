@@ -375,7 +375,10 @@ absl::Status EmbeddedStore::Recover() {
       // it was never acknowledged.
       recovery_.torn_tail_bytes =
           static_cast<int64_t>(data->size() - r.valid_bytes);
-      torn_at = r.valid_bytes;
+      // A format-2 log cut inside its file header starts over empty.
+      torn_at = r.format == 2 && r.valid_bytes < format::kFileHeaderBytes
+                    ? 0
+                    : r.valid_bytes;
     }
     log_crc_ = format::Crc(absl::string_view(*data).substr(0, log_valid));
   } else if (marker) {
@@ -397,8 +400,7 @@ absl::Status EmbeddedStore::Recover() {
 
   // Only now is anything on disk changed.
   if (recovery_.torn_tail_bytes > 0) {
-    const off_t keep = static_cast<off_t>(
-        torn_at < format::kFileHeaderBytes ? 0 : torn_at);
+    const off_t keep = static_cast<off_t>(torn_at);
     if (::truncate(log_path.c_str(), keep) != 0) {
       return ErrnoStatus("cannot truncate", log_path);
     }

@@ -376,6 +376,16 @@ TEST_F(StoreDamageTest, Format1LogIsReadAndRewritten) {
   EXPECT_EQ(Scan(*store), (Contents{{"a", "1"}, {"c", "3"}}));
 }
 
+TEST_F(StoreDamageTest, Format1LogWithATornHeaderKeepsItsWholeRecords) {
+  fs::create_directories(dir_);
+  const std::string first = Format1Record({Put("t", "a", "1")});
+  WriteFile(dir_ / "log-00000000000000000000",
+            first + std::string("\x05\x00", 2));
+  auto store = *OpenStore(Options(dir_, int64_t{64} << 20));
+  EXPECT_EQ(Scan(*store), (Contents{{"a", "1"}}));
+  EXPECT_EQ(GetRecoveryStats(*store)->torn_tail_bytes, 2);
+}
+
 TEST_F(StoreDamageTest, DamagedFormat1LogIsRefused) {
   fs::create_directories(dir_);
   std::string bytes = Format1Record({Put("t", "a", "1")}) +

@@ -216,12 +216,7 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
     if (is_log) return result;  // created, nothing written yet
     return fail(0, "the snapshot is empty", false);
   }
-  if (data.size() < kFileHeaderBytes) {
-    if (is_log && (magic.substr(0, data.size()) == data.substr(0, 8) ||
-                   AllZero(data))) {
-      return fail(0, "a partial file header", true);
-    }
-  } else if (data.substr(0, 8) != magic) {
+  if (data.substr(0, 8) != magic.substr(0, std::min<size_t>(8, data.size()))) {
     if (is_log && AllZero(data)) return fail(0, "zeros only", true);
     // Not format 2: a format-1 file starts with a valid record.
     if (data.size() >= 8) {
@@ -239,7 +234,8 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
                 false);
   }
   if (data.size() < kFileHeaderBytes) {
-    return fail(0, "not a store file (too short for its header)", false);
+    if (is_log) return fail(0, "a partial file header", true);
+    return fail(0, "the snapshot is too short for its header", false);
   }
   if (Crc(data.substr(0, 16)) != GetU32(data.data() + 16)) {
     return fail(0, "file header checksum mismatch", false);
