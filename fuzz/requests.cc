@@ -330,13 +330,8 @@ class Process {
     }
     const v1::WatchAlertsRequest& r = call.watch_alerts();
     if ((call.scopes() & 63) == 0 || !r.has_area()) return;
-    VolumeConvertOptions convert;
-    convert.open_bounds = true;
-    const geo::ValidationLimits wide = constraint::ConstraintLimits();
-    convert.limits.max_area_m2 = wide.max_area_m2;
-    convert.limits.max_reach_m = wide.max_reach_m;
     absl::StatusOr<geo::Volume4D> area =
-        VolumeFromProto(r.area(), convert, "area");
+        VolumeFromProto(r.area(), telemetry::WatchAreaConvertOptions(), "area");
     if (!area.ok()) return;
     std::vector<telemetry::AlertChange> open = telemetry_->OpenAlerts();
     for (const telemetry::AlertChange& change : open) {

@@ -13,6 +13,7 @@
 #include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/limits.h"
 
 namespace utm::telemetry {
 namespace {
@@ -688,6 +689,15 @@ std::vector<AlertChange> TelemetryCore::OpenAlerts() const {
     out.push_back({open.alert, open.operators, open.aircraft});
   }
   return out;
+}
+
+VolumeConvertOptions WatchAreaConvertOptions() {
+  VolumeConvertOptions convert;
+  convert.open_bounds = true;
+  const geo::ValidationLimits wide = constraint::ConstraintLimits();
+  convert.limits.max_area_m2 = wide.max_area_m2;
+  convert.limits.max_reach_m = wide.max_reach_m;
+  return convert;
 }
 
 }  // namespace utm::telemetry

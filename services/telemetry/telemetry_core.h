@@ -48,6 +48,7 @@
 #include "geo/latlng.h"
 #include "geo/volume.h"
 #include "services/common/clock.h"
+#include "services/common/volume_convert.h"
 #include "services/telemetry/detector.h"
 #include "services/telemetry/surface_grid.h"
 #include "utm/v1/telemetry.pb.h"
@@ -218,6 +219,10 @@ class TelemetryCore {
   std::vector<int64_t> speed_buckets_ ABSL_GUARDED_BY(mu_);
   int top_speed_bucket_ ABSL_GUARDED_BY(mu_) = -1;
 };
+
+// How a WatchAlerts area converts: open time bounds, as wide as a
+// constraint's (wide-area supervision), with a flight's vertex limit.
+VolumeConvertOptions WatchAreaConvertOptions();
 
 }  // namespace utm::telemetry
 

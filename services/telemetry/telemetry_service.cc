@@ -15,7 +15,6 @@
 #include "services/common/grpc_status.h"
 #include "services/common/input_limits.h"
 #include "services/common/volume_convert.h"
-#include "services/constraint/limits.h"
 
 namespace utm::telemetry {
 
@@ -611,15 +610,8 @@ grpc::ServerWriteReactor<v1::AlertBatch>* TelemetryService::WatchAlerts(
   if (!request->has_area()) {
     return new Refuse(absl::InvalidArgumentError("area: required"));
   }
-  VolumeConvertOptions convert;
-  convert.open_bounds = true;
-  // Watch areas as wide as a constraint's (wide-area supervision), with a
-  // flight's vertex limit.
-  const geo::ValidationLimits wide = constraint::ConstraintLimits();
-  convert.limits.max_area_m2 = wide.max_area_m2;
-  convert.limits.max_reach_m = wide.max_reach_m;
   absl::StatusOr<geo::Volume4D> area =
-      VolumeFromProto(request->area(), convert, "area");
+      VolumeFromProto(request->area(), WatchAreaConvertOptions(), "area");
   if (!area.ok()) return new Refuse(area.status());
   absl::Status bad =
       CheckCount(request->kinds_size(), "kinds", kMaxEnumFilters);
