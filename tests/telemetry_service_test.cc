@@ -123,8 +123,9 @@ class GatedAirspace final : public telemetry::Airspace {
                                       t);
   }
   void MarkNonconforming(const std::string& operator_id,
-                         const std::string& intent_id) override {
-    live_->MarkNonconforming(operator_id, intent_id);
+                         const std::string& intent_id,
+                         absl::Time now) override {
+    live_->MarkNonconforming(operator_id, intent_id, now);
   }
   void Close() {
     absl::MutexLock lock(&mu_);

@@ -14,6 +14,7 @@
 #include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/intent/intent_codec.h"
+#include "services/intent/intent_states.h"
 #include "utm/internal/intent_storage.pb.h"
 
 namespace utm::intent {
@@ -73,34 +74,6 @@ void SortById(std::vector<Conflict>* conflicts) {
 std::string ConflictKey(const Conflict& c) {
   return c.is_constraint() ? absl::StrCat("c/", c.constraint_id)
                            : absl::StrCat("i/", c.intent_id);
-}
-
-bool Allowed(IntentState from, IntentState to) {
-  using S = IntentState;
-  switch (from) {
-    case S::kAccepted:
-      return to == S::kActivated || to == S::kCancelled;
-    case S::kActivated:
-      return to == S::kEnded || to == S::kNonconforming || to == S::kContingent;
-    case S::kNonconforming:
-      return to == S::kActivated || to == S::kContingent || to == S::kEnded;
-    case S::kContingent:
-      return to == S::kEnded;
-    case S::kEnded:
-    case S::kCancelled:
-      return false;
-  }
-  return false;
-}
-
-std::string AllowedList(IntentState from) {
-  std::vector<std::string> names;
-  for (IntentState to : {IntentState::kAccepted, IntentState::kActivated,
-                         IntentState::kNonconforming, IntentState::kContingent,
-                         IntentState::kEnded, IntentState::kCancelled}) {
-    if (Allowed(from, to)) names.push_back(IntentStateName(to));
-  }
-  return names.empty() ? "none: it is final" : absl::StrJoin(names, ", ");
 }
 
 }  // namespace
@@ -719,19 +692,24 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
                                         Done& done) {
   const absl::Time now = clock_->Now();
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
-  const bool off_nominal = request.to == IntentState::kNonconforming ||
-                           request.to == IntentState::kContingent;
-  if (!off_nominal && !request.off_nominal_volumes.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "off_nominal_volumes: only for NONCONFORMING or CONTINGENT, not ",
-        IntentStateName(request.to)));
-  }
+  UTM_RETURN_IF_ERROR(CheckTransitionRequest(request));
   UTM_RETURN_IF_ERROR(
       ValidateVolumes(request.off_nominal_volumes, now, "off_nominal_volumes"));
+  if (!request.volumes.empty()) {
+    UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  }
+  if (request.priority) UTM_RETURN_IF_ERROR(ValidatePriority(*request.priority));
   std::string fingerprint =
       absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
                    IntentStateName(request.to));
   AppendVolumes(&fingerprint, request.off_nominal_volumes);
+  // Only requests that carry them say so: the fingerprints of requests
+  // remembered before activation could carry them stay the same.
+  if (!request.volumes.empty()) {
+    absl::StrAppend(&fingerprint, "|volumes");
+    AppendVolumes(&fingerprint, request.volumes);
+  }
+  if (request.priority) absl::StrAppend(&fingerprint, "|p", *request.priority);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
@@ -740,24 +718,35 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
                                                        request.version));
         write_retain_ = entry->intent.retained;
         Intent& intent = entry->intent;
-        if (!Allowed(intent.state, request.to)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "intent ", intent.id, " is ", IntentStateName(intent.state),
-              "; it cannot become ", IntentStateName(request.to),
-              " (allowed: ", AllowedList(intent.state), ")"));
-        }
+        UTM_RETURN_IF_ERROR(CheckTransition(intent, request));
+        const std::vector<geo::Volume4D>& volumes =
+            request.volumes.empty() ? intent.volumes : request.volumes;
+        const int32_t priority = request.priority.value_or(intent.priority);
         WriteOutcome outcome;
         if (intent.state == IntentState::kAccepted &&
             request.to == IntentState::kActivated) {
           // Intents filed since may have higher priority; check again before
-          // the flight takes off.
+          // the flight takes off (with its new volumes, if any: exactly the
+          // check of a modification of an ACCEPTED intent).
           ConflictSet found =
-              Conflicts(owner, intent.volumes, intent.priority, entry->handle);
+              Conflicts(owner, volumes, priority, entry->handle);
           outcome.conflicts = std::move(found.blocking);
           outcome.advisories = std::move(found.advisory);
+        } else if (IsOffNominal(request.to)) {
+          // A declaration is never refused: everything the aircraft's
+          // off-nominal volumes meet is for the owner's information.
+          ConflictSet found = Conflicts(owner, request.off_nominal_volumes,
+                                        intent.priority, entry->handle);
+          outcome.advisories = std::move(found.blocking);
+          for (Conflict& c : found.advisory) {
+            outcome.advisories.push_back(std::move(c));
+          }
+          SortById(&outcome.advisories);
         }
         if (outcome.conflicts.empty()) {
           UnindexIntent(entry->handle, intent);
+          if (!request.volumes.empty()) intent.volumes = request.volumes;
+          intent.priority = priority;
           intent.state = request.to;
           intent.off_nominal_volumes = request.off_nominal_volumes;
           ++intent.version;

@@ -166,15 +166,21 @@ struct ModifyRequest {
 };
 
 // A state change: activate, end, cancel, or an owner's declaration of
-// NONCONFORMING / CONTINGENT.
+// NONCONFORMING / CONTINGENT. The rules are in intent_states.h.
 struct TransitionRequest {
   std::string request_id;
   std::string intent_id;
   int64_t version = 0;
   IntentState to = IntentState::kActivated;
-  // With NONCONFORMING or CONTINGENT: where the flight is now (optional).
-  // Must be empty for any other target state; cleared on leaving them.
+  // With NONCONFORMING or CONTINGENT: where the flight is now; at least one,
+  // replacing any declared before. Must be empty for any other target state;
+  // cleared on leaving them.
   std::vector<geo::Volume4D> off_nominal_volumes;
+  // Only when activating an ACCEPTED intent: new nominal volumes (empty keeps
+  // the current ones) and priority (unset keeps it), checked as a
+  // modification would be and applied with the activation in one write.
+  std::vector<geo::Volume4D> volumes;
+  std::optional<int32_t> priority;
 };
 
 struct IntentOptions {
@@ -184,8 +190,11 @@ struct IntentOptions {
   int max_volumes = 100;
   // Farthest ahead a volume may start. DEFAULT: 30 days (F3548).
   absl::Duration max_lead_time = absl::Hours(24 * 30);
-  // Longest a single volume may last. DEFAULT: 24 hours.
-  absl::Duration max_volume_duration = absl::Hours(24);
+  // Longest a single volume may last. DEFAULT: 30 days, the F3548 planning
+  // horizon: F3548 sets no limit of its own on a volume's length, and real
+  // operations (multi-day survey and long-endurance flights) file volumes of
+  // several days.
+  absl::Duration max_volume_duration = absl::Hours(24 * 30);
   // Priorities accepted. DEFAULT: [0, 1000].
   int32_t min_priority = 0;
   int32_t max_priority = 1000;
@@ -250,12 +259,13 @@ class IntentCore {
   absl::StatusOr<WriteOutcome> Modify(const std::string& owner,
                                       const ModifyRequest& request);
 
-  // Allowed transitions (anything else is FAILED_PRECONDITION):
-  //   ACCEPTED      -> ACTIVATED, CANCELLED
-  //   ACTIVATED     -> ENDED, NONCONFORMING, CONTINGENT
-  //   NONCONFORMING -> ACTIVATED, CONTINGENT, ENDED
-  //   CONTINGENT    -> ENDED
-  // Activation is re-checked against the intents live now, as filing was.
+  // The transitions and their checks are in intent_states.h (anything else
+  // is FAILED_PRECONDITION; a malformed request INVALID_ARGUMENT).
+  // Activation of an ACCEPTED intent is re-checked against the intents live
+  // now, as filing was, and may be rejected with conflicts. A declaration of
+  // NONCONFORMING or CONTINGENT lists in `advisories` every intent and
+  // constraint its off-nominal volumes meet (volume_index into
+  // off_nominal_volumes).
   absl::StatusOr<WriteOutcome> Transition(const std::string& owner,
                                           const TransitionRequest& request);
 

@@ -262,7 +262,10 @@ TEST_F(IntentCoreTest, OffNominalModifyIsNotDeconflicted) {
   const std::string mine = Accepted("op-a", {Cylinder(0)});
   Accepted("op-b", {Cylinder(3000)});
   ASSERT_TRUE(Move("op-a", mine, 1, IntentState::kActivated)->accepted());
-  ASSERT_TRUE(Move("op-a", mine, 2, IntentState::kContingent)->accepted());
+  ASSERT_TRUE(core_
+                  .Transition("op-a", {"", mine, 2, IntentState::kContingent,
+                                       {Cylinder(0)}})
+                  ->accepted());
   // The aircraft is where it is: its new volume is recorded even though it
   // overlaps another flight, and it is now an obstacle to others there.
   absl::StatusOr<WriteOutcome> out =
@@ -278,9 +281,12 @@ TEST_F(IntentCoreTest, TransitionsFollowTheStateMachine) {
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(bad.status().message(),
             "intent intent-1 is ACCEPTED; it cannot become ENDED (allowed: "
-            "ACTIVATED, CANCELLED)");
+            "ACTIVATED, NONCONFORMING, CONTINGENT, CANCELLED)");
   ASSERT_TRUE(Move("op-a", id, 1, IntentState::kActivated)->accepted());
-  ASSERT_TRUE(Move("op-a", id, 2, IntentState::kNonconforming)->accepted());
+  ASSERT_TRUE(core_
+                  .Transition("op-a", {"", id, 2, IntentState::kNonconforming,
+                                       {Cylinder(0)}})
+                  ->accepted());
   ASSERT_TRUE(Move("op-a", id, 3, IntentState::kActivated)->accepted());
   EXPECT_EQ(Move("op-b", id, 4, IntentState::kEnded).status().code(),
             absl::StatusCode::kPermissionDenied);
@@ -406,9 +412,9 @@ INSTANTIATE_TEST_SUITE_P(
         LimitCase{"LastsTooLong",
                   [](FileRequest& r) {
                     r.volumes[0].time.end =
-                        r.volumes[0].time.start + absl::Hours(30);
+                        r.volumes[0].time.start + absl::Hours(24 * 31);
                   },
-                  "volumes[0]: lasts 30h; at most 24h is allowed"},
+                  "volumes[0]: lasts 744h; at most 720h is allowed"},
         LimitCase{"NeverEnds",
                   [](FileRequest& r) {
                     r.volumes[0].time.end = absl::InfiniteFuture();

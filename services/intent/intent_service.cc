@@ -1,6 +1,7 @@
 #include "services/intent/intent_service.h"
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -182,10 +183,35 @@ grpc::ServerUnaryReactor* IntentService::ActivateIntent(
     const v1::ActivateIntentRequest* request,
     v1::ActivateIntentResponse* response) {
   return Respond(
-      context, Transition(context, *request, IntentState::kActivated),
-      [response](const WriteOutcome& out) {
-        OutcomeToProto(out, out.accepted() ? out.intent->priority : 0,
-                       response);
+      context,
+      [&]() -> absl::StatusOr<Launch> {
+        UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+        UTM_RETURN_IF_ERROR(CheckIds(*request));
+        TransitionRequest transition{request->request_id(),
+                                     request->intent_id(), request->version(),
+                                     IntentState::kActivated,
+                                     /*off_nominal_volumes=*/{}};
+        if (request->has_priority()) {
+          UTM_RETURN_IF_ERROR(priorities_.Check(caller, request->priority()));
+          transition.priority = request->priority();
+        }
+        UTM_ASSIGN_OR_RETURN(transition.volumes,
+                             Volumes(request->volumes(), "volumes"));
+        return Launch([this, subject = caller.subject,
+                       transition = std::move(transition)](
+                          IntentCore::Done done) {
+          core_->TransitionAsync(subject, transition, std::move(done));
+        });
+      }(),
+      [response, asked = request->has_priority()
+                             ? std::optional<int32_t>(request->priority())
+                             : std::nullopt](const WriteOutcome& out) {
+        // Reasons are given against the priority asked for, else the one
+        // the intent has (unknown here when it was rejected: blocking
+        // conflicts are INTENT_PRIORITY then, as they are).
+        OutcomeToProto(
+            out, asked.value_or(out.accepted() ? out.intent->priority : 0),
+            response);
         return absl::OkStatus();
       });
 }
@@ -227,6 +253,15 @@ grpc::ServerUnaryReactor* IntentService::SetIntentState(
         UTM_RETURN_IF_ERROR(
             CheckEnum(v1::IntentState_descriptor(), request->state(), "state"));
         UTM_ASSIGN_OR_RETURN(to, StateFromProto(request->state()));
+        if (to != IntentState::kActivated && to != IntentState::kNonconforming &&
+            to != IntentState::kContingent) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "state: ", IntentStateName(to),
+              " is not declared with SetIntentState (ACTIVATED, "
+              "NONCONFORMING or CONTINGENT); ",
+              to == IntentState::kAccepted ? "no intent returns to ACCEPTED"
+                                           : "use EndIntent or CancelIntent"));
+        }
         UTM_ASSIGN_OR_RETURN(
             std::vector<geo::Volume4D> off_nominal,
             Volumes(request->off_nominal_volumes(), "off_nominal_volumes"));

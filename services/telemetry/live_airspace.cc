@@ -66,7 +66,8 @@ std::vector<std::string> LiveAirspace::BlockingConstraints(
 }
 
 void LiveAirspace::MarkNonconforming(const std::string& operator_id,
-                                     const std::string& intent_id) {
+                                     const std::string& intent_id,
+                                     absl::Time now) {
   absl::StatusOr<intent::IntentView> view =
       intents_->Get(operator_id, intent_id);
   if (!view.ok() || view->intent.state != intent::IntentState::kActivated) {
@@ -76,6 +77,10 @@ void LiveAirspace::MarkNonconforming(const std::string& operator_id,
   request.intent_id = intent_id;
   request.version = view->intent.version;
   request.to = intent::IntentState::kNonconforming;
+  for (const geo::Volume4D& v : view->intent.volumes) {
+    if (v.time.end >= now) request.off_nominal_volumes.push_back(v);
+  }
+  if (request.off_nominal_volumes.empty()) return;
   (void)intents_->Transition(operator_id, request);
 }
 

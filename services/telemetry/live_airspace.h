@@ -33,9 +33,12 @@ class LiveAirspace final : public Airspace {
                                                double vertical_accuracy_m,
                                                absl::Time t) const override;
   // ACTIVATED -> NONCONFORMING as the owner would declare it; nothing if
-  // the intent is in another state by now.
+  // the intent is in another state by now. F3548 wants off-nominal volumes
+  // with the declaration and the monitor knows no tighter bound than the
+  // plan: its volumes not yet over at `now` become the off-nominal volumes
+  // (the owner may declare better ones). Nothing either when none is left.
   void MarkNonconforming(const std::string& operator_id,
-                         const std::string& intent_id) override;
+                         const std::string& intent_id, absl::Time now) override;
 
  private:
   struct Cached {

@@ -52,7 +52,8 @@ class OneIntentAirspace : public Airspace {
                                                absl::Time) const override {
     return {};
   }
-  void MarkNonconforming(const std::string&, const std::string&) override {}
+  void MarkNonconforming(const std::string&, const std::string&,
+                         absl::Time) override {}
 
  private:
   std::shared_ptr<const IntentInfo> info_;

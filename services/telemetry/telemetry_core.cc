@@ -605,7 +605,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
     }
   }
   for (const std::string* intent_id : newly_nonconforming) {
-    airspace_->MarkNonconforming(operator_id, *intent_id);
+    airspace_->MarkNonconforming(operator_id, *intent_id, now);
   }
   // In the order of the batch (validation errors came first).
   std::stable_sort(result.errors.begin(), result.errors.end(),

@@ -78,9 +78,10 @@ class Airspace {
       const std::string& operator_id, const geo::LatLng& position,
       double altitude_m, double horizontal_accuracy_m,
       double vertical_accuracy_m, absl::Time t) const = 0;
-  // The flight left its intent: make the intent NONCONFORMING.
+  // The flight left its intent at `now`: make the intent NONCONFORMING.
   virtual void MarkNonconforming(const std::string& operator_id,
-                                 const std::string& intent_id) = 0;
+                                 const std::string& intent_id,
+                                 absl::Time now) = 0;
 };
 
 struct TelemetryOptions {

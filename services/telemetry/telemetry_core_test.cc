@@ -48,7 +48,7 @@ class FakeAirspace : public Airspace {
     return {};
   }
   void MarkNonconforming(const std::string& operator_id,
-                         const std::string& intent_id) override {
+                         const std::string& intent_id, absl::Time) override {
     marked.push_back(absl::StrCat(operator_id, ":", intent_id));
   }
 
@@ -395,12 +395,17 @@ TEST(LiveAirspaceTest, IntentsConstraintsAndNonconformance) {
   EXPECT_THAT(airspace.BlockingConstraints("op-a", East(2000), 1100, 5, 5, t),
               IsEmpty());
 
-  airspace.MarkNonconforming("op-a", id);
+  airspace.MarkNonconforming("op-a", id, t);
   EXPECT_EQ(intents.Get("op-a", id)->intent.state,
             intent::IntentState::kNonconforming);
+  // The plan not yet over is declared where the aircraft may be (F3548
+  // wants off-nominal volumes; the monitor knows no tighter bound).
+  ASSERT_EQ(intents.Get("op-a", id)->intent.off_nominal_volumes.size(), 1u);
+  EXPECT_EQ(intents.Get("op-a", id)->intent.off_nominal_volumes[0].time.end,
+            v.time.end);
   EXPECT_TRUE(airspace.Intent(id)->activated);  // nonconforming is flying
   // Again: nothing (already nonconforming).
-  airspace.MarkNonconforming("op-a", id);
+  airspace.MarkNonconforming("op-a", id, t);
   EXPECT_EQ(intents.Get("op-a", id)->intent.version, 4);
 }
 

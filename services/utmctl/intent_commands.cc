@@ -161,22 +161,34 @@ int IntentModify(const IntentOptions& options, const std::string& intent_id,
   return Report(options, response);
 }
 
+int IntentActivate(const IntentOptions& options, const std::string& intent_id,
+                   int64_t version, const std::string& file, int priority,
+                   const std::string& request_id) {
+  v1::ActivateIntentRequest request;
+  request.set_intent_id(intent_id);
+  request.set_version(version);
+  request.set_request_id(request_id);
+  if (!file.empty()) {
+    v1::FileIntentRequest volumes;
+    if (!ReadRequest(file, options.input, &volumes)) return 66;
+    *request.mutable_volumes() = volumes.volumes();
+  }
+  // Not the file's: GeoJSON has none, and taking off at priority 0 by
+  // accident would let everyone else's flights in.
+  if (priority >= 0) request.set_priority(priority);
+  Client client(options);
+  v1::ActivateIntentResponse response;
+  const grpc::Status status =
+      client.stub()->ActivateIntent(client.Context().get(), request, &response);
+  if (!status.ok()) return ExitForStatus(status);
+  return Report(options, response);
+}
+
 int IntentTransition(const IntentOptions& options, const std::string& action,
                      const std::string& intent_id, int64_t version,
                      const std::string& request_id) {
   Client client(options);
   grpc::Status status;
-  if (action == "activate") {
-    v1::ActivateIntentRequest request;
-    request.set_intent_id(intent_id);
-    request.set_version(version);
-    request.set_request_id(request_id);
-    v1::ActivateIntentResponse response;
-    status = client.stub()->ActivateIntent(client.Context().get(), request,
-                                           &response);
-    if (!status.ok()) return ExitForStatus(status);
-    return Report(options, response);
-  }
   v1::FlightIntent intent;
   if (action == "end") {
     v1::EndIntentRequest request;

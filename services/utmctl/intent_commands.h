@@ -55,7 +55,13 @@ int IntentFile(const IntentOptions& options, const std::string& file,
 int IntentModify(const IntentOptions& options, const std::string& intent_id,
                  int64_t version, const std::string& file, int priority,
                  const std::string& request_id);
-// `action`: activate, end, cancel.
+// ActivateIntent. The volumes of a volume file (`file` non-empty) and a
+// `priority` >= 0 change with the activation, in one write; the file's own
+// priority is not used.
+int IntentActivate(const IntentOptions& options, const std::string& intent_id,
+                   int64_t version, const std::string& file, int priority,
+                   const std::string& request_id);
+// `action`: end, cancel.
 int IntentTransition(const IntentOptions& options, const std::string& action,
                      const std::string& intent_id, int64_t version,
                      const std::string& request_id);

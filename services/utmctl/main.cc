@@ -132,6 +132,14 @@ int main(int argc, char** argv) {
     t->add_option("--request-id", request_id, "Idempotency key");
     transitions.push_back(t);
   }
+  std::string activate_file;
+  transitions[0]
+      ->add_option("--volumes", activate_file,
+                   "New volumes (volume file), changed with the activation "
+                   "in one write (the file's priority is not used)")
+      ->check(CLI::ExistingFile);
+  transitions[0]->add_option("--priority", priority,
+                             "New priority, changed with the activation");
   CLI::App* get = intent->add_subcommand("get", "Show one intent");
   get->add_option("id", intent_id, "Intent id")->required();
   CLI::App* query =
@@ -252,6 +260,10 @@ int main(int argc, char** argv) {
   if (modify->parsed()) {
     return utm::ctl::IntentModify(intent_options, intent_id, version,
                                   intent_file, priority, request_id);
+  }
+  if (transitions[0]->parsed()) {
+    return utm::ctl::IntentActivate(intent_options, intent_id, version,
+                                    activate_file, priority, request_id);
   }
   for (CLI::App* t : transitions) {
     if (t->parsed()) {

@@ -23,6 +23,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -49,6 +50,23 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// --max-volume-duration: "720h", "36h30m" (absl::ParseDuration) or whole
+// days "30d"; more than zero and at most 366 days. Nullopt otherwise.
+std::optional<absl::Duration> ParseVolumeDuration(const std::string& text) {
+  absl::Duration d;
+  int days = 0;
+  if (!text.empty() && text.back() == 'd' &&
+      absl::SimpleAtoi(text.substr(0, text.size() - 1), &days)) {
+    d = absl::Hours(24) * days;
+  } else if (!absl::ParseDuration(text, &d)) {
+    return std::nullopt;
+  }
+  if (d <= absl::ZeroDuration() || d > absl::Hours(24 * 366)) {
+    return std::nullopt;
+  }
+  return d;
 }
 
 // Appends one line per disclosure of an operator's identity to
@@ -204,6 +222,17 @@ int main(int argc, char** argv) {
                  "Most vertices in one polygon")
       ->check(CLI::Range(3, 100000))
       ->capture_default_str();
+  std::string max_volume_duration = "30d";
+  app.add_option("--max-volume-duration", max_volume_duration,
+                 "Longest a single intent volume may last: 30d, 120h, 90m "
+                 "... (F3548 sets no limit; the default is its 30-day "
+                 "planning horizon)")
+      ->check([](const std::string& text) -> std::string {
+        return ParseVolumeDuration(text)
+                   ? ""
+                   : "expected a duration (30d, 120h, 90m) in (0, 366d]";
+      })
+      ->capture_default_str();
   double max_area_km2 = intent_options.limits.max_area_m2 / 1e6;
   app.add_option("--max-area-km2", max_area_km2,
                  "Largest footprint, km² (InterUSS DSS: 2,500)")
@@ -232,6 +261,8 @@ int main(int argc, char** argv) {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   CLI11_PARSE(app, argc, argv);
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
+  intent_options.max_volume_duration =
+      *ParseVolumeDuration(max_volume_duration);
   intent_options.intent_retention = absl::Hours(intent_retention_h);
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
   intent_options.max_priority = priority_bands.max_priority;
