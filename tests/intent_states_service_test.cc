@@ -182,7 +182,7 @@ TEST_F(IntentStatesServiceTest, SetIntentStateEveryTransition) {
           EXPECT_EQ(s.error_message(),
                     "off_nominal_volumes: only for NONCONFORMING or "
                     "CONTINGENT, not ACTIVATED");
-        } else if (!allowed.contains({from, to})) {
+        } else if (allowed.count({from, to}) == 0) {
           EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
           EXPECT_THAT(s.error_message(),
                       HasSubstr(absl::StrCat("is ", Name(from), "; it ")));

@@ -179,8 +179,8 @@ struct TransitionRequest {
   // Only when activating an ACCEPTED intent: new nominal volumes (empty keeps
   // the current ones) and priority (unset keeps it), checked as a
   // modification would be and applied with the activation in one write.
-  std::vector<geo::Volume4D> volumes;
-  std::optional<int32_t> priority;
+  std::vector<geo::Volume4D> volumes = {};
+  std::optional<int32_t> priority = std::nullopt;
 };
 
 struct IntentOptions {

@@ -171,7 +171,7 @@ TEST_F(IntentStatesTest, EveryTransition) {
           EXPECT_EQ(out.status().message(),
                     absl::StrCat("intent ", id, " is ", IntentStateName(from),
                                  "; it can no longer change"));
-        } else if (!allowed.contains({from, to})) {
+        } else if (allowed.count({from, to}) == 0) {
           EXPECT_EQ(out.status().code(),
                     absl::StatusCode::kFailedPrecondition);
           EXPECT_THAT(out.status().message(),
@@ -224,8 +224,8 @@ TEST_F(IntentStatesTest, RedeclaringReplacesTheOffNominalVolumes) {
     EXPECT_EQ(out->intent->state, state);
     EXPECT_EQ(out->intent->version, version + 1);
     ASSERT_EQ(out->intent->off_nominal_volumes.size(), 1u);
-    EXPECT_EQ(out->intent->off_nominal_volumes[0].volume.footprint,
-              Cylinder(base + 3000).volume.footprint);
+    EXPECT_EQ(geo::DebugString(out->intent->off_nominal_volumes[0].volume.footprint),
+              geo::DebugString(Cylinder(base + 3000).volume.footprint));
     // The old off-nominal place is free, the new one taken.
     EXPECT_TRUE(core_.File("op-b", {"", 0, {Cylinder(base + 300, 50)}})
                     ->accepted());
@@ -340,8 +340,8 @@ TEST_F(IntentStatesTest, ActivationWithNewVolumesIsOneCheckedWrite) {
   const Intent unchanged = core_.Get("op-a", mine)->intent;
   EXPECT_EQ(unchanged.state, S::kAccepted);
   EXPECT_EQ(unchanged.version, 1);
-  EXPECT_EQ(unchanged.volumes[0].volume.footprint,
-            Cylinder(0).volume.footprint);
+  EXPECT_EQ(geo::DebugString(unchanged.volumes[0].volume.footprint),
+            geo::DebugString(Cylinder(0).volume.footprint));
 
   // Over the priority-1 intent at priority 1: blocked; at priority 2: taken,
   // with the lower one as an advisory, in one new version.
