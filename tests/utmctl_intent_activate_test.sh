@@ -42,8 +42,8 @@ alice=$(utmd_token operator alice) || exit 1
 bob=$(utmd_token operator bob) || exit 1
 
 # A five-day volume fits the default; 31 days does not.
-volume_file "$work/five-days.json" 0.2 10 $((5 * 24 * 60))
-volume_file "$work/month.json" 0.25 10 $((31 * 24 * 60))
+volume_file "$work/five-days.json" 0.2 10 $((10 + 5 * 24 * 60))
+volume_file "$work/month.json" 0.25 10 $((10 + 31 * 24 * 60))
 token=$alice
 run 0 file "$work/five-days.json"
 [[ "$out" == "ACCEPTED intent "* ]] || fail "five days: $out"
@@ -62,7 +62,7 @@ run 0 activate "$mine" --version 1 --volumes "$work/there.json"
 [[ "$out" == "ACCEPTED intent $mine: ACTIVATED, priority 0, version 2, 1 volume(s)"* ]] ||
   fail "activate --volumes: $out"
 run 0 --json get "$mine"
-[[ "$out" == *'"version":"2"'* && "$out" == *'"lngDeg":8.5917'* ]] ||
+[[ "$out" == *'"version":"2"'* && "$out" == *'"lng_deg":8.5917'* ]] ||
   fail "not the new volumes: $out"
 # The old place is free, the new one taken.
 token=$bob
