@@ -5,8 +5,8 @@
 //
 // Scopes: writes need utm.strategic_coordination and act as the token's
 // subject; reads also accept utm.conformance_monitoring, utm.law_enforcement
-// and utm.admin. The priority of a filing or a modification must be within
-// the caller's band of the PriorityPolicy (PERMISSION_DENIED above it). Only
+// and utm.admin. The priority of a filing, a modification or an activation
+// that changes it must be within the caller's band of the PriorityPolicy (PERMISSION_DENIED above it). Only
 // the owner and law enforcement see an intent's owner;
 // everyone else gets the redacted view, and every disclosure to law
 // enforcement is reported to the audit sink.
