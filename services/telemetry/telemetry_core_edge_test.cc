@@ -5,7 +5,10 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
 #include "services/common/volume_convert.h"
+#include "services/telemetry/detector.h"
 #include "services/telemetry/telemetry_core.h"
 
 namespace utm::telemetry {
@@ -69,6 +73,9 @@ class TelemetryEdgeTest : public ::testing::Test {
     o.separation.horizontal_m = 50;
     o.separation.vertical_m = 15;
     o.separation.lookahead_s = 30;
+    // Cells of 20 m: a search finds little beyond its reach, so a reach
+    // too short shows.
+    o.grid_cell_m = 20;
     return o;
   }
 
@@ -277,6 +284,11 @@ TEST_F(TelemetryEdgeTest, LateReportsArePredictedFromTheAlertsInstant) {
       {"late, already lost", absl::Seconds(-5), 110, "SEPARATION_LOST", 0, 0.5},
       // Lost from 1 s to 6 s after the fix: over 3 s ago, they diverge.
       {"late, loss over", absl::Seconds(-9), 70, "", 0, 0},
+      // 8 s late and 790 m apart at their time, beyond the 717 m a timely
+      // report searches (the fixture's small cells keep the search that
+      // tight): 630 m now, loss in 29 s. Only a reach grown by the age
+      // finds them.
+      {"late, far", absl::Seconds(-8), 790, "CONFLICT_PREDICTED", 29, 31.5},
       // Stamped 1.5 s ahead: 30 m farther apart now than at their time;
       // loss in (130 + 30 − 50) / 20 = 5.5 s.
       {"early", absl::Seconds(1.5), 130, "CONFLICT_IMMINENT", 5.5, 8},
@@ -357,6 +369,129 @@ TEST_F(TelemetryEdgeTest, ClockSkewDoesNotLockAnAircraftOut) {
       Ingest("op-c", Report("op-c", "C", 4000, 0, 0, absl::Seconds(2.5)));
   ASSERT_THAT(future.errors, SizeIs(1));
   EXPECT_EQ(future.errors[0].message(), "reports[0].time: in the future");
+}
+
+// The search stays exact with fast movers and with late or early reports:
+// after each round the open conflict alerts equal an all-pairs evaluation,
+// with the reference geodetic conversion, of the true states at the server's
+// instant. Each round the reports are stamped at a common age ± 1 s (within
+// the report gap of each other): late, timely or early; their positions
+// are where each aircraft was (or will be) along its geodesic at its stamp.
+TEST(TelemetryEdgeRandomTest, FastMoversAndReportAgesKeepTheSearchExact) {
+  const uint64_t seed = 20261206;
+  std::mt19937_64 rng(seed);
+  SimulatedClock clock(kT0);
+  OpenAirspace airspace;
+  TelemetryOptions options;
+  options.max_speed_mps = 30;  // the fast ones are fast movers
+  TelemetryCore core(options, &clock, &airspace);
+  struct Aircraft {
+    std::string id;
+    GeodeticState s;  // at the server's instant
+    double speed = 0, course_deg = 0;
+  };
+  auto draw_velocity = [&](Aircraft* a) {
+    // Mostly drones at up to 12 m/s; one in 15 flies 35 to 120 m/s.
+    a->speed = geo::test_util::Uniform(rng, 0, 1) < 1.0 / 15
+                   ? geo::test_util::Uniform(rng, 35, 120)
+                   : geo::test_util::Uniform(rng, 0, 12);
+    a->course_deg = geo::test_util::Uniform(rng, 0, 360);
+    a->s.east_mps = a->speed * std::sin(a->course_deg * M_PI / 180);
+    a->s.north_mps = a->speed * std::cos(a->course_deg * M_PI / 180);
+    a->s.up_mps = geo::test_util::Uniform(rng, -3, 3);
+  };
+  std::vector<Aircraft> fleet;
+  for (int i = 0; i < 300; ++i) {
+    Aircraft a;
+    a.id = absl::StrCat("ac", i);
+    a.s.position = geo::GeodesicDestination(
+        geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
+        geo::test_util::Uniform(rng, 0, 4000));
+    a.s.altitude_m = geo::test_util::Uniform(rng, 400, 600);
+    draw_velocity(&a);
+    fleet.push_back(a);
+  }
+  constexpr double kStepS = 4;
+  // Rising by less than the step minus the spread, so stamps keep order.
+  const double base_age_s[] = {0, 1.5, 3, 4.5, 6, -0.5};
+  int total_conflicts = 0, fast_conflicts = 0;
+  for (int round = 0; round < 6; ++round) {
+    const absl::Time now = kT0 + absl::Seconds(kStepS * round);
+    clock.Set(now);
+    if (round > 0) {
+      for (Aircraft& a : fleet) {
+        const double d = a.speed * kStepS;
+        const geo::LatLng to =
+            geo::GeodesicDestination(a.s.position, a.course_deg, d);
+        // The course at the new position, along the same geodesic.
+        if (d > 0.01)
+          a.course_deg = geo::GeodesicAzimuth(to, a.s.position) + 180;
+        a.s.position = to;
+        a.s.altitude_m += a.s.up_mps * kStepS;
+        a.s.east_mps = a.speed * std::sin(a.course_deg * M_PI / 180);
+        a.s.north_mps = a.speed * std::cos(a.course_deg * M_PI / 180);
+        if (geo::test_util::Uniform(rng, 0, 1) < 0.3) draw_velocity(&a);
+      }
+    }
+    for (const Aircraft& a : fleet) {
+      const double age_s =
+          base_age_s[round] + geo::test_util::Uniform(rng, -1, 1);
+      // Where it was at its stamp: back along its geodesic (ahead for an
+      // early stamp), with the course it had there.
+      const double back_m = a.speed * age_s;
+      const geo::LatLng at =
+          back_m > 0.01 ? geo::GeodesicDestination(a.s.position,
+                                                   a.course_deg + 180, back_m)
+          : back_m < -0.01
+              ? geo::GeodesicDestination(a.s.position, a.course_deg, -back_m)
+              : a.s.position;
+      const double course =
+          back_m > 0.01    ? geo::GeodesicAzimuth(at, a.s.position)
+          : back_m < -0.01 ? geo::GeodesicAzimuth(at, a.s.position) + 180
+                           : a.course_deg;
+      google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+      v1::PositionReport* r = batch.Add();
+      r->set_aircraft_id(a.id);
+      r->set_intent_id("intent-op");
+      *r->mutable_time() = TimeToProto(now - absl::Seconds(age_s));
+      r->mutable_position()->set_lat_deg(at.lat_deg);
+      r->mutable_position()->set_lng_deg(at.lng_deg);
+      r->mutable_altitude()->set_value_m(a.s.altitude_m - a.s.up_mps * age_s);
+      r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+      r->mutable_velocity()->set_east_mps(a.speed *
+                                          std::sin(course * M_PI / 180));
+      r->mutable_velocity()->set_north_mps(a.speed *
+                                           std::cos(course * M_PI / 180));
+      r->mutable_velocity()->set_up_mps(a.s.up_mps);
+      TelemetryCore::Result result = core.Ingest("op", batch);
+      ASSERT_THAT(result.errors, IsEmpty()) << "seed " << seed;
+    }
+    std::set<std::pair<std::string, std::string>> got;
+    for (const AlertChange& c : core.OpenAlerts()) {
+      if (c.alert.aircraft_ids_size() != 2) continue;
+      got.insert({c.alert.aircraft_ids(0), c.alert.aircraft_ids(1)});
+    }
+    std::set<std::pair<std::string, std::string>> want;
+    int near_boundary = 0;
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      for (size_t j = i + 1; j < fleet.size(); ++j) {
+        const Detection d = Detect(RelativeLocalState(fleet[i].s, fleet[j].s),
+                                   options.separation);
+        if (!d.conflict) continue;
+        want.insert(fleet[i].id < fleet[j].id
+                        ? std::make_pair(fleet[i].id, fleet[j].id)
+                        : std::make_pair(fleet[j].id, fleet[i].id));
+        if (d.time_out_s - d.time_in_s < 1e-2) ++near_boundary;
+        if (fleet[i].speed > 30 || fleet[j].speed > 30) ++fast_conflicts;
+      }
+    }
+    total_conflicts += want.size();
+    EXPECT_EQ(got, want) << "seed " << seed << ", round " << round << ", "
+                         << near_boundary
+                         << " pairs within 10 ms of a boundary";
+  }
+  EXPECT_GT(total_conflicts, 30) << "seed " << seed;
+  EXPECT_GT(fast_conflicts, 5) << "seed " << seed;
 }
 
 }  // namespace
