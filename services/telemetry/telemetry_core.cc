@@ -51,11 +51,11 @@ struct TelemetryCore::Track {
   std::string intent_id;
   bool intent_known = false;  // an activated intent of this operator
   absl::Time time;            // of the latest report
+  double time_s = 0;          // the same, seconds since the Unix epoch
+  absl::Time received;        // when it arrived (server clock)
   // The latest report's place in the order of reports: its time, or its
   // arrival if it was stamped ahead of the server clock.
   absl::Time order_time;
-  double time_s = 0;    // the same, seconds since the Unix epoch
-  absl::Time received;  // when it arrived (server clock)
   geo::LatLng position;
   double altitude_m = 0;
   // Horizontal: the surface point below the aircraft and the horizontal
