@@ -40,8 +40,8 @@ check_usage() {  # check_usage 'EXPECTED MESSAGE' ARGS...
 check_usage '--from "95,8.55,150": latitude 95 is outside [-90, 90]' \
   fly $(fly_ok 95,8.55,150 0,10,0)
 check_usage '--from "47.4,8.55": want LAT,LNG,ALT' fly $(fly_ok 47.4,8.55 0,10,0)
-check_usage '--velocity "40,40,0": horizontal speed 56.6 m/s is above 50 m/s' \
-  fly $(fly_ok 47.4,8.55,150 40,40,0)
+check_usage '--velocity "200,200,0": horizontal speed 282.8 m/s is above 250 m/s' \
+  fly $(fly_ok 47.4,8.55,150 200,200,0)
 check_usage '--rate-hz 0: want (0, 10]' fly $(fly_ok 47.4,8.55,150 0,10,0 --rate-hz 0)
 check_usage '--until-alert "conflict": not an alert kind' \
   fly $(fly_ok 47.4,8.55,150 0,10,0 --until-alert conflict)
