@@ -17,9 +17,10 @@
 // both aircraft's latest states are extrapolated at constant velocity to
 // the server's clock when the report is processed (the alert's
 // update_time), so a late or early report gives the same times as a
-// timely one.
-// The same report is checked against its intent (conformance) and against
-// active constraints (geofences).
+// timely one. The same report is checked against its intent (conformance),
+// against active constraints (geofences) and against the speed limit.
+// Reports of an aircraft are ordered by time, or by arrival when stamped
+// ahead of the server clock (see max_report_lead).
 //
 // Alerts have a lifecycle: RAISED once, UPDATED when their kind or figures
 // change materially (never more often than `update_interval` for the same
