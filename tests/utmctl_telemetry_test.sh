@@ -198,5 +198,13 @@ out=$(tel --token "$bob" fly --aircraft b8 --intent "$bob_intent" --from 47.40,8
   fail "b8 waiting for a geofence: $code $out"
 echo "ok: another operator's intent raises UNKNOWN_INTENT; --until-alert that never comes exits 75"
 
+# --- above the speed limit: tracked and flagged, not refused ------------------
+out=$(tel --token "$bob" fly --aircraft b7 --intent "$alice_intent" --from 46.0,7.1,150 \
+  --velocity 0,60,0 --duration-s 10 --until-alert speed_above_limit 2>&1 </dev/null); code=$?
+[[ $code == 0 && "$out" == *"RAISED SPEED_ABOVE_LIMIT b7: b7 reports 60.0 m/s horizontally and 0.0 m/s vertically, above the 50 m/s limit"* &&
+   "$out" == *"stopped at SPEED_ABOVE_LIMIT"* && "$out" == *" 0 refused"* ]] ||
+  fail "b7 at 60 m/s: $code $out"
+echo "ok: a 60 m/s flight is tracked and flagged SPEED_ABOVE_LIMIT, not refused"
+
 utmd_stop
 echo "PASS"
