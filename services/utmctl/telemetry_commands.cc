@@ -89,7 +89,8 @@ bool ParseKinds(const std::string& flag, const std::vector<std::string>& lists,
         std::cerr << flag << " \"" << text
                   << "\": not an alert kind; want conflict_predicted, "
                      "conflict_imminent, separation_lost, nonconformance, "
-                     "geofence_entry, lost_link or unknown_intent\n";
+                     "geofence_entry, lost_link, unknown_intent or "
+                     "speed_above_limit\n";
         return false;
       }
       kinds->insert(kind);
