@@ -340,6 +340,73 @@ TEST_F(TelemetryServiceTest, ConvergingAircraftAlertBothOperatorsAndWatcher) {
   watch_context.TryCancel();
 }
 
+// An aircraft above the speed limit is tracked, not refused: its operator
+// and a watcher are told it is fast, and the other operator's drone ahead
+// of it is alerted to the conflict in time.
+TEST_F(TelemetryServiceTest, FastAircraftIsFlaggedAndAlertsTheOthers) {
+  const std::string alice = Token("alice", "operator");
+  const std::string bob = Token("bob", "operator");
+  const std::string alice_intent = FlyingIntent(alice, 0);
+  const std::string bob_intent = FlyingIntent(bob, 10);
+  grpc::ClientContext watch_context;
+  Authorize(&watch_context, Token("tower", "monitor"));
+  auto watcher = stub_->WatchAlerts(&watch_context, WatchAroundTheFlights());
+  Collector<grpc::ClientReader<v1::AlertBatch>> watched(watcher.get());
+  using Stream = grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>;
+  grpc::ClientContext a_context, b_context;
+  Authorize(&a_context, alice);
+  Authorize(&b_context, bob);
+  auto a = stub_->StreamPositions(&a_context);
+  auto b = stub_->StreamPositions(&b_context);
+  Collector<Stream> a_in(a.get()), b_in(b.get());
+
+  // Alice's F1 flies west at 60 m/s.
+  v1::PositionBatch batch;
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("F1", alice_intent, 2900, -60);
+  ASSERT_TRUE(a->Write(batch));
+  auto flagged = [](auto* in) {
+    std::optional<v1::Alert> fast =
+        in->WaitFor(v1::ALERT_KIND_SPEED_ABOVE_LIMIT, v1::ALERT_STATE_RAISED);
+    ASSERT_TRUE(fast.has_value());
+    EXPECT_THAT(fast->aircraft_ids(), testing::ElementsAre("F1"));
+    EXPECT_THAT(fast->message(), testing::HasSubstr("above the 50 m/s limit"));
+  };
+  flagged(&a_in);
+  flagged(&watched);
+  // Bob's B1, 1.9 km ahead of it flying east at 10 m/s: loss of 50 m in
+  // (1900 − 50) / 70 s, alerted to both.
+  batch.Clear();
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("B1", bob_intent, 1000, 10);
+  ASSERT_TRUE(b->Write(batch));
+  for (auto* in : {&a_in, &b_in}) {
+    std::optional<v1::Alert> alert =
+        in->WaitFor(v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED);
+    ASSERT_TRUE(alert.has_value());
+    EXPECT_THAT(alert->aircraft_ids(), testing::ElementsAre("F1", "B1"));
+    EXPECT_NEAR(alert->time_to_loss_of_separation().seconds() +
+                    alert->time_to_loss_of_separation().nanos() * 1e-9,
+                1850.0 / 70, 0.05);
+  }
+  EXPECT_TRUE(b_in.WaitForAck(1));
+  for (const v1::AlertBatch& bb : b_in.Batches()) {
+    EXPECT_THAT(bb.errors(), testing::IsEmpty());
+    for (const v1::Alert& alert : bb.alerts()) {
+      EXPECT_NE(alert.kind(), v1::ALERT_KIND_SPEED_ABOVE_LIMIT)
+          << "alice's aircraft's flag went to bob";
+    }
+  }
+  for (const v1::AlertBatch& ab : a_in.Batches()) {
+    EXPECT_THAT(ab.errors(), testing::IsEmpty());
+  }
+  a->WritesDone();
+  b->WritesDone();
+  EXPECT_TRUE(a->Finish().ok());
+  EXPECT_TRUE(b->Finish().ok());
+  watch_context.TryCancel();
+}
+
 // An alert goes to the stream that carries the aircraft, not to every
 // stream of its operator; once that stream has ended, the operator's other
 // streams get the aircraft's alerts (here its lost link).
@@ -468,6 +535,59 @@ TEST_F(TelemetryServiceTest, PositionUpdatesCoalesceWhileTheCoreIsBusy) {
   }
   EXPECT_EQ(superseded, 3);
   EXPECT_EQ(core_->track_count(), 2u);
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+// A report stamped ahead of the server clock (skew within the allowance)
+// does not win the inbox over a correctly stamped report of the same
+// aircraft that arrives after it, though its time is later.
+TEST_F(TelemetryServiceTest, SkewedReportDoesNotSupersedeLaterOnes) {
+  const std::string alice = Token("alice", "operator");
+  const std::string intent = FlyingIntent(alice, 0);
+  grpc::ClientContext context;
+  Authorize(&context, alice);
+  auto stream = stub_->StreamPositions(&context);
+  Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> in(
+      stream.get());
+
+  gate_->Close();
+  v1::PositionBatch batch;
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A1", intent, 1000, 0);
+  ASSERT_TRUE(stream->Write(batch));
+  ASSERT_TRUE(gate_->WaitUntilHeld());  // the core is busy with batch 1
+  // Stamped 1.9 s ahead, inside the intent.
+  batch.Clear();
+  batch.set_batch_seq(2);
+  *batch.add_reports() = Report("A1", intent, 1004, 0);
+  *batch.mutable_reports(0)->mutable_time() =
+      TimeToProto(clock_.Now() + absl::Seconds(1.9));
+  ASSERT_TRUE(stream->Write(batch));
+  // 0.3 s later, correctly stamped, outside the intent.
+  clock_.Advance(absl::Milliseconds(300));
+  batch.Clear();
+  batch.set_batch_seq(3);
+  *batch.add_reports() = Report("A1", intent, 3500, 0);
+  ASSERT_TRUE(stream->Write(batch));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  telemetry::TelemetryService::Stats stats;
+  while (absl::Now() < deadline) {
+    stats = service_->stats();
+    if (stats.waiting_reports == 1 && stats.superseded_reports == 1) break;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(stats.superseded_reports, 1);
+  gate_->Open();
+  // The later report was the one processed, and at once.
+  EXPECT_TRUE(in.WaitFor(v1::ALERT_KIND_NONCONFORMANCE, v1::ALERT_STATE_RAISED)
+                  .has_value());
+  clock_.Advance(absl::Seconds(1));
+  service_->Tick();
+  ASSERT_TRUE(in.WaitForAck(3));
+  for (const v1::AlertBatch& b : in.Batches()) {
+    EXPECT_THAT(b.errors(), testing::IsEmpty());
+  }
   stream->WritesDone();
   EXPECT_TRUE(stream->Finish().ok());
 }

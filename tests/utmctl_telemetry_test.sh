@@ -40,8 +40,8 @@ check_usage() {  # check_usage 'EXPECTED MESSAGE' ARGS...
 check_usage '--from "95,8.55,150": latitude 95 is outside [-90, 90]' \
   fly $(fly_ok 95,8.55,150 0,10,0)
 check_usage '--from "47.4,8.55": want LAT,LNG,ALT' fly $(fly_ok 47.4,8.55 0,10,0)
-check_usage '--velocity "40,40,0": horizontal speed 56.6 m/s is above 50 m/s' \
-  fly $(fly_ok 47.4,8.55,150 40,40,0)
+check_usage '--velocity "200,200,0": horizontal speed 282.8 m/s is above 250 m/s' \
+  fly $(fly_ok 47.4,8.55,150 200,200,0)
 check_usage '--rate-hz 0: want (0, 10]' fly $(fly_ok 47.4,8.55,150 0,10,0 --rate-hz 0)
 check_usage '--until-alert "conflict": not an alert kind' \
   fly $(fly_ok 47.4,8.55,150 0,10,0 --until-alert conflict)
@@ -197,6 +197,14 @@ out=$(tel --token "$bob" fly --aircraft b8 --intent "$bob_intent" --from 47.40,8
    "$out" == *"fly: 5 report(s) sent, acknowledged up to batch 5, 0 refused"* ]] ||
   fail "b8 waiting for a geofence: $code $out"
 echo "ok: another operator's intent raises UNKNOWN_INTENT; --until-alert that never comes exits 75"
+
+# --- above the speed limit: tracked and flagged, not refused ------------------
+out=$(tel --token "$bob" fly --aircraft b7 --intent "$alice_intent" --from 46.0,7.1,150 \
+  --velocity 0,60,0 --duration-s 10 --until-alert speed_above_limit 2>&1 </dev/null); code=$?
+[[ $code == 0 && "$out" == *"RAISED SPEED_ABOVE_LIMIT b7: b7 reports 60.0 m/s horizontally and 0.0 m/s vertically, above the 50 m/s limit"* &&
+   "$out" == *"stopped at SPEED_ABOVE_LIMIT"* && "$out" == *" 0 refused"* ]] ||
+  fail "b7 at 60 m/s: $code $out"
+echo "ok: a 60 m/s flight is tracked and flagged SPEED_ABOVE_LIMIT, not refused"
 
 utmd_stop
 echo "PASS"

@@ -9,7 +9,10 @@
 // so the check is an index miss) and against its neighbours. Arguments:
 // tracks, drones per km², fastest ground speed (m/s). Two mixes: 2/km² at
 // up to 28 m/s (a busy city with fast delivery drones) and 7.5/km² at 4–10
-// m/s (utmsim's default scenario, denser and slower).
+// m/s (utmsim's default scenario, denser and slower). BM_IngestWithFastMovers
+// adds a few aircraft at 60 m/s, above the speed limit: each is scanned by
+// every report. BM_IngestWithFastMoversInGrid is its baseline: the limit
+// raised to 61 m/s, so they are ordinary grid tracks and widen every search.
 #include <malloc.h>
 
 #include <memory>
@@ -80,7 +83,8 @@ v1::PositionReport MakeReport(int i, const Fleet& f, absl::Time t) {
   return r;
 }
 
-void BM_IngestAtDensity(benchmark::State& state) {
+// `fast` of the n tracks fly at 60 m/s; the speed limit is `limit_mps`.
+void RunIngest(benchmark::State& state, int fast, double limit_mps = 50) {
   const int n = static_cast<int>(state.range(0));
   const double density = state.range(1) / 10.0;  // per km²
   const double top_speed = static_cast<double>(state.range(2));
@@ -94,14 +98,19 @@ void BM_IngestAtDensity(benchmark::State& state) {
         geo::test_util::kZurich, geo::test_util::Uniform(rng, 0, 360),
         radius_m * std::sqrt(geo::test_util::Uniform(rng, 0, 1))));
     // Speeds from 40 % of the top speed to the top speed, any course.
-    const double speed =
+    // (Drawn for the fast ones too, so that the rest of the fleet is the
+    // same whatever `fast`.)
+    const double drawn =
         geo::test_util::Uniform(rng, 0.4 * top_speed, top_speed);
+    const double speed = i < fast ? 60 : drawn;
     const double course = geo::test_util::Uniform(rng, 0, 2 * M_PI);
     fleet.ve.push_back(speed * std::sin(course));
     fleet.vn.push_back(speed * std::cos(course));
   }
   const size_t heap_before = mallinfo2().uordblks;
-  TelemetryCore core(TelemetryOptions(), &clock, &airspace);
+  TelemetryOptions options;
+  options.max_speed_mps = limit_mps;
+  TelemetryCore core(options, &clock, &airspace);
   constexpr int kBatch = 100;
   for (int i = 0; i < n; i += kBatch) {
     google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
@@ -137,6 +146,14 @@ void BM_IngestAtDensity(benchmark::State& state) {
   state.counters["alert_changes_per_report"] =
       reports > 0 ? static_cast<double>(alerts) / reports : 0;
 }
+
+void BM_IngestAtDensity(benchmark::State& state) { RunIngest(state, 0); }
+void BM_IngestWithFastMovers(benchmark::State& state) {
+  RunIngest(state, static_cast<int>(state.range(3)));
+}
+void BM_IngestWithFastMoversInGrid(benchmark::State& state) {
+  RunIngest(state, static_cast<int>(state.range(3)), 61);
+}
 BENCHMARK(BM_IngestAtDensity)
     ->ArgNames({"tracks", "per_10km2", "top_mps"})
     ->Args({1000, 20, 28})
@@ -145,6 +162,16 @@ BENCHMARK(BM_IngestAtDensity)
     ->Args({1000, 75, 10})
     ->Args({10000, 75, 10})
     ->Args({100000, 75, 10})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_IngestWithFastMovers)
+    ->ArgNames({"tracks", "per_10km2", "top_mps", "fast"})
+    ->Args({10000, 75, 10, 0})
+    ->Args({10000, 75, 10, 1})
+    ->Args({10000, 75, 10, 10})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_IngestWithFastMoversInGrid)
+    ->ArgNames({"tracks", "per_10km2", "top_mps", "fast"})
+    ->Args({10000, 75, 10, 1})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -53,6 +53,9 @@ struct TelemetryCore::Track {
   absl::Time time;            // of the latest report
   double time_s = 0;          // the same, seconds since the Unix epoch
   absl::Time received;        // when it arrived (server clock)
+  // The latest report's place in the order of reports: its time, or its
+  // arrival if it was stamped ahead of the server clock.
+  absl::Time order_time;
   geo::LatLng position;
   double altitude_m = 0;
   // Horizontal: the surface point below the aircraft and the horizontal
@@ -68,6 +71,7 @@ struct TelemetryCore::Track {
   std::vector<Slot>* cell_slots = nullptr;
   uint32_t slot_index = 0;
   double speed_mps = 0;   // horizontal
+  bool fast = false;      // horizontally above the speed limit
   int speed_bucket = -1;  // in speed_buckets_, -1: not counted
   // Open alert keys that involve this track.
   std::vector<std::string> alert_keys;
@@ -253,31 +257,36 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
       options_.separation.horizontal_m * options_.separation.horizontal_m;
   const double vsep = options_.separation.vertical_m;
   const bool has_partners = !own->partners.empty();
-  const geo::Vec3 e = east, n = north, p = own->ecef, w = own->velocity;
-  const double ts = own->time_s, alt = own->altitude_m, up = own->up_mps;
+  // Predictions start at `now`, the alert's own instant: the ownship's
+  // state is extrapolated there from its report (backwards for a report
+  // stamped ahead of the server clock), as each neighbour's is below.
+  const double now_s = absl::ToDoubleSeconds(now - absl::UnixEpoch());
+  const double age_s = absl::ToDoubleSeconds(now - own->time);
+  const geo::Vec3 e = east, n = north, w = own->velocity;
+  const geo::Vec3 p = Axpy(age_s, w, own->ecef);
+  const double alt = own->altitude_m + age_s * own->up_mps;
+  const double up = own->up_mps;
   // The cells within reach (each once, so no track is met twice).
-  // Two aircraft close by at most (own + fastest)·T within the look-ahead,
-  // and the neighbour is up to fastest·report_gap from where its latest
-  // report put it in the grid. H: margin for the tangent plane vs the
-  // geodesic (millimetres at this range).
+  // Two aircraft close by at most (own + fastest)·(T + |age|) from their
+  // reports to the end of the look-ahead, and the neighbour's report is up
+  // to report_gap older or newer than the ownship's. H: margin for the
+  // tangent plane vs the geodesic (millimetres at this range).
   const double coast_s = absl::ToDoubleSeconds(options_.lost_link_after);
   const double fastest = FastestSpeed();
-  const double reach =
-      options_.separation.horizontal_m + options_.separation.vertical_m +
-      (own->speed_mps + fastest) * options_.separation.lookahead_s +
-      fastest * absl::ToDoubleSeconds(options_.report_gap);
-  surface_.ForEachNear(own->position, reach, [&](CellKey key) {
-    auto it = grid_.find(key);
-    if (it == grid_.end()) return;
-    for (const Slot& o : it->second) {
+  const double span_s = options_.separation.lookahead_s + std::fabs(age_s);
+  const double reach = options_.separation.horizontal_m +
+                       options_.separation.vertical_m +
+                       (own->speed_mps + fastest) * span_s +
+                       fastest * absl::ToDoubleSeconds(options_.report_gap);
+  auto scan = [&](const std::vector<Slot>& slots) {
+    for (const Slot& o : slots) {
       if (o.track == own) continue;
       // A track silent for the lost-link time is no longer coasted: it is
       // alerted as LOST_LINK instead of extrapolated into ghost conflicts.
-      if (ts - o.time_s > coast_s) continue;
-      // The intruder's state at the ownship's report time, in the
-      // ownship's local East-North-Up frame (at a few km the frames
-      // differ by hundredths of a degree).
-      const double dt = ts - o.time_s;
+      if (now_s - o.time_s > coast_s) continue;
+      // The intruder's state now, in the ownship's local East-North-Up
+      // frame (at a few km the frames differ by hundredths of a degree).
+      const double dt = now_s - o.time_s;
       const geo::Vec3 d{p.x - (o.ecef.x + dt * o.velocity.x),
                         p.y - (o.ecef.y + dt * o.velocity.y),
                         p.z - (o.ecef.z + dt * o.velocity.z)};
@@ -302,7 +311,13 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
       const Detection det = Detect(rel, options_.separation);
       if (det.conflict || partner) Evaluate(own, o.track, det, now, out);
     }
+  };
+  surface_.ForEachNear(own->position, reach, [&](CellKey key) {
+    auto it = grid_.find(key);
+    if (it != grid_.end()) scan(it->second);
   });
+  // The fast movers, wherever they are (few, if any).
+  if (auto it = grid_.find(kFastCell); it != grid_.end()) scan(it->second);
 }
 
 void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
@@ -334,7 +349,7 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
   alert.mutable_time_to_loss_of_separation()->set_nanos(static_cast<int32_t>(
       (std::max(0.0, ttl) - std::floor(std::max(0.0, ttl))) * 1e9));
   *alert.mutable_time_of_closest_approach() =
-      TimeToProto(own->time + absl::Seconds(det.tcpa_s));
+      TimeToProto(now + absl::Seconds(det.tcpa_s));
   alert.set_horizontal_distance_at_cpa_m(det.horizontal_at_cpa_m);
   alert.set_vertical_distance_at_cpa_m(det.vertical_at_cpa_m);
   alert.mutable_position()->set_lat_deg(first->position.lat_deg);
@@ -425,12 +440,35 @@ TelemetryCore::Result TelemetryCore::Ingest(
       continue;
     }
     const v1::Velocity& v = r.velocity();
-    if (!std::isfinite(v.north_mps()) || !std::isfinite(v.east_mps()) ||
-        !std::isfinite(v.up_mps()) ||
-        std::hypot(v.north_mps(), v.east_mps()) > options_.max_speed_mps ||
-        std::abs(v.up_mps()) > options_.max_speed_mps) {
-      fail("velocity", absl::StrCat("not finite or faster than ",
-                                    options_.max_speed_mps, " m/s"));
+    if (!std::isfinite(v.north_mps())) {
+      fail("velocity.north_mps", "not finite");
+      continue;
+    }
+    if (!std::isfinite(v.east_mps())) {
+      fail("velocity.east_mps", "not finite");
+      continue;
+    }
+    if (!std::isfinite(v.up_mps())) {
+      fail("velocity.up_mps", "not finite");
+      continue;
+    }
+    // Above the speed limit is tracked (and flagged); only a speed no
+    // aircraft flies is refused.
+    if (const double h = std::hypot(v.north_mps(), v.east_mps());
+        h > options_.max_plausible_speed_mps) {
+      fail("velocity",
+           absl::StrFormat("horizontal speed %.1f m/s is above %.0f m/s, "
+                           "faster than any aircraft near drones flies",
+                           h, options_.max_plausible_speed_mps));
+      continue;
+    }
+    if (std::abs(v.up_mps()) > options_.max_plausible_speed_mps) {
+      fail("velocity.up_mps",
+           absl::StrFormat("vertical speed %.1f m/s is above %.0f m/s, "
+                           "faster than any aircraft near drones climbs or "
+                           "descends",
+                           std::abs(v.up_mps()),
+                           options_.max_plausible_speed_mps));
       continue;
     }
     const double hacc = r.accuracy().horizontal_m();
@@ -494,7 +532,10 @@ TelemetryCore::Result TelemetryCore::Ingest(
         slot->key = key;
         slot->operator_id = operator_id;
         slot->aircraft_id = r.aircraft_id();
-      } else if (*t < slot->time) {
+      } else if (std::min(*t, now) < slot->order_time) {
+        // A stamp ahead of the server clock counts as arriving now, so a
+        // skewed report does not lock out the correctly stamped ones that
+        // follow it (see TelemetryOptions::max_report_lead).
         fail("time", "older than this aircraft's previous report");
         continue;
       }
@@ -502,6 +543,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
       track->intent_id = r.intent_id();
       track->intent_known = known;
       track->time = *t;
+      track->order_time = std::min(*t, now);
       track->time_s = absl::ToDoubleSeconds(*t - absl::UnixEpoch());
       track->received = now;
       track->position = p;
@@ -514,8 +556,14 @@ TelemetryCore::Result TelemetryCore::Ingest(
       track->h_accuracy_m = hacc;
       track->v_accuracy_m = vacc;
       track->speed_mps = std::hypot(v.north_mps(), v.east_mps());
-      CountSpeed(track, track->speed_mps);
-      PlaceInGrid(track, surface_.CellOf(p));
+      // A fast mover is kept out of the grid and its speed out of the
+      // buckets: every report scans it instead, and the slow searches stay
+      // small.
+      track->fast = track->speed_mps > options_.max_speed_mps;
+      CountSpeed(track, track->fast ? -1 : track->speed_mps);
+      PlaceInGrid(track, track->fast ? kFastCell : surface_.CellOf(p));
+      const bool over_limit =
+          track->fast || std::abs(v.up_mps()) > options_.max_speed_mps;
 
       auto single = [&](v1::AlertKind kind, std::string message) {
         return AlertAbout(*track, kind, std::move(message));
@@ -556,6 +604,20 @@ TelemetryCore::Result TelemetryCore::Ingest(
                                                " is outside every volume of "
                                                "intent ",
                                                r.intent_id()))),
+                 {track}, now, &changes);
+      }
+      // Speed limit.
+      if (over_limit || !track->alert_keys.empty()) {
+        SetAlert(absl::StrCat("speed/", key),
+                 over_limit
+                     ? std::optional<v1::Alert>(single(
+                           v1::ALERT_KIND_SPEED_ABOVE_LIMIT,
+                           absl::StrFormat(
+                               "%s reports %.1f m/s horizontally and %.1f m/s "
+                               "vertically, above the %.0f m/s limit",
+                               track->aircraft_id, track->speed_mps, v.up_mps(),
+                               options_.max_speed_mps)))
+                     : std::nullopt,
                  {track}, now, &changes);
       }
       // Geofences: raise each constraint entered, clear those left.

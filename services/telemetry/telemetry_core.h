@@ -2,17 +2,25 @@
 // tactical alerts out (issue 5).
 //
 // Each report updates its aircraft's track (keyed by operator and aircraft
-// id) in a hash grid over the Earth's surface (surface_grid.h), so it only
-// meets the tracks within reach: D + H + (own speed + v)·T + v·report_gap,
-// with v the fastest speed any live track reports — the farthest two
-// aircraft can be and still lose separation within the look-ahead T, with
-// the neighbour's latest report up to report_gap older or newer than this
-// one. Slow traffic searches a small disc; one fast aircraft widens every
-// search while it flies. For each neighbour the
-// detector (detector.h) predicts a loss of separation from the latest states
-// (the neighbour's extrapolated to this report's time at constant velocity).
-// The same report is checked against its intent (conformance) and against
-// active constraints (geofences).
+// id). Tracks within the speed limit live in a hash grid over the Earth's
+// surface (surface_grid.h), so a report only meets the tracks within reach:
+// D + H + (own speed + v)·(T + |age|) + v·report_gap, with v the fastest
+// speed of any track in the grid and age how old the report is on the
+// server clock (negative when stamped ahead of it) — the farthest two
+// aircraft can be and still lose separation within the look-ahead T from
+// now, with the neighbour's latest report up to report_gap older or newer
+// than this one. Tracks above the speed limit (fast movers: a light aircraft
+// or a drone out of its envelope) are kept apart, in one list that every
+// report scans whole, so one fast aircraft neither escapes a slow search
+// nor widens every search while it flies. For each neighbour the detector
+// (detector.h) predicts a loss of separation from the alert's own instant:
+// both aircraft's latest states are extrapolated at constant velocity to
+// the server's clock when the report is processed (the alert's
+// update_time), so a late or early report gives the same times as a
+// timely one. The same report is checked against its intent (conformance),
+// against active constraints (geofences) and against the speed limit.
+// Reports of an aircraft are ordered by time, or by arrival when stamped
+// ahead of the server clock (see max_report_lead).
 //
 // Alerts have a lifecycle: RAISED once, UPDATED when their kind or figures
 // change materially (never more often than `update_interval` for the same
@@ -90,10 +98,18 @@ struct TelemetryOptions {
   // A predicted loss this close is IMMINENT rather than PREDICTED.
   // DEFAULT: 10 s.
   absl::Duration imminent = absl::Seconds(10);
-  // Fastest horizontal or vertical speed a track may report, m/s; faster
-  // reports are refused. DEFAULT: 50 m/s (180 km/h, above every multirotor
-  // and most fixed-wing delivery drones).
+  // The speed limit, m/s: an aircraft reporting a faster horizontal or
+  // vertical speed is still tracked and alerted about (refusing it would
+  // leave everyone near it unwarned), but it gets a SPEED_ABOVE_LIMIT alert
+  // and is checked as a fast mover (see the file comment). DEFAULT: 50 m/s
+  // (180 km/h, above every multirotor and most fixed-wing delivery drones).
   double max_speed_mps = 50;
+  // Faster reports than this, horizontally or vertically, are refused as
+  // implausible: no aircraft that shares the airspace with drones flies
+  // this fast (crewed traffic is held to 250 kt, 129 m/s, below 10,000 ft;
+  // this is twice that), so such a report is a unit or encoding error.
+  // DEFAULT: 250 m/s. REQUIRES: >= max_speed_mps.
+  double max_plausible_speed_mps = 250;
   // Edge of the neighbour-search grid's cells, metres. A report looks up
   // about (2·reach/cell + 1)² cells and scans every track in them, so
   // the cell should be near the usual reach (700 m for drones at 10 m/s
@@ -103,7 +119,8 @@ struct TelemetryOptions {
   // most this far from the ownship's in time (ASTM F3411 requires 1 Hz, so
   // one report may go missing); farther ones are still found unless both
   // fly at the speed limit straight at each other from the edge of the
-  // reach. Each second adds max_speed·1 s to the reach. DEFAULT: 2 s.
+  // reach. Each second adds v·1 s to the reach (v: the fastest track within
+  // the speed limit). DEFAULT: 2 s.
   absl::Duration report_gap = absl::Seconds(2);
   // No report for this long: LOST_LINK (for activated intents), and the
   // track no longer counts as an intruder (it is not extrapolated further).
@@ -116,6 +133,13 @@ struct TelemetryOptions {
   absl::Duration retire_after = absl::Seconds(60);
   // Reports older than this (by their own time) or further than this in the
   // future are refused. DEFAULT: 10 s / 2 s.
+  //
+  // Clock skew: a report is ordered by its time or, when that is ahead of
+  // the server clock, by its arrival; it is refused as out of order only
+  // when that instant is before the aircraft's latest report's. So a report
+  // stamped up to max_report_lead ahead does not lock out the correctly
+  // stamped ones that follow it, while each report still keeps (and is
+  // extrapolated from) the time it reports.
   absl::Duration max_report_age = absl::Seconds(10);
   absl::Duration max_report_lead = absl::Seconds(2);
   // An open alert's figures are re-sent at most this often unless its kind
@@ -163,9 +187,12 @@ class TelemetryCore {
   struct Slot;
   struct OpenAlert;
   using CellKey = SurfaceGrid::Key;
+  // The grid_ entry holding the fast movers (no surface cell has this key:
+  // rows are far fewer than 2^32).
+  static constexpr CellKey kFastCell = ~CellKey{0};
 
   // Puts the track's latest state in its grid cell `to` (moving it there
-  // from another cell if need be).
+  // from another cell if need be); kFastCell for a fast mover.
   void PlaceInGrid(Track* track, CellKey to) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RemoveFromGrid(Track* track) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Raises, updates or clears the alert of `key` as `wanted` (nullopt:
@@ -178,9 +205,9 @@ class TelemetryCore {
   // An alert about one aircraft, at its latest reported position.
   static v1::Alert AlertAbout(const Track& track, v1::AlertKind kind,
                               std::string message);
-  // Detection against every track within reach (`east`, `north`: the
-  // track's local axes in ECEF); appends the tracks with an open conflict
-  // alert it evaluated to `partners_seen`.
+  // Detection against every track within reach and every fast mover, from
+  // `now` (`east`, `north`: the track's local axes in ECEF); appends the
+  // tracks with an open conflict alert it evaluated to `partners_seen`.
   void DetectAround(Track* track, const geo::Vec3& east, const geo::Vec3& north,
                     absl::Time now, std::vector<AlertChange>* out,
                     std::vector<const Track*>* partners_seen)
@@ -188,10 +215,11 @@ class TelemetryCore {
   // Counts `track` at horizontal speed `speed` (negative: no longer).
   void CountSpeed(Track* track, double speed)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The fastest horizontal speed of a live track (an upper bound), m/s.
+  // The fastest horizontal speed of a live track in the grid (an upper
+  // bound; fast movers are not counted), m/s.
   double FastestSpeed() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Raises, updates or clears the conflict alert of `own` and `other` as
-  // `det` (between them, now) says.
+  // `det` (between them, from `now`) says.
   void Evaluate(Track* own, Track* other, const Detection& det, absl::Time now,
                 std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -213,10 +241,11 @@ class TelemetryCore {
   absl::node_hash_map<CellKey, std::vector<Slot>> grid_ ABSL_GUARDED_BY(mu_);
   // Open alerts by key: "pair/<length of a>:<a>|<b>" (a, b: track keys in
   // (operator, aircraft id) order),
-  // "conf/<track>", "fence/<track>/<c>", "link/<track>", "intent/<track>".
+  // "conf/<track>", "fence/<track>/<c>", "link/<track>", "intent/<track>",
+  // "speed/<track>".
   absl::flat_hash_map<std::string, OpenAlert> alerts_ ABSL_GUARDED_BY(mu_);
-  // Live tracks by horizontal speed, in 1 m/s buckets (bucket i: speeds in
-  // [i, i+1)), and the highest bucket in use (-1: none).
+  // Grid tracks (fast movers aside) by horizontal speed, in 1 m/s buckets
+  // (bucket i: speeds in [i, i+1)), and the highest bucket in use (-1: none).
   std::vector<int64_t> speed_buckets_ ABSL_GUARDED_BY(mu_);
   int top_speed_bucket_ ABSL_GUARDED_BY(mu_) = -1;
 };

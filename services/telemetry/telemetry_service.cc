@@ -1,5 +1,6 @@
 #include "services/telemetry/telemetry_service.h"
 
+#include <algorithm>
 #include <deque>
 #include <thread>
 #include <utility>
@@ -298,7 +299,8 @@ class PositionsReactor final
                                  " are allowed; batch ignored"));
       } else {
         last_seq_ = in_.batch_seq();
-        for (int i = 0; i < in_.reports_size(); ++i) Put(i);
+        const absl::Time now = service_->clock()->Now();
+        for (int i = 0; i < in_.reports_size(); ++i) Put(i, now);
       }
       if (!ingesting_ && !inbox_.empty()) {
         ingesting_ = true;
@@ -326,34 +328,40 @@ class PositionsReactor final
     v1::PositionReport report;
     int64_t batch_seq = 0;
     int index = 0;
+    // Its place in the aircraft's order of reports, as the core orders
+    // them: its time, or its arrival if stamped ahead of the server clock.
+    absl::Time order;
   };
 
-  // Moves in_.reports(i) into the inbox, replacing an older waiting report
-  // of the same aircraft.
-  void Put(int i) ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox_mu_) {
+  // Moves in_.reports(i), which arrived at `now`, into the inbox, replacing
+  // an earlier waiting report of the same aircraft.
+  void Put(int i, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox_mu_) {
     v1::PositionReport* r = in_.mutable_reports(i);
+    // A malformed time is the core's to refuse; here it only must not win.
+    const absl::Time order =
+        std::min(absl::FromUnixSeconds(r->time().seconds()) +
+                     absl::Nanoseconds(r->time().nanos()),
+                 now);
     if (r->aircraft_id().empty()) {  // refused by the core; never merged
-      inbox_.push_back({std::move(*r), in_.batch_seq(), i});
+      inbox_.push_back({std::move(*r), in_.batch_seq(), i, order});
       return;
     }
     auto [it, inserted] = slot_of_.try_emplace(r->aircraft_id(), inbox_.size());
     if (!inserted) {
       ++superseded_;
       Waiting& w = inbox_[it->second];
-      // The latest position wins; a report older than the waiting one is
-      // the one dropped.
-      const auto& a = r->time();
-      const auto& b = w.report.time();
-      if (a.seconds() < b.seconds() ||
-          (a.seconds() == b.seconds() && a.nanos() < b.nanos())) {
-        return;
-      }
+      // The latest position wins; a report before the waiting one is the
+      // one dropped. A report stamped ahead of the server clock counts as
+      // arriving when it did, so it does not win over the correctly
+      // stamped reports that follow it.
+      if (order < w.order) return;
       w.report = std::move(*r);
       w.batch_seq = in_.batch_seq();
       w.index = i;
+      w.order = order;
       return;
     }
-    inbox_.push_back({std::move(*r), in_.batch_seq(), i});
+    inbox_.push_back({std::move(*r), in_.batch_seq(), i, order});
   }
 
   // Ingests what waits until nothing does; runs on one thread at a time.
