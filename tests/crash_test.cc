@@ -108,7 +108,7 @@ class CrashTest : public testing::Test {
     const char* binary = std::getenv("UTMD_BINARY");
     if (binary == nullptr) GTEST_SKIP() << "UTMD_BINARY is not set";
     binary_ = binary;
-    dir_ = fs::path(testing::TempDir()) / "crash-test";
+    dir_ = fs::path(testing::TempDir()) / ("crash-test-" + std::to_string(getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     // utmd (--auth dev) and this test share the key in the data directory.

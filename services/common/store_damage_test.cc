@@ -59,7 +59,7 @@ class StoreDamageTest : public testing::Test {
   void SetUp() override {
     root_ = fs::path(testing::TempDir()) /
             absl::StrCat(
-                "store-damage-",
+                "store-damage-", getpid(), "-",
                 testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     pristine_ = root_ / "pristine";

@@ -44,7 +44,7 @@ class EmbeddedStoreTest : public testing::Test {
   void SetUp() override {
     dir_ = fs::path(testing::TempDir()) /
            absl::StrCat(
-               "store-",
+               "store-", getpid(), "-",
                testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }

@@ -1,5 +1,7 @@
 #include "services/intent/intent_core.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <filesystem>
 #include <random>
@@ -478,7 +480,7 @@ class DurableIntentCoreTest : public testing::Test {
   void SetUp() override {
     dir_ = std::filesystem::path(testing::TempDir()) /
            absl::StrCat(
-               "intents-",
+               "intents-", getpid(), "-",
                testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     Reopen();
