@@ -24,6 +24,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "services/utmctl/area_flags.h"
 #include "services/utmctl/channel.h"
+#include "services/utmctl/describe_volume.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/proto_json.h"
@@ -88,28 +89,14 @@ int ReadArea(const Args& args, v1::Volume4D* area) {
   return ctl::ReadArea(flags, /*with_circle=*/false, area);
 }
 
-std::string DescribeVolume(const v1::Volume4D& v) {
-  std::string where;
-  if (v.volume().has_outline_circle()) {
-    const v1::Circle& c = v.volume().outline_circle();
-    where = absl::StrFormat("circle of %.1f m around %.6f,%.6f", c.radius_m(),
-                            c.center().lat_deg(), c.center().lng_deg());
-  } else {
-    where = absl::StrFormat("polygon of %d vertices",
-                            v.volume().outline_polygon().vertices_size());
-  }
-  return absl::StrFormat(
-      "%s, %.1f m to %.1f m above WGS84, from %s to %s", where,
-      v.volume().altitude_lower().value_m(),
-      v.volume().altitude_upper().value_m(),
-      v.has_time_start() ? Rfc3339(v.time_start()) : "(unbounded)",
-      v.has_time_end() ? Rfc3339(v.time_end()) : "(unbounded)");
-}
-
-void PrintConstraint(const v1::Constraint& c, bool details) {
+// `state` replaces "active"/"inactive" when set (a withdrawn constraint is
+// neither, whatever its last state said).
+void PrintConstraint(const v1::Constraint& c, bool details,
+                     const char* state = nullptr) {
   std::cout << absl::StrFormat(
       "constraint %s: %s, %s, version %d, %d volume(s)", c.id(),
-      TypeName(c.type()), ActiveName(c), c.version(), c.volumes_size());
+      TypeName(c.type()), state != nullptr ? state : ActiveName(c),
+      c.version(), c.volumes_size());
   if (!details) {
     if (!c.reason().empty()) std::cout << ": " << c.reason();
     std::cout << "\n";
@@ -296,7 +283,7 @@ int Withdraw(const Options& options, const Args& args) {
     std::cout << ProtoJson(response) << "\n";
   } else {
     std::cout << "WITHDRAWN ";
-    PrintConstraint(response.constraint(), /*details=*/false);
+    PrintConstraint(response.constraint(), /*details=*/false, "withdrawn");
   }
   return 0;
 }
