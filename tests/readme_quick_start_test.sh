@@ -3,8 +3,8 @@
 # `<!-- quick-start ... -->` and `<!-- /quick-start -->` markers of README.md,
 # in order, in one shell, from a directory where `build-release/` holds this
 # build's utmd and utmctl and `docs/` is the repository's. Each `# ...` line
-# under a command is the output it must print, line by line (`…` or `...`
-# and timestamps match anything; lines starting `# or:` are alternatives and
+# under a command is the output it must print, line by line (`…` or `...`,
+# an id abbreviated as `584c…`, and timestamps match anything; lines starting `# or:` are alternatives and
 # skipped). Two lines are played by the test: the utmd start-up (on a free
 # port instead of 7400, which $UTM_SERVER then names, so the other commands
 # run unchanged) and `kill -TERM %1` (utmd must exit 0). The README drifting
@@ -34,6 +34,7 @@ to_glob() {
   g=${g//\]/\\]}
   g=${g//\?/\\?}
   g=${g//\*/\\*}
+  g=$(sed -E 's/[0-9a-f]*…/…/g' <<<"$g")  # an abbreviated id: "584c…"
   g=${g//…/\*}
   g=${g//.../\*}
   g=$(sed -E 's/[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})/*/g' <<<"$g")

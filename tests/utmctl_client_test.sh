@@ -102,7 +102,7 @@ out=$("$UTMCTL" intent --server "$server" --token "$alice" file "$work/no-top.ge
   fail "a GeoJSON field error: $code $out"
 printf '{\n  "volumes": [\n    {"volume": }\n  ]\n}\n' >"$work/broken.json"
 out=$("$UTMCTL" intent --server "$server" --token "$alice" file "$work/broken.json" 2>&1); code=$?
-[[ $code == 66 && "$out" == *"broken.json:3:17: not JSON: syntax error"* ]] ||
+[[ $code == 66 && "$out" == *"broken.json:3:16: not JSON: syntax error"* ]] ||
   fail "not JSON: $code $out"
 echo "ok: GeoJSON field errors exit 2; unparsable JSON names line:column"
 
