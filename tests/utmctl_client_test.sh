@@ -4,7 +4,8 @@
 # --token, --json) before the family, after it and after the subcommand, and
 # $UTM_SERVER; `intent file --start` (now, +DURATION, RFC 3339; a bad value
 # is a usage error); `intent get` printing volumes, times and altitudes;
-# `intent query --bbox`; a GeoJSON field error exits 2 and text that is not
+# `intent query --bbox`; `constraint query --bbox` over a whole country
+# (1,250 zones, tiled and paged); a GeoJSON field error exits 2 and text that is not
 # JSON names line and column (66); a plaintext client against a TLS utmd and
 # a TLS client against a plaintext one are told which way the mismatch is.
 # Usage: utmctl_client_test.sh UTMD UTMCTL EXAMPLES_DIR
@@ -105,6 +106,46 @@ out=$("$UTMCTL" intent --server "$server" --token "$alice" file "$work/broken.js
 [[ $code == 66 && "$out" == *"broken.json:3:16: not JSON: syntax error"* ]] ||
   fail "not JSON: $code $out"
 echo "ok: GeoJSON field errors exit 2; unparsable JSON names line:column"
+
+# A country's zones (1,250 small squares over Switzerland) listed with one
+# --bbox larger than utmd takes in one query: asked tile by tile, page by
+# page, each zone once.
+/usr/bin/python3 - "$work/country.geojson" <<'PY' || fail "could not write the zones"
+import json, sys
+features = []
+for i in range(50):
+    for j in range(25):
+        lat, lng, d = 45.85 + i * 0.04, 5.95 + j * 0.18, 0.005
+        features.append({"type": "Feature", "id": "z%d" % len(features),
+                         "properties": {"name": "zone %d" % len(features)},
+                         "geometry": {"type": "Polygon", "coordinates": [[
+                             [lng, lat], [lng + d, lat], [lng + d, lat + d],
+                             [lng, lat + d], [lng, lat]]]}})
+json.dump({"type": "FeatureCollection", "features": features}, open(sys.argv[1], "w"))
+PY
+foca=$(utmd_token regulator CH-FOCA) || exit 1
+out=$("$UTMCTL" geofence import "$work/country.geojson" --format geojson --altitude-ref wgs84 \
+  --lower-m 0 --upper-m 1000 --server "$server" --token "$foca" 2>&1) || fail "import: $out"
+[[ "$out" == *"1250 imported"* ]] || fail "import said: $out"
+out=$("$UTMCTL" constraint query --bbox 45.8,5.9,47.85,10.5 --page-size 100 \
+  --server "$server" --token "$foca" 2>&1) || fail "country query: $out"
+[[ "$(tail -1 <<<"$out")" == "1250 constraint(s) in the area" ]] || fail "country query: $(tail -3 <<<"$out")"
+[[ $(grep -c '^constraint ' <<<"$out") == 1250 &&
+   $(sed -n 's/^constraint \([^:]*\):.*/\1/p' <<<"$out" | sort -u | wc -l) == 1250 ]] ||
+  fail "country query: not 1250 distinct lines"
+sed -n 's/^constraint \([^:]*\):.*/\1/p' <<<"$out" | LC_ALL=C sort -c || fail "country query: not in id order"
+out=$("$UTMCTL" --json constraint query --bbox 45.8,5.9,47.85,10.5 --server "$server" \
+  --token "$foca" 2>&1) || fail "country query --json: $out"
+[[ $(wc -l <<<"$out") == 1250 ]] || fail "country query --json: $(wc -l <<<"$out") lines"
+# 5 rows x 3 columns of zones in a small box: one query, as before.
+out=$("$UTMCTL" constraint query --bbox 46.8,7.0,47.0,7.5 --server "$server" --token "$foca" 2>&1) ||
+  fail "small query: $out"
+[[ "$(tail -1 <<<"$out")" == "15 constraint(s) in the area" ]] || fail "small query: $out"
+out=$("$UTMCTL" constraint query --bbox -80,-170,80,170 --server "$server" --token "$foca" 2>&1); code=$?
+[[ $code == 64 && "$out" == *"tiles of 1 degrees; at most 2500"* ]] || fail "a world-sized box: $code $out"
+out=$("$UTMCTL" constraint query --bbox 46.8,7.0,47.0,7.5 --page-size 0 --server "$server" 2>&1); code=$?
+[[ $code == 64 ]] || fail "--page-size 0: $code $out"
+echo "ok: constraint query --bbox over a country lists its 1,250 zones (tiled, paged, once each, in id order)"
 
 # TLS one way, plaintext the other.
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$work/key.pem" -out "$work/cert.pem" \

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -23,6 +24,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/utmctl/area_flags.h"
+#include "services/utmctl/bbox_tiles.h"
 #include "services/utmctl/channel.h"
 #include "services/utmctl/describe_volume.h"
 #include "services/utmctl/geo_commands.h"
@@ -305,25 +307,53 @@ int Query(const Options& options, const Args& args) {
       request.add_types(type);
     }
   }
-  Client client(options);
-  int count = 0;
-  while (true) {
-    v1::QueryConstraintsResponse response;
-    const grpc::Status status = client.stub()->QueryConstraints(
-        client.Context().get(), request, &response);
-    if (!status.ok()) return ExitForStatus(status);
-    for (const v1::Constraint& c : response.constraints()) {
-      ++count;
-      if (options.json) {
-        std::cout << ProtoJson(c) << "\n";
-      } else {
-        PrintConstraint(c, /*details=*/false);
-      }
+  request.set_page_size(args.page_size);
+  // A box larger than utmd takes in one query (a country) is asked tile by
+  // tile (bbox_tiles.h).
+  std::vector<v1::Volume4D> areas = {request.area()};
+  if (std::vector<double> v; !args.bbox.empty() && ParseNumbers(args.bbox, 4, &v)) {
+    const std::vector<LatLngBox> tiles =
+        TileBox({v[0], v[1], v[2], v[3]}, kQueryTileDeg);
+    if (tiles.size() > kMaxQueryTiles) {
+      std::cerr << "--bbox \"" << args.bbox << "\": " << tiles.size()
+                << " tiles of " << kQueryTileDeg << " degrees; at most "
+                << kMaxQueryTiles << "\n";
+      return kExitUsage;
     }
-    if (response.next_page_token().empty()) break;
-    request.set_page_token(response.next_page_token());
+    if (tiles.size() > 1) {
+      areas.clear();
+      for (const LatLngBox& t : tiles) areas.push_back(BoxArea(t));
+    }
   }
-  if (!options.json) std::cout << count << " constraint(s) in the area\n";
+  Client client(options);
+  // By id: in id order, a constraint in several tiles once.
+  std::map<std::string, v1::Constraint> found;
+  for (const v1::Volume4D& area : areas) {
+    *request.mutable_area() = area;
+    request.clear_page_token();
+    while (true) {
+      v1::QueryConstraintsResponse response;
+      const grpc::Status status = client.stub()->QueryConstraints(
+          client.Context().get(), request, &response);
+      if (!status.ok()) return ExitForStatus(status);
+      for (v1::Constraint& c : *response.mutable_constraints()) {
+        std::string id = c.id();
+        found.emplace(std::move(id), std::move(c));
+      }
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+  for (const auto& [id, c] : found) {
+    if (options.json) {
+      std::cout << ProtoJson(c) << "\n";
+    } else {
+      PrintConstraint(c, /*details=*/false);
+    }
+  }
+  if (!options.json) {
+    std::cout << found.size() << " constraint(s) in the area\n";
+  }
   return 0;
 }
 
@@ -661,6 +691,11 @@ ConstraintCommands::ConstraintCommands(CLI::App* app) {
   query_ = constraint_->add_subcommand(
       "query", "List the constraints meeting an area (all pages)");
   area(query_);
+  query_
+      ->add_option("--page-size", args_.page_size,
+                   "Constraints per request (1 to 1000; default: the "
+                   "server's, 100); every page is fetched")
+      ->check(CLI::Range(1, 1000));
   query_->add_option("--type", args_.types,
                      "Only these types: prohibited, requires_authorisation, "
                      "conditional, advisory (repeat or comma-separate)");
