@@ -228,6 +228,7 @@ int main(int argc, char** argv) {
   }
   std::vector<std::string> args =
       utm::ctl::HoistGlobalOptions(argc, argv, families);
+  if (argc > 0) app.name(argv[0]);  // as parse(argc, argv) would
   try {
     app.parse(std::vector<std::string>(args.rbegin(), args.rend() - 1));
   } catch (const CLI::ParseError& e) {
