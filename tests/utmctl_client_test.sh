@@ -54,6 +54,17 @@ lead=$(($(date -u -d "$start" +%s) - $(date -u +%s)))
   fail "the 30-minute window became $start .. $end"
 echo "ok: intent get shows volumes, altitudes and times (shifted, same duration)"
 
+# modify --start: the same plan an hour later.
+out=$("$UTMCTL" intent --server "$server" --token "$alice" modify "$id" \
+  "$EXAMPLES/intent-tip-inside.json" --version 1 --start "$(date -u -d "$start + 1 hour" +%Y-%m-%dT%H:%M:%SZ)" 2>&1) ||
+  fail "modify --start: $out"
+[[ "$out" == "ACCEPTED intent $id: ACCEPTED, priority 0, version 2, 1 volume(s)" ]] ||
+  fail "modify --start said: $out"
+out=$("$UTMCTL" intent --server "$server" --token "$alice" get "$id" 2>&1) || fail "get: $out"
+[[ "$out" == *"from $(date -u -d "$start + 1 hour" +%Y-%m-%dT%H:%M:%SZ) to $(date -u -d "$end + 1 hour" +%Y-%m-%dT%H:%M:%SZ)"* ]] ||
+  fail "modify --start did not move the plan an hour: $out"
+echo "ok: intent modify --start RFC3339"
+
 # Global options in every position, and $UTM_SERVER.
 want=$("$UTMCTL" intent --server "$server" --token "$alice" --json get "$id" 2>&1) ||
   fail "get --json: $want"
