@@ -84,7 +84,25 @@ out=$(UTM_SERVER=$server "$UTMCTL" health 2>&1) || fail "UTM_SERVER health: $out
 [[ "$out" == "$server: SERVING" ]] || fail "UTM_SERVER health said: $out"
 out=$("$UTMCTL" intent get "$id" --bogus 2>&1); code=$?
 [[ $code == 64 ]] || fail "an unknown option: $code $out"
-echo "ok: --server/--token/--json before or after the family and its subcommand; \$UTM_SERVER"
+cat >"$work/agl.geojson" <<'JSON'
+{"type": "Feature",
+ "properties": {"min_altitude": {"meters": 20, "datum": "agl"},
+                "max_altitude": {"meters": 120, "datum": "agl"},
+                "start_datetime": "2027-01-15T09:00:00Z", "end_datetime": "2027-01-15T09:30:00Z"},
+ "geometry": {"type": "Polygon", "coordinates": [[[8.54, 47.37], [8.55, 47.37],
+   [8.55, 47.38], [8.54, 47.38], [8.54, 47.37]]]}}
+JSON
+out=$("$UTMCTL" geo check "$work/agl.geojson" 2>&1); code=$?
+[[ $code == 2 && "$out" == *"AGL needs terrain"* ]] || fail "AGL without terrain: $code $out"
+for args in "--ground-m 400 --json geo check $work/agl.geojson" \
+  "geo --json check $work/agl.geojson --ground-m 400" \
+  "geo check --ground-m=400 $work/agl.geojson --json"; do
+  # shellcheck disable=SC2086  # split on purpose
+  out=$("$UTMCTL" $args 2>&1) || fail "utmctl $args: $out"
+  [[ "$out" == '{"file":"'"$work"'/agl.geojson","valid":true,"volumes":1}' ]] ||
+    fail "utmctl $args said: $out"
+done
+echo "ok: --server/--token/--json/--ground-m before or after the family and its subcommand; \$UTM_SERVER"
 
 # intent query --bbox (and the area file as before).
 out=$("$UTMCTL" intent --server "$server" --token "$alice" query --bbox 47.1,8.5,47.3,8.7 2>&1) ||
