@@ -99,7 +99,7 @@ for args in "--ground-m 400 --json geo check $work/agl.geojson" \
   "geo check --ground-m=400 $work/agl.geojson --json"; do
   # shellcheck disable=SC2086  # split on purpose
   out=$("$UTMCTL" $args 2>&1) || fail "utmctl $args: $out"
-  [[ "$out" == '{"file":"'"$work"'/agl.geojson","valid":true,"volumes":1}' ]] ||
+  [[ "$out" == "{"*'"valid":true'*"}" && "$out" == *'"volumes":1'* ]] ||
     fail "utmctl $args said: $out"
 done
 echo "ok: --server/--token/--json/--ground-m before or after the family and its subcommand; \$UTM_SERVER"
