@@ -134,6 +134,9 @@ printf '{\n  "volumes": [\n    {"volume": }\n  ]\n}\n' >"$work/broken.json"
 out=$("$UTMCTL" intent --server "$server" --token "$alice" file "$work/broken.json" 2>&1); code=$?
 [[ $code == 66 && "$out" == *"broken.json:3:16: not JSON: syntax error"* ]] ||
   fail "not JSON: $code $out"
+out=$("$UTMCTL" constraint --server "$server" --token "$alice" publish "$work/broken.json" 2>&1); code=$?
+[[ $code == 66 && "$out" == *"broken.json:3:16: not JSON: syntax error"* ]] ||
+  fail "constraint publish, not JSON: $code $out"
 echo "ok: GeoJSON field errors exit 2; unparsable JSON names line:column"
 
 # A country's zones (1,250 small squares over Switzerland) listed with one

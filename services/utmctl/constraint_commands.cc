@@ -31,6 +31,7 @@
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/proto_json.h"
 #include "services/utmctl/stream_watchdog.h"
+#include "services/utmctl/volume_file.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::ctl {
@@ -229,6 +230,10 @@ int Publish(const Options& options, const Args& args) {
   }
   std::stringstream text;
   text << in.rdbuf();
+  if (absl::Status s = CheckJsonSyntax(args.file, text.str()); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return kExitIo;
+  }
   v1::PublishConstraintRequest request;
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       text.str(), request.mutable_constraint());

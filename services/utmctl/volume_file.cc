@@ -203,7 +203,30 @@ absl::Status AddFeature(const Json& feature, const Json& root,
   return absl::OkStatus();
 }
 
+absl::Status ParseJson(const std::string& path, const std::string& text,
+                       Json* out) {
+  try {
+    *out = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    const auto [line, column] = LineColumn(text, e.byte);
+    // what(): "[json.exception.parse_error.101] parse error at ...: <why>".
+    const absl::string_view what = e.what();
+    const size_t why = what.find("syntax error");
+    return absl::DataLossError(absl::StrCat(
+        path, ":", line, ":", column, ": not JSON: ",
+        why == absl::string_view::npos ? what : what.substr(why)));
+  } catch (const Json::exception& e) {  // a number out of range
+    return absl::DataLossError(absl::StrCat(path, ": not JSON: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status CheckJsonSyntax(const std::string& path, const std::string& text) {
+  Json ignored;
+  return ParseJson(path, text, &ignored);
+}
 
 std::pair<int, int> LineColumn(absl::string_view text, size_t byte) {
   // `byte` counts from 1; past the end it means "at the end".
@@ -226,19 +249,7 @@ absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
   std::stringstream text;
   text << in.rdbuf();
   Json root;
-  try {
-    root = Json::parse(text.str());
-  } catch (const Json::parse_error& e) {
-    const auto [line, column] = LineColumn(text.str(), e.byte);
-    // what(): "[json.exception.parse_error.101] parse error at ...: <why>".
-    const absl::string_view what = e.what();
-    const size_t why = what.find("syntax error");
-    return absl::DataLossError(absl::StrCat(
-        path, ":", line, ":", column, ": not JSON: ",
-        why == absl::string_view::npos ? what : what.substr(why)));
-  } catch (const Json::exception& e) {  // a number out of range
-    return absl::DataLossError(absl::StrCat(path, ": not JSON: ", e.what()));
-  }
+  if (absl::Status s = ParseJson(path, text.str(), &root); !s.ok()) return s;
   const Json* collection = Find(root, {"flight_declaration_geo_json"});
   const Json& geo = collection != nullptr ? *collection : root;
   const std::string type = StringMember(geo, "type");

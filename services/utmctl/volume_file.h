@@ -19,8 +19,9 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/string_view.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/constraint/import/zone_import.h"
 #include "utm/v1/strategic.pb.h"
 
@@ -45,6 +46,10 @@ struct VolumeFile {
 // it).
 absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
                                           const VolumeFileOptions& options);
+
+// OK if `text` (read from `path`) is JSON; else DATA_LOSS naming the place:
+// "f.json:3:7: not JSON: syntax error ...".
+absl::Status CheckJsonSyntax(const std::string& path, const std::string& text);
 
 // The 1-based line and column of the `byte`-th byte (1-based, as
 // nlohmann::json::parse_error::byte counts) of `text`; columns count bytes.

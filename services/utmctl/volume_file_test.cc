@@ -101,6 +101,13 @@ TEST(ReadVolumeFile, NamesLineAndColumnOfTextThatIsNotJson) {
               HasSubstr(path + ":3:13: not JSON: syntax error"));
 }
 
+TEST(CheckJsonSyntax, AcceptsJsonAndNamesThePlaceOfAnError) {
+  EXPECT_TRUE(CheckJsonSyntax("c.json", R"({"type": "X"})").ok());
+  const absl::Status s = CheckJsonSyntax("c.json", "{\n  \"type\": X\n}");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("c.json:2:11: not JSON: syntax error"));
+}
+
 TEST(ReadVolumeFile, RefusesANumberOutOfRangeWithoutThrowing) {
   absl::StatusOr<VolumeFile> file =
       ReadVolumeFile(WriteFile("huge.json", R"({"priority": 1e999})"), {});
