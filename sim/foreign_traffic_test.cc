@@ -26,13 +26,13 @@ v1::IntentRejection Meets(std::vector<std::string> intents,
 
 TEST(ClassifyRejections, OwnWhenAnyConflictIsWithThisRunsIntents) {
   const std::vector<std::optional<v1::IntentRejection>> rejections = {
-      std::nullopt,                         // filed
-      Meets({"mine-1"}),                    // own
-      Meets({"other-9", "mine-1"}),         // own: meets one of ours too
-      Meets({"other-9"}),                   // foreign
-      Meets({}, {"tfr-1"}),                 // foreign: a constraint
-      Meets({"other-9", "other-8"}),        // foreign
-      v1::IntentRejection(),                // no conflict listed: own
+      std::nullopt,                   // filed
+      Meets({"mine-1"}),              // own
+      Meets({"other-9", "mine-1"}),   // own: meets one of ours too
+      Meets({"other-9"}),             // foreign
+      Meets({}, {"tfr-1"}),           // foreign: a constraint
+      Meets({"other-9", "other-8"}),  // foreign
+      v1::IntentRejection(),          // no conflict listed: own
   };
   const ForeignTraffic f =
       ClassifyRejections(rejections, {"mine-0", "", "mine-1"}, 20);

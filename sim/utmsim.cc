@@ -770,8 +770,8 @@ struct IntentResult {
   // `rejected_foreign`: filings that met only other traffic already there.
   int64_t filed = 0, rejected = 0, activated = 0, failed = 0, ended = 0,
           rejected_foreign = 0;
-  std::vector<char> foreign_flags;        // per drone: rejected_foreign
-  std::vector<std::string> foreign_met;   // "intent ID" / "constraint ID"
+  std::vector<char> foreign_flags;       // per drone: rejected_foreign
+  std::vector<std::string> foreign_met;  // "intent ID" / "constraint ID"
   double seconds = 0;
   std::string first_error;
   std::vector<std::string> ids;       // per drone; empty if none
@@ -900,13 +900,15 @@ IntentResult FileIntents(const Options& o, const Scenario& s,
     first = last;
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
-  const ForeignTraffic foreign = ClassifyRejections(rejections, r.ids, kMaxListed);
+  const ForeignTraffic foreign =
+      ClassifyRejections(rejections, r.ids, kMaxListed);
   for (int64_t i = 0; i < n; ++i) {
     const auto& rejection = rejections[static_cast<size_t>(i)];
-    if (rejection.has_value() && !foreign.foreign_flags[static_cast<size_t>(i)]) {
-      fail(absl::StrCat(s.drones()[static_cast<size_t>(i)].aircraft_id,
-                        ": rejected: ",
-                        rejection->ShortDebugString().substr(0, 300)));
+    if (rejection.has_value() &&
+        !foreign.foreign_flags[static_cast<size_t>(i)]) {
+      fail(absl::StrCat(
+          s.drones()[static_cast<size_t>(i)].aircraft_id,
+          ": rejected: ", rejection->ShortDebugString().substr(0, 300)));
       break;
     }
   }

@@ -1,5 +1,6 @@
 #include "services/utmctl/bbox_tiles.h"
 
+#include <algorithm>
 #include <cmath>
 #include <utility>
 
@@ -29,10 +30,10 @@ std::vector<LatLngBox> TileBox(const LatLngBox& box, double max_deg) {
 v1::Volume4D BoxArea(const LatLngBox& box) {
   v1::Volume4D area;
   v1::Polygon* polygon = area.mutable_volume()->mutable_outline_polygon();
-  for (const auto& [lat, lng] :
-       {std::pair{box.min_lat, box.min_lng}, std::pair{box.min_lat, box.max_lng},
-        std::pair{box.max_lat, box.max_lng},
-        std::pair{box.max_lat, box.min_lng}}) {
+  for (const auto& [lat, lng] : {std::pair{box.min_lat, box.min_lng},
+                                 std::pair{box.min_lat, box.max_lng},
+                                 std::pair{box.max_lat, box.max_lng},
+                                 std::pair{box.max_lat, box.min_lng}}) {
     v1::LatLng* p = polygon->add_vertices();
     p->set_lat_deg(lat);
     p->set_lng_deg(lng);

@@ -98,8 +98,8 @@ void PrintConstraint(const v1::Constraint& c, bool details,
                      const char* state = nullptr) {
   std::cout << absl::StrFormat(
       "constraint %s: %s, %s, version %d, %d volume(s)", c.id(),
-      TypeName(c.type()), state != nullptr ? state : ActiveName(c),
-      c.version(), c.volumes_size());
+      TypeName(c.type()), state != nullptr ? state : ActiveName(c), c.version(),
+      c.volumes_size());
   if (!details) {
     if (!c.reason().empty()) std::cout << ": " << c.reason();
     std::cout << "\n";
@@ -316,7 +316,8 @@ int Query(const Options& options, const Args& args) {
   // A box larger than utmd takes in one query (a country) is asked tile by
   // tile (bbox_tiles.h).
   std::vector<v1::Volume4D> areas = {request.area()};
-  if (std::vector<double> v; !args.bbox.empty() && ParseNumbers(args.bbox, 4, &v)) {
+  if (std::vector<double> v;
+      !args.bbox.empty() && ParseNumbers(args.bbox, 4, &v)) {
     const std::vector<LatLngBox> tiles =
         TileBox({v[0], v[1], v[2], v[3]}, kQueryTileDeg);
     if (tiles.size() > kMaxQueryTiles) {

@@ -8,8 +8,8 @@ namespace utm::ctl {
 
 const std::set<std::string>& GlobalValueOptions() {
   static const auto* const kOptions = new std::set<std::string>{
-      "--server",      "--token",   "--tls-ca",  "--timeout", "--ground-m",
-      "--dem",         "--geoid-m", "--geoid-grid", "--dem-heights"};
+      "--server", "--token",   "--tls-ca",     "--timeout",    "--ground-m",
+      "--dem",    "--geoid-m", "--geoid-grid", "--dem-heights"};
   return *kOptions;
 }
 

@@ -10,8 +10,9 @@
 // know to its parent (so options after `get` reach `intent`).
 //
 // Typical usage:
-//   std::vector<std::string> args = HoistGlobalOptions(argc, argv, {"intent", ...});
-//   FallThroughEverywhere(&app);   // after every subcommand is added
+//   std::vector<std::string> args =
+//       HoistGlobalOptions(argc, argv, {"intent", "geo", ...});
+//   FallThroughEverywhere(&app);  // after every subcommand is added
 //   app.parse(std::vector<std::string>(args.rbegin(), args.rend() - 1));
 #ifndef UTM_SERVICES_UTMCTL_GLOBAL_ARGS_H_
 #define UTM_SERVICES_UTMCTL_GLOBAL_ARGS_H_

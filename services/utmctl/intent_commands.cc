@@ -20,9 +20,9 @@
 #include "services/utmctl/channel.h"
 #include "services/utmctl/describe_volume.h"
 #include "services/utmctl/geo_commands.h"
+#include "services/utmctl/proto_json.h"
 #include "services/utmctl/time_shift.h"
 #include "services/utmctl/tls_hint.h"
-#include "services/utmctl/proto_json.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::ctl {
@@ -269,8 +269,8 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
 int IntentQuery(const IntentOptions& options, const AreaFlags& area) {
   v1::QueryIntentsRequest request;
   if (area.file.empty()) {
-    if (int code = ReadArea(area, /*with_circle=*/false,
-                            request.mutable_area());
+    if (int code =
+            ReadArea(area, /*with_circle=*/false, request.mutable_area());
         code != 0) {
       return code;
     }

@@ -58,8 +58,7 @@ int IntentFile(const IntentOptions& options, const std::string& file,
                const std::string& start = "");
 int IntentModify(const IntentOptions& options, const std::string& intent_id,
                  int64_t version, const std::string& file, int priority,
-                 const std::string& request_id,
-                 const std::string& start = "");
+                 const std::string& request_id, const std::string& start = "");
 // `action`: activate, end, cancel.
 int IntentTransition(const IntentOptions& options, const std::string& action,
                      const std::string& intent_id, int64_t version,

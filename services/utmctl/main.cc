@@ -148,8 +148,9 @@ int main(int argc, char** argv) {
       intent->add_subcommand("query", "List live intents in an area");
   utm::ctl::AreaFlags intent_area;
   CLI::Option* query_file =
-      query->add_option("area", intent_area.file,
-                        "Volume file whose first volume is the area")
+      query
+          ->add_option("area", intent_area.file,
+                       "Volume file whose first volume is the area")
           ->check(CLI::ExistingFile);
   CLI::Option* query_area =
       query->add_option("--area", intent_area.file, "The same, as an option")

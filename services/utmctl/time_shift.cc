@@ -51,8 +51,8 @@ absl::Status ShiftVolumes(absl::Time start, v1::FileIntentRequest* request) {
     if (!v.has_time_start()) continue;
     UTM_ASSIGN_OR_RETURN(
         absl::Time t,
-        TimeFromProto(v.time_start(), absl::StrCat("volumes[", i,
-                                                   "].time_start")));
+        TimeFromProto(v.time_start(),
+                      absl::StrCat("volumes[", i, "].time_start")));
     if (!earliest || t < *earliest) earliest = t;
   }
   if (!earliest) {
@@ -65,8 +65,8 @@ absl::Status ShiftVolumes(absl::Time start, v1::FileIntentRequest* request) {
     if (v->has_time_start()) {
       UTM_ASSIGN_OR_RETURN(
           absl::Time t,
-          TimeFromProto(v->time_start(), absl::StrCat("volumes[", i,
-                                                      "].time_start")));
+          TimeFromProto(v->time_start(),
+                        absl::StrCat("volumes[", i, "].time_start")));
       *v->mutable_time_start() = TimeToProto(t + shift);
     }
     if (v->has_time_end()) {

@@ -30,13 +30,13 @@ TEST(ParseStartTime, AcceptsNowOffsetsAndRfc3339) {
     const char* text;
     const char* want;
   };
-  for (const Case& c : {Case{"now", "2026-12-06T12:00:00Z"},
-                        Case{"+5m", "2026-12-06T12:05:00Z"},
-                        Case{"+1h30m", "2026-12-06T13:30:00Z"},
-                        Case{"+90s", "2026-12-06T12:01:30Z"},
-                        Case{"2027-01-15T09:00:00Z", "2027-01-15T09:00:00Z"},
-                        Case{"2027-01-15T10:00:00+01:00",
-                             "2027-01-15T09:00:00Z"}}) {
+  for (const Case& c :
+       {Case{"now", "2026-12-06T12:00:00Z"},
+        Case{"+5m", "2026-12-06T12:05:00Z"},
+        Case{"+1h30m", "2026-12-06T13:30:00Z"},
+        Case{"+90s", "2026-12-06T12:01:30Z"},
+        Case{"2027-01-15T09:00:00Z", "2027-01-15T09:00:00Z"},
+        Case{"2027-01-15T10:00:00+01:00", "2027-01-15T09:00:00Z"}}) {
     absl::StatusOr<absl::Time> t = ParseStartTime(c.text, now);
     ASSERT_TRUE(t.ok()) << c.text << ": " << t.status();
     EXPECT_EQ(*t, Rfc(c.want)) << c.text;
@@ -45,9 +45,8 @@ TEST(ParseStartTime, AcceptsNowOffsetsAndRfc3339) {
 
 TEST(ParseStartTime, RefusesOtherTextNamingTheFlag) {
   const absl::Time now = Rfc("2026-12-06T12:00:00Z");
-  for (const char* text :
-       {"", "later", "+", "+5", "+-5m", "+inf", "+10000h", "5m",
-        "2027-01-15 09:00", "2027-13-01T00:00:00Z"}) {
+  for (const char* text : {"", "later", "+", "+5", "+-5m", "+inf", "+10000h",
+                           "5m", "2027-01-15 09:00", "2027-13-01T00:00:00Z"}) {
     absl::StatusOr<absl::Time> t = ParseStartTime(text, now);
     ASSERT_FALSE(t.ok()) << text;
     EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << text;

@@ -44,8 +44,7 @@ bool SpeaksTls(const std::string& address, absl::Duration timeout) {
   if (getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0) {
     return false;
   }
-  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found,
-                                                          &freeaddrinfo);
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list(found, &freeaddrinfo);
   const int fd = socket(found->ai_family, SOCK_STREAM, 0);
   if (fd < 0) return false;
   // Bounds connect(), SSL_connect()'s reads and writes (Linux).

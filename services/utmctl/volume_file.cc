@@ -212,9 +212,9 @@ absl::Status ParseJson(const std::string& path, const std::string& text,
     // what(): "[json.exception.parse_error.101] parse error at ...: <why>".
     const absl::string_view what = e.what();
     const size_t why = what.find("syntax error");
-    return absl::DataLossError(absl::StrCat(
-        path, ":", line, ":", column, ": not JSON: ",
-        why == absl::string_view::npos ? what : what.substr(why)));
+    return absl::DataLossError(
+        absl::StrCat(path, ":", line, ":", column, ": not JSON: ",
+                     why == absl::string_view::npos ? what : what.substr(why)));
   } catch (const Json::exception& e) {  // a number out of range
     return absl::DataLossError(absl::StrCat(path, ": not JSON: ", e.what()));
   }
