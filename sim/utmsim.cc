@@ -27,7 +27,9 @@
 // that.
 //
 // Loopback only: --target must be a 127.0.0.0/8, localhost or [::1]
-// address. Exit status: 0 fine; 1 a stream, watcher or intent failed, or
+// address. Exit status: 0 fine; 1 a stream, watcher or intent failed (an
+// intent rejected for meeting another of the run's own; one that meets only
+// other traffic already in the area is reported, not a failure), or
 // nothing was sent; 2 the alerts received differ from the ground truth
 // (utmd target, intents filed) or a watcher missed a conflict alert; 64 bad
 // command line; 66 unreadable --replay file; 69 target unavailable.
@@ -72,6 +74,7 @@
 #include "nlohmann/json.hpp"
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
+#include "sim/foreign_traffic.h"
 #include "sim/load_common.h"
 #include "sim/traffic.h"
 #include "utm/v1/strategic.grpc.pb.h"
@@ -763,7 +766,12 @@ v1::WatchAlertsRequest WatchRequest(const Options& o, const Scenario& s,
 // Intents.
 
 struct IntentResult {
-  int64_t filed = 0, rejected = 0, activated = 0, failed = 0, ended = 0;
+  // `rejected`: filings that met the run's own intents (a failure);
+  // `rejected_foreign`: filings that met only other traffic already there.
+  int64_t filed = 0, rejected = 0, activated = 0, failed = 0, ended = 0,
+          rejected_foreign = 0;
+  std::vector<char> foreign_flags;       // per drone: rejected_foreign
+  std::vector<std::string> foreign_met;  // "intent ID" / "constraint ID"
   double seconds = 0;
   std::string first_error;
   std::vector<std::string> ids;       // per drone; empty if none
@@ -814,7 +822,10 @@ IntentResult FileIntents(const Options& o, const Scenario& s,
         v1::StrategicCoordination::NewStub(Connect(o.target, 100 + c)));
   }
   absl::Mutex mu;
-  std::atomic<int64_t> filed{0}, rejected{0}, activated{0}, failed{0};
+  std::atomic<int64_t> filed{0}, activated{0}, failed{0};
+  // Classified once every filing is done, when the run's own ids are known.
+  std::vector<std::optional<v1::IntentRejection>> rejections(
+      static_cast<size_t>(n));
   auto fail = [&](const std::string& what) {
     absl::MutexLock lock(&mu);
     if (r.first_error.empty()) r.first_error = what;
@@ -856,10 +867,7 @@ IntentResult FileIntents(const Options& o, const Scenario& s,
             return;
           }
           if (!response.has_intent()) {
-            ++rejected;
-            fail(absl::StrCat(
-                d.aircraft_id, ": rejected: ",
-                response.rejection().ShortDebugString().substr(0, 300)));
+            rejections[static_cast<size_t>(i)] = response.rejection();
             return;
           }
           ++filed;
@@ -892,8 +900,23 @@ IntentResult FileIntents(const Options& o, const Scenario& s,
     first = last;
   }
   r.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  const ForeignTraffic foreign =
+      ClassifyRejections(rejections, r.ids, kMaxListed);
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& rejection = rejections[static_cast<size_t>(i)];
+    if (rejection.has_value() &&
+        !foreign.foreign_flags[static_cast<size_t>(i)]) {
+      fail(absl::StrCat(
+          s.drones()[static_cast<size_t>(i)].aircraft_id,
+          ": rejected: ", rejection->ShortDebugString().substr(0, 300)));
+      break;
+    }
+  }
   r.filed = filed;
-  r.rejected = rejected;
+  r.rejected = foreign.own;
+  r.rejected_foreign = foreign.foreign;
+  r.foreign_flags = foreign.foreign_flags;
+  r.foreign_met = foreign.met;
   r.activated = activated;
   r.failed = failed;
   return r;
@@ -954,10 +977,13 @@ Json IntentJson(const IntentResult& r) {
   j["filed"] = r.filed;
   j["activated"] = r.activated;
   j["rejected"] = r.rejected;
+  j["rejected_by_foreign_traffic"] = r.rejected_foreign;
+  j["foreign_traffic"] = r.foreign_met;
   j["failed"] = r.failed;
   j["ended"] = r.ended;
   j["seconds"] = r.seconds;
-  j["per_second"] = static_cast<double>(r.filed + r.rejected + r.failed) /
+  j["per_second"] = static_cast<double>(r.filed + r.rejected +
+                                        r.rejected_foreign + r.failed) /
                     std::max(r.seconds, 1e-9);
   if (!r.first_error.empty()) j["first_error"] = r.first_error;
   return j;
@@ -1069,6 +1095,20 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
   }
   const int k = std::min(o.streams, n);
   Run run(o, s, file_intents && name != "noop");
+  // A drone whose filing met only other traffic flies without an intent: it
+  // cannot stray from one, so its stray is not expected.
+  std::vector<char> stray_grounded(s.strays().size(), 0);
+  int strays_grounded = 0;
+  for (size_t c = 0; c < s.strays().size(); ++c) {
+    const size_t d = static_cast<size_t>(s.strays()[c].drone);
+    if (d < intents.foreign_flags.size() && intents.foreign_flags[d]) {
+      run.stray_truth.erase(s.strays()[c].drone);
+      stray_grounded[c] = 1;
+      ++strays_grounded;
+    }
+  }
+  const int strays_expected =
+      static_cast<int>(s.strays().size()) - strays_grounded;
   std::vector<std::unique_ptr<v1::TelemetryService::Stub>> stubs;
   // Each stream sends its drones in the order of their phases, so its
   // reports go out in the order of their times.
@@ -1384,7 +1424,8 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
                                 {"aircraft", {trace(x.a), trace(x.b)}}});
       }
       for (size_t c = 0; c < s.strays().size(); ++c) {
-        if (run.stray_first[c] >= 0 || missed_strays.size() >= kMaxListed) {
+        if (run.stray_first[c] >= 0 || stray_grounded[c] ||
+            missed_strays.size() >= kMaxListed) {
           continue;
         }
         Json t = trace(s.strays()[c].drone);
@@ -1412,16 +1453,17 @@ TargetResult RunTarget(const Options& o, const Scenario& s,
           {"missed_list", missed_pairs},
           {"unexpected_list", unexpected_pairs}};
       Json strays = {
-          {"expected", s.strays().size()},
+          {"expected", strays_expected},
+          {"without_intent", strays_grounded},
           {"found", strays_found},
-          {"missed", static_cast<int>(s.strays().size()) - strays_found},
+          {"missed", strays_expected - strays_found},
           {"unexpected_aircraft", run.unexpected_nonconforming.size()},
           {"detection_delay_s", Stats(delay)},
           {"missed_list", missed_strays},
           {"unexpected_list", unexpected_aircraft}};
       j["truth"] = {{"conflicts", conflicts}, {"strays", strays}};
       out.truth_ok = found == static_cast<int>(s.conflicts().size()) &&
-                     strays_found == static_cast<int>(s.strays().size()) &&
+                     strays_found == strays_expected &&
                      run.unexpected_pairs.empty() &&
                      run.unexpected_nonconforming.empty();
     }
@@ -1637,6 +1679,17 @@ void Human(const std::string& name, const Json& j) {
     std::cerr << name << ": " << j["streams_failed"].get<int>()
               << " streams failed, first: "
               << j["first_stream_error"].get<std::string>() << "\n";
+  }
+  if (j.contains("intents") &&
+      j["intents"]["rejected_by_foreign_traffic"].get<int64_t>() > 0) {
+    std::string met;
+    for (const Json& m : j["intents"]["foreign_traffic"]) {
+      absl::StrAppend(&met, met.empty() ? "" : ", ", m.get<std::string>());
+    }
+    std::cerr << name << ": other traffic in the area: "
+              << j["intents"]["rejected_by_foreign_traffic"].get<int64_t>()
+              << " intent(s) rejected for meeting " << met
+              << " (those drones fly without an intent; not a failure)\n";
   }
   if (j.contains("intents") && j["intents"].contains("first_error")) {
     std::cerr << name

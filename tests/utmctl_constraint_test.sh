@@ -183,7 +183,9 @@ out=$(ctl --token "$other_reg" withdraw "$tfr" --version 1 2>&1); code=$?
 [[ $code == 4 && "$out" == *PERMISSION_DENIED* ]] || fail "withdraw by another authority: $code $out"
 out=$(ctl --token "$reg" withdraw "$tfr" --version 1 --reason "fire out" 2>&1) ||
   fail "withdraw: $out"
-[[ "$out" == "WITHDRAWN constraint $tfr:"* ]] || fail "withdraw said: $out"
+[[ "$out" == "WITHDRAWN constraint $tfr: PROHIBITED, withdrawn, "* ]] ||
+  fail "withdraw said: $out"
+[[ "$out" != *" active"* ]] || fail "a withdrawn constraint called active: $out"
 out=$(ctl --token "$bob" get "$tfr" 2>&1); code=$?
 [[ $code == 5 ]] || fail "get after withdraw: $code $out"
 echo "ok: withdraw (stale version ABORTED exit 3, another authority denied), then NOT_FOUND"

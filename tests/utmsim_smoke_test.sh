@@ -10,7 +10,8 @@
 # and the watchers every conflict alert the aircraft got, and report utmd's
 # memory; a second run on the same utmd, aligned, flies under other
 # aircraft ids, finds both conflicts, and a watcher with another operator's
-# token sees none of them (exit 2).
+# token sees none of them (exit 2); a third, with another operator's intent
+# already over the centre, reports the filings that met it and exits 0.
 # Usage: utmsim_smoke_test.sh UTMSIM [DATA_DIR [UTMD UTMCTL]]
 # (UTMD and UTMCTL default to their places in UTMSIM's build tree.)
 set -u
@@ -137,5 +138,31 @@ out=$("$UTMSIM" --target "127.0.0.1:$utmd_port" --token "$operator" --no-noop \
    $(field "$out" utmd.watchers.saw_every_conflict) == false &&
    $(field "$out" utmd.watchers.conflicts.watchers_complete) == 0 ]] || fail "second run: $out"
 (($(field "$out" utmd.watchers.conflicts.alerts_missed) >= 2)) || fail "second run: $out"
+
+# Other traffic already in the area: another operator's intent over the
+# centre, filed first. The drones whose intents meet it are reported, not
+# failed (exit 0); they fly without an intent, and their conflicts are
+# still found.
+cat >"$work/foreign.json" <<'JSON'
+{"volumes": [{"volume": {
+   "outlineCircle": {"center": {"latDeg": 47.3769, "lngDeg": 8.5417}, "radiusM": 600},
+   "altitudeLower": {"valueM": 0, "reference": "ALTITUDE_REFERENCE_W84"},
+   "altitudeUpper": {"valueM": 2000, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "2027-01-15T09:00:00Z", "timeEnd": "2027-01-15T10:00:00Z"}]}
+JSON
+foreign=$("$UTMCTL" intent --server "127.0.0.1:$utmd_port" --token "$stranger"   file "$work/foreign.json" --start now 2>&1) || fail "foreign intent: $foreign"
+[[ "$foreign" =~ ^ACCEPTED\ intent\ ([0-9a-f-]+): ]] || fail "foreign intent said: $foreign"
+foreign_id=${BASH_REMATCH[1]}
+out=$("$UTMSIM" --target "127.0.0.1:$utmd_port" --token "$operator" --no-noop \
+  --drones 40 --duration-s 12 --run-id smoke-c 2>"$work/err3"); code=$?
+[[ $code == 0 && $(field "$out" ok) == true ]] ||
+  fail "other traffic failed the run: exit $code: $out $(cat "$work/err3")"
+(($(field "$out" utmd.intents.rejected_by_foreign_traffic) >= 1)) ||
+  fail "no filing met the other traffic: $out"
+[[ $(field "$out" utmd.intents.rejected) == 0 &&
+   $(field "$out" utmd.intents.foreign_traffic) == "[\"intent $foreign_id\"]" &&
+   $(field "$out" utmd.truth.conflicts.found) == 2 ]] || fail "other traffic: $out"
+grep -q "other traffic in the area: .* intent(s) rejected for meeting intent $foreign_id" "$work/err3" ||
+  fail "no line about the other traffic: $(cat "$work/err3")"
 utmd_stop
-echo "ok: utmsim streams to its no-op server (spread and aligned phases), replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray with spread phases, its watchers see every conflict, a second run (aligned) flies other aircraft ids"
+echo "ok: utmsim streams to its no-op server (spread and aligned phases), replays Remote ID flights, refuses non-loopback targets; against utmd finds every conflict and stray with spread phases, its watchers see every conflict, a second run (aligned) flies other aircraft ids, other traffic in the area is reported, not failed"

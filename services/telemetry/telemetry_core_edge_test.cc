@@ -57,7 +57,8 @@ class OpenAirspace : public Airspace {
                                                absl::Time) const override {
     return {};
   }
-  void MarkNonconforming(const std::string&, const std::string&) override {}
+  void MarkNonconforming(const std::string&, const std::string&,
+                         absl::Time) override {}
 };
 
 double Seconds(const google::protobuf::Duration& d) {

@@ -10,6 +10,7 @@
 #ifndef UTM_SERVICES_UTMCTL_CHANNEL_H_
 #define UTM_SERVICES_UTMCTL_CHANNEL_H_
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 

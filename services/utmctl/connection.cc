@@ -6,7 +6,9 @@ namespace utm::ctl {
 
 void AddConnectionFlags(CLI::App* app, ConnectionOptions* options,
                         const std::string& json_help) {
-  app->add_option("--server", options->server, "utmd address")
+  app->add_option("--server", options->server,
+                  "utmd address (host:port; default: $UTM_SERVER)")
+      ->envname("UTM_SERVER")
       ->capture_default_str();
   app->add_option("--tls-ca", options->tls_ca_file,
                   "Speak TLS, trusting this CA certificate (PEM)")

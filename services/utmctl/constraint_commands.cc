@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <utility>
@@ -23,11 +24,14 @@
 #include "absl/time/time.h"
 #include "google/protobuf/util/json_util.h"
 #include "services/utmctl/area_flags.h"
+#include "services/utmctl/bbox_tiles.h"
 #include "services/utmctl/channel.h"
+#include "services/utmctl/describe_volume.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/proto_json.h"
 #include "services/utmctl/stream_watchdog.h"
+#include "services/utmctl/volume_file.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::ctl {
@@ -88,28 +92,14 @@ int ReadArea(const Args& args, v1::Volume4D* area) {
   return ctl::ReadArea(flags, /*with_circle=*/false, area);
 }
 
-std::string DescribeVolume(const v1::Volume4D& v) {
-  std::string where;
-  if (v.volume().has_outline_circle()) {
-    const v1::Circle& c = v.volume().outline_circle();
-    where = absl::StrFormat("circle of %.1f m around %.6f,%.6f", c.radius_m(),
-                            c.center().lat_deg(), c.center().lng_deg());
-  } else {
-    where = absl::StrFormat("polygon of %d vertices",
-                            v.volume().outline_polygon().vertices_size());
-  }
-  return absl::StrFormat(
-      "%s, %.1f m to %.1f m above WGS84, from %s to %s", where,
-      v.volume().altitude_lower().value_m(),
-      v.volume().altitude_upper().value_m(),
-      v.has_time_start() ? Rfc3339(v.time_start()) : "(unbounded)",
-      v.has_time_end() ? Rfc3339(v.time_end()) : "(unbounded)");
-}
-
-void PrintConstraint(const v1::Constraint& c, bool details) {
+// `state` replaces "active"/"inactive" when set (a withdrawn constraint is
+// neither, whatever its last state said).
+void PrintConstraint(const v1::Constraint& c, bool details,
+                     const char* state = nullptr) {
   std::cout << absl::StrFormat(
       "constraint %s: %s, %s, version %d, %d volume(s)", c.id(),
-      TypeName(c.type()), ActiveName(c), c.version(), c.volumes_size());
+      TypeName(c.type()), state != nullptr ? state : ActiveName(c), c.version(),
+      c.volumes_size());
   if (!details) {
     if (!c.reason().empty()) std::cout << ": " << c.reason();
     std::cout << "\n";
@@ -240,6 +230,10 @@ int Publish(const Options& options, const Args& args) {
   }
   std::stringstream text;
   text << in.rdbuf();
+  if (absl::Status s = CheckJsonSyntax(args.file, text.str()); !s.ok()) {
+    std::cerr << s.message() << "\n";
+    return kExitIo;
+  }
   v1::PublishConstraintRequest request;
   const auto parsed = google::protobuf::util::JsonStringToMessage(
       text.str(), request.mutable_constraint());
@@ -296,7 +290,7 @@ int Withdraw(const Options& options, const Args& args) {
     std::cout << ProtoJson(response) << "\n";
   } else {
     std::cout << "WITHDRAWN ";
-    PrintConstraint(response.constraint(), /*details=*/false);
+    PrintConstraint(response.constraint(), /*details=*/false, "withdrawn");
   }
   return 0;
 }
@@ -318,25 +312,54 @@ int Query(const Options& options, const Args& args) {
       request.add_types(type);
     }
   }
-  Client client(options);
-  int count = 0;
-  while (true) {
-    v1::QueryConstraintsResponse response;
-    const grpc::Status status = client.stub()->QueryConstraints(
-        client.Context().get(), request, &response);
-    if (!status.ok()) return ExitForStatus(status);
-    for (const v1::Constraint& c : response.constraints()) {
-      ++count;
-      if (options.json) {
-        std::cout << ProtoJson(c) << "\n";
-      } else {
-        PrintConstraint(c, /*details=*/false);
-      }
+  request.set_page_size(args.page_size);
+  // A box larger than utmd takes in one query (a country) is asked tile by
+  // tile (bbox_tiles.h).
+  std::vector<v1::Volume4D> areas = {request.area()};
+  if (std::vector<double> v;
+      !args.bbox.empty() && ParseNumbers(args.bbox, 4, &v)) {
+    const std::vector<LatLngBox> tiles =
+        TileBox({v[0], v[1], v[2], v[3]}, kQueryTileDeg);
+    if (tiles.size() > kMaxQueryTiles) {
+      std::cerr << "--bbox \"" << args.bbox << "\": " << tiles.size()
+                << " tiles of " << kQueryTileDeg << " degrees; at most "
+                << kMaxQueryTiles << "\n";
+      return kExitUsage;
     }
-    if (response.next_page_token().empty()) break;
-    request.set_page_token(response.next_page_token());
+    if (tiles.size() > 1) {
+      areas.clear();
+      for (const LatLngBox& t : tiles) areas.push_back(BoxArea(t));
+    }
   }
-  if (!options.json) std::cout << count << " constraint(s) in the area\n";
+  Client client(options);
+  // By id: in id order, a constraint in several tiles once.
+  std::map<std::string, v1::Constraint> found;
+  for (const v1::Volume4D& area : areas) {
+    *request.mutable_area() = area;
+    request.clear_page_token();
+    while (true) {
+      v1::QueryConstraintsResponse response;
+      const grpc::Status status = client.stub()->QueryConstraints(
+          client.Context().get(), request, &response);
+      if (!status.ok()) return ExitForStatus(status);
+      for (v1::Constraint& c : *response.mutable_constraints()) {
+        std::string id = c.id();
+        found.emplace(std::move(id), std::move(c));
+      }
+      if (response.next_page_token().empty()) break;
+      request.set_page_token(response.next_page_token());
+    }
+  }
+  for (const auto& [id, c] : found) {
+    if (options.json) {
+      std::cout << ProtoJson(c) << "\n";
+    } else {
+      PrintConstraint(c, /*details=*/false);
+    }
+  }
+  if (!options.json) {
+    std::cout << found.size() << " constraint(s) in the area\n";
+  }
   return 0;
 }
 
@@ -674,6 +697,11 @@ ConstraintCommands::ConstraintCommands(CLI::App* app) {
   query_ = constraint_->add_subcommand(
       "query", "List the constraints meeting an area (all pages)");
   area(query_);
+  query_
+      ->add_option("--page-size", args_.page_size,
+                   "Constraints per request (1 to 1000; default: the "
+                   "server's, 100); every page is fetched")
+      ->check(CLI::Range(1, 1000));
   query_->add_option("--type", args_.types,
                      "Only these types: prohibited, requires_authorisation, "
                      "conditional, advisory (repeat or comma-separate)");

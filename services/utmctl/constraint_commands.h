@@ -50,6 +50,7 @@ class ConstraintCommands {
     std::string area_file;           // query, watch
     std::string bbox;                // query, watch
     std::vector<std::string> types;  // query
+    int page_size = 0;               // query; 0: the server's default
     std::string operator_id;         // grant, authorisations
     std::string from, to;            // grant, unlock (RFC 3339)
     std::string reference;           // grant

@@ -9,6 +9,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "services/utmctl/channel.h"
+#include "services/utmctl/tls_hint.h"
 
 namespace utm::ctl {
 
@@ -28,6 +29,9 @@ int Health(const ConnectionOptions& options, const std::string& service) {
   if (!status.ok()) {
     std::cerr << options.server << ": " << status.error_message() << " (code "
               << status.error_code() << ")\n";
+    if (std::string hint = TransportHint(status); !hint.empty()) {
+      std::cerr << hint << "\n";
+    }
     return kExitUnavailable;
   }
   std::cout << options.server << (service.empty() ? "" : " ")

@@ -18,22 +18,43 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/utmctl/channel.h"
+#include "services/utmctl/describe_volume.h"
+#include "services/utmctl/geo_commands.h"
 #include "services/utmctl/proto_json.h"
+#include "services/utmctl/time_shift.h"
+#include "services/utmctl/tls_hint.h"
 #include "utm/v1/strategic.grpc.pb.h"
 
 namespace utm::ctl {
 namespace {
 
-bool ReadRequest(const std::string& path, const VolumeFileOptions& input,
-                 v1::FileIntentRequest* request) {
+// Reads a volume file and, with `start` set, shifts its volumes so the first
+// starts then (time_shift.h). Returns 0, or the exit code after printing
+// why: 2 for a file that is readable but invalid (a GeoJSON field, a bad
+// --start), 66 for one that cannot be read or is no volume file at all.
+int ReadRequest(const std::string& path, const VolumeFileOptions& input,
+                const std::string& start, v1::FileIntentRequest* request) {
   absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, input);
   if (!file.ok()) {
     std::cerr << absl::StatusCodeToString(file.status().code()) << ": "
               << file.status().message() << "\n";
-    return false;
+    return file.status().code() == absl::StatusCode::kInvalidArgument
+               ? kExitInvalid
+               : kExitIo;
   }
   *request = std::move(file->request);
-  return true;
+  if (start.empty()) return 0;
+  absl::StatusOr<absl::Time> at =
+      ParseStartTime(start, RealClock::Get()->Now());
+  if (!at.ok()) {
+    std::cerr << at.status().message() << "\n";
+    return kExitUsage;
+  }
+  if (absl::Status s = ShiftVolumes(*at, request); !s.ok()) {
+    std::cerr << "INVALID_ARGUMENT: " << path << ": " << s.message() << "\n";
+    return kExitInvalid;
+  }
+  return 0;
 }
 
 using Client = ServiceClient<v1::StrategicCoordination>;
@@ -72,6 +93,14 @@ void PrintConflicts(
           o.altitude_overlap().lower().value_m(),
           o.altitude_overlap().upper().value_m());
     }
+  }
+}
+
+// "  volumes[i]: polygon of 3 vertices, 500.0 m to 600.0 m above WGS84, from
+// ... to ...", one line per volume.
+void PrintVolumes(const google::protobuf::RepeatedPtrField<v1::Volume4D>& vs) {
+  for (int i = 0; i < vs.size(); ++i) {
+    std::cout << "  volumes[" << i << "]: " << DescribeVolume(vs[i]) << "\n";
   }
 }
 
@@ -128,9 +157,12 @@ int Token(const TokenOptions& options) {
 }
 
 int IntentFile(const IntentOptions& options, const std::string& file,
-               int priority, const std::string& request_id) {
+               int priority, const std::string& request_id,
+               const std::string& start) {
   v1::FileIntentRequest request;
-  if (!ReadRequest(file, options.input, &request)) return 66;
+  if (int code = ReadRequest(file, options.input, start, &request); code != 0) {
+    return code;
+  }
   if (priority >= 0) request.set_priority(priority);
   if (!request_id.empty()) request.set_request_id(request_id);
   if (options.no_retention) request.set_no_retention(true);
@@ -144,9 +176,11 @@ int IntentFile(const IntentOptions& options, const std::string& file,
 
 int IntentModify(const IntentOptions& options, const std::string& intent_id,
                  int64_t version, const std::string& file, int priority,
-                 const std::string& request_id) {
+                 const std::string& request_id, const std::string& start) {
   v1::FileIntentRequest volumes;
-  if (!ReadRequest(file, options.input, &volumes)) return 66;
+  if (int code = ReadRequest(file, options.input, start, &volumes); code != 0) {
+    return code;
+  }
   v1::ModifyIntentRequest request;
   request.set_intent_id(intent_id);
   request.set_version(version);
@@ -170,7 +204,9 @@ int IntentActivate(const IntentOptions& options, const std::string& intent_id,
   request.set_request_id(request_id);
   if (!file.empty()) {
     v1::FileIntentRequest volumes;
-    if (!ReadRequest(file, options.input, &volumes)) return 66;
+    if (int code = ReadRequest(file, options.input, "", &volumes); code != 0) {
+      return code;
+    }
     *request.mutable_volumes() = volumes.volumes();
   }
   // Not the file's: GeoJSON has none, and taking off at priority 0 by
@@ -231,6 +267,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
   } else if (response.has_intent()) {
     PrintIntent(response.intent());
     std::cout << "  owner: " << response.intent().owner() << "\n";
+    PrintVolumes(response.intent().volumes());
   } else {
     const v1::FlightIntentView& v = response.redacted();
     std::cout << absl::StrFormat(
@@ -238,20 +275,33 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
         "operator's)\n",
         v.id(), v1::IntentState_Name(v.state()).substr(13), v.priority(),
         v.version(), v.volumes_size());
+    PrintVolumes(v.volumes());
   }
   return 0;
 }
 
-int IntentQuery(const IntentOptions& options, const std::string& area_file) {
-  v1::FileIntentRequest area;
-  if (!ReadRequest(area_file, options.input, &area)) return 66;
-  if (area.volumes_size() == 0) {
-    std::cerr << area_file << ": no volume to use as the area\n";
-    return 2;
+int IntentQuery(const IntentOptions& options, const AreaFlags& area) {
+  v1::QueryIntentsRequest request;
+  if (area.file.empty()) {
+    if (int code =
+            ReadArea(area, /*with_circle=*/false, request.mutable_area());
+        code != 0) {
+      return code;
+    }
+  } else {
+    // A file goes through the intent flags' altitude model (AMSL, AGL).
+    v1::FileIntentRequest volumes;
+    if (int code = ReadRequest(area.file, options.input, "", &volumes);
+        code != 0) {
+      return code;
+    }
+    if (volumes.volumes_size() == 0) {
+      std::cerr << area.file << ": no volume to use as the area\n";
+      return kExitInvalid;
+    }
+    *request.mutable_area() = volumes.volumes(0);
   }
   Client client(options);
-  v1::QueryIntentsRequest request;
-  *request.mutable_area() = area.volumes(0);
   int count = 0;
   while (true) {
     v1::QueryIntentsResponse response;
@@ -280,6 +330,9 @@ int ExitForStatus(const grpc::Status& status) {
   std::cerr << absl::StatusCodeToString(
                    static_cast<absl::StatusCode>(status.error_code()))
             << ": " << status.error_message() << "\n";
+  if (std::string hint = TransportHint(status); !hint.empty()) {
+    std::cerr << hint << "\n";
+  }
   switch (status.error_code()) {
     case grpc::StatusCode::INVALID_ARGUMENT:
     case grpc::StatusCode::OUT_OF_RANGE:

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "services/utmctl/area_flags.h"
 #include "services/utmctl/connection.h"
 #include "services/utmctl/volume_file.h"
 
@@ -48,13 +49,16 @@ struct IntentOptions : ConnectionOptions {
   bool no_retention = false;
 };
 
-// `file`: FILE is a volume file (FileIntentRequest JSON); `priority` and
-// `request_id` override the file's when set (>= 0 / non-empty).
+// `file`: FILE is a volume file (FileIntentRequest JSON or GeoJSON);
+// `priority` and `request_id` override the file's when set (>= 0 /
+// non-empty); `start` (--start: now, +DURATION or RFC 3339; empty: as in the
+// file) shifts every volume so the first starts then.
 int IntentFile(const IntentOptions& options, const std::string& file,
-               int priority, const std::string& request_id);
+               int priority, const std::string& request_id,
+               const std::string& start = "");
 int IntentModify(const IntentOptions& options, const std::string& intent_id,
                  int64_t version, const std::string& file, int priority,
-                 const std::string& request_id);
+                 const std::string& request_id, const std::string& start = "");
 // ActivateIntent. The volumes of a volume file (`file` non-empty) and a
 // `priority` >= 0 change with the activation, in one write; the file's own
 // priority is not used.
@@ -66,8 +70,9 @@ int IntentTransition(const IntentOptions& options, const std::string& action,
                      const std::string& intent_id, int64_t version,
                      const std::string& request_id);
 int IntentGet(const IntentOptions& options, const std::string& intent_id);
-// The area is the first volume of a volume file.
-int IntentQuery(const IntentOptions& options, const std::string& area_file);
+// The area is the first volume of `area.file` (read like intent files) or
+// `area.bbox` (all altitudes and times); exactly one is set.
+int IntentQuery(const IntentOptions& options, const AreaFlags& area);
 
 }  // namespace utm::ctl
 

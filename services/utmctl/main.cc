@@ -1,6 +1,7 @@
 // utmctl: the command-line client of utmd. See docs/utmctl.md.
 #include <iostream>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -8,10 +9,12 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "services/utmctl/area_flags.h"
 #include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
+#include "services/utmctl/global_args.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/telemetry_commands.h"
@@ -22,6 +25,7 @@ int main(int argc, char** argv) {
       "utmctl: command-line client for utmd, the UTM airspace "
       "deconfliction service"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", "utmctl " UTM_VERSION);
   utm::ctl::GeoOptions geo_options;
 
   CLI::App* geo = app.add_subcommand(
@@ -54,7 +58,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("health", "Ask a utmd server whether it is serving");
   health
       ->add_option("--server", health_options.server,
-                   "utmd address (host:port)")
+                   "utmd address (host:port; default: $UTM_SERVER)")
+      ->envname("UTM_SERVER")
       ->capture_default_str();
   health
       ->add_option("--tls-ca", health_options.tls_ca_file,
@@ -101,7 +106,7 @@ int main(int argc, char** argv) {
   intent->require_subcommand(1);
   utm::ctl::AddConnectionFlags(intent, &intent_options);
   utm::ctl::AddVerticalFlags(intent, &intent_vertical);
-  std::string intent_file, intent_id, request_id;
+  std::string intent_file, intent_id, request_id, intent_start;
   int priority = -1;
   int64_t version = 0;
   CLI::App* file = intent->add_subcommand("file", "File a flight intent");
@@ -112,6 +117,10 @@ int main(int argc, char** argv) {
   file->add_option("--priority", priority, "Overrides the file's priority");
   file->add_option("--request-id", request_id,
                    "Makes a retry idempotent (reuse it to retry)");
+  const char* start_help =
+      "Shift every volume so the first starts then: now, +DURATION (+5m, "
+      "+1h30m) or RFC 3339";
+  file->add_option("--start", intent_start, start_help);
   file->add_flag("--no-retention", intent_options.no_retention,
                  "Fly without anything being retained: the intent is never "
                  "written to disk and is forgotten once over");
@@ -123,6 +132,7 @@ int main(int argc, char** argv) {
   modify->add_option("--version", version, "Version last read")->required();
   modify->add_option("--priority", priority, "New priority");
   modify->add_option("--request-id", request_id, "Idempotency key");
+  modify->add_option("--start", intent_start, start_help);
   std::vector<CLI::App*> transitions;
   for (const char* action : {"activate", "end", "cancel"}) {
     CLI::App* t = intent->add_subcommand(
@@ -144,11 +154,21 @@ int main(int argc, char** argv) {
   get->add_option("id", intent_id, "Intent id")->required();
   CLI::App* query =
       intent->add_subcommand("query", "List live intents in an area");
+  utm::ctl::AreaFlags intent_area;
+  CLI::Option* query_file =
+      query
+          ->add_option("area", intent_area.file,
+                       "Volume file whose first volume is the area")
+          ->check(CLI::ExistingFile);
+  CLI::Option* query_area =
+      query->add_option("--area", intent_area.file, "The same, as an option")
+          ->check(CLI::ExistingFile);
   query
-      ->add_option("area", intent_file,
-                   "Volume file whose first volume is the area")
-      ->required()
-      ->check(CLI::ExistingFile);
+      ->add_option("--bbox", intent_area.bbox,
+                   "minlat,minlng,maxlat,maxlng (degrees) instead of a file")
+      ->excludes(query_file)
+      ->excludes(query_area);
+  query_file->excludes(query_area);
 
   utm::ctl::GeofenceOptions fence;
   CLI::App* geofence = app.add_subcommand(
@@ -208,8 +228,18 @@ int main(int argc, char** argv) {
   utm::ctl::ConstraintCommands constraint(&app);
   utm::ctl::TelemetryCommands telemetry(&app);
 
+  // --server, --token, --json, --ground-m, ... before or after the family's
+  // subcommand, or before the family's name.
+  utm::ctl::FallThroughEverywhere(&app);
+  std::set<std::string> families;
+  for (const CLI::App* c : app.get_subcommands({})) {
+    families.insert(c->get_name());
+  }
+  std::vector<std::string> args =
+      utm::ctl::HoistGlobalOptions(argc, argv, families);
+  if (argc > 0) app.name(argv[0]);  // as parse(argc, argv) would
   try {
-    app.parse(argc, argv);
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend() - 1));
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? 0 : utm::ctl::kExitUsage;
@@ -255,11 +285,12 @@ int main(int argc, char** argv) {
   if (token->parsed()) return utm::ctl::Token(token_options);
   if (file->parsed()) {
     return utm::ctl::IntentFile(intent_options, intent_file, priority,
-                                request_id);
+                                request_id, intent_start);
   }
   if (modify->parsed()) {
     return utm::ctl::IntentModify(intent_options, intent_id, version,
-                                  intent_file, priority, request_id);
+                                  intent_file, priority, request_id,
+                                  intent_start);
   }
   if (transitions[0]->parsed()) {
     return utm::ctl::IntentActivate(intent_options, intent_id, version,
@@ -272,8 +303,9 @@ int main(int argc, char** argv) {
     }
   }
   if (get->parsed()) return utm::ctl::IntentGet(intent_options, intent_id);
-  if (query->parsed())
-    return utm::ctl::IntentQuery(intent_options, intent_file);
+  if (query->parsed()) {
+    return utm::ctl::IntentQuery(intent_options, intent_area);
+  }
   if (intersect->parsed()) {
     return utm::ctl::GeoIntersect(file_a, file_b, geo_options);
   }

@@ -1,7 +1,9 @@
 #include "services/utmctl/volume_file.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -201,7 +203,44 @@ absl::Status AddFeature(const Json& feature, const Json& root,
   return absl::OkStatus();
 }
 
+absl::Status ParseJson(const std::string& path, const std::string& text,
+                       Json* out) {
+  try {
+    *out = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    const auto [line, column] = LineColumn(text, e.byte);
+    // what(): "[json.exception.parse_error.101] parse error at ...: <why>".
+    const absl::string_view what = e.what();
+    const size_t why = what.find("syntax error");
+    return absl::DataLossError(
+        absl::StrCat(path, ":", line, ":", column, ": not JSON: ",
+                     why == absl::string_view::npos ? what : what.substr(why)));
+  } catch (const Json::exception& e) {  // a number out of range
+    return absl::DataLossError(absl::StrCat(path, ": not JSON: ", e.what()));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status CheckJsonSyntax(const std::string& path, const std::string& text) {
+  Json ignored;
+  return ParseJson(path, text, &ignored);
+}
+
+std::pair<int, int> LineColumn(absl::string_view text, size_t byte) {
+  // `byte` counts from 1; past the end it means "at the end".
+  const size_t at = std::min(byte == 0 ? 0 : byte - 1, text.size());
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < at; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return {line, static_cast<int>(at - line_start) + 1};
+}
 
 absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
                                           const VolumeFileOptions& options) {
@@ -209,11 +248,8 @@ absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
   std::stringstream text;
   text << in.rdbuf();
-  const Json root =
-      Json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    return absl::DataLossError(absl::StrCat(path, ": not JSON"));
-  }
+  Json root;
+  if (absl::Status s = ParseJson(path, text.str(), &root); !s.ok()) return s;
   const Json* collection = Find(root, {"flight_declaration_geo_json"});
   const Json& geo = collection != nullptr ? *collection : root;
   const std::string type = StringMember(geo, "type");

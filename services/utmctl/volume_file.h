@@ -14,10 +14,14 @@
 #ifndef UTM_SERVICES_UTMCTL_VOLUME_FILE_H_
 #define UTM_SERVICES_UTMCTL_VOLUME_FILE_H_
 
+#include <cstddef>
 #include <optional>
 #include <string>
+#include <utility>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "services/constraint/import/zone_import.h"
 #include "utm/v1/strategic.pb.h"
 
@@ -36,10 +40,20 @@ struct VolumeFile {
   std::string list_name = "volumes";
 };
 
-// NOT_FOUND: cannot open. DATA_LOSS: neither format. INVALID_ARGUMENT: a
-// field is missing or unusable (the message names it).
+// NOT_FOUND: cannot open. DATA_LOSS: neither format; text that is not JSON
+// at all is named by line and column ("f.json:3:7: not JSON: syntax error
+// ..."). INVALID_ARGUMENT: a field is missing or unusable (the message names
+// it).
 absl::StatusOr<VolumeFile> ReadVolumeFile(const std::string& path,
                                           const VolumeFileOptions& options);
+
+// OK if `text` (read from `path`) is JSON; else DATA_LOSS naming the place:
+// "f.json:3:7: not JSON: syntax error ...".
+absl::Status CheckJsonSyntax(const std::string& path, const std::string& text);
+
+// The 1-based line and column of the `byte`-th byte (1-based, as
+// nlohmann::json::parse_error::byte counts) of `text`; columns count bytes.
+std::pair<int, int> LineColumn(absl::string_view text, size_t byte);
 
 }  // namespace utm::ctl
 

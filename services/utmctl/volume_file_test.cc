@@ -76,5 +76,45 @@ INSTANTIATE_TEST_SUITE_P(
       return info.param.name;
     });
 
+TEST(LineColumn, CountsLinesAndColumnsFromOne) {
+  EXPECT_EQ(LineColumn("abc", 1), std::make_pair(1, 1));
+  EXPECT_EQ(LineColumn("abc", 3), std::make_pair(1, 3));
+  EXPECT_EQ(LineColumn("ab\ncd", 3), std::make_pair(1, 3));  // the newline
+  EXPECT_EQ(LineColumn("ab\ncd", 4), std::make_pair(2, 1));
+  EXPECT_EQ(LineColumn("ab\n\ncd", 6), std::make_pair(3, 2));
+  EXPECT_EQ(LineColumn("ab", 0), std::make_pair(1, 1));
+  EXPECT_EQ(LineColumn("ab\n", 9), std::make_pair(2, 1));  // past the end
+}
+
+TEST(ReadVolumeFile, NamesLineAndColumnOfTextThatIsNotJson) {
+  // The stray comma is on line 3, column 9.
+  const std::string path = WriteFile("broken.json",
+                                     "{\n"
+                                     "  \"volumes\": [\n"
+                                     "    {\"a\": 1,,\n"
+                                     "  ]\n"
+                                     "}\n");
+  absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, {});
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(file.status().message(),
+              HasSubstr(path + ":3:13: not JSON: syntax error"));
+}
+
+TEST(CheckJsonSyntax, AcceptsJsonAndNamesThePlaceOfAnError) {
+  EXPECT_TRUE(CheckJsonSyntax("c.json", R"({"type": "X"})").ok());
+  const absl::Status s = CheckJsonSyntax("c.json", "{\n  \"type\": X\n}");
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(s.message(), HasSubstr("c.json:2:11: not JSON: syntax error"));
+}
+
+TEST(ReadVolumeFile, RefusesANumberOutOfRangeWithoutThrowing) {
+  absl::StatusOr<VolumeFile> file =
+      ReadVolumeFile(WriteFile("huge.json", R"({"priority": 1e999})"), {});
+  ASSERT_FALSE(file.ok());
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(file.status().message(), HasSubstr("not JSON"));
+}
+
 }  // namespace
 }  // namespace utm::ctl

@@ -121,6 +121,7 @@ class AuditLog {
 
 int main(int argc, char** argv) {
   CLI::App app{"utmd: UTM airspace deconfliction server"};
+  app.set_version_flag("--version", "utmd " UTM_VERSION);
   utm::ServerOptions options;
   std::string data_dir = "utmd-data";
   double grace_s = 10;
