@@ -256,8 +256,8 @@ size_t ConstraintCore::watcher_count() const {
 // Validation and views.
 
 absl::StatusOr<std::shared_ptr<const ConstraintCore::Record>>
-ConstraintCore::MakeRecord(const v1::Constraint& input,
-                           absl::string_view field) const {
+ConstraintCore::MakeRecord(const v1::Constraint& input, absl::string_view field,
+                           bool trusted) const {
   auto record = std::make_shared<Record>();
   const std::string prefix = absl::StrCat(field, ".");
   if (input.type() == v1::CONSTRAINT_TYPE_UNSPECIFIED ||
@@ -278,6 +278,7 @@ ConstraintCore::MakeRecord(const v1::Constraint& input,
   convert.limits = options_.limits;
   convert.allow_open_start = true;
   convert.allow_open_end = true;
+  convert.validate = !trusted;
   absl::Time last_end = absl::InfinitePast();
   for (int i = 0; i < input.volumes_size(); ++i) {
     UTM_ASSIGN_OR_RETURN(
@@ -409,7 +410,7 @@ absl::Status ConstraintCore::Recover() {
   }));
   for (const v1::Constraint& c : constraints) {
     absl::StatusOr<std::shared_ptr<const Record>> record =
-        MakeRecord(c, "constraint");
+        MakeRecord(c, "constraint", /*trusted=*/true);
     if (!record.ok()) {
       return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
                                               ": ", record.status().message()));
@@ -467,6 +468,7 @@ absl::Status ConstraintCore::Recover() {
   trusted.limits.max_vertices = 1 << 20;
   trusted.allow_open_start = true;
   trusted.allow_open_end = true;
+  trusted.validate = false;  // checked when written
   for (auto& [sequence, stored] : changes) {
     auto change = std::make_shared<Change>();
     change->sequence = sequence;
