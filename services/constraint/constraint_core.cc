@@ -408,6 +408,8 @@ absl::Status ConstraintCore::Recover() {
     if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
       ticked_ = TimeOf(tick.time());
   }));
+  // One packed build of the index (as Index() files them).
+  std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
   for (const v1::Constraint& c : constraints) {
     absl::StatusOr<std::shared_ptr<const Record>> record =
         MakeRecord(c, "constraint", /*trusted=*/true);
@@ -429,9 +431,13 @@ absl::Status ConstraintCore::Recover() {
     }
     Entry* e = entry.get();
     entries_[e->handle] = std::move(entry);
-    Index(e);
+    for (size_t i = 0; i < e->record->volumes.size(); ++i) {
+      to_index.emplace_back((e->handle << kVolumeBits) | i,
+                            e->record->volumes[i]);
+    }
     if (!e->expired) Schedule(e, from);
   }
+  UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
   UTM_RETURN_IF_ERROR(
       store_->Scan(kAuthorisationsTable,
                    [&](absl::string_view key, absl::string_view value) {
