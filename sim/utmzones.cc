@@ -4,6 +4,7 @@
 // "schedule", "agl", "defect"}.
 //
 //   utmzones --zones 1200 --seed 1 --manifest manifest.jsonl > zones.json
+//   utmzones --large 12 --large-min 1500 --large-max 2000 > zones.json
 #include <fstream>
 #include <iostream>
 #include <string>
@@ -66,6 +67,12 @@ int main(int argc, char** argv) {
   app.add_option("--large", o.large_polygons,
                  "polygons of several thousand vertices")
       ->check(CLI::Range(0, 1000000));
+  app.add_option("--large-min", o.large_vertices_min,
+                 "fewest vertices of a large polygon")
+      ->check(CLI::Range(3, 1000000));
+  app.add_option("--large-max", o.large_vertices_max,
+                 "most vertices of a large polygon")
+      ->check(CLI::Range(3, 1000000));
   app.add_option("--malformed", o.malformed,
                  "zones with one deliberate defect")
       ->check(CLI::Range(0, 1000000));
@@ -75,6 +82,10 @@ int main(int argc, char** argv) {
   app.add_option("--manifest", manifest,
                  "also write the manifest (JSON lines) to this file");
   CLI11_PARSE(app, argc, argv);
+  if (o.large_vertices_min > o.large_vertices_max) {
+    std::cerr << "utmzones: --large-min exceeds --large-max\n";
+    return 64;
+  }
   if (o.large_polygons + o.malformed + o.polygons_with_holes > o.zones) {
     std::cerr << "utmzones: --large + --malformed + --holes exceed --zones\n";
     return 64;
