@@ -436,7 +436,11 @@ absl::Status ReadEd269(const Json& root, FileContext* context) {
     }
     ReadZoneProperties(zone, field, /*ed318=*/false, &b);
     const Json* geometry = Member(zone, "geometry");
-    if (geometry != nullptr && geometry->is_object()) {
+    if (geometry != nullptr && geometry->is_object() &&
+        geometry->contains("horizontalProjection")) {
+      // One ED-269 geometry not wrapped in its array.
+      Ed269Geometry(*geometry, field + ".geometry", &b);
+    } else if (geometry != nullptr && geometry->is_object()) {
       // The EUROCONTROL geofencing service's single AirspaceVolume.
       EurocontrolVolume(*geometry, field + ".geometry", &b);
     } else if (geometry == nullptr || !geometry->is_array() ||

@@ -191,6 +191,20 @@ TEST(EurocontrolProvisioning, BadVolumesAreZoneErrors) {
           "zone D: uas_zones[3].geometry.polygon: edges 0 and 2 cross"));
 }
 
+TEST(EurocontrolProvisioning, AnUnwrappedEd269GeometryIsReadAsOne) {
+  const std::string file = R"({"UASZoneList": [{"identifier": "ONE",
+    "restriction": "PROHIBITED",
+    "geometry": {"uomDimensions": "M", "lowerLimit": 0,
+      "lowerVerticalReference": "AGL", "upperLimit": 120,
+      "upperVerticalReference": "AGL", "horizontalProjection":
+      {"type": "Circle", "center": [7, 46], "radius": -1}}}]})";
+  absl::StatusOr<ImportResult> r = ImportZones(file, FlatGround());
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->errors, SizeIs(1));
+  EXPECT_EQ(r->errors[0].field,
+            "UASZoneList[0].geometry.horizontalProjection.radius");
+}
+
 TEST(GeoJsonPoints, AMissingRadiusNamesTheFeaturesProperties) {
   const std::string zones = R"({"type": "FeatureCollection", "features": [
     {"type": "Feature", "id": "ok",
