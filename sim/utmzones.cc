@@ -73,11 +73,9 @@ int main(int argc, char** argv) {
   app.add_option("--large-max", o.large_vertices_max,
                  "most vertices of a large polygon")
       ->check(CLI::Range(3, 1000000));
-  app.add_option("--malformed", o.malformed,
-                 "zones with one deliberate defect")
+  app.add_option("--malformed", o.malformed, "zones with one deliberate defect")
       ->check(CLI::Range(0, 1000000));
-  app.add_option("--holes", o.polygons_with_holes,
-                 "polygons with one hole")
+  app.add_option("--holes", o.polygons_with_holes, "polygons with one hole")
       ->check(CLI::Range(0, 1000000));
   app.add_option("--manifest", manifest,
                  "also write the manifest (JSON lines) to this file");

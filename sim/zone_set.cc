@@ -54,9 +54,9 @@ Json Ring(double lat, double lng, int n, double radius_m, double phase1,
   for (int k = 0; k < n; ++k) {
     const int i = reverse ? n - 1 - k : k;
     const double a = 2 * kPi * i / n;
-    const double r = scale * radius_m *
-                     (1 + 0.2 * std::sin(3 * a + phase1) +
-                      0.08 * std::sin(7 * a + phase2));
+    const double r =
+        scale * radius_m *
+        (1 + 0.2 * std::sin(3 * a + phase1) + 0.08 * std::sin(7 * a + phase2));
     ring.push_back(Position(lat, lng, r * std::cos(a), r * std::sin(a)));
   }
   ring.push_back(ring.front());
@@ -110,10 +110,9 @@ ZoneSet GenerateZoneSet(const ZoneSetOptions& o) {
       z.shape = ZoneShape::kLargePolygon;
       z.vertices = rng.Int(o.large_vertices_min, o.large_vertices_max);
       geometry = {{"type", "Polygon"},
-                  {"coordinates",
-                   Json::array({Ring(lat, lng, z.vertices,
-                                     rng.Uniform(8000, 20000), phase1,
-                                     phase2)})}};
+                  {"coordinates", Json::array({Ring(lat, lng, z.vertices,
+                                                    rng.Uniform(8000, 20000),
+                                                    phase1, phase2)})}};
     } else if (z.defect == ZoneDefect::kCrossingEdges) {
       z.shape = ZoneShape::kPolygon;
       z.vertices = 4;
@@ -129,8 +128,8 @@ ZoneSet GenerateZoneSet(const ZoneSetOptions& o) {
       z.shape = ZoneShape::kPolygon;
       z.vertices = rng.Int(4, 40);
       const double radius = rng.Uniform(300, 4000);
-      Json rings = Json::array({Ring(lat, lng, z.vertices, radius, phase1,
-                                     phase2)});
+      Json rings =
+          Json::array({Ring(lat, lng, z.vertices, radius, phase1, phase2)});
       if (z.defect == ZoneDefect::kHole) {
         rings.push_back(Ring(lat, lng, z.vertices, radius, phase1, phase2,
                              /*scale=*/0.3, /*reverse=*/true));
@@ -138,37 +137,44 @@ ZoneSet GenerateZoneSet(const ZoneSetOptions& o) {
       geometry = {{"type", "Polygon"}, {"coordinates", std::move(rings)}};
     } else {
       z.shape = ZoneShape::kCircle;
-      geometry = {
-          {"type", "Point"},
-          {"coordinates", Position(lat, lng, 0, 0)},
-          {"extent",
-           {{"subType", "Circle"},
-            {"radius", std::round(rng.Uniform(100, 5000))}}}};
+      geometry = {{"type", "Point"},
+                  {"coordinates", Position(lat, lng, 0, 0)},
+                  {"extent",
+                   {{"subType", "Circle"},
+                    {"radius", std::round(rng.Uniform(100, 5000))}}}};
     }
     // Limits: AGL in metres, AGL in feet, AMSL in metres, or AGL up to an
     // AMSL ceiling.
     switch (rng.Int(0, 3)) {
       case 0:
         z.agl = true;
-        geometry["layer"] = {{"lower", 0},   {"lowerReference", "AGL"},
-                             {"upper", 120}, {"upperReference", "AGL"},
+        geometry["layer"] = {{"lower", 0},
+                             {"lowerReference", "AGL"},
+                             {"upper", 120},
+                             {"upperReference", "AGL"},
                              {"uom", "m"}};
         break;
       case 1:
         z.agl = true;
-        geometry["layer"] = {{"lower", 0},   {"lowerReference", "AGL"},
-                             {"upper", 500}, {"upperReference", "AGL"},
+        geometry["layer"] = {{"lower", 0},
+                             {"lowerReference", "AGL"},
+                             {"upper", 500},
+                             {"upperReference", "AGL"},
                              {"uom", "ft"}};
         break;
       case 2:
-        geometry["layer"] = {{"lower", 1000}, {"lowerReference", "AMSL"},
-                             {"upper", 3000}, {"upperReference", "AMSL"},
+        geometry["layer"] = {{"lower", 1000},
+                             {"lowerReference", "AMSL"},
+                             {"upper", 3000},
+                             {"upperReference", "AMSL"},
                              {"uom", "m"}};
         break;
       default:
         z.agl = true;
-        geometry["layer"] = {{"lower", 0},    {"lowerReference", "AGL"},
-                             {"upper", 2500}, {"upperReference", "AMSL"},
+        geometry["layer"] = {{"lower", 0},
+                             {"lowerReference", "AGL"},
+                             {"upper", 2500},
+                             {"upperReference", "AMSL"},
                              {"uom", "m"}};
         break;
     }
@@ -187,10 +193,9 @@ ZoneSet GenerateZoneSet(const ZoneSetOptions& o) {
     if (z.defect == ZoneDefect::kSunrise) {
       z.schedule = ZoneSchedule::kWeekdays;
       properties["limitedApplicability"] = Json::array(
-          {{{"schedule",
-             Json::array({{{"day", Json::array({"SAT", "SUN"})},
-                           {"startEvent", "BMCT"},
-                           {"endTime", "12:00:00Z"}}})}}});
+          {{{"schedule", Json::array({{{"day", Json::array({"SAT", "SUN"})},
+                                       {"startEvent", "BMCT"},
+                                       {"endTime", "12:00:00Z"}}})}}});
     } else {
       const double pick = rng.Uniform(0, 1);
       if (pick < 0.3) {
@@ -223,8 +228,7 @@ ZoneSet GenerateZoneSet(const ZoneSetOptions& o) {
   const Json root = {
       {"type", "FeatureCollection"},
       {"name", "Generated national UAS geozone set"},
-      {"description",
-       absl::StrFormat("%d zones, seed %d", o.zones, o.seed)},
+      {"description", absl::StrFormat("%d zones, seed %d", o.zones, o.seed)},
       {"features", std::move(features)}};
   set.json = root.dump();
   return set;

@@ -73,7 +73,7 @@ struct GeneratedZone {
 };
 
 struct ZoneSet {
-  std::string json;  // the ED-318 FeatureCollection
+  std::string json;                     // the ED-318 FeatureCollection
   std::vector<GeneratedZone> manifest;  // in file order
 };
 

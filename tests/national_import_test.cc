@@ -182,7 +182,8 @@ TEST(NationalImport, GenerationIsDeterministic) {
   }();
   EXPECT_NE(sim::GenerateZoneSet(o).json, other.json);
   // The holed polygons carry an inner ring.
-  const nlohmann::json root = nlohmann::json::parse(sim::GenerateZoneSet(o).json);
+  const nlohmann::json root =
+      nlohmann::json::parse(sim::GenerateZoneSet(o).json);
   int holed = 0;
   for (const nlohmann::json& f : root["features"]) {
     if (f["geometry"]["type"] == "Polygon" &&
@@ -219,9 +220,10 @@ TEST(NationalImport, SwissNationalSubsetHasNoScheduleRefusals) {
   const nlohmann::json root = nlohmann::json::parse(*text);
   std::set<std::string> all_day;
   for (const nlohmann::json& f : root["features"]) {
-    for (const nlohmann::json& a :
-         f["properties"].value("limitedApplicability", nlohmann::json::array())) {
-      for (const nlohmann::json& d : a.value("schedule", nlohmann::json::array())) {
+    for (const nlohmann::json& a : f["properties"].value(
+             "limitedApplicability", nlohmann::json::array())) {
+      for (const nlohmann::json& d :
+           a.value("schedule", nlohmann::json::array())) {
         if (absl::StartsWith(d.value("startTime", ""), "00:00") &&
             absl::StartsWith(d.value("endTime", ""), "00:00")) {
           all_day.insert(f["properties"]["identifier"].get<std::string>());
@@ -235,8 +237,7 @@ TEST(NationalImport, SwissNationalSubsetHasNoScheduleRefusals) {
   for (const ZoneError& e : r.errors) {
     EXPECT_FALSE(absl::StrContains(e.field, "limitedApplicability"))
         << zones::ToString(e);
-    EXPECT_TRUE(absl::StrContains(e.field, "geometry"))
-        << zones::ToString(e);
+    EXPECT_TRUE(absl::StrContains(e.field, "geometry")) << zones::ToString(e);
   }
   int all_day_imported = 0;
   for (const ImportedZone& z : r.zones) {

@@ -142,11 +142,14 @@ TEST(VolumeFromProto, OpenEndOnlyWhenAllowed) {
 // geometry is not checked again, the wire form still is.
 TEST(VolumeFromProto, WithoutValidationOnlyTheWireFormIsChecked) {
   v1::Volume4D bow_tie = Parse(kValid);
-  v1::LatLng* v = bow_tie.mutable_volume()->mutable_outline_polygon()->add_vertices();
+  v1::LatLng* v =
+      bow_tie.mutable_volume()->mutable_outline_polygon()->add_vertices();
   v->set_lat_deg(47.01);
   v->set_lng_deg(8.0);
-  std::swap(*bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(1),
-            *bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(2));
+  std::swap(
+      *bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(1),
+      *bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(
+          2));
   EXPECT_THAT(std::string(VolumeFromProto(bow_tie, {}, "v").status().message()),
               ::testing::HasSubstr("cross"));
   VolumeConvertOptions trusted;

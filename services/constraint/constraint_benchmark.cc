@@ -29,7 +29,8 @@ const absl::Time kNow = absl::FromUnixSeconds(1803895200);
 const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
 
 fs::path Dir(const std::string& name) {
-  return fs::temp_directory_path() / absl::StrCat("utm-constraint-bench-", name);
+  return fs::temp_directory_path() /
+         absl::StrCat("utm-constraint-bench-", name);
 }
 
 std::unique_ptr<store::Store> OpenStore(const fs::path& dir) {
@@ -71,7 +72,8 @@ void BM_RecoverConstraints(benchmark::State& state) {
   }
   for (auto _ : state) {
     std::unique_ptr<store::Store> store = OpenStore(dir);
-    auto core = std::make_unique<ConstraintCore>(Options(), &clock, store.get());
+    auto core =
+        std::make_unique<ConstraintCore>(Options(), &clock, store.get());
     if (!core->Recover().ok()) std::abort();
     if (core->constraint_count() != static_cast<size_t>(n)) std::abort();
     state.PauseTiming();  // closing is not part of a restart
@@ -104,9 +106,9 @@ void BM_RecoverIntents(benchmark::State& state) {
                                    static_cast<double>(k % 100) * 100.0),
           0, static_cast<double>(k / 100) * 100.0);
       intent::FileRequest request;
-      request.volumes.push_back(geo::Volume4D{
-          geo::Volume3D{geo::Circle{centre, 40}, {500, 620}},
-          {kNow + absl::Minutes(10), kNow + absl::Minutes(40)}});
+      request.volumes.push_back(
+          geo::Volume4D{geo::Volume3D{geo::Circle{centre, 40}, {500, 620}},
+                        {kNow + absl::Minutes(10), kNow + absl::Minutes(40)}});
       if (!core.File("op", request).ok()) std::abort();
     }
   }

@@ -17,8 +17,8 @@
 namespace utm::constraint::test_util {
 
 struct MixOptions {
-  int large_every = 100;       // 0: none
-  int large_vertices = 2000;   // the constraint service's limit
+  int large_every = 100;      // 0: none
+  int large_vertices = 2000;  // the constraint service's limit
 };
 
 // Constraint k of a deterministic national-style mix on a 100 x 100 grid,
@@ -35,10 +35,11 @@ inline v1::Constraint NationalMix(int64_t k, const MixOptions& o = {}) {
     v.volume.footprint =
         geo::test_util::RegularPolygon(centre, 6000, o.large_vertices);
   } else if (k % 3 == 0) {
-    v.volume.footprint = geo::Circle{centre, 150 + static_cast<double>(k % 5) * 70};
-  } else {
     v.volume.footprint =
-        geo::test_util::RegularPolygon(centre, 300, 6 + static_cast<int>(k % 12));
+        geo::Circle{centre, 150 + static_cast<double>(k % 5) * 70};
+  } else {
+    v.volume.footprint = geo::test_util::RegularPolygon(
+        centre, 300, 6 + static_cast<int>(k % 12));
   }
   v1::Constraint c;
   c.set_type(k % 4 == 0 ? v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION

@@ -154,9 +154,9 @@ TEST(Schedule, AllDayWindowsEndAtTheMidnightThatEndsTheDay) {
 TEST(Schedule, ConsecutiveAllDayWindowsJoinAcrossMidnight) {
   // Saturday and Sunday all day in UTC+1 (the fixed zone the importers
   // give "+01:00"): one window from Friday 23:00Z to Sunday 23:00Z.
-  const Schedule s = Weekly(
-      {{{absl::Weekday::saturday, absl::Weekday::sunday}, 0, 86400}},
-      "Etc/GMT-1");
+  const Schedule s =
+      Weekly({{{absl::Weekday::saturday, absl::Weekday::sunday}, 0, 86400}},
+             "Etc/GMT-1");
   const std::vector<geo::TimeWindow> w = ActiveWindows(
       s, {Utc("2027-06-10T00:00:00Z"), Utc("2027-06-16T00:00:00Z")});
   ASSERT_EQ(w.size(), 1u);

@@ -44,9 +44,9 @@ bool ReadMetres(const Json& volume, const char* value_name,
   limit->value = *metres;
   limit->unit = Unit::kMetre;
   limit->reference = *reference;
-  limit->original = absl::StrCat(value->is_string() ? value->get<std::string>()
-                                                    : value->dump(),
-                                 " M ", ReferenceName(*reference));
+  limit->original = absl::StrCat(
+      value->is_string() ? value->get<std::string>() : value->dump(), " M ",
+      ReferenceName(*reference));
   return true;
 }
 

@@ -313,8 +313,8 @@ std::optional<std::string> ZoneForOffset(int offset_s) {
 
 void ZoneBuilder::Applicability(const Json& list, const std::string& field) {
   if (!list.is_array() && !list.is_object()) {
-    Error(field, absl::StrCat("expected an array or an object, got ",
-                              TypeName(list)));
+    Error(field,
+          absl::StrCat("expected an array or an object, got ", TypeName(list)));
     return;
   }
   // The EUROCONTROL geofencing service gives one period object: it is the
