@@ -194,6 +194,34 @@ TEST(NationalImport, GenerationIsDeterministic) {
   EXPECT_EQ(holed, 3);
 }
 
+// The extension point for holes: such zones import (once the importers
+// read inner rings) or are refused for their holes, nothing else.
+TEST(NationalImport, HoledPolygonsImportOrAreRefusedForTheirHoles) {
+  sim::ZoneSetOptions o;
+  o.zones = 60;
+  o.large_polygons = 0;
+  o.malformed = 0;
+  o.polygons_with_holes = 5;
+  o.seed = 11;
+  const sim::ZoneSet set = sim::GenerateZoneSet(o);
+  const ImportResult r = Import(set.json);
+  const auto refused = Refusals(r);
+  EXPECT_EQ(r.zones.size() + refused.size(), 60u);
+  int holed = 0;
+  for (const GeneratedZone& g : set.manifest) {
+    if (g.defect != ZoneDefect::kHole) {
+      EXPECT_EQ(refused.count(g.id), 0u) << g.id;
+      continue;
+    }
+    ++holed;
+    if (const auto it = refused.find(g.id); it != refused.end()) {
+      EXPECT_TRUE(AllContain(it->second, "holes"))
+          << absl::StrJoin(it->second, "\n");
+    }
+  }
+  EXPECT_EQ(holed, 5);
+}
+
 std::optional<std::string> ReadShared(const std::string& relative) {
   std::ifstream in(absl::StrCat(UTM_SHARED_DATA_DIR, "/", relative),
                    std::ios::binary);
