@@ -123,7 +123,9 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
   } else {
     return Invalid(end_field, "required");
   }
-  UTM_RETURN_IF_ERROR(geo::ValidateVolume4D(out, options.limits, field));
+  if (options.validate) {
+    UTM_RETURN_IF_ERROR(geo::ValidateVolume4D(out, options.limits, field));
+  }
   return out;
 }
 

@@ -35,6 +35,12 @@ struct VolumeConvertOptions {
   // For a query area: unset altitudes mean the limits' whole range and unset
   // times mean "unbounded" on that side. DEFAULT: false.
   bool open_bounds = false;
+  // Whether the geometry is checked (geo::ValidateVolume4D: simple rings,
+  // limits, ...). Only for volumes this server validated when it wrote them
+  // and reads back from its own checksummed store (a restart), where the
+  // check would cost as much as the first time (quadratic in a polygon's
+  // vertices) for nothing. The wire form is still checked. DEFAULT: true.
+  bool validate = true;
 };
 
 absl::StatusOr<geo::Volume4D> VolumeFromProto(

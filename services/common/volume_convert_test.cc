@@ -138,5 +138,30 @@ TEST(VolumeFromProto, OpenEndOnlyWhenAllowed) {
   EXPECT_FALSE(VolumeToProto(*v).has_time_end());
 }
 
+// A restart reads back volumes this server checked when it wrote them: the
+// geometry is not checked again, the wire form still is.
+TEST(VolumeFromProto, WithoutValidationOnlyTheWireFormIsChecked) {
+  v1::Volume4D bow_tie = Parse(kValid);
+  v1::LatLng* v =
+      bow_tie.mutable_volume()->mutable_outline_polygon()->add_vertices();
+  v->set_lat_deg(47.01);
+  v->set_lng_deg(8.0);
+  std::swap(
+      *bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(1),
+      *bow_tie.mutable_volume()->mutable_outline_polygon()->mutable_vertices(
+          2));
+  EXPECT_THAT(std::string(VolumeFromProto(bow_tie, {}, "v").status().message()),
+              ::testing::HasSubstr("cross"));
+  VolumeConvertOptions trusted;
+  trusted.validate = false;
+  const auto read = VolumeFromProto(bow_tie, trusted, "v");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(std::get<geo::Polygon>(read->volume.footprint).vertices.size(), 4u);
+  v1::Volume4D no_reference = Parse(kValid);
+  no_reference.mutable_volume()->mutable_altitude_lower()->clear_reference();
+  EXPECT_EQ(VolumeFromProto(no_reference, trusted, "v").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace utm

@@ -256,8 +256,8 @@ size_t ConstraintCore::watcher_count() const {
 // Validation and views.
 
 absl::StatusOr<std::shared_ptr<const ConstraintCore::Record>>
-ConstraintCore::MakeRecord(const v1::Constraint& input,
-                           absl::string_view field) const {
+ConstraintCore::MakeRecord(const v1::Constraint& input, absl::string_view field,
+                           bool trusted) const {
   auto record = std::make_shared<Record>();
   const std::string prefix = absl::StrCat(field, ".");
   if (input.type() == v1::CONSTRAINT_TYPE_UNSPECIFIED ||
@@ -278,6 +278,7 @@ ConstraintCore::MakeRecord(const v1::Constraint& input,
   convert.limits = options_.limits;
   convert.allow_open_start = true;
   convert.allow_open_end = true;
+  convert.validate = !trusted;
   absl::Time last_end = absl::InfinitePast();
   for (int i = 0; i < input.volumes_size(); ++i) {
     UTM_ASSIGN_OR_RETURN(
@@ -407,9 +408,11 @@ absl::Status ConstraintCore::Recover() {
     if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
       ticked_ = TimeOf(tick.time());
   }));
+  // One packed build of the index (as Index() files them).
+  std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
   for (const v1::Constraint& c : constraints) {
     absl::StatusOr<std::shared_ptr<const Record>> record =
-        MakeRecord(c, "constraint");
+        MakeRecord(c, "constraint", /*trusted=*/true);
     if (!record.ok()) {
       return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
                                               ": ", record.status().message()));
@@ -428,9 +431,13 @@ absl::Status ConstraintCore::Recover() {
     }
     Entry* e = entry.get();
     entries_[e->handle] = std::move(entry);
-    Index(e);
+    for (size_t i = 0; i < e->record->volumes.size(); ++i) {
+      to_index.emplace_back((e->handle << kVolumeBits) | i,
+                            e->record->volumes[i]);
+    }
     if (!e->expired) Schedule(e, from);
   }
+  UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
   UTM_RETURN_IF_ERROR(
       store_->Scan(kAuthorisationsTable,
                    [&](absl::string_view key, absl::string_view value) {
@@ -467,6 +474,7 @@ absl::Status ConstraintCore::Recover() {
   trusted.limits.max_vertices = 1 << 20;
   trusted.allow_open_start = true;
   trusted.allow_open_end = true;
+  trusted.validate = false;  // checked when written
   for (auto& [sequence, stored] : changes) {
     auto change = std::make_shared<Change>();
     change->sequence = sequence;

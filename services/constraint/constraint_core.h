@@ -185,8 +185,12 @@ class ConstraintCore final : public intent::ConstraintChecker {
       const Caller& caller, const Request& request, absl::string_view method,
       const std::function<absl::StatusOr<Response>(
           std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
+  // Checks and builds a record. `trusted`: read back from the store, where
+  // it was written after these checks, so its geometry is not checked again
+  // (a restart stays linear in the vertices stored).
   absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
-      const v1::Constraint& input, absl::string_view field) const;
+      const v1::Constraint& input, absl::string_view field,
+      bool trusted = false) const;
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -44,9 +44,15 @@ absl::StatusOr<Schedule> MakeSchedule(geo::TimeWindow absolute,
                        " is outside [0, 86399]"));
     }
     if (w.end_second_of_day < 1 || w.end_second_of_day > 86400) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".end_second_of_day: ", w.end_second_of_day,
-                       " is outside [1, 86400]"));
+      // 0 would be an unset end as often as the midnight ending the day:
+      // that midnight is written 86400, so an all-day window is 0-86400.
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ".end_second_of_day: ", w.end_second_of_day,
+          " is outside [1, 86400]",
+          w.end_second_of_day == 0
+              ? " (the midnight that ends the day is 86400; a whole day is "
+                "0-86400)"
+              : ""));
     }
   }
   s.weekly = std::move(weekly);

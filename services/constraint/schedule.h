@@ -30,6 +30,8 @@ struct WeeklyWindow {
   std::vector<absl::Weekday> days;  // days on which the window starts
   int start_second_of_day = 0;      // 0-86399, local
   int end_second_of_day = 86400;    // 1-86400, local; <= start: next day
+  // 86400 is the midnight that ends the day: 0-86400 is the whole day, the
+  // ED-269 / ED-318 daily period "00:00"-"00:00" (or "24:00").
 };
 
 struct Schedule {

@@ -126,6 +126,48 @@ TEST(Schedule, EveryDayAllDayIsAlwaysActive) {
             1u);
 }
 
+TEST(Schedule, AllDayWindowsEndAtTheMidnightThatEndsTheDay) {
+  // Mondays and Wednesdays, the whole day (0-86400), in UTC: no daylight
+  // saving, so each window is exactly 24 h. 2027-06-07 is a Monday.
+  const Schedule s = Weekly(
+      {{{absl::Weekday::monday, absl::Weekday::wednesday}, 0, 86400}}, "UTC");
+  EXPECT_FALSE(ActiveAt(s, Utc("2027-06-06T23:59:59Z")));  // Sunday
+  EXPECT_TRUE(ActiveAt(s, Utc("2027-06-07T00:00:00Z")));
+  EXPECT_TRUE(ActiveAt(s, Utc("2027-06-07T23:59:59Z")));
+  // Closed at the end: Tuesday's first instant is still Monday's window.
+  EXPECT_TRUE(ActiveAt(s, Utc("2027-06-08T00:00:00Z")));
+  EXPECT_FALSE(ActiveAt(s, Utc("2027-06-08T00:00:01Z")));
+  EXPECT_TRUE(ActiveAt(s, Utc("2027-06-09T12:00:00Z")));  // Wednesday
+  EXPECT_EQ(NextChange(s, Utc("2027-06-07T12:00:00Z")),
+            Utc("2027-06-08T00:00:00Z") + absl::Nanoseconds(1));
+  EXPECT_EQ(NextChange(s, Utc("2027-06-08T12:00:00Z")),
+            Utc("2027-06-09T00:00:00Z"));
+  const std::vector<geo::TimeWindow> w = ActiveWindows(
+      s, {Utc("2027-06-06T12:00:00Z"), Utc("2027-06-10T12:00:00Z")});
+  ASSERT_EQ(w.size(), 2u);
+  EXPECT_EQ(w[0].start, Utc("2027-06-07T00:00:00Z"));
+  EXPECT_EQ(w[0].end, Utc("2027-06-08T00:00:00Z"));
+  EXPECT_EQ(w[1].start, Utc("2027-06-09T00:00:00Z"));
+  EXPECT_EQ(w[1].end, Utc("2027-06-10T00:00:00Z"));
+}
+
+TEST(Schedule, ConsecutiveAllDayWindowsJoinAcrossMidnight) {
+  // Saturday and Sunday all day in UTC+1 (the fixed zone the importers
+  // give "+01:00"): one window from Friday 23:00Z to Sunday 23:00Z.
+  const Schedule s =
+      Weekly({{{absl::Weekday::saturday, absl::Weekday::sunday}, 0, 86400}},
+             "Etc/GMT-1");
+  const std::vector<geo::TimeWindow> w = ActiveWindows(
+      s, {Utc("2027-06-10T00:00:00Z"), Utc("2027-06-16T00:00:00Z")});
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].start, Utc("2027-06-11T23:00:00Z"));
+  EXPECT_EQ(w[0].end, Utc("2027-06-13T23:00:00Z"));
+  EXPECT_TRUE(ActiveAt(s, Utc("2027-06-12T23:00:00Z")));  // local midnight
+  EXPECT_FALSE(ActiveAt(s, Utc("2027-06-13T23:00:01Z")));
+  EXPECT_EQ(NextChange(s, Utc("2027-06-12T12:00:00Z")),
+            Utc("2027-06-13T23:00:00Z") + absl::Nanoseconds(1));
+}
+
 TEST(MakeSchedule, RejectsBadInputNamingTheField) {
   EXPECT_THAT(MakeSchedule(kAlways, {}, "Mars/Olympus_Mons").status().message(),
               HasSubstr("schedule.time_zone: \"Mars/Olympus_Mons\" is not"));
@@ -140,7 +182,14 @@ TEST(MakeSchedule, RejectsBadInputNamingTheField) {
   EXPECT_EQ(MakeSchedule(kAlways, {{{absl::Weekday::monday}, 0, 0}}, "UTC")
                 .status()
                 .message(),
-            "schedule.weekly[0].end_second_of_day: 0 is outside [1, 86400]");
+            "schedule.weekly[0].end_second_of_day: 0 is outside [1, 86400] "
+            "(the midnight that ends the day is 86400; a whole day is "
+            "0-86400)");
+  EXPECT_EQ(MakeSchedule(kAlways, {{{absl::Weekday::monday}, 0, 86401}}, "UTC")
+                .status()
+                .message(),
+            "schedule.weekly[0].end_second_of_day: 86401 is outside [1, "
+            "86400]");
   EXPECT_EQ(MakeSchedule({absl::FromUnixSeconds(10), absl::FromUnixSeconds(5)},
                          {}, "UTC")
                 .status()

@@ -15,12 +15,17 @@ std::string ValueText(const Json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
 
-void ReadAuthority(const Json& list, const std::string& field,
+void ReadAuthority(const Json& authorities, const std::string& field,
                    v1::ConstraintType type, ZoneBuilder* b) {
-  if (!list.is_array()) {
-    b->Error(field, absl::StrCat("expected an array, got ", TypeName(list)));
+  if (!authorities.is_array() && !authorities.is_object()) {
+    b->Error(field, absl::StrCat("expected an array or an object, got ",
+                                 TypeName(authorities)));
     return;
   }
+  // The EUROCONTROL geofencing service gives one authority object.
+  Json wrapped = Json::array();
+  if (authorities.is_object()) wrapped.push_back(authorities);
+  const Json& list = authorities.is_object() ? wrapped : authorities;
   const Json* first = nullptr;
   const Json* grants = nullptr;  // the first authority that authorises
   bool authorization = false, notification = false;
@@ -408,7 +413,7 @@ absl::Status ReadEd269(const Json& root, FileContext* context) {
   if (root.is_array()) {
     list = &root;
   } else {
-    for (const char* name : {"UASZoneList", "features"}) {
+    for (const char* name : {"UASZoneList", "features", "uas_zones"}) {
       list = Member(root, name);
       list_name = name;
       if (list != nullptr) break;
@@ -416,7 +421,8 @@ absl::Status ReadEd269(const Json& root, FileContext* context) {
   }
   if (list == nullptr || !list->is_array()) {
     return absl::InvalidArgumentError(
-        "not ED-269: expected an array \"UASZoneList\" or \"features\"");
+        "not ED-269: expected an array \"UASZoneList\", \"features\" or "
+        "\"uas_zones\"");
   }
   for (size_t i = 0; i < list->size(); ++i) {
     const Json& zone = (*list)[i];
@@ -430,7 +436,15 @@ absl::Status ReadEd269(const Json& root, FileContext* context) {
     }
     ReadZoneProperties(zone, field, /*ed318=*/false, &b);
     const Json* geometry = Member(zone, "geometry");
-    if (geometry == nullptr || !geometry->is_array() || geometry->empty()) {
+    if (geometry != nullptr && geometry->is_object() &&
+        geometry->contains("horizontalProjection")) {
+      // One ED-269 geometry not wrapped in its array.
+      Ed269Geometry(*geometry, field + ".geometry", &b);
+    } else if (geometry != nullptr && geometry->is_object()) {
+      // The EUROCONTROL geofencing service's single AirspaceVolume.
+      EurocontrolVolume(*geometry, field + ".geometry", &b);
+    } else if (geometry == nullptr || !geometry->is_array() ||
+               geometry->empty()) {
       b.Error(field + ".geometry", "required: a non-empty array");
     } else {
       for (size_t j = 0; j < geometry->size(); ++j) {

@@ -183,9 +183,11 @@ bool ReadLimits(const Json& props, const std::string& field,
   return ok;
 }
 
-void Geometry(const Json& g, const Json& props, const std::string& field,
-              const Limit& lower, const Limit& upper, ZoneBuilder* b,
-              int depth) {
+// `props` are the Feature's properties, at `props_field` (a Point's radius
+// is there, not in the geometry at `field`).
+void Geometry(const Json& g, const Json& props, const std::string& props_field,
+              const std::string& field, const Limit& lower, const Limit& upper,
+              ZoneBuilder* b, int depth) {
   if (!g.is_object()) {
     b->Error(field, absl::StrCat("expected an object, got ", TypeName(g)));
     return;
@@ -199,8 +201,9 @@ void Geometry(const Json& g, const Json& props, const std::string& field,
       return;
     }
     for (size_t i = 0; i < parts->size(); ++i) {
-      Geometry((*parts)[i], props, absl::StrCat(field, ".geometries[", i, "]"),
-               lower, upper, b, depth + 1);
+      Geometry((*parts)[i], props, props_field,
+               absl::StrCat(field, ".geometries[", i, "]"), lower, upper, b,
+               depth + 1);
     }
     return;
   }
@@ -242,17 +245,15 @@ void Geometry(const Json& g, const Json& props, const std::string& field,
     const Json* radius = Member(props, radius_name);
     if (radius == nullptr) radius = Member(props, radius_name = "radius");
     if (radius == nullptr || !radius->is_number()) {
-      b->Error(field + ".properties.radius_m",
-               "a Point needs a radius in metres");
+      b->Error(props_field + ".radius_m", "a Point needs a radius in metres");
       return;
     }
     geo::Circle circle;
     circle.center = {(*coordinates)[1].get<double>(),
                      (*coordinates)[0].get<double>()};
     circle.radius_m = radius->get<double>();
-    b->AddVolume(circle, field,
-                 absl::StrCat(field, ".properties.", radius_name), lower,
-                 upper);
+    b->AddVolume(circle, field, absl::StrCat(props_field, ".", radius_name),
+                 lower, upper);
     return;
   }
   b->Error(field + ".type",
@@ -361,7 +362,8 @@ absl::Status ReadGeoJson(const Json& root, FileContext* context) {
       b->Error(prefix + "geometry", "required");
       continue;
     } else {
-      Geometry(*geometry, props, prefix + "geometry", lower, upper, b, 0);
+      Geometry(*geometry, props, prefix + "properties", prefix + "geometry",
+               lower, upper, b, 0);
     }
     // Our export: each volume's own time bounds.
     for (const char* bound : {"time_start", "time_end"}) {

@@ -312,15 +312,19 @@ std::optional<std::string> ZoneForOffset(int offset_s) {
 }  // namespace
 
 void ZoneBuilder::Applicability(const Json& list, const std::string& field) {
-  if (!list.is_array()) {
-    Error(field, absl::StrCat("expected an array, got ", TypeName(list)));
+  if (!list.is_array() && !list.is_object()) {
+    Error(field,
+          absl::StrCat("expected an array or an object, got ", TypeName(list)));
     return;
   }
+  // The EUROCONTROL geofencing service gives one period object: it is the
+  // only entry, and its members' paths have no index.
+  const bool single = list.is_object();
   std::vector<Period> periods;
   bool ok = true;
-  for (size_t i = 0; i < list.size(); ++i) {
-    const std::string at = absl::StrCat(field, "[", i, "]");
-    const Json& entry = list[i];
+  for (size_t i = 0; i < (single ? 1 : list.size()); ++i) {
+    const std::string at = single ? field : absl::StrCat(field, "[", i, "]");
+    const Json& entry = single ? list : list[i];
     if (!entry.is_object()) {
       Error(at, absl::StrCat("expected an object, got ", TypeName(entry)));
       ok = false;
@@ -349,11 +353,13 @@ void ZoneBuilder::Applicability(const Json& list, const std::string& field) {
         ok = false;
       }
     }
-    const char* daily_name = "schedule";
-    const Json* daily = Member(entry, daily_name);
-    if (daily == nullptr) {
-      daily_name = "dailyPeriod";
-      daily = Member(entry, daily_name);
+    const char* daily_name = nullptr;
+    const Json* daily = nullptr;
+    // ED-318, ED-269, and the EUROCONTROL geofencing service's provisioning.
+    for (const char* name : {"schedule", "dailyPeriod", "dailySchedule"}) {
+      daily_name = name;
+      daily = Member(entry, name);
+      if (daily != nullptr) break;
     }
     if (daily != nullptr && !daily->is_array()) {
       Error(absl::StrCat(at, ".", daily_name),
@@ -389,6 +395,10 @@ void ZoneBuilder::Applicability(const Json& list, const std::string& field) {
       }
       std::optional<std::vector<v1::DayOfWeek>> days;
       if (day_list != nullptr && day_list->is_array()) days = Days(*day_list);
+      // The EUROCONTROL geofencing service writes one day as a string.
+      if (day_list != nullptr && day_list->is_string()) {
+        days = Days(Json::array({*day_list}));
+      }
       if (!days || days->empty()) {
         Error(dat + ".day",
               "expected a non-empty array of MON, TUE, WED, THU, FRI, SAT, "
@@ -423,7 +433,10 @@ void ZoneBuilder::Applicability(const Json& list, const std::string& field) {
         if (name[0] == 's') {
           w.set_start_second_of_day(t->second_of_day);
         } else {
-          w.set_end_second_of_day(t->second_of_day);
+          // An end at 00:00 is the midnight that ends the day (ED-269 and
+          // ED-318 write a whole day "00:00"-"00:00"): 86400 on the wire.
+          w.set_end_second_of_day(t->second_of_day == 0 ? 86400
+                                                        : t->second_of_day);
         }
       }
       period.weekly.push_back(std::move(w));

@@ -358,6 +358,12 @@ absl::StatusOr<ZoneFormat> DetectJson(const Json& root) {
         absl::StrCat("a JSON ", root.type_name(), ", not a zone file"));
   }
   if (root.contains("UASZoneList")) return ZoneFormat::kEd269;
+  // The EUROCONTROL geofencing service's provisioning file: ED-269 draft
+  // zones (with `applicability` an object) under "uas_zones".
+  if (const Json* zones = internal::Member(root, "uas_zones");
+      zones != nullptr && zones->is_array()) {
+    return ZoneFormat::kEd269;
+  }
   const std::string type =
       internal::String(internal::Member(root, "type")).value_or("");
   const Json* features = internal::Member(root, "features");
@@ -381,8 +387,9 @@ absl::StatusOr<ZoneFormat> DetectJson(const Json& root) {
     if (type == g) return ZoneFormat::kGeoJson;
   }
   return absl::InvalidArgumentError(
-      "not a zone file: expected ED-269 (UASZoneList or features of zones), "
-      "ED-318 or GeoJSON (a FeatureCollection or Feature), or XNOTAM XML");
+      "not a zone file: expected ED-269 (UASZoneList or features of zones, "
+      "or the EUROCONTROL geofencing service's uas_zones), ED-318 or GeoJSON "
+      "(a FeatureCollection or Feature), or XNOTAM XML");
 }
 
 }  // namespace

@@ -124,7 +124,8 @@ class ZoneBuilder {
                  const Limit& upper);
 
   // Adds weekly windows / an absolute window from ED-269 applicability or
-  // ED-318 limitedApplicability (`list`, at `field`).
+  // ED-318 limitedApplicability (`list`, at `field`): an array of periods,
+  // or one period object (the EUROCONTROL geofencing service's form).
   void Applicability(const Json& list, const std::string& field);
 
   // Checks the schedule as the server does (services/constraint/schedule.h)
@@ -162,6 +163,11 @@ absl::Status ReadEd269(const Json& root, FileContext* context);
 void ReadZoneProperties(const Json& props, const std::string& field, bool ed318,
                         ZoneBuilder* builder);
 absl::Status ReadEd318(const Json& root, FileContext* context);
+// One EUROCONTROL geofencing-service AirspaceVolume (the `geometry` object of
+// a zone in a {"uas_zones": [...]} file), at `field`: a polygon of
+// {"LAT", "LON"} points with limits in metres. eurocontrol_zones.cc.
+void EurocontrolVolume(const Json& volume, const std::string& field,
+                       ZoneBuilder* builder);
 absl::Status ReadGeoJson(const Json& root, FileContext* context);
 absl::Status ReadXnotam(absl::string_view content, FileContext* context);
 
