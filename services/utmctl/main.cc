@@ -14,6 +14,7 @@
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/intent_list_command.h"
 #include "services/utmctl/telemetry_commands.h"
 #include "services/utmctl/vertical_flags.h"
 
@@ -141,6 +142,7 @@ int main(int argc, char** argv) {
                    "Volume file whose first volume is the area")
       ->required()
       ->check(CLI::ExistingFile);
+  utm::ctl::IntentListCommand intent_list(intent, &intent_options);
 
   utm::ctl::GeofenceOptions fence;
   CLI::App* geofence = app.add_subcommand(
@@ -260,6 +262,7 @@ int main(int argc, char** argv) {
     }
   }
   if (get->parsed()) return utm::ctl::IntentGet(intent_options, intent_id);
+  if (intent_list.parsed()) return intent_list.Run();
   if (query->parsed())
     return utm::ctl::IntentQuery(intent_options, intent_file);
   if (intersect->parsed()) {
