@@ -107,15 +107,25 @@ std::string DescribeVolume(const v1::Volume4D& v) {
 }
 
 void PrintConstraint(const v1::Constraint& c, bool details) {
+  const bool withdrawn = c.state() == v1::CONSTRAINT_STATE_WITHDRAWN;
   std::cout << absl::StrFormat(
       "constraint %s: %s, %s, version %d, %d volume(s)", c.id(),
-      TypeName(c.type()), ActiveName(c), c.version(), c.volumes_size());
+      TypeName(c.type()), withdrawn ? "WITHDRAWN" : ActiveName(c),
+      c.version(), c.volumes_size());
   if (!details) {
     if (!c.reason().empty()) std::cout << ": " << c.reason();
     std::cout << "\n";
     return;
   }
   std::cout << "\n";
+  if (withdrawn) {
+    std::cout << "  withdrawn: " << Rfc3339(c.withdraw_time()) << " by "
+              << c.withdrawn_by();
+    if (!c.withdraw_reason().empty()) {
+      std::cout << " (" << c.withdraw_reason() << ")";
+    }
+    std::cout << "\n";
+  }
   const v1::Authority& a = c.authority();
   std::cout << "  authority: " << a.id();
   if (!a.name().empty()) std::cout << " (" << a.name() << ")";

@@ -244,6 +244,12 @@ int main(int argc, char** argv) {
                  "Constraint change-log entries kept for resuming watchers")
       ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
+  double withdrawn_retention_days = 30;
+  app.add_option("--withdrawn-retention-days", withdrawn_retention_days,
+                 "Days a withdrawn constraint stays readable (state "
+                 "WITHDRAWN, who withdrew it and when) before it is purged")
+      ->check(CLI::Range(0.001, 3650.0))
+      ->capture_default_str();
   double intent_retention_h = 24;
   app.add_option("--intent-retention-hours", intent_retention_h,
                  "Hours an intent is kept once it is over (ended, cancelled "
@@ -257,6 +263,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.intent_retention = absl::Hours(intent_retention_h);
+  constraint_options.withdrawn_retention =
+      absl::Hours(24) * withdrawn_retention_days;
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
   intent_options.max_priority = priority_bands.max_priority;
   const absl::StatusOr<utm::intent::PriorityPolicy> priorities =
