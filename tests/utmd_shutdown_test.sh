@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # End-to-end: utmd's start-up and stop. A port in use fails a start at once,
 # before the data directory is touched (exit 1, a message naming the
-# address); SIGTERM ends an open WatchConstraints stream and a WatchAlerts
-# stream at once with UNAVAILABLE and where to resume, so utmd exits 0 long
-# before its (large) shutdown grace; the watch resumes on the restarted
-# server from that sequence without losing or repeating an update. Every
-# wait is bounded. Usage: utmd_shutdown_test.sh UTMD UTMCTL
+# address); SIGTERM ends an open WatchConstraints stream, a WatchAlerts
+# stream and a StreamPositions stream at once with UNAVAILABLE and where to
+# resume, so utmd exits 0 long before its (large) shutdown grace; the watch
+# resumes on the restarted server from that sequence without losing or
+# repeating an update. Every wait is bounded. Usage: utmd_shutdown_test.sh UTMD UTMCTL
 set -u
 UTMD=$1
 UTMCTL=$2
@@ -62,6 +62,24 @@ JSON
 }
 published_id() { sed -n 's/^PUBLISHED constraint \([^:]*\):.*/\1/p' <<<"$1"; }
 
+# An activated flight streaming positions, from a minute ago.
+t0=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
+t1=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
+cat >"$work/flight.json" <<JSON
+{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": 46.15, "lngDeg": 7.15}, "radiusM": 500},
+  "altitudeLower": {"valueM": 100, "reference": "ALTITUDE_REFERENCE_W84"},
+  "altitudeUpper": {"valueM": 200, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "$t0", "timeEnd": "$t1"}]}
+JSON
+intent() { "$UTMCTL" intent --server "127.0.0.1:$utmd_port" "$@"; }
+out=$(intent --token "$alice" file "$work/flight.json" 2>&1) || fail "file: $out"
+flight=$(sed -n 's/^ACCEPTED intent \([^:]*\):.*/\1/p' <<<"$out")
+out=$(intent --token "$alice" activate "$flight" --version 1 2>&1) || fail "activate: $out"
+"$UTMCTL" telemetry --server "127.0.0.1:$utmd_port" --token "$alice" fly \
+  --aircraft d1 --intent "$flight" --from 46.15,7.15,150 --velocity 0,1,0 --duration-s 100 \
+  >"$work/fly.out" 2>"$work/fly.err" </dev/null &
+fly=$!
+background+=("$fly")
 "$UTMCTL" telemetry --server "127.0.0.1:$utmd_port" --token "$monitor" watch \
   --circle 46.1,7.1,5000 --timeout-s 100 >"$work/alerts.out" 2>"$work/alerts.err" </dev/null &
 alerts=$!
@@ -93,11 +111,14 @@ grep -qx "last sequence $s1" "$work/w1.err" ||
 wait_exit "$alerts" 20
 [[ $code == 69 ]] && grep -q "^UNAVAILABLE: server shutting down; reconnect" "$work/alerts.err" ||
   fail "alert watch after SIGTERM: exit $code: $(cat "$work/alerts.err")"
-echo "ok: SIGTERM ends the watch (UNAVAILABLE, resume from sequence $s1) and the alert watch; utmd exits 0 well within its 120 s grace"
+wait_exit "$fly" 20
+[[ $code == 69 ]] && grep -q "^UNAVAILABLE: server shutting down; reconnect and send positions again" "$work/fly.err" ||
+  fail "position stream after SIGTERM: exit $code: $(cat "$work/fly.err")"
+echo "ok: SIGTERM ends the watch (UNAVAILABLE, resume from sequence $s1), the alert watch and the position stream; utmd exits 0 well within its 120 s grace"
 
 # --- resume on the restarted server -----------------------------------------
 utmd_start "$work/out2" "$work/data"
-grep -q "^utmd: recovered 0 live intents and 1 constraints from $work/data/store in " \
+grep -q "^utmd: recovered 1 live intents and 1 constraints from $work/data/store in " \
   "$work/out2" || fail "recovery line after restart: $(cat "$work/out2")"
 constraint_file "$work/c2.json" 46.2 7.2
 out=$(ctl --token "$reg" publish "$work/c2.json" 2>&1) || fail "publish c2: $out"
