@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -252,7 +253,9 @@ class StreamReader {
         absl::MutexLock lock(&mu_);
         events_.push_back(event);
       }
+      grpc::Status status = reader_->Finish();
       absl::MutexLock lock(&mu_);
+      status_ = std::move(status);
       ended_ = true;
     });
   }
@@ -278,6 +281,19 @@ class StreamReader {
       absl::SleepFor(absl::Milliseconds(5));
     }
   }
+  // The stream's final status, once it has ended (bounded wait); nullopt if
+  // it is still open.
+  std::optional<grpc::Status> Ended(absl::Duration timeout = absl::Seconds(20)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu_);
+        if (ended_) return status_;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return std::nullopt;
+  }
   size_t Count(v1::ConstraintEvent::EventCase kind) {
     absl::MutexLock lock(&mu_);
     size_t n = 0;
@@ -292,6 +308,7 @@ class StreamReader {
   std::vector<v1::ConstraintEvent> events_ ABSL_GUARDED_BY(mu_);
   bool reading_ ABSL_GUARDED_BY(mu_) = true;
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
@@ -356,6 +373,45 @@ TEST_F(ConstraintServiceTest, WatchSnapshotLiveReconnectAndHeartbeat) {
   events = reader.WaitFor([](const auto& e) { return e.size() >= 3; });
   ASSERT_THAT(events, SizeIs(3));
   EXPECT_EQ(events[2].upsert().id(), fourth.id());
+}
+
+// A server stop: EndStreams() ends each watch at once with UNAVAILABLE and
+// the sequence to resume from (that of the last event delivered outside an
+// unfinished snapshot), and refuses later watches the same way.
+TEST_F(ConstraintServiceTest, EndStreamsEndsWatchesWithTheirResumePoint) {
+  const v1::Constraint first = Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0));
+  v1::WatchConstraintsRequest request;
+  *request.mutable_area() = Area(5000);
+  StreamReader live(stub_.get(), pilot_, request);
+  std::vector<v1::ConstraintEvent> events = live.WaitFor(
+      [](const auto& e) { return e.size() >= 3; });  // begin, upsert, end
+  ASSERT_THAT(events, SizeIs(3));
+  const v1::Constraint second =
+      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 1000));
+  events = live.WaitFor([](const auto& e) { return e.size() >= 4; });
+  ASSERT_THAT(events, SizeIs(4));
+  ASSERT_EQ(events[3].upsert().id(), second.id());
+  // Resuming from an older point: it replays, and its resume point follows.
+  request.set_since_sequence(events[0].sequence());
+  StreamReader resumed(stub_.get(), pilot_, request);
+  ASSERT_THAT(resumed.WaitFor([](const auto& e) { return !e.empty(); }),
+              SizeIs(1));
+
+  constraint_service_->EndStreams();
+  for (StreamReader* reader : {&live, &resumed}) {
+    std::optional<grpc::Status> status = reader->Ended();
+    ASSERT_TRUE(status.has_value()) << "the watch was not ended";
+    EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(status->error_message(),
+              absl::StrCat("server shutting down; resume from sequence ",
+                           events[3].sequence()));
+  }
+  StreamReader late(stub_.get(), pilot_, request);
+  std::optional<grpc::Status> status = late.Ended();
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(status->error_message(), HasSubstr("server shutting down"));
+  (void)first;
 }
 
 TEST_F(ConstraintServiceTest, StalledWatcherIsToldToResyncOthersGetEverything) {

@@ -7,7 +7,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -509,6 +511,108 @@ TEST_F(IntentServiceTest, QueryPagesThroughTheArea) {
       stub_->QueryIntents(As(Token("op-0", "operator")).get(), query, &response)
           .error_message(),
       "area: required");
+}
+
+// ListIntents: the caller's own intents only (by the token's subject),
+// paged, a state filter; the scope and bad input are refused precisely.
+TEST_F(IntentServiceTest, ListIntentsShowsOnlyTheCallersOwnPaged) {
+  const std::string alice = Token("alice", "operator");
+  std::vector<std::string> mine;
+  for (int i = 0; i < 3; ++i) {
+    mine.push_back(FileAccepted(alice, {Cylinder(1000.0 * i)}));
+  }
+  FileAccepted(Token("bob", "operator"), {Cylinder(9000)});
+  std::sort(mine.begin(), mine.end());
+
+  v1::ListIntentsRequest request;
+  request.set_page_size(2);
+  std::vector<std::string> listed;
+  int pages = 0;
+  while (true) {
+    v1::ListIntentsResponse response;
+    const grpc::Status status =
+        stub_->ListIntents(As(alice).get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ++pages;
+    for (const v1::FlightIntent& intent : response.intents()) {
+      EXPECT_EQ(intent.owner(), "alice");  // in full: her own
+      EXPECT_EQ(intent.volumes_size(), 1);
+      listed.push_back(intent.id());
+    }
+    if (response.next_page_token().empty()) break;
+    request.set_page_token(response.next_page_token());
+  }
+  EXPECT_EQ(listed, mine);
+  EXPECT_EQ(pages, 2);
+
+  // Cancelled: gone from the default list, there when asked for.
+  v1::CancelIntentRequest cancel;
+  cancel.set_intent_id(mine[0]);
+  cancel.set_version(1);
+  v1::CancelIntentResponse cancelled;
+  ASSERT_TRUE(stub_->CancelIntent(As(alice).get(), cancel, &cancelled).ok());
+  v1::ListIntentsResponse response;
+  ASSERT_TRUE(stub_->ListIntents(As(alice).get(), v1::ListIntentsRequest(),
+                                 &response)
+                  .ok());
+  ASSERT_EQ(response.intents_size(), 2);
+  EXPECT_EQ(response.intents(0).id(), mine[1]);
+  v1::ListIntentsRequest only_cancelled;
+  only_cancelled.add_states(v1::INTENT_STATE_CANCELLED);
+  ASSERT_TRUE(
+      stub_->ListIntents(As(alice).get(), only_cancelled, &response).ok());
+  ASSERT_EQ(response.intents_size(), 1);
+  EXPECT_EQ(response.intents(0).id(), mine[0]);
+  EXPECT_EQ(response.intents(0).state(), v1::INTENT_STATE_CANCELLED);
+
+  // Someone with no intents gets an empty list, not another's.
+  ASSERT_TRUE(stub_->ListIntents(As(Token("carol", "operator")).get(),
+                                 v1::ListIntentsRequest(), &response)
+                  .ok());
+  EXPECT_EQ(response.intents_size(), 0);
+  EXPECT_TRUE(response.next_page_token().empty());
+}
+
+TEST_F(IntentServiceTest, ListIntentsRefusesBadInputAndOtherScopes) {
+  struct Case {
+    std::function<void(v1::ListIntentsRequest*)> edit;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](auto* r) { r->set_page_size(-1); }, grpc::INVALID_ARGUMENT,
+       "page_size: -1 is negative"},
+      {[](auto* r) { r->add_states(v1::INTENT_STATE_UNSPECIFIED); },
+       grpc::INVALID_ARGUMENT, "states[0]"},
+      {[](auto* r) {
+         r->add_states(v1::INTENT_STATE_ACCEPTED);
+         r->add_states(static_cast<v1::IntentState>(99));
+       },
+       grpc::INVALID_ARGUMENT, "states[1]"},
+      {[](auto* r) { r->set_page_token(std::string(100000, 'x')); },
+       grpc::INVALID_ARGUMENT, "page_token"},
+  };
+  const std::string alice = Token("alice", "operator");
+  for (size_t i = 0; i < cases.size(); ++i) {
+    v1::ListIntentsRequest request;
+    cases[i].edit(&request);
+    v1::ListIntentsResponse response;
+    const grpc::Status status =
+        stub_->ListIntents(As(alice).get(), request, &response);
+    EXPECT_EQ(status.error_code(), cases[i].code) << "case " << i;
+    EXPECT_THAT(status.error_message(), HasSubstr(cases[i].message))
+        << "case " << i;
+  }
+  // Listing is an operator's: a monitor has no intents of its own.
+  v1::ListIntentsResponse response;
+  EXPECT_EQ(stub_->ListIntents(As(Token("mon", "monitor")).get(),
+                               v1::ListIntentsRequest(), &response)
+                .error_code(),
+            grpc::PERMISSION_DENIED);
+  EXPECT_EQ(
+      stub_->ListIntents(As("").get(), v1::ListIntentsRequest(), &response)
+          .error_code(),
+      grpc::UNAUTHENTICATED);
 }
 
 }  // namespace

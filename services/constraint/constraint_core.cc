@@ -368,6 +368,12 @@ ConstraintCore::MakeRecord(const v1::Constraint& input, absl::string_view field,
   // server does not know are neither stored nor sent to anyone.
   record->proto = input;
   record->proto.clear_active();
+  // Output only: a constraint held here is in force (WithdrawnHistory keeps
+  // the withdrawn ones).
+  record->proto.set_state(v1::CONSTRAINT_STATE_PUBLISHED);
+  record->proto.clear_withdraw_time();
+  record->proto.clear_withdrawn_by();
+  record->proto.clear_withdraw_reason();
   record->proto.DiscardUnknownFields();
   return std::shared_ptr<const Record>(std::move(record));
 }
@@ -382,6 +388,7 @@ v1::Constraint ConstraintCore::View(const Record& record, absl::Time t) const {
 // Recovery.
 
 absl::Status ConstraintCore::Recover() {
+  UTM_RETURN_IF_ERROR(withdrawn_.Recover(store_, clock_->Now()));
   if (store_ == nullptr) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
   absl::Status decode;
@@ -1199,7 +1206,9 @@ absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
             OwnedEntry(caller, request.constraint_id(), request.version()));
         std::shared_ptr<const Record> record = e->record;
         v1::WithdrawConstraintResponse out;
-        *out.mutable_constraint() = View(*record, now);
+        *out.mutable_constraint() = withdrawn_.Add(
+            View(*record, now), record->volumes, caller.id, request.reason(),
+            now, store_ != nullptr ? batch : nullptr);
         Unindex(e);
         CancelTimer(e);
         const v1::ConstraintSource& source = record->proto.source();
@@ -1524,6 +1533,12 @@ absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
   absl::ReaderMutexLock lock(&mu_);
   auto it = handle_by_id_.find(request.constraint_id());
   if (it == handle_by_id_.end()) {
+    if (std::optional<v1::Constraint> withdrawn =
+            withdrawn_.Get(request.constraint_id(), clock_->Now())) {
+      v1::GetConstraintResponse out;
+      *out.mutable_constraint() = *std::move(withdrawn);
+      return out;
+    }
     return absl::NotFoundError(absl::StrCat(
         "constraint ", QuoteForError(request.constraint_id()), " not found"));
   }
@@ -1561,13 +1576,25 @@ absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
   }
   std::sort(found.begin(), found.end(),
             [](const Record* a, const Record* b) { return a->id() < b->id(); });
-  v1::QueryConstraintsResponse out;
-  for (size_t i = 0; i < found.size() && i < static_cast<size_t>(page_size);
-       ++i) {
-    *out.add_constraints() = View(*found[i], now);
+  std::vector<v1::Constraint> withdrawn;
+  if (request.include_withdrawn()) {
+    withdrawn = withdrawn_.Query(area, types, request.page_token(),
+                                 static_cast<size_t>(page_size) + 1, now);
   }
-  if (found.size() > static_cast<size_t>(page_size)) {
-    out.set_next_page_token(found[page_size - 1]->id());
+  // Both in id order (an id is never in both): merged, one page.
+  v1::QueryConstraintsResponse out;
+  size_t i = 0, j = 0;
+  while (out.constraints_size() < page_size &&
+         (i < found.size() || j < withdrawn.size())) {
+    if (j == withdrawn.size() ||
+        (i < found.size() && found[i]->id() < withdrawn[j].id())) {
+      *out.add_constraints() = View(*found[i++], now);
+    } else {
+      *out.add_constraints() = std::move(withdrawn[j++]);
+    }
+  }
+  if (i < found.size() || j < withdrawn.size()) {
+    out.set_next_page_token(out.constraints(out.constraints_size() - 1).id());
   }
   return out;
 }

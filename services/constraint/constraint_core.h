@@ -53,6 +53,7 @@
 #include "services/common/store.h"
 #include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
+#include "services/constraint/withdrawn_history.h"
 #include "services/intent/intent_core.h"
 #include "utm/v1/constraint.pb.h"
 
@@ -77,6 +78,10 @@ struct ConstraintOptions {
   size_t watcher_queue_limit = 1024;
   // How long a request_id is remembered. DEFAULT: 24 hours.
   absl::Duration request_id_retention = absl::Hours(24);
+  // How long a withdrawn constraint stays readable (WITHDRAWN, with who
+  // withdrew it and when) before it is purged. DEFAULT: 30 days.
+  // REQUIRES: positive.
+  absl::Duration withdrawn_retention = absl::Hours(24 * 30);
   // Longest request_id accepted, bytes. DEFAULT: 128.
   size_t max_request_id_bytes = 128;
   // Whether watchers are notified on a thread of the core's own, so that a
@@ -250,6 +255,8 @@ class ConstraintCore final : public intent::ConstraintChecker {
   store::Store* const store_;
   const std::function<std::string()> new_id_;
   IntentLookup intent_lookup_;
+  // Withdrawn constraints kept as history (its own lock, taken after mu_).
+  WithdrawnHistory withdrawn_{options_.withdrawn_retention};
 
   mutable absl::Mutex mu_;
   // Live (not withdrawn) constraints by handle, and handles by id.

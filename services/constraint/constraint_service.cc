@@ -31,19 +31,30 @@ absl::Status Into(Response* response, Call call) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 // One WatchConstraints stream: writes the watcher's events one at a time.
+// Registered with the service from before Start() until OnDone(), so that
+// EndStreams() can end it.
 class WatchReactor final
     : public grpc::ServerWriteReactor<v1::ConstraintEvent> {
  public:
-  explicit WatchReactor(ConstraintCore* core) : core_(core) {}
+  WatchReactor(ConstraintService* service, ConstraintCore* core)
+      : service_(service), core_(core) {}
 
   void Start(const Caller& caller, const v1::WatchConstraintsRequest& request) {
+    {
+      absl::MutexLock lock(&mu_);
+      resume_ = request.since_sequence();
+    }
     absl::StatusOr<std::shared_ptr<Watcher>> watcher =
         core_->Watch(caller, request, [this] { MaybeWrite(); });
     if (!watcher.ok()) {
       absl::MutexLock lock(&mu_);
-      finished_ = true;
-      Finish(ToGrpcStatus(watcher.status()));
+      if (!finished_) {
+        finished_ = true;
+        Finish(ToGrpcStatus(watcher.status()));
+      }
       return;
     }
     {
@@ -51,6 +62,14 @@ class WatchReactor final
       watcher_ = *std::move(watcher);
     }
     MaybeWrite();
+  }
+
+  // Ends the stream for a server stop: at once, or when the write in flight
+  // completes (so that the resume point names what the client received).
+  void EndForShutdown() {
+    absl::MutexLock lock(&mu_);
+    ending_ = true;
+    if (!writing_) FinishForShutdown();
   }
 
   void OnWriteDone(bool ok) override {
@@ -63,6 +82,18 @@ class WatchReactor final
           finished_ = true;
           Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
         }
+        return;
+      }
+      // The resume point: the last event outside an unfinished snapshot (a
+      // resync starts one), as utmctl and the contract count it.
+      if (event_->has_snapshot_begin() || event_->has_resync_required()) {
+        in_snapshot_ = true;
+      } else if (event_->has_snapshot_end()) {
+        in_snapshot_ = false;
+      }
+      if (!in_snapshot_) resume_ = event_->sequence();
+      if (ending_) {
+        FinishForShutdown();
         return;
       }
     }
@@ -78,11 +109,20 @@ class WatchReactor final
   }
 
   void OnDone() override {
+    service_->Unregister(this);
     if (watcher_ != nullptr) core_->Unwatch(watcher_.get());
     delete this;
   }
 
  private:
+  void FinishForShutdown() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        absl::StrCat("server shutting down; resume from sequence ", resume_)));
+  }
+
   // Starts the next write if none is in flight and an event is queued. The
   // core is called without mu_ held (it may take its own lock, under which
   // it calls MaybeWrite through `notify`); a notification that arrives while
@@ -101,22 +141,25 @@ class WatchReactor final
     while (true) {
       if (core_->NextEvent(watcher_.get(), &event_)) {
         absl::MutexLock lock(&mu_);
-        if (finished_) {
+        if (finished_ || ending_) {
           writing_ = false;
+          if (ending_) FinishForShutdown();
           return;
         }
         StartWrite(event_.get());
         return;
       }
       absl::MutexLock lock(&mu_);
-      if (!again_ || finished_) {
+      if (!again_ || finished_ || ending_) {
         writing_ = false;
+        if (ending_) FinishForShutdown();
         return;
       }
       again_ = false;
     }
   }
 
+  ConstraintService* const service_;
   ConstraintCore* const core_;
   absl::Mutex mu_;
   // Set once in Start(), cleared in OnDone().
@@ -127,9 +170,13 @@ class WatchReactor final
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool again_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // EndForShutdown() was called: finish instead of writing more.
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
+  // The sequence a client resumes from: since_sequence, then that of each
+  // event written outside an unfinished snapshot.
+  int64_t resume_ ABSL_GUARDED_BY(mu_) = 0;
+  bool in_snapshot_ ABSL_GUARDED_BY(mu_) = false;
 };
-
-}  // namespace
 
 ConstraintService::ConstraintService(ConstraintCore* core,
                                      const auth::Verifier* verifier)
@@ -270,7 +317,13 @@ grpc::ServerWriteReactor<v1::ConstraintEvent>*
 ConstraintService::WatchConstraints(
     grpc::CallbackServerContext* context,
     const v1::WatchConstraintsRequest* request) {
-  auto* reactor = new WatchReactor(core_);
+  auto* reactor = new WatchReactor(this, core_);
+  if (!Register(reactor)) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                 "server shutting down; retry on the next "
+                                 "server with the same since_sequence"));
+    return reactor;
+  }
   absl::StatusOr<Caller> caller = Authenticate(context, Need::kRead);
   if (!caller.ok()) {
     // Finish before returning: OnDone deletes the reactor.
@@ -290,6 +343,25 @@ grpc::ServerUnaryReactor* ConstraintService::CheckPosition(
     return Into(response,
                 [&] { return core_->CheckPosition(caller, *request); });
   }());
+}
+
+bool ConstraintService::Register(WatchReactor* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  if (ending_) return false;
+  streams_.insert(stream);
+  return true;
+}
+
+void ConstraintService::Unregister(WatchReactor* stream) {
+  absl::MutexLock lock(&streams_mu_);
+  streams_.erase(stream);
+}
+
+void ConstraintService::EndStreams() {
+  // Under the lock a registered stream cannot reach OnDone's delete.
+  absl::MutexLock lock(&streams_mu_);
+  ending_ = true;
+  for (WatchReactor* stream : streams_) stream->EndForShutdown();
 }
 
 Ticker::Ticker(ConstraintCore* core, absl::Duration period)

@@ -22,9 +22,11 @@
 #ifndef UTM_SERVICES_CONSTRAINT_CONSTRAINT_SERVICE_H_
 #define UTM_SERVICES_CONSTRAINT_CONSTRAINT_SERVICE_H_
 
+#include <set>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "services/common/auth.h"
@@ -32,6 +34,9 @@
 #include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::constraint {
+
+// One WatchConstraints stream (defined in the .cc file).
+class WatchReactor;
 
 class ConstraintService final : public v1::ConstraintService::CallbackService {
  public:
@@ -82,6 +87,20 @@ class ConstraintService final : public v1::ConstraintService::CallbackService {
       const v1::CheckPositionRequest* request,
       v1::CheckPositionResponse* response) override;
 
+  // Ends every open WatchConstraints stream with UNAVAILABLE "server shutting
+  // down; resume from sequence N", N being the last event the stream
+  // delivered outside an unfinished snapshot (the client passes it as
+  // since_sequence to the next server), once the write in flight, if any,
+  // completes; watches that arrive later are refused with UNAVAILABLE. Call
+  // it on a stop before Server::Shutdown, whose grace period a stream would
+  // otherwise hold for its whole length. Thread-safe; idempotent.
+  void EndStreams();
+
+  // Registration of streams, by the reactors. Register() returns false once
+  // EndStreams() has run.
+  bool Register(WatchReactor* stream);
+  void Unregister(WatchReactor* stream);
+
  private:
   enum class Need { kRead, kAuthority, kOperator, kAuthorityOrOperator };
   absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* context,
@@ -89,6 +108,10 @@ class ConstraintService final : public v1::ConstraintService::CallbackService {
 
   ConstraintCore* const core_;
   const auth::Verifier* const verifier_;
+
+  absl::Mutex streams_mu_;
+  std::set<WatchReactor*> streams_ ABSL_GUARDED_BY(streams_mu_);
+  bool ending_ ABSL_GUARDED_BY(streams_mu_) = false;
 };
 
 // Calls ConstraintCore::Tick() every `period` on its own thread until

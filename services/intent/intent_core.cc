@@ -275,6 +275,7 @@ void IntentCore::ExpireIntents(absl::Time now) {
     const Intent& intent = it->second->intent;
     if (IsLive(intent.state)) UnindexIntent(e.handle, intent);
     handle_by_id_.erase(intent.id);
+    by_owner_.erase(std::make_pair(intent.owner, intent.id));
     if (store_ != nullptr && intent.retained) {
       expired_intents_.push_back(intent.id);
     }
@@ -481,6 +482,9 @@ absl::Status IntentCore::Recover() {
         }
         ScheduleExpiry(handle, entry->intent);
         handle_by_id_[entry->intent.id] = handle;
+        by_owner_.emplace(
+            std::make_pair(entry->intent.owner, entry->intent.id),
+            &entry->intent);
         entries_[handle] = std::move(entry);
       });
   if (!s.ok()) return s;
@@ -610,6 +614,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
           intent.updated = now;
           IndexIntent(handle, intent);
           handle_by_id_[id] = handle;
+          by_owner_.emplace(std::make_pair(owner, id), &entry->intent);
           outcome.intent = entry->intent;
           entries_[handle] = std::move(entry);
         }

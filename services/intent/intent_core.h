@@ -38,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <queue>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -288,6 +289,21 @@ class IntentCore {
 
   size_t live_count() const;
 
+  // One page of an owner's intents: see ListOwned().
+  struct OwnedPage {
+    std::vector<Intent> intents;  // ordered by id
+    bool more = false;            // more follow the last one
+  };
+  // The intents `owner` filed that the core still holds (terminal ones
+  // until forgotten, see IntentOptions::intent_retention), whose state is
+  // in `states` (empty: ACCEPTED, ACTIVATED, NONCONFORMING and CONTINGENT),
+  // with an id greater than `after_id` (empty: from the first), at most
+  // `limit` of them, ordered by id. Costs O(log n + the owner's intents
+  // skipped by the filter + limit). Defined in intent_list.cc.
+  OwnedPage ListOwned(const std::string& owner,
+                      const std::vector<IntentState>& states,
+                      const std::string& after_id, size_t limit) const;
+
   // The options the core was built with; immutable.
   const IntentOptions& options() const { return options_; }
 
@@ -381,6 +397,11 @@ class IntentCore {
   absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_
       ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
+  // Every entry's intent by (owner, id), for ListOwned(). The intent lives
+  // in its Entry (owned by entries_), so the pointer is stable until the
+  // entry is erased, which erases it here too.
+  std::map<std::pair<std::string, std::string>, const Intent*> by_owner_
+      ABSL_GUARDED_BY(mu_);
   uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
   // Volumes of live intents, keyed by (handle << 20) | index, with bit 19
   // set for off-nominal volumes.

@@ -368,4 +368,41 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
   }());
 }
 
+grpc::ServerUnaryReactor* IntentService::ListIntents(
+    grpc::CallbackServerContext* context, const v1::ListIntentsRequest* request,
+    v1::ListIntentsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
+    if (request->page_size() < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("page_size: ", request->page_size(), " is negative"));
+    }
+    const int page_size = request->page_size() == 0
+                              ? kDefaultPageSize
+                              : std::min(request->page_size(), kMaxPageSize);
+    UTM_RETURN_IF_ERROR(
+        CheckText(request->page_token(), "page_token", kMaxPageTokenBytes));
+    UTM_RETURN_IF_ERROR(
+        CheckCount(request->states_size(), "states", kMaxEnumFilters));
+    std::vector<IntentState> states;
+    for (int i = 0; i < request->states_size(); ++i) {
+      const int s = request->states(i);
+      UTM_RETURN_IF_ERROR(CheckEnum(v1::IntentState_descriptor(), s,
+                                    absl::StrCat("states[", i, "]")));
+      UTM_ASSIGN_OR_RETURN(IntentState state,
+                           StateFromProto(static_cast<v1::IntentState>(s)));
+      states.push_back(state);
+    }
+    // Page tokens are the last id returned; ids are ordered.
+    IntentCore::OwnedPage page =
+        core_->ListOwned(caller.subject, states, request->page_token(),
+                         static_cast<size_t>(page_size));
+    for (const Intent& intent : page.intents) {
+      IntentToProto(intent, response->add_intents());
+    }
+    if (page.more) response->set_next_page_token(page.intents.back().id);
+    return absl::OkStatus();
+  }());
+}
+
 }  // namespace utm::intent

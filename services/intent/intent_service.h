@@ -75,6 +75,12 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::QueryIntentsRequest* request,
       v1::QueryIntentsResponse* response) override;
+  // The caller's own intents: the token's subject is the owner, so no
+  // other operator's intent can be listed. Needs utm.strategic_coordination.
+  grpc::ServerUnaryReactor* ListIntents(
+      grpc::CallbackServerContext* context,
+      const v1::ListIntentsRequest* request,
+      v1::ListIntentsResponse* response) override;
 
  private:
   absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,

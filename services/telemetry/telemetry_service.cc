@@ -95,6 +95,9 @@ class AlertStream {
     return closed_;
   }
 
+  // Ends the stream now with `status` (a server stop).
+  void End(const grpc::Status& status) { Close(status); }
+
   // Sends an acknowledgement held back by the once-a-second rule.
   void FlushAck() {
     absl::MutexLock lock(&mu_);
@@ -517,6 +520,25 @@ void TelemetryService::Unregister(AlertStream* stream) {
   streams_.erase(stream);
 }
 
+void TelemetryService::EndStreams() {
+  // Under mu_ a registered stream cannot reach OnDone's delete.
+  absl::MutexLock lock(&mu_);
+  ending_ = true;
+  for (AlertStream* s : streams_) {
+    s->End(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        s->is_watcher()
+            ? "server shutting down; reconnect (WatchAlerts starts with every "
+              "open alert)"
+            : "server shutting down; reconnect and send positions again"));
+  }
+}
+
+bool TelemetryService::ending() const {
+  absl::MutexLock lock(&mu_);
+  return ending_;
+}
+
 void TelemetryService::Route(const std::vector<AlertChange>& changes) {
   if (changes.empty()) return;
   absl::MutexLock lock(&mu_);
@@ -587,6 +609,10 @@ TelemetryService::StreamPositions(grpc::CallbackServerContext* context) {
         auth::RequireScope(*caller, auth::Scope::kStrategicCoordination);
     if (!scope.ok()) caller = scope;
   }
+  if (caller.ok() && ending()) {
+    caller = absl::UnavailableError(
+        "server shutting down; reconnect to the next server");
+  }
   if (!caller.ok()) {
     // A reactor that only reports the error.
     class Refuse final
@@ -608,6 +634,10 @@ grpc::ServerWriteReactor<v1::AlertBatch>* TelemetryService::WatchAlerts(
     explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
     void OnDone() override { delete this; }
   };
+  if (ending()) {
+    return new Refuse(absl::UnavailableError(
+        "server shutting down; reconnect to the next server"));
+  }
   absl::StatusOr<auth::Principal> caller =
       AuthenticateCall(*context, *verifier_);
   if (!caller.ok()) return new Refuse(caller.status());

@@ -93,6 +93,16 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   };
   Stats stats() const;
 
+  // Ends every open StreamPositions and WatchAlerts stream at once with
+  // UNAVAILABLE "server shutting down; ..." (nothing of a stream is kept, so
+  // the client simply reconnects: WatchAlerts starts again with every open
+  // alert); streams that arrive later are refused the same way. Call it on a
+  // stop before Server::Shutdown, whose grace period a stream would
+  // otherwise hold for its whole length. Thread-safe; idempotent.
+  void EndStreams();
+  // EndStreams() has run.
+  bool ending() const;
+
   // Registration of streams (by the reactors).
   void Register(AlertStream* stream);
   void Unregister(AlertStream* stream);
@@ -110,6 +120,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
 
   mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);
+  bool ending_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A Ticker for the telemetry service: calls Tick() every `period`.

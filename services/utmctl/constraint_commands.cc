@@ -92,20 +92,26 @@ int ReadArea(const Args& args, v1::Volume4D* area) {
   return ctl::ReadArea(flags, /*with_circle=*/false, area);
 }
 
-// `state` replaces "active"/"inactive" when set (a withdrawn constraint is
-// neither, whatever its last state said).
-void PrintConstraint(const v1::Constraint& c, bool details,
-                     const char* state = nullptr) {
+void PrintConstraint(const v1::Constraint& c, bool details) {
+  const bool withdrawn = c.state() == v1::CONSTRAINT_STATE_WITHDRAWN;
   std::cout << absl::StrFormat(
       "constraint %s: %s, %s, version %d, %d volume(s)", c.id(),
-      TypeName(c.type()), state != nullptr ? state : ActiveName(c), c.version(),
-      c.volumes_size());
+      TypeName(c.type()), withdrawn ? "WITHDRAWN" : ActiveName(c),
+      c.version(), c.volumes_size());
   if (!details) {
     if (!c.reason().empty()) std::cout << ": " << c.reason();
     std::cout << "\n";
     return;
   }
   std::cout << "\n";
+  if (withdrawn) {
+    std::cout << "  withdrawn: " << Rfc3339(c.withdraw_time()) << " by "
+              << c.withdrawn_by();
+    if (!c.withdraw_reason().empty()) {
+      std::cout << " (" << c.withdraw_reason() << ")";
+    }
+    std::cout << "\n";
+  }
   const v1::Authority& a = c.authority();
   std::cout << "  authority: " << a.id();
   if (!a.name().empty()) std::cout << " (" << a.name() << ")";
@@ -290,7 +296,7 @@ int Withdraw(const Options& options, const Args& args) {
     std::cout << ProtoJson(response) << "\n";
   } else {
     std::cout << "WITHDRAWN ";
-    PrintConstraint(response.constraint(), /*details=*/false, "withdrawn");
+    PrintConstraint(response.constraint(), /*details=*/false);
   }
   return 0;
 }

@@ -17,6 +17,7 @@
 #include "services/utmctl/global_args.h"
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
+#include "services/utmctl/intent_list_command.h"
 #include "services/utmctl/telemetry_commands.h"
 #include "services/utmctl/vertical_flags.h"
 
@@ -169,6 +170,7 @@ int main(int argc, char** argv) {
       ->excludes(query_file)
       ->excludes(query_area);
   query_file->excludes(query_area);
+  utm::ctl::IntentListCommand intent_list(intent, &intent_options);
 
   utm::ctl::GeofenceOptions fence;
   CLI::App* geofence = app.add_subcommand(
@@ -303,6 +305,7 @@ int main(int argc, char** argv) {
     }
   }
   if (get->parsed()) return utm::ctl::IntentGet(intent_options, intent_id);
+  if (intent_list.parsed()) return intent_list.Run();
   if (query->parsed()) {
     return utm::ctl::IntentQuery(intent_options, intent_area);
   }

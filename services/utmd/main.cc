@@ -1,8 +1,13 @@
 // utmd: the UTM deconfliction server. One process serves every service of
 // the product; see README.md and docs/operations.md.
 //
-// Signals: SIGTERM or SIGINT drain the server (new calls refused, calls in
-// flight get --shutdown-grace) and exit 0.
+// Start-up: the listen port is claimed first, so that a port in use fails at
+// once (exit 1) rather than after the store has loaded; then the store is
+// recovered, then the server listens. Every line utmd prints goes to stderr.
+//
+// Signals: SIGTERM or SIGINT end every watch and telemetry stream at once
+// (UNAVAILABLE, with where to resume), then drain the server (new calls
+// refused, unary calls in flight get --shutdown-grace) and exit 0.
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -25,12 +30,14 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/dir_lock.h"
+#include "services/common/port_reservation.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/constraint/constraint_core.h"
@@ -116,6 +123,23 @@ class AuditLog {
   absl::Mutex mu_;
   int fd_;
 };
+
+// 1147 -> "1,147": counts in the start-up lines read at a glance.
+std::string WithCommas(int64_t n) {
+  std::string digits = absl::StrCat(n < 0 ? -n : n);
+  for (int i = static_cast<int>(digits.size()) - 3; i > 0; i -= 3) {
+    digits.insert(static_cast<size_t>(i), ",");
+  }
+  return n < 0 ? "-" + digits : digits;
+}
+
+// "71 ms" below 10 s, "12.3 s" above.
+std::string HumanDuration(absl::Duration d) {
+  if (d < absl::Seconds(10)) {
+    return absl::StrCat(absl::ToInt64Milliseconds(d), " ms");
+  }
+  return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d));
+}
 
 }  // namespace
 
@@ -250,6 +274,12 @@ int main(int argc, char** argv) {
                  "Constraint change-log entries kept for resuming watchers")
       ->check(CLI::Range(1, 100000000))
       ->capture_default_str();
+  double withdrawn_retention_days = 30;
+  app.add_option("--withdrawn-retention-days", withdrawn_retention_days,
+                 "Days a withdrawn constraint stays readable (state "
+                 "WITHDRAWN, who withdrew it and when) before it is purged")
+      ->check(CLI::Range(0.001, 3650.0))
+      ->capture_default_str();
   double intent_retention_h = 24;
   app.add_option("--intent-retention-hours", intent_retention_h,
                  "Hours an intent is kept once it is over (ended, cancelled "
@@ -265,6 +295,8 @@ int main(int argc, char** argv) {
   intent_options.max_volume_duration =
       *ParseVolumeDuration(max_volume_duration);
   intent_options.intent_retention = absl::Hours(intent_retention_h);
+  constraint_options.withdrawn_retention =
+      absl::Hours(24) * withdrawn_retention_days;
   intent_options.limits.max_area_m2 = max_area_km2 * 1e6;
   intent_options.max_priority = priority_bands.max_priority;
   const absl::StatusOr<utm::intent::PriorityPolicy> priorities =
@@ -281,6 +313,14 @@ int main(int argc, char** argv) {
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // The port first: a port in use fails the start before anything slow.
+  absl::StatusOr<utm::PortReservation> port =
+      utm::PortReservation::Claim(options.listen_address);
+  if (!port.ok()) {
+    std::cerr << "utmd: " << port.status().message() << "\n";
+    return 1;
+  }
 
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
@@ -350,6 +390,10 @@ int main(int argc, char** argv) {
   store_options.dir = data_dir + "/store";
   store_options.sync = !no_sync;
   const absl::Time recovery_start = absl::Now();
+  std::cerr << "utmd: port " << port->port() << " claimed; recovering "
+            << (store_options.backend == "memory" ? "nothing (--store memory)"
+                                                  : store_options.dir)
+            << std::endl;
   absl::StatusOr<std::unique_ptr<utm::store::Store>> store =
       utm::store::OpenStore(store_options);
   if (!store.ok()) {
@@ -375,31 +419,36 @@ int main(int argc, char** argv) {
       [&intent_core](const std::vector<utm::geo::Volume4D>& volumes) {
         return intent_core.Overlapping(volumes);
       });
+  const absl::Duration recovery_time = absl::Now() - recovery_start;
   if (std::optional<utm::store::RecoveryStats> stats =
           utm::store::GetRecoveryStats(**store)) {
     if (!stats->salvaged_to.empty()) {
-      std::cout << "utmd: SALVAGED a damaged store; the damaged files are in "
+      std::cerr << "utmd: SALVAGED a damaged store; the damaged files are in "
                 << stats->salvaged_to << ":\n";
       for (const std::string& note : stats->salvage_notes) {
-        std::cout << "utmd:   " << note << "\n";
+        std::cerr << "utmd:   " << note << "\n";
       }
     } else if (store_options.salvage) {
-      std::cout << "utmd: --salvage: the store is not damaged, nothing to do"
+      std::cerr << "utmd: --salvage: the store is not damaged, nothing to do"
                 << std::endl;
     }
-    std::cout << "utmd: recovered " << intent_core.live_count()
-              << " live intents and " << constraint_core.constraint_count()
-              << " constraints (snapshot " << stats->snapshot_records
-              << " records, log " << stats->log_batches << " batches"
+    std::cerr << "utmd: recovered "
+              << WithCommas(static_cast<int64_t>(intent_core.live_count()))
+              << " live intents and "
+              << WithCommas(
+                     static_cast<int64_t>(constraint_core.constraint_count()))
+              << " constraints from " << store_options.dir << " in "
+              << HumanDuration(recovery_time) << " (snapshot "
+              << WithCommas(static_cast<int64_t>(stats->snapshot_records))
+              << " records, log "
+              << WithCommas(static_cast<int64_t>(stats->log_batches))
+              << " batches"
               << (stats->clean ? ", closed cleanly" : ", after a crash")
               << (stats->torn_tail_bytes > 0
                       ? absl::StrCat(", dropped a torn tail of ",
                                      stats->torn_tail_bytes, " bytes")
                       : "")
-              << ") in "
-              << absl::FormatDuration(absl::Trunc(absl::Now() - recovery_start,
-                                                  absl::Milliseconds(1)))
-              << std::endl;
+              << ")" << std::endl;
   }
   utm::intent::IntentService intent_service(
       &intent_core, verifier->get(),
@@ -423,6 +472,8 @@ int main(int argc, char** argv) {
   utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
                                                    absl::Seconds(1));
 
+  options.listen_address = port->address();  // port 0 resolved
+  port->Release();
   absl::StatusOr<std::unique_ptr<utm::Server>> server = utm::Server::Start(
       options, {&intent_service, &constraint_service, &telemetry_service});
   if (!server.ok()) {
@@ -460,20 +511,30 @@ int main(int argc, char** argv) {
   });
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
-  std::cout << "utmd: listening on " << host << ":" << (*server)->port()
+  std::cerr << "utmd: listening on " << host << ":" << (*server)->port()
             << " (data in " << data_dir << ", auth " << auth_mode
             << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS") << ")"
             << std::endl;
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
-  std::cout << "utmd: " << strsignal(signal_number) << ", draining for up to "
+  const absl::Time stop_start = absl::Now();
+  std::cerr << "utmd: " << strsignal(signal_number)
+            << ": ending watch and telemetry streams, draining calls for up "
+               "to "
             << grace_s << " s" << std::endl;
+  // Streams never end by themselves: told where to resume, their clients
+  // move to the next server instead of holding the stop for the grace.
+  constraint_service.EndStreams();
+  telemetry_service.EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
   {
     absl::MutexLock lock(&health->mu);
     health->server = nullptr;
   }
-  std::cout << "utmd: stopped" << std::endl;
+  std::cerr << "utmd: stopped after "
+            << absl::StrFormat("%.1f s",
+                               absl::ToDoubleSeconds(absl::Now() - stop_start))
+            << std::endl;
   return 0;
 }

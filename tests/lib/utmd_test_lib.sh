@@ -35,15 +35,19 @@ trap utmd_test_cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # utmd_start OUT DATA_DIR [UTMD FLAGS...]: starts $UTMD on a free loopback
-# port over DATA_DIR, its output in OUT, and waits up to 10 s for the port it
-# reports. Sets utmd_pid, utmd_port, utmd_out and utmd_data; fails if utmd
-# exits or says nothing. The binary is started directly, so that utmd_pid is
+# port over DATA_DIR (with --shutdown-grace 2 unless FLAGS give one), its
+# output in OUT, and waits up to 10 s for the port it reports. Sets
+# utmd_pid, utmd_port, utmd_out and utmd_data; fails if utmd exits or says
+# nothing. The binary is started directly, so that utmd_pid is
 # utmd's own pid (not a subshell's).
 utmd_start() {
   utmd_out=$1
   utmd_data=$2
   shift 2
-  "$UTMD" --listen 127.0.0.1:0 --data-dir "$utmd_data" --shutdown-grace 2 "$@" \
+  # A short grace unless the caller gives one.
+  local grace=(--shutdown-grace 2)
+  [[ " $* " == *" --shutdown-grace "* ]] && grace=()
+  "$UTMD" --listen 127.0.0.1:0 --data-dir "$utmd_data" "${grace[@]}" "$@" \
     >"$utmd_out" 2>&1 </dev/null &
   utmd_pid=$!
   utmd_port=""
