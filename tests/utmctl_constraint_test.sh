@@ -191,6 +191,14 @@ out=$(ctl --token "$bob" get "$tfr" 2>&1) || fail "get after withdraw: $out"
    "$out" =~ withdrawn:\ [0-9T:-]+Z\ by\ CH-FOCA\ \(fire\ out\) ]] ||
   fail "get after withdraw: $out"
 echo "ok: withdraw (stale version ABORTED exit 3, another authority denied); get then shows it WITHDRAWN, by whom and when"
+out=$(ctl --token "$bob" query --area "$work/alice.json" 2>&1) ||
+  fail "query after withdraw: $out"
+[[ "$out" != *"constraint $tfr"* ]] || fail "query listed the withdrawn one: $out"
+out=$(ctl --token "$bob" query --area "$work/alice.json" --include-withdrawn 2>&1) ||
+  fail "query --include-withdrawn: $out"
+[[ "$out" == *"constraint $tfr: PROHIBITED, WITHDRAWN, version 1"* ]] ||
+  fail "query --include-withdrawn said: $out"
+echo "ok: query leaves the withdrawn one out; --include-withdrawn lists it WITHDRAWN"
 
 # --- watch: live events, then resume with --since ----------------------------
 # A fresh area with one of alice's intents in it.

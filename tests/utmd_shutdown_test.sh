@@ -29,7 +29,7 @@ wait_exit() {
 }
 
 utmd_start "$work/out" "$work/data" --shutdown-grace 120
-grep -q "^utmd: recovered 0 live intents and 0 constraints from $work/data/store in [0-9]* ms" \
+grep -q "^utmd: recovered 0 live intents and 0 constraints from $work/data/store in [0-9]* ms (.*, a new store)$" \
   "$work/out" || fail "no recovery line with its unit: $(cat "$work/out")"
 grep -q "^utmd: listening on 127\.0\.0\.1:$utmd_port (data in $work/data, auth dev, plaintext)$" \
   "$work/out" || fail "no listening line: $(cat "$work/out")"
@@ -118,7 +118,7 @@ echo "ok: SIGTERM ends the watch (UNAVAILABLE, resume from sequence $s1), the al
 
 # --- resume on the restarted server -----------------------------------------
 utmd_start "$work/out2" "$work/data"
-grep -q "^utmd: recovered 1 live intents and 1 constraints from $work/data/store in " \
+grep -q "^utmd: recovered 1 live intents and 1 constraints from $work/data/store in .*, closed cleanly)$" \
   "$work/out2" || fail "recovery line after restart: $(cat "$work/out2")"
 constraint_file "$work/c2.json" 46.2 7.2
 out=$(ctl --token "$reg" publish "$work/c2.json" 2>&1) || fail "publish c2: $out"

@@ -335,6 +335,8 @@ absl::Status EmbeddedStore::Recover() {
 
   const std::string log_name = FileName(format::FileKind::kLog, generation);
   const std::string log_path = Path(log_name);
+  recovery_.created =
+      snapshots.empty() && !marker && !fs::exists(log_path);
   uint64_t log_valid = 0;
   uint64_t torn_at = 0;
   if (marker && marker->log != log_name) {

@@ -132,6 +132,7 @@ struct RecoveryStats {
   int64_t log_batches = 0;
   int64_t torn_tail_bytes = 0;  // dropped from the end of the log
   bool clean = false;  // the store had been closed cleanly
+  bool created = false;  // there was no store: a new, empty one was made
   // With StoreOptions::salvage, when damage was found: where the damaged
   // files were moved, and what was left out (one line per file).
   std::string salvaged_to;

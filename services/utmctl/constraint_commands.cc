@@ -319,6 +319,7 @@ int Query(const Options& options, const Args& args) {
     }
   }
   request.set_page_size(args.page_size);
+  request.set_include_withdrawn(args.include_withdrawn);
   // A box larger than utmd takes in one query (a country) is asked tile by
   // tile (bbox_tiles.h).
   std::vector<v1::Volume4D> areas = {request.area()};
@@ -711,6 +712,9 @@ ConstraintCommands::ConstraintCommands(CLI::App* app) {
   query_->add_option("--type", args_.types,
                      "Only these types: prohibited, requires_authorisation, "
                      "conditional, advisory (repeat or comma-separate)");
+  query_->add_flag("--include-withdrawn", args_.include_withdrawn,
+                   "Also list withdrawn constraints still kept as history "
+                   "(shown WITHDRAWN)");
 
   grant_ = constraint_->add_subcommand(
       "grant", "Authorise an operator to fly in a constraint (its authority)");

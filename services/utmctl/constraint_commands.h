@@ -51,6 +51,7 @@ class ConstraintCommands {
     std::string bbox;                // query, watch
     std::vector<std::string> types;  // query
     int page_size = 0;               // query; 0: the server's default
+    bool include_withdrawn = false;  // query: withdrawn ones kept as history
     std::string operator_id;         // grant, authorisations
     std::string from, to;            // grant, unlock (RFC 3339)
     std::string reference;           // grant

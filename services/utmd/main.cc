@@ -443,7 +443,9 @@ int main(int argc, char** argv) {
               << " records, log "
               << WithCommas(static_cast<int64_t>(stats->log_batches))
               << " batches"
-              << (stats->clean ? ", closed cleanly" : ", after a crash")
+              << (stats->created ? ", a new store"
+                  : stats->clean ? ", closed cleanly"
+                                 : ", after a crash")
               << (stats->torn_tail_bytes > 0
                       ? absl::StrCat(", dropped a torn tail of ",
                                      stats->torn_tail_bytes, " bytes")
