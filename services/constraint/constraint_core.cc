@@ -475,13 +475,7 @@ absl::Status ConstraintCore::Recover() {
         changes[stored.sequence()] = std::move(stored);
       }));
   UTM_RETURN_IF_ERROR(decode);
-  VolumeConvertOptions trusted;
-  trusted.limits.max_area_m2 = 1e15;
-  trusted.limits.max_reach_m = 1e7;
-  trusted.limits.max_vertices = 1 << 20;
-  trusted.allow_open_start = true;
-  trusted.allow_open_end = true;
-  trusted.validate = false;  // checked when written
+  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
   for (auto& [sequence, stored] : changes) {
     auto change = std::make_shared<Change>();
     change->sequence = sequence;

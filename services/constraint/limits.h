@@ -5,6 +5,7 @@
 #define UTM_SERVICES_CONSTRAINT_LIMITS_H_
 
 #include "geo/volume.h"
+#include "services/common/volume_convert.h"
 
 namespace utm::constraint {
 
@@ -17,6 +18,21 @@ inline geo::ValidationLimits ConstraintLimits() {
   l.max_reach_m = 120e3;
   l.max_vertices = 2000;
   return l;
+}
+
+// How constraints this server wrote are read back from its own checksummed
+// store (a restart): with the widest limits, since they were valid when
+// written and the configuration may have changed since, and without checking
+// the geometry again (VolumeConvertOptions::validate).
+inline VolumeConvertOptions StoredConstraintConvertOptions() {
+  VolumeConvertOptions trusted;
+  trusted.limits.max_area_m2 = 1e15;
+  trusted.limits.max_reach_m = 1e7;
+  trusted.limits.max_vertices = 1 << 20;
+  trusted.allow_open_start = true;
+  trusted.allow_open_end = true;
+  trusted.validate = false;
+  return trusted;
 }
 
 }  // namespace utm::constraint

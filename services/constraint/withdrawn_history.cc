@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "geo/intersect.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/limits.h"
 
 namespace utm::constraint {
 namespace {
@@ -20,14 +21,7 @@ WithdrawnHistory::WithdrawnHistory(absl::Duration retention)
 
 absl::Status WithdrawnHistory::Recover(store::Store* store, absl::Time now) {
   if (store == nullptr) return absl::OkStatus();
-  // Trusted records: converted with the widest limits, since they were valid
-  // when published and the configuration may have changed since.
-  VolumeConvertOptions trusted;
-  trusted.limits.max_area_m2 = 1e15;
-  trusted.limits.max_reach_m = 1e7;
-  trusted.limits.max_vertices = 1 << 20;
-  trusted.allow_open_start = true;
-  trusted.allow_open_end = true;
+  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
   absl::Status status;
   std::vector<store::Mutation> purge;
   absl::MutexLock lock(&mu_);

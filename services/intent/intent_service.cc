@@ -50,6 +50,36 @@ absl::Status CheckIds(const Request& request) {
   return CheckRequiredId(request.intent_id(), "intent_id");
 }
 
+// The paging and state filter QueryIntents and ListIntents share, checked.
+struct PageRequest {
+  int page_size = 0;                // resolved: default, capped
+  std::vector<IntentState> states;  // empty: no filter
+};
+template <typename Request>
+absl::StatusOr<PageRequest> ReadPageRequest(const Request& request) {
+  if (request.page_size() < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("page_size: ", request.page_size(), " is negative"));
+  }
+  PageRequest page;
+  page.page_size = request.page_size() == 0
+                       ? kDefaultPageSize
+                       : std::min(request.page_size(), kMaxPageSize);
+  UTM_RETURN_IF_ERROR(
+      CheckText(request.page_token(), "page_token", kMaxPageTokenBytes));
+  UTM_RETURN_IF_ERROR(
+      CheckCount(request.states_size(), "states", kMaxEnumFilters));
+  for (int i = 0; i < request.states_size(); ++i) {
+    const int s = request.states(i);
+    UTM_RETURN_IF_ERROR(CheckEnum(v1::IntentState_descriptor(), s,
+                                  absl::StrCat("states[", i, "]")));
+    UTM_ASSIGN_OR_RETURN(IntentState state,
+                         StateFromProto(static_cast<v1::IntentState>(s)));
+    page.states.push_back(state);
+  }
+  return page;
+}
+
 }  // namespace
 
 IntentService::IntentService(IntentCore* core, const auth::Verifier* verifier,
@@ -325,26 +355,10 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
     query.open_bounds = true;
     UTM_ASSIGN_OR_RETURN(geo::Volume4D area,
                          VolumeFromProto(request->area(), query, "area"));
-    if (request->page_size() < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("page_size: ", request->page_size(), " is negative"));
-    }
-    const int page_size = request->page_size() == 0
-                              ? kDefaultPageSize
-                              : std::min(request->page_size(), kMaxPageSize);
-    UTM_RETURN_IF_ERROR(
-        CheckText(request->page_token(), "page_token", kMaxPageTokenBytes));
-    UTM_RETURN_IF_ERROR(
-        CheckCount(request->states_size(), "states", kMaxEnumFilters));
-    std::vector<IntentState> states;
-    for (int i = 0; i < request->states_size(); ++i) {
-      const int s = request->states(i);
-      UTM_RETURN_IF_ERROR(CheckEnum(v1::IntentState_descriptor(), s,
-                                    absl::StrCat("states[", i, "]")));
-      UTM_ASSIGN_OR_RETURN(IntentState state,
-                           StateFromProto(static_cast<v1::IntentState>(s)));
-      states.push_back(state);
-    }
+    UTM_ASSIGN_OR_RETURN(const PageRequest page_request,
+                         ReadPageRequest(*request));
+    const int page_size = page_request.page_size;
+    const std::vector<IntentState>& states = page_request.states;
     int written = 0;
     for (const IntentView& view : core_->Query(caller.subject, area)) {
       // Page tokens are the last id returned; ids are ordered.
@@ -373,26 +387,10 @@ grpc::ServerUnaryReactor* IntentService::ListIntents(
     v1::ListIntentsResponse* response) {
   return Finish(context, [&]() -> absl::Status {
     UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, true));
-    if (request->page_size() < 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("page_size: ", request->page_size(), " is negative"));
-    }
-    const int page_size = request->page_size() == 0
-                              ? kDefaultPageSize
-                              : std::min(request->page_size(), kMaxPageSize);
-    UTM_RETURN_IF_ERROR(
-        CheckText(request->page_token(), "page_token", kMaxPageTokenBytes));
-    UTM_RETURN_IF_ERROR(
-        CheckCount(request->states_size(), "states", kMaxEnumFilters));
-    std::vector<IntentState> states;
-    for (int i = 0; i < request->states_size(); ++i) {
-      const int s = request->states(i);
-      UTM_RETURN_IF_ERROR(CheckEnum(v1::IntentState_descriptor(), s,
-                                    absl::StrCat("states[", i, "]")));
-      UTM_ASSIGN_OR_RETURN(IntentState state,
-                           StateFromProto(static_cast<v1::IntentState>(s)));
-      states.push_back(state);
-    }
+    UTM_ASSIGN_OR_RETURN(const PageRequest page_request,
+                         ReadPageRequest(*request));
+    const int page_size = page_request.page_size;
+    const std::vector<IntentState>& states = page_request.states;
     // Page tokens are the last id returned; ids are ordered.
     IntentCore::OwnedPage page =
         core_->ListOwned(caller.subject, states, request->page_token(),
