@@ -22,6 +22,7 @@
 #ifndef UTM_GEO_EDGE_INDEX_H_
 #define UTM_GEO_EDGE_INDEX_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 

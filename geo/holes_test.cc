@@ -48,6 +48,17 @@ Polygon Frame() {
 
 Polygon Plain(std::vector<LatLng> ring) { return Polygon{std::move(ring), {}}; }
 
+// Whether the footprints meet, asserting that the one-off test (exact path)
+// and the prepared one (with the edge index every polygon with holes gets)
+// agree.
+bool Meets(const Footprint& a, const Footprint& b) {
+  const bool plain = FootprintsIntersect(a, b);
+  const bool prepared =
+      FootprintsIntersect(PrepareFootprint(a), PrepareFootprint(b));
+  EXPECT_EQ(plain, prepared) << DebugString(a) << "\n" << DebugString(b);
+  return plain;
+}
+
 absl::Status Validate(const Polygon& p,
                       const ValidationLimits& limits = ValidationLimits()) {
   return ValidatePolygon(p, limits, kField);
@@ -171,28 +182,28 @@ TEST(PolygonWithHoles, DefectiveHolesNameTheRing) {
 TEST(PolygonWithHoles, FootprintInsideTheHoleDoesNotIntersect) {
   const Polygon frame = Frame();
   const Polygon inside = Plain(Box(450, 450, 550, 550));
-  EXPECT_FALSE(FootprintsIntersect(frame, inside));
-  EXPECT_FALSE(FootprintsIntersect(inside, frame));
+  EXPECT_FALSE(Meets(frame, inside));
+  EXPECT_FALSE(Meets(inside, frame));
   const Circle circle{At(500, 500), 50};
-  EXPECT_FALSE(FootprintsIntersect(frame, circle));
-  EXPECT_FALSE(FootprintsIntersect(circle, frame));
+  EXPECT_FALSE(Meets(frame, circle));
+  EXPECT_FALSE(Meets(circle, frame));
   // Without the hole both are in the polygon.
-  EXPECT_TRUE(FootprintsIntersect(Plain(frame.vertices), inside));
-  EXPECT_TRUE(FootprintsIntersect(Plain(frame.vertices), circle));
+  EXPECT_TRUE(Meets(Plain(frame.vertices), inside));
+  EXPECT_TRUE(Meets(Plain(frame.vertices), circle));
 }
 
 TEST(PolygonWithHoles, FootprintStraddlingTheHoleEdgeIntersects) {
   const Polygon frame = Frame();
   const Polygon straddle = Plain(Box(550, 450, 650, 550));
-  EXPECT_TRUE(FootprintsIntersect(frame, straddle));
-  EXPECT_TRUE(FootprintsIntersect(straddle, frame));
+  EXPECT_TRUE(Meets(frame, straddle));
+  EXPECT_TRUE(Meets(straddle, frame));
   const Circle circle{At(590, 500), 20};
-  EXPECT_TRUE(FootprintsIntersect(frame, circle));
+  EXPECT_TRUE(Meets(frame, circle));
   // A footprint that covers the whole hole meets the ring around it.
-  EXPECT_TRUE(FootprintsIntersect(frame, Plain(Box(300, 300, 700, 700))));
-  EXPECT_TRUE(FootprintsIntersect(frame, Circle{At(500, 500), 200}));
+  EXPECT_TRUE(Meets(frame, Plain(Box(300, 300, 700, 700))));
+  EXPECT_TRUE(Meets(frame, Circle{At(500, 500), 200}));
   // And one that covers the whole polygon.
-  EXPECT_TRUE(FootprintsIntersect(frame, Plain(Box(-10, -10, 1010, 1010))));
+  EXPECT_TRUE(Meets(frame, Plain(Box(-10, -10, 1010, 1010))));
 }
 
 TEST(PolygonWithHoles, TouchingTheHoleEdgeIntersects) {
@@ -203,15 +214,15 @@ TEST(PolygonWithHoles, TouchingTheHoleEdgeIntersects) {
   for (const double gap : {0.0, 0.0005}) {
     SCOPED_TRACE(gap);
     const Polygon touching = Plain(Box(500, 450, 600 - gap, 550));
-    EXPECT_TRUE(FootprintsIntersect(frame, touching));
-    EXPECT_TRUE(FootprintsIntersect(touching, frame));
+    EXPECT_TRUE(Meets(frame, touching));
+    EXPECT_TRUE(Meets(touching, frame));
   }
   const Polygon apart = Plain(Box(500, 450, 600 - 0.011, 550));
-  EXPECT_FALSE(FootprintsIntersect(frame, apart));
-  EXPECT_FALSE(FootprintsIntersect(apart, frame));
+  EXPECT_FALSE(Meets(frame, apart));
+  EXPECT_FALSE(Meets(apart, frame));
   // A triangle whose tip reaches into the ring from the hole.
   const Polygon tip = Plain(Ring({{500, 450}, {600.011, 500}, {500, 550}}));
-  EXPECT_TRUE(FootprintsIntersect(frame, tip));
+  EXPECT_TRUE(Meets(frame, tip));
 }
 
 TEST(PolygonWithHoles, CircleInTheHoleDecidesAtOneCentimetre) {
@@ -221,9 +232,9 @@ TEST(PolygonWithHoles, CircleInTheHoleDecidesAtOneCentimetre) {
   const double to_edge = DistanceToGeodesicSegment(centre, At(600, 400),
                                                    At(600, 600));
   EXPECT_NEAR(to_edge, 100, 0.01);
-  EXPECT_FALSE(FootprintsIntersect(frame, Circle{centre, to_edge - 0.011}));
-  EXPECT_TRUE(FootprintsIntersect(frame, Circle{centre, to_edge + 0.011}));
-  EXPECT_TRUE(FootprintsIntersect(Circle{centre, to_edge}, frame));
+  EXPECT_FALSE(Meets(frame, Circle{centre, to_edge - 0.011}));
+  EXPECT_TRUE(Meets(frame, Circle{centre, to_edge + 0.011}));
+  EXPECT_TRUE(Meets(Circle{centre, to_edge}, frame));
 }
 
 TEST(PolygonWithHoles, HoledAgainstHoled) {
@@ -233,28 +244,28 @@ TEST(PolygonWithHoles, HoledAgainstHoled) {
   small.vertices = Box(420, 420, 580, 580);
   small.holes.push_back(Box(480, 480, 520, 520));
   ASSERT_TRUE(Validate(small).ok()) << Validate(small);
-  EXPECT_FALSE(FootprintsIntersect(frame, small));
-  EXPECT_FALSE(FootprintsIntersect(small, frame));
+  EXPECT_FALSE(Meets(frame, small));
+  EXPECT_FALSE(Meets(small, frame));
   // A frame whose hole holds the first frame entirely.
   Polygon big;
   big.vertices = Box(-2000, -2000, 3000, 3000);
   big.holes.push_back(Box(-100, -100, 1100, 1100));
   ASSERT_TRUE(Validate(big).ok()) << Validate(big);
-  EXPECT_FALSE(FootprintsIntersect(frame, big));
-  EXPECT_FALSE(FootprintsIntersect(big, frame));
+  EXPECT_FALSE(Meets(frame, big));
+  EXPECT_FALSE(Meets(big, frame));
   // Two frames whose rings overlap.
   Polygon shifted;
   shifted.vertices = Box(800, 800, 1800, 1800);
   shifted.holes.push_back(Box(1200, 1200, 1400, 1400));
-  EXPECT_TRUE(FootprintsIntersect(frame, shifted));
-  EXPECT_TRUE(FootprintsIntersect(shifted, frame));
+  EXPECT_TRUE(Meets(frame, shifted));
+  EXPECT_TRUE(Meets(shifted, frame));
   // Shifted so that one's ring lies in the other's hole only.
   Polygon in_hole;
   in_hole.vertices = Box(450, 450, 550, 550);
   in_hole.holes.push_back(Box(460, 460, 540, 540));
-  EXPECT_FALSE(FootprintsIntersect(frame, in_hole));
+  EXPECT_FALSE(Meets(frame, in_hole));
   // Two identical frames.
-  EXPECT_TRUE(FootprintsIntersect(frame, Frame()));
+  EXPECT_TRUE(Meets(frame, Frame()));
 }
 
 TEST(PolygonWithHoles, VolumeIntersectSkipsTheHole) {

@@ -325,7 +325,8 @@ PreparedFootprint PrepareFootprint(Footprint footprint,
     }
     p.max_edge_m = GeodesicUpperBoundFromChord(longest_chord);
     if (VertexCount(*polygon) >=
-        static_cast<size_t>(std::max(0, options.edge_index_min_vertices))) {
+            static_cast<size_t>(std::max(0, options.edge_index_min_vertices)) ||
+        (options.index_holes && !polygon->holes.empty())) {
       p.edge_index = std::make_shared<const EdgeIndex>(*polygon, p.cap.center);
     }
   } else {
@@ -338,8 +339,15 @@ PreparedFootprint PrepareFootprint(Footprint footprint,
 
 namespace {
 
+// The index projects every vertex of the other footprint with the exact
+// gnomonic projection (about 0.5 µs each, against a few ns for the fast
+// filter's central projection), so it decides only against footprints of
+// at most 1/kIndexVertexRatio of the indexed polygon's vertices.
+constexpr size_t kIndexVertexRatio = 16;
+
 // Which of the two, if either, has an edge index whose cap (grown by
-// kIndexSlackM) holds the other: the index then decides.
+// kIndexSlackM) holds the other, much smaller, footprint: the index then
+// decides.
 const PreparedFootprint* IndexedCover(const PreparedFootprint& a,
                                       const PreparedFootprint& b,
                                       double centre_distance_m) {
@@ -347,6 +355,11 @@ const PreparedFootprint* IndexedCover(const PreparedFootprint& a,
   for (const auto& [x, y] : {std::pair{&a, &b}, std::pair{&b, &a}}) {
     if (x->edge_index == nullptr) continue;
     if (centre_distance_m + y->cap.radius_m > x->cap.radius_m + kIndexSlackM) {
+      continue;
+    }
+    if (const Polygon* other = std::get_if<Polygon>(&y->footprint);
+        other != nullptr && VertexCount(*other) * kIndexVertexRatio >
+                                x->edge_index->edge_count()) {
       continue;
     }
     if (best == nullptr || x->cap.radius_m > best->cap.radius_m) best = x;
@@ -416,6 +429,7 @@ bool FootprintsIntersect(const PreparedFootprint& a,
 bool FootprintsIntersect(const Footprint& a, const Footprint& b) {
   PrepareOptions options;
   options.edge_index_min_vertices = std::numeric_limits<int>::max();
+  options.index_holes = false;
   return FootprintsIntersect(PrepareFootprint(a, options),
                              PrepareFootprint(b, options));
 }

@@ -58,8 +58,12 @@ struct PreparedFootprint {
 struct PrepareOptions {
   // Build an edge index for polygons of at least this many vertices, all
   // rings together. DEFAULT: kEdgeIndexMinVertices (geo/edge_index.h); 0
-  // for every polygon, INT_MAX for none.
+  // for every polygon, INT_MAX for none (with index_holes false).
   int edge_index_min_vertices;
+  // Build one for every polygon with holes too: the fast filter does not
+  // handle holes, and the index decides against small footprints in
+  // microseconds where the exact path projects every vertex. DEFAULT: true.
+  bool index_holes = true;
   PrepareOptions();
 };
 
