@@ -32,8 +32,11 @@
 namespace utm::geo {
 
 // Polygons with at least this many vertices (all rings) get an edge index
-// when prepared. Below it the plain scans are as fast (docs/benchmarks.md).
-inline constexpr int kEdgeIndexMinVertices = 256;
+// when prepared (and every polygon with holes). Below it the fast filter
+// costs a few microseconds per check, and building the index (one gnomonic
+// projection per vertex, ~0.8 µs each) would cost more than it saves for
+// flight volumes, which are prepared once per query (docs/benchmarks.md).
+inline constexpr int kEdgeIndexMinVertices = 1024;
 
 // How far, metres, a footprint may reach beyond the indexed polygon's
 // bounding cap for the index to decide: it keeps every point within the

@@ -4,13 +4,16 @@
 //    against a zone of 100 / 2,000 / 20,000 vertices;
 //  - BM_PointInZone: a position (a 1 mm circle, as CheckPosition asks)
 //    against the same zones;
-//  - BM_PrepareZone and BM_ValidateZone: what a zone of that size costs once,
-//    when it is stored or loaded.
-// The second argument is 1 with the index, 0 without (the plain scans).
+//  - BM_PrepareZone and BM_ValidateZone: what a zone of that size (with a
+//    hole) costs once, when it is stored or loaded.
+// Arguments: vertices; 1 with the index, 0 without (the plain paths: the
+// fast filter for a zone without holes, the exact path for one with); 1
+// for a zone with a hole (a tenth of the vertices), 0 without.
 // BM_GeodesicDistance (intersect_benchmark.cc) is the in-run baseline.
 //
 // The zone is a ring around Zurich 30 km across with a wavy outline (edges
-// of 10 m at 20,000 vertices, as in national data sets) and a hole; the
+// of 5 m at 20,000 vertices, as in national data sets), with or without a
+// hole; the
 // small footprints sit anywhere over the zone's bounding box, a third of
 // them within 20 m of its edge, from a fixed seed, cycled through a pool.
 #include <benchmark/benchmark.h>
@@ -39,8 +42,9 @@ constexpr size_t kPool = 256;
 using test_util::kZurich;
 using test_util::Uniform;
 
-// n vertices in all: the outer ring (90%) and one hole (10%).
-Polygon Zone(int n) {
+// n vertices in all: the outer ring, and a hole of a tenth of them when
+// `holed`.
+Polygon Zone(int n, bool holed) {
   std::mt19937_64 rng(kSeed + n);
   auto ring = [&](const LatLng& centre, double radius_m, int count) {
     std::vector<LatLng> out;
@@ -54,9 +58,11 @@ Polygon Zone(int n) {
     return out;
   };
   Polygon p;
-  const int hole = std::max(3, n / 10);
+  const int hole = holed ? std::max(3, n / 10) : 0;
   p.vertices = ring(kZurich, 15e3, n - hole);
-  p.holes.push_back(ring(GeodesicDestination(kZurich, 45, 4e3), 2e3, hole));
+  if (holed) {
+    p.holes.push_back(ring(GeodesicDestination(kZurich, 45, 4e3), 2e3, hole));
+  }
   ValidationLimits limits;
   limits.max_vertices = 100000;
   if (!ValidatePolygon(p, limits, "zone").ok()) {
@@ -66,11 +72,13 @@ Polygon Zone(int n) {
   return p;
 }
 
-PreparedFootprint PrepareZone(int n, bool indexed) {
+PreparedFootprint PrepareZone(const benchmark::State& state) {
+  const bool indexed = state.range(1) != 0;
   PrepareOptions options;
   options.edge_index_min_vertices = indexed ? 0 : INT_MAX;
   options.index_holes = indexed;
-  return PrepareFootprint(Zone(n), options);
+  return PrepareFootprint(
+      Zone(static_cast<int>(state.range(0)), state.range(2) != 0), options);
 }
 
 // Centres over the zone's box; a third of them next to its outer edge.
@@ -92,8 +100,7 @@ std::vector<LatLng> Centres(const Polygon& zone) {
 }
 
 void BM_SmallVolumeVsZone(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const PreparedFootprint zone = PrepareZone(n, state.range(1) != 0);
+  const PreparedFootprint zone = PrepareZone(state);
   std::mt19937_64 rng(kSeed + 1);
   std::vector<PreparedFootprint> small;
   for (const LatLng& c : Centres(std::get<Polygon>(zone.footprint))) {
@@ -110,8 +117,7 @@ void BM_SmallVolumeVsZone(benchmark::State& state) {
 }
 
 void BM_PointInZone(benchmark::State& state) {
-  const int n = static_cast<int>(state.range(0));
-  const PreparedFootprint zone = PrepareZone(n, state.range(1) != 0);
+  const PreparedFootprint zone = PrepareZone(state);
   std::vector<PreparedFootprint> points;
   for (const LatLng& c : Centres(std::get<Polygon>(zone.footprint))) {
     points.push_back(PrepareFootprint(Circle{c, 0.001}));
@@ -126,7 +132,7 @@ void BM_PointInZone(benchmark::State& state) {
 }
 
 void BM_PrepareZone(benchmark::State& state) {
-  const Polygon zone = Zone(static_cast<int>(state.range(0)));
+  const Polygon zone = Zone(static_cast<int>(state.range(0)), true);
   PrepareOptions options;
   options.edge_index_min_vertices = state.range(1) != 0 ? 0 : INT_MAX;
   options.index_holes = state.range(1) != 0;
@@ -136,11 +142,19 @@ void BM_PrepareZone(benchmark::State& state) {
 }
 
 void BM_ValidateZone(benchmark::State& state) {
-  const Polygon zone = Zone(static_cast<int>(state.range(0)));
+  const Polygon zone = Zone(static_cast<int>(state.range(0)), true);
   ValidationLimits limits;
   limits.max_vertices = 100000;
   for (auto _ : state) {
     benchmark::DoNotOptimize(ValidatePolygon(zone, limits, "zone"));
+  }
+}
+
+void ZoneCases(benchmark::internal::Benchmark* b) {
+  for (const int holed : {0, 1}) {
+    for (const int n : {100, 2000, 20000}) {
+      for (const int indexed : {0, 1}) b->Args({n, indexed, holed});
+    }
   }
 }
 
@@ -150,8 +164,8 @@ void ZoneSizes(benchmark::internal::Benchmark* b) {
   }
 }
 
-BENCHMARK(BM_SmallVolumeVsZone)->Apply(ZoneSizes);
-BENCHMARK(BM_PointInZone)->Apply(ZoneSizes);
+BENCHMARK(BM_SmallVolumeVsZone)->Apply(ZoneCases);
+BENCHMARK(BM_PointInZone)->Apply(ZoneCases);
 BENCHMARK(BM_PrepareZone)->Apply(ZoneSizes)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ValidateZone)
     ->Arg(100)
