@@ -2,16 +2,21 @@
 // cut out): a position or an area inside the hole is not in the zone, for
 // CheckPosition and for WatchConstraints alike; and a zone of 20,000
 // vertices is accepted.
+#include <unistd.h>
+
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
+#include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/limits.h"
@@ -201,6 +206,50 @@ TEST_F(ConstraintHolesTest, ZonesOfTwentyThousandVerticesAreAccepted) {
   EXPECT_THAT(std::string(refused.status().message()),
               ::testing::HasSubstr("outline_polygon: has 20001 vertices (all "
                                    "rings together); at most 20000"));
+}
+
+TEST(ConstraintHolesRecovery, HolesSurviveARestart) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(::testing::TempDir()) /
+                       absl::StrCat("constraint_holes_", getpid());
+  fs::remove_all(dir);
+  auto open = [&] {
+    store::StoreOptions o;
+    o.dir = dir.string();
+    o.sync = false;
+    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
+    EXPECT_TRUE(s.ok()) << s.status();
+    return s.ok() ? *std::move(s) : nullptr;
+  };
+  SimulatedClock clock(kT0);
+  {
+    std::unique_ptr<store::Store> store = open();
+    ASSERT_NE(store, nullptr);
+    ConstraintCore core(ConstraintOptions(), &clock, store.get());
+    ASSERT_TRUE(core.Recover().ok());
+    v1::PublishConstraintRequest p;
+    *p.mutable_constraint() = FrameZone();
+    ASSERT_TRUE(core.Publish(kAuthority, p).ok());
+  }
+  std::unique_ptr<store::Store> store = open();
+  ASSERT_NE(store, nullptr);
+  ConstraintCore core(ConstraintOptions(), &clock, store.get());
+  ASSERT_TRUE(core.Recover().ok());
+  absl::StatusOr<v1::CheckPositionResponse> r =
+      core.CheckPosition(kPilot, Check(At(0, 0), 0));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->applicable(), IsEmpty());  // in the hole
+  r = core.CheckPosition(kPilot, Check(At(600, 0), 0));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(r->applicable(), SizeIs(1));
+  EXPECT_EQ(r->applicable(0)
+                .constraint()
+                .volumes(0)
+                .volume()
+                .outline_polygon()
+                .holes_size(),
+            1);
+  fs::remove_all(dir);
 }
 
 }  // namespace
