@@ -55,8 +55,8 @@ EdgeIndex::EdgeIndex(const Polygon& polygon, const LatLng& centre)
   const double height = std::max(y1_ - y0_, 1e-3);
   const double cells = std::max(1.0, static_cast<double>(n) / kEdgesPerCell);
   cell_m_ = std::sqrt(width * height / cells);
-  cell_m_ = std::max({cell_m_, width / kMaxCellsPerSide,
-                      height / kMaxCellsPerSide});
+  cell_m_ =
+      std::max({cell_m_, width / kMaxCellsPerSide, height / kMaxCellsPerSide});
   nx_ = std::clamp(static_cast<int>(std::ceil(width / cell_m_)), 1,
                    kMaxCellsPerSide);
   ny_ = std::clamp(static_cast<int>(std::ceil(height / cell_m_)), 1,

@@ -89,8 +89,8 @@ std::vector<LatLng> Centres(const Polygon& zone) {
     if (i % 3 == 0) {
       const LatLng& v = zone.vertices[static_cast<size_t>(
           Uniform(rng, 0, static_cast<double>(zone.vertices.size())))];
-      out.push_back(GeodesicDestination(v, Uniform(rng, 0, 360),
-                                        Uniform(rng, 0, 20)));
+      out.push_back(
+          GeodesicDestination(v, Uniform(rng, 0, 360), Uniform(rng, 0, 20)));
     } else {
       out.push_back(GeodesicDestination(kZurich, Uniform(rng, 0, 360),
                                         Uniform(rng, 0, 17e3)));
@@ -104,8 +104,8 @@ void BM_SmallVolumeVsZone(benchmark::State& state) {
   std::mt19937_64 rng(kSeed + 1);
   std::vector<PreparedFootprint> small;
   for (const LatLng& c : Centres(std::get<Polygon>(zone.footprint))) {
-    small.push_back(PrepareFootprint(
-        test_util::SquareAround(c, Uniform(rng, 25, 150))));
+    small.push_back(
+        PrepareFootprint(test_util::SquareAround(c, Uniform(rng, 25, 150))));
   }
   size_t i = 0, hits = 0;
   for (auto _ : state) {

@@ -94,10 +94,9 @@ TEST(EdgeIndex, BoxQueriesFindEveryEdgeWhoseBoxMeetsTheQuery) {
     for (int e = 0; e < static_cast<int>(index.edge_count()); ++e) {
       const Vec2& a = index.xy(e);
       const Vec2& b = index.xy(index.next(e));
-      const bool meets = std::max(a.x, b.x) >= lo.x &&
-                         std::min(a.x, b.x) <= hi.x &&
-                         std::max(a.y, b.y) >= lo.y &&
-                         std::min(a.y, b.y) <= hi.y;
+      const bool meets =
+          std::max(a.x, b.x) >= lo.x && std::min(a.x, b.x) <= hi.x &&
+          std::max(a.y, b.y) >= lo.y && std::min(a.y, b.y) <= hi.y;
       if (meets) {
         ASSERT_TRUE(std::binary_search(near.begin(), near.end(), e))
             << "query " << q << " misses edge " << e;
@@ -178,8 +177,9 @@ TEST(EdgeIndex, IndexedIntersectionAgreesWithTheUnindexedPath) {
             UniformInt(rng, 0, static_cast<int>(ring.size()) - 1));
         const LatLng& a = ring[e];
         const LatLng& b = ring[(e + 1) % ring.size()];
-        const LatLng on = GeodesicDestination(
-            a, GeodesicAzimuth(a, b), Uniform(rng, 0, 1) * GeodesicDistance(a, b));
+        const LatLng on =
+            GeodesicDestination(a, GeodesicAzimuth(a, b),
+                                Uniform(rng, 0, 1) * GeodesicDistance(a, b));
         c = GeodesicDestination(
             on, GeodesicAzimuth(on, b) + (q % 3 == 0 ? 90 : -90),
             std::exp(Uniform(rng, std::log(0.011), std::log(5.0))));

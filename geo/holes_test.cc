@@ -104,9 +104,9 @@ TEST(PolygonWithHoles, VertexLimitCountsEveryRing) {
   limits.max_vertices = 7;
   const absl::Status status = Validate(Frame(), limits);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(std::string(status.message()),
-            kField +
-                ": has 8 vertices (all rings together); at most 7 are allowed");
+  EXPECT_EQ(
+      std::string(status.message()),
+      kField + ": has 8 vertices (all rings together); at most 7 are allowed");
   limits.max_vertices = 8;
   EXPECT_TRUE(Validate(Frame(), limits).ok());
 }
@@ -229,8 +229,8 @@ TEST(PolygonWithHoles, CircleInTheHoleDecidesAtOneCentimetre) {
   // The nearest hole edge is x = 600, 100 m from the centre.
   const Polygon frame = Frame();
   const LatLng centre = At(500, 500);
-  const double to_edge = DistanceToGeodesicSegment(centre, At(600, 400),
-                                                   At(600, 600));
+  const double to_edge =
+      DistanceToGeodesicSegment(centre, At(600, 400), At(600, 600));
   EXPECT_NEAR(to_edge, 100, 0.01);
   EXPECT_FALSE(Meets(frame, Circle{centre, to_edge - 0.011}));
   EXPECT_TRUE(Meets(frame, Circle{centre, to_edge + 0.011}));

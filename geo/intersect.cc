@@ -256,7 +256,9 @@ double GnomonicRadiusUpperBound(double s) {
 bool PolygonCircleIntersect(const Polygon& polygon, const Circle& circle) {
   const GnomonicProjection proj(circle.center);
   std::vector<const std::vector<LatLng>*> sources{&polygon.vertices};
-  for (const std::vector<LatLng>& hole : polygon.holes) sources.push_back(&hole);
+  for (const std::vector<LatLng>& hole : polygon.holes) {
+    sources.push_back(&hole);
+  }
   std::vector<std::vector<Vec2>> rings(sources.size());
   for (size_t r = 0; r < sources.size(); ++r) {
     rings[r].reserve(sources[r]->size());
@@ -358,8 +360,8 @@ const PreparedFootprint* IndexedCover(const PreparedFootprint& a,
       continue;
     }
     if (const Polygon* other = std::get_if<Polygon>(&y->footprint);
-        other != nullptr && VertexCount(*other) * kIndexVertexRatio >
-                                x->edge_index->edge_count()) {
+        other != nullptr &&
+        VertexCount(*other) * kIndexVertexRatio > x->edge_index->edge_count()) {
       continue;
     }
     if (best == nullptr || x->cap.radius_m > best->cap.radius_m) best = x;

@@ -471,10 +471,11 @@ TEST(FootprintsIntersectRandom, HolesAgreeWithBruteForceReference) {
       const LatLng on_edge =
           GeodesicDestination(v0, GeodesicAzimuth(v0, v1),
                               gen.Uniform(0, 1) * GeodesicDistance(v0, v1));
-      const double side = GeodesicAzimuth(on_edge, v1) +
-                          (gen.Chance(0.5) ? 90 : -90);
+      const double side =
+          GeodesicAzimuth(on_edge, v1) + (gen.Chance(0.5) ? 90 : -90);
       const double offset = gen.LogUniform(0.011, 10);
-      const double size_b = gen.LogUniform(1, 0.5 * GeodesicDistance(v0, v1) + 1);
+      const double size_b =
+          gen.LogUniform(1, 0.5 * GeodesicDistance(v0, v1) + 1);
       if (gen.Chance(0.5)) {
         b = gen.Fan(GeodesicDestination(on_edge, side, offset), side, size_b);
       } else {
@@ -484,9 +485,10 @@ TEST(FootprintsIntersectRandom, HolesAgreeWithBruteForceReference) {
     } else {
       // Holed against holed.
       const double size_b = gen.LogUniform(50, 20000);
-      b = gen.Holed(GeodesicDestination(centre, gen.Uniform(0, 360),
-                                        gen.Uniform(0, 1.2) * (size_a + size_b)),
-                    size_b);
+      b = gen.Holed(
+          GeodesicDestination(centre, gen.Uniform(0, 360),
+                              gen.Uniform(0, 1.2) * (size_a + size_b)),
+          size_b);
     }
     const Footprint a = holed;
     if (!ValidateVolume3D({a, {0, 1}}, limits, "a").ok() ||

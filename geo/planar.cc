@@ -68,8 +68,7 @@ bool RingContains(const std::vector<Vec2>& ring, const Vec2& p) {
   return inside;
 }
 
-bool RingsContain(const std::vector<std::vector<Vec2>>& rings,
-                  const Vec2& p) {
+bool RingsContain(const std::vector<std::vector<Vec2>>& rings, const Vec2& p) {
   bool inside = false;
   for (const std::vector<Vec2>& ring : rings) {
     const size_t n = ring.size();
@@ -138,7 +137,8 @@ std::optional<EdgePair> FindNearEdgePair(const std::vector<Vec2>& a,
       if (f.y1 < e.y0 || f.y0 > e.y1) continue;
       const Edge& ea = e.side == 0 ? e : f;
       const Edge& eb = e.side == 0 ? f : e;
-      const int na = static_cast<int>(a.size()), nb = static_cast<int>(b.size());
+      const int na = static_cast<int>(a.size()),
+                nb = static_cast<int>(b.size());
       const Vec2& p0 = a[ea.index];
       const Vec2& p1 = a[(ea.index + 1) % na];
       const Vec2& q0 = b[eb.index];
@@ -233,8 +233,8 @@ std::optional<EdgeDefect> FindRingDefect(const std::vector<Vec2>& ring,
       ++k;
       if (f.y1 < e.y0 || f.y0 > e.y1) continue;
       const int i = std::min(e.index, f.index), j = std::max(e.index, f.index);
-      if (first && std::make_pair(first->edge_a, first->edge_b) <
-                       std::make_pair(i, j)) {
+      if (first &&
+          std::make_pair(first->edge_a, first->edge_b) < std::make_pair(i, j)) {
         continue;
       }
       if (std::optional<EdgeDefect> d = PairDefect(ring, i, j, tolerance)) {

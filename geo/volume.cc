@@ -108,8 +108,8 @@ absl::Status ValidateRingPoints(const std::vector<LatLng>& v,
                                 absl::string_view field) {
   const size_t n = v.size();
   if (n < 3) {
-    return Invalid(field, absl::StrCat("has ", n,
-                                       " vertices; a ring needs at least 3"));
+    return Invalid(
+        field, absl::StrCat("has ", n, " vertices; a ring needs at least 3"));
   }
   for (size_t i = 0; i < n; ++i) {
     UTM_RETURN_IF_ERROR(

@@ -134,8 +134,9 @@ absl::Status ValidateVolume4D(const Volume4D& volume,
                               const ValidationLimits& limits,
                               absl::string_view field);
 
-// A spherical cap that contains a footprint (for a polygon, its outer ring): every point of the footprint
-// lies within radius_m (geodesic) of center. Conservative by a small margin.
+// A spherical cap that contains a footprint (for a polygon, its outer ring):
+// every point of the footprint lies within radius_m (geodesic) of center.
+// Conservative by a small margin.
 struct BoundingCap {
   LatLng center;
   double radius_m = 0;

@@ -115,10 +115,9 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
       // Each hole has at least 3 vertices, so more holes than a third of
       // the vertex limit cannot pass validation; refuse them before copying.
       const int max_holes = options.limits.max_vertices / 3;
-      UTM_RETURN_IF_ERROR(
-          CheckCount(v3.outline_polygon().holes_size(),
-                     absl::StrCat(volume_field, ".outline_polygon.holes"),
-                     max_holes));
+      UTM_RETURN_IF_ERROR(CheckCount(
+          v3.outline_polygon().holes_size(),
+          absl::StrCat(volume_field, ".outline_polygon.holes"), max_holes));
       out.volume.footprint = PolygonFromProto(v3.outline_polygon());
       break;
     }

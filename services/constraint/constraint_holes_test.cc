@@ -142,8 +142,7 @@ TEST_F(ConstraintHolesTest, CheckPositionInsideTheHoleIsNotInTheZone) {
 TEST_F(ConstraintHolesTest, WatchedAreaInsideTheHoleSeesNoZone) {
   const v1::Constraint zone = Publish(FrameZone());
   EXPECT_THAT(Snapshot(Area(At(0, 0), 150)), IsEmpty());
-  EXPECT_THAT(Snapshot(Area(At(0, 0), 250)),
-              ::testing::ElementsAre(zone.id()));
+  EXPECT_THAT(Snapshot(Area(At(0, 0), 250)), ::testing::ElementsAre(zone.id()));
   EXPECT_THAT(Snapshot(Area(At(600, 600), 50)),
               ::testing::ElementsAre(zone.id()));
 }
@@ -151,10 +150,12 @@ TEST_F(ConstraintHolesTest, WatchedAreaInsideTheHoleSeesNoZone) {
 TEST_F(ConstraintHolesTest, InvalidHoleIsRefusedWithItsPath) {
   v1::Constraint c = FrameZone();
   // A hole reaching beyond the outer ring's east edge (x = 1,000 m).
-  v1::Ring* hole =
-      c.mutable_volumes(0)->mutable_volume()->mutable_outline_polygon()->add_holes();
-  for (const geo::LatLng& p : {At(900, -100), At(1100, -100), At(1100, 100),
-                               At(900, 100)}) {
+  v1::Ring* hole = c.mutable_volumes(0)
+                       ->mutable_volume()
+                       ->mutable_outline_polygon()
+                       ->add_holes();
+  for (const geo::LatLng& p :
+       {At(900, -100), At(1100, -100), At(1100, 100), At(900, 100)}) {
     v1::LatLng* v = hole->add_vertices();
     v->set_lat_deg(p.lat_deg);
     v->set_lng_deg(p.lng_deg);
@@ -173,8 +174,8 @@ TEST_F(ConstraintHolesTest, InvalidHoleIsRefusedWithItsPath) {
 TEST_F(ConstraintHolesTest, ZonesOfTwentyThousandVerticesAreAccepted) {
   EXPECT_EQ(ConstraintLimits().max_vertices, 20000);
   // 19,000 vertices on a 30 km circle and a 1,000-vertex hole.
-  geo::Polygon polygon = geo::test_util::RegularPolygon(
-      geo::test_util::kZurich, 30e3, 19000);
+  geo::Polygon polygon =
+      geo::test_util::RegularPolygon(geo::test_util::kZurich, 30e3, 19000);
   polygon.holes.push_back(
       geo::test_util::RegularPolygon(geo::test_util::kZurich, 5e3, 1000)
           .vertices);

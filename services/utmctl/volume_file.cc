@@ -147,8 +147,8 @@ absl::Status AddFeature(const Json& feature, const Json& root,
         return Bad(ring_field,
                    "expected a ring of [longitude, latitude] positions");
       }
-      auto* vertices =
-          r == 0 ? out->mutable_vertices() : out->add_holes()->mutable_vertices();
+      auto* vertices = r == 0 ? out->mutable_vertices()
+                              : out->add_holes()->mutable_vertices();
       for (size_t i = 0; i < ring.size(); ++i) {
         const Json& p = ring[i];
         if (!p.is_array() || p.size() < 2 || !p[0].is_number() ||

@@ -140,9 +140,9 @@ TEST(ZoneHoles, GeoJsonPolygonAndMultiPolygonWithHoles) {
 TEST(ZoneHoles, BadHoleIsAZoneErrorNamingTheHole) {
   for (const ZoneFormat format : {ZoneFormat::kEd318, ZoneFormat::kEd269}) {
     const std::string rings = absl::StrCat(kOuter, ", ", kBadHole);
-    absl::StatusOr<ImportResult> r = ImportZones(
-        format == ZoneFormat::kEd318 ? Ed318(rings) : Ed269(rings),
-        Flat(format));
+    absl::StatusOr<ImportResult> r =
+        ImportZones(format == ZoneFormat::kEd318 ? Ed318(rings) : Ed269(rings),
+                    Flat(format));
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_THAT(r->zones, IsEmpty());
     ASSERT_THAT(r->errors, SizeIs(1));
@@ -151,8 +151,8 @@ TEST(ZoneHoles, BadHoleIsAZoneErrorNamingTheHole) {
     EXPECT_EQ(r->errors[0].message, "edge 0 crosses the outer ring at edge 1");
   }
   // A ring that is not an array names the ring.
-  absl::StatusOr<ImportResult> r = ImportZones(
-      Ed318(absl::StrCat(kOuter, ", 5")), Flat(ZoneFormat::kEd318));
+  absl::StatusOr<ImportResult> r =
+      ImportZones(Ed318(absl::StrCat(kOuter, ", 5")), Flat(ZoneFormat::kEd318));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_THAT(r->errors, SizeIs(1));
   EXPECT_THAT(r->errors[0].field, HasSubstr("coordinates[1]"));
@@ -213,8 +213,7 @@ TEST(ZoneHoles, SwissNationalSubsetHoledAndLargeZonesAreAccepted) {
   EXPECT_EQ(holed.size(), 8u);
   EXPECT_EQ(large.size(), 3u);
 
-  absl::StatusOr<ImportResult> r =
-      ImportZones(*text, Flat(ZoneFormat::kAuto));
+  absl::StatusOr<ImportResult> r = ImportZones(*text, Flat(ZoneFormat::kAuto));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->format, ZoneFormat::kEd318);
   // Whatever else a zone may lack (schedules are another matter), nothing
@@ -259,8 +258,8 @@ TEST(ZoneHoles, SwissNationalSubsetHoledAndLargeZonesAreAccepted) {
         p.holes.push_back(std::move(ring));
       }
     }
-    const absl::Status s = geo::ValidatePolygon(
-        p, ConstraintValidationLimits(), absl::StrCat(id, ".geometry"));
+    const absl::Status s = geo::ValidatePolygon(p, ConstraintValidationLimits(),
+                                                absl::StrCat(id, ".geometry"));
     EXPECT_TRUE(s.ok()) << s;
   }
   std::cout << "holed and large zones imported: " << seen << " of "
