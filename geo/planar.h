@@ -31,6 +31,26 @@ double SegmentSegmentDistance(const Vec2& a, const Vec2& b, const Vec2& c,
 // True when p is inside or on the ring (closed implicitly, either direction).
 bool RingContains(const std::vector<Vec2>& ring, const Vec2& p);
 
+// True when p is inside or on the region bounded by `rings` (an outer ring
+// and holes strictly inside it, apart from each other): inside the outer
+// ring and not strictly inside any hole. Even-odd over all edges.
+bool RingsContain(const std::vector<std::vector<Vec2>>& rings, const Vec2& p);
+
+// Distance from p to the nearest edge of the ring.
+double DistanceToRing(const std::vector<Vec2>& ring, const Vec2& p);
+
+// The first pair (edge i of `a`, edge j of `b`; edge k runs from vertex k to
+// vertex k+1 of its ring) that comes closer than `tolerance`, or nullopt.
+// Sweeps edges by their extent in x, so rings apart cost O(n log n).
+struct EdgePair {
+  int edge_a;
+  int edge_b;
+  bool cross;  // the edges cross (neither touches the other's end)
+};
+std::optional<EdgePair> FindNearEdgePair(const std::vector<Vec2>& a,
+                                         const std::vector<Vec2>& b,
+                                         double tolerance);
+
 // Why a ring is not simple: two of its edges (edge i runs from vertex i to
 // vertex i+1) cross, touch, or overlap where they meet.
 struct EdgeDefect {
@@ -40,10 +60,11 @@ struct EdgeDefect {
   int edge_b;
 };
 
-// The first defect found, or nullopt for a simple ring. Non-adjacent edges
-// closer than `tolerance` touch; adjacent edges overlap when the ring doubles
-// back so that one edge's far end lies within `tolerance` of the other edge.
-// O(n²).
+// The first defect in (edge_a, edge_b) order, or nullopt for a simple ring.
+// Non-adjacent edges closer than `tolerance` touch; adjacent edges overlap
+// when the ring doubles back so that one edge's far end lies within
+// `tolerance` of the other edge. Sweeps edges by their extent in x: about
+// O(n log n) for the rings of real zones, O(n²) at worst.
 std::optional<EdgeDefect> FindRingDefect(const std::vector<Vec2>& ring,
                                          double tolerance);
 

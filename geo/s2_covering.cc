@@ -47,6 +47,7 @@ std::vector<uint64_t> CoverFootprint(const Footprint& footprint, int level) {
         SurfaceDistanceToAngle(circle->radius_m + kCoveringMarginM));
     covering = coverer.GetCovering(cap);
   } else {
+    // The outer ring only: ignoring holes keeps the covering conservative.
     std::vector<S2Point> points;
     for (const LatLng& v : std::get<Polygon>(footprint).vertices) {
       points.push_back(ToS2Point(v));

@@ -85,19 +85,31 @@ absl::Status ValidateLatLng(const LatLng& p, absl::string_view field) {
   return absl::OkStatus();
 }
 
-absl::Status ValidatePolygon(const Polygon& polygon,
-                             const ValidationLimits& limits,
-                             absl::string_view field) {
-  const std::vector<LatLng>& v = polygon.vertices;
+size_t VertexCount(const Polygon& polygon) {
+  size_t n = polygon.vertices.size();
+  for (const std::vector<LatLng>& hole : polygon.holes) n += hole.size();
+  return n;
+}
+
+double PolygonArea(const Polygon& polygon) {
+  double area = std::fabs(GeodesicPolygonArea(polygon.vertices));
+  for (const std::vector<LatLng>& hole : polygon.holes) {
+    area -= std::fabs(GeodesicPolygonArea(hole));
+  }
+  return area;
+}
+
+namespace {
+
+// The checks every ring passes on its own before any planar test: enough
+// vertices, valid coordinates, no repeated consecutive vertex. `field` names
+// the ring ("...outline_polygon" or "...outline_polygon.holes[2]").
+absl::Status ValidateRingPoints(const std::vector<LatLng>& v,
+                                absl::string_view field) {
   const size_t n = v.size();
   if (n < 3) {
     return Invalid(
-        field,
-        absl::StrCat("has ", n, " vertices; a polygon needs at least 3"));
-  }
-  if (n > static_cast<size_t>(limits.max_vertices)) {
-    return Invalid(field, absl::StrCat("has ", n, " vertices; at most ",
-                                       limits.max_vertices, " are allowed"));
+        field, absl::StrCat("has ", n, " vertices; a ring needs at least 3"));
   }
   for (size_t i = 0; i < n; ++i) {
     UTM_RETURN_IF_ERROR(
@@ -119,6 +131,114 @@ absl::Status ValidatePolygon(const Polygon& polygon,
       return Invalid(field, what);
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status RingDefectError(const EdgeDefect& defect,
+                             absl::string_view field) {
+  switch (defect.kind) {
+    case EdgeDefect::kCross:
+      return Invalid(field, absl::StrCat("edges ", defect.edge_a, " and ",
+                                         defect.edge_b, " cross"));
+    case EdgeDefect::kTouch:
+      return Invalid(field, absl::StrCat("edges ", defect.edge_a, " and ",
+                                         defect.edge_b, " touch"));
+    case EdgeDefect::kOverlap:
+      break;
+  }
+  return Invalid(field,
+                 absl::StrCat("edges ", defect.edge_a, " and ", defect.edge_b,
+                              " overlap (the ring doubles back on itself)"));
+}
+
+// Holes: each a simple ring strictly inside the outer ring (projected as
+// `outer` by `proj`, whose cap is `cap`), apart from the others.
+absl::Status ValidateHoles(const Polygon& polygon, const BoundingCap& cap,
+                           const GnomonicProjection& proj,
+                           const std::vector<Vec2>& outer,
+                           const ValidationLimits& limits,
+                           absl::string_view field) {
+  const Vec3 cap_centre = ToEcef(cap.center);
+  std::vector<std::vector<Vec2>> holes;
+  holes.reserve(polygon.holes.size());
+  for (size_t h = 0; h < polygon.holes.size(); ++h) {
+    const std::vector<LatLng>& v = polygon.holes[h];
+    const std::string hole_field = absl::StrCat(field, ".holes[", h, "]");
+    UTM_RETURN_IF_ERROR(ValidateRingPoints(v, hole_field));
+    // The outer ring lies within its cap, so a vertex beyond it is outside
+    // (a chord is never longer than the geodesic); checked before projecting
+    // so that the projection is only asked about nearby points.
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (ChordLength(ToEcef(v[i]), cap_centre) > cap.radius_m + kCapMarginM) {
+        return Invalid(hole_field, absl::StrCat("vertices[", i,
+                                                "] lies outside the outer "
+                                                "ring"));
+      }
+    }
+    std::vector<Vec2> p(v.size());
+    for (size_t i = 0; i < v.size(); ++i) p[i] = proj.Forward(v[i]);
+    if (const std::optional<EdgeDefect> defect =
+            FindRingDefect(p, kSamePointM)) {
+      return RingDefectError(*defect, hole_field);
+    }
+    if (const std::optional<EdgePair> near =
+            FindNearEdgePair(p, outer, kSamePointM)) {
+      return Invalid(hole_field,
+                     absl::StrCat("edge ", near->edge_a,
+                                  near->cross ? " crosses" : " touches",
+                                  " the outer ring at edge ", near->edge_b));
+    }
+    if (!RingContains(outer, p[0])) {
+      return Invalid(hole_field, "lies outside the outer ring");
+    }
+    for (size_t k = 0; k < holes.size(); ++k) {
+      if (const std::optional<EdgePair> near =
+              FindNearEdgePair(p, holes[k], kSamePointM)) {
+        return Invalid(hole_field,
+                       absl::StrCat("edge ", near->edge_a,
+                                    near->cross ? " crosses" : " touches",
+                                    " holes[", k, "] at edge ", near->edge_b));
+      }
+      if (RingContains(holes[k], p[0])) {
+        return Invalid(hole_field, absl::StrCat("lies inside holes[", k, "]"));
+      }
+      if (RingContains(p, holes[k][0])) {
+        return Invalid(hole_field, absl::StrCat("contains holes[", k, "]"));
+      }
+    }
+    const double area = std::fabs(GeodesicPolygonArea(v));
+    if (area < limits.min_area_m2) {
+      return Invalid(hole_field,
+                     absl::StrFormat("encloses %.6g m²; at least %.6g m² is "
+                                     "required",
+                                     area, limits.min_area_m2));
+    }
+    holes.push_back(std::move(p));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidatePolygon(const Polygon& polygon,
+                             const ValidationLimits& limits,
+                             absl::string_view field) {
+  const std::vector<LatLng>& v = polygon.vertices;
+  const size_t n = v.size();
+  if (n < 3) {
+    return Invalid(
+        field,
+        absl::StrCat("has ", n, " vertices; a polygon needs at least 3"));
+  }
+  const size_t total = VertexCount(polygon);
+  if (total > static_cast<size_t>(limits.max_vertices)) {
+    return Invalid(
+        field,
+        absl::StrCat("has ", total, " vertices",
+                     polygon.holes.empty() ? "" : " (all rings together)",
+                     "; at most ", limits.max_vertices, " are allowed"));
+  }
+  UTM_RETURN_IF_ERROR(ValidateRingPoints(v, field));
   const BoundingCap cap = PolygonCap(v);
   if (cap.radius_m > limits.max_reach_m) {
     return Invalid(
@@ -133,21 +253,10 @@ absl::Status ValidatePolygon(const Polygon& polygon,
   std::vector<Vec2> p(n);
   for (size_t i = 0; i < n; ++i) p[i] = proj.Forward(v[i]);
   if (const std::optional<EdgeDefect> defect = FindRingDefect(p, kSamePointM)) {
-    switch (defect->kind) {
-      case EdgeDefect::kCross:
-        return Invalid(field, absl::StrCat("edges ", defect->edge_a, " and ",
-                                           defect->edge_b, " cross"));
-      case EdgeDefect::kTouch:
-        return Invalid(field, absl::StrCat("edges ", defect->edge_a, " and ",
-                                           defect->edge_b, " touch"));
-      case EdgeDefect::kOverlap:
-        return Invalid(
-            field,
-            absl::StrCat("edges ", defect->edge_a, " and ", defect->edge_b,
-                         " overlap (the ring doubles back on itself)"));
-    }
+    return RingDefectError(*defect, field);
   }
-  const double area = std::fabs(GeodesicPolygonArea(v));
+  UTM_RETURN_IF_ERROR(ValidateHoles(polygon, cap, proj, p, limits, field));
+  const double area = PolygonArea(polygon);
   if (area < limits.min_area_m2) {
     return Invalid(field,
                    absl::StrFormat("encloses %.6g m²; at least %.6g m² is "
@@ -277,8 +386,17 @@ std::string DebugString(const Footprint& footprint) {
                            c->center.lng_deg, c->radius_m);
   }
   std::string out = "polygon(";
-  for (const LatLng& v : std::get<Polygon>(footprint).vertices) {
+  const Polygon& polygon = std::get<Polygon>(footprint);
+  for (const LatLng& v : polygon.vertices) {
     absl::StrAppendFormat(&out, "(%.9f, %.9f) ", v.lat_deg, v.lng_deg);
+  }
+  for (const std::vector<LatLng>& hole : polygon.holes) {
+    out += "hole(";
+    for (const LatLng& v : hole) {
+      absl::StrAppendFormat(&out, "(%.9f, %.9f) ", v.lat_deg, v.lng_deg);
+    }
+    out.back() = ')';
+    out += ' ';
   }
   out.back() = ')';
   return out;

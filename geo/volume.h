@@ -22,6 +22,7 @@
 #ifndef UTM_GEO_VOLUME_H_
 #define UTM_GEO_VOLUME_H_
 
+#include <cstddef>
 #include <string>
 #include <variant>
 #include <vector>
@@ -34,11 +35,25 @@
 
 namespace utm::geo {
 
-// A simple polygon with geodesic edges. Vertices are not repeated to close
-// the ring.
+// A polygon with geodesic edges: an outer ring and any number of interior
+// rings (holes). The region is the closed area inside the outer ring minus
+// the open areas inside the holes, so a hole's edge belongs to the polygon.
+// Every ring is simple and closes itself (its first vertex is not repeated)
+// and may run in either direction; each hole lies strictly inside the outer
+// ring and apart from the other holes (ValidatePolygon).
 struct Polygon {
+  // The outer ring.
   std::vector<LatLng> vertices;
+  // The interior rings, each as `vertices`.
+  std::vector<std::vector<LatLng>> holes = {};
 };
+
+// Vertices in all rings of the polygon.
+size_t VertexCount(const Polygon& polygon);
+
+// The polygon's area on the WGS84 ellipsoid, m²: the outer ring's minus the
+// holes'. REQUIRES: a validated polygon.
+double PolygonArea(const Polygon& polygon);
 
 // All points within radius_m (geodesic distance) of the centre.
 struct Circle {
@@ -78,7 +93,7 @@ struct ValidationLimits {
   // Smallest polygon area, m²; below it the ring encloses (almost) nothing.
   // DEFAULT: 1 m².
   double min_area_m2 = 1.0;
-  // Most vertices in one polygon. DEFAULT: 1000.
+  // Most vertices in one polygon, all rings together. DEFAULT: 1000.
   int max_vertices = 1000;
   // Greatest distance of any vertex (or a circle's rim) from the footprint's
   // centre, metres. Intersection is exact to well under 1 cm within it
@@ -119,8 +134,9 @@ absl::Status ValidateVolume4D(const Volume4D& volume,
                               const ValidationLimits& limits,
                               absl::string_view field);
 
-// A spherical cap that contains a footprint: every point of the footprint
-// lies within radius_m (geodesic) of center. Conservative by a small margin.
+// A spherical cap that contains a footprint (for a polygon, its outer ring):
+// every point of the footprint lies within radius_m (geodesic) of center.
+// Conservative by a small margin.
 struct BoundingCap {
   LatLng center;
   double radius_m = 0;

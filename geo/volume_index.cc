@@ -135,6 +135,11 @@ bool VolumeIndex::Remove(Id id) {
 
 size_t VolumeIndex::size() const { return impl_->entries.size(); }
 
+const PreparedFootprint* VolumeIndex::Prepared(Id id) const {
+  auto it = impl_->entries.find(id);
+  return it == impl_->entries.end() ? nullptr : &it->second.footprint;
+}
+
 std::vector<VolumeIndex::Hit> VolumeIndex::QueryOverlaps(
     const Volume4D& query) const {
   const PreparedFootprint q = PrepareFootprint(query.volume.footprint);

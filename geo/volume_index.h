@@ -58,6 +58,11 @@ class VolumeIndex {
 
   size_t size() const;
 
+  // The prepared footprint of the volume under `id` (with its edge index, if
+  // any), or nullptr. Valid until that volume is removed or the index
+  // changes.
+  const PreparedFootprint* Prepared(Id id) const;
+
   // Ids, ascending, of the volumes that intersect `query` exactly.
   // REQUIRES: a validated volume.
   std::vector<Id> Query(const Volume4D& query) const;

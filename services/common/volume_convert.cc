@@ -1,7 +1,10 @@
 #include "services/common/volume_convert.h"
 
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
+#include "services/common/input_limits.h"
 
 namespace utm {
 namespace {
@@ -67,6 +70,38 @@ google::protobuf::Timestamp TimeToProto(absl::Time t) {
   return proto;
 }
 
+geo::Polygon PolygonFromProto(const v1::Polygon& proto) {
+  geo::Polygon polygon;
+  polygon.vertices.reserve(proto.vertices_size());
+  for (const v1::LatLng& p : proto.vertices()) {
+    polygon.vertices.push_back({p.lat_deg(), p.lng_deg()});
+  }
+  polygon.holes.reserve(proto.holes_size());
+  for (const v1::Ring& ring : proto.holes()) {
+    std::vector<geo::LatLng>& hole = polygon.holes.emplace_back();
+    hole.reserve(ring.vertices_size());
+    for (const v1::LatLng& p : ring.vertices()) {
+      hole.push_back({p.lat_deg(), p.lng_deg()});
+    }
+  }
+  return polygon;
+}
+
+v1::Polygon PolygonToProto(const geo::Polygon& polygon) {
+  v1::Polygon proto;
+  auto add = [](const geo::LatLng& p, v1::LatLng* vertex) {
+    vertex->set_lat_deg(p.lat_deg);
+    vertex->set_lng_deg(p.lng_deg);
+  };
+  proto.mutable_vertices()->Reserve(static_cast<int>(polygon.vertices.size()));
+  for (const geo::LatLng& p : polygon.vertices) add(p, proto.add_vertices());
+  for (const std::vector<geo::LatLng>& hole : polygon.holes) {
+    v1::Ring* ring = proto.add_holes();
+    for (const geo::LatLng& p : hole) add(p, ring->add_vertices());
+  }
+  return proto;
+}
+
 absl::StatusOr<geo::Volume4D> VolumeFromProto(
     const v1::Volume4D& proto, const VolumeConvertOptions& options,
     absl::string_view field) {
@@ -77,12 +112,13 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
   geo::Volume4D out;
   switch (v3.footprint_case()) {
     case v1::Volume3D::kOutlinePolygon: {
-      geo::Polygon polygon;
-      polygon.vertices.reserve(v3.outline_polygon().vertices_size());
-      for (const v1::LatLng& p : v3.outline_polygon().vertices()) {
-        polygon.vertices.push_back({p.lat_deg(), p.lng_deg()});
-      }
-      out.volume.footprint = std::move(polygon);
+      // Each hole has at least 3 vertices, so more holes than a third of
+      // the vertex limit cannot pass validation; refuse them before copying.
+      const int max_holes = options.limits.max_vertices / 3;
+      UTM_RETURN_IF_ERROR(CheckCount(
+          v3.outline_polygon().holes_size(),
+          absl::StrCat(volume_field, ".outline_polygon.holes"), max_holes));
+      out.volume.footprint = PolygonFromProto(v3.outline_polygon());
       break;
     }
     case v1::Volume3D::kOutlineCircle: {
@@ -139,13 +175,8 @@ v1::Volume4D VolumeToProto(const geo::Volume4D& volume) {
     circle->mutable_center()->set_lng_deg(c->center.lng_deg);
     circle->set_radius_m(c->radius_m);
   } else {
-    v1::Polygon* polygon = v3->mutable_outline_polygon();
-    for (const geo::LatLng& p :
-         std::get<geo::Polygon>(volume.volume.footprint).vertices) {
-      v1::LatLng* vertex = polygon->add_vertices();
-      vertex->set_lat_deg(p.lat_deg);
-      vertex->set_lng_deg(p.lng_deg);
-    }
+    *v3->mutable_outline_polygon() =
+        PolygonToProto(std::get<geo::Polygon>(volume.volume.footprint));
   }
   v3->mutable_altitude_lower()->set_value_m(volume.volume.altitude.lower_m);
   v3->mutable_altitude_lower()->set_reference(v1::ALTITUDE_REFERENCE_W84);

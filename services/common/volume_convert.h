@@ -49,6 +49,11 @@ absl::StatusOr<geo::Volume4D> VolumeFromProto(
 
 v1::Volume4D VolumeToProto(const geo::Volume4D& volume);
 
+// A polygon's rings, outer and holes, as they are: no validation (FromProto
+// above validates the whole volume).
+geo::Polygon PolygonFromProto(const v1::Polygon& proto);
+v1::Polygon PolygonToProto(const geo::Polygon& polygon);
+
 // Timestamp conversion; FromProto rejects seconds outside years 1-9999 and
 // nanos outside [0, 1e9).
 absl::StatusOr<absl::Time> TimeFromProto(

@@ -1690,7 +1690,8 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
   query.volume.altitude = {options_.limits.min_altitude_m,
                            options_.limits.max_altitude_m};
   query.time = {t, t};
-  const geo::Footprint point = geo::Circle{p, 0.001};
+  const geo::PreparedFootprint point =
+      geo::PrepareFootprint(geo::Circle{p, 0.001});
 
   absl::ReaderMutexLock lock(&mu_);
   struct Best {
@@ -1707,14 +1708,10 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
     if (const auto* c = std::get_if<geo::Circle>(&v.volume.footprint)) {
       horizontal =
           std::max(0.0, geo::GeodesicDistance(p, c->center) - c->radius_m);
-    } else if (!geo::FootprintsIntersect(point, v.volume.footprint)) {
-      const auto& vs = std::get<geo::Polygon>(v.volume.footprint).vertices;
-      horizontal = std::numeric_limits<double>::infinity();
-      for (size_t i = 0; i < vs.size(); ++i) {
-        horizontal = std::min(
-            horizontal,
-            geo::DistanceToGeodesicSegment(p, vs[i], vs[(i + 1) % vs.size()]));
-      }
+    } else if (!geo::FootprintsIntersect(point, *index_.Prepared(hit.id))) {
+      // Outside the outer ring or inside a hole: to the nearest edge.
+      horizontal = geo::DistanceToPolygonBoundary(
+          p, std::get<geo::Polygon>(v.volume.footprint));
     }
     double vertical = 0;
     if (altitude) {

@@ -10,13 +10,16 @@
 namespace utm::constraint {
 
 // Larger than a flight's, for wide-area TFRs (a 30 NM VIP TFR reaches
-// 55.6 km): 100,000 km² footprint, 120 km reach, 2,000 vertices; altitudes
-// as for flights.
+// 55.6 km) and national geozone data sets (control zones of up to ~5,000
+// vertices with aerodromes cut out as holes): 100,000 km² footprint, 120 km
+// reach, 20,000 vertices (all rings together); altitudes as for flights.
+// Prepared zones of many vertices carry an edge index (geo/intersect.h), so
+// checks against them touch only nearby edges.
 inline geo::ValidationLimits ConstraintLimits() {
   geo::ValidationLimits l;
   l.max_area_m2 = 100000e6;
   l.max_reach_m = 120e3;
-  l.max_vertices = 2000;
+  l.max_vertices = 20000;
   return l;
 }
 

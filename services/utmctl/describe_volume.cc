@@ -12,8 +12,12 @@ std::string DescribeVolume(const v1::Volume4D& v) {
     where = absl::StrFormat("circle of %.1f m around %.6f,%.6f", c.radius_m(),
                             c.center().lat_deg(), c.center().lng_deg());
   } else {
-    where = absl::StrFormat("polygon of %d vertices",
-                            v.volume().outline_polygon().vertices_size());
+    const v1::Polygon& p = v.volume().outline_polygon();
+    where = absl::StrFormat("polygon of %d vertices", p.vertices_size());
+    if (p.holes_size() > 0) {
+      absl::StrAppendFormat(&where, " with %d hole%s", p.holes_size(),
+                            p.holes_size() == 1 ? "" : "s");
+    }
   }
   return absl::StrFormat(
       "%s, %.1f m to %.1f m above WGS84, from %s to %s", where,

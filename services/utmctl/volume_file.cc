@@ -136,32 +136,36 @@ absl::Status AddFeature(const Json& feature, const Json& root,
     return Bad(field + ".geometry.coordinates", "required");
   }
   if (type == "Polygon") {
-    if (coordinates->size() != 1) {
-      return Bad(field + ".geometry.coordinates",
-                 "one ring expected (polygons with holes are not supported)");
+    // The first ring is the outer one, later rings are holes.
+    if (coordinates->empty()) {
+      return Bad(field + ".geometry.coordinates", "expected at least one ring");
     }
-    const Json& ring = (*coordinates)[0];
-    if (!ring.is_array()) {
-      return Bad(field + ".geometry.coordinates[0]",
-                 "expected a ring of [longitude, latitude] positions");
-    }
-    for (size_t i = 0; i < ring.size(); ++i) {
-      const Json& p = ring[i];
-      if (!p.is_array() || p.size() < 2 || !p[0].is_number() ||
-          !p[1].is_number()) {
-        return Bad(absl::StrCat(field, ".geometry.coordinates[0][", i, "]"),
-                   "expected [longitude, latitude]");
+    v1::Polygon* out = v3->mutable_outline_polygon();
+    for (size_t r = 0; r < coordinates->size(); ++r) {
+      const Json& ring = (*coordinates)[r];
+      const std::string ring_field =
+          absl::StrCat(field, ".geometry.coordinates[", r, "]");
+      if (!ring.is_array()) {
+        return Bad(ring_field,
+                   "expected a ring of [longitude, latitude] positions");
       }
-      // GeoJSON closes the ring by repeating the first position.
-      if (i + 1 == ring.size() && i > 0 && p == ring[0]) break;
-      v1::LatLng* vertex = v3->mutable_outline_polygon()->add_vertices();
-      vertex->set_lng_deg(p[0].get<double>());
-      vertex->set_lat_deg(p[1].get<double>());
+      auto* vertices = r == 0 ? out->mutable_vertices()
+                              : out->add_holes()->mutable_vertices();
+      for (size_t i = 0; i < ring.size(); ++i) {
+        const Json& p = ring[i];
+        if (!p.is_array() || p.size() < 2 || !p[0].is_number() ||
+            !p[1].is_number()) {
+          return Bad(absl::StrCat(ring_field, "[", i, "]"),
+                     "expected [longitude, latitude]");
+        }
+        // GeoJSON closes the ring by repeating the first position.
+        if (i + 1 == ring.size() && i > 0 && p == ring[0]) break;
+        v1::LatLng* vertex = vertices->Add();
+        vertex->set_lng_deg(p[0].get<double>());
+        vertex->set_lat_deg(p[1].get<double>());
+      }
     }
-    geo::Polygon polygon;
-    for (const v1::LatLng& v : v3->outline_polygon().vertices()) {
-      polygon.vertices.push_back({v.lat_deg(), v.lng_deg()});
-    }
+    geo::Polygon polygon = PolygonFromProto(*out);
     heights.footprint = std::move(polygon);
   } else if (type == "Point") {
     const Json* radius = Find(properties, {"radius_m", "radius"});

@@ -31,6 +31,39 @@ TEST(ReadVolumeFile, ReadsAGeoJsonPoint) {
   EXPECT_EQ(file->request.volumes(0).volume().outline_circle().radius_m(), 200);
 }
 
+TEST(ReadVolumeFile, ReadsAGeoJsonPolygonWithAHole) {
+  const std::string path = WriteFile("holed.json", R"({
+    "type": "Feature",
+    "geometry": {"type": "Polygon", "coordinates": [
+      [[8.50, 47.30], [8.52, 47.30], [8.52, 47.32], [8.50, 47.32], [8.50, 47.30]],
+      [[8.508, 47.308], [8.508, 47.312], [8.512, 47.312], [8.508, 47.308]]]},
+    "properties": {
+      "min_altitude": {"meters": 400}, "max_altitude": {"meters": 500},
+      "start_datetime": "2027-03-01T10:00:00Z",
+      "end_datetime": "2027-03-01T11:00:00Z"}})");
+  absl::StatusOr<VolumeFile> file = ReadVolumeFile(path, {});
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_EQ(file->request.volumes_size(), 1);
+  const v1::Polygon& p = file->request.volumes(0).volume().outline_polygon();
+  EXPECT_EQ(p.vertices_size(), 4);  // closing repeats dropped
+  ASSERT_EQ(p.holes_size(), 1);
+  EXPECT_EQ(p.holes(0).vertices_size(), 3);
+  EXPECT_EQ(p.holes(0).vertices(2).lng_deg(), 8.512);
+
+  const std::string bad = WriteFile("bad-ring.json", R"({
+    "type": "Feature",
+    "geometry": {"type": "Polygon", "coordinates": [
+      [[8.50, 47.30], [8.52, 47.30], [8.52, 47.32], [8.50, 47.30]], 7]},
+    "properties": {
+      "min_altitude": {"meters": 400}, "max_altitude": {"meters": 500},
+      "start_datetime": "2027-03-01T10:00:00Z",
+      "end_datetime": "2027-03-01T11:00:00Z"}})");
+  file = ReadVolumeFile(bad, {});
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(file.status().message()),
+              HasSubstr("geometry.coordinates[1]"));
+}
+
 // Members of the wrong JSON type are refused with the field's path; they
 // used to throw nlohmann::json::type_error out of ReadVolumeFile, which
 // ended utmctl with std::terminate (found by fuzz/volume_file.cc).

@@ -146,13 +146,8 @@ void Ed269Geometry(const Json& g, const std::string& field, ZoneBuilder* b) {
       b->Error(hp_field + ".coordinates", "required: an array of rings");
       return;
     }
-    if (coordinates->size() > 1) {
-      b->Error(hp_field + ".coordinates",
-               "polygons with holes are not supported");
-      return;
-    }
     std::optional<geo::Polygon> polygon =
-        b->Ring((*coordinates)[0], hp_field + ".coordinates[0]");
+        b->Rings(*coordinates, hp_field + ".coordinates");
     if (!polygon) return;
     footprint = std::move(*polygon);
   } else if (type == "Circle") {
@@ -288,15 +283,7 @@ void Ed318Geometry(const Json& g, const std::string& field, const Json* layer,
       }
     }
     for (const auto& [rings, at] : polygons) {
-      if (!rings->is_array() || rings->empty()) {
-        b->Error(at, "expected an array of rings");
-        continue;
-      }
-      if (rings->size() > 1) {
-        b->Error(at, "polygons with holes are not supported");
-        continue;
-      }
-      std::optional<geo::Polygon> polygon = b->Ring((*rings)[0], at + "[0]");
+      std::optional<geo::Polygon> polygon = b->Rings(*rings, at);
       if (polygon) b->AddVolume(*polygon, field, "", lower, upper);
     }
     return;

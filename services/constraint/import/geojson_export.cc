@@ -94,12 +94,19 @@ std::string ExportGeoJson(const std::vector<v1::Constraint>& constraints,
                            {"radius_m", circle.radius_m()}};
         geometry = CirclePolygon(circle, n);
       } else {
-        Json ring = Json::array();
-        for (const v1::LatLng& p : v3.outline_polygon().vertices()) {
-          ring.push_back(Position(p));
+        // GeoJSON: the outer ring first, then the holes, each closed by
+        // repeating its first position.
+        auto ring = [](const auto& vertices) {
+          Json out = Json::array();
+          for (const v1::LatLng& p : vertices) out.push_back(Position(p));
+          if (!out.empty()) out.push_back(out[0]);
+          return out;
+        };
+        Json rings = Json::array({ring(v3.outline_polygon().vertices())});
+        for (const v1::Ring& hole : v3.outline_polygon().holes()) {
+          rings.push_back(ring(hole.vertices()));
         }
-        if (!ring.empty()) ring.push_back(ring[0]);
-        geometry = {{"type", "Polygon"}, {"coordinates", Json::array({ring})}};
+        geometry = {{"type", "Polygon"}, {"coordinates", std::move(rings)}};
       }
       features.push_back({{"type", "Feature"},
                           {"geometry", std::move(geometry)},

@@ -223,12 +223,7 @@ void Geometry(const Json& g, const Json& props, const std::string& props_field,
       }
     }
     for (const auto& [rings, at] : polygons) {
-      if (!rings->is_array() || rings->empty()) {
-        b->Error(at, "expected an array of rings");
-      } else if (rings->size() > 1) {
-        b->Error(at, "polygons with holes are not supported");
-      } else if (std::optional<geo::Polygon> p =
-                     b->Ring((*rings)[0], at + "[0]")) {
+      if (std::optional<geo::Polygon> p = b->Rings(*rings, at)) {
         b->AddVolume(*p, field, "", lower, upper);
       }
     }

@@ -85,6 +85,23 @@ std::optional<geo::Polygon> ZoneBuilder::Ring(const Json& ring,
   return Clean(std::move(vertices), field);
 }
 
+std::optional<geo::Polygon> ZoneBuilder::Rings(const Json& rings,
+                                               const std::string& field) {
+  if (!rings.is_array() || rings.empty()) {
+    Error(field, "expected an array of rings");
+    return std::nullopt;
+  }
+  std::optional<geo::Polygon> polygon = Ring(rings[0], field + "[0]");
+  if (!polygon) return std::nullopt;
+  for (size_t i = 1; i < rings.size(); ++i) {
+    std::optional<geo::Polygon> hole =
+        Ring(rings[i], absl::StrCat(field, "[", i, "]"));
+    if (!hole) return std::nullopt;
+    polygon->holes.push_back(std::move(hole->vertices));
+  }
+  return polygon;
+}
+
 geo::Polygon ZoneBuilder::Clean(std::vector<geo::LatLng> vertices,
                                 const std::string& field) {
   geo::Polygon polygon;
@@ -233,12 +250,7 @@ void ZoneBuilder::AddVolume(const geo::Footprint& footprint,
         !s.ok()) {
       Error(s);
     }
-    v1::Polygon* p = v3->mutable_outline_polygon();
-    for (const geo::LatLng& v : polygon.vertices) {
-      v1::LatLng* out = p->add_vertices();
-      out->set_lat_deg(v.lat_deg);
-      out->set_lng_deg(v.lng_deg);
-    }
+    *v3->mutable_outline_polygon() = PolygonToProto(polygon);
   }
   lower_texts_.push_back(Describe(lower));
   upper_texts_.push_back(Describe(upper));

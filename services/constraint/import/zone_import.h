@@ -115,7 +115,7 @@ enum class VerticalReference { kWgs84, kAmsl, kAgl };
 
 // The validation limits of constraint volumes, as the constraint service
 // applies them (constraint::ConstraintLimits(), services/constraint/limits.h):
-// 100,000 km², 120 km reach, 2,000 vertices, altitudes [-1 km, 50 km].
+// 100,000 km², 120 km reach, 20,000 vertices, altitudes [-1 km, 50 km].
 geo::ValidationLimits ConstraintValidationLimits();
 
 struct ImportOptions {

@@ -110,6 +110,10 @@ class ZoneBuilder {
   // position and repeated consecutive positions (with a warning). Errors
   // name `field` (the "coordinates" member) and return nullopt.
   std::optional<geo::Polygon> Ring(const Json& ring, const std::string& field);
+  // A GeoJSON Polygon's coordinates: the first ring the outer one, later
+  // rings holes, each read as by Ring(). Errors name `field[i]` (the ring).
+  std::optional<geo::Polygon> Rings(const Json& rings,
+                                    const std::string& field);
   // The same for vertices already read: drops a closing repeat of the first
   // vertex and repeated consecutive vertices (with a warning).
   geo::Polygon Clean(std::vector<geo::LatLng> vertices,
