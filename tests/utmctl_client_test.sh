@@ -102,7 +102,27 @@ for args in "--ground-m 400 --json geo check $work/agl.geojson" \
   [[ "$out" == "{"*'"valid":true'*"}" && "$out" == *'"volumes":1'* ]] ||
     fail "utmctl $args said: $out"
 done
-echo "ok: --server/--token/--json/--ground-m before or after the family and its subcommand; \$UTM_SERVER"
+# The same for a zone file: geofence convert (offline) with --ground-m
+# before the family, after it, and after the file.
+cat >"$work/agl-zone.geojson" <<'JSON'
+{"type": "FeatureCollection", "features": [{"type": "Feature",
+ "properties": {"name": "agl zone", "altitude_lower_m": 0, "altitude_upper_m": 120,
+                "altitude_reference": "AGL"},
+ "geometry": {"type": "Polygon", "coordinates": [[[8.54, 47.37], [8.55, 47.37],
+   [8.55, 47.38], [8.54, 47.38], [8.54, 47.37]]]}}]}
+JSON
+out=$("$UTMCTL" geofence convert "$work/agl-zone.geojson" 2>&1); code=$?
+[[ $code != 0 && "$out" == *"AGL needs terrain"* ]] || fail "AGL zone without terrain: $code $out"
+first=""
+for args in "--ground-m 400 geofence convert $work/agl-zone.geojson" \
+  "geofence --ground-m 400 convert $work/agl-zone.geojson" \
+  "geofence convert $work/agl-zone.geojson --ground-m=400"; do
+  # shellcheck disable=SC2086  # split on purpose
+  out=$("$UTMCTL" $args 2>&1) || fail "utmctl $args: $out"
+  [[ -z "$first" ]] && first=$out
+  [[ "$out" == "$first" && "$out" == *"agl zone"* ]] || fail "utmctl $args said: $out"
+done
+echo "ok: --server/--token/--json/--ground-m before or after the family and its subcommand (geo, geofence); \$UTM_SERVER"
 
 # intent query --bbox (and the area file as before).
 out=$("$UTMCTL" intent --server "$server" --token "$alice" query --bbox 47.1,8.5,47.3,8.7 2>&1) ||

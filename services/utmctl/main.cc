@@ -177,6 +177,9 @@ int main(int argc, char** argv) {
       "geofence", "Import zone files as constraints; export an area's");
   geofence->require_subcommand(1);
   utm::ctl::AddConnectionFlags(geofence, &fence);
+  // Altitude flags on the family, like the connection flags, so that they
+  // are taken in any position (before `geofence`, after `import FILE`).
+  utm::ctl::AddVerticalFlags(geofence, &fence.vertical);
   std::string fence_file, fence_area, fence_bbox, fence_out;
   double fence_lower_m = 0, fence_upper_m = 0;
   std::vector<std::pair<CLI::Option*, CLI::Option*>> fence_limits;
@@ -187,7 +190,6 @@ int main(int argc, char** argv) {
     c->add_option("--format", fence.format,
                   "auto, ed269, ed318, geojson or xnotam")
         ->capture_default_str();
-    utm::ctl::AddVerticalFlags(c, &fence.vertical);
     c->add_option("--type", fence.geojson_type,
                   "GeoJSON without a type: prohibited, "
                   "requires_authorisation, conditional or advisory")
