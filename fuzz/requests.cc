@@ -29,6 +29,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/input_limits.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_core.h"
@@ -112,6 +113,7 @@ class Process {
       case Call::kSetIntentState:
       case Call::kGetIntent:
       case Call::kQueryIntents:
+      case Call::kListIntents:
         RunIntent(call);
         break;
       case Call::kPositionBatch:
@@ -254,6 +256,30 @@ class Process {
         v1::QueryIntentsResponse response;
         for (const intent::IntentView& view : intents_->Query(subject, *area)) {
           intent::ViewToProto(view, response.add_intents());
+        }
+        return;
+      }
+      case Call::kListIntents: {
+        if (!may_write) return;
+        const v1::ListIntentsRequest& r = call.list_intents();
+        if (r.page_size() < 0 || r.page_token().size() > kMaxPageTokenBytes ||
+            r.states_size() > kMaxEnumFilters) {
+          return;
+        }
+        std::vector<intent::IntentState> states;
+        for (int s : r.states()) {
+          absl::StatusOr<intent::IntentState> state =
+              intent::StateFromProto(static_cast<v1::IntentState>(s));
+          if (!state.ok()) return;
+          states.push_back(*state);
+        }
+        const int page_size =
+            r.page_size() == 0 ? 100 : std::min(r.page_size(), 1000);
+        const intent::IntentCore::OwnedPage page = intents_->ListOwned(
+            subject, states, r.page_token(), static_cast<size_t>(page_size));
+        v1::ListIntentsResponse response;
+        for (const intent::Intent& intent : page.intents) {
+          intent::IntentToProto(intent, response.add_intents());
         }
         return;
       }
