@@ -59,11 +59,12 @@ void EurocontrolVolume(const Json& volume, const std::string& field,
     return;
   }
   Limit lower, upper;
-  const bool limits_ok =
-      ReadMetres(volume, "lowerLimit", "lowerVerticalReference", field, &lower,
-                 b) &
-      ReadMetres(volume, "upperLimit", "upperVerticalReference", field, &upper,
-                 b);
+  // Both read, so that both limits' errors are reported.
+  const bool lower_ok = ReadMetres(volume, "lowerLimit",
+                                   "lowerVerticalReference", field, &lower, b);
+  const bool upper_ok = ReadMetres(volume, "upperLimit",
+                                   "upperVerticalReference", field, &upper, b);
+  const bool limits_ok = lower_ok && upper_ok;
   const std::string polygon_field = field + ".polygon";
   const Json* points = Member(volume, "polygon");
   if (points == nullptr || !points->is_array()) {
