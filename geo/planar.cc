@@ -52,35 +52,36 @@ double SegmentSegmentDistance(const Vec2& a, const Vec2& b, const Vec2& c,
       std::min(PointSegmentDistance(c, a, b), PointSegmentDistance(d, a, b)));
 }
 
-bool RingContains(const std::vector<Vec2>& ring, const Vec2& p) {
+namespace {
+
+// The crossing-number step for one ring: flips *inside for each edge a ray
+// from p towards +x crosses (half-open rule on y). Returns true when p lies
+// on one of the ring's edges, which counts as inside.
+bool CrossRing(const std::vector<Vec2>& ring, const Vec2& p, bool* inside) {
   const size_t n = ring.size();
-  bool inside = false;
   for (size_t i = 0, j = n - 1; i < n; j = i++) {
     const Vec2& a = ring[j];
     const Vec2& b = ring[i];
     if (PointSegmentDistance(p, a, b) == 0) return true;
-    // Crossing number with the half-open rule on y.
     if ((a.y > p.y) != (b.y > p.y)) {
       const double x = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
-      if (p.x < x) inside = !inside;
+      if (p.x < x) *inside = !*inside;
     }
   }
-  return inside;
+  return false;
+}
+
+}  // namespace
+
+bool RingContains(const std::vector<Vec2>& ring, const Vec2& p) {
+  bool inside = false;
+  return CrossRing(ring, p, &inside) || inside;
 }
 
 bool RingsContain(const std::vector<std::vector<Vec2>>& rings, const Vec2& p) {
   bool inside = false;
   for (const std::vector<Vec2>& ring : rings) {
-    const size_t n = ring.size();
-    for (size_t i = 0, j = n - 1; i < n; j = i++) {
-      const Vec2& a = ring[j];
-      const Vec2& b = ring[i];
-      if (PointSegmentDistance(p, a, b) == 0) return true;
-      if ((a.y > p.y) != (b.y > p.y)) {
-        const double x = a.x + (p.y - a.y) * (b.x - a.x) / (b.y - a.y);
-        if (p.x < x) inside = !inside;
-      }
-    }
+    if (CrossRing(ring, p, &inside)) return true;
   }
   return inside;
 }
