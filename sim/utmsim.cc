@@ -1,5 +1,4 @@
-// utmsim: traffic simulator and load generator for utmd's TelemetryService
-// (issue 5).
+// utmsim: traffic simulator and load generator for utmd's TelemetryService.
 //
 // It generates a seeded traffic scenario (sim/traffic.h: random circuits,
 // head-on and crossing pairs that lose separation at known times, strays

@@ -4,8 +4,8 @@
 // working state in memory and use the store to make every change durable
 // before they acknowledge it, and to rebuild that state at start-up. Two
 // backends: the embedded store (memory + an append-only, checksummed log on
-// local disk, with snapshots; the default, no dependencies) and, in a later
-// issue, Redis for many replicas. OpenStore() picks one from configuration.
+// local disk, with snapshots; the default, no dependencies) and, to come,
+// Redis for many replicas. OpenStore() picks one from configuration.
 //
 // Ordering and durability: batches are applied in the order Enqueue() was
 // called, atomically (all of a batch or none of it survives a crash), and a

@@ -24,7 +24,7 @@
 // velocities equal to within a few ULPs as equal where we treat relative
 // speeds under 1 nm/s as zero. Its ConflictData reports the time of closest
 // approach in the cylinder's scaled norm; we report the horizontal time of
-// closest approach, as issue 5 specifies.
+// closest approach, as the Alert contract specifies (telemetry.proto).
 //
 // The hot path is header-inline and allocation-free: two square roots, four
 // divisions and a few branches: about 7 ns, 11 times the cost of computing

@@ -1,5 +1,5 @@
 // TelemetryCore::Ingest without gRPC: CPU per report as the number of live
-// tracks grows at constant traffic density (the scaling curve of issue 5),
+// tracks grows at constant traffic density (the scaling curve),
 // and memory per track.
 //
 //   build/services/telemetry/telemetry_benchmark

@@ -1,5 +1,5 @@
 // The live picture of the airspace, without gRPC: position reports in,
-// tactical alerts out (issue 5).
+// tactical alerts out.
 //
 // Each report updates its aircraft's track (keyed by operator and aircraft
 // id). Tracks within the speed limit live in a hash grid over the Earth's
