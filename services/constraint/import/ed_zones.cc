@@ -215,14 +215,9 @@ bool Ed318Layer(const Json* layer, const std::string& field, Limit* lower,
       ok = false;
       continue;
     }
-    const Json* ref = Member(*layer, ref_name);
     const std::optional<VerticalReference> reference =
-        ParseReference(String(ref).value_or(""));
+        b->Reference(*layer, ref_name, field);
     if (!reference) {
-      b->Error(absl::StrCat(field, ".", ref_name),
-               ref == nullptr
-                   ? std::string("required: AGL, AMSL or WGS84")
-                   : absl::StrCat(ref->dump(), " is not AGL, AMSL or WGS84"));
       ok = false;
       continue;
     }

@@ -30,16 +30,9 @@ bool ReadMetres(const Json& volume, const char* value_name,
     b->Error(limit->field, absl::StrCat(value->dump(), " is not a number"));
     return false;
   }
-  const Json* ref = Member(volume, ref_name);
   const std::optional<VerticalReference> reference =
-      ParseReference(String(ref).value_or(""));
-  if (!reference) {
-    b->Error(absl::StrCat(field, ".", ref_name),
-             ref == nullptr
-                 ? std::string("required: AGL, AMSL or WGS84")
-                 : absl::StrCat(ref->dump(), " is not AGL, AMSL or WGS84"));
-    return false;
-  }
+      b->Reference(volume, ref_name, field);
+  if (!reference) return false;
   limit->kind = Limit::Kind::kValue;
   limit->value = *metres;
   limit->unit = Unit::kMetre;

@@ -58,6 +58,20 @@ void ZoneBuilder::Error(const absl::Status& status) {
   }
 }
 
+std::optional<VerticalReference> ZoneBuilder::Reference(
+    const Json& object, const char* name, const std::string& field) {
+  const Json* ref = Member(object, name);
+  const std::optional<VerticalReference> reference =
+      ParseReference(String(ref).value_or(""));
+  if (!reference) {
+    Error(absl::StrCat(field, ".", name),
+          ref == nullptr
+              ? std::string("required: AGL, AMSL or WGS84")
+              : absl::StrCat(ref->dump(), " is not AGL, AMSL or WGS84"));
+  }
+  return reference;
+}
+
 void ZoneBuilder::Warn(absl::string_view message) {
   context_->result->warnings.push_back(
       absl::StrCat("zone ", zone_id_, ": ", message));

@@ -105,6 +105,12 @@ class ZoneBuilder {
   // Records a geo:: validation status: "path: message".
   void Error(const absl::Status& status);
   void Warn(absl::string_view message);
+  // The vertical reference in object[name] (ParseReference); when it is
+  // missing or not one, records "<field>.<name>: required: AGL, AMSL or
+  // WGS84" or "... is not AGL, AMSL or WGS84" and returns nullopt.
+  std::optional<VerticalReference> Reference(const Json& object,
+                                             const char* name,
+                                             const std::string& field);
 
   // A polygon ring of GeoJSON positions [lng, lat]: drops the closing
   // position and repeated consecutive positions (with a warning). Errors
