@@ -55,7 +55,7 @@ struct TelemetryCore::Track {
   absl::Time received;        // when it arrived (server clock)
   // The latest report's place in the order of reports: its time, or its
   // arrival if it was stamped ahead of the server clock.
-  absl::Time order_time;
+  absl::Time order_time() const { return std::min(time, received); }
   geo::LatLng position;
   double altitude_m = 0;
   // Horizontal: the surface point below the aircraft and the horizontal
@@ -532,7 +532,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
         slot->key = key;
         slot->operator_id = operator_id;
         slot->aircraft_id = r.aircraft_id();
-      } else if (std::min(*t, now) < slot->order_time) {
+      } else if (std::min(*t, now) < slot->order_time()) {
         // A stamp ahead of the server clock counts as arriving now, so a
         // skewed report does not lock out the correctly stamped ones that
         // follow it (see TelemetryOptions::max_report_lead).
@@ -543,7 +543,6 @@ TelemetryCore::Result TelemetryCore::Ingest(
       track->intent_id = r.intent_id();
       track->intent_known = known;
       track->time = *t;
-      track->order_time = std::min(*t, now);
       track->time_s = absl::ToDoubleSeconds(*t - absl::UnixEpoch());
       track->received = now;
       track->position = p;
