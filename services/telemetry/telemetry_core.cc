@@ -55,7 +55,7 @@ struct TelemetryCore::Track {
   absl::Time received;        // when it arrived (server clock)
   // The latest report's place in the order of reports: its time, or its
   // arrival if it was stamped ahead of the server clock.
-  absl::Time order_time() const { return std::min(time, received); }
+  absl::Time order_time() const { return ReportOrderTime(time, received); }
   geo::LatLng position;
   double altitude_m = 0;
   // Horizontal: the surface point below the aircraft and the horizontal
@@ -532,7 +532,7 @@ TelemetryCore::Result TelemetryCore::Ingest(
         slot->key = key;
         slot->operator_id = operator_id;
         slot->aircraft_id = r.aircraft_id();
-      } else if (std::min(*t, now) < slot->order_time()) {
+      } else if (ReportOrderTime(*t, now) < slot->order_time()) {
         // A stamp ahead of the server clock counts as arriving now, so a
         // skewed report does not lock out the correctly stamped ones that
         // follow it (see TelemetryOptions::max_report_lead).

@@ -92,6 +92,14 @@ class Airspace {
                                  absl::Time now) = 0;
 };
 
+// A report's place in its aircraft's order of reports: its time stamp, or
+// its arrival if stamped ahead of the server clock, so that a skewed report
+// does not lock out the correctly stamped ones that follow it. The core and
+// the stream inbox order reports by it.
+inline absl::Time ReportOrderTime(absl::Time stamp, absl::Time arrival) {
+  return std::min(stamp, arrival);
+}
+
 struct TelemetryOptions {
   // Separation minima and look-ahead of the detector.
   Separation separation;

@@ -342,9 +342,9 @@ class PositionsReactor final
     v1::PositionReport* r = in_.mutable_reports(i);
     // A malformed time is the core's to refuse; here it only must not win.
     const absl::Time order =
-        std::min(absl::FromUnixSeconds(r->time().seconds()) +
-                     absl::Nanoseconds(r->time().nanos()),
-                 now);
+        ReportOrderTime(absl::FromUnixSeconds(r->time().seconds()) +
+                            absl::Nanoseconds(r->time().nanos()),
+                        now);
     if (r->aircraft_id().empty()) {  // refused by the core; never merged
       inbox_.push_back({std::move(*r), in_.batch_seq(), i, order});
       return;
