@@ -155,7 +155,7 @@ TEST_F(RedisLedgerTest, AReplicaOnATrimmedOrRewrittenHistoryReloads) {
   auto admin = redis::Client::Connect(o.client);
   ASSERT_TRUE(admin.ok());
   ASSERT_TRUE((*admin)->Command({"FLUSHALL"}).ok());
-  auto fresh = Open(o);  // functions are gone with FLUSHALL? reload them
+  auto fresh = Open(o);  // FLUSHALL keeps the functions; loading is idempotent
   ASSERT_NE(fresh, nullptr);
   for (uint64_t i = 0; i < before.seq; ++i) {
     ASSERT_TRUE(fresh
