@@ -320,12 +320,6 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     requests_[key] = RequestRecord{fingerprint, outcome, 0};
     request_order_.emplace_back(now, key);
   }
-  if (outcome.accepted()) {
-    auto handle = handle_by_id_.find(outcome.intent->id);
-    if (handle != handle_by_id_.end()) {
-      ScheduleExpiry(handle->second, *outcome.intent);
-    }
-  }
   if (store_ == nullptr) {
     expired_requests_.clear();
     return 0;
@@ -384,6 +378,7 @@ void IntentCore::WriteAsync(
     if (replay) return *std::move(replay);
     write_retain_ = true;  // decide() may say otherwise
     UTM_ASSIGN_OR_RETURN(WriteOutcome outcome, decide());
+    if (outcome.accepted()) PutIntent(*outcome.intent);
     ticket = Remember(owner, request_id, fingerprint, outcome, now);
     return outcome;
   }();
@@ -577,6 +572,30 @@ void IntentCore::UnindexIntent(uint64_t handle, const Intent& intent) {
   });
 }
 
+void IntentCore::PutIntent(Intent intent) {
+  uint64_t handle;
+  Entry* entry;
+  auto it = handle_by_id_.find(intent.id);
+  if (it == handle_by_id_.end()) {
+    handle = next_handle_++;
+    auto fresh = std::make_unique<Entry>();
+    fresh->handle = handle;
+    entry = fresh.get();
+    entries_[handle] = std::move(fresh);
+    handle_by_id_[intent.id] = handle;
+  } else {
+    handle = it->second;
+    entry = entries_.at(handle).get();
+    if (IsLive(entry->intent.state)) UnindexIntent(handle, entry->intent);
+    by_owner_.erase(std::make_pair(entry->intent.owner, entry->intent.id));
+  }
+  entry->intent = std::move(intent);
+  if (IsLive(entry->intent.state)) IndexIntent(handle, entry->intent);
+  by_owner_.emplace(std::make_pair(entry->intent.owner, entry->intent.id),
+                    &entry->intent);
+  ScheduleExpiry(handle, entry->intent);
+}
+
 absl::Status IntentCore::FileImpl(const std::string& owner,
                                   const FileRequest& request, Done& done) {
   const absl::Time now = clock_->Now();
@@ -597,13 +616,9 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
         outcome.conflicts = std::move(found.blocking);
         outcome.advisories = std::move(found.advisory);
         if (outcome.conflicts.empty()) {
-          std::string id = new_id_();
-          while (handle_by_id_.contains(id)) id = new_id_();
-          const uint64_t handle = next_handle_++;
-          auto entry = std::make_unique<Entry>();
-          entry->handle = handle;
-          Intent& intent = entry->intent;
-          intent.id = id;
+          Intent intent;
+          intent.id = new_id_();
+          while (handle_by_id_.contains(intent.id)) intent.id = new_id_();
           intent.owner = owner;
           intent.priority = request.priority;
           intent.state = IntentState::kAccepted;
@@ -612,11 +627,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
           intent.retained = request.retain;
           intent.created = now;
           intent.updated = now;
-          IndexIntent(handle, intent);
-          handle_by_id_[id] = handle;
-          by_owner_.emplace(std::make_pair(owner, id), &entry->intent);
-          outcome.intent = entry->intent;
-          entries_[handle] = std::move(entry);
+          outcome.intent = std::move(intent);
         }
         return outcome;
       },
@@ -641,7 +652,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
         write_retain_ = entry->intent.retained;
-        Intent& intent = entry->intent;
+        const Intent& intent = entry->intent;
 
         WriteOutcome outcome;
         ConflictSet after =
@@ -678,13 +689,12 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
         }
         SortById(&outcome.advisories);
         if (outcome.conflicts.empty()) {
-          UnindexIntent(entry->handle, intent);
-          intent.volumes = request.volumes;
-          intent.priority = request.priority;
-          ++intent.version;
-          intent.updated = now;
-          IndexIntent(entry->handle, intent);
-          outcome.intent = intent;
+          Intent next = intent;
+          next.volumes = request.volumes;
+          next.priority = request.priority;
+          ++next.version;
+          next.updated = now;
+          outcome.intent = std::move(next);
         }
         return outcome;
       },
@@ -722,7 +732,7 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
         write_retain_ = entry->intent.retained;
-        Intent& intent = entry->intent;
+        const Intent& intent = entry->intent;
         UTM_RETURN_IF_ERROR(CheckTransition(intent, request));
         const std::vector<geo::Volume4D>& volumes =
             request.volumes.empty() ? intent.volumes : request.volumes;
@@ -749,15 +759,14 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
           SortById(&outcome.advisories);
         }
         if (outcome.conflicts.empty()) {
-          UnindexIntent(entry->handle, intent);
-          if (!request.volumes.empty()) intent.volumes = request.volumes;
-          intent.priority = priority;
-          intent.state = request.to;
-          intent.off_nominal_volumes = request.off_nominal_volumes;
-          ++intent.version;
-          intent.updated = now;
-          if (IsLive(intent.state)) IndexIntent(entry->handle, intent);
-          outcome.intent = intent;
+          Intent next = intent;
+          if (!request.volumes.empty()) next.volumes = request.volumes;
+          next.priority = priority;
+          next.state = request.to;
+          next.off_nominal_volumes = request.off_nominal_volumes;
+          ++next.version;
+          next.updated = now;
+          outcome.intent = std::move(next);
         }
         return outcome;
       },

@@ -378,6 +378,9 @@ class IntentCore {
                                     const std::string& intent_id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Makes `intent` the current version of its id in memory (indexes, the
+  // owner map, expiry), whether the id is new or not.
+  void PutIntent(Intent intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds or removes all volumes (nominal and off-nominal) of an intent.
   void IndexIntent(uint64_t handle, const Intent& intent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
