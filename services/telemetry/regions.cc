@@ -61,6 +61,9 @@ std::vector<uint64_t> RegionsWithin(const geo::LatLng& p, double reach_m) {
   if (!(reach_m > 0)) reach_m = 0;
   reach_m = std::min(reach_m, kMaxReachM);
   const uint64_t own = RegionOf(p);
+  // Most reports lie well inside their region (about 5 in 6 at the default
+  // reach): no covering needed.
+  if (geo::CellContainsDisc(p, reach_m, kRegionLevel)) return {own};
   // CoverFootprint grows the cap by its 50 m margin and converts distances
   // with the smallest radius of curvature, so it errs outwards.
   std::vector<uint64_t> cells =
