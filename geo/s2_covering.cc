@@ -5,7 +5,9 @@
 
 #include "geo/geodesy.h"
 #include "s2/s1angle.h"
+#include "s2/s1chord_angle.h"
 #include "s2/s2cap.h"
+#include "s2/s2cell.h"
 #include "s2/s2cell_id.h"
 #include "s2/s2cell_union.h"
 #include "s2/s2latlng.h"
@@ -81,6 +83,15 @@ uint64_t CellIdAt(const LatLng& p, int level) {
   return S2CellId(S2LatLng::FromDegrees(p.lat_deg, p.lng_deg))
       .parent(level)
       .id();
+}
+
+bool CellContainsDisc(const LatLng& p, double radius_m, int level) {
+  const S2Point point = ToS2Point(p);
+  const S2Cell cell(S2CellId(point).parent(level));
+  // As CoverFootprint measures a cap: on the sphere, with the distance
+  // converted by the smallest radius of curvature (an over-estimate).
+  return cell.GetBoundaryDistance(point) >
+         S1ChordAngle(SurfaceDistanceToAngle(radius_m + kCoveringMarginM));
 }
 
 }  // namespace utm::geo

@@ -43,6 +43,14 @@ std::vector<uint64_t> CoverFootprint(const Footprint& footprint,
 // The S2 cell id at `level` (0 to 30) containing a point.
 uint64_t CellIdAt(const LatLng& p, int level = kDefaultCellLevel);
 
+// Whether every point within radius_m (geodesic) of p, grown by
+// kCoveringMarginM, lies inside p's cell at `level`: then a covering of
+// Circle{p, radius_m} at that level is p's cell alone. Conservative: it may
+// answer false for a disc just inside, never true for one that leaves the
+// cell. Far cheaper than CoverFootprint. REQUIRES: a validated position;
+// 0 <= level <= 30; radius_m >= 0.
+bool CellContainsDisc(const LatLng& p, double radius_m, int level);
+
 }  // namespace utm::geo
 
 #endif  // UTM_GEO_S2_COVERING_H_
