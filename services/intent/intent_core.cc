@@ -20,10 +20,6 @@
 namespace utm::intent {
 namespace {
 
-// Store tables.
-constexpr char kIntentsTable[] = "intents";
-constexpr char kRequestsTable[] = "requests";
-
 // Index keys: (handle << kVolumeBits) | volume index, with kOffNominalBit
 // set for off-nominal volumes. max_volumes is capped below kOffNominalBit.
 constexpr int kVolumeBits = 20;
@@ -100,16 +96,51 @@ bool IsLive(IntentState state) {
   return state != IntentState::kEnded && state != IntentState::kCancelled;
 }
 
-struct IntentCore::Entry {
-  uint64_t handle;
-  Intent intent;
-};
+std::string IntentCore::RequestKey(const std::string& owner,
+                                   const std::string& request_id) {
+  return absl::StrCat(owner, std::string(1, '\0'), request_id);
+}
 
-struct IntentCore::RequestRecord {
-  std::string fingerprint;
-  WriteOutcome outcome;
-  store::Store::Ticket ticket = 0;  // of the batch that stored it
-};
+std::string IntentCore::EncodeIntentRecord(const Intent& intent) {
+  internal::StoredIntent stored;
+  IntentToProto(intent, stored.mutable_intent());
+  return stored.SerializeAsString();
+}
+
+absl::StatusOr<Intent> IntentCore::DecodeIntentRecord(absl::string_view value) {
+  internal::StoredIntent stored;
+  if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError("not a StoredIntent");
+  }
+  return IntentFromProto(stored.intent());
+}
+
+absl::StatusOr<IntentCore::RequestRecord> IntentCore::DecodeRequestRecord(
+    absl::string_view value, absl::Time* created) {
+  internal::StoredRequest stored;
+  if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return absl::DataLossError(
+        "stored request record is not a StoredRequest");
+  }
+  *created = absl::FromUnixMicros(stored.created_unix_micros());
+  RequestRecord record;
+  record.fingerprint = stored.fingerprint();
+  if (stored.has_intent()) {
+    absl::StatusOr<Intent> intent = IntentFromProto(stored.intent());
+    if (!intent.ok()) return absl::DataLossError(intent.status().message());
+    record.outcome.intent = *std::move(intent);
+  }
+  absl::StatusOr<std::vector<Conflict>> conflicts =
+      ConflictsFromProto(stored.conflicts());
+  absl::StatusOr<std::vector<Conflict>> advisories =
+      ConflictsFromProto(stored.advisories());
+  if (!conflicts.ok() || !advisories.ok()) {
+    return absl::DataLossError("stored request conflicts");
+  }
+  record.outcome.conflicts = *std::move(conflicts);
+  record.outcome.advisories = *std::move(advisories);
+  return record;
+}
 
 IntentCore::IntentCore(IntentOptions options, const Clock* clock,
                        std::function<std::string()> new_id, store::Store* store)
@@ -272,15 +303,22 @@ void IntentCore::ExpireIntents(absl::Time now) {
     if (it == entries_.end() || it->second->intent.version != e.version) {
       continue;  // forgotten already, or changed since: a later entry rules
     }
-    const Intent& intent = it->second->intent;
-    if (IsLive(intent.state)) UnindexIntent(e.handle, intent);
-    handle_by_id_.erase(intent.id);
-    by_owner_.erase(std::make_pair(intent.owner, intent.id));
-    if (store_ != nullptr && intent.retained) {
-      expired_intents_.push_back(intent.id);
+    if ((store_ != nullptr || ledger_ != nullptr) &&
+        it->second->intent.retained) {
+      expired_intents_.push_back(it->second->intent.id);
     }
-    entries_.erase(it);
+    EraseIntent(e.handle);
   }
+}
+
+void IntentCore::EraseIntent(uint64_t handle) {
+  auto it = entries_.find(handle);
+  if (it == entries_.end()) return;
+  const Intent& intent = it->second->intent;
+  if (IsLive(intent.state)) UnindexIntent(handle, intent);
+  handle_by_id_.erase(intent.id);
+  by_owner_.erase(std::make_pair(intent.owner, intent.id));
+  entries_.erase(it);
 }
 
 absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
@@ -295,8 +333,7 @@ absl::StatusOr<std::optional<WriteOutcome>> IntentCore::Replay(
     request_order_.pop_front();
   }
   if (request_id.empty()) return std::nullopt;
-  auto it =
-      requests_.find(absl::StrCat(owner, std::string(1, '\0'), request_id));
+  auto it = requests_.find(RequestKey(owner, request_id));
   if (it == requests_.end()) return std::nullopt;
   if (it->second.fingerprint != fingerprint) {
     return absl::AlreadyExistsError(absl::StrCat(
@@ -316,7 +353,7 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
                                           absl::Time now) {
   std::string key;
   if (!request_id.empty()) {
-    key = absl::StrCat(owner, std::string(1, '\0'), request_id);
+    key = RequestKey(owner, request_id);
     requests_[key] = RequestRecord{fingerprint, outcome, 0};
     request_order_.emplace_back(now, key);
   }
@@ -324,31 +361,42 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     expired_requests_.clear();
     return 0;
   }
-  std::vector<store::Mutation> batch;
+  std::vector<store::Mutation> batch =
+      OutcomeMutations(owner, request_id, fingerprint, outcome, now);
   // An intent filed without retention never reaches the store, nor does
   // the record of a request about it (which holds a copy of it).
-  const bool retained = write_retain_;
+  if (!write_retain_) key.clear();
   write_retain_ = true;
-  if (!retained) key.clear();
-  if (outcome.accepted() && retained) {
-    internal::StoredIntent stored;
-    IntentToProto(*outcome.intent, stored.mutable_intent());
-    batch.push_back(store::Put(kIntentsTable, outcome.intent->id,
-                               stored.SerializeAsString()));
-  }
-  if (!key.empty()) {
-    internal::StoredRequest stored;
-    stored.set_owner(owner);
-    stored.set_request_id(request_id);
-    stored.set_fingerprint(fingerprint);
-    stored.set_created_unix_micros(absl::ToUnixMicros(now));
-    if (outcome.accepted())
-      IntentToProto(*outcome.intent, stored.mutable_intent());
-    const int32_t own = outcome.accepted() ? outcome.intent->priority : 0;
-    ConflictsToProto(outcome.conflicts, own, stored.mutable_conflicts());
-    ConflictsToProto(outcome.advisories, own, stored.mutable_advisories());
-    batch.push_back(
-        store::Put(kRequestsTable, key, stored.SerializeAsString()));
+  if (batch.empty()) return 0;
+  const store::Store::Ticket ticket = store_->Enqueue(std::move(batch));
+  if (!key.empty()) requests_[key].ticket = ticket;
+  return ticket;
+}
+
+std::vector<store::Mutation> IntentCore::OutcomeMutations(
+    const std::string& owner, const std::string& request_id,
+    const std::string& fingerprint, const WriteOutcome& outcome,
+    absl::Time now) {
+  std::vector<store::Mutation> batch;
+  if (write_retain_) {
+    if (outcome.accepted()) {
+      batch.push_back(store::Put(kIntentsTable, outcome.intent->id,
+                                 EncodeIntentRecord(*outcome.intent)));
+    }
+    if (!request_id.empty()) {
+      internal::StoredRequest stored;
+      stored.set_owner(owner);
+      stored.set_request_id(request_id);
+      stored.set_fingerprint(fingerprint);
+      stored.set_created_unix_micros(absl::ToUnixMicros(now));
+      if (outcome.accepted())
+        IntentToProto(*outcome.intent, stored.mutable_intent());
+      const int32_t own = outcome.accepted() ? outcome.intent->priority : 0;
+      ConflictsToProto(outcome.conflicts, own, stored.mutable_conflicts());
+      ConflictsToProto(outcome.advisories, own, stored.mutable_advisories());
+      batch.push_back(store::Put(kRequestsTable, RequestKey(owner, request_id),
+                                 stored.SerializeAsString()));
+    }
   }
   for (std::string& expired : expired_requests_) {
     batch.push_back(store::Delete(kRequestsTable, std::move(expired)));
@@ -358,16 +406,18 @@ store::Store::Ticket IntentCore::Remember(const std::string& owner,
     batch.push_back(store::Delete(kIntentsTable, std::move(expired)));
   }
   expired_intents_.clear();
-  if (batch.empty()) return 0;
-  const store::Store::Ticket ticket = store_->Enqueue(std::move(batch));
-  if (!key.empty()) requests_[key].ticket = ticket;
-  return ticket;
+  return batch;
 }
 
 void IntentCore::WriteAsync(
     const std::string& owner, const std::string& request_id,
-    const std::string& fingerprint, absl::Time now,
+    const std::string& fingerprint, absl::Time now, const Touched& touched,
     const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done) {
+  if (ledger_ != nullptr) {
+    WriteThroughLedger(owner, request_id, fingerprint, now, touched, decide,
+                       std::move(done));
+    return;
+  }
   store::Store::Ticket ticket = 0;
   absl::StatusOr<WriteOutcome> result = [&]() -> absl::StatusOr<WriteOutcome> {
     absl::MutexLock lock(&mu_);
@@ -455,11 +505,7 @@ absl::Status IntentCore::Recover() {
   std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
   absl::Status s = store_->Scan(
       kIntentsTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredIntent stored;
-        absl::StatusOr<Intent> intent =
-            stored.ParseFromArray(value.data(), static_cast<int>(value.size()))
-                ? IntentFromProto(stored.intent())
-                : absl::DataLossError("not a StoredIntent");
+        absl::StatusOr<Intent> intent = DecodeIntentRecord(value);
         if (!intent.ok()) {
           decode.Update(absl::DataLossError(absl::StrCat(
               "stored intent ", key, ": ", intent.status().message())));
@@ -491,39 +537,17 @@ absl::Status IntentCore::Recover() {
   std::vector<std::pair<absl::Time, std::string>> order;
   s = store_->Scan(kRequestsTable, [&](absl::string_view key,
                                        absl::string_view value) {
-    internal::StoredRequest stored;
-    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      decode.Update(absl::DataLossError(
-          absl::StrCat("stored request record is not a StoredRequest")));
+    absl::Time created;
+    absl::StatusOr<RequestRecord> record = DecodeRequestRecord(value, &created);
+    if (!record.ok()) {
+      decode.Update(record.status());
       return;
     }
-    const absl::Time created =
-        absl::FromUnixMicros(stored.created_unix_micros());
     if (created + options_.request_id_retention < now) {
       expired_requests_.emplace_back(key);
       return;
     }
-    RequestRecord record;
-    record.fingerprint = stored.fingerprint();
-    if (stored.has_intent()) {
-      absl::StatusOr<Intent> intent = IntentFromProto(stored.intent());
-      if (!intent.ok()) {
-        decode.Update(absl::DataLossError(intent.status().message()));
-        return;
-      }
-      record.outcome.intent = *std::move(intent);
-    }
-    absl::StatusOr<std::vector<Conflict>> conflicts =
-        ConflictsFromProto(stored.conflicts());
-    absl::StatusOr<std::vector<Conflict>> advisories =
-        ConflictsFromProto(stored.advisories());
-    if (!conflicts.ok() || !advisories.ok()) {
-      decode.Update(absl::DataLossError("stored request conflicts"));
-      return;
-    }
-    record.outcome.conflicts = *std::move(conflicts);
-    record.outcome.advisories = *std::move(advisories);
-    requests_[std::string(key)] = std::move(record);
+    requests_[std::string(key)] = *std::move(record);
     order.emplace_back(created, std::string(key));
   });
   if (!s.ok()) return s;
@@ -602,12 +626,19 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  if (ledger_ != nullptr && !request.retain) {
+    return absl::FailedPreconditionError(
+        "retain: false is not available on this deployment: its replicas "
+        "share intents through Redis, so an intent is always stored there "
+        "until it is forgotten (see intent retention)");
+  }
   std::string fingerprint = absl::StrCat("file|", request.priority, "|",
                                          request.retain ? "retain" : "none");
   AppendVolumes(&fingerprint, request.volumes);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
+      Touched{"", {&request.volumes}},
       [&]() -> absl::StatusOr<WriteOutcome> {
         write_retain_ = request.retain;
         WriteOutcome outcome;
@@ -648,6 +679,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
+      Touched{request.intent_id, {&request.volumes}},
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
@@ -728,6 +760,8 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
+      Touched{request.intent_id,
+              {&request.volumes, &request.off_nominal_volumes}},
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));

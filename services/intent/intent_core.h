@@ -32,6 +32,7 @@
 #ifndef UTM_SERVICES_INTENT_INTENT_CORE_H_
 #define UTM_SERVICES_INTENT_INTENT_CORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -50,6 +51,8 @@
 #include "geo/volume.h"
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/ledger.h"
 #include "services/common/store.h"
 #include "utm/v1/common.pb.h"
 
@@ -311,14 +314,42 @@ class IntentCore {
   // the core). Call before serving; null turns the check off.
   void SetConstraintChecker(const ConstraintChecker* checker);
 
+  // Replicated mode (several utmd processes sharing one Redis): the core's
+  // state is a read model of `ledger`, kept current by `follower` (the
+  // tables "intents" and "requests"). A write is decided on that model and
+  // committed through the ledger with a guard naming the airspace it looked
+  // at (geo/area_keys.h), the intent and the request id; when another
+  // replica changed any of them after the model's position, the write is
+  // decided again on the fresh state (a bounded number of times, with
+  // jitter). Filing without retention is refused (the ledger is storage).
+  // Neither is owned; both must outlive the core. REQUIRES: a core built
+  // without a store, before follower->Start() (which loads the model:
+  // Recover() is not called).
+  void UseLedger(ledger::Ledger* ledger, ledger::Follower* follower);
+
+  // Writes decided again because the airspace, the intent or the request
+  // changed on another replica meanwhile (replicated mode).
+  int64_t ledger_retries() const { return ledger_retries_.load(); }
+
+  // Table names in the store and the ledger.
+  static constexpr char kIntentsTable[] = "intents";
+  static constexpr char kRequestsTable[] = "requests";
+
   // Live intents with a volume that meets one of `volumes`, owners included,
   // ordered by id. For the constraint service only; never shown to callers.
   std::vector<OverlappingIntent> Overlapping(
       const std::vector<geo::Volume4D>& volumes) const;
 
  private:
-  struct Entry;
-  struct RequestRecord;
+  struct Entry {
+    uint64_t handle;
+    Intent intent;
+  };
+  struct RequestRecord {
+    std::string fingerprint;
+    WriteOutcome outcome;
+    store::Store::Ticket ticket = 0;  // of the batch that stored it
+  };
 
   absl::Status ValidateVolumes(const std::vector<geo::Volume4D>& volumes,
                                absl::Time now,
@@ -357,14 +388,42 @@ class IntentCore {
                                 const std::string& fingerprint,
                                 const WriteOutcome& outcome, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a write request names, for the replicated mode's guard: the intent
+  // it changes (empty when filing) and its volume lists.
+  struct Touched {
+    std::string intent_id;
+    std::vector<const std::vector<geo::Volume4D>*> volumes;
+  };
   // The frame of every write. Under the lock: replays a retried request, or
   // runs `decide` (which applies the write to memory and returns its
   // outcome) and remembers and queues the outcome to the store. Then,
   // outside the lock, answers `done` once it is durable.
   void WriteAsync(const std::string& owner, const std::string& request_id,
                   const std::string& fingerprint, absl::Time now,
+                  const Touched& touched,
                   const std::function<absl::StatusOr<WriteOutcome>()>& decide,
                   Done done);
+  // WriteAsync in replicated mode: decide on the read model, commit through
+  // the ledger under a guard, decide again when the guard fails. In
+  // intent_replica.cc.
+  void WriteThroughLedger(
+      const std::string& owner, const std::string& request_id,
+      const std::string& fingerprint, absl::Time now, const Touched& touched,
+      const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done);
+  // The guard of a decided write (under the lock, before the model changes).
+  ledger::Guard GuardFor(const std::string& owner,
+                         const std::string& request_id, const Touched& touched,
+                         const WriteOutcome& outcome) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // The follower's handlers: apply one record of the ledger to the model.
+  void ApplyIntentRecord(absl::string_view id,
+                         const std::optional<std::string>& value);
+  void ApplyRequestRecord(absl::string_view key,
+                          const std::optional<std::string>& value);
+  void ClearIntents();
+  void ClearRequests();
+  // Forgets an intent in memory (index, maps).
+  void EraseIntent(uint64_t handle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Validate a request and start its write. An error returned here has not
   // been passed to `done` (which is then still the caller's); on OK, `done`
   // has been handed to WriteAsync.
@@ -378,6 +437,21 @@ class IntentCore {
                                     const std::string& intent_id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records as the store (and the ledger) holds them.
+  static std::string RequestKey(const std::string& owner,
+                                const std::string& request_id);
+  static std::string EncodeIntentRecord(const Intent& intent);
+  static absl::StatusOr<Intent> DecodeIntentRecord(absl::string_view value);
+  static absl::StatusOr<RequestRecord> DecodeRequestRecord(
+      absl::string_view value, absl::Time* created);
+  // The records a write's outcome changes: the intent when it changed and
+  // the request record (both unless the write is about an intent without
+  // retention), and deletions of expired records, which it takes from
+  // expired_requests_ and expired_intents_.
+  std::vector<store::Mutation> OutcomeMutations(
+      const std::string& owner, const std::string& request_id,
+      const std::string& fingerprint, const WriteOutcome& outcome,
+      absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes `intent` the current version of its id in memory (indexes, the
   // owner map, expiry), whether the id is new or not.
   void PutIntent(Intent intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -394,6 +468,9 @@ class IntentCore {
   const std::function<std::string()> new_id_;
   store::Store* const store_;
   const ConstraintChecker* constraint_checker_ = nullptr;
+  ledger::Ledger* ledger_ = nullptr;
+  ledger::Follower* follower_ = nullptr;
+  std::atomic<int64_t> ledger_retries_{0};
 
   mutable absl::Mutex mu_;
   // Every intent ever filed (terminal ones too), by internal handle.

@@ -128,7 +128,9 @@ class Ledger {
   // confirmed — then the outcome is unknown and the caller retries with the
   // same request id. `done` may run on another thread, must be quick and must
   // not block. Checks are made before anything is written: a commit that is
-  // not kCommitted changed nothing.
+  // not kCommitted changed nothing. With neither mutations nor write keys,
+  // the guard is only checked: kCommitted then adds no entry and answers the
+  // latest position (a decision that changes nothing, confirmed current).
   virtual void Commit(Guard guard, std::vector<Mutation> mutations,
                       Done done) = 0;
 

@@ -91,7 +91,10 @@ void LocalLedger::Commit(Guard guard, std::vector<Mutation> mutations,
         }
       }
     }
-    if (result.status == CommitStatus::kCommitted) {
+    if (result.status == CommitStatus::kCommitted && mutations.empty() &&
+        guard.writes.empty()) {
+      // Nothing to write: the check alone (see Ledger::Commit).
+    } else if (result.status == CommitStatus::kCommitted) {
       Entry entry;
       entry.seq = latest_.seq + 1;
       entry.hash = ChainHash(latest_.hash, mutations);

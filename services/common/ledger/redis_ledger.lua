@@ -76,6 +76,10 @@ local function commit(keys, args)
     i = j + 1
   end
 
+  -- A check with nothing to write (a decision that changes nothing, such
+  -- as a rejected filing) confirms the base and adds no entry.
+  if n_mutations == 0 and n_writes == 0 then return {'ok', seq, head} end
+
   -- Checks done: write.
   local new = seq + 1
   local parts = {head, '\n'}

@@ -1,0 +1,240 @@
+// IntentCore in replicated mode: the state is a read model of the ledger,
+// and writes are decided on it and committed under a guard (intent_core.h,
+// UseLedger()).
+#include <algorithm>
+#include <iostream>
+#include <utility>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "geo/area_keys.h"
+#include "services/intent/intent_core.h"
+
+namespace utm::intent {
+
+namespace {
+
+// Decisions of one write before it gives up (each after the ledger said
+// another replica changed what it read; with jitter between them).
+constexpr int kLedgerAttempts = 12;
+
+std::string IntentKey(absl::string_view id) { return absl::StrCat("i/", id); }
+
+void AddFootprints(const std::vector<geo::Volume4D>& volumes,
+                   std::vector<geo::Footprint>* out) {
+  for (const geo::Volume4D& v : volumes) out->push_back(v.volume.footprint);
+}
+
+}  // namespace
+
+void IntentCore::UseLedger(ledger::Ledger* ledger,
+                           ledger::Follower* follower) {
+  {
+    absl::MutexLock lock(&mu_);
+    ledger_ = ledger;
+    follower_ = follower;
+  }
+  follower->AddTable(
+      kIntentsTable,
+      [this](absl::string_view key, const std::optional<std::string>& value) {
+        ApplyIntentRecord(key, value);
+      },
+      [this] { ClearIntents(); });
+  follower->AddTable(
+      kRequestsTable,
+      [this](absl::string_view key, const std::optional<std::string>& value) {
+        ApplyRequestRecord(key, value);
+      },
+      [this] { ClearRequests(); });
+}
+
+void IntentCore::ApplyIntentRecord(absl::string_view id,
+                                   const std::optional<std::string>& value) {
+  absl::MutexLock lock(&mu_);
+  if (!value) {
+    auto it = handle_by_id_.find(id);
+    if (it != handle_by_id_.end()) EraseIntent(it->second);
+    return;
+  }
+  absl::StatusOr<Intent> intent = DecodeIntentRecord(*value);
+  if (!intent.ok()) {
+    // Written by a replica of another version, or damaged: this replica
+    // cannot take part in deciding on it, and says so.
+    std::cerr << "utmd: intent " << id
+              << " in the ledger cannot be read: " << intent.status() << "\n";
+    return;
+  }
+  PutIntent(*std::move(intent));
+}
+
+void IntentCore::ApplyRequestRecord(absl::string_view key,
+                                    const std::optional<std::string>& value) {
+  absl::MutexLock lock(&mu_);
+  if (!value) {
+    requests_.erase(key);
+    return;
+  }
+  absl::Time created;
+  absl::StatusOr<RequestRecord> record = DecodeRequestRecord(*value, &created);
+  if (!record.ok()) {
+    std::cerr << "utmd: a request record in the ledger cannot be read: "
+              << record.status() << "\n";
+    return;
+  }
+  requests_[std::string(key)] = *std::move(record);
+  request_order_.emplace_back(created, std::string(key));
+}
+
+void IntentCore::ClearIntents() {
+  absl::MutexLock lock(&mu_);
+  entries_.clear();
+  handle_by_id_.clear();
+  by_owner_.clear();
+  index_ = geo::VolumeIndex();
+  expiries_ = decltype(expiries_)();
+  expired_intents_.clear();
+}
+
+void IntentCore::ClearRequests() {
+  absl::MutexLock lock(&mu_);
+  requests_.clear();
+  request_order_.clear();
+  expired_requests_.clear();
+}
+
+ledger::Guard IntentCore::GuardFor(const std::string& owner,
+                                   const std::string& request_id,
+                                   const Touched& touched,
+                                   const WriteOutcome& outcome) const {
+  // Everything the decision looked at: the airspace of the request's
+  // volumes and of the intent as it is (Conflicts() queried both), the
+  // intent itself and the request id. What it changes: the airspace the
+  // intent leaves and the one it takes, the intent, the request record.
+  std::vector<geo::Footprint> read, written;
+  for (const std::vector<geo::Volume4D>* volumes : touched.volumes) {
+    AddFootprints(*volumes, &read);
+  }
+  const std::string& id =
+      outcome.accepted() ? outcome.intent->id : touched.intent_id;
+  if (!touched.intent_id.empty()) {
+    auto it = handle_by_id_.find(touched.intent_id);
+    if (it != handle_by_id_.end()) {
+      const Intent& now = entries_.at(it->second)->intent;
+      AddFootprints(now.volumes, &written);
+      AddFootprints(now.off_nominal_volumes, &written);
+    }
+  }
+  if (outcome.accepted()) {
+    AddFootprints(outcome.intent->volumes, &written);
+    AddFootprints(outcome.intent->off_nominal_volumes, &written);
+  }
+  read.insert(read.end(), written.begin(), written.end());
+  ledger::Guard guard;
+  guard.reads = geo::AreaKeysFor(read).reads;
+  if (!id.empty()) guard.reads.push_back(IntentKey(id));
+  if (!request_id.empty()) {
+    guard.reads.push_back(
+        absl::StrCat("q/", RequestKey(owner, request_id)));
+  }
+  if (outcome.accepted()) {
+    guard.writes = geo::AreaKeysFor(written).writes;
+    guard.writes.push_back(IntentKey(id));
+  }
+  if (!request_id.empty()) {
+    guard.writes.push_back(
+        absl::StrCat("q/", RequestKey(owner, request_id)));
+  }
+  return guard;
+}
+
+void IntentCore::WriteThroughLedger(
+    const std::string& owner, const std::string& request_id,
+    const std::string& fingerprint, absl::Time now, const Touched& touched,
+    const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done) {
+  absl::BitGen jitter;
+  bool fresh = false;  // decided on a model caught up during this call
+  for (int attempt = 0; attempt < kLedgerAttempts; ++attempt) {
+    if (attempt > 0) {
+      ++ledger_retries_;
+      // Catch up with the replica that moved the airspace, then wait a
+      // random while that grows with each attempt so that writers racing
+      // for the same cells spread out.
+      absl::Status caught_up = follower_->CatchUp();
+      if (!caught_up.ok()) {
+        done(caught_up);
+        return;
+      }
+      fresh = true;
+      if (attempt > 1) {
+        absl::SleepFor(absl::Microseconds(
+            absl::Uniform(jitter, 0, 500 << std::min(attempt, 8))));
+      }
+    }
+    const ledger::Position base = follower_->applied();
+    WriteOutcome outcome;
+    std::vector<store::Mutation> mutations;
+    ledger::Guard guard;
+    {
+      absl::MutexLock lock(&mu_);
+      ExpireIntents(now);
+      store::Store::Ticket unused = 0;
+      absl::StatusOr<std::optional<WriteOutcome>> replay =
+          Replay(owner, request_id, fingerprint, now, &unused);
+      if (!replay.ok()) {
+        done(replay.status());
+        return;
+      }
+      if (*replay) {
+        // The record came through the ledger: it is durable.
+        done(**std::move(replay));
+        return;
+      }
+      write_retain_ = true;
+      absl::StatusOr<WriteOutcome> decided = decide();
+      if (!decided.ok()) {
+        // NOT_FOUND, ABORTED, FAILED_PRECONDITION... said about the model:
+        // say it only about a model caught up during this call.
+        if (fresh) {
+          done(decided.status());
+          return;
+        }
+        continue;
+      }
+      outcome = *std::move(decided);
+      guard = GuardFor(owner, request_id, touched, outcome);
+      mutations = OutcomeMutations(owner, request_id, fingerprint, outcome, now);
+      write_retain_ = true;
+    }
+    guard.base = base;
+    absl::StatusOr<ledger::CommitResult> result =
+        ledger_->CommitAndWait(std::move(guard), mutations);
+    if (result.ok() && result->status == ledger::CommitStatus::kCommitted) {
+      // Read your writes: this replica's model has the change before the
+      // caller hears of it.
+      if (!mutations.empty()) {
+        (void)follower_->WaitApplied(result->position.seq);
+      }
+      done(std::move(outcome));
+      return;
+    }
+    {
+      // Not written: the expired records go with a later write.
+      absl::MutexLock lock(&mu_);
+      for (store::Mutation& m : mutations) {
+        if (m.value) continue;
+        (m.table == kIntentsTable ? expired_intents_ : expired_requests_)
+            .push_back(std::move(m.key));
+      }
+    }
+    if (!result.ok()) {
+      done(result.status());
+      return;
+    }
+  }
+  done(absl::UnavailableError(absl::StrCat(
+      "the airspace this write touches changed on other replicas ",
+      kLedgerAttempts, " times while it was being decided; retry with the "
+      "same request id")));
+}
+
+}  // namespace utm::intent
