@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -266,12 +267,17 @@ absl::Status RedisServer::Spawn() {
     std::ofstream log(log_path, std::ios::app);
     log << "--- utm::testing::RedisServer: starting\n";
   }
+  const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
   }
   if (pid == 0) {
     // Only async-signal-safe calls from here on.
+    // A test killed by its timeout must not leave servers behind: the server
+    // dies with the thread that started it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);
     const int null = ::open("/dev/null", O_RDONLY);
     if (null >= 0) ::dup2(null, 0);
     const int log = ::open(log_path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);

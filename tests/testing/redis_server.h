@@ -6,6 +6,9 @@
 // log in `dir()/redis.log`, and returns once PING answers PONG (the AOF, if
 // any, is loaded). The destructor stops it (SIGTERM, then SIGKILL) and reaps it.
 // Kill9(), Stop()/Continue() and Restart() are the faults a test inflicts.
+// The server gets SIGKILL when the thread that started it exits
+// (PR_SET_PDEATHSIG), so a test killed by its timeout leaves none behind:
+// start servers from the test's own thread, not from a short-lived one.
 //
 // The handle speaks RESP itself for its readiness probe and links nothing
 // but Abseil, so that any test in the tree can use it.
