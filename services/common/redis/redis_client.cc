@@ -216,7 +216,8 @@ absl::Status Client::ConnectLocked() {
   if (check_role) handshake.push_back({"ROLE"});
 
   // Connects to one primary candidate; sets context_ on success.
-  auto open_primary = [&](const std::string& host, int port) -> absl::Status {
+  auto open_primary = [&](const std::string& host, int port)
+                          ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) -> absl::Status {
     const std::string address = JoinHostPort(host, port);
     address_ = address;
     UTM_ASSIGN_OR_RETURN(ContextPtr c, Open(host, port, timeout));
