@@ -268,6 +268,9 @@ absl::Status RedisServer::Spawn() {
     log << "--- utm::testing::RedisServer: starting\n";
   }
   const pid_t parent = ::getpid();
+  // For kernels without close_range(2) (before 5.9).
+  const long open_max = ::sysconf(_SC_OPEN_MAX);
+  const int max_fd = open_max > 0 && open_max < 65536 ? static_cast<int>(open_max) : 65536;
   const pid_t pid = ::fork();
   if (pid < 0) {
     return absl::UnavailableError(absl::StrCat("fork: ", std::strerror(errno)));
@@ -287,7 +290,9 @@ absl::Status RedisServer::Spawn() {
     }
     // Sockets of the test (hiredis sets no close-on-exec) must not stay
     // open in the server.
-    ::close_range(3, ~0U, 0);
+    if (::close_range(3, ~0U, 0) != 0) {
+      for (int fd = 3; fd < max_fd; ++fd) ::close(fd);
+    }
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }

@@ -258,6 +258,26 @@ TEST(Client, SetGetBinarySafe) {
   EXPECT_EQ(client->round_trips(), 4);
 }
 
+TEST(Client, ConnectsOverIpv6) {
+  SKIP_WITHOUT_REDIS();
+  RedisServerOptions server_options;
+  // "-::1": bind ::1 too, where the machine has it.
+  server_options.extra_args = {"--bind", "127.0.0.1", "-::1"};
+  std::unique_ptr<RedisServer> server = StartServer(server_options);
+  ASSERT_NE(server, nullptr);
+  ClientOptions options;
+  options.addr = absl::StrCat("[::1]:", server->port());
+  absl::StatusOr<std::unique_ptr<Client>> client = Client::Connect(options);
+  if (!client.ok() && absl::IsUnavailable(client.status())) {
+    GTEST_SKIP() << "no IPv6 loopback here: " << client.status();
+  }
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ((*client)->address(), options.addr);
+  absl::StatusOr<Reply> ping = (*client)->Command({"PING"});
+  ASSERT_TRUE(ping.ok()) << ping.status();
+  EXPECT_EQ(ping->str, "PONG");
+}
+
 TEST(Client, PipelineIsOneRoundTripWithRepliesInOrder) {
   SKIP_WITHOUT_REDIS();
   std::unique_ptr<RedisServer> server = StartServer();
@@ -598,15 +618,15 @@ class SentinelTest : public ::testing::Test {
   }
 
   // Writes through `client` until the write lands on the replica, now the
-  // primary (bounded: 300 attempts, 100 ms apart).
+  // primary (bounded: 450 attempts, 100 ms apart).
   void WriteUntilOnNewPrimary(Client& client) {
     bool moved = false;
-    for (int i = 0; i < 300 && !moved; ++i) {
+    for (int i = 0; i < 450 && !moved; ++i) {
       absl::StatusOr<Reply> set = client.Command({"SET", "after", "failover"});
       moved = set.ok() && !set->is_error() && client.address() == replica_->addr();
       if (!moved) absl::SleepFor(absl::Milliseconds(100));
     }
-    ASSERT_TRUE(moved) << "still on " << client.address() << " after 30 s";
+    ASSERT_TRUE(moved) << "still on " << client.address() << " after 45 s";
     std::unique_ptr<Client> direct = ConnectTo(OptionsFor(*replica_));
     ASSERT_NE(direct, nullptr);
     absl::StatusOr<Reply> role = direct->Command({"ROLE"});
