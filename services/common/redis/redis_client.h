@@ -20,7 +20,10 @@
 // when it is still at its default (which kills the process).
 //
 // This header and redis_client.cc are the only files that use hiredis; it
-// speaks RESP2 and has no TLS (see docs/operations.md, "Redis connection").
+// speaks RESP2 and has no TLS (see docs/operations.md, "Redis connection"),
+// and reads arrays nested at most 8 deep, the outermost included: a deeper
+// reply (a Lua table returned by a script or function) is a protocol error,
+// reported as UNAVAILABLE.
 //
 // Typical usage:
 //   ClientOptions options;
