@@ -30,6 +30,9 @@ PACKAGES=(
   # for it, DEMs through GDAL, and gdal_translate for the end-to-end test's
   # generated DEM.
   proj-data libproj-dev libgdal-dev gdal-bin
+  # Redis for many replicas: the client library (hiredis 0.14), and the
+  # server and Sentinel that the Redis tests start on loopback ports.
+  libhiredis-dev redis-server redis-sentinel
 )
 # The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
 # clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.
