@@ -41,6 +41,17 @@ function joinPath(base, key) {
   return base === "" ? key : `${base}.${key}`;
 }
 
+// Newer kustomize folds long base64 values of Secrets over several lines; the
+// API server's decoder (Go's encoding/base64) skips the line breaks, the JSON
+// Schema "byte" format does not.
+function unfoldBase64(obj) {
+  const field = obj.kind === "Secret" ? "data" : obj.kind === "ConfigMap" ? "binaryData" : null;
+  if (field === null || typeof obj[field] !== "object" || obj[field] === null) return obj;
+  const unfolded = {};
+  for (const [k, v] of Object.entries(obj[field])) unfolded[k] = typeof v === "string" ? v.replace(/[\r\n]/g, "") : v;
+  return { ...obj, [field]: unfolded };
+}
+
 // Types and required fields, from the OpenAPI schema kubernetes-models carries.
 function schemaProblems(obj) {
   const { dir } = splitApiVersion(obj.apiVersion);
@@ -54,7 +65,7 @@ function schemaProblems(obj) {
     return [`apiVersion/kind: ${obj.apiVersion} ${obj.kind} is not a known Kubernetes type`];
   }
   try {
-    new Model(obj).validate();
+    new Model(unfoldBase64(obj)).validate();
     return [];
   } catch (e) {
     if (!Array.isArray(e.errors)) return [`schema: ${e.message}`];
