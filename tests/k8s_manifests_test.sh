@@ -19,7 +19,9 @@
 #  6. Every runtime package the Dockerfile names exists in Debian, and those
 #     packages (with their dependencies) provide every library `ldd` finds
 #     for utmd and utmctl.
-# Parts 1-5 need node with k8s/validate's packages (scripts/install-deps.sh
+#  7. The production block of k8s/README.md, run as printed in a copy of k8s/,
+#     renders a valid site overlay whose Secrets are the files it made.
+# Parts 1-5 and 7 need node with k8s/validate's packages (scripts/install-deps.sh
 # runs `npm ci` there); without npm they are skipped and the test exits 77
 # (ctest: skipped) after part 6. Without utmd built, the ldd check skips.
 # Usage: k8s_manifests_test.sh REPO_ROOT UTMD UTMCTL
@@ -307,6 +309,45 @@ else
   echo "SKIP: Redis on the prod redis.conf: redis-server or redis-cli not installed"
   skipped+=("redis")
 fi
+
+# --- 7: the README's production recipe, run as printed. ---------------------
+block=$(awk '/^<!-- tests\/k8s_manifests_test.sh runs the next block/ {m = 1; next}
+             m && /^```sh$/ {b = 1; next}
+             b && /^```$/ {exit}
+             b' "$ROOT/k8s/README.md")
+[[ $block == *"kubectl kustomize k8s/overlays/mysite"* ]] ||
+  fail "k8s/README.md: no production block ending in kubectl kustomize: $block"
+printf '{"keys": []}\n' >"$work/jwks.json"
+n=0
+for kubectl in "${kubectls[@]}"; do
+  n=$((n + 1))
+  site=$work/site-$n
+  mkdir -p "$site/bin"
+  ln -s "$(command -v "$kubectl")" "$site/bin/kubectl"
+  tar -C "$ROOT" --exclude=node_modules --exclude='k8s/overlays/mysite' -cf - k8s | tar -C "$site" -xf -
+  (cd "$site" && PATH=$site/bin:$PATH JWKS_FILE=$work/jwks.json bash -euo pipefail -c "$block") \
+    >"$site/rendered.yaml" 2>"$site/err" ||
+    fail "k8s/README.md's production block: $(cat "$site/err")"
+  result=$(validate "$site/rendered.yaml") || fail "the README's site overlay:"$'\n'"$result"
+  result=$(invariants prod <"$site/rendered.yaml") || fail "the README's site overlay:"$'\n'"$result"
+  # Its Secrets hold the new files, not the placeholders.
+  secrets=$(cd "$VALIDATE" && node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    import { parseAllDocuments } from "yaml";
+    for (const o of parseAllDocuments(readFileSync(0, "utf8")).map((d) => d.toJS())) {
+      if (o?.kind !== "Secret") continue;
+      for (const [k, v] of Object.entries(o.data ?? {})) {
+        const text = Buffer.from(v.replace(/\s/g, ""), "base64").toString();
+        console.log(`${o.metadata.name}/${k}: ${text.split("\n")[0]}`);
+      }
+    }' <"$site/rendered.yaml")
+  [[ $secrets != *NOT-FOR-PRODUCTION* && $secrets != *_comment* ]] ||
+    fail "the README's site overlay still has placeholder Secrets: $secrets"
+  password=$(cat "$site/k8s/overlays/mysite/secrets/redis-password")
+  [[ $secrets == *"redis-password/password: $password"* && $secrets == *"utmd-tls/tls.crt: -----BEGIN CERTIFICATE-----"* ]] ||
+    fail "the README's site overlay: Secrets are not the generated files: $secrets"
+  echo "ok: the README's production block renders a valid site overlay with its own Secrets ($(cd "$site" && PATH=$site/bin:$PATH kubectl version --client 2>/dev/null | grep -oE 'v[0-9]+\.[0-9]+\.[0-9]+' | head -1))"
+done
 
 if ((${#skipped[@]} > 0)); then
   echo "k8s manifests: passed, parts skipped: ${skipped[*]}"
