@@ -14,8 +14,8 @@
 #     the prod probe (TLS) passes against a certificate naming localhost and
 #     fails against one that does not.
 #  5. Redis 7 runs the prod overlay's init script and redis.conf: the example
-#     password is refused, and with a real one Redis asks for it and keeps
-#     every write in an AOF fsync'd before the reply.
+#     password is refused; with a real one Redis asks for it, runs with
+#     appendonly yes, appendfsync always and noeviction, and writes its AOF.
 #  6. Every runtime package the Dockerfile names exists in Debian, and those
 #     packages (with their dependencies) provide every library `ldd` finds
 #     for utmd and utmctl.
