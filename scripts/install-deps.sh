@@ -40,6 +40,33 @@ if [[ "${UTM_SANITIZE_STAGE:-1}" != 0 ]]; then
   PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14)
 fi
 
+# Rendering the Kubernetes manifests (tests/k8s_manifests_test.sh): Debian's
+# kubectl (1.20, with `kubectl kustomize`), unless a kubectl that has the
+# kustomize subcommand is on PATH already (a machine image's kubectl package
+# would conflict with Debian's). Skipped with UTM_K8S_STAGE=0 (the Dockerfile's
+# build stage).
+if [[ "${UTM_K8S_STAGE:-1}" != 0 ]] &&
+   ! kubectl kustomize --help >/dev/null 2>&1; then
+  PACKAGES+=(kubernetes-client)
+fi
+
+# The manifests' offline schema check (k8s/validate): its npm packages, exactly
+# as package-lock.json pins them, when node_modules is missing or older than
+# the lockfile. Needs node and npm; without npm the test skips.
+install_k8s_validate() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/k8s/validate"
+  [[ "${UTM_K8S_STAGE:-1}" != 0 && -f "$dir/package-lock.json" ]] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; the Kubernetes manifest check will skip"
+    return 0
+  fi
+  if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules" ]]; then
+    echo "install-deps: npm ci in k8s/validate"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   # dpkg-query prints "install ok installed" only for fully installed packages.
@@ -50,6 +77,7 @@ done
 
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
+  install_k8s_validate
   exit 0
 fi
 
@@ -61,3 +89,4 @@ echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_k8s_validate
