@@ -94,11 +94,22 @@ absl::Status Follower::Pull(absl::Duration wait) {
 absl::Status Follower::CatchUp() {
   absl::StatusOr<Position> latest = ledger_->Latest();
   if (!latest.ok()) return latest.status();
-  return WaitApplied(latest->seq);
+  if (*latest == applied()) return absl::OkStatus();
+  // Behind, or on another history with the same number (the ledger lost
+  // entries and numbered new ones the same): reading after our position
+  // tells which, and reloads in the second case.
+  absl::MutexLock lock(&apply_mu_);
+  absl::Status s = Pull(absl::ZeroDuration());
+  if (!s.ok()) return s;
+  return WaitAppliedLocked(latest->seq);
 }
 
 absl::Status Follower::WaitApplied(uint64_t seq) {
   absl::MutexLock lock(&apply_mu_);
+  return WaitAppliedLocked(seq);
+}
+
+absl::Status Follower::WaitAppliedLocked(uint64_t seq) {
   while (applied().seq < seq) {
     const uint64_t before = applied().seq;
     absl::Status s = Pull(absl::ZeroDuration());

@@ -73,8 +73,9 @@ class Follower {
   // The last entry applied in full.
   Position applied() const;
 
-  // Applies every entry committed before the call. UNAVAILABLE when the
-  // backend is down.
+  // Applies every entry committed before the call, and reloads when this
+  // replica's position is no longer in the ledger's history (even at the
+  // same number). UNAVAILABLE when the backend is down.
   absl::Status CatchUp();
 
   // Until every entry up to `seq` is applied (CatchUp() when it is not yet).
@@ -98,6 +99,8 @@ class Follower {
   // after `wait`). Returns the error of a read; reloads on DATA_LOSS.
   absl::Status Pull(absl::Duration wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  absl::Status WaitAppliedLocked(uint64_t seq)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void Apply(const Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void Run();
 
