@@ -410,10 +410,18 @@ class IntentCore {
       const std::string& owner, const std::string& request_id,
       const std::string& fingerprint, absl::Time now, const Touched& touched,
       const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done);
-  // The guard of a decided write (under the lock, before the model changes).
-  ledger::Guard GuardFor(const std::string& owner,
-                         const std::string& request_id, const Touched& touched,
-                         const WriteOutcome& outcome) const
+  // The guard of a decided write: its object keys, and the footprints it
+  // read and changed, collected under the lock before the model changes;
+  // Finish() adds their area keys outside it.
+  struct GuardParts {
+    ledger::Guard guard;
+    std::vector<geo::Footprint> read;
+    std::vector<geo::Footprint> written;
+    ledger::Guard Finish() &&;
+  };
+  GuardParts GuardFor(const std::string& owner, const std::string& request_id,
+                      const Touched& touched,
+                      const WriteOutcome& outcome) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The follower's handlers: apply one record of the ledger to the model.
   void ApplyIntentRecord(absl::string_view id,

@@ -102,17 +102,17 @@ void IntentCore::ClearRequests() {
   expired_requests_.clear();
 }
 
-ledger::Guard IntentCore::GuardFor(const std::string& owner,
-                                   const std::string& request_id,
-                                   const Touched& touched,
-                                   const WriteOutcome& outcome) const {
+IntentCore::GuardParts IntentCore::GuardFor(const std::string& owner,
+                                            const std::string& request_id,
+                                            const Touched& touched,
+                                            const WriteOutcome& outcome) const {
   // Everything the decision looked at: the airspace of the request's
   // volumes and of the intent as it is (Conflicts() queried both), the
   // intent itself and the request id. What it changes: the airspace the
   // intent leaves and the one it takes, the intent, the request record.
-  std::vector<geo::Footprint> read, written;
+  GuardParts parts;
   for (const std::vector<geo::Volume4D>* volumes : touched.volumes) {
-    AddFootprints(*volumes, &read);
+    AddFootprints(*volumes, &parts.read);
   }
   const std::string& id =
       outcome.accepted() ? outcome.intent->id : touched.intent_id;
@@ -120,31 +120,36 @@ ledger::Guard IntentCore::GuardFor(const std::string& owner,
     auto it = handle_by_id_.find(touched.intent_id);
     if (it != handle_by_id_.end()) {
       const Intent& now = entries_.at(it->second)->intent;
-      AddFootprints(now.volumes, &written);
-      AddFootprints(now.off_nominal_volumes, &written);
+      AddFootprints(now.volumes, &parts.written);
+      AddFootprints(now.off_nominal_volumes, &parts.written);
     }
   }
   if (outcome.accepted()) {
-    AddFootprints(outcome.intent->volumes, &written);
-    AddFootprints(outcome.intent->off_nominal_volumes, &written);
+    AddFootprints(outcome.intent->volumes, &parts.written);
+    AddFootprints(outcome.intent->off_nominal_volumes, &parts.written);
   }
-  read.insert(read.end(), written.begin(), written.end());
-  ledger::Guard guard;
-  guard.reads = geo::AreaKeysFor(read).reads;
-  if (!id.empty()) guard.reads.push_back(IntentKey(id));
+  parts.read.insert(parts.read.end(), parts.written.begin(),
+                    parts.written.end());
+  if (!id.empty()) parts.guard.reads.push_back(IntentKey(id));
   if (!request_id.empty()) {
-    guard.reads.push_back(
-        absl::StrCat("q/", RequestKey(owner, request_id)));
+    const std::string key = absl::StrCat("q/", RequestKey(owner, request_id));
+    parts.guard.reads.push_back(key);
+    parts.guard.writes.push_back(key);
   }
-  if (outcome.accepted()) {
-    guard.writes = geo::AreaKeysFor(written).writes;
-    guard.writes.push_back(IntentKey(id));
+  if (outcome.accepted()) parts.guard.writes.push_back(IntentKey(id));
+  if (!outcome.accepted()) parts.written.clear();
+  return parts;
+}
+
+ledger::Guard IntentCore::GuardParts::Finish() && {
+  // Coverings of large polygons take milliseconds: done outside the lock.
+  std::vector<std::string> reads = geo::AreaKeysFor(read).reads;
+  guard.reads.insert(guard.reads.end(), reads.begin(), reads.end());
+  if (!written.empty()) {
+    std::vector<std::string> writes = geo::AreaKeysFor(written).writes;
+    guard.writes.insert(guard.writes.end(), writes.begin(), writes.end());
   }
-  if (!request_id.empty()) {
-    guard.writes.push_back(
-        absl::StrCat("q/", RequestKey(owner, request_id)));
-  }
-  return guard;
+  return std::move(guard);
 }
 
 void IntentCore::WriteThroughLedger(
@@ -173,7 +178,7 @@ void IntentCore::WriteThroughLedger(
     const ledger::Position base = follower_->applied();
     WriteOutcome outcome;
     std::vector<store::Mutation> mutations;
-    ledger::Guard guard;
+    GuardParts parts;
     {
       absl::MutexLock lock(&mu_);
       ExpireIntents(now);
@@ -201,10 +206,11 @@ void IntentCore::WriteThroughLedger(
         continue;
       }
       outcome = *std::move(decided);
-      guard = GuardFor(owner, request_id, touched, outcome);
+      parts = GuardFor(owner, request_id, touched, outcome);
       mutations = OutcomeMutations(owner, request_id, fingerprint, outcome, now);
       write_retain_ = true;
     }
+    ledger::Guard guard = std::move(parts).Finish();
     guard.base = base;
     absl::StatusOr<ledger::CommitResult> result =
         ledger_->CommitAndWait(std::move(guard), mutations);
