@@ -302,7 +302,8 @@ TEST(AreaKeys, KeysAreSortedDistinctAndFollowTheScheme) {
   const Footprint f = Circle{{47.3769, 8.5417}, 100};
   const AreaCover cover = ChooseAreaCover(f);
   ASSERT_EQ(cover.level, kDefaultCellLevel);
-  ASSERT_EQ(cover.cells, CoverFootprint(f, kDefaultCellLevel));
+  ASSERT_EQ(cover.cells, CoverFootprint(f, kDefaultCellLevel,
+                                        AreaKeyOptions().refine_levels));
   const AreaKeys keys = AreaKeysFor({f});
   EXPECT_TRUE(SortedDistinct(keys.reads));
   EXPECT_TRUE(SortedDistinct(keys.writes));
@@ -362,13 +363,56 @@ TEST(AreaKeys, LevelIsTheFinestWithinMaxCells) {
                                    DebugString(f)));
       ASSERT_GE(cover.level, options.min_level);
       ASSERT_LE(cover.level, options.max_level);
-      EXPECT_EQ(cover.cells, CoverFootprint(f, cover.level));
+      EXPECT_EQ(cover.cells,
+                CoverFootprint(f, cover.level, options.refine_levels));
       if (cover.level > options.min_level) {
         EXPECT_THAT(cover.cells.size(), Le(static_cast<size_t>(max_cells)));
       }
       if (cover.level < options.max_level) {
-        EXPECT_GT(CoverFootprint(f, cover.level + 1).size(),
+        EXPECT_GT(
+            CoverFootprint(f, cover.level + 1, options.refine_levels).size(),
                   static_cast<size_t>(max_cells));
+      }
+    }
+  }
+}
+
+// Coverings refined fewer levels than CoverFootprint's default stay
+// conservative: every point of the footprint, and every point up to the
+// 50 m margin beyond a vertex or the rim, lies in a covering cell.
+TEST(AreaKeys, CoarserRefinementStillCovers) {
+  const uint64_t seed = TestSeed(0x726566696e65);  // "refine"
+  std::cout << "seed=" << seed << " (set UTM_TEST_SEED to reproduce)\n";
+  PairGenerator gen(seed);
+  for (int i = 0; i < 300; ++i) {
+    const Footprint f = gen.Next(gen.Anchor());
+    const BoundingCap cap = ComputeBoundingCap(f);
+    // Fine levels, where 50 m often crosses into another cell.
+    const int level = UniformInt(gen.rng(), 11, 13);
+    std::vector<LatLng> probes;
+    if (const Circle* c = std::get_if<Circle>(&f)) {
+      probes.push_back(c->center);
+      for (int k = 0; k < 16; ++k) {
+        probes.push_back(GeodesicDestination(
+            c->center, Uniform(gen.rng(), 0, 360),
+            c->radius_m + Uniform(gen.rng(), 25, kCoveringMarginM)));
+      }
+    } else {
+      for (const LatLng& v : std::get<Polygon>(f).vertices) {
+        probes.push_back(GeodesicDestination(v, Uniform(gen.rng(), 0, 360),
+                                             Uniform(gen.rng(), 25,
+                                                     kCoveringMarginM)));
+      }
+    }
+    for (int refine : {0, 1, 2}) {
+      const std::vector<uint64_t> cells = CoverFootprint(f, level, refine);
+      for (const LatLng& p : probes) {
+        EXPECT_TRUE(std::binary_search(cells.begin(), cells.end(),
+                                       CellIdAt(p, level)))
+            << absl::StrFormat("seed=%d i=%d level %d refine %d (%.9f, "
+                               "%.9f) cap r=%.1f m",
+                               seed, i, level, refine, p.lat_deg, p.lng_deg,
+                               cap.radius_m);
       }
     }
   }
