@@ -60,7 +60,10 @@ struct AreaKeyOptions {
   // values are clamped).
   int min_level = kMinAreaLevel;
   int max_level = kDefaultCellLevel;
-  // CoverFootprint's refine_levels for the coverings tried. DEFAULT: 2.
+  // CoverFootprint's refine_levels for the coverings tried: fewer is faster
+  // and gives a few more false positives (docs/geometry.md, "Area keys");
+  // keys stay correct with any value, also mixed across replicas.
+  // DEFAULT: 2 (CoverFootprint's own default is 4). REQUIRES: >= 0.
   int refine_levels = 2;
 };
 
