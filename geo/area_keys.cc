@@ -47,17 +47,18 @@ AreaCover ChooseAreaCover(const Footprint& footprint,
 
   AreaCover cover;
   cover.level = std::clamp(StartLevel(footprint), min_level, max_level);
-  cover.cells = CoverFootprint(footprint, cover.level);
+  cover.cells = CoverFootprint(footprint, cover.level, options.refine_levels);
   // Too many cells: coarser (the start level's cells are about as wide as
   // the footprint, so this runs only when min/max_level force it).
   while (cover.cells.size() > max_cells && cover.level > min_level) {
     --cover.level;
-    cover.cells = CoverFootprint(footprint, cover.level);
+    cover.cells = CoverFootprint(footprint, cover.level, options.refine_levels);
   }
   if (cover.cells.size() > max_cells) return cover;  // min_level: keep it
   // Finer while the covering still fits.
   while (cover.level < max_level) {
-    std::vector<uint64_t> finer = CoverFootprint(footprint, cover.level + 1);
+    std::vector<uint64_t> finer = CoverFootprint(footprint, cover.level + 1,
+                                                options.refine_levels);
     if (finer.size() > max_cells) break;
     ++cover.level;
     cover.cells = std::move(finer);

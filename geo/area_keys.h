@@ -60,12 +60,18 @@ struct AreaKeyOptions {
   // values are clamped).
   int min_level = kMinAreaLevel;
   int max_level = kDefaultCellLevel;
+  // CoverFootprint's refine_levels for the coverings tried: fewer is faster
+  // and gives a few more false positives (docs/geometry.md, "Area keys");
+  // keys stay correct with any value, also mixed across replicas.
+  // DEFAULT: 2 (CoverFootprint's own default is 4). REQUIRES: >= 0.
+  int refine_levels = 2;
 };
 
 // A footprint's covering at the level its keys use.
 struct AreaCover {
   int level = 0;
-  std::vector<uint64_t> cells;  // CoverFootprint(footprint, level)
+  // CoverFootprint(footprint, level, options.refine_levels)
+  std::vector<uint64_t> cells;
 };
 
 // The level and cells a footprint is keyed by. The level is found by

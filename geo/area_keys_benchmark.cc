@@ -80,12 +80,15 @@ const std::vector<Footprint>& Pool(int size) {
   return pool;
 }
 
+// Argument 1: CoverFootprint's refine_levels (AreaKeyOptions).
 void BM_AreaKeysFor(benchmark::State& state) {
   const int size = static_cast<int>(state.range(0));
+  AreaKeyOptions options;
+  options.refine_levels = static_cast<int>(state.range(1));
   const std::vector<Footprint>& pool = Pool(size);
   size_t i = 0, keys = 0;
   for (auto _ : state) {
-    AreaKeys k = AreaKeysFor({pool[i++ % kPool]});
+    AreaKeys k = AreaKeysFor({pool[i++ % kPool]}, options);
     keys += k.reads.size() + k.writes.size();
     benchmark::DoNotOptimize(k);
   }
@@ -125,7 +128,9 @@ void BM_CoverFootprintLevel13(benchmark::State& state) {
 
 BENCHMARK(BM_CoverFootprintLevel13)->DenseRange(k100mCircle, k41000km2);
 BENCHMARK(BM_ChooseAreaCover)->DenseRange(k100mCircle, k41000km2);
-BENCHMARK(BM_AreaKeysFor)->DenseRange(k100mCircle, k41000km2);
+BENCHMARK(BM_AreaKeysFor)
+    ->ArgsProduct({benchmark::CreateDenseRange(k100mCircle, k41000km2, 1),
+                   {1, 2, 4}});
 
 }  // namespace
 }  // namespace utm::geo

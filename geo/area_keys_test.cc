@@ -148,9 +148,11 @@ class PairGenerator {
   }
 
   // The second footprint of a pair: near the first (about half of these
-  // intersect it), touching it, or well apart.
-  Footprint Partner(const Footprint& first, const BoundingCap& cap) {
+  // intersect it), touching it (then *touching is set), or well apart.
+  Footprint Partner(const Footprint& first, const BoundingCap& cap,
+                    bool* touching) {
     const int mode = UniformInt(rng_, 0, 9);
+    *touching = mode >= 5 && mode < 7;
     if (mode < 5) {
       Footprint probe = Next(cap.center);
       const double reach = ComputeBoundingCap(probe).radius_m;
@@ -212,11 +214,15 @@ TEST(AreaKeys, IntersectingFootprintsAlwaysMeetAndFarOnesNever) {
                                                   ">20 km"};
   std::array<int, 3> disjoint{}, false_pos{}, small_disjoint{},
       small_false_pos{};
+  // Disjoint pairs built to touch (within 2 mm): nearly all share a key, as
+  // they should; kept out of the buckets so these measure pairs apart.
+  int touching_disjoint = 0, touching_false_pos = 0;
   int intersecting = 0, misses = 0, mutant_misses = 0;
   for (int i = 0; i < kPairs; ++i) {
     const Footprint a = gen.Next(gen.Anchor());
     const BoundingCap cap_a = ComputeBoundingCap(a);
-    const Footprint b = gen.Partner(a, cap_a);
+    bool touching = false;
+    const Footprint b = gen.Partner(a, cap_a, &touching);
     const BoundingCap cap_b = ComputeBoundingCap(b);
     const AreaCover cover_a = ChooseAreaCover(a);
     const AreaCover cover_b = ChooseAreaCover(b);
@@ -245,10 +251,15 @@ TEST(AreaKeys, IntersectingFootprintsAlwaysMeetAndFarOnesNever) {
         kBucketEndM.begin());
     const bool small = cap_a.radius_m <= 28.3e3 && cap_b.radius_m <= 28.3e3;
     const bool meet = a_sees_b || b_sees_a;
-    ++disjoint[bucket];
-    false_pos[bucket] += meet;
-    small_disjoint[bucket] += small;
-    small_false_pos[bucket] += small && meet;
+    if (touching) {
+      ++touching_disjoint;
+      touching_false_pos += meet;
+    } else {
+      ++disjoint[bucket];
+      false_pos[bucket] += meet;
+      small_disjoint[bucket] += small;
+      small_false_pos[bucket] += small && meet;
+    }
     if (meet) {
       // Keys meet only through nested covering cells sharing a point, and
       // every covering cell lies within the 50 m margin and its own
@@ -266,6 +277,11 @@ TEST(AreaKeys, IntersectingFootprintsAlwaysMeetAndFarOnesNever) {
       "%d pairs, %d intersecting: %d misses; without below() writes: %d "
       "misses\n",
       kPairs, intersecting, misses, mutant_misses);
+  std::cout << absl::StrFormat(
+      "disjoint, built to touch (gap under 2 mm): %5d pairs, %5.1f%% share "
+      "a key\n",
+      touching_disjoint,
+      100.0 * touching_false_pos / std::max(touching_disjoint, 1));
   for (int k = 0; k < 3; ++k) {
     std::cout << absl::StrFormat(
         "disjoint, caps %-7s apart: %5d pairs, %5.1f%% share a key; "
@@ -286,7 +302,8 @@ TEST(AreaKeys, KeysAreSortedDistinctAndFollowTheScheme) {
   const Footprint f = Circle{{47.3769, 8.5417}, 100};
   const AreaCover cover = ChooseAreaCover(f);
   ASSERT_EQ(cover.level, kDefaultCellLevel);
-  ASSERT_EQ(cover.cells, CoverFootprint(f, kDefaultCellLevel));
+  ASSERT_EQ(cover.cells, CoverFootprint(f, kDefaultCellLevel,
+                                        AreaKeyOptions().refine_levels));
   const AreaKeys keys = AreaKeysFor({f});
   EXPECT_TRUE(SortedDistinct(keys.reads));
   EXPECT_TRUE(SortedDistinct(keys.writes));
@@ -346,13 +363,56 @@ TEST(AreaKeys, LevelIsTheFinestWithinMaxCells) {
                                    DebugString(f)));
       ASSERT_GE(cover.level, options.min_level);
       ASSERT_LE(cover.level, options.max_level);
-      EXPECT_EQ(cover.cells, CoverFootprint(f, cover.level));
+      EXPECT_EQ(cover.cells,
+                CoverFootprint(f, cover.level, options.refine_levels));
       if (cover.level > options.min_level) {
         EXPECT_THAT(cover.cells.size(), Le(static_cast<size_t>(max_cells)));
       }
       if (cover.level < options.max_level) {
-        EXPECT_GT(CoverFootprint(f, cover.level + 1).size(),
+        EXPECT_GT(
+            CoverFootprint(f, cover.level + 1, options.refine_levels).size(),
                   static_cast<size_t>(max_cells));
+      }
+    }
+  }
+}
+
+// Coverings refined fewer levels than CoverFootprint's default stay
+// conservative: every point of the footprint, and every point up to the
+// 50 m margin beyond a vertex or the rim, lies in a covering cell.
+TEST(AreaKeys, CoarserRefinementStillCovers) {
+  const uint64_t seed = TestSeed(0x726566696e65);  // "refine"
+  std::cout << "seed=" << seed << " (set UTM_TEST_SEED to reproduce)\n";
+  PairGenerator gen(seed);
+  for (int i = 0; i < 300; ++i) {
+    const Footprint f = gen.Next(gen.Anchor());
+    const BoundingCap cap = ComputeBoundingCap(f);
+    // Fine levels, where 50 m often crosses into another cell.
+    const int level = UniformInt(gen.rng(), 11, 13);
+    std::vector<LatLng> probes;
+    if (const Circle* c = std::get_if<Circle>(&f)) {
+      probes.push_back(c->center);
+      for (int k = 0; k < 16; ++k) {
+        probes.push_back(GeodesicDestination(
+            c->center, Uniform(gen.rng(), 0, 360),
+            c->radius_m + Uniform(gen.rng(), 25, kCoveringMarginM)));
+      }
+    } else {
+      for (const LatLng& v : std::get<Polygon>(f).vertices) {
+        probes.push_back(GeodesicDestination(v, Uniform(gen.rng(), 0, 360),
+                                             Uniform(gen.rng(), 25,
+                                                     kCoveringMarginM)));
+      }
+    }
+    for (int refine : {0, 1, 2}) {
+      const std::vector<uint64_t> cells = CoverFootprint(f, level, refine);
+      for (const LatLng& p : probes) {
+        EXPECT_TRUE(std::binary_search(cells.begin(), cells.end(),
+                                       CellIdAt(p, level)))
+            << absl::StrFormat("seed=%d i=%d level %d refine %d (%.9f, "
+                               "%.9f) cap r=%.1f m",
+                               seed, i, level, refine, p.lat_deg, p.lng_deg,
+                               cap.radius_m);
       }
     }
   }

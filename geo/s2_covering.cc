@@ -30,14 +30,17 @@ S1Angle SurfaceDistanceToAngle(double s) {
 
 }  // namespace
 
-std::vector<uint64_t> CoverFootprint(const Footprint& footprint, int level) {
+std::vector<uint64_t> CoverFootprint(const Footprint& footprint, int level,
+                                     int refine_levels) {
   // Out-of-range levels are a programming error; clamp rather than allocate
   // without bound.
   level = std::clamp(level, 0, kMaxCoveringLevel);
   S2RegionCoverer::Options options;
   // Finer cells first keep the covering tight; they are lifted to `level`
-  // below. Four levels finer than `level`, as far as S2 allows.
-  const int fine_level = std::min(level + 4, S2CellId::kMaxLevel);
+  // below. refine_levels finer than `level`, as far as S2 allows.
+  const int fine_level = std::min(
+      level + std::clamp(refine_levels, 0, S2CellId::kMaxLevel),
+      S2CellId::kMaxLevel);
   options.set_min_level(level);
   options.set_max_level(fine_level);
   options.set_max_cells(256);

@@ -35,10 +35,20 @@ inline constexpr double kCoveringMarginM = 50.0;
 // 22), which storage keys have no use for.
 inline constexpr int kMaxCoveringLevel = 16;
 
+// How many levels finer than the requested one a covering is computed at
+// before its cells are lifted to that level.
+inline constexpr int kDefaultRefineLevels = 4;
+
 // Sorted, distinct S2 cell ids at exactly `level` that cover the footprint.
-// REQUIRES: a validated footprint; 0 <= level <= kMaxCoveringLevel.
+// The covering is computed with cells down to `refine_levels` levels finer
+// (as far as S2 allows) and lifted: more levels give fewer cells at `level`
+// (a tighter covering) and cost more, fewer are faster and cover a little
+// more; every choice is conservative.
+// REQUIRES: a validated footprint; 0 <= level <= kMaxCoveringLevel;
+// refine_levels >= 0 (out-of-range values are clamped).
 std::vector<uint64_t> CoverFootprint(const Footprint& footprint,
-                                     int level = kDefaultCellLevel);
+                                     int level = kDefaultCellLevel,
+                                     int refine_levels = kDefaultRefineLevels);
 
 // The S2 cell id at `level` (0 to 30) containing a point.
 uint64_t CellIdAt(const LatLng& p, int level = kDefaultCellLevel);

@@ -2,7 +2,7 @@
 // live picture without a shared store.
 //
 // The Earth is cut into regions, the S2 cells of level kRegionLevel (about
-// 70 km across at mid latitudes). Each region is owned by one live replica,
+// 73 km on a side on average). Each region is owned by one live replica,
 // chosen by rendezvous (highest-random-weight) hashing over the member set:
 // every replica that knows the same members computes the same owner, and a
 // member joining or leaving moves only the regions it gains or loses (about
@@ -46,7 +46,7 @@
 
 namespace utm::telemetry {
 
-// S2 level of a region: cells of 55-80 km on a side (level 7).
+// S2 level of a region: cells of 47-85 km on a side, 73 km on average.
 inline constexpr int kRegionLevel = 7;
 
 // How far a report is forwarded, metres: 2·v_max·T + D, the farthest apart
