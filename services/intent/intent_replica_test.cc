@@ -1,6 +1,7 @@
 // IntentCore replicas on one ledger (the local backend here; the Redis one
 // in intent_replica_redis_test.cc).
 #include <memory>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -113,6 +114,53 @@ TEST_F(TwoReplicas, FilingWithoutRetentionIsRefused) {
   absl::StatusOr<WriteOutcome> out = cores_[0]->File("op-a", r);
   EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(out.status().message(), HasSubstr("retain"));
+}
+
+// A replica paused between deciding and committing (a GC pause, SIGSTOP)
+// cannot act on what it decided when it resumes: another replica took the
+// airspace meanwhile, so its commit fails the guard and it decides again.
+TEST(PausedReplica, DecidesAgainWhenItResumes) {
+  for (bool guarded : {true, false}) {
+    SCOPED_TRACE(guarded ? "guarded" : "without the guard");
+    auto st = MemoryStore();
+    auto ledger = *ledger::LocalLedger::Open(st.get());
+    testing::UnguardedLedger unguarded(ledger.get(), absl::ZeroDuration());
+    ledger::Ledger* shared =
+        guarded ? static_cast<ledger::Ledger*>(ledger.get()) : &unguarded;
+    testing::GatedLedger paused(shared);
+    SimulatedClock clock(kReplicaNow);
+    ledger::FollowerOptions fo;
+    fo.poll = absl::Milliseconds(20);
+    ledger::Follower fa(&paused, fo), fb(shared, fo);
+    IntentCore a(IntentOptions(), &clock), b(IntentOptions(), &clock);
+    a.UseLedger(&paused, &fa);
+    b.UseLedger(shared, &fb);
+    ASSERT_TRUE(fa.Start().ok());
+    ASSERT_TRUE(fb.Start().ok());
+
+    paused.Close();
+    absl::StatusOr<WriteOutcome> from_a;
+    std::thread filing(
+        [&] { from_a = a.File("op-a", {"", 0, {Disc(0)}}); });
+    paused.AwaitWaiter();  // A decided "accepted" and is paused
+    absl::StatusOr<WriteOutcome> from_b = b.File("op-b", {"", 0, {Disc(20)}});
+    ASSERT_TRUE(from_b.ok()) << from_b.status();
+    ASSERT_TRUE(from_b->accepted());
+    paused.Open();
+    filing.join();
+    ASSERT_TRUE(from_a.ok()) << from_a.status();
+    if (guarded) {
+      EXPECT_FALSE(from_a->accepted());
+      ASSERT_EQ(from_a->conflicts.size(), 1u);
+      EXPECT_EQ(from_a->conflicts[0].intent_id, from_b->intent->id);
+      EXPECT_GE(a.ledger_retries(), 1);
+    } else {
+      // The broken protocol lets both through: what the guard prevents.
+      EXPECT_TRUE(from_a->accepted());
+    }
+    fa.Stop();
+    fb.Stop();
+  }
 }
 
 TEST(IntentReplicaWorkload, ConcurrentReplicasKeepTheRules) {

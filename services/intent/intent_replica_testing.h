@@ -67,6 +67,57 @@ class UnguardedLedger final : public ledger::Ledger {
   const absl::Duration latency_;
 };
 
+// A ledger whose commits wait at a gate until it opens: a replica paused
+// (by a GC, or SIGSTOP) between deciding a write and committing it.
+class GatedLedger final : public ledger::Ledger {
+ public:
+  explicit GatedLedger(ledger::Ledger* inner) : inner_(inner) {}
+  void Close() {
+    absl::MutexLock lock(&mu_);
+    open_ = false;
+  }
+  void Open() {
+    absl::MutexLock lock(&mu_);
+    open_ = true;
+  }
+  // Until a commit waits at the closed gate.
+  void AwaitWaiter() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n > 0; }, &waiting_));
+  }
+  absl::StatusOr<ledger::Position> Load(
+      const std::vector<std::string>& tables,
+      const std::function<void(absl::string_view, absl::string_view,
+                               absl::string_view)>& fn) override {
+    return inner_->Load(tables, fn);
+  }
+  void Commit(ledger::Guard guard, std::vector<store::Mutation> mutations,
+              Done done) override {
+    {
+      absl::MutexLock lock(&mu_);
+      ++waiting_;
+      mu_.Await(absl::Condition(&open_));
+      --waiting_;
+    }
+    inner_->Commit(std::move(guard), std::move(mutations), std::move(done));
+  }
+  absl::StatusOr<std::vector<ledger::Entry>> Read(
+      const ledger::Position& after, int max_entries,
+      absl::Duration wait) override {
+    return inner_->Read(after, max_entries, wait);
+  }
+  absl::StatusOr<ledger::Position> Latest() override {
+    return inner_->Latest();
+  }
+
+ private:
+  ledger::Ledger* const inner_;
+  absl::Mutex mu_;
+  bool open_ ABSL_GUARDED_BY(mu_) = true;
+  int waiting_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
 struct ReplicaWorkloadOptions {
   int replicas = 3;
   int clients = 16;
