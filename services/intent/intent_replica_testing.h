@@ -38,7 +38,7 @@ inline const geo::LatLng kReplicaCentre{47.3769, 8.5417};
 class UnguardedLedger final : public ledger::Ledger {
  public:
   explicit UnguardedLedger(ledger::Ledger* inner,
-                           absl::Duration latency = absl::Microseconds(500))
+                           absl::Duration latency = absl::Milliseconds(2))
       : inner_(inner), latency_(latency) {}
   absl::StatusOr<ledger::Position> Load(
       const std::vector<std::string>& tables,
