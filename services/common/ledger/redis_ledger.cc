@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/common/ledger/redis_ledger_lua.h"
 
@@ -24,6 +25,12 @@ absl::Status ErrorReply(absl::string_view what, const Reply& reply) {
 }
 
 std::string StreamId(uint64_t seq) { return absl::StrCat(seq, "-0"); }
+
+// A Redis that lost its functions (restarted without persistence, or a new
+// empty primary) answers this to FCALL.
+bool FunctionMissing(const Reply& r) {
+  return r.is_error() && absl::StrContains(r.str, "Function not found");
+}
 
 absl::StatusOr<uint64_t> SeqOfStreamId(absl::string_view id) {
   const size_t dash = id.find('-');
@@ -102,23 +109,33 @@ absl::StatusOr<std::unique_ptr<RedisLedger>> RedisLedger::Open(
   std::unique_ptr<RedisLedger> ledger(new RedisLedger(std::move(options)));
   absl::StatusOr<redis::Pool::Lease> c = ledger->pool_.Acquire();
   if (!c.ok()) return c.status();
+  if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+  return ledger;
+}
+
+absl::Status RedisLedger::LoadFunctions(redis::Client& client) {
   absl::StatusOr<Reply> r =
-      (*c)->Command({"FUNCTION", "LOAD", "REPLACE", kRedisLedgerLua});
+      client.Command({"FUNCTION", "LOAD", "REPLACE", kRedisLedgerLua});
   if (!r.ok()) return r.status();
   if (r->is_error()) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "redis at ", (*c)->address(),
+        "redis at ", client.address(),
         " refused the ledger's functions (Redis 7.0 or later is needed): ",
         r->str));
   }
-  return ledger;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Position> RedisLedger::Latest() {
   absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
   if (!c.ok()) return c.status();
-  absl::StatusOr<Reply> r = (*c)->Command(
-      {"FCALL_RO", "utm_position", "1", absl::StrCat(options_.prefix, "seq")});
+  const std::vector<std::string> argv = {
+      "FCALL_RO", "utm_position", "1", absl::StrCat(options_.prefix, "seq")};
+  absl::StatusOr<Reply> r = (*c)->Command(argv);
+  if (r.ok() && FunctionMissing(*r)) {
+    if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+    r = (*c)->Command(argv);
+  }
   if (!r.ok()) return r.status();
   if (r->is_error()) return ErrorReply("utm_position", *r);
   return ParsePosition(*r);
@@ -195,6 +212,11 @@ absl::StatusOr<CommitResult> RedisLedger::CommitNow(
          absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout))});
   }
   absl::StatusOr<std::vector<Reply>> replies = (*c)->Pipeline(commands);
+  if (replies.ok() && FunctionMissing((*replies)[0])) {
+    // Nothing was written; load the functions and send it again.
+    if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+    replies = (*c)->Pipeline(commands);
+  }
   if (!replies.ok()) {
     return absl::UnavailableError(absl::StrCat(
         replies.status().message(),

@@ -73,6 +73,10 @@ class RedisLedger final : public Ledger {
 
  private:
   explicit RedisLedger(RedisLedgerOptions options);
+  // FUNCTION LOAD REPLACE of the library: at start, and again whenever Redis
+  // answers that it lost it (restarted without persistence, or a new empty
+  // primary after a failover).
+  static absl::Status LoadFunctions(redis::Client& client);
   absl::StatusOr<CommitResult> CommitNow(const Guard& guard,
                                          const std::vector<Mutation>& m);
 

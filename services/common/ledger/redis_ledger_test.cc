@@ -174,6 +174,23 @@ TEST_F(RedisLedgerTest, AReplicaOnATrimmedOrRewrittenHistoryReloads) {
   EXPECT_EQ(model.bookings().count("n0"), 1u);
 }
 
+TEST_F(RedisLedgerTest, FunctionsLostByRedisAreLoadedAgain) {
+  StartRedis();
+  auto ledger = Open(Options());
+  ASSERT_NE(ledger, nullptr);
+  auto admin = redis::Client::Connect(Options().client);
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->Command({"FUNCTION", "FLUSH"}).ok());
+  absl::StatusOr<Position> latest = ledger->Latest();
+  ASSERT_TRUE(latest.ok()) << latest.status();
+  ASSERT_TRUE((*admin)->Command({"FUNCTION", "FLUSH"}).ok());
+  absl::StatusOr<CommitResult> c =
+      ledger->CommitAndWait(Guard{*latest}, {store::Put("t", "a", "1")});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->status, CommitStatus::kCommitted);
+  EXPECT_EQ(c->position.seq, 1u);
+}
+
 TEST_F(RedisLedgerTest, ReplicasOnOneRedisNeverDoubleBook) {
   StartRedis();
   std::vector<std::unique_ptr<RedisLedger>> ledgers;
