@@ -39,16 +39,8 @@ constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
-absl::Status Invalid(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
 std::string LogKey(int64_t sequence) {
   return absl::StrFormat("%020d", sequence);
-}
-
-bool Contains(const geo::TimeWindow& w, absl::Time t) {
-  return w.start <= t && t <= w.end;
 }
 
 // Whether any of `volumes` meets `area`.
@@ -84,67 +76,9 @@ std::vector<geo::TimeWindow> Subtract(std::vector<geo::TimeWindow> windows,
   return windows;
 }
 
-absl::StatusOr<absl::Weekday> WeekdayFromProto(v1::DayOfWeek d,
-                                               absl::string_view field) {
-  switch (d) {
-    case v1::DAY_OF_WEEK_MONDAY:
-      return absl::Weekday::monday;
-    case v1::DAY_OF_WEEK_TUESDAY:
-      return absl::Weekday::tuesday;
-    case v1::DAY_OF_WEEK_WEDNESDAY:
-      return absl::Weekday::wednesday;
-    case v1::DAY_OF_WEEK_THURSDAY:
-      return absl::Weekday::thursday;
-    case v1::DAY_OF_WEEK_FRIDAY:
-      return absl::Weekday::friday;
-    case v1::DAY_OF_WEEK_SATURDAY:
-      return absl::Weekday::saturday;
-    case v1::DAY_OF_WEEK_SUNDAY:
-      return absl::Weekday::sunday;
-    default:
-      return Invalid(field, "set a day of the week (MONDAY..SUNDAY)");
-  }
-}
-
 int TypeRank(v1::ConstraintType t) { return static_cast<int>(t); }
 
-// A stored (already validated) timestamp.
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 }  // namespace
-
-// One immutable version of a constraint.
-struct ConstraintCore::Record {
-  v1::Constraint proto;  // every field but `active`
-  std::vector<geo::Volume4D> volumes;
-  constraint::Schedule schedule;
-  std::optional<double> ceiling_m;  // CONDITIONAL altitude ceiling
-  absl::Time last_active;           // after it, never active again
-
-  const std::string& id() const { return proto.id(); }
-  v1::ConstraintType type() const { return proto.type(); }
-
-  bool ActiveAt(absl::Time t) const {
-    if (!constraint::ActiveAt(schedule, t)) return false;
-    for (const geo::Volume4D& v : volumes) {
-      if (Contains(v.time, t)) return true;
-    }
-    return false;
-  }
-  // The first instant after `t` at which ActiveAt() may change.
-  absl::Time NextCandidate(absl::Time t) const {
-    absl::Time next = NextChange(schedule, t);
-    for (const geo::Volume4D& v : volumes) {
-      if (v.time.start > t) next = std::min(next, v.time.start);
-      if (v.time.end != absl::InfiniteFuture() && v.time.end >= t) {
-        next = std::min(next, v.time.end + absl::Nanoseconds(1));
-      }
-    }
-    return next;
-  }
-};
 
 struct ConstraintCore::Entry {
   uint64_t handle = 0;
@@ -255,134 +189,6 @@ size_t ConstraintCore::watcher_count() const {
 // ---------------------------------------------------------------------------
 // Validation and views.
 
-absl::StatusOr<std::shared_ptr<const ConstraintCore::Record>>
-ConstraintCore::MakeRecord(const v1::Constraint& input, absl::string_view field,
-                           bool trusted) const {
-  auto record = std::make_shared<Record>();
-  const std::string prefix = absl::StrCat(field, ".");
-  if (input.type() == v1::CONSTRAINT_TYPE_UNSPECIFIED ||
-      !v1::ConstraintType_IsValid(input.type())) {
-    return Invalid(absl::StrCat(prefix, "type"),
-                   "set PROHIBITED, REQUIRES_AUTHORISATION, CONDITIONAL or "
-                   "ADVISORY");
-  }
-  if (input.volumes().empty()) {
-    return Invalid(absl::StrCat(prefix, "volumes"), "at least one is required");
-  }
-  if (input.volumes_size() > options_.max_volumes) {
-    return Invalid(absl::StrCat(prefix, "volumes"),
-                   absl::StrCat(input.volumes_size(), " volumes; at most ",
-                                options_.max_volumes, " are allowed"));
-  }
-  VolumeConvertOptions convert;
-  convert.limits = options_.limits;
-  convert.allow_open_start = true;
-  convert.allow_open_end = true;
-  convert.validate = !trusted;
-  absl::Time last_end = absl::InfinitePast();
-  for (int i = 0; i < input.volumes_size(); ++i) {
-    UTM_ASSIGN_OR_RETURN(
-        geo::Volume4D v,
-        VolumeFromProto(input.volumes(i), convert,
-                        absl::StrCat(prefix, "volumes[", i, "]")));
-    last_end = std::max(last_end, v.time.end);
-    record->volumes.push_back(std::move(v));
-  }
-  // Schedule.
-  geo::TimeWindow absolute{absl::InfinitePast(), absl::InfiniteFuture()};
-  std::vector<WeeklyWindow> weekly;
-  std::string zone = "UTC";
-  if (input.has_schedule()) {
-    const v1::Schedule& s = input.schedule();
-    const std::string sp = absl::StrCat(prefix, "schedule.");
-    if (s.absolute().has_start()) {
-      UTM_ASSIGN_OR_RETURN(absolute.start,
-                           TimeFromProto(s.absolute().start(),
-                                         absl::StrCat(sp, "absolute.start")));
-    }
-    if (s.absolute().has_end()) {
-      UTM_ASSIGN_OR_RETURN(
-          absolute.end,
-          TimeFromProto(s.absolute().end(), absl::StrCat(sp, "absolute.end")));
-    }
-    for (int i = 0; i < s.weekly_size(); ++i) {
-      const v1::WeeklyWindow& w = s.weekly(i);
-      WeeklyWindow out;
-      for (int d = 0; d < w.days_size(); ++d) {
-        UTM_ASSIGN_OR_RETURN(
-            absl::Weekday day,
-            WeekdayFromProto(
-                w.days(d), absl::StrCat(sp, "weekly[", i, "].days[", d, "]")));
-        out.days.push_back(day);
-      }
-      out.start_second_of_day = w.start_second_of_day();
-      out.end_second_of_day = w.end_second_of_day();
-      weekly.push_back(std::move(out));
-    }
-    if (!s.time_zone().empty()) zone = s.time_zone();
-    if (!s.weekly().empty() && s.time_zone().empty()) {
-      return Invalid(absl::StrCat(sp, "time_zone"),
-                     "required with weekly windows (an IANA name such as "
-                     "\"Europe/Zurich\" or \"UTC\")");
-    }
-  }
-  absl::StatusOr<constraint::Schedule> schedule =
-      MakeSchedule(absolute, std::move(weekly), zone);
-  if (!schedule.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, schedule.status().message()));
-  }
-  record->schedule = *std::move(schedule);
-  record->last_active = std::min(last_end, record->schedule.absolute.end);
-  // Type-specific fields.
-  if (input.has_conditions()) {
-    if (input.type() != v1::CONSTRAINT_TYPE_CONDITIONAL) {
-      return Invalid(absl::StrCat(prefix, "conditions"),
-                     "only for CONDITIONAL constraints");
-    }
-    if (input.conditions().has_altitude_ceiling()) {
-      const v1::Altitude& c = input.conditions().altitude_ceiling();
-      if (c.reference() != v1::ALTITUDE_REFERENCE_W84) {
-        return Invalid(
-            absl::StrCat(prefix, "conditions.altitude_ceiling.reference"),
-            "must be W84 (metres above the WGS84 ellipsoid)");
-      }
-      if (!(c.value_m() >= options_.limits.min_altitude_m &&
-            c.value_m() <= options_.limits.max_altitude_m)) {
-        return Invalid(
-            absl::StrCat(prefix, "conditions.altitude_ceiling.value_m"),
-            absl::StrCat(c.value_m(), " is outside [",
-                         options_.limits.min_altitude_m, ", ",
-                         options_.limits.max_altitude_m, "]"));
-      }
-      record->ceiling_m = c.value_m();
-    }
-  }
-  if (input.self_unlock_allowed() &&
-      input.type() != v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION) {
-    return Invalid(absl::StrCat(prefix, "self_unlock_allowed"),
-                   "only REQUIRES_AUTHORISATION constraints can be "
-                   "self-unlocked");
-  }
-  // Strings and repeated fields were checked by CheckFields(). Fields this
-  // server does not know are neither stored nor sent to anyone.
-  record->proto = input;
-  record->proto.clear_active();
-  // Output only: a constraint held here is in force (WithdrawnHistory keeps
-  // the withdrawn ones).
-  record->proto.set_state(v1::CONSTRAINT_STATE_PUBLISHED);
-  record->proto.clear_withdraw_time();
-  record->proto.clear_withdrawn_by();
-  record->proto.clear_withdraw_reason();
-  record->proto.DiscardUnknownFields();
-  return std::shared_ptr<const Record>(std::move(record));
-}
-
-v1::Constraint ConstraintCore::View(const Record& record, absl::Time t) const {
-  v1::Constraint out = record.proto;
-  out.set_active(record.ActiveAt(t));
-  return out;
-}
 
 // ---------------------------------------------------------------------------
 // Recovery.
@@ -419,7 +225,8 @@ absl::Status ConstraintCore::Recover() {
   std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
   for (const v1::Constraint& c : constraints) {
     absl::StatusOr<std::shared_ptr<const Record>> record =
-        MakeRecord(c, "constraint", /*trusted=*/true);
+        MakeRecord(c, "constraint", options_.limits, options_.max_volumes,
+                   /*trusted=*/true);
     if (!record.ok()) {
       return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
                                               ": ", record.status().message()));
@@ -1050,7 +857,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
-                       MakeRecord(request.constraint(), "constraint"));
+                       MakeRecord(request.constraint(), "constraint",
+                                  options_.limits, options_.max_volumes));
   std::shared_ptr<const Record> published;
   UTM_ASSIGN_OR_RETURN(
       v1::PublishConstraintResponse response,
@@ -1139,7 +947,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
-                       MakeRecord(request.constraint(), "constraint"));
+                       MakeRecord(request.constraint(), "constraint",
+                                  options_.limits, options_.max_volumes));
   std::shared_ptr<const Record> updated;
   UTM_ASSIGN_OR_RETURN(
       v1::UpdateConstraintResponse response,
@@ -1487,7 +1296,7 @@ bool ConstraintCore::Authorised(const std::string& operator_id,
   return false;
 }
 
-absl::StatusOr<const ConstraintCore::Record*> ConstraintCore::Find(
+absl::StatusOr<const Record*> ConstraintCore::Find(
     const std::string& id) const {
   auto it = handle_by_id_.find(id);
   if (it == handle_by_id_.end()) {

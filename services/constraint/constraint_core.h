@@ -51,6 +51,7 @@
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "services/constraint/constraint_record.h"
 #include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
 #include "services/constraint/withdrawn_history.h"
@@ -180,7 +181,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   size_t watcher_count() const;
 
  private:
-  struct Record;
   struct Entry;
   struct Change;
   struct RequestRecord;
@@ -190,16 +190,9 @@ class ConstraintCore final : public intent::ConstraintChecker {
       const Caller& caller, const Request& request, absl::string_view method,
       const std::function<absl::StatusOr<Response>(
           std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
-  // Checks and builds a record. `trusted`: read back from the store, where
-  // it was written after these checks, so its geometry is not checked again
-  // (a restart stays linear in the vertices stored).
-  absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
-      const v1::Constraint& input, absl::string_view field,
-      bool trusted = false) const;
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Constraint View(const Record& record, absl::Time t) const;
   // Appends a change to the log (memory and `batch`), assigning its
   // sequence.
   void Log(Change change, std::vector<store::Mutation>* batch)
