@@ -27,15 +27,14 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kConstraintsTable[] = "constraints";
 constexpr char kAuthorisationsTable[] = "authorisations";
 constexpr char kLogTable[] = "constraint_log";
 constexpr char kRequestsTable[] = "constraint_requests";
 constexpr char kMetaTable[] = "constraint_meta";
 constexpr char kTickedKey[] = "ticked";
 
-constexpr int kVolumeBits = 20;
-constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
+constexpr int kVolumeBits = ConstraintRegistry::kVolumeBits;
+constexpr uint64_t kVolumeMask = ConstraintRegistry::kVolumeMask;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
@@ -79,14 +78,6 @@ std::vector<geo::TimeWindow> Subtract(std::vector<geo::TimeWindow> windows,
 int TypeRank(v1::ConstraintType t) { return static_cast<int>(t); }
 
 }  // namespace
-
-struct ConstraintCore::Entry {
-  uint64_t handle = 0;
-  std::shared_ptr<const Record> record;
-  bool active = false;                        // as last announced
-  bool expired = false;                       // announced as expired
-  absl::Time timer = absl::InfiniteFuture();  // its key in timers_
-};
 
 struct ConstraintCore::Change {
   enum class Kind { kUpsert, kRemoved, kActivity, kAffected };
@@ -178,7 +169,7 @@ int64_t ConstraintCore::last_sequence() const {
 
 size_t ConstraintCore::constraint_count() const {
   absl::ReaderMutexLock lock(&mu_);
-  return entries_.size();
+  return registry_.size();
 }
 
 size_t ConstraintCore::watcher_count() const {
@@ -197,21 +188,8 @@ absl::Status ConstraintCore::Recover() {
   UTM_RETURN_IF_ERROR(withdrawn_.Recover(store_, clock_->Now()));
   if (store_ == nullptr) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  absl::Status decode;
-  // Trusted records: decoded with the widest limits, since they were valid
-  // when written and the configuration may have changed since.
-  std::vector<v1::Constraint> constraints;
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kConstraintsTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredConstraint stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
-          decode.Update(absl::DataLossError(
-              absl::StrCat("constraint ", key, ": cannot decode")));
-          return;
-        }
-        constraints.push_back(std::move(*stored.mutable_constraint()));
-      }));
-  UTM_RETURN_IF_ERROR(decode);
+  UTM_ASSIGN_OR_RETURN(std::vector<v1::Constraint> constraints,
+                       ConstraintRegistry::ReadStored(store_));
   // The tick mark first: activity is re-evaluated from there (or from each
   // constraint's last update when no transition was ever logged).
   ticked_ = absl::InfinitePast();
@@ -221,37 +199,9 @@ absl::Status ConstraintCore::Recover() {
     if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
       ticked_ = TimeOf(tick.time());
   }));
-  // One packed build of the index (as Index() files them).
-  std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
-  for (const v1::Constraint& c : constraints) {
-    absl::StatusOr<std::shared_ptr<const Record>> record =
-        MakeRecord(c, "constraint", options_.limits, options_.max_volumes,
-                   /*trusted=*/true);
-    if (!record.ok()) {
-      return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
-                                              ": ", record.status().message()));
-    }
-    auto entry = std::make_unique<Entry>();
-    entry->handle = next_handle_++;
-    entry->record = *std::move(record);
-    const absl::Time update_time = TimeOf(c.update_time());
-    const absl::Time from = std::max(ticked_, update_time);
-    entry->active = entry->record->ActiveAt(from);
-    entry->expired = from > entry->record->last_active;
-    handle_by_id_[c.id()] = entry->handle;
-    if (!c.source().original_id().empty()) {
-      by_source_[absl::StrCat(c.authority().id(), "\n", c.source().format(),
-                              "\n", c.source().original_id())] = c.id();
-    }
-    Entry* e = entry.get();
-    entries_[e->handle] = std::move(entry);
-    for (size_t i = 0; i < e->record->volumes.size(); ++i) {
-      to_index.emplace_back((e->handle << kVolumeBits) | i,
-                            e->record->volumes[i]);
-    }
-    if (!e->expired) Schedule(e, from);
-  }
-  UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
+  UTM_RETURN_IF_ERROR(registry_.Restore(constraints, ticked_, options_.limits,
+                                        options_.max_volumes));
+  absl::Status decode;
   UTM_RETURN_IF_ERROR(
       store_->Scan(kAuthorisationsTable,
                    [&](absl::string_view key, absl::string_view value) {
@@ -365,46 +315,7 @@ absl::Status ConstraintCore::Recover() {
 }
 
 // ---------------------------------------------------------------------------
-// Index, timers, log.
-
-void ConstraintCore::Index(Entry* entry) {
-  const auto& volumes = entry->record->volumes;
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    (void)index_.Insert((entry->handle << kVolumeBits) | i, volumes[i]);
-  }
-}
-
-void ConstraintCore::Unindex(Entry* entry) {
-  for (size_t i = 0; i < entry->record->volumes.size(); ++i) {
-    index_.Remove((entry->handle << kVolumeBits) | i);
-  }
-}
-
-void ConstraintCore::CancelTimer(Entry* entry) {
-  if (entry->timer == absl::InfiniteFuture()) return;
-  auto [begin, end] = timers_.equal_range(entry->timer);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == entry->handle) {
-      timers_.erase(it);
-      break;
-    }
-  }
-  entry->timer = absl::InfiniteFuture();
-}
-
-void ConstraintCore::Schedule(Entry* entry, absl::Time after) {
-  CancelTimer(entry);
-  entry->timer = entry->record->NextCandidate(after);
-  // Expiry is a transition too: the instant after the last active one.
-  if (!entry->expired && entry->record->last_active != absl::InfiniteFuture()) {
-    entry->timer = std::min(entry->timer, std::max(after + absl::Nanoseconds(1),
-                                                   entry->record->last_active +
-                                                       absl::Nanoseconds(1)));
-  }
-  if (entry->timer != absl::InfiniteFuture()) {
-    timers_.emplace(entry->timer, entry->handle);
-  }
-}
+// The change log.
 
 void ConstraintCore::Log(Change change, std::vector<store::Mutation>* batch) {
   change.sequence = ++last_sequence_;
@@ -547,14 +458,14 @@ void ConstraintCore::Snapshot(Watcher* w) {
   const int64_t sequence = std::max(last_sequence_, w->floor);
   w->floor = sequence;
   std::vector<uint64_t> handles;
-  for (geo::VolumeIndex::Id id : index_.Query(w->area)) {
+  for (geo::VolumeIndex::Id id : registry_.index().Query(w->area)) {
     handles.push_back(id >> kVolumeBits);
   }
   std::sort(handles.begin(), handles.end());
   handles.erase(std::unique(handles.begin(), handles.end()), handles.end());
   std::vector<const Entry*> entries;
   for (uint64_t h : handles) {
-    const Entry* e = entries_.at(h).get();
+    const Entry* e = &registry_.entry(h);
     if (!e->expired) entries.push_back(e);
   }
   std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) {
@@ -822,14 +733,13 @@ absl::StatusOr<Response> ConstraintCore::Write(
   return response;
 }
 
-absl::StatusOr<ConstraintCore::Entry*> ConstraintCore::OwnedEntry(
+absl::StatusOr<Entry*> ConstraintCore::OwnedEntry(
     const Caller& caller, const std::string& id, int64_t version) {
-  auto it = handle_by_id_.find(id);
-  if (it == handle_by_id_.end()) {
+  Entry* entry = registry_.FindEntry(id);
+  if (entry == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("constraint ", QuoteForError(id), " not found"));
   }
-  Entry* entry = entries_.at(it->second).get();
   if (!caller.admin && entry->record->proto.authority().id() != caller.id) {
     return absl::PermissionDeniedError(
         absl::StrCat("constraint ", id, " was published by another authority"));
@@ -870,12 +780,11 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             const v1::ConstraintSource& source = validated->proto.source();
             std::string source_key;
             if (!source.original_id().empty()) {
-              source_key = absl::StrCat(caller.id, "\n", source.format(), "\n",
-                                        source.original_id());
-              auto it = by_source_.find(source_key);
-              if (it != by_source_.end()) {
+              source_key = ConstraintRegistry::SourceKey(caller.id, source);
+              if (const std::string* existing =
+                      registry_.FindSource(source_key)) {
                 return absl::AlreadyExistsError(absl::StrCat(
-                    "constraint ", it->second, " already has source id ",
+                    "constraint ", *existing, " already has source id ",
                     QuoteForError(source.original_id()),
                     " from this authority"));
               }
@@ -887,7 +796,7 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             }
             auto record = std::make_shared<Record>(*validated);
             std::string id = new_id_();
-            while (handle_by_id_.contains(id)) id = new_id_();
+            while (registry_.Contains(id)) id = new_id_();
             v1::Constraint& p = record->proto;
             p.set_id(id);
             p.set_version(1);
@@ -897,17 +806,7 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             if (p.source().format() == v1::SOURCE_FORMAT_UNSPECIFIED) {
               p.mutable_source()->set_format(v1::SOURCE_FORMAT_MANUAL);
             }
-            auto entry = std::make_unique<Entry>();
-            entry->handle = next_handle_++;
-            entry->record = record;
-            entry->active = record->ActiveAt(now);
-            entry->expired = now > record->last_active;
-            Entry* e = entry.get();
-            entries_[e->handle] = std::move(entry);
-            handle_by_id_[id] = e->handle;
-            if (!source_key.empty()) by_source_[source_key] = id;
-            Index(e);
-            if (!e->expired) Schedule(e, now);
+            Entry* e = registry_.Add(record, source_key, now);
             PutVersion(*e, /*previous=*/{}, now, batch, changes);
             published = record;
             v1::PublishConstraintResponse out;
@@ -926,12 +825,7 @@ void ConstraintCore::PutVersion(const Entry& entry,
                                 absl::Time now,
                                 std::vector<store::Mutation>* batch,
                                 std::vector<Change>* changes) {
-  if (store_ != nullptr) {
-    internal::StoredConstraint stored;
-    *stored.mutable_constraint() = entry.record->proto;
-    batch->push_back(store::Put(kConstraintsTable, entry.record->id(),
-                                stored.SerializeAsString()));
-  }
+  registry_.Put(entry, batch);
   Change change;
   change.time = now;
   change.kind = Change::Kind::kUpsert;
@@ -975,13 +869,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
             *p.mutable_create_time() = old.proto.create_time();
             *p.mutable_update_time() = TimeToProto(now);
             *p.mutable_source() = old.proto.source();
-            Unindex(e);
             std::vector<geo::Volume4D> previous = old.volumes;
-            e->record = record;
-            e->active = record->ActiveAt(now);
-            e->expired = now > record->last_active;
-            Index(e);
-            Schedule(e, now);
+            registry_.Replace(e, record, now);
             PutVersion(*e, std::move(previous), now, batch, changes);
             updated = record;
             v1::UpdateConstraintResponse out;
@@ -1012,19 +901,7 @@ absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
         *out.mutable_constraint() = withdrawn_.Add(
             View(*record, now), record->volumes, caller.id, request.reason(),
             now, store_ != nullptr ? batch : nullptr);
-        Unindex(e);
-        CancelTimer(e);
-        const v1::ConstraintSource& source = record->proto.source();
-        if (!source.original_id().empty()) {
-          by_source_.erase(absl::StrCat(record->proto.authority().id(), "\n",
-                                        source.format(), "\n",
-                                        source.original_id()));
-        }
-        handle_by_id_.erase(record->id());
-        entries_.erase(e->handle);
-        if (store_ != nullptr) {
-          batch->push_back(store::Delete(kConstraintsTable, record->id()));
-        }
+        registry_.Remove(e, batch);
         Change change;
         change.time = now;
         change.kind = Change::Kind::kRemoved;
@@ -1117,7 +994,7 @@ absl::Status ConstraintCore::ReportAffected(
     }
     if (by_owner.empty()) return absl::OkStatus();
     // Still there? A withdrawal in between makes the report moot.
-    if (!handle_by_id_.contains(record->id())) return absl::OkStatus();
+    if (!registry_.Contains(record->id())) return absl::OkStatus();
     std::vector<store::Mutation> batch;
     Change change;
     change.time = clock_->Now();
@@ -1163,7 +1040,7 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
           -> absl::StatusOr<v1::GrantAuthorisationResponse> {
         const absl::Time now = clock_->Now();
         UTM_ASSIGN_OR_RETURN(const Record* found,
-                             Find(request.constraint_id()));
+                             registry_.Find(request.constraint_id()));
         const Record& record = *found;
         if (!caller.admin && record.proto.authority().id() != caller.id) {
           return absl::PermissionDeniedError(
@@ -1204,7 +1081,7 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
           std::vector<Change>*) -> absl::StatusOr<v1::SelfUnlockResponse> {
         const absl::Time now = clock_->Now();
         UTM_ASSIGN_OR_RETURN(const Record* found,
-                             Find(request.constraint_id()));
+                             registry_.Find(request.constraint_id()));
         const Record& record = *found;
         if (record.type() != v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION ||
             !record.proto.self_unlock_allowed()) {
@@ -1248,13 +1125,12 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
             a.operator_id() == caller.id) {
           allowed = true;
         }
-        auto c = handle_by_id_.find(a.constraint_id());
-        if ((caller.authority || caller.admin) && c != handle_by_id_.end() &&
-            entries_.at(c->second)->record->proto.authority().id() ==
-                caller.id) {
+        const Entry* c = registry_.FindEntry(a.constraint_id());
+        if ((caller.authority || caller.admin) && c != nullptr &&
+            c->record->proto.authority().id() == caller.id) {
           allowed = true;
         }
-        if (caller.authority && c == handle_by_id_.end() &&
+        if (caller.authority && c == nullptr &&
             a.granted_by() == caller.id) {
           allowed = true;  // its constraint was withdrawn
         }
@@ -1296,16 +1172,6 @@ bool ConstraintCore::Authorised(const std::string& operator_id,
   return false;
 }
 
-absl::StatusOr<const Record*> ConstraintCore::Find(
-    const std::string& id) const {
-  auto it = handle_by_id_.find(id);
-  if (it == handle_by_id_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("constraint ", QuoteForError(id), " not found"));
-  }
-  return entries_.at(it->second)->record.get();
-}
-
 v1::Authorisation ConstraintCore::AddAuthorisation(
     v1::Authorisation a, absl::Time now, std::vector<store::Mutation>* batch) {
   std::string id = new_id_();
@@ -1334,8 +1200,8 @@ absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
     const v1::GetConstraintRequest& request) const {
   UTM_RETURN_IF_ERROR(CheckFields(request));
   absl::ReaderMutexLock lock(&mu_);
-  auto it = handle_by_id_.find(request.constraint_id());
-  if (it == handle_by_id_.end()) {
+  const Entry* entry = registry_.FindEntry(request.constraint_id());
+  if (entry == nullptr) {
     if (std::optional<v1::Constraint> withdrawn =
             withdrawn_.Get(request.constraint_id(), clock_->Now())) {
       v1::GetConstraintResponse out;
@@ -1347,7 +1213,7 @@ absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
   }
   v1::GetConstraintResponse out;
   *out.mutable_constraint() =
-      View(*entries_.at(it->second)->record, clock_->Now());
+      View(*entry->record, clock_->Now());
   return out;
 }
 
@@ -1369,10 +1235,10 @@ absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
   const absl::Time now = clock_->Now();
   std::vector<const Record*> found;
   std::set<uint64_t> seen;
-  for (geo::VolumeIndex::Id id : index_.Query(area)) {
+  for (geo::VolumeIndex::Id id : registry_.index().Query(area)) {
     const uint64_t handle = id >> kVolumeBits;
     if (!seen.insert(handle).second) continue;
-    const Record* r = entries_.at(handle)->record.get();
+    const Record* r = registry_.entry(handle).record.get();
     if (!types.empty() && !types.count(r->type())) continue;
     if (r->id() <= request.page_token()) continue;
     found.push_back(r);
@@ -1438,10 +1304,8 @@ ConstraintCore::ListAuthorisations(
     bool visible = caller.admin || a.operator_id() == caller.id ||
                    a.granted_by() == caller.id;
     if (!visible) {
-      auto c = handle_by_id_.find(a.constraint_id());
-      visible =
-          c != handle_by_id_.end() &&
-          entries_.at(c->second)->record->proto.authority().id() == caller.id;
+      const Entry* c = registry_.FindEntry(a.constraint_id());
+      visible = c != nullptr && c->record->proto.authority().id() == caller.id;
     }
     if (!visible) continue;
     const absl::Time end = TimeOf(a.window().end());
@@ -1509,15 +1373,16 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
     double vertical = 0;
   };
   std::map<uint64_t, Best> best;
-  for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(query)) {
+  const geo::VolumeIndex& index = registry_.index();
+  for (const geo::VolumeIndex::Hit& hit : index.QueryOverlaps(query)) {
     const uint64_t handle = hit.id >> kVolumeBits;
-    const Record* r = entries_.at(handle)->record.get();
+    const Record* r = registry_.entry(handle).record.get();
     const geo::Volume4D& v = r->volumes[hit.id & kVolumeMask];
     double horizontal = 0;
     if (const auto* c = std::get_if<geo::Circle>(&v.volume.footprint)) {
       horizontal =
           std::max(0.0, geo::GeodesicDistance(p, c->center) - c->radius_m);
-    } else if (!geo::FootprintsIntersect(point, *index_.Prepared(hit.id))) {
+    } else if (!geo::FootprintsIntersect(point, *index.Prepared(hit.id))) {
       // Outside the outer ring or inside a hole: to the nearest edge.
       horizontal = geo::DistanceToPolygonBoundary(
           p, std::get<geo::Polygon>(v.volume.footprint));
@@ -1587,8 +1452,9 @@ void ConstraintCore::Check(const std::string& operator_id,
         intent::VolumeOverlap{volume_index, other_index, false, time, band});
   };
   for (size_t i = 0; i < volumes.size(); ++i) {
-    for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
-      const Record& r = *entries_.at(hit.id >> kVolumeBits)->record;
+    for (const geo::VolumeIndex::Hit& hit :
+         registry_.index().QueryOverlaps(volumes[i])) {
+      const Record& r = *registry_.entry(hit.id >> kVolumeBits).record;
       const int j = static_cast<int>(hit.id & kVolumeMask);
       const std::vector<geo::TimeWindow> windows =
           ActiveWindows(r.schedule, hit.overlap.time);
@@ -1800,13 +1666,9 @@ absl::StatusOr<int> ConstraintCore::Tick() {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     std::vector<store::Mutation> batch;
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      const auto [when, handle] = *timers_.begin();
-      timers_.erase(timers_.begin());
-      auto it = entries_.find(handle);
-      if (it == entries_.end()) continue;
-      Entry* e = it->second.get();
-      e->timer = absl::InfiniteFuture();
+    absl::Time when;
+    Entry* e;
+    while (registry_.PopDue(now, &when, &e)) {
       const Record& r = *e->record;
       const bool active = r.ActiveAt(when);
       if (active != e->active) {
@@ -1839,7 +1701,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
         Log(std::move(change), &batch);
         ++written;
       }
-      if (!e->expired) Schedule(e, when);
+      if (!e->expired) registry_.Schedule(e, when);
     }
     if (written > 0) ticked_ = now;
     if (store_ != nullptr && !batch.empty()) {

@@ -52,6 +52,7 @@
 #include "services/common/clock.h"
 #include "services/common/store.h"
 #include "services/constraint/constraint_record.h"
+#include "services/constraint/constraint_registry.h"
 #include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
 #include "services/constraint/withdrawn_history.h"
@@ -181,7 +182,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   size_t watcher_count() const;
 
  private:
-  struct Entry;
   struct Change;
   struct RequestRecord;
 
@@ -204,10 +204,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   absl::Status ReportAffected(
       const std::shared_ptr<const Record>& record,
       google::protobuf::RepeatedPtrField<v1::Conflict>* affected_out);
-  void Index(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Unindex(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Schedule(Entry* entry, absl::Time after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues an event; true when the watcher must be notified (outside mu_).
   bool Push(Watcher* watcher, EventPtr event, bool live)
@@ -218,9 +214,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
       ABSL_LOCKS_EXCLUDED(mu_);
   void NotifyOne(Watcher* watcher);
   void NotifyLoop();
-  // NOT_FOUND naming the id, or the current version.
-  absl::StatusOr<const Record*> Find(const std::string& id) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Assigns an id and creation time, indexes and queues it for the store.
   v1::Authorisation AddAuthorisation(v1::Authorisation a, absl::Time now,
                                      std::vector<store::Mutation>* batch)
@@ -232,7 +225,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   std::vector<geo::TimeWindow> Covered(const std::string& constraint_id,
                                        const std::string& operator_id) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  void CancelTimer(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues the entry's (new) current version for the store and its upsert
   // for the change log; `previous` are the volumes it replaces.
   void PutVersion(const Entry& entry, std::vector<geo::Volume4D> previous,
@@ -252,17 +244,9 @@ class ConstraintCore final : public intent::ConstraintChecker {
   WithdrawnHistory withdrawn_{options_.withdrawn_retention};
 
   mutable absl::Mutex mu_;
-  // Live (not withdrawn) constraints by handle, and handles by id.
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_
-      ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
-  // (authority, source format, original id) -> constraint id.
-  absl::flat_hash_map<std::string, std::string> by_source_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
-  // Constraint volumes, keyed (handle << 20) | volume index.
-  geo::VolumeIndex index_ ABSL_GUARDED_BY(mu_);
-  // Pending schedule checks: (when, handle), earliest first.
-  std::multimap<absl::Time, uint64_t> timers_ ABSL_GUARDED_BY(mu_);
+  // Live (not withdrawn) constraints: records, index, schedule checks.
+  ConstraintRegistry registry_ ABSL_GUARDED_BY(mu_){store_};
+  // Schedule transitions are logged up to here (persisted in the store).
   absl::Time ticked_ ABSL_GUARDED_BY(mu_);
 
   // Authorisations by id, and ids by constraint id.
