@@ -27,7 +27,6 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kAuthorisationsTable[] = "authorisations";
 constexpr char kLogTable[] = "constraint_log";
 constexpr char kRequestsTable[] = "constraint_requests";
 constexpr char kMetaTable[] = "constraint_meta";
@@ -49,30 +48,6 @@ bool Meets(const std::vector<geo::Volume4D>& volumes,
     if (geo::Intersect(v, area).has_value()) return true;
   }
   return false;
-}
-
-// `windows` minus the union of `holes`; all closed, `windows` ordered and
-// disjoint. The remaining pieces are closed too (they share their ends with
-// the holes: touching counts, as everywhere in deconfliction).
-std::vector<geo::TimeWindow> Subtract(std::vector<geo::TimeWindow> windows,
-                                      std::vector<geo::TimeWindow> holes) {
-  std::sort(holes.begin(), holes.end(),
-            [](const geo::TimeWindow& a, const geo::TimeWindow& b) {
-              return a.start < b.start;
-            });
-  for (const geo::TimeWindow& h : holes) {
-    std::vector<geo::TimeWindow> next;
-    for (const geo::TimeWindow& w : windows) {
-      if (h.end < w.start || h.start > w.end) {
-        next.push_back(w);
-        continue;
-      }
-      if (w.start < h.start) next.push_back({w.start, h.start});
-      if (h.end < w.end) next.push_back({h.end, w.end});
-    }
-    windows = std::move(next);
-  }
-  return windows;
 }
 
 int TypeRank(v1::ConstraintType t) { return static_cast<int>(t); }
@@ -201,23 +176,8 @@ absl::Status ConstraintCore::Recover() {
   }));
   UTM_RETURN_IF_ERROR(registry_.Restore(constraints, ticked_, options_.limits,
                                         options_.max_volumes));
+  UTM_RETURN_IF_ERROR(authorisations_.Recover());
   absl::Status decode;
-  UTM_RETURN_IF_ERROR(
-      store_->Scan(kAuthorisationsTable,
-                   [&](absl::string_view key, absl::string_view value) {
-                     internal::StoredAuthorisation stored;
-                     if (!stored.ParseFromArray(value.data(), value.size())) {
-                       decode.Update(absl::DataLossError(absl::StrCat(
-                           "authorisation ", key, ": cannot decode")));
-                       return;
-                     }
-                     authorisations_by_constraint_.emplace(
-                         stored.authorisation().constraint_id(),
-                         stored.authorisation().id());
-                     authorisations_[stored.authorisation().id()] =
-                         std::move(*stored.mutable_authorisation());
-                   }));
-  UTM_RETURN_IF_ERROR(decode);
   if (ticked_ == absl::InfinitePast()) ticked_ = clock_->Now();
   // The change log, in sequence order.
   std::map<int64_t, internal::StoredChange> changes;
@@ -958,7 +918,7 @@ absl::Status ConstraintCore::ReportAffected(
         }
         if (blocks) {
           const std::vector<geo::TimeWindow> covered =
-              Covered(record->id(), o.owner);
+              authorisations_.Covered(record->id(), o.owner);
           if (Subtract(windows, covered).empty()) blocks = false;
         }
         blocking = blocking || blocks;
@@ -1013,27 +973,11 @@ absl::Status ConstraintCore::ReportAffected(
 // ---------------------------------------------------------------------------
 // Authorisations.
 
-namespace {
-
-absl::StatusOr<geo::TimeWindow> AuthWindow(const v1::TimeWindow& w,
-                                           absl::Time now) {
-  if (!w.has_start()) return Invalid("window.start", "required");
-  if (!w.has_end()) return Invalid("window.end", "required");
-  geo::TimeWindow out;
-  UTM_ASSIGN_OR_RETURN(out.start, TimeFromProto(w.start(), "window.start"));
-  UTM_ASSIGN_OR_RETURN(out.end, TimeFromProto(w.end(), "window.end"));
-  if (out.end < out.start) return Invalid("window.end", "before the start");
-  if (out.end <= now) return Invalid("window.end", "must be in the future");
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
     const Caller& caller, const v1::GrantAuthorisationRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
-  UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
+  UTM_RETURN_IF_ERROR(AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::GrantAuthorisationResponse>(
       caller, request, "grant",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
@@ -1061,7 +1005,7 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
         a.set_reference(request.reference());
         v1::GrantAuthorisationResponse out;
         *out.mutable_authorisation() =
-            AddAuthorisation(std::move(a), now, batch);
+            authorisations_.Add(std::move(a), now, new_id_, batch);
         return out;
       });
 }
@@ -1074,7 +1018,7 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
                    "must be true: the pilot has read the message for pilots "
                    "and the conditions");
   }
-  UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
+  UTM_RETURN_IF_ERROR(AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::SelfUnlockResponse>(
       caller, request, "self_unlock",
       [&](std::vector<store::Mutation>* batch,
@@ -1101,7 +1045,7 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
         a.set_granted_by(caller.id);
         v1::SelfUnlockResponse out;
         *out.mutable_authorisation() =
-            AddAuthorisation(std::move(a), now, batch);
+            authorisations_.Add(std::move(a), now, new_id_, batch);
         return out;
       });
 }
@@ -1113,13 +1057,14 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
       caller, request, "revoke",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
           -> absl::StatusOr<v1::RevokeAuthorisationResponse> {
-        auto it = authorisations_.find(request.authorisation_id());
-        if (it == authorisations_.end()) {
+        v1::Authorisation* found =
+            authorisations_.Find(request.authorisation_id());
+        if (found == nullptr) {
           return absl::NotFoundError(absl::StrCat(
               "authorisation ", QuoteForError(request.authorisation_id()),
               " not found"));
         }
-        v1::Authorisation& a = it->second;
+        v1::Authorisation& a = *found;
         bool allowed = caller.admin;
         if (a.kind() == v1::AUTHORISATION_KIND_SELF_UNLOCK &&
             a.operator_id() == caller.id) {
@@ -1144,53 +1089,11 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
         if (!a.has_revoke_time()) {
           *a.mutable_revoke_time() = TimeToProto(clock_->Now());
           a.set_revoke_reason(request.reason());
-          PutAuthorisation(a, batch);
+          authorisations_.Put(a, batch);
         }
         *out.mutable_authorisation() = a;
         return out;
       });
-}
-
-std::vector<geo::TimeWindow> ConstraintCore::Covered(
-    const std::string& constraint_id, const std::string& operator_id) const {
-  std::vector<geo::TimeWindow> out;
-  auto [begin, end] = authorisations_by_constraint_.equal_range(constraint_id);
-  for (auto it = begin; it != end; ++it) {
-    const v1::Authorisation& a = authorisations_.at(it->second);
-    if (a.operator_id() != operator_id || a.has_revoke_time()) continue;
-    out.push_back({TimeOf(a.window().start()), TimeOf(a.window().end())});
-  }
-  return out;
-}
-
-bool ConstraintCore::Authorised(const std::string& operator_id,
-                                const std::string& constraint_id,
-                                absl::Time t) const {
-  for (const geo::TimeWindow& w : Covered(constraint_id, operator_id)) {
-    if (Contains(w, t)) return true;
-  }
-  return false;
-}
-
-v1::Authorisation ConstraintCore::AddAuthorisation(
-    v1::Authorisation a, absl::Time now, std::vector<store::Mutation>* batch) {
-  std::string id = new_id_();
-  while (authorisations_.contains(id)) id = new_id_();
-  a.set_id(id);
-  *a.mutable_create_time() = TimeToProto(now);
-  authorisations_[id] = a;
-  authorisations_by_constraint_.emplace(a.constraint_id(), id);
-  PutAuthorisation(a, batch);
-  return a;
-}
-
-void ConstraintCore::PutAuthorisation(
-    const v1::Authorisation& a, std::vector<store::Mutation>* batch) const {
-  if (store_ == nullptr) return;
-  internal::StoredAuthorisation stored;
-  *stored.mutable_authorisation() = a;
-  batch->push_back(
-      store::Put(kAuthorisationsTable, a.id(), stored.SerializeAsString()));
 }
 
 // ---------------------------------------------------------------------------
@@ -1292,7 +1195,7 @@ ConstraintCore::ListAuthorisations(
   std::vector<
       std::pair<std::pair<int64_t, std::string>, const v1::Authorisation*>>
       found;
-  for (const auto& [id, a] : authorisations_) {
+  for (const auto& [id, a] : authorisations_.all()) {
     if (!request.constraint_id().empty() &&
         a.constraint_id() != request.constraint_id()) {
       continue;
@@ -1424,7 +1327,8 @@ absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
     *hit->mutable_constraint() = View(*b.record, t);
     hit->set_horizontal_distance_m(b.horizontal);
     hit->set_vertical_distance_m(b.vertical);
-    hit->set_authorised(Authorised(caller.id, b.record->id(), t));
+    hit->set_authorised(
+        authorisations_.Authorised(caller.id, b.record->id(), t));
   };
   for (const Best& b : applicable) add(b, out.add_applicable());
   for (const Best& b : nearby) add(b, out.add_nearby());
@@ -1498,7 +1402,8 @@ void ConstraintCore::Check(const std::string& operator_id,
         }
       }
       // Authorisations of this operator cover parts of the windows.
-      const std::vector<geo::TimeWindow> covered = Covered(r.id(), operator_id);
+      const std::vector<geo::TimeWindow> covered =
+          authorisations_.Covered(r.id(), operator_id);
       const std::vector<geo::TimeWindow> uncovered = Subtract(windows, covered);
       for (const geo::TimeWindow& w : uncovered) {
         add(r, blocking_reason, static_cast<int>(i), j, w, band);

@@ -51,6 +51,7 @@
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "services/constraint/authorisations.h"
 #include "services/constraint/constraint_record.h"
 #include "services/constraint/constraint_registry.h"
 #include "services/constraint/limits.h"
@@ -214,26 +215,12 @@ class ConstraintCore final : public intent::ConstraintChecker {
       ABSL_LOCKS_EXCLUDED(mu_);
   void NotifyOne(Watcher* watcher);
   void NotifyLoop();
-  // Assigns an id and creation time, indexes and queues it for the store.
-  v1::Authorisation AddAuthorisation(v1::Authorisation a, absl::Time now,
-                                     std::vector<store::Mutation>* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutAuthorisation(const v1::Authorisation& a,
-                        std::vector<store::Mutation>* batch) const;
-  // The windows in which `operator_id` holds an unrevoked authorisation for
-  // the constraint.
-  std::vector<geo::TimeWindow> Covered(const std::string& constraint_id,
-                                       const std::string& operator_id) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Queues the entry's (new) current version for the store and its upsert
   // for the change log; `previous` are the volumes it replaces.
   void PutVersion(const Entry& entry, std::vector<geo::Volume4D> previous,
                   absl::Time now, std::vector<store::Mutation>* batch,
                   std::vector<Change>* changes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Authorised(const std::string& operator_id,
-                  const std::string& constraint_id, absl::Time t) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const ConstraintOptions options_;
   const Clock* const clock_;
@@ -249,11 +236,8 @@ class ConstraintCore final : public intent::ConstraintChecker {
   // Schedule transitions are logged up to here (persisted in the store).
   absl::Time ticked_ ABSL_GUARDED_BY(mu_);
 
-  // Authorisations by id, and ids by constraint id.
-  absl::flat_hash_map<std::string, v1::Authorisation> authorisations_
-      ABSL_GUARDED_BY(mu_);
-  std::multimap<std::string, std::string> authorisations_by_constraint_
-      ABSL_GUARDED_BY(mu_);
+  // Operators' exemptions from constraints.
+  Authorisations authorisations_ ABSL_GUARDED_BY(mu_){store_};
 
   // The change log: retained entries, oldest first; sequences assigned,
   // delivered to watchers.
