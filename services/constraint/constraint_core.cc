@@ -27,7 +27,6 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kLogTable[] = "constraint_log";
 constexpr char kRequestsTable[] = "constraint_requests";
 constexpr char kMetaTable[] = "constraint_meta";
 constexpr char kTickedKey[] = "ticked";
@@ -36,10 +35,6 @@ constexpr int kVolumeBits = ConstraintRegistry::kVolumeBits;
 constexpr uint64_t kVolumeMask = ConstraintRegistry::kVolumeMask;
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-
-std::string LogKey(int64_t sequence) {
-  return absl::StrFormat("%020d", sequence);
-}
 
 // Whether any of `volumes` meets `area`.
 bool Meets(const std::vector<geo::Volume4D>& volumes,
@@ -53,25 +48,6 @@ bool Meets(const std::vector<geo::Volume4D>& volumes,
 int TypeRank(v1::ConstraintType t) { return static_cast<int>(t); }
 
 }  // namespace
-
-struct ConstraintCore::Change {
-  enum class Kind { kUpsert, kRemoved, kActivity, kAffected };
-  int64_t sequence = 0;
-  absl::Time time;
-  Kind kind = Kind::kUpsert;
-  std::string constraint_id;
-  // kUpsert: the new state, and whether it was active at `time`.
-  std::shared_ptr<const Record> record;
-  bool active = false;
-  // kActivity: the next transition.
-  absl::Time next_change = absl::InfiniteFuture();
-  v1::ConstraintRemovedReason removed_reason =
-      v1::CONSTRAINT_REMOVED_REASON_UNSPECIFIED;
-  // kUpsert: the volumes before (empty when new); otherwise its volumes.
-  std::vector<geo::Volume4D> volumes;
-  // kAffected: owner -> intent ids.
-  std::map<std::string, std::vector<std::string>> affected;
-};
 
 struct ConstraintCore::RequestRecord {
   std::string fingerprint;
@@ -116,7 +92,9 @@ ConstraintCore::ConstraintCore(ConstraintOptions options, const Clock* clock,
       clock_(clock),
       store_(store),
       new_id_(new_id ? std::move(new_id) : RandomUuid),
-      ticked_(clock->Now()) {
+      ticked_(clock->Now()),
+      feed_(std::make_unique<LocalChangeFeed>(store,
+                                              options_.change_log_retention)) {
   if (options_.notify_thread) {
     notifier_ = std::make_unique<std::thread>([this] { NotifyLoop(); });
   }
@@ -139,7 +117,7 @@ void ConstraintCore::SetIntentLookup(IntentLookup lookup) {
 
 int64_t ConstraintCore::last_sequence() const {
   absl::ReaderMutexLock lock(&mu_);
-  return last_sequence_;
+  return feed_->last_sequence();
 }
 
 size_t ConstraintCore::constraint_count() const {
@@ -179,79 +157,8 @@ absl::Status ConstraintCore::Recover() {
   UTM_RETURN_IF_ERROR(authorisations_.Recover());
   absl::Status decode;
   if (ticked_ == absl::InfinitePast()) ticked_ = clock_->Now();
-  // The change log, in sequence order.
-  std::map<int64_t, internal::StoredChange> changes;
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kLogTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredChange stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
-          decode.Update(absl::DataLossError(
-              absl::StrCat("change ", key, ": cannot decode")));
-          return;
-        }
-        changes[stored.sequence()] = std::move(stored);
-      }));
-  UTM_RETURN_IF_ERROR(decode);
-  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
-  for (auto& [sequence, stored] : changes) {
-    auto change = std::make_shared<Change>();
-    change->sequence = sequence;
-    change->time = TimeOf(stored.time());
-    change->constraint_id = stored.constraint_id();
-    for (const v1::Volume4D& v : stored.volumes()) {
-      absl::StatusOr<geo::Volume4D> volume =
-          VolumeFromProto(v, trusted, "volumes");
-      if (!volume.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("change ", sequence, ": ", volume.status().message()));
-      }
-      change->volumes.push_back(*std::move(volume));
-    }
-    switch (stored.change_case()) {
-      case internal::StoredChange::kUpsert: {
-        change->kind = Change::Kind::kUpsert;
-        auto record = std::make_shared<Record>();
-        record->proto = stored.upsert();
-        record->proto.clear_active();
-        for (const v1::Volume4D& v : stored.upsert().volumes()) {
-          absl::StatusOr<geo::Volume4D> volume =
-              VolumeFromProto(v, trusted, "volumes");
-          if (!volume.ok()) {
-            return absl::DataLossError(absl::StrCat("change ", sequence, ": ",
-                                                    volume.status().message()));
-          }
-          record->volumes.push_back(*std::move(volume));
-        }
-        change->record = std::move(record);
-        change->active = stored.upsert().active();
-        break;
-      }
-      case internal::StoredChange::kRemoved:
-        change->kind = Change::Kind::kRemoved;
-        change->removed_reason = stored.removed();
-        break;
-      case internal::StoredChange::kActivity:
-        change->kind = Change::Kind::kActivity;
-        change->active = stored.activity().active();
-        if (stored.activity().has_next_change_time()) {
-          change->next_change = TimeOf(stored.activity().next_change_time());
-        }
-        break;
-      case internal::StoredChange::kIntentsAffected:
-        change->kind = Change::Kind::kAffected;
-        for (const internal::AffectedOwner& o : stored.affected()) {
-          change->affected[o.owner()].assign(o.intent_ids().begin(),
-                                             o.intent_ids().end());
-        }
-        break;
-      default:
-        return absl::DataLossError(
-            absl::StrCat("change ", sequence, ": unknown kind"));
-    }
-    log_.push_back(std::move(change));
-    last_sequence_ = sequence;
-  }
-  delivered_ = last_sequence_;
+  UTM_RETURN_IF_ERROR(feed_->Recover());
+  delivered_ = feed_->last_sequence();
   // Remembered requests.
   std::vector<std::pair<absl::Time, std::string>> order;
   UTM_RETURN_IF_ERROR(store_->Scan(
@@ -272,51 +179,6 @@ absl::Status ConstraintCore::Recover() {
   std::sort(order.begin(), order.end());
   request_order_.assign(order.begin(), order.end());
   return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------
-// The change log.
-
-void ConstraintCore::Log(Change change, std::vector<store::Mutation>* batch) {
-  change.sequence = ++last_sequence_;
-  if (store_ != nullptr) {
-    internal::StoredChange stored;
-    stored.set_sequence(change.sequence);
-    *stored.mutable_time() = TimeToProto(change.time);
-    stored.set_constraint_id(change.constraint_id);
-    for (const geo::Volume4D& v : change.volumes) {
-      *stored.add_volumes() = VolumeToProto(v);
-    }
-    switch (change.kind) {
-      case Change::Kind::kUpsert:
-        *stored.mutable_upsert() = change.record->proto;
-        stored.mutable_upsert()->set_active(change.active);
-        break;
-      case Change::Kind::kRemoved:
-        stored.set_removed(change.removed_reason);
-        break;
-      case Change::Kind::kActivity: {
-        v1::ConstraintActivityChanged* a = stored.mutable_activity();
-        a->set_constraint_id(change.constraint_id);
-        a->set_active(change.active);
-        if (change.next_change != absl::InfiniteFuture()) {
-          *a->mutable_next_change_time() = TimeToProto(change.next_change);
-        }
-        break;
-      }
-      case Change::Kind::kAffected:
-        stored.set_intents_affected(true);
-        for (const auto& [owner, ids] : change.affected) {
-          internal::AffectedOwner* o = stored.add_affected();
-          o->set_owner(owner);
-          for (const std::string& id : ids) o->add_intent_ids(id);
-        }
-        break;
-    }
-    batch->push_back(store::Put(kLogTable, LogKey(change.sequence),
-                                stored.SerializeAsString()));
-  }
-  log_.push_back(std::make_shared<const Change>(std::move(change)));
 }
 
 namespace {
@@ -415,7 +277,7 @@ bool ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
 
 void ConstraintCore::Snapshot(Watcher* w) {
   const absl::Time now = clock_->Now();
-  const int64_t sequence = std::max(last_sequence_, w->floor);
+  const int64_t sequence = std::max(feed_->last_sequence(), w->floor);
   w->floor = sequence;
   std::vector<uint64_t> handles;
   for (geo::VolumeIndex::Id id : registry_.index().Query(w->area)) {
@@ -464,11 +326,13 @@ void ConstraintCore::Deliver(int64_t sequence) {
   std::vector<std::shared_ptr<Watcher>> to_notify;
   {
     absl::MutexLock lock(&mu_);
-    std::vector<store::Mutation> trim;
-    while (delivered_ < sequence && delivered_ < last_sequence_) {
-      const int64_t next = delivered_ + 1;
-      const int64_t first = log_.front()->sequence;
-      const std::shared_ptr<const Change>& change = log_[next - first];
+    std::vector<std::shared_ptr<const Change>> pending;
+    feed_->Read(delivered_, std::min(sequence, feed_->last_sequence()),
+                [&](const std::shared_ptr<const Change>& change) {
+                  pending.push_back(change);
+                });
+    for (const std::shared_ptr<const Change>& change : pending) {
+      const int64_t next = change->sequence;
       // One event object per kind, shared by every watcher it goes to (a
       // 10,000-watcher fan-out copies pointers, not constraints); the watcher
       // index answers exactly which areas the volumes meet.
@@ -551,15 +415,7 @@ void ConstraintCore::Deliver(int64_t sequence) {
       delivered_ = next;
     }
     // Retention: drop delivered entries beyond the limit.
-    while (log_.size() > options_.change_log_retention &&
-           log_.front()->sequence <= delivered_) {
-      if (store_ != nullptr) {
-        trim.push_back(
-            store::Delete(kLogTable, LogKey(log_.front()->sequence)));
-      }
-      log_.pop_front();
-    }
-    if (!trim.empty()) store_->Enqueue(std::move(trim));
+    feed_->Trim(delivered_);
   }
   Notify(std::move(to_notify));
 }
@@ -648,7 +504,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
         }
         // Answer only once the first outcome is durable.
         ticket = it->second.ticket;
-        sequence = last_sequence_;
+        sequence = feed_->last_sequence();
         replayed = true;
       }
     }
@@ -656,7 +512,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
       std::vector<store::Mutation> batch;
       std::vector<Change> changes;
       UTM_ASSIGN_OR_RETURN(response, apply(&batch, &changes));
-      for (Change& c : changes) Log(std::move(c), &batch);
+      for (Change& c : changes) feed_->Append(std::move(c), &batch);
       if (!key.empty()) {
         RequestRecord record{fingerprint, response.SerializeAsString(), now};
         if (store_ != nullptr) {
@@ -684,7 +540,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
         ticket = store_->Enqueue(std::move(batch));
         if (!key.empty()) requests_[key].ticket = ticket;
       }
-      sequence = last_sequence_;
+      sequence = feed_->last_sequence();
     }
   }
   if (store_ != nullptr && ticket != 0)
@@ -961,9 +817,9 @@ absl::Status ConstraintCore::ReportAffected(
     change.kind = Change::Kind::kAffected;
     change.constraint_id = record->id();
     change.affected = std::move(by_owner);
-    Log(std::move(change), &batch);
+    feed_->Append(std::move(change), &batch);
     if (store_ != nullptr) ticket = store_->Enqueue(std::move(batch));
-    sequence = last_sequence_;
+    sequence = feed_->last_sequence();
   }
   if (store_ != nullptr) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
   Deliver(sequence);
@@ -1477,10 +1333,9 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
   watchers_by_caller_.emplace(caller.id, w->handle);
 
   const int64_t since = request.since_sequence();
-  const int64_t oldest =
-      log_.empty() ? last_sequence_ + 1 : log_.front()->sequence;
+  const int64_t oldest = feed_->first_retained();
   v1::ResyncReason resync = v1::RESYNC_REASON_UNSPECIFIED;
-  if (since > last_sequence_) {
+  if (since > feed_->last_sequence()) {
     resync = v1::RESYNC_REASON_SEQUENCE_UNKNOWN;
   } else if (since > 0 && since < oldest - 1) {
     resync = v1::RESYNC_REASON_SEQUENCE_EXPIRED;
@@ -1488,21 +1343,21 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
   if (since == 0 || resync != v1::RESYNC_REASON_UNSPECIFIED) {
     if (resync != v1::RESYNC_REASON_UNSPECIFIED) {
       v1::ConstraintEvent e;
-      e.set_sequence(last_sequence_);
+      e.set_sequence(feed_->last_sequence());
       *e.mutable_event_time() = TimeToProto(now);
       e.mutable_resync_required()->set_reason(resync);
       (void)Push(w.get(),
                  std::make_shared<const v1::ConstraintEvent>(std::move(e)),
                  /*live=*/false);
     }
-    w->floor = last_sequence_;
+    w->floor = feed_->last_sequence();
     Snapshot(w.get());
     return w;
   }
   // Resume: replay what this area missed, up to what has been delivered;
   // later entries arrive through Deliver().
-  for (int64_t s = since + 1; s <= delivered_; ++s) {
-    const Change& change = *log_[s - oldest];
+  feed_->Read(since, delivered_, [&](const std::shared_ptr<const Change>& c) {
+    const Change& change = *c;
     std::optional<v1::ConstraintEvent> event = Filter(
         change, area, caller.id, [](const Change& c) { return UpsertView(c); });
     if (event) {
@@ -1510,7 +1365,7 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
                  std::make_shared<const v1::ConstraintEvent>(*std::move(event)),
                  /*live=*/false);
     }
-  }
+  });
   w->floor = std::max(since, delivered_);
   return w;
 }
@@ -1592,7 +1447,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
           next = r.NextCandidate(next);
         }
         change.next_change = next;
-        Log(std::move(change), &batch);
+        feed_->Append(std::move(change), &batch);
         ++written;
       }
       if (when > r.last_active && !e->expired) {
@@ -1603,7 +1458,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
         change.constraint_id = r.id();
         change.volumes = r.volumes;
         change.removed_reason = v1::CONSTRAINT_REMOVED_REASON_EXPIRED;
-        Log(std::move(change), &batch);
+        feed_->Append(std::move(change), &batch);
         ++written;
       }
       if (!e->expired) registry_.Schedule(e, when);
@@ -1616,7 +1471,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
           store::Put(kMetaTable, kTickedKey, tick.SerializeAsString()));
       ticket = store_->Enqueue(std::move(batch));
     }
-    sequence = last_sequence_;
+    sequence = feed_->last_sequence();
   }
   if (ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
   Deliver(sequence);

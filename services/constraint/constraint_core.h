@@ -52,6 +52,7 @@
 #include "services/common/clock.h"
 #include "services/common/store.h"
 #include "services/constraint/authorisations.h"
+#include "services/constraint/change_feed.h"
 #include "services/constraint/constraint_record.h"
 #include "services/constraint/constraint_registry.h"
 #include "services/constraint/limits.h"
@@ -183,7 +184,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   size_t watcher_count() const;
 
  private:
-  struct Change;
   struct RequestRecord;
 
   template <typename Response, typename Request>
@@ -193,10 +193,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
           std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Appends a change to the log (memory and `batch`), assigning its
-  // sequence.
-  void Log(Change change, std::vector<store::Mutation>* batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Delivers logged changes up to `sequence` (durable by now) to watchers.
   void Deliver(int64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
@@ -239,10 +235,9 @@ class ConstraintCore final : public intent::ConstraintChecker {
   // Operators' exemptions from constraints.
   Authorisations authorisations_ ABSL_GUARDED_BY(mu_){store_};
 
-  // The change log: retained entries, oldest first; sequences assigned,
-  // delivered to watchers.
-  std::deque<std::shared_ptr<const Change>> log_ ABSL_GUARDED_BY(mu_);
-  int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  // The change log (sequences assigned, changes retained for resuming),
+  // and the last sequence delivered to watchers.
+  const std::unique_ptr<ChangeFeed> feed_ ABSL_PT_GUARDED_BY(mu_);
   int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
 
   // Watchers by handle, their areas indexed, and their handles by caller.
