@@ -52,21 +52,20 @@ absl::StatusOr<geo::TimeWindow> AuthorisationWindow(const v1::TimeWindow& w,
 
 absl::Status Authorisations::Recover() {
   absl::Status decode;
-  UTM_RETURN_IF_ERROR(
-      store_->Scan(kAuthorisationsTable,
-                   [&](absl::string_view key, absl::string_view value) {
-                     internal::StoredAuthorisation stored;
-                     if (!stored.ParseFromArray(value.data(), value.size())) {
-                       decode.Update(absl::DataLossError(absl::StrCat(
-                           "authorisation ", key, ": cannot decode")));
-                       return;
-                     }
-                     by_constraint_.emplace(
-                         stored.authorisation().constraint_id(),
-                         stored.authorisation().id());
-                     authorisations_[stored.authorisation().id()] =
-                         std::move(*stored.mutable_authorisation());
-                   }));
+  UTM_RETURN_IF_ERROR(store_->Scan(
+      kAuthorisationsTable,
+      [&](absl::string_view key, absl::string_view value) {
+        internal::StoredAuthorisation stored;
+        if (!stored.ParseFromArray(value.data(), value.size())) {
+          decode.Update(absl::DataLossError(
+              absl::StrCat("authorisation ", key, ": cannot decode")));
+          return;
+        }
+        by_constraint_.emplace(stored.authorisation().constraint_id(),
+                               stored.authorisation().id());
+        authorisations_[stored.authorisation().id()] =
+            std::move(*stored.mutable_authorisation());
+      }));
   return decode;
 }
 

@@ -135,8 +135,7 @@ absl::Status LocalChangeFeed::Recover() {
       }));
   UTM_RETURN_IF_ERROR(decode);
   for (auto& [sequence, stored] : changes) {
-    absl::StatusOr<std::shared_ptr<const Change>> change =
-        DecodeChange(stored);
+    absl::StatusOr<std::shared_ptr<const Change>> change = DecodeChange(stored);
     if (!change.ok()) return change.status();
     log_.push_back(*std::move(change));
     last_sequence_ = sequence;

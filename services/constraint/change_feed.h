@@ -95,9 +95,10 @@ class ChangeFeed {
   // Calls `fn` with each change after `after` up to `up_to`, in sequence
   // order; nothing when up_to <= after. REQUIRES: after + 1 >=
   // first_retained(), up_to <= last_sequence().
-  virtual void Read(int64_t after, int64_t up_to,
-                    absl::FunctionRef<void(const std::shared_ptr<const Change>&)>
-                        fn) const = 0;
+  virtual void Read(
+      int64_t after, int64_t up_to,
+      absl::FunctionRef<void(const std::shared_ptr<const Change>&)> fn)
+      const = 0;
 
   // Drops the oldest changes while more than the retention are kept, never
   // one after `up_to` (the last sequence every watcher has been handed).

@@ -57,6 +57,7 @@
 #include "services/constraint/constraint_registry.h"
 #include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
+#include "services/constraint/watch_hub.h"
 #include "services/constraint/withdrawn_history.h"
 #include "services/intent/intent_core.h"
 #include "utm/v1/constraint.pb.h"
@@ -194,23 +195,11 @@ class ConstraintCore final : public intent::ConstraintChecker {
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Delivers logged changes up to `sequence` (durable by now) to watchers.
-  void Deliver(int64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
   // Computes affected intents for a just-written constraint, logs and
   // delivers them.
   absl::Status ReportAffected(
       const std::shared_ptr<const Record>& record,
       google::protobuf::RepeatedPtrField<v1::Conflict>* affected_out);
-  void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues an event; true when the watcher must be notified (outside mu_).
-  bool Push(Watcher* watcher, EventPtr event, bool live)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs the watchers' `notify` (never under mu_): on the notifier thread,
-  // or here without one.
-  void Notify(std::vector<std::shared_ptr<Watcher>> watchers)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  void NotifyOne(Watcher* watcher);
-  void NotifyLoop();
   // Queues the entry's (new) current version for the store and its upsert
   // for the change log; `previous` are the volumes it replaces.
   void PutVersion(const Entry& entry, std::vector<geo::Volume4D> previous,
@@ -235,24 +224,13 @@ class ConstraintCore final : public intent::ConstraintChecker {
   // Operators' exemptions from constraints.
   Authorisations authorisations_ ABSL_GUARDED_BY(mu_){store_};
 
-  // The change log (sequences assigned, changes retained for resuming),
-  // and the last sequence delivered to watchers.
+  // The change log: sequences assigned, changes retained for resuming.
   const std::unique_ptr<ChangeFeed> feed_ ABSL_PT_GUARDED_BY(mu_);
-  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
 
-  // Watchers by handle, their areas indexed, and their handles by caller.
-  absl::flat_hash_map<uint64_t, std::shared_ptr<Watcher>> watchers_
-      ABSL_GUARDED_BY(mu_);
-  geo::VolumeIndex watcher_index_ ABSL_GUARDED_BY(mu_);
-  std::multimap<std::string, uint64_t> watchers_by_caller_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
-
-  // Watchers to notify, for the notifier thread.
-  absl::Mutex notify_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::deque<std::shared_ptr<Watcher>> notify_queue_
-      ABSL_GUARDED_BY(notify_mu_);
-  bool stopping_ ABSL_GUARDED_BY(notify_mu_) = false;
-  std::unique_ptr<std::thread> notifier_;
+  // The watchers, fed from `feed_`; they share mu_ (see watch_hub.h).
+  WatchHub hub_{
+      WatchHub::Options{options_.watcher_queue_limit, options_.notify_thread},
+      clock_, &mu_, feed_.get(), &registry_};
 
   // Idempotency records by caller + '\0' + request_id, and their keys in
   // the order they were made.

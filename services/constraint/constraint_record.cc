@@ -138,9 +138,8 @@ absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
             c.value_m() <= limits.max_altitude_m)) {
         return Invalid(
             absl::StrCat(prefix, "conditions.altitude_ceiling.value_m"),
-            absl::StrCat(c.value_m(), " is outside [",
-                         limits.min_altitude_m, ", ",
-                         limits.max_altitude_m, "]"));
+            absl::StrCat(c.value_m(), " is outside [", limits.min_altitude_m,
+                         ", ", limits.max_altitude_m, "]"));
       }
       record->ceiling_m = c.value_m();
     }

@@ -80,8 +80,7 @@ struct Record {
 // checked again (a restart stays linear in the vertices stored).
 absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
     const v1::Constraint& input, absl::string_view field,
-    const geo::ValidationLimits& limits, int max_volumes,
-    bool trusted = false);
+    const geo::ValidationLimits& limits, int max_volumes, bool trusted = false);
 
 // The record as clients read it at `t` (with `active`).
 v1::Constraint View(const Record& record, absl::Time t);
