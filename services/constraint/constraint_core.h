@@ -24,6 +24,16 @@
 // Thread-safe. The core calls the intent service (Overlapping) only outside
 // its own lock; the intent service calls the core (Check) under its lock.
 //
+// The core is the facade and holds the rules; each job has its own class:
+// ConstraintRegistry (the constraints in force, their index and schedule
+// checks), Authorisations, ChangeFeed (the change log; LocalChangeFeed in
+// one process), WatchHub (the watchers, fed from the feed) and
+// WithdrawnHistory. Writes (Publish .. Revoke, Tick) are in
+// constraint_core.cc, reads and Check in constraint_queries.cc. One lock,
+// mu_, guards the registry, the authorisations, the feed and the hub's
+// watchers; the hub takes it itself (watch_hub.h gives the lock order), and
+// WithdrawnHistory's own lock is taken after it.
+//
 // Typical usage:
 //   ConstraintCore core(ConstraintOptions(), RealClock::Get(), store);
 //   UTM_RETURN_IF_ERROR(core.Recover());
@@ -40,7 +50,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
