@@ -16,58 +16,27 @@
 #include "services/common/clock.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/constraint_testing.h"
 #include "services/intent/intent_core.h"
 
 namespace utm::constraint {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-// Monday 2027-03-01 10:00 UTC.
-const absl::Time kT0 =
-    absl::FromCivil(absl::CivilMinute(2027, 3, 1, 10, 0), absl::UTCTimeZone());
+using test_util::Area;
+using test_util::Cylinder;
+using test_util::East;
+using test_util::kAuthority;
+using test_util::kPilot;
+using test_util::Zone;
 
-const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
+const absl::Time kT0 = test_util::kMonday10Utc;
 const Caller kOtherAuthority{"de-lba", true, false};
-const Caller kPilot{"op-1", false, false};
 const Caller kRescue{"op-rescue", false, false};
-
-geo::LatLng East(double metres) {
-  return geo::GeodesicDestination(geo::test_util::kZurich, 90, metres);
-}
-
-geo::Volume4D Cylinder(double east_m, double radius_m, absl::Time start,
-                       absl::Time end, double lower = 400, double upper = 600) {
-  return geo::Volume4D{
-      geo::Volume3D{geo::Circle{East(east_m), radius_m}, {lower, upper}},
-      {start, end}};
-}
-
-// A permanent zone (no time bounds) around `east_m`.
-v1::Constraint Zone(v1::ConstraintType type, double east_m,
-                    double radius_m = 500) {
-  v1::Constraint c;
-  c.set_type(type);
-  geo::Volume4D v = Cylinder(east_m, radius_m, absl::InfinitePast(),
-                             absl::InfiniteFuture(), 0, 1000);
-  *c.add_volumes() = VolumeToProto(v);
-  c.set_reason("test zone");
-  c.set_message_for_pilots("keep out");
-  return c;
-}
-
-v1::Volume4D Area(double east_m, double radius_m) {
-  v1::Volume4D area;
-  v1::Circle* c = area.mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(East(east_m).lat_deg);
-  c->mutable_center()->set_lng_deg(East(east_m).lng_deg);
-  c->set_radius_m(radius_m);
-  return area;
-}
 
 class ConstraintCoreTest : public ::testing::Test {
  protected:
@@ -643,8 +612,7 @@ TEST_F(ConstraintCoreTest, NewConstraintReportsTheIntentsItCutsThrough) {
   EXPECT_EQ(affected, expected);
   EXPECT_EQ(r->affected_intents(0).reason(),
             v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED);
-  EXPECT_EQ(r->affected_intents(0).intent().state(),
-            v1::INTENT_STATE_ACCEPTED);
+  EXPECT_EQ(r->affected_intents(0).intent().state(), v1::INTENT_STATE_ACCEPTED);
   const std::string id = r->constraint().id();
   EXPECT_THAT(
       Describe(Drain(op1.get())),
@@ -897,105 +865,6 @@ TEST_F(ConstraintCoreTest, CheckPositionListsApplicableAndNearby) {
   check.mutable_position()->set_lat_deg(91);
   EXPECT_EQ(core_->CheckPosition(kPilot, check).status().code(),
             absl::StatusCode::kInvalidArgument);
-}
-
-// --- Durability
-// ----------------------------------------------------------------
-
-class ConstraintRecoveryTest : public ::testing::Test {
- protected:
-  ConstraintRecoveryTest()
-      : dir_(fs::path(::testing::TempDir()) /
-             absl::StrCat("constraint_recovery_", getpid(), "_",
-                          ::testing::UnitTest::GetInstance()
-                              ->current_test_info()
-                              ->name())),
-        clock_(kT0) {
-    fs::remove_all(dir_);
-  }
-  ~ConstraintRecoveryTest() override { fs::remove_all(dir_); }
-
-  std::unique_ptr<store::Store> Open() {
-    store::StoreOptions o;
-    o.dir = dir_.string();
-    o.sync = false;
-    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
-  }
-
-  fs::path dir_;
-  SimulatedClock clock_;
-};
-
-TEST_F(ConstraintRecoveryTest, EverythingSurvivesARestartAndResumeIsExact) {
-  std::string kept, withdrawn, auth_id;
-  int64_t client_seen = 0;
-  {
-    std::unique_ptr<store::Store> store = Open();
-    ConstraintCore core(ConstraintOptions(), &clock_, store.get());
-    ASSERT_TRUE(core.Recover().ok());
-    v1::PublishConstraintRequest p;
-    *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
-    p.set_request_id("r1");
-    kept = core.Publish(kAuthority, p)->constraint().id();
-    client_seen = core.last_sequence();
-    // Active only in the evening: a transition while the server is down.
-    v1::Constraint evening = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 100);
-    v1::WeeklyWindow* w = evening.mutable_schedule()->add_weekly();
-    w->add_days(v1::DAY_OF_WEEK_MONDAY);
-    w->set_start_second_of_day(18 * 3600);
-    w->set_end_second_of_day(86400);
-    evening.mutable_schedule()->set_time_zone("UTC");
-    *p.mutable_constraint() = evening;
-    p.set_request_id("r2");
-    withdrawn = core.Publish(kAuthority, p)->constraint().id();
-    v1::GrantAuthorisationRequest g;
-    g.set_constraint_id(kept);
-    g.set_operator_id("op-rescue");
-    *g.mutable_window()->mutable_start() = TimeToProto(kT0);
-    *g.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(48));
-    auth_id = core.Grant(kAuthority, g)->authorisation().id();
-  }
-  clock_.Advance(absl::Hours(9));  // 19:00: the evening zone is active
-  std::unique_ptr<store::Store> store = Open();
-  ConstraintCore core(ConstraintOptions(), &clock_, store.get());
-  absl::Status recovered = core.Recover();
-  ASSERT_TRUE(recovered.ok()) << recovered;
-  EXPECT_EQ(core.constraint_count(), 2u);
-  EXPECT_EQ(core.last_sequence(), 2);
-  // A retried request replays its first answer.
-  v1::PublishConstraintRequest p;
-  *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
-  p.set_request_id("r1");
-  EXPECT_EQ(core.Publish(kAuthority, p)->constraint().id(), kept);
-  EXPECT_EQ(core.constraint_count(), 2u);
-  // Authorisations survived.
-  v1::ListAuthorisationsRequest list;
-  ASSERT_THAT(core.ListAuthorisations(kRescue, list)->authorisations(),
-              SizeIs(1));
-  // The transition missed while down is logged on the first tick.
-  ASSERT_EQ(*core.Tick(), 1);
-  EXPECT_EQ(core.last_sequence(), 3);
-  // The client resumes from what it had seen before the restart.
-  v1::WatchConstraintsRequest request;
-  *request.mutable_area() = Area(0, 1000);
-  request.set_since_sequence(client_seen);
-  absl::StatusOr<std::shared_ptr<Watcher>> w =
-      core.Watch(kPilot, request, nullptr);
-  ASSERT_TRUE(w.ok());
-  std::vector<v1::ConstraintEvent> events;
-  EventPtr e;
-  while (core.NextEvent(w->get(), &e)) events.push_back(*e);
-  ASSERT_THAT(events, SizeIs(2));
-  EXPECT_EQ(events[0].sequence(), 2);
-  EXPECT_EQ(events[0].upsert().id(), withdrawn);
-  EXPECT_FALSE(events[0].upsert().active());  // as it was at 10:00
-  EXPECT_EQ(events[1].sequence(), 3);
-  EXPECT_EQ(events[1].activity_changed().constraint_id(), withdrawn);
-  EXPECT_TRUE(events[1].activity_changed().active());
-  EXPECT_EQ(events[1].event_time().seconds(),
-            absl::ToUnixSeconds(kT0 + absl::Hours(8)));
 }
 
 }  // namespace
