@@ -99,7 +99,9 @@ class WatchHub {
   ~WatchHub();  // stops the notifier thread
 
   // After recovery: every change up to `sequence` counts as delivered.
-  void SetDelivered(int64_t sequence) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // REQUIRES: `mu` held (not annotated: the analysis cannot tell that the
+  // core's mu_ and this `mu` are one lock).
+  void SetDelivered(int64_t sequence) ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
   // A new watcher of `area` for `caller_id` (the checked request): the
   // snapshot of the area when `since` is 0, the retained changes after
@@ -121,10 +123,6 @@ class WatchHub {
   // `mu`.
   void Heartbeat() ABSL_LOCKS_EXCLUDED(mu_);
 
-  // The last sequence delivered.
-  int64_t delivered() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
-    return delivered_;
-  }
   size_t watcher_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
