@@ -1,20 +1,9 @@
 #include "services/constraint/constraint_core.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <optional>
-#include <set>
-#include <tuple>
 #include <utility>
-#include <variant>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "geo/geodesy.h"
-#include "geo/intersect.h"
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
 #include "services/common/uuid.h"
@@ -27,186 +16,17 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kConstraintsTable[] = "constraints";
-constexpr char kAuthorisationsTable[] = "authorisations";
-constexpr char kLogTable[] = "constraint_log";
 constexpr char kRequestsTable[] = "constraint_requests";
 constexpr char kMetaTable[] = "constraint_meta";
 constexpr char kTickedKey[] = "ticked";
 
-constexpr int kVolumeBits = 20;
-constexpr uint64_t kVolumeMask = (uint64_t{1} << kVolumeBits) - 1;
-constexpr int kDefaultPageSize = 100;
-constexpr int kMaxPageSize = 1000;
-
-absl::Status Invalid(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", message));
-}
-
-std::string LogKey(int64_t sequence) {
-  return absl::StrFormat("%020d", sequence);
-}
-
-bool Contains(const geo::TimeWindow& w, absl::Time t) {
-  return w.start <= t && t <= w.end;
-}
-
-// Whether any of `volumes` meets `area`.
-bool Meets(const std::vector<geo::Volume4D>& volumes,
-           const geo::Volume4D& area) {
-  for (const geo::Volume4D& v : volumes) {
-    if (geo::Intersect(v, area).has_value()) return true;
-  }
-  return false;
-}
-
-// `windows` minus the union of `holes`; all closed, `windows` ordered and
-// disjoint. The remaining pieces are closed too (they share their ends with
-// the holes: touching counts, as everywhere in deconfliction).
-std::vector<geo::TimeWindow> Subtract(std::vector<geo::TimeWindow> windows,
-                                      std::vector<geo::TimeWindow> holes) {
-  std::sort(holes.begin(), holes.end(),
-            [](const geo::TimeWindow& a, const geo::TimeWindow& b) {
-              return a.start < b.start;
-            });
-  for (const geo::TimeWindow& h : holes) {
-    std::vector<geo::TimeWindow> next;
-    for (const geo::TimeWindow& w : windows) {
-      if (h.end < w.start || h.start > w.end) {
-        next.push_back(w);
-        continue;
-      }
-      if (w.start < h.start) next.push_back({w.start, h.start});
-      if (h.end < w.end) next.push_back({h.end, w.end});
-    }
-    windows = std::move(next);
-  }
-  return windows;
-}
-
-absl::StatusOr<absl::Weekday> WeekdayFromProto(v1::DayOfWeek d,
-                                               absl::string_view field) {
-  switch (d) {
-    case v1::DAY_OF_WEEK_MONDAY:
-      return absl::Weekday::monday;
-    case v1::DAY_OF_WEEK_TUESDAY:
-      return absl::Weekday::tuesday;
-    case v1::DAY_OF_WEEK_WEDNESDAY:
-      return absl::Weekday::wednesday;
-    case v1::DAY_OF_WEEK_THURSDAY:
-      return absl::Weekday::thursday;
-    case v1::DAY_OF_WEEK_FRIDAY:
-      return absl::Weekday::friday;
-    case v1::DAY_OF_WEEK_SATURDAY:
-      return absl::Weekday::saturday;
-    case v1::DAY_OF_WEEK_SUNDAY:
-      return absl::Weekday::sunday;
-    default:
-      return Invalid(field, "set a day of the week (MONDAY..SUNDAY)");
-  }
-}
-
-int TypeRank(v1::ConstraintType t) { return static_cast<int>(t); }
-
-// A stored (already validated) timestamp.
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
-
 }  // namespace
-
-// One immutable version of a constraint.
-struct ConstraintCore::Record {
-  v1::Constraint proto;  // every field but `active`
-  std::vector<geo::Volume4D> volumes;
-  constraint::Schedule schedule;
-  std::optional<double> ceiling_m;  // CONDITIONAL altitude ceiling
-  absl::Time last_active;           // after it, never active again
-
-  const std::string& id() const { return proto.id(); }
-  v1::ConstraintType type() const { return proto.type(); }
-
-  bool ActiveAt(absl::Time t) const {
-    if (!constraint::ActiveAt(schedule, t)) return false;
-    for (const geo::Volume4D& v : volumes) {
-      if (Contains(v.time, t)) return true;
-    }
-    return false;
-  }
-  // The first instant after `t` at which ActiveAt() may change.
-  absl::Time NextCandidate(absl::Time t) const {
-    absl::Time next = NextChange(schedule, t);
-    for (const geo::Volume4D& v : volumes) {
-      if (v.time.start > t) next = std::min(next, v.time.start);
-      if (v.time.end != absl::InfiniteFuture() && v.time.end >= t) {
-        next = std::min(next, v.time.end + absl::Nanoseconds(1));
-      }
-    }
-    return next;
-  }
-};
-
-struct ConstraintCore::Entry {
-  uint64_t handle = 0;
-  std::shared_ptr<const Record> record;
-  bool active = false;                        // as last announced
-  bool expired = false;                       // announced as expired
-  absl::Time timer = absl::InfiniteFuture();  // its key in timers_
-};
-
-struct ConstraintCore::Change {
-  enum class Kind { kUpsert, kRemoved, kActivity, kAffected };
-  int64_t sequence = 0;
-  absl::Time time;
-  Kind kind = Kind::kUpsert;
-  std::string constraint_id;
-  // kUpsert: the new state, and whether it was active at `time`.
-  std::shared_ptr<const Record> record;
-  bool active = false;
-  // kActivity: the next transition.
-  absl::Time next_change = absl::InfiniteFuture();
-  v1::ConstraintRemovedReason removed_reason =
-      v1::CONSTRAINT_REMOVED_REASON_UNSPECIFIED;
-  // kUpsert: the volumes before (empty when new); otherwise its volumes.
-  std::vector<geo::Volume4D> volumes;
-  // kAffected: owner -> intent ids.
-  std::map<std::string, std::vector<std::string>> affected;
-};
 
 struct ConstraintCore::RequestRecord {
   std::string fingerprint;
   std::string response;  // serialized
   absl::Time created;
   store::Store::Ticket ticket = 0;
-};
-
-class Watcher {
- public:
-  uint64_t handle = 0;
-  std::string caller;
-  geo::Volume4D area;
-  absl::Duration heartbeat;
-  std::function<void()> notify;
-
-  absl::Mutex mu;
-  // Events, each with whether it is live (counted against the limit).
-  std::deque<std::pair<EventPtr, bool>> queue ABSL_GUARDED_BY(mu);
-  size_t live ABSL_GUARDED_BY(mu) = 0;  // live events in `queue`
-  // The consumer found the queue empty: notify on the next push.
-  bool waiting ABSL_GUARDED_BY(mu) = true;
-  bool closed ABSL_GUARDED_BY(mu) = false;
-  // Held while `notify` runs, and by Unwatch().
-  absl::Mutex notify_mu;
-  // Overflowed: live events are dropped until the consumer has read the
-  // resync event and received its new snapshot.
-  bool resyncing ABSL_GUARDED_BY(mu) = false;
-  // The consumer has read the resync event: the next NextEvent() builds the
-  // snapshot.
-  bool needs_snapshot ABSL_GUARDED_BY(mu) = false;
-  absl::Time last_sent ABSL_GUARDED_BY(mu);
-  // Changes up to this sequence are already reflected (snapshot or replay);
-  // core's mu_.
-  int64_t floor = 0;
 };
 
 ConstraintCore::ConstraintCore(ConstraintOptions options, const Clock* clock,
@@ -216,21 +36,11 @@ ConstraintCore::ConstraintCore(ConstraintOptions options, const Clock* clock,
       clock_(clock),
       store_(store),
       new_id_(new_id ? std::move(new_id) : RandomUuid),
-      ticked_(clock->Now()) {
-  if (options_.notify_thread) {
-    notifier_ = std::make_unique<std::thread>([this] { NotifyLoop(); });
-  }
-}
+      ticked_(clock->Now()),
+      feed_(std::make_unique<LocalChangeFeed>(store,
+                                              options_.change_log_retention)) {}
 
-ConstraintCore::~ConstraintCore() {
-  if (notifier_ != nullptr) {
-    {
-      absl::MutexLock lock(&notify_mu_);
-      stopping_ = true;
-    }
-    notifier_->join();
-  }
-}
+ConstraintCore::~ConstraintCore() = default;
 
 void ConstraintCore::SetIntentLookup(IntentLookup lookup) {
   absl::MutexLock lock(&mu_);
@@ -239,150 +49,15 @@ void ConstraintCore::SetIntentLookup(IntentLookup lookup) {
 
 int64_t ConstraintCore::last_sequence() const {
   absl::ReaderMutexLock lock(&mu_);
-  return last_sequence_;
+  return feed_->last_sequence();
 }
 
 size_t ConstraintCore::constraint_count() const {
   absl::ReaderMutexLock lock(&mu_);
-  return entries_.size();
+  return registry_.size();
 }
 
-size_t ConstraintCore::watcher_count() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return watchers_.size();
-}
-
-// ---------------------------------------------------------------------------
-// Validation and views.
-
-absl::StatusOr<std::shared_ptr<const ConstraintCore::Record>>
-ConstraintCore::MakeRecord(const v1::Constraint& input, absl::string_view field,
-                           bool trusted) const {
-  auto record = std::make_shared<Record>();
-  const std::string prefix = absl::StrCat(field, ".");
-  if (input.type() == v1::CONSTRAINT_TYPE_UNSPECIFIED ||
-      !v1::ConstraintType_IsValid(input.type())) {
-    return Invalid(absl::StrCat(prefix, "type"),
-                   "set PROHIBITED, REQUIRES_AUTHORISATION, CONDITIONAL or "
-                   "ADVISORY");
-  }
-  if (input.volumes().empty()) {
-    return Invalid(absl::StrCat(prefix, "volumes"), "at least one is required");
-  }
-  if (input.volumes_size() > options_.max_volumes) {
-    return Invalid(absl::StrCat(prefix, "volumes"),
-                   absl::StrCat(input.volumes_size(), " volumes; at most ",
-                                options_.max_volumes, " are allowed"));
-  }
-  VolumeConvertOptions convert;
-  convert.limits = options_.limits;
-  convert.allow_open_start = true;
-  convert.allow_open_end = true;
-  convert.validate = !trusted;
-  absl::Time last_end = absl::InfinitePast();
-  for (int i = 0; i < input.volumes_size(); ++i) {
-    UTM_ASSIGN_OR_RETURN(
-        geo::Volume4D v,
-        VolumeFromProto(input.volumes(i), convert,
-                        absl::StrCat(prefix, "volumes[", i, "]")));
-    last_end = std::max(last_end, v.time.end);
-    record->volumes.push_back(std::move(v));
-  }
-  // Schedule.
-  geo::TimeWindow absolute{absl::InfinitePast(), absl::InfiniteFuture()};
-  std::vector<WeeklyWindow> weekly;
-  std::string zone = "UTC";
-  if (input.has_schedule()) {
-    const v1::Schedule& s = input.schedule();
-    const std::string sp = absl::StrCat(prefix, "schedule.");
-    if (s.absolute().has_start()) {
-      UTM_ASSIGN_OR_RETURN(absolute.start,
-                           TimeFromProto(s.absolute().start(),
-                                         absl::StrCat(sp, "absolute.start")));
-    }
-    if (s.absolute().has_end()) {
-      UTM_ASSIGN_OR_RETURN(
-          absolute.end,
-          TimeFromProto(s.absolute().end(), absl::StrCat(sp, "absolute.end")));
-    }
-    for (int i = 0; i < s.weekly_size(); ++i) {
-      const v1::WeeklyWindow& w = s.weekly(i);
-      WeeklyWindow out;
-      for (int d = 0; d < w.days_size(); ++d) {
-        UTM_ASSIGN_OR_RETURN(
-            absl::Weekday day,
-            WeekdayFromProto(
-                w.days(d), absl::StrCat(sp, "weekly[", i, "].days[", d, "]")));
-        out.days.push_back(day);
-      }
-      out.start_second_of_day = w.start_second_of_day();
-      out.end_second_of_day = w.end_second_of_day();
-      weekly.push_back(std::move(out));
-    }
-    if (!s.time_zone().empty()) zone = s.time_zone();
-    if (!s.weekly().empty() && s.time_zone().empty()) {
-      return Invalid(absl::StrCat(sp, "time_zone"),
-                     "required with weekly windows (an IANA name such as "
-                     "\"Europe/Zurich\" or \"UTC\")");
-    }
-  }
-  absl::StatusOr<constraint::Schedule> schedule =
-      MakeSchedule(absolute, std::move(weekly), zone);
-  if (!schedule.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(prefix, schedule.status().message()));
-  }
-  record->schedule = *std::move(schedule);
-  record->last_active = std::min(last_end, record->schedule.absolute.end);
-  // Type-specific fields.
-  if (input.has_conditions()) {
-    if (input.type() != v1::CONSTRAINT_TYPE_CONDITIONAL) {
-      return Invalid(absl::StrCat(prefix, "conditions"),
-                     "only for CONDITIONAL constraints");
-    }
-    if (input.conditions().has_altitude_ceiling()) {
-      const v1::Altitude& c = input.conditions().altitude_ceiling();
-      if (c.reference() != v1::ALTITUDE_REFERENCE_W84) {
-        return Invalid(
-            absl::StrCat(prefix, "conditions.altitude_ceiling.reference"),
-            "must be W84 (metres above the WGS84 ellipsoid)");
-      }
-      if (!(c.value_m() >= options_.limits.min_altitude_m &&
-            c.value_m() <= options_.limits.max_altitude_m)) {
-        return Invalid(
-            absl::StrCat(prefix, "conditions.altitude_ceiling.value_m"),
-            absl::StrCat(c.value_m(), " is outside [",
-                         options_.limits.min_altitude_m, ", ",
-                         options_.limits.max_altitude_m, "]"));
-      }
-      record->ceiling_m = c.value_m();
-    }
-  }
-  if (input.self_unlock_allowed() &&
-      input.type() != v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION) {
-    return Invalid(absl::StrCat(prefix, "self_unlock_allowed"),
-                   "only REQUIRES_AUTHORISATION constraints can be "
-                   "self-unlocked");
-  }
-  // Strings and repeated fields were checked by CheckFields(). Fields this
-  // server does not know are neither stored nor sent to anyone.
-  record->proto = input;
-  record->proto.clear_active();
-  // Output only: a constraint held here is in force (WithdrawnHistory keeps
-  // the withdrawn ones).
-  record->proto.set_state(v1::CONSTRAINT_STATE_PUBLISHED);
-  record->proto.clear_withdraw_time();
-  record->proto.clear_withdrawn_by();
-  record->proto.clear_withdraw_reason();
-  record->proto.DiscardUnknownFields();
-  return std::shared_ptr<const Record>(std::move(record));
-}
-
-v1::Constraint ConstraintCore::View(const Record& record, absl::Time t) const {
-  v1::Constraint out = record.proto;
-  out.set_active(record.ActiveAt(t));
-  return out;
-}
+size_t ConstraintCore::watcher_count() const { return hub_.watcher_count(); }
 
 // ---------------------------------------------------------------------------
 // Recovery.
@@ -391,21 +66,8 @@ absl::Status ConstraintCore::Recover() {
   UTM_RETURN_IF_ERROR(withdrawn_.Recover(store_, clock_->Now()));
   if (store_ == nullptr) return absl::OkStatus();
   absl::MutexLock lock(&mu_);
-  absl::Status decode;
-  // Trusted records: decoded with the widest limits, since they were valid
-  // when written and the configuration may have changed since.
-  std::vector<v1::Constraint> constraints;
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kConstraintsTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredConstraint stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
-          decode.Update(absl::DataLossError(
-              absl::StrCat("constraint ", key, ": cannot decode")));
-          return;
-        }
-        constraints.push_back(std::move(*stored.mutable_constraint()));
-      }));
-  UTM_RETURN_IF_ERROR(decode);
+  UTM_ASSIGN_OR_RETURN(std::vector<v1::Constraint> constraints,
+                       ConstraintRegistry::ReadStored(store_));
   // The tick mark first: activity is re-evaluated from there (or from each
   // constraint's last update when no transition was ever logged).
   ticked_ = absl::InfinitePast();
@@ -415,126 +77,13 @@ absl::Status ConstraintCore::Recover() {
     if (key == kTickedKey && tick.ParseFromArray(value.data(), value.size()))
       ticked_ = TimeOf(tick.time());
   }));
-  // One packed build of the index (as Index() files them).
-  std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>> to_index;
-  for (const v1::Constraint& c : constraints) {
-    absl::StatusOr<std::shared_ptr<const Record>> record =
-        MakeRecord(c, "constraint", /*trusted=*/true);
-    if (!record.ok()) {
-      return absl::DataLossError(absl::StrCat("stored constraint ", c.id(),
-                                              ": ", record.status().message()));
-    }
-    auto entry = std::make_unique<Entry>();
-    entry->handle = next_handle_++;
-    entry->record = *std::move(record);
-    const absl::Time update_time = TimeOf(c.update_time());
-    const absl::Time from = std::max(ticked_, update_time);
-    entry->active = entry->record->ActiveAt(from);
-    entry->expired = from > entry->record->last_active;
-    handle_by_id_[c.id()] = entry->handle;
-    if (!c.source().original_id().empty()) {
-      by_source_[absl::StrCat(c.authority().id(), "\n", c.source().format(),
-                              "\n", c.source().original_id())] = c.id();
-    }
-    Entry* e = entry.get();
-    entries_[e->handle] = std::move(entry);
-    for (size_t i = 0; i < e->record->volumes.size(); ++i) {
-      to_index.emplace_back((e->handle << kVolumeBits) | i,
-                            e->record->volumes[i]);
-    }
-    if (!e->expired) Schedule(e, from);
-  }
-  UTM_RETURN_IF_ERROR(index_.InsertAll(std::move(to_index)));
-  UTM_RETURN_IF_ERROR(
-      store_->Scan(kAuthorisationsTable,
-                   [&](absl::string_view key, absl::string_view value) {
-                     internal::StoredAuthorisation stored;
-                     if (!stored.ParseFromArray(value.data(), value.size())) {
-                       decode.Update(absl::DataLossError(absl::StrCat(
-                           "authorisation ", key, ": cannot decode")));
-                       return;
-                     }
-                     authorisations_by_constraint_.emplace(
-                         stored.authorisation().constraint_id(),
-                         stored.authorisation().id());
-                     authorisations_[stored.authorisation().id()] =
-                         std::move(*stored.mutable_authorisation());
-                   }));
-  UTM_RETURN_IF_ERROR(decode);
+  UTM_RETURN_IF_ERROR(registry_.Restore(constraints, ticked_, options_.limits,
+                                        options_.max_volumes));
+  UTM_RETURN_IF_ERROR(authorisations_.Recover());
+  absl::Status decode;
   if (ticked_ == absl::InfinitePast()) ticked_ = clock_->Now();
-  // The change log, in sequence order.
-  std::map<int64_t, internal::StoredChange> changes;
-  UTM_RETURN_IF_ERROR(store_->Scan(
-      kLogTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredChange stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
-          decode.Update(absl::DataLossError(
-              absl::StrCat("change ", key, ": cannot decode")));
-          return;
-        }
-        changes[stored.sequence()] = std::move(stored);
-      }));
-  UTM_RETURN_IF_ERROR(decode);
-  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
-  for (auto& [sequence, stored] : changes) {
-    auto change = std::make_shared<Change>();
-    change->sequence = sequence;
-    change->time = TimeOf(stored.time());
-    change->constraint_id = stored.constraint_id();
-    for (const v1::Volume4D& v : stored.volumes()) {
-      absl::StatusOr<geo::Volume4D> volume =
-          VolumeFromProto(v, trusted, "volumes");
-      if (!volume.ok()) {
-        return absl::DataLossError(
-            absl::StrCat("change ", sequence, ": ", volume.status().message()));
-      }
-      change->volumes.push_back(*std::move(volume));
-    }
-    switch (stored.change_case()) {
-      case internal::StoredChange::kUpsert: {
-        change->kind = Change::Kind::kUpsert;
-        auto record = std::make_shared<Record>();
-        record->proto = stored.upsert();
-        record->proto.clear_active();
-        for (const v1::Volume4D& v : stored.upsert().volumes()) {
-          absl::StatusOr<geo::Volume4D> volume =
-              VolumeFromProto(v, trusted, "volumes");
-          if (!volume.ok()) {
-            return absl::DataLossError(absl::StrCat("change ", sequence, ": ",
-                                                    volume.status().message()));
-          }
-          record->volumes.push_back(*std::move(volume));
-        }
-        change->record = std::move(record);
-        change->active = stored.upsert().active();
-        break;
-      }
-      case internal::StoredChange::kRemoved:
-        change->kind = Change::Kind::kRemoved;
-        change->removed_reason = stored.removed();
-        break;
-      case internal::StoredChange::kActivity:
-        change->kind = Change::Kind::kActivity;
-        change->active = stored.activity().active();
-        if (stored.activity().has_next_change_time()) {
-          change->next_change = TimeOf(stored.activity().next_change_time());
-        }
-        break;
-      case internal::StoredChange::kIntentsAffected:
-        change->kind = Change::Kind::kAffected;
-        for (const internal::AffectedOwner& o : stored.affected()) {
-          change->affected[o.owner()].assign(o.intent_ids().begin(),
-                                             o.intent_ids().end());
-        }
-        break;
-      default:
-        return absl::DataLossError(
-            absl::StrCat("change ", sequence, ": unknown kind"));
-    }
-    log_.push_back(std::move(change));
-    last_sequence_ = sequence;
-  }
-  delivered_ = last_sequence_;
+  UTM_RETURN_IF_ERROR(feed_->Recover());
+  hub_.SetDelivered(feed_->last_sequence());
   // Remembered requests.
   std::vector<std::pair<absl::Time, std::string>> order;
   UTM_RETURN_IF_ERROR(store_->Scan(
@@ -555,375 +104,6 @@ absl::Status ConstraintCore::Recover() {
   std::sort(order.begin(), order.end());
   request_order_.assign(order.begin(), order.end());
   return absl::OkStatus();
-}
-
-// ---------------------------------------------------------------------------
-// Index, timers, log.
-
-void ConstraintCore::Index(Entry* entry) {
-  const auto& volumes = entry->record->volumes;
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    (void)index_.Insert((entry->handle << kVolumeBits) | i, volumes[i]);
-  }
-}
-
-void ConstraintCore::Unindex(Entry* entry) {
-  for (size_t i = 0; i < entry->record->volumes.size(); ++i) {
-    index_.Remove((entry->handle << kVolumeBits) | i);
-  }
-}
-
-void ConstraintCore::CancelTimer(Entry* entry) {
-  if (entry->timer == absl::InfiniteFuture()) return;
-  auto [begin, end] = timers_.equal_range(entry->timer);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == entry->handle) {
-      timers_.erase(it);
-      break;
-    }
-  }
-  entry->timer = absl::InfiniteFuture();
-}
-
-void ConstraintCore::Schedule(Entry* entry, absl::Time after) {
-  CancelTimer(entry);
-  entry->timer = entry->record->NextCandidate(after);
-  // Expiry is a transition too: the instant after the last active one.
-  if (!entry->expired && entry->record->last_active != absl::InfiniteFuture()) {
-    entry->timer = std::min(entry->timer, std::max(after + absl::Nanoseconds(1),
-                                                   entry->record->last_active +
-                                                       absl::Nanoseconds(1)));
-  }
-  if (entry->timer != absl::InfiniteFuture()) {
-    timers_.emplace(entry->timer, entry->handle);
-  }
-}
-
-void ConstraintCore::Log(Change change, std::vector<store::Mutation>* batch) {
-  change.sequence = ++last_sequence_;
-  if (store_ != nullptr) {
-    internal::StoredChange stored;
-    stored.set_sequence(change.sequence);
-    *stored.mutable_time() = TimeToProto(change.time);
-    stored.set_constraint_id(change.constraint_id);
-    for (const geo::Volume4D& v : change.volumes) {
-      *stored.add_volumes() = VolumeToProto(v);
-    }
-    switch (change.kind) {
-      case Change::Kind::kUpsert:
-        *stored.mutable_upsert() = change.record->proto;
-        stored.mutable_upsert()->set_active(change.active);
-        break;
-      case Change::Kind::kRemoved:
-        stored.set_removed(change.removed_reason);
-        break;
-      case Change::Kind::kActivity: {
-        v1::ConstraintActivityChanged* a = stored.mutable_activity();
-        a->set_constraint_id(change.constraint_id);
-        a->set_active(change.active);
-        if (change.next_change != absl::InfiniteFuture()) {
-          *a->mutable_next_change_time() = TimeToProto(change.next_change);
-        }
-        break;
-      }
-      case Change::Kind::kAffected:
-        stored.set_intents_affected(true);
-        for (const auto& [owner, ids] : change.affected) {
-          internal::AffectedOwner* o = stored.add_affected();
-          o->set_owner(owner);
-          for (const std::string& id : ids) o->add_intent_ids(id);
-        }
-        break;
-    }
-    batch->push_back(store::Put(kLogTable, LogKey(change.sequence),
-                                stored.SerializeAsString()));
-  }
-  log_.push_back(std::make_shared<const Change>(std::move(change)));
-}
-
-namespace {
-
-// The event a change makes for a watcher of `area` (called `caller`), if
-// any.
-template <typename ChangeT, typename ViewFn>
-std::optional<v1::ConstraintEvent> Filter(const ChangeT& change,
-                                          const geo::Volume4D& area,
-                                          const std::string& caller,
-                                          const ViewFn& view) {
-  v1::ConstraintEvent event;
-  event.set_sequence(change.sequence);
-  *event.mutable_event_time() = TimeToProto(change.time);
-  using Kind = typename ChangeT::Kind;
-  switch (change.kind) {
-    case Kind::kUpsert:
-      if (Meets(change.record->volumes, area)) {
-        *event.mutable_upsert() = view(change);
-        return event;
-      }
-      if (Meets(change.volumes, area)) {
-        event.mutable_removed()->set_constraint_id(change.constraint_id);
-        event.mutable_removed()->set_reason(
-            v1::CONSTRAINT_REMOVED_REASON_LEFT_AREA);
-        return event;
-      }
-      return std::nullopt;
-    case Kind::kRemoved:
-      if (!Meets(change.volumes, area)) return std::nullopt;
-      event.mutable_removed()->set_constraint_id(change.constraint_id);
-      event.mutable_removed()->set_reason(change.removed_reason);
-      return event;
-    case Kind::kActivity: {
-      if (!Meets(change.volumes, area)) return std::nullopt;
-      v1::ConstraintActivityChanged* a = event.mutable_activity_changed();
-      a->set_constraint_id(change.constraint_id);
-      a->set_active(change.active);
-      if (change.next_change != absl::InfiniteFuture()) {
-        *a->mutable_next_change_time() = TimeToProto(change.next_change);
-      }
-      return event;
-    }
-    case Kind::kAffected: {
-      auto it = change.affected.find(caller);
-      if (it == change.affected.end()) return std::nullopt;
-      v1::IntentsAffected* a = event.mutable_intents_affected();
-      a->set_constraint_id(change.constraint_id);
-      for (const std::string& id : it->second) a->add_intent_ids(id);
-      return event;
-    }
-  }
-  return std::nullopt;
-}
-
-// An upsert's constraint, with its activity at the change's time.
-template <typename ChangeT>
-v1::Constraint UpsertView(const ChangeT& c) {
-  v1::Constraint out = c.record->proto;
-  out.set_active(c.active);
-  return out;
-}
-
-}  // namespace
-
-bool ConstraintCore::Push(Watcher* w, EventPtr event, bool live) {
-  bool notify = false;
-  {
-    absl::MutexLock lock(&w->mu);
-    if (w->closed) return false;
-    if (live && w->resyncing) return false;  // its coming snapshot covers it
-    if (live && w->live >= options_.watcher_queue_limit) {
-      // Too slow: drop what is queued and say so. Nothing more is queued
-      // (or built) for it until it has read that; then it gets a snapshot.
-      // A stalled watcher therefore costs the others nothing.
-      w->queue.clear();
-      w->live = 0;
-      w->resyncing = true;
-      v1::ConstraintEvent resync;
-      resync.set_sequence(event->sequence());
-      *resync.mutable_event_time() = TimeToProto(clock_->Now());
-      resync.mutable_resync_required()->set_reason(
-          v1::RESYNC_REASON_WATCHER_TOO_SLOW);
-      w->queue.emplace_back(
-          std::make_shared<const v1::ConstraintEvent>(std::move(resync)),
-          false);
-    } else {
-      w->queue.emplace_back(std::move(event), live);
-      if (live) ++w->live;
-    }
-    notify = w->waiting;
-    w->waiting = false;
-  }
-  return notify;
-}
-
-void ConstraintCore::Snapshot(Watcher* w) {
-  const absl::Time now = clock_->Now();
-  const int64_t sequence = std::max(last_sequence_, w->floor);
-  w->floor = sequence;
-  std::vector<uint64_t> handles;
-  for (geo::VolumeIndex::Id id : index_.Query(w->area)) {
-    handles.push_back(id >> kVolumeBits);
-  }
-  std::sort(handles.begin(), handles.end());
-  handles.erase(std::unique(handles.begin(), handles.end()), handles.end());
-  std::vector<const Entry*> entries;
-  for (uint64_t h : handles) {
-    const Entry* e = entries_.at(h).get();
-    if (!e->expired) entries.push_back(e);
-  }
-  std::sort(entries.begin(), entries.end(), [](const Entry* a, const Entry* b) {
-    return a->record->id() < b->record->id();
-  });
-  std::vector<v1::ConstraintEvent> events;
-  events.reserve(entries.size() + 2);
-  auto make = [&]() {
-    v1::ConstraintEvent e;
-    e.set_sequence(sequence);
-    *e.mutable_event_time() = TimeToProto(now);
-    return e;
-  };
-  events.push_back(make());
-  events.back().mutable_snapshot_begin();
-  for (const Entry* e : entries) {
-    events.push_back(make());
-    *events.back().mutable_upsert() = View(*e->record, now);
-  }
-  events.push_back(make());
-  events.back().mutable_snapshot_end()->set_count(
-      static_cast<int32_t>(entries.size()));
-  {
-    absl::MutexLock lock(&w->mu);
-    if (w->closed) return;
-    w->resyncing = false;
-    w->needs_snapshot = false;
-    for (v1::ConstraintEvent& e : events) {
-      w->queue.emplace_back(
-          std::make_shared<const v1::ConstraintEvent>(std::move(e)), false);
-    }
-  }
-}
-
-void ConstraintCore::Deliver(int64_t sequence) {
-  std::vector<std::shared_ptr<Watcher>> to_notify;
-  {
-    absl::MutexLock lock(&mu_);
-    std::vector<store::Mutation> trim;
-    while (delivered_ < sequence && delivered_ < last_sequence_) {
-      const int64_t next = delivered_ + 1;
-      const int64_t first = log_.front()->sequence;
-      const std::shared_ptr<const Change>& change = log_[next - first];
-      // One event object per kind, shared by every watcher it goes to (a
-      // 10,000-watcher fan-out copies pointers, not constraints); the watcher
-      // index answers exactly which areas the volumes meet.
-      auto deliver = [&](const std::set<uint64_t>& handles,
-                         const EventPtr& event) {
-        for (uint64_t handle : handles) {
-          const std::shared_ptr<Watcher>& w = watchers_.at(handle);
-          if (w->floor < next && Push(w.get(), event, /*live=*/true)) {
-            to_notify.push_back(w);
-          }
-        }
-      };
-      auto meeting = [&](const std::vector<geo::Volume4D>& volumes) {
-        std::set<uint64_t> handles;
-        for (const geo::Volume4D& v : volumes) {
-          for (geo::VolumeIndex::Id id : watcher_index_.Query(v)) {
-            handles.insert(id);
-          }
-        }
-        return handles;
-      };
-      v1::ConstraintEvent event;
-      event.set_sequence(change->sequence);
-      *event.mutable_event_time() = TimeToProto(change->time);
-      switch (change->kind) {
-        case Change::Kind::kAffected:
-          for (const auto& [owner, ids] : change->affected) {
-            v1::ConstraintEvent personal = event;
-            personal.mutable_intents_affected()->set_constraint_id(
-                change->constraint_id);
-            for (const std::string& id : ids) {
-              personal.mutable_intents_affected()->add_intent_ids(id);
-            }
-            std::set<uint64_t> handles;
-            auto [begin, end] = watchers_by_caller_.equal_range(owner);
-            for (auto it = begin; it != end; ++it) handles.insert(it->second);
-            deliver(handles, std::make_shared<const v1::ConstraintEvent>(
-                                 std::move(personal)));
-          }
-          break;
-        case Change::Kind::kUpsert: {
-          const std::set<uint64_t> now_in = meeting(change->record->volumes);
-          std::set<uint64_t> left;
-          for (uint64_t h : meeting(change->volumes)) {
-            if (!now_in.count(h)) left.insert(h);
-          }
-          v1::ConstraintEvent upsert = event;
-          *upsert.mutable_upsert() = UpsertView(*change);
-          deliver(now_in, std::make_shared<const v1::ConstraintEvent>(
-                              std::move(upsert)));
-          if (!left.empty()) {
-            event.mutable_removed()->set_constraint_id(change->constraint_id);
-            event.mutable_removed()->set_reason(
-                v1::CONSTRAINT_REMOVED_REASON_LEFT_AREA);
-            deliver(left, std::make_shared<const v1::ConstraintEvent>(
-                              std::move(event)));
-          }
-          break;
-        }
-        case Change::Kind::kRemoved:
-          event.mutable_removed()->set_constraint_id(change->constraint_id);
-          event.mutable_removed()->set_reason(change->removed_reason);
-          deliver(
-              meeting(change->volumes),
-              std::make_shared<const v1::ConstraintEvent>(std::move(event)));
-          break;
-        case Change::Kind::kActivity: {
-          v1::ConstraintActivityChanged* a = event.mutable_activity_changed();
-          a->set_constraint_id(change->constraint_id);
-          a->set_active(change->active);
-          if (change->next_change != absl::InfiniteFuture()) {
-            *a->mutable_next_change_time() = TimeToProto(change->next_change);
-          }
-          deliver(
-              meeting(change->volumes),
-              std::make_shared<const v1::ConstraintEvent>(std::move(event)));
-          break;
-        }
-      }
-      delivered_ = next;
-    }
-    // Retention: drop delivered entries beyond the limit.
-    while (log_.size() > options_.change_log_retention &&
-           log_.front()->sequence <= delivered_) {
-      if (store_ != nullptr) {
-        trim.push_back(
-            store::Delete(kLogTable, LogKey(log_.front()->sequence)));
-      }
-      log_.pop_front();
-    }
-    if (!trim.empty()) store_->Enqueue(std::move(trim));
-  }
-  Notify(std::move(to_notify));
-}
-
-void ConstraintCore::Notify(std::vector<std::shared_ptr<Watcher>> watchers) {
-  if (watchers.empty()) return;
-  if (notifier_ == nullptr) {
-    for (const std::shared_ptr<Watcher>& w : watchers) NotifyOne(w.get());
-    return;
-  }
-  absl::MutexLock lock(&notify_mu_);
-  for (std::shared_ptr<Watcher>& w : watchers) {
-    notify_queue_.push_back(std::move(w));
-  }
-}
-
-void ConstraintCore::NotifyOne(Watcher* w) {
-  // Under the watcher's notify lock, which Unwatch() takes too: once it has
-  // returned, no notification is running or will run.
-  absl::MutexLock lock(&w->notify_mu);
-  {
-    absl::MutexLock l(&w->mu);
-    if (w->closed) return;
-  }
-  if (w->notify) w->notify();
-}
-
-void ConstraintCore::NotifyLoop() {
-  while (true) {
-    std::deque<std::shared_ptr<Watcher>> batch;
-    {
-      absl::MutexLock lock(&notify_mu_);
-      notify_mu_.Await(absl::Condition(
-          +[](ConstraintCore* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return c->stopping_ || !c->notify_queue_.empty();
-          },
-          this));
-      if (notify_queue_.empty() && stopping_) return;
-      batch.swap(notify_queue_);
-    }
-    for (const std::shared_ptr<Watcher>& w : batch) NotifyOne(w.get());
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -970,7 +150,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
         }
         // Answer only once the first outcome is durable.
         ticket = it->second.ticket;
-        sequence = last_sequence_;
+        sequence = feed_->last_sequence();
         replayed = true;
       }
     }
@@ -978,7 +158,7 @@ absl::StatusOr<Response> ConstraintCore::Write(
       std::vector<store::Mutation> batch;
       std::vector<Change> changes;
       UTM_ASSIGN_OR_RETURN(response, apply(&batch, &changes));
-      for (Change& c : changes) Log(std::move(c), &batch);
+      for (Change& c : changes) feed_->Append(std::move(c), &batch);
       if (!key.empty()) {
         RequestRecord record{fingerprint, response.SerializeAsString(), now};
         if (store_ != nullptr) {
@@ -1006,23 +186,23 @@ absl::StatusOr<Response> ConstraintCore::Write(
         ticket = store_->Enqueue(std::move(batch));
         if (!key.empty()) requests_[key].ticket = ticket;
       }
-      sequence = last_sequence_;
+      sequence = feed_->last_sequence();
     }
   }
   if (store_ != nullptr && ticket != 0)
     UTM_RETURN_IF_ERROR(store_->Wait(ticket));
-  Deliver(sequence);
+  hub_.Deliver(sequence);
   return response;
 }
 
-absl::StatusOr<ConstraintCore::Entry*> ConstraintCore::OwnedEntry(
-    const Caller& caller, const std::string& id, int64_t version) {
-  auto it = handle_by_id_.find(id);
-  if (it == handle_by_id_.end()) {
+absl::StatusOr<Entry*> ConstraintCore::OwnedEntry(const Caller& caller,
+                                                  const std::string& id,
+                                                  int64_t version) {
+  Entry* entry = registry_.FindEntry(id);
+  if (entry == nullptr) {
     return absl::NotFoundError(
         absl::StrCat("constraint ", QuoteForError(id), " not found"));
   }
-  Entry* entry = entries_.at(it->second).get();
   if (!caller.admin && entry->record->proto.authority().id() != caller.id) {
     return absl::PermissionDeniedError(
         absl::StrCat("constraint ", id, " was published by another authority"));
@@ -1050,7 +230,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
-                       MakeRecord(request.constraint(), "constraint"));
+                       MakeRecord(request.constraint(), "constraint",
+                                  options_.limits, options_.max_volumes));
   std::shared_ptr<const Record> published;
   UTM_ASSIGN_OR_RETURN(
       v1::PublishConstraintResponse response,
@@ -1062,12 +243,11 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             const v1::ConstraintSource& source = validated->proto.source();
             std::string source_key;
             if (!source.original_id().empty()) {
-              source_key = absl::StrCat(caller.id, "\n", source.format(), "\n",
-                                        source.original_id());
-              auto it = by_source_.find(source_key);
-              if (it != by_source_.end()) {
+              source_key = ConstraintRegistry::SourceKey(caller.id, source);
+              if (const std::string* existing =
+                      registry_.FindSource(source_key)) {
                 return absl::AlreadyExistsError(absl::StrCat(
-                    "constraint ", it->second, " already has source id ",
+                    "constraint ", *existing, " already has source id ",
                     QuoteForError(source.original_id()),
                     " from this authority"));
               }
@@ -1079,7 +259,7 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             }
             auto record = std::make_shared<Record>(*validated);
             std::string id = new_id_();
-            while (handle_by_id_.contains(id)) id = new_id_();
+            while (registry_.Contains(id)) id = new_id_();
             v1::Constraint& p = record->proto;
             p.set_id(id);
             p.set_version(1);
@@ -1089,17 +269,7 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             if (p.source().format() == v1::SOURCE_FORMAT_UNSPECIFIED) {
               p.mutable_source()->set_format(v1::SOURCE_FORMAT_MANUAL);
             }
-            auto entry = std::make_unique<Entry>();
-            entry->handle = next_handle_++;
-            entry->record = record;
-            entry->active = record->ActiveAt(now);
-            entry->expired = now > record->last_active;
-            Entry* e = entry.get();
-            entries_[e->handle] = std::move(entry);
-            handle_by_id_[id] = e->handle;
-            if (!source_key.empty()) by_source_[source_key] = id;
-            Index(e);
-            if (!e->expired) Schedule(e, now);
+            Entry* e = registry_.Add(record, source_key, now);
             PutVersion(*e, /*previous=*/{}, now, batch, changes);
             published = record;
             v1::PublishConstraintResponse out;
@@ -1118,12 +288,7 @@ void ConstraintCore::PutVersion(const Entry& entry,
                                 absl::Time now,
                                 std::vector<store::Mutation>* batch,
                                 std::vector<Change>* changes) {
-  if (store_ != nullptr) {
-    internal::StoredConstraint stored;
-    *stored.mutable_constraint() = entry.record->proto;
-    batch->push_back(store::Put(kConstraintsTable, entry.record->id(),
-                                stored.SerializeAsString()));
-  }
+  registry_.Put(entry, batch);
   Change change;
   change.time = now;
   change.kind = Change::Kind::kUpsert;
@@ -1139,7 +304,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
-                       MakeRecord(request.constraint(), "constraint"));
+                       MakeRecord(request.constraint(), "constraint",
+                                  options_.limits, options_.max_volumes));
   std::shared_ptr<const Record> updated;
   UTM_ASSIGN_OR_RETURN(
       v1::UpdateConstraintResponse response,
@@ -1166,13 +332,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
             *p.mutable_create_time() = old.proto.create_time();
             *p.mutable_update_time() = TimeToProto(now);
             *p.mutable_source() = old.proto.source();
-            Unindex(e);
             std::vector<geo::Volume4D> previous = old.volumes;
-            e->record = record;
-            e->active = record->ActiveAt(now);
-            e->expired = now > record->last_active;
-            Index(e);
-            Schedule(e, now);
+            registry_.Replace(e, record, now);
             PutVersion(*e, std::move(previous), now, batch, changes);
             updated = record;
             v1::UpdateConstraintResponse out;
@@ -1203,19 +364,7 @@ absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
         *out.mutable_constraint() = withdrawn_.Add(
             View(*record, now), record->volumes, caller.id, request.reason(),
             now, store_ != nullptr ? batch : nullptr);
-        Unindex(e);
-        CancelTimer(e);
-        const v1::ConstraintSource& source = record->proto.source();
-        if (!source.original_id().empty()) {
-          by_source_.erase(absl::StrCat(record->proto.authority().id(), "\n",
-                                        source.format(), "\n",
-                                        source.original_id()));
-        }
-        handle_by_id_.erase(record->id());
-        entries_.erase(e->handle);
-        if (store_ != nullptr) {
-          batch->push_back(store::Delete(kConstraintsTable, record->id()));
-        }
+        registry_.Remove(e, batch);
         Change change;
         change.time = now;
         change.kind = Change::Kind::kRemoved;
@@ -1272,7 +421,7 @@ absl::Status ConstraintCore::ReportAffected(
         }
         if (blocks) {
           const std::vector<geo::TimeWindow> covered =
-              Covered(record->id(), o.owner);
+              authorisations_.Covered(record->id(), o.owner);
           if (Subtract(windows, covered).empty()) blocks = false;
         }
         blocking = blocking || blocks;
@@ -1308,53 +457,38 @@ absl::Status ConstraintCore::ReportAffected(
     }
     if (by_owner.empty()) return absl::OkStatus();
     // Still there? A withdrawal in between makes the report moot.
-    if (!handle_by_id_.contains(record->id())) return absl::OkStatus();
+    if (!registry_.Contains(record->id())) return absl::OkStatus();
     std::vector<store::Mutation> batch;
     Change change;
     change.time = clock_->Now();
     change.kind = Change::Kind::kAffected;
     change.constraint_id = record->id();
     change.affected = std::move(by_owner);
-    Log(std::move(change), &batch);
+    feed_->Append(std::move(change), &batch);
     if (store_ != nullptr) ticket = store_->Enqueue(std::move(batch));
-    sequence = last_sequence_;
+    sequence = feed_->last_sequence();
   }
   if (store_ != nullptr) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
-  Deliver(sequence);
+  hub_.Deliver(sequence);
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
 // Authorisations.
 
-namespace {
-
-absl::StatusOr<geo::TimeWindow> AuthWindow(const v1::TimeWindow& w,
-                                           absl::Time now) {
-  if (!w.has_start()) return Invalid("window.start", "required");
-  if (!w.has_end()) return Invalid("window.end", "required");
-  geo::TimeWindow out;
-  UTM_ASSIGN_OR_RETURN(out.start, TimeFromProto(w.start(), "window.start"));
-  UTM_ASSIGN_OR_RETURN(out.end, TimeFromProto(w.end(), "window.end"));
-  if (out.end < out.start) return Invalid("window.end", "before the start");
-  if (out.end <= now) return Invalid("window.end", "must be in the future");
-  return out;
-}
-
-}  // namespace
-
 absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
     const Caller& caller, const v1::GrantAuthorisationRequest& request) {
   UTM_RETURN_IF_ERROR(RequireAuthority(caller));
   UTM_RETURN_IF_ERROR(CheckFields(request));
-  UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
+  UTM_RETURN_IF_ERROR(
+      AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::GrantAuthorisationResponse>(
       caller, request, "grant",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
           -> absl::StatusOr<v1::GrantAuthorisationResponse> {
         const absl::Time now = clock_->Now();
         UTM_ASSIGN_OR_RETURN(const Record* found,
-                             Find(request.constraint_id()));
+                             registry_.Find(request.constraint_id()));
         const Record& record = *found;
         if (!caller.admin && record.proto.authority().id() != caller.id) {
           return absl::PermissionDeniedError(
@@ -1375,7 +509,7 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
         a.set_reference(request.reference());
         v1::GrantAuthorisationResponse out;
         *out.mutable_authorisation() =
-            AddAuthorisation(std::move(a), now, batch);
+            authorisations_.Add(std::move(a), now, new_id_, batch);
         return out;
       });
 }
@@ -1388,14 +522,15 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
                    "must be true: the pilot has read the message for pilots "
                    "and the conditions");
   }
-  UTM_RETURN_IF_ERROR(AuthWindow(request.window(), clock_->Now()).status());
+  UTM_RETURN_IF_ERROR(
+      AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::SelfUnlockResponse>(
       caller, request, "self_unlock",
       [&](std::vector<store::Mutation>* batch,
           std::vector<Change>*) -> absl::StatusOr<v1::SelfUnlockResponse> {
         const absl::Time now = clock_->Now();
         UTM_ASSIGN_OR_RETURN(const Record* found,
-                             Find(request.constraint_id()));
+                             registry_.Find(request.constraint_id()));
         const Record& record = *found;
         if (record.type() != v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION ||
             !record.proto.self_unlock_allowed()) {
@@ -1415,7 +550,7 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
         a.set_granted_by(caller.id);
         v1::SelfUnlockResponse out;
         *out.mutable_authorisation() =
-            AddAuthorisation(std::move(a), now, batch);
+            authorisations_.Add(std::move(a), now, new_id_, batch);
         return out;
       });
 }
@@ -1427,26 +562,25 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
       caller, request, "revoke",
       [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
           -> absl::StatusOr<v1::RevokeAuthorisationResponse> {
-        auto it = authorisations_.find(request.authorisation_id());
-        if (it == authorisations_.end()) {
+        v1::Authorisation* found =
+            authorisations_.Find(request.authorisation_id());
+        if (found == nullptr) {
           return absl::NotFoundError(absl::StrCat(
               "authorisation ", QuoteForError(request.authorisation_id()),
               " not found"));
         }
-        v1::Authorisation& a = it->second;
+        v1::Authorisation& a = *found;
         bool allowed = caller.admin;
         if (a.kind() == v1::AUTHORISATION_KIND_SELF_UNLOCK &&
             a.operator_id() == caller.id) {
           allowed = true;
         }
-        auto c = handle_by_id_.find(a.constraint_id());
-        if ((caller.authority || caller.admin) && c != handle_by_id_.end() &&
-            entries_.at(c->second)->record->proto.authority().id() ==
-                caller.id) {
+        const Entry* c = registry_.FindEntry(a.constraint_id());
+        if ((caller.authority || caller.admin) && c != nullptr &&
+            c->record->proto.authority().id() == caller.id) {
           allowed = true;
         }
-        if (caller.authority && c == handle_by_id_.end() &&
-            a.granted_by() == caller.id) {
+        if (caller.authority && c == nullptr && a.granted_by() == caller.id) {
           allowed = true;  // its constraint was withdrawn
         }
         if (!allowed) {
@@ -1459,403 +593,11 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
         if (!a.has_revoke_time()) {
           *a.mutable_revoke_time() = TimeToProto(clock_->Now());
           a.set_revoke_reason(request.reason());
-          PutAuthorisation(a, batch);
+          authorisations_.Put(a, batch);
         }
         *out.mutable_authorisation() = a;
         return out;
       });
-}
-
-std::vector<geo::TimeWindow> ConstraintCore::Covered(
-    const std::string& constraint_id, const std::string& operator_id) const {
-  std::vector<geo::TimeWindow> out;
-  auto [begin, end] = authorisations_by_constraint_.equal_range(constraint_id);
-  for (auto it = begin; it != end; ++it) {
-    const v1::Authorisation& a = authorisations_.at(it->second);
-    if (a.operator_id() != operator_id || a.has_revoke_time()) continue;
-    out.push_back({TimeOf(a.window().start()), TimeOf(a.window().end())});
-  }
-  return out;
-}
-
-bool ConstraintCore::Authorised(const std::string& operator_id,
-                                const std::string& constraint_id,
-                                absl::Time t) const {
-  for (const geo::TimeWindow& w : Covered(constraint_id, operator_id)) {
-    if (Contains(w, t)) return true;
-  }
-  return false;
-}
-
-absl::StatusOr<const ConstraintCore::Record*> ConstraintCore::Find(
-    const std::string& id) const {
-  auto it = handle_by_id_.find(id);
-  if (it == handle_by_id_.end()) {
-    return absl::NotFoundError(
-        absl::StrCat("constraint ", QuoteForError(id), " not found"));
-  }
-  return entries_.at(it->second)->record.get();
-}
-
-v1::Authorisation ConstraintCore::AddAuthorisation(
-    v1::Authorisation a, absl::Time now, std::vector<store::Mutation>* batch) {
-  std::string id = new_id_();
-  while (authorisations_.contains(id)) id = new_id_();
-  a.set_id(id);
-  *a.mutable_create_time() = TimeToProto(now);
-  authorisations_[id] = a;
-  authorisations_by_constraint_.emplace(a.constraint_id(), id);
-  PutAuthorisation(a, batch);
-  return a;
-}
-
-void ConstraintCore::PutAuthorisation(
-    const v1::Authorisation& a, std::vector<store::Mutation>* batch) const {
-  if (store_ == nullptr) return;
-  internal::StoredAuthorisation stored;
-  *stored.mutable_authorisation() = a;
-  batch->push_back(
-      store::Put(kAuthorisationsTable, a.id(), stored.SerializeAsString()));
-}
-
-// ---------------------------------------------------------------------------
-// Reads.
-
-absl::StatusOr<v1::GetConstraintResponse> ConstraintCore::Get(
-    const v1::GetConstraintRequest& request) const {
-  UTM_RETURN_IF_ERROR(CheckFields(request));
-  absl::ReaderMutexLock lock(&mu_);
-  auto it = handle_by_id_.find(request.constraint_id());
-  if (it == handle_by_id_.end()) {
-    if (std::optional<v1::Constraint> withdrawn =
-            withdrawn_.Get(request.constraint_id(), clock_->Now())) {
-      v1::GetConstraintResponse out;
-      *out.mutable_constraint() = *std::move(withdrawn);
-      return out;
-    }
-    return absl::NotFoundError(absl::StrCat(
-        "constraint ", QuoteForError(request.constraint_id()), " not found"));
-  }
-  v1::GetConstraintResponse out;
-  *out.mutable_constraint() =
-      View(*entries_.at(it->second)->record, clock_->Now());
-  return out;
-}
-
-absl::StatusOr<v1::QueryConstraintsResponse> ConstraintCore::Query(
-    const v1::QueryConstraintsRequest& request) const {
-  UTM_RETURN_IF_ERROR(CheckFields(request));
-  if (!request.has_area()) return Invalid("area", "required");
-  VolumeConvertOptions convert;
-  convert.limits = options_.limits;
-  convert.open_bounds = true;
-  UTM_ASSIGN_OR_RETURN(geo::Volume4D area,
-                       VolumeFromProto(request.area(), convert, "area"));
-  if (request.page_size() < 0) return Invalid("page_size", "negative");
-  const int page_size = request.page_size() == 0
-                            ? kDefaultPageSize
-                            : std::min(request.page_size(), kMaxPageSize);
-  const std::set<int> types(request.types().begin(), request.types().end());
-  absl::ReaderMutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  std::vector<const Record*> found;
-  std::set<uint64_t> seen;
-  for (geo::VolumeIndex::Id id : index_.Query(area)) {
-    const uint64_t handle = id >> kVolumeBits;
-    if (!seen.insert(handle).second) continue;
-    const Record* r = entries_.at(handle)->record.get();
-    if (!types.empty() && !types.count(r->type())) continue;
-    if (r->id() <= request.page_token()) continue;
-    found.push_back(r);
-  }
-  std::sort(found.begin(), found.end(),
-            [](const Record* a, const Record* b) { return a->id() < b->id(); });
-  std::vector<v1::Constraint> withdrawn;
-  if (request.include_withdrawn()) {
-    withdrawn = withdrawn_.Query(area, types, request.page_token(),
-                                 static_cast<size_t>(page_size) + 1, now);
-  }
-  // Both in id order (an id is never in both): merged, one page.
-  v1::QueryConstraintsResponse out;
-  size_t i = 0, j = 0;
-  while (out.constraints_size() < page_size &&
-         (i < found.size() || j < withdrawn.size())) {
-    if (j == withdrawn.size() ||
-        (i < found.size() && found[i]->id() < withdrawn[j].id())) {
-      *out.add_constraints() = View(*found[i++], now);
-    } else {
-      *out.add_constraints() = std::move(withdrawn[j++]);
-    }
-  }
-  if (i < found.size() || j < withdrawn.size()) {
-    out.set_next_page_token(out.constraints(out.constraints_size() - 1).id());
-  }
-  return out;
-}
-
-absl::StatusOr<v1::ListAuthorisationsResponse>
-ConstraintCore::ListAuthorisations(
-    const Caller& caller, const v1::ListAuthorisationsRequest& request) const {
-  UTM_RETURN_IF_ERROR(CheckFields(request));
-  if (request.page_size() < 0) return Invalid("page_size", "negative");
-  const int page_size = request.page_size() == 0
-                            ? kDefaultPageSize
-                            : std::min(request.page_size(), kMaxPageSize);
-  // Token: "<create unix micros>/<id>" of the last one returned.
-  std::optional<std::pair<int64_t, std::string>> after;
-  if (!request.page_token().empty()) {
-    std::pair<std::string, std::string> parts =
-        absl::StrSplit(request.page_token(), absl::MaxSplits('/', 1));
-    int64_t micros;
-    if (!absl::SimpleAtoi(parts.first, &micros) || parts.second.empty()) {
-      return Invalid("page_token", "not a token from this service");
-    }
-    after = std::make_pair(micros, parts.second);
-  }
-  absl::ReaderMutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  std::vector<
-      std::pair<std::pair<int64_t, std::string>, const v1::Authorisation*>>
-      found;
-  for (const auto& [id, a] : authorisations_) {
-    if (!request.constraint_id().empty() &&
-        a.constraint_id() != request.constraint_id()) {
-      continue;
-    }
-    if (!request.operator_id().empty() &&
-        a.operator_id() != request.operator_id()) {
-      continue;
-    }
-    bool visible = caller.admin || a.operator_id() == caller.id ||
-                   a.granted_by() == caller.id;
-    if (!visible) {
-      auto c = handle_by_id_.find(a.constraint_id());
-      visible =
-          c != handle_by_id_.end() &&
-          entries_.at(c->second)->record->proto.authority().id() == caller.id;
-    }
-    if (!visible) continue;
-    const absl::Time end = TimeOf(a.window().end());
-    if (!request.include_inactive() && (a.has_revoke_time() || end < now)) {
-      continue;
-    }
-    const int64_t micros =
-        a.create_time().seconds() * 1000000 + a.create_time().nanos() / 1000;
-    std::pair<int64_t, std::string> key(micros, id);
-    if (after && !(key < *after)) continue;  // newest first
-    found.emplace_back(std::move(key), &a);
-  }
-  std::sort(found.begin(), found.end(),
-            [](const auto& a, const auto& b) { return a.first > b.first; });
-  v1::ListAuthorisationsResponse out;
-  for (size_t i = 0; i < found.size() && i < static_cast<size_t>(page_size);
-       ++i) {
-    *out.add_authorisations() = *found[i].second;
-  }
-  if (found.size() > static_cast<size_t>(page_size)) {
-    const auto& last = found[page_size - 1].first;
-    out.set_next_page_token(absl::StrCat(last.first, "/", last.second));
-  }
-  return out;
-}
-
-absl::StatusOr<v1::CheckPositionResponse> ConstraintCore::CheckPosition(
-    const Caller& caller, const v1::CheckPositionRequest& request) const {
-  if (!request.has_position()) return Invalid("position", "required");
-  const geo::LatLng p{request.position().lat_deg(),
-                      request.position().lng_deg()};
-  UTM_RETURN_IF_ERROR(geo::ValidateLatLng(p, "position"));
-  if (!(request.radius_m() >= 0 && request.radius_m() <= 50000)) {
-    return Invalid("radius_m", "must be between 0 and 50000 metres");
-  }
-  std::optional<double> altitude;
-  if (request.has_altitude()) {
-    if (request.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
-      return Invalid("altitude.reference",
-                     absl::StrCat("must be W84 (metres above the WGS84 "
-                                  "ellipsoid), not ",
-                                  request.altitude().reference()));
-    }
-    if (!std::isfinite(request.altitude().value_m())) {
-      return Invalid("altitude.value_m", "not a number");
-    }
-    altitude = request.altitude().value_m();
-  }
-  absl::Time t = clock_->Now();
-  if (request.has_time()) {
-    UTM_ASSIGN_OR_RETURN(t, TimeFromProto(request.time(), "time"));
-  }
-  geo::Volume4D query;
-  query.volume.footprint = geo::Circle{p, std::max(request.radius_m(), 0.01)};
-  query.volume.altitude = {options_.limits.min_altitude_m,
-                           options_.limits.max_altitude_m};
-  query.time = {t, t};
-  const geo::PreparedFootprint point =
-      geo::PrepareFootprint(geo::Circle{p, 0.001});
-
-  absl::ReaderMutexLock lock(&mu_);
-  struct Best {
-    const Record* record = nullptr;
-    double horizontal = 0;
-    double vertical = 0;
-  };
-  std::map<uint64_t, Best> best;
-  for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(query)) {
-    const uint64_t handle = hit.id >> kVolumeBits;
-    const Record* r = entries_.at(handle)->record.get();
-    const geo::Volume4D& v = r->volumes[hit.id & kVolumeMask];
-    double horizontal = 0;
-    if (const auto* c = std::get_if<geo::Circle>(&v.volume.footprint)) {
-      horizontal =
-          std::max(0.0, geo::GeodesicDistance(p, c->center) - c->radius_m);
-    } else if (!geo::FootprintsIntersect(point, *index_.Prepared(hit.id))) {
-      // Outside the outer ring or inside a hole: to the nearest edge.
-      horizontal = geo::DistanceToPolygonBoundary(
-          p, std::get<geo::Polygon>(v.volume.footprint));
-    }
-    double vertical = 0;
-    if (altitude) {
-      vertical = std::max({0.0, v.volume.altitude.lower_m - *altitude,
-                           *altitude - v.volume.altitude.upper_m});
-    }
-    auto [it, inserted] =
-        best.try_emplace(handle, Best{r, horizontal, vertical});
-    if (!inserted &&
-        std::make_pair(horizontal + vertical, horizontal) <
-            std::make_pair(it->second.horizontal + it->second.vertical,
-                           it->second.horizontal)) {
-      it->second = Best{r, horizontal, vertical};
-    }
-  }
-  v1::CheckPositionResponse out;
-  std::vector<Best> applicable, nearby;
-  for (const auto& [handle, b] : best) {
-    const bool inside = b.horizontal == 0 && b.vertical == 0;
-    if (inside && b.record->ActiveAt(t)) {
-      applicable.push_back(b);
-    } else if (b.horizontal <= request.radius_m()) {
-      nearby.push_back(b);
-    }
-  }
-  std::sort(
-      applicable.begin(), applicable.end(), [](const Best& a, const Best& b) {
-        return std::make_pair(TypeRank(a.record->type()), a.record->id()) <
-               std::make_pair(TypeRank(b.record->type()), b.record->id());
-      });
-  std::sort(nearby.begin(), nearby.end(), [](const Best& a, const Best& b) {
-    return std::make_tuple(a.horizontal, a.vertical, a.record->id()) <
-           std::make_tuple(b.horizontal, b.vertical, b.record->id());
-  });
-  auto add = [&](const Best& b, v1::ConstraintHit* hit) {
-    *hit->mutable_constraint() = View(*b.record, t);
-    hit->set_horizontal_distance_m(b.horizontal);
-    hit->set_vertical_distance_m(b.vertical);
-    hit->set_authorised(Authorised(caller.id, b.record->id(), t));
-  };
-  for (const Best& b : applicable) add(b, out.add_applicable());
-  for (const Best& b : nearby) add(b, out.add_nearby());
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Deconfliction of intents.
-
-void ConstraintCore::Check(const std::string& operator_id,
-                           const std::vector<geo::Volume4D>& volumes,
-                           std::vector<intent::Conflict>* blocking,
-                           std::vector<intent::Conflict>* advisory) const {
-  absl::ReaderMutexLock lock(&mu_);
-  // By (constraint id, reason): the overlaps.
-  std::map<std::pair<std::string, v1::ConflictReason>, intent::Conflict> found;
-  auto add = [&](const Record& r, v1::ConflictReason reason, int volume_index,
-                 int other_index, const geo::TimeWindow& time,
-                 const geo::AltitudeBand& band) {
-    intent::Conflict& c = found[{r.id(), reason}];
-    c.constraint_id = r.id();
-    c.constraint_type = r.type();
-    c.constraint_reason = reason;
-    c.overlaps.push_back(
-        intent::VolumeOverlap{volume_index, other_index, false, time, band});
-  };
-  for (size_t i = 0; i < volumes.size(); ++i) {
-    for (const geo::VolumeIndex::Hit& hit : index_.QueryOverlaps(volumes[i])) {
-      const Record& r = *entries_.at(hit.id >> kVolumeBits)->record;
-      const int j = static_cast<int>(hit.id & kVolumeMask);
-      const std::vector<geo::TimeWindow> windows =
-          ActiveWindows(r.schedule, hit.overlap.time);
-      if (windows.empty()) continue;
-      geo::AltitudeBand band = hit.overlap.altitude;
-      std::optional<geo::AltitudeBand> allowed_band;  // advisory part
-      v1::ConflictReason blocking_reason = v1::CONFLICT_REASON_UNSPECIFIED;
-      v1::ConflictReason advisory_reason =
-          v1::CONFLICT_REASON_CONSTRAINT_ADVISORY;
-      switch (r.type()) {
-        case v1::CONSTRAINT_TYPE_PROHIBITED:
-          blocking_reason = v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED;
-          break;
-        case v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION:
-          blocking_reason =
-              v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED;
-          break;
-        case v1::CONSTRAINT_TYPE_CONDITIONAL:
-          advisory_reason = v1::CONFLICT_REASON_CONSTRAINT_CONDITIONAL;
-          if (r.ceiling_m && band.upper_m > *r.ceiling_m) {
-            blocking_reason =
-                v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED;
-            if (band.lower_m < *r.ceiling_m) {
-              allowed_band = geo::AltitudeBand{band.lower_m, *r.ceiling_m};
-            }
-            band.lower_m = std::max(band.lower_m, *r.ceiling_m);
-          }
-          break;
-        default:
-          break;
-      }
-      if (blocking_reason == v1::CONFLICT_REASON_UNSPECIFIED) {
-        for (const geo::TimeWindow& w : windows) {
-          add(r, advisory_reason, static_cast<int>(i), j, w, band);
-        }
-        continue;
-      }
-      if (allowed_band) {
-        for (const geo::TimeWindow& w : windows) {
-          add(r, advisory_reason, static_cast<int>(i), j, w, *allowed_band);
-        }
-      }
-      // Authorisations of this operator cover parts of the windows.
-      const std::vector<geo::TimeWindow> covered = Covered(r.id(), operator_id);
-      const std::vector<geo::TimeWindow> uncovered = Subtract(windows, covered);
-      for (const geo::TimeWindow& w : uncovered) {
-        add(r, blocking_reason, static_cast<int>(i), j, w, band);
-      }
-      if (!covered.empty()) {
-        for (const geo::TimeWindow& w : windows) {
-          for (const geo::TimeWindow& c : covered) {
-            std::optional<geo::TimeWindow> part = geo::TimeOverlap(w, c);
-            if (part) {
-              add(r, v1::CONFLICT_REASON_CONSTRAINT_ADVISORY,
-                  static_cast<int>(i), j, *part, band);
-            }
-          }
-        }
-      }
-    }
-  }
-  for (auto& [key, c] : found) {
-    const bool blocks =
-        key.second == v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED ||
-        key.second == v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED ||
-        key.second == v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED;
-    std::sort(
-        c.overlaps.begin(), c.overlaps.end(),
-        [](const intent::VolumeOverlap& a, const intent::VolumeOverlap& b) {
-          return std::make_tuple(a.volume_index, a.other_volume_index,
-                                 a.time.start) <
-                 std::make_tuple(b.volume_index, b.other_volume_index,
-                                 b.time.start);
-        });
-    (blocks ? blocking : advisory)->push_back(std::move(c));
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -1879,109 +621,15 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
                 absl::Nanoseconds(request.heartbeat_interval().nanos());
     heartbeat = std::clamp(heartbeat, absl::Seconds(1), absl::Seconds(60));
   }
-  auto w = std::make_shared<Watcher>();
-  w->caller = caller.id;
-  w->area = area;
-  w->heartbeat = heartbeat;
-  w->notify = std::move(notify);
-
-  absl::MutexLock lock(&mu_);
-  const absl::Time now = clock_->Now();
-  {
-    absl::MutexLock wl(&w->mu);
-    w->last_sent = now;
-  }
-  w->handle = next_watcher_++;
-  watchers_[w->handle] = w;
-  (void)watcher_index_.Insert(w->handle, area);
-  watchers_by_caller_.emplace(caller.id, w->handle);
-
-  const int64_t since = request.since_sequence();
-  const int64_t oldest =
-      log_.empty() ? last_sequence_ + 1 : log_.front()->sequence;
-  v1::ResyncReason resync = v1::RESYNC_REASON_UNSPECIFIED;
-  if (since > last_sequence_) {
-    resync = v1::RESYNC_REASON_SEQUENCE_UNKNOWN;
-  } else if (since > 0 && since < oldest - 1) {
-    resync = v1::RESYNC_REASON_SEQUENCE_EXPIRED;
-  }
-  if (since == 0 || resync != v1::RESYNC_REASON_UNSPECIFIED) {
-    if (resync != v1::RESYNC_REASON_UNSPECIFIED) {
-      v1::ConstraintEvent e;
-      e.set_sequence(last_sequence_);
-      *e.mutable_event_time() = TimeToProto(now);
-      e.mutable_resync_required()->set_reason(resync);
-      (void)Push(w.get(),
-                 std::make_shared<const v1::ConstraintEvent>(std::move(e)),
-                 /*live=*/false);
-    }
-    w->floor = last_sequence_;
-    Snapshot(w.get());
-    return w;
-  }
-  // Resume: replay what this area missed, up to what has been delivered;
-  // later entries arrive through Deliver().
-  for (int64_t s = since + 1; s <= delivered_; ++s) {
-    const Change& change = *log_[s - oldest];
-    std::optional<v1::ConstraintEvent> event = Filter(
-        change, area, caller.id, [](const Change& c) { return UpsertView(c); });
-    if (event) {
-      (void)Push(w.get(),
-                 std::make_shared<const v1::ConstraintEvent>(*std::move(event)),
-                 /*live=*/false);
-    }
-  }
-  w->floor = std::max(since, delivered_);
-  return w;
+  return hub_.Watch(caller.id, area, heartbeat, request.since_sequence(),
+                    std::move(notify));
 }
 
 bool ConstraintCore::NextEvent(Watcher* w, EventPtr* event) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    {
-      absl::MutexLock lock(&w->mu);
-      if (w->closed) return false;
-      if (!w->queue.empty()) {
-        *event = std::move(w->queue.front().first);
-        if (w->queue.front().second) --w->live;
-        w->queue.pop_front();
-        if ((*event)->has_resync_required() && w->resyncing) {
-          w->needs_snapshot = true;
-        }
-        w->last_sent = clock_->Now();
-        return true;
-      }
-      if (!w->needs_snapshot) {
-        w->waiting = true;
-        return false;
-      }
-    }
-    // The consumer has read its resync event and asks for more: build its
-    // snapshot now. (Never reached from `notify`, which does not run for a
-    // watcher that is resyncing.)
-    absl::MutexLock lock(&mu_);
-    Snapshot(w);
-  }
-  return false;
+  return hub_.NextEvent(w, event);
 }
 
-void ConstraintCore::Unwatch(Watcher* w) {
-  {
-    absl::MutexLock notify_lock(&w->notify_mu);
-    absl::MutexLock wl(&w->mu);
-    w->closed = true;
-    w->queue.clear();
-  }
-  absl::MutexLock lock(&mu_);
-  watcher_index_.Remove(w->handle);
-  auto [begin, end] = watchers_by_caller_.equal_range(w->caller);
-  for (auto it = begin; it != end; ++it) {
-    if (it->second == w->handle) {
-      watchers_by_caller_.erase(it);
-      break;
-    }
-  }
-  watchers_.erase(w->handle);
-}
+void ConstraintCore::Unwatch(Watcher* w) { hub_.Unwatch(w); }
 
 absl::StatusOr<int> ConstraintCore::Tick() {
   store::Store::Ticket ticket = 0;
@@ -1991,13 +639,9 @@ absl::StatusOr<int> ConstraintCore::Tick() {
     absl::MutexLock lock(&mu_);
     const absl::Time now = clock_->Now();
     std::vector<store::Mutation> batch;
-    while (!timers_.empty() && timers_.begin()->first <= now) {
-      const auto [when, handle] = *timers_.begin();
-      timers_.erase(timers_.begin());
-      auto it = entries_.find(handle);
-      if (it == entries_.end()) continue;
-      Entry* e = it->second.get();
-      e->timer = absl::InfiniteFuture();
+    absl::Time when;
+    Entry* e;
+    while (registry_.PopDue(now, &when, &e)) {
       const Record& r = *e->record;
       const bool active = r.ActiveAt(when);
       if (active != e->active) {
@@ -2016,7 +660,7 @@ absl::StatusOr<int> ConstraintCore::Tick() {
           next = r.NextCandidate(next);
         }
         change.next_change = next;
-        Log(std::move(change), &batch);
+        feed_->Append(std::move(change), &batch);
         ++written;
       }
       if (when > r.last_active && !e->expired) {
@@ -2027,10 +671,10 @@ absl::StatusOr<int> ConstraintCore::Tick() {
         change.constraint_id = r.id();
         change.volumes = r.volumes;
         change.removed_reason = v1::CONSTRAINT_REMOVED_REASON_EXPIRED;
-        Log(std::move(change), &batch);
+        feed_->Append(std::move(change), &batch);
         ++written;
       }
-      if (!e->expired) Schedule(e, when);
+      if (!e->expired) registry_.Schedule(e, when);
     }
     if (written > 0) ticked_ = now;
     if (store_ != nullptr && !batch.empty()) {
@@ -2040,38 +684,11 @@ absl::StatusOr<int> ConstraintCore::Tick() {
           store::Put(kMetaTable, kTickedKey, tick.SerializeAsString()));
       ticket = store_->Enqueue(std::move(batch));
     }
-    sequence = last_sequence_;
+    sequence = feed_->last_sequence();
   }
   if (ticket != 0) UTM_RETURN_IF_ERROR(store_->Wait(ticket));
-  Deliver(sequence);
-  std::vector<std::shared_ptr<Watcher>> to_notify;
-  {
-    absl::MutexLock lock(&mu_);
-    const absl::Time now = clock_->Now();
-    // Heartbeats to idle watchers: everything up to the delivered sequence
-    // has been queued or filtered out for them.
-    for (const auto& [handle, w] : watchers_) {
-      bool notify = false;
-      {
-        absl::MutexLock wl(&w->mu);
-        if (w->closed || w->resyncing || !w->queue.empty() ||
-            now - w->last_sent < w->heartbeat) {
-          continue;
-        }
-        v1::ConstraintEvent e;
-        e.set_sequence(std::max(w->floor, delivered_));
-        *e.mutable_event_time() = TimeToProto(now);
-        e.mutable_heartbeat();
-        w->queue.emplace_back(
-            std::make_shared<const v1::ConstraintEvent>(std::move(e)), false);
-        w->last_sent = now;
-        notify = w->waiting;
-        w->waiting = false;
-      }
-      if (notify) to_notify.push_back(w);
-    }
-  }
-  Notify(std::move(to_notify));
+  hub_.Deliver(sequence);
+  hub_.Heartbeat();
   return written;
 }
 

@@ -24,6 +24,16 @@
 // Thread-safe. The core calls the intent service (Overlapping) only outside
 // its own lock; the intent service calls the core (Check) under its lock.
 //
+// The core is the facade and holds the rules; each job has its own class:
+// ConstraintRegistry (the constraints in force, their index and schedule
+// checks), Authorisations, ChangeFeed (the change log; LocalChangeFeed in
+// one process), WatchHub (the watchers, fed from the feed) and
+// WithdrawnHistory. Writes (Publish .. Revoke, Tick) are in
+// constraint_core.cc, reads and Check in constraint_queries.cc. One lock,
+// mu_, guards the registry, the authorisations, the feed and the hub's
+// watchers; the hub takes it itself (watch_hub.h gives the lock order), and
+// WithdrawnHistory's own lock is taken after it.
+//
 // Typical usage:
 //   ConstraintCore core(ConstraintOptions(), RealClock::Get(), store);
 //   UTM_RETURN_IF_ERROR(core.Recover());
@@ -40,7 +50,6 @@
 #include <map>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -51,8 +60,13 @@
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "services/constraint/authorisations.h"
+#include "services/constraint/change_feed.h"
+#include "services/constraint/constraint_record.h"
+#include "services/constraint/constraint_registry.h"
 #include "services/constraint/limits.h"
 #include "services/constraint/schedule.h"
+#include "services/constraint/watch_hub.h"
 #include "services/constraint/withdrawn_history.h"
 #include "services/intent/intent_core.h"
 #include "utm/v1/constraint.pb.h"
@@ -180,9 +194,6 @@ class ConstraintCore final : public intent::ConstraintChecker {
   size_t watcher_count() const;
 
  private:
-  struct Record;
-  struct Entry;
-  struct Change;
   struct RequestRecord;
 
   template <typename Response, typename Request>
@@ -190,65 +201,20 @@ class ConstraintCore final : public intent::ConstraintChecker {
       const Caller& caller, const Request& request, absl::string_view method,
       const std::function<absl::StatusOr<Response>(
           std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
-  // Checks and builds a record. `trusted`: read back from the store, where
-  // it was written after these checks, so its geometry is not checked again
-  // (a restart stays linear in the vertices stored).
-  absl::StatusOr<std::shared_ptr<const Record>> MakeRecord(
-      const v1::Constraint& input, absl::string_view field,
-      bool trusted = false) const;
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  v1::Constraint View(const Record& record, absl::Time t) const;
-  // Appends a change to the log (memory and `batch`), assigning its
-  // sequence.
-  void Log(Change change, std::vector<store::Mutation>* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Delivers logged changes up to `sequence` (durable by now) to watchers.
-  void Deliver(int64_t sequence) ABSL_LOCKS_EXCLUDED(mu_);
   // Computes affected intents for a just-written constraint, logs and
   // delivers them.
   absl::Status ReportAffected(
       const std::shared_ptr<const Record>& record,
       google::protobuf::RepeatedPtrField<v1::Conflict>* affected_out);
-  void Index(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Unindex(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Schedule(Entry* entry, absl::Time after)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Queues an event; true when the watcher must be notified (outside mu_).
-  bool Push(Watcher* watcher, EventPtr event, bool live)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Runs the watchers' `notify` (never under mu_): on the notifier thread,
-  // or here without one.
-  void Notify(std::vector<std::shared_ptr<Watcher>> watchers)
-      ABSL_LOCKS_EXCLUDED(mu_);
-  void NotifyOne(Watcher* watcher);
-  void NotifyLoop();
-  // NOT_FOUND naming the id, or the current version.
-  absl::StatusOr<const Record*> Find(const std::string& id) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  // Assigns an id and creation time, indexes and queues it for the store.
-  v1::Authorisation AddAuthorisation(v1::Authorisation a, absl::Time now,
-                                     std::vector<store::Mutation>* batch)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PutAuthorisation(const v1::Authorisation& a,
-                        std::vector<store::Mutation>* batch) const;
-  // The windows in which `operator_id` holds an unrevoked authorisation for
-  // the constraint.
-  std::vector<geo::TimeWindow> Covered(const std::string& constraint_id,
-                                       const std::string& operator_id) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  void CancelTimer(Entry* entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues the entry's (new) current version for the store and its upsert
   // for the change log; `previous` are the volumes it replaces.
   void PutVersion(const Entry& entry, std::vector<geo::Volume4D> previous,
                   absl::Time now, std::vector<store::Mutation>* batch,
                   std::vector<Change>* changes)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool Authorised(const std::string& operator_id,
-                  const std::string& constraint_id, absl::Time t) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
   const ConstraintOptions options_;
   const Clock* const clock_;
@@ -259,44 +225,21 @@ class ConstraintCore final : public intent::ConstraintChecker {
   WithdrawnHistory withdrawn_{options_.withdrawn_retention};
 
   mutable absl::Mutex mu_;
-  // Live (not withdrawn) constraints by handle, and handles by id.
-  absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_
-      ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, uint64_t> handle_by_id_ ABSL_GUARDED_BY(mu_);
-  // (authority, source format, original id) -> constraint id.
-  absl::flat_hash_map<std::string, std::string> by_source_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_handle_ ABSL_GUARDED_BY(mu_) = 1;
-  // Constraint volumes, keyed (handle << 20) | volume index.
-  geo::VolumeIndex index_ ABSL_GUARDED_BY(mu_);
-  // Pending schedule checks: (when, handle), earliest first.
-  std::multimap<absl::Time, uint64_t> timers_ ABSL_GUARDED_BY(mu_);
+  // Live (not withdrawn) constraints: records, index, schedule checks.
+  ConstraintRegistry registry_ ABSL_GUARDED_BY(mu_){store_};
+  // Schedule transitions are logged up to here (persisted in the store).
   absl::Time ticked_ ABSL_GUARDED_BY(mu_);
 
-  // Authorisations by id, and ids by constraint id.
-  absl::flat_hash_map<std::string, v1::Authorisation> authorisations_
-      ABSL_GUARDED_BY(mu_);
-  std::multimap<std::string, std::string> authorisations_by_constraint_
-      ABSL_GUARDED_BY(mu_);
+  // Operators' exemptions from constraints.
+  Authorisations authorisations_ ABSL_GUARDED_BY(mu_){store_};
 
-  // The change log: retained entries, oldest first; sequences assigned,
-  // delivered to watchers.
-  std::deque<std::shared_ptr<const Change>> log_ ABSL_GUARDED_BY(mu_);
-  int64_t last_sequence_ ABSL_GUARDED_BY(mu_) = 0;
-  int64_t delivered_ ABSL_GUARDED_BY(mu_) = 0;
+  // The change log: sequences assigned, changes retained for resuming.
+  const std::unique_ptr<ChangeFeed> feed_ ABSL_PT_GUARDED_BY(mu_);
 
-  // Watchers by handle, their areas indexed, and their handles by caller.
-  absl::flat_hash_map<uint64_t, std::shared_ptr<Watcher>> watchers_
-      ABSL_GUARDED_BY(mu_);
-  geo::VolumeIndex watcher_index_ ABSL_GUARDED_BY(mu_);
-  std::multimap<std::string, uint64_t> watchers_by_caller_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_watcher_ ABSL_GUARDED_BY(mu_) = 1;
-
-  // Watchers to notify, for the notifier thread.
-  absl::Mutex notify_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  std::deque<std::shared_ptr<Watcher>> notify_queue_
-      ABSL_GUARDED_BY(notify_mu_);
-  bool stopping_ ABSL_GUARDED_BY(notify_mu_) = false;
-  std::unique_ptr<std::thread> notifier_;
+  // The watchers, fed from `feed_`; they share mu_ (see watch_hub.h).
+  WatchHub hub_{
+      WatchHub::Options{options_.watcher_queue_limit, options_.notify_thread},
+      clock_, &mu_, feed_.get(), &registry_};
 
   // Idempotency records by caller + '\0' + request_id, and their keys in
   // the order they were made.

@@ -1,6 +1,5 @@
 #include "services/constraint/constraint_core.h"
 
-#include <filesystem>
 #include <memory>
 #include <set>
 #include <string>
@@ -16,168 +15,27 @@
 #include "services/common/clock.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
+#include "services/constraint/constraint_core_fixture.h"
+#include "services/constraint/constraint_testing.h"
 #include "services/intent/intent_core.h"
 
 namespace utm::constraint {
 namespace {
 
-namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-// Monday 2027-03-01 10:00 UTC.
-const absl::Time kT0 =
-    absl::FromCivil(absl::CivilMinute(2027, 3, 1, 10, 0), absl::UTCTimeZone());
-
-const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
-const Caller kOtherAuthority{"de-lba", true, false};
-const Caller kPilot{"op-1", false, false};
-const Caller kRescue{"op-rescue", false, false};
-
-geo::LatLng East(double metres) {
-  return geo::GeodesicDestination(geo::test_util::kZurich, 90, metres);
-}
-
-geo::Volume4D Cylinder(double east_m, double radius_m, absl::Time start,
-                       absl::Time end, double lower = 400, double upper = 600) {
-  return geo::Volume4D{
-      geo::Volume3D{geo::Circle{East(east_m), radius_m}, {lower, upper}},
-      {start, end}};
-}
-
-// A permanent zone (no time bounds) around `east_m`.
-v1::Constraint Zone(v1::ConstraintType type, double east_m,
-                    double radius_m = 500) {
-  v1::Constraint c;
-  c.set_type(type);
-  geo::Volume4D v = Cylinder(east_m, radius_m, absl::InfinitePast(),
-                             absl::InfiniteFuture(), 0, 1000);
-  *c.add_volumes() = VolumeToProto(v);
-  c.set_reason("test zone");
-  c.set_message_for_pilots("keep out");
-  return c;
-}
-
-v1::Volume4D Area(double east_m, double radius_m) {
-  v1::Volume4D area;
-  v1::Circle* c = area.mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(East(east_m).lat_deg);
-  c->mutable_center()->set_lng_deg(East(east_m).lng_deg);
-  c->set_radius_m(radius_m);
-  return area;
-}
-
-class ConstraintCoreTest : public ::testing::Test {
- protected:
-  ConstraintCoreTest()
-      : clock_(kT0),
-        core_(std::make_unique<ConstraintCore>(Options(), &clock_)),
-        intents_(intent::IntentOptions(), &clock_) {
-    Wire();
-  }
-
-  static ConstraintOptions Options() {
-    ConstraintOptions o;
-    o.watcher_queue_limit = 8;
-    o.notify_thread = false;
-    return o;
-  }
-
-  void Wire() {
-    intents_.SetConstraintChecker(core_.get());
-    core_->SetIntentLookup([this](const std::vector<geo::Volume4D>& v) {
-      return intents_.Overlapping(v);
-    });
-  }
-
-  v1::Constraint Publish(const v1::Constraint& c,
-                         const Caller& caller = kAuthority) {
-    v1::PublishConstraintRequest request;
-    *request.mutable_constraint() = c;
-    absl::StatusOr<v1::PublishConstraintResponse> r =
-        core_->Publish(caller, request);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return r.ok() ? r->constraint() : v1::Constraint();
-  }
-
-  absl::StatusOr<intent::WriteOutcome> File(
-      const std::string& owner, std::vector<geo::Volume4D> volumes) {
-    intent::FileRequest request;
-    request.volumes = std::move(volumes);
-    return intents_.File(owner, request);
-  }
-
-  std::shared_ptr<Watcher> Watch(const Caller& caller, v1::Volume4D area,
-                                 int64_t since = 0) {
-    v1::WatchConstraintsRequest request;
-    *request.mutable_area() = std::move(area);
-    request.set_since_sequence(since);
-    absl::StatusOr<std::shared_ptr<Watcher>> w =
-        core_->Watch(caller, request, [this] { ++notifications_; });
-    EXPECT_TRUE(w.ok()) << w.status();
-    return w.ok() ? *w : nullptr;
-  }
-
-  std::vector<v1::ConstraintEvent> Drain(Watcher* w) {
-    std::vector<v1::ConstraintEvent> out;
-    EventPtr e;
-    while (core_->NextEvent(w, &e)) out.push_back(*e);
-    return out;
-  }
-
-  // A compact description of events: "begin", "upsert:<id>", "end:<n>",
-  // "removed:<id>:<reason>", "activity:<id>:<0|1>", "affected:<ids>", ...
-  static std::vector<std::string> Describe(
-      const std::vector<v1::ConstraintEvent>& events) {
-    std::vector<std::string> out;
-    for (const v1::ConstraintEvent& e : events) {
-      switch (e.event_case()) {
-        case v1::ConstraintEvent::kSnapshotBegin:
-          out.push_back("begin");
-          break;
-        case v1::ConstraintEvent::kSnapshotEnd:
-          out.push_back(absl::StrCat("end:", e.snapshot_end().count()));
-          break;
-        case v1::ConstraintEvent::kUpsert:
-          out.push_back(absl::StrCat("upsert:", e.upsert().id(), ":v",
-                                     e.upsert().version()));
-          break;
-        case v1::ConstraintEvent::kRemoved:
-          out.push_back(absl::StrCat(
-              "removed:", e.removed().constraint_id(), ":",
-              v1::ConstraintRemovedReason_Name(e.removed().reason())));
-          break;
-        case v1::ConstraintEvent::kActivityChanged:
-          out.push_back(
-              absl::StrCat("activity:", e.activity_changed().constraint_id(),
-                           ":", e.activity_changed().active()));
-          break;
-        case v1::ConstraintEvent::kHeartbeat:
-          out.push_back(absl::StrCat("heartbeat:", e.sequence()));
-          break;
-        case v1::ConstraintEvent::kResyncRequired:
-          out.push_back(absl::StrCat(
-              "resync:", v1::ResyncReason_Name(e.resync_required().reason())));
-          break;
-        case v1::ConstraintEvent::kIntentsAffected:
-          out.push_back(absl::StrCat(
-              "affected:", e.intents_affected().constraint_id(), ":",
-              absl::StrJoin(e.intents_affected().intent_ids(), ",")));
-          break;
-        default:
-          out.push_back("?");
-      }
-    }
-    return out;
-  }
-
-  SimulatedClock clock_;
-  std::unique_ptr<ConstraintCore> core_;
-  intent::IntentCore intents_;
-  int notifications_ = 0;
-};
+using test_util::Area;
+using test_util::ConstraintCoreTest;
+using test_util::Cylinder;
+using test_util::kAuthority;
+using test_util::kOtherAuthority;
+using test_util::kPilot;
+using test_util::kRescue;
+using test_util::kT0;
+using test_util::Zone;
 
 // --- Validation and authority ------------------------------------------------
 
@@ -643,8 +501,7 @@ TEST_F(ConstraintCoreTest, NewConstraintReportsTheIntentsItCutsThrough) {
   EXPECT_EQ(affected, expected);
   EXPECT_EQ(r->affected_intents(0).reason(),
             v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED);
-  EXPECT_EQ(r->affected_intents(0).intent().state(),
-            v1::INTENT_STATE_ACCEPTED);
+  EXPECT_EQ(r->affected_intents(0).intent().state(), v1::INTENT_STATE_ACCEPTED);
   const std::string id = r->constraint().id();
   EXPECT_THAT(
       Describe(Drain(op1.get())),
@@ -653,196 +510,6 @@ TEST_F(ConstraintCoreTest, NewConstraintReportsTheIntentsItCutsThrough) {
       Describe(Drain(op2.get())),
       ElementsAre(absl::StrCat("upsert:", id, ":v1"),
                   absl::StrCat("affected:", id, ":", theirs->intent->id)));
-}
-
-// --- Watching
-// ------------------------------------------------------------------
-
-TEST_F(ConstraintCoreTest, SnapshotThenLiveChangesOfTheWatchedAreaOnly) {
-  const v1::Constraint a = Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0));
-  Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 30000));  // elsewhere
-  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 2000));
-  std::vector<v1::ConstraintEvent> events = Drain(w.get());
-  EXPECT_THAT(
-      Describe(events),
-      ElementsAre("begin", absl::StrCat("upsert:", a.id(), ":v1"), "end:1"));
-  for (const v1::ConstraintEvent& e : events) EXPECT_EQ(e.sequence(), 2);
-
-  // Live: a new zone inside, one outside, an update moving `a` away, then
-  // a withdrawal of the new one.
-  const v1::Constraint b = Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 1000));
-  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 40000));
-  v1::UpdateConstraintRequest move;
-  *move.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 20000);
-  move.mutable_constraint()->set_id(a.id());
-  move.mutable_constraint()->set_version(1);
-  ASSERT_TRUE(core_->Update(kAuthority, move).ok());
-  v1::WithdrawConstraintRequest withdraw;
-  withdraw.set_constraint_id(b.id());
-  withdraw.set_version(1);
-  ASSERT_TRUE(core_->Withdraw(kAuthority, withdraw).ok());
-  events = Drain(w.get());
-  EXPECT_THAT(
-      Describe(events),
-      ElementsAre(absl::StrCat("upsert:", b.id(), ":v1"),
-                  absl::StrCat("removed:", a.id(),
-                               ":CONSTRAINT_REMOVED_REASON_LEFT_AREA"),
-                  absl::StrCat("removed:", b.id(),
-                               ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
-  EXPECT_EQ(events[0].sequence(), 3);
-  EXPECT_EQ(events[1].sequence(), 5);
-  EXPECT_EQ(events[2].sequence(), 6);
-  EXPECT_GT(notifications_, 0);
-}
-
-TEST_F(ConstraintCoreTest, ResumeCatchesUpExactlyWithNoGapNoDuplicate) {
-  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 5000));
-  Drain(w.get());
-  std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) {
-    ids.push_back(Publish(Zone(v1::CONSTRAINT_TYPE_PROHIBITED, i * 200)).id());
-  }
-  std::vector<v1::ConstraintEvent> seen = Drain(w.get());
-  ASSERT_THAT(seen, SizeIs(3));
-  const int64_t last_seen = seen[1].sequence();  // the client stopped here
-  core_->Unwatch(w.get());
-
-  // While disconnected: two more changes in the area, one outside.
-  ids.push_back(Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 100)).id());
-  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 40000));
-  v1::WithdrawConstraintRequest withdraw;
-  withdraw.set_constraint_id(ids[0]);
-  withdraw.set_version(1);
-  ASSERT_TRUE(core_->Withdraw(kAuthority, withdraw).ok());
-
-  std::shared_ptr<Watcher> resumed = Watch(kPilot, Area(0, 5000), last_seen);
-  std::vector<v1::ConstraintEvent> replay = Drain(resumed.get());
-  EXPECT_THAT(
-      Describe(replay),
-      ElementsAre(absl::StrCat("upsert:", ids[2], ":v1"),
-                  absl::StrCat("upsert:", ids[3], ":v1"),
-                  absl::StrCat("removed:", ids[0],
-                               ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
-  // And live from there, without repeating anything.
-  const std::string next =
-      Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 300)).id();
-  EXPECT_THAT(Describe(Drain(resumed.get())),
-              ElementsAre(absl::StrCat("upsert:", next, ":v1")));
-  // Resuming at the head gives nothing; ahead of the log, a resync.
-  std::shared_ptr<Watcher> head =
-      Watch(kPilot, Area(0, 5000), core_->last_sequence());
-  EXPECT_THAT(Drain(head.get()), IsEmpty());
-  std::shared_ptr<Watcher> ahead =
-      Watch(kPilot, Area(0, 5000), core_->last_sequence() + 5);
-  std::vector<std::string> described = Describe(Drain(ahead.get()));
-  ASSERT_GE(described.size(), 3u);
-  EXPECT_EQ(described[0], "resync:RESYNC_REASON_SEQUENCE_UNKNOWN");
-  EXPECT_EQ(described[1], "begin");
-}
-
-TEST_F(ConstraintCoreTest, ExpiredSequenceGetsResyncAndSnapshot) {
-  ConstraintOptions options = Options();
-  options.change_log_retention = 3;
-  core_ = std::make_unique<ConstraintCore>(options, &clock_);
-  Wire();
-  for (int i = 0; i < 6; ++i) Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, i));
-  std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 5000), 1);
-  std::vector<std::string> d = Describe(Drain(w.get()));
-  ASSERT_THAT(d, SizeIs(9));
-  EXPECT_EQ(d[0], "resync:RESYNC_REASON_SEQUENCE_EXPIRED");
-  EXPECT_EQ(d[1], "begin");
-  EXPECT_EQ(d[8], "end:6");
-  // The oldest resumable point still replays.
-  std::shared_ptr<Watcher> ok = Watch(kPilot, Area(0, 5000), 3);
-  EXPECT_THAT(Drain(ok.get()), SizeIs(3));
-}
-
-TEST_F(ConstraintCoreTest, SlowWatcherIsToldToResyncOthersUnaffected) {
-  std::shared_ptr<Watcher> slow = Watch(kPilot, Area(0, 5000));
-  std::shared_ptr<Watcher> fast = Watch(kRescue, Area(0, 5000));
-  Drain(slow.get());
-  Drain(fast.get());
-  int fast_seen = 0;
-  for (int i = 0; i < 20; ++i) {  // limit is 8
-    Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, i * 10));
-    fast_seen += Drain(fast.get()).size();
-  }
-  EXPECT_EQ(fast_seen, 20);
-  std::vector<v1::ConstraintEvent> events = Drain(slow.get());
-  // It was told (more than once: every overflow restarts it), and the queue
-  // never held more than the limit plus a snapshot.
-  ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events[0].resync_required().reason(),
-            v1::RESYNC_REASON_WATCHER_TOO_SLOW);
-  EXPECT_LE(events.size(), 8u + 20u + 3u);
-  // A client applying the stream (a resync clears its cache) ends with every
-  // constraint: nothing was silently lost.
-  std::set<std::string> cache;
-  for (const v1::ConstraintEvent& e : events) {
-    if (e.has_resync_required()) cache.clear();
-    if (e.has_upsert()) cache.insert(e.upsert().id());
-  }
-  EXPECT_EQ(cache.size(), 20u);
-  EXPECT_EQ(events.back().sequence(), core_->last_sequence());
-  // Then live again.
-  Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, 500));
-  EXPECT_THAT(Drain(slow.get()), SizeIs(1));
-}
-
-TEST_F(ConstraintCoreTest, ScheduleTransitionsExpiryAndHeartbeats) {
-  // Active 10:30-11:00 UTC on Mondays, until the end of the day.
-  v1::Constraint c = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
-  v1::WeeklyWindow* w = c.mutable_schedule()->add_weekly();
-  w->add_days(v1::DAY_OF_WEEK_MONDAY);
-  w->set_start_second_of_day(10 * 3600 + 1800);
-  w->set_end_second_of_day(11 * 3600);
-  c.mutable_schedule()->set_time_zone("UTC");
-  *c.mutable_schedule()->mutable_absolute()->mutable_end() =
-      TimeToProto(kT0 + absl::Hours(14));
-  c = Publish(c);
-  EXPECT_FALSE(c.active());
-  v1::WatchConstraintsRequest request;
-  *request.mutable_area() = Area(0, 1000);
-  request.mutable_heartbeat_interval()->set_seconds(30);
-  absl::StatusOr<std::shared_ptr<Watcher>> w1 =
-      core_->Watch(kPilot, request, nullptr);
-  ASSERT_TRUE(w1.ok());
-  Drain(w1->get());
-
-  clock_.Advance(absl::Minutes(31));  // 10:31
-  ASSERT_EQ(*core_->Tick(), 1);
-  std::vector<v1::ConstraintEvent> events = Drain(w1->get());
-  ASSERT_THAT(Describe(events),
-              ElementsAre(absl::StrCat("activity:", c.id(), ":1")));
-  EXPECT_EQ(events[0].event_time().seconds(),
-            absl::ToUnixSeconds(kT0 + absl::Minutes(30)));
-  // The next change is the end of the window (closed: the instant after).
-  EXPECT_EQ(events[0].activity_changed().next_change_time().seconds(),
-            absl::ToUnixSeconds(kT0 + absl::Hours(1)));
-  absl::StatusOr<intent::WriteOutcome> out =
-      File("op-1",
-           {Cylinder(0, 50, kT0 + absl::Minutes(35), kT0 + absl::Minutes(40))});
-  ASSERT_TRUE(out.ok());
-  EXPECT_FALSE(out->accepted());
-
-  // Idle: a heartbeat after 30 s, carrying the sequence.
-  clock_.Advance(absl::Seconds(31));
-  ASSERT_EQ(*core_->Tick(), 0);
-  EXPECT_THAT(Describe(Drain(w1->get())),
-              ElementsAre(absl::StrCat("heartbeat:", core_->last_sequence())));
-
-  clock_.Advance(absl::Minutes(30));  // 11:02
-  ASSERT_EQ(*core_->Tick(), 1);
-  EXPECT_THAT(Describe(Drain(w1->get())),
-              ElementsAre(absl::StrCat("activity:", c.id(), ":0")));
-  clock_.Advance(absl::Hours(13));  // past the absolute end
-  ASSERT_EQ(*core_->Tick(), 1);
-  EXPECT_THAT(Describe(Drain(w1->get())),
-              ElementsAre(absl::StrCat("removed:", c.id(),
-                                       ":CONSTRAINT_REMOVED_REASON_EXPIRED")));
-  // Expired zones are not in later snapshots.
-  std::shared_ptr<Watcher> later = Watch(kPilot, Area(0, 1000));
-  EXPECT_THAT(Describe(Drain(later.get())), ElementsAre("begin", "end:0"));
 }
 
 // --- CheckPosition
@@ -897,105 +564,6 @@ TEST_F(ConstraintCoreTest, CheckPositionListsApplicableAndNearby) {
   check.mutable_position()->set_lat_deg(91);
   EXPECT_EQ(core_->CheckPosition(kPilot, check).status().code(),
             absl::StatusCode::kInvalidArgument);
-}
-
-// --- Durability
-// ----------------------------------------------------------------
-
-class ConstraintRecoveryTest : public ::testing::Test {
- protected:
-  ConstraintRecoveryTest()
-      : dir_(fs::path(::testing::TempDir()) /
-             absl::StrCat("constraint_recovery_", getpid(), "_",
-                          ::testing::UnitTest::GetInstance()
-                              ->current_test_info()
-                              ->name())),
-        clock_(kT0) {
-    fs::remove_all(dir_);
-  }
-  ~ConstraintRecoveryTest() override { fs::remove_all(dir_); }
-
-  std::unique_ptr<store::Store> Open() {
-    store::StoreOptions o;
-    o.dir = dir_.string();
-    o.sync = false;
-    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
-    EXPECT_TRUE(s.ok()) << s.status();
-    return s.ok() ? *std::move(s) : nullptr;
-  }
-
-  fs::path dir_;
-  SimulatedClock clock_;
-};
-
-TEST_F(ConstraintRecoveryTest, EverythingSurvivesARestartAndResumeIsExact) {
-  std::string kept, withdrawn, auth_id;
-  int64_t client_seen = 0;
-  {
-    std::unique_ptr<store::Store> store = Open();
-    ConstraintCore core(ConstraintOptions(), &clock_, store.get());
-    ASSERT_TRUE(core.Recover().ok());
-    v1::PublishConstraintRequest p;
-    *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
-    p.set_request_id("r1");
-    kept = core.Publish(kAuthority, p)->constraint().id();
-    client_seen = core.last_sequence();
-    // Active only in the evening: a transition while the server is down.
-    v1::Constraint evening = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 100);
-    v1::WeeklyWindow* w = evening.mutable_schedule()->add_weekly();
-    w->add_days(v1::DAY_OF_WEEK_MONDAY);
-    w->set_start_second_of_day(18 * 3600);
-    w->set_end_second_of_day(86400);
-    evening.mutable_schedule()->set_time_zone("UTC");
-    *p.mutable_constraint() = evening;
-    p.set_request_id("r2");
-    withdrawn = core.Publish(kAuthority, p)->constraint().id();
-    v1::GrantAuthorisationRequest g;
-    g.set_constraint_id(kept);
-    g.set_operator_id("op-rescue");
-    *g.mutable_window()->mutable_start() = TimeToProto(kT0);
-    *g.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(48));
-    auth_id = core.Grant(kAuthority, g)->authorisation().id();
-  }
-  clock_.Advance(absl::Hours(9));  // 19:00: the evening zone is active
-  std::unique_ptr<store::Store> store = Open();
-  ConstraintCore core(ConstraintOptions(), &clock_, store.get());
-  absl::Status recovered = core.Recover();
-  ASSERT_TRUE(recovered.ok()) << recovered;
-  EXPECT_EQ(core.constraint_count(), 2u);
-  EXPECT_EQ(core.last_sequence(), 2);
-  // A retried request replays its first answer.
-  v1::PublishConstraintRequest p;
-  *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
-  p.set_request_id("r1");
-  EXPECT_EQ(core.Publish(kAuthority, p)->constraint().id(), kept);
-  EXPECT_EQ(core.constraint_count(), 2u);
-  // Authorisations survived.
-  v1::ListAuthorisationsRequest list;
-  ASSERT_THAT(core.ListAuthorisations(kRescue, list)->authorisations(),
-              SizeIs(1));
-  // The transition missed while down is logged on the first tick.
-  ASSERT_EQ(*core.Tick(), 1);
-  EXPECT_EQ(core.last_sequence(), 3);
-  // The client resumes from what it had seen before the restart.
-  v1::WatchConstraintsRequest request;
-  *request.mutable_area() = Area(0, 1000);
-  request.set_since_sequence(client_seen);
-  absl::StatusOr<std::shared_ptr<Watcher>> w =
-      core.Watch(kPilot, request, nullptr);
-  ASSERT_TRUE(w.ok());
-  std::vector<v1::ConstraintEvent> events;
-  EventPtr e;
-  while (core.NextEvent(w->get(), &e)) events.push_back(*e);
-  ASSERT_THAT(events, SizeIs(2));
-  EXPECT_EQ(events[0].sequence(), 2);
-  EXPECT_EQ(events[0].upsert().id(), withdrawn);
-  EXPECT_FALSE(events[0].upsert().active());  // as it was at 10:00
-  EXPECT_EQ(events[1].sequence(), 3);
-  EXPECT_EQ(events[1].activity_changed().constraint_id(), withdrawn);
-  EXPECT_TRUE(events[1].activity_changed().active());
-  EXPECT_EQ(events[1].event_time().seconds(),
-            absl::ToUnixSeconds(kT0 + absl::Hours(8)));
 }
 
 }  // namespace

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
 #include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
@@ -19,6 +18,7 @@
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_core.h"
+#include "services/constraint/constraint_testing.h"
 #include "services/constraint/limits.h"
 
 namespace utm::constraint {
@@ -27,10 +27,10 @@ namespace {
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
-const absl::Time kT0 =
-    absl::FromCivil(absl::CivilMinute(2027, 3, 1, 10, 0), absl::UTCTimeZone());
-const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
-const Caller kPilot{"op-1", false, false};
+using test_util::kAuthority;
+using test_util::kPilot;
+
+const absl::Time kT0 = test_util::kMonday10Utc;
 
 // Metres east/north of Zurich.
 geo::LatLng At(double x, double y) {
@@ -61,15 +61,6 @@ v1::CheckPositionRequest Check(const geo::LatLng& p, double radius_m) {
   check.mutable_position()->set_lng_deg(p.lng_deg);
   check.set_radius_m(radius_m);
   return check;
-}
-
-v1::Volume4D Area(const geo::LatLng& centre, double radius_m) {
-  v1::Volume4D area;
-  v1::Circle* c = area.mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(centre.lat_deg);
-  c->mutable_center()->set_lng_deg(centre.lng_deg);
-  c->set_radius_m(radius_m);
-  return area;
 }
 
 class ConstraintHolesTest : public ::testing::Test {
@@ -141,9 +132,10 @@ TEST_F(ConstraintHolesTest, CheckPositionInsideTheHoleIsNotInTheZone) {
 
 TEST_F(ConstraintHolesTest, WatchedAreaInsideTheHoleSeesNoZone) {
   const v1::Constraint zone = Publish(FrameZone());
-  EXPECT_THAT(Snapshot(Area(At(0, 0), 150)), IsEmpty());
-  EXPECT_THAT(Snapshot(Area(At(0, 0), 250)), ::testing::ElementsAre(zone.id()));
-  EXPECT_THAT(Snapshot(Area(At(600, 600), 50)),
+  EXPECT_THAT(Snapshot(test_util::AreaAround(At(0, 0), 150)), IsEmpty());
+  EXPECT_THAT(Snapshot(test_util::AreaAround(At(0, 0), 250)),
+              ::testing::ElementsAre(zone.id()));
+  EXPECT_THAT(Snapshot(test_util::AreaAround(At(600, 600), 50)),
               ::testing::ElementsAre(zone.id()));
 }
 
@@ -210,15 +202,10 @@ TEST_F(ConstraintHolesTest, ZonesOfTwentyThousandVerticesAreAccepted) {
 }
 
 TEST(ConstraintHolesRecovery, HolesSurviveARestart) {
-  namespace fs = std::filesystem;
-  const fs::path dir = fs::path(::testing::TempDir()) /
-                       absl::StrCat("constraint_holes_", getpid());
-  fs::remove_all(dir);
+  const test_util::TempStore dir(std::filesystem::path(::testing::TempDir()) /
+                                 absl::StrCat("constraint_holes_", getpid()));
   auto open = [&] {
-    store::StoreOptions o;
-    o.dir = dir.string();
-    o.sync = false;
-    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
+    absl::StatusOr<std::unique_ptr<store::Store>> s = dir.Open();
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *std::move(s) : nullptr;
   };
@@ -250,7 +237,6 @@ TEST(ConstraintHolesRecovery, HolesSurviveARestart) {
                 .outline_polygon()
                 .holes_size(),
             1);
-  fs::remove_all(dir);
 }
 
 }  // namespace

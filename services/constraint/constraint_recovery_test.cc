@@ -1,7 +1,11 @@
 // A restart rebuilds exactly the state before it: every constraint (with
 // its version, volumes, schedule and activity), withdrawn ones gone, the
 // change log (a watcher resuming from 0 sees the same events), queries and
-// checks answering the same, and nothing written by the recovery itself.
+// checks answering the same, and nothing written by the recovery itself;
+// remembered requests, authorisations and transitions missed while down
+// too, and a watcher resumes exactly where it was.
+#include <unistd.h>
+
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -23,10 +27,14 @@ namespace {
 namespace fs = std::filesystem;
 using google::protobuf::util::MessageDifferencer;
 
-// Monday 2027-03-01 10:00 UTC.
-const absl::Time kT0 = absl::FromUnixSeconds(1803895200);
-const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
-const Caller kPilot{"op-1", false, false};
+using test_util::Area;
+using test_util::kAuthority;
+using test_util::kPilot;
+using test_util::Zone;
+using ::testing::SizeIs;
+
+const absl::Time kT0 = test_util::kMonday10Utc;
+const Caller kRescue{"op-rescue", false, false};
 
 ConstraintOptions Options() {
   ConstraintOptions o;
@@ -34,25 +42,95 @@ ConstraintOptions Options() {
   return o;
 }
 
-class RecoveryStateTest : public ::testing::Test {
+// A store that outlives each core, in a directory of the test's own.
+class ConstraintRecoveryTest : public ::testing::Test {
  protected:
-  RecoveryStateTest()
-      : dir_(fs::path(::testing::TempDir()) /
-             absl::StrCat("constraint_recovery_state_", getpid())),
-        clock_(kT0) {
-    fs::remove_all(dir_);
-  }
-  ~RecoveryStateTest() override { fs::remove_all(dir_); }
-
   std::unique_ptr<store::Store> Open() {
-    store::StoreOptions o;
-    o.dir = dir_.string();
-    o.sync = false;
-    absl::StatusOr<std::unique_ptr<store::Store>> s = store::OpenStore(o);
+    absl::StatusOr<std::unique_ptr<store::Store>> s = dir_.Open();
     EXPECT_TRUE(s.ok()) << s.status();
     return s.ok() ? *std::move(s) : nullptr;
   }
 
+  const test_util::TempStore dir_{
+      fs::path(::testing::TempDir()) /
+      absl::StrCat(
+          "constraint_recovery_", getpid(), "_",
+          ::testing::UnitTest::GetInstance()->current_test_info()->name())};
+  SimulatedClock clock_{kT0};
+};
+
+TEST_F(ConstraintRecoveryTest, EverythingSurvivesARestartAndResumeIsExact) {
+  std::string kept, withdrawn, auth_id;
+  int64_t client_seen = 0;
+  {
+    std::unique_ptr<store::Store> store = Open();
+    ConstraintCore core(ConstraintOptions(), &clock_, store.get());
+    ASSERT_TRUE(core.Recover().ok());
+    v1::PublishConstraintRequest p;
+    *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+    p.set_request_id("r1");
+    kept = core.Publish(kAuthority, p)->constraint().id();
+    client_seen = core.last_sequence();
+    // Active only in the evening: a transition while the server is down.
+    v1::Constraint evening = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 100);
+    v1::WeeklyWindow* w = evening.mutable_schedule()->add_weekly();
+    w->add_days(v1::DAY_OF_WEEK_MONDAY);
+    w->set_start_second_of_day(18 * 3600);
+    w->set_end_second_of_day(86400);
+    evening.mutable_schedule()->set_time_zone("UTC");
+    *p.mutable_constraint() = evening;
+    p.set_request_id("r2");
+    withdrawn = core.Publish(kAuthority, p)->constraint().id();
+    v1::GrantAuthorisationRequest g;
+    g.set_constraint_id(kept);
+    g.set_operator_id("op-rescue");
+    *g.mutable_window()->mutable_start() = TimeToProto(kT0);
+    *g.mutable_window()->mutable_end() = TimeToProto(kT0 + absl::Hours(48));
+    auth_id = core.Grant(kAuthority, g)->authorisation().id();
+  }
+  clock_.Advance(absl::Hours(9));  // 19:00: the evening zone is active
+  std::unique_ptr<store::Store> store = Open();
+  ConstraintCore core(ConstraintOptions(), &clock_, store.get());
+  absl::Status recovered = core.Recover();
+  ASSERT_TRUE(recovered.ok()) << recovered;
+  EXPECT_EQ(core.constraint_count(), 2u);
+  EXPECT_EQ(core.last_sequence(), 2);
+  // A retried request replays its first answer.
+  v1::PublishConstraintRequest p;
+  *p.mutable_constraint() = Zone(v1::CONSTRAINT_TYPE_PROHIBITED, 0);
+  p.set_request_id("r1");
+  EXPECT_EQ(core.Publish(kAuthority, p)->constraint().id(), kept);
+  EXPECT_EQ(core.constraint_count(), 2u);
+  // Authorisations survived.
+  v1::ListAuthorisationsRequest list;
+  ASSERT_THAT(core.ListAuthorisations(kRescue, list)->authorisations(),
+              SizeIs(1));
+  // The transition missed while down is logged on the first tick.
+  ASSERT_EQ(*core.Tick(), 1);
+  EXPECT_EQ(core.last_sequence(), 3);
+  // The client resumes from what it had seen before the restart.
+  v1::WatchConstraintsRequest request;
+  *request.mutable_area() = Area(0, 1000);
+  request.set_since_sequence(client_seen);
+  absl::StatusOr<std::shared_ptr<Watcher>> w =
+      core.Watch(kPilot, request, nullptr);
+  ASSERT_TRUE(w.ok());
+  std::vector<v1::ConstraintEvent> events;
+  EventPtr e;
+  while (core.NextEvent(w->get(), &e)) events.push_back(*e);
+  ASSERT_THAT(events, SizeIs(2));
+  EXPECT_EQ(events[0].sequence(), 2);
+  EXPECT_EQ(events[0].upsert().id(), withdrawn);
+  EXPECT_FALSE(events[0].upsert().active());  // as it was at 10:00
+  EXPECT_EQ(events[1].sequence(), 3);
+  EXPECT_EQ(events[1].activity_changed().constraint_id(), withdrawn);
+  EXPECT_TRUE(events[1].activity_changed().active());
+  EXPECT_EQ(events[1].event_time().seconds(),
+            absl::ToUnixSeconds(kT0 + absl::Hours(8)));
+}
+
+class RecoveryStateTest : public ConstraintRecoveryTest {
+ protected:
   // Everything a client can read: each constraint by id, the area's query
   // (all pages), and the watch replay from the start of the log.
   struct State {
@@ -119,9 +197,6 @@ class RecoveryStateTest : public ::testing::Test {
           << what << "[" << i << "] (" << before[i].id() << "): " << diff;
     }
   }
-
-  fs::path dir_;
-  SimulatedClock clock_;
 };
 
 TEST_F(RecoveryStateTest, ReplayedStateEqualsTheStateBeforeRestart) {

@@ -17,6 +17,7 @@
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_core.h"
+#include "services/constraint/constraint_testing.h"
 
 namespace utm::constraint {
 namespace {
@@ -25,57 +26,38 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
+using test_util::Area;
+using test_util::East;
+using test_util::kAuthority;
+
 const absl::Time kT0 = absl::FromUnixSeconds(1'800'000'000);
-const Caller kAuthority{"ch-foca", /*authority=*/true, /*admin=*/false};
 const Caller kAdmin{"root", false, /*admin=*/true};
 
-geo::LatLng East(double metres) {
-  return geo::GeodesicDestination(geo::test_util::kZurich, 90, metres);
-}
-
-// A permanent zone of `radius_m` around a point `east_m` east of Zurich.
-v1::Constraint Zone(v1::ConstraintType type, double east_m,
-                    double radius_m = 300) {
-  v1::Constraint c;
-  c.set_type(type);
-  *c.add_volumes() = VolumeToProto(geo::Volume4D{
-      geo::Volume3D{geo::Circle{East(east_m), radius_m}, {0, 1000}},
-      {absl::InfinitePast(), absl::InfiniteFuture()}});
-  c.set_reason("test zone");
-  return c;
-}
-
-v1::Volume4D Area(double east_m, double radius_m) {
-  v1::Volume4D area;
-  v1::Circle* c = area.mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(East(east_m).lat_deg);
-  c->mutable_center()->set_lng_deg(East(east_m).lng_deg);
-  c->set_radius_m(radius_m);
-  return area;
+// A permanent zone of 300 m around a point `east_m` east of Zurich.
+v1::Constraint Zone(v1::ConstraintType type, double east_m) {
+  return test_util::Zone(type, east_m, 300);
 }
 
 class WithdrawnHistoryTest : public testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::path(testing::TempDir()) /
-           absl::StrCat(
-               "withdrawn-",
-               testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
+    dir_ = std::make_unique<test_util::TempStore>(
+        fs::path(testing::TempDir()) /
+        absl::StrCat(
+            "withdrawn-",
+            testing::UnitTest::GetInstance()->current_test_info()->name()));
     Reopen();
   }
   void TearDown() override {
     core_.reset();
     store_.reset();
-    fs::remove_all(dir_);
+    dir_.reset();
   }
   // A restart: the core and store are dropped and recovered.
   void Reopen() {
     core_.reset();
     store_.reset();
-    store::StoreOptions o;
-    o.dir = dir_.string();
-    store_ = *store::OpenStore(o);
+    store_ = *dir_->Open();
     ConstraintOptions options;
     options.withdrawn_retention = absl::Hours(24 * 30);
     options.notify_thread = false;
@@ -133,7 +115,7 @@ class WithdrawnHistoryTest : public testing::Test {
   }
 
   SimulatedClock clock_{kT0};
-  fs::path dir_;
+  std::unique_ptr<test_util::TempStore> dir_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<ConstraintCore> core_;
 };
@@ -179,7 +161,8 @@ TEST_F(WithdrawnHistoryTest, AWithdrawnConstraintReadsAsWithdrawnByWhomWhen) {
   EXPECT_EQ(Get(published.id())->withdrawn_by(), "");
 }
 
-TEST_F(WithdrawnHistoryTest, QueryListsHistoryOnlyWhenAskedMergedByIdAcrossPages) {
+TEST_F(WithdrawnHistoryTest,
+       QueryListsHistoryOnlyWhenAskedMergedByIdAcrossPages) {
   std::vector<std::string> all, live;
   for (int i = 0; i < 6; ++i) {
     const v1::Constraint c =

@@ -1,0 +1,121 @@
+#include "services/constraint/authorisations.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
+#include "services/common/volume_convert.h"
+#include "services/constraint/constraint_record.h"
+#include "utm/internal/constraint_storage.pb.h"
+
+namespace utm::constraint {
+
+namespace {
+
+constexpr char kAuthorisationsTable[] = "authorisations";
+
+}  // namespace
+
+std::vector<geo::TimeWindow> Subtract(std::vector<geo::TimeWindow> windows,
+                                      std::vector<geo::TimeWindow> holes) {
+  std::sort(holes.begin(), holes.end(),
+            [](const geo::TimeWindow& a, const geo::TimeWindow& b) {
+              return a.start < b.start;
+            });
+  for (const geo::TimeWindow& h : holes) {
+    std::vector<geo::TimeWindow> next;
+    for (const geo::TimeWindow& w : windows) {
+      if (h.end < w.start || h.start > w.end) {
+        next.push_back(w);
+        continue;
+      }
+      if (w.start < h.start) next.push_back({w.start, h.start});
+      if (h.end < w.end) next.push_back({h.end, w.end});
+    }
+    windows = std::move(next);
+  }
+  return windows;
+}
+
+absl::StatusOr<geo::TimeWindow> AuthorisationWindow(const v1::TimeWindow& w,
+                                                    absl::Time now) {
+  if (!w.has_start()) return Invalid("window.start", "required");
+  if (!w.has_end()) return Invalid("window.end", "required");
+  geo::TimeWindow out;
+  UTM_ASSIGN_OR_RETURN(out.start, TimeFromProto(w.start(), "window.start"));
+  UTM_ASSIGN_OR_RETURN(out.end, TimeFromProto(w.end(), "window.end"));
+  if (out.end < out.start) return Invalid("window.end", "before the start");
+  if (out.end <= now) return Invalid("window.end", "must be in the future");
+  return out;
+}
+
+absl::Status Authorisations::Recover() {
+  absl::Status decode;
+  UTM_RETURN_IF_ERROR(store_->Scan(
+      kAuthorisationsTable,
+      [&](absl::string_view key, absl::string_view value) {
+        internal::StoredAuthorisation stored;
+        if (!stored.ParseFromArray(value.data(), value.size())) {
+          decode.Update(absl::DataLossError(
+              absl::StrCat("authorisation ", key, ": cannot decode")));
+          return;
+        }
+        by_constraint_.emplace(stored.authorisation().constraint_id(),
+                               stored.authorisation().id());
+        authorisations_[stored.authorisation().id()] =
+            std::move(*stored.mutable_authorisation());
+      }));
+  return decode;
+}
+
+v1::Authorisation Authorisations::Add(
+    v1::Authorisation a, absl::Time now,
+    const std::function<std::string()>& new_id,
+    std::vector<store::Mutation>* batch) {
+  std::string id = new_id();
+  while (authorisations_.contains(id)) id = new_id();
+  a.set_id(id);
+  *a.mutable_create_time() = TimeToProto(now);
+  authorisations_[id] = a;
+  by_constraint_.emplace(a.constraint_id(), id);
+  Put(a, batch);
+  return a;
+}
+
+void Authorisations::Put(const v1::Authorisation& a,
+                         std::vector<store::Mutation>* batch) const {
+  if (store_ == nullptr) return;
+  internal::StoredAuthorisation stored;
+  *stored.mutable_authorisation() = a;
+  batch->push_back(
+      store::Put(kAuthorisationsTable, a.id(), stored.SerializeAsString()));
+}
+
+v1::Authorisation* Authorisations::Find(const std::string& id) {
+  auto it = authorisations_.find(id);
+  return it == authorisations_.end() ? nullptr : &it->second;
+}
+
+std::vector<geo::TimeWindow> Authorisations::Covered(
+    const std::string& constraint_id, const std::string& operator_id) const {
+  std::vector<geo::TimeWindow> out;
+  auto [begin, end] = by_constraint_.equal_range(constraint_id);
+  for (auto it = begin; it != end; ++it) {
+    const v1::Authorisation& a = authorisations_.at(it->second);
+    if (a.operator_id() != operator_id || a.has_revoke_time()) continue;
+    out.push_back({TimeOf(a.window().start()), TimeOf(a.window().end())});
+  }
+  return out;
+}
+
+bool Authorisations::Authorised(const std::string& operator_id,
+                                const std::string& constraint_id,
+                                absl::Time t) const {
+  for (const geo::TimeWindow& w : Covered(constraint_id, operator_id)) {
+    if (Contains(w, t)) return true;
+  }
+  return false;
+}
+
+}  // namespace utm::constraint
