@@ -38,6 +38,7 @@ RUN apt-get update \
       libjwt0 \
       libprotobuf32 \
       libpugixml1v5 \
+      libs2-0 \
       libssl3 \
       libstdc++6 \
       zlib1g \
