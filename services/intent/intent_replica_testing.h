@@ -24,6 +24,7 @@
 #include "geo/intersect.h"
 #include "services/common/clock.h"
 #include "services/common/ledger/follower.h"
+#include "services/common/ledger/forwarding_ledger.h"
 #include "services/common/ledger/ledger.h"
 #include "services/intent/intent_core.h"
 
@@ -35,43 +36,28 @@ inline const geo::LatLng kReplicaCentre{47.3769, 8.5417};
 // A ledger that forgets the guard's reads: the broken protocol the workload
 // must catch. `latency` before each commit stands for the network round trip
 // a local ledger does not have, which is when replicas race.
-class UnguardedLedger final : public ledger::Ledger {
+class UnguardedLedger final : public ledger::ForwardingLedger {
  public:
   explicit UnguardedLedger(ledger::Ledger* inner,
                            absl::Duration latency = absl::Milliseconds(2))
-      : inner_(inner), latency_(latency) {}
-  absl::StatusOr<ledger::Position> Load(
-      const std::vector<std::string>& tables,
-      const std::function<void(absl::string_view, absl::string_view,
-                               absl::string_view)>& fn) override {
-    return inner_->Load(tables, fn);
-  }
+      : ForwardingLedger(inner), latency_(latency) {}
   void Commit(ledger::Guard guard, std::vector<store::Mutation> mutations,
               Done done) override {
     absl::SleepFor(latency_);
     guard.reads.clear();
-    guard.base = *inner_->Latest();  // never "moved", never "reload"
-    inner_->Commit(std::move(guard), std::move(mutations), std::move(done));
-  }
-  absl::StatusOr<std::vector<ledger::Entry>> Read(
-      const ledger::Position& after, int max_entries,
-      absl::Duration wait) override {
-    return inner_->Read(after, max_entries, wait);
-  }
-  absl::StatusOr<ledger::Position> Latest() override {
-    return inner_->Latest();
+    guard.base = *inner()->Latest();  // never "moved", never "reload"
+    inner()->Commit(std::move(guard), std::move(mutations), std::move(done));
   }
 
  private:
-  ledger::Ledger* const inner_;
   const absl::Duration latency_;
 };
 
 // A ledger whose commits wait at a gate until it opens: a replica paused
 // (by a GC, or SIGSTOP) between deciding a write and committing it.
-class GatedLedger final : public ledger::Ledger {
+class GatedLedger final : public ledger::ForwardingLedger {
  public:
-  explicit GatedLedger(ledger::Ledger* inner) : inner_(inner) {}
+  using ForwardingLedger::ForwardingLedger;
   void Close() {
     absl::MutexLock lock(&mu_);
     open_ = false;
@@ -86,12 +72,6 @@ class GatedLedger final : public ledger::Ledger {
     mu_.Await(absl::Condition(
         +[](int* n) { return *n > 0; }, &waiting_));
   }
-  absl::StatusOr<ledger::Position> Load(
-      const std::vector<std::string>& tables,
-      const std::function<void(absl::string_view, absl::string_view,
-                               absl::string_view)>& fn) override {
-    return inner_->Load(tables, fn);
-  }
   void Commit(ledger::Guard guard, std::vector<store::Mutation> mutations,
               Done done) override {
     {
@@ -100,19 +80,10 @@ class GatedLedger final : public ledger::Ledger {
       mu_.Await(absl::Condition(&open_));
       --waiting_;
     }
-    inner_->Commit(std::move(guard), std::move(mutations), std::move(done));
-  }
-  absl::StatusOr<std::vector<ledger::Entry>> Read(
-      const ledger::Position& after, int max_entries,
-      absl::Duration wait) override {
-    return inner_->Read(after, max_entries, wait);
-  }
-  absl::StatusOr<ledger::Position> Latest() override {
-    return inner_->Latest();
+    inner()->Commit(std::move(guard), std::move(mutations), std::move(done));
   }
 
  private:
-  ledger::Ledger* const inner_;
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int waiting_ ABSL_GUARDED_BY(mu_) = 0;
