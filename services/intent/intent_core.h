@@ -322,9 +322,10 @@ class IntentCore {
   // replica changed any of them after the model's position, the write is
   // decided again on the fresh state (a bounded number of times, with
   // jitter). Filing without retention is refused (the ledger is storage).
-  // Neither is owned; both must outlive the core. REQUIRES: a core built
-  // without a store, before follower->Start() (which loads the model:
-  // Recover() is not called).
+  // Neither is owned; the ledger must outlive the core, and the follower
+  // (which calls into the core from its thread) must be stopped before the
+  // core is destroyed. REQUIRES: a core built without a store, before
+  // follower->Start() (which loads the model: Recover() is not called).
   void UseLedger(ledger::Ledger* ledger, ledger::Follower* follower);
 
   // Writes decided again because the airspace, the intent or the request

@@ -98,8 +98,9 @@ TEST_F(IntentReplicaRedisTest, WithoutTheGuardTheRulesBreak) {
 TEST_F(IntentReplicaRedisTest, RedisKilledUnderLoadLosesNothingAcknowledged) {
   SimulatedClock clock(testing::kReplicaNow);
   constexpr int kReplicas = 3, kClients = 6, kFilings = 40;
-  std::vector<std::unique_ptr<ledger::Follower>> followers;
+  // Cores first: the followers, which call into them, go (and stop) first.
   std::vector<std::unique_ptr<IntentCore>> cores;
+  std::vector<std::unique_ptr<ledger::Follower>> followers;
   for (int r = 0; r < kReplicas; ++r) {
     ledger::FollowerOptions fo;
     fo.poll = absl::Milliseconds(50);

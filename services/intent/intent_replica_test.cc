@@ -51,6 +51,10 @@ class TwoReplicas : public ::testing::Test {
     ASSERT_TRUE(followers_[0]->Start().ok());
     ASSERT_TRUE(followers_[1]->Start().ok());
   }
+  // The followers call into the cores: they stop before the cores go.
+  ~TwoReplicas() override {
+    for (auto& f : followers_) f->Stop();
+  }
 
   SimulatedClock clock_{kReplicaNow};
   std::unique_ptr<store::Store> store_;
@@ -131,8 +135,9 @@ TEST(PausedReplica, DecidesAgainWhenItResumes) {
     SimulatedClock clock(kReplicaNow);
     ledger::FollowerOptions fo;
     fo.poll = absl::Milliseconds(20);
-    ledger::Follower fa(&paused, fo), fb(shared, fo);
+    // Cores first: the followers, which call into them, go (and stop) first.
     IntentCore a(IntentOptions(), &clock), b(IntentOptions(), &clock);
+    ledger::Follower fa(&paused, fo), fb(shared, fo);
     a.UseLedger(&paused, &fa);
     b.UseLedger(shared, &fb);
     ASSERT_TRUE(fa.Start().ok());

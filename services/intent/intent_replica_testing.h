@@ -125,8 +125,10 @@ inline ReplicaWorkloadResult RunReplicaWorkload(
     const ReplicaWorkloadOptions& options) {
   SimulatedClock clock(kReplicaNow);
   struct Replica {
-    std::unique_ptr<ledger::Follower> follower;
+    // The core first: the follower, which calls into it, goes (and stops)
+    // first.
     std::unique_ptr<IntentCore> core;
+    std::unique_ptr<ledger::Follower> follower;
   };
   std::vector<Replica> replicas(options.replicas);
   ReplicaWorkloadResult result;
@@ -228,8 +230,8 @@ inline ReplicaWorkloadResult RunReplicaWorkload(
   // The live intents as a fresh replica loads them.
   ledger::FollowerOptions truth_options;
   truth_options.poll = absl::Milliseconds(50);
-  ledger::Follower follower(ledger, truth_options);
   IntentCore truth(IntentOptions(), &clock);
+  ledger::Follower follower(ledger, truth_options);
   truth.UseLedger(ledger, &follower);
   if (absl::Status s = follower.Start(); !s.ok()) {
     result.violations.push_back(s.ToString());

@@ -58,7 +58,9 @@ class Follower {
 
   // `ledger` is not owned and must outlive the follower.
   explicit Follower(Ledger* ledger, FollowerOptions options = {});
-  ~Follower();  // Stop()s
+  // Stop()s. The handlers run on the follower's thread until then: whatever
+  // they call into (the cores) must outlive the follower, or Stop() it first.
+  ~Follower();
 
   // REQUIRES: before Start(). Records of tables nobody added are skipped.
   void AddTable(std::string table, ApplyFn apply, std::function<void()> clear);
