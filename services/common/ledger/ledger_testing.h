@@ -128,8 +128,10 @@ inline WorkloadResult RunBookingWorkload(
     const WorkloadOptions& options) {
   struct Replica {
     Ledger* ledger;
-    std::unique_ptr<Follower> follower;
+    // The model first: the follower, which calls into it, goes (and stops)
+    // first.
     BookingModel model;
+    std::unique_ptr<Follower> follower;
   };
   std::vector<std::unique_ptr<Replica>> replicas;
   for (int r = 0; r < options.replicas; ++r) {
