@@ -16,6 +16,7 @@
 #include "geo/geodesy.h"
 #include "services/common/clock.h"
 #include "services/common/store.h"
+#include "services/intent/intent_benchmark_filings.h"
 #include "services/intent/intent_core.h"
 
 namespace utm::intent {
@@ -23,22 +24,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+using benchmarking::kNow;
 
-// Spot k of a 1,000 x 1,000 grid, 100 m apart (100 km x 100 km), 40 m
-// circles, flying some time in the next 30 days.
-FileRequest Filing(int64_t k) {
-  const double east = static_cast<double>(k % 1000) * 100.0;
-  const double north = static_cast<double>((k / 1000) % 1000) * 100.0;
-  const geo::LatLng centre = geo::GeodesicDestination(
-      geo::GeodesicDestination(geo::test_util::kZurich, 90, east), 0, north);
-  const absl::Time start = kNow + absl::Minutes(10 + (k / 1'000'000) * 60);
-  FileRequest request;
-  request.volumes.push_back(
-      geo::Volume4D{geo::Volume3D{geo::Circle{centre, 40}, {500, 620}},
-                    {start, start + absl::Minutes(30)}});
-  return request;
-}
+// Spot k of the grid (intent_benchmark_filings.h).
+FileRequest Filing(int64_t k) { return benchmarking::GridFiling(k); }
 
 struct Setup {
   fs::path dir;

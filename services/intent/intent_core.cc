@@ -511,22 +511,7 @@ absl::Status IntentCore::Recover() {
               "stored intent ", key, ": ", intent.status().message())));
           return;
         }
-        const uint64_t handle = next_handle_++;
-        auto entry = std::make_unique<Entry>();
-        entry->handle = handle;
-        entry->intent = *std::move(intent);
-        if (IsLive(entry->intent.state)) {
-          ForEachIndexKey(handle, entry->intent,
-                          [&](uint64_t key, const geo::Volume4D& v) {
-                            to_index.emplace_back(key, v);
-                          });
-        }
-        ScheduleExpiry(handle, entry->intent);
-        handle_by_id_[entry->intent.id] = handle;
-        by_owner_.emplace(
-            std::make_pair(entry->intent.owner, entry->intent.id),
-            &entry->intent);
-        entries_[handle] = std::move(entry);
+        PutIntent(*std::move(intent), &to_index);
       });
   if (!s.ok()) return s;
   if (!decode.ok()) return decode;
@@ -596,7 +581,9 @@ void IntentCore::UnindexIntent(uint64_t handle, const Intent& intent) {
   });
 }
 
-void IntentCore::PutIntent(Intent intent) {
+void IntentCore::PutIntent(
+    Intent intent,
+    std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>>* defer_index) {
   uint64_t handle;
   Entry* entry;
   auto it = handle_by_id_.find(intent.id);
@@ -614,7 +601,16 @@ void IntentCore::PutIntent(Intent intent) {
     by_owner_.erase(std::make_pair(entry->intent.owner, entry->intent.id));
   }
   entry->intent = std::move(intent);
-  if (IsLive(entry->intent.state)) IndexIntent(handle, entry->intent);
+  if (IsLive(entry->intent.state)) {
+    if (defer_index == nullptr) {
+      IndexIntent(handle, entry->intent);
+    } else {
+      ForEachIndexKey(handle, entry->intent,
+                      [&](uint64_t key, const geo::Volume4D& v) {
+                        defer_index->emplace_back(key, v);
+                      });
+    }
+  }
   by_owner_.emplace(std::make_pair(entry->intent.owner, entry->intent.id),
                     &entry->intent);
   ScheduleExpiry(handle, entry->intent);

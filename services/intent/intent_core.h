@@ -462,8 +462,12 @@ class IntentCore {
       const std::string& fingerprint, const WriteOutcome& outcome,
       absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes `intent` the current version of its id in memory (indexes, the
-  // owner map, expiry), whether the id is new or not.
-  void PutIntent(Intent intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // owner map, expiry), whether the id is new or not. With `defer_index`,
+  // its volumes are appended there instead of indexed, for one
+  // packed build of the index (Recover()).
+  void PutIntent(Intent intent,
+                 std::vector<std::pair<geo::VolumeIndex::Id, geo::Volume4D>>*
+                     defer_index = nullptr) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Adds or removes all volumes (nominal and off-nominal) of an intent.
   void IndexIntent(uint64_t handle, const Intent& intent)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -29,26 +29,20 @@
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
 #include "services/common/store.h"
+#include "services/intent/intent_benchmark_filings.h"
 #include "services/intent/intent_core.h"
 #include "tests/testing/redis_server.h"
 
 namespace utm::intent {
 namespace {
 
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+using benchmarking::kNow;
 
+// Filing n at a spot of the grid (intent_benchmark_filings.h), scattered so
+// that consecutive filings are far apart.
 FileRequest Filing(int64_t n) {
-  const int64_t k = (n * 7919) % 1'000'000;  // scattered spots
-  const double east = static_cast<double>(k % 1000) * 100.0;
-  const double north = static_cast<double>(k / 1000) * 100.0;
-  const geo::LatLng centre = geo::GeodesicDestination(
-      geo::GeodesicDestination(geo::test_util::kZurich, 90, east), 0, north);
-  const absl::Time start = kNow + absl::Minutes(10 + (n / 1'000'000) * 60);
-  FileRequest request;
-  request.volumes.push_back(
-      geo::Volume4D{geo::Volume3D{geo::Circle{centre, 40}, {500, 620}},
-                    {start, start + absl::Minutes(30)}});
-  return request;
+  return benchmarking::GridFiling((n * 7919) % 1'000'000 +
+                                  n / 1'000'000 * 1'000'000);
 }
 
 struct Cluster {
