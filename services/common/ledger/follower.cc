@@ -70,11 +70,11 @@ void Follower::Apply(const Entry& entry) {
   for (const auto& fn : on_applied_) fn(entry);
 }
 
-absl::Status Follower::Pull(absl::Duration wait) {
+absl::Status Follower::Pull() {
   while (true) {
     const Position from = applied();
     absl::StatusOr<std::vector<Entry>> entries =
-        ledger_->Read(from, options_.batch, wait);
+        ledger_->Read(from, options_.batch, absl::ZeroDuration());
     if (entries.status().code() == absl::StatusCode::kDataLoss) {
       // Our position is gone from the ledger's history: start over from
       // what the ledger holds now.
@@ -87,7 +87,6 @@ absl::Status Follower::Pull(absl::Duration wait) {
     if (static_cast<int>(entries->size()) < options_.batch) {
       return absl::OkStatus();
     }
-    wait = absl::ZeroDuration();
   }
 }
 
@@ -99,7 +98,7 @@ absl::Status Follower::CatchUp() {
   // entries and numbered new ones the same): reading after our position
   // tells which, and reloads in the second case.
   absl::MutexLock lock(&apply_mu_);
-  absl::Status s = Pull(absl::ZeroDuration());
+  absl::Status s = Pull();
   if (!s.ok()) return s;
   return WaitAppliedLocked(latest->seq);
 }
@@ -112,7 +111,7 @@ absl::Status Follower::WaitApplied(uint64_t seq) {
 absl::Status Follower::WaitAppliedLocked(uint64_t seq) {
   while (applied().seq < seq) {
     const uint64_t before = applied().seq;
-    absl::Status s = Pull(absl::ZeroDuration());
+    absl::Status s = Pull();
     if (!s.ok()) return s;
     if (applied().seq == before && applied().seq < seq) {
       return absl::UnavailableError(absl::StrCat(
@@ -124,22 +123,26 @@ absl::Status Follower::WaitAppliedLocked(uint64_t seq) {
 
 void Follower::Run() {
   while (!stop_) {
+    // Wait for new entries without holding the apply lock, so CatchUp()
+    // callers are never stuck behind a blocked read; then apply what came,
+    // unless a CatchUp() applied it meanwhile.
+    const Position from = applied();
+    absl::StatusOr<std::vector<Entry>> next =
+        ledger_->Read(from, options_.batch, options_.poll);
     absl::Status s;
     {
       absl::MutexLock lock(&apply_mu_);
-      s = Pull(absl::ZeroDuration());
+      if (next.ok()) {
+        if (applied() == from) {
+          for (const Entry& e : *next) Apply(e);
+        }
+      } else if (next.status().code() == absl::StatusCode::kDataLoss) {
+        s = Pull();  // reloads
+      } else {
+        s = next.status();
+      }
     }
-    if (!s.ok()) {
-      absl::SleepFor(options_.retry);
-      continue;
-    }
-    // Wait for new entries without holding the apply lock, so CatchUp()
-    // callers are never stuck behind a blocked read.
-    absl::StatusOr<std::vector<Entry>> next =
-        ledger_->Read(applied(), 1, options_.poll);
-    if (!next.ok() && next.status().code() != absl::StatusCode::kDataLoss) {
-      absl::SleepFor(options_.retry);
-    }
+    if (!s.ok()) absl::SleepFor(options_.retry);
   }
 }
 

@@ -97,9 +97,9 @@ class Follower {
     ApplyFn apply;
     std::function<void()> clear;
   };
-  // Applies entries until one read returns fewer than a batch (or none
-  // after `wait`). Returns the error of a read; reloads on DATA_LOSS.
-  absl::Status Pull(absl::Duration wait) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Applies entries until one read returns fewer than a batch. Returns the
+  // error of a read; reloads on DATA_LOSS.
+  absl::Status Pull() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   absl::Status Reload() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   absl::Status WaitAppliedLocked(uint64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
