@@ -78,9 +78,10 @@ TEST_F(IntentReplicaRedisTest, ThreeReplicasSixteenClientsKeepTheRules) {
 TEST_F(IntentReplicaRedisTest, WithoutTheGuardTheRulesBreak) {
   std::vector<std::unique_ptr<testing::UnguardedLedger>> unguarded;
   for (auto& l : ledgers_) {
-    // Two milliseconds more per commit: a slow network, or a GC pause.
+    // Five milliseconds more per commit (a slow network, or a GC pause), so
+    // that replicas race even on a loaded machine.
     unguarded.push_back(std::make_unique<testing::UnguardedLedger>(
-        l.get(), absl::Milliseconds(2)));
+        l.get(), absl::Milliseconds(5)));
   }
   testing::ReplicaWorkloadResult r = testing::RunReplicaWorkload(
       [&](int i) { return unguarded[i % unguarded.size()].get(); },
