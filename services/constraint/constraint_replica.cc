@@ -26,6 +26,11 @@ constexpr int kLedgerAttempts = 12;
 // its changes after every change already in the log.
 constexpr char kLogHeadKey[] = "c/log";
 
+// Constraints whose schedule transitions one commit carries, and commits one
+// Tick() makes, at most (the rest wait for the next tick).
+constexpr int kTickBatch = 128;
+constexpr int kMaxTickBatches = 64;
+
 // Remembered requests past their retention deleted by one write, at most.
 constexpr int kRequestPurgeBatch = 64;
 
@@ -153,8 +158,8 @@ void ConstraintCore::ProposeChange(Change change, int64_t* seq,
   const int64_t retention =
       static_cast<int64_t>(std::max<size_t>(options_.change_log_retention, 1));
   if (change.sequence > retention) {
-    p->mutations.push_back(
-        store::Delete(kChangeLogTable, ChangeLogKey(change.sequence - retention)));
+    p->mutations.push_back(store::Delete(
+        kChangeLogTable, ChangeLogKey(change.sequence - retention)));
   }
 }
 
@@ -169,8 +174,7 @@ absl::StatusOr<ConstraintCore::Proposal> ConstraintCore::ProposeWrite(
     if (it != requests_.end()) {
       if (it->second.fingerprint != fingerprint) {
         return absl::AlreadyExistsError(absl::StrCat(
-            "request_id ",
-            QuoteForError(key.substr(key.find('/') + 1)),
+            "request_id ", QuoteForError(key.substr(key.find('/') + 1)),
             " was already used for a different request"));
       }
       // Came through the ledger: durable. Nothing to write.
@@ -183,10 +187,9 @@ absl::StatusOr<ConstraintCore::Proposal> ConstraintCore::ProposeWrite(
   if (d.upsert != nullptr) {
     const Record& r = *d.upsert;
     const bool expired = now > r.last_active;
-    p.mutations.push_back(store::Put(
-        ConstraintRegistry::table(), r.id(),
-        ConstraintRegistry::EncodeReplicated(r, r.ActiveAt(now), expired,
-                                             now)));
+    p.mutations.push_back(store::Put(ConstraintRegistry::table(), r.id(),
+                                     ConstraintRegistry::EncodeReplicated(
+                                         r, r.ActiveAt(now), expired, now)));
     Change change;
     change.time = now;
     change.kind = Change::Kind::kUpsert;
@@ -310,78 +313,95 @@ absl::StatusOr<int> ConstraintCore::TickThroughLedger() {
     reloaded_ = false;
   }
   if (reloaded) hub_.ResyncAll(v1::RESYNC_REASON_HISTORY_RELOADED);
+  // A national data set may have thousands of zones change at 08:00: the
+  // transitions are committed a batch of constraints at a time.
   int written = 0;
-  absl::StatusOr<std::string> committed = CommitThroughLedger(
-      [&](absl::Time now, int64_t* seq)
-          ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<Proposal> {
-        // Every due transition of every constraint, in time order, as the
-        // single process logs them; each constraint's record carries what
-        // was announced and how far its schedule is logged.
-        Proposal p;
-        std::vector<std::pair<absl::Time, Change>> changes;
-        for (const auto& [due, entry] : registry_.Due(now)) {
-          const Record& r = *entry->record;
-          bool active = entry->active;
-          bool expired = entry->expired;
-          absl::Time when = due;
-          absl::Time checked = due;
-          bool changed = false;
-          for (int i = 0; i < 1000 && when <= now && !expired; ++i) {
-            checked = when;
-            const bool now_active = r.ActiveAt(when);
-            if (now_active != active) {
-              active = now_active;
-              changed = true;
-              Change change;
-              change.time = when;
-              change.kind = Change::Kind::kActivity;
-              change.constraint_id = r.id();
-              change.volumes = r.volumes;
-              change.active = active;
-              absl::Time next = r.NextCandidate(when);
-              for (int j = 0; j < 1000 && next != absl::InfiniteFuture() &&
-                              r.ActiveAt(next) == active;
-                   ++j) {
-                next = r.NextCandidate(next);
+  bool more = true;
+  for (int batch = 0; more && batch < kMaxTickBatches; ++batch) {
+    int batch_written = 0;
+    absl::StatusOr<std::string> committed = CommitThroughLedger(
+        [&](absl::Time now, int64_t* seq)
+            ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<Proposal> {
+              // Every due transition of every constraint, in time order, as the
+              // single process logs them; each constraint's record carries what
+              // was announced and how far its schedule is logged.
+              Proposal p;
+              more = false;
+              int constraints = 0;
+              std::vector<std::pair<absl::Time, Change>> changes;
+              for (const auto& [due, entry] : registry_.Due(now)) {
+                if (constraints == kTickBatch) {
+                  more = true;
+                  break;
+                }
+                const Record& r = *entry->record;
+                bool active = entry->active;
+                bool expired = entry->expired;
+                absl::Time when = due;
+                absl::Time checked = due;
+                bool changed = false;
+                for (int i = 0; i < 1000 && when <= now && !expired; ++i) {
+                  checked = when;
+                  const bool now_active = r.ActiveAt(when);
+                  if (now_active != active) {
+                    active = now_active;
+                    changed = true;
+                    Change change;
+                    change.time = when;
+                    change.kind = Change::Kind::kActivity;
+                    change.constraint_id = r.id();
+                    change.volumes = r.volumes;
+                    change.active = active;
+                    absl::Time next = r.NextCandidate(when);
+                    for (int j = 0;
+                         j < 1000 && next != absl::InfiniteFuture() &&
+                         r.ActiveAt(next) == active;
+                         ++j) {
+                      next = r.NextCandidate(next);
+                    }
+                    change.next_change = next;
+                    changes.emplace_back(when, std::move(change));
+                  }
+                  if (when > r.last_active) {
+                    expired = true;
+                    changed = true;
+                    Change change;
+                    change.time = when;
+                    change.kind = Change::Kind::kRemoved;
+                    change.constraint_id = r.id();
+                    change.volumes = r.volumes;
+                    change.removed_reason =
+                        v1::CONSTRAINT_REMOVED_REASON_EXPIRED;
+                    changes.emplace_back(when, std::move(change));
+                    break;
+                  }
+                  when = ConstraintRegistry::NextCheck(r, expired, when);
+                }
+                if (!changed) {
+                  // Nothing to announce at these instants: only this replica's
+                  // timer moves on (every replica finds the same).
+                  registry_.Schedule(registry_.FindEntry(r.id()), checked);
+                  continue;
+                }
+                ++constraints;
+                p.mutations.push_back(
+                    store::Put(ConstraintRegistry::table(), r.id(),
+                               ConstraintRegistry::EncodeReplicated(
+                                   r, active, expired, checked)));
               }
-              change.next_change = next;
-              changes.emplace_back(when, std::move(change));
-            }
-            if (when > r.last_active) {
-              expired = true;
-              changed = true;
-              Change change;
-              change.time = when;
-              change.kind = Change::Kind::kRemoved;
-              change.constraint_id = r.id();
-              change.volumes = r.volumes;
-              change.removed_reason = v1::CONSTRAINT_REMOVED_REASON_EXPIRED;
-              changes.emplace_back(when, std::move(change));
-              break;
-            }
-            when = ConstraintRegistry::NextCheck(r, expired, when);
-          }
-          if (!changed) {
-            // Nothing to announce at these instants: only this replica's
-            // timer moves on (every replica finds the same).
-            registry_.Schedule(registry_.FindEntry(r.id()), checked);
-            continue;
-          }
-          p.mutations.push_back(store::Put(
-              ConstraintRegistry::table(), r.id(),
-              ConstraintRegistry::EncodeReplicated(r, active, expired,
-                                                   checked)));
-        }
-        std::stable_sort(
-            changes.begin(), changes.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-        written = static_cast<int>(changes.size());
-        for (auto& [when, change] : changes) {
-          ProposeChange(std::move(change), seq, &p);
-        }
-        return p;
-      });
-  if (!committed.ok()) return committed.status();
+              std::stable_sort(changes.begin(), changes.end(),
+                               [](const auto& a, const auto& b) {
+                                 return a.first < b.first;
+                               });
+              batch_written = static_cast<int>(changes.size());
+              for (auto& [when, change] : changes) {
+                ProposeChange(std::move(change), seq, &p);
+              }
+              return p;
+            });
+    if (!committed.ok()) return committed.status();
+    written += batch_written;
+  }
   hub_.Heartbeat();
   return written;
 }

@@ -22,51 +22,27 @@
 #include "services/common/store.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/constraint_core_fixture.h"
+#include "services/constraint/constraint_replica_testing.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_replica_testing.h"
 
 namespace utm::constraint {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test_util::Area;
+using test_util::AreaBlindLedger;
 using test_util::ConstraintCoreTest;
 using test_util::Cylinder;
 using test_util::kAuthority;
 using test_util::kPilot;
 using test_util::kT0;
+using test_util::MakeReplica;
+using test_util::MixedResult;
+using test_util::Replica;
+using test_util::RunMixedWorkload;
 using test_util::Zone;
-
-// A ledger that drops the area keys from the constraint tier's commits: a
-// publish no longer tells intents decided concurrently elsewhere that their
-// airspace changed. The broken protocol the race test must catch.
-// `latency` before each commit stands for the network round trip a local
-// ledger does not have, which is when replicas race.
-class AreaBlindLedger final : public ledger::ForwardingLedger {
- public:
-  explicit AreaBlindLedger(ledger::Ledger* inner,
-                           absl::Duration latency = absl::ZeroDuration())
-      : ForwardingLedger(inner), latency_(latency) {}
-  void Commit(ledger::Guard guard, std::vector<store::Mutation> mutations,
-              Done done) override {
-    absl::SleepFor(latency_);
-    bool constraint_tier = false;
-    for (const std::string& k : guard.writes) constraint_tier |= k == "c/log";
-    if (constraint_tier) guard.writes = {"c/log"};
-    inner()->Commit(std::move(guard), std::move(mutations), std::move(done));
-  }
-
- private:
-  const absl::Duration latency_;
-};
-
-struct Replica {
-  std::unique_ptr<ledger::Ledger> view;  // the replica's way to the ledger
-  std::unique_ptr<ledger::Follower> follower;
-  std::unique_ptr<intent::IntentCore> intents;
-  std::unique_ptr<ConstraintCore> constraints;
-};
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 class ConstraintReplicas : public ::testing::Test {
  protected:
@@ -83,27 +59,9 @@ class ConstraintReplicas : public ::testing::Test {
 
   // Adds a replica reaching the ledger through `view` (null: directly).
   Replica& Add(std::unique_ptr<ledger::Ledger> view = nullptr) {
-    Replica r;
+    ledger::Ledger* l = view != nullptr ? view.get() : ledger_.get();
+    Replica r = MakeReplica(l, &clock_);
     r.view = std::move(view);
-    ledger::Ledger* l = r.view != nullptr ? r.view.get() : ledger_.get();
-    ledger::FollowerOptions fo;
-    fo.poll = absl::Milliseconds(20);
-    r.follower = std::make_unique<ledger::Follower>(l, fo);
-    r.intents = std::make_unique<intent::IntentCore>(intent::IntentOptions(),
-                                                     &clock_);
-    ConstraintOptions co;
-    co.notify_thread = false;
-    r.constraints = std::make_unique<ConstraintCore>(co, &clock_);
-    r.intents->UseLedger(l, r.follower.get());
-    r.constraints->UseLedger(l, r.follower.get());
-    r.intents->SetConstraintChecker(r.constraints.get());
-    intent::IntentCore* intents = r.intents.get();
-    r.constraints->SetIntentLookup(
-        [intents](const std::vector<geo::Volume4D>& v) {
-          return intents->Overlapping(v);
-        });
-    absl::Status started = r.follower->Start();
-    EXPECT_TRUE(started.ok()) << started;
     replicas_.push_back(std::move(r));
     return replicas_.back();
   }
@@ -159,8 +117,10 @@ TEST_F(ConstraintReplicas, PublishedOnOneReplicaIsEnforcedOnTheOther) {
   // Replica b may not have applied the publish yet: its filing is decided
   // again once the ledger says the airspace moved, and refused.
   absl::StatusOr<intent::WriteOutcome> filed = b.intents->File(
-      "op-1", {"", 10, {Cylinder(0, 50, kT0 + absl::Minutes(5),
-                                 kT0 + absl::Minutes(20))}});
+      "op-1",
+      {"",
+       10,
+       {Cylinder(0, 50, kT0 + absl::Minutes(5), kT0 + absl::Minutes(20))}});
   ASSERT_TRUE(filed.ok()) << filed.status();
   ASSERT_FALSE(filed->accepted());
   ASSERT_EQ(filed->conflicts.size(), 1u);
@@ -206,10 +166,11 @@ TEST_F(ConstraintReplicas, OneChangeLogNumberedAcrossReplicasResumesAnywhere) {
   EXPECT_EQ(b.constraints->last_sequence(), 3);
   // A client that saw sequence 1 on a resumes on b with exactly the rest.
   std::shared_ptr<Watcher> resumed = Watch(b, 1);
-  EXPECT_THAT(Drain(b, resumed.get()),
-              ElementsAre(absl::StrCat("2 upsert:", id, ":v2"),
-                          absl::StrCat("3 removed:", id,
-                                       ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
+  EXPECT_THAT(
+      Drain(b, resumed.get()),
+      ElementsAre(absl::StrCat("2 upsert:", id, ":v2"),
+                  absl::StrCat("3 removed:", id,
+                               ":CONSTRAINT_REMOVED_REASON_WITHDRAWN")));
   // The withdrawn history is replicated too.
   v1::GetConstraintRequest get;
   get.set_constraint_id(id);
@@ -263,7 +224,8 @@ TEST_F(ConstraintReplicas, AuthorisationsAreReplicated) {
       b.constraints->Grant(kAuthority, grant);
   ASSERT_TRUE(granted.ok()) << granted.status();
   const intent::FileRequest inside{
-      "", 10,
+      "",
+      10,
       {Cylinder(0, 50, kT0 + absl::Minutes(5), kT0 + absl::Minutes(20))}};
   absl::StatusOr<intent::WriteOutcome> filed = a.intents->File("op-1", inside);
   ASSERT_TRUE(filed.ok()) << filed.status();
@@ -272,7 +234,8 @@ TEST_F(ConstraintReplicas, AuthorisationsAreReplicated) {
   v1::RevokeAuthorisationRequest revoke;
   revoke.set_authorisation_id(granted->authorisation().id());
   ASSERT_TRUE(a.constraints->Revoke(kAuthority, revoke).ok());
-  absl::StatusOr<intent::WriteOutcome> refiled = b.intents->File("op-1", inside);
+  absl::StatusOr<intent::WriteOutcome> refiled =
+      b.intents->File("op-1", inside);
   ASSERT_TRUE(refiled.ok()) << refiled.status();
   EXPECT_FALSE(refiled->accepted());
 }
@@ -303,7 +266,9 @@ TEST_F(ConstraintReplicas, ScheduleTransitionsAreLoggedOnceWhoeverTicks) {
   EXPECT_TRUE(a.constraints->Tick().ok());
 
   const std::vector<std::string> want = {
-      "1 begin", absl::StrCat("1 upsert:", id, ":v1"), "1 end:1",
+      "1 begin",
+      absl::StrCat("1 upsert:", id, ":v1"),
+      "1 end:1",
       absl::StrCat("2 activity:", id, ":1"),
       absl::StrCat("3 activity:", id, ":0"),
       absl::StrCat("4 removed:", id, ":CONSTRAINT_REMOVED_REASON_EXPIRED")};
@@ -333,8 +298,10 @@ void RaceFilingAgainstPublish(ConstraintReplicas* t, Replica& a, Replica& b,
   absl::StatusOr<intent::WriteOutcome> filed;
   std::thread filing([&] {
     filed = b.intents->File(
-        "op-1", {"", 10, {Cylinder(0, 50, kT0 + absl::Minutes(5),
-                                   kT0 + absl::Minutes(20))}});
+        "op-1",
+        {"",
+         10,
+         {Cylinder(0, 50, kT0 + absl::Minutes(5), kT0 + absl::Minutes(20))}});
   });
   gate->AwaitWaiter();
   v1::PublishConstraintRequest request;
@@ -378,101 +345,16 @@ TEST_F(ConstraintReplicas, WithoutAreaKeysTheRaceAcceptsSilently) {
   EXPECT_EQ(reported, 0);
 }
 
-// Many clients on three replicas file intents and publish and withdraw
-// PROHIBITED zones concurrently. Afterwards, every live intent that a live
-// zone blocks was reported as affected by that zone's publish: never both
-// accepted silently.
-struct MixedResult {
-  int accepted = 0;
-  int blocked_live = 0;
-  std::vector<std::string> silent;  // intent and zone, neither told
-};
-
-// One round on the stretch of airspace `offset_m` east of the centre.
-MixedResult ConstraintReplicasMixed(std::deque<Replica>& replicas_,
-                                    double offset_m = 0) {
-  MixedResult result;
-  absl::Mutex mu;
-  std::map<std::string, std::set<std::string>> reported;  // zone -> intents
-  std::atomic<int> accepted{0}, published{0};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < 8; ++c) {
-    clients.emplace_back([&, c] {
-      std::mt19937_64 rng(c);
-      std::uniform_real_distribution<double> east(offset_m, offset_m + 6000);
-      for (int k = 0; k < 15; ++k) {
-        Replica& r = replicas_[(c + k) % 3];
-        if (c % 4 == 0) {
-          if (k % 3 != 0) continue;  // 10 zones a round
-          v1::PublishConstraintRequest request;
-          *request.mutable_constraint() =
-              Zone(v1::CONSTRAINT_TYPE_PROHIBITED, east(rng), 200);
-          absl::StatusOr<v1::PublishConstraintResponse> z =
-              r.constraints->Publish(kAuthority, request);
-          if (!z.ok()) {
-            ADD_FAILURE() << z.status();
-            return;
-          }
-          ++published;
-          absl::MutexLock lock(&mu);
-          std::set<std::string>& ids = reported[z->constraint().id()];
-          for (const v1::Conflict& conflict : z->affected_intents()) {
-            ids.insert(conflict.intent().id());
-          }
-        } else {
-          absl::StatusOr<intent::WriteOutcome> filed = r.intents->File(
-              absl::StrCat("op-", c),
-              {"", 10, {Cylinder(east(rng), 100, kT0 + absl::Minutes(5),
-                                 kT0 + absl::Minutes(20))}});
-          if (!filed.ok()) {
-            ADD_FAILURE() << filed.status();
-            return;
-          }
-          if (filed->accepted()) ++accepted;
-        }
-      }
-    });
-  }
-  for (std::thread& t : clients) t.join();
-  Replica& judge = replicas_[0];
-  EXPECT_TRUE(judge.follower->CatchUp().ok());
-  for (const intent::OverlappingIntent& o : judge.intents->Overlapping(
-           {Cylinder(offset_m + 3000, 3500, kT0, kT0 + absl::Hours(1), 0,
-                     2000)})) {
-    absl::StatusOr<intent::IntentView> view =
-        judge.intents->Get(o.owner, o.intent_id);
-    if (!view.ok()) {
-      ADD_FAILURE() << view.status();
-      continue;
-    }
-    std::vector<intent::Conflict> blocking, advisory;
-    judge.constraints->Check(o.owner, view->intent.volumes, &blocking,
-                             &advisory);
-    for (const intent::Conflict& conflict : blocking) {
-      ++result.blocked_live;
-      absl::MutexLock lock(&mu);
-      if (!reported[conflict.constraint_id].count(o.intent_id)) {
-        result.silent.push_back(
-            absl::StrCat("intent ", o.intent_id, " in zone ",
-                         conflict.constraint_id));
-      }
-    }
-  }
-  EXPECT_EQ(published.load(), 10);
-  result.accepted = accepted.load();
-  return result;
-}
-
 TEST_F(ConstraintReplicas, ConcurrentFilingsAndPublishesNeverSilentlyBoth) {
   for (int i = 0; i < 3; ++i) Add();
-  MixedResult r = ConstraintReplicasMixed(replicas_);
+  MixedResult r = RunMixedWorkload(replicas_);
   EXPECT_GT(r.accepted, 0);
   EXPECT_THAT(r.silent, ::testing::IsEmpty());
   EXPECT_EQ(replicas_[0].constraints->last_sequence(),
             replicas_[2].constraints->last_sequence());
   std::cout << "accepted " << r.accepted
-            << ", live intents in zones that reported them "
-            << r.blocked_live << "\n";
+            << ", live intents in zones that reported them " << r.blocked_live
+            << "\n";
 }
 
 TEST_F(ConstraintReplicas, ConcurrentWorkloadCatchesAreaBlindPublishes) {
@@ -488,13 +370,12 @@ TEST_F(ConstraintReplicas, ConcurrentWorkloadCatchesAreaBlindPublishes) {
   MixedResult r;
   int rounds = 0;
   while (r.silent.empty() && rounds < 20) {
-    r = ConstraintReplicasMixed(replicas_, 20000.0 * rounds++);
+    r = RunMixedWorkload(replicas_, 20000.0 * rounds++);
   }
   EXPECT_THAT(r.silent, ::testing::Not(::testing::IsEmpty()));
   std::cout << "silent pairs without area keys: " << r.silent.size()
             << " (round " << rounds << ")\n";
 }
-
 
 }  // namespace
 }  // namespace utm::constraint
