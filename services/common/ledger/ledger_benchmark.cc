@@ -110,7 +110,9 @@ BENCHMARK(BM_FeedStaleness)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
-// state.range(0): wait_replicas (0 or 1).
+// state.range(0): wait_replicas (0 or 1). state.range(1): 1 to commit
+// through a bare client instead (FCALL utm_commit + WAIT in one pipeline,
+// no watermark): WAIT's own cost, the baseline the watermark adds to.
 void BM_DurableWatermark(benchmark::State& state) {
   if (!utm::testing::RedisServerAvailable()) {
     state.SkipWithError("redis-server is not installed");
@@ -145,6 +147,34 @@ void BM_DurableWatermark(benchmark::State& state) {
   auto writer = *RedisLedger::Open(lo);
   auto reading = *RedisLedger::Open(lo);
   constexpr int kCommits = 2000;
+  if (state.range(1) == 1) {
+    auto bare = *redis::Client::Connect(lo.client);
+    absl::Duration took;
+    for (auto _ : state) {
+      uint64_t seq = 0;
+      std::string hash;
+      const absl::Time start = absl::Now();
+      for (int i = 1; i <= kCommits; ++i) {
+        std::vector<std::vector<std::string>> commands = {
+            {"FCALL", "utm_commit", "1", "{utm}:seq", absl::StrCat(seq), hash,
+             "1", "1", "1", "1000000", "k", "k", "p", "t", absl::StrCat(i),
+             "v"}};
+        if (lo.wait_replicas > 0) {
+          commands.push_back({"WAIT", absl::StrCat(lo.wait_replicas), "5000"});
+        }
+        absl::StatusOr<std::vector<redis::Reply>> r = bare->Pipeline(commands);
+        if (!r.ok() || (*r)[0].elements.size() != 3 ||
+            (*r)[0].elements[0].str != "ok") {
+          std::abort();
+        }
+        seq = static_cast<uint64_t>((*r)[0].elements[1].integer);
+        hash = (*r)[0].elements[2].str;
+      }
+      took = absl::Now() - start;
+    }
+    state.counters["commits_per_s"] = kCommits / absl::ToDoubleSeconds(took);
+    return;
+  }
   absl::Mutex mu;
   std::vector<absl::Time> committed(kCommits + 1), durable(kCommits + 1);
   FollowerOptions fo;
@@ -195,9 +225,11 @@ void BM_DurableWatermark(benchmark::State& state) {
   state.counters["durable_lag_p99_ms"] = Percentile(lag_ms, 0.99);
 }
 BENCHMARK(BM_DurableWatermark)
-    ->Arg(0)
-    ->Arg(1)
-    ->ArgName("wait_replicas")
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->ArgNames({"wait_replicas", "bare"})
     ->Iterations(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
