@@ -147,7 +147,23 @@ absl::Status Follower::WaitAppliedLocked(uint64_t seq) {
 }
 
 void Follower::Run() {
+  // Since when applied() has been ahead of durable(), and when the ledger
+  // was last asked to confirm.
+  absl::Time behind_since = absl::InfiniteFuture();
+  absl::Time last_confirm = absl::InfinitePast();
   while (!stop_) {
+    const absl::Time now = absl::Now();
+    if (durable() >= applied().seq) {
+      behind_since = absl::InfiniteFuture();
+    } else if (behind_since == absl::InfiniteFuture()) {
+      behind_since = now;
+    } else if (now - behind_since >= options_.confirm_after &&
+               now - last_confirm >= options_.confirm_after) {
+      // Nobody raised the watermark: confirm it ourselves (the next read
+      // shows the result; a failure only means not yet).
+      last_confirm = now;
+      (void)ledger_->ConfirmDurable(applied());
+    }
     // Wait for new entries without holding the apply lock, so CatchUp()
     // callers are never stuck behind a blocked read; then apply what came,
     // unless a CatchUp() applied it meanwhile.

@@ -20,7 +20,8 @@
 // durable(): OnDurable() says when it rises. While applied() is ahead of
 // durable() the follower reads the watermark again every `durable_poll`,
 // even when no entry comes (the replicas' confirmation of another writer's
-// commit adds no entry to wake the read).
+// commit adds no entry to wake the read); when it stays ahead for
+// `confirm_after`, it asks the ledger to confirm the entries itself.
 //
 // Handlers run on the follower's thread or on a thread calling CatchUp(),
 // never two at once; they take their core's own lock. A core must not hold
@@ -64,6 +65,11 @@ struct FollowerOptions {
   // `durable_poll` at most, and only while something waits to be durable.
   // DEFAULT: 10 ms.
   absl::Duration durable_poll = absl::Milliseconds(10);
+  // When applied() has stayed ahead of durable() this long (the entries'
+  // writer may have died before raising the watermark), ask the ledger to
+  // confirm them itself (Ledger::ConfirmDurable), at most once per period.
+  // DEFAULT: 500 ms.
+  absl::Duration confirm_after = absl::Milliseconds(500);
 };
 
 class Follower {

@@ -38,6 +38,9 @@ class ForwardingLedger : public Ledger {
     return inner_->ReadTail(after, max_entries, wait);
   }
   absl::StatusOr<uint64_t> Durable() override { return inner_->Durable(); }
+  absl::Status ConfirmDurable(const Position& upto) override {
+    return inner_->ConfirmDurable(upto);
+  }
   int64_t round_trips() const override { return inner_->round_trips(); }
 
  protected:

@@ -174,6 +174,18 @@ class Ledger {
   // before. UNAVAILABLE when the backend is down.
   virtual absl::StatusOr<uint64_t> Durable();
 
+  // Asks the backend to confirm that every entry up to `upto` is durable and,
+  // if it is, to raise the watermark to it: for a follower whose applied
+  // entries stay above the watermark, because their writer died (or lost
+  // Redis) between its confirmation and raising the watermark. May block up
+  // to the backend's confirmation timeout. UNAVAILABLE when the entries
+  // could not be confirmed. The default does nothing (backends whose
+  // watermark needs no writer's help).
+  virtual absl::Status ConfirmDurable(const Position& upto) {
+    (void)upto;
+    return absl::OkStatus();
+  }
+
   // Round trips to the backend since it was opened (0 for local backends):
   // for benchmarks.
   virtual int64_t round_trips() const { return 0; }

@@ -431,6 +431,28 @@ absl::StatusOr<uint64_t> RedisLedger::Durable() {
   return ParseWatermark(*r);
 }
 
+absl::Status RedisLedger::ConfirmDurable(const Position& upto) {
+  if (options_.wait_replicas == 0 || upto.seq == 0) return absl::OkStatus();
+  {
+    absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<Reply>> r = (*c)->Pipeline(
+        {{"INCR", absl::StrCat(options_.prefix, "durable:probe")},
+         {"WAIT", absl::StrCat(options_.wait_replicas),
+          absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout))}});
+    if (!r.ok()) return r.status();
+    const Reply& w = (*r)[1];
+    if (w.type != Reply::Type::kInteger || w.integer < options_.wait_replicas) {
+      return absl::UnavailableError(absl::StrCat(
+          "ledger entries up to ", upto.seq, " reached ",
+          w.type == Reply::Type::kInteger ? w.integer : 0, " of ",
+          options_.wait_replicas, " Redis replicas within ",
+          absl::FormatDuration(options_.wait_timeout)));
+    }
+  }
+  return SendDurable(upto);
+}
+
 absl::StatusOr<Tail> RedisLedger::ReadTail(const Position& after,
                                            int max_entries,
                                            absl::Duration wait) {

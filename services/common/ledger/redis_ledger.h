@@ -90,6 +90,10 @@ class RedisLedger final : public Ledger {
   absl::StatusOr<Tail> ReadTail(const Position& after, int max_entries,
                                 absl::Duration wait) override;
   absl::StatusOr<uint64_t> Durable() override;
+  // With `wait_replicas` N > 0: a write of its own (INCR <prefix>durable:probe)
+  // and WAIT N, which confirms the whole replication stream up to it, then
+  // utm_durable(upto). Two round trips, blocking up to `wait_timeout`.
+  absl::Status ConfirmDurable(const Position& upto) override;
   int64_t round_trips() const override { return pool_.round_trips(); }
 
   // The Redis Function library's source, for tests and operators.

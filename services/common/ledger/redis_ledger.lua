@@ -13,6 +13,7 @@
 --                   oldest feed entry) are pruned a few per commit
 --   P..'ver:cursor' HSCAN cursor of that pruning (absent: "0")
 --   P..'durable'    highest seq confirmed on the awaited Redis replicas
+--   P..'durable:probe' a counter a follower bumps to WAIT on it (not here)
 --   P..'lib'        bumped by every load of this library (a WATCH token)
 --   P..'feed'       stream: entry <seq>-0 with fields h=<hash>, then per
 --                   mutation t=<table>, k=<key>, and v=<value> or d=""

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
@@ -92,9 +93,14 @@ class RedisLedgerUpkeepTest : public ::testing::Test {
         {{"\nlocal COMPATIBLE_FROM = 1\n",
           absl::StrCat("\nlocal COMPATIBLE_FROM = ", compatible_from, "\n")}});
   }
+  // An integer reply, or a string one holding an integer; -1 otherwise.
   int64_t Integer(const std::vector<std::string>& argv) {
     absl::StatusOr<Reply> r = admin_->Command(argv);
-    return r.ok() ? r->integer : -1;
+    if (!r.ok()) return -1;
+    if (r->type == Reply::Type::kInteger) return r->integer;
+    int64_t v = -1;
+    if (r->type == Reply::Type::kString && absl::SimpleAtoi(r->str, &v)) return v;
+    return -1;
   }
 
   std::unique_ptr<RedisServer> redis_;
@@ -178,6 +184,7 @@ TEST_F(RedisLedgerUpkeepTest, WithAReplicaMissingDurableNeverPassesUnconfirmedCo
   ASSERT_TRUE(writer.ok()) << writer.status();
   FollowerOptions fo;
   fo.durable_poll = absl::Milliseconds(5);
+  fo.confirm_after = absl::Milliseconds(50);  // it tries to confirm, too
   Follower follower(writer->get(), fo);
   DurableRecorder rec;
   rec.AddTo(&follower);
@@ -189,11 +196,46 @@ TEST_F(RedisLedgerUpkeepTest, WithAReplicaMissingDurableNeverPassesUnconfirmedCo
   }
   ASSERT_TRUE(follower.CatchUp().ok());
   EXPECT_EQ(follower.applied().seq, 6u);  // written, read, never confirmed
-  absl::SleepFor(absl::Milliseconds(200));
+  absl::SleepFor(absl::Milliseconds(500));  // several confirmations tried
+  EXPECT_EQ(Integer({"EXISTS", "{utm}:durable"}), 0);
+  EXPECT_GT(Integer({"GET", "{utm}:durable:probe"}), 0)
+      << "the follower never tried to confirm: the test proves less";
   EXPECT_EQ(follower.durable(), 0u);
   EXPECT_EQ(*(*writer)->Durable(), 0u);
   follower.Stop();
   EXPECT_TRUE(rec.Get().empty());
+}
+
+TEST_F(RedisLedgerUpkeepTest, AWriterThatDiesAfterItsWaitIsConfirmedByAFollower) {
+  std::unique_ptr<RedisServer> replica = StartReplica();
+  ASSERT_NE(replica, nullptr);
+  RedisLedgerOptions o = Options();
+  o.wait_replicas = 1;
+  absl::StatusOr<std::unique_ptr<RedisLedger>> reader = RedisLedger::Open(o);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  FollowerOptions fo;
+  fo.durable_poll = absl::Milliseconds(5);
+  fo.confirm_after = absl::Milliseconds(100);
+  Follower follower(reader->get(), fo);
+  DurableRecorder rec;
+  rec.AddTo(&follower);
+  ASSERT_TRUE(follower.Start().ok());
+  // A writer commits and waits for the replica, then dies before raising
+  // the watermark: nothing else will raise it.
+  absl::StatusOr<std::vector<Reply>> r = admin_->Pipeline(
+      {{"FCALL", "utm_commit", "1", "{utm}:seq", "0", "", "0", "1", "1",
+        "1000000", "x", "p", "t", "a", "1"},
+       {"WAIT", "1", "2000"}});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ((*r)[0].elements.size(), 3u) << (*r)[0].DebugString();
+  ASSERT_EQ((*r)[1].integer, 1);
+  ASSERT_TRUE(WaitFor([&] { return follower.applied().seq == 1; },
+                      absl::Seconds(3)));
+  ASSERT_TRUE(WaitFor([&] { return follower.durable() == 1; }, absl::Seconds(5)))
+      << "the follower never confirmed what its writer left unannounced";
+  follower.Stop();
+  EXPECT_EQ(Integer({"GET", "{utm}:durable"}), 1);
+  EXPECT_THAT(rec.Get(), ElementsAre(1));
 }
 
 TEST_F(RedisLedgerUpkeepTest, WithoutWaitEveryEntryReadIsDurable) {
