@@ -14,6 +14,7 @@
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
+#include "services/telemetry/regions.h"
 
 namespace utm::telemetry {
 namespace {
@@ -174,8 +175,10 @@ void TelemetryCore::SetAlert(const std::string& key,
     v1::Alert cleared = it->second.alert;
     cleared.set_state(v1::ALERT_STATE_CLEARED);
     *cleared.mutable_update_time() = TimeToProto(now);
-    out->push_back(
-        {std::move(cleared), it->second.operators, it->second.aircraft});
+    if (RaisesLocked(it->second.tracks)) {
+      out->push_back({std::move(cleared), key, it->second.operators,
+                      it->second.aircraft});
+    }
     for (const std::string& t : it->second.tracks) {
       auto track = tracks_.find(t);
       if (track == tracks_.end()) continue;
@@ -192,9 +195,25 @@ void TelemetryCore::SetAlert(const std::string& key,
   v1::Alert& a = *wanted;
   *a.mutable_update_time() = TimeToProto(now);
   if (it == alerts_.end()) {
-    a.set_id(RandomUuid());
     a.set_state(v1::ALERT_STATE_RAISED);
-    *a.mutable_raise_time() = TimeToProto(now);
+    std::optional<ReplicaScope::Episode> episode;
+    if (scope_ != nullptr) episode = scope_->OpenEpisode(key);
+    if (episode) {
+      // An episode another replica (or this one, before a restart of the
+      // track) raised: taken over under its id, a duplicate RAISED at most.
+      a.set_id(episode->id);
+      *a.mutable_raise_time() = episode->raise_time;
+    } else if (scope_ != nullptr) {
+      // Deterministic, so that two replicas raising it agree.
+      const int64_t start_ms = absl::ToUnixMillis(now);
+      a.set_id(involved.size() == 2
+                   ? AlertIdFor(involved[0]->key, involved[1]->key, start_ms)
+                   : AlertIdFor(key, "", start_ms));
+      *a.mutable_raise_time() = TimeToProto(now);
+    } else {
+      a.set_id(RandomUuid());
+      *a.mutable_raise_time() = TimeToProto(now);
+    }
     OpenAlert open;
     open.alert = a;
     open.last_sent = now;
@@ -216,7 +235,9 @@ void TelemetryCore::SetAlert(const std::string& key,
         if (o != tracks_.end()) track->second->partners.insert(o->second.get());
       }
     }
-    out->push_back({a, open.operators, open.aircraft});
+    if (RaisesLocked(open.tracks)) {
+      out->push_back({a, key, open.operators, open.aircraft});
+    }
     alerts_.emplace(key, std::move(open));
     return;
   }
@@ -230,8 +251,25 @@ void TelemetryCore::SetAlert(const std::string& key,
   a.set_state(v1::ALERT_STATE_UPDATED);
   open.alert = a;
   open.last_sent = now;
-  out->push_back({a, open.operators, open.aircraft});
+  if (RaisesLocked(open.tracks)) {
+    out->push_back({a, key, open.operators, open.aircraft});
+  }
 }
+
+bool TelemetryCore::RaisesLocked(const std::vector<std::string>& tracks) const {
+  if (scope_ == nullptr) return true;
+  std::vector<std::pair<absl::string_view, geo::LatLng>> at;
+  at.reserve(tracks.size());
+  for (const std::string& t : tracks) {
+    auto it = tracks_.find(t);
+    if (it != tracks_.end()) at.emplace_back(t, it->second->position);
+  }
+  // Tracks are retired after their alerts are cleared, so all are found; an
+  // alert about none raises nothing.
+  return !at.empty() && scope_->Raises(at);
+}
+
+void TelemetryCore::SetReplicaScope(ReplicaScope* scope) { scope_ = scope; }
 
 v1::Alert TelemetryCore::AlertAbout(const Track& track, v1::AlertKind kind,
                                     std::string message) {
@@ -369,6 +407,19 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
 TelemetryCore::Result TelemetryCore::Ingest(
     const std::string& operator_id,
     const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
+  return IngestBatch(operator_id, reports, /*forwarded=*/false);
+}
+
+TelemetryCore::Result TelemetryCore::IngestForwarded(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
+  return IngestBatch(operator_id, reports, /*forwarded=*/true);
+}
+
+TelemetryCore::Result TelemetryCore::IngestBatch(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+    bool forwarded) {
   Result result;
   const absl::Time now = clock_->Now();
   // What a valid report needs for the grid, worked out without the lock.
@@ -475,6 +526,11 @@ TelemetryCore::Result TelemetryCore::Ingest(
     const double vacc = r.accuracy().vertical_m();
     if (!(hacc >= 0 && hacc < 10000) || !(vacc >= 0 && vacc < 10000)) {
       fail("accuracy", "negative, not finite or over 10 km");
+      continue;
+    }
+    // A replica keeps the reports of the regions it owns or borders.
+    if (scope_ != nullptr && !forwarded &&
+        !scope_->Route(operator_id, r, p, now)) {
       continue;
     }
 
@@ -592,7 +648,8 @@ TelemetryCore::Result TelemetryCore::Ingest(
       // Conformance.
       if (!conforming || !track->alert_keys.empty()) {
         const std::string conf_key = absl::StrCat("conf/", key);
-        if (!conforming && !alerts_.contains(conf_key)) {
+        if (!conforming && !alerts_.contains(conf_key) &&
+            RaisesLocked({key})) {
           newly_nonconforming.push_back(&r.intent_id());
         }
         SetAlert(conf_key,
@@ -747,7 +804,7 @@ std::vector<AlertChange> TelemetryCore::OpenAlerts() const {
   std::vector<AlertChange> out;
   out.reserve(alerts_.size());
   for (const auto& [key, open] : alerts_) {
-    out.push_back({open.alert, open.operators, open.aircraft});
+    out.push_back({open.alert, key, open.operators, open.aircraft});
   }
   return out;
 }
