@@ -198,11 +198,19 @@ void TelemetryCore::SetAlert(const std::string& key,
     a.set_state(v1::ALERT_STATE_RAISED);
     std::optional<ReplicaScope::Episode> episode;
     if (scope_ != nullptr) episode = scope_->OpenEpisode(key);
+    absl::Time last_sent = now;
     if (episode) {
-      // An episode another replica (or this one, before a restart of the
-      // track) raised: taken over under its id, a duplicate RAISED at most.
+      // An episode another replica raised (this core did not hold the
+      // aircraft then): continued under its id, as an update, and re-sent
+      // on the cadence of its latest update.
       a.set_id(episode->id);
+      a.set_state(v1::ALERT_STATE_UPDATED);
       *a.mutable_raise_time() = episode->raise_time;
+      if (absl::StatusOr<absl::Time> u =
+              TimeFromProto(episode->update_time, "update_time");
+          u.ok() && *u <= now) {
+        last_sent = *u;
+      }
     } else if (scope_ != nullptr) {
       // Deterministic, so that two replicas raising it agree.
       const int64_t start_ms = absl::ToUnixMillis(now);
@@ -216,7 +224,7 @@ void TelemetryCore::SetAlert(const std::string& key,
     }
     OpenAlert open;
     open.alert = a;
-    open.last_sent = now;
+    open.last_sent = last_sent;
     for (const Track* t : involved) {
       open.tracks.push_back(t->key);
       open.aircraft.emplace_back(t->operator_id, t->aircraft_id);

@@ -191,11 +191,13 @@ class ReplicaScope {
       const std::vector<std::pair<absl::string_view, geo::LatLng>>& aircraft)
       const = 0;
   // An alert open under `key`, raised by this or another replica (as the
-  // replicas' alert feed told it): its id and raise time, so that a core
-  // taking over an episode raises it under the same id. Nullopt when none.
+  // replicas' alert feed told it): its id, raise time and latest update, so
+  // that a core taking over an episode continues it under the same id (as
+  // UPDATED, at the same update cadence). Nullopt when none.
   struct Episode {
     std::string id;
     google::protobuf::Timestamp raise_time;
+    google::protobuf::Timestamp update_time;
   };
   virtual std::optional<Episode> OpenEpisode(const std::string& key) const = 0;
 };
@@ -240,6 +242,7 @@ class TelemetryCore {
   std::vector<AlertChange> OpenAlerts() const;
 
   size_t track_count() const;
+  const TelemetryOptions& options() const { return options_; }
 
  private:
   struct Track;
