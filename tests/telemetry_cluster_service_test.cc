@@ -208,14 +208,25 @@ TEST(TelemetryClusterService, OperatorsAndAWatcherOnThreeReplicasGetTheAlert) {
   Collector<grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>> b_in(
       b.get());
   // 600 m apart, closing at 20 m/s: loss of 50 m separation in 27.5 s.
+  // The pair is alerted by the owner of bob's region ("3:bob/B1" is the
+  // smaller track key), utmd-1. B1 goes first and is forwarded there; A1
+  // then reaches utmd-1 from alice's stream, so the alert is raised while a
+  // client's batch is ingested and must leave through the cluster to reach
+  // bob on utmd-0 and the monitor on utmd-2.
   v1::PositionBatch batch;
-  batch.set_batch_seq(1);
-  *batch.add_reports() = Report("A1", west, 10);
-  ASSERT_TRUE(a->Write(batch));
-  batch.Clear();
   batch.set_batch_seq(1);
   *batch.add_reports() = Report("B1", east, -10);
   ASSERT_TRUE(b->Write(batch));
+  const absl::Time forwarded_by = absl::Now() + absl::Seconds(10);
+  while (replicas[1]->cluster->stats().forwarded_ingested < 1 &&
+         absl::Now() < forwarded_by) {
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  ASSERT_GE(replicas[1]->cluster->stats().forwarded_ingested, 1);
+  batch.Clear();
+  batch.set_batch_seq(1);
+  *batch.add_reports() = Report("A1", west, 10);
+  ASSERT_TRUE(a->Write(batch));
 
   std::string id;
   for (auto* in : {&a_in, &b_in}) {
