@@ -193,7 +193,8 @@ struct Replica {
     o.reach_m = reach_m;
     o.batch_window = absl::Milliseconds(5);
     o.refresh = absl::Milliseconds(200);
-    o.lease = absl::Seconds(1);
+    // Long enough that a starved renewal under CI load never expires it.
+    o.lease = absl::Seconds(5);
     cluster = std::make_unique<TelemetryCluster>(o, &core, clock);
     cluster->SetAlertSink([this](const std::vector<AlertChange>& changes) {
       absl::MutexLock lock(&mu);
