@@ -10,11 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
-#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
 #include "services/telemetry/regions.h"
+#include "services/telemetry/report_check.h"
 
 namespace utm::telemetry {
 namespace {
@@ -443,99 +443,20 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
   prepared.reserve(reports.size());
   for (int i = 0; i < reports.size(); ++i) {
     const v1::PositionReport& r = reports[i];
-    auto fail = [&](absl::string_view field, absl::string_view message) {
+    absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
+    if (!checked.ok()) {
       v1::ReportError e;
       e.set_report_index(i);
-      e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
-      result.errors.push_back(std::move(e));
-    };
-    // Validation. Ids are echoed in alerts and kept with the track.
-    absl::Status ids = CheckRequiredId(r.aircraft_id(), "aircraft_id");
-    if (ids.ok()) ids = CheckId(r.intent_id(), "intent_id");
-    if (!ids.ok()) {
-      v1::ReportError e;
-      e.set_report_index(i);
-      e.set_message(absl::StrCat("reports[", i, "].", ids.message()));
+      e.set_message(
+          absl::StrCat("reports[", i, "].", checked.status().message()));
       result.errors.push_back(std::move(e));
       continue;
     }
-    if (!r.has_time()) {
-      fail("time", "required");
-      continue;
-    }
-    absl::StatusOr<absl::Time> t = TimeFromProto(r.time(), "time");
-    if (!t.ok()) {
-      fail("time", t.status().message());
-      continue;
-    }
-    if (*t < now - options_.max_report_age) {
-      fail("time", absl::StrCat("older than ",
-                                absl::FormatDuration(options_.max_report_age)));
-      continue;
-    }
-    if (*t > now + options_.max_report_lead) {
-      fail("time", "in the future");
-      continue;
-    }
-    if (!r.has_position()) {
-      fail("position", "required");
-      continue;
-    }
-    const geo::LatLng p{r.position().lat_deg(), r.position().lng_deg()};
-    if (absl::Status s = geo::ValidateLatLng(p, "position"); !s.ok()) {
-      fail("position", s.message());
-      continue;
-    }
-    if (!r.has_altitude() ||
-        r.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
-      fail("altitude.reference",
-           absl::StrCat("must be W84 (metres above WGS84), not ",
-                        r.altitude().reference()));
-      continue;
-    }
-    const double alt = r.altitude().value_m();
-    if (!(alt > -1000 && alt < 50000)) {
-      fail("altitude.value_m", "outside [-1000, 50000]");
-      continue;
-    }
-    const v1::Velocity& v = r.velocity();
-    if (!std::isfinite(v.north_mps())) {
-      fail("velocity.north_mps", "not finite");
-      continue;
-    }
-    if (!std::isfinite(v.east_mps())) {
-      fail("velocity.east_mps", "not finite");
-      continue;
-    }
-    if (!std::isfinite(v.up_mps())) {
-      fail("velocity.up_mps", "not finite");
-      continue;
-    }
-    // Above the speed limit is tracked (and flagged); only a speed no
-    // aircraft flies is refused.
-    if (const double h = std::hypot(v.north_mps(), v.east_mps());
-        h > options_.max_plausible_speed_mps) {
-      fail("velocity",
-           absl::StrFormat("horizontal speed %.1f m/s is above %.0f m/s, "
-                           "faster than any aircraft near drones flies",
-                           h, options_.max_plausible_speed_mps));
-      continue;
-    }
-    if (std::abs(v.up_mps()) > options_.max_plausible_speed_mps) {
-      fail("velocity.up_mps",
-           absl::StrFormat("vertical speed %.1f m/s is above %.0f m/s, "
-                           "faster than any aircraft near drones climbs or "
-                           "descends",
-                           std::abs(v.up_mps()),
-                           options_.max_plausible_speed_mps));
-      continue;
-    }
-    const double hacc = r.accuracy().horizontal_m();
-    const double vacc = r.accuracy().vertical_m();
-    if (!(hacc >= 0 && hacc < 10000) || !(vacc >= 0 && vacc < 10000)) {
-      fail("accuracy", "negative, not finite or over 10 km");
-      continue;
-    }
+    const absl::Time* const t = &checked->time;
+    const geo::LatLng p = checked->position;
+    const double alt = checked->altitude_m;
+    const double hacc = checked->h_accuracy_m;
+    const double vacc = checked->v_accuracy_m;
     // A replica keeps the reports of the regions it owns or borders.
     if (scope_ != nullptr && !forwarded &&
         !scope_->Route(operator_id, r, p, now)) {
