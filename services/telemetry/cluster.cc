@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
 #include "services/common/volume_convert.h"
 #include "services/telemetry/regions.h"
 #include "utm/internal/telemetry_cluster.pb.h"
@@ -60,6 +61,7 @@ TelemetryCluster::~TelemetryCluster() { Stop(); }
 void TelemetryCluster::SetAlertSink(AlertSink sink) { sink_ = std::move(sink); }
 
 absl::Status TelemetryCluster::Start() {
+  UTM_RETURN_IF_ERROR(CheckMemberId(options_.member_id));
   if (options_.member_id == "alerts") {
     return absl::InvalidArgumentError(
         "member_id: \"alerts\" names the alert feed's channel");
@@ -71,14 +73,20 @@ absl::Status TelemetryCluster::Start() {
     return absl::InvalidArgumentError(
         "max_queued_reports, max_queued_alerts: must be positive");
   }
-  if (started_.load()) {
+  if (options_.refresh <= absl::ZeroDuration() ||
+      options_.lease < 2 * options_.refresh) {
+    return absl::InvalidArgumentError(
+        "lease: must be at least twice refresh, which must be positive");
+  }
+  if (options_.redis.sentinels.empty()) {
+    UTM_RETURN_IF_ERROR(
+        redis::ParseHostPort(options_.redis.addr, "redis.addr").status());
+  }
+  if (started_.exchange(true)) {
     return absl::FailedPreconditionError("cluster already started");
   }
-  absl::Status joined = membership_.Start();
-  if (!joined.ok() && joined.code() != absl::StatusCode::kUnavailable) {
-    return joined;
-  }
-  started_ = true;
+  // Subscribed first, then a member: reports routed here as soon as the
+  // others see this replica must find it listening.
   redis::SubscriberOptions so;
   so.client = options_.redis;
   so.channels = {own_channel_, alerts_channel_};
@@ -86,19 +94,16 @@ absl::Status TelemetryCluster::Start() {
       so, [this](absl::string_view channel, absl::string_view payload) {
         OnMessage(channel, payload);
       });
-  if (absl::Status s = subscriber_->Start(); !s.ok()) return s;
+  UTM_RETURN_IF_ERROR(subscriber_->Start());
   publish_thread_ = std::thread([this] { PublishLoop(); });
-  if (!joined.ok()) return joined;
-  // Messages published before the subscription would be lost: wait for it
-  // (bounded) so that a replica is reachable once Start returns.
-  if (!subscriber_->WaitSubscribed(options_.redis.connect_timeout +
-                                   options_.redis.command_timeout)) {
+  const bool subscribed = subscriber_->WaitSubscribed(
+      options_.redis.connect_timeout + options_.redis.command_timeout);
+  // Joins (or, with Redis unreachable, keeps trying on its thread).
+  UTM_RETURN_IF_ERROR(membership_.Start());
+  if (!subscribed) {
     return absl::UnavailableError(absl::StrCat(
         "telemetry cluster: not subscribed yet: ", subscriber_->last_error()));
   }
-  // Others may have refreshed before this one joined: refresh now so that
-  // this view, at least, is current.
-  (void)membership_.Refresh();
   return absl::OkStatus();
 }
 

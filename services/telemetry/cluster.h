@@ -121,10 +121,12 @@ class TelemetryCluster final : public ReplicaScope {
   // Before Start(). DEFAULT: alerts for this replica are dropped.
   void SetAlertSink(AlertSink sink);
 
-  // Checks the options (INVALID_ARGUMENT naming the field), joins the
-  // member set, subscribes to this replica's channel and the alert feed and
-  // starts publishing. UNAVAILABLE when Redis cannot be reached: the
-  // replica still runs (alone in its view) and keeps trying.
+  // Checks the options (INVALID_ARGUMENT naming the field), subscribes to
+  // this replica's channel and the alert feed (waiting at most
+  // connect_timeout + command_timeout), starts publishing, then joins the
+  // member set. UNAVAILABLE when Redis cannot be reached: the replica still
+  // runs (alone in its view) and keeps trying. FAILED_PRECONDITION when
+  // already started.
   absl::Status Start();
   // Leaves the member set (its regions move to the others at once), stops
   // subscribing and publishing (what waits is dropped). Idempotent.

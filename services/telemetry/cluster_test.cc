@@ -480,6 +480,55 @@ TEST_F(ClusterTest, RoutingRecoversAfterRedisRestarts) {
   }
 }
 
+// Redis down: a replica still alerts about the aircraft of its own regions
+// that stream to it; what it must forward is lost, and counted.
+TEST_F(ClusterTest, WithRedisDownOwnRegionsStillAlertAndForwardingIsCounted) {
+  REQUIRE_REDIS();
+  StartReplicas();
+  // A point deep inside a region of utmd-0 (no halo: 5 km from any border).
+  geo::LatLng inside{46.5, 7.5};
+  for (int i = 0; i < 10000; ++i) {
+    if (OwnerOf(RegionOf(inside), kMembers) == "utmd-0" &&
+        RegionsWithin(inside, 5000).size() == 1) {
+      break;
+    }
+    inside = geo::GeodesicDestination(inside, 90, 997);
+  }
+  ASSERT_EQ(OwnerOf(RegionOf(inside), kMembers), "utmd-0");
+  ASSERT_EQ(RegionsWithin(inside, 5000).size(), 1u);
+  redis_->Kill9();
+
+  Flight a{"op-a", "x1", geo::GeodesicDestination(inside, 270, 303), 90};
+  Flight b{"op-b", "x2", geo::GeodesicDestination(inside, 90, 303), 270};
+  for (const Flight& f : {a, b}) {
+    google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+    *batch.Add() = ReportAt(f, 0);
+    TelemetryCore::Result r = replicas_[0]->core.Ingest(f.operator_id, batch);
+    ASSERT_TRUE(r.errors.empty());
+    replicas_[0]->cluster->Emit(r.alerts);
+  }
+  bool conflict = false;
+  for (const Seen& s : replicas_[0]->Routed()) {
+    conflict |= std::get<2>(s) == v1::ALERT_KIND_CONFLICT_PREDICTED &&
+                std::get<1>(s) == v1::ALERT_STATE_RAISED;
+  }
+  EXPECT_TRUE(conflict) << "no local alert with Redis down";
+
+  // The same aircraft streaming to utmd-1 must be forwarded: lost.
+  google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+  *batch.Add() = ReportAt(a, 1);
+  clock_.Set(kT0 + absl::Seconds(1));
+  TelemetryCore::Result r = replicas_[1]->core.Ingest("op-a", batch);
+  ASSERT_TRUE(r.errors.empty());
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (replicas_[1]->cluster->stats().publish_failures < 1 &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(replicas_[1]->cluster->stats().publish_failures, 1);
+  EXPECT_EQ(replicas_[1]->cluster->stats().reports_kept, 0);
+}
+
 TEST_F(ClusterTest, JunkOnAChannelIsCountedAndIgnored) {
   REQUIRE_REDIS();
   StartReplicas();

@@ -16,8 +16,7 @@ Membership::Membership(MembershipOptions options)
 
 Membership::~Membership() { Stop(); }
 
-absl::Status Membership::Start() {
-  const std::string& id = options_.member_id;
+absl::Status CheckMemberId(absl::string_view id) {
   if (id.empty() || id.size() > 200) {
     return absl::InvalidArgumentError(
         absl::StrCat("member_id: must be 1 to 200 bytes, not ", id.size()));
@@ -29,6 +28,11 @@ absl::Status Membership::Start() {
           "member_id: byte ", i, " is not printable ASCII without spaces"));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status Membership::Start() {
+  UTM_RETURN_IF_ERROR(CheckMemberId(options_.member_id));
   if (options_.refresh <= absl::ZeroDuration() ||
       options_.lease < 2 * options_.refresh) {
     return absl::InvalidArgumentError(

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -53,6 +54,10 @@ struct MembershipOptions {
   // twice `refresh`. DEFAULT: 3 s.
   absl::Duration lease = absl::Seconds(3);
 };
+
+// OK when `id` can be a member id: 1..200 bytes of printable ASCII without
+// spaces; INVALID_ARGUMENT naming member_id and the problem otherwise.
+absl::Status CheckMemberId(absl::string_view id);
 
 class Membership {
  public:
