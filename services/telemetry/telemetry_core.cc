@@ -10,10 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
-#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
+#include "services/telemetry/regions.h"
+#include "services/telemetry/report_check.h"
 
 namespace utm::telemetry {
 namespace {
@@ -174,8 +175,10 @@ void TelemetryCore::SetAlert(const std::string& key,
     v1::Alert cleared = it->second.alert;
     cleared.set_state(v1::ALERT_STATE_CLEARED);
     *cleared.mutable_update_time() = TimeToProto(now);
-    out->push_back(
-        {std::move(cleared), it->second.operators, it->second.aircraft});
+    if (RaisesLocked(it->second.tracks)) {
+      out->push_back({std::move(cleared), key, it->second.operators,
+                      it->second.aircraft});
+    }
     for (const std::string& t : it->second.tracks) {
       auto track = tracks_.find(t);
       if (track == tracks_.end()) continue;
@@ -192,12 +195,36 @@ void TelemetryCore::SetAlert(const std::string& key,
   v1::Alert& a = *wanted;
   *a.mutable_update_time() = TimeToProto(now);
   if (it == alerts_.end()) {
-    a.set_id(RandomUuid());
     a.set_state(v1::ALERT_STATE_RAISED);
-    *a.mutable_raise_time() = TimeToProto(now);
+    std::optional<ReplicaScope::Episode> episode;
+    if (scope_ != nullptr) episode = scope_->OpenEpisode(key);
+    absl::Time last_sent = now;
+    if (episode) {
+      // An episode another replica raised (this core did not hold the
+      // aircraft then): continued under its id, as an update, and re-sent
+      // on the cadence of its latest update.
+      a.set_id(episode->id);
+      a.set_state(v1::ALERT_STATE_UPDATED);
+      *a.mutable_raise_time() = episode->raise_time;
+      if (absl::StatusOr<absl::Time> u =
+              TimeFromProto(episode->update_time, "update_time");
+          u.ok() && *u <= now) {
+        last_sent = *u;
+      }
+    } else if (scope_ != nullptr) {
+      // Deterministic, so that two replicas raising it agree.
+      const int64_t start_ms = absl::ToUnixMillis(now);
+      a.set_id(involved.size() == 2
+                   ? AlertIdFor(involved[0]->key, involved[1]->key, start_ms)
+                   : AlertIdFor(key, "", start_ms));
+      *a.mutable_raise_time() = TimeToProto(now);
+    } else {
+      a.set_id(RandomUuid());
+      *a.mutable_raise_time() = TimeToProto(now);
+    }
     OpenAlert open;
     open.alert = a;
-    open.last_sent = now;
+    open.last_sent = last_sent;
     for (const Track* t : involved) {
       open.tracks.push_back(t->key);
       open.aircraft.emplace_back(t->operator_id, t->aircraft_id);
@@ -216,7 +243,9 @@ void TelemetryCore::SetAlert(const std::string& key,
         if (o != tracks_.end()) track->second->partners.insert(o->second.get());
       }
     }
-    out->push_back({a, open.operators, open.aircraft});
+    if (RaisesLocked(open.tracks)) {
+      out->push_back({a, key, open.operators, open.aircraft});
+    }
     alerts_.emplace(key, std::move(open));
     return;
   }
@@ -230,8 +259,25 @@ void TelemetryCore::SetAlert(const std::string& key,
   a.set_state(v1::ALERT_STATE_UPDATED);
   open.alert = a;
   open.last_sent = now;
-  out->push_back({a, open.operators, open.aircraft});
+  if (RaisesLocked(open.tracks)) {
+    out->push_back({a, key, open.operators, open.aircraft});
+  }
 }
+
+bool TelemetryCore::RaisesLocked(const std::vector<std::string>& tracks) const {
+  if (scope_ == nullptr) return true;
+  std::vector<std::pair<absl::string_view, geo::LatLng>> at;
+  at.reserve(tracks.size());
+  for (const std::string& t : tracks) {
+    auto it = tracks_.find(t);
+    if (it != tracks_.end()) at.emplace_back(t, it->second->position);
+  }
+  // Tracks are retired after their alerts are cleared, so all are found; an
+  // alert about none raises nothing.
+  return !at.empty() && scope_->Raises(at);
+}
+
+void TelemetryCore::SetReplicaScope(ReplicaScope* scope) { scope_ = scope; }
 
 v1::Alert TelemetryCore::AlertAbout(const Track& track, v1::AlertKind kind,
                                     std::string message) {
@@ -369,6 +415,19 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
 TelemetryCore::Result TelemetryCore::Ingest(
     const std::string& operator_id,
     const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
+  return IngestBatch(operator_id, reports, /*forwarded=*/false);
+}
+
+TelemetryCore::Result TelemetryCore::IngestForwarded(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
+  return IngestBatch(operator_id, reports, /*forwarded=*/true);
+}
+
+TelemetryCore::Result TelemetryCore::IngestBatch(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+    bool forwarded) {
   Result result;
   const absl::Time now = clock_->Now();
   // What a valid report needs for the grid, worked out without the lock.
@@ -384,97 +443,23 @@ TelemetryCore::Result TelemetryCore::Ingest(
   prepared.reserve(reports.size());
   for (int i = 0; i < reports.size(); ++i) {
     const v1::PositionReport& r = reports[i];
-    auto fail = [&](absl::string_view field, absl::string_view message) {
+    absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
+    if (!checked.ok()) {
       v1::ReportError e;
       e.set_report_index(i);
-      e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
-      result.errors.push_back(std::move(e));
-    };
-    // Validation. Ids are echoed in alerts and kept with the track.
-    absl::Status ids = CheckRequiredId(r.aircraft_id(), "aircraft_id");
-    if (ids.ok()) ids = CheckId(r.intent_id(), "intent_id");
-    if (!ids.ok()) {
-      v1::ReportError e;
-      e.set_report_index(i);
-      e.set_message(absl::StrCat("reports[", i, "].", ids.message()));
+      e.set_message(
+          absl::StrCat("reports[", i, "].", checked.status().message()));
       result.errors.push_back(std::move(e));
       continue;
     }
-    if (!r.has_time()) {
-      fail("time", "required");
-      continue;
-    }
-    absl::StatusOr<absl::Time> t = TimeFromProto(r.time(), "time");
-    if (!t.ok()) {
-      fail("time", t.status().message());
-      continue;
-    }
-    if (*t < now - options_.max_report_age) {
-      fail("time", absl::StrCat("older than ",
-                                absl::FormatDuration(options_.max_report_age)));
-      continue;
-    }
-    if (*t > now + options_.max_report_lead) {
-      fail("time", "in the future");
-      continue;
-    }
-    if (!r.has_position()) {
-      fail("position", "required");
-      continue;
-    }
-    const geo::LatLng p{r.position().lat_deg(), r.position().lng_deg()};
-    if (absl::Status s = geo::ValidateLatLng(p, "position"); !s.ok()) {
-      fail("position", s.message());
-      continue;
-    }
-    if (!r.has_altitude() ||
-        r.altitude().reference() != v1::ALTITUDE_REFERENCE_W84) {
-      fail("altitude.reference",
-           absl::StrCat("must be W84 (metres above WGS84), not ",
-                        r.altitude().reference()));
-      continue;
-    }
-    const double alt = r.altitude().value_m();
-    if (!(alt > -1000 && alt < 50000)) {
-      fail("altitude.value_m", "outside [-1000, 50000]");
-      continue;
-    }
-    const v1::Velocity& v = r.velocity();
-    if (!std::isfinite(v.north_mps())) {
-      fail("velocity.north_mps", "not finite");
-      continue;
-    }
-    if (!std::isfinite(v.east_mps())) {
-      fail("velocity.east_mps", "not finite");
-      continue;
-    }
-    if (!std::isfinite(v.up_mps())) {
-      fail("velocity.up_mps", "not finite");
-      continue;
-    }
-    // Above the speed limit is tracked (and flagged); only a speed no
-    // aircraft flies is refused.
-    if (const double h = std::hypot(v.north_mps(), v.east_mps());
-        h > options_.max_plausible_speed_mps) {
-      fail("velocity",
-           absl::StrFormat("horizontal speed %.1f m/s is above %.0f m/s, "
-                           "faster than any aircraft near drones flies",
-                           h, options_.max_plausible_speed_mps));
-      continue;
-    }
-    if (std::abs(v.up_mps()) > options_.max_plausible_speed_mps) {
-      fail("velocity.up_mps",
-           absl::StrFormat("vertical speed %.1f m/s is above %.0f m/s, "
-                           "faster than any aircraft near drones climbs or "
-                           "descends",
-                           std::abs(v.up_mps()),
-                           options_.max_plausible_speed_mps));
-      continue;
-    }
-    const double hacc = r.accuracy().horizontal_m();
-    const double vacc = r.accuracy().vertical_m();
-    if (!(hacc >= 0 && hacc < 10000) || !(vacc >= 0 && vacc < 10000)) {
-      fail("accuracy", "negative, not finite or over 10 km");
+    const absl::Time* const t = &checked->time;
+    const geo::LatLng p = checked->position;
+    const double alt = checked->altitude_m;
+    const double hacc = checked->h_accuracy_m;
+    const double vacc = checked->v_accuracy_m;
+    // A replica keeps the reports of the regions it owns or borders.
+    if (scope_ != nullptr && !forwarded &&
+        !scope_->Route(operator_id, r, p, now)) {
       continue;
     }
 
@@ -592,7 +577,8 @@ TelemetryCore::Result TelemetryCore::Ingest(
       // Conformance.
       if (!conforming || !track->alert_keys.empty()) {
         const std::string conf_key = absl::StrCat("conf/", key);
-        if (!conforming && !alerts_.contains(conf_key)) {
+        if (!conforming && !alerts_.contains(conf_key) &&
+            RaisesLocked({key})) {
           newly_nonconforming.push_back(&r.intent_id());
         }
         SetAlert(conf_key,
@@ -747,7 +733,7 @@ std::vector<AlertChange> TelemetryCore::OpenAlerts() const {
   std::vector<AlertChange> out;
   out.reserve(alerts_.size());
   for (const auto& [key, open] : alerts_) {
-    out.push_back({open.alert, open.operators, open.aircraft});
+    out.push_back({open.alert, key, open.operators, open.aircraft});
   }
   return out;
 }

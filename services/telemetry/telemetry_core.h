@@ -51,6 +51,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
@@ -159,10 +160,46 @@ struct TelemetryOptions {
 // aircraft it involves.
 struct AlertChange {
   v1::Alert alert;
+  // The core's key of the alert ("pair/...", "conf/...", ...): the same on
+  // every core that sees the same aircraft, so replicas can tell that two
+  // cores raise the same alert.
+  std::string key;
   std::vector<std::string> operators;  // one or two, distinct
   // (operator, aircraft id) of each aircraft involved, in the order of
   // alert.aircraft_ids.
   std::vector<std::pair<std::string, std::string>> aircraft;
+};
+
+// What a core needs when it holds only part of the live picture: a replica
+// of the telemetry tier (cluster.h) that owns some regions (regions.h).
+// Implementations are thread-safe. The core calls Route() without its lock
+// and the others with it: they must not call back into the core.
+class ReplicaScope {
+ public:
+  virtual ~ReplicaScope() = default;
+  // A valid report a client sent to this replica, at `position`: sends it to
+  // every other replica that must see it, and answers whether this core
+  // keeps it too. `received` is the server clock's now.
+  virtual bool Route(const std::string& operator_id,
+                     const v1::PositionReport& report,
+                     const geo::LatLng& position, absl::Time received) = 0;
+  // Whether this replica raises alerts about the aircraft with these track
+  // keys at these latest positions (one for an alert about one aircraft, two
+  // for a pair). Other replicas evaluate the same alerts without raising
+  // them, so that one of them can take over with the same state.
+  virtual bool Raises(
+      const std::vector<std::pair<absl::string_view, geo::LatLng>>& aircraft)
+      const = 0;
+  // An alert open under `key`, raised by this or another replica (as the
+  // replicas' alert feed told it): its id, raise time and latest update, so
+  // that a core taking over an episode continues it under the same id (as
+  // UPDATED, at the same update cadence). Nullopt when none.
+  struct Episode {
+    std::string id;
+    google::protobuf::Timestamp raise_time;
+    google::protobuf::Timestamp update_time;
+  };
+  virtual std::optional<Episode> OpenEpisode(const std::string& key) const = 0;
 };
 
 class TelemetryCore {
@@ -176,10 +213,26 @@ class TelemetryCore {
     std::vector<v1::ReportError> errors;  // report_index set; batch_seq not
     std::vector<AlertChange> alerts;
   };
-  // Processes one batch of `operator_id`'s reports, in order.
+  // Processes one batch of `operator_id`'s reports, in order. With a
+  // replica scope, each valid report is offered to ReplicaScope::Route and
+  // kept only where it says so.
   Result Ingest(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
+  // The same for reports another replica forwarded here: they are kept
+  // whole and never routed again.
+  Result IngestForwarded(
+      const std::string& operator_id,
+      const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
+
+  // Makes this core a replica's: reports go through `scope` and alerts are
+  // raised only where it says, with deterministic ids (AlertIdFor in
+  // regions.h, from the episode's start) instead of random ones, so that
+  // two replicas raising one episode give it one id. Call before the first
+  // Ingest; `scope` is not owned and must outlive the core's use of it.
+  // Without a scope (the single process) every alert is raised here, under
+  // a random id.
+  void SetReplicaScope(ReplicaScope* scope);
 
   // Lost links and retirements as of now. Asks the airspace about the
   // intents of silent tracks (without the core's lock).
@@ -189,6 +242,7 @@ class TelemetryCore {
   std::vector<AlertChange> OpenAlerts() const;
 
   size_t track_count() const;
+  const TelemetryOptions& options() const { return options_; }
 
  private:
   struct Track;
@@ -209,6 +263,14 @@ class TelemetryCore {
   void SetAlert(const std::string& key, std::optional<v1::Alert> wanted,
                 std::vector<const Track*> involved, absl::Time now,
                 std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Result IngestBatch(
+      const std::string& operator_id,
+      const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+      bool forwarded);
+  // Whether this core raises the alert about `tracks` (track keys); true
+  // without a replica scope.
+  bool RaisesLocked(const std::vector<std::string>& tracks) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // An alert about one aircraft, at its latest reported position.
   static v1::Alert AlertAbout(const Track& track, v1::AlertKind kind,
@@ -238,6 +300,7 @@ class TelemetryCore {
   const Clock* const clock_;
   Airspace* const airspace_;
   const SurfaceGrid surface_;
+  ReplicaScope* scope_ = nullptr;  // set before use, then read-only
 
   mutable absl::Mutex mu_;
   // Tracks by "<length of operator>:<operator>/<aircraft id>".

@@ -16,6 +16,7 @@
 #include "services/common/grpc_status.h"
 #include "services/common/input_limits.h"
 #include "services/common/volume_convert.h"
+#include "services/telemetry/cluster.h"
 
 namespace utm::telemetry {
 
@@ -424,7 +425,7 @@ class PositionsReactor final
         e.set_report_index(w.index);
         errors.push_back(std::move(e));
       }
-      service_->Route(result.alerts);
+      service_->Deliver(result.alerts);
       // Everything read before this round is now processed or superseded.
       OfferErrors(std::move(errors), covered, superseded,
                   /*send_ack_now=*/false);
@@ -463,7 +464,7 @@ class WatchReactor final
 
   void Start() {
     // Every open alert it may see first, then changes.
-    std::vector<AlertChange> open = service_->core()->OpenAlerts();
+    std::vector<AlertChange> open = service_->OpenAlerts();
     service_->Register(this);
     Heartbeat(absl::InfiniteFuture(), absl::ZeroDuration());  // first batch
     for (const AlertChange& c : open) {
@@ -582,8 +583,30 @@ TelemetryService::Stats TelemetryService::stats() const {
   return stats;
 }
 
+void TelemetryService::UseCluster(TelemetryCluster* cluster) {
+  cluster_ = cluster;
+  cluster_->SetAlertSink(
+      [this](const std::vector<AlertChange>& changes) { Route(changes); });
+}
+
+void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
+  if (cluster_ != nullptr) {
+    cluster_->Emit(changes);
+  } else {
+    Route(changes);
+  }
+}
+
+std::vector<AlertChange> TelemetryService::OpenAlerts() const {
+  return cluster_ != nullptr ? cluster_->OpenAlerts() : core_->OpenAlerts();
+}
+
 void TelemetryService::Tick() {
-  Route(core_->Tick());
+  if (cluster_ != nullptr) {
+    cluster_->Tick();  // the core's Tick, delivered
+  } else {
+    Route(core_->Tick());
+  }
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   for (AlertStream* s : streams_) {

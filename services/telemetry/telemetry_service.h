@@ -21,8 +21,15 @@
 // still overflows is ended with RESOURCE_EXHAUSTED, never silently thinned.
 // Ingestion never waits for a consumer.
 //
+// Replicas: with UseCluster (cluster.h) the core keeps only the reports of
+// the regions this replica owns or borders and forwards the others; alerts
+// raised here are published to every replica, and alerts raised by the
+// others are routed to this replica's streams. WatchAlerts then starts with
+// every open alert of the deployment, not only this replica's.
+//
 // Typical usage:
 //   TelemetryService service(&core, verifier.get());
+//   service.UseCluster(&cluster);  // replicas only, before serving
 //   Server::Start(options, {&service});
 //   ... service.Tick() every second (lost links, heartbeats) ...
 #ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_
@@ -46,6 +53,7 @@ namespace utm::telemetry {
 
 // An outgoing alert stream (a StreamPositions or WatchAlerts reactor).
 class AlertStream;
+class TelemetryCluster;
 
 class TelemetryService final : public v1::TelemetryService::CallbackService {
  public:
@@ -82,6 +90,19 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // Routes alert changes to every stream concerned. Thread-safe.
   void Route(const std::vector<AlertChange>& changes);
 
+  // Makes this service a replica's: alert changes of the core go through
+  // `cluster` (published to the other replicas, routed here once) and the
+  // cluster's sink is this service's Route. Call before serving and before
+  // cluster->Start(); `cluster` is not owned and must outlive the service's
+  // streams.
+  void UseCluster(TelemetryCluster* cluster);
+  // Alert changes the core returned: through the cluster when there is
+  // one, else straight to Route. Thread-safe.
+  void Deliver(const std::vector<AlertChange>& changes);
+  // Every open alert (a new watcher's first batch): the cluster's when
+  // there is one, else the core's.
+  std::vector<AlertChange> OpenAlerts() const;
+
   struct Stats {
     size_t position_streams = 0;
     size_t watchers = 0;
@@ -117,6 +138,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const auth::Verifier* const verifier_;
   const Clock* const clock_;
   const Options options_;
+  TelemetryCluster* cluster_ = nullptr;  // set before serving
 
   mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);
