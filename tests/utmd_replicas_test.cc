@@ -1,7 +1,8 @@
 // Real utmd replicas on one real Redis, under faults.
 //
 //  - Three replicas, 16 client threads filing, moving and cancelling
-//    overlapping intents at three priorities, each logical write with a
+//    overlapping intents at three priorities (the first filing of every
+//    client the same volume, sent by all at once), each logical write with a
 //    fixed request id that is retried (on the next replica) while the
 //    answer is UNAVAILABLE or the deadline passes; mid-run one replica is
 //    SIGSTOPped for 2 s and another is killed with SIGKILL and restarted on
@@ -57,6 +58,7 @@ struct Write {
   std::string intent_id;  // of an accepted write
   int64_t version = 0;    // of an accepted write
   grpc::StatusCode last_error = grpc::StatusCode::OK;
+  int attempts = 0;  // sent this many times (the same request id)
 };
 
 struct WorkloadOptions {
@@ -64,6 +66,22 @@ struct WorkloadOptions {
   int writes_per_client = 20;
   uint64_t seed = 20261206;
   double spread_m = 1500;
+};
+
+// Counts clients in and lets them go together: the contested first filing.
+class StartLine {
+ public:
+  explicit StartLine(int n) : waiting_(n) {}
+  void ArriveAndWait() {
+    absl::MutexLock lock(&mu_);
+    --waiting_;
+    mu_.Await(absl::Condition(
+        +[](int* n) { return *n <= 0; }, &waiting_));
+  }
+
+ private:
+  absl::Mutex mu_;
+  int waiting_ ABSL_GUARDED_BY(mu_);
 };
 
 // True for the answers that leave the outcome unknown: retry with the same
@@ -91,6 +109,13 @@ class UtmdReplicasTest : public UtmdRedisTest {
         {base_ + absl::Minutes(10 + s), base_ + absl::Minutes(35 + s)}};
   }
 
+  // The volume every client files first, all at once.
+  geo::Volume4D ContestedVolume() const {
+    return geo::Volume4D{
+        geo::Volume3D{geo::Circle{kCentre, 150}, {400, 520}},
+        {base_ + absl::Minutes(20), base_ + absl::Minutes(45)}};
+  }
+
   // Sends one logical write until its outcome is known: on UNAVAILABLE or a
   // passed deadline, the same request goes to the next replica, for at most
   // 30 s. `send(stub, context)` makes one attempt.
@@ -101,6 +126,7 @@ class UtmdReplicasTest : public UtmdRedisTest {
     while (absl::Now() < give_up) {
       const std::string address = replica_addresses_[r];
       auto stub = Strategic(address);
+      ++w.attempts;
       grpc::Status status = send(*stub);
       if (status.ok()) return;  // send() set the outcome
       w.last_error = status.error_code();
@@ -117,13 +143,18 @@ class UtmdReplicasTest : public UtmdRedisTest {
   // Starts the workload's clients in `threads`; each appends its writes to
   // its own entry of `per_client`. `acks` counts accepted writes as they
   // happen (for the fault schedule).
-  void RunClients(const WorkloadOptions& options,
-                                std::atomic<int>* acks,
-                                std::vector<std::thread>* threads,
-                                std::vector<std::vector<Write>>* per_client) {
+  // With `stop`, a client also ends once it is set.
+  void RunClients(const WorkloadOptions& options, std::atomic<int>* acks,
+                  std::vector<std::thread>* threads,
+                  std::vector<std::vector<Write>>* per_client,
+                  const std::atomic<bool>* stop = nullptr) {
     per_client->assign(options.clients, {});
+    // Every client's first write is the same filing at the same priority,
+    // sent by all at once: one may be accepted, the others must see it.
+    auto start = std::make_shared<StartLine>(options.clients);
     for (int c = 0; c < options.clients; ++c) {
-      threads->emplace_back([this, c, options, acks, per_client] {
+      threads->emplace_back([this, c, options, acks, per_client, stop,
+                             start] {
         std::vector<Write>& writes = (*per_client)[c];
         std::mt19937_64 rng(options.seed * 1000 + c);
         const std::string owner = absl::StrCat("op-", c);
@@ -133,6 +164,7 @@ class UtmdReplicasTest : public UtmdRedisTest {
         const int first =
             c % static_cast<int>(replica_addresses_.size());
         for (int n = 0; n < options.writes_per_client; ++n) {
+          if (stop != nullptr && stop->load()) break;
           Write w;
           w.client = c;
           w.request_id = absl::StrCat(owner, "-", n);
@@ -142,9 +174,11 @@ class UtmdReplicasTest : public UtmdRedisTest {
           if (kind < 7 || mine.empty()) {
             w.filing = true;
             w.file.set_request_id(w.request_id);
-            w.file.set_priority(priority);
-            *w.file.add_volumes() =
-                VolumeToProto(RandomVolume(rng, options.spread_m));
+            w.file.set_priority(n == 0 ? 10 : priority);
+            *w.file.add_volumes() = VolumeToProto(
+                n == 0 ? ContestedVolume()
+                       : RandomVolume(rng, options.spread_m));
+            if (n == 0) start->ArriveAndWait();
             Resolve(first, w, [&](v1::StrategicCoordination::Stub& stub) {
               v1::FileIntentResponse response;
               grpc::Status s = stub.FileIntent(
@@ -207,7 +241,9 @@ class UtmdReplicasTest : public UtmdRedisTest {
           if (w.outcome == Outcome::kAccepted) {
             ++*acks;
             if (w.filing) {
-              mine.emplace_back(w.intent_id, w.version);
+              // The contested intent stays where it is, so that the check
+              // afterwards sees how the race at the start line ended.
+              if (n > 0) mine.emplace_back(w.intent_id, w.version);
             } else {
               for (auto it = mine.begin(); it != mine.end(); ++it) {
                 if (it->first != w.intent_id) continue;
@@ -358,6 +394,12 @@ class UtmdReplicasTest : public UtmdRedisTest {
       }
     }
     follower.Stop();
+    // Readable when many fail at once.
+    if (problems->size() > 20) {
+      const size_t more = problems->size() - 20;
+      problems->resize(20);
+      problems->push_back(absl::StrCat("... and ", more, " more"));
+    }
   }
 
   std::vector<std::string> replica_addresses_;
@@ -365,9 +407,10 @@ class UtmdReplicasTest : public UtmdRedisTest {
 
 std::string Summary(const std::vector<std::vector<Write>>& per_client,
                     std::vector<Write>* all) {
-  int accepted = 0, rejected = 0, refused = 0, unknown = 0;
+  int accepted = 0, rejected = 0, refused = 0, unknown = 0, retried = 0;
   for (const std::vector<Write>& ws : per_client) {
     for (const Write& w : ws) {
+      retried += w.attempts > 1;
       accepted += w.outcome == Outcome::kAccepted;
       rejected += w.outcome == Outcome::kRejected;
       refused += w.outcome == Outcome::kRefused;
@@ -377,7 +420,7 @@ std::string Summary(const std::vector<std::vector<Write>>& per_client,
   }
   return absl::StrCat(accepted, " accepted, ", rejected, " rejected, ",
                       refused, " refused (stale version...), ", unknown,
-                      " unknown");
+                      " unknown; ", retried, " sent more than once");
 }
 
 TEST_F(UtmdReplicasTest, RulesHoldAcrossStoppedAndKilledReplicas) {
@@ -386,20 +429,26 @@ TEST_F(UtmdReplicasTest, RulesHoldAcrossStoppedAndKilledReplicas) {
     ASSERT_NE(p, nullptr);
     replica_addresses_.push_back(p->address());
   }
+  // The clients write until told to stop (at most 150 writes each).
   WorkloadOptions options;
+  options.writes_per_client = 150;
   std::cerr << "seed " << options.seed << "\n";
   std::atomic<int> acks{0};
+  std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   std::vector<std::vector<Write>> per_client;
-  RunClients(options, &acks, &threads, &per_client);
+  RunClients(options, &acks, &threads, &per_client, &stop);
 
   // The faults, from this thread (the replicas die with the thread that
   // started them): once the run is under way, stop replica 1 for 2 s and,
   // meanwhile, kill replica 2 and start it again on its port.
-  const absl::Time wait_until = absl::Now() + absl::Seconds(20);
-  while (acks.load() < 40 && absl::Now() < wait_until) {
-    absl::SleepFor(absl::Milliseconds(20));
-  }
+  auto await_acks = [&](int n) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (acks.load() < n && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+  };
+  await_acks(30);
   const int acks_before = acks.load();
   const absl::Time stopped = absl::Now();
   replicas_[1]->Stop();
@@ -409,11 +458,19 @@ TEST_F(UtmdReplicasTest, RulesHoldAcrossStoppedAndKilledReplicas) {
   ASSERT_TRUE(replicas_[2]->Restart().ok());
   absl::SleepFor(absl::Seconds(2) - (absl::Now() - stopped));
   replicas_[1]->Continue();
+  // Writes go on through the resumed and the restarted replicas.
+  const int acks_after_faults = acks.load();
+  await_acks(acks_after_faults + 30);
+  stop = true;
   for (std::thread& t : threads) t.join();
   std::vector<Write> writes;
   const std::string summary = Summary(per_client, &writes);
   std::cerr << summary << "; faults after " << acks_before << " acks\n";
-  EXPECT_GT(acks.load(), acks_before) << "writes went on after the faults";
+  EXPECT_GE(acks.load(), acks_after_faults + 30)
+      << "writes went on after the faults";
+  int retried = 0;
+  for (const Write& w : writes) retried += w.attempts > 1;
+  EXPECT_GT(retried, 0) << "the faults hit no write in flight";
 
   std::vector<std::string> problems, violations;
   CheckAfterwards(writes, "op-", &problems, &violations);
@@ -429,8 +486,7 @@ TEST_F(UtmdReplicasTest, UnguardedReplicasAreCaught) {
     replica_addresses_.push_back(p->address());
   }
   WorkloadOptions options;
-  options.writes_per_client = 12;
-  options.spread_m = 600;  // more overlap: the race is the point
+  options.writes_per_client = 20;
   std::cerr << "seed " << options.seed << "\n";
   std::atomic<int> acks{0};
   std::vector<std::thread> threads;

@@ -429,8 +429,9 @@ int main(int argc, char** argv) {
   utm::ledger::Ledger* ledger = nullptr;
 #ifdef UTM_UNGUARDED_FOR_TEST
   // A build for tests only (utmd_unguarded_for_test): commits forget what
-  // their decision read, after a delay that widens the race, so that the
-  // replica tests can show they catch the broken protocol.
+  // their decision read, after a 50 ms delay that widens the race (a busy
+  // CI machine spreads racing calls over milliseconds), so that the replica
+  // tests can show they catch the broken protocol.
   std::unique_ptr<utm::ledger::Ledger> unguarded;
 #endif
   std::unique_ptr<utm::utmd::AuditLog> audit;
@@ -455,7 +456,7 @@ int main(int argc, char** argv) {
     ledger = redis_ledger.get();
 #ifdef UTM_UNGUARDED_FOR_TEST
     unguarded = std::make_unique<utm::intent::testing::UnguardedLedger>(
-        ledger, absl::Milliseconds(5));
+        ledger, absl::Milliseconds(50));
     ledger = unguarded.get();
     std::cerr << "utmd: TEST BUILD: commits are not guarded" << std::endl;
 #endif
