@@ -1,6 +1,7 @@
 // utmd on a real Redis, end to end: the audit log in the {utm}:audit Stream
-// (and refusing to disclose when it cannot be written), and --services
-// splitting one airspace between a strategic and a telemetry process.
+// (and refusing to disclose when it cannot be written), constraints shared
+// between replicas, and --services splitting one airspace between a
+// strategic and a telemetry process.
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "tests/utmd_redis_fixture.h"
+#include "utm/v1/constraint.grpc.pb.h"
 
 namespace utm::testing {
 namespace {
@@ -127,6 +129,67 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
   EXPECT_EQ(response.intent().id(), id);
   // No file: in redis mode the audit log is only in Redis.
   EXPECT_FALSE(std::filesystem::exists(dir_ / "replica-0" / "audit.log"));
+}
+
+TEST_F(UtmdOnRedisTest, AConstraintPublishedOnOneReplicaHoldsOnAnother) {
+  UtmdProcess* a = StartReplica();
+  ASSERT_NE(a, nullptr);
+  UtmdProcess* b = StartReplica();
+  ASSERT_NE(b, nullptr);
+  // A permanent PROHIBITED zone, published through replica a.
+  v1::PublishConstraintRequest publish;
+  publish.set_request_id("zone-1");
+  v1::Constraint& zone = *publish.mutable_constraint();
+  zone.set_type(v1::CONSTRAINT_TYPE_PROHIBITED);
+  geo::Volume4D v;
+  v.volume.footprint = geo::Circle{kCentre, 500};
+  v.volume.altitude = {0, 1000};
+  v.time = {absl::InfinitePast(), absl::InfiniteFuture()};
+  *zone.add_volumes() = VolumeToProto(v);
+  zone.set_message_for_pilots("Wildfire: fire-fighting aircraft");
+  auto constraints = v1::ConstraintService::NewStub(grpc::CreateChannel(
+      a->address(), grpc::InsecureChannelCredentials()));
+  v1::PublishConstraintResponse published;
+  grpc::Status s = constraints->PublishConstraint(
+      Context(Token("ch-foca", {auth::Scope::kConstraintManagement})).get(),
+      publish, &published);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string zone_id = published.constraint().id();
+
+  // A filing inside it, through replica b, meets it (b's model has it once
+  // its follower applied the entry: retried for up to 5 s).
+  const std::string alice =
+      Token("alice", {auth::Scope::kStrategicCoordination});
+  v1::FileIntentResponse filed;
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  int attempt = 0;
+  do {
+    filed.Clear();
+    s = Strategic(b->address())
+            ->FileIntent(Context(alice).get(),
+                         Filing(absl::StrCat("r", attempt++)), &filed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    if (!filed.has_intent()) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  ASSERT_TRUE(filed.has_rejection()) << filed.DebugString();
+  ASSERT_GE(filed.rejection().conflicts_size(), 1);
+  EXPECT_EQ(filed.rejection().conflicts(0).constraint().id(), zone_id)
+      << filed.DebugString();
+  EXPECT_EQ(attempt, 1) << "the first filing through b already met the zone";
+
+  // And it outlives both replicas: a new one loads it from Redis.
+  replicas_.clear();
+  UtmdProcess* c = StartReplica();
+  ASSERT_NE(c, nullptr);
+  v1::GetConstraintRequest get;
+  get.set_constraint_id(zone_id);
+  v1::GetConstraintResponse got;
+  s = v1::ConstraintService::NewStub(
+          grpc::CreateChannel(c->address(), grpc::InsecureChannelCredentials()))
+          ->GetConstraint(Context(alice).get(), get, &got);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(got.constraint().type(), v1::CONSTRAINT_TYPE_PROHIBITED);
 }
 
 TEST_F(UtmdOnRedisTest, ServicesSplitOneAirspace) {

@@ -1,6 +1,7 @@
 #include "services/constraint/authorisations.h"
 
 #include <algorithm>
+#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -73,23 +74,66 @@ v1::Authorisation Authorisations::Add(
     v1::Authorisation a, absl::Time now,
     const std::function<std::string()>& new_id,
     std::vector<store::Mutation>* batch) {
-  std::string id = new_id();
-  while (authorisations_.contains(id)) id = new_id();
-  a.set_id(id);
+  a.set_id(NewId(new_id));
   *a.mutable_create_time() = TimeToProto(now);
-  authorisations_[id] = a;
-  by_constraint_.emplace(a.constraint_id(), id);
+  Upsert(a);
   Put(a, batch);
   return a;
+}
+
+std::string Authorisations::NewId(
+    const std::function<std::string()>& new_id) const {
+  std::string id = new_id();
+  while (authorisations_.contains(id)) id = new_id();
+  return id;
+}
+
+void Authorisations::Upsert(const v1::Authorisation& a) {
+  auto [it, inserted] = authorisations_.insert_or_assign(a.id(), a);
+  if (inserted) by_constraint_.emplace(a.constraint_id(), a.id());
+}
+
+void Authorisations::ApplyRecord(absl::string_view id,
+                                 const std::optional<std::string>& value) {
+  if (value) {
+    internal::StoredAuthorisation stored;
+    if (!stored.ParseFromString(*value)) {
+      std::cerr << "utmd: authorisation " << id
+                << " in the ledger cannot be decoded\n";
+      return;
+    }
+    Upsert(stored.authorisation());
+    return;
+  }
+  auto it = authorisations_.find(id);
+  if (it == authorisations_.end()) return;
+  auto [begin, end] = by_constraint_.equal_range(it->second.constraint_id());
+  for (auto b = begin; b != end; ++b) {
+    if (b->second == it->first) {
+      by_constraint_.erase(b);
+      break;
+    }
+  }
+  authorisations_.erase(it);
+}
+
+void Authorisations::Clear() {
+  authorisations_.clear();
+  by_constraint_.clear();
+}
+
+const char* Authorisations::table() { return kAuthorisationsTable; }
+
+std::string Authorisations::Encode(const v1::Authorisation& a) {
+  internal::StoredAuthorisation stored;
+  *stored.mutable_authorisation() = a;
+  return stored.SerializeAsString();
 }
 
 void Authorisations::Put(const v1::Authorisation& a,
                          std::vector<store::Mutation>* batch) const {
   if (store_ == nullptr) return;
-  internal::StoredAuthorisation stored;
-  *stored.mutable_authorisation() = a;
-  batch->push_back(
-      store::Put(kAuthorisationsTable, a.id(), stored.SerializeAsString()));
+  batch->push_back(store::Put(kAuthorisationsTable, a.id(), Encode(a)));
 }
 
 v1::Authorisation* Authorisations::Find(const std::string& id) {

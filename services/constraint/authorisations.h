@@ -24,12 +24,14 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "geo/volume.h"
 #include "services/common/store.h"
@@ -63,6 +65,21 @@ class Authorisations {
   v1::Authorisation Add(v1::Authorisation a, absl::Time now,
                         const std::function<std::string()>& new_id,
                         std::vector<store::Mutation>* batch);
+  // An id no authorisation has, from `new_id`.
+  std::string NewId(const std::function<std::string()>& new_id) const;
+  // Keeps `a` (new, or a changed version of one held), with nothing queued:
+  // the replicated mode, where the ledger is the storage.
+  void Upsert(const v1::Authorisation& a);
+  // One record of the store table applied (`value` set: put; nullopt:
+  // deleted), for the replicated mode's read model. A record that cannot
+  // be decoded is reported on stderr and skipped.
+  void ApplyRecord(absl::string_view id,
+                   const std::optional<std::string>& value);
+  void Clear();
+  // The table's name, and a record as it is stored there.
+  static const char* table();
+  static std::string Encode(const v1::Authorisation& a);
+
   // Queues `a` (changed in place, e.g. revoked) for the store on `batch`.
   void Put(const v1::Authorisation& a,
            std::vector<store::Mutation>* batch) const;

@@ -1,7 +1,9 @@
 #include "services/constraint/change_feed.h"
 
+#include <iostream>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "geo/status_macros.h"
@@ -12,13 +14,15 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kLogTable[] = "constraint_log";
+constexpr const char* kLogTable = kChangeLogTable;
 
-std::string LogKey(int64_t sequence) {
-  return absl::StrFormat("%020d", sequence);
-}
+std::string LogKey(int64_t sequence) { return ChangeLogKey(sequence); }
 
 }  // namespace
+
+std::string ChangeLogKey(int64_t sequence) {
+  return absl::StrFormat("%020d", sequence);
+}
 
 internal::StoredChange EncodeChange(const Change& change) {
   internal::StoredChange stored;
@@ -171,6 +175,45 @@ void LocalChangeFeed::Trim(int64_t up_to) {
     log_.pop_front();
   }
   if (!trim.empty()) store_->Enqueue(std::move(trim));
+}
+
+void ReplicaChangeFeed::ApplyRecord(absl::string_view key,
+                                    const std::optional<std::string>& value) {
+  int64_t sequence = 0;
+  if (!absl::SimpleAtoi(key, &sequence)) {
+    std::cerr << "utmd: change log key " << key << " is not a sequence\n";
+    return;
+  }
+  if (!value) {
+    log_.erase(sequence);
+    return;
+  }
+  internal::StoredChange stored;
+  absl::StatusOr<std::shared_ptr<const Change>> change =
+      stored.ParseFromString(*value)
+          ? DecodeChange(stored)
+          : absl::DataLossError(absl::StrCat("change ", key, ": cannot decode"));
+  if (!change.ok()) {
+    std::cerr << "utmd: " << change.status() << "\n";
+    return;
+  }
+  log_[sequence] = *std::move(change);
+}
+
+int64_t ReplicaChangeFeed::Append(Change change, std::vector<store::Mutation>*) {
+  change.sequence = last_sequence() + 1;
+  const int64_t sequence = change.sequence;
+  log_[sequence] = std::make_shared<const Change>(std::move(change));
+  return sequence;
+}
+
+void ReplicaChangeFeed::Read(
+    int64_t after, int64_t up_to,
+    absl::FunctionRef<void(const std::shared_ptr<const Change>&)> fn) const {
+  for (auto it = log_.upper_bound(after);
+       it != log_.end() && it->first <= up_to; ++it) {
+    fn(it->second);
+  }
 }
 
 }  // namespace utm::constraint

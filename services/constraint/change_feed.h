@@ -31,12 +31,14 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "geo/volume.h"
 #include "services/common/store.h"
@@ -72,6 +74,11 @@ struct Change {
 internal::StoredChange EncodeChange(const Change& change);
 absl::StatusOr<std::shared_ptr<const Change>> DecodeChange(
     const internal::StoredChange& stored);
+
+// The store (and ledger) table of the change log, and a change's key in it:
+// the sequence as 20 decimal digits.
+inline constexpr char kChangeLogTable[] = "constraint_log";
+std::string ChangeLogKey(int64_t sequence);
 
 class ChangeFeed {
  public:
@@ -129,6 +136,41 @@ class LocalChangeFeed final : public ChangeFeed {
   // Retained changes, oldest first, consecutive sequences.
   std::deque<std::shared_ptr<const Change>> log_;
   int64_t last_sequence_ = 0;
+};
+
+// The change log of a replica: a read model of the ledger's table
+// "constraint_log", which every replica's writes fill (each change numbered
+// by the write that made it, decided on a log that had every earlier one)
+// and trim (a write that adds change s deletes change s - retention). The
+// ledger applies the records here in order as they are committed, or in any
+// order when it loads: sequences are kept sorted. Append() is not used (a
+// replica never numbers a change on its own) and Trim() keeps everything
+// (the writers trim).
+//
+// Not thread-safe: ConstraintCore calls it under its mu_.
+class ReplicaChangeFeed final : public ChangeFeed {
+ public:
+  // One record of the table: put (`value` set) or deleted. A record that
+  // cannot be decoded is reported on stderr and skipped.
+  void ApplyRecord(absl::string_view key,
+                   const std::optional<std::string>& value);
+  void Clear() { log_.clear(); }
+
+  absl::Status Recover() override { return absl::OkStatus(); }
+  int64_t Append(Change change, std::vector<store::Mutation>* batch) override;
+  int64_t last_sequence() const override {
+    return log_.empty() ? 0 : log_.rbegin()->first;
+  }
+  int64_t first_retained() const override {
+    return log_.empty() ? 1 : log_.begin()->first;
+  }
+  void Read(int64_t after, int64_t up_to,
+            absl::FunctionRef<void(const std::shared_ptr<const Change>&)> fn)
+      const override;
+  void Trim(int64_t) override {}
+
+ private:
+  std::map<int64_t, std::shared_ptr<const Change>> log_;
 };
 
 }  // namespace utm::constraint

@@ -16,18 +16,11 @@ namespace utm::constraint {
 
 namespace {
 
-constexpr char kRequestsTable[] = "constraint_requests";
 constexpr char kMetaTable[] = "constraint_meta";
 constexpr char kTickedKey[] = "ticked";
 
 }  // namespace
 
-struct ConstraintCore::RequestRecord {
-  std::string fingerprint;
-  std::string response;  // serialized
-  absl::Time created;
-  store::Store::Ticket ticket = 0;
-};
 
 ConstraintCore::ConstraintCore(ConstraintOptions options, const Clock* clock,
                                store::Store* store,
@@ -110,10 +103,10 @@ absl::Status ConstraintCore::Recover() {
 // Writes.
 
 template <typename Response, typename Request>
-absl::StatusOr<Response> ConstraintCore::Write(
-    const Caller& caller, const Request& request, absl::string_view method,
-    const std::function<absl::StatusOr<Response>(
-        std::vector<store::Mutation>*, std::vector<Change>*)>& apply) {
+absl::StatusOr<Response> ConstraintCore::Write(const Caller& caller,
+                                               const Request& request,
+                                               absl::string_view method,
+                                               const Decide<Response>& decide) {
   const std::string& request_id = request.request_id();
   if (request_id.size() > options_.max_request_id_bytes) {
     return Invalid("request_id",
@@ -131,6 +124,25 @@ absl::StatusOr<Response> ConstraintCore::Write(
           ? ""
           : absl::StrCat(caller.id.size(), ":", caller.id, "/", request_id);
   Response response;
+  if (ledger_ != nullptr) {
+    UTM_ASSIGN_OR_RETURN(
+        std::string serialized,
+        CommitThroughLedger([&](absl::Time now, int64_t* seq)
+                                ABSL_NO_THREAD_SAFETY_ANALYSIS {
+                                  return ProposeWrite(
+                                      key, fingerprint, now, seq,
+                                      [&](absl::Time at, Decision* d)
+                                          -> absl::StatusOr<std::string> {
+                                        UTM_ASSIGN_OR_RETURN(Response r,
+                                                             decide(at, d));
+                                        return r.SerializeAsString();
+                                      });
+                                }));
+    if (!response.ParseFromString(serialized)) {
+      return absl::InternalError("remembered response cannot be decoded");
+    }
+    return response;
+  }
   store::Store::Ticket ticket = 0;
   int64_t sequence = 0;
   bool replayed = false;
@@ -157,7 +169,9 @@ absl::StatusOr<Response> ConstraintCore::Write(
     if (!replayed) {
       std::vector<store::Mutation> batch;
       std::vector<Change> changes;
-      UTM_ASSIGN_OR_RETURN(response, apply(&batch, &changes));
+      Decision decision;
+      UTM_ASSIGN_OR_RETURN(response, decide(now, &decision));
+      ApplyLocal(decision, now, &batch, &changes);
       for (Change& c : changes) feed_->Append(std::move(c), &batch);
       if (!key.empty()) {
         RequestRecord record{fingerprint, response.SerializeAsString(), now};
@@ -193,6 +207,39 @@ absl::StatusOr<Response> ConstraintCore::Write(
     UTM_RETURN_IF_ERROR(store_->Wait(ticket));
   hub_.Deliver(sequence);
   return response;
+}
+
+void ConstraintCore::ApplyLocal(const Decision& d, absl::Time now,
+                                std::vector<store::Mutation>* batch,
+                                std::vector<Change>* changes) {
+  if (d.upsert != nullptr) {
+    Entry* e = registry_.FindEntry(d.upsert->id());
+    if (e != nullptr) {
+      registry_.Replace(e, d.upsert, now);
+    } else {
+      e = registry_.Add(d.upsert, d.source_key, now);
+    }
+    PutVersion(*e, d.previous, now, batch, changes);
+  }
+  if (d.withdrawn != nullptr) {
+    Entry* e = registry_.FindEntry(d.withdrawn->id());
+    withdrawn_.Add(d.withdrawn_view, d.withdrawn->volumes,
+                   d.withdrawn_view.withdrawn_by(),
+                   d.withdrawn_view.withdraw_reason(), now,
+                   store_ != nullptr ? batch : nullptr);
+    if (e != nullptr) registry_.Remove(e, batch);
+    Change change;
+    change.time = now;
+    change.kind = Change::Kind::kRemoved;
+    change.constraint_id = d.withdrawn->id();
+    change.volumes = d.withdrawn->volumes;
+    change.removed_reason = v1::CONSTRAINT_REMOVED_REASON_WITHDRAWN;
+    changes->push_back(std::move(change));
+  }
+  if (d.authorisation) {
+    authorisations_.Upsert(*d.authorisation);
+    authorisations_.Put(*d.authorisation, batch);
+  }
 }
 
 absl::StatusOr<Entry*> ConstraintCore::OwnedEntry(const Caller& caller,
@@ -237,9 +284,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
       v1::PublishConstraintResponse response,
       (Write<v1::PublishConstraintResponse>(
           caller, request, "publish",
-          [&](std::vector<store::Mutation>* batch, std::vector<Change>* changes)
-              -> absl::StatusOr<v1::PublishConstraintResponse> {
-            const absl::Time now = clock_->Now();
+          [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+          -> absl::StatusOr<v1::PublishConstraintResponse> {
             const v1::ConstraintSource& source = validated->proto.source();
             std::string source_key;
             if (!source.original_id().empty()) {
@@ -269,8 +315,8 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
             if (p.source().format() == v1::SOURCE_FORMAT_UNSPECIFIED) {
               p.mutable_source()->set_format(v1::SOURCE_FORMAT_MANUAL);
             }
-            Entry* e = registry_.Add(record, source_key, now);
-            PutVersion(*e, /*previous=*/{}, now, batch, changes);
+            d->upsert = record;
+            d->source_key = source_key;
             published = record;
             v1::PublishConstraintResponse out;
             *out.mutable_constraint() = View(*record, now);
@@ -311,9 +357,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
       v1::UpdateConstraintResponse response,
       (Write<v1::UpdateConstraintResponse>(
           caller, request, "update",
-          [&](std::vector<store::Mutation>* batch, std::vector<Change>* changes)
-              -> absl::StatusOr<v1::UpdateConstraintResponse> {
-            const absl::Time now = clock_->Now();
+          [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+          -> absl::StatusOr<v1::UpdateConstraintResponse> {
             UTM_ASSIGN_OR_RETURN(Entry * e,
                                  OwnedEntry(caller, request.constraint().id(),
                                             request.constraint().version()));
@@ -332,9 +377,8 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
             *p.mutable_create_time() = old.proto.create_time();
             *p.mutable_update_time() = TimeToProto(now);
             *p.mutable_source() = old.proto.source();
-            std::vector<geo::Volume4D> previous = old.volumes;
-            registry_.Replace(e, record, now);
-            PutVersion(*e, std::move(previous), now, batch, changes);
+            d->previous = old.volumes;
+            d->upsert = record;
             updated = record;
             v1::UpdateConstraintResponse out;
             *out.mutable_constraint() = View(*record, now);
@@ -353,27 +397,90 @@ absl::StatusOr<v1::WithdrawConstraintResponse> ConstraintCore::Withdraw(
   UTM_RETURN_IF_ERROR(CheckFields(request));
   return Write<v1::WithdrawConstraintResponse>(
       caller, request, "withdraw",
-      [&](std::vector<store::Mutation>* batch, std::vector<Change>* changes)
-          -> absl::StatusOr<v1::WithdrawConstraintResponse> {
-        const absl::Time now = clock_->Now();
+      [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      -> absl::StatusOr<v1::WithdrawConstraintResponse> {
         UTM_ASSIGN_OR_RETURN(
             Entry * e,
             OwnedEntry(caller, request.constraint_id(), request.version()));
-        std::shared_ptr<const Record> record = e->record;
+        d->withdrawn = e->record;
+        d->withdrawn_view = WithdrawnHistory::Withdrawn(
+            View(*e->record, now), caller.id, request.reason(), now);
         v1::WithdrawConstraintResponse out;
-        *out.mutable_constraint() = withdrawn_.Add(
-            View(*record, now), record->volumes, caller.id, request.reason(),
-            now, store_ != nullptr ? batch : nullptr);
-        registry_.Remove(e, batch);
-        Change change;
-        change.time = now;
-        change.kind = Change::Kind::kRemoved;
-        change.constraint_id = record->id();
-        change.volumes = record->volumes;
-        change.removed_reason = v1::CONSTRAINT_REMOVED_REASON_WITHDRAWN;
-        changes->push_back(std::move(change));
+        *out.mutable_constraint() = d->withdrawn_view;
         return out;
       });
+}
+
+void ConstraintCore::AffectedBy(
+    const Record& r, const std::vector<intent::OverlappingIntent>& found,
+    google::protobuf::RepeatedPtrField<v1::Conflict>* out,
+    std::map<std::string, std::vector<std::string>>* by_owner) const {
+  const Record* record = &r;
+  out->Clear();
+  by_owner->clear();
+  for (const intent::OverlappingIntent& o : found) {
+    bool blocking = false;
+    v1::Conflict conflict;
+    conflict.mutable_intent()->set_id(o.intent_id);
+    conflict.mutable_intent()->set_priority(o.priority);
+    conflict.mutable_intent()->set_state(intent::StateToProto(o.state));
+    for (const intent::VolumeOverlap& overlap : o.overlaps) {
+      // volume_index: the constraint's volume; other_volume_index: the
+      // intent's (as PublishConstraintResponse documents).
+      std::vector<geo::TimeWindow> windows =
+          ActiveWindows(record->schedule, overlap.time);
+      if (windows.empty()) continue;
+      geo::AltitudeBand band = overlap.altitude;
+      bool blocks = false;
+      switch (record->type()) {
+        case v1::CONSTRAINT_TYPE_PROHIBITED:
+        case v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION:
+          blocks = true;
+          break;
+        case v1::CONSTRAINT_TYPE_CONDITIONAL:
+          blocks = record->ceiling_m && band.upper_m > *record->ceiling_m;
+          break;
+        default:
+          break;
+      }
+      if (blocks) {
+        const std::vector<geo::TimeWindow> covered =
+            authorisations_.Covered(record->id(), o.owner);
+        if (Subtract(windows, covered).empty()) blocks = false;
+      }
+      blocking = blocking || blocks;
+      for (const geo::TimeWindow& w : windows) {
+        v1::VolumeOverlap* vo = conflict.add_overlaps();
+        vo->set_volume_index(overlap.volume_index);
+        vo->set_other_volume_index(overlap.other_volume_index);
+        vo->set_other_off_nominal(overlap.other_off_nominal);
+        *vo->mutable_time_overlap()->mutable_start() = TimeToProto(w.start);
+        *vo->mutable_time_overlap()->mutable_end() = TimeToProto(w.end);
+        vo->mutable_altitude_overlap()->mutable_lower()->set_value_m(
+            band.lower_m);
+        vo->mutable_altitude_overlap()->mutable_lower()->set_reference(
+            v1::ALTITUDE_REFERENCE_W84);
+        vo->mutable_altitude_overlap()->mutable_upper()->set_value_m(
+            band.upper_m);
+        vo->mutable_altitude_overlap()->mutable_upper()->set_reference(
+            v1::ALTITUDE_REFERENCE_W84);
+      }
+    }
+    if (conflict.overlaps().empty()) continue;
+    conflict.set_reason(
+        !blocking ? (record->type() == v1::CONSTRAINT_TYPE_CONDITIONAL
+                         ? v1::CONFLICT_REASON_CONSTRAINT_CONDITIONAL
+                         : v1::CONFLICT_REASON_CONSTRAINT_ADVISORY)
+        : record->type() == v1::CONSTRAINT_TYPE_PROHIBITED
+            ? v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED
+        : record->type() == v1::CONSTRAINT_TYPE_CONDITIONAL
+            ? v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED
+            : v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED);
+    *out->Add() = std::move(conflict);
+    if (blocking) (*by_owner)[o.owner].push_back(o.intent_id);
+  }
+  // Still there? A withdrawal in between makes the report moot.
+  if (!registry_.Contains(record->id())) by_owner->clear();
 }
 
 absl::Status ConstraintCore::ReportAffected(
@@ -389,75 +496,31 @@ absl::Status ConstraintCore::ReportAffected(
   // is refused by Check(); one filed before is found here.
   std::vector<intent::OverlappingIntent> found = lookup(record->volumes);
   if (found.empty()) return absl::OkStatus();
-  std::map<std::string, std::vector<std::string>> by_owner;
+  if (ledger_ != nullptr) {
+    return CommitThroughLedger(
+               [&](absl::Time now, int64_t* seq)
+                   ABSL_NO_THREAD_SAFETY_ANALYSIS -> absl::StatusOr<Proposal> {
+                 std::map<std::string, std::vector<std::string>> by_owner;
+                 AffectedBy(*record, found, affected_out, &by_owner);
+                 Proposal p;
+                 if (by_owner.empty()) return p;
+                 Change change;
+                 change.time = now;
+                 change.kind = Change::Kind::kAffected;
+                 change.constraint_id = record->id();
+                 change.affected = std::move(by_owner);
+                 ProposeChange(std::move(change), seq, &p);
+                 return p;
+               })
+        .status();
+  }
   store::Store::Ticket ticket = 0;
   int64_t sequence = 0;
   {
     absl::MutexLock lock(&mu_);
-    for (const intent::OverlappingIntent& o : found) {
-      bool blocking = false;
-      v1::Conflict conflict;
-      conflict.mutable_intent()->set_id(o.intent_id);
-      conflict.mutable_intent()->set_priority(o.priority);
-      conflict.mutable_intent()->set_state(intent::StateToProto(o.state));
-      for (const intent::VolumeOverlap& overlap : o.overlaps) {
-        // volume_index: the constraint's volume; other_volume_index: the
-        // intent's (as PublishConstraintResponse documents).
-        std::vector<geo::TimeWindow> windows =
-            ActiveWindows(record->schedule, overlap.time);
-        if (windows.empty()) continue;
-        geo::AltitudeBand band = overlap.altitude;
-        bool blocks = false;
-        switch (record->type()) {
-          case v1::CONSTRAINT_TYPE_PROHIBITED:
-          case v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION:
-            blocks = true;
-            break;
-          case v1::CONSTRAINT_TYPE_CONDITIONAL:
-            blocks = record->ceiling_m && band.upper_m > *record->ceiling_m;
-            break;
-          default:
-            break;
-        }
-        if (blocks) {
-          const std::vector<geo::TimeWindow> covered =
-              authorisations_.Covered(record->id(), o.owner);
-          if (Subtract(windows, covered).empty()) blocks = false;
-        }
-        blocking = blocking || blocks;
-        for (const geo::TimeWindow& w : windows) {
-          v1::VolumeOverlap* vo = conflict.add_overlaps();
-          vo->set_volume_index(overlap.volume_index);
-          vo->set_other_volume_index(overlap.other_volume_index);
-          vo->set_other_off_nominal(overlap.other_off_nominal);
-          *vo->mutable_time_overlap()->mutable_start() = TimeToProto(w.start);
-          *vo->mutable_time_overlap()->mutable_end() = TimeToProto(w.end);
-          vo->mutable_altitude_overlap()->mutable_lower()->set_value_m(
-              band.lower_m);
-          vo->mutable_altitude_overlap()->mutable_lower()->set_reference(
-              v1::ALTITUDE_REFERENCE_W84);
-          vo->mutable_altitude_overlap()->mutable_upper()->set_value_m(
-              band.upper_m);
-          vo->mutable_altitude_overlap()->mutable_upper()->set_reference(
-              v1::ALTITUDE_REFERENCE_W84);
-        }
-      }
-      if (conflict.overlaps().empty()) continue;
-      conflict.set_reason(
-          !blocking ? (record->type() == v1::CONSTRAINT_TYPE_CONDITIONAL
-                           ? v1::CONFLICT_REASON_CONSTRAINT_CONDITIONAL
-                           : v1::CONFLICT_REASON_CONSTRAINT_ADVISORY)
-          : record->type() == v1::CONSTRAINT_TYPE_PROHIBITED
-              ? v1::CONFLICT_REASON_CONSTRAINT_PROHIBITED
-          : record->type() == v1::CONSTRAINT_TYPE_CONDITIONAL
-              ? v1::CONFLICT_REASON_CONSTRAINT_CONDITIONS_VIOLATED
-              : v1::CONFLICT_REASON_CONSTRAINT_AUTHORISATION_REQUIRED);
-      *affected_out->Add() = std::move(conflict);
-      if (blocking) by_owner[o.owner].push_back(o.intent_id);
-    }
+    std::map<std::string, std::vector<std::string>> by_owner;
+    AffectedBy(*record, found, affected_out, &by_owner);
     if (by_owner.empty()) return absl::OkStatus();
-    // Still there? A withdrawal in between makes the report moot.
-    if (!registry_.Contains(record->id())) return absl::OkStatus();
     std::vector<store::Mutation> batch;
     Change change;
     change.time = clock_->Now();
@@ -484,9 +547,8 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
       AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::GrantAuthorisationResponse>(
       caller, request, "grant",
-      [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
-          -> absl::StatusOr<v1::GrantAuthorisationResponse> {
-        const absl::Time now = clock_->Now();
+      [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      -> absl::StatusOr<v1::GrantAuthorisationResponse> {
         UTM_ASSIGN_OR_RETURN(const Record* found,
                              registry_.Find(request.constraint_id()));
         const Record& record = *found;
@@ -507,9 +569,11 @@ absl::StatusOr<v1::GrantAuthorisationResponse> ConstraintCore::Grant(
         *a.mutable_window() = request.window();
         a.set_granted_by(caller.id);
         a.set_reference(request.reference());
+        a.set_id(authorisations_.NewId(new_id_));
+        *a.mutable_create_time() = TimeToProto(now);
         v1::GrantAuthorisationResponse out;
-        *out.mutable_authorisation() =
-            authorisations_.Add(std::move(a), now, new_id_, batch);
+        *out.mutable_authorisation() = a;
+        d->authorisation = std::move(a);
         return out;
       });
 }
@@ -526,9 +590,8 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
       AuthorisationWindow(request.window(), clock_->Now()).status());
   return Write<v1::SelfUnlockResponse>(
       caller, request, "self_unlock",
-      [&](std::vector<store::Mutation>* batch,
-          std::vector<Change>*) -> absl::StatusOr<v1::SelfUnlockResponse> {
-        const absl::Time now = clock_->Now();
+      [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      -> absl::StatusOr<v1::SelfUnlockResponse> {
         UTM_ASSIGN_OR_RETURN(const Record* found,
                              registry_.Find(request.constraint_id()));
         const Record& record = *found;
@@ -548,9 +611,11 @@ absl::StatusOr<v1::SelfUnlockResponse> ConstraintCore::SelfUnlock(
         a.set_kind(v1::AUTHORISATION_KIND_SELF_UNLOCK);
         *a.mutable_window() = request.window();
         a.set_granted_by(caller.id);
+        a.set_id(authorisations_.NewId(new_id_));
+        *a.mutable_create_time() = TimeToProto(now);
         v1::SelfUnlockResponse out;
-        *out.mutable_authorisation() =
-            authorisations_.Add(std::move(a), now, new_id_, batch);
+        *out.mutable_authorisation() = a;
+        d->authorisation = std::move(a);
         return out;
       });
 }
@@ -560,16 +625,16 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
   UTM_RETURN_IF_ERROR(CheckFields(request));
   return Write<v1::RevokeAuthorisationResponse>(
       caller, request, "revoke",
-      [&](std::vector<store::Mutation>* batch, std::vector<Change>*)
-          -> absl::StatusOr<v1::RevokeAuthorisationResponse> {
-        v1::Authorisation* found =
+      [&](absl::Time now, Decision* d) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      -> absl::StatusOr<v1::RevokeAuthorisationResponse> {
+        const v1::Authorisation* found =
             authorisations_.Find(request.authorisation_id());
         if (found == nullptr) {
           return absl::NotFoundError(absl::StrCat(
               "authorisation ", QuoteForError(request.authorisation_id()),
               " not found"));
         }
-        v1::Authorisation& a = *found;
+        v1::Authorisation a = *found;
         bool allowed = caller.admin;
         if (a.kind() == v1::AUTHORISATION_KIND_SELF_UNLOCK &&
             a.operator_id() == caller.id) {
@@ -591,9 +656,9 @@ absl::StatusOr<v1::RevokeAuthorisationResponse> ConstraintCore::Revoke(
         }
         v1::RevokeAuthorisationResponse out;
         if (!a.has_revoke_time()) {
-          *a.mutable_revoke_time() = TimeToProto(clock_->Now());
+          *a.mutable_revoke_time() = TimeToProto(now);
           a.set_revoke_reason(request.reason());
-          authorisations_.Put(a, batch);
+          d->authorisation = a;
         }
         *out.mutable_authorisation() = a;
         return out;
@@ -621,6 +686,11 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
                 absl::Nanoseconds(request.heartbeat_interval().nanos());
     heartbeat = std::clamp(heartbeat, absl::Seconds(1), absl::Seconds(60));
   }
+  if (follower_ != nullptr) {
+    // The client may come from a replica further along: have everything
+    // committed before it asked, so that its sequence is known here.
+    UTM_RETURN_IF_ERROR(follower_->CatchUp());
+  }
   return hub_.Watch(caller.id, area, heartbeat, request.since_sequence(),
                     std::move(notify));
 }
@@ -632,6 +702,7 @@ bool ConstraintCore::NextEvent(Watcher* w, EventPtr* event) {
 void ConstraintCore::Unwatch(Watcher* w) { hub_.Unwatch(w); }
 
 absl::StatusOr<int> ConstraintCore::Tick() {
+  if (ledger_ != nullptr) return TickThroughLedger();
   store::Store::Ticket ticket = 0;
   int64_t sequence = 0;
   int written = 0;

@@ -44,11 +44,13 @@
 #ifndef UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
 #define UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -59,6 +61,8 @@
 #include "geo/volume.h"
 #include "geo/volume_index.h"
 #include "services/common/clock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/ledger.h"
 #include "services/common/store.h"
 #include "services/constraint/authorisations.h"
 #include "services/constraint/change_feed.h"
@@ -188,19 +192,107 @@ class ConstraintCore final : public intent::ConstraintChecker {
              std::vector<intent::Conflict>* blocking,
              std::vector<intent::Conflict>* advisory) const override;
 
+  // Replicated mode (several utmd processes sharing one Redis): the core's
+  // state (constraints, authorisations, the withdrawn history, the change
+  // log and remembered requests) is a read model of `ledger`, kept current
+  // by `follower`. A write is decided on the model and committed through the
+  // ledger with a guard: every write of this tier reads and writes one key
+  // (so the change log is numbered without gaps across replicas, as in one
+  // process) and writes the area keys of the airspace the constraint leaves
+  // and takes, so an intent decided concurrently on another replica without
+  // it is decided again. Watchers on every replica are fed the changes as
+  // the follower applies them; schedule transitions are logged once,
+  // whichever replica's Tick() commits them first. Neither is owned; the
+  // ledger must outlive the core and the follower must be stopped before
+  // the core is destroyed. Call before follower->Start() (which loads the
+  // model: Recover() is not called). In constraint_replica.cc.
+  void UseLedger(ledger::Ledger* ledger, ledger::Follower* follower);
+  // The table of remembered requests in the store and the ledger.
+  static constexpr char kRequestsTable[] = "constraint_requests";
+  // Times a write was decided again because another replica changed the
+  // constraint tier meanwhile (replicated mode).
+  int64_t ledger_retries() const { return ledger_retries_.load(); }
+
   // For tests, benchmarks and logs.
   int64_t last_sequence() const;
   size_t constraint_count() const;
   size_t watcher_count() const;
 
  private:
-  struct RequestRecord;
+  // A remembered request: its fingerprint and answer (serialized), when it
+  // was first answered, and the store ticket that makes it durable.
+  struct RequestRecord {
+    std::string fingerprint;
+    std::string response;
+    absl::Time created;
+    store::Store::Ticket ticket = 0;
+  };
+
+  // What one write changes, decided on the model without changing it:
+  // applied to the model at once in one process (ApplyLocal), or committed
+  // through the ledger and applied by every replica's follower
+  // (constraint_replica.cc).
+  struct Decision {
+    // Publish, Update: the constraint's new current version, the volumes it
+    // replaces (none when new) and, when new, its source key.
+    std::shared_ptr<const Record> upsert;
+    std::vector<geo::Volume4D> previous;
+    std::string source_key;
+    // Withdraw: the constraint removed, and its WITHDRAWN view.
+    std::shared_ptr<const Record> withdrawn;
+    v1::Constraint withdrawn_view;
+    // Grant, SelfUnlock, Revoke: the authorisation as it is to be kept.
+    std::optional<v1::Authorisation> authorisation;
+  };
+  template <typename Response>
+  using Decide = std::function<absl::StatusOr<Response>(absl::Time now,
+                                                        Decision* decision)>;
 
   template <typename Response, typename Request>
-  absl::StatusOr<Response> Write(
-      const Caller& caller, const Request& request, absl::string_view method,
-      const std::function<absl::StatusOr<Response>(
-          std::vector<store::Mutation>*, std::vector<Change>*)>& apply);
+  absl::StatusOr<Response> Write(const Caller& caller, const Request& request,
+                                 absl::string_view method,
+                                 const Decide<Response>& decide);
+  // Applies `decision` to the model (one process) and queues its records and
+  // changes.
+  void ApplyLocal(const Decision& decision, absl::Time now,
+                  std::vector<store::Mutation>* batch,
+                  std::vector<Change>* changes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The affected-intents report of a constraint just written: fills `out`
+  // and the blocking intents by owner. Empty when the constraint is gone.
+  void AffectedBy(const Record& record,
+                  const std::vector<intent::OverlappingIntent>& found,
+                  google::protobuf::RepeatedPtrField<v1::Conflict>* out,
+                  std::map<std::string, std::vector<std::string>>* by_owner)
+      const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  // Replicated mode (constraint_replica.cc). A proposal: the records one
+  // write commits, the airspace it changes and its answer.
+  struct Proposal {
+    std::vector<store::Mutation> mutations;
+    std::vector<geo::Footprint> area;
+    std::string response;
+  };
+  using Propose =
+      std::function<absl::StatusOr<Proposal>(absl::Time now, int64_t* seq)>;
+  // Proposes under mu_ on the model (with the next change sequence in
+  // `seq`), commits under the guard, applies; decides again when another
+  // replica wrote meanwhile. Returns the proposal's response.
+  absl::StatusOr<std::string> CommitThroughLedger(const Propose& propose);
+  // The proposal of a write (a request replayed, or `decide`'s decision).
+  absl::StatusOr<Proposal> ProposeWrite(
+      const std::string& key, const std::string& fingerprint, absl::Time now,
+      int64_t* seq,
+      const std::function<absl::StatusOr<std::string>(absl::Time, Decision*)>&
+          decide) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds `change` (numbered ++*seq) to `p`, with the trim of the change
+  // that falls out of the retention.
+  void ProposeChange(Change change, int64_t* seq, Proposal* p) const;
+  absl::StatusOr<int> TickThroughLedger();
+  // The follower's handlers.
+  void ApplyRequestRecord(absl::string_view key,
+                          const std::optional<std::string>& value);
+  void ClearModel();
   absl::StatusOr<Entry*> OwnedEntry(const Caller& caller, const std::string& id,
                                     int64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -234,7 +326,8 @@ class ConstraintCore final : public intent::ConstraintChecker {
   Authorisations authorisations_ ABSL_GUARDED_BY(mu_){store_};
 
   // The change log: sequences assigned, changes retained for resuming.
-  const std::unique_ptr<ChangeFeed> feed_ ABSL_PT_GUARDED_BY(mu_);
+  // (A ReplicaChangeFeed in replicated mode.)
+  std::unique_ptr<ChangeFeed> feed_ ABSL_PT_GUARDED_BY(mu_);
 
   // The watchers, fed from `feed_`; they share mu_ (see watch_hub.h).
   WatchHub hub_{
@@ -247,6 +340,14 @@ class ConstraintCore final : public intent::ConstraintChecker {
       ABSL_GUARDED_BY(mu_);
   std::deque<std::pair<absl::Time, std::string>> request_order_
       ABSL_GUARDED_BY(mu_);
+
+  // Replicated mode: set once by UseLedger(), before serving.
+  ledger::Ledger* ledger_ = nullptr;
+  ledger::Follower* follower_ = nullptr;
+  ReplicaChangeFeed* replica_feed_ ABSL_PT_GUARDED_BY(mu_) = nullptr;
+  // The model was cleared for a reload: watchers resync once it is loaded.
+  bool reloaded_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<int64_t> ledger_retries_{0};
 };
 
 }  // namespace utm::constraint

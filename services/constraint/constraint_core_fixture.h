@@ -2,6 +2,12 @@
 // constraint_watch_test.cc): a core on a simulated clock, wired to a real
 // intent core both ways, without a store; and helpers to publish, file,
 // watch and describe events compactly. Test-only.
+//
+// With UTM_CONSTRAINT_REPLICATED=1 in the environment, the core runs in
+// replicated mode instead: a read model of a ledger (the local backend over
+// a memory store) kept current by a follower, every write committed through
+// it. CMake runs the same tests both ways, so every rule the single process
+// keeps is checked on the replicated path too.
 #ifndef UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_FIXTURE_H_
 #define UTM_SERVICES_CONSTRAINT_CONSTRAINT_CORE_FIXTURE_H_
 
@@ -9,10 +15,15 @@
 #include <string>
 #include <vector>
 
+#include <cstdlib>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/local_ledger.h"
+#include "services/common/store.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/constraint_testing.h"
 #include "services/intent/intent_core.h"
@@ -39,11 +50,40 @@ class ConstraintCoreTest : public ::testing::Test {
     return o;
   }
 
+  ~ConstraintCoreTest() override {
+    if (follower_ != nullptr) follower_->Stop();
+  }
+
+  static bool Replicated() {
+    const char* v = std::getenv("UTM_CONSTRAINT_REPLICATED");
+    return v != nullptr && std::string(v) == "1";
+  }
+
+  // A new core with `options` (the follower of the old one, if any, stopped
+  // first: it calls into the core).
+  void Rebuild(const ConstraintOptions& options) {
+    if (follower_ != nullptr) follower_->Stop();
+    core_ = std::make_unique<ConstraintCore>(options, &clock_);
+    Wire();
+  }
+
   void Wire() {
     intents_.SetConstraintChecker(core_.get());
     core_->SetIntentLookup([this](const std::vector<geo::Volume4D>& v) {
       return intents_.Overlapping(v);
     });
+    if (!Replicated()) return;
+    // A fresh ledger for each core, as a core without a store starts empty.
+    store::StoreOptions memory;
+    memory.backend = "memory";
+    store_ = *store::OpenStore(memory);
+    ledger_ = *ledger::LocalLedger::Open(store_.get());
+    ledger::FollowerOptions fo;
+    fo.poll = absl::Milliseconds(20);
+    follower_ = std::make_unique<ledger::Follower>(ledger_.get(), fo);
+    core_->UseLedger(ledger_.get(), follower_.get());
+    absl::Status started = follower_->Start();
+    EXPECT_TRUE(started.ok()) << started;
   }
 
   v1::Constraint Publish(const v1::Constraint& c,
@@ -81,6 +121,7 @@ class ConstraintCoreTest : public ::testing::Test {
     return out;
   }
 
+ public:
   // A compact description of events: "begin", "upsert:<id>", "end:<n>",
   // "removed:<id>:<reason>", "activity:<id>:<0|1>", "affected:<ids>", ...
   static std::vector<std::string> Describe(
@@ -127,10 +168,15 @@ class ConstraintCoreTest : public ::testing::Test {
     return out;
   }
 
+ protected:
   SimulatedClock clock_;
   std::unique_ptr<ConstraintCore> core_;
   intent::IntentCore intents_;
   int notifications_ = 0;
+  // Replicated mode only.
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ledger::LocalLedger> ledger_;
+  std::unique_ptr<ledger::Follower> follower_;
 };
 
 }  // namespace utm::constraint::test_util

@@ -1,11 +1,13 @@
 #include "services/constraint/constraint_registry.h"
 
 #include <algorithm>
+#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
+#include "services/common/volume_convert.h"
 #include "utm/internal/constraint_storage.pb.h"
 
 namespace utm::constraint {
@@ -141,7 +143,7 @@ void ConstraintRegistry::Remove(Entry* e, std::vector<store::Mutation>* batch) {
   }
   handle_by_id_.erase(record->id());
   entries_.erase(e->handle);
-  if (store_ != nullptr) {
+  if (store_ != nullptr && batch != nullptr) {
     batch->push_back(store::Delete(kConstraintsTable, record->id()));
   }
 }
@@ -180,18 +182,101 @@ void ConstraintRegistry::CancelTimer(Entry* entry) {
   entry->timer = absl::InfiniteFuture();
 }
 
+absl::Time ConstraintRegistry::NextCheck(const Record& record, bool expired,
+                                         absl::Time after) {
+  absl::Time next = record.NextCandidate(after);
+  // Expiry is a transition too: the instant after the last active one.
+  if (!expired && record.last_active != absl::InfiniteFuture()) {
+    next = std::min(next, std::max(after + absl::Nanoseconds(1),
+                                   record.last_active + absl::Nanoseconds(1)));
+  }
+  return next;
+}
+
 void ConstraintRegistry::Schedule(Entry* entry, absl::Time after) {
   CancelTimer(entry);
-  entry->timer = entry->record->NextCandidate(after);
-  // Expiry is a transition too: the instant after the last active one.
-  if (!entry->expired && entry->record->last_active != absl::InfiniteFuture()) {
-    entry->timer = std::min(entry->timer, std::max(after + absl::Nanoseconds(1),
-                                                   entry->record->last_active +
-                                                       absl::Nanoseconds(1)));
-  }
+  entry->timer = NextCheck(*entry->record, entry->expired, after);
   if (entry->timer != absl::InfiniteFuture()) {
     timers_.emplace(entry->timer, entry->handle);
   }
+}
+
+std::vector<std::pair<absl::Time, const Entry*>> ConstraintRegistry::Due(
+    absl::Time now) const {
+  std::vector<std::pair<absl::Time, const Entry*>> out;
+  for (auto it = timers_.begin(); it != timers_.end() && it->first <= now;
+       ++it) {
+    auto e = entries_.find(it->second);
+    if (e != entries_.end()) out.emplace_back(it->first, e->second.get());
+  }
+  return out;
+}
+
+const char* ConstraintRegistry::table() { return kConstraintsTable; }
+
+std::string ConstraintRegistry::EncodeReplicated(const Record& record,
+                                                 bool active, bool expired,
+                                                 absl::Time checked_until) {
+  internal::StoredConstraint stored;
+  *stored.mutable_constraint() = record.proto;
+  stored.set_announced_active(active);
+  stored.set_expired(expired);
+  *stored.mutable_checked_until() = TimeToProto(checked_until);
+  return stored.SerializeAsString();
+}
+
+void ConstraintRegistry::ApplyRecord(absl::string_view id,
+                                     const std::optional<std::string>& value,
+                                     const geo::ValidationLimits& limits,
+                                     int max_volumes) {
+  Entry* held = FindEntry(std::string(id));
+  if (!value) {
+    if (held != nullptr) Remove(held, nullptr);
+    return;
+  }
+  internal::StoredConstraint stored;
+  if (!stored.ParseFromString(*value)) {
+    std::cerr << "utmd: constraint " << id
+              << " in the ledger cannot be decoded\n";
+    return;
+  }
+  const absl::Time checked_until = TimeOf(stored.checked_until());
+  if (held == nullptr ||
+      held->record->proto.version() != stored.constraint().version()) {
+    absl::StatusOr<std::shared_ptr<const Record>> record =
+        MakeRecord(stored.constraint(), "constraint", limits, max_volumes,
+                   /*trusted=*/true);
+    if (!record.ok()) {
+      std::cerr << "utmd: constraint " << id
+                << " in the ledger: " << record.status() << "\n";
+      return;
+    }
+    if (held == nullptr) {
+      const v1::Constraint& c = stored.constraint();
+      held = Add(*std::move(record),
+                 c.source().original_id().empty()
+                     ? ""
+                     : SourceKey(c.authority().id(), c.source()),
+                 checked_until);
+    } else {
+      Replace(held, *std::move(record), checked_until);
+    }
+  }
+  held->active = stored.announced_active();
+  held->expired = stored.expired();
+  if (held->expired) {
+    CancelTimer(held);
+  } else {
+    Schedule(held, checked_until);
+  }
+}
+
+void ConstraintRegistry::Clear() {
+  entries_.clear();
+  handle_by_id_.clear();
+  by_source_.clear();
+  index_ = geo::VolumeIndex();
+  timers_.clear();
 }
 
 bool ConstraintRegistry::PopDue(absl::Time now, absl::Time* when,

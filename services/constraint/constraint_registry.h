@@ -25,13 +25,16 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "geo/volume.h"
 #include "geo/volume_index.h"
@@ -109,6 +112,27 @@ class ConstraintRegistry {
   void Remove(Entry* entry, std::vector<store::Mutation>* batch);
   // Queues the entry's current version for the store on `batch`.
   void Put(const Entry& entry, std::vector<store::Mutation>* batch) const;
+
+  // Replicated mode, where the registry is a read model of the ledger. A
+  // record of the table as the ledger holds it: the constraint with what was
+  // announced about it and the instant its transitions are logged up to.
+  static const char* table();
+  static std::string EncodeReplicated(const Record& record, bool active,
+                                      bool expired, absl::Time checked_until);
+  // Applies one record of the table (`value` set: the constraint's current
+  // version, added or replacing the held one; nullopt: removed). A record
+  // that cannot be decoded is reported on stderr and skipped.
+  void ApplyRecord(absl::string_view id,
+                   const std::optional<std::string>& value,
+                   const geo::ValidationLimits& limits, int max_volumes);
+  void Clear();
+  // The entries whose schedule check is due at `now`, with the instant it
+  // is due, earliest first; nothing is changed (PopDue() takes them).
+  std::vector<std::pair<absl::Time, const Entry*>> Due(absl::Time now) const;
+  // When a check of `record` is next due after `after` (what Schedule()
+  // sets): its next candidate transition, or its expiry unless `expired`.
+  static absl::Time NextCheck(const Record& record, bool expired,
+                              absl::Time after);
 
   // Schedule checks. Schedule() (re)sets the entry's next check after
   // `after` (its next candidate transition, or its expiry); PopDue() takes

@@ -114,8 +114,7 @@ TEST_F(ConstraintCoreTest, ResumeCatchesUpExactlyWithNoGapNoDuplicate) {
 TEST_F(ConstraintCoreTest, ExpiredSequenceGetsResyncAndSnapshot) {
   ConstraintOptions options = Options();
   options.change_log_retention = 3;
-  core_ = std::make_unique<ConstraintCore>(options, &clock_);
-  Wire();
+  Rebuild(options);
   for (int i = 0; i < 6; ++i) Publish(Zone(v1::CONSTRAINT_TYPE_ADVISORY, i));
   std::shared_ptr<Watcher> w = Watch(kPilot, Area(0, 5000), 1);
   std::vector<std::string> d = Describe(Drain(w.get()));

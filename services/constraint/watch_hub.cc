@@ -108,6 +108,41 @@ WatchHub::~WatchHub() {
 
 void WatchHub::SetDelivered(int64_t sequence) { delivered_ = sequence; }
 
+void WatchHub::UseFeed(ChangeFeed* feed) {
+  absl::MutexLock lock(mu_);
+  feed_ = feed;
+  delivered_ = feed->last_sequence();
+}
+
+void WatchHub::ResyncAll(v1::ResyncReason reason) {
+  std::vector<std::shared_ptr<Watcher>> to_notify;
+  {
+    absl::MutexLock lock(mu_);
+    delivered_ = feed_->last_sequence();
+    const absl::Time now = clock_->Now();
+    for (const auto& [handle, w] : watchers_) {
+      absl::MutexLock wl(&w->mu);
+      if (w->closed) continue;
+      w->queue.clear();
+      w->live = 0;
+      w->resyncing = true;
+      w->floor = delivered_;
+      v1::ConstraintEvent resync;
+      resync.set_sequence(delivered_);
+      *resync.mutable_event_time() = TimeToProto(now);
+      resync.mutable_resync_required()->set_reason(reason);
+      w->queue.emplace_back(
+          std::make_shared<const v1::ConstraintEvent>(std::move(resync)),
+          false);
+      if (w->waiting) {
+        w->waiting = false;
+        to_notify.push_back(w);
+      }
+    }
+  }
+  Notify(std::move(to_notify));
+}
+
 size_t WatchHub::watcher_count() const {
   absl::ReaderMutexLock lock(mu_);
   return watchers_.size();

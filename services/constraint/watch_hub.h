@@ -103,6 +103,14 @@ class WatchHub {
   // core's mu_ and this `mu` are one lock).
   void SetDelivered(int64_t sequence) ABSL_NO_THREAD_SAFETY_ANALYSIS;
 
+  // Replicated mode: the feed the hub reads from now on. REQUIRES: no
+  // watcher yet.
+  void UseFeed(ChangeFeed* feed) ABSL_LOCKS_EXCLUDED(mu_);
+  // Every watcher is told to resync (`reason`) and gets a snapshot once it
+  // has read that; every change in the feed counts as delivered. For a
+  // feed that was reloaded. Takes `mu`.
+  void ResyncAll(v1::ResyncReason reason) ABSL_LOCKS_EXCLUDED(mu_);
+
   // A new watcher of `area` for `caller_id` (the checked request): the
   // snapshot of the area when `since` is 0, the retained changes after
   // `since` otherwise, or a resync event and the snapshot when `since` is
@@ -140,7 +148,7 @@ class WatchHub {
   const Options options_;
   const Clock* const clock_;
   absl::Mutex* const mu_;
-  ChangeFeed* const feed_ ABSL_PT_GUARDED_BY(mu_);
+  ChangeFeed* feed_ ABSL_PT_GUARDED_BY(mu_);
   const ConstraintRegistry* const registry_ ABSL_PT_GUARDED_BY(mu_);
 
   // Delivered to watchers up to here.

@@ -1,5 +1,6 @@
 #include "services/constraint/withdrawn_history.h"
 
+#include <iostream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -21,37 +22,22 @@ WithdrawnHistory::WithdrawnHistory(absl::Duration retention)
 
 absl::Status WithdrawnHistory::Recover(store::Store* store, absl::Time now) {
   if (store == nullptr) return absl::OkStatus();
-  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
   absl::Status status;
   std::vector<store::Mutation> purge;
   absl::MutexLock lock(&mu_);
   absl::Status scan = store->Scan(
       kTable, [&](absl::string_view key, absl::string_view value) {
         if (!status.ok()) return;
-        Entry e;
-        if (!e.constraint.ParseFromArray(value.data(),
-                                         static_cast<int>(value.size()))) {
-          status = absl::DataLossError(
-              absl::StrCat("withdrawn constraint ", key, ": cannot decode"));
+        absl::StatusOr<Entry> e = Decode(key, value);
+        if (!e.ok()) {
+          status = e.status();
           return;
         }
-        e.withdrawn = TimeOf(e.constraint.withdraw_time());
-        if (!Visible(e, now)) {
+        if (!Visible(*e, now)) {
           purge.push_back(store::Delete(kTable, std::string(key)));
           return;
         }
-        for (const v1::Volume4D& v : e.constraint.volumes()) {
-          absl::StatusOr<geo::Volume4D> volume =
-              VolumeFromProto(v, trusted, "volumes");
-          if (!volume.ok()) {
-            status = absl::DataLossError(
-                absl::StrCat("withdrawn constraint ", key, ": ",
-                             volume.status().message()));
-            return;
-          }
-          e.volumes.push_back(*std::move(volume));
-        }
-        entries_[std::string(key)] = std::move(e);
+        entries_[std::string(key)] = *std::move(e);
       });
   if (!scan.ok()) return scan;
   if (!status.ok()) return status;
@@ -59,16 +45,75 @@ absl::Status WithdrawnHistory::Recover(store::Store* store, absl::Time now) {
   return absl::OkStatus();
 }
 
-v1::Constraint WithdrawnHistory::Add(v1::Constraint last,
-                                     std::vector<geo::Volume4D> volumes,
-                                     const std::string& by,
-                                     const std::string& reason, absl::Time now,
-                                     std::vector<store::Mutation>* batch) {
+absl::StatusOr<WithdrawnHistory::Entry> WithdrawnHistory::Decode(
+    absl::string_view key, absl::string_view value) {
+  Entry e;
+  if (!e.constraint.ParseFromArray(value.data(),
+                                   static_cast<int>(value.size()))) {
+    return absl::DataLossError(
+        absl::StrCat("withdrawn constraint ", key, ": cannot decode"));
+  }
+  e.withdrawn = TimeOf(e.constraint.withdraw_time());
+  const VolumeConvertOptions trusted = StoredConstraintConvertOptions();
+  for (const v1::Volume4D& v : e.constraint.volumes()) {
+    absl::StatusOr<geo::Volume4D> volume =
+        VolumeFromProto(v, trusted, "volumes");
+    if (!volume.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "withdrawn constraint ", key, ": ", volume.status().message()));
+    }
+    e.volumes.push_back(*std::move(volume));
+  }
+  return e;
+}
+
+v1::Constraint WithdrawnHistory::Withdrawn(v1::Constraint last,
+                                           const std::string& by,
+                                           const std::string& reason,
+                                           absl::Time now) {
   last.set_state(v1::CONSTRAINT_STATE_WITHDRAWN);
   last.set_active(false);
   *last.mutable_withdraw_time() = TimeToProto(now);
   last.set_withdrawn_by(by);
   last.set_withdraw_reason(reason);
+  return last;
+}
+
+std::vector<std::string> WithdrawnHistory::Purgeable(absl::Time now) const {
+  std::vector<std::string> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, e] : entries_) {
+    if (!Visible(e, now)) out.push_back(id);
+  }
+  return out;
+}
+
+void WithdrawnHistory::ApplyRecord(absl::string_view id,
+                                   const std::optional<std::string>& value) {
+  absl::MutexLock lock(&mu_);
+  if (!value) {
+    entries_.erase(std::string(id));
+    return;
+  }
+  absl::StatusOr<Entry> e = Decode(id, *value);
+  if (!e.ok()) {
+    std::cerr << "utmd: " << e.status() << "\n";
+    return;
+  }
+  entries_[std::string(id)] = *std::move(e);
+}
+
+void WithdrawnHistory::Clear() {
+  absl::MutexLock lock(&mu_);
+  entries_.clear();
+}
+
+v1::Constraint WithdrawnHistory::Add(v1::Constraint last,
+                                     std::vector<geo::Volume4D> volumes,
+                                     const std::string& by,
+                                     const std::string& reason, absl::Time now,
+                                     std::vector<store::Mutation>* batch) {
+  last = Withdrawn(std::move(last), by, reason, now);
   absl::MutexLock lock(&mu_);
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (Visible(it->second, now)) {

@@ -31,6 +31,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/volume.h"
@@ -62,6 +64,19 @@ class WithdrawnHistory {
                      const std::string& by, const std::string& reason,
                      absl::Time now, std::vector<store::Mutation>* batch);
 
+  // Replicated mode, where the history is a read model of the ledger: the
+  // view Add() records (a pure function), the ids past the retention at
+  // `now` (for the write that deletes them), one record of kTable applied
+  // (`value` set: put, decoded as Recover() does; nullopt: deleted) and the
+  // model emptied for a reload. ApplyRecord() reports a record it cannot
+  // decode on stderr and skips it.
+  static v1::Constraint Withdrawn(v1::Constraint last, const std::string& by,
+                                  const std::string& reason, absl::Time now);
+  std::vector<std::string> Purgeable(absl::Time now) const;
+  void ApplyRecord(absl::string_view id,
+                   const std::optional<std::string>& value);
+  void Clear();
+
   // The withdrawn constraint `id`, unless unknown or past the retention.
   std::optional<v1::Constraint> Get(const std::string& id,
                                     absl::Time now) const;
@@ -83,6 +98,9 @@ class WithdrawnHistory {
     std::vector<geo::Volume4D> volumes;
     absl::Time withdrawn;
   };
+  // Decodes a record of kTable (the entry's view and volumes).
+  static absl::StatusOr<Entry> Decode(absl::string_view key,
+                                      absl::string_view value);
   bool Visible(const Entry& e, absl::Time now) const {
     return now - e.withdrawn < retention_;
   }

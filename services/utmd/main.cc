@@ -183,10 +183,8 @@ int main(int argc, char** argv) {
   app.add_option("--store", store_options.backend,
                  "embedded: memory + fsync'd log and snapshots in "
                  "<data-dir>/store; memory: nothing is retained; redis: one "
-                 "of many replicas sharing the Redis of --redis or "
-                 "--redis-sentinels (intents are shared; constraints are "
-                 "still kept in this process's memory only, not shared and "
-                 "not retained)")
+                 "of many replicas sharing intents and constraints through "
+                 "the Redis of --redis or --redis-sentinels")
       ->check(CLI::IsMember({"embedded", "memory", "redis"}))
       ->capture_default_str();
   utm::utmd::RedisFlags redis_flags;
@@ -443,7 +441,7 @@ int main(int argc, char** argv) {
             : absl::StrCat("the primary '", redis_options->client.master_name,
                            "' of Sentinels ", redis_flags.sentinels);
     std::cerr << "utmd: port " << port->port()
-              << " claimed; loading intents from Redis at " << where
+              << " claimed; loading from Redis at " << where
               << std::endl;
     absl::StatusOr<std::unique_ptr<utm::ledger::RedisLedger>> opened =
         utm::ledger::RedisLedger::Open(*redis_options);
@@ -503,22 +501,11 @@ int main(int argc, char** argv) {
       return 1;
     }
   }
-  // On Redis the constraints are this process's own, in memory, until the
-  // constraint core runs on the ledger too.
   utm::constraint::ConstraintCore constraint_core(constraint_options, clock,
                                                   store.get());
-  if (absl::Status s = constraint_core.Recover(); !s.ok()) {
-    std::cerr << "utmd: " << s << "\n";
-    return 1;
-  }
-  // After the cores, so that it is destroyed (and stopped) before them: its
-  // thread applies the ledger's entries to them.
-  std::optional<utm::ledger::Follower> follower;
-  if (on_redis) {
-    follower.emplace(ledger);
-    intent_core.UseLedger(ledger, &*follower);
-    if (absl::Status s = follower->Start(); !s.ok()) {
-      std::cerr << "utmd: loading from Redis: " << s << "\n";
+  if (!on_redis) {
+    if (absl::Status s = constraint_core.Recover(); !s.ok()) {
+      std::cerr << "utmd: " << s << "\n";
       return 1;
     }
   }
@@ -529,14 +516,29 @@ int main(int argc, char** argv) {
       [&intent_core](const std::vector<utm::geo::Volume4D>& volumes) {
         return intent_core.Overlapping(volumes);
       });
+  // After the cores, so that it is destroyed (and stopped) before them: its
+  // thread applies the ledger's entries to them. Both cores register their
+  // tables before Start() loads them.
+  std::optional<utm::ledger::Follower> follower;
+  if (on_redis) {
+    follower.emplace(ledger);
+    intent_core.UseLedger(ledger, &*follower);
+    constraint_core.UseLedger(ledger, &*follower);
+    if (absl::Status s = follower->Start(); !s.ok()) {
+      std::cerr << "utmd: loading from Redis: " << s << "\n";
+      return 1;
+    }
+  }
   const absl::Duration recovery_time = absl::Now() - recovery_start;
   if (on_redis) {
     std::cerr << "utmd: loaded "
               << WithCommas(static_cast<int64_t>(intent_core.live_count()))
-              << " live intents from Redis (entry "
+              << " live intents and "
+              << WithCommas(
+                     static_cast<int64_t>(constraint_core.constraint_count()))
+              << " constraints from Redis (entry "
               << WithCommas(static_cast<int64_t>(follower->applied().seq))
-              << ") in " << HumanDuration(recovery_time)
-              << "; constraints are kept in this process only" << std::endl;
+              << ") in " << HumanDuration(recovery_time) << std::endl;
   } else if (std::optional<utm::store::RecoveryStats> stats =
                  utm::store::GetRecoveryStats(*store)) {
     if (!stats->salvaged_to.empty()) {

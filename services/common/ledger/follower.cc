@@ -1,5 +1,6 @@
 #include "services/common/ledger/follower.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -36,9 +37,29 @@ void Follower::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Follower::OnDurable(std::function<void(uint64_t)> fn) {
+  on_durable_.push_back(std::move(fn));
+}
+
 Position Follower::applied() const {
   absl::MutexLock lock(&position_mu_);
   return applied_;
+}
+
+uint64_t Follower::durable() const {
+  absl::MutexLock lock(&position_mu_);
+  return durable_;
+}
+
+void Follower::RaiseDurable(uint64_t reported) {
+  uint64_t raised = 0;
+  {
+    absl::MutexLock lock(&position_mu_);
+    const uint64_t candidate = std::min(reported, applied_.seq);
+    if (candidate <= durable_) return;
+    durable_ = raised = candidate;
+  }
+  for (const auto& fn : on_durable_) fn(raised);
 }
 
 absl::Status Follower::Reload() {
@@ -55,6 +76,9 @@ absl::Status Follower::Reload() {
   ++reloads_;
   absl::MutexLock lock(&position_mu_);
   applied_ = *std::move(at);
+  // Nothing of the new history is confirmed yet: the next read of the tail
+  // (within durable_poll) says how far it is durable.
+  durable_ = 0;
   return absl::OkStatus();
 }
 
@@ -73,18 +97,19 @@ void Follower::Apply(const Entry& entry) {
 absl::Status Follower::Pull() {
   while (true) {
     const Position from = applied();
-    absl::StatusOr<std::vector<Entry>> entries =
-        ledger_->Read(from, options_.batch, absl::ZeroDuration());
-    if (entries.status().code() == absl::StatusCode::kDataLoss) {
+    absl::StatusOr<Tail> tail =
+        ledger_->ReadTail(from, options_.batch, absl::ZeroDuration());
+    if (tail.status().code() == absl::StatusCode::kDataLoss) {
       // Our position is gone from the ledger's history: start over from
       // what the ledger holds now.
       absl::Status s = Reload();
       if (!s.ok()) return s;
       continue;
     }
-    if (!entries.ok()) return entries.status();
-    for (const Entry& e : *entries) Apply(e);
-    if (static_cast<int>(entries->size()) < options_.batch) {
+    if (!tail.ok()) return tail.status();
+    for (const Entry& e : tail->entries) Apply(e);
+    RaiseDurable(tail->durable);
+    if (static_cast<int>(tail->entries.size()) < options_.batch) {
       return absl::OkStatus();
     }
   }
@@ -122,19 +147,42 @@ absl::Status Follower::WaitAppliedLocked(uint64_t seq) {
 }
 
 void Follower::Run() {
+  // Since when applied() has been ahead of durable(), and when the ledger
+  // was last asked to confirm.
+  absl::Time behind_since = absl::InfiniteFuture();
+  absl::Time last_confirm = absl::InfinitePast();
   while (!stop_) {
+    const absl::Time now = absl::Now();
+    if (durable() >= applied().seq) {
+      behind_since = absl::InfiniteFuture();
+    } else if (behind_since == absl::InfiniteFuture()) {
+      behind_since = now;
+    } else if (now - behind_since >= options_.confirm_after &&
+               now - last_confirm >= options_.confirm_after) {
+      // Nobody raised the watermark: confirm it ourselves (the next read
+      // shows the result; a failure only means not yet).
+      last_confirm = now;
+      (void)ledger_->ConfirmDurable(applied());
+    }
     // Wait for new entries without holding the apply lock, so CatchUp()
     // callers are never stuck behind a blocked read; then apply what came,
     // unless a CatchUp() applied it meanwhile.
+    // While something applied waits to be confirmed durable, wake often
+    // enough to read the watermark again.
     const Position from = applied();
-    absl::StatusOr<std::vector<Entry>> next =
-        ledger_->Read(from, options_.batch, options_.poll);
+    const absl::Duration wait =
+        durable() < from.seq ? std::min(options_.poll, options_.durable_poll)
+                             : options_.poll;
+    absl::StatusOr<Tail> next = ledger_->ReadTail(from, options_.batch, wait);
     absl::Status s;
     {
       absl::MutexLock lock(&apply_mu_);
       if (next.ok()) {
+        // The watermark is about the history the read checked `from`
+        // against: use it only if nothing moved us off `from` meanwhile.
         if (applied() == from) {
-          for (const Entry& e : *next) Apply(e);
+          for (const Entry& e : next->entries) Apply(e);
+          RaiseDurable(next->durable);
         }
       } else if (next.status().code() == absl::StatusCode::kDataLoss) {
         s = Pull();  // reloads

@@ -11,6 +11,18 @@
 // (trimmed away while this replica was behind, or lost in a failover), the
 // follower clears every model and loads again: a gap is never papered over.
 //
+// Durability: durable() is the highest applied entry the ledger reports
+// durable (Tail::durable): with RedisLedger and `wait_replicas` N > 0, on N
+// Redis replicas, so it survives a failover. Entries are applied (and the
+// read models show them) as soon as they are read, which is what deciding
+// writes needs: a stale or lost entry only makes a guard fail. What leaves
+// the replica as a promise — a change streamed to a watcher — waits for
+// durable(): OnDurable() says when it rises. While applied() is ahead of
+// durable() the follower reads the watermark again every `durable_poll`,
+// even when no entry comes (the replicas' confirmation of another writer's
+// commit adds no entry to wake the read); when it stays ahead for
+// `confirm_after`, it asks the ledger to confirm the entries itself.
+//
 // Handlers run on the follower's thread or on a thread calling CatchUp(),
 // never two at once; they take their core's own lock. A core must not hold
 // its lock while calling CatchUp() or WaitApplied().
@@ -48,6 +60,16 @@ struct FollowerOptions {
   // After an error (backend down), wait this long before reading again.
   // DEFAULT: 200 ms.
   absl::Duration retry = absl::Milliseconds(200);
+  // Longest a Read() waits while applied() is ahead of durable(), so that
+  // the watermark is read again that often: one round trip per
+  // `durable_poll` at most, and only while something waits to be durable.
+  // DEFAULT: 10 ms.
+  absl::Duration durable_poll = absl::Milliseconds(10);
+  // When applied() has stayed ahead of durable() this long (the entries'
+  // writer may have died before raising the watermark), ask the ledger to
+  // confirm them itself (Ledger::ConfirmDurable), at most once per period.
+  // DEFAULT: 500 ms.
+  absl::Duration confirm_after = absl::Milliseconds(500);
 };
 
 class Follower {
@@ -75,6 +97,13 @@ class Follower {
   // The last entry applied in full.
   Position applied() const;
 
+  // The highest seq that is both applied here and durable
+  // (<= applied().seq). After a reload (the history was rewritten or
+  // trimmed past this replica) it restarts at 0 and rises again, within
+  // about `durable_poll`, as the ledger confirms the reloaded position:
+  // consumers treat a reload (the tables' clear handlers) as a resync.
+  uint64_t durable() const;
+
   // Applies every entry committed before the call, and reloads when this
   // replica's position is no longer in the ledger's history (even at the
   // same number). UNAVAILABLE when the backend is down.
@@ -92,6 +121,14 @@ class Follower {
   // follower's apply lock: quick, and never calls back into the follower.
   void OnApplied(std::function<void(const Entry&)> fn);
 
+  // Called whenever durable() rises, with the new value (not when a reload
+  // resets it). REQUIRES: before Start(). Runs under the follower's apply
+  // lock, on the follower's thread or on a thread in CatchUp() or
+  // WaitApplied(), after the OnApplied() calls of the entries it covers:
+  // quick, never blocks, may call applied() and durable() but nothing else
+  // of the follower.
+  void OnDurable(std::function<void(uint64_t durable_seq)> fn);
+
  private:
   struct Table {
     ApplyFn apply;
@@ -104,17 +141,22 @@ class Follower {
   absl::Status WaitAppliedLocked(uint64_t seq)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void Apply(const Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Raises durable() to min(`reported`, applied().seq) if that is higher,
+  // and tells the OnDurable() handlers.
+  void RaiseDurable(uint64_t reported) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   void Run();
 
   Ledger* const ledger_;
   const FollowerOptions options_;
   std::map<std::string, Table> tables_;  // fixed after Start()
   std::vector<std::function<void(const Entry&)>> on_applied_;
+  std::vector<std::function<void(uint64_t)>> on_durable_;
 
   // Serialises applying; held across the ledger reads that feed it.
   absl::Mutex apply_mu_;
   mutable absl::Mutex position_mu_;
   Position applied_ ABSL_GUARDED_BY(position_mu_);
+  uint64_t durable_ ABSL_GUARDED_BY(position_mu_) = 0;
   std::atomic<int64_t> reloads_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;

@@ -33,6 +33,14 @@ class ForwardingLedger : public Ledger {
     return inner_->Read(after, max_entries, wait);
   }
   absl::StatusOr<Position> Latest() override { return inner_->Latest(); }
+  absl::StatusOr<Tail> ReadTail(const Position& after, int max_entries,
+                                absl::Duration wait) override {
+    return inner_->ReadTail(after, max_entries, wait);
+  }
+  absl::StatusOr<uint64_t> Durable() override { return inner_->Durable(); }
+  absl::Status ConfirmDurable(const Position& upto) override {
+    return inner_->ConfirmDurable(upto);
+  }
   int64_t round_trips() const override { return inner_->round_trips(); }
 
  protected:

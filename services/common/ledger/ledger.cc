@@ -65,4 +65,22 @@ absl::StatusOr<CommitResult> Ledger::CommitAndWait(
   return result;
 }
 
+absl::StatusOr<Tail> Ledger::ReadTail(const Position& after, int max_entries,
+                                      absl::Duration wait) {
+  absl::StatusOr<std::vector<Entry>> entries = Read(after, max_entries, wait);
+  if (!entries.ok()) return entries.status();
+  absl::StatusOr<uint64_t> durable = Durable();
+  if (!durable.ok()) return durable.status();
+  Tail tail;
+  tail.entries = *std::move(entries);
+  tail.durable = *durable;
+  return tail;
+}
+
+absl::StatusOr<uint64_t> Ledger::Durable() {
+  absl::StatusOr<Position> latest = Latest();
+  if (!latest.ok()) return latest.status();
+  return latest->seq;
+}
+
 }  // namespace utm::ledger

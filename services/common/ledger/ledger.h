@@ -104,6 +104,19 @@ struct CommitResult {
 
 const char* CommitStatusName(CommitStatus status);
 
+// What a follower reads at the tail of the ledger: the entries after its
+// position, and the durable watermark as of the same moment.
+struct Tail {
+  std::vector<Entry> entries;
+  // The highest sequence number known to be durable: every entry up to it
+  // survives what the backend is configured to survive (a failover, for
+  // RedisLedger with `wait_replicas` > 0; see each backend). Read after the
+  // entries, on the history the read checked the position against. May be
+  // below or above the last entry returned; a follower announces
+  // min(applied, durable).
+  uint64_t durable = 0;
+};
+
 class Ledger {
  public:
   using Done = std::function<void(absl::StatusOr<CommitResult>)>;
@@ -148,6 +161,30 @@ class Ledger {
 
   // The latest committed position.
   virtual absl::StatusOr<Position> Latest() = 0;
+
+  // Read() and the durable watermark (Tail::durable) in one answer. The
+  // default calls Read() and then Durable(); backends whose history can be
+  // rewritten (Redis, in a failover) read both in one round trip, so that
+  // the watermark is about the history the entries came from.
+  virtual absl::StatusOr<Tail> ReadTail(const Position& after, int max_entries,
+                                        absl::Duration wait);
+
+  // The durable watermark (Tail::durable). The default is Latest().seq: a
+  // backend that acknowledges only durable commits and shows no entry
+  // before. UNAVAILABLE when the backend is down.
+  virtual absl::StatusOr<uint64_t> Durable();
+
+  // Asks the backend to confirm that every entry up to `upto` is durable and,
+  // if it is, to raise the watermark to it: for a follower whose applied
+  // entries stay above the watermark, because their writer died (or lost
+  // Redis) between its confirmation and raising the watermark. May block up
+  // to the backend's confirmation timeout. UNAVAILABLE when the entries
+  // could not be confirmed. The default does nothing (backends whose
+  // watermark needs no writer's help).
+  virtual absl::Status ConfirmDurable(const Position& upto) {
+    (void)upto;
+    return absl::OkStatus();
+  }
 
   // Round trips to the backend since it was opened (0 for local backends):
   // for benchmarks.

@@ -3,11 +3,15 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/ledger/follower.h"
@@ -229,6 +233,81 @@ TEST(Follower, TailsEntriesWithoutBeingAsked) {
   }
   EXPECT_EQ(follower.applied().seq, 1u);
   EXPECT_EQ(model.bookings().size(), 1u);
+}
+
+// A store whose durability is held until the test releases it: entries are
+// numbered and readable, not yet durable.
+class HeldStore final : public store::Store {
+ public:
+  explicit HeldStore(store::Store* inner) : inner_(inner) {}
+  absl::Status Scan(absl::string_view table,
+                    const std::function<void(absl::string_view,
+                                             absl::string_view)>& fn) override {
+    return inner_->Scan(table, fn);
+  }
+  Ticket Enqueue(std::vector<Mutation> batch) override {
+    return inner_->Enqueue(std::move(batch));
+  }
+  absl::Status Wait(Ticket ticket) override { return inner_->Wait(ticket); }
+  void OnDurable(Ticket ticket,
+                 std::function<void(absl::Status)> done) override {
+    absl::MutexLock lock(&mu_);
+    held_.emplace_back(ticket, std::move(done));
+  }
+  void Release() {
+    std::vector<std::pair<Ticket, std::function<void(absl::Status)>>> held;
+    {
+      absl::MutexLock lock(&mu_);
+      held.swap(held_);
+    }
+    for (auto& [ticket, done] : held) inner_->OnDurable(ticket, std::move(done));
+  }
+
+ private:
+  store::Store* const inner_;
+  absl::Mutex mu_;
+  std::vector<std::pair<Ticket, std::function<void(absl::Status)>>> held_
+      ABSL_GUARDED_BY(mu_);
+};
+
+TEST(Follower, DurableTrailsAppliedUntilTheStoreSyncs) {
+  auto memory = MemoryStore();
+  HeldStore st(memory.get());
+  auto ledger = *LocalLedger::Open(&st);
+  testing::BookingModel model;
+  FollowerOptions fo;
+  fo.durable_poll = absl::Milliseconds(5);
+  Follower follower(ledger.get(), fo);
+  model.AddTo(&follower);
+  absl::Mutex mu;
+  std::vector<uint64_t> announced;
+  follower.OnDurable([&](uint64_t d) {
+    absl::MutexLock lock(&mu);
+    announced.push_back(d);
+  });
+  ASSERT_TRUE(follower.Start().ok());
+  absl::Notification answered;
+  ledger->Commit(Guard{}, {store::Put(testing::kBookings, "a", "1,1")},
+                 [&](absl::StatusOr<CommitResult> r) {
+                   EXPECT_TRUE(r.ok());
+                   answered.Notify();
+                 });
+  ASSERT_TRUE(follower.CatchUp().ok());
+  EXPECT_EQ(follower.applied().seq, 1u);  // readable before it is durable
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(follower.durable(), 0u);
+  EXPECT_FALSE(answered.HasBeenNotified());
+  st.Release();
+  answered.WaitForNotification();
+  EXPECT_EQ(*ledger->Durable(), 1u);
+  // The follower's thread notices within about durable_poll.
+  for (int i = 0; i < 400 && follower.durable() < 1; ++i) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_EQ(follower.durable(), 1u);
+  follower.Stop();
+  absl::MutexLock lock(&mu);
+  EXPECT_THAT(announced, ::testing::ElementsAre(1));
 }
 
 TEST(LocalLedgerWorkload, ConcurrentReplicasNeverDoubleBook) {

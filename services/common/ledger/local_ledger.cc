@@ -47,6 +47,7 @@ LocalLedger::LocalLedger(store::Store* store, LocalLedgerOptions options,
   latest_ = position;
   before_entries_ = position;
   floor_ = position.seq;
+  durable_ = position.seq;
 }
 
 absl::StatusOr<Position> LocalLedger::Load(
@@ -124,8 +125,15 @@ void LocalLedger::Commit(Guard guard, std::vector<Mutation> mutations,
     done(result);
     return;
   }
-  store_->OnDurable(ticket, [result, done = std::move(done)](absl::Status s) {
+  store_->OnDurable(ticket, [this, result,
+                             done = std::move(done)](absl::Status s) {
     if (s.ok()) {
+      // Batches become durable in the order they were enqueued; the max
+      // keeps the watermark monotonic whatever order callbacks run in.
+      uint64_t seen = durable_.load();
+      while (seen < result.position.seq &&
+             !durable_.compare_exchange_weak(seen, result.position.seq)) {
+      }
       done(result);
     } else {
       done(s);

@@ -7,6 +7,10 @@
 // in memory for followers. Nothing else may write the store's tables that the
 // ledger carries while it is open.
 //
+// Durable(): the last entry the store has made durable. Read() shows an
+// entry as soon as it is numbered, before the store's sync, so a follower's
+// durable() trails its applied() by about one sync.
+//
 // The key map is not persisted: after a restart, or when it outgrows
 // `max_tracked_keys` and is cleared, every key counts as written at the
 // position it was cleared at — commits decided on an older base then retry
@@ -14,6 +18,7 @@
 #ifndef UTM_SERVICES_COMMON_LEDGER_LOCAL_LEDGER_H_
 #define UTM_SERVICES_COMMON_LEDGER_LOCAL_LEDGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -55,6 +60,7 @@ class LocalLedger final : public Ledger {
                                           int max_entries,
                                           absl::Duration wait) override;
   absl::StatusOr<Position> Latest() override;
+  absl::StatusOr<uint64_t> Durable() override { return durable_.load(); }
 
  private:
   LocalLedger(store::Store* store, LocalLedgerOptions options,
@@ -74,6 +80,9 @@ class LocalLedger final : public Ledger {
   // first of them.
   std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);
   Position before_entries_ ABSL_GUARDED_BY(mu_);
+  // The highest entry the store has made durable (raised from the store's
+  // durability callbacks, which must not block: hence not under mu_).
+  std::atomic<uint64_t> durable_{0};
 };
 
 }  // namespace utm::ledger

@@ -7,8 +7,18 @@
 //    UNAVAILABLE (outcome unknown) instead.
 //  - With wait_replicas = 0, the same run loses acknowledged commits: the
 //    check is shown to catch the loss WAIT prevents.
+// A follower of another replica watches all along and records every entry
+// it announces durable (OnDurable) with the hash it applied:
+//  - with the watermark, every one of them is in the new primary's history
+//    with that hash;
+//  - with the watermark replaced by "durable := applied" (a test double of
+//    the ledger's tail read), the same run announces entries the failover
+//    then loses: the check is shown to catch what the watermark prevents.
 #include <atomic>
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -18,6 +28,8 @@
 #include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/forwarding_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
 #include "services/common/redis/redis_client.h"
 #include "tests/testing/redis_server.h"
@@ -41,7 +53,62 @@ std::unique_ptr<Client> Direct(const RedisServer& s) {
   return c.ok() ? *std::move(c) : nullptr;
 }
 
-class RedisFailoverTest : public ::testing::TestWithParam<int> {
+// The broken watermark the test must catch: every entry read counts as
+// durable at once, as if the tail read reported the last entry it returned.
+class EagerDurableLedger final : public ForwardingLedger {
+ public:
+  using ForwardingLedger::ForwardingLedger;
+  absl::StatusOr<Tail> ReadTail(const Position& after, int max_entries,
+                                absl::Duration wait) override {
+    absl::StatusOr<Tail> tail = inner()->ReadTail(after, max_entries, wait);
+    if (tail.ok()) tail->durable = after.seq + tail->entries.size();
+    return tail;
+  }
+};
+
+// What a watching follower announced durable, entry by entry.
+class DurableLog {
+ public:
+  void AddTo(Follower* follower) {
+    follower->AddTable(
+        "t", [](absl::string_view, const std::optional<std::string>&) {},
+        [this] {  // a reload: a new history, nothing of it announced yet
+          absl::MutexLock lock(&mu_);
+          applied_.clear();
+          upto_ = 0;
+        });
+    follower->OnApplied([this](const Entry& e) {
+      absl::MutexLock lock(&mu_);
+      applied_[e.seq] = e.hash;
+    });
+    follower->OnDurable([this](uint64_t durable) {
+      absl::MutexLock lock(&mu_);
+      for (auto it = applied_.upper_bound(upto_);
+           it != applied_.end() && it->first <= durable; ++it) {
+        announced_.emplace_back(it->first, it->second);
+      }
+      upto_ = std::max(upto_, durable);
+    });
+  }
+  std::vector<std::pair<uint64_t, std::string>> announced() const {
+    absl::MutexLock lock(&mu_);
+    return announced_;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, std::string> applied_ ABSL_GUARDED_BY(mu_);
+  uint64_t upto_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::pair<uint64_t, std::string>> announced_
+      ABSL_GUARDED_BY(mu_);
+};
+
+struct FailoverCase {
+  int wait_replicas;
+  bool eager_durable;  // the broken watermark
+};
+
+class RedisFailoverTest : public ::testing::TestWithParam<FailoverCase> {
  protected:
   void SetUp() override {
     if (!utm::testing::RedisServerAvailable()) {
@@ -112,11 +179,27 @@ class RedisFailoverTest : public ::testing::TestWithParam<int> {
 };
 
 TEST_P(RedisFailoverTest, AcknowledgedCommitsSurviveOnlyWithWait) {
-  const int wait_replicas = GetParam();
+  const int wait_replicas = GetParam().wait_replicas;
+  const bool eager_durable = GetParam().eager_durable;
   absl::StatusOr<std::unique_ptr<RedisLedger>> opened =
       RedisLedger::Open(Options(wait_replicas));
   ASSERT_TRUE(opened.ok()) << opened.status();
   std::unique_ptr<RedisLedger> ledger = *std::move(opened);
+
+  // Another replica's follower, with its own connections.
+  absl::StatusOr<std::unique_ptr<RedisLedger>> watching =
+      RedisLedger::Open(Options(wait_replicas));
+  ASSERT_TRUE(watching.ok()) << watching.status();
+  EagerDurableLedger eager(watching->get());
+  DurableLog log;
+  FollowerOptions fo;
+  fo.poll = absl::Milliseconds(100);
+  fo.durable_poll = absl::Milliseconds(5);
+  fo.retry = absl::Milliseconds(50);
+  Follower follower(
+      eager_durable ? static_cast<Ledger*>(&eager) : watching->get(), fo);
+  log.AddTo(&follower);
+  ASSERT_TRUE(follower.Start().ok());
 
   absl::Mutex mu;
   std::set<std::string> acknowledged;
@@ -189,6 +272,12 @@ TEST_P(RedisFailoverTest, AcknowledgedCommitsSurviveOnlyWithWait) {
   stop = true;
   writer.join();
   ASSERT_TRUE(resumed) << "commits did not resume on the new primary in 60 s";
+  // Let the follower see the last commits confirmed, then stop it.
+  absl::StatusOr<Position> last = ledger->Latest();
+  for (int i = 0; i < 100 && last.ok() && follower.durable() < last->seq; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  follower.Stop();
 
   // Read the table on whichever server is the primary now.
   ClientOptions through;
@@ -206,6 +295,34 @@ TEST_P(RedisFailoverTest, AcknowledgedCommitsSurviveOnlyWithWait) {
   for (const std::string& key : acknowledged) lost += present.count(key) == 0;
   RecordProperty("acknowledged", static_cast<int>(acknowledged.size()));
   RecordProperty("lost", lost);
+
+  // Every entry announced durable must be in the new primary's history.
+  std::map<uint64_t, std::string> history;
+  absl::StatusOr<Reply> feed = (*now)->Command({"XRANGE", "{utm}:feed", "-", "+"});
+  ASSERT_TRUE(feed.ok());
+  for (const Reply& e : feed->elements) {
+    ASSERT_EQ(e.elements.size(), 2u);
+    history[std::stoull(e.elements[0].str)] = e.elements[1].elements[1].str;
+  }
+  const std::vector<std::pair<uint64_t, std::string>> announced =
+      log.announced();
+  int violations = 0;
+  for (const auto& [seq, hash] : announced) {
+    auto it = history.find(seq);
+    violations += it == history.end() || it->second != hash;
+  }
+  RecordProperty("announced_durable", static_cast<int>(announced.size()));
+  RecordProperty("announced_then_lost", violations);
+  EXPECT_GT(announced.size(), 50u) << "the follower announced too little to test";
+  if (wait_replicas == 2 && !eager_durable) {
+    EXPECT_EQ(violations, 0) << violations << " of " << announced.size()
+                             << " entries announced durable are not in the "
+                                "new primary's history";
+  } else if (eager_durable) {
+    EXPECT_GT(violations, 0)
+        << "with durable := applied the failover lost nothing announced: the "
+           "run did not exercise the loss the watermark prevents";
+  }
   if (wait_replicas == 2) {
     EXPECT_EQ(lost, 0) << lost << " of " << acknowledged.size()
                        << " acknowledged commits are not on the new primary";
@@ -216,10 +333,14 @@ TEST_P(RedisFailoverTest, AcknowledgedCommitsSurviveOnlyWithWait) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Wait, RedisFailoverTest, ::testing::Values(2, 0),
-                         [](const ::testing::TestParamInfo<int>& info) {
-                           return absl::StrCat("Replicas", info.param);
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Wait, RedisFailoverTest,
+    ::testing::Values(FailoverCase{2, false}, FailoverCase{0, false},
+                      FailoverCase{2, true}),
+    [](const ::testing::TestParamInfo<FailoverCase>& info) {
+      return absl::StrCat("Replicas", info.param.wait_replicas,
+                          info.param.eager_durable ? "DurableIsApplied" : "");
+    });
 
 }  // namespace
 }  // namespace utm::ledger

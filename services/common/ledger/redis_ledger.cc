@@ -87,6 +87,16 @@ absl::StatusOr<std::vector<Entry>> ParseEntries(const Reply& r) {
   return out;
 }
 
+// The watermark's GET: nil (never raised) is 0.
+absl::StatusOr<uint64_t> ParseWatermark(const Reply& r) {
+  if (r.is_nil()) return 0;
+  uint64_t seq = 0;
+  if (r.type != Reply::Type::kString || !absl::SimpleAtoi(r.str, &seq)) {
+    return Unexpected("durable watermark", r);
+  }
+  return seq;
+}
+
 absl::StatusOr<Position> ParsePosition(const Reply& r) {
   if (r.type != Reply::Type::kArray || r.elements.size() < 2 ||
       r.elements[0].type != Reply::Type::kInteger) {
@@ -104,25 +114,157 @@ RedisLedger::RedisLedger(RedisLedgerOptions options)
     : options_(std::move(options)),
       pool_(options_.client, options_.pool_size) {}
 
+RedisLedger::~RedisLedger() {
+  {
+    absl::MutexLock lock(&durable_mu_);
+    stopping_ = true;
+  }
+  if (durable_thread_.joinable()) durable_thread_.join();
+}
+
 absl::StatusOr<std::unique_ptr<RedisLedger>> RedisLedger::Open(
     RedisLedgerOptions options) {
   std::unique_ptr<RedisLedger> ledger(new RedisLedger(std::move(options)));
-  absl::StatusOr<redis::Pool::Lease> c = ledger->pool_.Acquire();
-  if (!c.ok()) return c.status();
-  if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+  {
+    absl::StatusOr<redis::Pool::Lease> c = ledger->pool_.Acquire();
+    if (!c.ok()) return c.status();
+    if (absl::Status s = ledger->LoadFunctions(**c); !s.ok()) return s;
+  }
+  if (ledger->options_.wait_replicas > 0) {
+    RedisLedger* l = ledger.get();
+    ledger->durable_thread_ = std::thread([l] { l->FlushDurable(); });
+  }
   return ledger;
 }
 
-absl::Status RedisLedger::LoadFunctions(redis::Client& client) {
-  absl::StatusOr<Reply> r =
-      client.Command({"FUNCTION", "LOAD", "REPLACE", kRedisLedgerLua});
-  if (!r.ok()) return r.status();
-  if (r->is_error()) {
+int RedisLedger::FunctionVersion(absl::string_view source) {
+  constexpr absl::string_view kMarker = "\nlocal VERSION = ";
+  const size_t at = source.find(kMarker);
+  if (at == absl::string_view::npos) return 0;
+  absl::string_view rest = source.substr(at + kMarker.size());
+  int version = 0;
+  if (!absl::SimpleAtoi(rest.substr(0, rest.find('\n')), &version)) return 0;
+  return version;
+}
+
+absl::Status RedisLedger::LoadFunctions(redis::Client& client) const {
+  return EnsureFunctions(client, options_.prefix, kRedisLedgerLua);
+}
+
+absl::Status RedisLedger::EnsureFunctions(redis::Client& client,
+                                          absl::string_view prefix,
+                                          absl::string_view source) {
+  const int mine = FunctionVersion(source);
+  const std::string token = absl::StrCat(prefix, "lib");
+  auto refused = [&](const Reply& r) {
     return absl::FailedPreconditionError(absl::StrCat(
         "redis at ", client.address(),
         " refused the ledger's functions (Redis 7.0 or later is needed): ",
-        r->str));
+        r.str));
+  };
+  // Bounded: each retry means another replica loaded the library meanwhile,
+  // and the next look sees its version.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    absl::StatusOr<std::vector<Reply>> look = client.Pipeline(
+        {{"WATCH", token}, {"FCALL_RO", "utm_version", "0"}});
+    if (!look.ok()) return look.status();
+    const Reply& v = (*look)[1];
+    int64_t have = 0, compatible_from = 0;
+    if (FunctionMissing(v)) {
+      // No library, or one from before versions (version 1).
+      absl::StatusOr<Reply> list = client.Command(
+          {"FUNCTION", "LIST", "LIBRARYNAME", "utm_ledger"});
+      if (!list.ok()) return list.status();
+      if (list->is_error()) return refused(*list);
+      have = compatible_from = list->elements.empty() ? 0 : 1;
+    } else if (v.is_error()) {
+      (void)client.Command({"UNWATCH"});
+      return refused(v);
+    } else if (v.type == Reply::Type::kArray && v.elements.size() == 2 &&
+               v.elements[0].type == Reply::Type::kInteger &&
+               v.elements[1].type == Reply::Type::kInteger) {
+      have = v.elements[0].integer;
+      compatible_from = v.elements[1].integer;
+    } else {
+      (void)client.Command({"UNWATCH"});
+      return Unexpected("utm_version", v);
+    }
+    if (have >= mine) {
+      (void)client.Command({"UNWATCH"});
+      if (compatible_from > mine) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "redis at ", client.address(), " runs ledger library version ",
+            have, ", which serves replicas of version ", compatible_from,
+            " and later; this replica runs version ", mine,
+            ": upgrade this replica (the library is not downgraded)"));
+      }
+      return absl::OkStatus();  // the same, or newer and compatible
+    }
+    absl::StatusOr<std::vector<Reply>> load = client.Pipeline(
+        {{"MULTI"},
+         {"FUNCTION", "LOAD", "REPLACE", std::string(source)},
+         {"INCR", token},
+         {"EXEC"}});
+    if (!load.ok()) return load.status();
+    const Reply& exec = (*load)[3];
+    if (exec.is_nil()) continue;  // another replica loaded meanwhile: look again
+    if (exec.is_error()) return refused(exec);
+    for (const Reply& r : exec.elements) {
+      if (r.is_error()) return refused(r);
+    }
+    return absl::OkStatus();
   }
+  return absl::UnavailableError(absl::StrCat(
+      "redis at ", client.address(),
+      ": the ledger's function library kept changing while this replica "
+      "loaded version ", mine, "; retry"));
+}
+
+void RedisLedger::NoteDurable(const Position& p) {
+  absl::MutexLock lock(&durable_mu_);
+  if (p.seq > durable_pending_.seq) durable_pending_ = p;
+}
+
+void RedisLedger::FlushDurable() {
+  while (true) {
+    Position p;
+    {
+      absl::MutexLock lock(&durable_mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(durable_mu_) {
+        return stopping_ || durable_pending_.seq > durable_sent_;
+      };
+      durable_mu_.Await(absl::Condition(&ready));
+      if (durable_pending_.seq <= durable_sent_) return;  // stopping
+      p = durable_pending_;
+    }
+    const bool sent = SendDurable(p).ok();
+    absl::MutexLock lock(&durable_mu_);
+    if (sent) {
+      durable_sent_ = std::max(durable_sent_, p.seq);
+    } else if (stopping_) {
+      return;
+    } else {
+      // Redis is away (a failover): the next attempt, or a later commit's,
+      // raises the watermark once it is back.
+      durable_mu_.AwaitWithTimeout(
+          absl::Condition(&stopping_), absl::Milliseconds(5));
+    }
+  }
+}
+
+absl::Status RedisLedger::SendDurable(const Position& p) {
+  absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
+  if (!c.ok()) return c.status();
+  const std::vector<std::string> argv = {
+      "FCALL", "utm_durable", "1", absl::StrCat(options_.prefix, "seq"),
+      absl::StrCat(p.seq), p.hash};
+  absl::StatusOr<Reply> r = (*c)->Command(argv);
+  if (r.ok() && FunctionMissing(*r)) {
+    if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+    r = (*c)->Command(argv);
+  }
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return ErrorReply("utm_durable", *r);
   return absl::OkStatus();
 }
 
@@ -252,6 +394,12 @@ absl::StatusOr<CommitResult> RedisLedger::CommitNow(
           absl::FormatDuration(options_.wait_timeout),
           "; its outcome is unknown: retry with the same request id"));
     }
+    // WAIT confirmed this connection's writes, so this entry and (the
+    // replication stream being one ordered log) every entry before it. A
+    // check that wrote nothing confirmed nothing new.
+    if (!mutations.empty() || !guard.writes.empty()) {
+      NoteDurable(result.position);
+    }
   }
   return result;
 }
@@ -264,6 +412,50 @@ void RedisLedger::Commit(Guard guard, std::vector<Mutation> mutations,
 absl::StatusOr<std::vector<Entry>> RedisLedger::Read(const Position& after,
                                                      int max_entries,
                                                      absl::Duration wait) {
+  absl::StatusOr<Tail> tail = ReadTail(after, max_entries, wait);
+  if (!tail.ok()) return tail.status();
+  return std::move(tail->entries);
+}
+
+absl::StatusOr<uint64_t> RedisLedger::Durable() {
+  if (options_.wait_replicas == 0) {
+    absl::StatusOr<Position> latest = Latest();
+    if (!latest.ok()) return latest.status();
+    return latest->seq;
+  }
+  absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
+  if (!c.ok()) return c.status();
+  absl::StatusOr<Reply> r =
+      (*c)->Command({"GET", absl::StrCat(options_.prefix, "durable")});
+  if (!r.ok()) return r.status();
+  return ParseWatermark(*r);
+}
+
+absl::Status RedisLedger::ConfirmDurable(const Position& upto) {
+  if (options_.wait_replicas == 0 || upto.seq == 0) return absl::OkStatus();
+  {
+    absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<Reply>> r = (*c)->Pipeline(
+        {{"INCR", absl::StrCat(options_.prefix, "durable:probe")},
+         {"WAIT", absl::StrCat(options_.wait_replicas),
+          absl::StrCat(absl::ToInt64Milliseconds(options_.wait_timeout))}});
+    if (!r.ok()) return r.status();
+    const Reply& w = (*r)[1];
+    if (w.type != Reply::Type::kInteger || w.integer < options_.wait_replicas) {
+      return absl::UnavailableError(absl::StrCat(
+          "ledger entries up to ", upto.seq, " reached ",
+          w.type == Reply::Type::kInteger ? w.integer : 0, " of ",
+          options_.wait_replicas, " Redis replicas within ",
+          absl::FormatDuration(options_.wait_timeout)));
+    }
+  }
+  return SendDurable(upto);
+}
+
+absl::StatusOr<Tail> RedisLedger::ReadTail(const Position& after,
+                                           int max_entries,
+                                           absl::Duration wait) {
   absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
   if (!c.ok()) return c.status();
   const std::string feed = absl::StrCat(options_.prefix, "feed");
@@ -286,8 +478,20 @@ absl::StatusOr<std::vector<Entry>> RedisLedger::Read(const Position& after,
   read.push_back(feed);
   read.push_back(StreamId(after.seq));
   commands.push_back(std::move(read));
+  // After XREAD, so read once the blocked read returns: as fresh as the
+  // entries, on the same server.
+  if (options_.wait_replicas > 0) {
+    commands.push_back({"GET", absl::StrCat(options_.prefix, "durable")});
+  }
   absl::StatusOr<std::vector<Reply>> replies = (*c)->Pipeline(commands);
   if (!replies.ok()) return replies.status();
+  Tail tail;
+  if (options_.wait_replicas > 0) {
+    absl::StatusOr<uint64_t> durable = ParseWatermark(replies->back());
+    if (!durable.ok()) return durable.status();
+    tail.durable = *durable;
+    replies->pop_back();
+  }
   if (after.seq > 0) {
     const Reply& own = (*replies)[0];
     if (own.is_error()) return ErrorReply("XRANGE", own);
@@ -303,7 +507,11 @@ absl::StatusOr<std::vector<Entry>> RedisLedger::Read(const Position& after,
   }
   const Reply& r = replies->back();
   if (r.is_error()) return ErrorReply("XREAD", r);
-  if (r.is_nil()) return std::vector<Entry>();
+  // Without replicas to wait for, what is read is as durable as it gets.
+  if (r.is_nil()) {
+    if (options_.wait_replicas == 0) tail.durable = after.seq;
+    return tail;
+  }
   // XREAD answers [[stream, [entries...]]].
   if (r.type != Reply::Type::kArray || r.elements.empty() ||
       r.elements[0].elements.size() != 2) {
@@ -321,7 +529,9 @@ absl::StatusOr<std::vector<Entry>> RedisLedger::Read(const Position& after,
           "feed; reload"));
     }
   }
-  return entries;
+  tail.entries = *std::move(entries);
+  if (options_.wait_replicas == 0) tail.durable = expect - 1;
+  return tail;
 }
 
 }  // namespace utm::ledger

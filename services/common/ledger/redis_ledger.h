@@ -10,6 +10,19 @@
 // have it, and answers UNAVAILABLE ("outcome unknown: retry with the same
 // request id") when they do not confirm in time.
 //
+// The durable watermark (ledger.h, Tail::durable): with `wait_replicas` > 0,
+// once a commit's WAIT succeeds a background thread raises `<prefix>durable`
+// to it with the utm_durable Function — coalesced, so a burst of commits
+// costs one extra round trip, off the committing thread, sent as soon as
+// the WAIT answers. ReadTail() reads the watermark after XREAD in the same
+// pipelined round trip. With `wait_replicas` == 0 every entry read counts
+// as durable: nothing is promised across a failover.
+//
+// The Function library carries a version (redis_ledger.lua: VERSION,
+// COMPATIBLE_FROM): Open() loads it only when Redis has none or an older
+// one, uses a newer compatible one as it is, and refuses a newer one that
+// no longer serves this version (EnsureFunctions()).
+//
 // Durability is Redis's: "acknowledged means on disk" needs `appendonly yes`
 // and `appendfsync always` on the primary (docs/operations.md says what other
 // settings lose). Only redis_client.cc includes hiredis.
@@ -19,8 +32,10 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/common/ledger/ledger.h"
 #include "services/common/redis/redis_client.h"
@@ -33,7 +48,9 @@ struct RedisLedgerOptions {
   // slot. DEFAULT: "{utm}:".
   std::string prefix = "{utm}:";
   // Redis replicas that must confirm a commit (WAIT) before it is
-  // acknowledged. DEFAULT: 0 (the primary's own durability only).
+  // acknowledged, and before followers report it durable. Every replica of
+  // utmd on one Redis uses the same value. DEFAULT: 0 (the primary's own
+  // durability only; the durable watermark is the latest entry).
   int wait_replicas = 0;
   // How long WAIT may take before the commit answers UNAVAILABLE.
   // DEFAULT: 1 s.
@@ -54,6 +71,8 @@ class RedisLedger final : public Ledger {
   // reached; the error of FUNCTION LOAD otherwise.
   static absl::StatusOr<std::unique_ptr<RedisLedger>> Open(
       RedisLedgerOptions options);
+  // Sends the last durable watermark still pending (one attempt).
+  ~RedisLedger() override;
 
   absl::StatusOr<Position> Load(
       const std::vector<std::string>& tables,
@@ -66,22 +85,55 @@ class RedisLedger final : public Ledger {
                                           int max_entries,
                                           absl::Duration wait) override;
   absl::StatusOr<Position> Latest() override;
+  // One round trip: the position check, XREAD and (with `wait_replicas` >
+  // 0) the watermark, pipelined.
+  absl::StatusOr<Tail> ReadTail(const Position& after, int max_entries,
+                                absl::Duration wait) override;
+  absl::StatusOr<uint64_t> Durable() override;
+  // With `wait_replicas` N > 0: a write of its own (INCR <prefix>durable:probe)
+  // and WAIT N, which confirms the whole replication stream up to it, then
+  // utm_durable(upto). Two round trips, blocking up to `wait_timeout`.
+  absl::Status ConfirmDurable(const Position& upto) override;
   int64_t round_trips() const override { return pool_.round_trips(); }
 
   // The Redis Function library's source, for tests and operators.
   static const char* FunctionSource();
+  // The VERSION of a library source (FunctionSource() by default); 0 when
+  // it has none.
+  static int FunctionVersion(absl::string_view source = FunctionSource());
+
+  // Makes Redis run a `utm_ledger` library this replica can use, `source`
+  // being this replica's: loads it (FUNCTION LOAD REPLACE) when Redis has
+  // no library or an older version (one without utm_version counts as 1);
+  // keeps a newer one whose COMPATIBLE_FROM is at most this version; else
+  // FAILED_PRECONDITION naming both versions. The check and the load are
+  // one transaction (WATCH on `<prefix>lib`, which every load bumps), so
+  // replicas of two versions starting together never downgrade the library.
+  // Called by Open() and whenever Redis answers that it lost the library.
+  static absl::Status EnsureFunctions(redis::Client& client,
+                                      absl::string_view prefix,
+                                      absl::string_view source);
 
  private:
   explicit RedisLedger(RedisLedgerOptions options);
-  // FUNCTION LOAD REPLACE of the library: at start, and again whenever Redis
-  // answers that it lost it (restarted without persistence, or a new empty
-  // primary after a failover).
-  static absl::Status LoadFunctions(redis::Client& client);
+  absl::Status LoadFunctions(redis::Client& client) const;
   absl::StatusOr<CommitResult> CommitNow(const Guard& guard,
                                          const std::vector<Mutation>& m);
+  // A commit's WAIT confirmed `p`: queue it for the watermark.
+  void NoteDurable(const Position& p);
+  // The thread that sends the queued watermark (utm_durable).
+  void FlushDurable();
+  absl::Status SendDurable(const Position& p);
 
   const RedisLedgerOptions options_;
   redis::Pool pool_;
+
+  absl::Mutex durable_mu_;
+  // The highest position confirmed by a WAIT, and the highest sent.
+  Position durable_pending_ ABSL_GUARDED_BY(durable_mu_);
+  uint64_t durable_sent_ ABSL_GUARDED_BY(durable_mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(durable_mu_) = false;
+  std::thread durable_thread_;  // runs only with wait_replicas > 0
 };
 
 }  // namespace utm::ledger

@@ -1,20 +1,39 @@
 #!lua name=utm_ledger
--- The ledger's Redis Functions (loaded by RedisLedger with FUNCTION LOAD
--- REPLACE; Functions are persisted and replicated with the data, unlike the
--- EVAL script cache). Every key is under the prefix of KEYS[1], which names
+-- The ledger's Redis Functions (loaded by RedisLedger when Redis has none
+-- or an older version; Functions are persisted and replicated with the data,
+-- unlike the EVAL script cache). Every key is under the prefix of KEYS[1], which names
 -- the sequence key "<prefix>seq" with a hash tag, e.g. "{utm}:seq": one
 -- Redis Cluster slot, so one function may touch all of them.
 --
 -- Keys (prefix P):
 --   P..'seq'        last committed sequence number (absent: 0)
 --   P..'head'       chained hash of that entry (absent: "")
---   P..'ver'        hash: guard key -> sequence of the last entry writing it
+--   P..'ver'        hash: guard key -> sequence of the last entry writing
+--                   it; fields at or below the floor (the seq before the
+--                   oldest feed entry) are pruned a few per commit
+--   P..'ver:cursor' HSCAN cursor of that pruning (absent: "0")
+--   P..'durable'    highest seq confirmed on the awaited Redis replicas
+--   P..'durable:probe' a counter a follower bumps to WAIT on it (not here)
+--   P..'lib'        bumped by every load of this library (a WATCH token)
 --   P..'feed'       stream: entry <seq>-0 with fields h=<hash>, then per
 --                   mutation t=<table>, k=<key>, and v=<value> or d=""
 --   P..'t:'..table  hash: key -> value, the tables' current records
 --
 -- A script that fails part-way does not undo the writes it made, so every
 -- check comes before the first write.
+
+-- The library's version, and the oldest replica version it serves: a
+-- replica loads this library only over an older version, and refuses to
+-- start on a newer one whose COMPATIBLE_FROM is above its own VERSION.
+-- Raise VERSION with every change; raise COMPATIBLE_FROM only when the
+-- calls or keys of older replicas no longer work (a stop-the-world upgrade).
+-- RedisLedger reads both numbers from these two lines.
+local VERSION = 2
+local COMPATIBLE_FROM = 1
+
+-- Version fields examined per commit for pruning, beyond twice the commit's
+-- write keys (so pruning outpaces growth).
+local PRUNE_SCAN = 16
 
 local function prefix(keys)
   return string.sub(keys[1], 1, #keys[1] - 3)
@@ -28,6 +47,34 @@ local function position(p)
   local seq = tonumber(redis.call('GET', p .. 'seq') or '0')
   local head = redis.call('GET', p .. 'head') or ''
   return seq, head
+end
+
+-- Drops version fields that no valid base can need. A base is valid only
+-- if it is in the feed (or is the empty history while entry 1 is), so every
+-- valid base is >= the oldest feed entry F, now and later (trimming only
+-- raises F). A field with seq <= F - 1 (the floor) can never exceed a valid
+-- base: absent, it gives the same verdict. Examines about `count` fields
+-- from a cursor kept across commits.
+local function prune(p, count)
+  local first = redis.call('XRANGE', p .. 'feed', '-', '+', 'COUNT', 1)
+  if #first == 0 then return end
+  local floor = tonumber(string.match(first[1][1], '^(%d+)-')) - 1
+  if floor <= 0 then return end
+  local ver = p .. 'ver'
+  local ck = p .. 'ver:cursor'
+  local r = redis.call('HSCAN', ver, redis.call('GET', ck) or '0',
+                       'COUNT', count)
+  local stale = {}
+  local kv = r[2]
+  for f = 1, #kv, 2 do
+    if tonumber(kv[f + 1]) <= floor then stale[#stale + 1] = kv[f] end
+  end
+  if #stale > 0 then redis.call('HDEL', ver, unpack(stale)) end
+  if r[1] == '0' then
+    redis.call('DEL', ck)
+  else
+    redis.call('SET', ck, r[1])
+  end
 end
 
 -- utm_commit KEYS: P..'seq'
@@ -55,7 +102,13 @@ local function commit(keys, args)
   if base == seq then
     if base_hash ~= head then return {'reload', seq, head} end
   elseif base == 0 then
+    -- The empty history is a valid base only while nothing was trimmed:
+    -- the version fields it would need may have been pruned.
     if base_hash ~= '' then return {'reload', seq, head} end
+    local first = redis.call('XRANGE', p .. 'feed', '-', '+', 'COUNT', 1)
+    if #first > 0 and first[1][1] ~= '1-0' then
+      return {'reload', seq, head}
+    end
   else
     local e = redis.call('XRANGE', p .. 'feed', base .. '-0', base .. '-0')
     if #e == 0 or e[1][2][2] ~= base_hash then
@@ -135,6 +188,7 @@ local function commit(keys, args)
   else
     redis.call('XADD', p .. 'feed', new .. '-0', 'h', hash, unpack(fields))
   end
+  prune(p, math.min(1000, PRUNE_SCAN + 2 * n_writes))
   return {'ok', new, hash}
 end
 
@@ -144,6 +198,39 @@ local function latest(keys)
   return {seq, head}
 end
 
+-- utm_durable KEYS: P..'seq'. ARGV: seq, hash. Raises P..'durable' to seq
+-- (never lowers it) if entry seq is in this history with that hash; called
+-- once the entry is confirmed on the awaited replicas. Returns the
+-- watermark.
+local function durable(keys, args)
+  local p = prefix(keys)
+  local s = tonumber(args[1])
+  if s == nil or args[2] == nil then
+    return redis.error_reply('ERR utm_durable: malformed arguments')
+  end
+  local cur = tonumber(redis.call('GET', p .. 'durable') or '0')
+  if s <= cur then return cur end
+  local seq, head = position(p)
+  local same = false
+  if s == seq then
+    same = head == args[2]
+  elseif s < seq then
+    local e = redis.call('XRANGE', p .. 'feed', s .. '-0', s .. '-0')
+    same = #e > 0 and e[1][2][2] == args[2]
+  end
+  if not same then return cur end
+  redis.call('SET', p .. 'durable', s)
+  return s
+end
+
+-- utm_version: {VERSION, COMPATIBLE_FROM}.
+local function version()
+  return {VERSION, COMPATIBLE_FROM}
+end
+
 redis.register_function('utm_commit', commit)
+redis.register_function('utm_durable', durable)
+redis.register_function{function_name = 'utm_version', callback = version,
+                        flags = {'no-writes'}}
 redis.register_function{function_name = 'utm_position', callback = latest,
                         flags = {'no-writes'}}
