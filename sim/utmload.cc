@@ -15,7 +15,11 @@
 // part asks instead for the intents meeting volumes already filed (conflict
 // queries, each finding exactly one intent).
 //
-// Loopback only: --target must be a 127.0.0.0/8 or [::1] address.
+// --target may name several replicas of one deployment (comma-separated):
+// the connections are spread over them round-robin, as a load balancer
+// without affinity would.
+//
+// Loopback only: every --target must be a 127.0.0.0/8 or [::1] address.
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
@@ -35,6 +39,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "geo/geodesy.h"
 #include "services/common/server.h"
@@ -120,13 +125,15 @@ struct Result {
 // (conflict queries: each finds exactly the intent filed there).
 Result Run(const Options& o, const std::string& target, const Workload& w,
            int64_t first, int64_t count, bool query = false) {
+  const std::vector<std::string> targets = absl::StrSplit(target, ',');
   std::vector<std::unique_ptr<v1::StrategicCoordination::Stub>> stubs;
   for (int c = 0; c < o.channels; ++c) {
     grpc::ChannelArguments args;
     args.SetInt("grpc.channel_id", c);  // distinct connections
     stubs.push_back(
         v1::StrategicCoordination::NewStub(grpc::CreateCustomChannel(
-            target, grpc::InsecureChannelCredentials(), args)));
+            targets[c % targets.size()], grpc::InsecureChannelCredentials(),
+            args)));
   }
   std::atomic<int64_t> next{first};
   std::vector<std::vector<double>> latencies(o.clients);
@@ -207,7 +214,9 @@ int Main(int argc, char** argv) {
                  "--filings conflict queries for volumes already filed")
       ->check(CLI::IsMember({"file", "query"}))
       ->capture_default_str();
-  app.add_option("--target", o.target, "utmd address (loopback only)")
+  app.add_option("--target", o.target,
+                 "utmd address, or the addresses of several replicas "
+                 "(comma-separated; loopback only)")
       ->required();
   app.add_option("--token", o.token, "Bearer token (operator role)");
   app.add_option("--clients", o.clients, "Concurrent client threads")
@@ -226,9 +235,12 @@ int Main(int argc, char** argv) {
       ->check(CLI::Range(0.1, 2500.0))
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (!IsLoopback(o.target)) {
-    std::cerr << "utmload: --target must be a loopback address\n";
-    return 64;
+  for (absl::string_view t : absl::StrSplit(o.target, ',')) {
+    if (!IsLoopback(std::string(t))) {
+      std::cerr << "utmload: --target must be loopback addresses; not "
+                << t << "\n";
+      return 64;
+    }
   }
   const Workload w(o.area_km2);
   if (o.preload + o.filings > w.capacity()) {

@@ -690,6 +690,22 @@ absl::StatusOr<std::shared_ptr<Watcher>> ConstraintCore::Watch(
     // The client may come from a replica further along: have everything
     // committed before it asked, so that its sequence is known here.
     UTM_RETURN_IF_ERROR(follower_->CatchUp());
+    // A snapshot shows the model: wait until what it has applied is
+    // confirmed durable, so a snapshot does not show a change a failover
+    // would lose (bounded: the storage's replicas may be down).
+    absl::MutexLock lock(&mu_);
+    if (!undelivered_.empty()) {
+      const uint64_t target = undelivered_.back().first;
+      auto confirmed = [this, target]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return undelivered_.empty() || undelivered_.front().first > target;
+      };
+      if (!mu_.AwaitWithTimeout(absl::Condition(&confirmed),
+                                absl::Seconds(2))) {
+        return absl::UnavailableError(
+            "the latest constraint changes are not confirmed durable by the "
+            "storage's replicas yet; retry");
+      }
+    }
   }
   return hub_.Watch(caller.id, area, heartbeat, request.since_sequence(),
                     std::move(notify));

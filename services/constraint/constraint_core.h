@@ -347,6 +347,13 @@ class ConstraintCore final : public intent::ConstraintChecker {
   ReplicaChangeFeed* replica_feed_ ABSL_PT_GUARDED_BY(mu_) = nullptr;
   // The model was cleared for a reload: watchers resync once it is loaded.
   bool reloaded_ ABSL_GUARDED_BY(mu_) = false;
+  // Entries applied whose changes watchers have not been handed because the
+  // ledger has not confirmed them durable yet: (ledger sequence, the change
+  // log's last sequence once it was applied), oldest first.
+  std::deque<std::pair<uint64_t, int64_t>> undelivered_ ABSL_GUARDED_BY(mu_);
+  // Hands watchers every change of the entries up to `ledger_seq`, which is
+  // durable (a follower's watermark, or a commit of this replica).
+  void ReleaseDurable(uint64_t ledger_seq) ABSL_LOCKS_EXCLUDED(mu_);
   std::atomic<int64_t> ledger_retries_{0};
 };
 

@@ -115,6 +115,15 @@ class ConstraintCoreTest : public ::testing::Test {
   }
 
   std::vector<v1::ConstraintEvent> Drain(Watcher* w) {
+    if (follower_ != nullptr) {
+      // Replicated: changes reach watchers once the ledger confirms them
+      // durable, which the follower hears a moment after applying them.
+      EXPECT_TRUE(follower_->CatchUp().ok());
+      const uint64_t applied = follower_->applied().seq;
+      for (int i = 0; i < 2000 && follower_->durable() < applied; ++i) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+    }
     std::vector<v1::ConstraintEvent> out;
     EventPtr e;
     while (core_->NextEvent(w, &e)) out.push_back(*e);

@@ -86,23 +86,35 @@ void ConstraintCore::UseLedger(ledger::Ledger* ledger,
         ApplyRequestRecord(key, value);
       },
       [] {});
+  // Watchers are handed a change only once the ledger confirms its entry
+  // durable (on as many Redis replicas as the deployment waits for), so no
+  // watcher sees a change that a failover later loses.
   follower->OnApplied([this](const ledger::Entry& entry) {
     bool logged = false;
     for (const store::Mutation& m : entry.mutations) {
       if (m.table == kChangeLogTable && m.value) logged = true;
     }
     if (!logged) return;
-    bool reloaded = false;
-    int64_t last = 0;
-    {
-      absl::MutexLock lock(&mu_);
-      reloaded = reloaded_;
-      reloaded_ = false;
-      last = feed_->last_sequence();
-    }
-    if (reloaded) hub_.ResyncAll(v1::RESYNC_REASON_HISTORY_RELOADED);
-    hub_.Deliver(last);
+    absl::MutexLock lock(&mu_);
+    undelivered_.emplace_back(entry.seq, feed_->last_sequence());
   });
+  follower->OnDurable([this](uint64_t seq) { ReleaseDurable(seq); });
+}
+
+void ConstraintCore::ReleaseDurable(uint64_t ledger_seq) {
+  bool reloaded = false;
+  int64_t up_to = -1;
+  {
+    absl::MutexLock lock(&mu_);
+    reloaded = reloaded_;
+    reloaded_ = false;
+    while (!undelivered_.empty() && undelivered_.front().first <= ledger_seq) {
+      up_to = undelivered_.front().second;
+      undelivered_.pop_front();
+    }
+  }
+  if (reloaded) hub_.ResyncAll(v1::RESYNC_REASON_HISTORY_RELOADED);
+  if (up_to >= 0) hub_.Deliver(up_to);
 }
 
 void ConstraintCore::ClearModel() {
@@ -118,6 +130,7 @@ void ConstraintCore::ClearModel() {
     authorisations_.Clear();
     requests_.clear();
     request_order_.clear();
+    undelivered_.clear();
     reloaded_ = had;
   }
   withdrawn_.Clear();
@@ -296,6 +309,9 @@ absl::StatusOr<std::string> ConstraintCore::CommitThroughLedger(
       // Read your writes: this replica's model (and its watchers) have the
       // change before the caller hears of it.
       UTM_RETURN_IF_ERROR(follower_->WaitApplied(result->position.seq));
+      // Committed means durable as the ledger promises (after WAIT): this
+      // replica's watchers need not wait for the follower to hear so.
+      ReleaseDurable(result->position.seq);
       return std::move(p.response);
     }
   }

@@ -147,7 +147,7 @@ TEST_F(ConstraintReplicaRedisTest, WatchersLoseNothingWhenAReplicaRestarts) {
     absl::SleepFor(absl::Milliseconds(1));
   }
   publisher.join();
-  ASSERT_TRUE(replicas_[2].follower->CatchUp().ok());
+  test_util::Settle(replicas_[2].follower.get());
   client.Read(replicas_[2], w2.get());
 
   // Every change once, in order, whichever replica it was read from.
@@ -163,6 +163,7 @@ TEST_F(ConstraintReplicaRedisTest, WatchersLoseNothingWhenAReplicaRestarts) {
   WatchClient late;
   late.last = 140;
   std::shared_ptr<Watcher> w3 = WatchAll(replicas_[1], 140);
+  test_util::Settle(replicas_[1].follower.get());
   late.Read(replicas_[1], w3.get());
   EXPECT_EQ(late.changes.size(), 10u);
 }

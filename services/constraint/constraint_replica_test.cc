@@ -86,7 +86,7 @@ class ConstraintReplicas : public ::testing::Test {
 
   // Every event queued for `w`, after `r` applied everything committed.
   static std::vector<std::string> Drain(Replica& r, Watcher* w) {
-    EXPECT_TRUE(r.follower->CatchUp().ok());
+    test_util::Settle(r.follower.get());
     std::vector<v1::ConstraintEvent> events;
     EventPtr e;
     while (r.constraints->NextEvent(w, &e)) events.push_back(*e);

@@ -60,6 +60,17 @@ struct Replica {
   std::unique_ptr<ConstraintCore> constraints;
 };
 
+// Until `follower` has applied everything committed and heard that it is
+// durable (watchers are handed changes only then). Bounded.
+inline void Settle(ledger::Follower* follower) {
+  EXPECT_TRUE(follower->CatchUp().ok());
+  const uint64_t applied = follower->applied().seq;
+  for (int i = 0; i < 2000 && follower->durable() < applied; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  EXPECT_GE(follower->durable(), applied);
+}
+
 // A replica on `ledger` (not owned), wired as utmd wires one; its follower
 // started. Stop the follower before the cores go.
 inline Replica MakeReplica(ledger::Ledger* ledger, const Clock* clock,
