@@ -63,6 +63,7 @@ class IntentServiceTest : public testing::Test {
         [this](const std::string& s, const std::string& i,
                const std::string& o) {
           audit_.push_back({s, i, o});
+          return absl::OkStatus();
         },
         geo::ValidationLimits(), priorities);
     absl::StatusOr<std::unique_ptr<Server>> server =

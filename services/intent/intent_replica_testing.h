@@ -7,7 +7,8 @@
 //  - where a lower-priority intent overlaps a higher one, the lower one's
 //    current version was committed before the higher one's (a write is
 //    never accepted over a higher-priority intent already there).
-// Shared by the tests of the local and the Redis ledger.
+// Shared by the tests of the local and the Redis ledger, and (the checks
+// alone) by the end-to-end test of utmd replicas.
 #ifndef UTM_SERVICES_INTENT_INTENT_REPLICA_TESTING_H_
 #define UTM_SERVICES_INTENT_INTENT_REPLICA_TESTING_H_
 
@@ -120,6 +121,68 @@ inline geo::Volume4D RandomVolume(std::mt19937_64& rng) {
                         kReplicaNow + absl::Minutes(30 + s)}};
 }
 
+// The sequence of the entry that wrote each intent's current version, read
+// from the whole feed of `ledger`; a read error is appended to `violations`.
+inline std::map<std::string, uint64_t> IntentCommitOrder(
+    ledger::Ledger* ledger, std::vector<std::string>* violations) {
+  std::map<std::string, uint64_t> put_at;
+  ledger::Position at;
+  while (true) {
+    absl::StatusOr<std::vector<ledger::Entry>> entries =
+        ledger->Read(at, 1000, absl::ZeroDuration());
+    if (!entries.ok()) {
+      violations->push_back(entries.status().ToString());
+      break;
+    }
+    if (entries->empty()) break;
+    for (const ledger::Entry& e : *entries) {
+      for (const store::Mutation& m : e.mutations) {
+        if (m.table == IntentCore::kIntentsTable && m.value) put_at[m.key] = e.seq;
+      }
+      at = ledger::Position{e.seq, e.hash};
+    }
+  }
+  return put_at;
+}
+
+// Checks the rules over `live` (pairwise, with the geometry core), given
+// the ledger's order of commits `put_at` (IntentCommitOrder): no two
+// intents of equal priority overlap, and where a lower-priority intent
+// overlaps a higher one, the lower one's current version was committed
+// first. Appends one line per violation.
+inline void CheckLiveIntents(const std::vector<IntentView>& live,
+                             const std::map<std::string, uint64_t>& put_at,
+                             std::vector<std::string>* violations) {
+  auto seq = [&](const std::string& id) -> uint64_t {
+    auto it = put_at.find(id);
+    return it == put_at.end() ? 0 : it->second;
+  };
+  for (size_t i = 0; i < live.size(); ++i) {
+    for (size_t j = i + 1; j < live.size(); ++j) {
+      const Intent& a = live[i].intent;
+      const Intent& b = live[j].intent;
+      bool overlap = false;
+      for (const geo::Volume4D& va : a.volumes) {
+        for (const geo::Volume4D& vb : b.volumes) {
+          overlap = overlap || geo::Intersect(va, vb);
+        }
+      }
+      if (!overlap) continue;
+      const Intent& low = a.priority <= b.priority ? a : b;
+      const Intent& high = a.priority <= b.priority ? b : a;
+      if (a.priority == b.priority) {
+        violations->push_back(absl::StrCat(
+            a.id, " and ", b.id, " overlap at equal priority ", a.priority));
+      } else if (seq(low.id) > seq(high.id)) {
+        violations->push_back(absl::StrCat(
+            low.id, " (priority ", low.priority, ", entry ", seq(low.id),
+            ") was accepted over ", high.id, " (priority ", high.priority,
+            ", entry ", seq(high.id), ")"));
+      }
+    }
+  }
+}
+
 inline ReplicaWorkloadResult RunReplicaWorkload(
     const std::function<ledger::Ledger*(int)>& ledger_of,
     const ReplicaWorkloadOptions& options) {
@@ -209,24 +272,9 @@ inline ReplicaWorkloadResult RunReplicaWorkload(
   for (const Replica& r : replicas) result.retries += r.core->ledger_retries();
 
   // The ledger's order: the sequence of each intent's current version.
-  std::map<std::string, uint64_t> put_at;
   ledger::Ledger* ledger = ledger_of(0);
-  ledger::Position at;
-  while (true) {
-    absl::StatusOr<std::vector<ledger::Entry>> entries =
-        ledger->Read(at, 1000, absl::ZeroDuration());
-    if (!entries.ok()) {
-      result.violations.push_back(entries.status().ToString());
-      break;
-    }
-    if (entries->empty()) break;
-    for (const ledger::Entry& e : *entries) {
-      for (const store::Mutation& m : e.mutations) {
-        if (m.table == IntentCore::kIntentsTable && m.value) put_at[m.key] = e.seq;
-      }
-      at = ledger::Position{e.seq, e.hash};
-    }
-  }
+  const std::map<std::string, uint64_t> put_at =
+      IntentCommitOrder(ledger, &result.violations);
   // The live intents as a fresh replica loads them.
   ledger::FollowerOptions truth_options;
   truth_options.poll = absl::Milliseconds(50);
@@ -242,30 +290,7 @@ inline ReplicaWorkloadResult RunReplicaWorkload(
       {kReplicaNow, kReplicaNow + absl::Hours(3)}};
   const std::vector<IntentView> live = truth.Query("checker", everything);
   result.live = live.size();
-  for (size_t i = 0; i < live.size(); ++i) {
-    for (size_t j = i + 1; j < live.size(); ++j) {
-      const Intent& a = live[i].intent;
-      const Intent& b = live[j].intent;
-      bool overlap = false;
-      for (const geo::Volume4D& va : a.volumes) {
-        for (const geo::Volume4D& vb : b.volumes) {
-          overlap = overlap || geo::Intersect(va, vb);
-        }
-      }
-      if (!overlap) continue;
-      const Intent& low = a.priority <= b.priority ? a : b;
-      const Intent& high = a.priority <= b.priority ? b : a;
-      if (a.priority == b.priority) {
-        result.violations.push_back(absl::StrCat(
-            a.id, " and ", b.id, " overlap at equal priority ", a.priority));
-      } else if (put_at[low.id] > put_at[high.id]) {
-        result.violations.push_back(absl::StrCat(
-            low.id, " (priority ", low.priority, ", entry ", put_at[low.id],
-            ") was accepted over ", high.id, " (priority ", high.priority,
-            ", entry ", put_at[high.id], ")"));
-      }
-    }
-  }
+  CheckLiveIntents(live, put_at, &result.violations);
   for (Replica& r : replicas) r.follower->Stop();
   return result;
 }

@@ -333,7 +333,10 @@ grpc::ServerUnaryReactor* IntentService::GetIntent(
     if (view.owned_by_caller) {
       IntentToProto(view.intent, response->mutable_intent());
     } else if (reveal) {
-      if (audit_) audit_(caller.subject, view.intent.id, view.intent.owner);
+      if (audit_) {
+        UTM_RETURN_IF_ERROR(
+            audit_(caller.subject, view.intent.id, view.intent.owner));
+      }
       IntentToProto(view.intent, response->mutable_intent());
     } else {
       ViewToProto(view, response->mutable_redacted());

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "services/common/auth.h"
 #include "services/common/volume_convert.h"
 #include "services/intent/intent_core.h"
@@ -33,10 +34,12 @@ namespace utm::intent {
 class IntentService final : public v1::StrategicCoordination::CallbackService {
  public:
   // Called once for each disclosure of an owner's identity to someone else:
-  // (who asked, which intent, whose identity).
-  using AuditSink = std::function<void(const std::string& subject,
-                                       const std::string& intent_id,
-                                       const std::string& owner)>;
+  // (who asked, which intent, whose identity), before the answer is sent.
+  // Fails closed: when it returns an error the call answers with that error
+  // and the owner is not disclosed.
+  using AuditSink = std::function<absl::Status(const std::string& subject,
+                                               const std::string& intent_id,
+                                               const std::string& owner)>;
 
   // `core` and `verifier` are not owned and must outlive the service.
   // `priorities` decides which priorities each caller may take.

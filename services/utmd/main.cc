@@ -1,9 +1,17 @@
 // utmd: the UTM deconfliction server. One process serves every service of
-// the product; see README.md and docs/operations.md.
+// the product (or those --services lists) on its embedded store, or as one of
+// many replicas sharing one Redis (--store redis); see README.md,
+// docs/operations.md and docs/scaling.md.
 //
 // Start-up: the listen port is claimed first, so that a port in use fails at
 // once (exit 1) rather than after the store has loaded; then the store is
-// recovered, then the server listens. Every line utmd prints goes to stderr.
+// recovered (or, on Redis, the read models loaded from the ledger), then the
+// server listens. Every line utmd prints goes to stderr. A malformed command
+// line exits 2.
+//
+// Destruction runs in reverse order of declaration in main(): the server
+// (drained first), then the follower (stopped before the cores it applies
+// to), then the cores, then the ledger they commit through.
 //
 // Signals: SIGTERM or SIGINT end every watch and telemetry stream at once
 // (UNAVAILABLE, with where to resume), then drain the server (new calls
@@ -36,6 +44,8 @@
 #include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/redis_ledger.h"
 #include "services/common/dir_lock.h"
 #include "services/common/port_reservation.h"
 #include "services/common/server.h"
@@ -48,8 +58,23 @@
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
+#include "services/utmd/audit_log.h"
+#include "services/utmd/flags.h"
+#include "services/utmd/ledger_health.h"
+#ifdef UTM_UNGUARDED_FOR_TEST
+#include "services/intent/intent_replica_testing.h"
+#endif
 
 namespace {
+
+// A malformed command line: CLI11's own errors and the checks made after
+// parsing alike.
+constexpr int kExitFlags = 2;
+
+// Names in gRPC health checking.
+constexpr char kIntentHealth[] = "utm.v1.StrategicCoordination";
+constexpr char kConstraintHealth[] = "utm.v1.ConstraintService";
+constexpr char kTelemetryHealth[] = "utm.v1.TelemetryService";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -75,54 +100,6 @@ std::optional<absl::Duration> ParseVolumeDuration(const std::string& text) {
   }
   return d;
 }
-
-// Appends one line per disclosure of an operator's identity to
-// <data-dir>/audit.log (and stderr), written before the answer is sent. The
-// file holds identities: it is 0600 like the signing key, and an existing
-// file with a wider mode is tightened on open. Values are C-escaped, so a
-// subject cannot forge a line.
-class AuditLog {
- public:
-  explicit AuditLog(const std::string& path)
-      : fd_(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-                   0600)) {
-    if (fd_ >= 0 && ::fchmod(fd_, 0600) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~AuditLog() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  AuditLog(const AuditLog&) = delete;
-  AuditLog& operator=(const AuditLog&) = delete;
-
-  bool ok() const { return fd_ >= 0; }
-  void Record(const std::string& subject, const std::string& intent_id,
-              const std::string& owner) {
-    const std::string line = absl::StrCat(
-        absl::FormatTime(absl::RFC3339_full, absl::Now(), absl::UTCTimeZone()),
-        " owner-disclosed subject=", absl::CHexEscape(subject),
-        " intent=", absl::CHexEscape(intent_id),
-        " owner=", absl::CHexEscape(owner), "\n");
-    absl::MutexLock lock(&mu_);
-    for (size_t done = 0; done < line.size();) {
-      const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        std::cerr << "utmd: audit: cannot write the audit log: "
-                  << std::strerror(errno) << "\n";
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
-    std::cerr << "utmd: audit: " << line;
-  }
-
- private:
-  absl::Mutex mu_;
-  int fd_;
-};
 
 // 1147 -> "1,147": counts in the start-up lines read at a glance.
 std::string WithCommas(int64_t n) {
@@ -205,8 +182,35 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   app.add_option("--store", store_options.backend,
                  "embedded: memory + fsync'd log and snapshots in "
-                 "<data-dir>/store; memory: nothing is retained")
-      ->check(CLI::IsMember({"embedded", "memory"}))
+                 "<data-dir>/store; memory: nothing is retained; redis: one "
+                 "of many replicas sharing intents and constraints through "
+                 "the Redis of --redis or --redis-sentinels")
+      ->check(CLI::IsMember({"embedded", "memory", "redis"}))
+      ->capture_default_str();
+  utm::utmd::RedisFlags redis_flags;
+  app.add_option("--redis", redis_flags.addr,
+                 "HOST:PORT of the Redis primary (with --store redis)");
+  app.add_option("--redis-password-file", redis_flags.password_file,
+                 "File whose first line is the Redis password (AUTH)");
+  app.add_option("--redis-user", redis_flags.user,
+                 "Redis ACL user (with --redis-password-file); default: the "
+                 "default user");
+  app.add_option("--redis-sentinels", redis_flags.sentinels,
+                 "H:P,H:P,... of Redis Sentinels that find the primary, "
+                 "instead of --redis (with --redis-master)");
+  app.add_option("--redis-master", redis_flags.master,
+                 "The name the Sentinels monitor the primary under");
+  app.add_option("--redis-wait-replicas", redis_flags.wait_replicas,
+                 "Redis replicas that must confirm each write (WAIT) before "
+                 "it is acknowledged; a write they do not confirm within 1 s "
+                 "answers UNAVAILABLE (retry with the same request id)")
+      ->check(CLI::Range(0, 100))
+      ->capture_default_str();
+  std::string services_flag = "intent,constraint,telemetry";
+  app.add_option("--services", services_flag,
+                 "Comma list of the gRPC services to serve: intent, "
+                 "constraint, telemetry (every process keeps the intents "
+                 "and constraints the others check against)")
       ->capture_default_str();
   app.add_flag("--salvage", store_options.salvage,
                "Start even though the store is damaged: move its files to "
@@ -290,7 +294,42 @@ int main(int argc, char** argv) {
   // detection on for every lock: 15% of the CPU of a 10,000-stream watch
   // fan-out (perf). Tests keep it on; the server does not pay for it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help, the version or the error
+    return code == 0 ? 0 : kExitFlags;
+  }
+  const absl::StatusOr<utm::utmd::ServiceSet> services =
+      utm::utmd::ParseServices(services_flag);
+  if (!services.ok()) {
+    std::cerr << "utmd: " << services.status().message() << "\n";
+    return kExitFlags;
+  }
+  const bool on_redis = store_options.backend == "redis";
+  redis_flags.store = store_options.backend;
+  std::optional<utm::ledger::RedisLedgerOptions> redis_options;
+  if (on_redis) {
+    absl::StatusOr<utm::ledger::RedisLedgerOptions> parsed =
+        utm::utmd::RedisLedgerOptionsFrom(redis_flags);
+    if (!parsed.ok()) {
+      std::cerr << "utmd: " << parsed.status().message() << "\n";
+      return kExitFlags;
+    }
+    redis_options = *std::move(parsed);
+    if (store_options.salvage || no_sync) {
+      std::cerr << "utmd: --salvage and --no-sync are about the embedded "
+                   "store; Redis's own settings decide durability with "
+                   "--store redis\n";
+      return kExitFlags;
+    }
+  } else if (utm::utmd::AnyRedisFlag(redis_flags) ||
+             redis_flags.wait_replicas != 0) {
+    std::cerr << "utmd: --redis, --redis-password-file, --redis-user, "
+                 "--redis-sentinels, --redis-master and "
+                 "--redis-wait-replicas need --store redis\n";
+    return kExitFlags;
+  }
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.max_volume_duration =
       *ParseVolumeDuration(max_volume_duration);
@@ -382,35 +421,93 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  AuditLog audit(data_dir + "/audit.log");
-  if (!audit.ok()) {
-    std::cerr << "utmd: cannot open " << data_dir << "/audit.log\n";
-    return 1;
-  }
-  store_options.dir = data_dir + "/store";
-  store_options.sync = !no_sync;
+  // The shared ledger first: the cores commit through it, so it outlives
+  // them.
+  std::unique_ptr<utm::ledger::RedisLedger> redis_ledger;
+  utm::ledger::Ledger* ledger = nullptr;
+#ifdef UTM_UNGUARDED_FOR_TEST
+  // A build for tests only (utmd_unguarded_for_test): commits forget what
+  // their decision read, after a 50 ms delay that widens the race (a busy
+  // CI machine spreads racing calls over milliseconds), so that the replica
+  // tests can show they catch the broken protocol.
+  std::unique_ptr<utm::ledger::Ledger> unguarded;
+#endif
+  std::unique_ptr<utm::utmd::AuditLog> audit;
   const absl::Time recovery_start = absl::Now();
-  std::cerr << "utmd: port " << port->port() << " claimed; recovering "
-            << (store_options.backend == "memory" ? "nothing (--store memory)"
-                                                  : store_options.dir)
-            << std::endl;
-  absl::StatusOr<std::unique_ptr<utm::store::Store>> store =
-      utm::store::OpenStore(store_options);
-  if (!store.ok()) {
-    std::cerr << "utmd: " << store.status() << "\n";
-    return 1;
+  if (on_redis) {
+    const std::string where =
+        redis_options->client.sentinels.empty()
+            ? redis_options->client.addr
+            : absl::StrCat("the primary '", redis_options->client.master_name,
+                           "' of Sentinels ", redis_flags.sentinels);
+    std::cerr << "utmd: port " << port->port()
+              << " claimed; loading from Redis at " << where
+              << std::endl;
+    absl::StatusOr<std::unique_ptr<utm::ledger::RedisLedger>> opened =
+        utm::ledger::RedisLedger::Open(*redis_options);
+    if (!opened.ok()) {
+      std::cerr << "utmd: Redis at " << where << ": " << opened.status()
+                << "\n";
+      return 1;
+    }
+    redis_ledger = *std::move(opened);
+    ledger = redis_ledger.get();
+#ifdef UTM_UNGUARDED_FOR_TEST
+    unguarded = std::make_unique<utm::intent::testing::UnguardedLedger>(
+        ledger, absl::Milliseconds(50));
+    ledger = unguarded.get();
+    std::cerr << "utmd: TEST BUILD: commits are not guarded" << std::endl;
+#endif
+    absl::StatusOr<std::unique_ptr<utm::utmd::AuditLog>> opened_audit =
+        utm::utmd::OpenRedisAuditLog(redis_options->client,
+                                     redis_options->prefix + "audit");
+    if (!opened_audit.ok()) {
+      std::cerr << "utmd: the audit log in Redis: " << opened_audit.status()
+                << "\n";
+      return 1;
+    }
+    audit = *std::move(opened_audit);
+  } else {
+    absl::StatusOr<std::unique_ptr<utm::utmd::AuditLog>> opened_audit =
+        utm::utmd::OpenFileAuditLog(data_dir + "/audit.log");
+    if (!opened_audit.ok()) {
+      std::cerr << "utmd: " << opened_audit.status().message() << "\n";
+      return 1;
+    }
+    audit = *std::move(opened_audit);
+    store_options.dir = data_dir + "/store";
+    store_options.sync = !no_sync;
+    std::cerr << "utmd: port " << port->port() << " claimed; recovering "
+              << (store_options.backend == "memory" ? "nothing (--store memory)"
+                                                    : store_options.dir)
+              << std::endl;
+  }
+  // No local store on Redis: the ledger is the storage.
+  std::unique_ptr<utm::store::Store> store;
+  if (!on_redis) {
+    absl::StatusOr<std::unique_ptr<utm::store::Store>> opened =
+        utm::store::OpenStore(store_options);
+    if (!opened.ok()) {
+      std::cerr << "utmd: " << opened.status() << "\n";
+      return 1;
+    }
+    store = *std::move(opened);
   }
   utm::intent::IntentCore intent_core(intent_options, clock, nullptr,
-                                      store->get());
-  if (absl::Status s = intent_core.Recover(); !s.ok()) {
-    std::cerr << "utmd: " << s << "\n";
-    return 1;
+                                      store.get());
+  if (!on_redis) {
+    if (absl::Status s = intent_core.Recover(); !s.ok()) {
+      std::cerr << "utmd: " << s << "\n";
+      return 1;
+    }
   }
   utm::constraint::ConstraintCore constraint_core(constraint_options, clock,
-                                                  store->get());
-  if (absl::Status s = constraint_core.Recover(); !s.ok()) {
-    std::cerr << "utmd: " << s << "\n";
-    return 1;
+                                                  store.get());
+  if (!on_redis) {
+    if (absl::Status s = constraint_core.Recover(); !s.ok()) {
+      std::cerr << "utmd: " << s << "\n";
+      return 1;
+    }
   }
   // Intents are deconflicted against constraints; constraints report the
   // intents they cut through.
@@ -419,9 +516,31 @@ int main(int argc, char** argv) {
       [&intent_core](const std::vector<utm::geo::Volume4D>& volumes) {
         return intent_core.Overlapping(volumes);
       });
+  // After the cores, so that it is destroyed (and stopped) before them: its
+  // thread applies the ledger's entries to them. Both cores register their
+  // tables before Start() loads them.
+  std::optional<utm::ledger::Follower> follower;
+  if (on_redis) {
+    follower.emplace(ledger);
+    intent_core.UseLedger(ledger, &*follower);
+    constraint_core.UseLedger(ledger, &*follower);
+    if (absl::Status s = follower->Start(); !s.ok()) {
+      std::cerr << "utmd: loading from Redis: " << s << "\n";
+      return 1;
+    }
+  }
   const absl::Duration recovery_time = absl::Now() - recovery_start;
-  if (std::optional<utm::store::RecoveryStats> stats =
-          utm::store::GetRecoveryStats(**store)) {
+  if (on_redis) {
+    std::cerr << "utmd: loaded "
+              << WithCommas(static_cast<int64_t>(intent_core.live_count()))
+              << " live intents and "
+              << WithCommas(
+                     static_cast<int64_t>(constraint_core.constraint_count()))
+              << " constraints from Redis (entry "
+              << WithCommas(static_cast<int64_t>(follower->applied().seq))
+              << ") in " << HumanDuration(recovery_time) << std::endl;
+  } else if (std::optional<utm::store::RecoveryStats> stats =
+                 utm::store::GetRecoveryStats(*store)) {
     if (!stats->salvaged_to.empty()) {
       std::cerr << "utmd: SALVAGED a damaged store; the damaged files are in "
                 << stats->salvaged_to << ":\n";
@@ -456,7 +575,7 @@ int main(int argc, char** argv) {
       &intent_core, verifier->get(),
       [&audit](const std::string& subject, const std::string& intent_id,
                const std::string& owner) {
-        audit.Record(subject, intent_id, owner);
+        return audit->Record(subject, intent_id, owner);
       },
       intent_options.limits, *priorities);
 
@@ -474,20 +593,41 @@ int main(int argc, char** argv) {
   utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
                                                    absl::Seconds(1));
 
+  // Only the listed services are served and named in health checking; the
+  // cores behind the others run anyway (their read models are needed).
+  std::vector<grpc::Service*> served;
+  std::vector<std::string> writing_names;  // those that need the store
+  std::vector<std::string> served_names;
+  if (services->intent) {
+    served.push_back(&intent_service);
+    writing_names.push_back(kIntentHealth);
+  }
+  if (services->constraint) {
+    served.push_back(&constraint_service);
+    writing_names.push_back(kConstraintHealth);
+  }
+  served_names = writing_names;
+  if (services->telemetry) {
+    served.push_back(&telemetry_service);
+    served_names.push_back(kTelemetryHealth);
+  }
+  // The server as a whole ("") follows the writing services when it serves
+  // any: a telemetry-only process keeps nothing and goes on without them.
+  if (!writing_names.empty()) writing_names.push_back("");
+
   options.listen_address = port->address();  // port 0 resolved
   port->Release();
-  absl::StatusOr<std::unique_ptr<utm::Server>> server = utm::Server::Start(
-      options, {&intent_service, &constraint_service, &telemetry_service});
+  absl::StatusOr<std::unique_ptr<utm::Server>> server =
+      utm::Server::Start(options, served);
   if (!server.ok()) {
     std::cerr << "utmd: " << server.status() << "\n";
     return 1;
   }
-  // Health: each service by name; writes need the store, so a failed store
-  // makes the strategic and constraint services (and the server as a whole)
-  // NOT_SERVING, while tactical telemetry, which keeps nothing, goes on.
-  for (const char* name :
-       {"utm.v1.StrategicCoordination", "utm.v1.ConstraintService",
-        "utm.v1.TelemetryService"}) {
+  // Health: each served service by name; writes need the store (or Redis),
+  // so a failed store makes the strategic and constraint services (and the
+  // server as a whole) NOT_SERVING, while tactical telemetry, which keeps
+  // nothing, goes on.
+  for (const std::string& name : served_names) {
     (*server)->SetServingStatus(name, true);
   }
   // The store may fail on its writer thread until it is destroyed, after the
@@ -501,20 +641,34 @@ int main(int argc, char** argv) {
     absl::MutexLock lock(&health->mu);
     health->server = server->get();
   }
-  (*store)->OnFailure([health](const absl::Status& failure) {
-    std::cerr << "utmd: " << failure.message()
-              << "; health is NOT_SERVING for writes" << std::endl;
-    absl::MutexLock lock(&health->mu);
-    if (health->server == nullptr) return;
-    for (const char* name :
-         {"", "utm.v1.StrategicCoordination", "utm.v1.ConstraintService"}) {
-      health->server->SetServingStatus(name, false);
-    }
-  });
+  if (store != nullptr) {
+    store->OnFailure([health, writing_names](const absl::Status& failure) {
+      std::cerr << "utmd: " << failure.message()
+                << "; health is NOT_SERVING for writes" << std::endl;
+      absl::MutexLock lock(&health->mu);
+      if (health->server == nullptr) return;
+      for (const std::string& name : writing_names) {
+        health->server->SetServingStatus(name, false);
+      }
+    });
+  }
+  // On Redis: NOT_SERVING while it does not answer, SERVING again when it
+  // does. Stopped before the server shuts down (which marks all NOT_SERVING).
+  std::optional<utm::utmd::LedgerHealth> ledger_health;
+  if (on_redis) {
+    ledger_health.emplace(
+        ledger, absl::Milliseconds(500),
+        [server = server->get(), writing_names](bool reachable) {
+          for (const std::string& name : writing_names) {
+            server->SetServingStatus(name, reachable);
+          }
+        });
+  }
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
   std::cerr << "utmd: listening on " << host << ":" << (*server)->port()
-            << " (data in " << data_dir << ", auth " << auth_mode
+            << " (data in " << data_dir
+            << (on_redis ? ", store redis" : "") << ", auth " << auth_mode
             << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS") << ")"
             << std::endl;
 
@@ -525,6 +679,7 @@ int main(int argc, char** argv) {
             << ": ending watch and telemetry streams, draining calls for up "
                "to "
             << grace_s << " s" << std::endl;
+  if (ledger_health) ledger_health->Stop();
   // Streams never end by themselves: told where to resume, their clients
   // move to the next server instead of holding the stop for the grace.
   constraint_service.EndStreams();
@@ -534,6 +689,9 @@ int main(int argc, char** argv) {
     absl::MutexLock lock(&health->mu);
     health->server = nullptr;
   }
+  // Nothing calls into the cores any more but the follower: stop it before
+  // they go.
+  if (follower) follower->Stop();
   std::cerr << "utmd: stopped after "
             << absl::StrFormat("%.1f s",
                                absl::ToDoubleSeconds(absl::Now() - stop_start))

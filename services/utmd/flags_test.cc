@@ -1,0 +1,164 @@
+#include "services/utmd/flags.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace utm::utmd {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+TEST(ParseServices, TakesAnySubsetInAnyOrder) {
+  absl::StatusOr<ServiceSet> all = ParseServices("telemetry,intent,constraint");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_TRUE(all->intent && all->constraint && all->telemetry);
+  absl::StatusOr<ServiceSet> one = ParseServices("telemetry");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_FALSE(one->intent);
+  EXPECT_FALSE(one->constraint);
+  EXPECT_TRUE(one->telemetry);
+  absl::StatusOr<ServiceSet> two = ParseServices("intent,constraint,intent");
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_TRUE(two->intent && two->constraint);
+  EXPECT_FALSE(two->telemetry);
+}
+
+TEST(ParseServices, NamesTheBadItem) {
+  struct Case {
+    std::string list;
+    std::string message;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"intent,telemtry",
+            "--services: unknown service \"telemtry\" (item 2); expected "
+            "intent, constraint or telemetry"},
+           {"", "--services: empty service (item 1)"},
+           {"intent,,telemetry", "--services: empty service (item 2)"},
+           {"Intent", "unknown service \"Intent\" (item 1)"},
+           {std::string(500, 'x'), "\"xxxxxxxx"},
+       }) {
+    absl::StatusOr<ServiceSet> s = ParseServices(c.list);
+    ASSERT_FALSE(s.ok()) << c.list;
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(s.status().message(), HasSubstr(c.message));
+    EXPECT_LT(s.status().message().size(), 200u) << "bounded";
+  }
+}
+
+RedisFlags Redis() {
+  RedisFlags f;
+  f.store = "redis";
+  return f;
+}
+
+TEST(RedisLedgerOptionsFrom, OneAddressOrSentinelsWithAMaster) {
+  RedisFlags f = Redis();
+  f.addr = "10.0.0.5:6379";
+  f.wait_replicas = 2;
+  absl::StatusOr<ledger::RedisLedgerOptions> o = RedisLedgerOptionsFrom(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->client.addr, "10.0.0.5:6379");
+  EXPECT_TRUE(o->client.sentinels.empty());
+  EXPECT_EQ(o->wait_replicas, 2);
+
+  f = Redis();
+  f.sentinels = "s1:26379,[::1]:26380";
+  f.master = "utm-prod";
+  o = RedisLedgerOptionsFrom(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_THAT(o->client.sentinels, ElementsAre("s1:26379", "[::1]:26380"));
+  EXPECT_EQ(o->client.master_name, "utm-prod");
+}
+
+TEST(RedisLedgerOptionsFrom, RefusesWhatCannotWork) {
+  struct Case {
+    const char* name;
+    RedisFlags flags;
+    std::string message;
+  };
+  RedisFlags none = Redis();
+  RedisFlags both = Redis();
+  both.addr = "a:1";
+  both.sentinels = "b:2";
+  both.master = "m";
+  RedisFlags no_master = Redis();
+  no_master.sentinels = "b:2";
+  RedisFlags master_only = Redis();
+  master_only.addr = "a:1";
+  master_only.master = "m";
+  RedisFlags bad_addr = Redis();
+  bad_addr.addr = "redis";
+  RedisFlags bad_sentinel = Redis();
+  bad_sentinel.sentinels = "b:2,c";
+  bad_sentinel.master = "m";
+  RedisFlags user_only = Redis();
+  user_only.addr = "a:1";
+  user_only.user = "utmd";
+  for (const Case& c : std::vector<Case>{
+           {"none", none, "--store redis needs --redis HOST:PORT or "
+                          "--redis-sentinels"},
+           {"both", both, "--redis and --redis-sentinels exclude each other"},
+           {"no master", no_master, "--redis-sentinels needs --redis-master"},
+           {"master only", master_only,
+            "--redis-master goes with --redis-sentinels"},
+           {"bad addr", bad_addr, "--redis \"redis\": missing :port"},
+           {"bad sentinel", bad_sentinel,
+            "--redis-sentinels[1] \"c\": missing :port"},
+           {"user only", user_only, "--redis-user needs --redis-password-file"},
+       }) {
+    absl::StatusOr<ledger::RedisLedgerOptions> o =
+        RedisLedgerOptionsFrom(c.flags);
+    ASSERT_FALSE(o.ok()) << c.name;
+    EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(o.status().message(), HasSubstr(c.message)) << c.name;
+  }
+}
+
+TEST(RedisLedgerOptionsFrom, ReadsThePasswordFileAndNamesItsFlag) {
+  const std::string dir = ::testing::TempDir();
+  const std::string path = dir + "/utmd-flags-test-password";
+  {
+    std::ofstream out(path);
+    out << "s3cret\n";
+  }
+  RedisFlags f = Redis();
+  f.addr = "a:1";
+  f.password_file = path;
+  f.user = "utmd";
+  absl::StatusOr<ledger::RedisLedgerOptions> o = RedisLedgerOptionsFrom(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->client.password, "s3cret");
+  EXPECT_EQ(o->client.username, "utmd");
+
+  f.password_file = dir + "/utmd-flags-test-no-such-file";
+  o = RedisLedgerOptionsFrom(f);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(o.status().message(),
+              HasSubstr("--redis-password-file: "));
+  EXPECT_THAT(o.status().message(), HasSubstr("utmd-flags-test-no-such-file"));
+
+  { std::ofstream out(path, std::ios::trunc); }
+  f.password_file = path;
+  o = RedisLedgerOptionsFrom(f);
+  ASSERT_FALSE(o.ok());
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(o.status().message(), HasSubstr("--redis-password-file: "));
+}
+
+TEST(AnyRedisFlag, SeesEachFlag) {
+  RedisFlags f;
+  f.store = "embedded";
+  EXPECT_FALSE(AnyRedisFlag(f));
+  f.master = "m";
+  EXPECT_TRUE(AnyRedisFlag(f));
+}
+
+}  // namespace
+}  // namespace utm::utmd

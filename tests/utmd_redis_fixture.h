@@ -1,0 +1,173 @@
+// A fixture for end-to-end tests of utmd on Redis: a real redis-server
+// (AOF on, fsync always) and real utmd processes with --store redis on
+// loopback ports, all sharing one dev signing key so that one token works on
+// every replica, and gRPC stubs to reach them.
+//
+// The utmd binaries are the ones CMake built (UTM_UTMD_BINARY,
+// UTM_UTMD_UNGUARDED_BINARY), or $UTMD_BINARY and $UTMD_UNGUARDED_BINARY
+// when set; without them, or without redis-server, tests skip.
+#ifndef UTM_TESTS_UTMD_REDIS_FIXTURE_H_
+#define UTM_TESTS_UTMD_REDIS_FIXTURE_H_
+
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "tests/testing/redis_server.h"
+#include "tests/testing/utmd_process.h"
+#include "utm/v1/strategic.grpc.pb.h"
+
+namespace utm::testing {
+
+#ifndef UTM_UTMD_BINARY
+#define UTM_UTMD_BINARY ""
+#endif
+#ifndef UTM_UTMD_UNGUARDED_BINARY
+#define UTM_UTMD_UNGUARDED_BINARY ""
+#endif
+
+class UtmdRedisTest : public ::testing::Test {
+ protected:
+  // $name when set, else the path CMake compiled in.
+  static std::string FromEnv(const char* name, const char* built) {
+    const char* value = std::getenv(name);
+    return value != nullptr ? value : built;
+  }
+
+  void SetUp() override {
+    if (!RedisServerAvailable()) {
+      GTEST_SKIP() << "redis-server is not installed (/usr/bin/redis-server)";
+    }
+    binary_ = FromEnv("UTMD_BINARY", UTM_UTMD_BINARY);
+    unguarded_ = FromEnv("UTMD_UNGUARDED_BINARY", UTM_UTMD_UNGUARDED_BINARY);
+    if (binary_.empty()) GTEST_SKIP() << "UTMD_BINARY is not set";
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           absl::StrCat("utmd-redis-test-", ::getpid());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    RedisServerOptions redis_options;
+    redis_options.appendonly = true;
+    redis_options.appendfsync = "always";
+    redis_options.dir = (dir_ / "redis").string();
+    std::filesystem::create_directories(redis_options.dir);
+    absl::StatusOr<std::unique_ptr<RedisServer>> redis =
+        RedisServer::Start(redis_options);
+    ASSERT_TRUE(redis.ok()) << redis.status();
+    redis_ = *std::move(redis);
+    std::filesystem::create_directories(dir_ / "key");
+    absl::StatusOr<std::string> secret =
+        auth::LoadOrCreateDevKey((dir_ / "key").string());
+    ASSERT_TRUE(secret.ok()) << secret.status();
+    secret_ = *secret;
+  }
+
+  void TearDown() override {
+    replicas_.clear();  // before Redis: they would only log its absence
+    redis_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // Starts a replica on Redis with `extra` flags (e.g. --services); its data
+  // directory holds the shared dev key. `binary` empty: $UTMD_BINARY.
+  UtmdProcess* StartReplica(std::vector<std::string> extra = {},
+                            std::string binary = "") {
+    const int i = static_cast<int>(replicas_.size());
+    const std::filesystem::path data = dir_ / absl::StrCat("replica-", i);
+    std::filesystem::create_directories(data);
+    std::filesystem::copy_file(
+        dir_ / "key" / "dev-signing-key", data / "dev-signing-key",
+        std::filesystem::copy_options::overwrite_existing);
+    std::vector<std::string> flags = {"--data-dir",       data.string(),
+                                      "--store",          "redis",
+                                      "--redis",          redis_->addr(),
+                                      "--shutdown-grace", "1"};
+    flags.insert(flags.end(), extra.begin(), extra.end());
+    absl::StatusOr<std::unique_ptr<UtmdProcess>> p = UtmdProcess::Start(
+        binary.empty() ? binary_ : binary, flags,
+        (dir_ / absl::StrCat("replica-", i, ".log")).string());
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    replicas_.push_back(*std::move(p));
+    return replicas_.back().get();
+  }
+
+  std::string Token(const std::string& subject, std::vector<auth::Scope> scopes) {
+    auth::MintOptions mint;
+    mint.subject = subject;
+    mint.scopes = std::move(scopes);
+    return *auth::MintHmacToken(secret_, mint, RealClock::Get());
+  }
+
+  static std::unique_ptr<v1::StrategicCoordination::Stub> Strategic(
+      const std::string& address) {
+    return v1::StrategicCoordination::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
+  static std::unique_ptr<grpc::ClientContext> Context(
+      const std::string& token, absl::Duration deadline = absl::Seconds(5)) {
+    auto c = std::make_unique<grpc::ClientContext>();
+    if (!token.empty()) {
+      c->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
+    c->set_deadline(std::chrono::system_clock::now() +
+                    absl::ToChronoMilliseconds(deadline));
+    return c;
+  }
+
+  // What grpc.health.v1 Check says for `service` ("" for the server), as
+  // `utmctl health` asks: SERVING, NOT_SERVING, or the gRPC error's code name
+  // (NOT_FOUND for a service the server does not name).
+  static std::string Health(const std::string& address,
+                            const std::string& service = "") {
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(2));
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status = stub->Check(&context, request, &response);
+    if (!status.ok()) return absl::StrCat("error ", status.error_code());
+    return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(
+        response.status());
+  }
+
+  // Polls Health() every 100 ms until it says `want`, at most `limit`.
+  static bool AwaitHealth(const std::string& address, const std::string& want,
+                          absl::Duration limit,
+                          const std::string& service = "") {
+    const absl::Time deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      if (Health(address, service) == want) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return Health(address, service) == want;
+  }
+
+  std::string binary_;
+  std::string unguarded_;
+  std::filesystem::path dir_;
+  std::string secret_;
+  std::unique_ptr<RedisServer> redis_;
+  std::vector<std::unique_ptr<UtmdProcess>> replicas_;
+};
+
+}  // namespace utm::testing
+
+#endif  // UTM_TESTS_UTMD_REDIS_FIXTURE_H_
