@@ -57,7 +57,9 @@
 #include "services/intent/priority_policy.h"
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
+#include "services/telemetry/cluster.h"
 #include "services/telemetry/telemetry_service.h"
+#include "services/common/uuid.h"
 #include "services/utmd/audit_log.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
@@ -66,6 +68,16 @@
 #endif
 
 namespace {
+
+// This process's id among the telemetry replicas: host, port and a random
+// part, unique per start (a restarted replica is a new member).
+std::string MemberId(int port) {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::string id = utm::RandomUuid();
+  return absl::StrCat(host[0] != '\0' ? host : "utmd", ":", port, "-",
+                      id.substr(0, 8));
+}
 
 // A malformed command line: CLI11's own errors and the checks made after
 // parsing alike.
@@ -590,6 +602,24 @@ int main(int argc, char** argv) {
       utm::telemetry::TelemetryOptions(), clock, &airspace);
   utm::telemetry::TelemetryService telemetry_service(&telemetry_core,
                                                      verifier->get(), clock);
+  // On Redis, the telemetry tier spans the replicas: each owns the regions
+  // rendezvous hashing gives it over the live members, reports are forwarded
+  // to their region's owner and its halo, and alert changes reach every
+  // replica's streams (services/telemetry/cluster.h). Positions never go
+  // to Redis storage, only through Pub/Sub.
+  std::optional<utm::telemetry::TelemetryCluster> cluster;
+  if (on_redis && services->telemetry) {
+    utm::telemetry::ClusterOptions co;
+    co.redis = redis_options->client;
+    co.member_id = MemberId(port->port());
+    cluster.emplace(co, &telemetry_core, clock);
+    telemetry_service.UseCluster(&*cluster);
+    if (absl::Status s = cluster->Start(); !s.ok()) {
+      // It keeps trying; until it joins, this replica checks the positions
+      // reported to it only.
+      std::cerr << "utmd: telemetry cluster: " << s << std::endl;
+    }
+  }
   utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
                                                    absl::Seconds(1));
 
@@ -685,6 +715,8 @@ int main(int argc, char** argv) {
   constraint_service.EndStreams();
   telemetry_service.EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
+  // Leaves the member set: the other replicas take its regions over.
+  if (cluster) cluster->Stop();
   {
     absl::MutexLock lock(&health->mu);
     health->server = nullptr;
