@@ -119,8 +119,7 @@ absl::StatusOr<IntentCore::RequestRecord> IntentCore::DecodeRequestRecord(
     absl::string_view value, absl::Time* created) {
   internal::StoredRequest stored;
   if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-    return absl::DataLossError(
-        "stored request record is not a StoredRequest");
+    return absl::DataLossError("stored request record is not a StoredRequest");
   }
   *created = absl::FromUnixMicros(stored.created_unix_micros());
   RequestRecord record;
@@ -149,7 +148,7 @@ IntentCore::IntentCore(IntentOptions options, const Clock* clock,
       new_id_(new_id ? std::move(new_id) : RandomUuid),
       store_(store) {}
 
-IntentCore::~IntentCore() = default;
+IntentCore::~IntentCore() { StopLedgerWork(); }
 
 absl::Status IntentCore::ValidatePriority(int32_t priority) const {
   if (priority < options_.min_priority || priority > options_.max_priority) {
@@ -467,16 +466,36 @@ absl::StatusOr<WriteOutcome> Await(
 
 void IntentCore::FileAsync(const std::string& owner, const FileRequest& request,
                            Done done) {
+  if (ledger_ != nullptr &&
+      RunOnLedgerWorker([this, owner, request, done]() mutable {
+        if (absl::Status s = FileImpl(owner, request, done); !s.ok()) done(s);
+      })) {
+    return;
+  }
   if (absl::Status s = FileImpl(owner, request, done); !s.ok()) done(s);
 }
 
 void IntentCore::ModifyAsync(const std::string& owner,
                              const ModifyRequest& request, Done done) {
+  if (ledger_ != nullptr &&
+      RunOnLedgerWorker([this, owner, request, done]() mutable {
+        if (absl::Status s = ModifyImpl(owner, request, done); !s.ok()) done(s);
+      })) {
+    return;
+  }
   if (absl::Status s = ModifyImpl(owner, request, done); !s.ok()) done(s);
 }
 
 void IntentCore::TransitionAsync(const std::string& owner,
                                  const TransitionRequest& request, Done done) {
+  if (ledger_ != nullptr &&
+      RunOnLedgerWorker([this, owner, request, done]() mutable {
+        if (absl::Status s = TransitionImpl(owner, request, done); !s.ok()) {
+          done(s);
+        }
+      })) {
+    return;
+  }
   if (absl::Status s = TransitionImpl(owner, request, done); !s.ok()) done(s);
 }
 
@@ -741,7 +760,8 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
   if (!request.volumes.empty()) {
     UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
   }
-  if (request.priority) UTM_RETURN_IF_ERROR(ValidatePriority(*request.priority));
+  if (request.priority)
+    UTM_RETURN_IF_ERROR(ValidatePriority(*request.priority));
   std::string fingerprint =
       absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
                    IntentStateName(request.to));

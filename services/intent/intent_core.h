@@ -41,6 +41,7 @@
 #include <queue>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -327,6 +328,13 @@ class IntentCore {
   // core is destroyed. REQUIRES: a core built without a store, before
   // follower->Start() (which loads the model: Recover() is not called).
   void UseLedger(ledger::Ledger* ledger, ledger::Follower* follower);
+  // Replicated mode: FileAsync, ModifyAsync and TransitionAsync run on the
+  // core's own threads (a write waits for the ledger's round trips, and a
+  // server's threads must not), at most this many at once. Ends them:
+  // writes not started answer UNAVAILABLE, started ones finish. Call before
+  // the follower stops (the destructor does it too).
+  static constexpr int kLedgerWorkers = 16;
+  void StopLedgerWork();
 
   // Writes decided again because the airspace, the intent or the request
   // changed on another replica meanwhile (replicated mode).
@@ -484,6 +492,13 @@ class IntentCore {
   ledger::Ledger* ledger_ = nullptr;
   ledger::Follower* follower_ = nullptr;
   std::atomic<int64_t> ledger_retries_{0};
+  // Replicated mode: the threads the Async forms run on (intent_replica.cc).
+  // Returns false when they have stopped.
+  bool RunOnLedgerWorker(std::function<void()> work);
+  absl::Mutex work_mu_;
+  std::deque<std::function<void()>> work_ ABSL_GUARDED_BY(work_mu_);
+  bool work_stopping_ ABSL_GUARDED_BY(work_mu_) = false;
+  std::vector<std::thread> workers_;
 
   mutable absl::Mutex mu_;
   // Every intent ever filed (terminal ones too), by internal handle.

@@ -27,8 +27,7 @@ void AddFootprints(const std::vector<geo::Volume4D>& volumes,
 
 }  // namespace
 
-void IntentCore::UseLedger(ledger::Ledger* ledger,
-                           ledger::Follower* follower) {
+void IntentCore::UseLedger(ledger::Ledger* ledger, ledger::Follower* follower) {
   {
     absl::MutexLock lock(&mu_);
     ledger_ = ledger;
@@ -46,6 +45,46 @@ void IntentCore::UseLedger(ledger::Ledger* ledger,
         ApplyRequestRecord(key, value);
       },
       [this] { ClearRequests(); });
+}
+
+bool IntentCore::RunOnLedgerWorker(std::function<void()> work) {
+  absl::MutexLock lock(&work_mu_);
+  if (work_stopping_) return false;
+  if (workers_.empty()) {
+    for (int i = 0; i < kLedgerWorkers; ++i) {
+      workers_.emplace_back([this] {
+        while (true) {
+          std::function<void()> next;
+          {
+            absl::MutexLock l(&work_mu_);
+            work_mu_.Await(absl::Condition(
+                +[](IntentCore* c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(c->work_mu_) {
+                  return c->work_stopping_ || !c->work_.empty();
+                },
+                this));
+            if (work_.empty()) return;  // stopping, nothing left
+            next = std::move(work_.front());
+            work_.pop_front();
+          }
+          next();
+        }
+      });
+    }
+  }
+  work_.push_back(std::move(work));
+  return true;
+}
+
+void IntentCore::StopLedgerWork() {
+  std::vector<std::thread> workers;
+  {
+    absl::MutexLock lock(&work_mu_);
+    work_stopping_ = true;
+    workers.swap(workers_);
+  }
+  // Queued writes still run (their callers wait for an answer), then each
+  // thread ends.
+  for (std::thread& t : workers) t.join();
 }
 
 void IntentCore::ApplyIntentRecord(absl::string_view id,
@@ -207,7 +246,8 @@ void IntentCore::WriteThroughLedger(
       }
       outcome = *std::move(decided);
       parts = GuardFor(owner, request_id, touched, outcome);
-      mutations = OutcomeMutations(owner, request_id, fingerprint, outcome, now);
+      mutations =
+          OutcomeMutations(owner, request_id, fingerprint, outcome, now);
       write_retain_ = true;
     }
     ledger::Guard guard = std::move(parts).Finish();
@@ -237,10 +277,11 @@ void IntentCore::WriteThroughLedger(
       return;
     }
   }
-  done(absl::UnavailableError(absl::StrCat(
-      "the airspace this write touches changed on other replicas ",
-      kLedgerAttempts, " times while it was being decided; retry with the "
-      "same request id")));
+  done(absl::UnavailableError(
+      absl::StrCat("the airspace this write touches changed on other replicas ",
+                   kLedgerAttempts,
+                   " times while it was being decided; retry with the "
+                   "same request id")));
 }
 
 }  // namespace utm::intent

@@ -723,6 +723,7 @@ int main(int argc, char** argv) {
   }
   // Nothing calls into the cores any more but the follower: stop it before
   // they go.
+  intent_core.StopLedgerWork();
   if (follower) follower->Stop();
   std::cerr << "utmd: stopped after "
             << absl::StrFormat("%.1f s",
