@@ -37,10 +37,16 @@ refused "--services: empty service (item 1)" --services ""
 refused "--salvage and --no-sync" --store redis --redis 127.0.0.1:6379 --salvage
 refused "--store: bogus not in {embedded,memory,redis}" --store bogus
 refused "--redis-wait-replicas" --store redis --redis 127.0.0.1:6379 --redis-wait-replicas -1
+refused "--redis-command-timeout: 61 s" --store redis --redis 127.0.0.1:6379 \
+  --redis-command-timeout 61
+refused "--redis-sentinel-password-file goes with --redis-sentinels" \
+  --store redis --redis 127.0.0.1:6379 --redis-sentinel-password-file "$work/no-such-file"
+refused "need --store redis" --redis-connect-timeout 1
 
 help=$("$UTMD" --help) || fail "--help exited $?"
 for f in --store --redis --redis-password-file --redis-user --redis-sentinels \
-         --redis-master --redis-wait-replicas --services; do
+         --redis-master --redis-wait-replicas --redis-sentinel-password-file \
+         --redis-connect-timeout --redis-command-timeout --services; do
   grep -qE -- "^ +$f " <<<"$help" || fail "--help does not list $f"
 done
 grep -A3 -E -- '^ +--store ' <<<"$help" | grep -q "redis" || fail "--help: --store has no redis"

@@ -46,8 +46,25 @@ absl::StatusOr<ServiceSet> ParseServices(const std::string& list) {
 bool AnyRedisFlag(const RedisFlags& flags) {
   return !flags.addr.empty() || !flags.password_file.empty() ||
          !flags.user.empty() || !flags.sentinels.empty() ||
-         !flags.master.empty();
+         !flags.master.empty() || !flags.sentinel_password_file.empty() ||
+         flags.connect_timeout_s != 0 || flags.command_timeout_s != 0;
 }
+
+namespace {
+
+// A --redis-*-timeout in seconds: 0 keeps `fallback`; otherwise more than
+// zero and at most 60 s.
+absl::StatusOr<absl::Duration> Timeout(double seconds, const char* flag,
+                                       absl::Duration fallback) {
+  if (seconds == 0) return fallback;
+  if (!(seconds > 0) || seconds > 60) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flag, ": ", seconds, " s; give more than 0 and at most 60 seconds"));
+  }
+  return absl::Seconds(seconds);
+}
+
+}  // namespace
 
 absl::StatusOr<ledger::RedisLedgerOptions> RedisLedgerOptionsFrom(
     const RedisFlags& flags) {
@@ -102,6 +119,30 @@ absl::StatusOr<ledger::RedisLedgerOptions> RedisLedgerOptionsFrom(
         "--redis-user needs --redis-password-file (the user's password)");
   }
   options.client.username = flags.user;
+  if (!flags.sentinel_password_file.empty()) {
+    if (flags.sentinels.empty()) {
+      return absl::InvalidArgumentError(
+          "--redis-sentinel-password-file goes with --redis-sentinels");
+    }
+    absl::StatusOr<std::string> password =
+        redis::ReadPasswordFile(flags.sentinel_password_file);
+    if (!password.ok()) {
+      return absl::Status(password.status().code(),
+                          absl::StrCat("--redis-sentinel-password-file: ",
+                                       password.status().message()));
+    }
+    options.client.sentinel_password = *std::move(password);
+  }
+  absl::StatusOr<absl::Duration> connect =
+      Timeout(flags.connect_timeout_s, "--redis-connect-timeout",
+              options.client.connect_timeout);
+  if (!connect.ok()) return connect.status();
+  options.client.connect_timeout = *connect;
+  absl::StatusOr<absl::Duration> command =
+      Timeout(flags.command_timeout_s, "--redis-command-timeout",
+              options.client.command_timeout);
+  if (!command.ok()) return command.status();
+  options.client.command_timeout = *command;
   options.wait_replicas = flags.wait_replicas;
   return options;
 }

@@ -40,6 +40,9 @@ struct RedisFlags {
   std::string sentinels;       // --redis-sentinels H:P,H:P,...
   std::string master;          // --redis-master
   int wait_replicas = 0;       // --redis-wait-replicas
+  std::string sentinel_password_file;  // --redis-sentinel-password-file
+  double connect_timeout_s = 0;        // --redis-connect-timeout (0: default)
+  double command_timeout_s = 0;        // --redis-command-timeout (0: default)
 };
 
 // True when any --redis* flag other than --redis-wait-replicas was given:

@@ -152,12 +152,66 @@ TEST(RedisLedgerOptionsFrom, ReadsThePasswordFileAndNamesItsFlag) {
   EXPECT_THAT(o.status().message(), HasSubstr("--redis-password-file: "));
 }
 
+TEST(RedisLedgerOptionsFrom, SentinelPasswordAndTimeouts) {
+  const std::string path =
+      ::testing::TempDir() + "/utmd-flags-test-sentinel-password";
+  {
+    std::ofstream out(path);
+    out << "watchful\n";
+  }
+  RedisFlags f = Redis();
+  f.sentinels = "s1:26379,s2:26379";
+  f.master = "utm";
+  f.sentinel_password_file = path;
+  f.connect_timeout_s = 0.25;
+  f.command_timeout_s = 5;
+  absl::StatusOr<ledger::RedisLedgerOptions> o = RedisLedgerOptionsFrom(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->client.sentinel_password, "watchful");
+  EXPECT_EQ(o->client.connect_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(o->client.command_timeout, absl::Seconds(5));
+
+  // Unset timeouts keep the client's defaults.
+  f.connect_timeout_s = 0;
+  f.command_timeout_s = 0;
+  o = RedisLedgerOptionsFrom(f);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->client.connect_timeout, redis::ClientOptions().connect_timeout);
+  EXPECT_EQ(o->client.command_timeout, redis::ClientOptions().command_timeout);
+
+  // Out of range, naming the flag.
+  f.command_timeout_s = -1;
+  o = RedisLedgerOptionsFrom(f);
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(o.status().message(), HasSubstr("--redis-command-timeout: -1 s"));
+  f.command_timeout_s = 0;
+  f.connect_timeout_s = 61;
+  o = RedisLedgerOptionsFrom(f);
+  EXPECT_THAT(o.status().message(), HasSubstr("--redis-connect-timeout: 61 s"));
+
+  // The sentinels' password goes with sentinels only.
+  RedisFlags direct = Redis();
+  direct.addr = "a:1";
+  direct.sentinel_password_file = path;
+  o = RedisLedgerOptionsFrom(direct);
+  EXPECT_EQ(o.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(o.status().message(),
+              HasSubstr("--redis-sentinel-password-file goes with "
+                        "--redis-sentinels"));
+}
+
 TEST(AnyRedisFlag, SeesEachFlag) {
   RedisFlags f;
   f.store = "embedded";
   EXPECT_FALSE(AnyRedisFlag(f));
   f.master = "m";
   EXPECT_TRUE(AnyRedisFlag(f));
+  RedisFlags timeout;
+  timeout.command_timeout_s = 3;
+  EXPECT_TRUE(AnyRedisFlag(timeout));
+  RedisFlags sentinel_password;
+  sentinel_password.sentinel_password_file = "p";
+  EXPECT_TRUE(AnyRedisFlag(sentinel_password));
 }
 
 }  // namespace

@@ -212,6 +212,16 @@ int main(int argc, char** argv) {
                  "instead of --redis (with --redis-master)");
   app.add_option("--redis-master", redis_flags.master,
                  "The name the Sentinels monitor the primary under");
+  app.add_option("--redis-sentinel-password-file",
+                 redis_flags.sentinel_password_file,
+                 "File whose first line is the password of the Sentinels "
+                 "themselves (AUTH to them); default: none");
+  app.add_option("--redis-connect-timeout", redis_flags.connect_timeout_s,
+                 "Seconds to connect to Redis (or a Sentinel) before the "
+                 "attempt fails; default 0.5");
+  app.add_option("--redis-command-timeout", redis_flags.command_timeout_s,
+                 "Seconds a Redis command may take before it fails with "
+                 "UNAVAILABLE; default 2");
   app.add_option("--redis-wait-replicas", redis_flags.wait_replicas,
                  "Redis replicas that must confirm each write (WAIT) before "
                  "it is acknowledged; a write they do not confirm within 1 s "
@@ -338,8 +348,10 @@ int main(int argc, char** argv) {
   } else if (utm::utmd::AnyRedisFlag(redis_flags) ||
              redis_flags.wait_replicas != 0) {
     std::cerr << "utmd: --redis, --redis-password-file, --redis-user, "
-                 "--redis-sentinels, --redis-master and "
-                 "--redis-wait-replicas need --store redis\n";
+                 "--redis-sentinels, --redis-master, "
+                 "--redis-sentinel-password-file, --redis-connect-timeout, "
+                 "--redis-command-timeout and --redis-wait-replicas need "
+                 "--store redis\n";
     return kExitFlags;
   }
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
