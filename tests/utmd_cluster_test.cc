@@ -15,6 +15,7 @@
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "services/telemetry/regions.h"
 #include "tests/utmd_redis_fixture.h"
@@ -97,8 +98,24 @@ TEST_F(UtmdClusterTest, AircraftOnDifferentReplicasAreDeconflicted) {
     r.push_back(StartReplica());
     ASSERT_NE(r.back(), nullptr);
   }
-  // Every replica joins the member set within a lease.
-  absl::SleepFor(absl::Seconds(1));
+  // Every replica has joined the member set (bounded), and has refreshed its
+  // view of it since (every 500 ms).
+  {
+    redis::ClientOptions o;
+    o.addr = redis_->addr();
+    absl::StatusOr<std::unique_ptr<redis::Client>> c =
+        redis::Client::Connect(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    int64_t members = 0;
+    for (int i = 0; i < 200 && members < 3; ++i) {
+      absl::StatusOr<redis::Reply> n =
+          (*c)->Command({"ZCARD", "{tele}:members"});
+      if (n.ok()) members = n->integer;
+      if (members < 3) absl::SleepFor(absl::Milliseconds(50));
+    }
+    ASSERT_EQ(members, 3) << "the replicas did not join the member set";
+    absl::SleepFor(absl::Milliseconds(1200));
+  }
   auto stub = [](UtmdProcess* p) {
     return v1::TelemetryService::NewStub(
         grpc::CreateChannel(p->address(), grpc::InsecureChannelCredentials()));
@@ -177,39 +194,17 @@ TEST_F(UtmdClusterTest, AWatchResumesOnAnotherReplicaWhenItsReplicaDies) {
   };
   const std::string authority =
       Token("ch-foca", {auth::Scope::kConstraintManagement});
-  const std::string pilot = Token("alice", {auth::Scope::kStrategicCoordination});
-  constexpr int kZones = 60;
-  std::atomic<int> published{0};
-  std::thread publisher([&] {
-    auto p0 = constraints(r[0]);
-    auto p2 = constraints(r[2]);
-    for (int k = 0; k < kZones; ++k) {
-      v1::PublishConstraintRequest publish;
-      publish.set_request_id(absl::StrCat("zone-", k));
-      v1::Constraint& zone = *publish.mutable_constraint();
-      zone.set_type(v1::CONSTRAINT_TYPE_PROHIBITED);
-      geo::Volume4D v;
-      v.volume.footprint = geo::Circle{
-          geo::GeodesicDestination(kCentre, 90, 300.0 * k), 100};
-      v.volume.altitude = {0, 1000};
-      v.time = {absl::InfinitePast(), absl::InfiniteFuture()};
-      *zone.add_volumes() = VolumeToProto(v);
-      v1::PublishConstraintResponse out;
-      grpc::Status s = (k % 2 == 0 ? p0 : p2)
-                           ->PublishConstraint(Context(authority).get(),
-                                               publish, &out);
-      EXPECT_TRUE(s.ok()) << s.error_message();
-      ++published;
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-  });
-
+  const std::string pilot =
+      Token("alice", {auth::Scope::kStrategicCoordination});
   v1::WatchConstraintsRequest watch;
   v1::Circle* area =
       watch.mutable_area()->mutable_volume()->mutable_outline_circle();
   area->mutable_center()->set_lat_deg(kCentre.lat_deg);
   area->mutable_center()->set_lng_deg(kCentre.lng_deg);
   area->set_radius_m(50000);
+  constexpr int kZones = 60;
+  std::atomic<int> published{0};
+  std::thread publisher;
   // What the client processed: every live change's sequence, and the last
   // sequence it saw (where it resumes).
   std::vector<int64_t> changes;
@@ -232,12 +227,40 @@ TEST_F(UtmdClusterTest, AWatchResumesOnAnotherReplicaWhenItsReplicaDies) {
         Context(pilot, absl::Seconds(20));
     auto stream = stub->WatchConstraints(context.get(), watch);
     v1::ConstraintEvent e;
+    // The (empty) snapshot first, then the zones are published.
+    while (stream->Read(&e)) {
+      consume(e);
+      if (e.has_snapshot_end()) break;
+    }
+    publisher = std::thread([&] {
+      auto p0 = constraints(r[0]);
+      auto p2 = constraints(r[2]);
+      for (int k = 0; k < kZones; ++k) {
+        v1::PublishConstraintRequest publish;
+        publish.set_request_id(absl::StrCat("zone-", k));
+        v1::Constraint& zone = *publish.mutable_constraint();
+        zone.set_type(v1::CONSTRAINT_TYPE_PROHIBITED);
+        geo::Volume4D v;
+        v.volume.footprint =
+            geo::Circle{geo::GeodesicDestination(kCentre, 90, 300.0 * k), 100};
+        v.volume.altitude = {0, 1000};
+        v.time = {absl::InfinitePast(), absl::InfiniteFuture()};
+        *zone.add_volumes() = VolumeToProto(v);
+        v1::PublishConstraintResponse out;
+        grpc::Status s =
+            (k % 2 == 0 ? p0 : p2)
+                ->PublishConstraint(Context(authority).get(), publish, &out);
+        EXPECT_TRUE(s.ok()) << s.error_message();
+        ++published;
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    });
     while (published < kZones / 3 && stream->Read(&e)) consume(e);
     r[1]->Kill9();
     while (stream->Read(&e)) consume(e);
     (void)stream->Finish();
   }
-  ASSERT_GT(last, 0);
+  EXPECT_GT(last, 0);
   // Resumed on replica 2 with the last sequence seen.
   watch.set_since_sequence(last);
   auto stub = constraints(r[2]);
@@ -246,7 +269,10 @@ TEST_F(UtmdClusterTest, AWatchResumesOnAnotherReplicaWhenItsReplicaDies) {
   auto stream = stub->WatchConstraints(context.get(), watch);
   v1::ConstraintEvent e;
   while (stream->Read(&e)) {
-    ASSERT_FALSE(e.has_resync_required()) << e.DebugString();
+    if (e.has_resync_required()) {
+      ADD_FAILURE() << "resumed with a resync: " << e.DebugString();
+      break;
+    }
     consume(e);
     if (changes.size() >= static_cast<size_t>(kZones)) break;
   }
