@@ -272,6 +272,9 @@ class ConstraintCore final : public intent::ConstraintChecker {
     std::vector<store::Mutation> mutations;
     std::vector<geo::Footprint> area;
     std::string response;
+    // The answer of an earlier attempt of the same request (nothing to
+    // write): given once the ledger confirms what this replica applied.
+    bool replayed = false;
   };
   using Propose =
       std::function<absl::StatusOr<Proposal>(absl::Time now, int64_t* seq)>;

@@ -190,8 +190,9 @@ absl::StatusOr<ConstraintCore::Proposal> ConstraintCore::ProposeWrite(
             "request_id ", QuoteForError(key.substr(key.find('/') + 1)),
             " was already used for a different request"));
       }
-      // Came through the ledger: durable. Nothing to write.
+      // Came through the ledger. Nothing to write; answered once durable.
       p.response = it->second.response;
+      p.replayed = true;
       return p;
     }
   }
@@ -291,6 +292,20 @@ absl::StatusOr<std::string> ConstraintCore::CommitThroughLedger(
         continue;
       }
       p = *std::move(proposed);
+    }
+    if (p.replayed) {
+      // A first attempt whose WAIT fell short was answered UNAVAILABLE, yet
+      // its entry is on the primary and applied here: the retry may say its
+      // outcome only once the Redis replicas have it too.
+      const uint64_t applied = follower_->applied().seq;
+      for (int i = 0; i < 2000 && follower_->durable() < applied; ++i) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      if (follower_->durable() < applied) {
+        return absl::UnavailableError(
+            "the first outcome of this request is not confirmed durable yet; "
+            "retry with the same request id");
+      }
     }
     if (p.mutations.empty()) return std::move(p.response);
     // Coverings of large zones take milliseconds: outside the lock.

@@ -215,6 +215,7 @@ void IntentCore::WriteThroughLedger(
       }
     }
     const ledger::Position base = follower_->applied();
+    std::optional<WriteOutcome> replayed;
     WriteOutcome outcome;
     std::vector<store::Mutation> mutations;
     GuardParts parts;
@@ -229,26 +230,44 @@ void IntentCore::WriteThroughLedger(
         return;
       }
       if (*replay) {
-        // The record came through the ledger: it is durable.
-        done(**std::move(replay));
+        // The first outcome came through the ledger; it is answered below,
+        // once the ledger confirms it durable.
+        replayed = **std::move(replay);
+      } else {
+        write_retain_ = true;
+        absl::StatusOr<WriteOutcome> decided = decide();
+        if (!decided.ok()) {
+          // NOT_FOUND, ABORTED, FAILED_PRECONDITION... said about the model:
+          // say it only about a model caught up during this call.
+          if (fresh) {
+            done(decided.status());
+            return;
+          }
+          continue;
+        }
+        outcome = *std::move(decided);
+        parts = GuardFor(owner, request_id, touched, outcome);
+        mutations =
+            OutcomeMutations(owner, request_id, fingerprint, outcome, now);
+        write_retain_ = true;
+      }
+    }
+    if (replayed) {
+      // A first attempt whose WAIT fell short was answered UNAVAILABLE, yet
+      // its entry is on the primary and applied here: the retry may say
+      // its outcome only once the Redis replicas have it too.
+      const uint64_t applied = follower_->applied().seq;
+      for (int i = 0; i < 2000 && follower_->durable() < applied; ++i) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      if (follower_->durable() < applied) {
+        done(absl::UnavailableError(
+            "the first outcome of this request is not confirmed durable yet; "
+            "retry with the same request id"));
         return;
       }
-      write_retain_ = true;
-      absl::StatusOr<WriteOutcome> decided = decide();
-      if (!decided.ok()) {
-        // NOT_FOUND, ABORTED, FAILED_PRECONDITION... said about the model:
-        // say it only about a model caught up during this call.
-        if (fresh) {
-          done(decided.status());
-          return;
-        }
-        continue;
-      }
-      outcome = *std::move(decided);
-      parts = GuardFor(owner, request_id, touched, outcome);
-      mutations =
-          OutcomeMutations(owner, request_id, fingerprint, outcome, now);
-      write_retain_ = true;
+      done(*std::move(replayed));
+      return;
     }
     ledger::Guard guard = std::move(parts).Finish();
     guard.base = base;
