@@ -81,22 +81,39 @@ absl::Status ConstraintCore::Recover() {
   std::vector<std::pair<absl::Time, std::string>> order;
   UTM_RETURN_IF_ERROR(store_->Scan(
       kRequestsTable, [&](absl::string_view key, absl::string_view value) {
-        internal::StoredConstraintRequest stored;
-        if (!stored.ParseFromArray(value.data(), value.size())) {
+        std::optional<RequestRecord> record = DecodeRequest(value);
+        if (!record) {
           decode.Update(absl::DataLossError("stored request: cannot decode"));
           return;
         }
-        RequestRecord record;
-        record.fingerprint = stored.fingerprint();
-        record.response = stored.response();
-        record.created = absl::FromUnixMicros(stored.created_unix_micros());
-        order.emplace_back(record.created, std::string(key));
-        requests_[std::string(key)] = std::move(record);
+        order.emplace_back(record->created, std::string(key));
+        requests_[std::string(key)] = *std::move(record);
       }));
   UTM_RETURN_IF_ERROR(decode);
   std::sort(order.begin(), order.end());
   request_order_.assign(order.begin(), order.end());
   return absl::OkStatus();
+}
+
+std::string ConstraintCore::EncodeRequest(const RequestRecord& record) {
+  internal::StoredConstraintRequest stored;
+  stored.set_fingerprint(record.fingerprint);
+  stored.set_created_unix_micros(absl::ToUnixMicros(record.created));
+  stored.set_response(record.response);
+  return stored.SerializeAsString();
+}
+
+std::optional<ConstraintCore::RequestRecord> ConstraintCore::DecodeRequest(
+    absl::string_view value) {
+  internal::StoredConstraintRequest stored;
+  if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+    return std::nullopt;
+  }
+  RequestRecord record;
+  record.fingerprint = stored.fingerprint();
+  record.response = stored.response();
+  record.created = absl::FromUnixMicros(stored.created_unix_micros());
+  return record;
 }
 
 // ---------------------------------------------------------------------------
@@ -176,12 +193,8 @@ absl::StatusOr<Response> ConstraintCore::Write(const Caller& caller,
       if (!key.empty()) {
         RequestRecord record{fingerprint, response.SerializeAsString(), now};
         if (store_ != nullptr) {
-          internal::StoredConstraintRequest stored;
-          stored.set_fingerprint(record.fingerprint);
-          stored.set_created_unix_micros(absl::ToUnixMicros(now));
-          stored.set_response(record.response);
           batch.push_back(
-              store::Put(kRequestsTable, key, stored.SerializeAsString()));
+              store::Put(kRequestsTable, key, EncodeRequest(record)));
         }
         requests_[key] = std::move(record);
         request_order_.emplace_back(now, key);

@@ -227,6 +227,11 @@ class ConstraintCore final : public intent::ConstraintChecker {
     absl::Time created;
     store::Store::Ticket ticket = 0;
   };
+  // A remembered request as the store and the ledger hold it
+  // (internal.StoredConstraintRequest), and back; nullopt for a record that
+  // cannot be decoded.
+  static std::string EncodeRequest(const RequestRecord& record);
+  static std::optional<RequestRecord> DecodeRequest(absl::string_view value);
 
   // What one write changes, decided on the model without changing it:
   // applied to the model at once in one process (ApplyLocal), or committed

@@ -148,18 +148,14 @@ void ConstraintCore::ApplyRequestRecord(
     }
     return;
   }
-  internal::StoredConstraintRequest stored;
-  if (!stored.ParseFromString(*value)) {
+  std::optional<RequestRecord> record = DecodeRequest(*value);
+  if (!record) {
     std::cerr << "utmd: a constraint request record in the ledger cannot be "
                  "decoded\n";
     return;
   }
-  RequestRecord record;
-  record.fingerprint = stored.fingerprint();
-  record.response = stored.response();
-  record.created = absl::FromUnixMicros(stored.created_unix_micros());
-  request_order_.emplace_back(record.created, std::string(key));
-  requests_[std::string(key)] = std::move(record);
+  request_order_.emplace_back(record->created, std::string(key));
+  requests_[std::string(key)] = *std::move(record);
 }
 
 void ConstraintCore::ProposeChange(Change change, int64_t* seq,
@@ -245,12 +241,12 @@ absl::StatusOr<ConstraintCore::Proposal> ConstraintCore::ProposeWrite(
     }
   }
   if (!key.empty()) {
-    internal::StoredConstraintRequest stored;
-    stored.set_fingerprint(fingerprint);
-    stored.set_created_unix_micros(absl::ToUnixMicros(now));
-    stored.set_response(p.response);
+    RequestRecord record;
+    record.fingerprint = fingerprint;
+    record.response = p.response;
+    record.created = now;
     p.mutations.push_back(
-        store::Put(kRequestsTable, key, stored.SerializeAsString()));
+        store::Put(kRequestsTable, key, EncodeRequest(record)));
   }
   int purged = 0;
   for (const auto& [created, old] : request_order_) {
