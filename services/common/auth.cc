@@ -58,6 +58,8 @@ constexpr ScopeEntry kScopes[] = {
     {Scope::kAdmin, "utm.admin"},
     {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
     {Scope::kPriorityEmergency, "utm.priority.emergency"},
+    {Scope::kRemoteIdReceiver, "utm.rid_receiver"},
+    {Scope::kAudit, "utm.audit"},
 };
 
 struct RoleEntry {
@@ -74,6 +76,8 @@ const std::vector<RoleEntry>& Roles() {
       {"public-safety",
        {Scope::kStrategicCoordination, Scope::kPriorityPublicSafety}},
       {"emergency", {Scope::kStrategicCoordination, Scope::kPriorityEmergency}},
+      {"receiver", {Scope::kRemoteIdReceiver}},
+      {"auditor", {Scope::kAudit}},
       {"admin",
        {Scope::kStrategicCoordination, Scope::kConstraintManagement,
         Scope::kConformanceMonitoring, Scope::kRemoteIdDisplay,

@@ -50,6 +50,8 @@ enum class Scope {
   // Priority bands above an operator's (see services/intent/priority_policy.h):
   kPriorityPublicSafety,  // "utm.priority.public_safety": police, fire, SAR.
   kPriorityEmergency,     // "utm.priority.emergency": the top band.
+  kRemoteIdReceiver,  // "utm.rid_receiver": a ground receiver streams what it hears.
+  kAudit,             // "utm.audit": read (never write) the audit log.
 };
 
 // The wire name of `s` in a token's "scope" claim, e.g.
@@ -68,6 +70,8 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name);
 //   police    -> rid_display, law_enforcement
 //   public-safety -> strategic_coordination, priority.public_safety
 //   emergency -> strategic_coordination, priority.emergency
+//   receiver  -> rid_receiver
+//   auditor   -> audit
 //   admin     -> the six above (no priority band: an operator's priorities)
 // INVALID_ARGUMENT (listing the valid roles) for an unknown role.
 absl::StatusOr<std::vector<Scope>> ScopesForRole(absl::string_view role);

@@ -127,6 +127,8 @@ TEST(ScopeName, RoundTripsThroughParseScope) {
       {Scope::kAdmin, "utm.admin"},
       {Scope::kPriorityPublicSafety, "utm.priority.public_safety"},
       {Scope::kPriorityEmergency, "utm.priority.emergency"},
+      {Scope::kRemoteIdReceiver, "utm.rid_receiver"},
+      {Scope::kAudit, "utm.audit"},
   };
   for (const auto& [scope, name] : cases) {
     EXPECT_EQ(ScopeName(scope), name);
@@ -155,6 +157,8 @@ TEST(ScopesForRole, MapsEachRole) {
       {"police", {S::kRemoteIdDisplay, S::kLawEnforcement}},
       {"public-safety", {S::kStrategicCoordination, S::kPriorityPublicSafety}},
       {"emergency", {S::kStrategicCoordination, S::kPriorityEmergency}},
+      {"receiver", {S::kRemoteIdReceiver}},
+      {"auditor", {S::kAudit}},
       {"admin",
        {S::kStrategicCoordination, S::kConstraintManagement,
         S::kConformanceMonitoring, S::kRemoteIdDisplay, S::kLawEnforcement,
@@ -172,7 +176,7 @@ TEST(ScopesForRole, RejectsUnknownRoleListingValidOnes) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        "unknown role \"pilot\"; valid roles: operator, "
                        "regulator, monitor, display, police, public-safety, "
-                       "emergency, admin"));
+                       "emergency, receiver, auditor, admin"));
 }
 
 TEST(RequireScope, AllowsGrantedAndDeniesMissingScope) {

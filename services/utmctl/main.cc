@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   token
       ->add_option("--role", token_options.role,
                    "operator, regulator, monitor, display, police, "
-                   "public-safety, emergency or admin")
+                   "public-safety, emergency, receiver, auditor or admin")
       ->required();
   token->add_option("--scope", token_options.scopes,
                     "A scope granted on top of the role's, e.g. "
