@@ -232,11 +232,11 @@ int main(int argc, char** argv) {
                  "answers UNAVAILABLE (retry with the same request id)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  std::string services_flag = "intent,constraint,telemetry";
+  std::string services_flag = "intent,constraint,telemetry,remoteid";
   app.add_option("--services", services_flag,
                  "Comma list of the gRPC services to serve: intent, "
-                 "constraint, telemetry (every process keeps the intents "
-                 "and constraints the others check against)")
+                 "constraint, telemetry, remoteid (every process keeps the "
+                 "intents and constraints the others check against)")
       ->capture_default_str();
   app.add_flag("--salvage", store_options.salvage,
                "Start even though the store is damaged: move its files to "
