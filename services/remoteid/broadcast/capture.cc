@@ -417,6 +417,10 @@ absl::Status ParseRadiotap(const Bytes& b, CapturedFrame proto,
         absl::StrCat("radiotap version ", b.U8(0), " is not 0"));
   }
   const size_t length = b.U16(2);
+  if (length < 8) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("radiotap length ", length, " is below 8"));
+  }
   UTM_RETURN_IF_ERROR(b.Need(0, length, "radiotap header"));
   size_t pos = 4;
   uint32_t present = b.U32(4);

@@ -76,9 +76,9 @@ struct SkippedFrame {
 
 // Reads the capture at `path`. Errors: NOT_FOUND / INVALID_ARGUMENT when
 // libpcap cannot open it (its message included), INVALID_ARGUMENT naming the
-// link type when it is not one listed above, DATA_LOSS when the file is cut
-// short after the frames returned so far could not be read on. Malformed
-// frames are appended to `*skipped` when it is not null.
+// link type when it is not one listed above, DATA_LOSS naming the frame when
+// the file ends inside it. Malformed frames are appended to `*skipped` when
+// it is not null.
 absl::StatusOr<std::vector<CapturedFrame>> ReadCapture(
     const std::string& path, std::vector<SkippedFrame>* skipped = nullptr);
 
