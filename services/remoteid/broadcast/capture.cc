@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "geo/status_macros.h"
+#include "services/remoteid/broadcast/odid.h"
 
 namespace utm::remoteid::broadcast {
 namespace {
@@ -95,20 +96,10 @@ std::string Mac(const uint8_t* p, bool reversed) {
   return s;
 }
 
-// The Remote ID payload after the transport's counter byte. A message pack
-// followed only by zero bytes is cut to its declared length: some Bluetooth 5
-// transmitters always send nine message slots.
+// The Remote ID payload after the transport's counter byte, without a
+// pack's zero padding (odid.h, TrimPackPadding).
 std::string TrimPack(absl::string_view payload) {
-  const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
-  if (payload.size() < 3 || (p[0] >> 4) != 0xF || p[1] != 25 || p[2] > 9) {
-    return std::string(payload);
-  }
-  const size_t need = 3 + size_t{p[2]} * 25;
-  if (payload.size() <= need) return std::string(payload);
-  for (size_t i = need; i < payload.size(); ++i) {
-    if (p[i] != 0) return std::string(payload);
-  }
-  return std::string(payload.substr(0, need));
+  return std::string(TrimPackPadding(payload));
 }
 
 // Bluetooth advertising data (Core 5.3, Vol 3, Part C, 11): length-type-value

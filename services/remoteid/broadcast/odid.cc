@@ -503,6 +503,20 @@ absl::string_view MessageTypeName(MessageType type) {
   return "reserved";
 }
 
+absl::string_view TrimPackPadding(absl::string_view payload) {
+  const auto* p = reinterpret_cast<const uint8_t*>(payload.data());
+  if (payload.size() < 3 || (p[0] >> 4) != 0xF || p[1] != kMessageSize ||
+      p[2] > kMaxPackMessages) {
+    return payload;
+  }
+  const size_t need = 3 + size_t{p[2]} * kMessageSize;
+  if (payload.size() <= need) return payload;
+  for (size_t i = need; i < payload.size(); ++i) {
+    if (p[i] != 0) return payload;
+  }
+  return payload.substr(0, need);
+}
+
 absl::StatusOr<std::vector<Message>> DecodeMessages(absl::string_view bytes) {
   const Where top;
   if (bytes.empty()) {

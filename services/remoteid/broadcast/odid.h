@@ -263,6 +263,14 @@ struct Message {
 // pack, and every field out of range.
 absl::StatusOr<std::vector<Message>> DecodeMessages(absl::string_view bytes);
 
+// `payload` without the zero padding some Bluetooth 5 transmitters append
+// to a message pack (they always send nine message slots, the unused ones
+// all zeros): a pack followed only by zero bytes is cut to its declared
+// length. Anything else, including a pack followed by non-zero bytes, is
+// returned whole, for DecodeMessages to judge. Receivers that forward the
+// raw service data should pass it through this first.
+absl::string_view TrimPackPadding(absl::string_view payload);
+
 // Names for logs and errors: "BasicId", "Location", ...
 absl::string_view MessageTypeName(MessageType type);
 

@@ -501,6 +501,26 @@ TEST(DecodeMessages, RefusesWithByteAndField) {
   }
 }
 
+TEST(TrimPackPadding, CutsOnlyAllZeroSlotsAfterAPack) {
+  // A pack of one in a nine-slot buffer, as some Bluetooth 5 transmitters
+  // send it.
+  const std::string one = Pack({FullLocation()});
+  const std::string padded = one + std::string(8 * kMessageSize, '\0');
+  EXPECT_EQ(TrimPackPadding(padded), one);
+  EXPECT_TRUE(DecodeMessages(TrimPackPadding(padded)).ok());
+  EXPECT_FALSE(DecodeMessages(padded).ok());  // DecodeMessages stays strict
+  // A non-zero byte in the padding: returned whole, then refused.
+  std::string dirty = padded;
+  dirty[100] = 1;
+  EXPECT_EQ(TrimPackPadding(dirty), dirty);
+  EXPECT_THAT(std::string(DecodeMessages(dirty).status().message()),
+              HasSubstr("byte 28 (MessagePack): 200 trailing bytes"));
+  // Single messages and short input are left alone.
+  const std::string single = FullLocation() + std::string(3, '\0');
+  EXPECT_EQ(TrimPackPadding(single), single);
+  EXPECT_EQ(TrimPackPadding("\xF2"), "\xF2");
+}
+
 TEST(DecodeMessages, ReservedBitsAndBytesAreIgnored) {
   std::string m = FullLocation();
   Put8(m, 1, 0x27 | 0x08);  // reserved bit 3 of the flags
