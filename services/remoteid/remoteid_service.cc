@@ -171,7 +171,7 @@ RemoteIdService::RemoteIdService(RemoteIdCore* core,
       clock_(clock),
       audit_(std::move(audit)),
       intruders_(std::move(intruders)),
-      options_(options) {}
+      broadcast_(core, clock, std::move(options.broadcast)) {}
 
 RemoteIdService::~RemoteIdService() = default;
 
@@ -290,6 +290,24 @@ grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
     // Recorded before the answer leaves; no record, no answer.
     UTM_RETURN_IF_ERROR(audit_(event));
     *response->mutable_details() = std::move(details);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* RemoteIdService::ReportReceptions(
+    grpc::CallbackServerContext* context,
+    const v1::ReportReceptionsRequest* request,
+    v1::ReportReceptionsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(
+        auth::Principal caller,
+        Caller(context, *verifier_, auth::Scope::kRemoteIdReceiver));
+    UTM_ASSIGN_OR_RETURN(BroadcastFeed::Result result,
+                         broadcast_.Report(caller.subject, *request));
+    *response = std::move(result.response);
+    if (intruders_ && !result.heard.empty()) {
+      intruders_(std::move(result.heard));
+    }
     return absl::OkStatus();
   }());
 }

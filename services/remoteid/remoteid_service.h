@@ -32,6 +32,7 @@
 #include "services/common/audit/audit_event.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/remoteid/broadcast_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 
@@ -47,8 +48,8 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   using IntruderSink = std::function<void(std::vector<HeardState> states)>;
 
   struct Options {
-    // Frames in one ReportReceptions request. DEFAULT: 1000.
-    int max_frames = 1000;
+    // ReportReceptions: the frames' checks and the assembler's bounds.
+    BroadcastFeedOptions broadcast;
   };
 
   // Not owned; must outlive the service. `audit` is required.
@@ -68,6 +69,10 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
       grpc::CallbackServerContext* context,
       const v1::GetFlightDetailsRequest* request,
       v1::GetFlightDetailsResponse* response) override;
+  grpc::ServerUnaryReactor* ReportReceptions(
+      grpc::CallbackServerContext* context,
+      const v1::ReportReceptionsRequest* request,
+      v1::ReportReceptionsResponse* response) override;
   grpc::ServerUnaryReactor* PublishFlights(
       grpc::CallbackServerContext* context,
       const v1::PublishFlightsRequest* request,
@@ -105,7 +110,7 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   const Clock* const clock_;
   const audit::AuditSink audit_;
   const IntruderSink intruders_;
-  const Options options_;
+  BroadcastFeed broadcast_;
 
   mutable absl::Mutex mu_;
   std::set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);

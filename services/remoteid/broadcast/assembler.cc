@@ -103,7 +103,7 @@ std::vector<AircraftReport> Assembler::Add(absl::string_view receiver_id,
       best = &b;
     }
   }
-  if (best != nullptr) {
+  {
     for (const Message& m : messages) {
       const auto* loc = std::get_if<Location>(&m.body);
       if (loc == nullptr || !loc->position.has_value()) continue;
@@ -111,9 +111,11 @@ std::vector<AircraftReport> Assembler::Add(absl::string_view receiver_id,
       r.receiver_id = std::string(receiver_id);
       r.transmitter = std::string(transmitter);
       r.received = received;
-      r.uas_id = best->uas_id;
-      r.id_type = best->id_type;
-      r.ua_type = best->ua_type;
+      if (best != nullptr) {
+        r.uas_id = best->uas_id;
+        r.id_type = best->id_type;
+        r.ua_type = best->ua_type;
+      }
       r.basic_ids = entry->basic_ids;
       if (loc->time_since_hour.has_value()) {
         r.time = ReconstructTime(*loc->time_since_hour, received,

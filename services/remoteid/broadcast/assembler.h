@@ -5,8 +5,9 @@
 // System, Operator ID and Self-ID messages interleaved with Location
 // messages; the Assembler remembers the latest of each per (receiver id,
 // transmitter address) and, for every Location message that carries a
-// position, emits an AircraftReport once a UAS id is known for that
-// transmitter. Messages of one call (e.g. one message pack) are one snapshot:
+// position, emits an AircraftReport, naming the aircraft by its UAS id once
+// a Basic ID of that transmitter was heard (an aircraft on the air is an
+// aircraft, named or not). Messages of one call (e.g. one message pack) are one snapshot:
 // identification messages in it apply to the Location messages in it
 // whatever their order.
 //
@@ -54,6 +55,7 @@ struct AircraftReport {
   // The preferred UAS id (serial number, then CAA registration, then UTM
   // UUID, then session id, then an id of type kNone), its type, and every
   // Basic ID the transmitter sent (at most two, F3411-22a allows two).
+  // Empty (and id_type kNone) while no Basic ID with an id was heard.
   std::string uas_id;
   IdType id_type = IdType::kNone;
   UaType ua_type = UaType::kNone;
@@ -124,8 +126,8 @@ class Assembler {
 
   // Records `messages` heard by `receiver_id` from `transmitter` at
   // `received`, and returns one report for every Location message among
-  // them that has a position, once a Basic ID with a non-empty UAS id is
-  // known for the pair. Never fails; messages without a report are
+  // them that has a position; its uas_id is empty until a Basic ID with a
+  // non-empty UAS id is known for the pair. Never fails; messages without a report are
   // remembered only.
   std::vector<AircraftReport> Add(absl::string_view receiver_id,
                                   absl::string_view transmitter,

@@ -38,17 +38,30 @@ Message Loc(double lat, double lng,
   return m;
 }
 
+// One report, of an aircraft whose transmitter sent no UAS id yet.
+bool Unnamed(const std::vector<AircraftReport>& r) {
+  return r.size() == 1 && r[0].uas_id.empty();
+}
+
 // A fixed instant: 2026-03-01T10:00:00Z.
 absl::Time Ten() { return absl::FromUnixSeconds(1772359200); }
 
-TEST(Assembler, ReportsOnlyOnceAUasIdIsKnown) {
+TEST(Assembler, NamesTheAircraftOnceAUasIdIsKnown) {
   Assembler a;
-  EXPECT_TRUE(a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Loc(47, 8)}).empty());
+  // Positions before any Basic ID: reported, unnamed.
+  std::vector<AircraftReport> unnamed =
+      a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Loc(47, 8)});
+  ASSERT_EQ(unnamed.size(), 1u);
+  EXPECT_EQ(unnamed[0].uas_id, "");
+  EXPECT_EQ(unnamed[0].id_type, IdType::kNone);
+  EXPECT_EQ(unnamed[0].lat_deg, 47);
   EXPECT_TRUE(
       a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Id(IdType::kSerialNumber, "")})
           .empty());
   // An empty id does not name the aircraft.
-  EXPECT_TRUE(a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Loc(47, 8)}).empty());
+  unnamed = a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Loc(47, 8)});
+  ASSERT_EQ(unnamed.size(), 1u);
+  EXPECT_EQ(unnamed[0].uas_id, "");
   a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Id(IdType::kSerialNumber, "SN1")});
   std::vector<AircraftReport> r =
       a.Add("rx1", "aa:00:00:00:00:01", Ten(), {Loc(47.5, 8.25)});
@@ -78,8 +91,8 @@ TEST(Assembler, AssociatesByReceiverAndTransmitter) {
   EXPECT_EQ(rb[0].uas_id, "B");
   // Another transmitter, and the same transmitter heard by another receiver,
   // know no id yet.
-  EXPECT_TRUE(a.Add("rx1", "t-c", Ten(), {Loc(3, 3)}).empty());
-  EXPECT_TRUE(a.Add("rx2", "t-a", Ten(), {Loc(1, 1)}).empty());
+  EXPECT_TRUE(Unnamed(a.Add("rx1", "t-c", Ten(), {Loc(3, 3)})));
+  EXPECT_TRUE(Unnamed(a.Add("rx2", "t-a", Ten(), {Loc(1, 1)})));
   EXPECT_EQ(a.size(), 4u);
 }
 
@@ -172,12 +185,12 @@ TEST(Assembler, BoundedLeastRecentlyHeardEvictedFirst) {
   a.Add("rx", "t0", Ten(), {});
   a.Add("rx", "t3", Ten(), {Id(IdType::kSerialNumber, "SN3")});
   EXPECT_EQ(a.size(), 3u);
-  EXPECT_TRUE(a.Add("rx", "t1", Ten(), {Loc(1, 1)}).empty());  // forgotten
+  EXPECT_TRUE(Unnamed(a.Add("rx", "t1", Ten(), {Loc(1, 1)})));  // forgotten
   // Adding t1 back evicted t2 (least recent now); t0 and t3 remain.
   EXPECT_EQ(a.size(), 3u);
-  EXPECT_EQ(a.Add("rx", "t0", Ten(), {Loc(1, 1)}).size(), 1u);
-  EXPECT_EQ(a.Add("rx", "t3", Ten(), {Loc(1, 1)}).size(), 1u);
-  EXPECT_TRUE(a.Add("rx", "t2", Ten(), {Loc(1, 1)}).empty());
+  EXPECT_EQ(a.Add("rx", "t0", Ten(), {Loc(1, 1)}).at(0).uas_id, "SN0");
+  EXPECT_EQ(a.Add("rx", "t3", Ten(), {Loc(1, 1)}).at(0).uas_id, "SN3");
+  EXPECT_TRUE(Unnamed(a.Add("rx", "t2", Ten(), {Loc(1, 1)})));
 
   for (int i = 0; i < 1000; ++i) a.Add("rx", absl::StrCat("x", i), Ten(), {});
   EXPECT_EQ(a.size(), 3u);
@@ -193,7 +206,7 @@ TEST(Assembler, ForgetsTransmittersNotHeardForMaxAge) {
   EXPECT_EQ(a.size(), 2u);
   a.Add("rx", "new", Ten() + absl::Seconds(61), {});
   EXPECT_EQ(a.size(), 1u);
-  EXPECT_TRUE(a.Add("rx", "old", Ten() + absl::Seconds(62), {Loc(1, 1)}).empty());
+  EXPECT_TRUE(Unnamed(a.Add("rx", "old", Ten() + absl::Seconds(62), {Loc(1, 1)})));
 }
 
 TEST(Assembler, ReconstructsTimeAcrossTheHour) {
