@@ -5,12 +5,14 @@
 # streaming positions appears under a session id, never its aircraft id;
 # flight details go only to the police with a case reference, and the audit
 # log holds the disclosure; the invalid test flights are refused naming their
-# field. Every wait is bounded.
+# field; broadcast captures replayed by a receiver show the aircraft heard,
+# with its operator in the details. Every wait is bounded.
 # Usage: utmctl_rid_test.sh UTMD UTMCTL SHARED_DATA_DIR
 set -u
 UTMD=$1
 UTMCTL=$2
 DATA=$3/remoteid/network
+BCAST=$3/remoteid/broadcast
 # shellcheck source-path=SCRIPTDIR source=lib/utmd_test_lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/utmd_test_lib.sh"
 
@@ -21,6 +23,8 @@ uss=$(utmd_token operator uss-1) || exit 1
 alice=$(utmd_token operator alice) || exit 1
 public=$(utmd_token display public-1) || exit 1
 police=$(utmd_token police officer-17) || exit 1
+receiver=$(utmd_token receiver receiver-or-1) || exit 1
+receiver2=$(utmd_token receiver receiver-or-2) || exit 1
 
 # --- bad views ------------------------------------------------------------------
 out=$(rid --token "$public" view 2>&1); code=$?
@@ -75,6 +79,7 @@ echo "ok: a streaming aircraft shows as $session, its identity only in the detai
 # --- the network Remote ID test flights -----------------------------------------
 if [[ ! -f "$DATA/zurich-two-flights.json" ]]; then
   echo "SKIP: the network Remote ID sample flights are not in $DATA"
+  utmd_stop
   exit 0
 fi
 out=$(rid --token "$uss" publish --all-at-once "$DATA/zurich-two-flights.json" 2>&1) ||
@@ -126,6 +131,35 @@ out=$(rid --token "$uss" publish --all-at-once "$DATA/invalid/invalid_wrong_accu
 [[ $code == 2 && "$out" == *'flights[0].states[0].position.accuracy_h: "WRONG" is not one of'* ]] ||
   fail "unknown accuracy: $code $out"
 echo "ok: invalid flights are refused naming the field, by the server or before sending"
+
+# --- broadcast: a ground receiver replays the sample captures ----------------
+if [[ -f "$BCAST/odid_wifi_bcn_sample.pcap" ]]; then
+  out=$(rid --token "$public" replay --receiver-position 45.545,-122.97 --all-at-once \
+          "$BCAST/odid_wifi_bcn_sample.pcap" 2>&1); code=$?
+  [[ $code == 4 && "$out" == *"lacks scope utm.rid_receiver"* ]] ||
+    fail "replay with a display token: $code $out"
+  out=$(rid --token "$receiver" replay --receiver-position 45.545,-122.97 --all-at-once \
+          "$BCAST/odid_wifi_bcn_sample.pcap" 2>&1) || fail "replay (beacon): $out"
+  [[ "$out" == "replayed 21 frame(s): 21 accepted, 0 refused, 21 aircraft position(s)" ]] ||
+    fail "replay (beacon): $out"
+  # Another receiver, which never heard this transmitter's Basic ID (the
+  # NAN capture has none): it shows the aircraft by its address.
+  out=$(rid --token "$receiver2" replay --receiver-position 45.545,-122.97 --all-at-once \
+          "$BCAST/odid_wifi_sample.pcap" 2>&1) || fail "replay (NAN): $out"
+  [[ "$out" == "replayed 42 frame(s): 42 accepted, 0 refused, "* ]] || fail "replay (NAN): $out"
+  out=$(rid --token "$public" view --around 45.5452,-122.9700,1400 2>&1) || fail "view: $out"
+  grep -q '^MFG1A0123456789 broadcast 45\.54[0-9]*,-122\.9[0-9]* 237\.0 m ' <<<"$out" || fail "the beacon sample's aircraft: $out"
+  grep -q '^tx-84:cc:a8:60:43:24 broadcast 45\.54' <<<"$out" ||
+    fail "the NAN sample's aircraft (no Basic ID): $out"
+  out=$(rid --token "$police" details MFG1A0123456789 --case OR-2026-0007 2>&1) ||
+    fail "details of a broadcast aircraft: $out"
+  [[ "$out" == *"operator_id: GBR-OP-123ABCD"* && "$out" == *"operator_location: 45.544388,-122.972687"* &&
+     "$out" == *"description: Recreational"* && "$out" == *"heard_by: receiver-or-1"* ]] ||
+    fail "details of a broadcast aircraft: $out"
+  echo "ok: replayed captures show the aircraft heard; details name its operator and the receiver"
+else
+  echo "SKIP: the broadcast Remote ID sample captures are not in $BCAST"
+fi
 
 utmd_stop
 echo "PASS"

@@ -2,6 +2,7 @@
 
 #include <grpcpp/client_context.h>
 
+#include <cmath>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -16,6 +17,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "geo/geodesy.h"
+#include "services/remoteid/broadcast/capture.h"
+#include "services/remoteid/broadcast/odid.h"
+#include "services/remoteid/broadcast/retime.h"
 #include "services/remoteid/network_flights.h"
 #include "services/utmctl/area_flags.h"
 #include "services/utmctl/channel.h"
@@ -276,6 +280,114 @@ int Publish(const Options& options, const RidCommands::PublishArgs& args) {
   return 0;
 }
 
+v1::RidTransport TransportOf(remoteid::broadcast::Transport t) {
+  using remoteid::broadcast::Transport;
+  switch (t) {
+    case Transport::kBluetoothLegacy:
+      return v1::RID_TRANSPORT_BLUETOOTH_LEGACY;
+    case Transport::kBluetoothLongRange:
+      return v1::RID_TRANSPORT_BLUETOOTH_LONG_RANGE;
+    case Transport::kWifiNan:
+      return v1::RID_TRANSPORT_WIFI_NAN;
+    case Transport::kWifiBeacon:
+      return v1::RID_TRANSPORT_WIFI_BEACON;
+  }
+  return v1::RID_TRANSPORT_UNSPECIFIED;
+}
+
+google::protobuf::Timestamp ToTimestamp(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t ns = absl::ToUnixNanos(t);
+  ts.set_seconds(ns / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
+  return ts;
+}
+
+// Streams a capture's Remote ID frames as a ground receiver would have
+// heard them now: the first frame now (or, --all-at-once, the last frame
+// now and every frame at once), each Location's own time stamp moved with
+// its frame.
+int Replay(const Options& options, const RidCommands::ReplayArgs& args) {
+  std::vector<double> at;
+  if (!ParseNumbers(args.receiver_position, 2, &at) || std::abs(at[0]) > 90 ||
+      std::abs(at[1]) > 180) {
+    std::cerr << "--receiver-position \"" << args.receiver_position
+              << "\": want lat,lng in degrees\n";
+    return kExitUsage;
+  }
+  std::vector<remoteid::broadcast::SkippedFrame> skipped;
+  absl::StatusOr<std::vector<remoteid::broadcast::CapturedFrame>> frames =
+      remoteid::broadcast::ReadCapture(args.capture, &skipped);
+  if (!frames.ok()) {
+    std::cerr << args.capture << ": " << frames.status().message() << "\n";
+    return absl::IsNotFound(frames.status()) ? kExitIo : kExitInvalid;
+  }
+  for (const auto& s : skipped) {
+    std::cerr << args.capture << ": frame " << s.frame_number
+              << " skipped: " << s.reason << "\n";
+  }
+  if (frames->empty()) {
+    std::cerr << args.capture << ": no Remote ID frames\n";
+    return kExitInvalid;
+  }
+  Client client(options);
+  const absl::Time start = absl::Now();
+  const absl::Time first = frames->front().time;
+  const absl::Duration shift =
+      args.all_at_once ? start - frames->back().time : start - first;
+  int64_t sent = 0, accepted = 0, positions = 0, refused = 0;
+  auto send = [&](v1::ReportReceptionsRequest* request) -> int {
+    if (request->frames_size() == 0) return 0;
+    v1::ReportReceptionsResponse response;
+    const grpc::Status status = client.stub()->ReportReceptions(
+        client.Context().get(), *request, &response);
+    if (!status.ok()) return ExitForStatus(status);
+    sent += request->frames_size();
+    accepted += response.accepted_frames();
+    positions += response.aircraft_positions();
+    for (const v1::FrameError& e : response.errors()) {
+      ++refused;
+      std::cerr << "replay: " << e.message() << "\n";
+    }
+    request->clear_frames();
+    return 0;
+  };
+  v1::ReportReceptionsRequest request;
+  request.mutable_receiver_position()->set_lat_deg(at[0]);
+  request.mutable_receiver_position()->set_lng_deg(at[1]);
+  CatchStopSignals();
+  for (const remoteid::broadcast::CapturedFrame& f : *frames) {
+    if (StopSignal() != 0) break;
+    const absl::Time heard = f.time + shift;
+    if (!args.all_at_once && heard > absl::Now()) {
+      // In real time: what is due goes now, then wait for this frame.
+      if (int code = send(&request); code != 0) return code;
+      absl::SleepFor(heard - absl::Now());
+    }
+    std::string payload(remoteid::broadcast::TrimPackPadding(f.payload));
+    if (absl::Status s =
+            remoteid::broadcast::RetimeLocations(&payload, f.time, heard);
+        !s.ok()) {
+      // Sent as heard: the server names what is wrong with it.
+      payload = f.payload;
+    }
+    v1::ReceivedFrame* out = request.add_frames();
+    out->set_payload(payload);
+    out->set_transmitter(f.transmitter);
+    *out->mutable_receive_time() = ToTimestamp(heard);
+    out->set_rssi_dbm(f.rssi_dbm.value_or(0));
+    out->set_transport(TransportOf(f.transport));
+    if (request.frames_size() >= 500) {
+      if (int code = send(&request); code != 0) return code;
+    }
+  }
+  if (int code = send(&request); code != 0) return code;
+  std::cout << "replayed " << sent << " frame(s): " << accepted
+            << " accepted, " << refused << " refused, " << positions
+            << " aircraft position(s)\n";
+  return refused > 0 ? kExitInvalid : 0;
+}
+
 void AddViewFlags(CLI::App* app, RidCommands::ViewArgs* args) {
   CLI::Option* bbox = app->add_option(
       "--bbox", args->bbox,
@@ -329,6 +441,20 @@ RidCommands::RidCommands(CLI::App* app) {
   publish_->add_flag("--all-at-once", publish_args_.all_at_once,
                      "Send the last minute of the recording at once, moved "
                      "so that it ends now");
+
+  replay_ = rid_->add_subcommand(
+      "replay",
+      "Stream the broadcast Remote ID frames of a pcap / pcapng capture as a "
+      "ground receiver (a receiver token), in real time from now");
+  replay_->add_option("capture", replay_args_.capture, "The capture file")
+      ->required()
+      ->check(CLI::ExistingFile);
+  replay_->add_option("--receiver-position", replay_args_.receiver_position,
+                      "Where the receiver is: lat,lng (degrees)")
+      ->required();
+  replay_->add_flag("--all-at-once", replay_args_.all_at_once,
+                    "Send every frame at once, moved so that the last was "
+                    "heard now");
 }
 
 bool RidCommands::parsed() const { return rid_->parsed(); }
@@ -338,6 +464,7 @@ int RidCommands::Run() {
   if (watch_->parsed()) return Watch(options_, watch_args_);
   if (details_->parsed()) return Details(options_, details_args_);
   if (publish_->parsed()) return Publish(options_, publish_args_);
+  if (replay_->parsed()) return Replay(options_, replay_args_);
   return kExitUsage;
 }
 

@@ -55,7 +55,7 @@ class RidCommands {
   struct ReplayArgs {
     std::string capture;
     std::string receiver_position;  // lat,lng
-    bool now = false;  // frames stamped now instead of their capture time
+    bool all_at_once = false;
   };
 
  private:
@@ -64,11 +64,13 @@ class RidCommands {
   CLI::App* watch_ = nullptr;
   CLI::App* details_ = nullptr;
   CLI::App* publish_ = nullptr;
+  CLI::App* replay_ = nullptr;
   ConnectionOptions options_;
   ViewArgs view_args_;
   WatchArgs watch_args_;
   DetailsArgs details_args_;
   PublishArgs publish_args_;
+  ReplayArgs replay_args_;
 };
 
 }  // namespace utm::ctl
