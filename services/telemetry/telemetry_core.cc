@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
+#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
@@ -43,6 +44,11 @@ geo::Vec3 Axpy(double a, const geo::Vec3& x, const geo::Vec3& y) {
 
 std::string Rounded(double v) { return absl::StrFormat("%.0f", v); }
 
+// An uncertainty an intruder may not reach, either way: the bound of a
+// participant's accuracy (report_check.cc), so that the forwarded form of an
+// intruder report (the uncertainty as its accuracy) passes the same checks.
+constexpr double kMaxIntruderUncertaintyM = 10000;
+
 }  // namespace
 
 struct TelemetryCore::Track {
@@ -66,6 +72,10 @@ struct TelemetryCore::Track {
   geo::Vec3 velocity{0, 0, 0};
   double up_mps = 0;
   double h_accuracy_m = 0, v_accuracy_m = 0;
+  // A non-participating aircraft (operator ""), and its extra uncertainty:
+  // what widens the minima of a pair with it (see the header).
+  bool intruder = false;
+  double h_extra_m = 0, v_extra_m = 0;
   // Where its Slot is: grid_[cell][slot_index] (cell_slots null when
   // not in the grid).
   CellKey cell = 0;
@@ -89,6 +99,18 @@ struct TelemetryCore::Slot {
   double altitude_m;
   double up_mps;
   Track* track;
+};
+
+struct TelemetryCore::Prepared {
+  int index;  // in the caller's batch
+  const v1::PositionReport* report;
+  absl::Time t;
+  geo::LatLng p;
+  double alt;
+  // Accuracy; for an intruder, its whole extra uncertainty.
+  double hacc, vacc;
+  bool known, conforming;
+  std::vector<std::string> fences;
 };
 
 struct TelemetryCore::OpenAlert {
@@ -138,6 +160,16 @@ size_t TelemetryCore::track_count() const {
   return tracks_.size();
 }
 
+size_t TelemetryCore::intruder_count() const {
+  absl::MutexLock lock(&mu_);
+  return intruders_;
+}
+
+absl::node_hash_map<TelemetryCore::CellKey, std::vector<TelemetryCore::Slot>>&
+TelemetryCore::GridOf(const Track& track) {
+  return track.intruder ? intruder_grid_ : grid_;
+}
+
 void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
   const Slot slot{track->ecef,       track->velocity, track->time_s,
                   track->altitude_m, track->up_mps,   track};
@@ -146,7 +178,7 @@ void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
     return;
   }
   RemoveFromGrid(track);
-  std::vector<Slot>& cell = grid_[to];
+  std::vector<Slot>& cell = GridOf(*track)[to];
   track->cell = to;
   track->cell_slots = &cell;
   track->slot_index = static_cast<uint32_t>(cell.size());
@@ -161,7 +193,7 @@ void TelemetryCore::RemoveFromGrid(Track* track) {
     v[track->slot_index].track->slot_index = track->slot_index;
   }
   v.pop_back();
-  if (v.empty()) grid_.erase(track->cell);
+  if (v.empty()) GridOf(*track).erase(track->cell);
   track->cell_slots = nullptr;
 }
 
@@ -228,7 +260,9 @@ void TelemetryCore::SetAlert(const std::string& key,
     for (const Track* t : involved) {
       open.tracks.push_back(t->key);
       open.aircraft.emplace_back(t->operator_id, t->aircraft_id);
-      if (std::find(open.operators.begin(), open.operators.end(),
+      // An intruder's "" names no one to tell.
+      if (!t->operator_id.empty() &&
+          std::find(open.operators.begin(), open.operators.end(),
                     t->operator_id) == open.operators.end()) {
         open.operators.push_back(t->operator_id);
       }
@@ -366,6 +400,80 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
   if (auto it = grid_.find(kFastCell); it != grid_.end()) scan(it->second);
 }
 
+void TelemetryCore::DetectIntruders(Track* own, const geo::Vec3& east,
+                                    const geo::Vec3& north, absl::Time now,
+                                    std::vector<AlertChange>* out,
+                                    std::vector<const Track*>* partners_seen) {
+  // As DetectAround's scan, with the minima of each pair widened by its
+  // intruder's extra uncertainty. Kept apart from it so that the
+  // participants' hot loop carries no per-pair minima.
+  const Separation& base = options_.separation;
+  const bool has_partners = !own->partners.empty();
+  const double now_s = absl::ToDoubleSeconds(now - absl::UnixEpoch());
+  const double age_s = absl::ToDoubleSeconds(now - own->time);
+  const geo::Vec3 e = east, n = north, w = own->velocity;
+  const geo::Vec3 p = Axpy(age_s, w, own->ecef);
+  const double alt = own->altitude_m + age_s * own->up_mps;
+  const double up = own->up_mps;
+  const double coast_s = absl::ToDoubleSeconds(options_.lost_link_after);
+  const double span_s = base.lookahead_s + std::fabs(age_s);
+  const double gap_s = absl::ToDoubleSeconds(options_.report_gap);
+  auto scan = [&](const std::vector<Slot>& slots) {
+    for (const Slot& o : slots) {
+      if (o.track == own) continue;
+      if (now_s - o.time_s > coast_s) continue;
+      const Track& intruder = own->intruder ? *own : *o.track;
+      Separation sep = base;
+      sep.horizontal_m += intruder.h_extra_m;
+      sep.vertical_m += intruder.v_extra_m;
+      const double dt = now_s - o.time_s;
+      const geo::Vec3 d{p.x - (o.ecef.x + dt * o.velocity.x),
+                        p.y - (o.ecef.y + dt * o.velocity.y),
+                        p.z - (o.ecef.z + dt * o.velocity.z)};
+      const geo::Vec3 dv{w.x - o.velocity.x, w.y - o.velocity.y,
+                         w.z - o.velocity.z};
+      State rel;
+      rel.x = Dot(d, e);
+      rel.y = Dot(d, n);
+      rel.z = alt - (o.altitude_m + dt * o.up_mps);
+      rel.vx = Dot(dv, e);
+      rel.vy = Dot(dv, n);
+      rel.vz = up - o.up_mps;
+      const bool partner = has_partners && own->partners.contains(o.track);
+      if (partner) partners_seen->push_back(o.track);
+      if (!partner &&
+          ((rel.x * rel.x + rel.y * rel.y >= sep.horizontal_m * sep.horizontal_m &&
+            rel.x * rel.vx + rel.y * rel.vy >= 0) ||
+           (std::fabs(rel.z) >= sep.vertical_m && rel.z * rel.vz >= 0))) {
+        continue;
+      }
+      const Detection det = Detect(rel, sep);
+      if (det.conflict || partner) Evaluate(own, o.track, det, now, out);
+    }
+  };
+  // The reach of DetectAround, widened by the intruder's extra horizontal
+  // uncertainty (an upper bound of it for the intruders in cells).
+  auto near = [&](const absl::node_hash_map<CellKey, std::vector<Slot>>& grid,
+                  double fastest, double widest) {
+    const double reach = base.horizontal_m + widest + base.vertical_m +
+                         (own->speed_mps + fastest) * span_s + fastest * gap_s;
+    surface_.ForEachNear(own->position, reach, [&](CellKey key) {
+      auto it = grid.find(key);
+      if (it != grid.end()) scan(it->second);
+    });
+    if (auto it = grid.find(kFastCell); it != grid.end()) scan(it->second);
+  };
+  if (own->intruder) {
+    // Against the participants only: two intruders raise nothing (neither
+    // has anyone to tell).
+    near(grid_, FastestSpeed(), own->h_extra_m);
+  } else if (intruder_grid_.size() == 1 && intruder_grid_.contains(kFastCell)) {
+    scan(intruder_grid_.find(kFastCell)->second);
+  } else if (!intruder_grid_.empty()) {
+    near(intruder_grid_, intruder_fastest_mps_, intruder_widest_m_);
+  }
+}
+
 void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
                              absl::Time now, std::vector<AlertChange>* out) {
   // The pair in (operator, aircraft id) order, whoever reported.
@@ -402,9 +510,15 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
   alert.mutable_position()->set_lng_deg(first->position.lng_deg);
   alert.mutable_altitude()->set_value_m(first->altitude_m);
   alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  auto name = [](const Track& t) {
+    return t.intruder ? absl::StrCat(t.aircraft_id,
+                                     " (a non-participating aircraft heard "
+                                     "by Remote ID)")
+                      : t.aircraft_id;
+  };
   alert.set_message(absl::StrCat(
-      v1::AlertKind_Name(alert.kind()).substr(11), ": ", first->aircraft_id,
-      " and ", second->aircraft_id,
+      v1::AlertKind_Name(alert.kind()).substr(11), ": ", name(*first),
+      " and ", name(*second),
       ttl <= 0 ? " are inside the separation minima"
                : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
       "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
@@ -430,33 +544,51 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     bool forwarded) {
   Result result;
   const absl::Time now = clock_->Now();
-  // What a valid report needs for the grid, worked out without the lock.
-  struct Prepared {
-    int index;
-    absl::Time t;
-    geo::LatLng p;
-    double alt, hacc, vacc;
-    bool known, conforming;
-    std::vector<std::string> fences;
+  auto refuse = [&](int i, absl::string_view message) {
+    v1::ReportError e;
+    e.set_report_index(i);
+    e.set_message(absl::StrCat("reports[", i, "].", message));
+    result.errors.push_back(std::move(e));
   };
+  // "" is the namespace of non-participating aircraft. No verified token
+  // has an empty subject (auth::Verifier refuses it), so only another
+  // replica forwarding what IngestIntruders took in reaches it.
+  const bool intruders = operator_id.empty();
+  if (intruders && !forwarded) {
+    for (int i = 0; i < reports.size(); ++i) {
+      refuse(i,
+             "operator: the empty operator id is reserved for "
+             "non-participating aircraft heard by Remote ID");
+    }
+    return result;
+  }
+  // What a valid report needs for the grid, worked out without the lock.
   std::vector<Prepared> prepared;
   prepared.reserve(reports.size());
   for (int i = 0; i < reports.size(); ++i) {
     const v1::PositionReport& r = reports[i];
     absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
     if (!checked.ok()) {
-      v1::ReportError e;
-      e.set_report_index(i);
-      e.set_message(
-          absl::StrCat("reports[", i, "].", checked.status().message()));
-      result.errors.push_back(std::move(e));
+      refuse(i, checked.status().message());
+      continue;
+    }
+    if (intruders && !r.intent_id().empty()) {
+      refuse(i, "intent_id: a non-participating aircraft flies no intent");
       continue;
     }
     const absl::Time* const t = &checked->time;
     const geo::LatLng p = checked->position;
     const double alt = checked->altitude_m;
-    const double hacc = checked->h_accuracy_m;
-    const double vacc = checked->v_accuracy_m;
+    double hacc = checked->h_accuracy_m;
+    double vacc = checked->v_accuracy_m;
+    if (intruders) {
+      // Forwarded by IngestIntruders: the accuracy is the whole extra
+      // uncertainty, positive (the defaults stand in for an unknown one).
+      if (hacc <= 0) hacc = options_.intruder_default_h_accuracy_m;
+      if (vacc <= 0) vacc = options_.intruder_default_v_accuracy_m;
+      prepared.push_back({i, &r, *t, p, alt, hacc, vacc, false, true, {}});
+      continue;
+    }
     // A replica keeps the reports of the regions it owns or borders.
     if (scope_ != nullptr && !forwarded &&
         !scope_->Route(operator_id, r, p, now)) {
@@ -485,17 +617,105 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     std::vector<std::string> fences =
         airspace_->BlockingConstraints(operator_id, p, alt, hacc, vacc, *t);
     prepared.push_back(
-        {i, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
+        {i, &r, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
   }
+  Apply(operator_id, &prepared, "reports", "", now, &result);
+  return result;
+}
 
-  // Then the whole batch under one acquisition of the lock.
+TelemetryCore::Result TelemetryCore::IngestIntruders(
+    const std::vector<IntruderReport>& reports) {
+  Result result;
+  const absl::Time now = clock_->Now();
+  auto refuse = [&](size_t i, absl::string_view message) {
+    v1::ReportError e;
+    e.set_report_index(static_cast<int32_t>(i));
+    e.set_message(absl::StrCat("intruders[", i, "].", message));
+    result.errors.push_back(std::move(e));
+  };
+  // Each report as it is kept and forwarded: aircraft_id = remote_id,
+  // accuracy = the whole extra uncertainty. Reserved: Prepared points in.
+  std::vector<v1::PositionReport> kept;
+  kept.reserve(reports.size());
+  std::vector<Prepared> prepared;
+  prepared.reserve(reports.size());
+  for (size_t i = 0; i < reports.size(); ++i) {
+    const IntruderReport& in = reports[i];
+    if (absl::Status s = CheckRequiredId(in.remote_id, "remote_id"); !s.ok()) {
+      refuse(i, s.message());
+      continue;
+    }
+    if (!in.report.intent_id().empty()) {
+      refuse(i,
+             "report.intent_id: must be empty; a non-participating aircraft "
+             "flies no intent");
+      continue;
+    }
+    if (in.latency < absl::ZeroDuration()) {
+      refuse(i, "latency: negative");
+      continue;
+    }
+    if (in.latency > options_.max_report_age) {
+      refuse(i, absl::StrCat("latency: ", absl::FormatDuration(in.latency),
+                             " is above ",
+                             absl::FormatDuration(options_.max_report_age)));
+      continue;
+    }
+    v1::PositionReport& r = kept.emplace_back(in.report);
+    r.set_aircraft_id(in.remote_id);
+    absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
+    if (!checked.ok()) {
+      refuse(i, absl::StrCat("report.", checked.status().message()));
+      continue;
+    }
+    // The declared accuracy (F3411's accuracy categories, 95 %) or the
+    // default, plus how far the aircraft can have moved in the latency.
+    const double latency_s = absl::ToDoubleSeconds(in.latency);
+    const v1::Velocity& v = r.velocity();
+    const double h_extra =
+        (checked->h_accuracy_m > 0 ? checked->h_accuracy_m
+                                   : options_.intruder_default_h_accuracy_m) +
+        std::hypot(v.east_mps(), v.north_mps()) * latency_s;
+    const double v_extra =
+        (checked->v_accuracy_m > 0 ? checked->v_accuracy_m
+                                   : options_.intruder_default_v_accuracy_m) +
+        std::fabs(v.up_mps()) * latency_s;
+    if (!(h_extra < kMaxIntruderUncertaintyM) ||
+        !(v_extra < kMaxIntruderUncertaintyM)) {
+      refuse(i, absl::StrFormat(
+                    "report.accuracy: uncertainty %.0f m horizontally, %.0f "
+                    "m vertically (declared accuracy + speed × latency); 10 "
+                    "km or more is of no use for tactical deconfliction",
+                    h_extra, v_extra));
+      continue;
+    }
+    r.mutable_accuracy()->set_horizontal_m(h_extra);
+    r.mutable_accuracy()->set_vertical_m(v_extra);
+    // A replica keeps the reports of the regions it owns or borders; the
+    // others get this form, which IngestForwarded("", ...) takes back.
+    if (scope_ != nullptr && !scope_->Route("", r, checked->position, now)) {
+      continue;
+    }
+    prepared.push_back({static_cast<int>(i), &r, checked->time,
+                        checked->position, checked->altitude_m, h_extra,
+                        v_extra, false, true, {}});
+  }
+  Apply("", &prepared, "intruders", "report.", now, &result);
+  return result;
+}
+
+void TelemetryCore::Apply(const std::string& operator_id,
+                          std::vector<Prepared>* prepared,
+                          absl::string_view list, absl::string_view item,
+                          absl::Time now, Result* result) {
+  const bool intruders = operator_id.empty();
   std::vector<const std::string*> newly_nonconforming;  // intent ids
-  std::vector<AlertChange>& changes = result.alerts;
+  std::vector<AlertChange>& changes = result->alerts;
   {
     absl::MutexLock lock(&mu_);
-    for (Prepared& pr : prepared) {
+    for (Prepared& pr : *prepared) {
       const int i = pr.index;
-      const v1::PositionReport& r = reports[i];
+      const v1::PositionReport& r = *pr.report;
       const v1::Velocity& v = r.velocity();
       const absl::Time* const t = &pr.t;
       const geo::LatLng& p = pr.p;
@@ -505,26 +725,38 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       auto fail = [&](absl::string_view field, absl::string_view message) {
         v1::ReportError e;
         e.set_report_index(i);
-        e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
-        result.errors.push_back(std::move(e));
+        e.set_message(
+            absl::StrCat(list, "[", i, "].", field, ": ", message));
+        result->errors.push_back(std::move(e));
       };
       // Length-prefixed: operator and aircraft ids may contain '/'.
       const std::string key = absl::StrCat(operator_id.size(), ":", operator_id,
                                            "/", r.aircraft_id());
-      std::unique_ptr<Track>& slot = tracks_[key];
-      if (slot == nullptr) {
-        slot = std::make_unique<Track>();
-        slot->key = key;
-        slot->operator_id = operator_id;
-        slot->aircraft_id = r.aircraft_id();
-      } else if (ReportOrderTime(*t, now) < slot->order_time()) {
+      auto found = tracks_.find(key);
+      if (found == tracks_.end()) {
+        if (intruders && intruders_ >= options_.max_intruders) {
+          fail(item.empty() ? "aircraft_id" : "remote_id",
+               absl::StrCat("RESOURCE_EXHAUSTED: ", intruders_,
+                            " non-participating aircraft are tracked, the "
+                            "most this server keeps (max_intruders)"));
+          continue;
+        }
+        auto track = std::make_unique<Track>();
+        track->key = key;
+        track->operator_id = operator_id;
+        track->aircraft_id = r.aircraft_id();
+        track->intruder = intruders;
+        if (intruders) ++intruders_;
+        found = tracks_.emplace(key, std::move(track)).first;
+      } else if (ReportOrderTime(*t, now) < found->second->order_time()) {
         // A stamp ahead of the server clock counts as arriving now, so a
         // skewed report does not lock out the correctly stamped ones that
         // follow it (see TelemetryOptions::max_report_lead).
-        fail("time", "older than this aircraft's previous report");
+        fail(absl::StrCat(item, "time"),
+             "older than this aircraft's previous report");
         continue;
       }
-      Track* track = slot.get();
+      Track* track = found->second.get();
       track->intent_id = r.intent_id();
       track->intent_known = known;
       track->time = *t;
@@ -544,8 +776,22 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       // buckets: every report scans it instead, and the slow searches stay
       // small.
       track->fast = track->speed_mps > options_.max_speed_mps;
-      CountSpeed(track, track->fast ? -1 : track->speed_mps);
-      PlaceInGrid(track, track->fast ? kFastCell : surface_.CellOf(p));
+      if (intruders) {
+        // So is an intruder whose uncertainty exceeds a cell; the others
+        // widen the participants' search of intruder_grid_.
+        track->h_extra_m = hacc;
+        track->v_extra_m = vacc;
+        const bool apart = track->fast || hacc > options_.grid_cell_m;
+        if (!apart) {
+          intruder_fastest_mps_ =
+              std::max(intruder_fastest_mps_, track->speed_mps);
+          intruder_widest_m_ = std::max(intruder_widest_m_, hacc);
+        }
+        PlaceInGrid(track, apart ? kFastCell : surface_.CellOf(p));
+      } else {
+        CountSpeed(track, track->fast ? -1 : track->speed_mps);
+        PlaceInGrid(track, track->fast ? kFastCell : surface_.CellOf(p));
+      }
       const bool over_limit =
           track->fast || std::abs(v.up_mps()) > options_.max_speed_mps;
 
@@ -553,13 +799,14 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
         return AlertAbout(*track, kind, std::move(message));
       };
       // Most reports change no alert: the keys are only built when the
-      // track has an open alert or needs a new one.
+      // track has an open alert or needs a new one. An intruder has no
+      // operator to tell of any of these: only its conflicts are alerted.
       // A report clears a lost link.
-      if (!track->alert_keys.empty()) {
+      if (!intruders && !track->alert_keys.empty()) {
         SetAlert(absl::StrCat("link/", key), std::nullopt, {}, now, &changes);
       }
       // Unknown intent.
-      if (!known || !track->alert_keys.empty()) {
+      if (!intruders && (!known || !track->alert_keys.empty())) {
         SetAlert(absl::StrCat("intent/", key),
                  known
                      ? std::nullopt
@@ -575,7 +822,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Conformance.
-      if (!conforming || !track->alert_keys.empty()) {
+      if (!intruders && (!conforming || !track->alert_keys.empty())) {
         const std::string conf_key = absl::StrCat("conf/", key);
         if (!conforming && !alerts_.contains(conf_key) &&
             RaisesLocked({key})) {
@@ -592,7 +839,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Speed limit.
-      if (over_limit || !track->alert_keys.empty()) {
+      if (!intruders && (over_limit || !track->alert_keys.empty())) {
         SetAlert(absl::StrCat("speed/", key),
                  over_limit
                      ? std::optional<v1::Alert>(single(
@@ -606,7 +853,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Geofences: raise each constraint entered, clear those left.
-      if (!fences.empty() || !track->alert_keys.empty()) {
+      if (!intruders && (!fences.empty() || !track->alert_keys.empty())) {
         std::vector<std::string> open_fences;
         const std::string fence_prefix = absl::StrCat("fence/", key, "/");
         for (const std::string& k : track->alert_keys) {
@@ -633,7 +880,12 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
         if (k.rfind("pair/", 0) == 0) pairs_before.push_back(k);
       }
       std::vector<const Track*> partners_seen;
-      DetectAround(track, f.east, f.north, now, &changes, &partners_seen);
+      if (!intruders) {
+        DetectAround(track, f.east, f.north, now, &changes, &partners_seen);
+      }
+      if (intruders || intruders_ > 0) {
+        DetectIntruders(track, f.east, f.north, now, &changes, &partners_seen);
+      }
       for (const std::string& k : pairs_before) {
         // Still open but not re-evaluated: the other aircraft is out of
         // reach now (or gone).
@@ -655,11 +907,10 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     airspace_->MarkNonconforming(operator_id, *intent_id, now);
   }
   // In the order of the batch (validation errors came first).
-  std::stable_sort(result.errors.begin(), result.errors.end(),
+  std::stable_sort(result->errors.begin(), result->errors.end(),
                    [](const v1::ReportError& a, const v1::ReportError& b) {
                      return a.report_index() < b.report_index();
                    });
-  return result;
 }
 
 void TelemetryCore::Retire(const std::string& key, absl::Time now,
@@ -670,6 +921,7 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
   for (const std::string& k : keys) SetAlert(k, std::nullopt, {}, now, out);
   RemoveFromGrid(it->second.get());
   CountSpeed(it->second.get(), -1);
+  if (it->second->intruder) --intruders_;
   tracks_.erase(it);
 }
 
@@ -683,8 +935,24 @@ std::vector<AlertChange> TelemetryCore::Tick() {
   {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> retire;
+    // The intruders' bounds, exact again (reports only raise them).
+    intruder_fastest_mps_ = 0;
+    intruder_widest_m_ = 0;
     for (const auto& [key, track] : tracks_) {
       const absl::Duration quiet = now - track->received;
+      if (track->intruder) {
+        // Heard no more: retired once it would be a lost link, without an
+        // alert (it has no operator to tell, and it is not extrapolated
+        // further anyway).
+        if (quiet >= options_.lost_link_after) {
+          retire.push_back(key);
+        } else if (track->cell != kFastCell) {
+          intruder_fastest_mps_ =
+              std::max(intruder_fastest_mps_, track->speed_mps);
+          intruder_widest_m_ = std::max(intruder_widest_m_, track->h_extra_m);
+        }
+        continue;
+      }
       if (quiet >= options_.retire_after) {
         retire.push_back(key);
       } else if (quiet >= options_.report_gap && track->intent_known) {
