@@ -5,6 +5,8 @@
 // "" operator.
 #include <cmath>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -494,6 +496,146 @@ TEST_F(IntruderTest, EmptyOperatorIsNotReachableThroughIngest) {
   r = core_.IngestForwarded("", batch);
   EXPECT_THAT(r.errors, IsEmpty());
   EXPECT_EQ(core_.intruder_count(), 2u);
+}
+
+// The grids find exactly the all-pairs conflicts with intruders mixed in:
+// participant pairs at the minima, participant-intruder pairs at the minima
+// widened by the intruder's uncertainty (declared or default accuracy plus
+// speed × latency; some wider than a grid cell, some above the speed
+// limit, kept apart), intruder pairs never. After each round of reports the
+// open conflict alerts must equal that reference, evaluated with the
+// geodetic conversion (RelativeLocalState).
+TEST(IntruderRandomTest, GridsFindExactlyTheAllPairsConflicts) {
+  const uint64_t seed = 20261206;
+  std::mt19937_64 rng(seed);
+  SimulatedClock clock(kT0);
+  CountingAirspace airspace;
+  TelemetryOptions options;
+  options.max_speed_mps = 30;
+  TelemetryCore core(options, &clock, &airspace);
+  struct Aircraft {
+    std::string id;
+    bool intruder;
+    GeodeticState s;
+    double h_acc = 0, v_acc = 0;  // declared
+    absl::Duration latency;
+    double h_extra = 0, v_extra = 0;
+  };
+  auto u = [&](double lo, double hi) {
+    return geo::test_util::Uniform(rng, lo, hi);
+  };
+  auto draw = [&](Aircraft* a) {
+    const double r = u(0, 1);
+    const double speed = a->intruder && r < 0.03 ? 60  // above the limit
+                         : r < 0.06              ? 28
+                                                 : u(0, 12);
+    const double course = u(0, 2 * M_PI);
+    a->s.east_mps = speed * std::sin(course);
+    a->s.north_mps = speed * std::cos(course);
+    a->s.up_mps = u(-3, 3);
+    if (!a->intruder) return;
+    // F3411 accuracy categories in metres, 0 for unknown; one in 50 is
+    // wider than a grid cell (< 1852 m).
+    const double h[] = {0, 3, 10, 30, 92.6};
+    const double v[] = {0, 1, 3, 10, 25, 45};
+    a->h_acc = u(0, 1) < 0.02 ? 1852 : h[static_cast<int>(u(0, 5))];
+    a->v_acc = v[static_cast<int>(u(0, 6))];
+    a->latency = absl::Milliseconds(static_cast<int>(u(0, 2000)));
+    const double lat = absl::ToDoubleSeconds(a->latency);
+    a->h_extra = (a->h_acc > 0 ? a->h_acc : 30) + speed * lat;
+    a->v_extra = (a->v_acc > 0 ? a->v_acc : 45) + std::fabs(a->s.up_mps) * lat;
+  };
+  std::vector<Aircraft> fleet;
+  for (int i = 0; i < 400; ++i) {
+    Aircraft a;
+    a.intruder = i % 4 == 0;
+    a.id = absl::StrCat(a.intruder ? "rid" : "ac", i);
+    a.s.position = geo::GeodesicDestination(
+        geo::test_util::kZurich, u(0, 360), u(0, 5000));
+    a.s.altitude_m = u(400, 600);
+    draw(&a);
+    fleet.push_back(a);
+  }
+  constexpr double kStepS = 4;
+  int total = 0, with_intruders = 0;
+  for (int round = 0; round < 6; ++round) {
+    const absl::Time t = kT0 + absl::Seconds(kStepS * round);
+    clock.Set(t);
+    if (round > 0) {
+      for (Aircraft& a : fleet) {
+        const double east = a.s.east_mps * kStepS;
+        const double north = a.s.north_mps * kStepS;
+        a.s.position = geo::GeodesicDestination(
+            a.s.position, std::atan2(east, north) * 180 / M_PI,
+            std::hypot(east, north));
+        a.s.altitude_m += a.s.up_mps * kStepS;
+        if (u(0, 1) < 0.3) draw(&a);
+      }
+    }
+    for (const Aircraft& a : fleet) {
+      v1::PositionReport r;
+      r.set_aircraft_id(a.id);
+      *r.mutable_time() = TimeToProto(t);
+      r.mutable_position()->set_lat_deg(a.s.position.lat_deg);
+      r.mutable_position()->set_lng_deg(a.s.position.lng_deg);
+      r.mutable_altitude()->set_value_m(a.s.altitude_m);
+      r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+      r.mutable_velocity()->set_east_mps(a.s.east_mps);
+      r.mutable_velocity()->set_north_mps(a.s.north_mps);
+      r.mutable_velocity()->set_up_mps(a.s.up_mps);
+      if (a.intruder) {
+        r.mutable_accuracy()->set_horizontal_m(a.h_acc);
+        r.mutable_accuracy()->set_vertical_m(a.v_acc);
+        IntruderReport in;
+        in.remote_id = a.id;
+        in.report = r;
+        in.latency = a.latency;
+        ASSERT_THAT(core.IngestIntruders({in}).errors, IsEmpty());
+      } else {
+        google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+        *batch.Add() = r;
+        ASSERT_THAT(core.Ingest("op", batch).errors, IsEmpty());
+      }
+    }
+    std::set<std::pair<std::string, std::string>> got;
+    for (const AlertChange& c : core.OpenAlerts()) {
+      if (c.alert.aircraft_ids_size() != 2) continue;
+      got.insert({c.alert.aircraft_ids(0), c.alert.aircraft_ids(1)});
+      for (const std::string& op : c.operators) {
+        EXPECT_FALSE(op.empty()) << c.alert.DebugString();
+      }
+    }
+    std::set<std::pair<std::string, std::string>> want;
+    int near_boundary = 0;
+    for (size_t i = 0; i < fleet.size(); ++i) {
+      for (size_t j = i + 1; j < fleet.size(); ++j) {
+        const Aircraft& a = fleet[i];
+        const Aircraft& b = fleet[j];
+        if (a.intruder && b.intruder) continue;
+        Separation sep = options.separation;
+        const Aircraft* intruder = a.intruder ? &a : b.intruder ? &b : nullptr;
+        if (intruder != nullptr) {
+          sep.horizontal_m += intruder->h_extra;
+          sep.vertical_m += intruder->v_extra;
+        }
+        const Detection d = Detect(RelativeLocalState(a.s, b.s), sep);
+        if (!d.conflict) continue;
+        // Alerts name the pair in (operator, aircraft id) order; "" first.
+        const std::string ka = absl::StrCat(a.intruder ? "" : "op", "/", a.id);
+        const std::string kb = absl::StrCat(b.intruder ? "" : "op", "/", b.id);
+        want.insert(ka < kb ? std::make_pair(a.id, b.id)
+                            : std::make_pair(b.id, a.id));
+        with_intruders += intruder != nullptr;
+        if (d.time_out_s - d.time_in_s < 1e-3) ++near_boundary;
+      }
+    }
+    total += want.size();
+    EXPECT_EQ(got, want) << "seed " << seed << ", round " << round << ", "
+                         << near_boundary << " pairs within 1 ms of a boundary";
+  }
+  EXPECT_GT(with_intruders, 30) << "seed " << seed << ": too few conflicts "
+                                << "with intruders to mean anything";
+  EXPECT_GT(total - with_intruders, 30) << "seed " << seed;
 }
 
 }  // namespace
