@@ -597,6 +597,13 @@ void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
   }
 }
 
+TelemetryCore::Result TelemetryService::IngestIntruders(
+    const std::vector<IntruderReport>& reports) {
+  TelemetryCore::Result result = core_->IngestIntruders(reports);
+  Deliver(result.alerts);
+  return result;
+}
+
 std::vector<AlertChange> TelemetryService::OpenAlerts() const {
   return cluster_ != nullptr ? cluster_->OpenAlerts() : core_->OpenAlerts();
 }
