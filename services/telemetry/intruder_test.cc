@@ -89,9 +89,8 @@ class IntruderTest : public ::testing::Test {
     return o;
   }
 
-  v1::PositionReport Report(const std::string& id, geo::LatLng p,
-                            double ve, double alt = 100, double vn = 0,
-                            double vu = 0) {
+  v1::PositionReport Report(const std::string& id, geo::LatLng p, double ve,
+                            double alt = 100, double vn = 0, double vu = 0) {
     v1::PositionReport r;
     r.set_aircraft_id(id);
     *r.mutable_time() = TimeToProto(clock_.Now());
@@ -177,7 +176,8 @@ TEST_F(IntruderTest, ParticipantIsAlertedPredictedThenSeparationLost) {
                         "Remote ID) and P lose separation in 27 s"));
   // Told to the participant's operator only: "" names no one.
   EXPECT_THAT(c[0].operators, ElementsAre("op-a"));
-  EXPECT_EQ(c[0].aircraft[0], std::make_pair(std::string(), std::string("FA3-RID-1")));
+  EXPECT_EQ(c[0].aircraft[0],
+            std::make_pair(std::string(), std::string("FA3-RID-1")));
   const std::string id = a.id();
 
   // 10 s on (both report within lost_link_after, or the other is no longer
@@ -260,8 +260,8 @@ TEST_F(IntruderTest, MinimaAreWidenedByTheIntrudersUncertainty) {
         IsEmpty())
         << "two participants passing at D + 10 m or H + 10 m conflict";
     EXPECT_THAT(participant("op-a", "P", At(1000), 10, 100), IsEmpty());
-    IntruderReport in = Heard("RID", At(1400, c.north_m), -10, c.h_acc,
-                              c.v_acc, c.latency, c.alt_m);
+    IntruderReport in = Heard("RID", At(1400, c.north_m), -10, c.h_acc, c.v_acc,
+                              c.latency, c.alt_m);
     TelemetryCore::Result r = core.IngestIntruders({in});
     ASSERT_THAT(r.errors, IsEmpty());
     std::vector<std::string> kinds = Kinds(r.alerts);
@@ -278,8 +278,8 @@ TEST_F(IntruderTest, MinimaAreWidenedByTheIntrudersUncertainty) {
     r = core.Ingest("op-a", batch);
     bool open = false;
     for (const AlertChange& a : core.OpenAlerts()) {
-      open |= a.alert.aircraft_ids_size() == 2 &&
-              a.alert.aircraft_ids(0) == "RID";
+      open |=
+          a.alert.aircraft_ids_size() == 2 && a.alert.aircraft_ids(0) == "RID";
     }
     EXPECT_EQ(open, c.conflict);
   }
@@ -295,10 +295,10 @@ TEST_F(IntruderTest, IntrudersTakePartInNoOtherAlert) {
   *batch.Add() = Report("X", At(0), 60);
   std::vector<std::string> participant =
       Kinds(core_.Ingest("op-b", batch).alerts);
-  EXPECT_THAT(participant, testing::UnorderedElementsAre(
-                               "UNKNOWN_INTENT:RAISED",
-                               "SPEED_ABOVE_LIMIT:RAISED",
-                               "GEOFENCE_ENTRY:RAISED"));
+  EXPECT_THAT(participant,
+              testing::UnorderedElementsAre("UNKNOWN_INTENT:RAISED",
+                                            "SPEED_ABOVE_LIMIT:RAISED",
+                                            "GEOFENCE_ENTRY:RAISED"));
   const int lookups = airspace_.lookups;
   EXPECT_THAT(Intruders({Heard("RID-FAST", At(9000), 60, 3, 3)}), IsEmpty());
   EXPECT_EQ(airspace_.lookups, lookups);
@@ -306,8 +306,8 @@ TEST_F(IntruderTest, IntrudersTakePartInNoOtherAlert) {
   for (int s = 1; s <= 12; ++s) {
     clock_.Advance(absl::Seconds(1));
     for (const AlertChange& a : core_.Tick()) {
-      EXPECT_THAT(a.alert.aircraft_ids(), testing::Not(testing::Contains(
-                                              "RID-FAST")))
+      EXPECT_THAT(a.alert.aircraft_ids(),
+                  testing::Not(testing::Contains("RID-FAST")))
           << a.alert.DebugString();
     }
   }
@@ -367,8 +367,8 @@ TEST_F(IntruderTest, SilentIntruderIsRetiredAndItsConflictCleared) {
 TEST_F(IntruderTest, BadReportsAreRefusedNamingTheField) {
   std::vector<IntruderReport> in;
   auto add = [&](IntruderReport r) { in.push_back(std::move(r)); };
-  add(Heard("", At(0), 0, 3, 3));                   // 0
-  add(Heard("bad\x07id", At(0), 0, 3, 3));          // 1
+  add(Heard("", At(0), 0, 3, 3));                     // 0
+  add(Heard("bad\x07id", At(0), 0, 3, 3));            // 1
   add(Heard(std::string(129, 'x'), At(0), 0, 3, 3));  // 2
   {
     IntruderReport r = Heard("R3", At(0), 0, 3, 3);
@@ -404,9 +404,8 @@ TEST_F(IntruderTest, BadReportsAreRefusedNamingTheField) {
   std::vector<std::string> got;
   for (const v1::ReportError& e : r.errors) {
     got.push_back(e.message());
-    EXPECT_THAT(e.message(),
-                testing::StartsWith(absl::StrCat("intruders[",
-                                                 e.report_index(), "].")));
+    EXPECT_THAT(e.message(), testing::StartsWith(absl::StrCat(
+                                 "intruders[", e.report_index(), "].")));
   }
   EXPECT_THAT(
       got,
@@ -467,8 +466,7 @@ TEST_F(IntruderTest, EmptyOperatorIsNotReachableThroughIngest) {
   claims.sub = "\"\"";
   SimulatedClock auth_clock(auth::test_util::kStart);
   absl::StatusOr<std::unique_ptr<auth::Verifier>> verifier =
-      auth::Verifier::FromHmacSecret(auth::test_util::kSecret, {},
-                                     &auth_clock);
+      auth::Verifier::FromHmacSecret(auth::test_util::kSecret, {}, &auth_clock);
   ASSERT_TRUE(verifier.ok()) << verifier.status();
   absl::StatusOr<auth::Principal> p =
       (*verifier)->Verify(auth::test_util::HmacToken(claims));
@@ -550,8 +548,8 @@ TEST(IntruderRandomTest, GridsFindExactlyTheAllPairsConflicts) {
     Aircraft a;
     a.intruder = i % 4 == 0;
     a.id = absl::StrCat(a.intruder ? "rid" : "ac", i);
-    a.s.position = geo::GeodesicDestination(
-        geo::test_util::kZurich, u(0, 360), u(0, 5000));
+    a.s.position = geo::GeodesicDestination(geo::test_util::kZurich, u(0, 360),
+                                            u(0, 5000));
     a.s.altitude_m = u(400, 600);
     draw(&a);
     fleet.push_back(a);

@@ -16,102 +16,19 @@
 #include "services/constraint/limits.h"
 #include "services/telemetry/regions.h"
 #include "services/telemetry/report_check.h"
+#include "services/telemetry/telemetry_core_internal.h"
 
 namespace utm::telemetry {
 namespace {
 
-constexpr double kDegToRad = M_PI / 180.0;
-
-// East, north and up unit vectors at a geodetic position, in ECEF.
-struct Frame {
-  geo::Vec3 east, north, up;
-};
-
-Frame FrameAt(const geo::LatLng& p) {
-  const double phi = p.lat_deg * kDegToRad, lambda = p.lng_deg * kDegToRad;
-  const double sp = std::sin(phi), cp = std::cos(phi);
-  const double sl = std::sin(lambda), cl = std::cos(lambda);
-  return Frame{{-sl, cl, 0}, {-sp * cl, -sp * sl, cp}, {cp * cl, cp * sl, sp}};
-}
-
-double Dot(const geo::Vec3& a, const geo::Vec3& b) {
-  return a.x * b.x + a.y * b.y + a.z * b.z;
-}
-
-geo::Vec3 Axpy(double a, const geo::Vec3& x, const geo::Vec3& y) {
-  return {a * x.x + y.x, a * x.y + y.y, a * x.z + y.z};
-}
+using core_internal::Axpy;
+using core_internal::Dot;
+using core_internal::Frame;
+using core_internal::FrameAt;
 
 std::string Rounded(double v) { return absl::StrFormat("%.0f", v); }
 
-// An uncertainty an intruder may not reach, either way: the bound of a
-// participant's accuracy (report_check.cc), so that the forwarded form of an
-// intruder report (the uncertainty as its accuracy) passes the same checks.
-constexpr double kMaxIntruderUncertaintyM = 10000;
-
 }  // namespace
-
-struct TelemetryCore::Track {
-  std::string key;  // "<length of operator>:<operator>/<aircraft>"
-  std::string operator_id;
-  std::string aircraft_id;
-  std::string intent_id;
-  bool intent_known = false;  // an activated intent of this operator
-  absl::Time time;            // of the latest report
-  double time_s = 0;          // the same, seconds since the Unix epoch
-  absl::Time received;        // when it arrived (server clock)
-  // The latest report's place in the order of reports: its time, or its
-  // arrival if it was stamped ahead of the server clock.
-  absl::Time order_time() const { return ReportOrderTime(time, received); }
-  geo::LatLng position;
-  double altitude_m = 0;
-  // Horizontal: the surface point below the aircraft and the horizontal
-  // velocity, in ECEF; vertical: altitude and climb rate. Keeping them apart
-  // keeps the tangent plane's curvature drop (d²/2R) out of the vertical.
-  geo::Vec3 ecef{0, 0, 0};
-  geo::Vec3 velocity{0, 0, 0};
-  double up_mps = 0;
-  double h_accuracy_m = 0, v_accuracy_m = 0;
-  // A non-participating aircraft (operator ""), and its extra uncertainty:
-  // what widens the minima of a pair with it (see the header).
-  bool intruder = false;
-  double h_extra_m = 0, v_extra_m = 0;
-  // Where its Slot is: grid_[cell][slot_index] (cell_slots null when
-  // not in the grid).
-  CellKey cell = 0;
-  std::vector<Slot>* cell_slots = nullptr;
-  uint32_t slot_index = 0;
-  double speed_mps = 0;   // horizontal
-  bool fast = false;      // horizontally above the speed limit
-  int speed_bucket = -1;  // in speed_buckets_, -1: not counted
-  // Open alert keys that involve this track.
-  std::vector<std::string> alert_keys;
-  // Tracks this one has an open conflict alert with, so that the common
-  // case — a neighbour with no conflict and no alert — costs no string work.
-  absl::flat_hash_set<const Track*> partners;
-};
-
-// A track's kinematic state as the neighbour scan needs it.
-struct TelemetryCore::Slot {
-  geo::Vec3 ecef;
-  geo::Vec3 velocity;
-  double time_s;
-  double altitude_m;
-  double up_mps;
-  Track* track;
-};
-
-struct TelemetryCore::Prepared {
-  int index;  // in the caller's batch
-  const v1::PositionReport* report;
-  absl::Time t;
-  geo::LatLng p;
-  double alt;
-  // Accuracy; for an intruder, its whole extra uncertainty.
-  double hacc, vacc;
-  bool known, conforming;
-  std::vector<std::string> fences;
-};
 
 struct TelemetryCore::OpenAlert {
   v1::Alert alert;
@@ -167,7 +84,7 @@ size_t TelemetryCore::intruder_count() const {
 
 absl::node_hash_map<TelemetryCore::CellKey, std::vector<TelemetryCore::Slot>>&
 TelemetryCore::GridOf(const Track& track) {
-  return track.intruder ? intruder_grid_ : grid_;
+  return track.intruder() ? intruder_grid_ : grid_;
 }
 
 void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
@@ -400,80 +317,6 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
   if (auto it = grid_.find(kFastCell); it != grid_.end()) scan(it->second);
 }
 
-void TelemetryCore::DetectIntruders(Track* own, const geo::Vec3& east,
-                                    const geo::Vec3& north, absl::Time now,
-                                    std::vector<AlertChange>* out,
-                                    std::vector<const Track*>* partners_seen) {
-  // As DetectAround's scan, with the minima of each pair widened by its
-  // intruder's extra uncertainty. Kept apart from it so that the
-  // participants' hot loop carries no per-pair minima.
-  const Separation& base = options_.separation;
-  const bool has_partners = !own->partners.empty();
-  const double now_s = absl::ToDoubleSeconds(now - absl::UnixEpoch());
-  const double age_s = absl::ToDoubleSeconds(now - own->time);
-  const geo::Vec3 e = east, n = north, w = own->velocity;
-  const geo::Vec3 p = Axpy(age_s, w, own->ecef);
-  const double alt = own->altitude_m + age_s * own->up_mps;
-  const double up = own->up_mps;
-  const double coast_s = absl::ToDoubleSeconds(options_.lost_link_after);
-  const double span_s = base.lookahead_s + std::fabs(age_s);
-  const double gap_s = absl::ToDoubleSeconds(options_.report_gap);
-  auto scan = [&](const std::vector<Slot>& slots) {
-    for (const Slot& o : slots) {
-      if (o.track == own) continue;
-      if (now_s - o.time_s > coast_s) continue;
-      const Track& intruder = own->intruder ? *own : *o.track;
-      Separation sep = base;
-      sep.horizontal_m += intruder.h_extra_m;
-      sep.vertical_m += intruder.v_extra_m;
-      const double dt = now_s - o.time_s;
-      const geo::Vec3 d{p.x - (o.ecef.x + dt * o.velocity.x),
-                        p.y - (o.ecef.y + dt * o.velocity.y),
-                        p.z - (o.ecef.z + dt * o.velocity.z)};
-      const geo::Vec3 dv{w.x - o.velocity.x, w.y - o.velocity.y,
-                         w.z - o.velocity.z};
-      State rel;
-      rel.x = Dot(d, e);
-      rel.y = Dot(d, n);
-      rel.z = alt - (o.altitude_m + dt * o.up_mps);
-      rel.vx = Dot(dv, e);
-      rel.vy = Dot(dv, n);
-      rel.vz = up - o.up_mps;
-      const bool partner = has_partners && own->partners.contains(o.track);
-      if (partner) partners_seen->push_back(o.track);
-      if (!partner &&
-          ((rel.x * rel.x + rel.y * rel.y >= sep.horizontal_m * sep.horizontal_m &&
-            rel.x * rel.vx + rel.y * rel.vy >= 0) ||
-           (std::fabs(rel.z) >= sep.vertical_m && rel.z * rel.vz >= 0))) {
-        continue;
-      }
-      const Detection det = Detect(rel, sep);
-      if (det.conflict || partner) Evaluate(own, o.track, det, now, out);
-    }
-  };
-  // The reach of DetectAround, widened by the intruder's extra horizontal
-  // uncertainty (an upper bound of it for the intruders in cells).
-  auto near = [&](const absl::node_hash_map<CellKey, std::vector<Slot>>& grid,
-                  double fastest, double widest) {
-    const double reach = base.horizontal_m + widest + base.vertical_m +
-                         (own->speed_mps + fastest) * span_s + fastest * gap_s;
-    surface_.ForEachNear(own->position, reach, [&](CellKey key) {
-      auto it = grid.find(key);
-      if (it != grid.end()) scan(it->second);
-    });
-    if (auto it = grid.find(kFastCell); it != grid.end()) scan(it->second);
-  };
-  if (own->intruder) {
-    // Against the participants only: two intruders raise nothing (neither
-    // has anyone to tell).
-    near(grid_, FastestSpeed(), own->h_extra_m);
-  } else if (intruder_grid_.size() == 1 && intruder_grid_.contains(kFastCell)) {
-    scan(intruder_grid_.find(kFastCell)->second);
-  } else if (!intruder_grid_.empty()) {
-    near(intruder_grid_, intruder_fastest_mps_, intruder_widest_m_);
-  }
-}
-
 void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
                              absl::Time now, std::vector<AlertChange>* out) {
   // The pair in (operator, aircraft id) order, whoever reported.
@@ -511,14 +354,14 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
   alert.mutable_altitude()->set_value_m(first->altitude_m);
   alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
   auto name = [](const Track& t) {
-    return t.intruder ? absl::StrCat(t.aircraft_id,
-                                     " (a non-participating aircraft heard "
-                                     "by Remote ID)")
-                      : t.aircraft_id;
+    return t.intruder() ? absl::StrCat(t.aircraft_id,
+                                       " (a non-participating aircraft heard "
+                                       "by Remote ID)")
+                        : t.aircraft_id;
   };
   alert.set_message(absl::StrCat(
-      v1::AlertKind_Name(alert.kind()).substr(11), ": ", name(*first),
-      " and ", name(*second),
+      v1::AlertKind_Name(alert.kind()).substr(11), ": ", name(*first), " and ",
+      name(*second),
       ttl <= 0 ? " are inside the separation minima"
                : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
       "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
@@ -586,7 +429,14 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       // uncertainty, positive (the defaults stand in for an unknown one).
       if (hacc <= 0) hacc = options_.intruder_default_h_accuracy_m;
       if (vacc <= 0) vacc = options_.intruder_default_v_accuracy_m;
-      prepared.push_back({i, &r, *t, p, alt, hacc, vacc, false, true, {}});
+      Prepared& pr = prepared.emplace_back();
+      pr.index = i;
+      pr.report = &r;
+      pr.t = *t;
+      pr.p = p;
+      pr.alt = alt;
+      pr.hacc = hacc;
+      pr.vacc = vacc;
       continue;
     }
     // A replica keeps the reports of the regions it owns or borders.
@@ -623,87 +473,6 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
   return result;
 }
 
-TelemetryCore::Result TelemetryCore::IngestIntruders(
-    const std::vector<IntruderReport>& reports) {
-  Result result;
-  const absl::Time now = clock_->Now();
-  auto refuse = [&](size_t i, absl::string_view message) {
-    v1::ReportError e;
-    e.set_report_index(static_cast<int32_t>(i));
-    e.set_message(absl::StrCat("intruders[", i, "].", message));
-    result.errors.push_back(std::move(e));
-  };
-  // Each report as it is kept and forwarded: aircraft_id = remote_id,
-  // accuracy = the whole extra uncertainty. Reserved: Prepared points in.
-  std::vector<v1::PositionReport> kept;
-  kept.reserve(reports.size());
-  std::vector<Prepared> prepared;
-  prepared.reserve(reports.size());
-  for (size_t i = 0; i < reports.size(); ++i) {
-    const IntruderReport& in = reports[i];
-    if (absl::Status s = CheckRequiredId(in.remote_id, "remote_id"); !s.ok()) {
-      refuse(i, s.message());
-      continue;
-    }
-    if (!in.report.intent_id().empty()) {
-      refuse(i,
-             "report.intent_id: must be empty; a non-participating aircraft "
-             "flies no intent");
-      continue;
-    }
-    if (in.latency < absl::ZeroDuration()) {
-      refuse(i, "latency: negative");
-      continue;
-    }
-    if (in.latency > options_.max_report_age) {
-      refuse(i, absl::StrCat("latency: ", absl::FormatDuration(in.latency),
-                             " is above ",
-                             absl::FormatDuration(options_.max_report_age)));
-      continue;
-    }
-    v1::PositionReport& r = kept.emplace_back(in.report);
-    r.set_aircraft_id(in.remote_id);
-    absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
-    if (!checked.ok()) {
-      refuse(i, absl::StrCat("report.", checked.status().message()));
-      continue;
-    }
-    // The declared accuracy (F3411's accuracy categories, 95 %) or the
-    // default, plus how far the aircraft can have moved in the latency.
-    const double latency_s = absl::ToDoubleSeconds(in.latency);
-    const v1::Velocity& v = r.velocity();
-    const double h_extra =
-        (checked->h_accuracy_m > 0 ? checked->h_accuracy_m
-                                   : options_.intruder_default_h_accuracy_m) +
-        std::hypot(v.east_mps(), v.north_mps()) * latency_s;
-    const double v_extra =
-        (checked->v_accuracy_m > 0 ? checked->v_accuracy_m
-                                   : options_.intruder_default_v_accuracy_m) +
-        std::fabs(v.up_mps()) * latency_s;
-    if (!(h_extra < kMaxIntruderUncertaintyM) ||
-        !(v_extra < kMaxIntruderUncertaintyM)) {
-      refuse(i, absl::StrFormat(
-                    "report.accuracy: uncertainty %.0f m horizontally, %.0f "
-                    "m vertically (declared accuracy + speed × latency); 10 "
-                    "km or more is of no use for tactical deconfliction",
-                    h_extra, v_extra));
-      continue;
-    }
-    r.mutable_accuracy()->set_horizontal_m(h_extra);
-    r.mutable_accuracy()->set_vertical_m(v_extra);
-    // A replica keeps the reports of the regions it owns or borders; the
-    // others get this form, which IngestForwarded("", ...) takes back.
-    if (scope_ != nullptr && !scope_->Route("", r, checked->position, now)) {
-      continue;
-    }
-    prepared.push_back({static_cast<int>(i), &r, checked->time,
-                        checked->position, checked->altitude_m, h_extra,
-                        v_extra, false, true, {}});
-  }
-  Apply("", &prepared, "intruders", "report.", now, &result);
-  return result;
-}
-
 void TelemetryCore::Apply(const std::string& operator_id,
                           std::vector<Prepared>* prepared,
                           absl::string_view list, absl::string_view item,
@@ -725,8 +494,7 @@ void TelemetryCore::Apply(const std::string& operator_id,
       auto fail = [&](absl::string_view field, absl::string_view message) {
         v1::ReportError e;
         e.set_report_index(i);
-        e.set_message(
-            absl::StrCat(list, "[", i, "].", field, ": ", message));
+        e.set_message(absl::StrCat(list, "[", i, "].", field, ": ", message));
         result->errors.push_back(std::move(e));
       };
       // Length-prefixed: operator and aircraft ids may contain '/'.
@@ -745,7 +513,6 @@ void TelemetryCore::Apply(const std::string& operator_id,
         track->key = key;
         track->operator_id = operator_id;
         track->aircraft_id = r.aircraft_id();
-        track->intruder = intruders;
         if (intruders) ++intruders_;
         found = tracks_.emplace(key, std::move(track)).first;
       } else if (ReportOrderTime(*t, now) < found->second->order_time()) {
@@ -779,8 +546,6 @@ void TelemetryCore::Apply(const std::string& operator_id,
       if (intruders) {
         // So is an intruder whose uncertainty exceeds a cell; the others
         // widen the participants' search of intruder_grid_.
-        track->h_extra_m = hacc;
-        track->v_extra_m = vacc;
         const bool apart = track->fast || hacc > options_.grid_cell_m;
         if (!apart) {
           intruder_fastest_mps_ =
@@ -921,7 +686,7 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
   for (const std::string& k : keys) SetAlert(k, std::nullopt, {}, now, out);
   RemoveFromGrid(it->second.get());
   CountSpeed(it->second.get(), -1);
-  if (it->second->intruder) --intruders_;
+  if (it->second->intruder()) --intruders_;
   tracks_.erase(it);
 }
 
@@ -940,7 +705,7 @@ std::vector<AlertChange> TelemetryCore::Tick() {
     intruder_widest_m_ = 0;
     for (const auto& [key, track] : tracks_) {
       const absl::Duration quiet = now - track->received;
-      if (track->intruder) {
+      if (track->intruder()) {
         // Heard no more: retired once it would be a lost link, without an
         // alert (it has no operator to tell, and it is not extrapolated
         // further anyway).
@@ -949,7 +714,8 @@ std::vector<AlertChange> TelemetryCore::Tick() {
         } else if (track->cell != kFastCell) {
           intruder_fastest_mps_ =
               std::max(intruder_fastest_mps_, track->speed_mps);
-          intruder_widest_m_ = std::max(intruder_widest_m_, track->h_extra_m);
+          intruder_widest_m_ =
+              std::max(intruder_widest_m_, track->h_accuracy_m);
         }
         continue;
       }

@@ -198,14 +198,14 @@ struct TelemetryOptions {
 
 // A non-participating aircraft's state, as heard by Remote ID.
 struct IntruderReport {
-  std::string remote_id;        // UAS id as heard; 1..128 bytes, printable
-  v1::PositionReport report;    // aircraft_id ignored (remote_id is used);
-                                // intent_id must be empty; accuracy = the
-                                // accuracy the aircraft declared (95 %), 0
-                                // where unknown
-  absl::Duration latency;       // receive time - the message's own time
-                                // stamp (>= 0), plus the message's timestamp
-                                // accuracy
+  std::string remote_id;      // UAS id as heard; 1..128 bytes, printable
+  v1::PositionReport report;  // aircraft_id ignored (remote_id is used);
+                              // intent_id must be empty; accuracy = the
+                              // accuracy the aircraft declared (95 %), 0
+                              // where unknown
+  absl::Duration latency;     // receive time - the message's own time
+                              // stamp (>= 0), plus the message's timestamp
+                              // accuracy
 };
 
 // One alert change for routing: the alert and the operators whose
