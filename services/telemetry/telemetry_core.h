@@ -267,12 +267,14 @@ class TelemetryCore {
   };
   // Processes one batch of `operator_id`'s reports, in order. With a
   // replica scope, each valid report is offered to ReplicaScope::Route and
-  // kept only where it says so.
+  // kept only where it says so. An empty `operator_id` (the intruders'
+  // namespace) has every report refused ("reports[i].operator: ...").
   Result Ingest(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
   // The same for reports another replica forwarded here: they are kept
-  // whole and never routed again.
+  // whole and never routed again. Operator "": intruders in the form
+  // IngestIntruders forwards them.
   Result IngestForwarded(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
