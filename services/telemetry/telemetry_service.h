@@ -41,6 +41,7 @@
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -119,6 +120,19 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // there is one, else the core's.
   std::vector<AlertChange> OpenAlerts() const;
 
+  // Called with every report the core accepted from a StreamPositions
+  // client (the Remote ID display's network source), on the ingesting
+  // thread. Set before serving; must be thread-safe and fast.
+  using ReportObserver = std::function<void(const std::string& operator_id,
+                                            const v1::PositionReport& report)>;
+  void SetReportObserver(ReportObserver observer);
+  // Hands the accepted ones of `reports` (those `errors` does not name) to
+  // the observer.
+  void ObserveAccepted(
+      const std::string& operator_id,
+      const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+      const std::vector<v1::ReportError>& errors) const;
+
   struct Stats {
     size_t position_streams = 0;
     size_t watchers = 0;
@@ -155,6 +169,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const Clock* const clock_;
   const Options options_;
   TelemetryCluster* cluster_ = nullptr;  // set before serving
+  ReportObserver observer_;              // set before serving
 
   mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);

@@ -18,6 +18,7 @@
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/intent_list_command.h"
+#include "services/utmctl/rid_commands.h"
 #include "services/utmctl/telemetry_commands.h"
 #include "services/utmctl/vertical_flags.h"
 
@@ -231,6 +232,7 @@ int main(int argc, char** argv) {
 
   utm::ctl::ConstraintCommands constraint(&app);
   utm::ctl::TelemetryCommands telemetry(&app);
+  utm::ctl::RidCommands rid(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -282,6 +284,7 @@ int main(int argc, char** argv) {
   }
   if (constraint.parsed()) return constraint.Run();
   if (telemetry.parsed()) return telemetry.Run();
+  if (rid.parsed()) return rid.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);
