@@ -598,6 +598,13 @@ void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
   }
 }
 
+TelemetryCore::Result TelemetryService::IngestIntruders(
+    const std::vector<IntruderReport>& reports) {
+  TelemetryCore::Result result = core_->IngestIntruders(reports);
+  Deliver(result.alerts);
+  return result;
+}
+
 void TelemetryService::SetReportObserver(ReportObserver observer) {
   observer_ = std::move(observer);
 }

@@ -21,6 +21,11 @@
 // still overflows is ended with RESOURCE_EXHAUSTED, never silently thinned.
 // Ingestion never waits for a consumer.
 //
+// Intruders: aircraft heard only by Remote ID enter through
+// IngestIntruders (not over this service's wire), and their conflicts with
+// participants reach the participants' streams and the watchers as any
+// conflict does.
+//
 // Replicas: with UseCluster (cluster.h) the core keeps only the reports of
 // the regions this replica owns or borders and forwards the others; alerts
 // raised here are published to every replica, and alerts raised by the
@@ -90,6 +95,17 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
 
   // Routes alert changes to every stream concerned. Thread-safe.
   void Route(const std::vector<AlertChange>& changes);
+
+  // What Remote ID heard of non-participating aircraft: the core's
+  // IngestIntruders, whose alerts (conflicts with participants) are
+  // delivered as StreamPositions' are — to the streams carrying the
+  // participants involved (an intruder has no stream and no operator) and
+  // to the area watchers, through the cluster when there is one. Returns the
+  // core's result: its errors are the caller's to report; its alerts have
+  // been delivered. Thread-safe; the Remote ID service calls it with each
+  // batch of heard aircraft.
+  TelemetryCore::Result IngestIntruders(
+      const std::vector<IntruderReport>& reports);
 
   // Makes this service a replica's: alert changes of the core go through
   // `cluster` (published to the other replicas, routed here once) and the
