@@ -76,6 +76,35 @@ out=$(rid --token "$police" details "$session" --case BE-2026-0099 2>&1) ||
    "$out" == *"intent_id: $intent_id"* ]] || fail "details of $session: $out"
 echo "ok: a streaming aircraft shows as $session, its identity only in the details"
 
+# --- a published flight with no intent here is an intruder ---------------------
+# Alice's drone-8 flies east at 5 m/s; a provider's flight ABCD4TEST comes
+# from 300 m east at 10 m/s, head-on, at her altitude: she is alerted.
+{
+  echo '{"flights": [{"reference_time": "2022-01-01T00:00:00Z",'
+  echo ' "flight_details": {"id": "i-1", "serial_number": "ABCD4TEST", "operator_id": "CHE-OP-1"},'
+  echo ' "aircraft_type": "Helicopter", "states": ['
+  for i in $(seq 1 20); do
+    lng=$(awk -v i="$i" 'BEGIN { printf "%.6f", 7.4540 - i * 10 / 76000 }')
+    [[ $i == 1 ]] || echo ','
+    echo "{\"timestamp\": \"2022-01-01T00:00:$(printf %02d "$i")Z\", \"timestamp_accuracy\": 0.1,"
+    echo " \"operational_status\": \"Airborne\", \"track\": 270, \"speed\": 10, \"speed_accuracy\": \"SA1mps\","
+    echo " \"vertical_speed\": 0, \"position\": {\"lat\": 46.952, \"lng\": $lng, \"alt\": 600,"
+    echo " \"accuracy_h\": \"HA3m\", \"accuracy_v\": \"VA3m\", \"height\": {\"distance\": 50, \"reference\": \"TakeoffLocation\"}}}"
+  done
+  echo ']}]}'
+} >"$work/intruder.json"
+rid --token "$uss" publish "$work/intruder.json" >"$work/publish.out" 2>&1 &
+background+=("$!")
+publish_pid=$!
+out=$("$UTMCTL" telemetry --server "127.0.0.1:$utmd_port" --token "$alice" fly \
+        --aircraft drone-8 --intent "$intent_id" --from 46.952,7.45,600 --velocity 0,5,0 \
+        --duration-s 20 --until-alert conflict_predicted 2>&1) ||
+  fail "drone-8 was not alerted to the intruder: $out"
+grep -qE 'RAISED CONFLICT_PREDICTED (ABCD4TEST drone-8|drone-8 ABCD4TEST)' <<<"$out" ||
+  fail "the conflict does not name the intruder: $out"
+kill "$publish_pid" 2>/dev/null; wait "$publish_pid" 2>/dev/null
+echo "ok: a drone on a collision course with a published flight (no intent here) is alerted"
+
 # --- the network Remote ID test flights -----------------------------------------
 if [[ ! -f "$DATA/zurich-two-flights.json" ]]; then
   echo "SKIP: the network Remote ID sample flights are not in $DATA"

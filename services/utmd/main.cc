@@ -59,6 +59,7 @@
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/cluster.h"
 #include "services/telemetry/telemetry_service.h"
+#include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/remoteid/remoteid_service.h"
 #include "services/utmd/rid_key.h"
@@ -691,7 +692,15 @@ int main(int argc, char** argv) {
                                  event.case_reference,
                              event.disclosed);
       },
-      /*intruders=*/nullptr, utm::remoteid::RemoteIdService::Options());
+      // Aircraft heard but flying no intent here: intruders for tactical
+      // deconfliction, so that participants are alerted to them.
+      [&telemetry_service](std::vector<utm::remoteid::HeardState> heard) {
+        // Refusals (a late copy heard by a second receiver, say) change
+        // nothing: the intruder's latest state stands.
+        telemetry_service.IngestIntruders(
+            utm::remoteid::ToIntruderReports(heard));
+      },
+      utm::remoteid::RemoteIdService::Options());
   utm::remoteid::RemoteIdService::WatchTicker rid_ticker(&rid_service);
 
   // Only the listed services are served and named in health checking; the
