@@ -12,8 +12,10 @@
 # fly` streams real-time position reports): two converge head-on and both
 # pilots — and a supervisor watching the area — are alerted before separation
 # is lost; one strays out of its intent (NONCONFORMANCE); Erin, without a
-# grant, flies into the TFR (GEOFENCE_ENTRY). The geometry core is shown
-# offline through `utmctl geo`.
+# grant, flies into the TFR (GEOFENCE_ENTRY). Remote ID: a provider's flight
+# is on the public display without its identity; the public is refused its
+# operator, the police get it with a case reference, and the audit log holds
+# the disclosure. The geometry core is shown offline through `utmctl geo`.
 #
 # Usage: scripts/demo.sh   (BUILD_DIR=dir to build elsewhere than build-release)
 set -euo pipefail
@@ -56,8 +58,9 @@ expect() {
   local want=$1; shift
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
-  [[ $1 == intent || $1 == constraint || $1 == telemetry ]] && shown="utmctl $shown"
-  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR; do
+  [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ]] &&
+    shown="utmctl $shown"
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -304,6 +307,46 @@ fly_bg erin-2 --token "$ERIN" fly --aircraft erin-2 --intent "$ERIN_NOW" \
   --from 46.877706,9.5300,550 --velocity -15,0,0 --until-alert geofence_entry
 landed erin-2
 requires "RAISED GEOFENCE_ENTRY erin-2: erin-2 is inside constraint $TFR\$" erin-2
+
+# Remote ID over Zurich: a provider's flight (network Remote ID, ASTM F3411
+# states), seen by the public without identities; the police reach its
+# operator with a case reference, and the audit log has it.
+PUBLIC=$("$UTMCTL" token --role display --sub public-1 --data-dir "$WORK/data")
+USS=$("$UTMCTL" token --role operator --sub uss-zurich --data-dir "$WORK/data")
+rid() { "$UTMCTL" rid --server "127.0.0.1:$PORT" "$@"; }
+{
+  echo '{"flights": [{"reference_time": "2022-01-01T00:00:00Z",'
+  echo ' "flight_details": {"id": "f-1", "serial_number": "1AKGAAN8G70R7JS", "operator_id": "CHE-RP-f39mqfitkh9e5",'
+  echo '   "operator_location": {"lat": 47.3770, "lng": 8.5400}, "operation_description": "Roof inspection"},'
+  echo ' "aircraft_type": "Helicopter", "states": ['
+  for i in $(seq 1 20); do
+    lat=$(awk -v i="$i" 'BEGIN { printf "%.6f", 47.3760 + i * 4 / 111200 }')
+    [[ $i == 1 ]] || echo ','
+    echo "{\"timestamp\": \"2022-01-01T00:00:$(printf %02d "$i")Z\", \"timestamp_accuracy\": 0.1,"
+    echo " \"operational_status\": \"Airborne\", \"track\": 0, \"speed\": 4, \"speed_accuracy\": \"SA1mps\","
+    echo " \"vertical_speed\": 0, \"position\": {\"lat\": $lat, \"lng\": 8.5417, \"alt\": 520,"
+    echo " \"accuracy_h\": \"HA3m\", \"accuracy_v\": \"VA3m\", \"height\": {\"distance\": 60, \"reference\": \"TakeoffLocation\"}}}"
+  done
+  echo ']}]}'
+} >"$WORK/rid-flight.json"
+
+step "R. Remote ID: a provider publishes its flight over Zurich; the public display shows where it is, never who flies it"
+expect 0 rid --token "$USS" publish --all-at-once "$WORK/rid-flight.json"
+expect 0 rid --token "$PUBLIC" view --around 47.3769,8.5417,1400
+
+step "S. A view wider than 2 km shows clusters only: no aircraft can be placed closer than 300 m"
+expect 0 rid --token "$PUBLIC" view --around 47.3769,8.5417,4000
+
+step "T. The public asks who flies it: refused"
+expect 4 rid --token "$PUBLIC" details 1AKGAAN8G70R7JS --case none
+
+step "U. The police, without a case reference: refused; with a warrant's: the operator"
+expect 2 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ""
+expect 0 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ZH-2026-WARRANT-0142
+
+step "V. The disclosure is in the audit log, written before the answer left"
+echo "\$ tail -n 1 \$DATA/audit.log"
+tail -n 1 "$WORK/data/audit.log"
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"
