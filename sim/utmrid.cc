@@ -1,0 +1,390 @@
+// utmrid: a load generator for utmd's Remote ID display.
+//
+// It keeps --aircraft flights live over a 30 km square around Zurich by
+// publishing their states (PublishFlights, 100 flights a request, each
+// flight one state a second, --publishers concurrent clients), then
+// measures, for --duration-s:
+//   - display queries: --clients clients ask SearchFlights for random 2 km
+//     views (a 1.4 km square) as fast as they can: queries per second and
+//     latency percentiles;
+//   - live-view delivery: --watchers WatchFlights streams (100 ms period)
+//     over random 2 km views: for every flight whose state is new in an
+//     update, the time from the state's publication to the update's arrival
+//     (p50, p99).
+// Every figure comes with a baseline from the same run: the identical query
+// load against a no-op RemoteIdService (this binary with --serve-noop, a
+// child process) that answers every SearchFlights at once with an empty
+// picture.
+//
+// Loopback only. Prints a JSON summary on stdout, a human one on stderr.
+#include <grpcpp/client_context.h>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+#include <grpcpp/support/channel_arguments.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "geo/geodesy.h"
+#include "sim/load_common.h"
+#include "utm/v1/remote_id.grpc.pb.h"
+
+namespace utm::sim {
+namespace {
+
+const geo::LatLng kCentre{47.3769, 8.5417};
+constexpr double kSideM = 30000;
+constexpr int kFlightsPerRequest = 100;
+
+struct Options {
+  std::string target;
+  std::string operator_token;
+  std::string display_token;
+  int64_t aircraft = 10000;
+  int publishers = 4;
+  int clients = 8;
+  int watchers = 16;
+  double duration_s = 20;
+  bool noop = true;
+};
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  const int64_t ns = absl::ToUnixNanos(t);
+  ts.set_seconds(ns / 1000000000);
+  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
+  return ts;
+}
+
+absl::Time FromTs(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// A CTA-2063-A serial for flight i: code UTMS, length 8, 8 digits.
+std::string Serial(int64_t i) { return absl::StrFormat("UTMS8%08d", i); }
+
+geo::LatLng RandomPoint(std::mt19937_64& rng, double margin_m = 0) {
+  std::uniform_real_distribution<double> u(-kSideM / 2 + margin_m,
+                                           kSideM / 2 - margin_m);
+  return geo::GeodesicDestination(geo::GeodesicDestination(kCentre, 0, u(rng)),
+                                  90, u(rng));
+}
+
+v1::LatLngRect View(const geo::LatLng& c, double side_m) {
+  const geo::LatLng sw = geo::GeodesicDestination(
+      geo::GeodesicDestination(c, 180, side_m / 2), 270, side_m / 2);
+  const geo::LatLng ne = geo::GeodesicDestination(
+      geo::GeodesicDestination(c, 0, side_m / 2), 90, side_m / 2);
+  v1::LatLngRect r;
+  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
+  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
+  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
+  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
+  return r;
+}
+
+std::shared_ptr<grpc::Channel> Channel(const std::string& target, int i) {
+  grpc::ChannelArguments args;
+  args.SetInt("utm.channel", i);  // a distinct connection per client
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
+}
+
+void Authorize(grpc::ClientContext* c, const std::string& token) {
+  if (!token.empty()) c->AddMetadata("authorization", "Bearer " + token);
+}
+
+// Publishes every flight's next state once a second until `stop`. Flight i
+// circles slowly around its own centre. Records when each (flight, second)
+// was sent, for the delivery latency.
+class Publisher {
+ public:
+  Publisher(const Options& o, std::atomic<bool>* stop) : o_(o), stop_(stop) {
+    std::mt19937_64 rng(1);
+    centres_.reserve(o.aircraft);
+    for (int64_t i = 0; i < o.aircraft; ++i) {
+      centres_.push_back(RandomPoint(rng, 1000));
+    }
+  }
+
+  void Run() {
+    std::vector<std::thread> threads;
+    for (int p = 0; p < o_.publishers; ++p) {
+      threads.emplace_back([this, p] { Loop(p); });
+    }
+    for (std::thread& t : threads) t.join();
+  }
+
+  int64_t published() const { return published_.load(); }
+  int64_t failed() const { return failed_.load(); }
+
+ private:
+  void Loop(int p) {
+    auto stub = v1::RemoteIdService::NewStub(Channel(o_.target, 100 + p));
+    const int64_t requests =
+        (o_.aircraft + kFlightsPerRequest - 1) / kFlightsPerRequest;
+    while (!stop_->load()) {
+      const absl::Time second_start = absl::Now();
+      for (int64_t r = p; r < requests && !stop_->load(); r += o_.publishers) {
+        v1::PublishFlightsRequest request;
+        const absl::Time now = absl::Now();
+        for (int64_t i = r * kFlightsPerRequest;
+             i < std::min(o_.aircraft, (r + 1) * kFlightsPerRequest); ++i) {
+          v1::PublishedFlight* f = request.add_flights();
+          f->set_uas_id(Serial(i));
+          f->set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
+          v1::PublishedState* s = f->add_states();
+          *s->mutable_time() = Ts(now);
+          const double angle = std::fmod(absl::ToDoubleSeconds(now -
+                                             absl::UnixEpoch()) * 2 + i, 360);
+          const geo::LatLng at =
+              geo::GeodesicDestination(centres_[i], angle, 100);
+          s->mutable_position()->set_lat_deg(at.lat_deg);
+          s->mutable_position()->set_lng_deg(at.lng_deg);
+          s->mutable_altitude()->set_value_m(500);
+          s->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+          s->set_track_deg(std::fmod(angle + 90, 360));
+          s->set_speed_mps(3.5);
+        }
+        grpc::ClientContext context;
+        Authorize(&context, o_.operator_token);
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(10));
+        v1::PublishFlightsResponse response;
+        if (stub->PublishFlights(&context, request, &response).ok()) {
+          published_ += request.flights_size();
+        } else {
+          ++failed_;
+        }
+      }
+      const absl::Duration left = absl::Seconds(1) - (absl::Now() - second_start);
+      if (left > absl::ZeroDuration()) absl::SleepFor(left);
+    }
+  }
+
+  const Options& o_;
+  std::atomic<bool>* const stop_;
+  std::vector<geo::LatLng> centres_;
+  std::atomic<int64_t> published_{0};
+  std::atomic<int64_t> failed_{0};
+};
+
+struct QueryFigures {
+  double qps = 0;
+  double p50_ms = 0, p99_ms = 0;
+  double flights_per_view = 0;
+  int64_t errors = 0;
+};
+
+QueryFigures Queries(const std::string& target, const std::string& token,
+                     int clients, double duration_s) {
+  std::vector<std::vector<double>> latencies(clients);
+  std::vector<int64_t> shown(clients, 0), errors(clients, 0);
+  const absl::Time end = absl::Now() + absl::Seconds(duration_s);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&, c] {
+      auto stub = v1::RemoteIdService::NewStub(Channel(target, c));
+      std::mt19937_64 rng(1000 + c);
+      while (absl::Now() < end) {
+        v1::SearchFlightsRequest request;
+        *request.mutable_view() = View(RandomPoint(rng, 1000), 1400);
+        grpc::ClientContext context;
+        Authorize(&context, token);
+        v1::SearchFlightsResponse response;
+        const absl::Time t0 = absl::Now();
+        const grpc::Status s = stub->SearchFlights(&context, request, &response);
+        latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+        if (!s.ok()) ++errors[c];
+        shown[c] += response.flights_size();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  QueryFigures f;
+  std::vector<double> all;
+  int64_t total_shown = 0;
+  for (int c = 0; c < clients; ++c) {
+    all.insert(all.end(), latencies[c].begin(), latencies[c].end());
+    total_shown += shown[c];
+    f.errors += errors[c];
+  }
+  f.qps = static_cast<double>(all.size()) / duration_s;
+  f.p50_ms = Percentile(all, 0.5);
+  f.p99_ms = Percentile(all, 0.99);
+  f.flights_per_view =
+      all.empty() ? 0 : static_cast<double>(total_shown) / all.size();
+  return f;
+}
+
+struct DeliveryFigures {
+  double p50_ms = 0, p99_ms = 0;
+  int64_t samples = 0;
+  int64_t updates = 0;
+};
+
+// Each watcher's flights, newest state time seen; a newer one in an update
+// is a delivery whose latency is the arrival minus the state's time (the
+// publisher stamps states with the moment it sends them).
+DeliveryFigures Deliveries(const std::string& target, const std::string& token,
+                           int watchers, double duration_s) {
+  std::vector<std::vector<double>> latencies(watchers);
+  std::vector<int64_t> updates(watchers, 0);
+  std::vector<std::thread> threads;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts(watchers);
+  for (int w = 0; w < watchers; ++w) {
+    contexts[w] = std::make_unique<grpc::ClientContext>();
+    Authorize(contexts[w].get(), token);
+    contexts[w]->set_deadline(std::chrono::system_clock::now() +
+                              std::chrono::milliseconds(static_cast<int64_t>(
+                                  duration_s * 1000)));
+  }
+  for (int w = 0; w < watchers; ++w) {
+    threads.emplace_back([&, w] {
+      auto stub = v1::RemoteIdService::NewStub(Channel(target, 200 + w));
+      std::mt19937_64 rng(5000 + w);
+      v1::WatchFlightsRequest request;
+      *request.mutable_view() = View(RandomPoint(rng, 1000), 1400);
+      request.mutable_period()->set_nanos(100000000);
+      auto reader = stub->WatchFlights(contexts[w].get(), request);
+      std::unordered_map<std::string, absl::Time> last;
+      v1::FlightsUpdate update;
+      bool first = true;
+      while (reader->Read(&update)) {
+        const absl::Time arrived = absl::Now();
+        ++updates[w];
+        for (const v1::RidFlight& f : update.flights()) {
+          const absl::Time t = FromTs(f.time());
+          auto [it, inserted] = last.emplace(f.id(), t);
+          if (!inserted && t > it->second) {
+            it->second = t;
+            if (!first) {
+              latencies[w].push_back(absl::ToDoubleMilliseconds(arrived - t));
+            }
+          }
+        }
+        first = false;
+      }
+      reader->Finish();
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  DeliveryFigures f;
+  std::vector<double> all;
+  for (int w = 0; w < watchers; ++w) {
+    all.insert(all.end(), latencies[w].begin(), latencies[w].end());
+    f.updates += updates[w];
+  }
+  f.samples = static_cast<int64_t>(all.size());
+  f.p50_ms = Percentile(all, 0.5);
+  f.p99_ms = Percentile(all, 0.99);
+  return f;
+}
+
+// The no-op display: an empty picture at once.
+class NoopRemoteId final : public v1::RemoteIdService::CallbackService {
+  grpc::ServerUnaryReactor* SearchFlights(
+      grpc::CallbackServerContext* context, const v1::SearchFlightsRequest*,
+      v1::SearchFlightsResponse*) override {
+    auto* r = context->DefaultReactor();
+    r->Finish(grpc::Status::OK);
+    return r;
+  }
+};
+
+int Main(int argc, char** argv) {
+  Options o;
+  bool serve_noop = false;
+  CLI::App app("utmrid: load on utmd's Remote ID display, with a no-op "
+               "baseline");
+  app.add_flag("--serve-noop", serve_noop, "Serve the no-op display (child)");
+  app.add_option("--target", o.target, "utmd, host:port (loopback only)");
+  app.add_option("--token", o.operator_token, "An operator token (publishes)");
+  app.add_option("--display-token", o.display_token, "A display token");
+  app.add_option("--aircraft", o.aircraft, "Live flights")->capture_default_str();
+  app.add_option("--publishers", o.publishers, "Publishing clients")
+      ->capture_default_str();
+  app.add_option("--clients", o.clients, "Query clients")->capture_default_str();
+  app.add_option("--watchers", o.watchers, "WatchFlights streams")
+      ->capture_default_str();
+  app.add_option("--duration-s", o.duration_s, "Seconds per measurement")
+      ->capture_default_str();
+  app.add_flag("!--no-noop", o.noop, "Skip the no-op baseline");
+  CLI11_PARSE(app, argc, argv);
+  if (serve_noop) {
+    NoopRemoteId noop;
+    return ServeNoop(&noop, "utmrid");
+  }
+  if (o.target.empty() || !IsLoopback(o.target)) {
+    std::cerr << "utmrid: --target must be a loopback address\n";
+    return 64;
+  }
+  QueryFigures baseline;
+  if (o.noop) {
+    absl::StatusOr<NoopChild> child = SpawnNoop(argv[0]);
+    if (!child.ok()) {
+      std::cerr << "utmrid: " << child.status() << "\n";
+      return 1;
+    }
+    baseline = Queries(absl::StrCat("127.0.0.1:", child->port), "",
+                       o.clients, o.duration_s);
+    StopNoop(*child);
+  }
+  std::atomic<bool> stop{false};
+  Publisher publisher(o, &stop);
+  std::thread publishing([&] { publisher.Run(); });
+  // Two seconds of states so that every flight is live with a track.
+  absl::SleepFor(absl::Seconds(3));
+  const double cpu0 = SelfCpuSeconds();
+  const int64_t published0 = publisher.published();
+  const absl::Time t0 = absl::Now();
+  const QueryFigures queries =
+      Queries(o.target, o.display_token, o.clients, o.duration_s);
+  const DeliveryFigures delivery =
+      Deliveries(o.target, o.display_token, o.watchers, o.duration_s);
+  const double elapsed = absl::ToDoubleSeconds(absl::Now() - t0);
+  const double rate =
+      static_cast<double>(publisher.published() - published0) / elapsed;
+  stop = true;
+  publishing.join();
+  (void)cpu0;
+  std::cerr << absl::StrFormat(
+      "utmrid: %d live aircraft, %.0f states/s published (%d failed)\n"
+      "  SearchFlights (2 km views): %.0f/s, p50 %.2f ms, p99 %.2f ms, %.1f "
+      "flights a view, %d errors; no-op baseline %.0f/s, p99 %.2f ms\n"
+      "  WatchFlights delivery (state -> display): p50 %.0f ms, p99 %.0f ms "
+      "over %d deliveries, %d updates\n",
+      o.aircraft, rate, publisher.failed(), queries.qps, queries.p50_ms,
+      queries.p99_ms, queries.flights_per_view, queries.errors, baseline.qps,
+      baseline.p99_ms, delivery.p50_ms, delivery.p99_ms, delivery.samples,
+      delivery.updates);
+  std::cout << absl::StrFormat(
+      "{\"aircraft\": %d, \"states_per_s\": %.0f, \"publish_failures\": %d, "
+      "\"search_qps\": %.0f, \"search_p50_ms\": %.3f, \"search_p99_ms\": "
+      "%.3f, \"flights_per_view\": %.1f, \"search_errors\": %d, "
+      "\"noop_qps\": %.0f, \"noop_p99_ms\": %.3f, \"delivery_p50_ms\": %.1f, "
+      "\"delivery_p99_ms\": %.1f, \"deliveries\": %d}\n",
+      o.aircraft, rate, publisher.failed(), queries.qps, queries.p50_ms,
+      queries.p99_ms, queries.flights_per_view, queries.errors, baseline.qps,
+      baseline.p99_ms, delivery.p50_ms, delivery.p99_ms, delivery.samples);
+  return queries.errors > 0 || publisher.failed() > 0 ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace utm::sim
+
+int main(int argc, char** argv) { return utm::sim::Main(argc, argv); }
