@@ -41,7 +41,9 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
   // call answers with that error and no owner is disclosed.
   using AuditSink = audit::AuditSink;
 
-  // `core` and `verifier` are not owned and must outlive the service.
+  // `core` and `verifier` are not owned and must outlive the service. With
+  // a null `audit`, no owner is ever disclosed to anyone but the owner
+  // (FAILED_PRECONDITION for a request with a case reference).
   // `priorities` decides which priorities each caller may take.
   IntentService(IntentCore* core, const auth::Verifier* verifier,
                 AuditSink audit,

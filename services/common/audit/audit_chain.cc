@@ -2,10 +2,9 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <array>
 #include <vector>
-
-#include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -174,6 +173,11 @@ absl::StatusOr<AuditEntry> ParseAuditEntry(absl::string_view line) {
   if (!absl::ParseTime(absl::RFC3339_full, values[1], &entry.time, &error)) {
     return absl::InvalidArgumentError(
         absl::StrCat("time: not RFC 3339: ", error));
+  }
+  if (absl::FormatTime(kTimeFormat, entry.time, absl::UTCTimeZone()) !=
+      values[1]) {
+    return absl::InvalidArgumentError(
+        "time: not in UTC with a Z and the shortest fraction");
   }
   std::string* const event_fields[] = {
       &entry.event.action, &entry.event.subject, &entry.event.case_reference,

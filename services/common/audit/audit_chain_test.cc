@@ -234,6 +234,8 @@ TEST(AuditChain, NamesTheMalformedField) {
        "field 1: expected seq="},
       {absl::StrReplaceAll(good, {{"time=2027", "time=x2027"}}),
        "time: not RFC 3339"},
+      {absl::StrReplaceAll(good, {{":01Z ", ":01+00:00 "}}),
+       "time: not in UTC with a Z"},
       {absl::StrReplaceAll(good, {{"subject=police-1", "subject=a%zz"}}),
        "subject: byte 1"},
       {absl::StrReplaceAll(good, {{" prev=0", " prev=A"}}),

@@ -120,6 +120,12 @@ class RedisAuditLog final : public AuditLog {
                                 " attempts in a row"));
   }
 
+  // Where the first append starts guessing (the verified head at open).
+  void SetHead(AuditHead head) {
+    absl::MutexLock lock(&mu_);
+    head_ = std::move(head);
+  }
+
   absl::StatusOr<AuditPage> Read(int64_t after_sequence, int limit) override {
     // XRANGE before GET: the head is at or after the last entry listed.
     absl::StatusOr<std::vector<redis::Reply>> replies = client_->Pipeline(
@@ -192,6 +198,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> OpenRedisAuditLog(
     return absl::FailedPreconditionError(
         absl::StrCat("audit stream ", stream, ": ", at_head.message()));
   }
+  log->SetHead(verifier.head());
   return log;
 }
 
