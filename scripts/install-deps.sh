@@ -33,6 +33,9 @@ PACKAGES=(
   # Redis for many replicas: the client library (hiredis 0.14), and the
   # server and Sentinel that the Redis tests start on loopback ports.
   libhiredis-dev redis-server redis-sentinel
+  # Broadcast Remote ID capture files (services/remoteid/broadcast): libpcap,
+  # and tshark, which the capture tests cross-check against when present.
+  libpcap-dev tshark
 )
 # The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
 # clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.

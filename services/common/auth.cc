@@ -278,7 +278,7 @@ absl::StatusOr<std::optional<std::string>> ReadDevKey(const std::string& path) {
   const absl::string_view key = absl::StripTrailingAsciiWhitespace(content);
   if (!IsHexKey(key)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        path, ": malformed dev signing key: expected ", 2 * kDevKeyRandomBytes,
+        path, ": malformed key: expected ", 2 * kDevKeyRandomBytes,
         " hex characters and a newline, found ",
         content.size() > kReadLimit ? "over 4096"
                                     : absl::StrCat(content.size()),
@@ -612,10 +612,15 @@ absl::StatusOr<Principal> Verifier::Verify(
 }
 
 absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir) {
+  return LoadOrCreateSecret(data_dir, kDevKeyFileName);
+}
+
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+                                               const std::string& file_name) {
   if (data_dir.empty()) {
-    return absl::InvalidArgumentError("LoadOrCreateDevKey: data_dir is empty");
+    return absl::InvalidArgumentError("LoadOrCreateSecret: data_dir is empty");
   }
-  const std::string path = absl::StrCat(data_dir, "/", kDevKeyFileName);
+  const std::string path = absl::StrCat(data_dir, "/", file_name);
   UTM_ASSIGN_OR_RETURN(std::optional<std::string> existing, ReadDevKey(path));
   if (existing.has_value()) return *std::move(existing);
 

@@ -184,6 +184,11 @@ class Verifier {
 // errno (e.g. PERMISSION_DENIED).
 absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir);
 
+// The same for any secret of the data directory, kept in
+// `<data_dir>/<file_name>` (e.g. the key of Remote ID session ids).
+absl::StatusOr<std::string> LoadOrCreateSecret(const std::string& data_dir,
+                                               const std::string& file_name);
+
 // Reads the key LoadOrCreateDevKey() keeps, and never creates one: a minting
 // tool that made its own key would hand out tokens no server accepts.
 // NOT_FOUND naming the file (and saying that utmd --auth dev creates it) if

@@ -750,7 +750,7 @@ TEST(LoadDevKey, ReadsTheKeyButNeverCreatesOne) {
 
   std::ofstream(dir + "/dev-signing-key", std::ios::trunc) << "short\n";
   EXPECT_THAT(LoadDevKey(dir), StatusIs(absl::StatusCode::kInvalidArgument,
-                                        "malformed dev signing key"));
+                                        "malformed key"));
   EXPECT_THAT(LoadDevKey(""), StatusIs(absl::StatusCode::kInvalidArgument,
                                        "data_dir is empty"));
 }
@@ -785,7 +785,7 @@ TEST(LoadOrCreateDevKey, RejectsMalformedFile) {
     std::ofstream(path, std::ios::trunc) << content;
     EXPECT_THAT(LoadOrCreateDevKey(dir),
                 StatusIs(absl::StatusCode::kInvalidArgument,
-                         "malformed dev signing key: expected 64 hex "
+                         "malformed key: expected 64 hex "
                          "characters"))
         << content;
   }

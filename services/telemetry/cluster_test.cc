@@ -529,6 +529,100 @@ TEST_F(ClusterTest, WithRedisDownOwnRegionsStillAlertAndForwardingIsCounted) {
   EXPECT_EQ(replicas_[1]->cluster->stats().reports_kept, 0);
 }
 
+// An aircraft heard by Remote ID reaches the replica that owns its region
+// like any report: heard on utmd-0, it raises the conflict with a
+// participant streaming to utmd-1, the owner, under the id and with the
+// figures one core would give (so the forwarded form carries its
+// uncertainty), and every replica routes it, to no operator but the
+// participant's.
+TEST_F(ClusterTest, IntruderHeardOnOneReplicaAlertsAParticipantOfAnother) {
+  REQUIRE_REDIS();
+  StartReplicas();
+  // Deep inside a region of utmd-1 (5 km from any border: no halo).
+  geo::LatLng inside{46.5, 7.5};
+  for (int i = 0; i < 10000; ++i) {
+    if (OwnerOf(RegionOf(inside), kMembers) == "utmd-1" &&
+        RegionsWithin(inside, 5000).size() == 1) {
+      break;
+    }
+    inside = geo::GeodesicDestination(inside, 90, 997);
+  }
+  ASSERT_EQ(OwnerOf(RegionOf(inside), kMembers), "utmd-1");
+  ASSERT_EQ(RegionsWithin(inside, 5000).size(), 1u);
+
+  // P 300 m west flying east, the intruder 300 m east flying west, 10 m/s
+  // each; the intruder declares 10 m and is heard 0.5 s late: D' = 50 + 10
+  // + 5 = 65 m, so the loss comes in (600 − 65) / 20 = 26.75 s.
+  auto report = [](const std::string& id, geo::LatLng p, double ve) {
+    v1::PositionReport r;
+    r.set_aircraft_id(id);
+    *r.mutable_time() = TimeToProto(kT0);
+    r.mutable_position()->set_lat_deg(p.lat_deg);
+    r.mutable_position()->set_lng_deg(p.lng_deg);
+    r.mutable_altitude()->set_value_m(100);
+    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    r.mutable_velocity()->set_east_mps(ve);
+    return r;
+  };
+  google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
+  *batch.Add() = report("P", geo::GeodesicDestination(inside, 270, 300), 10);
+  TelemetryCore::Result got = replicas_[1]->core.Ingest("op-a", batch);
+  ASSERT_TRUE(got.errors.empty());
+  replicas_[1]->cluster->Emit(got.alerts);
+  for (const AlertChange& c : reference_.Ingest("op-a", batch).alerts) {
+    expected_.push_back(SeenOf(c));
+  }
+  IntruderReport heard;
+  heard.remote_id = "FA3-RID";
+  heard.report = report("", geo::GeodesicDestination(inside, 90, 300), -10);
+  heard.report.mutable_accuracy()->set_horizontal_m(10);
+  heard.report.mutable_accuracy()->set_vertical_m(3);
+  heard.latency = absl::Milliseconds(500);
+  got = replicas_[0]->core.IngestIntruders({heard});
+  ASSERT_TRUE(got.errors.empty()) << got.errors[0].message();
+  EXPECT_TRUE(got.alerts.empty()) << "utmd-0 does not hold P";
+  replicas_[0]->cluster->Emit(got.alerts);
+  TelemetryCore::Result want = reference_.IngestIntruders({heard});
+  ASSERT_EQ(want.alerts.size(), 1u);
+  const v1::Alert& w = want.alerts[0].alert;
+  ASSERT_EQ(w.kind(), v1::ALERT_KIND_CONFLICT_PREDICTED);
+  EXPECT_NEAR(w.time_to_loss_of_separation().seconds() +
+                  w.time_to_loss_of_separation().nanos() * 1e-9,
+              26.75, 0.01);
+  Quiesce();
+
+  // Kept by the owner only, forwarded by the replica that heard it.
+  EXPECT_EQ(replicas_[0]->core.track_count(), 0u);
+  EXPECT_EQ(replicas_[1]->core.intruder_count(), 1u);
+  EXPECT_EQ(replicas_[2]->core.track_count(), 0u);
+  EXPECT_EQ(replicas_[0]->cluster->stats().reports_forwarded, 1);
+  EXPECT_EQ(replicas_[0]->cluster->stats().reports_kept, 0);
+  for (size_t r = 0; r < replicas_.size(); ++r) {
+    SCOPED_TRACE(absl::StrCat("replica ", r));
+    bool routed = false;
+    for (const Seen& s : replicas_[r]->Routed()) {
+      routed |= s == SeenOf(want.alerts[0]);
+    }
+    EXPECT_TRUE(routed) << "missing " << Describe(SeenOf(want.alerts[0]));
+    bool open = false;
+    for (const AlertChange& c : replicas_[r]->cluster->OpenAlerts()) {
+      if (c.alert.id() != w.id()) continue;
+      open = true;
+      EXPECT_THAT(c.alert.aircraft_ids(), ::testing::ElementsAre("FA3-RID", "P"));
+      EXPECT_THAT(c.operators, ::testing::ElementsAre("op-a"));
+      EXPECT_EQ(c.alert.time_to_loss_of_separation().seconds(),
+                w.time_to_loss_of_separation().seconds());
+      EXPECT_EQ(c.alert.time_to_loss_of_separation().nanos(),
+                w.time_to_loss_of_separation().nanos());
+    }
+    EXPECT_TRUE(open);
+  }
+  // Raised once, by the owner (with P's UNKNOWN_INTENT: no intents here).
+  EXPECT_EQ(replicas_[0]->cluster->stats().alerts_published, 0);
+  EXPECT_EQ(replicas_[1]->cluster->stats().alerts_published, 2);
+  EXPECT_EQ(replicas_[2]->cluster->stats().alerts_published, 0);
+}
+
 TEST_F(ClusterTest, JunkOnAChannelIsCountedAndIgnored) {
   REQUIRE_REDIS();
   StartReplicas();

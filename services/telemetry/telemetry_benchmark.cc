@@ -13,6 +13,11 @@
 // adds a few aircraft at 60 m/s, above the speed limit: each is scanned by
 // every report. BM_IngestWithFastMoversInGrid is its baseline: the limit
 // raised to 61 m/s, so they are ordinary grid tracks and widen every search.
+// BM_IngestWithIntruders: the same participants' reports with aircraft heard
+// by Remote ID among them (30 m / 45 m of unknown accuracy plus 10 m/s ×
+// 0.5 s of latency each; none raised alerts of their own), against its
+// 0-intruder row: the cost of the participants' extra search of the
+// intruders' grid.
 #include <malloc.h>
 
 #include <memory>
@@ -84,7 +89,9 @@ v1::PositionReport MakeReport(int i, const Fleet& f, absl::Time t) {
 }
 
 // `fast` of the n tracks fly at 60 m/s; the speed limit is `limit_mps`.
-void RunIngest(benchmark::State& state, int fast, double limit_mps = 50) {
+// `intruders` more aircraft, drawn like the fleet, are heard by Remote ID.
+void RunIngest(benchmark::State& state, int fast, double limit_mps = 50,
+               int intruders = 0) {
   const int n = static_cast<int>(state.range(0));
   const double density = state.range(1) / 10.0;  // per km²
   const double top_speed = static_cast<double>(state.range(2));
@@ -120,6 +127,24 @@ void RunIngest(benchmark::State& state, int fast, double limit_mps = 50) {
     core.Ingest("op", batch);
   }
   const size_t heap_after = mallinfo2().uordblks;
+  if (intruders > 0) {
+    std::vector<IntruderReport> heard;
+    for (int i = 0; i < intruders; ++i) {
+      IntruderReport& in = heard.emplace_back();
+      in.remote_id = absl::StrCat("rid", i);
+      in.report = MakeReport(i, fleet, kT0);
+      // The same place and course as participant i, 2 km higher: in every
+      // search, never in conflict.
+      in.report.clear_intent_id();
+      in.report.mutable_altitude()->set_value_m(2500);
+      in.report.clear_accuracy();
+      in.latency = absl::Milliseconds(500);
+    }
+    if (!core.IngestIntruders(heard).errors.empty()) {
+      state.SkipWithError("intruder reports refused");
+      return;
+    }
+  }
   state.counters["bytes_per_track"] =
       static_cast<double>(heap_after - heap_before) / n;
   // Pre-built batches of later reports (positions unchanged: the cost is the
@@ -154,6 +179,9 @@ void BM_IngestWithFastMovers(benchmark::State& state) {
 void BM_IngestWithFastMoversInGrid(benchmark::State& state) {
   RunIngest(state, static_cast<int>(state.range(3)), 61);
 }
+void BM_IngestWithIntruders(benchmark::State& state) {
+  RunIngest(state, 0, 50, static_cast<int>(state.range(3)));
+}
 BENCHMARK(BM_IngestAtDensity)
     ->ArgNames({"tracks", "per_10km2", "top_mps"})
     ->Args({1000, 20, 28})
@@ -168,6 +196,12 @@ BENCHMARK(BM_IngestWithFastMovers)
     ->Args({10000, 75, 10, 0})
     ->Args({10000, 75, 10, 1})
     ->Args({10000, 75, 10, 10})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_IngestWithIntruders)
+    ->ArgNames({"tracks", "per_10km2", "top_mps", "intruders"})
+    ->Args({10000, 75, 10, 0})
+    ->Args({10000, 75, 10, 100})
+    ->Args({10000, 75, 10, 1000})
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_IngestWithFastMoversInGrid)
     ->ArgNames({"tracks", "per_10km2", "top_mps", "fast"})

@@ -10,86 +10,25 @@
 #include "absl/strings/str_format.h"
 #include "geo/geodesy.h"
 #include "geo/intersect.h"
+#include "services/common/input_limits.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
 #include "services/telemetry/regions.h"
 #include "services/telemetry/report_check.h"
+#include "services/telemetry/telemetry_core_internal.h"
 
 namespace utm::telemetry {
 namespace {
 
-constexpr double kDegToRad = M_PI / 180.0;
-
-// East, north and up unit vectors at a geodetic position, in ECEF.
-struct Frame {
-  geo::Vec3 east, north, up;
-};
-
-Frame FrameAt(const geo::LatLng& p) {
-  const double phi = p.lat_deg * kDegToRad, lambda = p.lng_deg * kDegToRad;
-  const double sp = std::sin(phi), cp = std::cos(phi);
-  const double sl = std::sin(lambda), cl = std::cos(lambda);
-  return Frame{{-sl, cl, 0}, {-sp * cl, -sp * sl, cp}, {cp * cl, cp * sl, sp}};
-}
-
-double Dot(const geo::Vec3& a, const geo::Vec3& b) {
-  return a.x * b.x + a.y * b.y + a.z * b.z;
-}
-
-geo::Vec3 Axpy(double a, const geo::Vec3& x, const geo::Vec3& y) {
-  return {a * x.x + y.x, a * x.y + y.y, a * x.z + y.z};
-}
+using core_internal::Axpy;
+using core_internal::Dot;
+using core_internal::Frame;
+using core_internal::FrameAt;
 
 std::string Rounded(double v) { return absl::StrFormat("%.0f", v); }
 
 }  // namespace
-
-struct TelemetryCore::Track {
-  std::string key;  // "<length of operator>:<operator>/<aircraft>"
-  std::string operator_id;
-  std::string aircraft_id;
-  std::string intent_id;
-  bool intent_known = false;  // an activated intent of this operator
-  absl::Time time;            // of the latest report
-  double time_s = 0;          // the same, seconds since the Unix epoch
-  absl::Time received;        // when it arrived (server clock)
-  // The latest report's place in the order of reports: its time, or its
-  // arrival if it was stamped ahead of the server clock.
-  absl::Time order_time() const { return ReportOrderTime(time, received); }
-  geo::LatLng position;
-  double altitude_m = 0;
-  // Horizontal: the surface point below the aircraft and the horizontal
-  // velocity, in ECEF; vertical: altitude and climb rate. Keeping them apart
-  // keeps the tangent plane's curvature drop (d²/2R) out of the vertical.
-  geo::Vec3 ecef{0, 0, 0};
-  geo::Vec3 velocity{0, 0, 0};
-  double up_mps = 0;
-  double h_accuracy_m = 0, v_accuracy_m = 0;
-  // Where its Slot is: grid_[cell][slot_index] (cell_slots null when
-  // not in the grid).
-  CellKey cell = 0;
-  std::vector<Slot>* cell_slots = nullptr;
-  uint32_t slot_index = 0;
-  double speed_mps = 0;   // horizontal
-  bool fast = false;      // horizontally above the speed limit
-  int speed_bucket = -1;  // in speed_buckets_, -1: not counted
-  // Open alert keys that involve this track.
-  std::vector<std::string> alert_keys;
-  // Tracks this one has an open conflict alert with, so that the common
-  // case — a neighbour with no conflict and no alert — costs no string work.
-  absl::flat_hash_set<const Track*> partners;
-};
-
-// A track's kinematic state as the neighbour scan needs it.
-struct TelemetryCore::Slot {
-  geo::Vec3 ecef;
-  geo::Vec3 velocity;
-  double time_s;
-  double altitude_m;
-  double up_mps;
-  Track* track;
-};
 
 struct TelemetryCore::OpenAlert {
   v1::Alert alert;
@@ -138,6 +77,16 @@ size_t TelemetryCore::track_count() const {
   return tracks_.size();
 }
 
+size_t TelemetryCore::intruder_count() const {
+  absl::MutexLock lock(&mu_);
+  return intruders_;
+}
+
+absl::node_hash_map<TelemetryCore::CellKey, std::vector<TelemetryCore::Slot>>&
+TelemetryCore::GridOf(const Track& track) {
+  return track.intruder() ? intruder_grid_ : grid_;
+}
+
 void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
   const Slot slot{track->ecef,       track->velocity, track->time_s,
                   track->altitude_m, track->up_mps,   track};
@@ -146,7 +95,7 @@ void TelemetryCore::PlaceInGrid(Track* track, CellKey to) {
     return;
   }
   RemoveFromGrid(track);
-  std::vector<Slot>& cell = grid_[to];
+  std::vector<Slot>& cell = GridOf(*track)[to];
   track->cell = to;
   track->cell_slots = &cell;
   track->slot_index = static_cast<uint32_t>(cell.size());
@@ -161,7 +110,7 @@ void TelemetryCore::RemoveFromGrid(Track* track) {
     v[track->slot_index].track->slot_index = track->slot_index;
   }
   v.pop_back();
-  if (v.empty()) grid_.erase(track->cell);
+  if (v.empty()) GridOf(*track).erase(track->cell);
   track->cell_slots = nullptr;
 }
 
@@ -228,7 +177,9 @@ void TelemetryCore::SetAlert(const std::string& key,
     for (const Track* t : involved) {
       open.tracks.push_back(t->key);
       open.aircraft.emplace_back(t->operator_id, t->aircraft_id);
-      if (std::find(open.operators.begin(), open.operators.end(),
+      // An intruder's "" names no one to tell.
+      if (!t->operator_id.empty() &&
+          std::find(open.operators.begin(), open.operators.end(),
                     t->operator_id) == open.operators.end()) {
         open.operators.push_back(t->operator_id);
       }
@@ -402,9 +353,15 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
   alert.mutable_position()->set_lng_deg(first->position.lng_deg);
   alert.mutable_altitude()->set_value_m(first->altitude_m);
   alert.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  auto name = [](const Track& t) {
+    return t.intruder() ? absl::StrCat(t.aircraft_id,
+                                       " (a non-participating aircraft heard "
+                                       "by Remote ID)")
+                        : t.aircraft_id;
+  };
   alert.set_message(absl::StrCat(
-      v1::AlertKind_Name(alert.kind()).substr(11), ": ", first->aircraft_id,
-      " and ", second->aircraft_id,
+      v1::AlertKind_Name(alert.kind()).substr(11), ": ", name(*first), " and ",
+      name(*second),
       ttl <= 0 ? " are inside the separation minima"
                : absl::StrCat(" lose separation in ", Rounded(ttl), " s"),
       "; closest ", Rounded(det.horizontal_at_cpa_m), " m horizontally, ",
@@ -430,33 +387,58 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     bool forwarded) {
   Result result;
   const absl::Time now = clock_->Now();
-  // What a valid report needs for the grid, worked out without the lock.
-  struct Prepared {
-    int index;
-    absl::Time t;
-    geo::LatLng p;
-    double alt, hacc, vacc;
-    bool known, conforming;
-    std::vector<std::string> fences;
+  auto refuse = [&](int i, absl::string_view message) {
+    v1::ReportError e;
+    e.set_report_index(i);
+    e.set_message(absl::StrCat("reports[", i, "].", message));
+    result.errors.push_back(std::move(e));
   };
+  // "" is the namespace of non-participating aircraft. No verified token
+  // has an empty subject (auth::Verifier refuses it), so only another
+  // replica forwarding what IngestIntruders took in reaches it.
+  const bool intruders = operator_id.empty();
+  if (intruders && !forwarded) {
+    for (int i = 0; i < reports.size(); ++i) {
+      refuse(i,
+             "operator: the empty operator id is reserved for "
+             "non-participating aircraft heard by Remote ID");
+    }
+    return result;
+  }
+  // What a valid report needs for the grid, worked out without the lock.
   std::vector<Prepared> prepared;
   prepared.reserve(reports.size());
   for (int i = 0; i < reports.size(); ++i) {
     const v1::PositionReport& r = reports[i];
     absl::StatusOr<CheckedReport> checked = CheckReport(r, options_, now);
     if (!checked.ok()) {
-      v1::ReportError e;
-      e.set_report_index(i);
-      e.set_message(
-          absl::StrCat("reports[", i, "].", checked.status().message()));
-      result.errors.push_back(std::move(e));
+      refuse(i, checked.status().message());
+      continue;
+    }
+    if (intruders && !r.intent_id().empty()) {
+      refuse(i, "intent_id: a non-participating aircraft flies no intent");
       continue;
     }
     const absl::Time* const t = &checked->time;
     const geo::LatLng p = checked->position;
     const double alt = checked->altitude_m;
-    const double hacc = checked->h_accuracy_m;
-    const double vacc = checked->v_accuracy_m;
+    double hacc = checked->h_accuracy_m;
+    double vacc = checked->v_accuracy_m;
+    if (intruders) {
+      // Forwarded by IngestIntruders: the accuracy is the whole extra
+      // uncertainty, positive (the defaults stand in for an unknown one).
+      if (hacc <= 0) hacc = options_.intruder_default_h_accuracy_m;
+      if (vacc <= 0) vacc = options_.intruder_default_v_accuracy_m;
+      Prepared& pr = prepared.emplace_back();
+      pr.index = i;
+      pr.report = &r;
+      pr.t = *t;
+      pr.p = p;
+      pr.alt = alt;
+      pr.hacc = hacc;
+      pr.vacc = vacc;
+      continue;
+    }
     // A replica keeps the reports of the regions it owns or borders.
     if (scope_ != nullptr && !forwarded &&
         !scope_->Route(operator_id, r, p, now)) {
@@ -485,17 +467,24 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     std::vector<std::string> fences =
         airspace_->BlockingConstraints(operator_id, p, alt, hacc, vacc, *t);
     prepared.push_back(
-        {i, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
+        {i, &r, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
   }
+  Apply(operator_id, &prepared, "reports", "", now, &result);
+  return result;
+}
 
-  // Then the whole batch under one acquisition of the lock.
+void TelemetryCore::Apply(const std::string& operator_id,
+                          std::vector<Prepared>* prepared,
+                          absl::string_view list, absl::string_view item,
+                          absl::Time now, Result* result) {
+  const bool intruders = operator_id.empty();
   std::vector<const std::string*> newly_nonconforming;  // intent ids
-  std::vector<AlertChange>& changes = result.alerts;
+  std::vector<AlertChange>& changes = result->alerts;
   {
     absl::MutexLock lock(&mu_);
-    for (Prepared& pr : prepared) {
+    for (Prepared& pr : *prepared) {
       const int i = pr.index;
-      const v1::PositionReport& r = reports[i];
+      const v1::PositionReport& r = *pr.report;
       const v1::Velocity& v = r.velocity();
       const absl::Time* const t = &pr.t;
       const geo::LatLng& p = pr.p;
@@ -505,26 +494,36 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       auto fail = [&](absl::string_view field, absl::string_view message) {
         v1::ReportError e;
         e.set_report_index(i);
-        e.set_message(absl::StrCat("reports[", i, "].", field, ": ", message));
-        result.errors.push_back(std::move(e));
+        e.set_message(absl::StrCat(list, "[", i, "].", field, ": ", message));
+        result->errors.push_back(std::move(e));
       };
       // Length-prefixed: operator and aircraft ids may contain '/'.
       const std::string key = absl::StrCat(operator_id.size(), ":", operator_id,
                                            "/", r.aircraft_id());
-      std::unique_ptr<Track>& slot = tracks_[key];
-      if (slot == nullptr) {
-        slot = std::make_unique<Track>();
-        slot->key = key;
-        slot->operator_id = operator_id;
-        slot->aircraft_id = r.aircraft_id();
-      } else if (ReportOrderTime(*t, now) < slot->order_time()) {
+      auto found = tracks_.find(key);
+      if (found == tracks_.end()) {
+        if (intruders && intruders_ >= options_.max_intruders) {
+          fail(item.empty() ? "aircraft_id" : "remote_id",
+               absl::StrCat("RESOURCE_EXHAUSTED: ", intruders_,
+                            " non-participating aircraft are tracked, the "
+                            "most this server keeps (max_intruders)"));
+          continue;
+        }
+        auto track = std::make_unique<Track>();
+        track->key = key;
+        track->operator_id = operator_id;
+        track->aircraft_id = r.aircraft_id();
+        if (intruders) ++intruders_;
+        found = tracks_.emplace(key, std::move(track)).first;
+      } else if (ReportOrderTime(*t, now) < found->second->order_time()) {
         // A stamp ahead of the server clock counts as arriving now, so a
         // skewed report does not lock out the correctly stamped ones that
         // follow it (see TelemetryOptions::max_report_lead).
-        fail("time", "older than this aircraft's previous report");
+        fail(absl::StrCat(item, "time"),
+             "older than this aircraft's previous report");
         continue;
       }
-      Track* track = slot.get();
+      Track* track = found->second.get();
       track->intent_id = r.intent_id();
       track->intent_known = known;
       track->time = *t;
@@ -544,8 +543,20 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       // buckets: every report scans it instead, and the slow searches stay
       // small.
       track->fast = track->speed_mps > options_.max_speed_mps;
-      CountSpeed(track, track->fast ? -1 : track->speed_mps);
-      PlaceInGrid(track, track->fast ? kFastCell : surface_.CellOf(p));
+      if (intruders) {
+        // So is an intruder whose uncertainty exceeds a cell; the others
+        // widen the participants' search of intruder_grid_.
+        const bool apart = track->fast || hacc > options_.grid_cell_m;
+        if (!apart) {
+          intruder_fastest_mps_ =
+              std::max(intruder_fastest_mps_, track->speed_mps);
+          intruder_widest_m_ = std::max(intruder_widest_m_, hacc);
+        }
+        PlaceInGrid(track, apart ? kFastCell : surface_.CellOf(p));
+      } else {
+        CountSpeed(track, track->fast ? -1 : track->speed_mps);
+        PlaceInGrid(track, track->fast ? kFastCell : surface_.CellOf(p));
+      }
       const bool over_limit =
           track->fast || std::abs(v.up_mps()) > options_.max_speed_mps;
 
@@ -553,13 +564,14 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
         return AlertAbout(*track, kind, std::move(message));
       };
       // Most reports change no alert: the keys are only built when the
-      // track has an open alert or needs a new one.
+      // track has an open alert or needs a new one. An intruder has no
+      // operator to tell of any of these: only its conflicts are alerted.
       // A report clears a lost link.
-      if (!track->alert_keys.empty()) {
+      if (!intruders && !track->alert_keys.empty()) {
         SetAlert(absl::StrCat("link/", key), std::nullopt, {}, now, &changes);
       }
       // Unknown intent.
-      if (!known || !track->alert_keys.empty()) {
+      if (!intruders && (!known || !track->alert_keys.empty())) {
         SetAlert(absl::StrCat("intent/", key),
                  known
                      ? std::nullopt
@@ -575,7 +587,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Conformance.
-      if (!conforming || !track->alert_keys.empty()) {
+      if (!intruders && (!conforming || !track->alert_keys.empty())) {
         const std::string conf_key = absl::StrCat("conf/", key);
         if (!conforming && !alerts_.contains(conf_key) &&
             RaisesLocked({key})) {
@@ -592,7 +604,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Speed limit.
-      if (over_limit || !track->alert_keys.empty()) {
+      if (!intruders && (over_limit || !track->alert_keys.empty())) {
         SetAlert(absl::StrCat("speed/", key),
                  over_limit
                      ? std::optional<v1::Alert>(single(
@@ -606,7 +618,7 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
                  {track}, now, &changes);
       }
       // Geofences: raise each constraint entered, clear those left.
-      if (!fences.empty() || !track->alert_keys.empty()) {
+      if (!intruders && (!fences.empty() || !track->alert_keys.empty())) {
         std::vector<std::string> open_fences;
         const std::string fence_prefix = absl::StrCat("fence/", key, "/");
         for (const std::string& k : track->alert_keys) {
@@ -633,7 +645,12 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
         if (k.rfind("pair/", 0) == 0) pairs_before.push_back(k);
       }
       std::vector<const Track*> partners_seen;
-      DetectAround(track, f.east, f.north, now, &changes, &partners_seen);
+      if (!intruders) {
+        DetectAround(track, f.east, f.north, now, &changes, &partners_seen);
+      }
+      if (intruders || intruders_ > 0) {
+        DetectIntruders(track, f.east, f.north, now, &changes, &partners_seen);
+      }
       for (const std::string& k : pairs_before) {
         // Still open but not re-evaluated: the other aircraft is out of
         // reach now (or gone).
@@ -655,11 +672,10 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     airspace_->MarkNonconforming(operator_id, *intent_id, now);
   }
   // In the order of the batch (validation errors came first).
-  std::stable_sort(result.errors.begin(), result.errors.end(),
+  std::stable_sort(result->errors.begin(), result->errors.end(),
                    [](const v1::ReportError& a, const v1::ReportError& b) {
                      return a.report_index() < b.report_index();
                    });
-  return result;
 }
 
 void TelemetryCore::Retire(const std::string& key, absl::Time now,
@@ -670,6 +686,7 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
   for (const std::string& k : keys) SetAlert(k, std::nullopt, {}, now, out);
   RemoveFromGrid(it->second.get());
   CountSpeed(it->second.get(), -1);
+  if (it->second->intruder()) --intruders_;
   tracks_.erase(it);
 }
 
@@ -683,8 +700,25 @@ std::vector<AlertChange> TelemetryCore::Tick() {
   {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> retire;
+    // The intruders' bounds, exact again (reports only raise them).
+    intruder_fastest_mps_ = 0;
+    intruder_widest_m_ = 0;
     for (const auto& [key, track] : tracks_) {
       const absl::Duration quiet = now - track->received;
+      if (track->intruder()) {
+        // Heard no more: retired once it would be a lost link, without an
+        // alert (it has no operator to tell, and it is not extrapolated
+        // further anyway).
+        if (quiet >= options_.lost_link_after) {
+          retire.push_back(key);
+        } else if (track->cell != kFastCell) {
+          intruder_fastest_mps_ =
+              std::max(intruder_fastest_mps_, track->speed_mps);
+          intruder_widest_m_ =
+              std::max(intruder_widest_m_, track->h_accuracy_m);
+        }
+        continue;
+      }
       if (quiet >= options_.retire_after) {
         retire.push_back(key);
       } else if (quiet >= options_.report_gap && track->intent_known) {

@@ -22,6 +22,29 @@
 // Reports of an aircraft are ordered by time, or by arrival when stamped
 // ahead of the server clock (see max_report_lead).
 //
+// Non-participating aircraft ("intruders"): aircraft utmd only hears, by
+// broadcast Remote ID through ground receivers or network Remote ID from
+// other service providers (ASTM F3411-22a). They have no operator account
+// and no intent; IngestIntruders() tracks them under the empty operator id
+// "" (no verified token has an empty subject: auth::Verifier refuses a
+// missing or empty `sub`, and Ingest() refuses "" all the same), with their
+// Remote ID (UAS id) as the aircraft id. A participant on a collision
+// course with one is alerted (PREDICTED, IMMINENT, SEPARATION_LOST); an
+// intruder takes part in no other alert (no operator to tell of an unknown
+// intent, a nonconformance, a geofence, a lost link or its speed), and two
+// intruders raise nothing between them (nobody to tell). A silent intruder
+// is retired after lost_link_after, without an alert.
+//
+// An intruder's position is less certain than a participant's, whose GNSS
+// error is already inside the minima D and H (detector.h): its declared
+// accuracy (95 %), or intruder_default_*_accuracy_m where it declared none,
+// plus how far it can have moved during the report's latency (speed ×
+// latency horizontally, |vertical speed| × latency vertically). A pair with
+// an intruder is judged with minima widened by that extra uncertainty,
+// D' = D + h_extra and H' = H + v_extra, and searched for with the reach
+// widened by h_extra. Intruders live in a grid of their own, so the
+// participant-to-participant scan is the same as without them.
+//
 // Alerts have a lifecycle: RAISED once, UPDATED when their kind or figures
 // change materially (never more often than `update_interval` for the same
 // kind, so 1 Hz reports do not make an alert storm), CLEARED when resolved.
@@ -37,6 +60,8 @@
 //   TelemetryCore::Result r = core.Ingest("op-1", reports);
 //   for (const AlertChange& a : r.alerts) route(a);
 //   ... a thread calls core.Tick() every second (lost links) ...
+//   // Remote ID: what the receivers heard.
+//   r = core.IngestIntruders({{"FA3ABCDEF1234", heard_report, latency}});
 #ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 
@@ -154,6 +179,33 @@ struct TelemetryOptions {
   // An open alert's figures are re-sent at most this often unless its kind
   // changes. DEFAULT: 5 s.
   absl::Duration update_interval = absl::Seconds(5);
+  // The accuracy (95 %) assumed for a non-participating aircraft that
+  // declares none (0: F3411's "unknown" accuracy category, which stands
+  // for 10 NM or worse and would make every drone within 18 km a conflict).
+  // DEFAULT: 30 m horizontally, 45 m vertically: the accuracy the FAA's
+  // Remote ID rule requires of a broadcast (the minimum performance
+  // requirements of 14 CFR Part 89: position within 100 ft, geometric
+  // altitude within 150 ft, 95 %), so a compliant aircraft that leaves the
+  // field unset is at least this accurate. REQUIRES: > 0.
+  double intruder_default_h_accuracy_m = 30;
+  double intruder_default_v_accuracy_m = 45;
+  // Non-participating aircraft tracked at once; a new one beyond it is
+  // refused (RESOURCE_EXHAUSTED in the result's errors) until others are
+  // retired. Participants have no such bound: each comes with an operator's
+  // authenticated stream. DEFAULT: 100,000.
+  size_t max_intruders = 100000;
+};
+
+// A non-participating aircraft's state, as heard by Remote ID.
+struct IntruderReport {
+  std::string remote_id;      // UAS id as heard; 1..128 bytes, printable
+  v1::PositionReport report;  // aircraft_id ignored (remote_id is used);
+                              // intent_id must be empty; accuracy = the
+                              // accuracy the aircraft declared (95 %), 0
+                              // where unknown
+  absl::Duration latency;     // receive time - the message's own time
+                              // stamp (>= 0), plus the message's timestamp
+                              // accuracy
 };
 
 // One alert change for routing: the alert and the operators whose
@@ -215,15 +267,32 @@ class TelemetryCore {
   };
   // Processes one batch of `operator_id`'s reports, in order. With a
   // replica scope, each valid report is offered to ReplicaScope::Route and
-  // kept only where it says so.
+  // kept only where it says so. An empty `operator_id` (the intruders'
+  // namespace) has every report refused ("reports[i].operator: ...").
   Result Ingest(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
   // The same for reports another replica forwarded here: they are kept
-  // whole and never routed again.
+  // whole and never routed again. Operator "": intruders in the form
+  // IngestIntruders forwards them.
   Result IngestForwarded(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports);
+
+  // Processes what Remote ID heard of non-participating aircraft (see the
+  // file comment), in order: the same checks as Ingest's reports and the
+  // same ordering by time per aircraft, errors naming "intruders[i].<field>"
+  // ("intruders[2].report.altitude.value_m: ...", "intruders[0].latency:
+  // ..."); report_index is i. Also refused: an intent id, a latency below 0
+  // or above max_report_age, an uncertainty (accuracy + speed × latency) of
+  // 10 km or more either way (no use for tactical deconfliction), and a new
+  // aircraft beyond max_intruders (the message starts
+  // "intruders[i].remote_id: RESOURCE_EXHAUSTED"). The alerts are
+  // conflicts between an intruder and participants, routed like Ingest's.
+  // With a replica scope each valid report is routed as operator "" with
+  // aircraft_id = remote_id and accuracy = its whole extra uncertainty, the
+  // form IngestForwarded("", ...) takes back. Thread-safe.
+  Result IngestIntruders(const std::vector<IntruderReport>& reports);
 
   // Makes this core a replica's: reports go through `scope` and alerts are
   // raised only where it says, with deterministic ids (AlertIdFor in
@@ -241,7 +310,8 @@ class TelemetryCore {
   // Every open alert (for a new watcher's first batch).
   std::vector<AlertChange> OpenAlerts() const;
 
-  size_t track_count() const;
+  size_t track_count() const;  // participants and intruders
+  size_t intruder_count() const;
   const TelemetryOptions& options() const { return options_; }
 
  private:
@@ -268,6 +338,14 @@ class TelemetryCore {
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
       bool forwarded);
+  // A valid report, ready for the tracks (worked out without the lock).
+  struct Prepared;
+  // Applies `prepared` (of `operator_id`; "": intruders) under one
+  // acquisition of the lock, appending to `result`; errors are named
+  // "<list>[<index>].<item><field>".
+  void Apply(const std::string& operator_id, std::vector<Prepared>* prepared,
+             absl::string_view list, absl::string_view item, absl::Time now,
+             Result* result);
   // Whether this core raises the alert about `tracks` (track keys); true
   // without a replica scope.
   bool RaisesLocked(const std::vector<std::string>& tracks) const
@@ -281,6 +359,17 @@ class TelemetryCore {
   void DetectAround(Track* track, const geo::Vec3& east, const geo::Vec3& north,
                     absl::Time now, std::vector<AlertChange>* out,
                     std::vector<const Track*>* partners_seen)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The intruders' part of DetectAround: a participant against the
+  // intruders within reach, or an intruder against the participants, with
+  // the minima widened by the intruder's extra uncertainty.
+  void DetectIntruders(Track* track, const geo::Vec3& east,
+                       const geo::Vec3& north, absl::Time now,
+                       std::vector<AlertChange>* out,
+                       std::vector<const Track*>* partners_seen)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The grid holding `track`: grid_, or intruder_grid_ for an intruder.
+  absl::node_hash_map<CellKey, std::vector<Slot>>& GridOf(const Track& track)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Counts `track` at horizontal speed `speed` (negative: no longer).
   void CountSpeed(Track* track, double speed)
@@ -319,6 +408,18 @@ class TelemetryCore {
   // (bucket i: speeds in [i, i+1)), and the highest bucket in use (-1: none).
   std::vector<int64_t> speed_buckets_ ABSL_GUARDED_BY(mu_);
   int top_speed_bucket_ ABSL_GUARDED_BY(mu_) = -1;
+  // Intruders, apart from the participants so that the participants' scan
+  // is unchanged by them: surface cells as grid_, and under kFastCell those
+  // above the speed limit or whose extra horizontal uncertainty exceeds a
+  // grid cell (every participant report scans them whole).
+  absl::node_hash_map<CellKey, std::vector<Slot>> intruder_grid_
+      ABSL_GUARDED_BY(mu_);
+  size_t intruders_ ABSL_GUARDED_BY(mu_) = 0;
+  // Upper bounds of the horizontal speed and extra horizontal uncertainty
+  // of the intruders in intruder_grid_'s surface cells: raised as reports
+  // arrive, recomputed exactly by Tick().
+  double intruder_fastest_mps_ ABSL_GUARDED_BY(mu_) = 0;
+  double intruder_widest_m_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // How a WatchAlerts area converts: open time bounds, as wide as a

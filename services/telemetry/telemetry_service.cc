@@ -409,6 +409,7 @@ class PositionsReactor final
       for (Waiting& w : work) *reports.Add() = std::move(w.report);
       TelemetryCore::Result result =
           service_->core()->Ingest(operator_, reports);
+      service_->ObserveAccepted(operator_, reports, result.errors);
       std::vector<v1::ReportError> errors;
       for (v1::ReportError& e : result.errors) {
         // Back to the batch and index the client sent.
@@ -594,6 +595,33 @@ void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
     cluster_->Emit(changes);
   } else {
     Route(changes);
+  }
+}
+
+TelemetryCore::Result TelemetryService::IngestIntruders(
+    const std::vector<IntruderReport>& reports) {
+  TelemetryCore::Result result = core_->IngestIntruders(reports);
+  Deliver(result.alerts);
+  return result;
+}
+
+void TelemetryService::SetReportObserver(ReportObserver observer) {
+  observer_ = std::move(observer);
+}
+
+void TelemetryService::ObserveAccepted(
+    const std::string& operator_id,
+    const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+    const std::vector<v1::ReportError>& errors) const {
+  if (!observer_) return;
+  std::vector<bool> refused(reports.size(), false);
+  for (const v1::ReportError& e : errors) {
+    if (e.report_index() >= 0 && e.report_index() < reports.size()) {
+      refused[e.report_index()] = true;
+    }
+  }
+  for (int i = 0; i < reports.size(); ++i) {
+    if (!refused[i]) observer_(operator_id, reports[i]);
   }
 }
 

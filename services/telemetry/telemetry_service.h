@@ -21,6 +21,11 @@
 // still overflows is ended with RESOURCE_EXHAUSTED, never silently thinned.
 // Ingestion never waits for a consumer.
 //
+// Intruders: aircraft heard only by Remote ID enter through
+// IngestIntruders (not over this service's wire), and their conflicts with
+// participants reach the participants' streams and the watchers as any
+// conflict does.
+//
 // Replicas: with UseCluster (cluster.h) the core keeps only the reports of
 // the regions this replica owns or borders and forwards the others; alerts
 // raised here are published to every replica, and alerts raised by the
@@ -36,6 +41,7 @@
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_SERVICE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -90,6 +96,17 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // Routes alert changes to every stream concerned. Thread-safe.
   void Route(const std::vector<AlertChange>& changes);
 
+  // What Remote ID heard of non-participating aircraft: the core's
+  // IngestIntruders, whose alerts (conflicts with participants) are
+  // delivered as StreamPositions' are — to the streams carrying the
+  // participants involved (an intruder has no stream and no operator) and
+  // to the area watchers, through the cluster when there is one. Returns the
+  // core's result: its errors are the caller's to report; its alerts have
+  // been delivered. Thread-safe; the Remote ID service calls it with each
+  // batch of heard aircraft.
+  TelemetryCore::Result IngestIntruders(
+      const std::vector<IntruderReport>& reports);
+
   // Makes this service a replica's: alert changes of the core go through
   // `cluster` (published to the other replicas, routed here once) and the
   // cluster's sink is this service's Route. Call before serving and before
@@ -102,6 +119,19 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // Every open alert (a new watcher's first batch): the cluster's when
   // there is one, else the core's.
   std::vector<AlertChange> OpenAlerts() const;
+
+  // Called with every report the core accepted from a StreamPositions
+  // client (the Remote ID display's network source), on the ingesting
+  // thread. Set before serving; must be thread-safe and fast.
+  using ReportObserver = std::function<void(const std::string& operator_id,
+                                            const v1::PositionReport& report)>;
+  void SetReportObserver(ReportObserver observer);
+  // Hands the accepted ones of `reports` (those `errors` does not name) to
+  // the observer.
+  void ObserveAccepted(
+      const std::string& operator_id,
+      const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
+      const std::vector<v1::ReportError>& errors) const;
 
   struct Stats {
     size_t position_streams = 0;
@@ -139,6 +169,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const Clock* const clock_;
   const Options options_;
   TelemetryCluster* cluster_ = nullptr;  // set before serving
+  ReportObserver observer_;              // set before serving
 
   mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);

@@ -19,6 +19,7 @@
 #include "services/utmctl/health_command.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/intent_list_command.h"
+#include "services/utmctl/rid_commands.h"
 #include "services/utmctl/telemetry_commands.h"
 #include "services/utmctl/vertical_flags.h"
 
@@ -237,6 +238,7 @@ int main(int argc, char** argv) {
 
   utm::ctl::ConstraintCommands constraint(&app);
   utm::ctl::TelemetryCommands telemetry(&app);
+  utm::ctl::RidCommands rid(&app);
   utm::ctl::AuditCommands audit(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
@@ -289,6 +291,7 @@ int main(int argc, char** argv) {
   }
   if (constraint.parsed()) return constraint.Run();
   if (telemetry.parsed()) return telemetry.Run();
+  if (rid.parsed()) return rid.Run();
   if (audit.parsed()) return audit.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {

@@ -23,12 +23,14 @@ struct ServiceSet {
   bool intent = true;
   bool constraint = true;
   bool telemetry = true;
+  bool remoteid = true;
 };
 
-// Parses --services: a comma list of intent, constraint and telemetry (at
+// Parses --services: a comma list of intent, constraint, telemetry and
+// remoteid (at
 // least one; repeats are harmless). INVALID_ARGUMENT naming the flag and the
 // bad item, e.g. `--services: unknown service "telemtry" (item 2); expected
-// intent, constraint or telemetry`.
+// intent, constraint, telemetry or remoteid`.
 absl::StatusOr<ServiceSet> ParseServices(const std::string& list);
 
 // The --redis* flags as given (empty: not given).

@@ -15,18 +15,22 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 TEST(ParseServices, TakesAnySubsetInAnyOrder) {
-  absl::StatusOr<ServiceSet> all = ParseServices("telemetry,intent,constraint");
+  absl::StatusOr<ServiceSet> all =
+      ParseServices("telemetry,remoteid,intent,constraint");
   ASSERT_TRUE(all.ok()) << all.status();
-  EXPECT_TRUE(all->intent && all->constraint && all->telemetry);
+  EXPECT_TRUE(all->intent && all->constraint && all->telemetry &&
+              all->remoteid);
   absl::StatusOr<ServiceSet> one = ParseServices("telemetry");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_FALSE(one->intent);
   EXPECT_FALSE(one->constraint);
   EXPECT_TRUE(one->telemetry);
+  EXPECT_FALSE(one->remoteid);
   absl::StatusOr<ServiceSet> two = ParseServices("intent,constraint,intent");
   ASSERT_TRUE(two.ok()) << two.status();
   EXPECT_TRUE(two->intent && two->constraint);
   EXPECT_FALSE(two->telemetry);
+  EXPECT_FALSE(two->remoteid);
 }
 
 TEST(ParseServices, NamesTheBadItem) {
@@ -37,7 +41,7 @@ TEST(ParseServices, NamesTheBadItem) {
   for (const Case& c : std::vector<Case>{
            {"intent,telemtry",
             "--services: unknown service \"telemtry\" (item 2); expected "
-            "intent, constraint or telemetry"},
+            "intent, constraint, telemetry or remoteid"},
            {"", "--services: empty service (item 1)"},
            {"intent,,telemetry", "--services: empty service (item 2)"},
            {"Intent", "unknown service \"Intent\" (item 1)"},

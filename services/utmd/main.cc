@@ -61,6 +61,10 @@
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/cluster.h"
 #include "services/telemetry/telemetry_service.h"
+#include "services/remoteid/intruder_feed.h"
+#include "services/remoteid/remoteid_core.h"
+#include "services/remoteid/remoteid_service.h"
+#include "services/utmd/rid_key.h"
 #include "services/common/uuid.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
@@ -88,6 +92,7 @@ constexpr int kExitFlags = 2;
 constexpr char kIntentHealth[] = "utm.v1.StrategicCoordination";
 constexpr char kConstraintHealth[] = "utm.v1.ConstraintService";
 constexpr char kTelemetryHealth[] = "utm.v1.TelemetryService";
+constexpr char kRemoteIdHealth[] = "utm.v1.RemoteIdService";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -229,11 +234,11 @@ int main(int argc, char** argv) {
                  "answers UNAVAILABLE (retry with the same request id)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  std::string services_flag = "intent,constraint,telemetry";
+  std::string services_flag = "intent,constraint,telemetry,remoteid";
   app.add_option("--services", services_flag,
                  "Comma list of the gRPC services to serve: intent, "
-                 "constraint, telemetry (every process keeps the intents "
-                 "and constraints the others check against)")
+                 "constraint, telemetry, remoteid (every process keeps the "
+                 "intents and constraints the others check against)")
       ->capture_default_str();
   app.add_flag("--salvage", store_options.salvage,
                "Start even though the store is damaged: move its files to "
@@ -242,6 +247,19 @@ int main(int argc, char** argv) {
   app.add_flag("--no-sync", no_sync,
                "Do not fsync the log (survives a process crash, not a power "
                "cut; for benchmarks)");
+  utm::remoteid::RemoteIdOptions rid_options;
+  app.add_flag("--rid-public-operator-location",
+               rid_options.public_operator_location,
+               "Show where each remote pilot is in the Remote ID display (as "
+               "US 14 CFR Part 89 makes public); otherwise only law "
+               "enforcement with a case reference sees it");
+  int rid_retention_s = 3600;
+  app.add_option("--rid-details-retention", rid_retention_s,
+                 "Seconds a Remote ID flight's identity is kept after its "
+                 "last fix, for law enforcement (ASTM F3411-22a: at most a "
+                 "day)")
+      ->check(CLI::Range(60, 86400))
+      ->capture_default_str();
   app.add_flag("--allow-equal-priority-overlap",
                intent_options.allow_equal_priority_overlap,
                "Let intents of equal priority overlap (F3548 says no)");
@@ -492,6 +510,14 @@ int main(int argc, char** argv) {
       return 1;
     }
     audit = *std::move(opened_audit);
+    absl::StatusOr<std::string> key = utm::utmd::RidSessionKeyFromRedis(
+        redis_options->client, redis_options->prefix + "rid:session-key");
+    if (!key.ok()) {
+      std::cerr << "utmd: the Remote ID session key in Redis: " << key.status()
+                << "\n";
+      return 1;
+    }
+    rid_options.session_key = *std::move(key);
   } else {
     absl::StatusOr<std::unique_ptr<utm::audit::AuditLog>> opened_audit =
         utm::audit::OpenFileAuditLog(data_dir + "/audit.log");
@@ -500,6 +526,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     audit = *std::move(opened_audit);
+    absl::StatusOr<std::string> key =
+        utm::utmd::RidSessionKeyFromFile(data_dir);
+    if (!key.ok()) {
+      std::cerr << "utmd: " << key.status().message() << "\n";
+      return 1;
+    }
+    rid_options.session_key = *std::move(key);
     store_options.dir = data_dir + "/store";
     store_options.sync = !no_sync;
     std::cerr << "utmd: port " << port->port() << " claimed; recovering "
@@ -632,6 +665,35 @@ int main(int argc, char** argv) {
   utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
                                                    absl::Seconds(1));
 
+  // Remote ID: the display of the aircraft reporting here, of the flights
+  // providers publish and of what receivers hear; identities only to law
+  // enforcement with a case reference, audited first.
+  rid_options.details_retention = absl::Seconds(rid_retention_s);
+  if (absl::Status s = utm::remoteid::RemoteIdCore::CheckOptions(rid_options);
+      !s.ok()) {
+    std::cerr << "utmd: Remote ID: " << s.message() << "\n";
+    return 2;
+  }
+  utm::remoteid::RemoteIdCore rid_core(rid_options, clock);
+  telemetry_service.SetReportObserver(
+      [&rid_core](const std::string& operator_id,
+                  const utm::v1::PositionReport& report) {
+        rid_core.AddNetworkReport(operator_id, report);
+      });
+  utm::remoteid::RemoteIdService rid_service(
+      &rid_core, verifier->get(), clock,
+      audit->Sink(),
+      // Aircraft heard but flying no intent here: intruders for tactical
+      // deconfliction, so that participants are alerted to them.
+      [&telemetry_service](std::vector<utm::remoteid::HeardState> heard) {
+        // Refusals (a late copy heard by a second receiver, say) change
+        // nothing: the intruder's latest state stands.
+        telemetry_service.IngestIntruders(
+            utm::remoteid::ToIntruderReports(heard));
+      },
+      utm::remoteid::RemoteIdService::Options());
+  utm::remoteid::RemoteIdService::WatchTicker rid_ticker(&rid_service);
+
   // Only the listed services are served and named in health checking; the
   // cores behind the others run anyway (their read models are needed).
   std::vector<grpc::Service*> served;
@@ -649,6 +711,10 @@ int main(int argc, char** argv) {
   if (services->telemetry) {
     served.push_back(&telemetry_service);
     served_names.push_back(kTelemetryHealth);
+  }
+  if (services->remoteid) {
+    served.push_back(&rid_service);
+    served_names.push_back(kRemoteIdHealth);
   }
   // The audit log, read-only, for auditors: served whatever the services.
   utm::audit::AuditService audit_service(audit.get(), verifier->get());
@@ -727,6 +793,7 @@ int main(int argc, char** argv) {
   // move to the next server instead of holding the stop for the grace.
   constraint_service.EndStreams();
   telemetry_service.EndStreams();
+  rid_service.EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
   // Leaves the member set: the other replicas take its regions over.
   if (cluster) cluster->Stop();

@@ -1,0 +1,353 @@
+#include "services/remoteid/remoteid_service.h"
+
+#include <algorithm>
+#include <thread>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "geo/status_macros.h"
+#include "services/common/grpc_auth.h"
+#include "services/common/grpc_status.h"
+#include "services/common/input_limits.h"
+
+namespace utm::remoteid {
+namespace {
+
+// Case references: the id of a warrant, subpoena or court order.
+constexpr size_t kMaxCaseReferenceBytes = 128;
+constexpr absl::Duration kDefaultWatchPeriod = absl::Seconds(1);
+constexpr absl::Duration kMinWatchPeriod = absl::Milliseconds(100);
+constexpr absl::Duration kTickPeriod = absl::Milliseconds(100);
+constexpr absl::Duration kExpirePeriod = absl::Seconds(1);
+
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,
+                                       const auth::Verifier& verifier,
+                                       auth::Scope scope) {
+  UTM_ASSIGN_OR_RETURN(auth::Principal principal,
+                       AuthenticateCall(*context, verifier));
+  UTM_RETURN_IF_ERROR(auth::RequireScope(principal, scope));
+  return principal;
+}
+
+absl::Status CheckCaseReference(absl::string_view ref) {
+  if (ref.empty()) {
+    return absl::InvalidArgumentError(
+        "case_reference: required: the id of the warrant, subpoena or court "
+        "order this request is made under");
+  }
+  UTM_RETURN_IF_ERROR(
+      CheckText(ref, "case_reference", kMaxCaseReferenceBytes));
+  for (char c : ref) {
+    if (c < ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("case_reference: ", QuoteForError(ref),
+                       " holds a byte that is not printable ASCII"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// What a details answer discloses, for the audit log.
+std::string Disclosed(const v1::RidFlightDetails& d) {
+  std::vector<std::string> parts;
+  auto add = [&](absl::string_view name, const std::string& value) {
+    if (!value.empty()) parts.push_back(absl::StrCat(name, "=", value));
+  };
+  add("serial_number", d.serial_number());
+  add("registration_id", d.registration_id());
+  add("operator_id", d.operator_id());
+  add("operator_account", d.operator_account());
+  add("aircraft_id", d.aircraft_id());
+  add("intent_id", d.intent_id());
+  if (d.has_operator_location()) parts.push_back("operator_location");
+  return parts.empty() ? "nothing identifying" : absl::StrJoin(parts, ",");
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& d) {
+  return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
+}
+
+}  // namespace
+
+// A WatchFlights stream: its view, and at most one update being written.
+class WatchStream final : public grpc::ServerWriteReactor<v1::FlightsUpdate> {
+ public:
+  WatchStream(RemoteIdService* service, DisplayView view,
+              absl::Duration period, int64_t after_sequence)
+      : service_(service),
+        view_(std::move(view)),
+        period_(period),
+        last_sequence_(after_sequence) {}
+
+  // Registers with the service and writes the first update.
+  void Start() {
+    service_->Register(this);
+    MaybeWrite(service_->clock()->Now());
+  }
+
+  // Writes an update if one is due and none is being written.
+  void MaybeWrite(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || writing_ || now < next_due_) return;
+    next_due_ = now + period_;
+    v1::SearchFlightsResponse picture = service_->core()->Search(view_);
+    update_.Clear();
+    const int64_t now_ms = absl::ToUnixMillis(now);
+    last_sequence_ = std::max(now_ms, last_sequence_ + 1);
+    update_.set_sequence(last_sequence_);
+    update_.mutable_flights()->Swap(picture.mutable_flights());
+    update_.mutable_clusters()->Swap(picture.mutable_clusters());
+    *update_.mutable_server_time() = picture.server_time();
+    writing_ = true;
+    StartWrite(&update_);
+  }
+
+  // Ends the stream with `status` once any write in progress is done.
+  void End(const grpc::Status& status) {
+    absl::MutexLock lock(&mu_);
+    EndLocked(status);
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&mu_);
+    writing_ = false;
+    if (!ok) {
+      EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
+    } else if (end_pending_) {
+      EndLocked(end_status_);
+    }
+  }
+  void OnCancel() override {
+    End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    service_->Unregister(this);
+    delete this;
+  }
+
+ private:
+  void EndLocked(const grpc::Status& status)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    if (writing_) {
+      end_pending_ = true;
+      end_status_ = status;
+      return;
+    }
+    finished_ = true;
+    Finish(status);
+  }
+
+  RemoteIdService* const service_;
+  const DisplayView view_;
+  const absl::Duration period_;
+
+  absl::Mutex mu_;
+  int64_t last_sequence_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_due_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  bool end_pending_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
+  v1::FlightsUpdate update_ ABSL_GUARDED_BY(mu_);
+};
+
+RemoteIdService::RemoteIdService(RemoteIdCore* core,
+                                 const auth::Verifier* verifier,
+                                 const Clock* clock, audit::AuditSink audit,
+                                 IntruderSink intruders, Options options)
+    : core_(core),
+      verifier_(verifier),
+      clock_(clock),
+      audit_(std::move(audit)),
+      intruders_(std::move(intruders)),
+      broadcast_(core, clock, std::move(options.broadcast)) {}
+
+RemoteIdService::~RemoteIdService() = default;
+
+void RemoteIdService::Register(WatchStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.insert(stream);
+}
+
+void RemoteIdService::Unregister(WatchStream* stream) {
+  absl::MutexLock lock(&mu_);
+  streams_.erase(stream);
+}
+
+void RemoteIdService::EndStreams() {
+  absl::MutexLock lock(&mu_);
+  ending_ = true;
+  for (WatchStream* s : streams_) {
+    s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                        "server shutting down; reconnect (WatchFlights "
+                        "starts with the whole picture)"));
+  }
+}
+
+void RemoteIdService::Tick() {
+  const absl::Time now = clock_->Now();
+  bool expire = false;
+  {
+    absl::MutexLock lock(&mu_);
+    for (WatchStream* s : streams_) s->MaybeWrite(now);
+    if (now - last_expire_ >= kExpirePeriod) {
+      last_expire_ = now;
+      expire = true;
+    }
+  }
+  if (expire) core_->Expire();
+}
+
+grpc::ServerUnaryReactor* RemoteIdService::SearchFlights(
+    grpc::CallbackServerContext* context,
+    const v1::SearchFlightsRequest* request,
+    v1::SearchFlightsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_RETURN_IF_ERROR(
+        Caller(context, *verifier_, auth::Scope::kRemoteIdDisplay).status());
+    if (!request->has_view()) {
+      return absl::InvalidArgumentError("view: required");
+    }
+    UTM_ASSIGN_OR_RETURN(*response, core_->Search(request->view()));
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerWriteReactor<v1::FlightsUpdate>* RemoteIdService::WatchFlights(
+    grpc::CallbackServerContext* context,
+    const v1::WatchFlightsRequest* request) {
+  class Refuse final : public grpc::ServerWriteReactor<v1::FlightsUpdate> {
+   public:
+    explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
+    void OnDone() override { delete this; }
+  };
+  {
+    absl::MutexLock lock(&mu_);
+    if (ending_) {
+      return new Refuse(absl::UnavailableError(
+          "server shutting down; reconnect to the next server"));
+    }
+  }
+  absl::Status caller =
+      Caller(context, *verifier_, auth::Scope::kRemoteIdDisplay).status();
+  if (!caller.ok()) return new Refuse(caller);
+  if (!request->has_view()) {
+    return new Refuse(absl::InvalidArgumentError("view: required"));
+  }
+  absl::StatusOr<DisplayView> view =
+      DisplayView::FromProto(request->view(), core_->options().display, "view");
+  if (!view.ok()) return new Refuse(view.status());
+  absl::Duration period = kDefaultWatchPeriod;
+  if (request->has_period() &&
+      FromProto(request->period()) != absl::ZeroDuration()) {
+    period = FromProto(request->period());
+    if (period < kMinWatchPeriod || period > kDefaultWatchPeriod) {
+      return new Refuse(absl::InvalidArgumentError(absl::StrCat(
+          "period: ", absl::FormatDuration(period),
+          " is outside [100ms, 1s] (display applications refresh at 1 Hz or "
+          "faster)")));
+    }
+  }
+  if (request->after_sequence() < 0) {
+    return new Refuse(absl::InvalidArgumentError(absl::StrCat(
+        "after_sequence: ", request->after_sequence(), " is negative")));
+  }
+  auto* stream = new WatchStream(this, *std::move(view), period,
+                                 request->after_sequence());
+  stream->Start();
+  return stream;
+}
+
+grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
+    grpc::CallbackServerContext* context,
+    const v1::GetFlightDetailsRequest* request,
+    v1::GetFlightDetailsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(
+        auth::Principal caller,
+        Caller(context, *verifier_, auth::Scope::kLawEnforcement));
+    UTM_RETURN_IF_ERROR(CheckRequiredId(request->id(), "id"));
+    UTM_RETURN_IF_ERROR(CheckCaseReference(request->case_reference()));
+    UTM_ASSIGN_OR_RETURN(v1::RidFlightDetails details,
+                         core_->Details(request->id()));
+    audit::AuditEvent event;
+    event.subject = caller.subject;
+    event.case_reference = request->case_reference();
+    event.action = "flight-details";
+    event.target = request->id();
+    event.disclosed = Disclosed(details);
+    // Recorded before the answer leaves; no record, no answer.
+    UTM_RETURN_IF_ERROR(audit_(event));
+    *response->mutable_details() = std::move(details);
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* RemoteIdService::ReportReceptions(
+    grpc::CallbackServerContext* context,
+    const v1::ReportReceptionsRequest* request,
+    v1::ReportReceptionsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(
+        auth::Principal caller,
+        Caller(context, *verifier_, auth::Scope::kRemoteIdReceiver));
+    UTM_ASSIGN_OR_RETURN(BroadcastFeed::Result result,
+                         broadcast_.Report(caller.subject, *request));
+    *response = std::move(result.response);
+    if (intruders_ && !result.heard.empty()) {
+      intruders_(std::move(result.heard));
+    }
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* RemoteIdService::PublishFlights(
+    grpc::CallbackServerContext* context,
+    const v1::PublishFlightsRequest* request,
+    v1::PublishFlightsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(
+        auth::Principal caller,
+        Caller(context, *verifier_, auth::Scope::kStrategicCoordination));
+    UTM_ASSIGN_OR_RETURN(RemoteIdCore::Published published,
+                         core_->Publish(caller.subject, *request));
+    response->set_states_accepted(published.states_accepted);
+    if (intruders_ && !published.heard.empty()) {
+      intruders_(std::move(published.heard));
+    }
+    return absl::OkStatus();
+  }());
+}
+
+struct RemoteIdService::WatchTicker::State {
+  absl::Notification stop;
+  std::thread thread;
+};
+
+RemoteIdService::WatchTicker::WatchTicker(RemoteIdService* service)
+    : state_(std::make_unique<State>()) {
+  State* s = state_.get();
+  s->thread = std::thread([s, service] {
+    while (!s->stop.WaitForNotificationWithTimeout(kTickPeriod)) {
+      service->Tick();
+    }
+  });
+}
+
+RemoteIdService::WatchTicker::~WatchTicker() {
+  state_->stop.Notify();
+  state_->thread.join();
+}
+
+}  // namespace utm::remoteid
