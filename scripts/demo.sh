@@ -113,9 +113,9 @@ expect 0 intent --token "$ALICE" file "$WORK/flight.json" --request-id alice-1
 step "E. A write based on a stale version is refused (ABORTED)"
 expect 3 intent --token "$ALICE" modify "$ID" "$WORK/flight.json" --version 7
 
-step "F. Bob sees Alice's intent without her identity; the police see it, and it is audited"
+step "F. Bob sees Alice's intent without her identity; the police, with a case reference, see it, and it is audited"
 expect 0 intent --token "$BOB" get "$ID"
-expect 0 intent --token "$POLICE" get "$ID"
+expect 0 intent --token "$POLICE" get "$ID" --case ZH-2026-WARRANT-0101
 
 # The geofence scenario, 120 km away from Alice's and Bob's flights: a
 # wildfire near Chur. Dana has a flight there; Erin wants one; REGA's rescue

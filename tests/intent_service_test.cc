@@ -45,10 +45,6 @@ v1::Volume4D Cylinder(double east_m, double radius_m = 100, int start_min = 10,
   return VolumeToProto(v);
 }
 
-struct Event {
-  std::string subject, intent_id, owner;
-};
-
 class IntentServiceTest : public testing::Test {
  protected:
   void SetUp() override { Start(intent::IntentOptions()); }
@@ -60,9 +56,8 @@ class IntentServiceTest : public testing::Test {
     core_ = std::make_unique<intent::IntentCore>(options, &clock_);
     service_ = std::make_unique<intent::IntentService>(
         core_.get(), auth_.verifier(),
-        [this](const std::string& s, const std::string& i,
-               const std::string& o) {
-          audit_.push_back({s, i, o});
+        [this](const audit::AuditEvent& event) {
+          audit_.push_back(event);
           return absl::OkStatus();
         },
         geo::ValidationLimits(), priorities);
@@ -110,7 +105,7 @@ class IntentServiceTest : public testing::Test {
   std::unique_ptr<intent::IntentService> service_;
   std::unique_ptr<Server> server_;
   std::unique_ptr<v1::StrategicCoordination::Stub> stub_;
-  std::vector<Event> audit_;
+  std::vector<audit::AuditEvent> audit_;
 };
 
 // FileIntentRequest.no_retention reaches the core and comes back on the
@@ -469,14 +464,24 @@ TEST_F(IntentServiceTest, OwnerIdentityIsRedactedExceptForAuditedPolice) {
   EXPECT_EQ(other.redacted().priority(), 2);
   EXPECT_FALSE(other.redacted().owned_by_caller());
   EXPECT_TRUE(audit_.empty());
+  // Police without a case reference see what the public sees.
+  ASSERT_TRUE(
+      stub_->GetIntent(As(Token("officer-7", "police")).get(), get, &police)
+          .ok());
+  EXPECT_TRUE(police.has_redacted());
+  EXPECT_TRUE(audit_.empty());
+  get.set_case_reference("WARRANT-2026-0042");
   ASSERT_TRUE(
       stub_->GetIntent(As(Token("officer-7", "police")).get(), get, &police)
           .ok());
   EXPECT_EQ(police.intent().owner(), "alice");
   ASSERT_EQ(audit_.size(), 1u);
   EXPECT_EQ(audit_[0].subject, "officer-7");
-  EXPECT_EQ(audit_[0].intent_id, id);
-  EXPECT_EQ(audit_[0].owner, "alice");
+  EXPECT_EQ(audit_[0].case_reference, "WARRANT-2026-0042");
+  EXPECT_EQ(audit_[0].action, "intent-owner");
+  EXPECT_EQ(audit_[0].target, id);
+  EXPECT_EQ(audit_[0].disclosed, "alice");
+  get.clear_case_reference();
   get.set_intent_id("no-such-intent");
   EXPECT_EQ(stub_->GetIntent(As(Token("bob", "operator")).get(), get, &other)
                 .error_code(),

@@ -45,14 +45,15 @@ out=$(intent file "$work/intent.json" 2>&1); code=$?
 [[ $code == 4 && "$out" == *"UNAUTHENTICATED"* ]] || fail "no token: $code $out"
 echo "ok: utmctl intent file / retry / conflict / stale version / no token"
 
-# Law enforcement sees the owner; the disclosure is audited, one line, with
-# the values escaped (a subject cannot forge a second line).
+# Law enforcement with a case reference sees the owner; the disclosure is
+# audited, one line, with the values escaped (a subject cannot forge a
+# second line).
 police=$(utmd_token police $'cop\nforged owner=x') || exit 1
-out=$(intent --token "$police" get "$id" 2>&1) || fail "police get: $out"
+out=$(intent --token "$police" get "$id" --case CASE-1 2>&1) || fail "police get: $out"
 [[ "$out" == *alice* ]] || fail "police did not see the owner: $out"
 lines=$(wc -l <"$work/data/audit.log")
 [[ $lines == 1 ]] || fail "audit.log has $lines lines: $(cat "$work/data/audit.log")"
-grep -q 'owner-disclosed subject=cop\\nforged owner=x intent=.* owner=alice$' \
+grep -qE '^seq=1 time=[^ ]+ action=intent-owner subject=cop%0Aforged%20owner%3Dx case=CASE-1 target=[^ ]+ disclosed=alice prev=0{64} hash=[0-9a-f]{64}$' \
   "$work/data/audit.log" || fail "audit line: $(cat "$work/data/audit.log")"
 echo "ok: a disclosure is audited on one escaped line"
 

@@ -8,6 +8,7 @@
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/audit/audit_chain.h"
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "tests/utmd_redis_fixture.h"
@@ -79,6 +80,7 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
       Token("cop\nforged owner=x", {auth::Scope::kLawEnforcement});
   v1::GetIntentRequest get;
   get.set_intent_id(id);
+  get.set_case_reference("CASE-1");
   v1::GetIntentResponse response;
   grpc::Status s = stub->GetIntent(Context(police).get(), get, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -87,16 +89,19 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_THAT(lines[0],
               MatchesRegex(absl::StrCat(
-                  "[0-9T:.+-]+ owner-disclosed subject=cop\\\\nforged "
-                  "owner=x intent=",
-                  id, " owner=alice")));
+                  "seq=1 time=[0-9T:.Z-]+ action=intent-owner "
+                  "subject=cop%0Aforged%20owner%3Dx case=CASE-1 target=",
+                  id, " disclosed=alice prev=0{64} hash=[0-9a-f]{64}")));
   // The owner's own reads are no disclosure.
+  get.clear_case_reference();
   ASSERT_TRUE(stub->GetIntent(Context(alice).get(), get, &response).ok());
   EXPECT_EQ(AuditLines(*redis).size(), 1u);
+  get.set_case_reference("CASE-1");
 
   // The Stream cannot be written (the key holds a string): the owner is not
   // disclosed, and the caller is told to retry.
-  ASSERT_TRUE(redis->Command({"DEL", "{utm}:audit"}).ok());
+  ASSERT_TRUE(
+      redis->Command({"RENAME", "{utm}:audit", "{utm}:audit-aside"}).ok());
   ASSERT_TRUE(redis->Command({"SET", "{utm}:audit", "not a stream"}).ok());
   response.Clear();
   s = stub->GetIntent(Context(police).get(), get, &response);
@@ -107,12 +112,21 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
   EXPECT_FALSE(response.has_intent());
   EXPECT_FALSE(response.has_redacted());
 
-  // Writable again: disclosed and recorded again.
+  // Writable again: disclosed and recorded again, on the same chain.
   ASSERT_TRUE(redis->Command({"DEL", "{utm}:audit"}).ok());
+  ASSERT_TRUE(
+      redis->Command({"RENAME", "{utm}:audit-aside", "{utm}:audit"}).ok());
   s = stub->GetIntent(Context(police).get(), get, &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.intent().owner(), "alice");
-  EXPECT_EQ(AuditLines(*redis).size(), 1u);
+  lines = AuditLines(*redis);
+  EXPECT_EQ(lines.size(), 2u);
+  absl::StatusOr<audit::VerifyResult> verified = audit::VerifyAuditLines(lines);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  absl::StatusOr<redis::Reply> head =
+      redis->Command({"GET", "{utm}:audit:head"});
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->str, audit::FormatHead(verified->head));
 
   // Redis gone: the intent is in the replica's memory, but its owner is
   // not disclosed without the record.
@@ -124,6 +138,7 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
   EXPECT_THAT(s.error_message(), HasSubstr("the owner is not disclosed"));
   EXPECT_FALSE(response.has_intent());
   // ... while other readers are answered from memory.
+  get.clear_case_reference();
   s = stub->GetIntent(Context(alice).get(), get, &response);
   EXPECT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(response.intent().id(), id);

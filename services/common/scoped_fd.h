@@ -15,6 +15,12 @@ class ScopedFd {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
+  // Hands the descriptor over to the caller, who closes it.
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   // Closes now, reporting the error close() may carry (e.g. a deferred write
   // error on NFS).
   int Close() {

@@ -851,7 +851,8 @@ std::optional<int64_t> IntentCore::Version(const std::string& intent_id) const {
 }
 
 std::vector<IntentView> IntentCore::Query(const std::string& caller,
-                                          const geo::Volume4D& area) const {
+                                          const geo::Volume4D& area,
+                                          bool reveal_owner) const {
   absl::ReaderMutexLock lock(&mu_);
   std::vector<uint64_t> handles;
   for (geo::VolumeIndex::Id id : index_.Query(area)) {
@@ -861,7 +862,7 @@ std::vector<IntentView> IntentCore::Query(const std::string& caller,
   std::vector<IntentView> out;
   out.reserve(handles.size());
   for (uint64_t handle : handles) {
-    out.push_back(ViewFor(caller, entries_.at(handle)->intent));
+    out.push_back(ViewFor(caller, entries_.at(handle)->intent, reveal_owner));
   }
   std::sort(out.begin(), out.end(),
             [](const IntentView& a, const IntentView& b) {

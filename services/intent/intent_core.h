@@ -287,9 +287,10 @@ class IntentCore {
   std::optional<int64_t> Version(const std::string& intent_id) const;
 
   // Live intents with a volume that intersects `area`, ordered by id.
-  // REQUIRES: a validated volume.
+  // `reveal_owner` as for Get(). REQUIRES: a validated volume.
   std::vector<IntentView> Query(const std::string& caller,
-                                const geo::Volume4D& area) const;
+                                const geo::Volume4D& area,
+                                bool reveal_owner = false) const;
 
   size_t live_count() const;
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
+#include "services/common/audit/case_reference.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 #include "services/common/input_limits.h"
@@ -39,8 +40,45 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-bool CanSeeOwners(const auth::Principal& p) {
-  return p.Has(auth::Scope::kLawEnforcement);
+// Whether a read discloses owners: only to law enforcement that names its
+// case. A case reference from anyone else is refused, a malformed one too.
+absl::StatusOr<bool> RevealsOwners(const auth::Principal& caller,
+                                   const std::string& case_reference) {
+  if (case_reference.empty()) return false;
+  if (!caller.Has(auth::Scope::kLawEnforcement)) {
+    return absl::PermissionDeniedError(
+        "case_reference: only a caller with scope utm.law_enforcement may "
+        "give one");
+  }
+  UTM_RETURN_IF_ERROR(
+      audit::CheckCaseReference(case_reference, "case_reference"));
+  return true;
+}
+
+audit::AuditEvent OwnerDisclosure(const auth::Principal& caller,
+                                  const std::string& case_reference,
+                                  const Intent& intent) {
+  audit::AuditEvent event;
+  event.subject = caller.subject;
+  event.case_reference = case_reference;
+  event.action = "intent-owner";
+  event.target = intent.id;
+  event.disclosed = intent.owner;
+  return event;
+}
+
+// A failed audit record withholds the answer: no owner leaves unrecorded.
+absl::Status Audited(const IntentService::AuditSink& sink,
+                     const audit::AuditEvent& event) {
+  if (!sink) {
+    return absl::FailedPreconditionError(
+        "this server keeps no audit log, so it discloses no owner");
+  }
+  const absl::Status recorded = sink(event);
+  if (recorded.ok()) return recorded;
+  return absl::Status(recorded.code(),
+                      absl::StrCat(recorded.message(),
+                                   " (the owner is not disclosed)"));
 }
 
 // The ids of a request that names an existing intent.
@@ -326,17 +364,17 @@ grpc::ServerUnaryReactor* IntentService::GetIntent(
   return Finish(context, [&]() -> absl::Status {
     UTM_ASSIGN_OR_RETURN(auth::Principal caller, Caller(context, false));
     UTM_RETURN_IF_ERROR(CheckRequiredId(request->intent_id(), "intent_id"));
-    const bool reveal = CanSeeOwners(caller);
+    UTM_ASSIGN_OR_RETURN(const bool reveal,
+                         RevealsOwners(caller, request->case_reference()));
     UTM_ASSIGN_OR_RETURN(
         IntentView view,
         core_->Get(caller.subject, request->intent_id(), reveal));
     if (view.owned_by_caller) {
       IntentToProto(view.intent, response->mutable_intent());
     } else if (reveal) {
-      if (audit_) {
-        UTM_RETURN_IF_ERROR(
-            audit_(caller.subject, view.intent.id, view.intent.owner));
-      }
+      UTM_RETURN_IF_ERROR(Audited(
+          audit_,
+          OwnerDisclosure(caller, request->case_reference(), view.intent)));
       IntentToProto(view.intent, response->mutable_intent());
     } else {
       ViewToProto(view, response->mutable_redacted());
@@ -360,10 +398,13 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
                          VolumeFromProto(request->area(), query, "area"));
     UTM_ASSIGN_OR_RETURN(const PageRequest page_request,
                          ReadPageRequest(*request));
+    UTM_ASSIGN_OR_RETURN(const bool reveal,
+                         RevealsOwners(caller, request->case_reference()));
     const int page_size = page_request.page_size;
     const std::vector<IntentState>& states = page_request.states;
     int written = 0;
-    for (const IntentView& view : core_->Query(caller.subject, area)) {
+    for (const IntentView& view :
+         core_->Query(caller.subject, area, reveal)) {
       // Page tokens are the last id returned; ids are ordered.
       if (!request->page_token().empty() &&
           view.intent.id <= request->page_token()) {
@@ -378,7 +419,16 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
             response->intents(response->intents_size() - 1).id());
         break;
       }
-      ViewToProto(view, response->add_intents());
+      v1::FlightIntentView* out = response->add_intents();
+      ViewToProto(view, out);
+      if (reveal && !view.owned_by_caller) {
+        // Each owner recorded before the answer (sent when this returns)
+        // leaves; a failure fails the whole call, so none leaves unrecorded.
+        UTM_RETURN_IF_ERROR(Audited(
+            audit_,
+            OwnerDisclosure(caller, request->case_reference(), view.intent)));
+        out->set_owner(view.intent.owner);
+      }
       ++written;
     }
     return absl::OkStatus();

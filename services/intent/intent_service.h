@@ -7,9 +7,10 @@
 // subject; reads also accept utm.conformance_monitoring, utm.law_enforcement
 // and utm.admin. The priority of a filing, a modification or an activation
 // that changes it must be within the caller's band of the PriorityPolicy (PERMISSION_DENIED above it). Only
-// the owner and law enforcement see an intent's owner;
-// everyone else gets the redacted view, and every disclosure to law
-// enforcement is reported to the audit sink.
+// the owner and law enforcement that gives a case reference (the warrant,
+// subpoena or court order id) see an intent's owner; everyone else gets the
+// redacted view, and every disclosure to law enforcement is reported to the
+// audit sink, with the case reference, before the answer is sent.
 //
 // Typical usage:
 //   IntentCore core(options, RealClock::Get());
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "services/common/audit/audit_event.h"
 #include "services/common/auth.h"
 #include "services/common/volume_convert.h"
 #include "services/intent/intent_core.h"
@@ -33,15 +35,15 @@ namespace utm::intent {
 
 class IntentService final : public v1::StrategicCoordination::CallbackService {
  public:
-  // Called once for each disclosure of an owner's identity to someone else:
-  // (who asked, which intent, whose identity), before the answer is sent.
-  // Fails closed: when it returns an error the call answers with that error
-  // and the owner is not disclosed.
-  using AuditSink = std::function<absl::Status(const std::string& subject,
-                                               const std::string& intent_id,
-                                               const std::string& owner)>;
+  // Called once for each disclosure of an owner's identity to someone else
+  // (action "intent-owner", target the intent id, disclosed the owner),
+  // before the answer is sent. Fails closed: when it returns an error the
+  // call answers with that error and no owner is disclosed.
+  using AuditSink = audit::AuditSink;
 
-  // `core` and `verifier` are not owned and must outlive the service.
+  // `core` and `verifier` are not owned and must outlive the service. With
+  // a null `audit`, no owner is ever disclosed to anyone but the owner
+  // (FAILED_PRECONDITION for a request with a case reference).
   // `priorities` decides which priorities each caller may take.
   IntentService(IntentCore* core, const auth::Verifier* verifier,
                 AuditSink audit,

@@ -258,6 +258,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
   Client client(options);
   v1::GetIntentRequest request;
   request.set_intent_id(intent_id);
+  request.set_case_reference(options.case_reference);
   v1::GetIntentResponse response;
   const grpc::Status status =
       client.stub()->GetIntent(client.Context().get(), request, &response);
@@ -282,6 +283,7 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
 
 int IntentQuery(const IntentOptions& options, const AreaFlags& area) {
   v1::QueryIntentsRequest request;
+  request.set_case_reference(options.case_reference);
   if (area.file.empty()) {
     if (int code =
             ReadArea(area, /*with_circle=*/false, request.mutable_area());
@@ -314,9 +316,10 @@ int IntentQuery(const IntentOptions& options, const AreaFlags& area) {
         std::cout << ProtoJson(v) << "\n";
       } else {
         std::cout << absl::StrFormat(
-            "intent %s: %s, priority %d, %d volume(s)%s\n", v.id(),
+            "intent %s: %s, priority %d, %d volume(s)%s%s\n", v.id(),
             v1::IntentState_Name(v.state()).substr(13), v.priority(),
-            v.volumes_size(), v.owned_by_caller() ? " (yours)" : "");
+            v.volumes_size(), v.owned_by_caller() ? " (yours)" : "",
+            v.owner().empty() ? "" : absl::StrCat(", owner ", v.owner()));
       }
     }
     if (response.next_page_token().empty()) break;

@@ -47,6 +47,10 @@ struct IntentOptions : ConnectionOptions {
   // `file`: FileIntentRequest.no_retention (nothing about the intent is
   // written to disk; it is forgotten once over).
   bool no_retention = false;
+  // `get`, `query`: the warrant, subpoena or court order id under which law
+  // enforcement asks for owners (GetIntentRequest.case_reference). DEFAULT:
+  // empty, no owners of others' intents shown.
+  std::string case_reference;
 };
 
 // `file`: FILE is a volume file (FileIntentRequest JSON or GeoJSON);

@@ -10,6 +10,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
 #include "services/utmctl/area_flags.h"
+#include "services/utmctl/audit_commands.h"
 #include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
@@ -154,6 +155,10 @@ int main(int argc, char** argv) {
                              "New priority, changed with the activation");
   CLI::App* get = intent->add_subcommand("get", "Show one intent");
   get->add_option("id", intent_id, "Intent id")->required();
+  const char* case_help =
+      "Law enforcement: the warrant, subpoena or court order id under which "
+      "owners are shown (each disclosure is audited)";
+  get->add_option("--case", intent_options.case_reference, case_help);
   CLI::App* query =
       intent->add_subcommand("query", "List live intents in an area");
   utm::ctl::AreaFlags intent_area;
@@ -171,6 +176,7 @@ int main(int argc, char** argv) {
       ->excludes(query_file)
       ->excludes(query_area);
   query_file->excludes(query_area);
+  query->add_option("--case", intent_options.case_reference, case_help);
   utm::ctl::IntentListCommand intent_list(intent, &intent_options);
 
   utm::ctl::GeofenceOptions fence;
@@ -233,6 +239,7 @@ int main(int argc, char** argv) {
   utm::ctl::ConstraintCommands constraint(&app);
   utm::ctl::TelemetryCommands telemetry(&app);
   utm::ctl::RidCommands rid(&app);
+  utm::ctl::AuditCommands audit(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -285,6 +292,7 @@ int main(int argc, char** argv) {
   if (constraint.parsed()) return constraint.Run();
   if (telemetry.parsed()) return telemetry.Run();
   if (rid.parsed()) return rid.Run();
+  if (audit.parsed()) return audit.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);

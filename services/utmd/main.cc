@@ -42,6 +42,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "services/audit/audit_service.h"
+#include "services/common/audit/audit_log.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/ledger/follower.h"
@@ -64,7 +66,6 @@
 #include "services/remoteid/remoteid_service.h"
 #include "services/utmd/rid_key.h"
 #include "services/common/uuid.h"
-#include "services/utmd/audit_log.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
 #ifdef UTM_UNGUARDED_FOR_TEST
@@ -474,7 +475,7 @@ int main(int argc, char** argv) {
   // tests can show they catch the broken protocol.
   std::unique_ptr<utm::ledger::Ledger> unguarded;
 #endif
-  std::unique_ptr<utm::utmd::AuditLog> audit;
+  std::unique_ptr<utm::audit::AuditLog> audit;
   const absl::Time recovery_start = absl::Now();
   if (on_redis) {
     const std::string where =
@@ -500,9 +501,9 @@ int main(int argc, char** argv) {
     ledger = unguarded.get();
     std::cerr << "utmd: TEST BUILD: commits are not guarded" << std::endl;
 #endif
-    absl::StatusOr<std::unique_ptr<utm::utmd::AuditLog>> opened_audit =
-        utm::utmd::OpenRedisAuditLog(redis_options->client,
-                                     redis_options->prefix + "audit");
+    absl::StatusOr<std::unique_ptr<utm::audit::AuditLog>> opened_audit =
+        utm::audit::OpenRedisAuditLog(redis_options->client,
+                                      redis_options->prefix + "audit");
     if (!opened_audit.ok()) {
       std::cerr << "utmd: the audit log in Redis: " << opened_audit.status()
                 << "\n";
@@ -518,8 +519,8 @@ int main(int argc, char** argv) {
     }
     rid_options.session_key = *std::move(key);
   } else {
-    absl::StatusOr<std::unique_ptr<utm::utmd::AuditLog>> opened_audit =
-        utm::utmd::OpenFileAuditLog(data_dir + "/audit.log");
+    absl::StatusOr<std::unique_ptr<utm::audit::AuditLog>> opened_audit =
+        utm::audit::OpenFileAuditLog(data_dir + "/audit.log");
     if (!opened_audit.ok()) {
       std::cerr << "utmd: " << opened_audit.status().message() << "\n";
       return 1;
@@ -629,12 +630,8 @@ int main(int argc, char** argv) {
               << ")" << std::endl;
   }
   utm::intent::IntentService intent_service(
-      &intent_core, verifier->get(),
-      [&audit](const std::string& subject, const std::string& intent_id,
-               const std::string& owner) {
-        return audit->Record(subject, intent_id, owner);
-      },
-      intent_options.limits, *priorities);
+      &intent_core, verifier->get(), audit->Sink(), intent_options.limits,
+      *priorities);
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
@@ -685,13 +682,7 @@ int main(int argc, char** argv) {
       });
   utm::remoteid::RemoteIdService rid_service(
       &rid_core, verifier->get(), clock,
-      [&audit](const utm::audit::AuditEvent& event) {
-        // AUDIT-MERGE: until the audit log records AuditEvents whole.
-        return audit->Record(event.subject,
-                             "rid:" + event.target + " case:" +
-                                 event.case_reference,
-                             event.disclosed);
-      },
+      audit->Sink(),
       // Aircraft heard but flying no intent here: intruders for tactical
       // deconfliction, so that participants are alerted to them.
       [&telemetry_service](std::vector<utm::remoteid::HeardState> heard) {
@@ -725,6 +716,10 @@ int main(int argc, char** argv) {
     served.push_back(&rid_service);
     served_names.push_back(kRemoteIdHealth);
   }
+  // The audit log, read-only, for auditors: served whatever the services.
+  utm::audit::AuditService audit_service(audit.get(), verifier->get());
+  served.push_back(&audit_service);
+  served_names.push_back("utm.v1.AuditService");
   // The server as a whole ("") follows the writing services when it serves
   // any: a telemetry-only process keeps nothing and goes on without them.
   if (!writing_names.empty()) writing_names.push_back("");
