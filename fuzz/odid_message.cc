@@ -91,7 +91,8 @@ void CheckError(const absl::Status& status, size_t size) {
 void CheckReports(const std::vector<rid::AircraftReport>& reports,
                   absl::Time received) {
   for (const rid::AircraftReport& r : reports) {
-    Check(!r.uas_id.empty());
+    // Unnamed (no Basic ID with an id heard yet) only as type None.
+    Check(!r.uas_id.empty() || r.id_type == rid::IdType::kNone);
     Check(r.time <= received + absl::Seconds(1));
     Check(r.time > received - absl::Hours(1) - absl::Seconds(1) ||
           !r.time_from_timestamp);

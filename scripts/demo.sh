@@ -60,7 +60,7 @@ expect() {
   shown=${shown//$UTMCTL/utmctl}
   [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ]] &&
     shown="utmctl $shown"
-  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS; do
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -344,9 +344,10 @@ step "U. The police, without a case reference: refused; with a warrant's: the op
 expect 2 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ""
 expect 0 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ZH-2026-WARRANT-0142
 
-step "V. The disclosure is in the audit log, written before the answer left"
-echo "\$ tail -n 1 \$DATA/audit.log"
-tail -n 1 "$WORK/data/audit.log"
+step "V. The disclosure is in the audit log, written before the answer left; an auditor checks the hash chain"
+AUDITOR=$("$UTMCTL" token --role auditor --sub auditor-1 --data-dir "$WORK/data")
+expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list --after 1
+expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" verify
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"

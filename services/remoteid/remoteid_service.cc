@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "geo/status_macros.h"
+#include "services/common/audit/case_reference.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 #include "services/common/input_limits.h"
@@ -16,8 +17,6 @@
 namespace utm::remoteid {
 namespace {
 
-// Case references: the id of a warrant, subpoena or court order.
-constexpr size_t kMaxCaseReferenceBytes = 128;
 constexpr absl::Duration kDefaultWatchPeriod = absl::Seconds(1);
 constexpr absl::Duration kMinWatchPeriod = absl::Milliseconds(100);
 constexpr absl::Duration kTickPeriod = absl::Milliseconds(100);
@@ -37,24 +36,6 @@ absl::StatusOr<auth::Principal> Caller(grpc::CallbackServerContext* context,
                        AuthenticateCall(*context, verifier));
   UTM_RETURN_IF_ERROR(auth::RequireScope(principal, scope));
   return principal;
-}
-
-absl::Status CheckCaseReference(absl::string_view ref) {
-  if (ref.empty()) {
-    return absl::InvalidArgumentError(
-        "case_reference: required: the id of the warrant, subpoena or court "
-        "order this request is made under");
-  }
-  UTM_RETURN_IF_ERROR(
-      CheckText(ref, "case_reference", kMaxCaseReferenceBytes));
-  for (char c : ref) {
-    if (c < ' ' || c > '~') {
-      return absl::InvalidArgumentError(
-          absl::StrCat("case_reference: ", QuoteForError(ref),
-                       " holds a byte that is not printable ASCII"));
-    }
-  }
-  return absl::OkStatus();
 }
 
 // What a details answer discloses, for the audit log.
@@ -278,7 +259,13 @@ grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
         auth::Principal caller,
         Caller(context, *verifier_, auth::Scope::kLawEnforcement));
     UTM_RETURN_IF_ERROR(CheckRequiredId(request->id(), "id"));
-    UTM_RETURN_IF_ERROR(CheckCaseReference(request->case_reference()));
+    if (request->case_reference().empty()) {
+      return absl::InvalidArgumentError(
+          "case_reference: required: the id of the warrant, subpoena or "
+          "court order this request is made under");
+    }
+    UTM_RETURN_IF_ERROR(
+        audit::CheckCaseReference(request->case_reference(), "case_reference"));
     UTM_ASSIGN_OR_RETURN(v1::RidFlightDetails details,
                          core_->Details(request->id()));
     audit::AuditEvent event;
