@@ -36,6 +36,7 @@ RUN apt-get update \
       libgrpc29 \
       libhiredis0.14 \
       libjwt0 \
+      libpcap0.8 \
       libprotobuf32 \
       libpugixml1v5 \
       libs2-0 \
