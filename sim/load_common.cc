@@ -96,7 +96,8 @@ int ServeNoop(grpc::Service* service, const char* program) {
   return 0;
 }
 
-absl::StatusOr<NoopChild> SpawnNoop(const char* program) {
+absl::StatusOr<NoopChild> SpawnNoop(const char* program,
+                                    std::vector<std::string> extra_args) {
   int in[2], out[2];
   if (pipe(in) != 0 || pipe(out) != 0) {
     return absl::InternalError("pipe failed");
@@ -111,9 +112,11 @@ absl::StatusOr<NoopChild> SpawnNoop(const char* program) {
     close(out[0]);
     close(out[1]);
     std::string arg0 = program;
-    char arg1[] = "--serve-noop";
-    char* args[] = {arg0.data(), arg1, nullptr};
-    execv("/proc/self/exe", args);
+    std::string arg1 = "--serve-noop";
+    std::vector<char*> args = {arg0.data(), arg1.data()};
+    for (std::string& a : extra_args) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv("/proc/self/exe", args.data());
     _exit(127);
   }
   close(in[0]);

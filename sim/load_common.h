@@ -50,9 +50,10 @@ struct NoopChild {
   int to_child = -1;  // closing it stops the child
 };
 
-// Forks and execs this binary with --serve-noop and reads its port. Must
-// run before this process uses gRPC.
-absl::StatusOr<NoopChild> SpawnNoop(const char* program);
+// Forks and execs this binary with --serve-noop (and `extra_args`) and
+// reads its port. Must run before this process uses gRPC.
+absl::StatusOr<NoopChild> SpawnNoop(const char* program,
+                                    std::vector<std::string> extra_args = {});
 
 // Closes the child's stdin and waits for it to exit.
 void StopNoop(const NoopChild& child);

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -295,23 +296,54 @@ DeliveryFigures Deliveries(const std::string& target, const std::string& token,
   return f;
 }
 
-// The no-op display: an empty picture at once.
+// The no-op display: at once, a canned picture of as many flights (each
+// with a two-position track) as a view of the real display holds on
+// average, so that the baseline ships the same bytes.
 class NoopRemoteId final : public v1::RemoteIdService::CallbackService {
+ public:
+  explicit NoopRemoteId(int flights) {
+    for (int i = 0; i < flights; ++i) {
+      v1::RidFlight* f = canned_.add_flights();
+      f->set_id(Serial(i));
+      f->set_source(v1::RID_SOURCE_NETWORK_PUBLISHED);
+      *f->mutable_time() = Ts(absl::Now());
+      f->mutable_position()->set_lat_deg(kCentre.lat_deg);
+      f->mutable_position()->set_lng_deg(kCentre.lng_deg);
+      f->mutable_altitude()->set_value_m(500);
+      f->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+      f->set_has_velocity(true);
+      f->set_speed_mps(3.5);
+      f->set_status(v1::RID_OPERATIONAL_STATUS_UNDECLARED);
+      for (int k = 0; k < 2; ++k) {
+        v1::RidPosition* p = f->add_recent_positions();
+        *p->mutable_time() = f->time();
+        *p->mutable_position() = f->position();
+        *p->mutable_altitude() = f->altitude();
+      }
+    }
+  }
   grpc::ServerUnaryReactor* SearchFlights(
       grpc::CallbackServerContext* context, const v1::SearchFlightsRequest*,
-      v1::SearchFlightsResponse*) override {
+      v1::SearchFlightsResponse* response) override {
+    *response = canned_;
     auto* r = context->DefaultReactor();
     r->Finish(grpc::Status::OK);
     return r;
   }
+
+ private:
+  v1::SearchFlightsResponse canned_;
 };
 
 int Main(int argc, char** argv) {
   Options o;
   bool serve_noop = false;
+  int noop_flights = 0;
   CLI::App app("utmrid: load on utmd's Remote ID display, with a no-op "
                "baseline");
   app.add_flag("--serve-noop", serve_noop, "Serve the no-op display (child)");
+  app.add_option("--noop-flights", noop_flights,
+                 "Flights in the no-op display's canned picture (child)");
   app.add_option("--target", o.target, "utmd, host:port (loopback only)");
   app.add_option("--token", o.operator_token, "An operator token (publishes)");
   app.add_option("--display-token", o.display_token, "A display token");
@@ -326,7 +358,7 @@ int Main(int argc, char** argv) {
   app.add_flag("!--no-noop", o.noop, "Skip the no-op baseline");
   CLI11_PARSE(app, argc, argv);
   if (serve_noop) {
-    NoopRemoteId noop;
+    NoopRemoteId noop(noop_flights);
     return ServeNoop(&noop, "utmrid");
   }
   if (o.target.empty() || !IsLoopback(o.target)) {
@@ -335,7 +367,12 @@ int Main(int argc, char** argv) {
   }
   QueryFigures baseline;
   if (o.noop) {
-    absl::StatusOr<NoopChild> child = SpawnNoop(argv[0]);
+    // As many flights as a 1.4 km square holds on average.
+    const double per_view =
+        static_cast<double>(o.aircraft) * (1400.0 * 1400.0) / (kSideM * kSideM);
+    absl::StatusOr<NoopChild> child = SpawnNoop(
+        argv[0], {"--noop-flights",
+                  absl::StrCat(static_cast<int>(std::lround(per_view)))});
     if (!child.ok()) {
       std::cerr << "utmrid: " << child.status() << "\n";
       return 1;
