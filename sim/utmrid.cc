@@ -41,6 +41,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "geo/geodesy.h"
+#include "services/remoteid/display_view.h"
 #include "sim/load_common.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 
@@ -83,19 +84,6 @@ geo::LatLng RandomPoint(std::mt19937_64& rng, double margin_m = 0) {
                                            kSideM / 2 - margin_m);
   return geo::GeodesicDestination(geo::GeodesicDestination(kCentre, 0, u(rng)),
                                   90, u(rng));
-}
-
-v1::LatLngRect View(const geo::LatLng& c, double side_m) {
-  const geo::LatLng sw = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 180, side_m / 2), 270, side_m / 2);
-  const geo::LatLng ne = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 0, side_m / 2), 90, side_m / 2);
-  v1::LatLngRect r;
-  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
-  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
-  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
-  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
-  return r;
 }
 
 std::shared_ptr<grpc::Channel> Channel(const std::string& target, int i) {
@@ -150,8 +138,8 @@ class Publisher {
           f->set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
           v1::PublishedState* s = f->add_states();
           *s->mutable_time() = Ts(now);
-          const double angle = std::fmod(absl::ToDoubleSeconds(now -
-                                             absl::UnixEpoch()) * 2 + i, 360);
+          const double angle = std::fmod(
+              absl::ToDoubleSeconds(now - absl::UnixEpoch()) * 2 + i, 360);
           const geo::LatLng at =
               geo::GeodesicDestination(centres_[i], angle, 100);
           s->mutable_position()->set_lat_deg(at.lat_deg);
@@ -172,7 +160,8 @@ class Publisher {
           ++failed_;
         }
       }
-      const absl::Duration left = absl::Seconds(1) - (absl::Now() - second_start);
+      const absl::Duration left =
+          absl::Seconds(1) - (absl::Now() - second_start);
       if (left > absl::ZeroDuration()) absl::SleepFor(left);
     }
   }
@@ -203,12 +192,14 @@ QueryFigures Queries(const std::string& target, const std::string& token,
       std::mt19937_64 rng(1000 + c);
       while (absl::Now() < end) {
         v1::SearchFlightsRequest request;
-        *request.mutable_view() = View(RandomPoint(rng, 1000), 1400);
+        *request.mutable_view() =
+            remoteid::DisplayView::SquareAround(RandomPoint(rng, 1000), 1400);
         grpc::ClientContext context;
         Authorize(&context, token);
         v1::SearchFlightsResponse response;
         const absl::Time t0 = absl::Now();
-        const grpc::Status s = stub->SearchFlights(&context, request, &response);
+        const grpc::Status s =
+            stub->SearchFlights(&context, request, &response);
         latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
         if (!s.ok()) ++errors[c];
         shown[c] += response.flights_size();
@@ -250,16 +241,17 @@ DeliveryFigures Deliveries(const std::string& target, const std::string& token,
   for (int w = 0; w < watchers; ++w) {
     contexts[w] = std::make_unique<grpc::ClientContext>();
     Authorize(contexts[w].get(), token);
-    contexts[w]->set_deadline(std::chrono::system_clock::now() +
-                              std::chrono::milliseconds(static_cast<int64_t>(
-                                  duration_s * 1000)));
+    contexts[w]->set_deadline(
+        std::chrono::system_clock::now() +
+        std::chrono::milliseconds(static_cast<int64_t>(duration_s * 1000)));
   }
   for (int w = 0; w < watchers; ++w) {
     threads.emplace_back([&, w] {
       auto stub = v1::RemoteIdService::NewStub(Channel(target, 200 + w));
       std::mt19937_64 rng(5000 + w);
       v1::WatchFlightsRequest request;
-      *request.mutable_view() = View(RandomPoint(rng, 1000), 1400);
+      *request.mutable_view() =
+          remoteid::DisplayView::SquareAround(RandomPoint(rng, 1000), 1400);
       request.mutable_period()->set_nanos(100000000);
       auto reader = stub->WatchFlights(contexts[w].get(), request);
       std::unordered_map<std::string, absl::Time> last;
@@ -339,18 +331,21 @@ int Main(int argc, char** argv) {
   Options o;
   bool serve_noop = false;
   int noop_flights = 0;
-  CLI::App app("utmrid: load on utmd's Remote ID display, with a no-op "
-               "baseline");
+  CLI::App app(
+      "utmrid: load on utmd's Remote ID display, with a no-op "
+      "baseline");
   app.add_flag("--serve-noop", serve_noop, "Serve the no-op display (child)");
   app.add_option("--noop-flights", noop_flights,
                  "Flights in the no-op display's canned picture (child)");
   app.add_option("--target", o.target, "utmd, host:port (loopback only)");
   app.add_option("--token", o.operator_token, "An operator token (publishes)");
   app.add_option("--display-token", o.display_token, "A display token");
-  app.add_option("--aircraft", o.aircraft, "Live flights")->capture_default_str();
+  app.add_option("--aircraft", o.aircraft, "Live flights")
+      ->capture_default_str();
   app.add_option("--publishers", o.publishers, "Publishing clients")
       ->capture_default_str();
-  app.add_option("--clients", o.clients, "Query clients")->capture_default_str();
+  app.add_option("--clients", o.clients, "Query clients")
+      ->capture_default_str();
   app.add_option("--watchers", o.watchers, "WatchFlights streams")
       ->capture_default_str();
   app.add_option("--duration-s", o.duration_s, "Seconds per measurement")
@@ -377,8 +372,8 @@ int Main(int argc, char** argv) {
       std::cerr << "utmrid: " << child.status() << "\n";
       return 1;
     }
-    baseline = Queries(absl::StrCat("127.0.0.1:", child->port), "",
-                       o.clients, o.duration_s);
+    baseline = Queries(absl::StrCat("127.0.0.1:", child->port), "", o.clients,
+                       o.duration_s);
     StopNoop(*child);
   }
   std::atomic<bool> stop{false};

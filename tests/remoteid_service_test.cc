@@ -2,6 +2,8 @@
 // display (scopes, views, clusters, the live stream), the published network
 // test flights, and flight details only for law enforcement with a case
 // reference, audited before the answer leaves.
+#include "services/remoteid/remoteid_service.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -16,15 +18,14 @@
 #include "gtest/gtest.h"
 #include "services/remoteid/network_flights.h"
 #include "services/remoteid/remoteid_core.h"
-#include "services/remoteid/remoteid_service.h"
 #include "tests/service_test_util.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 
 namespace utm::remoteid {
 namespace {
 
-using ::testing::HasSubstr;
 using test_util::ServiceTestAuth;
+using ::testing::HasSubstr;
 
 std::optional<std::string> ReadShared(const std::string& name) {
   std::ifstream in(std::string(UTM_SHARED_DATA_DIR "/remoteid/network/") +
@@ -33,19 +34,6 @@ std::optional<std::string> ReadShared(const std::string& name) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-v1::LatLngRect ViewAround(const geo::LatLng& c, double side_m) {
-  const geo::LatLng sw = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 180, side_m / 2), 270, side_m / 2);
-  const geo::LatLng ne = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 0, side_m / 2), 90, side_m / 2);
-  v1::LatLngRect r;
-  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
-  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
-  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
-  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
-  return r;
 }
 
 // Between the Zurich test flights' take-off points.
@@ -93,16 +81,16 @@ class RemoteIdServiceTest : public ::testing::Test {
   // Publishes the Zurich test flights whole, moved so that their last state
   // is 0.5 s ago. The flights' reference time is returned shifted.
   absl::Status PublishZurich() {
-    const std::optional<std::string> text = ReadShared("zurich-two-flights.json");
+    const std::optional<std::string> text =
+        ReadShared("zurich-two-flights.json");
     if (!text) return absl::NotFoundError("sample data");
-    absl::StatusOr<NetworkTestFlights> flights =
-        ParseNetworkTestFlights(*text);
+    absl::StatusOr<NetworkTestFlights> flights = ParseNetworkTestFlights(*text);
     if (!flights.ok()) return flights.status();
     // The states of the last 50 s (the server takes states at most 60 s
     // old), all at once.
     const absl::Time now = absl::Now();
-    const absl::Duration shift = now - absl::Milliseconds(500) -
-                                 flights->end_time();
+    const absl::Duration shift =
+        now - absl::Milliseconds(500) - flights->end_time();
     v1::PublishFlightsRequest request = flights->StatesBetween(
         absl::InfinitePast(), absl::InfiniteFuture(), shift);
     v1::PublishFlightsResponse response;
@@ -133,10 +121,10 @@ class RemoteIdServiceTest : public ::testing::Test {
 
 TEST_F(RemoteIdServiceTest, TheDisplayNeedsTheDisplayScope) {
   v1::SearchFlightsRequest request;
-  *request.mutable_view() = ViewAround(kZurich, 1000);
+  *request.mutable_view() = DisplayView::SquareAround(kZurich, 1000);
   v1::SearchFlightsResponse response;
-  grpc::Status s = stub_->SearchFlights(ServiceTestAuth::As("").get(),
-                                        request, &response);
+  grpc::Status s =
+      stub_->SearchFlights(ServiceTestAuth::As("").get(), request, &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   s = stub_->SearchFlights(
       ServiceTestAuth::As(auth_.Token("op", "operator")).get(), request,
@@ -180,7 +168,7 @@ TEST_F(RemoteIdServiceTest, PublishedTestFlightsAppearInTheDisplay) {
   EXPECT_EQ(response.flights(1).id(), "ULYK563L5G");
 
   // Wider: clusters only, holding both.
-  *request.mutable_view() = ViewAround(kZurich, 4000);
+  *request.mutable_view() = DisplayView::SquareAround(kZurich, 4000);
   s = stub_->SearchFlights(ServiceTestAuth::As(display).get(), request,
                            &response);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -192,7 +180,7 @@ TEST_F(RemoteIdServiceTest, PublishedTestFlightsAppearInTheDisplay) {
   }
   EXPECT_EQ(count, 2);
   // Too wide: refused, naming the limit.
-  *request.mutable_view() = ViewAround(kZurich, 5500);
+  *request.mutable_view() = DisplayView::SquareAround(kZurich, 5500);
   s = stub_->SearchFlights(ServiceTestAuth::As(display).get(), request,
                            &response);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -211,9 +199,9 @@ TEST_F(RemoteIdServiceTest, InvalidPublishedStatesAreRefusedNamingTheField) {
       flights->end_time() - absl::Seconds(30), flights->end_time(), shift);
   v1::PublishFlightsResponse response;
   // The bad state is the first; keep it in the window.
-  v1::PublishFlightsRequest with_first = flights->StatesBetween(
-      absl::InfinitePast(), absl::InfiniteFuture(),
-      absl::Now() - flights->end_time());
+  v1::PublishFlightsRequest with_first =
+      flights->StatesBetween(absl::InfinitePast(), absl::InfiniteFuture(),
+                             absl::Now() - flights->end_time());
   grpc::Status s = stub_->PublishFlights(
       ServiceTestAuth::As(auth_.Token("uss-1", "operator")).get(), with_first,
       &response);
@@ -363,14 +351,14 @@ TEST_F(RemoteIdServiceTest, WatchRefusesBadRequests) {
             },
             "period: 50ms is outside"},
            {[](v1::WatchFlightsRequest* r) {
-              *r->mutable_view() = ViewAround(kZurich, 6000);
+              *r->mutable_view() = DisplayView::SquareAround(kZurich, 6000);
             },
             "exceeds 7 km"},
            {[](v1::WatchFlightsRequest* r) { r->set_after_sequence(-1); },
             "after_sequence: -1 is negative"},
        }) {
     v1::WatchFlightsRequest request;
-    *request.mutable_view() = ViewAround(kZurich, 1000);
+    *request.mutable_view() = DisplayView::SquareAround(kZurich, 1000);
     c.spoil(&request);
     auto context = ServiceTestAuth::As(display);
     auto reader = stub_->WatchFlights(context.get(), request);

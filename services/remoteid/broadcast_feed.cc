@@ -83,9 +83,9 @@ absl::Status CheckFrame(const v1::ReceivedFrame& f, absl::Time now,
   }
   if (f.rssi_dbm() != 0 &&
       (f.rssi_dbm() < kMinRssiDbm || f.rssi_dbm() > kMaxRssiDbm)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("rssi_dbm: ", f.rssi_dbm(), " is outside [",
-                     kMinRssiDbm, ", ", kMaxRssiDbm, "]"));
+    return absl::InvalidArgumentError(absl::StrCat("rssi_dbm: ", f.rssi_dbm(),
+                                                   " is outside [", kMinRssiDbm,
+                                                   ", ", kMaxRssiDbm, "]"));
   }
   return CheckEnum(v1::RidTransport_descriptor(), f.transport(), "transport");
 }
@@ -191,8 +191,7 @@ absl::StatusOr<BroadcastFeed::Result> BroadcastFeed::Report(
         out.response.set_untrusted_timestamps(
             out.response.untrusted_timestamps() + 1);
       }
-      if (std::optional<HeardState> heard = core_->AddBroadcast(fix);
-          heard) {
+      if (std::optional<HeardState> heard = core_->AddBroadcast(fix); heard) {
         out.heard.push_back(*std::move(heard));
       }
     }

@@ -18,7 +18,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-const absl::Time kNow = absl::FromUnixSeconds(1800000000) + absl::Milliseconds(250);
+const absl::Time kNow =
+    absl::FromUnixSeconds(1800000000) + absl::Milliseconds(250);
 
 std::string Sample(const std::string& name) {
   return std::string(UTM_SHARED_DATA_DIR "/remoteid/broadcast/") + name;
@@ -241,16 +242,15 @@ TEST_F(BroadcastFeedTest, BadFramesAreRefusedOneByOne) {
 
 TEST(RetimeLocations, KeepsTheOffsetFromTheReceiveTime) {
   // A Location message stamped 1.3 s before it was heard at 10:59:59.5.
-  const absl::Time heard = absl::FromUnixSeconds(1800000000 / 3600 * 3600) -
-                           absl::Milliseconds(500);
+  const absl::Time heard =
+      absl::FromUnixSeconds(1800000000 / 3600 * 3600) - absl::Milliseconds(500);
   const absl::Time stamped = heard - absl::Milliseconds(1300);
   std::string m(25, '\0');
   m[0] = 0x12;  // Location, protocol version 2
-  const int tenths =
-      static_cast<int>((stamped - absl::FromUnixSeconds(
-                                      absl::ToUnixSeconds(stamped) / 3600 *
-                                      3600)) /
-                       absl::Milliseconds(100));
+  const int tenths = static_cast<int>(
+      (stamped -
+       absl::FromUnixSeconds(absl::ToUnixSeconds(stamped) / 3600 * 3600)) /
+      absl::Milliseconds(100));
   m[21] = static_cast<char>(tenths & 0xFF);
   m[22] = static_cast<char>(tenths >> 8);
   // Replayed 25 min 20 s later: across the next hour.

@@ -31,8 +31,7 @@ absl::Status CheckCorner(const v1::LatLng& p, const std::string& field) {
     return Invalid(field + ".lat_deg",
                    absl::StrCat(p.lat_deg(), " is outside [-90, 90]"));
   }
-  if (!std::isfinite(p.lng_deg()) || p.lng_deg() < -180 ||
-      p.lng_deg() > 180) {
+  if (!std::isfinite(p.lng_deg()) || p.lng_deg() < -180 || p.lng_deg() > 180) {
     return Invalid(field + ".lng_deg",
                    absl::StrCat(p.lng_deg(), " is outside [-180, 180]"));
   }
@@ -63,9 +62,9 @@ absl::StatusOr<DisplayView> DisplayView::FromProto(const v1::LatLngRect& rect,
   view.north_ = rect.north_east().lat_deg();
   view.east_ = rect.north_east().lng_deg();
   if (view.south_ > view.north_) {
-    return Invalid(f, absl::StrCat("south_west.lat_deg ", view.south_,
-                                   " is north of north_east.lat_deg ",
-                                   view.north_));
+    return Invalid(
+        f, absl::StrCat("south_west.lat_deg ", view.south_,
+                        " is north of north_east.lat_deg ", view.north_));
   }
   // Longitude span eastwards from west to east, across the antimeridian
   // when east < west.
@@ -77,11 +76,12 @@ absl::StatusOr<DisplayView> DisplayView::FromProto(const v1::LatLngRect& rect,
       std::max(geo::GeodesicDistance(sw, ne), geo::GeodesicDistance(nw, se));
   if (span > 180 || view.diagonal_m_ > rules.max_diagonal_m) {
     return Invalid(
-        f, absl::StrCat("diagonal ",
-                        span > 180 ? std::string("of half the globe or more")
-                                   : Km(view.diagonal_m_),
-                        " exceeds ", Km(rules.max_diagonal_m),
-                        " (ASTM F3411-22a NetMaxDisplayAreaDiagonal); zoom in"));
+        f,
+        absl::StrCat("diagonal ",
+                     span > 180 ? std::string("of half the globe or more")
+                                : Km(view.diagonal_m_),
+                     " exceeds ", Km(rules.max_diagonal_m),
+                     " (ASTM F3411-22a NetMaxDisplayAreaDiagonal); zoom in"));
   }
   view.shows_flights_ = view.diagonal_m_ <= rules.details_diagonal_m;
   view.area_m2_ = kAuthalicRadiusM * kAuthalicRadiusM * span * kRad *
@@ -108,6 +108,21 @@ absl::StatusOr<DisplayView> DisplayView::FromProto(const v1::LatLngRect& rect,
     }
   }
   return view;
+}
+
+v1::LatLngRect DisplayView::SquareAround(const geo::LatLng& centre,
+                                         double side_m) {
+  const double half = side_m / 2;
+  const geo::LatLng sw = geo::GeodesicDestination(
+      geo::GeodesicDestination(centre, 180, half), 270, half);
+  const geo::LatLng ne = geo::GeodesicDestination(
+      geo::GeodesicDestination(centre, 0, half), 90, half);
+  v1::LatLngRect r;
+  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
+  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
+  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
+  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
+  return r;
 }
 
 bool DisplayView::Contains(const geo::LatLng& p) const {

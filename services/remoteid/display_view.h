@@ -76,6 +76,11 @@ class DisplayView {
   std::vector<v1::RidCluster> Cluster(
       const std::vector<geo::LatLng>& positions) const;
 
+  // The square of side `side_m` around `centre` (its corners `side_m` / 2
+  // north or south and east or west of the centre, along geodesics): how
+  // clients and tools make a view around a point.
+  static v1::LatLngRect SquareAround(const geo::LatLng& centre, double side_m);
+
   // The cell level clusters use (S2 level, 0..30); for tests.
   int cluster_level() const { return cluster_level_; }
 

@@ -134,9 +134,8 @@ TEST(DisplayView, ClustersDoNotMoveWithTheView) {
     const geo::LatLng sw = geo::GeodesicDestination(
         geo::GeodesicDestination(aircraft, 180, 1500 + shift), 270,
         1500 - shift);
-    const absl::StatusOr<DisplayView> v =
-        DisplayView::FromProto(View(sw.lat_deg, sw.lng_deg, 3000, 3000), {},
-                               "view");
+    const absl::StatusOr<DisplayView> v = DisplayView::FromProto(
+        View(sw.lat_deg, sw.lng_deg, 3000, 3000), {}, "view");
     ASSERT_TRUE(v.ok()) << v.status();
     ASSERT_TRUE(v->Contains(aircraft));
     const std::vector<v1::RidCluster> c = v->Cluster({aircraft});

@@ -28,11 +28,11 @@ struct Category {
 // F3411-22a HorizontalAccuracy, VerticalAccuracy and SpeedAccuracy: the
 // 95 % bound of each category (NM = 1852 m).
 constexpr Category kHorizontal[] = {
-    {"HAUnknown", 0},      {"HA10NMPlus", 18520}, {"HA10NM", 18520},
-    {"HA4NM", 7408},       {"HA2NM", 3704},       {"HA1NM", 1852},
-    {"HA05NM", 926},       {"HA03NM", 555.6},     {"HA01NM", 185.2},
-    {"HA005NM", 92.6},     {"HA30m", 30},         {"HA10m", 10},
-    {"HA3m", 3},           {"HA1m", 1},
+    {"HAUnknown", 0},  {"HA10NMPlus", 18520}, {"HA10NM", 18520},
+    {"HA4NM", 7408},   {"HA2NM", 3704},       {"HA1NM", 1852},
+    {"HA05NM", 926},   {"HA03NM", 555.6},     {"HA01NM", 185.2},
+    {"HA005NM", 92.6}, {"HA30m", 30},         {"HA10m", 10},
+    {"HA3m", 3},       {"HA1m", 1},
 };
 constexpr Category kVertical[] = {
     {"VAUnknown", 0}, {"VA150mPlus", 150}, {"VA150m", 150}, {"VA45m", 45},
@@ -109,12 +109,14 @@ constexpr absl::string_view kHeightReferences[] = {"", "TakeoffLocation",
                                                    "GroundLevel"};
 // UAType, in v1::UaType order.
 constexpr absl::string_view kUaTypes[] = {
-    "NotDeclared",  "Aeroplane",        "Helicopter",
-    "Gyroplane",    "HybridLift",       "Ornithopter",
-    "Glider",       "Kite",             "FreeBalloon",
-    "CaptiveBalloon", "Airship",        "FreeFallParachute",
-    "Rocket",       "TetheredPoweredAircraft", "GroundObstacle",
-    "Other"};
+    "NotDeclared",    "Aeroplane",
+    "Helicopter",     "Gyroplane",
+    "HybridLift",     "Ornithopter",
+    "Glider",         "Kite",
+    "FreeBalloon",    "CaptiveBalloon",
+    "Airship",        "FreeFallParachute",
+    "Rocket",         "TetheredPoweredAircraft",
+    "GroundObstacle", "Other"};
 
 absl::StatusOr<absl::Time> Time(const json& object, const char* key,
                                 const std::string& path) {
@@ -131,8 +133,8 @@ absl::StatusOr<absl::Time> Time(const json& object, const char* key,
   absl::Time t;
   std::string error;
   if (!absl::ParseTime(absl::RFC3339_full, text, &t, &error)) {
-    return Invalid(p, absl::StrCat(QuoteForError(text),
-                                   " is not an RFC 3339 time"));
+    return Invalid(
+        p, absl::StrCat(QuoteForError(text), " is not an RFC 3339 time"));
   }
   return t;
 }
@@ -156,10 +158,9 @@ absl::Time FromProto(const google::protobuf::Timestamp& ts) {
 absl::Status ReadHeight(const json& height, const std::string& path,
                         v1::PublishedState* out) {
   UTM_ASSIGN_OR_RETURN(double distance, Number(height, "distance", path));
-  UTM_ASSIGN_OR_RETURN(
-      v1::HeightReference ref,
-      (Named<v1::HeightReference>(height, "reference", path,
-                                  kHeightReferences)));
+  UTM_ASSIGN_OR_RETURN(v1::HeightReference ref,
+                       (Named<v1::HeightReference>(height, "reference", path,
+                                                   kHeightReferences)));
   if (ref == v1::HEIGHT_REFERENCE_UNSPECIFIED) {
     return Invalid(path + ".reference", "\"\" is not a height reference");
   }
@@ -175,10 +176,9 @@ absl::StatusOr<v1::PublishedState> ReadState(const json& s,
   SetTime(t, out.mutable_time());
   UTM_ASSIGN_OR_RETURN(double ta, Number(s, "timestamp_accuracy", path));
   out.set_time_accuracy_s(ta);
-  UTM_ASSIGN_OR_RETURN(
-      v1::RidOperationalStatus status,
-      (Named<v1::RidOperationalStatus>(s, "operational_status", path,
-                                       kStatuses)));
+  UTM_ASSIGN_OR_RETURN(v1::RidOperationalStatus status,
+                       (Named<v1::RidOperationalStatus>(s, "operational_status",
+                                                        path, kStatuses)));
   out.set_status(status);
   UTM_ASSIGN_OR_RETURN(const json* pos, Member(s, "position", path));
   const std::string pp = path + ".position";
@@ -232,8 +232,8 @@ absl::Status ReadUasId(const json& details, const std::string& path,
                        v1::PublishedFlight* out) {
   const json* where = &details;
   std::string p = path;
-  if (auto it = details.find("uas_id"); it != details.end() &&
-                                        it->is_object()) {
+  if (auto it = details.find("uas_id");
+      it != details.end() && it->is_object()) {
     where = &*it;
     p = path + ".uas_id";
   }
@@ -241,11 +241,11 @@ absl::Status ReadUasId(const json& details, const std::string& path,
     const char* key;
     v1::UasIdType type;
   };
-  for (const Kind& k : {Kind{"serial_number", v1::UAS_ID_TYPE_SERIAL_NUMBER},
-                        Kind{"registration_id", v1::UAS_ID_TYPE_REGISTRATION},
-                        Kind{"utm_id", v1::UAS_ID_TYPE_UTM_ID},
-                        Kind{"specific_session_id",
-                             v1::UAS_ID_TYPE_SESSION_ID}}) {
+  for (const Kind& k :
+       {Kind{"serial_number", v1::UAS_ID_TYPE_SERIAL_NUMBER},
+        Kind{"registration_id", v1::UAS_ID_TYPE_REGISTRATION},
+        Kind{"utm_id", v1::UAS_ID_TYPE_UTM_ID},
+        Kind{"specific_session_id", v1::UAS_ID_TYPE_SESSION_ID}}) {
     auto it = where->find(k.key);
     if (it == where->end() || it->is_null()) continue;
     if (!it->is_string()) {
@@ -255,8 +255,9 @@ absl::Status ReadUasId(const json& details, const std::string& path,
     out->set_uas_id_type(k.type);
     return absl::OkStatus();
   }
-  return Invalid(p, "no UAS id: one of serial_number, registration_id, "
-                    "utm_id or specific_session_id is required");
+  return Invalid(p,
+                 "no UAS id: one of serial_number, registration_id, "
+                 "utm_id or specific_session_id is required");
 }
 
 absl::StatusOr<NetworkTestFlight> ReadFlight(const json& f,
@@ -294,17 +295,16 @@ absl::StatusOr<NetworkTestFlight> ReadFlight(const json& f,
     out.flight.mutable_operator_location()->set_lng_deg(lng);
   }
   if (auto it = f.find("aircraft_type"); it != f.end() && !it->is_null()) {
-    UTM_ASSIGN_OR_RETURN(
-        v1::UaType type,
-        (Named<v1::UaType>(f, "aircraft_type", path, kUaTypes)));
+    UTM_ASSIGN_OR_RETURN(v1::UaType type, (Named<v1::UaType>(f, "aircraft_type",
+                                                             path, kUaTypes)));
     out.flight.set_ua_type(type);
   }
   UTM_ASSIGN_OR_RETURN(const json* states, Member(f, "states", path));
   if (!states->is_array()) return Invalid(path + ".states", "not an array");
   if (states->size() > kMaxStates) {
-    return Invalid(path + ".states",
-                   absl::StrCat(states->size(), " states, at most ",
-                                kMaxStates));
+    return Invalid(
+        path + ".states",
+        absl::StrCat(states->size(), " states, at most ", kMaxStates));
   }
   for (size_t i = 0; i < states->size(); ++i) {
     UTM_ASSIGN_OR_RETURN(
@@ -312,10 +312,11 @@ absl::StatusOr<NetworkTestFlight> ReadFlight(const json& f,
         ReadState((*states)[i], absl::StrCat(path, ".states[", i, "]")));
     out.states.push_back(std::move(s));
   }
-  std::stable_sort(out.states.begin(), out.states.end(),
-                   [](const v1::PublishedState& a, const v1::PublishedState& b) {
-                     return FromProto(a.time()) < FromProto(b.time());
-                   });
+  std::stable_sort(
+      out.states.begin(), out.states.end(),
+      [](const v1::PublishedState& a, const v1::PublishedState& b) {
+        return FromProto(a.time()) < FromProto(b.time());
+      });
   return out;
 }
 
@@ -365,7 +366,8 @@ absl::StatusOr<NetworkTestFlights> ParseNetworkTestFlights(
 absl::Time NetworkTestFlights::end_time() const {
   absl::Time end = reference_time;
   for (const NetworkTestFlight& f : flights) {
-    if (!f.states.empty()) end = std::max(end, FromProto(f.states.back().time()));
+    if (!f.states.empty())
+      end = std::max(end, FromProto(f.states.back().time()));
   }
   return end;
 }

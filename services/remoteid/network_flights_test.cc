@@ -38,7 +38,8 @@ absl::Status ReplayCheck(const NetworkTestFlights& f, absl::Time now) {
 }
 
 TEST(NetworkTestFlights, ReadsTheZurichFlights) {
-  const std::optional<std::string> text = Read(Dir() + "zurich-two-flights.json");
+  const std::optional<std::string> text =
+      Read(Dir() + "zurich-two-flights.json");
   if (!text) GTEST_SKIP() << "sample data not found in " << Dir();
   const absl::StatusOr<NetworkTestFlights> f = ParseNetworkTestFlights(*text);
   ASSERT_TRUE(f.ok()) << f.status();
@@ -70,7 +71,8 @@ TEST(NetworkTestFlights, ReadsTheZurichFlights) {
 }
 
 TEST(NetworkTestFlights, StatesBetweenShiftsAWindow) {
-  const std::optional<std::string> text = Read(Dir() + "zurich-two-flights.json");
+  const std::optional<std::string> text =
+      Read(Dir() + "zurich-two-flights.json");
   if (!text) GTEST_SKIP() << "sample data not found in " << Dir();
   const absl::StatusOr<NetworkTestFlights> f = ParseNetworkTestFlights(*text);
   ASSERT_TRUE(f.ok()) << f.status();
@@ -89,32 +91,52 @@ TEST(NetworkTestFlights, StatesBetweenShiftsAWindow) {
 // Each invalid file, and the field it must be refused for.
 TEST(NetworkTestFlights, EveryInvalidFileIsRefusedNamingItsField) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"invalid_no_accuracy_h", "flights[0].states[0].position.accuracy_h: required"},
-      {"invalid_no_accuracy_v", "flights[0].states[0].position.accuracy_v: required"},
+      {"invalid_no_accuracy_h",
+       "flights[0].states[0].position.accuracy_h: required"},
+      {"invalid_no_accuracy_v",
+       "flights[0].states[0].position.accuracy_v: required"},
       {"invalid_no_alt", "flights[0].states[0].position.alt: required"},
-      {"invalid_no_height", "flights[0].states[0].position.height.distance: required"},
-      {"invalid_no_height_type", "flights[0].states[0].position.height.reference: required"},
+      {"invalid_no_height",
+       "flights[0].states[0].position.height.distance: required"},
+      {"invalid_no_height_type",
+       "flights[0].states[0].position.height.reference: required"},
       {"invalid_no_speed", "flights[0].states[0].speed: required"},
-      {"invalid_no_speed_accuracy", "flights[0].states[0].speed_accuracy: required"},
+      {"invalid_no_speed_accuracy",
+       "flights[0].states[0].speed_accuracy: required"},
       {"invalid_no_timestamp", "flights[0].states[0].timestamp: required"},
-      {"invalid_no_timestamp_accuracy", "flights[0].states[0].timestamp_accuracy: required"},
+      {"invalid_no_timestamp_accuracy",
+       "flights[0].states[0].timestamp_accuracy: required"},
       {"invalid_no_track", "flights[0].states[0].track: required"},
       {"invalid_no_uas_id", "flights[0].flight_details: no UAS id"},
-      {"invalid_no_vertical_speed", "flights[0].states[0].vertical_speed: required"},
-      {"invalid_wrong_accuracy_h", "flights[0].states[0].position.accuracy_h: \"WRONG\" is not one of"},
-      {"invalid_wrong_accuracy_v", "flights[0].states[0].position.accuracy_v: \"WRONG\" is not one of"},
-      {"invalid_wrong_height_type", "flights[0].states[0].height.reference: \"WRONG\" is not one of"},
-      {"invalid_wrong_operational_status", "flights[0].states[0].operational_status: \"WRONG\" is not one of"},
-      {"invalid_wrong_registration_id", "flights[0].uas_id: \"WRONG\" is not a CAA registration id"},
-      {"invalid_wrong_serial_number", "flights[0].uas_id: \"WRONG\" is not an ANSI/CTA-2063-A serial number"},
-      {"invalid_wrong_speed", "flights[0].states[0].speed_mps: -5 is outside [0, 254.25]"},
-      {"invalid_wrong_speed_accuracy", "flights[0].states[0].speed_accuracy: \"WRONG\" is not one of"},
-      {"invalid_wrong_timestamp", "flights[0].states[0].timestamp: \"42\" is not an RFC 3339 time"},
-      {"invalid_wrong_timestamp_accuracy", "flights[0].states[0].time_accuracy_s: -42 is outside [0, 1.5]"},
-      {"invalid_wrong_track", "flights[0].states[0].track_deg: 365 is outside [0, 360)"},
-      {"invalid_wrong_ua_type", "flights[0].aircraft_type: \"WRONG\" is not one of"},
+      {"invalid_no_vertical_speed",
+       "flights[0].states[0].vertical_speed: required"},
+      {"invalid_wrong_accuracy_h",
+       "flights[0].states[0].position.accuracy_h: \"WRONG\" is not one of"},
+      {"invalid_wrong_accuracy_v",
+       "flights[0].states[0].position.accuracy_v: \"WRONG\" is not one of"},
+      {"invalid_wrong_height_type",
+       "flights[0].states[0].height.reference: \"WRONG\" is not one of"},
+      {"invalid_wrong_operational_status",
+       "flights[0].states[0].operational_status: \"WRONG\" is not one of"},
+      {"invalid_wrong_registration_id",
+       "flights[0].uas_id: \"WRONG\" is not a CAA registration id"},
+      {"invalid_wrong_serial_number",
+       "flights[0].uas_id: \"WRONG\" is not an ANSI/CTA-2063-A serial number"},
+      {"invalid_wrong_speed",
+       "flights[0].states[0].speed_mps: -5 is outside [0, 254.25]"},
+      {"invalid_wrong_speed_accuracy",
+       "flights[0].states[0].speed_accuracy: \"WRONG\" is not one of"},
+      {"invalid_wrong_timestamp",
+       "flights[0].states[0].timestamp: \"42\" is not an RFC 3339 time"},
+      {"invalid_wrong_timestamp_accuracy",
+       "flights[0].states[0].time_accuracy_s: -42 is outside [0, 1.5]"},
+      {"invalid_wrong_track",
+       "flights[0].states[0].track_deg: 365 is outside [0, 360)"},
+      {"invalid_wrong_ua_type",
+       "flights[0].aircraft_type: \"WRONG\" is not one of"},
       {"invalid_wrong_utm_id", "flights[0].uas_id: \"!\" is not a UTM id"},
-      {"invalid_wrong_vertical_speed", "flights[0].states[0].vertical_speed_mps: 1e+33 is outside [-62, 62]"},
+      {"invalid_wrong_vertical_speed",
+       "flights[0].states[0].vertical_speed_mps: 1e+33 is outside [-62, 62]"},
   };
   int seen = 0;
   for (const auto& [name, expected] : cases) {
@@ -123,7 +145,8 @@ TEST(NetworkTestFlights, EveryInvalidFileIsRefusedNamingItsField) {
     if (!text) continue;
     ++seen;
     const absl::StatusOr<NetworkTestFlights> f = ParseNetworkTestFlights(*text);
-    const absl::Status status = f.ok() ? ReplayCheck(*f, absl::Now()) : f.status();
+    const absl::Status status =
+        f.ok() ? ReplayCheck(*f, absl::Now()) : f.status();
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << name;
     EXPECT_THAT(status.message(), HasSubstr(expected)) << name;
   }

@@ -21,11 +21,11 @@ absl::Status CheckRange(double value, double lo, double hi,
                         const std::string& field, bool open_high = false) {
   if (!std::isfinite(value) || value < lo || value > hi ||
       (open_high && value >= hi)) {
-    return Invalid(field, absl::StrCat(std::isfinite(value)
-                                           ? absl::StrCat(value)
-                                           : std::string("not finite"),
-                                       " is outside [", lo, ", ", hi,
-                                       open_high ? ")" : "]"));
+    return Invalid(
+        field,
+        absl::StrCat(std::isfinite(value) ? absl::StrCat(value)
+                                          : std::string("not finite"),
+                     " is outside [", lo, ", ", hi, open_high ? ")" : "]"));
   }
   return absl::OkStatus();
 }
@@ -96,8 +96,8 @@ absl::Status CheckState(const v1::PublishedState& s, const std::string& f,
       return Invalid(f + ".height_reference", "required with a height_m");
     }
   } else {
-    UTM_RETURN_IF_ERROR(
-        CheckRange(s.height_m(), kMinAltitudeM, kMaxAltitudeM, f + ".height_m"));
+    UTM_RETURN_IF_ERROR(CheckRange(s.height_m(), kMinAltitudeM, kMaxAltitudeM,
+                                   f + ".height_m"));
   }
   UTM_RETURN_IF_ERROR(
       CheckRange(s.track_deg(), 0, 360, f + ".track_deg", /*open_high=*/true));
@@ -129,8 +129,8 @@ absl::Status CheckPublishFlights(const v1::PublishFlightsRequest& request,
     }
     UTM_RETURN_IF_ERROR(CheckEnum(v1::UaType_descriptor(), flight.ua_type(),
                                   f + ".ua_type", /*allow_unspecified=*/true));
-    UTM_RETURN_IF_ERROR(
-        CheckLabel(flight.operator_id(), f + ".operator_id", kMaxOperatorIdBytes));
+    UTM_RETURN_IF_ERROR(CheckLabel(flight.operator_id(), f + ".operator_id",
+                                   kMaxOperatorIdBytes));
     if (flight.has_operator_location()) {
       UTM_RETURN_IF_ERROR(
           CheckLatLng(flight.operator_location(), f + ".operator_location"));
@@ -141,7 +141,8 @@ absl::Status CheckPublishFlights(const v1::PublishFlightsRequest& request,
     }
     UTM_RETURN_IF_ERROR(CheckLabel(flight.description(), f + ".description",
                                    kMaxDescriptionBytes));
-    if (flight.states_size() == 0) return Invalid(f + ".states", "at least one");
+    if (flight.states_size() == 0)
+      return Invalid(f + ".states", "at least one");
     UTM_RETURN_IF_ERROR(
         CheckCount(flight.states_size(), f + ".states", kMaxPublishedStates));
     for (int k = 0; k < flight.states_size(); ++k) {

@@ -10,7 +10,7 @@
 namespace utm::remoteid {
 
 // F3411-22a ranges (its Table 1 and the RIDAircraftState fields).
-inline constexpr double kMaxSpeedMps = 254.25;        // MaxSpeed
+inline constexpr double kMaxSpeedMps = 254.25;         // MaxSpeed
 inline constexpr double kMaxAbsVerticalSpeedMps = 62;  // MaxAbsVerticalSpeed
 inline constexpr double kMinAltitudeM = -1000;         // SpecialHeight / alt
 inline constexpr double kMaxAltitudeM = 31767.5;       // uint16 · 0.5 − 1000

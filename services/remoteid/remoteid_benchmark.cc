@@ -36,19 +36,6 @@ v1::PositionReport Report(int i, absl::Time t, const geo::LatLng& p) {
   return r;
 }
 
-v1::LatLngRect ViewAround(const geo::LatLng& c, double side_m) {
-  const geo::LatLng sw = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 180, side_m / 2), 270, side_m / 2);
-  const geo::LatLng ne = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 0, side_m / 2), 90, side_m / 2);
-  v1::LatLngRect r;
-  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
-  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
-  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
-  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
-  return r;
-}
-
 struct Fixture {
   explicit Fixture(int aircraft) : clock(absl::FromUnixSeconds(1800000000)) {
     RemoteIdOptions o;
@@ -74,7 +61,8 @@ void BM_SearchView(benchmark::State& state) {
   const double side = static_cast<double>(state.range(1));
   Fixture f(aircraft);
   std::vector<v1::LatLngRect> views;
-  for (const geo::LatLng& c : f.views) views.push_back(ViewAround(c, side));
+  for (const geo::LatLng& c : f.views)
+    views.push_back(DisplayView::SquareAround(c, side));
   size_t i = 0;
   int64_t shown = 0;
   for (auto _ : state) {
@@ -118,8 +106,10 @@ void BM_CopyFlightsBaseline(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_CopyFlightsBaseline)->Arg(22)->Arg(218)->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_CopyFlightsBaseline)
+    ->Arg(22)
+    ->Arg(218)
+    ->Unit(benchmark::kMicrosecond);
 
 // A report of an aircraft already shown (the common case): its session is
 // found, its track and grid cell updated.
@@ -129,8 +119,8 @@ void BM_AddNetworkReport(benchmark::State& state) {
   std::mt19937_64 rng(9);
   std::vector<v1::PositionReport> reports;
   for (int i = 0; i < 4096; ++i) {
-    reports.push_back(Report(static_cast<int>(rng() % aircraft),
-                             f.clock.Now(), RandomPoint(rng)));
+    reports.push_back(Report(static_cast<int>(rng() % aircraft), f.clock.Now(),
+                             RandomPoint(rng)));
   }
   size_t i = 0;
   int64_t second = 0;

@@ -96,7 +96,8 @@ absl::Status RemoteIdCore::CheckOptions(const RemoteIdOptions& o) {
     return absl::InvalidArgumentError("session_key: at least 16 bytes");
   }
   if (o.display.details_diagonal_m > o.display.max_diagonal_m ||
-      o.display.max_diagonal_m > 7000 || o.display.min_cluster_fraction < 0.15 ||
+      o.display.max_diagonal_m > 7000 ||
+      o.display.min_cluster_fraction < 0.15 ||
       o.display.min_obfuscation_m < 300) {
     return absl::InvalidArgumentError(
         "display: the F3411-22a limits may only be tightened (diagonals at "
@@ -313,9 +314,8 @@ absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::Publish(
       HeardState& heard = out.heard.emplace_back();
       heard.remote_id = f.uas_id();
       heard.fix = fixes[k];
-      heard.latency =
-          std::max(absl::ZeroDuration(), now - fixes[k].time) +
-          absl::Seconds(f.states(k).time_accuracy_s());
+      heard.latency = std::max(absl::ZeroDuration(), now - fixes[k].time) +
+                      absl::Seconds(f.states(k).time_accuracy_s());
     }
   }
   return out;
@@ -365,7 +365,8 @@ std::optional<HeardState> RemoteIdCore::AddBroadcast(const BroadcastFix& b) {
       who.registration_id = b.uas_id;
     }
     if (!heard.operator_id.empty()) who.operator_id = heard.operator_id;
-    if (heard.operator_location) who.operator_location = heard.operator_location;
+    if (heard.operator_location)
+      who.operator_location = heard.operator_location;
     if (heard.operator_altitude_m) {
       who.operator_altitude_m = heard.operator_altitude_m;
     }

@@ -95,14 +95,14 @@ struct RemoteIdOptions {
 // One state of an aircraft.
 struct Fix {
   absl::Time time;
-  geo::LatLng position;                 // Degrees WGS84.
-  std::optional<double> altitude_m;     // Metres above the WGS84 ellipsoid.
+  geo::LatLng position;              // Degrees WGS84.
+  std::optional<double> altitude_m;  // Metres above the WGS84 ellipsoid.
   bool has_velocity = false;
-  double track_deg = 0;                 // Clockwise from true north, [0, 360).
-  double speed_mps = 0;                 // Over ground.
-  double vertical_speed_mps = 0;        // + climbs.
-  double horizontal_accuracy_m = 0;     // 95 %; 0 unknown.
-  double vertical_accuracy_m = 0;       // 95 %; 0 unknown.
+  double track_deg = 0;              // Clockwise from true north, [0, 360).
+  double speed_mps = 0;              // Over ground.
+  double vertical_speed_mps = 0;     // + climbs.
+  double horizontal_accuracy_m = 0;  // 95 %; 0 unknown.
+  double vertical_accuracy_m = 0;    // 95 %; 0 unknown.
   v1::RidOperationalStatus status = v1::RID_OPERATIONAL_STATUS_UNDECLARED;
 };
 
@@ -122,12 +122,12 @@ struct Identity {
 
 // A broadcast state, decoded, with what was heard of the aircraft.
 struct BroadcastFix {
-  std::string uas_id;      // As broadcast (Basic ID).
+  std::string uas_id;  // As broadcast (Basic ID).
   v1::UasIdType uas_id_type = v1::UAS_ID_TYPE_UNSPECIFIED;
   Fix fix;
-  Identity identity;       // What the broadcast said (no account).
-  std::string receiver;    // The receiver's token subject.
-  absl::Time received;     // When heard.
+  Identity identity;                // What the broadcast said (no account).
+  std::string receiver;             // The receiver's token subject.
+  absl::Time received;              // When heard.
   double timestamp_accuracy_s = 0;  // As broadcast; 0 unknown.
 };
 
@@ -235,8 +235,7 @@ class RemoteIdCore {
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
       by_aircraft_id_ ABSL_GUARDED_BY(mu_);
   // Shown flights by the grid cell of their latest position.
-  absl::node_hash_map<telemetry::SurfaceGrid::Key,
-                      absl::flat_hash_set<Flight*>>
+  absl::node_hash_map<telemetry::SurfaceGrid::Key, absl::flat_hash_set<Flight*>>
       grid_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
 };

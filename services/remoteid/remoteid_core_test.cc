@@ -18,9 +18,9 @@ const geo::LatLng kZurich{47.3706, 8.4881};
 google::protobuf::Timestamp Ts(absl::Time t) {
   google::protobuf::Timestamp ts;
   ts.set_seconds(absl::ToUnixSeconds(t));
-  ts.set_nanos(static_cast<int32_t>(
-      (t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
-      absl::Nanoseconds(1)));
+  ts.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(absl::ToUnixSeconds(t))) /
+                           absl::Nanoseconds(1)));
   return ts;
 }
 
@@ -30,8 +30,9 @@ RemoteIdOptions Options() {
   return o;
 }
 
-v1::PositionReport Report(const std::string& aircraft, const std::string& intent,
-                          absl::Time t, const geo::LatLng& p) {
+v1::PositionReport Report(const std::string& aircraft,
+                          const std::string& intent, absl::Time t,
+                          const geo::LatLng& p) {
   v1::PositionReport r;
   r.set_aircraft_id(aircraft);
   r.set_intent_id(intent);
@@ -42,20 +43,6 @@ v1::PositionReport Report(const std::string& aircraft, const std::string& intent
   r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
   r.mutable_velocity()->set_east_mps(5);
   r.mutable_accuracy()->set_horizontal_m(3);
-  return r;
-}
-
-// A view of `side_m` square centred on `c`.
-v1::LatLngRect ViewAround(const geo::LatLng& c, double side_m) {
-  const geo::LatLng sw = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 180, side_m / 2), 270, side_m / 2);
-  const geo::LatLng ne = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 0, side_m / 2), 90, side_m / 2);
-  v1::LatLngRect r;
-  r.mutable_south_west()->set_lat_deg(sw.lat_deg);
-  r.mutable_south_west()->set_lng_deg(sw.lng_deg);
-  r.mutable_north_east()->set_lat_deg(ne.lat_deg);
-  r.mutable_north_east()->set_lng_deg(ne.lng_deg);
   return r;
 }
 
@@ -95,7 +82,7 @@ TEST_F(RemoteIdCoreTest, NetworkAircraftShowUnderASessionIdWithTheirTrack) {
                        geo::GeodesicDestination(kZurich, 90, 5.0 * i)));
     clock_.Advance(absl::Seconds(1));
   }
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->flights_size(), 1);
   const v1::RidFlight& f = r->flights(0);
@@ -114,16 +101,16 @@ TEST_F(RemoteIdCoreTest, NetworkAircraftShowUnderASessionIdWithTheirTrack) {
 }
 
 TEST_F(RemoteIdCoreTest, SessionIdsAreStablePerFlightAndUnlinkableAcross) {
-  core_.AddNetworkReport("op-1", Report("drone-7", "intent-1", clock_.Now(),
-                                        kZurich));
-  core_.AddNetworkReport("op-1", Report("drone-7", "intent-2", clock_.Now(),
-                                        kZurich));
-  core_.AddNetworkReport("op-2", Report("drone-7", "intent-1", clock_.Now(),
-                                        kZurich));
+  core_.AddNetworkReport("op-1",
+                         Report("drone-7", "intent-1", clock_.Now(), kZurich));
+  core_.AddNetworkReport("op-1",
+                         Report("drone-7", "intent-2", clock_.Now(), kZurich));
+  core_.AddNetworkReport("op-2",
+                         Report("drone-7", "intent-1", clock_.Now(), kZurich));
   clock_.Advance(absl::Seconds(1));
-  core_.AddNetworkReport("op-1", Report("drone-7", "intent-1", clock_.Now(),
-                                        kZurich));
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  core_.AddNetworkReport("op-1",
+                         Report("drone-7", "intent-1", clock_.Now(), kZurich));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_TRUE(r.ok());
   ASSERT_EQ(r->flights_size(), 3);
   EXPECT_NE(r->flights(0).id(), r->flights(1).id());
@@ -132,9 +119,9 @@ TEST_F(RemoteIdCoreTest, SessionIdsAreStablePerFlightAndUnlinkableAcross) {
   RemoteIdOptions other = Options();
   other.session_key = "fedcba9876543210fedcba9876543210";
   RemoteIdCore core2(other, &clock_);
-  core2.AddNetworkReport("op-1", Report("drone-7", "intent-1", clock_.Now(),
-                                        kZurich));
-  const auto r2 = core2.Search(ViewAround(kZurich, 1000));
+  core2.AddNetworkReport("op-1",
+                         Report("drone-7", "intent-1", clock_.Now(), kZurich));
+  const auto r2 = core2.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_TRUE(r2.ok());
   ASSERT_EQ(r2->flights_size(), 1);
   for (const v1::RidFlight& f : r->flights()) {
@@ -143,9 +130,9 @@ TEST_F(RemoteIdCoreTest, SessionIdsAreStablePerFlightAndUnlinkableAcross) {
 }
 
 TEST_F(RemoteIdCoreTest, ShownForSixtySecondsThenOnlyDetailsUntilRetention) {
-  core_.AddNetworkReport("op-1", Report("drone-7", "intent-1", clock_.Now(),
-                                        kZurich));
-  const auto view = ViewAround(kZurich, 1000);
+  core_.AddNetworkReport("op-1",
+                         Report("drone-7", "intent-1", clock_.Now(), kZurich));
+  const auto view = DisplayView::SquareAround(kZurich, 1000);
   std::string id = core_.Search(view)->flights(0).id();
   clock_.Advance(absl::Seconds(60));
   EXPECT_EQ(core_.Search(view)->flights_size(), 1);
@@ -168,7 +155,7 @@ TEST_F(RemoteIdCoreTest, TrackHoldsOnlyTheLastSixtySeconds) {
     core_.AddNetworkReport("op-1", Report("d", "i", clock_.Now(), kZurich));
     clock_.Advance(absl::Seconds(1));
   }
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_EQ(r->flights_size(), 1);
   const auto& track = r->flights(0).recent_positions();
   // Fixes at now-60 s .. now-1 s.
@@ -182,7 +169,7 @@ TEST_F(RemoteIdCoreTest, OlderFixesDoNotMoveAFlightBack) {
   const geo::LatLng away = geo::GeodesicDestination(kZurich, 0, 100);
   core_.AddNetworkReport(
       "op-1", Report("d", "i", clock_.Now() - absl::Seconds(1), away));
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   EXPECT_DOUBLE_EQ(r->flights(0).position().lat_deg(), kZurich.lat_deg);
 }
 
@@ -192,14 +179,15 @@ TEST_F(RemoteIdCoreTest, WideViewsGetClustersWithCounts) {
         "op-1", Report(absl::StrCat("d", i), "i", clock_.Now(),
                        geo::GeodesicDestination(kZurich, 45 * i, 40.0 * i)));
   }
-  const auto r = core_.Search(ViewAround(kZurich, 4000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 4000));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->flights_size(), 0);
   int total = 0;
   for (const v1::RidCluster& c : r->clusters()) total += c.aircraft_count();
   EXPECT_EQ(total, 7);
-  EXPECT_EQ(core_.Search(ViewAround(kZurich, 6000)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      core_.Search(DisplayView::SquareAround(kZurich, 6000)).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(RemoteIdCoreTest, PublishedFlightsShowUnderTheirUasId) {
@@ -213,7 +201,7 @@ TEST_F(RemoteIdCoreTest, PublishedFlightsShowUnderTheirUasId) {
   EXPECT_EQ(out->heard[0].remote_id, "1AKGAAN8G70R7JS");
   // 300 ms old, and its time stamp is accurate to 1 s.
   EXPECT_EQ(out->heard[0].latency, absl::Milliseconds(1300));
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_EQ(r->flights_size(), 1);
   EXPECT_EQ(r->flights(0).id(), "1AKGAAN8G70R7JS");
   EXPECT_EQ(r->flights(0).source(), v1::RID_SOURCE_NETWORK_PUBLISHED);
@@ -232,8 +220,7 @@ TEST_F(RemoteIdCoreTest, AnotherAccountCannotPublishTheSameUasId) {
   *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   ASSERT_TRUE(core_.Publish("uss-1", req).ok());
   clock_.Advance(absl::Seconds(1));
-  *req.mutable_flights(0) =
-      Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.mutable_flights(0) = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   EXPECT_THAT(core_.Publish("uss-2", req).status().message(),
               HasSubstr("flights[0].uas_id: \"1AKGAAN8G70R7JS\" is published "
                         "by another account"));
@@ -271,8 +258,9 @@ TEST_F(RemoteIdCoreTest, PublishRefusesEachOutOfRangeField) {
        "states[0].horizontal_accuracy_m"},
       {[](v1::PublishedState* s) { s->set_height_m(30); },
        "states[0].height_reference: required with a height_m"},
-      {[](v1::PublishedState* s) { s->set_status(
-           static_cast<v1::RidOperationalStatus>(9)); },
+      {[](v1::PublishedState* s) {
+         s->set_status(static_cast<v1::RidOperationalStatus>(9));
+       },
        "states[0].status: 9 is not"},
       {[](v1::PublishedState* s) {
          s->mutable_time()->set_seconds(s->time().seconds() - 61);
@@ -294,8 +282,8 @@ TEST_F(RemoteIdCoreTest, PublishRefusesEachOutOfRangeField) {
 }
 
 TEST_F(RemoteIdCoreTest, ABroadcastParticipantIsNotShownTwiceNorAnIntruder) {
-  core_.AddNetworkReport("op-1", Report("1AKGAAN8G70R7JS", "intent-1",
-                                        clock_.Now(), kZurich));
+  core_.AddNetworkReport(
+      "op-1", Report("1AKGAAN8G70R7JS", "intent-1", clock_.Now(), kZurich));
   BroadcastFix b;
   b.uas_id = "1AKGAAN8G70R7JS";
   b.uas_id_type = v1::UAS_ID_TYPE_SERIAL_NUMBER;
@@ -304,7 +292,7 @@ TEST_F(RemoteIdCoreTest, ABroadcastParticipantIsNotShownTwiceNorAnIntruder) {
   b.receiver = "receiver-1";
   b.received = clock_.Now();
   EXPECT_FALSE(core_.AddBroadcast(b).has_value());
-  const auto r = core_.Search(ViewAround(kZurich, 1000));
+  const auto r = core_.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_EQ(r->flights_size(), 1);
   EXPECT_EQ(r->flights(0).source(), v1::RID_SOURCE_NETWORK);
   const auto d = core_.Details(r->flights(0).id());
@@ -320,7 +308,8 @@ TEST_F(RemoteIdCoreTest, ABroadcastParticipantIsNotShownTwiceNorAnIntruder) {
   ASSERT_TRUE(heard.has_value());
   EXPECT_EQ(heard->remote_id, "1AKGAAN8G70R7JS");
   EXPECT_EQ(heard->latency, absl::Milliseconds(600));
-  const auto far = core_.Search(ViewAround(b.fix.position, 1000));
+  const auto far =
+      core_.Search(DisplayView::SquareAround(b.fix.position, 1000));
   ASSERT_EQ(far->flights_size(), 1);
   EXPECT_EQ(far->flights(0).source(), v1::RID_SOURCE_BROADCAST);
 }
@@ -343,8 +332,8 @@ TEST_F(RemoteIdCoreTest, BoundedFlights) {
   o.max_flights = 3;
   RemoteIdCore core(o, &clock_);
   for (int i = 0; i < 5; ++i) {
-    core.AddNetworkReport("op", Report(absl::StrCat("d", i), "i",
-                                       clock_.Now(), kZurich));
+    core.AddNetworkReport(
+        "op", Report(absl::StrCat("d", i), "i", clock_.Now(), kZurich));
   }
   EXPECT_EQ(core.flight_count(), 3u);
   EXPECT_EQ(core.dropped(), 2);
@@ -358,13 +347,14 @@ TEST_F(RemoteIdCoreTest, OperatorLocationIsPublicOnlyWhereTheJurisdictionSays) {
   v1::PublishFlightsRequest req;
   *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   ASSERT_TRUE(core_.Publish("uss-1", req).ok());
-  EXPECT_FALSE(
-      core_.Search(ViewAround(kZurich, 1000))->flights(0).has_operator_location());
+  EXPECT_FALSE(core_.Search(DisplayView::SquareAround(kZurich, 1000))
+                   ->flights(0)
+                   .has_operator_location());
   RemoteIdOptions o = Options();
   o.public_operator_location = true;
   RemoteIdCore part89(o, &clock_);
   ASSERT_TRUE(part89.Publish("uss-1", req).ok());
-  const auto r = part89.Search(ViewAround(kZurich, 1000));
+  const auto r = part89.Search(DisplayView::SquareAround(kZurich, 1000));
   ASSERT_TRUE(r->flights(0).has_operator_location());
   EXPECT_DOUBLE_EQ(r->flights(0).operator_location().lat_deg(), 47.3708);
 }

@@ -63,8 +63,8 @@ absl::Duration FromProto(const google::protobuf::Duration& d) {
 // A WatchFlights stream: its view, and at most one update being written.
 class WatchStream final : public grpc::ServerWriteReactor<v1::FlightsUpdate> {
  public:
-  WatchStream(RemoteIdService* service, DisplayView view,
-              absl::Duration period, int64_t after_sequence)
+  WatchStream(RemoteIdService* service, DisplayView view, absl::Duration period,
+              int64_t after_sequence)
       : service_(service),
         view_(std::move(view)),
         period_(period),

@@ -46,12 +46,12 @@ absl::Status CheckSerialNumber(absl::string_view id, absl::string_view field) {
     return Bad(field, id, kWhat);
   }
   if (id.size() != static_cast<size_t>(5 + length)) {
-    return Bad(field, id,
-               absl::StrCat("an ANSI/CTA-2063-A serial number: its length "
-                            "character '",
-                            std::string(1, l), "' says ", length,
-                            " serial characters, and ", id.size() - 5,
-                            " follow"));
+    return Bad(
+        field, id,
+        absl::StrCat("an ANSI/CTA-2063-A serial number: its length "
+                     "character '",
+                     std::string(1, l), "' says ", length,
+                     " serial characters, and ", id.size() - 5, " follow"));
   }
   return absl::OkStatus();
 }

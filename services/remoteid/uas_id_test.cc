@@ -19,9 +19,9 @@ TEST(SerialNumber, AcceptsCta2063aSerials) {
 }
 
 TEST(SerialNumber, RefusesWhatTheStandardRulesOut) {
-  for (const char* bad : {"WRONG", "1AKGA", "1AKG1AB", "1AKG0", "1AKGG1",
-                          "1OKG1A", "1IKG1A", "1akg1a", "1AKG1 ",
-                          "ABCDF123456789ABCDEFG"}) {
+  for (const char* bad :
+       {"WRONG", "1AKGA", "1AKG1AB", "1AKG0", "1AKGG1", "1OKG1A", "1IKG1A",
+        "1akg1a", "1AKG1 ", "ABCDF123456789ABCDEFG"}) {
     const absl::Status s = CheckSerialNumber(bad, "flights[0].uas_id");
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_THAT(s.message(), HasSubstr("flights[0].uas_id: ")) << bad;

@@ -20,6 +20,7 @@
 #include "services/remoteid/broadcast/capture.h"
 #include "services/remoteid/broadcast/odid.h"
 #include "services/remoteid/broadcast/retime.h"
+#include "services/remoteid/display_view.h"
 #include "services/remoteid/network_flights.h"
 #include "services/utmctl/area_flags.h"
 #include "services/utmctl/channel.h"
@@ -62,16 +63,7 @@ bool ReadView(const RidCommands::ViewArgs& args, v1::LatLngRect* view) {
                  "and at most 10000 m)\n";
     return false;
   }
-  const geo::LatLng c{n[0], n[1]};
-  const double half = n[2] / 2;
-  const geo::LatLng sw = geo::GeodesicDestination(
-      geo::GeodesicDestination(c, 180, half), 270, half);
-  const geo::LatLng ne =
-      geo::GeodesicDestination(geo::GeodesicDestination(c, 0, half), 90, half);
-  view->mutable_south_west()->set_lat_deg(sw.lat_deg);
-  view->mutable_south_west()->set_lng_deg(sw.lng_deg);
-  view->mutable_north_east()->set_lat_deg(ne.lat_deg);
-  view->mutable_north_east()->set_lng_deg(ne.lng_deg);
+  *view = remoteid::DisplayView::SquareAround({n[0], n[1]}, n[2]);
   return true;
 }
 
@@ -123,8 +115,8 @@ int View(const Options& options, const RidCommands::ViewArgs& args) {
   if (!ReadView(args, request.mutable_view())) return kExitUsage;
   Client client(options);
   v1::SearchFlightsResponse response;
-  const grpc::Status status = client.stub()->SearchFlights(
-      client.Context().get(), request, &response);
+  const grpc::Status status =
+      client.stub()->SearchFlights(client.Context().get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
   if (options.json) {
     std::cout << ProtoJson(response) << "\n";
@@ -163,8 +155,7 @@ int Watch(const Options& options, const RidCommands::WatchArgs& args) {
     } else {
       std::cout << Rfc3339(update.server_time()) << " update "
                 << update.sequence() << ": " << update.flights_size()
-                << " flight(s), " << update.clusters_size()
-                << " cluster(s)\n";
+                << " flight(s), " << update.clusters_size() << " cluster(s)\n";
       for (const v1::RidFlight& f : update.flights()) PrintFlight(f);
       for (const v1::RidCluster& c : update.clusters()) PrintCluster(c);
       std::cout << std::flush;
@@ -205,8 +196,8 @@ int Details(const Options& options, const RidCommands::DetailsArgs& args) {
   };
   line("id", d.id());
   line("source", SourceName(d.source()));
-  line("ua_type", absl::AsciiStrToLower(
-                      absl::StripPrefix(v1::UaType_Name(d.ua_type()), "UA_TYPE_")));
+  line("ua_type", absl::AsciiStrToLower(absl::StripPrefix(
+                      v1::UaType_Name(d.ua_type()), "UA_TYPE_")));
   line("serial_number", d.serial_number());
   line("registration_id", d.registration_id());
   line("operator_id", d.operator_id());
@@ -382,8 +373,8 @@ int Replay(const Options& options, const RidCommands::ReplayArgs& args) {
     }
   }
   if (int code = send(&request); code != 0) return code;
-  std::cout << "replayed " << sent << " frame(s): " << accepted
-            << " accepted, " << refused << " refused, " << positions
+  std::cout << "replayed " << sent << " frame(s): " << accepted << " accepted, "
+            << refused << " refused, " << positions
             << " aircraft position(s)\n";
   return refused > 0 ? kExitInvalid : 0;
 }
@@ -401,9 +392,10 @@ void AddViewFlags(CLI::App* app, RidCommands::ViewArgs* args) {
 }  // namespace
 
 RidCommands::RidCommands(CLI::App* app) {
-  rid_ = app->add_subcommand(
-      "rid", "Remote ID: who is flying in a view; details for law "
-             "enforcement; publish or replay Remote ID");
+  rid_ =
+      app->add_subcommand("rid",
+                          "Remote ID: who is flying in a view; details for law "
+                          "enforcement; publish or replay Remote ID");
   rid_->require_subcommand(1);
   rid_->fallthrough();
   AddConnectionFlags(rid_, &options_, "JSON output (the response messages)");
@@ -414,8 +406,9 @@ RidCommands::RidCommands(CLI::App* app) {
   watch_ = rid_->add_subcommand(
       "watch", "The aircraft in a view, again every --period-ms");
   AddViewFlags(watch_, &watch_args_.view);
-  watch_->add_option("--period-ms", watch_args_.period_ms,
-                     "Between updates, 100 to 1000 ms")
+  watch_
+      ->add_option("--period-ms", watch_args_.period_ms,
+                   "Between updates, 100 to 1000 ms")
       ->capture_default_str();
   watch_->add_option("--count", watch_args_.count,
                      "Exit after this many updates");
@@ -427,8 +420,9 @@ RidCommands::RidCommands(CLI::App* app) {
       "Who flies an aircraft of the display (law enforcement; audited)");
   details_->add_option("id", details_args_.id, "The Remote ID shown")
       ->required();
-  details_->add_option("--case", details_args_.case_reference,
-                       "The warrant, subpoena or court order id")
+  details_
+      ->add_option("--case", details_args_.case_reference,
+                   "The warrant, subpoena or court order id")
       ->required();
 
   publish_ = rid_->add_subcommand(
@@ -449,8 +443,9 @@ RidCommands::RidCommands(CLI::App* app) {
   replay_->add_option("capture", replay_args_.capture, "The capture file")
       ->required()
       ->check(CLI::ExistingFile);
-  replay_->add_option("--receiver-position", replay_args_.receiver_position,
-                      "Where the receiver is: lat,lng (degrees)")
+  replay_
+      ->add_option("--receiver-position", replay_args_.receiver_position,
+                   "Where the receiver is: lat,lng (degrees)")
       ->required();
   replay_->add_flag("--all-at-once", replay_args_.all_at_once,
                     "Send every frame at once, moved so that the last was "

@@ -41,8 +41,8 @@ class RidCommands {
   struct WatchArgs {
     ViewArgs view;
     int64_t period_ms = 1000;
-    int64_t count = 0;      // updates; 0: unbounded
-    double timeout_s = 0;   // 0: unbounded
+    int64_t count = 0;     // updates; 0: unbounded
+    double timeout_s = 0;  // 0: unbounded
   };
   struct DetailsArgs {
     std::string id;
