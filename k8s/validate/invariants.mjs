@@ -99,7 +99,7 @@ if (overlay === "dev") {
     if (d.spec.strategy?.type !== "Recreate") fail(d, "strategy is not Recreate: a rollout would start a second utmd on the locked store");
     if ((flag(c, "store") ?? "embedded") !== "embedded") fail(d, `--store=${flag(c, "store")}, want embedded`);
     const services = flag(c, "services");
-    if (services !== undefined && services !== "intent,constraint,telemetry") fail(d, `--services=${services}, want all three`);
+    if (services !== undefined && services !== "intent,constraint,telemetry,remoteid") fail(d, `--services=${services}, want all four`);
     const dataDir = flag(c, "data-dir");
     const mount = c.volumeMounts?.find((m) => m.mountPath === dataDir);
     const volume = d.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
