@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "services/common/volume_convert.h"
+
 namespace utm::remoteid {
 
 std::vector<telemetry::IntruderReport> ToIntruderReports(
@@ -19,9 +21,7 @@ std::vector<telemetry::IntruderReport> ToIntruderReports(
     r.latency = s.latency;
     v1::PositionReport& p = r.report;
     p.set_aircraft_id(s.remote_id);
-    const int64_t ns = absl::ToUnixNanos(s.fix.time);
-    p.mutable_time()->set_seconds(ns / 1000000000);
-    p.mutable_time()->set_nanos(static_cast<int32_t>(ns % 1000000000));
+    *p.mutable_time() = TimeToProto(s.fix.time);
     p.mutable_position()->set_lat_deg(s.fix.position.lat_deg);
     p.mutable_position()->set_lng_deg(s.fix.position.lng_deg);
     p.mutable_altitude()->set_value_m(*s.fix.altitude_m);

@@ -10,6 +10,7 @@
 #include "geo/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "services/common/input_limits.h"
+#include "services/common/volume_convert.h"
 
 namespace utm::remoteid {
 namespace {
@@ -139,17 +140,6 @@ absl::StatusOr<absl::Time> Time(const json& object, const char* key,
   return t;
 }
 
-void SetTime(absl::Time t, google::protobuf::Timestamp* out) {
-  const int64_t ns = absl::ToUnixNanos(t);
-  int64_t s = ns / 1000000000, n = ns % 1000000000;
-  if (n < 0) {
-    n += 1000000000;
-    --s;
-  }
-  out->set_seconds(s);
-  out->set_nanos(static_cast<int32_t>(n));
-}
-
 absl::Time FromProto(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
 }
@@ -173,7 +163,7 @@ absl::StatusOr<v1::PublishedState> ReadState(const json& s,
                                              const std::string& path) {
   v1::PublishedState out;
   UTM_ASSIGN_OR_RETURN(absl::Time t, Time(s, "timestamp", path));
-  SetTime(t, out.mutable_time());
+  *out.mutable_time() = TimeToProto(t);
   UTM_ASSIGN_OR_RETURN(double ta, Number(s, "timestamp_accuracy", path));
   out.set_time_accuracy_s(ta);
   UTM_ASSIGN_OR_RETURN(v1::RidOperationalStatus status,
@@ -386,7 +376,7 @@ v1::PublishFlightsRequest NetworkTestFlights::StatesBetween(
       }
       v1::PublishedState* state = out->add_states();
       *state = s;
-      SetTime(t + shift, state->mutable_time());
+      *state->mutable_time() = TimeToProto(t + shift);
     }
   }
   return request;

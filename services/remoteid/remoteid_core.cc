@@ -13,6 +13,7 @@
 #include "geo/geodesy.h"
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
+#include "services/common/volume_convert.h"
 #include "services/remoteid/published_check.h"
 
 namespace utm::remoteid {
@@ -23,20 +24,6 @@ constexpr double kRad = M_PI / 180;
 constexpr size_t kMaxReceivers = 16;
 // Bytes of a session id's key hash shown (as hex): 64 bits.
 constexpr size_t kSessionIdBytes = 8;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t ns = absl::ToUnixNanos(t);
-  int64_t s = ns / 1000000000;
-  int64_t n = ns % 1000000000;
-  if (n < 0) {
-    n += 1000000000;
-    --s;
-  }
-  ts.set_seconds(s);
-  ts.set_nanos(static_cast<int32_t>(n));
-  return ts;
-}
 
 absl::Time FromTimestamp(const google::protobuf::Timestamp& ts) {
   return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
@@ -386,7 +373,7 @@ void RemoteIdCore::ToProto(const Flight& flight, absl::Time now,
   out->set_id(flight.id);
   out->set_source(flight.source);
   const Fix& fix = flight.latest;
-  *out->mutable_time() = ToTimestamp(fix.time);
+  *out->mutable_time() = TimeToProto(fix.time);
   SetLatLng(fix.position, out->mutable_position());
   if (fix.altitude_m) SetAltitude(*fix.altitude_m, out->mutable_altitude());
   out->set_has_velocity(fix.has_velocity);
@@ -404,7 +391,7 @@ void RemoteIdCore::ToProto(const Flight& flight, absl::Time now,
   for (const Point& p : flight.track) {
     if (p.time < oldest) continue;
     v1::RidPosition* pos = out->add_recent_positions();
-    *pos->mutable_time() = ToTimestamp(p.time);
+    *pos->mutable_time() = TimeToProto(p.time);
     SetLatLng(p.position, pos->mutable_position());
     if (p.altitude_m) SetAltitude(*p.altitude_m, pos->mutable_altitude());
   }
@@ -421,7 +408,7 @@ v1::SearchFlightsResponse RemoteIdCore::Search(const DisplayView& view) const {
   const absl::Time now = clock_->Now();
   const absl::Time oldest = now - options_.near_real_time;
   v1::SearchFlightsResponse out;
-  *out.mutable_server_time() = ToTimestamp(now);
+  *out.mutable_server_time() = TimeToProto(now);
   absl::ReaderMutexLock lock(&mu_);
   std::vector<const Flight*> shown;
   grid_geometry_.ForEachNear(

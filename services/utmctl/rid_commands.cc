@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "geo/geodesy.h"
+#include "services/common/volume_convert.h"
 #include "services/remoteid/broadcast/capture.h"
 #include "services/remoteid/broadcast/odid.h"
 #include "services/remoteid/broadcast/retime.h"
@@ -286,14 +287,6 @@ v1::RidTransport TransportOf(remoteid::broadcast::Transport t) {
   return v1::RID_TRANSPORT_UNSPECIFIED;
 }
 
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  const int64_t ns = absl::ToUnixNanos(t);
-  ts.set_seconds(ns / 1000000000);
-  ts.set_nanos(static_cast<int32_t>(ns % 1000000000));
-  return ts;
-}
-
 // Streams a capture's Remote ID frames as a ground receiver would have
 // heard them now: the first frame now (or, --all-at-once, the last frame
 // now and every frame at once), each Location's own time stamp moved with
@@ -365,7 +358,7 @@ int Replay(const Options& options, const RidCommands::ReplayArgs& args) {
     v1::ReceivedFrame* out = request.add_frames();
     out->set_payload(payload);
     out->set_transmitter(f.transmitter);
-    *out->mutable_receive_time() = ToTimestamp(heard);
+    *out->mutable_receive_time() = TimeToProto(heard);
     out->set_rssi_dbm(f.rssi_dbm.value_or(0));
     out->set_transport(TransportOf(f.transport));
     if (request.frames_size() >= 500) {
