@@ -1,5 +1,4 @@
 #include "services/common/auth.h"
-#include "services/common/scoped_fd.h"
 
 #include <fcntl.h>
 #include <jwt.h>
@@ -30,6 +29,7 @@
 #include "absl/strings/strip.h"
 #include "geo/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "services/common/scoped_fd.h"
 
 namespace utm::auth {
 namespace {
@@ -60,6 +60,7 @@ constexpr ScopeEntry kScopes[] = {
     {Scope::kPriorityEmergency, "utm.priority.emergency"},
     {Scope::kRemoteIdReceiver, "utm.rid_receiver"},
     {Scope::kAudit, "utm.audit"},
+    {Scope::kRegistry, "utm.registry"},
 };
 
 struct RoleEntry {
@@ -69,7 +70,7 @@ struct RoleEntry {
 const std::vector<RoleEntry>& Roles() {
   static const auto* const kRoles = new std::vector<RoleEntry>{
       {"operator", {Scope::kStrategicCoordination}},
-      {"regulator", {Scope::kConstraintManagement}},
+      {"regulator", {Scope::kConstraintManagement, Scope::kRegistry}},
       {"monitor", {Scope::kConformanceMonitoring}},
       {"display", {Scope::kRemoteIdDisplay}},
       {"police", {Scope::kRemoteIdDisplay, Scope::kLawEnforcement}},
@@ -96,7 +97,6 @@ struct FreeDeleter {
   void operator()(char* p) const { std::free(p); }
 };
 using MallocedStr = std::unique_ptr<char, FreeDeleter>;
-
 
 absl::Status Unauthenticated(absl::string_view message) {
   return absl::UnauthenticatedError(message);

@@ -50,8 +50,10 @@ enum class Scope {
   // Priority bands above an operator's (see services/intent/priority_policy.h):
   kPriorityPublicSafety,  // "utm.priority.public_safety": police, fire, SAR.
   kPriorityEmergency,     // "utm.priority.emergency": the top band.
-  kRemoteIdReceiver,  // "utm.rid_receiver": a ground receiver streams what it hears.
+  kRemoteIdReceiver,  // "utm.rid_receiver": a ground receiver streams what it
+                      // hears.
   kAudit,             // "utm.audit": read (never write) the audit log.
+  kRegistry,          // "utm.registry": register and revoke aircraft.
 };
 
 // The wire name of `s` in a token's "scope" claim, e.g.
@@ -64,7 +66,7 @@ absl::StatusOr<Scope> ParseScope(absl::string_view name);
 
 // The scopes `utmctl token --role <role>` grants, sorted:
 //   operator  -> strategic_coordination
-//   regulator -> constraint_management
+//   regulator -> constraint_management, registry
 //   monitor   -> conformance_monitoring
 //   display   -> rid_display
 //   police    -> rid_display, law_enforcement

@@ -151,7 +151,7 @@ TEST(ScopesForRole, MapsEachRole) {
   using S = Scope;
   const std::vector<std::pair<std::string, std::vector<Scope>>> cases = {
       {"operator", {S::kStrategicCoordination}},
-      {"regulator", {S::kConstraintManagement}},
+      {"regulator", {S::kConstraintManagement, S::kRegistry}},
       {"monitor", {S::kConformanceMonitoring}},
       {"display", {S::kRemoteIdDisplay}},
       {"police", {S::kRemoteIdDisplay, S::kLawEnforcement}},

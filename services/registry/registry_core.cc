@@ -1,0 +1,1 @@
+// Filled in by the registry work in progress.

@@ -1,0 +1,155 @@
+// The aircraft registry, without gRPC: registrations by serial number, the
+// rules of who may write and read them, and the registration check that
+// intent activation and telemetry ask (registration::RegistrationChecker).
+// The wire messages of proto/utm/v1/registry.proto are the domain types.
+//
+// Storage: the registrations are a read model of a ledger (table
+// "registrations", key: serial number, value: a serialized
+// v1::AircraftRegistration), in one process (LocalLedger over the store) as
+// across replicas (RedisLedger): a write is decided on the model, committed
+// with a guard on the key "registration/<serial>" (so two replicas
+// registering one serial at once cannot both win: the second decides again
+// and finds the first), and answered once this replica's follower has
+// applied it, so a read right after a write sees it.
+//
+// Rules:
+//  - Only registry authorities (Caller::registry) register and revoke.
+//  - A serial number has at most one registration; version 0 registers a
+//    new one (ALREADY_EXISTS while one is in force, replacing a revoked or
+//    expired one), version N replaces version N (ABORTED when stale). A
+//    retry of a write that was made (same content, same caller) answers the
+//    stored registration again.
+//  - Reads: the registry authority and the operator an aircraft is
+//    registered to see its registration; law enforcement with a case
+//    reference too, and the adapter records each such read in the audit log
+//    before answering (GetResult::audited). Anyone else: PERMISSION_DENIED,
+//    registered or not.
+//  - CheckAircraft(): see registration_check.h; the threshold is
+//    RegistryOptions::jurisdiction.
+//
+// Thread-safe.
+//
+// Typical usage:
+//   RegistryCore registry(options, clock, ledger, &follower);  // AddTable
+//   UTM_RETURN_IF_ERROR(follower.Start());
+//   intent_core.SetRegistrationChecker(&registry);
+//   registry.SetChangeObserver([&](const v1::AircraftRegistration& r) {...});
+#ifndef UTM_SERVICES_REGISTRY_REGISTRY_CORE_H_
+#define UTM_SERVICES_REGISTRY_REGISTRY_CORE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "services/common/clock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/ledger.h"
+#include "services/common/registration_check.h"
+#include "utm/v1/registry.pb.h"
+
+namespace utm::registry {
+
+// Who is calling, from the adapter's authentication.
+struct Caller {
+  std::string id;                // the token's subject
+  bool registry = false;         // utm.registry: a registry authority
+  bool operator_ = false;        // utm.strategic_coordination
+  bool law_enforcement = false;  // utm.law_enforcement
+};
+
+struct RegistryOptions {
+  // The registration threshold. DEFAULT: none (not required).
+  registration::Jurisdiction jurisdiction;
+  // Most registrations held (in force or not). DEFAULT: 5,000,000 (the
+  // FAA's register holds about a million drones). Across replicas a few
+  // concurrent writes may pass it.
+  size_t max_registrations = 5000000;
+  // Times a write is decided again after another replica's commit moved
+  // the key, before UNAVAILABLE. DEFAULT: 8.
+  int max_attempts = 8;
+};
+
+class RegistryCore final : public registration::RegistrationChecker {
+ public:
+  // The ledger table, and the guard key of a serial number.
+  static constexpr char kTable[] = "registrations";
+  static std::string GuardKey(absl::string_view serial_number);
+
+  // `clock`, `ledger` and `follower` are not owned and must outlive the
+  // core. Adds the table to `follower`: REQUIRES before follower->Start().
+  RegistryCore(RegistryOptions options, const Clock* clock,
+               ledger::Ledger* ledger, ledger::Follower* follower);
+  ~RegistryCore() override;
+
+  // Writes. INVALID_ARGUMENT naming the field, PERMISSION_DENIED,
+  // ALREADY_EXISTS, ABORTED (stale version), NOT_FOUND,
+  // FAILED_PRECONDITION (revoking a revoked one), RESOURCE_EXHAUSTED (the
+  // registry is full), UNAVAILABLE (the ledger).
+  absl::StatusOr<v1::RegisterAircraftResponse> Register(
+      const Caller& caller, const v1::RegisterAircraftRequest& request);
+  absl::StatusOr<v1::RevokeRegistrationResponse> Revoke(
+      const Caller& caller, const v1::RevokeRegistrationRequest& request);
+
+  // A read's answer and, when it is a disclosure to law enforcement under
+  // a case reference, the fact that the adapter must audit it first.
+  struct GetResult {
+    v1::GetRegistrationResponse response;
+    bool audited = false;
+  };
+  // PERMISSION_DENIED for a caller who may not read it (registered or
+  // not); NOT_FOUND only to callers who may read any registration;
+  // INVALID_ARGUMENT for a malformed serial number or case reference.
+  absl::StatusOr<GetResult> Get(
+      const Caller& caller, const v1::GetRegistrationRequest& request) const;
+  absl::StatusOr<v1::ListRegistrationsResponse> List(
+      const Caller& caller, const v1::ListRegistrationsRequest& request) const;
+
+  // registration::RegistrationChecker.
+  absl::Status CheckAircraft(absl::string_view operator_id,
+                             absl::string_view aircraft_id,
+                             int64_t declared_mass_g,
+                             absl::string_view field) const override;
+
+  // Called with each registration as applied (on every replica, on the
+  // follower's thread, without the core's lock): telemetry raises or clears
+  // its revocation alerts from it. Set before the follower starts.
+  using ChangeObserver = std::function<void(const v1::AircraftRegistration&)>;
+  void SetChangeObserver(ChangeObserver observer);
+
+  const RegistryOptions& options() const { return options_; }
+  size_t size() const;
+
+ private:
+  // The follower's handlers.
+  void Apply(absl::string_view key, const std::optional<std::string>& value);
+  void Clear();
+  // Whether `r` is in force at `now`.
+  static bool InForce(const v1::AircraftRegistration& r, absl::Time now);
+  // Commits `r` as the new record of its serial, decided on `base`, and
+  // waits until this replica applied it. kMoved/kReload: nullopt (decide
+  // again).
+  absl::StatusOr<bool> CommitRecord(const ledger::Position& base,
+                                    const v1::AircraftRegistration& r);
+
+  const RegistryOptions options_;
+  const Clock* const clock_;
+  ledger::Ledger* const ledger_;
+  ledger::Follower* const follower_;
+  ChangeObserver observer_;
+
+  mutable absl::Mutex mu_;
+  // By serial number, ordered for List's pages.
+  std::map<std::string, v1::AircraftRegistration> registrations_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace utm::registry
+
+#endif  // UTM_SERVICES_REGISTRY_REGISTRY_CORE_H_
