@@ -93,6 +93,10 @@ void IntentToProto(const Intent& intent, v1::FlightIntent* out) {
   *out->mutable_create_time() = TimeToProto(intent.created);
   *out->mutable_update_time() = TimeToProto(intent.updated);
   out->set_no_retention(!intent.retained);
+  if (!intent.aircraft_serial.empty() || intent.aircraft_mass_g != 0) {
+    out->mutable_aircraft()->set_serial_number(intent.aircraft_serial);
+    out->mutable_aircraft()->set_mass_g(intent.aircraft_mass_g);
+  }
 }
 
 absl::StatusOr<Intent> IntentFromProto(const v1::FlightIntent& proto) {
@@ -110,6 +114,8 @@ absl::StatusOr<Intent> IntentFromProto(const v1::FlightIntent& proto) {
   intent.retained = !proto.no_retention();
   intent.created = TimeOf(proto.create_time());
   intent.updated = TimeOf(proto.update_time());
+  intent.aircraft_serial = proto.aircraft().serial_number();
+  intent.aircraft_mass_g = proto.aircraft().mass_g();
   return intent;
 }
 

@@ -86,6 +86,11 @@ struct Intent {
   bool retained = true;  // FileRequest::retain
   absl::Time created;
   absl::Time updated;
+  // The aircraft that flies it (v1::FlightAircraft): its serial number
+  // (or the operator's id for it) and declared mass, grams (0: not
+  // declared). Checked against the registry at activation.
+  std::string aircraft_serial;
+  int64_t aircraft_mass_g = 0;
 };
 
 // Where one volume of the caller's intent meets one volume of another.

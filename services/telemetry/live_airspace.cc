@@ -33,6 +33,8 @@ std::shared_ptr<const IntentInfo> LiveAirspace::Intent(
                     i.state == intent::IntentState::kNonconforming ||
                     i.state == intent::IntentState::kContingent;
   info->volumes = i.volumes;
+  info->aircraft_serial = i.aircraft_serial;
+  info->aircraft_mass_g = i.aircraft_mass_g;
   absl::MutexLock lock(&mu_);
   if (cache_.size() >= kMaxCached) cache_.clear();
   // The version read with the intent: a write in between leaves the newer

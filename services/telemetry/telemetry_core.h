@@ -94,6 +94,10 @@ struct IntentInfo {
   std::string owner;
   bool activated = false;  // ACTIVATED, NONCONFORMING or CONTINGENT
   std::vector<geo::Volume4D> volumes;
+  // The aircraft it declares (FlightAircraft): serial number (may be
+  // empty) and mass, grams (0: not declared).
+  std::string aircraft_serial;
+  int64_t aircraft_mass_g = 0;
 };
 
 // Where the core looks up intents and active restrictions, and tells the
