@@ -86,12 +86,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
 #include "geo/volume.h"
-#include "absl/status/status.h"
 #include "services/common/clock.h"
 #include "services/common/registration_check.h"
 #include "services/common/volume_convert.h"
@@ -442,8 +442,8 @@ class TelemetryCore {
   // Raises or updates the track's REGISTRATION_REVOKED alert, as its
   // report `prepared` (a forwarded one may find the registration lapsed)
   // and OnRegistrationChanged say.
-  void RegistrationAlert(Track* track, const Prepared& prepared,
-                         absl::Time now, std::vector<AlertChange>* out)
+  void RegistrationAlert(Track* track, const Prepared& prepared, absl::Time now,
+                         std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets the registration checks of aircraft silent for retire_after.
   void PruneRegistrationChecks(absl::Time now)
