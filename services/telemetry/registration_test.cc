@@ -173,9 +173,9 @@ std::vector<AlertChange> OfKind(const std::vector<AlertChange>& c,
   return out;
 }
 
-class RegistrationTest : public ::testing::Test {
+class TelemetryRegistrationTest : public ::testing::Test {
  protected:
-  RegistrationTest() : clock_(kT0), core_(Options(), &clock_, &airspace_) {
+  TelemetryRegistrationTest() : clock_(kT0), core_(Options(), &clock_, &airspace_) {
     // op-a's general intent (no aircraft declared), its heavy aircraft's,
     // its light aircraft's, one declaring 200 g for any aircraft, a light
     // one not activated, and op-b's.
@@ -233,7 +233,7 @@ class RegistrationTest : public ::testing::Test {
   TelemetryCore core_;
 };
 
-TEST_F(RegistrationTest, UnregisteredHeavyAircraftIsRefusedAndStreamGoesOn) {
+TEST_F(TelemetryRegistrationTest, UnregisteredHeavyAircraftIsRefusedAndStreamGoesOn) {
   TelemetryCore::Result r =
       Send("op-a", {Report("SN-HEAVY", "intent-heavy", At(0)),
                     Report("SN-REG", "intent-a", At(500))});
@@ -254,7 +254,7 @@ TEST_F(RegistrationTest, UnregisteredHeavyAircraftIsRefusedAndStreamGoesOn) {
   EXPECT_EQ(registry_.calls, 3);
 }
 
-TEST_F(RegistrationTest, RegisteredAircraftIsAccepted) {
+TEST_F(TelemetryRegistrationTest, RegisteredAircraftIsAccepted) {
   EXPECT_THAT(Fly("op-a", "SN-REG", "intent-heavy", At(0)), IsEmpty());
   EXPECT_EQ(core_.track_count(), 1u);
   // Another operator's registered aircraft is not the caller's.
@@ -265,7 +265,7 @@ TEST_F(RegistrationTest, RegisteredAircraftIsAccepted) {
   EXPECT_EQ(core_.track_count(), 1u);
 }
 
-TEST_F(RegistrationTest, DeclaredMassCountsOnlyFromTheOperatorsActiveIntent) {
+TEST_F(TelemetryRegistrationTest, DeclaredMassCountsOnlyFromTheOperatorsActiveIntent) {
   struct Case {
     std::string op, aircraft, intent;
     int64_t mass_seen;  // -1: accepted
@@ -302,7 +302,7 @@ TEST_F(RegistrationTest, DeclaredMassCountsOnlyFromTheOperatorsActiveIntent) {
   EXPECT_EQ(core_.track_count(), 2u);
 }
 
-TEST_F(RegistrationTest, CheckedWhenTrackingStartsAndWhenTheIntentChanges) {
+TEST_F(TelemetryRegistrationTest, CheckedWhenTrackingStartsAndWhenTheIntentChanges) {
   for (int s = 0; s < 3; ++s) {
     Fly("op-a", "SN-LIGHT", "intent-light", At(10.0 * s));
     clock_.Advance(absl::Seconds(1));
@@ -328,7 +328,7 @@ TEST_F(RegistrationTest, CheckedWhenTrackingStartsAndWhenTheIntentChanges) {
   EXPECT_EQ(registry_.calls, 3);
 }
 
-TEST_F(RegistrationTest, NoCheckerNoChecks) {
+TEST_F(TelemetryRegistrationTest, NoCheckerNoChecks) {
   TelemetryCore unchecked(Options(), &clock_, &airspace_);
   TelemetryCore::Result r =
       Send(unchecked, "op-a", {Report("SN-HEAVY", "intent-heavy", At(0))});
@@ -337,7 +337,7 @@ TEST_F(RegistrationTest, NoCheckerNoChecks) {
   EXPECT_EQ(registry_.calls, 0);
 }
 
-TEST_F(RegistrationTest, IntrudersAreNotChecked) {
+TEST_F(TelemetryRegistrationTest, IntrudersAreNotChecked) {
   IntruderReport in;
   in.remote_id = "SN-HEAVY";
   in.report = Report("ignored", "", At(0), 5);
@@ -350,7 +350,7 @@ TEST_F(RegistrationTest, IntrudersAreNotChecked) {
               IsEmpty());
 }
 
-TEST_F(RegistrationTest, RevocationWhileFlyingAlertsAndKeepsDeconflicting) {
+TEST_F(TelemetryRegistrationTest, RevocationWhileFlyingAlertsAndKeepsDeconflicting) {
   // SN-REG (op-a) flies east at 10 m/s from 0 m, SN-B (op-b) west at 10 m/s
   // from 2000 m: no conflict within the 30 s look-ahead yet.
   EXPECT_THAT(Fly("op-a", "SN-REG", "intent-a", At(0), 10), IsEmpty());
@@ -410,7 +410,7 @@ TEST_F(RegistrationTest, RevocationWhileFlyingAlertsAndKeepsDeconflicting) {
   EXPECT_THAT(conflicts[0].operators, ElementsAre("op-a", "op-b"));
 }
 
-TEST_F(RegistrationTest, RegisteredAgainClearsTheAlert) {
+TEST_F(TelemetryRegistrationTest, RegisteredAgainClearsTheAlert) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   registry_.registered["SN-REG"].revoked = true;
   std::vector<AlertChange> c =
@@ -438,7 +438,7 @@ TEST_F(RegistrationTest, RegisteredAgainClearsTheAlert) {
   EXPECT_THAT(core_.OpenAlerts(), IsEmpty());
 }
 
-TEST_F(RegistrationTest, LostLinkAndRetirementClearTheAlert) {
+TEST_F(TelemetryRegistrationTest, LostLinkAndRetirementClearTheAlert) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   registry_.registered["SN-REG"].revoked = true;
   std::string id =
@@ -476,7 +476,7 @@ TEST_F(RegistrationTest, LostLinkAndRetirementClearTheAlert) {
   EXPECT_EQ(c[0].alert.id(), id);
 }
 
-TEST_F(RegistrationTest, RevocationReasonIsBounded) {
+TEST_F(TelemetryRegistrationTest, RevocationReasonIsBounded) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   std::vector<AlertChange> c = core_.OnRegistrationChanged(
       Registration("SN-REG", "op-a", kT0, std::string(100000, 'x')));
@@ -486,7 +486,7 @@ TEST_F(RegistrationTest, RevocationReasonIsBounded) {
 
 // Replicas: every replica's registry observer fires, and each that holds
 // the aircraft keeps the alert's state, but only the owner raises it.
-TEST_F(RegistrationTest, OnlyTheOwningReplicaRaises) {
+TEST_F(TelemetryRegistrationTest, OnlyTheOwningReplicaRaises) {
   FixedScope owner_scope(true), halo_scope(false);
   TelemetryCore owner(Options(), &clock_, &airspace_);
   TelemetryCore halo(Options(), &clock_, &airspace_);
@@ -526,7 +526,7 @@ TEST_F(RegistrationTest, OnlyTheOwningReplicaRaises) {
 // A replica that starts holding the aircraft after the revocation (its
 // reports now forwarded from another replica) does not refuse it: it
 // raises the alert, once per aircraft, and clears it on registration.
-TEST_F(RegistrationTest, ForwardedAircraftWithLapsedRegistrationIsAlerted) {
+TEST_F(TelemetryRegistrationTest, ForwardedAircraftWithLapsedRegistrationIsAlerted) {
   FixedScope scope(true);
   TelemetryCore replica(Options(), &clock_, &airspace_);
   replica.SetReplicaScope(&scope);
