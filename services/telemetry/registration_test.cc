@@ -175,7 +175,8 @@ std::vector<AlertChange> OfKind(const std::vector<AlertChange>& c,
 
 class TelemetryRegistrationTest : public ::testing::Test {
  protected:
-  TelemetryRegistrationTest() : clock_(kT0), core_(Options(), &clock_, &airspace_) {
+  TelemetryRegistrationTest()
+      : clock_(kT0), core_(Options(), &clock_, &airspace_) {
     // op-a's general intent (no aircraft declared), its heavy aircraft's,
     // its light aircraft's, one declaring 200 g for any aircraft, a light
     // one not activated, and op-b's.
@@ -233,7 +234,8 @@ class TelemetryRegistrationTest : public ::testing::Test {
   TelemetryCore core_;
 };
 
-TEST_F(TelemetryRegistrationTest, UnregisteredHeavyAircraftIsRefusedAndStreamGoesOn) {
+TEST_F(TelemetryRegistrationTest,
+       UnregisteredHeavyAircraftIsRefusedAndStreamGoesOn) {
   TelemetryCore::Result r =
       Send("op-a", {Report("SN-HEAVY", "intent-heavy", At(0)),
                     Report("SN-REG", "intent-a", At(500))});
@@ -265,7 +267,8 @@ TEST_F(TelemetryRegistrationTest, RegisteredAircraftIsAccepted) {
   EXPECT_EQ(core_.track_count(), 1u);
 }
 
-TEST_F(TelemetryRegistrationTest, DeclaredMassCountsOnlyFromTheOperatorsActiveIntent) {
+TEST_F(TelemetryRegistrationTest,
+       DeclaredMassCountsOnlyFromTheOperatorsActiveIntent) {
   struct Case {
     std::string op, aircraft, intent;
     int64_t mass_seen;  // -1: accepted
@@ -302,7 +305,8 @@ TEST_F(TelemetryRegistrationTest, DeclaredMassCountsOnlyFromTheOperatorsActiveIn
   EXPECT_EQ(core_.track_count(), 2u);
 }
 
-TEST_F(TelemetryRegistrationTest, CheckedWhenTrackingStartsAndWhenTheIntentChanges) {
+TEST_F(TelemetryRegistrationTest,
+       CheckedWhenTrackingStartsAndWhenTheIntentChanges) {
   for (int s = 0; s < 3; ++s) {
     Fly("op-a", "SN-LIGHT", "intent-light", At(10.0 * s));
     clock_.Advance(absl::Seconds(1));
@@ -350,7 +354,8 @@ TEST_F(TelemetryRegistrationTest, IntrudersAreNotChecked) {
               IsEmpty());
 }
 
-TEST_F(TelemetryRegistrationTest, RevocationWhileFlyingAlertsAndKeepsDeconflicting) {
+TEST_F(TelemetryRegistrationTest,
+       RevocationWhileFlyingAlertsAndKeepsDeconflicting) {
   // SN-REG (op-a) flies east at 10 m/s from 0 m, SN-B (op-b) west at 10 m/s
   // from 2000 m: no conflict within the 30 s look-ahead yet.
   EXPECT_THAT(Fly("op-a", "SN-REG", "intent-a", At(0), 10), IsEmpty());
@@ -526,7 +531,8 @@ TEST_F(TelemetryRegistrationTest, OnlyTheOwningReplicaRaises) {
 // A replica that starts holding the aircraft after the revocation (its
 // reports now forwarded from another replica) does not refuse it: it
 // raises the alert, once per aircraft, and clears it on registration.
-TEST_F(TelemetryRegistrationTest, ForwardedAircraftWithLapsedRegistrationIsAlerted) {
+TEST_F(TelemetryRegistrationTest,
+       ForwardedAircraftWithLapsedRegistrationIsAlerted) {
   FixedScope scope(true);
   TelemetryCore replica(Options(), &clock_, &airspace_);
   replica.SetReplicaScope(&scope);
