@@ -104,11 +104,10 @@ void TelemetryCore::RegistrationAlert(Track* track, const Prepared& prepared,
            {track}, now, out);
 }
 
-std::vector<AlertChange> TelemetryCore::OnRegistrationChanged(
+void TelemetryCore::OnRegistrationChanged(
     const v1::AircraftRegistration& registration) {
-  std::vector<AlertChange> out;
   // "" is the intruders' namespace: never a registered operator.
-  if (registration.operator_id().empty()) return out;
+  if (registration.operator_id().empty()) return;
   const absl::Time now = clock_->Now();
   const bool revoked = registration.has_revoke_time();
   bool in_force = !revoked;
@@ -117,7 +116,7 @@ std::vector<AlertChange> TelemetryCore::OnRegistrationChanged(
         TimeFromProto(registration.expire_time(), "expire_time");
     in_force = expire.ok() && *expire > now;
   }
-  if (!revoked && !in_force) return out;  // expired: the next check says so
+  if (!revoked && !in_force) return;  // expired: the next check says so
   const std::string key =
       TrackKey(registration.operator_id(), registration.serial_number());
   if (in_force) {
@@ -129,13 +128,13 @@ std::vector<AlertChange> TelemetryCore::OnRegistrationChanged(
   }
   absl::MutexLock lock(&mu_);
   auto it = tracks_.find(key);
-  if (it == tracks_.end()) return out;
+  if (it == tracks_.end()) return;
   Track* track = it->second.get();
   if (in_force) {
-    if (track->revocation.empty()) return out;
+    if (track->revocation.empty()) return;
     track->revocation.clear();
-    SetAlert(RegAlertKey(key), std::nullopt, {}, now, &out);
-    return out;
+    SetAlert(RegAlertKey(key), std::nullopt, {}, now, &registration_alerts_);
+    return;
   }
   std::string reason = registration.revoke_reason().substr(0, kMaxReasonBytes);
   absl::StatusOr<absl::Time> when =
@@ -149,12 +148,18 @@ std::vector<AlertChange> TelemetryCore::OnRegistrationChanged(
       reason.empty() ? "" : absl::StrCat(": ", reason),
       "; still tracked and deconflicted");
   // The registry may tell the same revocation again: nothing changes.
-  if (track->revocation == message) return out;
+  if (track->revocation == message) return;
   track->revocation = std::move(message);
   SetAlert(RegAlertKey(key),
            AlertAbout(*track, v1::ALERT_KIND_REGISTRATION_REVOKED,
                       track->revocation),
-           {track}, now, &out);
+           {track}, now, &registration_alerts_);
+}
+
+std::vector<AlertChange> TelemetryCore::TakeRegistrationAlerts() {
+  absl::MutexLock lock(&mu_);
+  std::vector<AlertChange> out;
+  out.swap(registration_alerts_);
   return out;
 }
 

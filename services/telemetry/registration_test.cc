@@ -154,6 +154,13 @@ v1::AircraftRegistration Registration(const std::string& serial,
   return r;
 }
 
+// The registration's alert changes, as TelemetryService delivers them.
+std::vector<AlertChange> Changed(TelemetryCore& core,
+                                 const v1::AircraftRegistration& r) {
+  core.OnRegistrationChanged(r);
+  return core.TakeRegistrationAlerts();
+}
+
 std::vector<std::string> Kinds(const std::vector<AlertChange>& c) {
   std::vector<std::string> out;
   for (const AlertChange& a : c) {
@@ -350,8 +357,7 @@ TEST_F(TelemetryRegistrationTest, IntrudersAreNotChecked) {
   EXPECT_EQ(core_.intruder_count(), 1u);
   EXPECT_EQ(registry_.calls, 0);
   // A registration change never names the intruders' namespace.
-  EXPECT_THAT(core_.OnRegistrationChanged(Registration("SN-HEAVY", "", kT0)),
-              IsEmpty());
+  EXPECT_THAT(Changed(core_, Registration("SN-HEAVY", "", kT0)), IsEmpty());
 }
 
 TEST_F(TelemetryRegistrationTest,
@@ -362,10 +368,10 @@ TEST_F(TelemetryRegistrationTest,
   EXPECT_THAT(Fly("op-b", "SN-B", "intent-b", At(2000), -10), IsEmpty());
 
   registry_.registered["SN-REG"].revoked = true;
-  std::vector<AlertChange> c = core_.OnRegistrationChanged(
-      Registration("SN-REG", "op-a", kT0 - absl::Minutes(1),
-                   "remote pilot certificate "
-                   "suspended"));
+  std::vector<AlertChange> c =
+      Changed(core_, Registration("SN-REG", "op-a", kT0 - absl::Minutes(1),
+                                  "remote pilot certificate "
+                                  "suspended"));
   ASSERT_THAT(Kinds(c), ElementsAre("REGISTRATION_REVOKED:RAISED"));
   const v1::Alert& a = c[0].alert;
   EXPECT_THAT(a.aircraft_ids(), ElementsAre("SN-REG"));
@@ -384,10 +390,10 @@ TEST_F(TelemetryRegistrationTest,
   EXPECT_THAT(OfKind(core_.OpenAlerts(), v1::ALERT_KIND_REGISTRATION_REVOKED),
               SizeIs(1));
   // The same revocation told again changes nothing.
-  EXPECT_THAT(core_.OnRegistrationChanged(
-                  Registration("SN-REG", "op-a", kT0 - absl::Minutes(1),
-                               "remote pilot certificate suspended")),
-              IsEmpty());
+  EXPECT_THAT(
+      Changed(core_, Registration("SN-REG", "op-a", kT0 - absl::Minutes(1),
+                                  "remote pilot certificate suspended")),
+      IsEmpty());
 
   // It flies on: its reports are accepted (not checked again), it is
   // deconflicted, and the alert follows it at the update interval.
@@ -419,20 +425,19 @@ TEST_F(TelemetryRegistrationTest, RegisteredAgainClearsTheAlert) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   registry_.registered["SN-REG"].revoked = true;
   std::vector<AlertChange> c =
-      core_.OnRegistrationChanged(Registration("SN-REG", "op-a", kT0, "lost"));
+      Changed(core_, Registration("SN-REG", "op-a", kT0, "lost"));
   ASSERT_THAT(Kinds(c), ElementsAre("REGISTRATION_REVOKED:RAISED"));
   const std::string id = c[0].alert.id();
   // Another operator's, or an expired, registration of the serial does not.
-  EXPECT_THAT(
-      core_.OnRegistrationChanged(Registration("SN-REG", "op-b", std::nullopt)),
-      IsEmpty());
+  EXPECT_THAT(Changed(core_, Registration("SN-REG", "op-b", std::nullopt)),
+              IsEmpty());
   v1::AircraftRegistration expired =
       Registration("SN-REG", "op-a", std::nullopt);
   *expired.mutable_expire_time() = TimeToProto(kT0 - absl::Seconds(1));
-  EXPECT_THAT(core_.OnRegistrationChanged(expired), IsEmpty());
+  EXPECT_THAT(Changed(core_, expired), IsEmpty());
 
   registry_.registered["SN-REG"].revoked = false;
-  c = core_.OnRegistrationChanged(Registration("SN-REG", "op-a", std::nullopt));
+  c = Changed(core_, Registration("SN-REG", "op-a", std::nullopt));
   ASSERT_THAT(Kinds(c), ElementsAre("REGISTRATION_REVOKED:CLEARED"));
   EXPECT_EQ(c[0].alert.id(), id);
   EXPECT_THAT(c[0].operators, ElementsAre("op-a"));
@@ -446,10 +451,9 @@ TEST_F(TelemetryRegistrationTest, RegisteredAgainClearsTheAlert) {
 TEST_F(TelemetryRegistrationTest, LostLinkAndRetirementClearTheAlert) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   registry_.registered["SN-REG"].revoked = true;
-  std::string id =
-      core_.OnRegistrationChanged(Registration("SN-REG", "op-a", kT0, "lost"))
-          .at(0)
-          .alert.id();
+  std::string id = Changed(core_, Registration("SN-REG", "op-a", kT0, "lost"))
+                       .at(0)
+                       .alert.id();
   // Silent: a lost link first (the revocation stays open with it), then
   // retired with every alert about it.
   clock_.Advance(Options().lost_link_after + absl::Seconds(1));
@@ -471,9 +475,7 @@ TEST_F(TelemetryRegistrationTest, LostLinkAndRetirementClearTheAlert) {
   registry_.registered["SN-LIGHT"] = {"op-a", false};
   Fly("op-a", "SN-LIGHT", "intent-light", At(0));
   registry_.registered["SN-LIGHT"].revoked = true;
-  id = core_.OnRegistrationChanged(Registration("SN-LIGHT", "op-a", kT0))
-           .at(0)
-           .alert.id();
+  id = Changed(core_, Registration("SN-LIGHT", "op-a", kT0)).at(0).alert.id();
   airspace_.Add("intent-light", "op-a", "SN-LIGHT", 200, false);
   clock_.Advance(Options().report_gap);
   c = core_.Tick();
@@ -481,10 +483,26 @@ TEST_F(TelemetryRegistrationTest, LostLinkAndRetirementClearTheAlert) {
   EXPECT_EQ(c[0].alert.id(), id);
 }
 
+// An observer that holds only the core (no service) loses nothing: the
+// changes come out of the next Tick, once.
+TEST_F(TelemetryRegistrationTest, WaitingAlertsComeOutOfTheNextTickOnce) {
+  Fly("op-a", "SN-REG", "intent-a", At(0));
+  registry_.registered["SN-REG"].revoked = true;
+  core_.OnRegistrationChanged(Registration("SN-REG", "op-a", kT0, "lost"));
+  EXPECT_THAT(Kinds(core_.Tick()), ElementsAre("REGISTRATION_REVOKED:RAISED"));
+  EXPECT_THAT(core_.TakeRegistrationAlerts(), IsEmpty());
+  EXPECT_THAT(core_.Tick(), IsEmpty());
+  registry_.registered["SN-REG"].revoked = false;
+  core_.OnRegistrationChanged(Registration("SN-REG", "op-a", std::nullopt));
+  EXPECT_THAT(Kinds(core_.TakeRegistrationAlerts()),
+              ElementsAre("REGISTRATION_REVOKED:CLEARED"));
+  EXPECT_THAT(core_.Tick(), IsEmpty());
+}
+
 TEST_F(TelemetryRegistrationTest, RevocationReasonIsBounded) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
-  std::vector<AlertChange> c = core_.OnRegistrationChanged(
-      Registration("SN-REG", "op-a", kT0, std::string(100000, 'x')));
+  std::vector<AlertChange> c = Changed(
+      core_, Registration("SN-REG", "op-a", kT0, std::string(100000, 'x')));
   ASSERT_THAT(c, SizeIs(1));
   EXPECT_LT(c[0].alert.message().size(), 1000u);
 }
@@ -508,9 +526,9 @@ TEST_F(TelemetryRegistrationTest, OnlyTheOwningReplicaRaises) {
   registry_.registered["SN-REG"].revoked = true;
   const v1::AircraftRegistration revoked =
       Registration("SN-REG", "op-a", kT0, "lost");
-  std::vector<AlertChange> raised = owner.OnRegistrationChanged(revoked);
+  std::vector<AlertChange> raised = Changed(owner, revoked);
   ASSERT_THAT(Kinds(raised), ElementsAre("REGISTRATION_REVOKED:RAISED"));
-  EXPECT_THAT(halo.OnRegistrationChanged(revoked), IsEmpty());
+  EXPECT_THAT(Changed(halo, revoked), IsEmpty());
 
   // The aircraft crosses into the halo's region: it takes the episode over
   // under the same (deterministic) id at the next update.
@@ -558,8 +576,7 @@ TEST_F(TelemetryRegistrationTest,
   }
   EXPECT_EQ(registry_.calls, 1);
   registry_.registered["SN-REG"].revoked = false;
-  c = replica.OnRegistrationChanged(
-      Registration("SN-REG", "op-a", std::nullopt));
+  c = Changed(replica, Registration("SN-REG", "op-a", std::nullopt));
   ASSERT_THAT(Kinds(c), ElementsAre("REGISTRATION_REVOKED:CLEARED"));
 }
 

@@ -722,6 +722,7 @@ std::vector<AlertChange> TelemetryCore::Tick() {
   if (registration_ != nullptr) PruneRegistrationChecks(now);
   {
     absl::MutexLock lock(&mu_);
+    out.swap(registration_alerts_);
     std::vector<std::string> retire;
     // The intruders' bounds, exact again (reports only raise them).
     intruder_fastest_mps_ = 0;

@@ -341,14 +341,20 @@ class TelemetryCore {
   // about one aircraft; it stays tracked and deconflicted. In force (not
   // revoked, not expired): that alert is cleared, and the next report is
   // checked again. The alert is also cleared when the track is retired.
-  // Returns the alert changes, to be routed like Ingest's (a replica's
-  // core returns only those it raises: ReplicaScope::Raises). Thread-safe;
-  // must not be called with a lock the checker takes.
-  std::vector<AlertChange> OnRegistrationChanged(
-      const v1::AircraftRegistration& registration);
+  // The alert changes wait in the core (a replica's only those it raises:
+  // ReplicaScope::Raises) until TakeRegistrationAlerts() or the next Tick()
+  // returns them, so that an observer holding only the core loses none: they
+  // reach the streams within a tick, or at once through
+  // TelemetryService::OnRegistrationChanged. Thread-safe; must not be
+  // called with a lock the checker takes.
+  void OnRegistrationChanged(const v1::AircraftRegistration& registration);
+  // The alert changes OnRegistrationChanged left waiting, each returned
+  // once (here or by Tick), in order.
+  std::vector<AlertChange> TakeRegistrationAlerts();
 
-  // Lost links and retirements as of now. Asks the airspace about the
-  // intents of silent tracks (without the core's lock).
+  // Lost links and retirements as of now, after the registration alerts
+  // still waiting. Asks the airspace about the intents of silent tracks
+  // (without the core's lock).
   std::vector<AlertChange> Tick();
 
   // Every open alert (for a new watcher's first batch).
@@ -498,6 +504,8 @@ class TelemetryCore {
     absl::Status status;
   };
   mutable absl::Mutex registration_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  // OnRegistrationChanged's alert changes, until taken (at most a tick).
+  std::vector<AlertChange> registration_alerts_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, RegistrationCheck> registration_checks_
       ABSL_GUARDED_BY(registration_mu_);
 };

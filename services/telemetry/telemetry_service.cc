@@ -600,7 +600,8 @@ void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
 
 void TelemetryService::OnRegistrationChanged(
     const v1::AircraftRegistration& registration) {
-  std::vector<AlertChange> changes = core_->OnRegistrationChanged(registration);
+  core_->OnRegistrationChanged(registration);
+  std::vector<AlertChange> changes = core_->TakeRegistrationAlerts();
   if (!changes.empty()) Deliver(changes);
 }
 
