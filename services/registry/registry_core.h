@@ -101,10 +101,18 @@ class RegistryCore final : public registration::RegistrationChecker {
   // a case reference, the fact that the adapter must audit it first.
   struct GetResult {
     v1::GetRegistrationResponse response;
+    // The read is allowed only by law enforcement's case reference: the
+    // adapter records it (AuditEvent action "registration") before
+    // answering, and answers nothing when it cannot.
     bool audited = false;
+    // False (only ever with `audited`): no registration under that serial
+    // number; law enforcement learns that too, so the adapter audits it
+    // ("not registered") and then answers NOT_FOUND.
+    bool found = true;
   };
   // PERMISSION_DENIED for a caller who may not read it (registered or
-  // not); NOT_FOUND only to callers who may read any registration;
+  // not); NOT_FOUND to the registry authority for an unknown serial number
+  // (law enforcement with a case reference: `found` false, see above);
   // INVALID_ARGUMENT for a malformed serial number or case reference.
   absl::StatusOr<GetResult> Get(
       const Caller& caller, const v1::GetRegistrationRequest& request) const;
@@ -132,9 +140,23 @@ class RegistryCore final : public registration::RegistrationChecker {
   void Clear();
   // Whether `r` is in force at `now`.
   static bool InForce(const v1::AircraftRegistration& r, absl::Time now);
+  // What a write decided on the model: the record to commit, or (a retry
+  // of a write already made) the stored record to answer again.
+  struct Decision {
+    v1::AircraftRegistration record;
+    bool write = true;
+  };
+  // Called with mu_ held, given the serial's record (null: none) and the
+  // number of registrations held.
+  using Decide = std::function<absl::StatusOr<Decision>(
+      const v1::AircraftRegistration* existing, size_t held, absl::Time now)>;
+  // Decides (under mu_) and commits until the decision holds, then answers
+  // the record as this replica's model has it.
+  absl::StatusOr<v1::AircraftRegistration> Write(absl::string_view serial,
+                                                 const Decide& decide);
   // Commits `r` as the new record of its serial, decided on `base`, and
-  // waits until this replica applied it. kMoved/kReload: nullopt (decide
-  // again).
+  // waits until this replica applied it. True when committed; false when
+  // the guard failed (kMoved/kReload): catch up and decide again.
   absl::StatusOr<bool> CommitRecord(const ledger::Position& base,
                                     const v1::AircraftRegistration& r);
 
