@@ -319,6 +319,22 @@ TEST_F(RegistryCoreTest, RegisterReplaceStaleAlreadyExistsAndRetry) {
   EXPECT_EQ(Core().size(), 1u);
 }
 
+TEST_F(RegistryCoreTest, AFullRegistryRefusesNewSerialsOnly) {
+  RegistryOptions options = Threshold250();
+  options.max_registrations = 2;
+  RegistryCore& core = *Start(options).core;
+  ASSERT_TRUE(core.Register(Regulator(), Reg(kSerial, "op-1")).ok());
+  ASSERT_TRUE(core.Register(Regulator(), Reg(kSerial2, "op-1")).ok());
+  absl::Status s = core.Register(Regulator(), Reg(kSerial3, "op-1")).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted) << s;
+  EXPECT_EQ(s.message(), "the registry holds 2 registrations, at most 2");
+  // Replacing and revoking what is held still work.
+  EXPECT_TRUE(core.Register(Regulator(), Reg(kSerial, "op-2", 900, 1)).ok());
+  EXPECT_TRUE(core.Revoke(Regulator(), Rev(kSerial2)).ok());
+  EXPECT_TRUE(core.Register(Regulator(), Reg(kSerial2, "op-1")).ok());
+  EXPECT_EQ(core.size(), 2u);
+}
+
 TEST_F(RegistryCoreTest, RevokeThenReplaceTheRevokedRegistration) {
   ASSERT_TRUE(Core().Register(Regulator(), Reg(kSerial, "op-1")).ok());
   clock_.Advance(absl::Hours(1));
