@@ -179,7 +179,10 @@ void RegistryCore::Apply(absl::string_view key,
                          const std::optional<std::string>& value) {
   if (!value.has_value()) {
     absl::MutexLock lock(&mu_);
-    registrations_.erase(std::string(key));
+    auto it = registrations_.find(std::string(key));
+    if (it == registrations_.end()) return;
+    Unindex(it->second);
+    registrations_.erase(it);
     return;
   }
   v1::AircraftRegistration r;
@@ -194,7 +197,10 @@ void RegistryCore::Apply(absl::string_view key,
   }
   {
     absl::MutexLock lock(&mu_);
-    registrations_[std::string(key)] = r;
+    v1::AircraftRegistration& slot = registrations_[std::string(key)];
+    if (!slot.serial_number().empty()) Unindex(slot);
+    slot = r;
+    by_operator_[r.operator_id()].insert(r.serial_number());
   }
   if (observer_) observer_(r);
 }
@@ -202,6 +208,14 @@ void RegistryCore::Apply(absl::string_view key,
 void RegistryCore::Clear() {
   absl::MutexLock lock(&mu_);
   registrations_.clear();
+  by_operator_.clear();
+}
+
+void RegistryCore::Unindex(const v1::AircraftRegistration& r) {
+  auto it = by_operator_.find(r.operator_id());
+  if (it == by_operator_.end()) return;
+  it->second.erase(r.serial_number());
+  if (it->second.empty()) by_operator_.erase(it);
 }
 
 bool RegistryCore::InForce(const v1::AircraftRegistration& r, absl::Time now) {
@@ -468,20 +482,51 @@ absl::StatusOr<v1::ListRegistrationsResponse> RegistryCore::List(
   const absl::Time now = clock_->Now();
   v1::ListRegistrationsResponse response;
   absl::ReaderMutexLock lock(&mu_);
-  auto it = request.page_token().empty()
-                ? registrations_.begin()
-                : registrations_.upper_bound(request.page_token());
-  for (; it != registrations_.end(); ++it) {
-    const v1::AircraftRegistration& r = it->second;
-    if (!operator_filter.empty() && r.operator_id() != operator_filter) continue;
-    if (!request.include_inactive() && !InForce(r, now)) continue;
+  // Adds `r` when it passes the filter; false once the page is full and
+  // another would follow (the token then names the page's last).
+  auto take = [&](const v1::AircraftRegistration& r) {
+    if (!request.include_inactive() && !InForce(r, now)) return true;
     if (response.registrations_size() == page_size) {
-      // One more matches: the page ends at the one before.
       response.set_next_page_token(
           response.registrations(page_size - 1).serial_number());
-      break;
+      return false;
     }
     *response.add_registrations() = r;
+    return true;
+  };
+  // Registrations looked at per call: a page of mostly inactive ones ends
+  // early, with a token, rather than hold the model's lock for long.
+  int budget = options_.list_scan_limit;
+  auto out_of_budget = [&](const std::string& serial) {
+    if (--budget >= 0) return false;
+    // The page so far, and the next starts after the last one looked at.
+    response.set_next_page_token(serial);
+    return true;
+  };
+  if (operator_filter.empty()) {
+    auto it = request.page_token().empty()
+                  ? registrations_.begin()
+                  : registrations_.upper_bound(request.page_token());
+    std::string last;
+    for (; it != registrations_.end(); ++it) {
+      if (out_of_budget(last)) break;
+      last = it->first;
+      if (!take(it->second)) break;
+    }
+    return response;
+  }
+  auto op = by_operator_.find(operator_filter);
+  if (op == by_operator_.end()) return response;
+  const std::set<std::string>& serials = op->second;
+  auto it = request.page_token().empty()
+                ? serials.begin()
+                : serials.upper_bound(request.page_token());
+  std::string last;
+  for (; it != serials.end(); ++it) {
+    if (out_of_budget(last)) break;
+    last = *it;
+    auto r = registrations_.find(*it);
+    if (r != registrations_.end() && !take(r->second)) break;
   }
   return response;
 }

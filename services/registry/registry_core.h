@@ -42,6 +42,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -74,6 +75,11 @@ struct RegistryOptions {
   // Times a write is decided again after another replica's commit moved
   // the key, before UNAVAILABLE. DEFAULT: 8.
   int max_attempts = 8;
+  // Registrations one List call looks at before it answers the page so far
+  // with a token (a page of mostly revoked or expired registrations, or of
+  // everyone's, must not hold the model's lock for long). DEFAULT: 100,000.
+  // REQUIRES: > 0.
+  int list_scan_limit = 100000;
 };
 
 class RegistryCore final : public registration::RegistrationChecker {
@@ -140,6 +146,9 @@ class RegistryCore final : public registration::RegistrationChecker {
   void Clear();
   // Whether `r` is in force at `now`.
   static bool InForce(const v1::AircraftRegistration& r, absl::Time now);
+  // Removes `r` from by_operator_.
+  void Unindex(const v1::AircraftRegistration& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What a write decided on the model: the record to commit, or (a retry
   // of a write already made) the stored record to answer again.
   struct Decision {
@@ -169,6 +178,10 @@ class RegistryCore final : public registration::RegistrationChecker {
   mutable absl::Mutex mu_;
   // By serial number, ordered for List's pages.
   std::map<std::string, v1::AircraftRegistration> registrations_
+      ABSL_GUARDED_BY(mu_);
+  // Serial numbers by operator_id, so that an operator's pages are read
+  // without scanning everyone's.
+  std::map<std::string, std::set<std::string>> by_operator_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -589,6 +589,48 @@ TEST_F(RegistryCoreTest, ListPagesAndFilters) {
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
 }
 
+TEST_F(RegistryCoreTest, ListLooksAtABoundedNumberPerCall) {
+  RegistryOptions options = Threshold250();
+  options.list_scan_limit = 3;
+  RegistryCore& core = *Start(options).core;
+  for (int i = 0; i < 8; ++i) {
+    ASSERT_TRUE(core.Register(Regulator(), Reg(Serial(i), "op-1")).ok());
+  }
+  for (int i : {0, 1, 2, 3, 4}) {
+    ASSERT_TRUE(core.Revoke(Regulator(), Rev(Serial(i))).ok());
+  }
+  // Pages of up to 100, but three looked at per call: short pages with a
+  // token, until the end; everyone's and one operator's alike.
+  for (const char* op : {"", "op-1"}) {
+    SCOPED_TRACE(op);
+    v1::ListRegistrationsRequest list;
+    list.set_operator_id(op);
+    std::vector<std::vector<std::string>> pages;
+    for (int calls = 0; calls < 10; ++calls) {
+      absl::StatusOr<v1::ListRegistrationsResponse> page =
+          core.List(Regulator(), list);
+      ASSERT_TRUE(page.ok()) << page.status();
+      pages.push_back(Serials(*page));
+      if (page->next_page_token().empty()) break;
+      list.set_page_token(page->next_page_token());
+    }
+    EXPECT_THAT(pages,
+                ElementsAre(ElementsAre(), ElementsAre(Serial(5)),
+                            ElementsAre(Serial(6), Serial(7))));
+  }
+}
+
+TEST_F(RegistryCoreTest, ListFollowsARegistrationToItsNewOperator) {
+  RegistryCore& core = Core();
+  ASSERT_TRUE(core.Register(Regulator(), Reg(kSerial, "op-1")).ok());
+  ASSERT_TRUE(core.Register(Regulator(), Reg(kSerial, "op-2", 900, 1)).ok());
+  EXPECT_EQ(core.List(Operator("op-1"), {})->registrations_size(), 0);
+  absl::StatusOr<v1::ListRegistrationsResponse> op2 =
+      core.List(Operator("op-2"), {});
+  ASSERT_TRUE(op2.ok()) << op2.status();
+  EXPECT_THAT(Serials(*op2), ElementsAre(kSerial));
+}
+
 TEST_F(RegistryCoreTest, TheChangeObserverSeesTheRevocation) {
   absl::Mutex mu;
   std::vector<v1::AircraftRegistration> seen;
