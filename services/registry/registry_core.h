@@ -97,7 +97,11 @@ class RegistryCore final : public registration::RegistrationChecker {
   // Writes. INVALID_ARGUMENT naming the field, PERMISSION_DENIED,
   // ALREADY_EXISTS, ABORTED (stale version), NOT_FOUND,
   // FAILED_PRECONDITION (revoking a revoked one), RESOURCE_EXHAUSTED (the
-  // registry is full), UNAVAILABLE (the ledger).
+  // registry is full), UNAVAILABLE (the ledger, or max_attempts decisions
+  // overtaken by other replicas). A refusal about the stored state is said
+  // only of a model caught up with the ledger during the call. Answered
+  // once this replica applied the write. Blocks on the ledger: never call
+  // with a lock held that the change observer takes.
   absl::StatusOr<v1::RegisterAircraftResponse> Register(
       const Caller& caller, const v1::RegisterAircraftRequest& request);
   absl::StatusOr<v1::RevokeRegistrationResponse> Revoke(
@@ -122,6 +126,12 @@ class RegistryCore final : public registration::RegistrationChecker {
   // INVALID_ARGUMENT for a malformed serial number or case reference.
   absl::StatusOr<GetResult> Get(
       const Caller& caller, const v1::GetRegistrationRequest& request) const;
+  // Registrations in serial-number order: the registry authority's all
+  // (or `operator_id`'s), an operator's its own (PERMISSION_DENIED naming
+  // operator_id when it asks for another's); anyone else PERMISSION_DENIED.
+  // A page may hold fewer than page_size and still carry a token (at most
+  // RegistryOptions::list_scan_limit registrations are looked at per call);
+  // the token is the serial number the next page starts after.
   absl::StatusOr<v1::ListRegistrationsResponse> List(
       const Caller& caller, const v1::ListRegistrationsRequest& request) const;
 
