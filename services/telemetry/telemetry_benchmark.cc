@@ -17,7 +17,10 @@
 // by Remote ID among them (30 m / 45 m of unknown accuracy plus 10 m/s ×
 // 0.5 s of latency each; none raised alerts of their own), against its
 // 0-intruder row: the cost of the participants' extra search of the
-// intruders' grid.
+// intruders' grid. BM_IngestWithRegistration: the same reports with a
+// registration checker (a registry of every aircraft behind a mutex, as the
+// registry core's), against its no-checker row: after each aircraft's first
+// report the check is one lookup of the aircraft's key per report.
 #include <malloc.h>
 
 #include <memory>
@@ -25,11 +28,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "benchmark/benchmark.h"
 #include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "services/common/clock.h"
+#include "services/common/registration_check.h"
 #include "services/common/volume_convert.h"
 #include "services/telemetry/telemetry_core.h"
 
@@ -67,6 +74,26 @@ class OneIntentAirspace : public Airspace {
   std::shared_ptr<const IntentInfo> info_;
 };
 
+// Every aircraft registered to "op", looked up under a lock.
+class AllRegistered : public registration::RegistrationChecker {
+ public:
+  explicit AllRegistered(int n) {
+    for (int i = 0; i < n; ++i) serials_.insert(absl::StrCat("ac", i));
+  }
+  absl::Status CheckAircraft(absl::string_view, absl::string_view aircraft_id,
+                             int64_t, absl::string_view field) const override {
+    absl::MutexLock lock(&mu_);
+    return serials_.contains(aircraft_id)
+               ? absl::OkStatus()
+               : absl::FailedPreconditionError(
+                     absl::StrCat(field, ": not registered"));
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> serials_;
+};
+
 struct Fleet {
   std::vector<geo::LatLng> position;
   std::vector<double> ve, vn;
@@ -90,8 +117,9 @@ v1::PositionReport MakeReport(int i, const Fleet& f, absl::Time t) {
 
 // `fast` of the n tracks fly at 60 m/s; the speed limit is `limit_mps`.
 // `intruders` more aircraft, drawn like the fleet, are heard by Remote ID.
+// `registered`: with a registration checker.
 void RunIngest(benchmark::State& state, int fast, double limit_mps = 50,
-               int intruders = 0) {
+               int intruders = 0, bool registered = false) {
   const int n = static_cast<int>(state.range(0));
   const double density = state.range(1) / 10.0;  // per km²
   const double top_speed = static_cast<double>(state.range(2));
@@ -118,13 +146,18 @@ void RunIngest(benchmark::State& state, int fast, double limit_mps = 50,
   TelemetryOptions options;
   options.max_speed_mps = limit_mps;
   TelemetryCore core(options, &clock, &airspace);
+  AllRegistered registry(n);
+  if (registered) core.SetRegistrationChecker(&registry);
   constexpr int kBatch = 100;
   for (int i = 0; i < n; i += kBatch) {
     google::protobuf::RepeatedPtrField<v1::PositionReport> batch;
     for (int j = i; j < std::min(n, i + kBatch); ++j) {
       *batch.Add() = MakeReport(j, fleet, kT0);
     }
-    core.Ingest("op", batch);
+    if (!core.Ingest("op", batch).errors.empty()) {
+      state.SkipWithError("reports refused");
+      return;
+    }
   }
   const size_t heap_after = mallinfo2().uordblks;
   if (intruders > 0) {
@@ -182,6 +215,9 @@ void BM_IngestWithFastMoversInGrid(benchmark::State& state) {
 void BM_IngestWithIntruders(benchmark::State& state) {
   RunIngest(state, 0, 50, static_cast<int>(state.range(3)));
 }
+void BM_IngestWithRegistration(benchmark::State& state) {
+  RunIngest(state, 0, 50, 0, state.range(3) != 0);
+}
 BENCHMARK(BM_IngestAtDensity)
     ->ArgNames({"tracks", "per_10km2", "top_mps"})
     ->Args({1000, 20, 28})
@@ -202,6 +238,13 @@ BENCHMARK(BM_IngestWithIntruders)
     ->Args({10000, 75, 10, 0})
     ->Args({10000, 75, 10, 100})
     ->Args({10000, 75, 10, 1000})
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_IngestWithRegistration)
+    ->ArgNames({"tracks", "per_10km2", "top_mps", "checker"})
+    ->Args({10000, 75, 10, 0})
+    ->Args({10000, 75, 10, 1})
+    ->Args({100000, 75, 10, 0})
+    ->Args({100000, 75, 10, 1})
     ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_IngestWithFastMoversInGrid)
     ->ArgNames({"tracks", "per_10km2", "top_mps", "fast"})

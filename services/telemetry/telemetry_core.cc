@@ -439,6 +439,21 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
       pr.vacc = vacc;
       continue;
     }
+    // Registration, before the report goes anywhere (registration.cc).
+    std::shared_ptr<const IntentInfo> intent;
+    bool looked_up = false;
+    std::string lapsed;
+    if (registration_ != nullptr) {
+      if (absl::Status s = CheckRegistration(operator_id, r, now, forwarded,
+                                             &intent, &looked_up);
+          !s.ok()) {
+        if (!forwarded) {
+          refuse(i, s.message());
+          continue;
+        }
+        lapsed = std::string(s.message());
+      }
+    }
     // A replica keeps the reports of the regions it owns or borders.
     if (scope_ != nullptr && !forwarded &&
         !scope_->Route(operator_id, r, p, now)) {
@@ -446,8 +461,9 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     }
 
     // Intent and restrictions, outside the lock.
-    std::shared_ptr<const IntentInfo> intent;
-    if (!r.intent_id().empty()) intent = airspace_->Intent(r.intent_id());
+    if (!looked_up && !r.intent_id().empty()) {
+      intent = airspace_->Intent(r.intent_id());
+    }
     const bool known =
         intent && intent->owner == operator_id && intent->activated;
     bool conforming = true;
@@ -466,8 +482,8 @@ TelemetryCore::Result TelemetryCore::IngestBatch(
     }
     std::vector<std::string> fences =
         airspace_->BlockingConstraints(operator_id, p, alt, hacc, vacc, *t);
-    prepared.push_back(
-        {i, &r, *t, p, alt, hacc, vacc, known, conforming, std::move(fences)});
+    prepared.push_back({i, &r, *t, p, alt, hacc, vacc, known, conforming,
+                        std::move(fences), std::move(lapsed)});
   }
   Apply(operator_id, &prepared, "reports", "", now, &result);
   return result;
@@ -617,6 +633,7 @@ void TelemetryCore::Apply(const std::string& operator_id,
                      : std::nullopt,
                  {track}, now, &changes);
       }
+      if (!intruders) RegistrationAlert(track, pr, now, &changes);
       // Geofences: raise each constraint entered, clear those left.
       if (!intruders && (!fences.empty() || !track->alert_keys.empty())) {
         std::vector<std::string> open_fences;
@@ -688,6 +705,11 @@ void TelemetryCore::Retire(const std::string& key, absl::Time now,
   CountSpeed(it->second.get(), -1);
   if (it->second->intruder()) --intruders_;
   tracks_.erase(it);
+  if (registration_ != nullptr) {
+    // Its next report starts a new track: checked again.
+    absl::MutexLock lock(&registration_mu_);
+    registration_checks_.erase(key);
+  }
 }
 
 std::vector<AlertChange> TelemetryCore::Tick() {
@@ -697,6 +719,7 @@ std::vector<AlertChange> TelemetryCore::Tick() {
   // ENDED): their intents are asked, outside the lock, before a lost link
   // is raised for them.
   std::vector<std::pair<std::string, std::string>> silent;  // key, intent
+  if (registration_ != nullptr) PruneRegistrationChecks(now);
   {
     absl::MutexLock lock(&mu_);
     std::vector<std::string> retire;

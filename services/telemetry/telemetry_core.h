@@ -62,6 +62,16 @@
 //   ... a thread calls core.Tick() every second (lost links) ...
 //   // Remote ID: what the receivers heard.
 //   r = core.IngestIntruders({{"FA3ABCDEF1234", heard_report, latency}});
+//
+// Registration (registration.cc): with a RegistrationChecker
+// (services/common/registration_check.h), a participant's report is checked
+// when the core starts tracking its aircraft and when it names another
+// intent than before, never per report; a refused report is a ReportError
+// (the checker's message, "reports[i].aircraft_id: ...") and its aircraft is
+// not tracked. A registration revoked while its aircraft flies does not cut
+// the aircraft off (that would hide it from everyone else's deconfliction):
+// the track gets a REGISTRATION_REVOKED alert, to its operator and the area's
+// watchers, until it goes away or is registered again.
 #ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 
@@ -76,15 +86,18 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "geo/latlng.h"
 #include "geo/volume.h"
 #include "services/common/clock.h"
+#include "services/common/registration_check.h"
 #include "services/common/volume_convert.h"
 #include "services/telemetry/detector.h"
 #include "services/telemetry/surface_grid.h"
+#include "utm/v1/registry.pb.h"
 #include "utm/v1/telemetry.pb.h"
 
 namespace utm::telemetry {
@@ -307,6 +320,33 @@ class TelemetryCore {
   // a random id.
   void SetReplicaScope(ReplicaScope* scope);
 
+  // Makes the core check participants' registrations (see the file comment
+  // and PositionReport.aircraft_id in telemetry.proto). The declared mass
+  // passed to the checker is the report's intent's aircraft_mass_g when that
+  // intent exists, is the operator's, is activated and declares this
+  // aircraft (aircraft_serial empty or equal to aircraft_id); 0 otherwise.
+  // Intruders are never checked. Forwarded reports (IngestForwarded) are
+  // not refused, the replica the client sent them to checked them; a
+  // registration that fails here for a forwarded aircraft (revoked before
+  // this replica held it) raises REGISTRATION_REVOKED instead. Null (the
+  // default): no checks. Call before the first Ingest; `checker` is not
+  // owned and must outlive the core's use of it. The checker is called
+  // without the core's locks.
+  void SetRegistrationChecker(const registration::RegistrationChecker* checker);
+
+  // A registration as it now is (the registry's observer calls it after any
+  // change, on any thread). Revoked (revoke_time set): each live track of
+  // r.operator_id() named r.serial_number() gets REGISTRATION_REVOKED (the
+  // serial, when and why), re-sent with its position like the other alerts
+  // about one aircraft; it stays tracked and deconflicted. In force (not
+  // revoked, not expired): that alert is cleared, and the next report is
+  // checked again. The alert is also cleared when the track is retired.
+  // Returns the alert changes, to be routed like Ingest's (a replica's
+  // core returns only those it raises: ReplicaScope::Raises). Thread-safe;
+  // must not be called with a lock the checker takes.
+  std::vector<AlertChange> OnRegistrationChanged(
+      const v1::AircraftRegistration& registration);
+
   // Lost links and retirements as of now. Asks the airspace about the
   // intents of silent tracks (without the core's lock).
   std::vector<AlertChange> Tick();
@@ -388,12 +428,34 @@ class TelemetryCore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Retire(const std::string& key, absl::Time now,
               std::vector<AlertChange>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The registration check of a participant's report (registration.cc):
+  // OK when the aircraft was checked already for this intent (a map
+  // lookup), else the checker's answer, looking the intent up into
+  // `*intent` (`*looked_up` set). `forwarded`: a failure is remembered
+  // until the registration changes, rather than asked again per report.
+  absl::Status CheckRegistration(const std::string& operator_id,
+                                 const v1::PositionReport& report,
+                                 absl::Time now, bool forwarded,
+                                 std::shared_ptr<const IntentInfo>* intent,
+                                 bool* looked_up)
+      ABSL_LOCKS_EXCLUDED(mu_, registration_mu_);
+  // Raises or updates the track's REGISTRATION_REVOKED alert, as its
+  // report `prepared` (a forwarded one may find the registration lapsed)
+  // and OnRegistrationChanged say.
+  void RegistrationAlert(Track* track, const Prepared& prepared, absl::Time now,
+                         std::vector<AlertChange>* out)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Forgets the registration checks of aircraft silent for retire_after.
+  void PruneRegistrationChecks(absl::Time now)
+      ABSL_LOCKS_EXCLUDED(registration_mu_);
 
   const TelemetryOptions options_;
   const Clock* const clock_;
   Airspace* const airspace_;
   const SurfaceGrid surface_;
   ReplicaScope* scope_ = nullptr;  // set before use, then read-only
+  // Set before use, then read-only.
+  const registration::RegistrationChecker* registration_ = nullptr;
 
   mutable absl::Mutex mu_;
   // Tracks by "<length of operator>:<operator>/<aircraft id>".
@@ -406,7 +468,7 @@ class TelemetryCore {
   // Open alerts by key: "pair/<length of a>:<a>|<b>" (a, b: track keys in
   // (operator, aircraft id) order),
   // "conf/<track>", "fence/<track>/<c>", "link/<track>", "intent/<track>",
-  // "speed/<track>".
+  // "speed/<track>", "reg/<track>".
   absl::flat_hash_map<std::string, OpenAlert> alerts_ ABSL_GUARDED_BY(mu_);
   // Grid tracks (fast movers aside) by horizontal speed, in 1 m/s buckets
   // (bucket i: speeds in [i, i+1)), and the highest bucket in use (-1: none).
@@ -424,6 +486,20 @@ class TelemetryCore {
   // arrive, recomputed exactly by Tick().
   double intruder_fastest_mps_ ABSL_GUARDED_BY(mu_) = 0;
   double intruder_widest_m_ ABSL_GUARDED_BY(mu_) = 0;
+
+  // Aircraft whose registration was checked, by track key: for which
+  // intent, the latest report that found it, and the answer (kept only
+  // for forwarded reports; a client's refused report is checked again).
+  // Its own lock: the check precedes routing and Apply. Taken after mu_
+  // where both are held (Retire).
+  struct RegistrationCheck {
+    std::string intent_id;
+    absl::Time last_seen;
+    absl::Status status;
+  };
+  mutable absl::Mutex registration_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  absl::flat_hash_map<std::string, RegistrationCheck> registration_checks_
+      ABSL_GUARDED_BY(registration_mu_);
 };
 
 // How a WatchAlerts area converts: open time bounds, as wide as a

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "geo/geodesy.h"
 #include "geo/latlng.h"
@@ -39,6 +41,13 @@ inline double Dot(const geo::Vec3& a, const geo::Vec3& b) {
 
 inline geo::Vec3 Axpy(double a, const geo::Vec3& x, const geo::Vec3& y) {
   return {a * x.x + y.x, a * x.y + y.y, a * x.z + y.z};
+}
+
+// A track's key: length-prefixed, as operator and aircraft ids may contain
+// '/'.
+inline std::string TrackKey(absl::string_view operator_id,
+                            absl::string_view aircraft_id) {
+  return absl::StrCat(operator_id.size(), ":", operator_id, "/", aircraft_id);
 }
 
 }  // namespace core_internal
@@ -76,6 +85,9 @@ struct TelemetryCore::Track {
   double speed_mps = 0;   // horizontal
   bool fast = false;      // horizontally above the speed limit
   int speed_bucket = -1;  // in speed_buckets_, -1: not counted
+  // Non-empty: its registration is no longer in force (revoked while it
+  // flies): the REGISTRATION_REVOKED alert's message.
+  std::string revocation;
   // Open alert keys that involve this track.
   std::vector<std::string> alert_keys;
   // Tracks this one has an open conflict alert with, so that the common
@@ -103,6 +115,8 @@ struct TelemetryCore::Prepared {
   double hacc = 0, vacc = 0;
   bool known = false, conforming = true;  // an intruder's are these
   std::vector<std::string> fences;
+  // A forwarded report whose aircraft's registration check fails here: why.
+  std::string lapsed;
 };
 
 }  // namespace utm::telemetry

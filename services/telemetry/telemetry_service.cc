@@ -598,6 +598,12 @@ void TelemetryService::Deliver(const std::vector<AlertChange>& changes) {
   }
 }
 
+void TelemetryService::OnRegistrationChanged(
+    const v1::AircraftRegistration& registration) {
+  std::vector<AlertChange> changes = core_->OnRegistrationChanged(registration);
+  if (!changes.empty()) Deliver(changes);
+}
+
 TelemetryCore::Result TelemetryService::IngestIntruders(
     const std::vector<IntruderReport>& reports) {
   TelemetryCore::Result result = core_->IngestIntruders(reports);

@@ -107,6 +107,15 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   TelemetryCore::Result IngestIntruders(
       const std::vector<IntruderReport>& reports);
 
+  // A registration as it now is (the registry's observer): the core's
+  // OnRegistrationChanged, its REGISTRATION_REVOKED alerts (raised or
+  // cleared) delivered like StreamPositions' — to the aircraft's operator
+  // and the area watchers, through the cluster when there is one (each
+  // replica's observer calls it; only the aircraft's owner raises).
+  // Thread-safe; must not be called with a lock the core's registration
+  // checker takes.
+  void OnRegistrationChanged(const v1::AircraftRegistration& registration);
+
   // Makes this service a replica's: alert changes of the core go through
   // `cluster` (published to the other replicas, routed here once) and the
   // cluster's sink is this service's Route. Call before serving and before
