@@ -15,7 +15,10 @@
 # grant, flies into the TFR (GEOFENCE_ENTRY). Remote ID: a provider's flight
 # is on the public display without its identity; the public is refused its
 # operator, the police get it with a case reference, and the audit log holds
-# the disclosure. The geometry core is shown offline through `utmctl geo`.
+# the disclosure. Registration is required here, as in the US and the EU:
+# only registered drones above 250 g take off, and a registration revoked in
+# flight alerts the pilot. The geometry core is shown offline through
+# `utmctl geo`.
 #
 # Usage: scripts/demo.sh   (BUILD_DIR=dir to build elsewhere than build-release)
 set -euo pipefail
@@ -58,9 +61,10 @@ expect() {
   local want=$1; shift
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
-  [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ]] &&
+  [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ||
+     $1 == registry ]] &&
     shown="utmctl $shown"
-  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR; do
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR CAA; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -72,8 +76,9 @@ expect() {
   echo "(exit $got)"
 }
 
-step "0. Start utmd (embedded store, loopback, a free port)"
-"$UTMD" --listen 127.0.0.1:0 --data-dir "$WORK/data" >"$WORK/utmd.log" 2>&1 </dev/null &
+step "0. Start utmd (embedded store, loopback, a free port; aircraft above 250 g must be registered)"
+"$UTMD" --listen 127.0.0.1:0 --data-dir "$WORK/data" --registration-threshold-g 250 \
+  >"$WORK/utmd.log" 2>&1 </dev/null &
 UTMD_PID=$!
 PORT=""
 for _ in $(seq 1 200); do  # up to 10 s
@@ -218,14 +223,15 @@ flying_now() {
   "timeStart": "$NOW0", "timeEnd": "$NOW1"}]}
 JSON
 }
-# file_and_activate TOKEN_NAME FILE REQUEST_ID [PRIORITY]: sets FLOWN.
+# file_and_activate TOKEN_NAME FILE REQUEST_ID PRIORITY AIRCRAFT: files,
+# then takes off with the (registered) aircraft; sets FLOWN.
 file_and_activate() {
   local token=${!1}
-  expect 0 intent --token "$token" file "$2" --request-id "$3" --priority "${4:-0}"
+  expect 0 intent --token "$token" file "$2" --request-id "$3" --priority "$4"
   # The first "intent" is the one filed (advisories name others).
-  FLOWN=$(intent --token "$token" --json file "$2" --request-id "$3" --priority "${4:-0}" |
+  FLOWN=$(intent --token "$token" --json file "$2" --request-id "$3" --priority "$4" |
     grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
-  expect 0 intent --token "$token" activate "$FLOWN" --version 1
+  expect 0 intent --token "$token" activate "$FLOWN" --version 1 --aircraft "$5"
 }
 # fly_bg NAME ARGS...: `utmctl telemetry ARGS` in the background, output to
 # $WORK/NAME.{out,err}.
@@ -266,47 +272,69 @@ requires() {
   grep -qE "$1" "$WORK/$2.out" || { echo "demo: $2 printed no line matching '$1'" >&2; exit 1; }
 }
 
-step "O. Two drones converge head-on over Zurich: both pilots, and a supervisor watching, are alerted before separation is lost"
+# The drones (ANSI/CTA-2063-A serial numbers), each above 250 g.
+ALICE_UA=1596F4JPN5R7B10
+BOB_UA=1596F4JPN5R7B20
+DANA_UA=1596F4JPN5R7B30
+ERIN_UA=1596F4JPN5R7B40
+registry() { "$UTMCTL" registry --server "127.0.0.1:$PORT" "$@"; }
+CAA=$("$UTMCTL" token --role regulator --sub foca-registry --data-dir "$WORK/data")
+
+step "O. Registration: the regulator registers the drones that fly next; an unregistered 900 g drone cannot take off"
+expect 0 registry --token "$CAA" register "$ALICE_UA" --mass-g 900 --operator alice \
+  --operator-registration CHE87astrdge12k8 --make-model "Survey X8" --ua-type helicopter-or-multirotor
+for who in bob:"$BOB_UA" dana:"$DANA_UA" erin:"$ERIN_UA"; do
+  registry --token "$CAA" register "${who#*:}" --mass-g 1200 --operator "${who%%:*}" \
+    --operator-registration "CHE-${who%%:*}" >/dev/null
+done
+expect 0 registry --token "$ALICE" list
+flying_now "$WORK/unregistered.json" 47.2000 8.3000 200
+expect 0 intent --token "$ALICE" file "$WORK/unregistered.json" --request-id alice-stray
+STRAY=$(intent --token "$ALICE" --json file "$WORK/unregistered.json" --request-id alice-stray |
+  grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
+expect 6 intent --token "$ALICE" activate "$STRAY" --version 1 --aircraft 1596F4JPN5R7B99 --mass-g 900
+
+step "P. Two drones converge head-on over Zurich: both pilots, and a supervisor watching, are alerted before separation is lost"
 echo "Alice's survey flight; Bob's medical flight (priority 5) outranks it, so both may fly there."
 flying_now "$WORK/zurich.json" 47.3800 8.5400 400
-file_and_activate ALICE "$WORK/zurich.json" alice-zurich
+file_and_activate ALICE "$WORK/zurich.json" alice-zurich 0 "$ALICE_UA"
 ALICE_ZRH=$FLOWN
-file_and_activate BOB "$WORK/zurich.json" bob-zurich 5
+file_and_activate BOB "$WORK/zurich.json" bob-zurich 5 "$BOB_UA"
 BOB_ZRH=$FLOWN
 fly_bg supervisor --token "$SUPERVISOR" watch --circle 47.38,8.54,2000 --count 1 --timeout-s 30
 # 400 m apart at 12 m/s each: 50 m separation is lost after 14.6 s.
-fly_bg alice-1 --token "$ALICE" fly --aircraft alice-1 --intent "$ALICE_ZRH" \
+fly_bg alice-1 --token "$ALICE" fly --aircraft "$ALICE_UA" --intent "$ALICE_ZRH" \
   --from 47.3800,8.537359,550 --velocity 0,12,0 --until-alert separation_lost
-fly_bg bob-7 --token "$BOB" fly --aircraft bob-7 --intent "$BOB_ZRH" \
+fly_bg bob-7 --token "$BOB" fly --aircraft "$BOB_UA" --intent "$BOB_ZRH" \
   --from 47.3800,8.542641,550 --velocity 0,-12,0 --until-alert separation_lost
 landed alice-1
 landed bob-7
 landed supervisor
 warned_before_loss alice-1
 warned_before_loss bob-7
-requires ' CONFLICT_PREDICTED alice-1 bob-7: ' supervisor
+requires " CONFLICT_PREDICTED $ALICE_UA $BOB_UA: " supervisor
 
-step "P. Dana's drone strays out of its 150 m intent: NONCONFORMANCE, and the intent becomes NONCONFORMING"
+step "Q. Dana's drone strays out of its 150 m intent: NONCONFORMANCE, and the intent becomes NONCONFORMING"
 flying_now "$WORK/dana-now.json" 46.9200 9.6000 150
-file_and_activate DANA "$WORK/dana-now.json" dana-now
+file_and_activate DANA "$WORK/dana-now.json" dana-now 0 "$DANA_UA"
 DANA_NOW=$FLOWN
-fly_bg dana-3 --token "$DANA" fly --aircraft dana-3 --intent "$DANA_NOW" \
+fly_bg dana-3 --token "$DANA" fly --aircraft "$DANA_UA" --intent "$DANA_NOW" \
   --from 46.9200,9.6000,550 --velocity 0,15,0 --until-alert nonconformance
 landed dana-3
-requires "RAISED NONCONFORMANCE dana-3: " dana-3
+requires "RAISED NONCONFORMANCE $DANA_UA: " dana-3
 expect 0 intent --token "$DANA" get "$DANA_NOW"
 
-step "Q. Erin has no grant: her flight just north of the TFR is accepted, but her drone flies into the TFR: GEOFENCE_ENTRY"
+step "R. Erin has no grant: her flight just north of the TFR is accepted, but her drone flies into the TFR: GEOFENCE_ENTRY"
 # Her 250 m circle is centred 3.3 km north of the fire, 50 m clear of the TFR.
 flying_now "$WORK/erin-now.json" 46.879685 9.5300 250
-file_and_activate ERIN "$WORK/erin-now.json" erin-now
+file_and_activate ERIN "$WORK/erin-now.json" erin-now 0 "$ERIN_UA"
 ERIN_NOW=$FLOWN
 # From 3.08 km north, south at 15 m/s: she leaves her intent after about
 # 2 s and meets the TFR (with her 3 m accuracy) after about 5 s.
-fly_bg erin-2 --token "$ERIN" fly --aircraft erin-2 --intent "$ERIN_NOW" \
+fly_bg erin-2 --token "$ERIN" fly --aircraft "$ERIN_UA" --intent "$ERIN_NOW" \
   --from 46.877706,9.5300,550 --velocity -15,0,0 --until-alert geofence_entry
 landed erin-2
-requires "RAISED GEOFENCE_ENTRY erin-2: erin-2 is inside constraint $TFR\$" erin-2
+requires "RAISED GEOFENCE_ENTRY $ERIN_UA: $ERIN_UA is inside constraint $TFR\$" erin-2
 
 # Remote ID over Zurich: a provider's flight (network Remote ID, ASTM F3411
 # states), seen by the public without identities; the police reach its
@@ -330,24 +358,45 @@ rid() { "$UTMCTL" rid --server "127.0.0.1:$PORT" "$@"; }
   echo ']}]}'
 } >"$WORK/rid-flight.json"
 
-step "R. Remote ID: a provider publishes its flight over Zurich; the public display shows where it is, never who flies it"
+step "S. Remote ID: a provider publishes its flight over Zurich; the public display shows where it is, never who flies it"
 expect 0 rid --token "$USS" publish --all-at-once "$WORK/rid-flight.json"
 expect 0 rid --token "$PUBLIC" view --around 47.3769,8.5417,1400
 
-step "S. A view wider than 2 km shows clusters only: no aircraft can be placed closer than 300 m"
+step "T. A view wider than 2 km shows clusters only: no aircraft can be placed closer than 300 m"
 expect 0 rid --token "$PUBLIC" view --around 47.3769,8.5417,4000
 
-step "T. The public asks who flies it: refused"
+step "U. The public asks who flies it: refused"
 expect 4 rid --token "$PUBLIC" details 1AKGAAN8G70R7JS --case none
 
-step "U. The police, without a case reference: refused; with a warrant's: the operator"
+step "V. The police, without a case reference: refused; with a warrant's: the operator"
 expect 2 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ""
 expect 0 rid --token "$POLICE" details 1AKGAAN8G70R7JS --case ZH-2026-WARRANT-0142
 
-step "V. The disclosure is in the audit log, written before the answer left; an auditor checks the hash chain"
+step "W. The disclosure is in the audit log, written before the answer left; an auditor checks the hash chain"
 AUDITOR=$("$UTMCTL" token --role auditor --sub auditor-1 --data-dir "$WORK/data")
 expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list --after 1
 expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" verify
+
+step "X. The regulator revokes Alice's drone registration while it flies: her pilot and the supervisor are alerted, and it cannot take off again"
+fly_bg supervisor-2 --token "$SUPERVISOR" watch --circle 47.38,8.54,2000 --kinds registration_revoked \
+  --count 1 --timeout-s 30
+fly_bg alice-2 --token "$ALICE" fly --aircraft "$ALICE_UA" --intent "$ALICE_ZRH" \
+  --from 47.3800,8.5400,550 --velocity 0,3,0 --duration-s 20 --until-alert registration_revoked
+sleep 2  # airborne
+expect 0 registry --token "$CAA" revoke "$ALICE_UA" --reason "failed its annual inspection"
+landed alice-2
+landed supervisor-2
+requires "RAISED REGISTRATION_REVOKED $ALICE_UA: " alice-2
+flying_now "$WORK/alice-again.json" 47.2100 8.3000 200
+expect 0 intent --token "$ALICE" file "$WORK/alice-again.json" --request-id alice-again
+AGAIN=$(intent --token "$ALICE" --json file "$WORK/alice-again.json" --request-id alice-again |
+  grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
+expect 6 intent --token "$ALICE" activate "$AGAIN" --version 1 --aircraft "$ALICE_UA"
+
+step "Y. Who owns that drone? Bob may not know; the police, with a case reference, may (audited)"
+expect 4 registry --token "$BOB" get "$ALICE_UA"
+expect 0 registry --token "$POLICE" get "$ALICE_UA" --case ZH-2026-WARRANT-0143
+expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list --after 2
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"

@@ -10,7 +10,7 @@
 // is in the render (a reference kustomize failed to rewrite shows up here).
 // dev: one all-in-one utmd on the embedded store whose data directory is a
 // PersistentVolumeClaim, never two pods at once (strategy Recreate).
-// prod: the strategic tier (--services=intent,constraint) and the telemetry
+// prod: the strategic tier (--services=intent,constraint,registry) and the telemetry
 // tier (--services=telemetry) as separate Deployments of 3 or more replicas
 // on the Redis store, each with a Service, a PodDisruptionBudget and a
 // HorizontalPodAutoscaler of at least 3; Redis with `appendonly yes` and
@@ -99,7 +99,7 @@ if (overlay === "dev") {
     if (d.spec.strategy?.type !== "Recreate") fail(d, "strategy is not Recreate: a rollout would start a second utmd on the locked store");
     if ((flag(c, "store") ?? "embedded") !== "embedded") fail(d, `--store=${flag(c, "store")}, want embedded`);
     const services = flag(c, "services");
-    if (services !== undefined && services !== "intent,constraint,telemetry,remoteid") fail(d, `--services=${services}, want all four`);
+    if (services !== undefined && services !== "intent,constraint,telemetry,remoteid,registry") fail(d, `--services=${services}, want all five`);
     const dataDir = flag(c, "data-dir");
     const mount = c.volumeMounts?.find((m) => m.mountPath === dataDir);
     const volume = d.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
@@ -108,7 +108,7 @@ if (overlay === "dev") {
 }
 
 if (overlay === "prod") {
-  for (const [tier, services] of [["strategic", "intent,constraint"], ["telemetry", "telemetry"]]) {
+  for (const [tier, services] of [["strategic", "intent,constraint,registry"], ["telemetry", "telemetry"]]) {
     const ds = utmds.filter((d) => flag(utmdContainer(d), "services") === services);
     if (ds.length !== 1) {
       problems.push(`prod: ${ds.length} Deployments with --services=${services} (the ${tier} tier), want 1`);

@@ -41,6 +41,10 @@ void AppendVolumes(std::string* out,
   }
 }
 
+void AppendAircraft(std::string* out, const AircraftDecl& aircraft) {
+  absl::StrAppend(out, "|aircraft|", aircraft.serial, "|", aircraft.mass_g);
+}
+
 // Calls fn(key, volume) for every volume of `intent`, nominal and
 // off-nominal, with its index key.
 template <typename Fn>
@@ -159,6 +163,33 @@ absl::Status IntentCore::ValidatePriority(int32_t priority) const {
   return absl::OkStatus();
 }
 
+absl::Status IntentCore::ValidateAircraft(const AircraftDecl& aircraft) {
+  // F3411-22a's UAS id is at most 20 characters; 64 leaves room for the
+  // operators' own ids of unregistered aircraft.
+  constexpr size_t kMaxSerialBytes = 64;
+  constexpr int64_t kMaxMassG = 25000000;  // 25 t
+  if (aircraft.serial.size() > kMaxSerialBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("aircraft.serial_number: ", aircraft.serial.size(),
+                     " bytes; at most ", kMaxSerialBytes, " are allowed"));
+  }
+  for (size_t i = 0; i < aircraft.serial.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(aircraft.serial[i]);
+    if (c < 0x21 || c > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "aircraft.serial_number: byte ", i, " (0x",
+          absl::Hex(c, absl::kZeroPad2),
+          ") is not printable ASCII (spaces are not allowed either)"));
+    }
+  }
+  if (aircraft.mass_g < 0 || aircraft.mass_g > kMaxMassG) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("aircraft.mass_g: ", aircraft.mass_g, " is outside [0, ",
+                     kMaxMassG, "] grams"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status IntentCore::ValidateRequestId(
     const std::string& request_id) const {
   if (request_id.size() > options_.max_request_id_bytes) {
@@ -246,6 +277,12 @@ IntentCore::ConflictSet IntentCore::Conflicts(
     constraint_checker_->Check(owner, volumes, &set.blocking, &set.advisory);
   }
   return set;
+}
+
+void IntentCore::SetRegistrationChecker(
+    const registration::RegistrationChecker* checker) {
+  absl::MutexLock lock(&mu_);
+  registration_checker_ = checker;
 }
 
 void IntentCore::SetConstraintChecker(const ConstraintChecker* checker) {
@@ -641,6 +678,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  UTM_RETURN_IF_ERROR(ValidateAircraft(request.aircraft));
   if (ledger_ != nullptr && !request.retain) {
     return absl::FailedPreconditionError(
         "retain: false is not available on this deployment: its replicas "
@@ -650,6 +688,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
   std::string fingerprint = absl::StrCat("file|", request.priority, "|",
                                          request.retain ? "retain" : "none");
   AppendVolumes(&fingerprint, request.volumes);
+  AppendAircraft(&fingerprint, request.aircraft);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
@@ -673,6 +712,8 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
           intent.retained = request.retain;
           intent.created = now;
           intent.updated = now;
+          intent.aircraft_serial = request.aircraft.serial;
+          intent.aircraft_mass_g = request.aircraft.mass_g;
           outcome.intent = std::move(intent);
         }
         return outcome;
@@ -687,10 +728,12 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
+  if (request.aircraft) UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
   std::string fingerprint =
       absl::StrCat("modify|", request.intent_id, "|", request.version, "|",
                    request.priority);
   AppendVolumes(&fingerprint, request.volumes);
+  if (request.aircraft) AppendAircraft(&fingerprint, *request.aircraft);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
@@ -739,6 +782,10 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
           Intent next = intent;
           next.volumes = request.volumes;
           next.priority = request.priority;
+          if (request.aircraft) {
+            next.aircraft_serial = request.aircraft->serial;
+            next.aircraft_mass_g = request.aircraft->mass_g;
+          }
           ++next.version;
           next.updated = now;
           outcome.intent = std::move(next);
@@ -762,6 +809,7 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
   }
   if (request.priority)
     UTM_RETURN_IF_ERROR(ValidatePriority(*request.priority));
+  if (request.aircraft) UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
   std::string fingerprint =
       absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
                    IntentStateName(request.to));
@@ -773,6 +821,7 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
     AppendVolumes(&fingerprint, request.volumes);
   }
   if (request.priority) absl::StrAppend(&fingerprint, "|p", *request.priority);
+  if (request.aircraft) AppendAircraft(&fingerprint, *request.aircraft);
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
@@ -792,7 +841,18 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
             request.to == IntentState::kActivated) {
           // Intents filed since may have higher priority; check again before
           // the flight takes off (with its new volumes, if any: exactly the
-          // check of a modification of an ACCEPTED intent).
+          // check of a modification of an ACCEPTED intent). First whether
+          // the aircraft may fly at all.
+          if (registration_checker_ != nullptr) {
+            const std::string& serial = request.aircraft
+                                            ? request.aircraft->serial
+                                            : intent.aircraft_serial;
+            const int64_t mass = request.aircraft ? request.aircraft->mass_g
+                                                  : intent.aircraft_mass_g;
+            UTM_RETURN_IF_ERROR(registration_checker_->CheckAircraft(
+                owner, serial, mass,
+                serial.empty() ? "aircraft" : "aircraft.serial_number"));
+          }
           ConflictSet found =
               Conflicts(owner, volumes, priority, entry->handle);
           outcome.conflicts = std::move(found.blocking);
@@ -812,6 +872,10 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
           Intent next = intent;
           if (!request.volumes.empty()) next.volumes = request.volumes;
           next.priority = priority;
+          if (request.aircraft) {
+            next.aircraft_serial = request.aircraft->serial;
+            next.aircraft_mass_g = request.aircraft->mass_g;
+          }
           next.state = request.to;
           next.off_nominal_volumes = request.off_nominal_volumes;
           ++next.version;

@@ -54,6 +54,7 @@
 #include "services/common/clock.h"
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/ledger.h"
+#include "services/common/registration_check.h"
 #include "services/common/store.h"
 #include "utm/v1/common.pb.h"
 
@@ -157,6 +158,15 @@ struct WriteOutcome {
   bool accepted() const { return intent.has_value(); }
 };
 
+// The aircraft an operator says flies an intent (v1::FlightAircraft).
+struct AircraftDecl {
+  // Serial number, or the operator's own id for an unregistered aircraft;
+  // at most 64 printable ASCII bytes; may be empty.
+  std::string serial;
+  // Declared mass, grams, [0, 25,000,000]; 0: not declared.
+  int64_t mass_g = 0;
+};
+
 struct FileRequest {
   std::string request_id;  // optional; see the file comment
   int32_t priority = 0;
@@ -165,6 +175,8 @@ struct FileRequest {
   // and it is forgotten as soon as it is over (the operator flies without
   // anything being retained).
   bool retain = true;
+  // The aircraft that will fly it.
+  AircraftDecl aircraft = {};
 };
 
 struct ModifyRequest {
@@ -173,6 +185,8 @@ struct ModifyRequest {
   int64_t version = 0;  // the version the caller last saw
   int32_t priority = 0;
   std::vector<geo::Volume4D> volumes;
+  // A new aircraft; unset keeps the current one.
+  std::optional<AircraftDecl> aircraft = std::nullopt;
 };
 
 // A state change: activate, end, cancel, or an owner's declaration of
@@ -191,6 +205,9 @@ struct TransitionRequest {
   // modification would be and applied with the activation in one write.
   std::vector<geo::Volume4D> volumes = {};
   std::optional<int32_t> priority = std::nullopt;
+  // Only when activating an ACCEPTED intent: the aircraft that flies it,
+  // replacing the one filed (unset keeps it).
+  std::optional<AircraftDecl> aircraft = std::nullopt;
 };
 
 struct IntentOptions {
@@ -320,6 +337,12 @@ class IntentCore {
   // Makes every later write also check `checker` (not owned; must outlive
   // the core). Call before serving; null turns the check off.
   void SetConstraintChecker(const ConstraintChecker* checker);
+  // Makes activation (of an ACCEPTED intent) ask `checker` whether the
+  // owner may fly the intent's aircraft: FAILED_PRECONDITION, and the
+  // intent stays ACCEPTED, when not. Not owned; call before serving; null
+  // turns the check off. The checker is called under the core's lock and
+  // must not call back into it.
+  void SetRegistrationChecker(const registration::RegistrationChecker* checker);
 
   // Replicated mode (several utmd processes sharing one Redis): the core's
   // state is a read model of `ledger`, kept current by `follower` (the
@@ -370,6 +393,7 @@ class IntentCore {
                                absl::Time now,
                                absl::string_view field = "volumes") const;
   absl::Status ValidatePriority(int32_t priority) const;
+  static absl::Status ValidateAircraft(const AircraftDecl& aircraft);
   absl::Status ValidateRequestId(const std::string& request_id) const;
   struct ConflictSet {
     std::vector<Conflict> blocking;
@@ -495,6 +519,7 @@ class IntentCore {
   const std::function<std::string()> new_id_;
   store::Store* const store_;
   const ConstraintChecker* constraint_checker_ = nullptr;
+  const registration::RegistrationChecker* registration_checker_ = nullptr;
   ledger::Ledger* ledger_ = nullptr;
   ledger::Follower* follower_ = nullptr;
   std::atomic<int64_t> ledger_retries_{0};

@@ -16,6 +16,13 @@
 namespace utm::intent {
 namespace {
 
+AircraftDecl AircraftFromProto(const v1::FlightAircraft& aircraft) {
+  AircraftDecl out;
+  out.serial = aircraft.serial_number();
+  out.mass_g = aircraft.mass_g();
+  return out;
+}
+
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 
@@ -55,15 +62,20 @@ absl::StatusOr<bool> RevealsOwners(const auth::Principal& caller,
   return true;
 }
 
+// `whole`: the answer is the whole intent (GetIntent), its aircraft too;
+// otherwise only the owner is shown (QueryIntents).
 audit::AuditEvent OwnerDisclosure(const auth::Principal& caller,
                                   const std::string& case_reference,
-                                  const Intent& intent) {
+                                  const Intent& intent, bool whole) {
   audit::AuditEvent event;
   event.subject = caller.subject;
   event.case_reference = case_reference;
   event.action = "intent-owner";
   event.target = intent.id;
   event.disclosed = intent.owner;
+  if (whole && !intent.aircraft_serial.empty()) {
+    absl::StrAppend(&event.disclosed, ",aircraft=", intent.aircraft_serial);
+  }
   return event;
 }
 
@@ -209,6 +221,7 @@ grpc::ServerUnaryReactor* IntentService::FileIntent(
                              Volumes(request->volumes(), "volumes"));
         FileRequest file{request->request_id(), request->priority(),
                          std::move(volumes), !request->no_retention()};
+        file.aircraft = AircraftFromProto(request->aircraft());
         return Launch([this, subject = caller.subject,
                        file = std::move(file)](IntentCore::Done done) {
           core_->FileAsync(subject, file, std::move(done));
@@ -235,6 +248,9 @@ grpc::ServerUnaryReactor* IntentService::ModifyIntent(
         ModifyRequest modify{request->request_id(), request->intent_id(),
                              request->version(), request->priority(),
                              std::move(volumes)};
+        if (request->has_aircraft()) {
+          modify.aircraft = AircraftFromProto(request->aircraft());
+        }
         return Launch([this, subject = caller.subject,
                        modify = std::move(modify)](IntentCore::Done done) {
           core_->ModifyAsync(subject, modify, std::move(done));
@@ -265,6 +281,9 @@ grpc::ServerUnaryReactor* IntentService::ActivateIntent(
         }
         UTM_ASSIGN_OR_RETURN(transition.volumes,
                              Volumes(request->volumes(), "volumes"));
+        if (request->has_aircraft()) {
+          transition.aircraft = AircraftFromProto(request->aircraft());
+        }
         return Launch([this, subject = caller.subject,
                        transition = std::move(transition)](
                           IntentCore::Done done) {
@@ -374,7 +393,8 @@ grpc::ServerUnaryReactor* IntentService::GetIntent(
     } else if (reveal) {
       UTM_RETURN_IF_ERROR(Audited(
           audit_,
-          OwnerDisclosure(caller, request->case_reference(), view.intent)));
+          OwnerDisclosure(caller, request->case_reference(), view.intent,
+                          /*whole=*/true)));
       IntentToProto(view.intent, response->mutable_intent());
     } else {
       ViewToProto(view, response->mutable_redacted());
@@ -426,7 +446,8 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
         // leaves; a failure fails the whole call, so none leaves unrecorded.
         UTM_RETURN_IF_ERROR(Audited(
             audit_,
-            OwnerDisclosure(caller, request->case_reference(), view.intent)));
+            OwnerDisclosure(caller, request->case_reference(), view.intent,
+                            /*whole=*/false)));
         out->set_owner(view.intent.owner);
       }
       ++written;

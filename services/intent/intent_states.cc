@@ -67,6 +67,10 @@ absl::Status CheckTransitionRequest(const TransitionRequest& request) {
       return absl::InvalidArgumentError(
           absl::StrCat("priority: only with activation, not ", to));
     }
+    if (request.aircraft.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("aircraft: only with activation, not ", to));
+    }
   }
   return absl::OkStatus();
 }
@@ -79,12 +83,13 @@ absl::Status CheckTransition(const Intent& intent,
         "; it cannot become ", IntentStateName(request.to),
         " (allowed: ", AllowedTransitions(intent.state), ")"));
   }
-  if ((!request.volumes.empty() || request.priority.has_value()) &&
+  if ((!request.volumes.empty() || request.priority.has_value() ||
+       request.aircraft.has_value()) &&
       intent.state != IntentState::kAccepted) {
     return absl::FailedPreconditionError(absl::StrCat(
         "intent ", intent.id, " is ", IntentStateName(intent.state),
-        "; new volumes or priority go with the activation of an ACCEPTED "
-        "intent only (use ModifyIntent)"));
+        "; new volumes, priority or aircraft go with the activation of an "
+        "ACCEPTED intent only (use ModifyIntent)"));
   }
   return absl::OkStatus();
 }

@@ -403,9 +403,9 @@ TEST_F(IntentStatesTest, ActivationVolumesAreCheckedAndIdempotent) {
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(refused.status().message(),
             absl::StrCat("intent ", nc,
-                         " is NONCONFORMING; new volumes or priority go with "
-                         "the activation of an ACCEPTED intent only (use "
-                         "ModifyIntent)"));
+                         " is NONCONFORMING; new volumes, priority or "
+                         "aircraft go with the activation of an ACCEPTED "
+                         "intent only (use ModifyIntent)"));
 }
 
 // The default fits multi-day flights (F3548 sets no limit; the default is

@@ -42,6 +42,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"
@@ -74,6 +75,11 @@ struct RegistryOptions {
   // Times a write is decided again after another replica's commit moved
   // the key, before UNAVAILABLE. DEFAULT: 8.
   int max_attempts = 8;
+  // Registrations one List call looks at before it answers the page so far
+  // with a token (a page of mostly revoked or expired registrations, or of
+  // everyone's, must not hold the model's lock for long). DEFAULT: 100,000.
+  // REQUIRES: > 0.
+  int list_scan_limit = 100000;
 };
 
 class RegistryCore final : public registration::RegistrationChecker {
@@ -91,7 +97,11 @@ class RegistryCore final : public registration::RegistrationChecker {
   // Writes. INVALID_ARGUMENT naming the field, PERMISSION_DENIED,
   // ALREADY_EXISTS, ABORTED (stale version), NOT_FOUND,
   // FAILED_PRECONDITION (revoking a revoked one), RESOURCE_EXHAUSTED (the
-  // registry is full), UNAVAILABLE (the ledger).
+  // registry is full), UNAVAILABLE (the ledger, or max_attempts decisions
+  // overtaken by other replicas). A refusal about the stored state is said
+  // only of a model caught up with the ledger during the call. Answered
+  // once this replica applied the write. Blocks on the ledger: never call
+  // with a lock held that the change observer takes.
   absl::StatusOr<v1::RegisterAircraftResponse> Register(
       const Caller& caller, const v1::RegisterAircraftRequest& request);
   absl::StatusOr<v1::RevokeRegistrationResponse> Revoke(
@@ -101,13 +111,27 @@ class RegistryCore final : public registration::RegistrationChecker {
   // a case reference, the fact that the adapter must audit it first.
   struct GetResult {
     v1::GetRegistrationResponse response;
+    // The read is allowed only by law enforcement's case reference: the
+    // adapter records it (AuditEvent action "registration") before
+    // answering, and answers nothing when it cannot.
     bool audited = false;
+    // False (only ever with `audited`): no registration under that serial
+    // number; law enforcement learns that too, so the adapter audits it
+    // ("not registered") and then answers NOT_FOUND.
+    bool found = true;
   };
   // PERMISSION_DENIED for a caller who may not read it (registered or
-  // not); NOT_FOUND only to callers who may read any registration;
+  // not); NOT_FOUND to the registry authority for an unknown serial number
+  // (law enforcement with a case reference: `found` false, see above);
   // INVALID_ARGUMENT for a malformed serial number or case reference.
   absl::StatusOr<GetResult> Get(
       const Caller& caller, const v1::GetRegistrationRequest& request) const;
+  // Registrations in serial-number order: the registry authority's all
+  // (or `operator_id`'s), an operator's its own (PERMISSION_DENIED naming
+  // operator_id when it asks for another's); anyone else PERMISSION_DENIED.
+  // A page may hold fewer than page_size and still carry a token (at most
+  // RegistryOptions::list_scan_limit registrations are looked at per call);
+  // the token is the serial number the next page starts after.
   absl::StatusOr<v1::ListRegistrationsResponse> List(
       const Caller& caller, const v1::ListRegistrationsRequest& request) const;
 
@@ -132,9 +156,26 @@ class RegistryCore final : public registration::RegistrationChecker {
   void Clear();
   // Whether `r` is in force at `now`.
   static bool InForce(const v1::AircraftRegistration& r, absl::Time now);
+  // Removes `r` from by_operator_.
+  void Unindex(const v1::AircraftRegistration& r)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // What a write decided on the model: the record to commit, or (a retry
+  // of a write already made) the stored record to answer again.
+  struct Decision {
+    v1::AircraftRegistration record;
+    bool write = true;
+  };
+  // Called with mu_ held, given the serial's record (null: none) and the
+  // number of registrations held.
+  using Decide = std::function<absl::StatusOr<Decision>(
+      const v1::AircraftRegistration* existing, size_t held, absl::Time now)>;
+  // Decides (under mu_) and commits until the decision holds, then answers
+  // the record as this replica's model has it.
+  absl::StatusOr<v1::AircraftRegistration> Write(absl::string_view serial,
+                                                 const Decide& decide);
   // Commits `r` as the new record of its serial, decided on `base`, and
-  // waits until this replica applied it. kMoved/kReload: nullopt (decide
-  // again).
+  // waits until this replica applied it. True when committed; false when
+  // the guard failed (kMoved/kReload): catch up and decide again.
   absl::StatusOr<bool> CommitRecord(const ledger::Position& base,
                                     const v1::AircraftRegistration& r);
 
@@ -147,6 +188,10 @@ class RegistryCore final : public registration::RegistrationChecker {
   mutable absl::Mutex mu_;
   // By serial number, ordered for List's pages.
   std::map<std::string, v1::AircraftRegistration> registrations_
+      ABSL_GUARDED_BY(mu_);
+  // Serial numbers by operator_id, so that an operator's pages are read
+  // without scanning everyone's.
+  std::map<std::string, std::set<std::string>> by_operator_
       ABSL_GUARDED_BY(mu_);
 };
 

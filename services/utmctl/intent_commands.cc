@@ -4,6 +4,7 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -58,6 +59,17 @@ int ReadRequest(const std::string& path, const VolumeFileOptions& input,
 }
 
 using Client = ServiceClient<v1::StrategicCoordination>;
+
+// --aircraft / --mass-g, when either was given.
+bool AircraftGiven(const IntentOptions& options) {
+  return !options.aircraft_serial.empty() || options.aircraft_mass_g >= 0;
+}
+v1::FlightAircraft Aircraft(const IntentOptions& options) {
+  v1::FlightAircraft a;
+  a.set_serial_number(options.aircraft_serial);
+  a.set_mass_g(std::max<int64_t>(options.aircraft_mass_g, 0));
+  return a;
+}
 
 void PrintIntent(const v1::FlightIntent& intent) {
   std::cout << absl::StrFormat(
@@ -166,6 +178,7 @@ int IntentFile(const IntentOptions& options, const std::string& file,
   if (priority >= 0) request.set_priority(priority);
   if (!request_id.empty()) request.set_request_id(request_id);
   if (options.no_retention) request.set_no_retention(true);
+  if (AircraftGiven(options)) *request.mutable_aircraft() = Aircraft(options);
   Client client(options);
   v1::FileIntentResponse response;
   const grpc::Status status =
@@ -187,6 +200,7 @@ int IntentModify(const IntentOptions& options, const std::string& intent_id,
   request.set_priority(priority >= 0 ? priority : volumes.priority());
   request.set_request_id(request_id);
   *request.mutable_volumes() = volumes.volumes();
+  if (AircraftGiven(options)) *request.mutable_aircraft() = Aircraft(options);
   Client client(options);
   v1::ModifyIntentResponse response;
   const grpc::Status status =
@@ -212,6 +226,7 @@ int IntentActivate(const IntentOptions& options, const std::string& intent_id,
   // Not the file's: GeoJSON has none, and taking off at priority 0 by
   // accident would let everyone else's flights in.
   if (priority >= 0) request.set_priority(priority);
+  if (AircraftGiven(options)) *request.mutable_aircraft() = Aircraft(options);
   Client client(options);
   v1::ActivateIntentResponse response;
   const grpc::Status status =
@@ -268,6 +283,13 @@ int IntentGet(const IntentOptions& options, const std::string& intent_id) {
   } else if (response.has_intent()) {
     PrintIntent(response.intent());
     std::cout << "  owner: " << response.intent().owner() << "\n";
+    if (response.intent().has_aircraft()) {
+      const v1::FlightAircraft& a = response.intent().aircraft();
+      std::cout << "  aircraft: "
+                << (a.serial_number().empty() ? "(unnamed)" : a.serial_number())
+                << (a.mass_g() > 0 ? absl::StrCat(", ", a.mass_g(), " g") : "")
+                << "\n";
+    }
     PrintVolumes(response.intent().volumes());
   } else {
     const v1::FlightIntentView& v = response.redacted();

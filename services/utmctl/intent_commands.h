@@ -51,6 +51,11 @@ struct IntentOptions : ConnectionOptions {
   // enforcement asks for owners (GetIntentRequest.case_reference). DEFAULT:
   // empty, no owners of others' intents shown.
   std::string case_reference;
+  // `file`, `modify`, `activate`: the aircraft that flies the intent
+  // (FlightAircraft): its serial number and declared mass, grams. Unset
+  // (empty, -1): none given (file), the current one kept (modify, activate).
+  std::string aircraft_serial;
+  int64_t aircraft_mass_g = -1;
 };
 
 // `file`: FILE is a volume file (FileIntentRequest JSON or GeoJSON);

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/utmctl/area_flags.h"
 #include "services/utmctl/audit_commands.h"
+#include "services/utmctl/registry_commands.h"
 #include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/geo_commands.h"
@@ -124,6 +125,18 @@ int main(int argc, char** argv) {
       "Shift every volume so the first starts then: now, +DURATION (+5m, "
       "+1h30m) or RFC 3339";
   file->add_option("--start", intent_start, start_help);
+  const char* aircraft_help =
+      "The aircraft that flies it: its serial number (ANSI/CTA-2063-A, as "
+      "registered), or your own id for an unregistered one";
+  const char* mass_help =
+      "Its declared mass, grams: lets an unregistered aircraft at or below "
+      "the registration threshold fly";
+  auto aircraft_flags = [&](CLI::App* c) {
+    c->add_option("--aircraft", intent_options.aircraft_serial, aircraft_help);
+    c->add_option("--mass-g", intent_options.aircraft_mass_g, mass_help)
+        ->check(CLI::Range(int64_t{0}, int64_t{25000000}));
+  };
+  aircraft_flags(file);
   file->add_flag("--no-retention", intent_options.no_retention,
                  "Fly without anything being retained: the intent is never "
                  "written to disk and is forgotten once over");
@@ -136,6 +149,7 @@ int main(int argc, char** argv) {
   modify->add_option("--priority", priority, "New priority");
   modify->add_option("--request-id", request_id, "Idempotency key");
   modify->add_option("--start", intent_start, start_help);
+  aircraft_flags(modify);
   std::vector<CLI::App*> transitions;
   for (const char* action : {"activate", "end", "cancel"}) {
     CLI::App* t = intent->add_subcommand(
@@ -153,6 +167,7 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   transitions[0]->add_option("--priority", priority,
                              "New priority, changed with the activation");
+  aircraft_flags(transitions[0]);
   CLI::App* get = intent->add_subcommand("get", "Show one intent");
   get->add_option("id", intent_id, "Intent id")->required();
   const char* case_help =
@@ -240,6 +255,7 @@ int main(int argc, char** argv) {
   utm::ctl::TelemetryCommands telemetry(&app);
   utm::ctl::RidCommands rid(&app);
   utm::ctl::AuditCommands audit(&app);
+  utm::ctl::RegistryCommands registry(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -293,6 +309,7 @@ int main(int argc, char** argv) {
   if (telemetry.parsed()) return telemetry.Run();
   if (rid.parsed()) return rid.Run();
   if (audit.parsed()) return audit.Run();
+  if (registry.parsed()) return registry.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);

@@ -89,8 +89,8 @@ bool ParseKinds(const std::string& flag, const std::vector<std::string>& lists,
         std::cerr << flag << " \"" << text
                   << "\": not an alert kind; want conflict_predicted, "
                      "conflict_imminent, separation_lost, nonconformance, "
-                     "geofence_entry, lost_link, unknown_intent or "
-                     "speed_above_limit\n";
+                     "geofence_entry, lost_link, unknown_intent, "
+                     "speed_above_limit or registration_revoked\n";
         return false;
       }
       kinds->insert(kind);

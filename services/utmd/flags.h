@@ -24,13 +24,14 @@ struct ServiceSet {
   bool constraint = true;
   bool telemetry = true;
   bool remoteid = true;
+  bool registry = true;
 };
 
-// Parses --services: a comma list of intent, constraint, telemetry and
-// remoteid (at
-// least one; repeats are harmless). INVALID_ARGUMENT naming the flag and the
-// bad item, e.g. `--services: unknown service "telemtry" (item 2); expected
-// intent, constraint, telemetry or remoteid`.
+// Parses --services: a comma list of intent, constraint, telemetry,
+// remoteid and registry (at least one; repeats are harmless).
+// INVALID_ARGUMENT naming the flag and the bad item, e.g. `--services:
+// unknown service "telemtry" (item 2); expected intent, constraint,
+// telemetry, remoteid or registry`.
 absl::StatusOr<ServiceSet> ParseServices(const std::string& list);
 
 // The --redis* flags as given (empty: not given).

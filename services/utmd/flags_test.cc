@@ -16,16 +16,17 @@ using ::testing::HasSubstr;
 
 TEST(ParseServices, TakesAnySubsetInAnyOrder) {
   absl::StatusOr<ServiceSet> all =
-      ParseServices("telemetry,remoteid,intent,constraint");
+      ParseServices("telemetry,remoteid,registry,intent,constraint");
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_TRUE(all->intent && all->constraint && all->telemetry &&
-              all->remoteid);
+              all->remoteid && all->registry);
   absl::StatusOr<ServiceSet> one = ParseServices("telemetry");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_FALSE(one->intent);
   EXPECT_FALSE(one->constraint);
   EXPECT_TRUE(one->telemetry);
   EXPECT_FALSE(one->remoteid);
+  EXPECT_FALSE(one->registry);
   absl::StatusOr<ServiceSet> two = ParseServices("intent,constraint,intent");
   ASSERT_TRUE(two.ok()) << two.status();
   EXPECT_TRUE(two->intent && two->constraint);
@@ -41,7 +42,7 @@ TEST(ParseServices, NamesTheBadItem) {
   for (const Case& c : std::vector<Case>{
            {"intent,telemtry",
             "--services: unknown service \"telemtry\" (item 2); expected "
-            "intent, constraint, telemetry or remoteid"},
+            "intent, constraint, telemetry, remoteid or registry"},
            {"", "--services: empty service (item 1)"},
            {"intent,,telemetry", "--services: empty service (item 2)"},
            {"Intent", "unknown service \"Intent\" (item 1)"},

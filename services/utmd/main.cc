@@ -39,6 +39,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -64,6 +65,9 @@
 #include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/remoteid/remoteid_service.h"
+#include "services/registry/registry_core.h"
+#include "services/registry/registry_service.h"
+#include "services/common/ledger/local_ledger.h"
 #include "services/utmd/rid_key.h"
 #include "services/common/uuid.h"
 #include "services/utmd/flags.h"
@@ -93,6 +97,7 @@ constexpr char kIntentHealth[] = "utm.v1.StrategicCoordination";
 constexpr char kConstraintHealth[] = "utm.v1.ConstraintService";
 constexpr char kTelemetryHealth[] = "utm.v1.TelemetryService";
 constexpr char kRemoteIdHealth[] = "utm.v1.RemoteIdService";
+constexpr char kRegistryHealth[] = "utm.v1.RegistryService";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -234,11 +239,20 @@ int main(int argc, char** argv) {
                  "answers UNAVAILABLE (retry with the same request id)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  std::string services_flag = "intent,constraint,telemetry,remoteid";
+  std::string services_flag = "intent,constraint,telemetry,remoteid,registry";
   app.add_option("--services", services_flag,
                  "Comma list of the gRPC services to serve: intent, "
-                 "constraint, telemetry, remoteid (every process keeps the "
-                 "intents and constraints the others check against)")
+                 "constraint, telemetry, remoteid, registry (every process "
+                 "keeps the intents, constraints and registrations the "
+                 "others check against)")
+      ->capture_default_str();
+  utm::registry::RegistryOptions registry_options;
+  app.add_option("--registration-threshold-g",
+                 registry_options.jurisdiction.threshold_g,
+                 "Aircraft heavier than this many grams must be registered "
+                 "to activate an intent or stream positions (the US and the "
+                 "EU: 250); 0: registration is not required")
+      ->check(CLI::Range(int64_t{0}, int64_t{25000000}))
       ->capture_default_str();
   app.add_flag("--salvage", store_options.salvage,
                "Start even though the store is damaged: move its files to "
@@ -574,18 +588,46 @@ int main(int argc, char** argv) {
       [&intent_core](const std::vector<utm::geo::Volume4D>& volumes) {
         return intent_core.Overlapping(volumes);
       });
+  // The aircraft registry is a read model of a ledger: the shared one on
+  // Redis, in one process a ledger of its own over the store (its table and
+  // position only). Declared before the followers, which apply entries to
+  // it until they stop.
+  std::unique_ptr<utm::ledger::LocalLedger> registry_ledger;
+  std::optional<utm::registry::RegistryCore> registry;
   // After the cores, so that it is destroyed (and stopped) before them: its
-  // thread applies the ledger's entries to them. Both cores register their
+  // thread applies the ledger's entries to them. The cores register their
   // tables before Start() loads them.
   std::optional<utm::ledger::Follower> follower;
+  std::optional<utm::ledger::Follower> registry_follower;  // one process
   if (on_redis) {
     follower.emplace(ledger);
     intent_core.UseLedger(ledger, &*follower);
     constraint_core.UseLedger(ledger, &*follower);
+    registry.emplace(registry_options, clock, ledger, &*follower);
     if (absl::Status s = follower->Start(); !s.ok()) {
       std::cerr << "utmd: loading from Redis: " << s << "\n";
       return 1;
     }
+  } else {
+    absl::StatusOr<std::unique_ptr<utm::ledger::LocalLedger>> opened =
+        utm::ledger::LocalLedger::Open(store.get());
+    if (!opened.ok()) {
+      std::cerr << "utmd: the registry's ledger: " << opened.status() << "\n";
+      return 1;
+    }
+    registry_ledger = *std::move(opened);
+    registry_follower.emplace(registry_ledger.get());
+    registry.emplace(registry_options, clock, registry_ledger.get(),
+                     &*registry_follower);
+    if (absl::Status s = registry_follower->Start(); !s.ok()) {
+      std::cerr << "utmd: loading the registry: " << s << "\n";
+      return 1;
+    }
+  }
+  // Where registration is required, activation asks the registry (and
+  // telemetry, below, when it starts tracking an aircraft).
+  if (registry_options.jurisdiction.required()) {
+    intent_core.SetRegistrationChecker(&*registry);
   }
   const absl::Duration recovery_time = absl::Now() - recovery_start;
   if (on_redis) {
@@ -644,6 +686,32 @@ int main(int argc, char** argv) {
       utm::telemetry::TelemetryOptions(), clock, &airspace);
   utm::telemetry::TelemetryService telemetry_service(&telemetry_core,
                                                      verifier->get(), clock);
+  // Revocations reach the telemetry core's alerts from the follower's
+  // thread, which runs until the follower stops: the link is cut, under its
+  // lock, before the telemetry core goes.
+  struct RevocationLink {
+    absl::Mutex mu;
+    utm::telemetry::TelemetryCore* core ABSL_GUARDED_BY(mu) = nullptr;
+  };
+  auto revocations = std::make_shared<RevocationLink>();
+  if (registry_options.jurisdiction.required()) {
+    telemetry_core.SetRegistrationChecker(&*registry);
+    {
+      absl::MutexLock lock(&revocations->mu);
+      revocations->core = &telemetry_core;
+    }
+    registry->SetChangeObserver(
+        [revocations](const utm::v1::AircraftRegistration& r) {
+          absl::MutexLock lock(&revocations->mu);
+          if (revocations->core != nullptr) {
+            revocations->core->OnRegistrationChanged(r);
+          }
+        });
+  }
+  absl::Cleanup unlink_revocations = [revocations] {
+    absl::MutexLock lock(&revocations->mu);
+    revocations->core = nullptr;
+  };
   // On Redis, the telemetry tier spans the replicas: each owns the regions
   // rendezvous hashing gives it over the live members, reports are forwarded
   // to their region's owner and its halo, and alert changes reach every
@@ -715,6 +783,12 @@ int main(int argc, char** argv) {
   if (services->remoteid) {
     served.push_back(&rid_service);
     served_names.push_back(kRemoteIdHealth);
+  }
+  utm::registry::RegistryService registry_service(&*registry, verifier->get(),
+                                                  audit->Sink());
+  if (services->registry) {
+    served.push_back(&registry_service);
+    served_names.push_back(kRegistryHealth);
   }
   // The audit log, read-only, for auditors: served whatever the services.
   utm::audit::AuditService audit_service(audit.get(), verifier->get());
@@ -805,6 +879,7 @@ int main(int argc, char** argv) {
   // they go.
   intent_core.StopLedgerWork();
   if (follower) follower->Stop();
+  if (registry_follower) registry_follower->Stop();
   std::cerr << "utmd: stopped after "
             << absl::StrFormat("%.1f s",
                                absl::ToDoubleSeconds(absl::Now() - stop_start))
