@@ -1,12 +1,15 @@
 // The telemetry core's own types, shared by its translation units
-// (telemetry_core.cc: tracks, alerts, participants' reports; intruders.cc:
-// aircraft heard by Remote ID). Not for use outside the core.
+// (telemetry_core.cc: tracks, alerts, participants' reports; lifecycle.cc:
+// lost links and retirement; intruders.cc: aircraft heard by Remote ID;
+// registration.cc: registration checks and revocations). Not for use
+// outside the core.
 #ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_INTERNAL_H_
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_INTERNAL_H_
 
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -93,6 +96,15 @@ struct TelemetryCore::Track {
   // Tracks this one has an open conflict alert with, so that the common
   // case — a neighbour with no conflict and no alert — costs no string work.
   absl::flat_hash_set<const Track*> partners;
+};
+
+struct TelemetryCore::OpenAlert {
+  v1::Alert alert;
+  std::vector<std::string> operators;
+  std::vector<std::string> tracks;  // track keys involved
+  std::vector<std::pair<std::string, std::string>>
+      aircraft;  // as in AlertChange
+  absl::Time last_sent;
 };
 
 // A track's kinematic state as the neighbour scan needs it.
