@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
@@ -21,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
+#include "services/common/registration_check.h"
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "services/telemetry/regions.h"
@@ -445,6 +447,109 @@ TEST_F(ClusterTest, AMemberLeavingMidEpisodeLosesNoAlertAndKeepsIds) {
   }
   EXPECT_TRUE(missing.empty()) << absl::StrJoin(missing, "\n");
   EXPECT_TRUE(unknown.empty()) << absl::StrJoin(unknown, "\n");
+}
+
+// Every aircraft registered to its operator but those revoked. Thread-safe:
+// the cores ask from the ingesting and the subscriber threads.
+class RevocableRegistry : public registration::RegistrationChecker {
+ public:
+  void SetRevoked(const std::string& serial, bool revoked) {
+    absl::MutexLock lock(&mu_);
+    if (revoked) {
+      revoked_.insert(serial);
+    } else {
+      revoked_.erase(serial);
+    }
+  }
+  absl::Status CheckAircraft(absl::string_view, absl::string_view aircraft_id,
+                             int64_t, absl::string_view field) const override {
+    absl::MutexLock lock(&mu_);
+    return revoked_.count(std::string(aircraft_id))
+               ? absl::FailedPreconditionError(
+                     absl::StrCat(field, ": ", aircraft_id, " is revoked"))
+               : absl::OkStatus();
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::set<std::string> revoked_ ABSL_GUARDED_BY(mu_);
+};
+
+// A revocation reaches every replica (each one's registry observer), and
+// both the owner of the aircraft's region and the replica holding it in its
+// halo keep the alert's state, but only the owner raises it; after the
+// aircraft crosses into the other's region that one continues it under the
+// same id and clears it on the new registration. Every replica's streams
+// get each change once.
+TEST_F(ClusterTest, ARevocationIsRaisedOnceByTheAircraftsOwner) {
+  REQUIRE_REDIS();
+  StartReplicas();
+  RevocableRegistry registry;
+  for (auto& r : replicas_) r->core.SetRegistrationChecker(&registry);
+  for (int t = 0; t <= 10; ++t) {
+    ASSERT_NO_FATAL_FAILURE(Step(t, DefaultReceiver));
+  }
+  // a0 (flight 0, op-a) flies in borders_[0].west, 1.3 km short of the
+  // border: within the east region owner's halo.
+  const std::string west_owner = OwnerOf(borders_[0].west, kMembers);
+  const std::string east_owner = OwnerOf(borders_[0].east, kMembers);
+  v1::AircraftRegistration reg;
+  reg.set_serial_number("a0");
+  reg.set_operator_id("op-a");
+  *reg.mutable_revoke_time() = TimeToProto(clock_.Now());
+  reg.set_revoke_reason("reported stolen");
+  registry.SetRevoked("a0", true);
+  // What each replica's observer does (TelemetryService's
+  // OnRegistrationChanged): the core's changes, emitted.
+  auto tell_everyone = [&]() {
+    std::vector<std::string> raisers;
+    for (auto& r : replicas_) {
+      r->core.OnRegistrationChanged(reg);
+      std::vector<AlertChange> c = r->core.TakeRegistrationAlerts();
+      if (!c.empty()) raisers.push_back(r->cluster->member_id());
+      r->cluster->Emit(c);
+    }
+    return raisers;
+  };
+  EXPECT_THAT(tell_everyone(), ::testing::ElementsAre(west_owner));
+  int holders = 0;
+  for (auto& r : replicas_) {
+    for (const AlertChange& c : r->core.OpenAlerts()) {
+      holders += c.alert.kind() == v1::ALERT_KIND_REGISTRATION_REVOKED;
+    }
+  }
+  EXPECT_EQ(holders, 2);  // the owner's and the halo's copy
+  ASSERT_NO_FATAL_FAILURE(Quiesce());
+
+  // It flies on (its reports accepted everywhere) across the border.
+  for (int t = 11; t <= 100; ++t) {
+    ASSERT_NO_FATAL_FAILURE(Step(t, DefaultReceiver));
+  }
+  registry.SetRevoked("a0", false);
+  reg.clear_revoke_time();
+  reg.clear_revoke_reason();
+  EXPECT_THAT(tell_everyone(), ::testing::ElementsAre(east_owner));
+  ASSERT_NO_FATAL_FAILURE(Quiesce());
+
+  for (auto& r : replicas_) {
+    SCOPED_TRACE(r->cluster->member_id());
+    std::set<std::string> ids;
+    int raised = 0, cleared = 0, updated_after_crossing = 0;
+    for (const Seen& s : r->Routed()) {
+      if (std::get<2>(s) != v1::ALERT_KIND_REGISTRATION_REVOKED) continue;
+      ids.insert(std::get<0>(s));
+      EXPECT_EQ(std::get<5>(s), "a0");
+      raised += std::get<1>(s) == v1::ALERT_STATE_RAISED;
+      cleared += std::get<1>(s) == v1::ALERT_STATE_CLEARED;
+      updated_after_crossing +=
+          std::get<1>(s) == v1::ALERT_STATE_UPDATED &&
+          std::get<4>(s) - absl::ToUnixMillis(kT0) > 80'000;
+    }
+    EXPECT_EQ(ids.size(), 1u);
+    EXPECT_EQ(raised, 1);
+    EXPECT_EQ(cleared, 1);
+    EXPECT_GT(updated_after_crossing, 0);
+  }
 }
 
 TEST_F(ClusterTest, RoutingRecoversAfterRedisRestarts) {
