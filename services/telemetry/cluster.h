@@ -9,16 +9,20 @@
 //   directly, the others on their channel "utm:tele:<member id>"),
 //   coalesced per destination for `batch_window` into one ForwardBatch
 //   (proto/utm/internal/telemetry_cluster.proto). A forwarded report is
-//   ingested by the receiving core as is and never forwarded again. The
-//   queue per destination is bounded: when full, the oldest report is
-//   dropped and counted (live data: a newer report of the same aircraft
-//   follows within a second).
+//   ingested by the receiving core as is and never forwarded again (its
+//   registration was checked, before routing, by the replica the client
+//   sent it to; see TelemetryCore::SetRegistrationChecker). The queue per
+//   destination is bounded: when full, the oldest report is dropped and
+//   counted (live data: a newer report of the same aircraft follows within
+//   a second).
 // - Alerting once. Each core evaluates every pair and aircraft it holds,
 //   but raises an alert only where ReplicaScope::Raises says: a pair by the
 //   owner of AlertingRegion(a, region(a), b, region(b)), one aircraft by the
-//   owner of its region. Ids are deterministic (AlertIdFor), and a core that
-//   takes over an episode (an owner left, an aircraft crossed a border)
-//   reuses the id and raise time of the episode open in the alert feed.
+//   owner of its region — a REGISTRATION_REVOKED too, though every
+//   replica's registry observer tells its core of the revocation. Ids are
+//   deterministic (AlertIdFor), and a core that takes over an episode (an
+//   owner left, an aircraft crossed a border) reuses the id and raise time
+//   of the episode open in the alert feed.
 // - Alert feed. Every raised change is routed to this replica's streams
 //   (the sink) and published on "utm:tele:alerts"; every replica routes the
 //   changes of the others to its streams, each change once (by id, state,
