@@ -273,10 +273,10 @@ requires() {
 }
 
 # The drones (ANSI/CTA-2063-A serial numbers), each above 250 g.
-ALICE_UA=1596F4JPN5R7B10
-BOB_UA=1596F4JPN5R7B20
-DANA_UA=1596F4JPN5R7B30
-ERIN_UA=1596F4JPN5R7B40
+ALICE_UA=1596A4JPN5R7B10
+BOB_UA=1596A4JPN5R7B20
+DANA_UA=1596A4JPN5R7B30
+ERIN_UA=1596A4JPN5R7B40
 registry() { "$UTMCTL" registry --server "127.0.0.1:$PORT" "$@"; }
 CAA=$("$UTMCTL" token --role regulator --sub foca-registry --data-dir "$WORK/data")
 
@@ -292,7 +292,7 @@ flying_now "$WORK/unregistered.json" 47.2000 8.3000 200
 expect 0 intent --token "$ALICE" file "$WORK/unregistered.json" --request-id alice-stray
 STRAY=$(intent --token "$ALICE" --json file "$WORK/unregistered.json" --request-id alice-stray |
   grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
-expect 6 intent --token "$ALICE" activate "$STRAY" --version 1 --aircraft 1596F4JPN5R7B99 --mass-g 900
+expect 6 intent --token "$ALICE" activate "$STRAY" --version 1 --aircraft 1596A4JPN5R7B99 --mass-g 900
 
 step "P. Two drones converge head-on over Zurich: both pilots, and a supervisor watching, are alerted before separation is lost"
 echo "Alice's survey flight; Bob's medical flight (priority 5) outranks it, so both may fly there."

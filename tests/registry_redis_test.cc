@@ -110,9 +110,9 @@ TEST_F(RegistryRedisTest, WritesOnOneReplicaReachTheOther) {
   Replica& b = Add();
   const std::string f = "aircraft.serial_number";
   // Not registered anywhere yet: b refuses the heavy aircraft.
-  EXPECT_THAT(std::string(b.core->CheckAircraft("op-1", Serial(1), 900, f)
-                              .message()),
-              StartsWith(absl::StrCat(f, ": ", Serial(1), " is not registered")));
+  EXPECT_THAT(
+      std::string(b.core->CheckAircraft("op-1", Serial(1), 900, f).message()),
+      StartsWith(absl::StrCat(f, ": ", Serial(1), " is not registered")));
 
   absl::StatusOr<v1::RegisterAircraftResponse> reg =
       a.core->Register(Regulator(), Reg(Serial(1), "op-1"));

@@ -261,8 +261,8 @@ TEST_F(RegistryServiceTest, ListPagesOverTheWire) {
   int pages = 0;
   for (;;) {
     v1::ListRegistrationsResponse page;
-    grpc::Status s = stub_->ListRegistrations(
-        ServiceTestAuth::As(faa).get(), request, &page);
+    grpc::Status s = stub_->ListRegistrations(ServiceTestAuth::As(faa).get(),
+                                              request, &page);
     ASSERT_TRUE(s.ok()) << s.error_message();
     ++pages;
     ASSERT_LE(page.registrations_size(), 2);
@@ -274,8 +274,8 @@ TEST_F(RegistryServiceTest, ListPagesOverTheWire) {
     request.set_page_token(page.next_page_token());
   }
   EXPECT_EQ(pages, 3);
-  EXPECT_THAT(seen, ElementsAre(Serial(0), Serial(1), Serial(2), Serial(3),
-                                Serial(4)));
+  EXPECT_THAT(
+      seen, ElementsAre(Serial(0), Serial(1), Serial(2), Serial(3), Serial(4)));
 
   // An operator gets its own.
   v1::ListRegistrationsResponse own;

@@ -27,8 +27,8 @@ bob=$(utmd_token operator bob) || exit 1
 police=$(utmd_token police officer-17) || exit 1
 monitor=$(utmd_token monitor sup-1) || exit 1
 auditor=$(utmd_token auditor aud-1) || exit 1
-HEAVY=1596F4JPN5R7B10    # alice's, registered, 900 g
-STRAY=1596F4JPN5R7B99    # nobody's, unregistered
+HEAVY=1596A4JPN5R7B10    # alice's, registered, 900 g
+STRAY=1596A4JPN5R7B99    # nobody's, unregistered
 
 # --- registering ------------------------------------------------------------------
 out=$(registry --token "$caa" register "$HEAVY" --mass-g 900 --operator alice \
@@ -40,15 +40,15 @@ out=$(registry --token "$caa" register "$HEAVY" --mass-g 900 --operator alice \
 out=$(registry --token "$caa" register "$HEAVY" --mass-g 900 --operator bob \
   --operator-registration FA0000000B 2>&1); code=$?
 [[ $code == 6 && "$out" == ALREADY_EXISTS:* ]] || fail "registering it twice: $code $out"
-out=$(registry --token "$caa" register 1596F4JPN5R7B1 --mass-g 900 --operator alice \
+out=$(registry --token "$caa" register 1596A4JPN5R7B1 --mass-g 900 --operator alice \
   --operator-registration FA3A7CX9KL 2>&1); code=$?
 [[ $code == 2 && "$out" == "INVALID_ARGUMENT: registration.serial_number: "* ]] ||
   fail "a serial number one character short: $code $out"
-out=$(registry --token "$caa" register 1596F4JPN5R7B11 --mass-g 0 --operator alice \
+out=$(registry --token "$caa" register 1596A4JPN5R7B11 --mass-g 0 --operator alice \
   --operator-registration FA3A7CX9KL 2>&1); code=$?
 [[ $code == 2 && "$out" == "INVALID_ARGUMENT: registration.mass_g: "* ]] ||
   fail "a mass of 0 g: $code $out"
-out=$(registry --token "$alice" register 1596F4JPN5R7B12 --mass-g 900 --operator alice \
+out=$(registry --token "$alice" register 1596A4JPN5R7B12 --mass-g 900 --operator alice \
   --operator-registration FA3A7CX9KL 2>&1); code=$?
 [[ $code == 4 && "$out" == *"utm.registry"* ]] || fail "an operator registering: $code $out"
 echo "ok: a regulator registers; twice, a malformed field or an operator's token is refused"
@@ -67,7 +67,7 @@ out=$(registry --token "$police" get "$HEAVY" --case WARRANT-2026-0042 2>&1) ||
 [[ "$out" == *"operator alice (FA3A7CX9KL)"* ]] || fail "the police with a case: $out"
 out=$("$UTMCTL" audit --server "127.0.0.1:$utmd_port" --token "$auditor" list 2>&1) ||
   fail "audit list: $out"
-grep -qE "^[0-9]+ [0-9T:-]+Z registration subject=officer-17 case=WARRANT-2026-0042 target=$HEAVY disclosed=.*FA3A7CX9KL" <<<"$out" ||
+grep -qE "^[0-9]+ [0-9T:+Z-]+ registration subject=officer-17 case=WARRANT-2026-0042 target=$HEAVY disclosed=.*FA3A7CX9KL" <<<"$out" ||
   fail "no audit entry for the police's read: $out"
 out=$(registry --token "$alice" list 2>&1) || fail "alice lists: $out"
 [[ "$out" == *"1 registration(s)"* ]] || fail "alice lists: $out"
@@ -164,5 +164,6 @@ out=$(registry --token "$caa" list --all 2>&1) || fail "list after restart: $out
   fail "the registry after a restart: $out"
 out=$("$UTMCTL" audit --server "127.0.0.1:$utmd_port" --token "$auditor" verify 2>&1) ||
   fail "audit verify: $out"
+utmd_stop
 echo "ok: registrations and revocations survive a restart; the audit chain is intact"
 echo "PASS"

@@ -38,7 +38,7 @@ class RegistrationChecker {
   // empty) whose declared mass is `declared_mass_g` (0: not declared).
   // FAILED_PRECONDITION otherwise, its message starting with `field` (the
   // request field that named the aircraft) and saying why, e.g.
-  //   aircraft.serial_number: 1596F4JPN5R7B10 is not registered; aircraft
+  //   aircraft.serial_number: 1596A4JPN5R7B10 is not registered; aircraft
   //   above 250 g must be registered here (declared mass: 900 g)
   // Never reveals to whom another operator's aircraft is registered.
   // Thread-safe, quick (a map lookup), never blocks on I/O: callers hold

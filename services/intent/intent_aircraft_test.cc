@@ -71,7 +71,7 @@ class IntentAircraftTest : public testing::Test {
       : clock_(kNow), core_(IntentOptions(), &clock_, [this] {
           return absl::StrCat("intent-", ++ids_);
         }) {
-    registry_.owners["1596F4JPN5R7B10"] = "op-a";
+    registry_.owners["1596A4JPN5R7B10"] = "op-a";
     core_.SetRegistrationChecker(&registry_);
   }
 
@@ -99,21 +99,21 @@ class IntentAircraftTest : public testing::Test {
 };
 
 TEST_F(IntentAircraftTest, RegisteredAircraftActivates) {
-  const std::string id = Filed({"1596F4JPN5R7B10", 900});
+  const std::string id = Filed({"1596A4JPN5R7B10", 900});
   absl::StatusOr<WriteOutcome> out = Activate(id, 1);
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_TRUE(out->accepted());
   EXPECT_EQ(out->intent->state, S::kActivated);
-  EXPECT_EQ(out->intent->aircraft_serial, "1596F4JPN5R7B10");
+  EXPECT_EQ(out->intent->aircraft_serial, "1596A4JPN5R7B10");
   EXPECT_EQ(out->intent->aircraft_mass_g, 900);
 }
 
 TEST_F(IntentAircraftTest, UnregisteredHeavyAircraftStaysAccepted) {
-  const std::string id = Filed({"1596F4JPN5R7B99", 900});
+  const std::string id = Filed({"1596A4JPN5R7B99", 900});
   absl::StatusOr<WriteOutcome> out = Activate(id, 1);
   EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(out.status().message(),
-            "aircraft.serial_number: 1596F4JPN5R7B99 is not registered");
+            "aircraft.serial_number: 1596A4JPN5R7B99 is not registered");
   absl::StatusOr<IntentView> view = core_.Get("op-a", id);
   ASSERT_TRUE(view.ok());
   EXPECT_EQ(view->intent.state, S::kAccepted);
@@ -129,10 +129,10 @@ TEST_F(IntentAircraftTest, NoAircraftNamedIsCheckedAsSuch) {
 }
 
 TEST_F(IntentAircraftTest, AnotherOperatorsAircraftIsRefused) {
-  registry_.owners["1596F4JPN5R7B11"] = "op-b";
-  const std::string id = Filed({"1596F4JPN5R7B11", 900});
+  registry_.owners["1596A4JPN5R7B11"] = "op-b";
+  const std::string id = Filed({"1596A4JPN5R7B11", 900});
   EXPECT_EQ(Activate(id, 1).status().message(),
-            "aircraft.serial_number: 1596F4JPN5R7B11 is registered to another "
+            "aircraft.serial_number: 1596A4JPN5R7B11 is registered to another "
             "operator");
 }
 
@@ -148,25 +148,25 @@ TEST_F(IntentAircraftTest, ActivationMayNameTheAircraft) {
   // take-off, and it is kept with the intent.
   const std::string id = Filed({});
   absl::StatusOr<WriteOutcome> out =
-      Activate(id, 1, AircraftDecl{"1596F4JPN5R7B10", 900});
+      Activate(id, 1, AircraftDecl{"1596A4JPN5R7B10", 900});
   ASSERT_TRUE(out.ok()) << out.status();
   ASSERT_TRUE(out->accepted());
   absl::StatusOr<IntentView> view = core_.Get("op-a", id);
   ASSERT_TRUE(view.ok());
-  EXPECT_EQ(view->intent.aircraft_serial, "1596F4JPN5R7B10");
+  EXPECT_EQ(view->intent.aircraft_serial, "1596A4JPN5R7B10");
 }
 
 TEST_F(IntentAircraftTest, ModifyReplacesOrKeepsTheAircraft) {
-  const std::string id = Filed({"1596F4JPN5R7B99", 900});
+  const std::string id = Filed({"1596A4JPN5R7B99", 900});
   ModifyRequest keep{"", id, 1, 0, {Cylinder(50)}};
   absl::StatusOr<WriteOutcome> kept = core_.Modify("op-a", keep);
   ASSERT_TRUE(kept.ok() && kept->accepted()) << kept.status();
-  EXPECT_EQ(kept->intent->aircraft_serial, "1596F4JPN5R7B99");
+  EXPECT_EQ(kept->intent->aircraft_serial, "1596A4JPN5R7B99");
   ModifyRequest swap{"", id, 2, 0, {Cylinder(50)}};
-  swap.aircraft = AircraftDecl{"1596F4JPN5R7B10", 1200};
+  swap.aircraft = AircraftDecl{"1596A4JPN5R7B10", 1200};
   absl::StatusOr<WriteOutcome> swapped = core_.Modify("op-a", swap);
   ASSERT_TRUE(swapped.ok() && swapped->accepted()) << swapped.status();
-  EXPECT_EQ(swapped->intent->aircraft_serial, "1596F4JPN5R7B10");
+  EXPECT_EQ(swapped->intent->aircraft_serial, "1596A4JPN5R7B10");
   EXPECT_EQ(swapped->intent->aircraft_mass_g, 1200);
   absl::StatusOr<WriteOutcome> out = Activate(id, 3);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -174,16 +174,16 @@ TEST_F(IntentAircraftTest, ModifyReplacesOrKeepsTheAircraft) {
 }
 
 TEST_F(IntentAircraftTest, OnlyActivationOfAnAcceptedIntentTakesAnAircraft) {
-  const std::string id = Filed({"1596F4JPN5R7B10", 900});
+  const std::string id = Filed({"1596A4JPN5R7B10", 900});
   ASSERT_TRUE(Activate(id, 1).ok());
   TransitionRequest end{"", id, 2, S::kEnded, {}};
-  end.aircraft = AircraftDecl{"1596F4JPN5R7B10", 900};
+  end.aircraft = AircraftDecl{"1596A4JPN5R7B10", 900};
   EXPECT_EQ(core_.Transition("op-a", end).status().message(),
             "aircraft: only with activation, not ENDED");
 }
 
 TEST_F(IntentAircraftTest, OtherTransitionsDoNotAskTheRegistry) {
-  const std::string id = Filed({"1596F4JPN5R7B10", 900});
+  const std::string id = Filed({"1596A4JPN5R7B10", 900});
   ASSERT_TRUE(Activate(id, 1).ok());
   const int calls = registry_.calls;
   // Revoked in flight: ending the flight must still work.
@@ -222,13 +222,13 @@ TEST_F(IntentAircraftTest, MalformedAircraftIsRefusedNamingTheField) {
 
 TEST_F(IntentAircraftTest, RetryWithAnotherAircraftIsNotTheSameRequest) {
   FileRequest file{"req-1", 0, {Cylinder(0)}};
-  file.aircraft = AircraftDecl{"1596F4JPN5R7B10", 900};
+  file.aircraft = AircraftDecl{"1596A4JPN5R7B10", 900};
   ASSERT_TRUE(core_.File("op-a", file).ok());
   // The same request again answers the same intent ...
   absl::StatusOr<WriteOutcome> again = core_.File("op-a", file);
   ASSERT_TRUE(again.ok()) << again.status();
   // ... another aircraft under the same request id is a different request.
-  file.aircraft = AircraftDecl{"1596F4JPN5R7B11", 900};
+  file.aircraft = AircraftDecl{"1596A4JPN5R7B11", 900};
   EXPECT_EQ(core_.File("op-a", file).status().code(),
             absl::StatusCode::kAlreadyExists);
 }
@@ -247,7 +247,7 @@ TEST(IntentAircraftStore, TheAircraftSurvivesARestart) {
     IntentCore core(IntentOptions(), &clock, nullptr, store.get());
     ASSERT_TRUE(core.Recover().ok());
     FileRequest file{"", 0, {Cylinder(0)}};
-    file.aircraft = AircraftDecl{"1596F4JPN5R7B10", 900};
+    file.aircraft = AircraftDecl{"1596A4JPN5R7B10", 900};
     absl::StatusOr<WriteOutcome> out = core.File("op-a", file);
     ASSERT_TRUE(out.ok() && out->accepted()) << out.status();
     id = out->intent->id;
@@ -258,7 +258,7 @@ TEST(IntentAircraftStore, TheAircraftSurvivesARestart) {
     ASSERT_TRUE(core.Recover().ok());
     absl::StatusOr<IntentView> view = core.Get("op-a", id);
     ASSERT_TRUE(view.ok()) << view.status();
-    EXPECT_EQ(view->intent.aircraft_serial, "1596F4JPN5R7B10");
+    EXPECT_EQ(view->intent.aircraft_serial, "1596A4JPN5R7B10");
     EXPECT_EQ(view->intent.aircraft_mass_g, 900);
   }
   std::filesystem::remove_all(dir);

@@ -32,10 +32,11 @@ constexpr int kMaxPageSize = 1000;
 // 1..max bytes of printable ASCII (0x20..0x7E), naming the first bad byte.
 absl::Status CheckPrintable(absl::string_view value, absl::string_view field,
                             size_t max) {
-  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
+  if (value.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
   if (value.size() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", value.size(), " bytes, at most ", max));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
@@ -51,8 +52,8 @@ absl::Status CheckPrintable(absl::string_view value, absl::string_view field,
 absl::Status CheckFreeText(absl::string_view value, absl::string_view field,
                            size_t max) {
   if (value.size() > max) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", value.size(), " bytes, at most ", max));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max));
   }
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
@@ -114,8 +115,8 @@ absl::Status CheckRegistration(const v1::AircraftRegistration& r,
         absl::StrCat("registration.mass_g: ", r.mass_g(), " g, must be ",
                      kMinMassG, "..", kMaxMassG));
   }
-  UTM_RETURN_IF_ERROR(CheckPrintable(r.operator_id(), "registration.operator_id",
-                                     kMaxOperatorIdBytes));
+  UTM_RETURN_IF_ERROR(CheckPrintable(
+      r.operator_id(), "registration.operator_id", kMaxOperatorIdBytes));
   UTM_RETURN_IF_ERROR(CheckPrintable(r.operator_registration_id(),
                                      "registration.operator_registration_id",
                                      kMaxOperatorRegistrationIdBytes));
@@ -282,10 +283,11 @@ absl::StatusOr<v1::AircraftRegistration> RegistryCore::Write(
     }
     return it->second;
   }
-  return absl::UnavailableError(absl::StrCat(
-      "the registration of ", key, " changed on other replicas ",
-      options_.max_attempts, " times while this write was being decided; "
-      "retry"));
+  return absl::UnavailableError(
+      absl::StrCat("the registration of ", key, " changed on other replicas ",
+                   options_.max_attempts,
+                   " times while this write was being decided; "
+                   "retry"));
 }
 
 absl::StatusOr<v1::RegisterAircraftResponse> RegistryCore::Register(
@@ -322,9 +324,9 @@ absl::StatusOr<v1::RegisterAircraftResponse> RegistryCore::Register(
       }
     } else {
       if (existing == nullptr) {
-        return absl::NotFoundError(absl::StrCat(
-            "registration.serial_number: ", shown,
-            " is not registered; version 0 registers it"));
+        return absl::NotFoundError(
+            absl::StrCat("registration.serial_number: ", shown,
+                         " is not registered; version 0 registers it"));
       }
       if (existing->version() != version) {
         return absl::AbortedError(absl::StrCat(
@@ -334,8 +336,8 @@ absl::StatusOr<v1::RegisterAircraftResponse> RegistryCore::Register(
     }
     if (existing == nullptr && held >= options_.max_registrations) {
       return absl::ResourceExhaustedError(
-          absl::StrCat("the registry holds ", held,
-                       " registrations, at most ", options_.max_registrations));
+          absl::StrCat("the registry holds ", held, " registrations, at most ",
+                       options_.max_registrations));
     }
     Decision d;
     d.record = InputFields(in);
@@ -359,7 +361,8 @@ absl::StatusOr<v1::RevokeRegistrationResponse> RegistryCore::Revoke(
     return absl::InvalidArgumentError(
         "reason: required (shown to the operator in the alert)");
   }
-  UTM_RETURN_IF_ERROR(CheckFreeText(request.reason(), "reason", kMaxReasonBytes));
+  UTM_RETURN_IF_ERROR(
+      CheckFreeText(request.reason(), "reason", kMaxReasonBytes));
   const std::string serial = request.serial_number();
   const std::string shown = Shown(serial);
   auto decide = [&](const v1::AircraftRegistration* existing, size_t,
@@ -376,9 +379,10 @@ absl::StatusOr<v1::RevokeRegistrationResponse> RegistryCore::Revoke(
         d.write = false;
         return d;
       }
-      return absl::FailedPreconditionError(absl::StrCat(
-          "serial_number: the registration of ", shown, " was already revoked at ",
-          FormatUtc(ToTime(existing->revoke_time()))));
+      return absl::FailedPreconditionError(
+          absl::StrCat("serial_number: the registration of ", shown,
+                       " was already revoked at ",
+                       FormatUtc(ToTime(existing->revoke_time()))));
     }
     Decision d;
     d.record = *existing;
@@ -465,9 +469,9 @@ absl::StatusOr<v1::ListRegistrationsResponse> RegistryCore::List(
     operator_filter = request.operator_id();
   } else if (caller.operator_) {
     if (!request.operator_id().empty() && request.operator_id() != caller.id) {
-      return absl::PermissionDeniedError(absl::StrCat(
-          "operator_id: ", Shown(caller.id),
-          " may list only its own registrations"));
+      return absl::PermissionDeniedError(
+          absl::StrCat("operator_id: ", Shown(caller.id),
+                       " may list only its own registrations"));
     }
     operator_filter = caller.id;
   } else {
@@ -540,26 +544,27 @@ absl::Status RegistryCore::CheckAircraft(absl::string_view operator_id,
   const absl::Time now = clock_->Now();
   {
     absl::ReaderMutexLock lock(&mu_);
-    auto it = aircraft_id.empty() ? registrations_.end()
-                                  : registrations_.find(std::string(aircraft_id));
+    auto it = aircraft_id.empty()
+                  ? registrations_.end()
+                  : registrations_.find(std::string(aircraft_id));
     if (it != registrations_.end()) {
       const v1::AircraftRegistration& r = it->second;
       // Whose it is stays unsaid, and so do another operator's revocations.
       if (r.operator_id() != operator_id) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            field, ": ", Shown(aircraft_id),
-            " is registered to another operator"));
+        return absl::FailedPreconditionError(
+            absl::StrCat(field, ": ", Shown(aircraft_id),
+                         " is registered to another operator"));
       }
       if (r.has_revoke_time()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            field, ": the registration of ", Shown(aircraft_id),
-            " was revoked at ", FormatUtc(ToTime(r.revoke_time())), ": ",
-            r.revoke_reason()));
+        return absl::FailedPreconditionError(
+            absl::StrCat(field, ": the registration of ", Shown(aircraft_id),
+                         " was revoked at ", FormatUtc(ToTime(r.revoke_time())),
+                         ": ", r.revoke_reason()));
       }
       if (r.has_expire_time() && ToTime(r.expire_time()) <= now) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            field, ": the registration of ", Shown(aircraft_id),
-            " expired at ", FormatUtc(ToTime(r.expire_time()))));
+        return absl::FailedPreconditionError(
+            absl::StrCat(field, ": the registration of ", Shown(aircraft_id),
+                         " expired at ", FormatUtc(ToTime(r.expire_time()))));
       }
       return absl::OkStatus();
     }

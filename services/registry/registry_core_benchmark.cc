@@ -104,9 +104,8 @@ void BM_CheckAircraft_Registered(benchmark::State& state) {
   }
   size_t k = 0;
   for (auto _ : state) {
-    absl::Status s = r.core->CheckAircraft(operators[k & 4095],
-                                           serials[k & 4095], 900,
-                                           "aircraft.serial_number");
+    absl::Status s = r.core->CheckAircraft(
+        operators[k & 4095], serials[k & 4095], 900, "aircraft.serial_number");
     if (!s.ok()) {
       state.SkipWithError(std::string(s.message()).c_str());
       return;
@@ -176,9 +175,9 @@ void BM_Baseline_LedgerCommit(benchmark::State& state) {
     guard.reads = {RegistryCore::GuardKey(record.serial_number())};
     guard.writes = guard.reads;
     absl::StatusOr<ledger::CommitResult> c = r.ledger->CommitAndWait(
-        std::move(guard), {store::Put(RegistryCore::kTable,
-                                      record.serial_number(),
-                                      record.SerializeAsString())});
+        std::move(guard),
+        {store::Put(RegistryCore::kTable, record.serial_number(),
+                    record.SerializeAsString())});
     if (!c.ok() || !r.follower->WaitApplied(c->position.seq).ok()) {
       state.SkipWithError("commit failed");
       return;

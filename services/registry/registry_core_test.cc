@@ -101,8 +101,8 @@ struct Replica {
     ledger::FollowerOptions fo;
     fo.poll = absl::Milliseconds(20);
     follower = std::make_unique<ledger::Follower>(ledger, fo);
-    core = std::make_unique<RegistryCore>(options, clock, ledger,
-                                          follower.get());
+    core =
+        std::make_unique<RegistryCore>(options, clock, ledger, follower.get());
     if (observer) core->SetChangeObserver(std::move(observer));
     absl::Status started = follower->Start();
     EXPECT_TRUE(started.ok()) << started;
@@ -164,7 +164,8 @@ TEST_F(RegistryCoreTest, EveryRegistrationErrorNamesItsField) {
       {"registration.serial_number",
        [](auto* r) { r->mutable_registration()->clear_serial_number(); }, ""},
       {"registration.mass_g",
-       [](auto* r) { r->mutable_registration()->set_mass_g(0); }, "1..25000000"},
+       [](auto* r) { r->mutable_registration()->set_mass_g(0); },
+       "1..25000000"},
       {"registration.mass_g",
        [](auto* r) { r->mutable_registration()->set_mass_g(25'000'001); },
        "25000001 g"},
@@ -235,8 +236,9 @@ TEST_F(RegistryCoreTest, EveryRevokeReadAndListErrorNamesItsField) {
   ExpectInvalid(
       Core().Revoke(Regulator(), Rev(kSerial, std::string(257, 'x'))).status(),
       "reason");
-  ExpectInvalid(Core().Revoke(Regulator(), Rev(kSerial, "bad\rreason")).status(),
-                "reason");
+  ExpectInvalid(
+      Core().Revoke(Regulator(), Rev(kSerial, "bad\rreason")).status(),
+      "reason");
   ExpectInvalid(Core().Get(Regulator(), GetReq("x")).status(), "serial_number");
   absl::Status s = Core().Get(Police(), GetReq(kSerial, "W-1\n")).status();
   ExpectInvalid(s, "case_reference");
@@ -520,8 +522,9 @@ TEST_F(RegistryCoreTest, ReadPermissionMatrix) {
             "op-2 may not read the registration of 1596A4JPN5R7B10: the "
             "registry authority, the operator it is registered to or law "
             "enforcement with a case reference only");
-  EXPECT_THAT(std::string(unknown.message()),
-              HasSubstr("op-2 may not read the registration of 1596A4JPN5R7B20"));
+  EXPECT_THAT(
+      std::string(unknown.message()),
+      HasSubstr("op-2 may not read the registration of 1596A4JPN5R7B20"));
   EXPECT_THAT(
       std::string(core.Get(Police(), GetReq(kSerial)).status().message()),
       StartsWith("case_reference: required"));
@@ -614,9 +617,8 @@ TEST_F(RegistryCoreTest, ListLooksAtABoundedNumberPerCall) {
       if (page->next_page_token().empty()) break;
       list.set_page_token(page->next_page_token());
     }
-    EXPECT_THAT(pages,
-                ElementsAre(ElementsAre(), ElementsAre(Serial(5)),
-                            ElementsAre(Serial(6), Serial(7))));
+    EXPECT_THAT(pages, ElementsAre(ElementsAre(), ElementsAre(Serial(5)),
+                                   ElementsAre(Serial(6), Serial(7))));
   }
 }
 

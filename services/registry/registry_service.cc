@@ -31,21 +31,21 @@ absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* context,
   caller.operator_ = principal.Has(auth::Scope::kStrategicCoordination);
   caller.law_enforcement = principal.Has(auth::Scope::kLawEnforcement);
   if (!caller.registry && !caller.operator_ && !caller.law_enforcement) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        "token for ", principal.subject, " lacks scope ",
-        auth::ScopeName(auth::Scope::kRegistry), ", ",
-        auth::ScopeName(auth::Scope::kStrategicCoordination), " or ",
-        auth::ScopeName(auth::Scope::kLawEnforcement)));
+    return absl::PermissionDeniedError(
+        absl::StrCat("token for ", principal.subject, " lacks scope ",
+                     auth::ScopeName(auth::Scope::kRegistry), ", ",
+                     auth::ScopeName(auth::Scope::kStrategicCoordination),
+                     " or ", auth::ScopeName(auth::Scope::kLawEnforcement)));
   }
   return caller;
 }
 
 // What a registration read discloses, for the audit log.
 std::string Disclosed(const v1::AircraftRegistration& r) {
-  return absl::StrCat("operator=", r.operator_id(),
-                      ",operator_registration_id=",
-                      r.operator_registration_id(), ",mass_g=", r.mass_g(),
-                      r.has_revoke_time() ? ",revoked" : "");
+  return absl::StrCat(
+      "operator=", r.operator_id(),
+      ",operator_registration_id=", r.operator_registration_id(),
+      ",mass_g=", r.mass_g(), r.has_revoke_time() ? ",revoked" : "");
 }
 
 }  // namespace
@@ -91,9 +91,8 @@ grpc::ServerUnaryReactor* RegistryService::GetRegistration(
       event.case_reference = request->case_reference();
       event.action = "registration";
       event.target = request->serial_number();
-      event.disclosed = result.found
-                            ? Disclosed(result.response.registration())
-                            : "not registered";
+      event.disclosed = result.found ? Disclosed(result.response.registration())
+                                     : "not registered";
       // Recorded before the answer leaves; no record, no answer.
       absl::Status recorded = audit_(event);
       if (!recorded.ok()) {

@@ -686,31 +686,32 @@ int main(int argc, char** argv) {
       utm::telemetry::TelemetryOptions(), clock, &airspace);
   utm::telemetry::TelemetryService telemetry_service(&telemetry_core,
                                                      verifier->get(), clock);
-  // Revocations reach the telemetry core's alerts from the follower's
-  // thread, which runs until the follower stops: the link is cut, under its
-  // lock, before the telemetry core goes.
+  // Revocations reach the telemetry alerts (raised in the core, sent to the
+  // streams and watchers by the service) from the follower's thread, which
+  // runs until the follower stops: the link is cut, under its lock, before
+  // the telemetry service goes.
   struct RevocationLink {
     absl::Mutex mu;
-    utm::telemetry::TelemetryCore* core ABSL_GUARDED_BY(mu) = nullptr;
+    utm::telemetry::TelemetryService* service ABSL_GUARDED_BY(mu) = nullptr;
   };
   auto revocations = std::make_shared<RevocationLink>();
   if (registry_options.jurisdiction.required()) {
     telemetry_core.SetRegistrationChecker(&*registry);
     {
       absl::MutexLock lock(&revocations->mu);
-      revocations->core = &telemetry_core;
+      revocations->service = &telemetry_service;
     }
     registry->SetChangeObserver(
         [revocations](const utm::v1::AircraftRegistration& r) {
           absl::MutexLock lock(&revocations->mu);
-          if (revocations->core != nullptr) {
-            revocations->core->OnRegistrationChanged(r);
+          if (revocations->service != nullptr) {
+            revocations->service->OnRegistrationChanged(r);
           }
         });
   }
   absl::Cleanup unlink_revocations = [revocations] {
     absl::MutexLock lock(&revocations->mu);
-    revocations->core = nullptr;
+    revocations->service = nullptr;
   };
   // On Redis, the telemetry tier spans the replicas: each owns the regions
   // rendezvous hashing gives it over the live members, reports are forwarded
