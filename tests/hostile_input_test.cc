@@ -532,7 +532,8 @@ TEST_F(HostileInputTest, WatchAlertsRefusesUnknownKinds) {
   EXPECT_EQ(s.error_message(),
             "kinds[1]: 99 is not an AlertKind (CONFLICT_PREDICTED, "
             "CONFLICT_IMMINENT, SEPARATION_LOST, NONCONFORMANCE, "
-            "GEOFENCE_ENTRY, LOST_LINK, UNKNOWN_INTENT, SPEED_ABOVE_LIMIT)");
+            "GEOFENCE_ENTRY, LOST_LINK, UNKNOWN_INTENT, SPEED_ABOVE_LIMIT, "
+            "REGISTRATION_REVOKED)");
 }
 
 TEST_F(HostileInputTest, ReportsWithHostileIdsAreDroppedNotStored) {
