@@ -67,7 +67,18 @@ class RemoteIdServiceTest : public ::testing::Test {
           absl::MutexLock lock(&mu_);
           for (HeardState& h : heard) heard_.push_back(std::move(h));
         },
-        RemoteIdService::Options());
+        [this] {
+          RemoteIdService::Options o;
+          // A stand-in for the registry: what the test registers.
+          o.registrations = [this](const std::string& serial)
+              -> std::optional<v1::AircraftRegistration> {
+            absl::MutexLock lock(&mu_);
+            auto it = registered_.find(serial);
+            if (it == registered_.end()) return std::nullopt;
+            return it->second;
+          };
+          return o;
+        }());
     ticker_ = std::make_unique<RemoteIdService::WatchTicker>(service_.get());
     server_ = *test_util::StartOnLoopback({service_.get()});
     stub_ = v1::RemoteIdService::NewStub(test_util::LoopbackChannel(*server_));
@@ -117,6 +128,8 @@ class RemoteIdServiceTest : public ::testing::Test {
   bool audit_ok_ ABSL_GUARDED_BY(mu_) = true;
   std::vector<audit::AuditEvent> audited_ ABSL_GUARDED_BY(mu_);
   std::vector<HeardState> heard_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::AircraftRegistration> registered_
+      ABSL_GUARDED_BY(mu_);
 };
 
 TEST_F(RemoteIdServiceTest, TheDisplayNeedsTheDisplayScope) {
@@ -287,6 +300,53 @@ TEST_F(RemoteIdServiceTest, DetailsOnlyForPoliceWithACaseAuditedFirst) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
   absl::MutexLock lock(&mu_);
   EXPECT_EQ(audited_.size(), 1u);
+}
+
+TEST_F(RemoteIdServiceTest, DetailsAddWhatTheRegistryKnows) {
+  const absl::Status published = PublishZurich();
+  if (absl::IsNotFound(published)) GTEST_SKIP() << "sample data not found";
+  ASSERT_TRUE(published.ok()) << published;
+  {
+    absl::MutexLock lock(&mu_);
+    v1::AircraftRegistration r;
+    r.set_serial_number("1AKGAAN8G70R7JS");
+    r.set_operator_id("uss-1");
+    r.set_operator_registration_id("CHE-REGISTERED");
+    r.set_make_model("Quad X4");
+    r.set_mass_g(900);
+    r.mutable_revoke_time()->set_seconds(1'800'000'000);  // 2027-01-15
+    r.set_revoke_reason("failed inspection");
+    registered_[r.serial_number()] = r;
+  }
+  v1::GetFlightDetailsRequest request;
+  request.set_id("1AKGAAN8G70R7JS");
+  request.set_case_reference("ZH-2026-WARRANT-0043");
+  v1::GetFlightDetailsResponse response;
+  grpc::Status s = stub_->GetFlightDetails(
+      ServiceTestAuth::As(auth_.Token("officer-17", "police")).get(), request,
+      &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::RidFlightDetails& d = response.details();
+  EXPECT_EQ(d.registry_status(),
+            "revoked at 2027-01-15T08:00:00Z: failed inspection");
+  EXPECT_EQ(d.make_model(), "Quad X4");
+  // What the flight itself gave stands.
+  EXPECT_EQ(d.operator_id(), "CHE-RP-f39mqfitkh9e5");
+  EXPECT_EQ(d.operator_account(), "uss-1");
+  {
+    absl::MutexLock lock(&mu_);
+    ASSERT_EQ(audited_.size(), 1u);
+    EXPECT_THAT(audited_[0].disclosed,
+                HasSubstr("registry=revoked at 2027-01-15T08:00:00Z"));
+  }
+  // The other flight is not registered: nothing added.
+  request.set_id("ULYK563L5G");
+  s = stub_->GetFlightDetails(
+      ServiceTestAuth::As(auth_.Token("officer-17", "police")).get(), request,
+      &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.details().registry_status(), "");
+  EXPECT_EQ(response.details().make_model(), "");
 }
 
 TEST_F(RemoteIdServiceTest, WatchStreamsTheViewAtLeastOnceASecond) {

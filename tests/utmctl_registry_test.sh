@@ -8,7 +8,8 @@
 # one does. Positions of an unregistered heavy aircraft are refused. Revoking
 # the registration of an aircraft in flight alerts its pilot and a watcher of
 # the area while it stays tracked; a new activation with it is refused; the
-# registration survives a restart. Every wait is bounded.
+# registration survives a restart. The police's Remote ID details of the
+# flying aircraft carry its registration. Every wait is bounded.
 # Usage: utmctl_registry_test.sh UTMD UTMCTL
 set -u
 UTMD=$1
@@ -136,6 +137,21 @@ tel --token "$alice" fly --aircraft "$HEAVY" --intent "$flight" --from 47.40,8.5
 fly_pid=$!; background+=("$fly_pid")
 wait_for_line "$work/fly.err" '^fly: '
 sleep 1.5  # a few reports in: the aircraft is tracked
+# The police, looking at the display, learn whose it is from the registry.
+public=$(utmd_token display public-1) || exit 1
+rid() { "$UTMCTL" rid --server "127.0.0.1:$utmd_port" "$@"; }
+session=""
+for _ in $(seq 1 40); do
+  out=$(rid --token "$public" view --around 47.40,8.55,1400 2>&1) || fail "view: $out"
+  if [[ "$out" == utm-*" network "* ]]; then session=${out%% *}; break; fi
+  sleep 0.1
+done
+[[ -n "$session" ]] || fail "the flying aircraft is not on the display: $out"
+out=$(rid --token "$police" details "$session" --case WARRANT-2026-0042 2>&1) ||
+  fail "details of $session: $out"
+[[ "$out" == *"serial_number: $HEAVY"* && "$out" == *"operator_id: FA3A7CX9KL"* &&
+   "$out" == *"make_model: Quad X4"* && "$out" == *"registry: in force"* ]] ||
+  fail "details of $session without the registration: $out"
 out=$(registry --token "$caa" revoke "$HEAVY" --reason "failed inspection" 2>&1) ||
   fail "revoke: $out"
 [[ "$out" == *"REVOKED, 900 g"* && "$out" == *"revoked by caa-1 at "*": failed inspection"* ]] ||

@@ -235,9 +235,8 @@ TEST_F(IntentAircraftTest, RetryWithAnotherAircraftIsNotTheSameRequest) {
 
 TEST(IntentAircraftStore, TheAircraftSurvivesARestart) {
   SimulatedClock clock(kNow);
-  const std::filesystem::path dir =
-      std::filesystem::path(testing::TempDir()) /
-      absl::StrCat("intent-aircraft-", getpid());
+  const std::filesystem::path dir = std::filesystem::path(testing::TempDir()) /
+                                    absl::StrCat("intent-aircraft-", getpid());
   std::filesystem::remove_all(dir);
   store::StoreOptions options;
   options.dir = dir.string();

@@ -728,7 +728,8 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidateRequestId(request.request_id));
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
-  if (request.aircraft) UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
+  if (request.aircraft)
+    UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
   std::string fingerprint =
       absl::StrCat("modify|", request.intent_id, "|", request.version, "|",
                    request.priority);
@@ -809,7 +810,8 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
   }
   if (request.priority)
     UTM_RETURN_IF_ERROR(ValidatePriority(*request.priority));
-  if (request.aircraft) UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
+  if (request.aircraft)
+    UTM_RETURN_IF_ERROR(ValidateAircraft(*request.aircraft));
   std::string fingerprint =
       absl::StrCat("transition|", request.intent_id, "|", request.version, "|",
                    IntentStateName(request.to));

@@ -36,10 +36,10 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <queue>
-#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -459,8 +459,7 @@ class IntentCore {
     ledger::Guard Finish() &&;
   };
   GuardParts GuardFor(const std::string& owner, const std::string& request_id,
-                      const Touched& touched,
-                      const WriteOutcome& outcome) const
+                      const Touched& touched, const WriteOutcome& outcome) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // The follower's handlers: apply one record of the ledger to the model.
   void ApplyIntentRecord(absl::string_view id,
@@ -495,10 +494,12 @@ class IntentCore {
   // the request record (both unless the write is about an intent without
   // retention), and deletions of expired records, which it takes from
   // expired_requests_ and expired_intents_.
-  std::vector<store::Mutation> OutcomeMutations(
-      const std::string& owner, const std::string& request_id,
-      const std::string& fingerprint, const WriteOutcome& outcome,
-      absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  std::vector<store::Mutation> OutcomeMutations(const std::string& owner,
+                                                const std::string& request_id,
+                                                const std::string& fingerprint,
+                                                const WriteOutcome& outcome,
+                                                absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Makes `intent` the current version of its id in memory (indexes, the
   // owner map, expiry), whether the id is new or not. With `defer_index`,
   // its volumes are appended there instead of indexed, for one

@@ -88,9 +88,9 @@ absl::Status Audited(const IntentService::AuditSink& sink,
   }
   const absl::Status recorded = sink(event);
   if (recorded.ok()) return recorded;
-  return absl::Status(recorded.code(),
-                      absl::StrCat(recorded.message(),
-                                   " (the owner is not disclosed)"));
+  return absl::Status(
+      recorded.code(),
+      absl::StrCat(recorded.message(), " (the owner is not disclosed)"));
 }
 
 // The ids of a request that names an existing intent.
@@ -284,11 +284,11 @@ grpc::ServerUnaryReactor* IntentService::ActivateIntent(
         if (request->has_aircraft()) {
           transition.aircraft = AircraftFromProto(request->aircraft());
         }
-        return Launch([this, subject = caller.subject,
-                       transition = std::move(transition)](
-                          IntentCore::Done done) {
-          core_->TransitionAsync(subject, transition, std::move(done));
-        });
+        return Launch(
+            [this, subject = caller.subject,
+             transition = std::move(transition)](IntentCore::Done done) {
+              core_->TransitionAsync(subject, transition, std::move(done));
+            });
       }(),
       [response, asked = request->has_priority()
                              ? std::optional<int32_t>(request->priority())
@@ -340,7 +340,8 @@ grpc::ServerUnaryReactor* IntentService::SetIntentState(
         UTM_RETURN_IF_ERROR(
             CheckEnum(v1::IntentState_descriptor(), request->state(), "state"));
         UTM_ASSIGN_OR_RETURN(to, StateFromProto(request->state()));
-        if (to != IntentState::kActivated && to != IntentState::kNonconforming &&
+        if (to != IntentState::kActivated &&
+            to != IntentState::kNonconforming &&
             to != IntentState::kContingent) {
           return absl::InvalidArgumentError(absl::StrCat(
               "state: ", IntentStateName(to),
@@ -423,8 +424,7 @@ grpc::ServerUnaryReactor* IntentService::QueryIntents(
     const int page_size = page_request.page_size;
     const std::vector<IntentState>& states = page_request.states;
     int written = 0;
-    for (const IntentView& view :
-         core_->Query(caller.subject, area, reveal)) {
+    for (const IntentView& view : core_->Query(caller.subject, area, reveal)) {
       // Page tokens are the last id returned; ids are ordered.
       if (!request->page_token().empty() &&
           view.intent.id <= request->page_token()) {

@@ -14,8 +14,7 @@ bool TransitionAllowed(IntentState from, IntentState to) {
       return to == S::kActivated || to == S::kNonconforming ||
              to == S::kContingent || to == S::kCancelled;
     case S::kActivated:
-      return to == S::kNonconforming || to == S::kContingent ||
-             to == S::kEnded;
+      return to == S::kNonconforming || to == S::kContingent || to == S::kEnded;
     case S::kNonconforming:
       return to == S::kActivated || to == S::kNonconforming ||
              to == S::kContingent || to == S::kEnded;

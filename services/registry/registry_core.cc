@@ -176,6 +176,14 @@ size_t RegistryCore::size() const {
   return registrations_.size();
 }
 
+std::optional<v1::AircraftRegistration> RegistryCore::Find(
+    absl::string_view serial_number) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = registrations_.find(std::string(serial_number));
+  if (it == registrations_.end()) return std::nullopt;
+  return it->second;
+}
+
 void RegistryCore::Apply(absl::string_view key,
                          const std::optional<std::string>& value) {
   if (!value.has_value()) {

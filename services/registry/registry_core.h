@@ -150,6 +150,12 @@ class RegistryCore final : public registration::RegistrationChecker {
   const RegistryOptions& options() const { return options_; }
   size_t size() const;
 
+  // The registration of `serial_number` as this replica holds it, with no
+  // access rule: for the server's own use (a Remote ID details answer that
+  // is itself privileged and audited), never to answer a caller directly.
+  std::optional<v1::AircraftRegistration> Find(
+      absl::string_view serial_number) const;
+
  private:
   // The follower's handlers.
   void Apply(absl::string_view key, const std::optional<std::string>& value);

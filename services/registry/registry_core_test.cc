@@ -375,6 +375,18 @@ TEST_F(RegistryCoreTest, RevokeThenReplaceTheRevokedRegistration) {
   EXPECT_TRUE(Core().CheckAircraft("op-1", kSerial, 900, "f").ok());
 }
 
+TEST_F(RegistryCoreTest, FindAnswersTheRecordAsHeldWithoutAccessRules) {
+  EXPECT_FALSE(Core().Find(kSerial).has_value());
+  ASSERT_TRUE(Core().Register(Regulator(), Reg(kSerial, "op-1")).ok());
+  ASSERT_TRUE(Core().Revoke(Regulator(), Rev(kSerial, "reported stolen")).ok());
+  std::optional<v1::AircraftRegistration> r = Core().Find(kSerial);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->operator_id(), "op-1");
+  EXPECT_EQ(r->version(), 2);
+  EXPECT_EQ(r->revoke_reason(), "reported stolen");
+  EXPECT_FALSE(Core().Find(kSerial2).has_value());
+}
+
 TEST_F(RegistryCoreTest, ExpiredRegistrationsAreNotInForce) {
   v1::RegisterAircraftRequest r = Reg(kSerial, "op-1");
   *r.mutable_registration()->mutable_expire_time() =

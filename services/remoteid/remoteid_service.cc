@@ -50,8 +50,50 @@ std::string Disclosed(const v1::RidFlightDetails& d) {
   add("operator_account", d.operator_account());
   add("aircraft_id", d.aircraft_id());
   add("intent_id", d.intent_id());
+  add("registry", d.registry_status());
   if (d.has_operator_location()) parts.push_back("operator_location");
   return parts.empty() ? "nothing identifying" : absl::StrJoin(parts, ",");
+}
+
+std::string Rfc3339(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
+                          absl::FromUnixSeconds(t.seconds()),
+                          absl::UTCTimeZone());
+}
+
+// What this server's registry knows of the aircraft, into `d`.
+void AddRegistration(const RemoteIdService::RegistrationLookup& lookup,
+                     absl::Time now, v1::RidFlightDetails* d) {
+  if (!lookup) return;
+  std::optional<v1::AircraftRegistration> r;
+  if (!d->serial_number().empty()) {
+    // A serial number the aircraft broadcasts or its provider gives is
+    // global: the registry's record of it, whoever published the flight.
+    r = lookup(d->serial_number());
+  } else if (!d->aircraft_id().empty()) {
+    // A streaming aircraft's id is its operator's: the registration counts
+    // only if it is that operator's.
+    r = lookup(d->aircraft_id());
+    if (r && r->operator_id() != d->operator_account()) r.reset();
+  }
+  if (!r) return;
+  if (d->serial_number().empty()) d->set_serial_number(r->serial_number());
+  if (d->operator_id().empty()) {
+    d->set_operator_id(r->operator_registration_id());
+  }
+  if (d->operator_account().empty()) d->set_operator_account(r->operator_id());
+  if (d->ua_type() == v1::UA_TYPE_NONE) d->set_ua_type(r->ua_type());
+  d->set_make_model(r->make_model());
+  if (r->has_revoke_time()) {
+    d->set_registry_status(absl::StrCat(
+        "revoked at ", Rfc3339(r->revoke_time()), ": ", r->revoke_reason()));
+  } else if (r->has_expire_time() &&
+             absl::FromUnixSeconds(r->expire_time().seconds()) <= now) {
+    d->set_registry_status(
+        absl::StrCat("expired at ", Rfc3339(r->expire_time())));
+  } else {
+    d->set_registry_status("in force");
+  }
 }
 
 absl::Duration FromProto(const google::protobuf::Duration& d) {
@@ -152,6 +194,7 @@ RemoteIdService::RemoteIdService(RemoteIdCore* core,
       clock_(clock),
       audit_(std::move(audit)),
       intruders_(std::move(intruders)),
+      registrations_(std::move(options.registrations)),
       broadcast_(core, clock, std::move(options.broadcast)) {}
 
 RemoteIdService::~RemoteIdService() = default;
@@ -268,6 +311,7 @@ grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
         audit::CheckCaseReference(request->case_reference(), "case_reference"));
     UTM_ASSIGN_OR_RETURN(v1::RidFlightDetails details,
                          core_->Details(request->id()));
+    AddRegistration(registrations_, clock_->Now(), &details);
     audit::AuditEvent event;
     event.subject = caller.subject;
     event.case_reference = request->case_reference();

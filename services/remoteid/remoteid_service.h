@@ -23,6 +23,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -34,6 +35,7 @@
 #include "services/common/clock.h"
 #include "services/remoteid/broadcast_feed.h"
 #include "services/remoteid/remoteid_core.h"
+#include "utm/v1/registry.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 
 namespace utm::remoteid {
@@ -47,9 +49,18 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   // thread; must be thread-safe.
   using IntruderSink = std::function<void(std::vector<HeardState> states)>;
 
+  // The registration of a serial number, if this server's registry holds
+  // one. Thread-safe, quick.
+  using RegistrationLookup =
+      std::function<std::optional<v1::AircraftRegistration>(
+          const std::string& serial_number)>;
+
   struct Options {
     // ReportReceptions: the frames' checks and the assembler's bounds.
     BroadcastFeedOptions broadcast;
+    // GetFlightDetails adds what the registry knows of the aircraft.
+    // DEFAULT: none.
+    RegistrationLookup registrations;
   };
 
   // Not owned; must outlive the service. `audit` is required.
@@ -110,6 +121,7 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   const Clock* const clock_;
   const audit::AuditSink audit_;
   const IntruderSink intruders_;
+  const RegistrationLookup registrations_;
   BroadcastFeed broadcast_;
 
   mutable absl::Mutex mu_;

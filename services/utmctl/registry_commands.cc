@@ -52,8 +52,10 @@ void Print(const v1::AircraftRegistration& r) {
       !revoked && r.has_expire_time() &&
       absl::FromUnixSeconds(r.expire_time().seconds()) <= absl::Now();
   std::cout << "registration " << r.serial_number() << ": "
-            << (revoked ? "REVOKED" : expired ? "EXPIRED" : "IN FORCE") << ", "
-            << r.mass_g() << " g, operator " << r.operator_id() << " ("
+            << (revoked   ? "REVOKED"
+                : expired ? "EXPIRED"
+                          : "IN FORCE")
+            << ", " << r.mass_g() << " g, operator " << r.operator_id() << " ("
             << r.operator_registration_id() << "), version " << r.version()
             << "\n";
   if (!r.make_model().empty() || r.ua_type() != v1::UA_TYPE_NONE) {
@@ -95,10 +97,10 @@ RegistryCommands::RegistryCommands(CLI::App* app) {
   AddConnectionFlags(registry_, &options_);
 
   register_ = registry_->add_subcommand(
-      "register", "Register an aircraft, or replace its registration "
-                  "(regulator)");
-  register_
-      ->add_option("serial", serial_, "Serial number (ANSI/CTA-2063-A)")
+      "register",
+      "Register an aircraft, or replace its registration "
+      "(regulator)");
+  register_->add_option("serial", serial_, "Serial number (ANSI/CTA-2063-A)")
       ->required();
   register_->add_option("--mass-g", mass_g_, "Maximum take-off mass, grams")
       ->required();
@@ -111,8 +113,9 @@ RegistryCommands::RegistryCommands(CLI::App* app) {
                    "The operator's registration with the aviation authority")
       ->required();
   register_->add_option("--make-model", make_model_, "Make and model");
-  register_->add_option("--ua-type", ua_type_,
-                        "aeroplane, helicopter-or-multirotor, hybrid-lift, ...");
+  register_->add_option(
+      "--ua-type", ua_type_,
+      "aeroplane, helicopter-or-multirotor, hybrid-lift, ...");
   register_->add_option(
       "--expires", expires_,
       "When it lapses: +DURATION (+8760h) or RFC 3339 (default: never)");
@@ -120,15 +123,16 @@ RegistryCommands::RegistryCommands(CLI::App* app) {
       "--version", version_,
       "Replace this version of the registration in force (as last read)");
 
-  revoke_ = registry_->add_subcommand("revoke",
-                                      "Revoke a registration (regulator)");
+  revoke_ =
+      registry_->add_subcommand("revoke", "Revoke a registration (regulator)");
   revoke_->add_option("serial", serial_, "Serial number")->required();
   revoke_->add_option("--reason", reason_, "Why; shown to the operator")
       ->required();
 
   get_ = registry_->add_subcommand(
-      "get", "Show a registration (regulator, its operator, or law "
-             "enforcement with --case)");
+      "get",
+      "Show a registration (regulator, its operator, or law "
+      "enforcement with --case)");
   get_->add_option("serial", serial_, "Serial number")->required();
   get_->add_option("--case", case_reference_,
                    "Law enforcement: the warrant, subpoena or court order id "

@@ -211,6 +211,8 @@ int Details(const Options& options, const RidCommands::DetailsArgs& args) {
   line("aircraft_id", d.aircraft_id());
   line("intent_id", d.intent_id());
   line("description", d.description());
+  line("make_model", d.make_model());
+  line("registry", d.registry_status());
   for (const std::string& r : d.receivers()) line("heard_by", r);
   return 0;
 }

@@ -35,11 +35,11 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -47,31 +47,31 @@
 #include "services/common/audit/audit_log.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
-#include "services/common/ledger/follower.h"
-#include "services/common/ledger/redis_ledger.h"
 #include "services/common/dir_lock.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/local_ledger.h"
+#include "services/common/ledger/redis_ledger.h"
 #include "services/common/port_reservation.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
+#include "services/common/uuid.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/constraint_service.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
 #include "services/intent/priority_policy.h"
-#include "services/telemetry/live_airspace.h"
-#include "services/telemetry/telemetry_core.h"
-#include "services/telemetry/cluster.h"
-#include "services/telemetry/telemetry_service.h"
+#include "services/registry/registry_core.h"
+#include "services/registry/registry_service.h"
 #include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/remoteid/remoteid_service.h"
-#include "services/registry/registry_core.h"
-#include "services/registry/registry_service.h"
-#include "services/common/ledger/local_ledger.h"
-#include "services/utmd/rid_key.h"
-#include "services/common/uuid.h"
+#include "services/telemetry/cluster.h"
+#include "services/telemetry/live_airspace.h"
+#include "services/telemetry/telemetry_core.h"
+#include "services/telemetry/telemetry_service.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
+#include "services/utmd/rid_key.h"
 #ifdef UTM_UNGUARDED_FOR_TEST
 #include "services/intent/intent_replica_testing.h"
 #endif
@@ -498,8 +498,7 @@ int main(int argc, char** argv) {
             : absl::StrCat("the primary '", redis_options->client.master_name,
                            "' of Sentinels ", redis_flags.sentinels);
     std::cerr << "utmd: port " << port->port()
-              << " claimed; loading from Redis at " << where
-              << std::endl;
+              << " claimed; loading from Redis at " << where << std::endl;
     absl::StatusOr<std::unique_ptr<utm::ledger::RedisLedger>> opened =
         utm::ledger::RedisLedger::Open(*redis_options);
     if (!opened.ok()) {
@@ -671,9 +670,9 @@ int main(int argc, char** argv) {
                       : "")
               << ")" << std::endl;
   }
-  utm::intent::IntentService intent_service(
-      &intent_core, verifier->get(), audit->Sink(), intent_options.limits,
-      *priorities);
+  utm::intent::IntentService intent_service(&intent_core, verifier->get(),
+                                            audit->Sink(),
+                                            intent_options.limits, *priorities);
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
@@ -750,8 +749,7 @@ int main(int argc, char** argv) {
         rid_core.AddNetworkReport(operator_id, report);
       });
   utm::remoteid::RemoteIdService rid_service(
-      &rid_core, verifier->get(), clock,
-      audit->Sink(),
+      &rid_core, verifier->get(), clock, audit->Sink(),
       // Aircraft heard but flying no intent here: intruders for tactical
       // deconfliction, so that participants are alerted to them.
       [&telemetry_service](std::vector<utm::remoteid::HeardState> heard) {
@@ -760,7 +758,14 @@ int main(int argc, char** argv) {
         telemetry_service.IngestIntruders(
             utm::remoteid::ToIntruderReports(heard));
       },
-      utm::remoteid::RemoteIdService::Options());
+      [&registry] {
+        utm::remoteid::RemoteIdService::Options o;
+        // Details name the registered operator of a registered aircraft.
+        o.registrations = [&registry](const std::string& serial) {
+          return registry->Find(serial);
+        };
+        return o;
+      }());
   utm::remoteid::RemoteIdService::WatchTicker rid_ticker(&rid_service);
 
   // Only the listed services are served and named in health checking; the
@@ -851,8 +856,8 @@ int main(int argc, char** argv) {
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
   std::cerr << "utmd: listening on " << host << ":" << (*server)->port()
-            << " (data in " << data_dir
-            << (on_redis ? ", store redis" : "") << ", auth " << auth_mode
+            << " (data in " << data_dir << (on_redis ? ", store redis" : "")
+            << ", auth " << auth_mode
             << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS") << ")"
             << std::endl;
 
