@@ -26,10 +26,27 @@
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
 #include "tests/service_test_util.h"
+#include "tests/telemetry_test_util.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
 namespace utm {
 namespace {
+
+using test_util::EmptyAirspace;
+
+// Waits (bounded) for a conflict alert RAISED about `aircraft`.
+template <typename In>
+std::optional<v1::Alert> WaitForConflict(In& in, const std::string& aircraft) {
+  return in.WaitFor([&](const v1::Alert& a) {
+    return a.kind() == v1::ALERT_KIND_CONFLICT_PREDICTED &&
+           a.state() == v1::ALERT_STATE_RAISED &&
+           std::count(a.aircraft_ids().begin(), a.aircraft_ids().end(),
+                      aircraft) > 0;
+  });
+}
+
+template <typename Stream>
+using Collector = test_util::AlertCollector<Stream>;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -42,83 +59,6 @@ geo::LatLng At(double east_m, double north_m = 0) {
       geo::GeodesicDestination(geo::test_util::kZurich, 90, east_m), 0,
       north_m);
 }
-
-// No intents, no constraints.
-class EmptyAirspace final : public telemetry::Airspace {
- public:
-  std::shared_ptr<const telemetry::IntentInfo> Intent(
-      const std::string&) const override {
-    return nullptr;
-  }
-  std::vector<std::string> BlockingConstraints(const std::string&,
-                                               const geo::LatLng&, double,
-                                               double, double,
-                                               absl::Time) const override {
-    return {};
-  }
-  void MarkNonconforming(const std::string&, const std::string&,
-                         absl::Time) override {}
-};
-
-// Collects what a stream receives, on its own thread, until it ends.
-template <typename Stream>
-class Collector {
- public:
-  explicit Collector(Stream* stream)
-      : thread_([this, stream] {
-          v1::AlertBatch batch;
-          while (stream->Read(&batch)) {
-            absl::MutexLock lock(&mu_);
-            batches_.push_back(batch);
-          }
-        }) {}
-  ~Collector() { Join(); }
-  void Join() {
-    if (thread_.joinable()) thread_.join();
-  }
-  // Waits (bounded) for a conflict alert RAISED about `aircraft`.
-  std::optional<v1::Alert> WaitForConflict(const std::string& aircraft) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      for (const v1::Alert& a : Alerts()) {
-        if (a.kind() == v1::ALERT_KIND_CONFLICT_PREDICTED &&
-            a.state() == v1::ALERT_STATE_RAISED &&
-            std::count(a.aircraft_ids().begin(), a.aircraft_ids().end(),
-                       aircraft) > 0) {
-          return a;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return std::nullopt;
-  }
-  bool WaitForAck(int64_t seq) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu_);
-        for (const v1::AlertBatch& b : batches_) {
-          if (b.acked_batch_seq() >= seq) return true;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
-  std::vector<v1::Alert> Alerts() {
-    absl::MutexLock lock(&mu_);
-    std::vector<v1::Alert> out;
-    for (const v1::AlertBatch& b : batches_) {
-      out.insert(out.end(), b.alerts().begin(), b.alerts().end());
-    }
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<v1::AlertBatch> batches_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
 
 using Stream = grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>;
 
@@ -212,7 +152,7 @@ TEST_F(IntruderServiceTest, ParticipantsOperatorAndWatcherGetTheConflict) {
   EXPECT_THAT(r.errors, testing::IsEmpty());
   ASSERT_EQ(r.alerts.size(), 2u);
 
-  std::optional<v1::Alert> alice = a_in.WaitForConflict("P");
+  std::optional<v1::Alert> alice = WaitForConflict(a_in, "P");
   ASSERT_TRUE(alice.has_value());
   EXPECT_THAT(alice->aircraft_ids(), ElementsAre("RID-1", "P"));
   EXPECT_THAT(alice->intent_ids(), ElementsAre("", ""));
@@ -222,14 +162,14 @@ TEST_F(IntruderServiceTest, ParticipantsOperatorAndWatcherGetTheConflict) {
   EXPECT_THAT(alice->message(),
               HasSubstr("RID-1 (a non-participating aircraft heard by Remote "
                         "ID) and P"));
-  std::optional<v1::Alert> bob = b_in.WaitForConflict("B");
+  std::optional<v1::Alert> bob = WaitForConflict(b_in, "B");
   ASSERT_TRUE(bob.has_value());
   EXPECT_THAT(bob->aircraft_ids(), ElementsAre("RID-2", "B"));
   // The supervisor sees both, under the same ids.
-  std::optional<v1::Alert> seen = watched.WaitForConflict("P");
+  std::optional<v1::Alert> seen = WaitForConflict(watched, "P");
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->id(), alice->id());
-  seen = watched.WaitForConflict("B");
+  seen = WaitForConflict(watched, "B");
   ASSERT_TRUE(seen.has_value());
   EXPECT_EQ(seen->id(), bob->id());
 

@@ -26,6 +26,7 @@
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
 #include "tests/service_test_util.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/testing/redis_server.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
@@ -34,22 +35,6 @@ namespace {
 
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 const std::vector<std::string> kMembers = {"utmd-0", "utmd-1", "utmd-2"};
-
-class NoAirspace final : public telemetry::Airspace {
- public:
-  std::shared_ptr<const telemetry::IntentInfo> Intent(
-      const std::string&) const override {
-    return nullptr;
-  }
-  std::vector<std::string> BlockingConstraints(const std::string&,
-                                               const geo::LatLng&, double,
-                                               double, double,
-                                               absl::Time) const override {
-    return {};
-  }
-  void MarkNonconforming(const std::string&, const std::string&,
-                         absl::Time) override {}
-};
 
 // Collects what a stream receives, on its own thread.
 template <typename Stream>
@@ -104,7 +89,7 @@ struct Replica {
     server.reset();
     cluster->Stop();
   }
-  NoAirspace airspace;
+  test_util::EmptyAirspace airspace;
   telemetry::TelemetryCore core;
   telemetry::TelemetryService service;
   std::unique_ptr<telemetry::TelemetryCluster> cluster;
@@ -167,8 +152,8 @@ TEST(TelemetryClusterService, OperatorsAndAWatcherOnThreeReplicasGetTheAlert) {
         test_util::StartOnLoopback({&r->service});
     ASSERT_TRUE(server.ok()) << server.status();
     r->server = *std::move(server);
-    r->stub = v1::TelemetryService::NewStub(
-        test_util::LoopbackChannel(*r->server));
+    r->stub =
+        v1::TelemetryService::NewStub(test_util::LoopbackChannel(*r->server));
   }
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   for (auto& r : replicas) {

@@ -32,71 +32,21 @@
 #include "services/telemetry/live_airspace.h"
 #include "services/telemetry/telemetry_core.h"
 #include "tests/service_test_util.h"
+#include "tests/telemetry_test_util.h"
 #include "utm/v1/strategic.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
 namespace utm {
 namespace {
 
+template <typename Stream>
+using Collector = test_util::AlertCollector<Stream>;
+
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 
 geo::LatLng East(double m) {
   return geo::GeodesicDestination(geo::test_util::kZurich, 90, m);
 }
-
-// Collects what a stream receives, on its own thread.
-template <typename Stream>
-class Collector {
- public:
-  explicit Collector(Stream* stream)
-      : thread_([this, stream] {
-          v1::AlertBatch batch;
-          while (stream->Read(&batch)) {
-            absl::MutexLock lock(&mu_);
-            batches_.push_back(batch);
-          }
-        }) {}
-  ~Collector() { thread_.join(); }
-  // Waits (bounded) for an alert of `kind` in `state`.
-  std::optional<v1::Alert> WaitFor(v1::AlertKind kind, v1::AlertState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu_);
-        for (const v1::AlertBatch& b : batches_) {
-          for (const v1::Alert& a : b.alerts()) {
-            if (a.kind() == kind && a.state() == state) return a;
-          }
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return std::nullopt;
-  }
-  // Waits (bounded) for an acknowledgement of `seq`.
-  bool WaitForAck(int64_t seq) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu_);
-        for (const v1::AlertBatch& b : batches_) {
-          if (b.acked_batch_seq() >= seq) return true;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
-  std::vector<v1::AlertBatch> Batches() {
-    absl::MutexLock lock(&mu_);
-    return batches_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<v1::AlertBatch> batches_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
-};
 
 // The live airspace, with a gate that can hold the core inside Intent()
 // (outside its lock) to make reports wait in a stream's inbox, and a count

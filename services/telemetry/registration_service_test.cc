@@ -28,10 +28,15 @@
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
 #include "tests/service_test_util.h"
+#include "tests/telemetry_test_util.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
 namespace utm {
 namespace {
+
+using test_util::EmptyAirspace;
+template <typename Stream>
+using Collector = test_util::AlertCollector<Stream>;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -41,23 +46,6 @@ const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 geo::LatLng At(double east_m) {
   return geo::GeodesicDestination(geo::test_util::kZurich, 90, east_m);
 }
-
-// No intents, no constraints.
-class EmptyAirspace final : public telemetry::Airspace {
- public:
-  std::shared_ptr<const telemetry::IntentInfo> Intent(
-      const std::string&) const override {
-    return nullptr;
-  }
-  std::vector<std::string> BlockingConstraints(const std::string&,
-                                               const geo::LatLng&, double,
-                                               double, double,
-                                               absl::Time) const override {
-    return {};
-  }
-  void MarkNonconforming(const std::string&, const std::string&,
-                         absl::Time) override {}
-};
 
 // Serial number → operator; anything else is unregistered (and, with no
 // intent declaring a mass, refused).
@@ -85,69 +73,6 @@ class MapRegistry final : public registration::RegistrationChecker {
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::pair<std::string, bool>> registered_
       ABSL_GUARDED_BY(mu_);
-};
-
-// Collects what a stream receives, on its own thread, until it ends.
-template <typename Stream>
-class Collector {
- public:
-  explicit Collector(Stream* stream)
-      : thread_([this, stream] {
-          v1::AlertBatch batch;
-          while (stream->Read(&batch)) {
-            absl::MutexLock lock(&mu_);
-            batches_.push_back(batch);
-          }
-        }) {}
-  ~Collector() { Join(); }
-  void Join() {
-    if (thread_.joinable()) thread_.join();
-  }
-  // Waits (bounded) for an alert of `kind` in `state`.
-  std::optional<v1::Alert> WaitFor(v1::AlertKind kind, v1::AlertState state) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      for (const v1::Alert& a : Alerts()) {
-        if (a.kind() == kind && a.state() == state) return a;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return std::nullopt;
-  }
-  bool WaitForAck(int64_t seq) {
-    const absl::Time deadline = absl::Now() + absl::Seconds(10);
-    while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu_);
-        for (const v1::AlertBatch& b : batches_) {
-          if (b.acked_batch_seq() >= seq) return true;
-        }
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    return false;
-  }
-  std::vector<v1::Alert> Alerts() {
-    absl::MutexLock lock(&mu_);
-    std::vector<v1::Alert> out;
-    for (const v1::AlertBatch& b : batches_) {
-      out.insert(out.end(), b.alerts().begin(), b.alerts().end());
-    }
-    return out;
-  }
-  std::vector<v1::ReportError> Errors() {
-    absl::MutexLock lock(&mu_);
-    std::vector<v1::ReportError> out;
-    for (const v1::AlertBatch& b : batches_) {
-      out.insert(out.end(), b.errors().begin(), b.errors().end());
-    }
-    return out;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<v1::AlertBatch> batches_ ABSL_GUARDED_BY(mu_);
-  std::thread thread_;
 };
 
 using Stream = grpc::ClientReaderWriter<v1::PositionBatch, v1::AlertBatch>;

@@ -1,0 +1,132 @@
+// What the telemetry service tests share: an airspace with nothing in it,
+// and a collector of what a StreamPositions or WatchAlerts stream receives.
+//
+// Typical usage:
+//   test_util::EmptyAirspace airspace;
+//   telemetry::TelemetryCore core(options, &clock, &airspace);
+//   ... auto stream = stub->StreamPositions(context.get());
+//   test_util::AlertCollector<Stream> in(stream.get());
+//   std::optional<v1::Alert> a =
+//       in.WaitFor(v1::ALERT_KIND_CONFLICT_PREDICTED, v1::ALERT_STATE_RAISED);
+#ifndef UTM_TESTS_TELEMETRY_TEST_UTIL_H_
+#define UTM_TESTS_TELEMETRY_TEST_UTIL_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "services/telemetry/telemetry_core.h"
+#include "utm/v1/telemetry.pb.h"
+
+namespace utm::test_util {
+
+// No intents, no constraints: every participant's report raises
+// UNKNOWN_INTENT.
+class EmptyAirspace final : public telemetry::Airspace {
+ public:
+  std::shared_ptr<const telemetry::IntentInfo> Intent(
+      const std::string&) const override {
+    return nullptr;
+  }
+  std::vector<std::string> BlockingConstraints(const std::string&,
+                                               const geo::LatLng&, double,
+                                               double, double,
+                                               absl::Time) const override {
+    return {};
+  }
+  void MarkNonconforming(const std::string&, const std::string&,
+                         absl::Time) override {}
+};
+
+// Collects the AlertBatches a stream receives, on a thread of its own, until
+// the stream ends. Every wait is bounded (10 s).
+template <typename Stream>
+class AlertCollector {
+ public:
+  explicit AlertCollector(Stream* stream)
+      : thread_([this, stream] {
+          v1::AlertBatch batch;
+          while (stream->Read(&batch)) {
+            absl::MutexLock lock(&mu_);
+            batches_.push_back(batch);
+          }
+        }) {}
+  ~AlertCollector() { Join(); }
+  AlertCollector(const AlertCollector&) = delete;
+  AlertCollector& operator=(const AlertCollector&) = delete;
+
+  // Until the stream has ended (the caller ends it first).
+  void Join() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // The first alert received that `match` accepts, waiting for it.
+  std::optional<v1::Alert> WaitFor(
+      const std::function<bool(const v1::Alert&)>& match) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      for (const v1::Alert& a : Alerts()) {
+        if (match(a)) return a;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return std::nullopt;
+  }
+  std::optional<v1::Alert> WaitFor(v1::AlertKind kind, v1::AlertState state) {
+    return WaitFor([&](const v1::Alert& a) {
+      return a.kind() == kind && a.state() == state;
+    });
+  }
+  // Whether batch `seq` was acknowledged, waiting for it.
+  bool WaitForAck(int64_t seq) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (absl::Now() < deadline) {
+      {
+        absl::MutexLock lock(&mu_);
+        for (const v1::AlertBatch& b : batches_) {
+          if (b.acked_batch_seq() >= seq) return true;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    return false;
+  }
+
+  // What was received so far.
+  std::vector<v1::AlertBatch> Batches() {
+    absl::MutexLock lock(&mu_);
+    return batches_;
+  }
+  std::vector<v1::Alert> Alerts() {
+    absl::MutexLock lock(&mu_);
+    std::vector<v1::Alert> out;
+    for (const v1::AlertBatch& b : batches_) {
+      out.insert(out.end(), b.alerts().begin(), b.alerts().end());
+    }
+    return out;
+  }
+  std::vector<v1::ReportError> Errors() {
+    absl::MutexLock lock(&mu_);
+    std::vector<v1::ReportError> out;
+    for (const v1::AlertBatch& b : batches_) {
+      out.insert(out.end(), b.errors().begin(), b.errors().end());
+    }
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::AlertBatch> batches_ ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace utm::test_util
+
+#endif  // UTM_TESTS_TELEMETRY_TEST_UTIL_H_
