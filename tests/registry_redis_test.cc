@@ -17,35 +17,18 @@
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/redis_ledger.h"
 #include "services/registry/registry_core.h"
+#include "services/registry/registry_testing.h"
 #include "tests/testing/redis_server.h"
 
 namespace utm::registry {
 namespace {
 
+using test_util::kT0;
+using test_util::Reg;
+using test_util::Regulator;
+using test_util::Serial;
+
 using ::testing::StartsWith;
-
-const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 12, 7, 10, 0, 0),
-                                       absl::UTCTimeZone());
-
-std::string Serial(int i) { return absl::StrCat("1596A4JPN5", 10000 + i); }
-
-v1::RegisterAircraftRequest Reg(const std::string& serial,
-                                const std::string& op) {
-  v1::RegisterAircraftRequest r;
-  v1::AircraftRegistration* a = r.mutable_registration();
-  a->set_serial_number(serial);
-  a->set_mass_g(900);
-  a->set_operator_id(op);
-  a->set_operator_registration_id("FA3XYZ123");
-  return r;
-}
-
-Caller Regulator() {
-  Caller c;
-  c.id = "faa";
-  c.registry = true;
-  return c;
-}
 
 // One replica with its own Redis connections.
 struct Replica {

@@ -19,35 +19,21 @@
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/store.h"
 #include "services/registry/registry_core.h"
+#include "services/registry/registry_testing.h"
 #include "tests/service_test_util.h"
 #include "utm/v1/registry.grpc.pb.h"
 
 namespace utm::registry {
 namespace {
 
-using test_util::ServiceTestAuth;
+using test_util::kT0;
+using test_util::Reg;
+using test_util::Serial;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 12, 7, 10, 0, 0),
-                                       absl::UTCTimeZone());
-
-// ANSI/CTA-2063-A: manufacturer code, length 'A' (10), ten characters.
-std::string Serial(int i) { return absl::StrCat("1596A4JPN5", 10000 + i); }
-
-v1::RegisterAircraftRequest Reg(const std::string& serial,
-                                const std::string& op) {
-  v1::RegisterAircraftRequest r;
-  v1::AircraftRegistration* a = r.mutable_registration();
-  a->set_serial_number(serial);
-  a->set_mass_g(900);
-  a->set_operator_id(op);
-  a->set_operator_registration_id("FA3XYZ123");
-  a->set_make_model("Acme Quad 4");
-  a->set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
-  return r;
-}
+using ::utm::test_util::ServiceTestAuth;
 
 class RegistryServiceTest : public ::testing::Test {
  protected:
@@ -72,8 +58,9 @@ class RegistryServiceTest : public ::testing::Test {
           audited_.push_back(e);
           return absl::OkStatus();
         });
-    server_ = *test_util::StartOnLoopback({service_.get()});
-    stub_ = v1::RegistryService::NewStub(test_util::LoopbackChannel(*server_));
+    server_ = *::utm::test_util::StartOnLoopback({service_.get()});
+    stub_ = v1::RegistryService::NewStub(
+        ::utm::test_util::LoopbackChannel(*server_));
   }
   void TearDown() override {
     server_->Shutdown(absl::Seconds(1));

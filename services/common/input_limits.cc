@@ -27,6 +27,20 @@ absl::Status CheckText(absl::string_view value, absl::string_view field,
       absl::StrCat(field, ": ", value.size(), " bytes, at most ", max));
 }
 
+absl::Status CheckPrintableAscii(absl::string_view value,
+                                 absl::string_view field, size_t max) {
+  if (absl::Status s = CheckText(value, field, max); !s.ok()) return s;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(value[i]);
+    if (c < 0x20 || c > 0x7e) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": byte ", i, " (0x", absl::Hex(c, absl::kZeroPad2),
+          ") is not printable ASCII"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckId(absl::string_view value, absl::string_view field) {
   if (absl::Status s = CheckText(value, field, kMaxIdBytes); !s.ok()) return s;
   for (size_t i = 0; i < value.size(); ++i) {

@@ -76,6 +76,13 @@ std::string QuoteForError(absl::string_view input, size_t max = kMaxQuoteBytes);
 absl::Status CheckText(absl::string_view value, absl::string_view field,
                        size_t max);
 
+// OK for at most `max` bytes, each printable ASCII (0x20..0x7E: case
+// references, registration ids); INVALID_ARGUMENT naming `field` and the
+// first bad byte otherwise ("case_reference: byte 3 (0x0a) is not printable
+// ASCII"). Empty is OK: a required value is the caller's check.
+absl::Status CheckPrintableAscii(absl::string_view value,
+                                 absl::string_view field, size_t max);
+
 // OK for an empty id or one of at most kMaxIdBytes bytes without control
 // characters; INVALID_ARGUMENT naming `field` otherwise.
 absl::Status CheckId(absl::string_view value, absl::string_view field);

@@ -52,6 +52,19 @@ TEST(CheckId, RefusesLongIdsAndControlCharacters) {
             "operator_id: required");
 }
 
+TEST(CheckPrintableAscii, NamesTheFirstBadByteAndBoundsTheLength) {
+  EXPECT_TRUE(CheckPrintableAscii("", "f", 4).ok());
+  EXPECT_TRUE(CheckPrintableAscii("A b~", "f", 4).ok());
+  EXPECT_EQ(CheckPrintableAscii("abcde", "f", 4).message(),
+            "f: 5 bytes, at most 4");
+  EXPECT_EQ(CheckPrintableAscii("ab\ncd", "case_reference", 8).message(),
+            "case_reference: byte 2 (0x0a) is not printable ASCII");
+  EXPECT_EQ(CheckPrintableAscii("a\x7f", "f", 8).message(),
+            "f: byte 1 (0x7f) is not printable ASCII");
+  EXPECT_EQ(CheckPrintableAscii("\xc3\xa9", "f", 8).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(CheckCount, NamesTheFieldAndBothCounts) {
   EXPECT_TRUE(CheckCount(7, "days", 7).ok());
   EXPECT_EQ(CheckCount(8, "days", 7).message(), "days: 8 entries, at most 7");

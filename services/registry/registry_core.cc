@@ -34,27 +34,13 @@ absl::Status CheckPrintable(absl::string_view value, absl::string_view field,
                             size_t max) {
   if (value.empty())
     return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
-  if (value.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max));
-  }
-  for (size_t i = 0; i < value.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(value[i]);
-    if (c < 0x20 || c > 0x7e) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "%s: byte %d (0x%02x) is not printable ASCII", field, i, c));
-    }
-  }
-  return absl::OkStatus();
+  return CheckPrintableAscii(value, field, max);
 }
 
 // At most `max` bytes of text without control characters (UTF-8 is fine).
 absl::Status CheckFreeText(absl::string_view value, absl::string_view field,
                            size_t max) {
-  if (value.size() > max) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": ", value.size(), " bytes, at most ", max));
-  }
+  UTM_RETURN_IF_ERROR(CheckText(value, field, max));
   for (size_t i = 0; i < value.size(); ++i) {
     const unsigned char c = static_cast<unsigned char>(value[i]);
     if (c < 0x20 || c == 0x7f) {

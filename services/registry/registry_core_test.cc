@@ -22,31 +22,27 @@
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
+#include "services/registry/registry_testing.h"
 
 namespace utm::registry {
 namespace {
+
+using test_util::kT0;
+using test_util::Reg;
+using test_util::Regulator;
+using test_util::Serial;
 
 namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-const absl::Time kT0 = absl::FromCivil(absl::CivilSecond(2026, 12, 7, 10, 0, 0),
-                                       absl::UTCTimeZone());
 // ANSI/CTA-2063-A serial numbers: manufacturer code, length character 'A'
 // (10), ten characters.
 constexpr char kSerial[] = "1596A4JPN5R7B10";
 constexpr char kSerial2[] = "1596A4JPN5R7B20";
 constexpr char kSerial3[] = "1596A4JPN5R7B30";
 
-std::string Serial(int i) { return absl::StrCat("1596A4JPN5", 10000 + i); }
-
-Caller Regulator(const std::string& id = "faa") {
-  Caller c;
-  c.id = id;
-  c.registry = true;
-  return c;
-}
 Caller Operator(const std::string& id) {
   Caller c;
   c.id = id;
@@ -58,21 +54,6 @@ Caller Police(const std::string& id = "police-7") {
   c.id = id;
   c.law_enforcement = true;
   return c;
-}
-
-v1::RegisterAircraftRequest Reg(const std::string& serial,
-                                const std::string& op, int64_t mass_g = 900,
-                                int64_t version = 0) {
-  v1::RegisterAircraftRequest r;
-  v1::AircraftRegistration* a = r.mutable_registration();
-  a->set_serial_number(serial);
-  a->set_mass_g(mass_g);
-  a->set_operator_id(op);
-  a->set_operator_registration_id("FA3XYZ123");
-  a->set_make_model("Acme Quad 4");
-  a->set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
-  r.set_version(version);
-  return r;
 }
 
 v1::RevokeRegistrationRequest Rev(const std::string& serial,
