@@ -77,17 +77,7 @@ class IntruderServiceTest : public ::testing::Test {
   }
 
   v1::PositionReport Report(const std::string& id, geo::LatLng p, double ve) {
-    v1::PositionReport r;
-    r.set_aircraft_id(id);
-    *r.mutable_time() = TimeToProto(clock_.Now());
-    r.mutable_position()->set_lat_deg(p.lat_deg);
-    r.mutable_position()->set_lng_deg(p.lng_deg);
-    r.mutable_altitude()->set_value_m(500);
-    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    r.mutable_velocity()->set_east_mps(ve);
-    r.mutable_accuracy()->set_horizontal_m(3);
-    r.mutable_accuracy()->set_vertical_m(5);
-    return r;
+    return test_util::ReportAt(id, p, clock_.Now(), ve);
   }
 
   telemetry::IntruderReport Heard(const std::string& remote_id, geo::LatLng p,
@@ -112,12 +102,7 @@ class IntruderServiceTest : public ::testing::Test {
 
 TEST_F(IntruderServiceTest, ParticipantsOperatorAndWatcherGetTheConflict) {
   // A supervisor watches 5 km around the flights.
-  v1::WatchAlertsRequest watch;
-  v1::Circle* area =
-      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
-  area->mutable_center()->set_lat_deg(At(1000).lat_deg);
-  area->mutable_center()->set_lng_deg(At(1000).lng_deg);
-  area->set_radius_m(5000);
+  const v1::WatchAlertsRequest watch = test_util::WatchCircle(At(1000), 5000);
   grpc::ClientContext watch_context;
   test_util::ServiceTestAuth::Authorize(&watch_context,
                                         auth_.Token("tower", "monitor"));

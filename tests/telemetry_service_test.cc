@@ -143,13 +143,7 @@ class TelemetryServiceTest : public testing::Test {
 
   // All alerts within 5 km of the flights' intents (FlyingIntent).
   static v1::WatchAlertsRequest WatchAroundTheFlights() {
-    v1::WatchAlertsRequest watch;
-    v1::Circle* area =
-        watch.mutable_area()->mutable_volume()->mutable_outline_circle();
-    area->mutable_center()->set_lat_deg(East(1500).lat_deg);
-    area->mutable_center()->set_lng_deg(East(1500).lng_deg);
-    area->set_radius_m(5000);
-    return watch;
+    return test_util::WatchCircle(East(1500), 5000);
   }
 
   // Files and activates an intent over 0..3 km east, now to +1 h.
@@ -178,18 +172,9 @@ class TelemetryServiceTest : public testing::Test {
   v1::PositionReport Report(const std::string& aircraft,
                             const std::string& intent, double east_m,
                             double ve) {
-    v1::PositionReport r;
-    r.set_aircraft_id(aircraft);
+    v1::PositionReport r =
+        test_util::ReportAt(aircraft, East(east_m), clock_.Now(), ve);
     r.set_intent_id(intent);
-    *r.mutable_time() = TimeToProto(clock_.Now());
-    const geo::LatLng p = East(east_m);
-    r.mutable_position()->set_lat_deg(p.lat_deg);
-    r.mutable_position()->set_lng_deg(p.lng_deg);
-    r.mutable_altitude()->set_value_m(500);
-    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    r.mutable_velocity()->set_east_mps(ve);
-    r.mutable_accuracy()->set_horizontal_m(3);
-    r.mutable_accuracy()->set_vertical_m(5);
     return r;
   }
 

@@ -22,6 +22,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "geo/geodesy.h"
+#include "services/common/volume_convert.h"
 #include "services/telemetry/telemetry_core.h"
 #include "utm/v1/telemetry.pb.h"
 
@@ -44,6 +46,37 @@ class EmptyAirspace final : public telemetry::Airspace {
   void MarkNonconforming(const std::string&, const std::string&,
                          absl::Time) override {}
 };
+
+// A report of `aircraft` at `p`, stamped `t`: 500 m above WGS84, 3 m
+// horizontal and 5 m vertical accuracy, flying east at `east_mps` (no
+// velocity when unset).
+inline v1::PositionReport ReportAt(const std::string& aircraft,
+                                   const geo::LatLng& p, absl::Time t,
+                                   std::optional<double> east_mps = {}) {
+  v1::PositionReport r;
+  r.set_aircraft_id(aircraft);
+  *r.mutable_time() = TimeToProto(t);
+  r.mutable_position()->set_lat_deg(p.lat_deg);
+  r.mutable_position()->set_lng_deg(p.lng_deg);
+  r.mutable_altitude()->set_value_m(500);
+  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  if (east_mps) r.mutable_velocity()->set_east_mps(*east_mps);
+  r.mutable_accuracy()->set_horizontal_m(3);
+  r.mutable_accuracy()->set_vertical_m(5);
+  return r;
+}
+
+// Watches every alert within `radius_m` of `center`.
+inline v1::WatchAlertsRequest WatchCircle(const geo::LatLng& center,
+                                          double radius_m) {
+  v1::WatchAlertsRequest watch;
+  v1::Circle* area =
+      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
+  area->mutable_center()->set_lat_deg(center.lat_deg);
+  area->mutable_center()->set_lng_deg(center.lng_deg);
+  area->set_radius_m(radius_m);
+  return watch;
+}
 
 // Collects the AlertBatches a stream receives, on a thread of its own, until
 // the stream ends. Every wait is bounded (10 s).

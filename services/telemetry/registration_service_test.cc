@@ -108,16 +108,7 @@ class TelemetryRegistrationServiceTest : public ::testing::Test {
   }
 
   v1::PositionReport Report(const std::string& id, geo::LatLng p) {
-    v1::PositionReport r;
-    r.set_aircraft_id(id);
-    *r.mutable_time() = TimeToProto(clock_.Now());
-    r.mutable_position()->set_lat_deg(p.lat_deg);
-    r.mutable_position()->set_lng_deg(p.lng_deg);
-    r.mutable_altitude()->set_value_m(500);
-    r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-    r.mutable_accuracy()->set_horizontal_m(3);
-    r.mutable_accuracy()->set_vertical_m(5);
-    return r;
+    return test_util::ReportAt(id, p, clock_.Now());
   }
 
   SimulatedClock clock_{kNow};
@@ -134,12 +125,7 @@ TEST_F(TelemetryRegistrationServiceTest,
        RefusedReportsAndRevocationReachTheRightStreams) {
   // A supervisor watches 3 km around Alice's aircraft; Bob flies 20 km
   // away, outside it.
-  v1::WatchAlertsRequest watch;
-  v1::Circle* area =
-      watch.mutable_area()->mutable_volume()->mutable_outline_circle();
-  area->mutable_center()->set_lat_deg(At(0).lat_deg);
-  area->mutable_center()->set_lng_deg(At(0).lng_deg);
-  area->set_radius_m(3000);
+  const v1::WatchAlertsRequest watch = test_util::WatchCircle(At(0), 3000);
   grpc::ClientContext watch_context;
   test_util::ServiceTestAuth::Authorize(&watch_context,
                                         auth_.Token("tower", "monitor"));
