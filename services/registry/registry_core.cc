@@ -12,6 +12,7 @@
 #include "services/common/audit/case_reference.h"
 #include "services/common/input_limits.h"
 #include "services/common/volume_convert.h"
+#include "services/registry/registration_record.h"
 #include "services/remoteid/uas_id.h"
 
 namespace utm::registry {
@@ -63,14 +64,6 @@ std::string Shown(absl::string_view id) {
     if (plain) return std::string(id);
   }
   return QuoteForError(id);
-}
-
-std::string FormatUtc(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", t, absl::UTCTimeZone());
-}
-
-absl::Time ToTime(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 // The caller-given fields of a registration (the output-only ones clear).
@@ -211,12 +204,6 @@ void RegistryCore::Unindex(const v1::AircraftRegistration& r) {
   if (it == by_operator_.end()) return;
   it->second.erase(r.serial_number());
   if (it->second.empty()) by_operator_.erase(it);
-}
-
-bool RegistryCore::InForce(const v1::AircraftRegistration& r, absl::Time now) {
-  if (r.has_revoke_time()) return false;
-  if (r.has_expire_time() && ToTime(r.expire_time()) <= now) return false;
-  return true;
 }
 
 absl::StatusOr<bool> RegistryCore::CommitRecord(
@@ -373,10 +360,9 @@ absl::StatusOr<v1::RevokeRegistrationResponse> RegistryCore::Revoke(
         d.write = false;
         return d;
       }
-      return absl::FailedPreconditionError(
-          absl::StrCat("serial_number: the registration of ", shown,
-                       " was already revoked at ",
-                       FormatUtc(ToTime(existing->revoke_time()))));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "serial_number: the registration of ", shown,
+          " was already revoked at ", FormatUtc(existing->revoke_time())));
     }
     Decision d;
     d.record = *existing;
@@ -552,13 +538,13 @@ absl::Status RegistryCore::CheckAircraft(absl::string_view operator_id,
       if (r.has_revoke_time()) {
         return absl::FailedPreconditionError(
             absl::StrCat(field, ": the registration of ", Shown(aircraft_id),
-                         " was revoked at ", FormatUtc(ToTime(r.revoke_time())),
-                         ": ", r.revoke_reason()));
+                         " was revoked at ", FormatUtc(r.revoke_time()), ": ",
+                         r.revoke_reason()));
       }
-      if (r.has_expire_time() && ToTime(r.expire_time()) <= now) {
+      if (!InForce(r, now)) {  // not revoked: expired
         return absl::FailedPreconditionError(
             absl::StrCat(field, ": the registration of ", Shown(aircraft_id),
-                         " expired at ", FormatUtc(ToTime(r.expire_time()))));
+                         " expired at ", FormatUtc(r.expire_time())));
       }
       return absl::OkStatus();
     }

@@ -160,8 +160,6 @@ class RegistryCore final : public registration::RegistrationChecker {
   // The follower's handlers.
   void Apply(absl::string_view key, const std::optional<std::string>& value);
   void Clear();
-  // Whether `r` is in force at `now`.
-  static bool InForce(const v1::AircraftRegistration& r, absl::Time now);
   // Removes `r` from by_operator_.
   void Unindex(const v1::AircraftRegistration& r)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -13,6 +13,7 @@
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 #include "services/common/input_limits.h"
+#include "services/registry/registration_record.h"
 
 namespace utm::remoteid {
 namespace {
@@ -55,12 +56,6 @@ std::string Disclosed(const v1::RidFlightDetails& d) {
   return parts.empty() ? "nothing identifying" : absl::StrJoin(parts, ",");
 }
 
-std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ",
-                          absl::FromUnixSeconds(t.seconds()),
-                          absl::UTCTimeZone());
-}
-
 // What this server's registry knows of the aircraft, into `d`.
 void AddRegistration(const RemoteIdService::RegistrationLookup& lookup,
                      absl::Time now, v1::RidFlightDetails* d) {
@@ -85,12 +80,12 @@ void AddRegistration(const RemoteIdService::RegistrationLookup& lookup,
   if (d->ua_type() == v1::UA_TYPE_NONE) d->set_ua_type(r->ua_type());
   d->set_make_model(r->make_model());
   if (r->has_revoke_time()) {
-    d->set_registry_status(absl::StrCat(
-        "revoked at ", Rfc3339(r->revoke_time()), ": ", r->revoke_reason()));
-  } else if (r->has_expire_time() &&
-             absl::FromUnixSeconds(r->expire_time().seconds()) <= now) {
+    d->set_registry_status(absl::StrCat("revoked at ",
+                                        registry::FormatUtc(r->revoke_time()),
+                                        ": ", r->revoke_reason()));
+  } else if (!registry::InForce(*r, now)) {
     d->set_registry_status(
-        absl::StrCat("expired at ", Rfc3339(r->expire_time())));
+        absl::StrCat("expired at ", registry::FormatUtc(r->expire_time())));
   } else {
     d->set_registry_status("in force");
   }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "services/common/volume_convert.h"
+#include "services/registry/registration_record.h"
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_core_internal.h"
 
@@ -110,12 +111,7 @@ void TelemetryCore::OnRegistrationChanged(
   if (registration.operator_id().empty()) return;
   const absl::Time now = clock_->Now();
   const bool revoked = registration.has_revoke_time();
-  bool in_force = !revoked;
-  if (in_force && registration.has_expire_time()) {
-    absl::StatusOr<absl::Time> expire =
-        TimeFromProto(registration.expire_time(), "expire_time");
-    in_force = expire.ok() && *expire > now;
-  }
+  const bool in_force = registry::InForce(registration, now);
   if (!revoked && !in_force) return;  // expired: the next check says so
   const std::string key =
       TrackKey(registration.operator_id(), registration.serial_number());
@@ -137,16 +133,11 @@ void TelemetryCore::OnRegistrationChanged(
     return;
   }
   std::string reason = registration.revoke_reason().substr(0, kMaxReasonBytes);
-  absl::StatusOr<absl::Time> when =
-      TimeFromProto(registration.revoke_time(), "revoke_time");
-  std::string message = absl::StrCat(
-      registration.serial_number(), ": registration revoked",
-      when.ok()
-          ? absl::StrCat(" at ", absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *when,
-                                                  absl::UTCTimeZone()))
-          : "",
-      reason.empty() ? "" : absl::StrCat(": ", reason),
-      "; still tracked and deconflicted");
+  std::string message =
+      absl::StrCat(registration.serial_number(), ": registration revoked at ",
+                   registry::FormatUtc(registration.revoke_time()),
+                   reason.empty() ? "" : absl::StrCat(": ", reason),
+                   "; still tracked and deconflicted");
   // The registry may tell the same revocation again: nothing changes.
   if (track->revocation == message) return;
   track->revocation = std::move(message);
