@@ -187,7 +187,16 @@ void RemoteIdCore::Erase(const std::string& id) {
 }
 
 void RemoteIdCore::AddNetworkReport(const std::string& operator_id,
-                                    const v1::PositionReport& report) {
+                                    const v1::PositionReport& report,
+                                    Origin origin) {
+  if (ApplyNetworkReport(operator_id, report) && origin == Origin::kClient &&
+      replicator_ != nullptr) {
+    replicator_->OnNetworkReport(operator_id, report);
+  }
+}
+
+bool RemoteIdCore::ApplyNetworkReport(const std::string& operator_id,
+                                      const v1::PositionReport& report) {
   const Fix fix = FixOfReport(report);
   std::string key = absl::StrCat(operator_id, "\n", report.aircraft_id(), "\n",
                                  report.intent_id());
@@ -200,12 +209,12 @@ void RemoteIdCore::AddNetworkReport(const std::string& operator_id,
     std::string id = SessionId(key);
     if (flights_.contains(id)) {  // taken by a broadcast claiming it
       ++dropped_;
-      return;
+      return false;
     }
     flight = FindOrCreate(id, v1::RID_SOURCE_NETWORK);
     if (flight == nullptr) {
       ++dropped_;
-      return;
+      return false;
     }
     flight->identity.operator_account = operator_id;
     flight->identity.aircraft_id = report.aircraft_id();
@@ -213,10 +222,24 @@ void RemoteIdCore::AddNetworkReport(const std::string& operator_id,
     by_aircraft_id_[report.aircraft_id()].insert(id);
     sessions_.emplace(std::move(key), std::move(id));
   }
-  Advance(flight, fix);
+  return Advance(flight, fix);
 }
 
 absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::Publish(
+    const std::string& account, const v1::PublishFlightsRequest& request,
+    Origin origin) {
+  absl::StatusOr<Published> out = ApplyPublish(account, request);
+  if (!out.ok() && origin == Origin::kReplica) {
+    absl::MutexLock lock(&mu_);
+    ++dropped_;
+  }
+  if (out.ok() && origin == Origin::kClient && replicator_ != nullptr) {
+    replicator_->OnPublish(account, request);
+  }
+  return out;
+}
+
+absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::ApplyPublish(
     const std::string& account, const v1::PublishFlightsRequest& request) {
   const absl::Time now = clock_->Now();
   PublishLimits limits;
@@ -308,7 +331,18 @@ absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::Publish(
   return out;
 }
 
-std::optional<HeardState> RemoteIdCore::AddBroadcast(const BroadcastFix& b) {
+std::optional<HeardState> RemoteIdCore::AddBroadcast(const BroadcastFix& b,
+                                                     Origin origin) {
+  bool kept = false;
+  std::optional<HeardState> heard = ApplyBroadcast(b, &kept);
+  if (kept && origin == Origin::kClient && replicator_ != nullptr) {
+    replicator_->OnBroadcast(b);
+  }
+  return heard;
+}
+
+std::optional<HeardState> RemoteIdCore::ApplyBroadcast(const BroadcastFix& b,
+                                                       bool* kept) {
   const absl::Time now = clock_->Now();
   absl::MutexLock lock(&mu_);
   if (b.fix.time < now - options_.max_age ||
@@ -328,6 +362,7 @@ std::optional<HeardState> RemoteIdCore::AddBroadcast(const BroadcastFix& b) {
         b.uas_id_type == v1::UAS_ID_TYPE_SERIAL_NUMBER) {
       same->identity.serial_number = b.uas_id;
     }
+    *kept = true;
     return std::nullopt;
   }
   auto it = flights_.find(b.uas_id);
@@ -341,6 +376,7 @@ std::optional<HeardState> RemoteIdCore::AddBroadcast(const BroadcastFix& b) {
     return std::nullopt;
   }
   add_receiver(flight);
+  *kept = true;
   if (flight->source == v1::RID_SOURCE_BROADCAST) {
     // What the air says; a provider's published identity stays.
     Identity& who = flight->identity;

@@ -25,6 +25,11 @@
 // forgotten. Bounded: at most `max_flights` flights, `max_track_points`
 // positions each.
 //
+// Replicas (--store redis): every replica holds the whole display. What a
+// replica's clients bring (reports, published flights, receptions) is
+// applied here and offered to a DisplayReplicator (display_cluster.h), which
+// brings it to the other replicas' cores as Origin::kReplica inputs.
+//
 // Thread-safe: one mutex.
 //
 // Typical usage:
@@ -141,6 +146,26 @@ struct HeardState {
   absl::Duration latency;
 };
 
+// Where an input came from.
+enum class Origin {
+  kClient,   // this replica's clients: offered to the replicator
+  kReplica,  // another replica, which offered it already
+};
+
+// Takes what the core kept from this replica's clients to the other
+// replicas. Called after the core applied the input, without its lock, on
+// the caller's thread. Implementations must be thread-safe and quick (they
+// queue).
+class DisplayReplicator {
+ public:
+  virtual ~DisplayReplicator() = default;
+  virtual void OnNetworkReport(const std::string& operator_id,
+                               const v1::PositionReport& report) = 0;
+  virtual void OnPublish(const std::string& account,
+                         const v1::PublishFlightsRequest& request) = 0;
+  virtual void OnBroadcast(const BroadcastFix& fix) = 0;
+};
+
 class RemoteIdCore {
  public:
   // `clock` is not owned and must outlive the core.
@@ -149,11 +174,18 @@ class RemoteIdCore {
   // Checks `options` (INVALID_ARGUMENT naming the option).
   static absl::Status CheckOptions(const RemoteIdOptions& options);
 
+  // Where the inputs of Origin::kClient go too. Not owned; must outlive the
+  // core's last input. Set before the first input. DEFAULT: none.
+  void SetReplicator(DisplayReplicator* replicator) {
+    replicator_ = replicator;
+  }
+
   // A valid position report of `operator_id`'s aircraft (the telemetry
   // core accepted it). Never fails: a report of a new flight beyond
   // max_flights is not shown (counted in dropped()).
   void AddNetworkReport(const std::string& operator_id,
-                        const v1::PositionReport& report);
+                        const v1::PositionReport& report,
+                        Origin origin = Origin::kClient);
 
   struct Published {
     int states_accepted = 0;
@@ -162,14 +194,19 @@ class RemoteIdCore {
   // A provider's flights. Checked whole first: INVALID_ARGUMENT naming the
   // field (`flights[0].states[2].speed_mps: -5 is outside [0, 254.25]`),
   // PERMISSION_DENIED for a UAS id another account publishes,
-  // RESOURCE_EXHAUSTED beyond max_flights; nothing is kept then.
+  // RESOURCE_EXHAUSTED beyond max_flights; nothing is kept then. A
+  // replica's request is checked again here (its states may have aged past
+  // max_age on the way, or another account's flight may hold its UAS id
+  // here): refused whole the same way, counted in dropped().
   absl::StatusOr<Published> Publish(const std::string& account,
-                                    const v1::PublishFlightsRequest& request);
+                                    const v1::PublishFlightsRequest& request,
+                                    Origin origin = Origin::kClient);
 
   // A broadcast state (checked by the decoder). Nullopt when it is a
   // participant's aircraft already shown, or was refused (counted in
   // dropped()); else the state for tactical deconfliction.
-  std::optional<HeardState> AddBroadcast(const BroadcastFix& fix);
+  std::optional<HeardState> AddBroadcast(const BroadcastFix& fix,
+                                         Origin origin = Origin::kClient);
 
   // The display of a view: flights (views up to details_diagonal_m) or
   // clusters. INVALID_ARGUMENT for a bad or too wide view (field "view").
@@ -207,6 +244,16 @@ class RemoteIdCore {
     bool in_grid = false;
   };
 
+  // The inputs, applied; whether (or what) they changed.
+  bool ApplyNetworkReport(const std::string& operator_id,
+                          const v1::PositionReport& report)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<Published> ApplyPublish(
+      const std::string& account, const v1::PublishFlightsRequest& request)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  std::optional<HeardState> ApplyBroadcast(const BroadcastFix& fix, bool* kept)
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // The flight of `id`, created with `source` if there is none and room.
   Flight* FindOrCreate(const std::string& id, v1::RidSource source)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -225,6 +272,7 @@ class RemoteIdCore {
   const RemoteIdOptions options_;
   const Clock* const clock_;
   const telemetry::SurfaceGrid grid_geometry_;
+  DisplayReplicator* replicator_ = nullptr;
 
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<Flight>> flights_

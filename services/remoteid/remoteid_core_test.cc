@@ -327,6 +327,81 @@ TEST_F(RemoteIdCoreTest, StaleBroadcastsAreDropped) {
   EXPECT_EQ(core_.flight_count(), 0u);
 }
 
+// Records what the core offers the other replicas.
+class RecordingReplicator : public DisplayReplicator {
+ public:
+  void OnNetworkReport(const std::string& operator_id,
+                       const v1::PositionReport& report) override {
+    network.emplace_back(operator_id, report.aircraft_id());
+  }
+  void OnPublish(const std::string& account,
+                 const v1::PublishFlightsRequest& request) override {
+    published.emplace_back(account, request.flights_size());
+  }
+  void OnBroadcast(const BroadcastFix& fix) override {
+    broadcast.push_back(fix.uas_id);
+  }
+  std::vector<std::pair<std::string, std::string>> network;
+  std::vector<std::pair<std::string, int>> published;
+  std::vector<std::string> broadcast;
+};
+
+TEST_F(RemoteIdCoreTest, ClientInputsKeptAreOfferedToTheOtherReplicas) {
+  RecordingReplicator replicator;
+  core_.SetReplicator(&replicator);
+  const v1::PositionReport report =
+      Report("aircraft-1", "intent-1", clock_.Now(), kZurich);
+  core_.AddNetworkReport("op-1", report);
+  core_.AddNetworkReport("op-1", report);  // not newer: nothing changed
+  v1::PublishFlightsRequest publish;
+  *publish.add_flights() = Published("ULYK563L5G", clock_.Now(), {47.38, 8.50});
+  ASSERT_TRUE(core_.Publish("uss-1", publish).ok());
+  ASSERT_FALSE(core_.Publish("uss-2", publish).ok());  // another's UAS id
+  BroadcastFix b;
+  b.uas_id = "1AKGAAN8G70R7JS";
+  b.uas_id_type = v1::UAS_ID_TYPE_SERIAL_NUMBER;
+  b.fix.time = clock_.Now();
+  b.fix.position = {47.39, 8.51};
+  b.receiver = "receiver-1";
+  b.received = clock_.Now();
+  ASSERT_TRUE(core_.AddBroadcast(b).has_value());
+  b.fix.time = clock_.Now() - absl::Seconds(61);  // stale: refused
+  EXPECT_FALSE(core_.AddBroadcast(b).has_value());
+
+  EXPECT_THAT(replicator.network,
+              ::testing::ElementsAre(std::make_pair(
+                  std::string("op-1"), std::string("aircraft-1"))));
+  EXPECT_THAT(replicator.published,
+              ::testing::ElementsAre(std::make_pair(std::string("uss-1"), 1)));
+  EXPECT_THAT(replicator.broadcast, ::testing::ElementsAre("1AKGAAN8G70R7JS"));
+}
+
+TEST_F(RemoteIdCoreTest, ReplicaInputsAreShownButNotOfferedAgain) {
+  RecordingReplicator replicator;
+  core_.SetReplicator(&replicator);
+  core_.AddNetworkReport(
+      "op-1", Report("aircraft-1", "intent-1", clock_.Now(), kZurich),
+      Origin::kReplica);
+  v1::PublishFlightsRequest publish;
+  *publish.add_flights() = Published("ULYK563L5G", clock_.Now(), {47.38, 8.50});
+  ASSERT_TRUE(core_.Publish("uss-1", publish, Origin::kReplica).ok());
+  BroadcastFix b;
+  b.uas_id = "1AKGAAN8G70R7JS";
+  b.uas_id_type = v1::UAS_ID_TYPE_SERIAL_NUMBER;
+  b.fix.time = clock_.Now();
+  b.fix.position = {47.39, 8.51};
+  b.receiver = "receiver-1";
+  b.received = clock_.Now();
+  core_.AddBroadcast(b, Origin::kReplica);
+  EXPECT_TRUE(replicator.network.empty());
+  EXPECT_TRUE(replicator.published.empty());
+  EXPECT_TRUE(replicator.broadcast.empty());
+  EXPECT_EQ(core_.flight_count(), 3u);
+  // A replica's publication this replica refuses is counted, not shown.
+  EXPECT_FALSE(core_.Publish("uss-2", publish, Origin::kReplica).ok());
+  EXPECT_EQ(core_.dropped(), 1);
+}
+
 TEST_F(RemoteIdCoreTest, BoundedFlights) {
   RemoteIdOptions o = Options();
   o.max_flights = 3;
