@@ -25,8 +25,7 @@ double DefaultReach(const TelemetryOptions& o) {
 
 std::string SeenKey(const v1::Alert& a) {
   return absl::StrCat(a.id(), "/", a.state(), "/", a.kind(), "/",
-                      a.update_time().seconds(), ".",
-                      a.update_time().nanos());
+                      a.update_time().seconds(), ".", a.update_time().nanos());
 }
 
 MembershipOptions MembershipOf(const ClusterOptions& o) {
@@ -41,8 +40,8 @@ MembershipOptions MembershipOf(const ClusterOptions& o) {
 
 }  // namespace
 
-TelemetryCluster::TelemetryCluster(ClusterOptions options,
-                                   TelemetryCore* core, const Clock* clock)
+TelemetryCluster::TelemetryCluster(ClusterOptions options, TelemetryCore* core,
+                                   const Clock* clock)
     : options_(std::move(options)),
       core_(core),
       clock_(clock),
@@ -119,8 +118,7 @@ void TelemetryCluster::Stop() {
 
 bool TelemetryCluster::Route(const std::string& operator_id,
                              const v1::PositionReport& report,
-                             const geo::LatLng& position,
-                             absl::Time received) {
+                             const geo::LatLng& position, absl::Time received) {
   const std::shared_ptr<const std::vector<std::string>> view =
       membership_.view();
   bool keep = false;
@@ -299,7 +297,8 @@ void TelemetryCluster::OnMessage(absl::string_view channel,
       c.key = std::move(*a.mutable_key());
       c.alert = std::move(*a.mutable_alert());
       c.operators.assign(a.operators().begin(), a.operators().end());
-      const int n = std::min(a.aircraft_operators_size(), a.aircraft_ids_size());
+      const int n =
+          std::min(a.aircraft_operators_size(), a.aircraft_ids_size());
       for (int i = 0; i < n; ++i) {
         c.aircraft.emplace_back(a.aircraft_operators(i), a.aircraft_ids(i));
       }
@@ -418,8 +417,7 @@ void TelemetryCluster::Flush() {
         a->add_aircraft_ids(id);
       }
     }
-    commands.push_back(
-        {"PUBLISH", alerts_channel_, msg.SerializeAsString()});
+    commands.push_back({"PUBLISH", alerts_channel_, msg.SerializeAsString()});
     reports_in.push_back(0);
   }
   struct Done {  // whatever happens, the taken changes are no longer pending
@@ -431,20 +429,10 @@ void TelemetryCluster::Flush() {
     }
   } done{this, taken};
   if (commands.empty()) return;
-  if (publisher_ == nullptr) {
-    absl::StatusOr<std::unique_ptr<redis::Client>> c =
-        redis::Client::Connect(options_.redis);
-    if (c.ok()) publisher_ = *std::move(c);
-  }
+  // A message published twice is harmless: a report is ingested again at
+  // the same time, an alert change deduped.
   absl::StatusOr<std::vector<redis::Reply>> replies =
-      publisher_ == nullptr ? absl::UnavailableError("not connected")
-                            : publisher_->Pipeline(commands);
-  // A connection Redis closed (a restart) fails once and reconnects on the
-  // next call: try that call. A message then published twice is harmless:
-  // a report is ingested again at the same time, an alert change deduped.
-  if (!replies.ok() && publisher_ != nullptr) {
-    replies = publisher_->Pipeline(commands);
-  }
+      redis::PipelineRetryingOnce(options_.redis, &publisher_, commands);
   absl::MutexLock lock(&stats_mu_);
   if (!replies.ok()) {
     for (size_t i = 0; i < commands.size(); ++i) {

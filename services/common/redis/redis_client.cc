@@ -103,7 +103,8 @@ absl::StatusOr<ContextPtr> Open(const std::string& host, int port,
                                 absl::Duration timeout) {
   const std::string address = JoinHostPort(host, port);
   errno = 0;
-  ContextPtr c(redisConnectWithTimeout(host.c_str(), port, HiredisTimeout(timeout)));
+  ContextPtr c(
+      redisConnectWithTimeout(host.c_str(), port, HiredisTimeout(timeout)));
   const int saved_errno = errno;
   if (c == nullptr) {
     return absl::UnavailableError(
@@ -114,8 +115,8 @@ absl::StatusOr<ContextPtr> Open(const std::string& host, int port,
         "redis ", address, ": ", Reason(c.get(), saved_errno, timeout)));
   }
   if (redisSetTimeout(c.get(), HiredisTimeout(timeout)) != REDIS_OK) {
-    return absl::UnavailableError(absl::StrCat(
-        "redis ", address, ": ", Reason(c.get(), errno, timeout)));
+    return absl::UnavailableError(
+        absl::StrCat("redis ", address, ": ", Reason(c.get(), errno, timeout)));
   }
   return c;
 }
@@ -138,8 +139,8 @@ absl::StatusOr<std::vector<Reply>> Exchange(
     }
     if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(),
                                lengths.data()) != REDIS_OK) {
-      return absl::UnavailableError(absl::StrCat(
-          "redis ", address, ": ", Reason(c, errno, timeout)));
+      return absl::UnavailableError(
+          absl::StrCat("redis ", address, ": ", Reason(c, errno, timeout)));
     }
   }
   std::vector<Reply> replies;
@@ -175,9 +176,9 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(ClientOptions options) {
     UTM_RETURN_IF_ERROR(ParseHostPort(options.addr, "addr").status());
   } else {
     for (size_t i = 0; i < options.sentinels.size(); ++i) {
-      UTM_RETURN_IF_ERROR(
-          ParseHostPort(options.sentinels[i], absl::StrCat("sentinels[", i, "]"))
-              .status());
+      UTM_RETURN_IF_ERROR(ParseHostPort(options.sentinels[i],
+                                        absl::StrCat("sentinels[", i, "]"))
+                              .status());
     }
     if (options.master_name.empty()) {
       return absl::InvalidArgumentError(
@@ -248,9 +249,9 @@ absl::Status Client::ConnectLocked() {
         }
         if (role.type != Reply::Type::kArray || role.elements.empty() ||
             role.elements[0].str != "master") {
-          return absl::UnavailableError(absl::StrCat(
-              "redis ", address, ": not the primary (ROLE ",
-              role.DebugString(), ")"));
+          return absl::UnavailableError(absl::StrCat("redis ", address,
+                                                     ": not the primary (ROLE ",
+                                                     role.DebugString(), ")"));
         }
       }
     }
@@ -277,7 +278,8 @@ absl::Status Client::ConnectLocked() {
     if (!options_.sentinel_password.empty()) {
       query.push_back({"AUTH", options_.sentinel_password});
     }
-    query.push_back({"SENTINEL", "get-master-addr-by-name", options_.master_name});
+    query.push_back(
+        {"SENTINEL", "get-master-addr-by-name", options_.master_name});
     absl::StatusOr<std::vector<Reply>> answer =
         Exchange(s->get(), sentinel, query, timeout);
     if (!answer.ok()) {
@@ -294,10 +296,9 @@ absl::Status Client::ConnectLocked() {
     if (where.type != Reply::Type::kArray || where.elements.size() != 2 ||
         where.elements[0].type != Reply::Type::kString ||
         !absl::SimpleAtoi(where.elements[1].str, &port)) {
-      failures.push_back(absl::StrCat("sentinel ", sentinel,
-                                      " knows no primary named \"",
-                                      options_.master_name,
-                                      "\": ", where.DebugString()));
+      failures.push_back(
+          absl::StrCat("sentinel ", sentinel, " knows no primary named \"",
+                       options_.master_name, "\": ", where.DebugString()));
       continue;
     }
     absl::Status primary = open_primary(where.elements[0].str, port);
@@ -307,8 +308,8 @@ absl::Status Client::ConnectLocked() {
     if (absl::IsUnauthenticated(primary) || absl::IsPermissionDenied(primary)) {
       return primary;
     }
-    failures.push_back(absl::StrCat("sentinel ", sentinel, " named ",
-                                    primary.message()));
+    failures.push_back(
+        absl::StrCat("sentinel ", sentinel, " named ", primary.message()));
   }
   return absl::UnavailableError(absl::StrCat(
       "redis: no primary for master \"", options_.master_name,
@@ -405,6 +406,21 @@ absl::Status Client::EnsureConnected() {
   absl::MutexLock lock(&mu_);
   if (context_ != nullptr) return absl::OkStatus();
   return ConnectLocked();
+}
+
+absl::StatusOr<std::vector<Reply>> PipelineRetryingOnce(
+    const ClientOptions& options, std::unique_ptr<Client>* client,
+    const std::vector<std::vector<std::string>>& commands) {
+  const bool fresh = *client == nullptr;
+  if (fresh) {
+    absl::StatusOr<std::unique_ptr<Client>> c = Client::Connect(options);
+    if (!c.ok()) return c.status();
+    *client = *std::move(c);
+  }
+  absl::StatusOr<std::vector<Reply>> replies = (*client)->Pipeline(commands);
+  // A connection Redis closed fails once and reconnects on the next call.
+  if (!replies.ok() && !fresh) replies = (*client)->Pipeline(commands);
+  return replies;
 }
 
 }  // namespace utm::redis

@@ -107,6 +107,17 @@ std::string JoinHostPort(absl::string_view host, int port);
 // is larger than 4 KiB.
 absl::StatusOr<std::string> ReadPasswordFile(const std::string& path);
 
+class Client;
+
+// Runs `commands` in one round trip on `*client`, connecting it first when
+// it is null; when an open connection fails (a restart closed it), tries
+// once more on a new one. Only for commands that are safe to run twice
+// (a PUBLISH of data its subscribers apply idempotently). Errors as
+// Client::Pipeline.
+absl::StatusOr<std::vector<Reply>> PipelineRetryingOnce(
+    const ClientOptions& options, std::unique_ptr<Client>* client,
+    const std::vector<std::vector<std::string>>& commands);
+
 // One connection to the Redis primary. Thread-safe: an internal mutex
 // serialises commands (use a Pool for parallelism).
 class Client {
