@@ -62,6 +62,7 @@
 #include "services/intent/priority_policy.h"
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_service.h"
+#include "services/remoteid/display_cluster.h"
 #include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/remoteid/remoteid_service.h"
@@ -743,6 +744,20 @@ int main(int argc, char** argv) {
     return 2;
   }
   utm::remoteid::RemoteIdCore rid_core(rid_options, clock);
+  // On Redis, every replica that takes Remote ID inputs or shows the
+  // display holds the whole picture: what its clients bring goes to the
+  // others over Pub/Sub (services/remoteid/display_cluster.h).
+  std::optional<utm::remoteid::DisplayCluster> rid_cluster;
+  if (on_redis && (services->telemetry || services->remoteid)) {
+    utm::remoteid::DisplayClusterOptions dco;
+    dco.redis = redis_options->client;
+    dco.member_id = MemberId(port->port());
+    rid_cluster.emplace(dco, &rid_core);
+    if (absl::Status s = rid_cluster->Start(); !s.ok()) {
+      // It keeps trying; until then this replica shows its own inputs.
+      std::cerr << "utmd: Remote ID display cluster: " << s << std::endl;
+    }
+  }
   telemetry_service.SetReportObserver(
       [&rid_core](const std::string& operator_id,
                   const utm::v1::PositionReport& report) {
@@ -877,6 +892,7 @@ int main(int argc, char** argv) {
   (*server)->Shutdown(absl::Seconds(grace_s));
   // Leaves the member set: the other replicas take its regions over.
   if (cluster) cluster->Stop();
+  if (rid_cluster) rid_cluster->Stop();
   {
     absl::MutexLock lock(&health->mu);
     health->server = nullptr;
