@@ -11,7 +11,7 @@
 // dev: one all-in-one utmd on the embedded store whose data directory is a
 // PersistentVolumeClaim, never two pods at once (strategy Recreate).
 // prod: the strategic tier (--services=intent,constraint,registry) and the telemetry
-// tier (--services=telemetry) as separate Deployments of 3 or more replicas
+// tier (--services=telemetry,remoteid) as separate Deployments of 3 or more replicas
 // on the Redis store, each with a Service, a PodDisruptionBudget and a
 // HorizontalPodAutoscaler of at least 3; Redis with `appendonly yes` and
 // `appendfsync always`, reachable only from utmd pods.
@@ -108,7 +108,7 @@ if (overlay === "dev") {
 }
 
 if (overlay === "prod") {
-  for (const [tier, services] of [["strategic", "intent,constraint,registry"], ["telemetry", "telemetry"]]) {
+  for (const [tier, services] of [["strategic", "intent,constraint,registry"], ["telemetry", "telemetry,remoteid"]]) {
     const ds = utmds.filter((d) => flag(utmdContainer(d), "services") === services);
     if (ds.length !== 1) {
       problems.push(`prod: ${ds.length} Deployments with --services=${services} (the ${tier} tier), want 1`);
