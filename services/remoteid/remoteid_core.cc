@@ -182,6 +182,11 @@ void RemoteIdCore::Erase(const std::string& id) {
       a->second.erase(id);
       if (a->second.empty()) by_aircraft_id_.erase(a);
     }
+    auto o = by_operator_.find(who.operator_account);
+    if (o != by_operator_.end()) {
+      o->second.erase(id);
+      if (o->second.empty()) by_operator_.erase(o);
+    }
   }
   flights_.erase(it);
 }
@@ -220,6 +225,7 @@ bool RemoteIdCore::ApplyNetworkReport(const std::string& operator_id,
     flight->identity.aircraft_id = report.aircraft_id();
     flight->identity.intent_id = report.intent_id();
     by_aircraft_id_[report.aircraft_id()].insert(id);
+    by_operator_[operator_id].insert(id);
     sessions_.emplace(std::move(key), std::move(id));
   }
   return Advance(flight, fix);
@@ -504,6 +510,34 @@ absl::StatusOr<v1::RidFlightDetails> RemoteIdCore::Details(
   d.set_description(who.description);
   for (const std::string& r : f.receivers) d.add_receivers(r);
   return d;
+}
+
+std::vector<RemoteIdCore::OperatorFlight> RemoteIdCore::OperatorFlights(
+    const std::string& operator_id, size_t limit) const {
+  const absl::Time now = clock_->Now();
+  const absl::Time oldest = now - options_.near_real_time;
+  std::vector<const Flight*> shown;
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = by_operator_.find(operator_id);
+  if (it == by_operator_.end()) return {};
+  for (const std::string& id : it->second) {
+    const Flight& f = *flights_.at(id);
+    if (f.latest.time >= oldest) shown.push_back(&f);
+  }
+  std::sort(shown.begin(), shown.end(), [](const Flight* a, const Flight* b) {
+    if (a->identity.aircraft_id != b->identity.aircraft_id) {
+      return a->identity.aircraft_id < b->identity.aircraft_id;
+    }
+    return a->latest.time > b->latest.time;
+  });
+  if (shown.size() > limit) shown.resize(limit);
+  std::vector<OperatorFlight> out(shown.size());
+  for (size_t i = 0; i < shown.size(); ++i) {
+    out[i].aircraft_id = shown[i]->identity.aircraft_id;
+    out[i].intent_id = shown[i]->identity.intent_id;
+    ToProto(*shown[i], now, &out[i].flight);
+  }
+  return out;
 }
 
 void RemoteIdCore::Expire() {

@@ -220,6 +220,20 @@ class RemoteIdCore {
   // and audits before the answer leaves.
   absl::StatusOr<v1::RidFlightDetails> Details(const std::string& id) const;
 
+  // One of an operator's aircraft streaming to the deployment (a network
+  // flight), as the display shows it now, with what only its operator may
+  // see.
+  struct OperatorFlight {
+    std::string aircraft_id;
+    std::string intent_id;
+    v1::RidFlight flight;  // id (the session id), latest state, track
+  };
+  // The network flights of `operator_id` shown now (latest fix within
+  // near_real_time), ordered by aircraft id, then latest first; at most
+  // `limit`.
+  std::vector<OperatorFlight> OperatorFlights(const std::string& operator_id,
+                                              size_t limit) const;
+
   // Drops what retention no longer allows. Call about once a second.
   void Expire();
 
@@ -279,6 +293,9 @@ class RemoteIdCore {
       ABSL_GUARDED_BY(mu_);
   // Network flights: "<operator>\n<aircraft>\n<intent>" -> session id.
   absl::flat_hash_map<std::string, std::string> sessions_ ABSL_GUARDED_BY(mu_);
+  // Network flights by operator account, for OperatorFlights.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
+      by_operator_ ABSL_GUARDED_BY(mu_);
   // Network flights by telemetry aircraft id, for SameAircraft.
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>>
       by_aircraft_id_ ABSL_GUARDED_BY(mu_);

@@ -327,6 +327,48 @@ TEST_F(RemoteIdCoreTest, StaleBroadcastsAreDropped) {
   EXPECT_EQ(core_.flight_count(), 0u);
 }
 
+TEST_F(RemoteIdCoreTest, OperatorFlightsAreTheOperatorsOwnShownNow) {
+  const geo::LatLng elsewhere = geo::GeodesicDestination(kZurich, 90, 3000);
+  core_.AddNetworkReport("alice",
+                         Report("drone-2", "intent-2", clock_.Now(), kZurich));
+  core_.AddNetworkReport(
+      "alice", Report("drone-1", "intent-1", clock_.Now(), elsewhere));
+  core_.AddNetworkReport("bob",
+                         Report("drone-1", "intent-9", clock_.Now(), kZurich));
+  clock_.Advance(absl::Seconds(1));
+  core_.AddNetworkReport("alice",
+                         Report("drone-1", "intent-1", clock_.Now(),
+                                geo::GeodesicDestination(elsewhere, 90, 5)));
+
+  std::vector<RemoteIdCore::OperatorFlight> alice =
+      core_.OperatorFlights("alice", 100);
+  ASSERT_EQ(alice.size(), 2u);
+  EXPECT_EQ(alice[0].aircraft_id, "drone-1");
+  EXPECT_EQ(alice[0].intent_id, "intent-1");
+  EXPECT_EQ(alice[0].flight.recent_positions_size(), 2);
+  EXPECT_EQ(alice[0].flight.time().seconds(),
+            absl::ToUnixSeconds(clock_.Now()));
+  EXPECT_EQ(alice[1].aircraft_id, "drone-2");
+  // The id the public display shows.
+  const auto shown = core_.Search(DisplayView::SquareAround(kZurich, 1000));
+  std::vector<std::string> ids;
+  for (const v1::RidFlight& f : shown->flights()) ids.push_back(f.id());
+  EXPECT_THAT(ids, ::testing::Contains(alice[1].flight.id()));
+  ASSERT_EQ(core_.OperatorFlights("bob", 100).size(), 1u);
+  EXPECT_EQ(core_.OperatorFlights("bob", 100)[0].intent_id, "intent-9");
+  EXPECT_TRUE(core_.OperatorFlights("carol", 100).empty());
+  EXPECT_EQ(core_.OperatorFlights("alice", 1).size(), 1u);
+
+  // Not shown after 60 s without a report; forgotten after retention.
+  clock_.Advance(absl::Seconds(61));
+  core_.Expire();
+  EXPECT_TRUE(core_.OperatorFlights("alice", 100).empty());
+  clock_.Advance(absl::Hours(2));
+  core_.Expire();
+  EXPECT_EQ(core_.flight_count(), 0u);
+  EXPECT_TRUE(core_.OperatorFlights("alice", 100).empty());
+}
+
 // Records what the core offers the other replicas.
 class RecordingReplicator : public DisplayReplicator {
  public:
