@@ -76,6 +76,22 @@ out=$(rid --token "$police" details "$session" --case BE-2026-0099 2>&1) ||
    "$out" == *"intent_id: $intent_id"* ]] || fail "details of $session: $out"
 echo "ok: a streaming aircraft shows as $session, its identity only in the details"
 
+# --- the operator's own fleet -----------------------------------------------------
+fleet() { "$UTMCTL" fleet --server "127.0.0.1:$utmd_port" "$@"; }
+out=$(fleet --token "$alice" watch --count 1 2>&1) || fail "fleet watch: $out"
+[[ "$out" == *": 1 aircraft"* && "$out" == *"drone-7 intent $intent_id activated "* &&
+   "$out" == *"shown as $session"* ]] || fail "alice's fleet: $out"
+out=$(fleet --token "$uss" watch --count 1 2>&1) || fail "uss-1's fleet watch: $out"
+[[ "$out" == *": 0 aircraft"* && "$out" != *drone-7* ]] ||
+  fail "another operator's fleet shows alice's aircraft: $out"
+out=$(fleet --token "$public" watch --count 1 2>&1); code=$?
+[[ $code == 4 && "$out" == *"lacks scope utm.strategic_coordination"* ]] ||
+  fail "a display token on the fleet: $code $out"
+out=$(fleet --token "$alice" --json watch --count 1 2>&1) || fail "fleet --json: $out"
+[[ "$out" == *'"aircraft_id":"drone-7"'* && "$out" == *'"intent_state":"INTENT_STATE_ACTIVATED"'* ]] ||
+  fail "fleet --json: $out"
+echo "ok: alice's fleet shows drone-7 with its intent; nobody else's fleet does"
+
 # --- a published flight with no intent here is an intruder ---------------------
 # Alice's drone-8 flies east at 5 m/s; a provider's flight ABCD4TEST comes
 # from 300 m east at 10 m/s, head-on, at her altitude: she is alerted.

@@ -1,8 +1,9 @@
 // The Remote ID display across utmd replicas on a real Redis, end to end:
-// two processes of the tactical tier (--services telemetry,remoteid), an
-// aircraft streaming positions to one, a provider publishing to the other;
-// both show both flights under the same ids, and the police get the
-// streaming aircraft's operator from the replica it never reported to.
+// two processes of the tactical tier (--services telemetry,remoteid,operator),
+// an aircraft streaming positions to one, a provider publishing to the
+// other; both show both flights under the same ids, the police get the
+// streaming aircraft's operator from the replica it never reported to, and
+// the operator sees its aircraft in its fleet there.
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "services/common/volume_convert.h"
 #include "tests/utmd_redis_fixture.h"
+#include "utm/v1/operator.grpc.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
@@ -58,9 +60,9 @@ class UtmdRidOnRedisTest : public UtmdRedisTest {
 };
 
 TEST_F(UtmdRidOnRedisTest, EveryReplicaShowsTheWholePicture) {
-  UtmdProcess* a = StartReplica({"--services", "telemetry,remoteid"});
+  UtmdProcess* a = StartReplica({"--services", "telemetry,remoteid,operator"});
   ASSERT_NE(a, nullptr);
-  UtmdProcess* b = StartReplica({"--services", "telemetry,remoteid"});
+  UtmdProcess* b = StartReplica({"--services", "telemetry,remoteid,operator"});
   ASSERT_NE(b, nullptr);
 
   // Alice's aircraft streams one position to a.
@@ -141,6 +143,22 @@ TEST_F(UtmdRidOnRedisTest, EveryReplicaShowsTheWholePicture) {
   ASSERT_TRUE(st.ok()) << st.error_message();
   EXPECT_EQ(got.details().operator_account(), "alice");
   EXPECT_EQ(got.details().aircraft_id(), "drone-7");
+
+  // Alice's fleet, watched on b: the aircraft that streamed to a.
+  auto fleet = v1::OperatorService::NewStub(
+      grpc::CreateChannel(b->address(), grpc::InsecureChannelCredentials()));
+  std::unique_ptr<grpc::ClientContext> watch = Context(alice);
+  auto updates = fleet->WatchFleet(watch.get(), v1::WatchFleetRequest());
+  v1::FleetUpdate update;
+  ASSERT_TRUE(updates->Read(&update));
+  ASSERT_EQ(update.aircraft_size(), 1);
+  EXPECT_EQ(update.aircraft(0).aircraft_id(), "drone-7");
+  EXPECT_EQ(update.aircraft(0).remote_id(), network_id);
+  EXPECT_DOUBLE_EQ(update.aircraft(0).position().lat_deg(), kLat);
+  watch->TryCancel();
+  while (updates->Read(&update)) {
+  }
+  updates->Finish();
 }
 
 }  // namespace

@@ -11,7 +11,7 @@
 // dev: one all-in-one utmd on the embedded store whose data directory is a
 // PersistentVolumeClaim, never two pods at once (strategy Recreate).
 // prod: the strategic tier (--services=intent,constraint,registry) and the telemetry
-// tier (--services=telemetry,remoteid) as separate Deployments of 3 or more replicas
+// tier (--services=telemetry,remoteid,operator) as separate Deployments of 3 or more replicas
 // on the Redis store, each with a Service, a PodDisruptionBudget and a
 // HorizontalPodAutoscaler of at least 3; Redis with `appendonly yes` and
 // `appendfsync always`, reachable only from utmd pods.
@@ -99,7 +99,7 @@ if (overlay === "dev") {
     if (d.spec.strategy?.type !== "Recreate") fail(d, "strategy is not Recreate: a rollout would start a second utmd on the locked store");
     if ((flag(c, "store") ?? "embedded") !== "embedded") fail(d, `--store=${flag(c, "store")}, want embedded`);
     const services = flag(c, "services");
-    if (services !== undefined && services !== "intent,constraint,telemetry,remoteid,registry") fail(d, `--services=${services}, want all five`);
+    if (services !== undefined && services !== "intent,constraint,telemetry,remoteid,registry,operator") fail(d, `--services=${services}, want all six`);
     const dataDir = flag(c, "data-dir");
     const mount = c.volumeMounts?.find((m) => m.mountPath === dataDir);
     const volume = d.spec.template.spec.volumes?.find((v) => v.name === mount?.name);
@@ -108,7 +108,7 @@ if (overlay === "dev") {
 }
 
 if (overlay === "prod") {
-  for (const [tier, services] of [["strategic", "intent,constraint,registry"], ["telemetry", "telemetry,remoteid"]]) {
+  for (const [tier, services] of [["strategic", "intent,constraint,registry"], ["telemetry", "telemetry,remoteid,operator"]]) {
     const ds = utmds.filter((d) => flag(utmdContainer(d), "services") === services);
     if (ds.length !== 1) {
       problems.push(`prod: ${ds.length} Deployments with --services=${services} (the ${tier} tier), want 1`);

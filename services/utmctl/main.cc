@@ -13,6 +13,7 @@
 #include "services/utmctl/audit_commands.h"
 #include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
+#include "services/utmctl/fleet_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/global_args.h"
@@ -256,6 +257,7 @@ int main(int argc, char** argv) {
   utm::ctl::RidCommands rid(&app);
   utm::ctl::AuditCommands audit(&app);
   utm::ctl::RegistryCommands registry(&app);
+  utm::ctl::FleetCommands fleet(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -310,6 +312,7 @@ int main(int argc, char** argv) {
   if (rid.parsed()) return rid.Run();
   if (audit.parsed()) return audit.Run();
   if (registry.parsed()) return registry.Run();
+  if (fleet.parsed()) return fleet.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);

@@ -146,34 +146,30 @@ int Watch(const Options& options, const RidCommands::WatchArgs& args) {
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   std::unique_ptr<grpc::ClientReader<v1::FlightsUpdate>> reader =
       client.stub()->WatchFlights(context.get(), request);
-  StreamWatchdog watchdog(context.get(), args.timeout_s);
-  int64_t counted = 0;
-  bool reached = false;
-  v1::FlightsUpdate update;
-  while (!reached && reader->Read(&update)) {
-    if (options.json) {
-      std::cout << ProtoJson(update) << std::endl;
-    } else {
-      std::cout << Rfc3339(update.server_time()) << " update "
-                << update.sequence() << ": " << update.flights_size()
-                << " flight(s), " << update.clusters_size() << " cluster(s)\n";
-      for (const v1::RidFlight& f : update.flights()) PrintFlight(f);
-      for (const v1::RidCluster& c : update.clusters()) PrintCluster(c);
-      std::cout << std::flush;
-    }
-    if (args.count > 0 && ++counted >= args.count) reached = true;
-  }
-  const StreamWatchdog::Stop stop = watchdog.Finish();
-  if (reached) context->TryCancel();
-  const grpc::Status status = reader->Finish();
-  if (reached || stop == StreamWatchdog::Stop::kSignal) return 0;
-  if (stop == StreamWatchdog::Stop::kNone && !status.ok()) {
-    return ExitForStatus(status);
-  }
-  if (args.count > 0) {
-    std::cerr << "watch: " << counted << " of " << args.count
-              << " update(s) before --timeout-s\n";
-    return kExitWatchTimeout;
+  grpc::Status status;
+  const WatchEnd end = RunWatch<v1::FlightsUpdate>(
+      context.get(), reader.get(), args.count, args.timeout_s,
+      [&](const v1::FlightsUpdate& update) {
+        if (options.json) {
+          std::cout << ProtoJson(update) << std::endl;
+          return;
+        }
+        std::cout << Rfc3339(update.server_time()) << " update "
+                  << update.sequence() << ": " << update.flights_size()
+                  << " flight(s), " << update.clusters_size()
+                  << " cluster(s)\n";
+        for (const v1::RidFlight& f : update.flights()) PrintFlight(f);
+        for (const v1::RidCluster& c : update.clusters()) PrintCluster(c);
+        std::cout << std::flush;
+      },
+      &status);
+  switch (end) {
+    case WatchEnd::kDone:
+      return 0;
+    case WatchEnd::kTimeout:
+      return kExitWatchTimeout;
+    case WatchEnd::kFailed:
+      return ExitForStatus(status);
   }
   return 0;
 }

@@ -17,8 +17,12 @@
 #define UTM_SERVICES_UTMCTL_STREAM_WATCHDOG_H_
 
 #include <grpcpp/client_context.h>
+#include <grpcpp/support/sync_stream.h>
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <iostream>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -67,6 +71,46 @@ class StreamWatchdog {
   Stop stop_ ABSL_GUARDED_BY(mu_) = Stop::kNone;
   std::thread thread_;
 };
+
+// How a watch of whole pictures (`rid watch`, `fleet watch`) ended.
+enum class WatchEnd {
+  kDone,     // --count updates, a stop signal, or the server ended it
+  kTimeout,  // --timeout-s before --count updates (exit 75)
+  kFailed,   // the call failed: see the status
+};
+
+// Reads `reader` (opened on `context`, after CatchStopSignals()) and calls
+// `print` with each message, until `count` messages (0: no limit), the
+// `timeout_s` (0: none) or a stop signal, or the end of the stream. Says
+// on stderr how many of `count` came before a timeout.
+template <typename Message>
+WatchEnd RunWatch(grpc::ClientContext* context,
+                  grpc::ClientReader<Message>* reader, int64_t count,
+                  double timeout_s,
+                  const std::function<void(const Message&)>& print,
+                  grpc::Status* status) {
+  StreamWatchdog watchdog(context, timeout_s);
+  int64_t counted = 0;
+  bool reached = false;
+  Message message;
+  while (!reached && reader->Read(&message)) {
+    print(message);
+    if (count > 0 && ++counted >= count) reached = true;
+  }
+  const StreamWatchdog::Stop stop = watchdog.Finish();
+  if (reached) context->TryCancel();
+  *status = reader->Finish();
+  if (reached || stop == StreamWatchdog::Stop::kSignal) return WatchEnd::kDone;
+  if (stop == StreamWatchdog::Stop::kNone && !status->ok()) {
+    return WatchEnd::kFailed;
+  }
+  if (count > 0) {
+    std::cerr << "watch: " << counted << " of " << count
+              << " update(s) before --timeout-s\n";
+    return WatchEnd::kTimeout;
+  }
+  return WatchEnd::kDone;
+}
 
 }  // namespace utm::ctl
 

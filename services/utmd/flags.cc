@@ -22,7 +22,7 @@ std::string Quote(absl::string_view s) {
 }  // namespace
 
 absl::StatusOr<ServiceSet> ParseServices(const std::string& list) {
-  ServiceSet set{false, false, false, false, false};
+  ServiceSet set{false, false, false, false, false, false};
   const std::vector<absl::string_view> items = absl::StrSplit(list, ',');
   for (size_t i = 0; i < items.size(); ++i) {
     const absl::string_view item = items[i];
@@ -36,13 +36,16 @@ absl::StatusOr<ServiceSet> ParseServices(const std::string& list) {
       set.remoteid = true;
     } else if (item == "registry") {
       set.registry = true;
+    } else if (item == "operator") {
+      set.operator_data = true;
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "--services: ",
           item.empty() ? std::string("empty service")
                        : absl::StrCat("unknown service ", Quote(item)),
           " (item ", i + 1,
-          "); expected intent, constraint, telemetry, remoteid or registry"));
+          "); expected intent, constraint, telemetry, remoteid, registry or "
+          "operator"));
     }
   }
   return set;

@@ -25,13 +25,14 @@ struct ServiceSet {
   bool telemetry = true;
   bool remoteid = true;
   bool registry = true;
+  bool operator_data = true;  // "operator": OperatorService
 };
 
 // Parses --services: a comma list of intent, constraint, telemetry,
-// remoteid and registry (at least one; repeats are harmless).
+// remoteid, registry and operator (at least one; repeats are harmless).
 // INVALID_ARGUMENT naming the flag and the bad item, e.g. `--services:
 // unknown service "telemtry" (item 2); expected intent, constraint,
-// telemetry, remoteid or registry`.
+// telemetry, remoteid, registry or operator`.
 absl::StatusOr<ServiceSet> ParseServices(const std::string& list);
 
 // The --redis* flags as given (empty: not given).

@@ -16,10 +16,10 @@ using ::testing::HasSubstr;
 
 TEST(ParseServices, TakesAnySubsetInAnyOrder) {
   absl::StatusOr<ServiceSet> all =
-      ParseServices("telemetry,remoteid,registry,intent,constraint");
+      ParseServices("telemetry,remoteid,registry,operator,intent,constraint");
   ASSERT_TRUE(all.ok()) << all.status();
   EXPECT_TRUE(all->intent && all->constraint && all->telemetry &&
-              all->remoteid && all->registry);
+              all->remoteid && all->registry && all->operator_data);
   absl::StatusOr<ServiceSet> one = ParseServices("telemetry");
   ASSERT_TRUE(one.ok()) << one.status();
   EXPECT_FALSE(one->intent);
@@ -27,6 +27,7 @@ TEST(ParseServices, TakesAnySubsetInAnyOrder) {
   EXPECT_TRUE(one->telemetry);
   EXPECT_FALSE(one->remoteid);
   EXPECT_FALSE(one->registry);
+  EXPECT_FALSE(one->operator_data);
   absl::StatusOr<ServiceSet> two = ParseServices("intent,constraint,intent");
   ASSERT_TRUE(two.ok()) << two.status();
   EXPECT_TRUE(two->intent && two->constraint);
@@ -42,7 +43,7 @@ TEST(ParseServices, NamesTheBadItem) {
   for (const Case& c : std::vector<Case>{
            {"intent,telemtry",
             "--services: unknown service \"telemtry\" (item 2); expected "
-            "intent, constraint, telemetry, remoteid or registry"},
+            "intent, constraint, telemetry, remoteid, registry or operator"},
            {"", "--services: empty service (item 1)"},
            {"intent,,telemetry", "--services: empty service (item 2)"},
            {"Intent", "unknown service \"Intent\" (item 1)"},

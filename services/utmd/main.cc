@@ -51,15 +51,19 @@
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
+#include "services/common/periodic.h"
 #include "services/common/port_reservation.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/uuid.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/constraint_service.h"
+#include "services/intent/intent_codec.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
 #include "services/intent/priority_policy.h"
+#include "services/operator/fleet_view.h"
+#include "services/operator/operator_service.h"
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_service.h"
 #include "services/remoteid/display_cluster.h"
@@ -98,6 +102,7 @@ constexpr char kIntentHealth[] = "utm.v1.StrategicCoordination";
 constexpr char kConstraintHealth[] = "utm.v1.ConstraintService";
 constexpr char kTelemetryHealth[] = "utm.v1.TelemetryService";
 constexpr char kRemoteIdHealth[] = "utm.v1.RemoteIdService";
+constexpr char kOperatorHealth[] = "utm.v1.OperatorService";
 constexpr char kRegistryHealth[] = "utm.v1.RegistryService";
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -240,12 +245,13 @@ int main(int argc, char** argv) {
                  "answers UNAVAILABLE (retry with the same request id)")
       ->check(CLI::Range(0, 100))
       ->capture_default_str();
-  std::string services_flag = "intent,constraint,telemetry,remoteid,registry";
+  std::string services_flag =
+      "intent,constraint,telemetry,remoteid,registry,operator";
   app.add_option("--services", services_flag,
                  "Comma list of the gRPC services to serve: intent, "
-                 "constraint, telemetry, remoteid, registry (every process "
-                 "keeps the intents, constraints and registrations the "
-                 "others check against)")
+                 "constraint, telemetry, remoteid, registry, operator (every "
+                 "process keeps the intents, constraints and registrations "
+                 "the others check against)")
       ->capture_default_str();
   utm::registry::RegistryOptions registry_options;
   app.add_option("--registration-threshold-g",
@@ -745,10 +751,12 @@ int main(int argc, char** argv) {
   }
   utm::remoteid::RemoteIdCore rid_core(rid_options, clock);
   // On Redis, every replica that takes Remote ID inputs or shows the
-  // display holds the whole picture: what its clients bring goes to the
-  // others over Pub/Sub (services/remoteid/display_cluster.h).
+  // display (or operators' fleets, drawn from it) holds the whole picture:
+  // what its clients bring goes to the others over Pub/Sub
+  // (services/remoteid/display_cluster.h).
   std::optional<utm::remoteid::DisplayCluster> rid_cluster;
-  if (on_redis && (services->telemetry || services->remoteid)) {
+  if (on_redis &&
+      (services->telemetry || services->remoteid || services->operator_data)) {
     utm::remoteid::DisplayClusterOptions dco;
     dco.redis = redis_options->client;
     dco.member_id = MemberId(port->port());
@@ -783,6 +791,28 @@ int main(int argc, char** argv) {
       }());
   utm::remoteid::RemoteIdService::WatchTicker rid_ticker(&rid_service);
 
+  // Operators' own data: their fleet, live. Positions come from the Remote
+  // ID display, which on Redis holds every replica's aircraft.
+  utm::fleet::FleetView fleet_view([&] {
+    utm::fleet::FleetSources s;
+    s.display = &rid_core;
+    s.intent_state = [&intent_core](const std::string& op,
+                                    const std::string& id) {
+      absl::StatusOr<utm::intent::IntentView> v = intent_core.Get(op, id);
+      return v.ok() && v->owned_by_caller
+                 ? utm::intent::StateToProto(v->intent.state)
+                 : utm::v1::INTENT_STATE_UNSPECIFIED;
+    };
+    s.open_alerts = [&telemetry_service] {
+      return telemetry_service.OpenAlerts();
+    };
+    return s;
+  }());
+  utm::fleet::OperatorService operator_service(&fleet_view, verifier->get(),
+                                               clock);
+  utm::PeriodicThread operator_ticker(absl::Milliseconds(100),
+                                      [&] { operator_service.Tick(); });
+
   // Only the listed services are served and named in health checking; the
   // cores behind the others run anyway (their read models are needed).
   std::vector<grpc::Service*> served;
@@ -810,6 +840,10 @@ int main(int argc, char** argv) {
   if (services->registry) {
     served.push_back(&registry_service);
     served_names.push_back(kRegistryHealth);
+  }
+  if (services->operator_data) {
+    served.push_back(&operator_service);
+    served_names.push_back(kOperatorHealth);
   }
   // The audit log, read-only, for auditors: served whatever the services.
   utm::audit::AuditService audit_service(audit.get(), verifier->get());
@@ -889,6 +923,7 @@ int main(int argc, char** argv) {
   constraint_service.EndStreams();
   telemetry_service.EndStreams();
   rid_service.EndStreams();
+  operator_service.EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
   // Leaves the member set: the other replicas take its regions over.
   if (cluster) cluster->Stop();
