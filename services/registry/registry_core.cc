@@ -189,17 +189,51 @@ void RegistryCore::Apply(absl::string_view key,
     if (!slot.serial_number().empty()) Unindex(slot);
     slot = r;
     by_operator_[r.operator_id()].insert(r.serial_number());
+    if (!r.has_revoke_time() && r.has_expire_time()) {
+      absl::StatusOr<absl::Time> lapse =
+          TimeFromProto(r.expire_time(), "expire_time");
+      if (lapse.ok()) lapses_.emplace(*lapse, r.serial_number());
+    }
   }
   if (observer_) observer_(r);
+}
+
+void RegistryCore::NotifyLapsed() {
+  const absl::Time now = clock_->Now();
+  std::vector<v1::AircraftRegistration> lapsed;
+  {
+    absl::MutexLock lock(&mu_);
+    while (!lapses_.empty() && lapses_.begin()->first <= now) {
+      auto it = registrations_.find(lapses_.begin()->second);
+      if (it != registrations_.end()) lapsed.push_back(it->second);
+      lapses_.erase(lapses_.begin());
+    }
+  }
+  if (!observer_) return;
+  for (const v1::AircraftRegistration& r : lapsed) observer_(r);
 }
 
 void RegistryCore::Clear() {
   absl::MutexLock lock(&mu_);
   registrations_.clear();
   by_operator_.clear();
+  lapses_.clear();
 }
 
 void RegistryCore::Unindex(const v1::AircraftRegistration& r) {
+  if (!r.has_revoke_time() && r.has_expire_time()) {
+    absl::StatusOr<absl::Time> lapse =
+        TimeFromProto(r.expire_time(), "expire_time");
+    if (lapse.ok()) {
+      auto [from, to] = lapses_.equal_range(*lapse);
+      for (auto l = from; l != to; ++l) {
+        if (l->second == r.serial_number()) {
+          lapses_.erase(l);
+          break;
+        }
+      }
+    }
+  }
   auto it = by_operator_.find(r.operator_id());
   if (it == by_operator_.end()) return;
   it->second.erase(r.serial_number());

@@ -147,6 +147,12 @@ class RegistryCore final : public registration::RegistrationChecker {
   using ChangeObserver = std::function<void(const v1::AircraftRegistration&)>;
   void SetChangeObserver(ChangeObserver observer);
 
+  // Tells the change observer, once, of each registration whose
+  // expire_time has passed since it was applied (not revoked, not replaced
+  // since): telemetry alerts the operator of an aircraft flying on it as
+  // for a revocation. Call about once a second (utmd does).
+  void NotifyLapsed();
+
   const RegistryOptions& options() const { return options_; }
   size_t size() const;
 
@@ -160,7 +166,7 @@ class RegistryCore final : public registration::RegistrationChecker {
   // The follower's handlers.
   void Apply(absl::string_view key, const std::optional<std::string>& value);
   void Clear();
-  // Removes `r` from by_operator_.
+  // Removes `r` from by_operator_ and lapses_.
   void Unindex(const v1::AircraftRegistration& r)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What a write decided on the model: the record to commit, or (a retry
@@ -197,6 +203,9 @@ class RegistryCore final : public registration::RegistrationChecker {
   // without scanning everyone's.
   std::map<std::string, std::set<std::string>> by_operator_
       ABSL_GUARDED_BY(mu_);
+  // Registrations that will lapse (not revoked, with an expire_time), by
+  // when, until NotifyLapsed tells of them.
+  std::multimap<absl::Time, std::string> lapses_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace utm::registry

@@ -22,6 +22,7 @@
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
+#include "services/registry/registration_record.h"
 #include "services/registry/registry_testing.h"
 
 namespace utm::registry {
@@ -644,6 +645,58 @@ TEST_F(RegistryCoreTest, TheChangeObserverSeesTheRevocation) {
   EXPECT_TRUE(seen[1].has_revoke_time());
   EXPECT_EQ(seen[1].revoke_reason(), "crashed");
   EXPECT_EQ(seen[1].operator_id(), "op-1");
+}
+
+TEST_F(RegistryCoreTest, TheChangeObserverHearsOfEachLapseOnce) {
+  absl::Mutex mu;
+  std::vector<v1::AircraftRegistration> seen;
+  RegistryCore& core =
+      *Start(Threshold250(), [&](const v1::AircraftRegistration& r) {
+         absl::MutexLock lock(&mu);
+         seen.push_back(r);
+       }).core;
+  auto expiring = [&](const std::string& serial, absl::Duration in,
+                      int64_t version = 0) {
+    v1::RegisterAircraftRequest r = Reg(serial, "op-1", 900, version);
+    *r.mutable_registration()->mutable_expire_time() =
+        TimeToProto(clock_.Now() + in);
+    return r;
+  };
+  auto count = [&] {
+    absl::MutexLock lock(&mu);
+    return seen.size();
+  };
+  ASSERT_TRUE(
+      core.Register(Regulator(), expiring(Serial(1), absl::Hours(1))).ok());
+  ASSERT_TRUE(
+      core.Register(Regulator(), expiring(Serial(2), absl::Hours(1))).ok());
+  ASSERT_TRUE(
+      core.Register(Regulator(), expiring(Serial(3), absl::Hours(1))).ok());
+  ASSERT_TRUE(core.Register(Regulator(), Reg(Serial(4), "op-1")).ok());
+  // Serial 2 renewed for a day; serial 3 revoked.
+  ASSERT_TRUE(
+      core.Register(Regulator(), expiring(Serial(2), absl::Hours(24), 1)).ok());
+  ASSERT_TRUE(core.Revoke(Regulator(), Rev(Serial(3), "sold")).ok());
+  ASSERT_EQ(count(), 6u);  // every write
+
+  core.NotifyLapsed();
+  EXPECT_EQ(count(), 6u);  // nothing lapsed yet
+  clock_.Advance(absl::Hours(1));
+  core.NotifyLapsed();
+  ASSERT_EQ(count(), 7u);
+  {
+    absl::MutexLock lock(&mu);
+    EXPECT_EQ(seen.back().serial_number(), Serial(1));
+    EXPECT_FALSE(registry::InForce(seen.back(), clock_.Now()));
+  }
+  core.NotifyLapsed();
+  EXPECT_EQ(count(), 7u);  // once
+  clock_.Advance(absl::Hours(23));
+  core.NotifyLapsed();
+  ASSERT_EQ(count(), 8u);
+  absl::MutexLock lock(&mu);
+  EXPECT_EQ(seen.back().serial_number(), Serial(2));
+  EXPECT_EQ(seen.back().version(), 2);
 }
 
 TEST_F(RegistryCoreTest, AnUndecodableRecordIsSkipped) {

@@ -112,7 +112,6 @@ void TelemetryCore::OnRegistrationChanged(
   const absl::Time now = clock_->Now();
   const bool revoked = registration.has_revoke_time();
   const bool in_force = registry::InForce(registration, now);
-  if (!revoked && !in_force) return;  // expired: the next check says so
   const std::string key =
       TrackKey(registration.operator_id(), registration.serial_number());
   if (in_force) {
@@ -132,12 +131,23 @@ void TelemetryCore::OnRegistrationChanged(
     SetAlert(RegAlertKey(key), std::nullopt, {}, now, &registration_alerts_);
     return;
   }
-  std::string reason = registration.revoke_reason().substr(0, kMaxReasonBytes);
-  std::string message =
-      absl::StrCat(registration.serial_number(), ": registration revoked at ",
-                   registry::FormatUtc(registration.revoke_time()),
-                   reason.empty() ? "" : absl::StrCat(": ", reason),
-                   "; still tracked and deconflicted");
+  // Revoked, or lapsed while flying (the registry tells of each lapse):
+  // the aircraft flies on, alerted about, not cut off.
+  std::string message;
+  if (revoked) {
+    std::string reason =
+        registration.revoke_reason().substr(0, kMaxReasonBytes);
+    message =
+        absl::StrCat(registration.serial_number(), ": registration revoked at ",
+                     registry::FormatUtc(registration.revoke_time()),
+                     reason.empty() ? "" : absl::StrCat(": ", reason),
+                     "; still tracked and deconflicted");
+  } else {
+    message =
+        absl::StrCat(registration.serial_number(), ": registration expired at ",
+                     registry::FormatUtc(registration.expire_time()),
+                     "; still tracked and deconflicted");
+  }
   // The registry may tell the same revocation again: nothing changes.
   if (track->revocation == message) return;
   track->revocation = std::move(message);

@@ -421,6 +421,32 @@ TEST_F(TelemetryRegistrationTest,
   EXPECT_THAT(conflicts[0].operators, ElementsAre("op-a", "op-b"));
 }
 
+TEST_F(TelemetryRegistrationTest, ALapseWhileFlyingAlertsLikeARevocation) {
+  Fly("op-a", "SN-REG", "intent-a", At(0), 10);
+  // The registration lapsed a second ago; the registry tells of it.
+  registry_.registered["SN-REG"].revoked = true;  // no longer in force
+  v1::AircraftRegistration lapsed =
+      Registration("SN-REG", "op-a", std::nullopt);
+  *lapsed.mutable_expire_time() = TimeToProto(kT0 - absl::Seconds(1));
+  std::vector<AlertChange> c = Changed(core_, lapsed);
+  ASSERT_THAT(Kinds(c), ElementsAre("REGISTRATION_REVOKED:RAISED"));
+  EXPECT_EQ(c[0].alert.message(),
+            "SN-REG: registration expired at 2027-01-15T07:59:59Z; still "
+            "tracked and deconflicted");
+  EXPECT_THAT(c[0].operators, ElementsAre("op-a"));
+  // Told again: nothing changes. Renewed: cleared.
+  EXPECT_THAT(Changed(core_, lapsed), IsEmpty());
+  registry_.registered["SN-REG"].revoked = false;
+  *lapsed.mutable_expire_time() = TimeToProto(kT0 + absl::Hours(24 * 365));
+  EXPECT_THAT(Kinds(Changed(core_, lapsed)),
+              ElementsAre("REGISTRATION_REVOKED:CLEARED"));
+  // A lapse of an aircraft not flying changes nothing.
+  *lapsed.mutable_expire_time() = TimeToProto(kT0 - absl::Seconds(1));
+  lapsed.set_serial_number("SN-B");
+  lapsed.set_operator_id("op-b");
+  EXPECT_THAT(Changed(core_, lapsed), IsEmpty());
+}
+
 TEST_F(TelemetryRegistrationTest, RegisteredAgainClearsTheAlert) {
   Fly("op-a", "SN-REG", "intent-a", At(0));
   registry_.registered["SN-REG"].revoked = true;

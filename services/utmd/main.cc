@@ -715,6 +715,13 @@ int main(int argc, char** argv) {
           }
         });
   }
+  // A registration lapsing while its aircraft flies alerts like a
+  // revocation: the registry tells of each lapse once.
+  std::optional<utm::PeriodicThread> lapse_ticker;
+  if (registry_options.jurisdiction.required()) {
+    lapse_ticker.emplace(absl::Seconds(1),
+                         [&registry] { registry->NotifyLapsed(); });
+  }
   absl::Cleanup unlink_revocations = [revocations] {
     absl::MutexLock lock(&revocations->mu);
     revocations->service = nullptr;
