@@ -18,6 +18,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace utm::registration {
@@ -28,6 +29,22 @@ struct Jurisdiction {
   int64_t threshold_g = 0;
   bool required() const { return threshold_g > 0; }
 };
+
+// The ledger guard key of the registration of `serial_number`. The
+// registry's writes of that registration write it (and read it); an
+// intent activation that asked CheckAircraft() about a serial number reads
+// it, so that across replicas the activation commits only if no
+// registration write of that serial came after the model it was decided
+// on (a revocation another replica made moments before refuses it; one
+// made after it is the revocation of a flying aircraft: the telemetry
+// alert). An aircraft named by no serial number has no key: the check's
+// answer then depends on the declared mass and the threshold alone.
+// Telemetry's check at track start needs none: it commits nothing to the
+// ledger, and a later revocation reaches its tracks through the
+// registry's change observer (the revocation alert).
+inline std::string RegistrationGuardKey(absl::string_view serial_number) {
+  return absl::StrCat("registration/", serial_number);
+}
 
 class RegistrationChecker {
  public:

@@ -692,7 +692,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
-      Touched{"", {&request.volumes}},
+      Touched{"", {&request.volumes}, nullptr},
       [&]() -> absl::StatusOr<WriteOutcome> {
         write_retain_ = request.retain;
         WriteOutcome outcome;
@@ -738,7 +738,7 @@ absl::Status IntentCore::ModifyImpl(const std::string& owner,
 
   WriteAsync(
       owner, request.request_id, fingerprint, now,
-      Touched{request.intent_id, {&request.volumes}},
+      Touched{request.intent_id, {&request.volumes}, nullptr},
       [&]() -> absl::StatusOr<WriteOutcome> {
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
@@ -825,11 +825,16 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
   if (request.priority) absl::StrAppend(&fingerprint, "|p", *request.priority);
   if (request.aircraft) AppendAircraft(&fingerprint, *request.aircraft);
 
+  // The guard key of the registration an activation checked: decided
+  // again on each attempt, since the intent's serial number may have moved.
+  std::string registration_key;
   WriteAsync(
       owner, request.request_id, fingerprint, now,
       Touched{request.intent_id,
-              {&request.volumes, &request.off_nominal_volumes}},
+              {&request.volumes, &request.off_nominal_volumes},
+              &registration_key},
       [&]() -> absl::StatusOr<WriteOutcome> {
+        registration_key.clear();
         UTM_ASSIGN_OR_RETURN(Entry * entry, OwnedEntry(owner, request.intent_id,
                                                        request.version));
         write_retain_ = entry->intent.retained;
@@ -854,6 +859,20 @@ absl::Status IntentCore::TransitionImpl(const std::string& owner,
             UTM_RETURN_IF_ERROR(registration_checker_->CheckAircraft(
                 owner, serial, mass,
                 serial.empty() ? "aircraft" : "aircraft.serial_number"));
+            // Across replicas the answer came from this replica's model of
+            // the registry: the commit must find the registration unchanged
+            // since (a revocation, a registration to another operator, a
+            // new one of an aircraft that passed as unregistered and light
+            // all change it). An aircraft without a serial number names no
+            // registration, and its answer rests on the declared mass and
+            // the threshold alone: nothing to read. In one process the
+            // check reads the registry's model under its lock while this
+            // core's lock holds the write, and a revocation is answered
+            // only once that model has it: an activation decided first is
+            // ordered before it, one asked after it is refused.
+            if (!serial.empty()) {
+              registration_key = registration::RegistrationGuardKey(serial);
+            }
           }
           ConflictSet found =
               Conflicts(owner, volumes, priority, entry->handle);

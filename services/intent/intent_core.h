@@ -428,10 +428,13 @@ class IntentCore {
                                 const WriteOutcome& outcome, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // What a write request names, for the replicated mode's guard: the intent
-  // it changes (empty when filing) and its volume lists.
+  // it changes (empty when filing), its volume lists, and where decide()
+  // leaves the guard key of the registration it checked (an activation;
+  // empty when it checked none).
   struct Touched {
     std::string intent_id;
     std::vector<const std::vector<geo::Volume4D>*> volumes;
+    const std::string* registration_key = nullptr;
   };
   // The frame of every write. Under the lock: replays a retried request, or
   // runs `decide` (which applies the write to memory and returns its

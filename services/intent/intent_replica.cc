@@ -147,8 +147,9 @@ IntentCore::GuardParts IntentCore::GuardFor(const std::string& owner,
                                             const WriteOutcome& outcome) const {
   // Everything the decision looked at: the airspace of the request's
   // volumes and of the intent as it is (Conflicts() queried both), the
-  // intent itself and the request id. What it changes: the airspace the
-  // intent leaves and the one it takes, the intent, the request record.
+  // intent itself, the request id and the registration an activation
+  // checked. What it changes: the airspace the intent leaves and the one it
+  // takes, the intent, the request record.
   GuardParts parts;
   for (const std::vector<geo::Volume4D>* volumes : touched.volumes) {
     AddFootprints(*volumes, &parts.read);
@@ -170,6 +171,10 @@ IntentCore::GuardParts IntentCore::GuardFor(const std::string& owner,
   parts.read.insert(parts.read.end(), parts.written.begin(),
                     parts.written.end());
   if (!id.empty()) parts.guard.reads.push_back(IntentKey(id));
+  if (touched.registration_key != nullptr &&
+      !touched.registration_key->empty()) {
+    parts.guard.reads.push_back(*touched.registration_key);
+  }
   if (!request_id.empty()) {
     const std::string key = absl::StrCat("q/", RequestKey(owner, request_id));
     parts.guard.reads.push_back(key);

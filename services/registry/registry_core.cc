@@ -127,7 +127,7 @@ absl::Status RequireRegistry(const Caller& caller, absl::string_view what) {
 }  // namespace
 
 std::string RegistryCore::GuardKey(absl::string_view serial_number) {
-  return absl::StrCat("registration/", serial_number);
+  return registration::RegistrationGuardKey(serial_number);
 }
 
 RegistryCore::RegistryCore(RegistryOptions options, const Clock* clock,

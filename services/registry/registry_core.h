@@ -84,7 +84,8 @@ struct RegistryOptions {
 
 class RegistryCore final : public registration::RegistrationChecker {
  public:
-  // The ledger table, and the guard key of a serial number.
+  // The ledger table, and the guard key of a serial number
+  // (registration::RegistrationGuardKey, which intent activation reads).
   static constexpr char kTable[] = "registrations";
   static std::string GuardKey(absl::string_view serial_number);
 
