@@ -1,20 +1,24 @@
 // utmrid: a load generator for utmd's Remote ID display.
 //
 // It keeps --aircraft flights live over a 30 km square around Zurich by
-// publishing their states (PublishFlights, 100 flights a request, each
-// flight one state a second, --publishers concurrent clients), then
-// measures, for --duration-s:
+// publishing their states (PublishFlights, 100 flights a request,
+// --publishers concurrent clients), paced at --rate states a second (by
+// default each flight one state a second), then measures, for --alone-s:
+//   - publishing alone: the states a second sustained, and the CPU time per
+//     state of utmrid and (with --server-pid) of utmd;
+// then, for --duration-s each:
 //   - display queries: --clients clients ask SearchFlights for random 2 km
 //     views (a 1.4 km square) as fast as they can: queries per second and
 //     latency percentiles;
 //   - live-view delivery: --watchers WatchFlights streams (100 ms period)
 //     over random 2 km views: for every flight whose state is new in an
 //     update, the time from the state's publication to the update's arrival
-//     (p50, p99).
-// Every figure comes with a baseline from the same run: the identical query
-// load against a no-op RemoteIdService (this binary with --serve-noop, a
-// child process) that answers every SearchFlights at once with an empty
-// picture.
+//     (p50, p99);
+// each with the publishing rate sustained meanwhile.
+// The query figures come with a baseline from the same run: the identical
+// query load against a no-op RemoteIdService (this binary with --serve-noop,
+// a child process) that answers every SearchFlights at once with a canned
+// picture of as many flights as a view holds on average.
 //
 // Loopback only. Prints a JSON summary on stdout, a human one on stderr.
 #include <grpcpp/client_context.h>
@@ -108,8 +112,9 @@ void Authorize(grpc::ClientContext* c, const std::string& token) {
 // every publishers-th request and keeps up to kInFlight of them in flight
 // on its own connection (the callback API), so that one slow answer does
 // not hold the others back. The schedule is open-loop: a client that falls
-// behind sends at once until it has caught up, and the rate measured says
-// what was sustained. Requests are reused (cleared, refilled), so that the
+// behind sends at once until it has caught up (at most a second's worth;
+// beyond that it skips ahead), and the rate measured says what was
+// sustained. Requests are reused (cleared, refilled), so that the
 // client does not allocate per state. Flight i circles 100 m around its own
 // centre; each state is stamped with the moment its request is built, for
 // the delivery latency.
@@ -215,8 +220,15 @@ class Publisher {
     };
     absl::Time next = absl::Now();
     for (size_t k = 0; !stop_->load(); k = (k + 1) % mine.size()) {
-      const absl::Duration wait = next - absl::Now();
-      if (wait > absl::ZeroDuration()) absl::SleepFor(wait);
+      const absl::Time now = absl::Now();
+      if (next > now) {
+        absl::SleepFor(next - now);
+      } else if (now - next > absl::Seconds(1)) {
+        // More than a round of states behind (a stall, or more than the
+        // machine can carry): those are dropped rather than sent in a burst
+        // that would then count as queueing in the next measurement.
+        next = now;
+      }
       next += interval;
       Call* call = nullptr;
       {
@@ -473,6 +485,11 @@ int Main(int argc, char** argv) {
   if (serve_noop) {
     NoopRemoteId noop(noop_flights);
     return ServeNoop(&noop, "utmrid");
+  }
+  if (o.aircraft < 1 || o.publishers < 1 || o.rate < 0 || o.alone_s < 0) {
+    std::cerr << "utmrid: --aircraft and --publishers must be at least 1, "
+                 "--rate and --alone-s not negative\n";
+    return 64;
   }
   if (o.target.empty() || !IsLoopback(o.target)) {
     std::cerr << "utmrid: --target must be a loopback address\n";
