@@ -490,6 +490,7 @@ v1::SearchFlightsResponse RemoteIdCore::Search(const DisplayView& view) const {
   // copying its flat data, and publishers wait for the lock meanwhile.
   std::vector<ShownFlight> shown;
   std::vector<ShownPoint> points;
+  std::vector<geo::LatLng> positions;  // clusters: all they need
   {
     absl::ReaderMutexLock lock(&mu_);
     std::vector<const Flight*> in_view;
@@ -503,32 +504,34 @@ v1::SearchFlightsResponse RemoteIdCore::Search(const DisplayView& view) const {
             }
           }
         });
-    shown.reserve(in_view.size());
-    if (view.shows_flights()) {
+    if (!view.shows_flights()) {
+      positions.reserve(in_view.size());
+      for (const Flight* f : in_view) positions.push_back(f->latest.position);
+    } else {
       std::sort(in_view.begin(), in_view.end(),
                 [](const Flight* a, const Flight* b) { return a->id < b->id; });
       size_t track_points = 0;
       for (const Flight* f : in_view) track_points += f->track.size();
+      shown.reserve(in_view.size());
       points.reserve(track_points);
-    }
-    for (const Flight* f : in_view) {
-      ShownFlight& s = shown.emplace_back();
-      s.latest = f->latest;
-      if (!view.shows_flights()) continue;  // clusters need positions only
-      s.id = f->id;
-      s.source = f->source;
-      if (options_.public_operator_location) {
-        s.operator_location = f->identity.operator_location;
+      for (const Flight* f : in_view) {
+        ShownFlight& s = shown.emplace_back();
+        s.id = f->id;
+        s.source = f->source;
+        s.latest = f->latest;
+        if (options_.public_operator_location) {
+          s.operator_location = f->identity.operator_location;
+        }
+        s.first_point = points.size();
+        for (const Point& p : f->track) {
+          if (p.time < oldest) continue;
+          ShownPoint& q = points.emplace_back();
+          q.time = p.time;
+          q.position = p.position;
+          q.altitude_m = p.altitude_m;
+        }
+        s.end_point = points.size();
       }
-      s.first_point = points.size();
-      for (const Point& p : f->track) {
-        if (p.time < oldest) continue;
-        ShownPoint& q = points.emplace_back();
-        q.time = p.time;
-        q.position = p.position;
-        q.altitude_m = p.altitude_m;
-      }
-      s.end_point = points.size();
     }
   }
   if (view.shows_flights()) {
@@ -539,9 +542,6 @@ v1::SearchFlightsResponse RemoteIdCore::Search(const DisplayView& view) const {
                     oldest, out.add_flights());
     }
   } else {
-    std::vector<geo::LatLng> positions;
-    positions.reserve(shown.size());
-    for (const ShownFlight& s : shown) positions.push_back(s.latest.position);
     for (v1::RidCluster& c : view.Cluster(positions)) {
       *out.add_clusters() = std::move(c);
     }
