@@ -19,8 +19,8 @@ std::vector<telemetry::IntruderReport> ToIntruderReports(
     telemetry::IntruderReport& r = out.emplace_back();
     r.remote_id = s.remote_id;
     r.latency = s.latency;
+    // No aircraft_id: IngestIntruders names the aircraft by remote_id.
     v1::PositionReport& p = r.report;
-    p.set_aircraft_id(s.remote_id);
     *p.mutable_time() = TimeToProto(s.fix.time);
     p.mutable_position()->set_lat_deg(s.fix.position.lat_deg);
     p.mutable_position()->set_lng_deg(s.fix.position.lng_deg);

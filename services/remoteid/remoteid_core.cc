@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/escaping.h"
@@ -37,6 +40,60 @@ void SetAltitude(double m, v1::Altitude* out) {
 void SetLatLng(const geo::LatLng& p, v1::LatLng* out) {
   out->set_lat_deg(p.lat_deg);
   out->set_lng_deg(p.lng_deg);
+}
+
+// A position of a shown flight's track, copied out of the core.
+struct ShownPoint {
+  absl::Time time;
+  geo::LatLng position;
+  std::optional<double> altitude_m;
+};
+// A shown flight, copied out of the core: its track is
+// points[first_point, end_point) of the copy's points.
+struct ShownFlight {
+  std::string id;
+  v1::RidSource source = v1::RID_SOURCE_UNSPECIFIED;
+  Fix latest;
+  std::optional<geo::LatLng> operator_location;  // when shown publicly
+  size_t first_point = 0;
+  size_t end_point = 0;
+};
+struct PointRange {
+  const ShownPoint* first;
+  const ShownPoint* last;
+  const ShownPoint* begin() const { return first; }
+  const ShownPoint* end() const { return last; }
+};
+
+// A flight as the display shows it: its latest state and the positions of
+// `track` (time, position, altitude_m; oldest first) since `oldest`.
+// `operator_location`: null or empty unless shown publicly.
+template <typename Track>
+void FlightToProto(const std::string& id, v1::RidSource source, const Fix& fix,
+                   const std::optional<geo::LatLng>* operator_location,
+                   const Track& track, absl::Time oldest, v1::RidFlight* out) {
+  out->set_id(id);
+  out->set_source(source);
+  *out->mutable_time() = TimeToProto(fix.time);
+  SetLatLng(fix.position, out->mutable_position());
+  if (fix.altitude_m) SetAltitude(*fix.altitude_m, out->mutable_altitude());
+  out->set_has_velocity(fix.has_velocity);
+  out->set_track_deg(fix.track_deg);
+  out->set_speed_mps(fix.speed_mps);
+  out->set_vertical_speed_mps(fix.vertical_speed_mps);
+  out->set_horizontal_accuracy_m(fix.horizontal_accuracy_m);
+  out->set_vertical_accuracy_m(fix.vertical_accuracy_m);
+  out->set_status(fix.status);
+  if (operator_location != nullptr && operator_location->has_value()) {
+    SetLatLng(**operator_location, out->mutable_operator_location());
+  }
+  for (const auto& p : track) {
+    if (p.time < oldest) continue;
+    v1::RidPosition* pos = out->add_recent_positions();
+    *pos->mutable_time() = TimeToProto(p.time);
+    SetLatLng(p.position, pos->mutable_position());
+    if (p.altitude_m) SetAltitude(*p.altitude_m, pos->mutable_altitude());
+  }
 }
 
 // A telemetry report as a Remote ID state.
@@ -280,9 +337,12 @@ absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::ApplyPublish(
         "the display holds ", flights_.size(), " flights, at most ",
         options_.max_flights, "; retry later"));
   }
+  // Mostly one state a flight: room for all, so that the batch moves into
+  // tactical deconfliction without regrowing.
+  out.heard.reserve(request.flights_size());
+  std::vector<Fix> fixes;  // one flight's, reused
   for (const v1::PublishedFlight& f : request.flights()) {
-    std::vector<Fix> fixes;
-    fixes.reserve(f.states_size());
+    fixes.clear();
     for (const v1::PublishedState& s : f.states()) {
       Fix& fix = fixes.emplace_back();
       fix.time = FromTimestamp(s.time());
@@ -412,31 +472,11 @@ std::optional<HeardState> RemoteIdCore::ApplyBroadcast(const BroadcastFix& b,
 
 void RemoteIdCore::ToProto(const Flight& flight, absl::Time now,
                            v1::RidFlight* out) const {
-  out->set_id(flight.id);
-  out->set_source(flight.source);
-  const Fix& fix = flight.latest;
-  *out->mutable_time() = TimeToProto(fix.time);
-  SetLatLng(fix.position, out->mutable_position());
-  if (fix.altitude_m) SetAltitude(*fix.altitude_m, out->mutable_altitude());
-  out->set_has_velocity(fix.has_velocity);
-  out->set_track_deg(fix.track_deg);
-  out->set_speed_mps(fix.speed_mps);
-  out->set_vertical_speed_mps(fix.vertical_speed_mps);
-  out->set_horizontal_accuracy_m(fix.horizontal_accuracy_m);
-  out->set_vertical_accuracy_m(fix.vertical_accuracy_m);
-  out->set_status(fix.status);
-  if (options_.public_operator_location && flight.identity.operator_location) {
-    SetLatLng(*flight.identity.operator_location,
-              out->mutable_operator_location());
-  }
-  const absl::Time oldest = now - options_.near_real_time;
-  for (const Point& p : flight.track) {
-    if (p.time < oldest) continue;
-    v1::RidPosition* pos = out->add_recent_positions();
-    *pos->mutable_time() = TimeToProto(p.time);
-    SetLatLng(p.position, pos->mutable_position());
-    if (p.altitude_m) SetAltitude(*p.altitude_m, pos->mutable_altitude());
-  }
+  const std::optional<geo::LatLng>* operator_location =
+      options_.public_operator_location ? &flight.identity.operator_location
+                                        : nullptr;
+  FlightToProto(flight.id, flight.source, flight.latest, operator_location,
+                flight.track, now - options_.near_real_time, out);
 }
 
 absl::StatusOr<v1::SearchFlightsResponse> RemoteIdCore::Search(
@@ -451,26 +491,63 @@ v1::SearchFlightsResponse RemoteIdCore::Search(const DisplayView& view) const {
   const absl::Time oldest = now - options_.near_real_time;
   v1::SearchFlightsResponse out;
   *out.mutable_server_time() = TimeToProto(now);
-  absl::ReaderMutexLock lock(&mu_);
-  std::vector<const Flight*> shown;
-  grid_geometry_.ForEachNear(
-      view.centre(), view.radius_m(), [&](telemetry::SurfaceGrid::Key key) {
-        auto cell = grid_.find(key);
-        if (cell == grid_.end()) return;
-        for (const Flight* f : cell->second) {
-          if (f->latest.time >= oldest && view.Contains(f->latest.position)) {
-            shown.push_back(f);
+  // What the answer shows is copied under the (reader) lock, and the answer
+  // built after it: building a view's messages takes far longer than
+  // copying its flat data, and publishers wait for the lock meanwhile.
+  std::vector<ShownFlight> shown;
+  std::vector<ShownPoint> points;
+  std::vector<geo::LatLng> positions;  // clusters: all they need
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    std::vector<const Flight*> in_view;
+    grid_geometry_.ForEachNear(
+        view.centre(), view.radius_m(), [&](telemetry::SurfaceGrid::Key key) {
+          auto cell = grid_.find(key);
+          if (cell == grid_.end()) return;
+          for (const Flight* f : cell->second) {
+            if (f->latest.time >= oldest && view.Contains(f->latest.position)) {
+              in_view.push_back(f);
+            }
           }
+        });
+    if (!view.shows_flights()) {
+      positions.reserve(in_view.size());
+      for (const Flight* f : in_view) positions.push_back(f->latest.position);
+    } else {
+      std::sort(in_view.begin(), in_view.end(),
+                [](const Flight* a, const Flight* b) { return a->id < b->id; });
+      size_t track_points = 0;
+      for (const Flight* f : in_view) track_points += f->track.size();
+      shown.reserve(in_view.size());
+      points.reserve(track_points);
+      for (const Flight* f : in_view) {
+        ShownFlight& s = shown.emplace_back();
+        s.id = f->id;
+        s.source = f->source;
+        s.latest = f->latest;
+        if (options_.public_operator_location) {
+          s.operator_location = f->identity.operator_location;
         }
-      });
+        s.first_point = points.size();
+        for (const Point& p : f->track) {
+          if (p.time < oldest) continue;
+          ShownPoint& q = points.emplace_back();
+          q.time = p.time;
+          q.position = p.position;
+          q.altitude_m = p.altitude_m;
+        }
+        s.end_point = points.size();
+      }
+    }
+  }
   if (view.shows_flights()) {
-    std::sort(shown.begin(), shown.end(),
-              [](const Flight* a, const Flight* b) { return a->id < b->id; });
-    for (const Flight* f : shown) ToProto(*f, now, out.add_flights());
+    for (const ShownFlight& s : shown) {
+      FlightToProto(s.id, s.source, s.latest, &s.operator_location,
+                    PointRange{points.data() + s.first_point,
+                               points.data() + s.end_point},
+                    oldest, out.add_flights());
+    }
   } else {
-    std::vector<geo::LatLng> positions;
-    positions.reserve(shown.size());
-    for (const Flight* f : shown) positions.push_back(f->latest.position);
     for (v1::RidCluster& c : view.Cluster(positions)) {
       *out.add_clusters() = std::move(c);
     }
