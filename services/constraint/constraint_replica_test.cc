@@ -350,6 +350,9 @@ TEST_F(ConstraintReplicas, ConcurrentFilingsAndPublishesNeverSilentlyBoth) {
   MixedResult r = RunMixedWorkload(replicas_);
   EXPECT_GT(r.accepted, 0);
   EXPECT_THAT(r.silent, ::testing::IsEmpty());
+  // Caught up (the workload caught up only replica 0), both hold the same
+  // change log.
+  ASSERT_TRUE(replicas_[2].follower->CatchUp().ok());
   EXPECT_EQ(replicas_[0].constraints->last_sequence(),
             replicas_[2].constraints->last_sequence());
   std::cout << "accepted " << r.accepted
