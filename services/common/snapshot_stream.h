@@ -87,6 +87,17 @@ class SnapshotStreams {
     for (Stream* s : streams_) s->End(end_status_);
   }
 
+  // A stream for the calling RPC that ends at once with `status` (a
+  // refused request).
+  static grpc::ServerWriteReactor<Update>* Refuse(const grpc::Status& status) {
+    class Refused final : public grpc::ServerWriteReactor<Update> {
+     public:
+      explicit Refused(const grpc::Status& s) { this->Finish(s); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(status);
+  }
+
   size_t size() const {
     absl::MutexLock lock(&mu_);
     return streams_.size();

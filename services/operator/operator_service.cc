@@ -17,14 +17,7 @@ constexpr absl::Duration kMaxPeriod = absl::Seconds(60);
 
 // A stream refused before it starts.
 grpc::ServerWriteReactor<v1::FleetUpdate>* Refuse(const absl::Status& status) {
-  class Refused final : public grpc::ServerWriteReactor<v1::FleetUpdate> {
-   public:
-    explicit Refused(const absl::Status& status) {
-      Finish(ToGrpcStatus(status));
-    }
-    void OnDone() override { delete this; }
-  };
-  return new Refused(status);
+  return SnapshotStreams<v1::FleetUpdate>::Refuse(ToGrpcStatus(status));
 }
 
 }  // namespace

@@ -3,13 +3,11 @@
 #include <grpcpp/support/message_allocator.h>
 
 #include <algorithm>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/synchronization/notification.h"
 #include "geo/status_macros.h"
 #include "google/protobuf/arena.h"
 #include "services/common/audit/case_reference.h"
@@ -139,89 +137,6 @@ class PublishArenaAllocator final
 
 }  // namespace
 
-// A WatchFlights stream: its view, and at most one update being written.
-class WatchStream final : public grpc::ServerWriteReactor<v1::FlightsUpdate> {
- public:
-  WatchStream(RemoteIdService* service, DisplayView view, absl::Duration period,
-              int64_t after_sequence)
-      : service_(service),
-        view_(std::move(view)),
-        period_(period),
-        last_sequence_(after_sequence) {}
-
-  // Registers with the service and writes the first update.
-  void Start() {
-    service_->Register(this);
-    MaybeWrite(service_->clock()->Now());
-  }
-
-  // Writes an update if one is due and none is being written.
-  void MaybeWrite(absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    if (finished_ || writing_ || now < next_due_) return;
-    next_due_ = now + period_;
-    v1::SearchFlightsResponse picture = service_->core()->Search(view_);
-    update_.Clear();
-    const int64_t now_ms = absl::ToUnixMillis(now);
-    last_sequence_ = std::max(now_ms, last_sequence_ + 1);
-    update_.set_sequence(last_sequence_);
-    update_.mutable_flights()->Swap(picture.mutable_flights());
-    update_.mutable_clusters()->Swap(picture.mutable_clusters());
-    *update_.mutable_server_time() = picture.server_time();
-    writing_ = true;
-    StartWrite(&update_);
-  }
-
-  // Ends the stream with `status` once any write in progress is done.
-  void End(const grpc::Status& status) {
-    absl::MutexLock lock(&mu_);
-    EndLocked(status);
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&mu_);
-    writing_ = false;
-    if (!ok) {
-      EndLocked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-    } else if (end_pending_) {
-      EndLocked(end_status_);
-    }
-  }
-  void OnCancel() override {
-    End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
-  }
-  void OnDone() override {
-    service_->Unregister(this);
-    delete this;
-  }
-
- private:
-  void EndLocked(const grpc::Status& status)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_) return;
-    if (writing_) {
-      end_pending_ = true;
-      end_status_ = status;
-      return;
-    }
-    finished_ = true;
-    Finish(status);
-  }
-
-  RemoteIdService* const service_;
-  const DisplayView view_;
-  const absl::Duration period_;
-
-  absl::Mutex mu_;
-  int64_t last_sequence_ ABSL_GUARDED_BY(mu_);
-  absl::Time next_due_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
-  bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool end_pending_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::Status end_status_ ABSL_GUARDED_BY(mu_);
-  v1::FlightsUpdate update_ ABSL_GUARDED_BY(mu_);
-};
-
 RemoteIdService::RemoteIdService(RemoteIdCore* core,
                                  const auth::Verifier* verifier,
                                  const Clock* clock, audit::AuditSink audit,
@@ -241,32 +156,18 @@ RemoteIdService::RemoteIdService(RemoteIdCore* core,
 
 RemoteIdService::~RemoteIdService() = default;
 
-void RemoteIdService::Register(WatchStream* stream) {
-  absl::MutexLock lock(&mu_);
-  streams_.insert(stream);
-}
-
-void RemoteIdService::Unregister(WatchStream* stream) {
-  absl::MutexLock lock(&mu_);
-  streams_.erase(stream);
-}
-
 void RemoteIdService::EndStreams() {
-  absl::MutexLock lock(&mu_);
-  ending_ = true;
-  for (WatchStream* s : streams_) {
-    s->End(grpc::Status(grpc::StatusCode::UNAVAILABLE,
-                        "server shutting down; reconnect (WatchFlights "
-                        "starts with the whole picture)"));
-  }
+  streams_.EndAll(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               "server shutting down; reconnect (WatchFlights "
+                               "starts with the whole picture)"));
 }
 
 void RemoteIdService::Tick() {
   const absl::Time now = clock_->Now();
+  streams_.Tick(now);
   bool expire = false;
   {
     absl::MutexLock lock(&mu_);
-    for (WatchStream* s : streams_) s->MaybeWrite(now);
     if (now - last_expire_ >= kExpirePeriod) {
       last_expire_ = now;
       expire = true;
@@ -293,46 +194,41 @@ grpc::ServerUnaryReactor* RemoteIdService::SearchFlights(
 grpc::ServerWriteReactor<v1::FlightsUpdate>* RemoteIdService::WatchFlights(
     grpc::CallbackServerContext* context,
     const v1::WatchFlightsRequest* request) {
-  class Refuse final : public grpc::ServerWriteReactor<v1::FlightsUpdate> {
-   public:
-    explicit Refuse(const absl::Status& s) { Finish(ToGrpcStatus(s)); }
-    void OnDone() override { delete this; }
+  auto refuse = [](const absl::Status& s) {
+    return SnapshotStreams<v1::FlightsUpdate>::Refuse(ToGrpcStatus(s));
   };
-  {
-    absl::MutexLock lock(&mu_);
-    if (ending_) {
-      return new Refuse(absl::UnavailableError(
-          "server shutting down; reconnect to the next server"));
-    }
-  }
   absl::Status caller =
       Caller(context, *verifier_, auth::Scope::kRemoteIdDisplay).status();
-  if (!caller.ok()) return new Refuse(caller);
+  if (!caller.ok()) return refuse(caller);
   if (!request->has_view()) {
-    return new Refuse(absl::InvalidArgumentError("view: required"));
+    return refuse(absl::InvalidArgumentError("view: required"));
   }
   absl::StatusOr<DisplayView> view =
       DisplayView::FromProto(request->view(), core_->options().display, "view");
-  if (!view.ok()) return new Refuse(view.status());
+  if (!view.ok()) return refuse(view.status());
   absl::Duration period = kDefaultWatchPeriod;
   if (request->has_period() &&
       FromProto(request->period()) != absl::ZeroDuration()) {
     period = FromProto(request->period());
     if (period < kMinWatchPeriod || period > kDefaultWatchPeriod) {
-      return new Refuse(absl::InvalidArgumentError(absl::StrCat(
+      return refuse(absl::InvalidArgumentError(absl::StrCat(
           "period: ", absl::FormatDuration(period),
           " is outside [100ms, 1s] (display applications refresh at 1 Hz or "
           "faster)")));
     }
   }
   if (request->after_sequence() < 0) {
-    return new Refuse(absl::InvalidArgumentError(absl::StrCat(
+    return refuse(absl::InvalidArgumentError(absl::StrCat(
         "after_sequence: ", request->after_sequence(), " is negative")));
   }
-  auto* stream = new WatchStream(this, *std::move(view), period,
-                                 request->after_sequence());
-  stream->Start();
-  return stream;
+  return streams_.Open(
+      [this, view = *std::move(view)](absl::Time, v1::FlightsUpdate* update) {
+        v1::SearchFlightsResponse picture = core_->Search(view);
+        update->mutable_flights()->Swap(picture.mutable_flights());
+        update->mutable_clusters()->Swap(picture.mutable_clusters());
+        *update->mutable_server_time() = picture.server_time();
+      },
+      period, request->after_sequence(), clock_->Now());
 }
 
 grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
@@ -403,24 +299,7 @@ grpc::ServerUnaryReactor* RemoteIdService::PublishFlights(
   }());
 }
 
-struct RemoteIdService::WatchTicker::State {
-  absl::Notification stop;
-  std::thread thread;
-};
-
 RemoteIdService::WatchTicker::WatchTicker(RemoteIdService* service)
-    : state_(std::make_unique<State>()) {
-  State* s = state_.get();
-  s->thread = std::thread([s, service] {
-    while (!s->stop.WaitForNotificationWithTimeout(kTickPeriod)) {
-      service->Tick();
-    }
-  });
-}
-
-RemoteIdService::WatchTicker::~WatchTicker() {
-  state_->stop.Notify();
-  state_->thread.join();
-}
+    : thread_(kTickPeriod, [service] { service->Tick(); }) {}
 
 }  // namespace utm::remoteid

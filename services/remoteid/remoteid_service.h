@@ -24,7 +24,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -33,14 +32,14 @@
 #include "services/common/audit/audit_event.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/periodic.h"
+#include "services/common/snapshot_stream.h"
 #include "services/remoteid/broadcast_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "utm/v1/registry.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
 
 namespace utm::remoteid {
-
-class WatchStream;
 
 class RemoteIdService final : public v1::RemoteIdService::CallbackService {
  public:
@@ -97,10 +96,6 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   // new ones. Call before Server::Shutdown. Thread-safe; idempotent.
   void EndStreams();
 
-  // Registration of watch streams (by the reactors).
-  void Register(WatchStream* stream);
-  void Unregister(WatchStream* stream);
-
   RemoteIdCore* core() const { return core_; }
   const Clock* clock() const { return clock_; }
 
@@ -108,11 +103,9 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   class WatchTicker {
    public:
     explicit WatchTicker(RemoteIdService* service);
-    ~WatchTicker();
 
    private:
-    struct State;
-    std::unique_ptr<State> state_;
+    PeriodicThread thread_;
   };
 
  private:
@@ -124,9 +117,8 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   const RegistrationLookup registrations_;
   BroadcastFeed broadcast_;
 
+  SnapshotStreams<v1::FlightsUpdate> streams_;
   mutable absl::Mutex mu_;
-  std::set<WatchStream*> streams_ ABSL_GUARDED_BY(mu_);
-  bool ending_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_expire_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
