@@ -14,6 +14,7 @@
 #include "services/common/server.h"
 #include "services/common/volume_convert.h"
 #include "tests/service_test_util.h"
+#include "tests/telemetry_test_util.h"
 
 namespace utm::fleet {
 namespace {
@@ -28,15 +29,8 @@ const geo::LatLng kZurich{47.3706, 8.4881};
 v1::PositionReport Report(const std::string& aircraft,
                           const std::string& intent, absl::Time t,
                           const geo::LatLng& p) {
-  v1::PositionReport r;
-  r.set_aircraft_id(aircraft);
+  v1::PositionReport r = test_util::ReportAt(aircraft, p, t, 5);
   r.set_intent_id(intent);
-  *r.mutable_time() = TimeToProto(t);
-  r.mutable_position()->set_lat_deg(p.lat_deg);
-  r.mutable_position()->set_lng_deg(p.lng_deg);
-  r.mutable_altitude()->set_value_m(500);
-  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  r.mutable_velocity()->set_east_mps(5);
   r.mutable_velocity()->set_up_mps(1);
   return r;
 }

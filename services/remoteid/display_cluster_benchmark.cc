@@ -33,6 +33,7 @@
 #include "services/common/clock.h"
 #include "services/common/volume_convert.h"
 #include "services/remoteid/display_cluster.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/testing/redis_server.h"
 
 namespace utm::remoteid {
@@ -49,19 +50,13 @@ RemoteIdOptions Options() {
 
 // Aircraft i's report at `t`, on a 100 x 100 grid 50 m apart.
 v1::PositionReport Report(int i, absl::Time t) {
-  v1::PositionReport r;
-  r.set_aircraft_id(absl::StrCat("aircraft-", i));
+  v1::PositionReport r = test_util::ReportAt(
+      absl::StrCat("aircraft-", i),
+      geo::GeodesicDestination(
+          geo::GeodesicDestination(kCentre, 0, 50.0 * (i / 100)), 90,
+          50.0 * (i % 100)),
+      t, 5);
   r.set_intent_id(absl::StrCat("intent-", i));
-  const geo::LatLng p = geo::GeodesicDestination(
-      geo::GeodesicDestination(kCentre, 0, 50.0 * (i / 100)), 90,
-      50.0 * (i % 100));
-  r.mutable_position()->set_lat_deg(p.lat_deg);
-  r.mutable_position()->set_lng_deg(p.lng_deg);
-  r.mutable_altitude()->set_value_m(500);
-  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  r.mutable_velocity()->set_east_mps(5);
-  r.mutable_accuracy()->set_horizontal_m(3);
-  *r.mutable_time() = TimeToProto(t);
   return r;
 }
 

@@ -17,6 +17,7 @@
 #include "services/common/clock.h"
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/testing/redis_server.h"
 
 namespace utm::remoteid {
@@ -39,15 +40,8 @@ RemoteIdOptions Options() {
 
 v1::PositionReport Report(const std::string& aircraft, absl::Time t,
                           const geo::LatLng& p) {
-  v1::PositionReport r;
-  r.set_aircraft_id(aircraft);
+  v1::PositionReport r = test_util::ReportAt(aircraft, p, t, 5);
   r.set_intent_id("intent-1");
-  *r.mutable_time() = TimeToProto(t);
-  r.mutable_position()->set_lat_deg(p.lat_deg);
-  r.mutable_position()->set_lng_deg(p.lng_deg);
-  r.mutable_altitude()->set_value_m(500);
-  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  r.mutable_velocity()->set_east_mps(5);
   return r;
 }
 

@@ -17,6 +17,7 @@
 #include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/telemetry/telemetry_core.h"
+#include "tests/telemetry_test_util.h"
 
 namespace utm::remoteid {
 namespace {
@@ -24,23 +25,6 @@ namespace {
 const geo::LatLng kCentre{47.3769, 8.5417};
 constexpr double kSideM = 30000;
 constexpr int kFlightsPerRequest = 100;
-
-// No intents, no constraints: published flights are intruders only.
-class EmptyAirspace : public telemetry::Airspace {
- public:
-  std::shared_ptr<const telemetry::IntentInfo> Intent(
-      const std::string&) const override {
-    return nullptr;
-  }
-  std::vector<std::string> BlockingConstraints(const std::string&,
-                                               const geo::LatLng&, double,
-                                               double, double,
-                                               absl::Time) const override {
-    return {};
-  }
-  void MarkNonconforming(const std::string&, const std::string&,
-                         absl::Time) override {}
-};
 
 // `aircraft` published flights, live, in requests of 100 (as sim/utmrid
 // sends them); each round of requests is a second later than the previous.
@@ -91,7 +75,7 @@ struct Fixture {
   }
 
   SimulatedClock clock;
-  EmptyAirspace airspace;
+  test_util::EmptyAirspace airspace;  // published flights: intruders only
   std::unique_ptr<RemoteIdCore> core;
   std::unique_ptr<telemetry::TelemetryCore> telemetry;
   std::vector<v1::PublishFlightsRequest> requests;

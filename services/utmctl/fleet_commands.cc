@@ -118,15 +118,7 @@ int FleetCommands::Watch() {
         std::cout << std::flush;
       },
       &status);
-  switch (end) {
-    case WatchEnd::kDone:
-      return 0;
-    case WatchEnd::kTimeout:
-      return kExitWatchTimeout;
-    case WatchEnd::kFailed:
-      return ExitForStatus(status);
-  }
-  return 0;
+  return WatchExitCode(end, status);
 }
 
 }  // namespace utm::ctl

@@ -163,15 +163,7 @@ int Watch(const Options& options, const RidCommands::WatchArgs& args) {
         std::cout << std::flush;
       },
       &status);
-  switch (end) {
-    case WatchEnd::kDone:
-      return 0;
-    case WatchEnd::kTimeout:
-      return kExitWatchTimeout;
-    case WatchEnd::kFailed:
-      return ExitForStatus(status);
-  }
-  return 0;
+  return WatchExitCode(end, status);
 }
 
 int Details(const Options& options, const RidCommands::DetailsArgs& args) {

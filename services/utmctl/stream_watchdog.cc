@@ -4,6 +4,8 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
+#include "services/utmctl/constraint_commands.h"
+#include "services/utmctl/intent_commands.h"
 
 namespace utm::ctl {
 namespace {
@@ -61,6 +63,18 @@ void StreamWatchdog::Run() {
     }
     mu_.AwaitWithTimeout(absl::Condition(&done_), kPoll);
   }
+}
+
+int WatchExitCode(WatchEnd end, const grpc::Status& status) {
+  switch (end) {
+    case WatchEnd::kDone:
+      return 0;
+    case WatchEnd::kTimeout:
+      return kExitWatchTimeout;
+    case WatchEnd::kFailed:
+      return ExitForStatus(status);
+  }
+  return 0;
 }
 
 }  // namespace utm::ctl

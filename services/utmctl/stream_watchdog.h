@@ -79,6 +79,9 @@ enum class WatchEnd {
   kFailed,   // the call failed: see the status
 };
 
+// The exit code of a watch that ended so: 0, 75, or the failed call's.
+int WatchExitCode(WatchEnd end, const grpc::Status& status);
+
 // Reads `reader` (opened on `context`, after CatchStopSignals()) and calls
 // `print` with each message, until `count` messages (0: no limit), the
 // `timeout_s` (0: none) or a stop signal, or the end of the stream. Says
