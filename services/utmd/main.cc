@@ -35,7 +35,6 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -51,32 +50,22 @@
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
-#include "services/common/periodic.h"
 #include "services/common/port_reservation.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/uuid.h"
 #include "services/constraint/constraint_core.h"
 #include "services/constraint/constraint_service.h"
-#include "services/intent/intent_codec.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
 #include "services/intent/priority_policy.h"
-#include "services/operator/fleet_view.h"
-#include "services/operator/operator_service.h"
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_service.h"
-#include "services/remoteid/display_cluster.h"
-#include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
-#include "services/remoteid/remoteid_service.h"
-#include "services/telemetry/cluster.h"
-#include "services/telemetry/live_airspace.h"
-#include "services/telemetry/telemetry_core.h"
-#include "services/telemetry/telemetry_service.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
 #include "services/utmd/rid_key.h"
+#include "services/utmd/tactical_tier.h"
 #ifdef UTM_UNGUARDED_FOR_TEST
 #include "services/intent/intent_replica_testing.h"
 #endif
@@ -686,139 +675,30 @@ int main(int argc, char** argv) {
   // Schedule transitions, expiries and watch heartbeats.
   utm::constraint::Ticker ticker(&constraint_core, absl::Milliseconds(200));
 
-  // Tactical: positions in, alerts out; lost links checked every second.
-  utm::telemetry::LiveAirspace airspace(&intent_core, &constraint_core);
-  utm::telemetry::TelemetryCore telemetry_core(
-      utm::telemetry::TelemetryOptions(), clock, &airspace);
-  utm::telemetry::TelemetryService telemetry_service(&telemetry_core,
-                                                     verifier->get(), clock);
-  // Revocations reach the telemetry alerts (raised in the core, sent to the
-  // streams and watchers by the service) from the follower's thread, which
-  // runs until the follower stops: the link is cut, under its lock, before
-  // the telemetry service goes.
-  struct RevocationLink {
-    absl::Mutex mu;
-    utm::telemetry::TelemetryService* service ABSL_GUARDED_BY(mu) = nullptr;
-  };
-  auto revocations = std::make_shared<RevocationLink>();
-  if (registry_options.jurisdiction.required()) {
-    telemetry_core.SetRegistrationChecker(&*registry);
-    {
-      absl::MutexLock lock(&revocations->mu);
-      revocations->service = &telemetry_service;
-    }
-    registry->SetChangeObserver(
-        [revocations](const utm::v1::AircraftRegistration& r) {
-          absl::MutexLock lock(&revocations->mu);
-          if (revocations->service != nullptr) {
-            revocations->service->OnRegistrationChanged(r);
-          }
-        });
-  }
-  // A registration lapsing while its aircraft flies alerts like a
-  // revocation: the registry tells of each lapse once.
-  std::optional<utm::PeriodicThread> lapse_ticker;
-  if (registry_options.jurisdiction.required()) {
-    lapse_ticker.emplace(absl::Seconds(1),
-                         [&registry] { registry->NotifyLapsed(); });
-  }
-  absl::Cleanup unlink_revocations = [revocations] {
-    absl::MutexLock lock(&revocations->mu);
-    revocations->service = nullptr;
-  };
-  // On Redis, the telemetry tier spans the replicas: each owns the regions
-  // rendezvous hashing gives it over the live members, reports are forwarded
-  // to their region's owner and its halo, and alert changes reach every
-  // replica's streams (services/telemetry/cluster.h). Positions never go
-  // to Redis storage, only through Pub/Sub.
-  std::optional<utm::telemetry::TelemetryCluster> cluster;
-  if (on_redis && services->telemetry) {
-    utm::telemetry::ClusterOptions co;
-    co.redis = redis_options->client;
-    co.member_id = MemberId(port->port());
-    cluster.emplace(co, &telemetry_core, clock);
-    telemetry_service.UseCluster(&*cluster);
-    if (absl::Status s = cluster->Start(); !s.ok()) {
-      // It keeps trying; until it joins, this replica checks the positions
-      // reported to it only.
-      std::cerr << "utmd: telemetry cluster: " << s << std::endl;
-    }
-  }
-  utm::telemetry::TelemetryTicker telemetry_ticker(&telemetry_service,
-                                                   absl::Seconds(1));
-
-  // Remote ID: the display of the aircraft reporting here, of the flights
-  // providers publish and of what receivers hear; identities only to law
-  // enforcement with a case reference, audited first.
+  // The tactical tier: positions in, alerts out; the Remote ID display;
+  // operators' fleets (services/utmd/tactical_tier.h).
   rid_options.details_retention = absl::Seconds(rid_retention_s);
-  if (absl::Status s = utm::remoteid::RemoteIdCore::CheckOptions(rid_options);
-      !s.ok()) {
-    std::cerr << "utmd: Remote ID: " << s.message() << "\n";
+  utm::utmd::TacticalOptions tactical_options;
+  tactical_options.clock = clock;
+  tactical_options.verifier = verifier->get();
+  tactical_options.intents = &intent_core;
+  tactical_options.constraints = &constraint_core;
+  tactical_options.registry = &*registry;
+  tactical_options.audit = audit->Sink();
+  tactical_options.registration_required =
+      registry_options.jurisdiction.required();
+  tactical_options.remote_id = rid_options;
+  tactical_options.services = *services;
+  if (on_redis) {
+    tactical_options.redis = redis_options->client;
+    tactical_options.member_id = MemberId(port->port());
+  }
+  absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
+      utm::utmd::TacticalTier::Start(std::move(tactical_options));
+  if (!tactical.ok()) {
+    std::cerr << "utmd: Remote ID: " << tactical.status().message() << "\n";
     return 2;
   }
-  utm::remoteid::RemoteIdCore rid_core(rid_options, clock);
-  // On Redis, every replica that takes Remote ID inputs or shows the
-  // display (or operators' fleets, drawn from it) holds the whole picture:
-  // what its clients bring goes to the others over Pub/Sub
-  // (services/remoteid/display_cluster.h).
-  std::optional<utm::remoteid::DisplayCluster> rid_cluster;
-  if (on_redis &&
-      (services->telemetry || services->remoteid || services->operator_data)) {
-    utm::remoteid::DisplayClusterOptions dco;
-    dco.redis = redis_options->client;
-    dco.member_id = MemberId(port->port());
-    rid_cluster.emplace(dco, &rid_core);
-    if (absl::Status s = rid_cluster->Start(); !s.ok()) {
-      // It keeps trying; until then this replica shows its own inputs.
-      std::cerr << "utmd: Remote ID display cluster: " << s << std::endl;
-    }
-  }
-  telemetry_service.SetReportObserver(
-      [&rid_core](const std::string& operator_id,
-                  const utm::v1::PositionReport& report) {
-        rid_core.AddNetworkReport(operator_id, report);
-      });
-  utm::remoteid::RemoteIdService rid_service(
-      &rid_core, verifier->get(), clock, audit->Sink(),
-      // Aircraft heard but flying no intent here: intruders for tactical
-      // deconfliction, so that participants are alerted to them.
-      [&telemetry_service](std::vector<utm::remoteid::HeardState> heard) {
-        // Refusals (a late copy heard by a second receiver, say) change
-        // nothing: the intruder's latest state stands.
-        telemetry_service.IngestIntruders(
-            utm::remoteid::ToIntruderReports(heard));
-      },
-      [&registry] {
-        utm::remoteid::RemoteIdService::Options o;
-        // Details name the registered operator of a registered aircraft.
-        o.registrations = [&registry](const std::string& serial) {
-          return registry->Find(serial);
-        };
-        return o;
-      }());
-  utm::remoteid::RemoteIdService::WatchTicker rid_ticker(&rid_service);
-
-  // Operators' own data: their fleet, live. Positions come from the Remote
-  // ID display, which on Redis holds every replica's aircraft.
-  utm::fleet::FleetView fleet_view([&] {
-    utm::fleet::FleetSources s;
-    s.display = &rid_core;
-    s.intent_state = [&intent_core](const std::string& op,
-                                    const std::string& id) {
-      absl::StatusOr<utm::intent::IntentView> v = intent_core.Get(op, id);
-      return v.ok() && v->owned_by_caller
-                 ? utm::intent::StateToProto(v->intent.state)
-                 : utm::v1::INTENT_STATE_UNSPECIFIED;
-    };
-    s.open_alerts = [&telemetry_service] {
-      return telemetry_service.OpenAlerts();
-    };
-    return s;
-  }());
-  utm::fleet::OperatorService operator_service(&fleet_view, verifier->get(),
-                                               clock);
-  utm::PeriodicThread operator_ticker(absl::Milliseconds(100),
-                                      [&] { operator_service.Tick(); });
 
   // Only the listed services are served and named in health checking; the
   // cores behind the others run anyway (their read models are needed).
@@ -835,11 +715,11 @@ int main(int argc, char** argv) {
   }
   served_names = writing_names;
   if (services->telemetry) {
-    served.push_back(&telemetry_service);
+    served.push_back((*tactical)->telemetry());
     served_names.push_back(kTelemetryHealth);
   }
   if (services->remoteid) {
-    served.push_back(&rid_service);
+    served.push_back((*tactical)->remote_id());
     served_names.push_back(kRemoteIdHealth);
   }
   utm::registry::RegistryService registry_service(&*registry, verifier->get(),
@@ -849,7 +729,7 @@ int main(int argc, char** argv) {
     served_names.push_back(kRegistryHealth);
   }
   if (services->operator_data) {
-    served.push_back(&operator_service);
+    served.push_back((*tactical)->fleet());
     served_names.push_back(kOperatorHealth);
   }
   // The audit log, read-only, for auditors: served whatever the services.
@@ -928,13 +808,10 @@ int main(int argc, char** argv) {
   // Streams never end by themselves: told where to resume, their clients
   // move to the next server instead of holding the stop for the grace.
   constraint_service.EndStreams();
-  telemetry_service.EndStreams();
-  rid_service.EndStreams();
-  operator_service.EndStreams();
+  (*tactical)->EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
   // Leaves the member set: the other replicas take its regions over.
-  if (cluster) cluster->Stop();
-  if (rid_cluster) rid_cluster->Stop();
+  (*tactical)->StopClusters();
   {
     absl::MutexLock lock(&health->mu);
     health->server = nullptr;

@@ -1,0 +1,83 @@
+// The tactical tier of one utmd process: tactical deconfliction (positions
+// in, alerts out), the Remote ID display and operators' fleets, their
+// tickers and, on Redis, their clusters (the telemetry tier's regions and
+// the display shared by every replica). What main.cc wires after the
+// strategic cores, which the tier checks positions against.
+//
+// Lifetime: built after the intent, constraint and registry cores, which
+// outlive it. EndStreams() before the server shuts down, StopClusters()
+// after; the destructor cuts the registry's link to telemetry first, so
+// that a revocation or lapse told on the follower's thread never reaches a
+// service that is going.
+#ifndef UTM_SERVICES_UTMD_TACTICAL_TIER_H_
+#define UTM_SERVICES_UTMD_TACTICAL_TIER_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "services/common/audit/audit_event.h"
+#include "services/common/auth.h"
+#include "services/common/clock.h"
+#include "services/common/redis/redis_client.h"
+#include "services/constraint/constraint_core.h"
+#include "services/intent/intent_core.h"
+#include "services/operator/operator_service.h"
+#include "services/registry/registry_core.h"
+#include "services/remoteid/remoteid_core.h"
+#include "services/remoteid/remoteid_service.h"
+#include "services/telemetry/telemetry_service.h"
+#include "services/utmd/flags.h"
+
+namespace utm::utmd {
+
+struct TacticalOptions {
+  // Not owned; outlive the tier.
+  const Clock* clock = nullptr;
+  const auth::Verifier* verifier = nullptr;
+  intent::IntentCore* intents = nullptr;
+  constraint::ConstraintCore* constraints = nullptr;
+  registry::RegistryCore* registry = nullptr;
+  // Where disclosures to law enforcement are recorded.
+  audit::AuditSink audit;
+  // Where registration is required: positions are checked against the
+  // registry, and revocations and lapses in flight alert.
+  bool registration_required = false;
+  // The Remote ID display's options (checked by Start).
+  remoteid::RemoteIdOptions remote_id;
+  // What this process serves; on Redis (`redis` set) the tier's clusters
+  // join under `member_id`.
+  ServiceSet services;
+  std::optional<redis::ClientOptions> redis;
+  std::string member_id;
+};
+
+class TacticalTier {
+ public:
+  // INVALID_ARGUMENT for bad Remote ID options. A cluster that cannot reach
+  // Redis yet is not an error: it keeps trying (said on stderr).
+  static absl::StatusOr<std::unique_ptr<TacticalTier>> Start(
+      TacticalOptions options);
+  ~TacticalTier();
+
+  // The gRPC services, to serve (not owned by the caller).
+  telemetry::TelemetryService* telemetry();
+  remoteid::RemoteIdService* remote_id();
+  fleet::OperatorService* fleet();
+
+  // Ends every stream (clients reconnect elsewhere). Before Shutdown.
+  void EndStreams();
+  // Leaves the clusters (the other replicas take this one's regions over).
+  // After Shutdown.
+  void StopClusters();
+
+ private:
+  struct State;
+  explicit TacticalTier(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace utm::utmd
+
+#endif  // UTM_SERVICES_UTMD_TACTICAL_TIER_H_
