@@ -16,7 +16,8 @@ data="$work/data"
 key="$work/store.key"
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$key"
 chmod 600 "$key"
-export UTMD_TEST_WRONG_KEY=$(printf '%064d' 7)
+UTMD_TEST_WRONG_KEY=$(printf '%064d' 7)
+export UTMD_TEST_WRONG_KEY
 
 utmd_start "$work/out" "$data" --store-key "$key"
 port=$utmd_port

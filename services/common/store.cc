@@ -29,6 +29,7 @@
 #include "services/common/dir_lock.h"
 #include "services/common/store_crypto.h"
 #include "services/common/store_format.h"
+#include "services/common/store_keys.h"
 
 namespace utm::store {
 namespace {
@@ -103,144 +104,6 @@ absl::Status FsyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-std::string FileName(format::FileKind kind, uint64_t generation) {
-  return absl::StrFormat("%s-%020d",
-                         kind == format::FileKind::kLog ? "log" : "snapshot",
-                         generation);
-}
-
-// The first `n` bytes of a file (fewer if it is shorter).
-absl::StatusOr<std::string> ReadHead(const std::string& path, size_t n) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open", path);
-  std::string data(n, '\0');
-  size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::read(fd, &data[got], n - got);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      const absl::Status s = ErrnoStatus("cannot read", path);
-      ::close(fd);
-      return s;
-    }
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  ::close(fd);
-  data.resize(got);
-  return data;
-}
-
-// The keys a store may be read with, and the choice for each file.
-class KeyRing {
- public:
-  explicit KeyRing(const StoreOptions& options) : old_plain_(false) {
-    if (!options.key.empty())
-      key_ = std::make_unique<crypto::Cipher>(options.key);
-    if (options.old_key) {
-      if (options.old_key->empty()) {
-        old_plain_ = true;
-      } else {
-        old_ = std::make_unique<crypto::Cipher>(*options.old_key);
-      }
-    }
-  }
-
-  // The cipher that writes (null: in the clear).
-  crypto::Cipher* key() const { return key_.get(); }
-  // Whether files in the clear may be read.
-  bool plain_allowed() const { return key_ == nullptr || old_plain_; }
-
-  // The cipher to read the file at `path` with, which starts with `head`
-  // (null: a file in the clear); FAILED_PRECONDITION when no key given
-  // covers it.
-  absl::StatusOr<crypto::Cipher*> For(absl::string_view head,
-                                      format::FileKind kind,
-                                      const std::string& path) const {
-    const format::KeyInfo info = format::PeekKey(head, kind);
-    if (info.plain && key_ != nullptr && !old_plain_) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("store key: ", path,
-                       " is not encrypted, but a store key is given "
-                       "(",
-                       Given(),
-                       "). Nothing was changed. To encrypt this store, "
-                       "start once with the key and --store-old-key none."));
-    }
-    if (!info.key_id) {
-      // In the clear (format 2, or 1 which the caller checks), or a header
-      // that is damaged or cut short, which the reader then reports.
-      return info.plain ? nullptr : key_ != nullptr ? key_.get() : old_.get();
-    }
-    if (key_ != nullptr && *info.key_id == key_->key_id()) return key_.get();
-    if (old_ != nullptr && *info.key_id == old_->key_id()) return old_.get();
-    const std::string written = crypto::KeyIdHex(*info.key_id);
-    if (key_ == nullptr && old_ == nullptr) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store key: ", path, " is encrypted with key ", written,
-          " but no store key is given (--store-key). Nothing was changed."));
-    }
-    return absl::FailedPreconditionError(
-        absl::StrCat("store key: the store was written with key ", written,
-                     " (", path, ") but ", Given(), ". Nothing was changed."));
-  }
-
- private:
-  std::string Given() const {
-    std::string given = key_ == nullptr
-                            ? "no --store-key"
-                            : absl::StrCat("--store-key gives ",
-                                           crypto::KeyIdHex(key_->key_id()));
-    if (old_ != nullptr) {
-      absl::StrAppend(&given, " and --store-old-key ",
-                      crypto::KeyIdHex(old_->key_id()));
-    }
-    return given;
-  }
-
-  std::unique_ptr<crypto::Cipher> key_;
-  std::unique_ptr<crypto::Cipher> old_;
-  bool old_plain_;
-};
-
-// The newest snapshot's generation among the files of `dir`, and whether
-// there is one.
-std::optional<uint64_t> NewestSnapshot(const std::string& dir) {
-  std::optional<uint64_t> newest;
-  std::error_code error;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, error)) {
-    const std::string name = e.path().filename().string();
-    uint64_t g;
-    if (absl::StartsWith(name, "snapshot-") && !absl::EndsWith(name, ".tmp") &&
-        absl::SimpleAtoi(absl::string_view(name).substr(9), &g) &&
-        (!newest || g > *newest)) {
-      newest = g;
-    }
-  }
-  return newest;
-}
-
-// Before the directory is locked or anything else happens: the files that
-// recovery would read must all be covered by a key given. Reads only their
-// headers, and changes nothing.
-absl::Status CheckKeys(const StoreOptions& options, const KeyRing& keys) {
-  std::error_code error;
-  if (!fs::is_directory(options.dir, error)) return absl::OkStatus();
-  const uint64_t generation = NewestSnapshot(options.dir).value_or(0);
-  for (format::FileKind kind :
-       {format::FileKind::kSnapshot, format::FileKind::kLog}) {
-    const std::string path =
-        (fs::path(options.dir) / FileName(kind, generation)).string();
-    if (!fs::exists(path, error)) continue;
-    absl::StatusOr<std::string> head =
-        ReadHead(path, format::kEncryptedFileHeaderBytes);
-    if (!head.ok()) return head.status();
-    absl::StatusOr<crypto::Cipher*> cipher = keys.For(*head, kind, path);
-    if (!cipher.ok()) return cipher.status();
-  }
-  return absl::OkStatus();
-}
-
 // ---------------------------------------------------------------------------
 
 class MemoryStore final : public Store {
@@ -300,7 +163,7 @@ class EmbeddedStore final : public Store {
     return (fs::path(options_.dir) / std::string(name)).string();
   }
   std::string Path(format::FileKind kind, uint64_t generation) const {
-    return Path(FileName(kind, generation));
+    return Path(format::FileName(kind, generation));
   }
   // fdatasync / fsync of the directory, unless StoreOptions::sync is off.
   absl::Status SyncFile(int fd, const std::string& path) const {
@@ -466,7 +329,7 @@ absl::Status EmbeddedStore::Recover() {
   for (auto it = logs.upper_bound(generation); it != logs.end(); ++it) {
     problems.push_back(absl::StrCat(
         Path(it->second), ": its snapshot ",
-        FileName(format::FileKind::kSnapshot, it->first),
+        format::FileName(format::FileKind::kSnapshot, it->first),
         " is missing (removed?); the log cannot be applied without it"));
   }
   bool legacy = false;  // a format-1 file: rewrite in format 2
@@ -508,7 +371,8 @@ absl::Status EmbeddedStore::Recover() {
   }
   recovery_.clean = marker.has_value();
 
-  const std::string log_name = FileName(format::FileKind::kLog, generation);
+  const std::string log_name =
+      format::FileName(format::FileKind::kLog, generation);
   const std::string log_path = Path(log_name);
   recovery_.created = snapshots.empty() && !marker && !fs::exists(log_path);
   uint64_t log_valid = 0;
@@ -699,12 +563,12 @@ absl::Status EmbeddedStore::WriteCleanMarker() {
   const int fd =
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot create", tmp);
-  absl::Status s =
-      WriteAll(fd,
-               absl::StrFormat("%s %d %08x\n",
-                               FileName(format::FileKind::kLog, generation_),
-                               log_bytes_, log_crc_),
-               tmp);
+  absl::Status s = WriteAll(
+      fd,
+      absl::StrFormat("%s %d %08x\n",
+                      format::FileName(format::FileKind::kLog, generation_),
+                      log_bytes_, log_crc_),
+      tmp);
   if (s.ok()) s = SyncFile(fd, tmp);
   ::close(fd);
   if (!s.ok()) return s;

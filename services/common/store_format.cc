@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace utm::store::format {
 namespace {
@@ -183,6 +184,11 @@ uint32_t ExtendCrc(uint32_t crc, absl::string_view bytes) {
     bytes.remove_prefix(n);
   }
   return crc;
+}
+
+std::string FileName(FileKind kind, uint64_t generation) {
+  return absl::StrFormat(
+      "%s-%020d", kind == FileKind::kLog ? "log" : "snapshot", generation);
 }
 
 std::string FileHeader(FileKind kind, uint64_t generation) {

@@ -78,6 +78,10 @@ uint32_t Crc(absl::string_view bytes);
 // Extends a CRC-32 over more bytes: Crc(a + b) == ExtendCrc(Crc(a), b).
 uint32_t ExtendCrc(uint32_t crc, absl::string_view bytes);
 
+// A store file's name: "log-<generation>" or "snapshot-<generation>", the
+// generation in 20 digits.
+std::string FileName(FileKind kind, uint64_t generation);
+
 // The 20-byte header every format-2 file starts with.
 std::string FileHeader(FileKind kind, uint64_t generation);
 
