@@ -75,6 +75,14 @@ cp "$key" "$lax"
 chmod 644 "$lax"
 refused "a key file others can read" "chmod 600 it" --store-key "$lax"
 
+out=$(timeout 10 "$UTMD" --listen 127.0.0.1:0 --data-dir "$work/redis-data" \
+  --store redis --redis 127.0.0.1:1 --store-key "$key" 2>&1 </dev/null)
+code=$?
+[[ $code == 2 && "$out" == *"--store-key and --store-old-key encrypt the embedded store"* ]] ||
+  fail "--store-key with --store redis: exit $code: $out"
+[[ ! -e "$work/redis-data" ]] || fail "--store-key with --store redis created its data directory"
+echo "ok: --store-key with --store redis: exit 2: $out"
+
 # Rotation: the new key with the old one, once; then the new key alone.
 new="$work/new.key"
 head -c 32 /dev/urandom >"$new"

@@ -5,7 +5,9 @@
 // before they acknowledge it, and to rebuild that state at start-up. Two
 // backends: the embedded store (memory + an append-only, checksummed log on
 // local disk, with snapshots; the default, no dependencies) and, to come,
-// Redis for many replicas. OpenStore() picks one from configuration.
+// Redis for many replicas. OpenStore() picks one from configuration. The
+// embedded backend can keep its files encrypted at rest (StoreOptions::key;
+// the format is in store_format.h, the key checks in store_keys.h).
 //
 // Ordering and durability: batches are applied in the order Enqueue() was
 // called, atomically (all of a batch or none of it survives a crash), and a

@@ -385,11 +385,15 @@ int main(int argc, char** argv) {
       return kExitFlags;
     }
     redis_options = *std::move(parsed);
-    if (store_options.salvage || no_sync || !store_key_spec.empty() ||
-        !store_old_key_spec.empty()) {
-      std::cerr << "utmd: --salvage, --no-sync, --store-key and "
-                   "--store-old-key are about the embedded store; Redis's own "
-                   "settings decide durability with --store redis\n";
+    if (store_options.salvage || no_sync) {
+      std::cerr << "utmd: --salvage and --no-sync are about the embedded "
+                   "store; Redis's own settings decide durability with "
+                   "--store redis\n";
+      return kExitFlags;
+    }
+    if (!store_key_spec.empty() || !store_old_key_spec.empty()) {
+      std::cerr << "utmd: --store-key and --store-old-key encrypt the "
+                   "embedded store; with --store redis the data is in Redis\n";
       return kExitFlags;
     }
   } else if (utm::utmd::AnyRedisFlag(redis_flags) ||
