@@ -4,9 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -14,6 +15,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,12 +23,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/dir_lock.h"
+#include "services/common/store_crypto.h"
 #include "services/common/store_format.h"
+#include "services/common/store_keys.h"
 
 namespace utm::store {
 namespace {
@@ -101,12 +104,6 @@ absl::Status FsyncDir(const std::string& dir) {
   return absl::OkStatus();
 }
 
-std::string FileName(format::FileKind kind, uint64_t generation) {
-  return absl::StrFormat("%s-%020d",
-                         kind == format::FileKind::kLog ? "log" : "snapshot",
-                         generation);
-}
-
 // ---------------------------------------------------------------------------
 
 class MemoryStore final : public Store {
@@ -160,13 +157,13 @@ class EmbeddedStore final : public Store {
 
  private:
   EmbeddedStore(const StoreOptions& options, DirLock lock)
-      : options_(options), lock_(std::move(lock)) {}
+      : options_(options), lock_(std::move(lock)), keys_(options) {}
   // <dir>/<name>.
   std::string Path(absl::string_view name) const {
     return (fs::path(options_.dir) / std::string(name)).string();
   }
   std::string Path(format::FileKind kind, uint64_t generation) const {
-    return Path(FileName(kind, generation));
+    return Path(format::FileName(kind, generation));
   }
   // fdatasync / fsync of the directory, unless StoreOptions::sync is off.
   absl::Status SyncFile(int fd, const std::string& path) const {
@@ -179,6 +176,9 @@ class EmbeddedStore final : public Store {
     return options_.sync ? FsyncDir(dir) : absl::OkStatus();
   }
   absl::Status Recover();
+  absl::Status CheckWrittenWith(const format::ParseResult& r,
+                                crypto::Cipher* cipher,
+                                const std::string& path) const;
   // Moves every store file into <dir>/damaged-<time>/ and starts a new
   // generation from what was recovered. StoreOptions::salvage only.
   absl::Status Salvage(uint64_t generation,
@@ -196,13 +196,18 @@ class EmbeddedStore final : public Store {
 
   const StoreOptions options_;
   const DirLock lock_;  // held for the life of the store
+  // Its ciphers are used on the writer thread only (and in Open before it
+  // starts): crypto::Cipher is not thread-safe.
+  const KeyRing keys_;
   RecoveryStats recovery_;
 
   // Writer-thread state (and Open, before the thread starts).
   int log_fd_ = -1;
   uint64_t generation_ = 0;
   int64_t log_bytes_ = 0;
-  uint32_t log_crc_ = 0;  // of the log's bytes so far
+  uint32_t log_crc_ = 0;    // of the log's bytes so far
+  std::string log_header_;  // the current log's file header, as read back
+  std::optional<format::Encoder> log_encoder_;
 
   absl::Mutex mu_;
   std::deque<std::pair<Ticket, std::vector<Mutation>>> queue_
@@ -230,6 +235,18 @@ absl::StatusOr<std::unique_ptr<EmbeddedStore>> EmbeddedStore::Open(
     return absl::InvalidArgumentError(
         "store: the embedded backend needs a dir");
   }
+  if (!options.key.empty() && options.key.size() != crypto::kKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store key: must be ", crypto::kKeyBytes, " bytes, not ",
+                     options.key.size()));
+  }
+  if (options.old_key && !options.old_key->empty() &&
+      options.old_key->size() != crypto::kKeyBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("store old key: must be ", crypto::kKeyBytes,
+                     " bytes, not ", options.old_key->size()));
+  }
+  if (absl::Status s = CheckKeys(options, KeyRing(options)); !s.ok()) return s;
   std::error_code error;
   fs::create_directories(options.dir, error);
   if (error) {
@@ -268,6 +285,20 @@ absl::StatusOr<CleanMarker> ParseCleanMarker(absl::string_view text) {
   return absl::DataLossError("it does not read \"<log> <bytes> <crc>\"");
 }
 
+// A format-1 file (no header, so CheckKeys could not tell) is in the clear.
+absl::Status EmbeddedStore::CheckWrittenWith(const format::ParseResult& r,
+                                             crypto::Cipher* cipher,
+                                             const std::string& path) const {
+  if (r.format != 1 || cipher == nullptr || keys_.plain_allowed()) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "store key: ", path,
+      " is not encrypted (format 1), but a store key is "
+      "given. Nothing was changed. To encrypt this store, start once with "
+      "the key and --store-old-key none."));
+}
+
 absl::Status EmbeddedStore::Recover() {
   // The files: the newest snapshot names the generation; its log follows it.
   std::map<uint64_t, std::string> snapshots, logs;
@@ -292,28 +323,35 @@ absl::Status EmbeddedStore::Recover() {
   std::vector<std::string> problems;
   auto damaged = [&](const std::string& path, const format::Damage& d,
                      uint64_t size) {
-    problems.push_back(absl::StrCat(path, ": ", d.what, " at byte ", d.offset,
-                                    " of ", size));
+    problems.push_back(
+        absl::StrCat(path, ": ", d.what, " at byte ", d.offset, " of ", size));
   };
   for (auto it = logs.upper_bound(generation); it != logs.end(); ++it) {
     problems.push_back(absl::StrCat(
         Path(it->second), ": its snapshot ",
-        FileName(format::FileKind::kSnapshot, it->first),
+        format::FileName(format::FileKind::kSnapshot, it->first),
         " is missing (removed?); the log cannot be applied without it"));
   }
   bool legacy = false;  // a format-1 file: rewrite in format 2
+  // A file not under StoreOptions::key (rotation): rewrite under it.
+  bool rekey = false;
 
   absl::MutexLock lock(&mu_);
   if (!snapshots.empty()) {
     const std::string path = Path(snapshots.rbegin()->second);
     absl::StatusOr<std::string> data = ReadWholeFile(path);
     if (!data.ok()) return data.status();
+    absl::StatusOr<crypto::Cipher*> cipher =
+        keys_.For(*data, format::FileKind::kSnapshot, path);
+    if (!cipher.ok()) return cipher.status();
     const format::ParseResult r = format::ParseFile(
-        *data, format::FileKind::kSnapshot, generation,
+        *data, format::FileKind::kSnapshot, generation, *cipher,
         [&](std::vector<Mutation> batch) {
           recovery_.snapshot_records += static_cast<int64_t>(batch.size());
           ApplyTo(&tables_, batch, &live_bytes_);
         });
+    if (absl::Status s = CheckWrittenWith(r, *cipher, path); !s.ok()) return s;
+    rekey |= (r.format == 3 ? *cipher : nullptr) != keys_.key();
     if (r.damage) damaged(path, *r.damage, data->size());
     legacy |= r.format == 1;
   }
@@ -333,10 +371,10 @@ absl::Status EmbeddedStore::Recover() {
   }
   recovery_.clean = marker.has_value();
 
-  const std::string log_name = FileName(format::FileKind::kLog, generation);
+  const std::string log_name =
+      format::FileName(format::FileKind::kLog, generation);
   const std::string log_path = Path(log_name);
-  recovery_.created =
-      snapshots.empty() && !marker && !fs::exists(log_path);
+  recovery_.created = snapshots.empty() && !marker && !fs::exists(log_path);
   uint64_t log_valid = 0;
   uint64_t torn_at = 0;
   if (marker && marker->log != log_name) {
@@ -346,14 +384,29 @@ absl::Status EmbeddedStore::Recover() {
   if (fs::exists(log_path)) {
     absl::StatusOr<std::string> data = ReadWholeFile(log_path);
     if (!data.ok()) return data.status();
-    const format::ParseResult r = format::ParseFile(
-        *data, format::FileKind::kLog, generation,
-        [&](std::vector<Mutation> batch) {
-          ++recovery_.log_batches;
-          ApplyTo(&tables_, batch, &live_bytes_);
-        });
+    absl::StatusOr<crypto::Cipher*> cipher =
+        keys_.For(*data, format::FileKind::kLog, log_path);
+    if (!cipher.ok()) return cipher.status();
+    const format::ParseResult r =
+        format::ParseFile(*data, format::FileKind::kLog, generation, *cipher,
+                          [&](std::vector<Mutation> batch) {
+                            ++recovery_.log_batches;
+                            ApplyTo(&tables_, batch, &live_bytes_);
+                          });
     legacy |= r.format == 1;
+    if (absl::Status s = CheckWrittenWith(r, *cipher, log_path); !s.ok()) {
+      return s;
+    }
+    // An empty log takes the store's format when its header is written.
+    rekey |=
+        (r.format == 3 ? *cipher : nullptr) != keys_.key() && r.valid_bytes > 0;
     log_valid = r.valid_bytes;
+    const size_t header_bytes = r.format == 3
+                                    ? format::kEncryptedFileHeaderBytes
+                                    : format::kFileHeaderBytes;
+    if (r.format >= 2 && r.valid_bytes >= header_bytes) {
+      log_header_ = data->substr(0, header_bytes);
+    }
     if (marker && marker->log == log_name &&
         (data->size() != marker->bytes || format::Crc(*data) != marker->crc)) {
       std::string change;
@@ -368,8 +421,7 @@ absl::Status EmbeddedStore::Recover() {
       }
       problems.push_back(absl::StrCat(
           log_path, ": changed since the store was closed cleanly (",
-          data->size(), " bytes now, ", marker->bytes, " then: ", change,
-          ")"));
+          data->size(), " bytes now, ", marker->bytes, " then: ", change, ")"));
     } else if (r.damage && (marker || !r.damage->incomplete)) {
       damaged(log_path, *r.damage, data->size());
     } else if (r.damage) {
@@ -377,23 +429,21 @@ absl::Status EmbeddedStore::Recover() {
       // it was never acknowledged.
       recovery_.torn_tail_bytes =
           static_cast<int64_t>(data->size() - r.valid_bytes);
-      // A format-2 log cut inside its file header starts over empty.
-      torn_at = r.format == 2 && r.valid_bytes < format::kFileHeaderBytes
-                    ? 0
-                    : r.valid_bytes;
+      // A format-2 or -3 log cut inside its file header starts over empty
+      // (its valid prefix is then 0).
+      torn_at = r.valid_bytes;
     }
     log_crc_ = format::Crc(absl::string_view(*data).substr(0, log_valid));
   } else if (marker) {
     problems.push_back(absl::StrCat(log_path, ": missing, but ", marker_path,
-                                    " says it held ", marker->bytes,
-                                    " bytes"));
+                                    " says it held ", marker->bytes, " bytes"));
   }
 
   if (!problems.empty()) {
     if (options_.salvage) return Salvage(generation, problems);
     return absl::DataLossError(absl::StrCat(
-        "the store in ", options_.dir, " is damaged: ",
-        absl::StrJoin(problems, "; "),
+        "the store in ", options_.dir,
+        " is damaged: ", absl::StrJoin(problems, "; "),
         ". Nothing was changed. Restore the directory from a backup, or "
         "start once with --salvage to keep the damaged files aside and "
         "continue from the longest valid prefix of each (later writes are "
@@ -427,6 +477,16 @@ absl::Status EmbeddedStore::Recover() {
     fs::remove(p, ignored);
   }
   log_bytes_ = static_cast<int64_t>(log_valid);
+  recovery_.key_id =
+      keys_.key() == nullptr ? "" : crypto::KeyIdHex(keys_.key()->key_id());
+  if (rekey) {
+    // Rotation: the old log is never appended to; a snapshot under the key
+    // and a new log replace it (Compact removes the old files once the new
+    // snapshot is durable, so a crash before leaves the old ones readable
+    // with the old key).
+    recovery_.rekeyed = true;
+    return Compact(tables_);
+  }
   if (absl::Status s = OpenLog(generation); !s.ok()) return s;
   // Files written before format 2: rewrite everything in format 2 now.
   if (legacy) return Compact(tables_);
@@ -436,8 +496,8 @@ absl::Status EmbeddedStore::Recover() {
 absl::Status EmbeddedStore::Salvage(uint64_t generation,
                                     const std::vector<std::string>& problems) {
   std::string aside = Path(absl::StrCat(
-      "damaged-", absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(),
-                                   absl::UTCTimeZone())));
+      "damaged-",
+      absl::FormatTime("%Y%m%dT%H%M%SZ", absl::Now(), absl::UTCTimeZone())));
   for (int n = 2; fs::exists(aside); ++n) {
     aside = absl::StrCat(aside.substr(0, aside.rfind('Z') + 1), "-", n);
   }
@@ -475,14 +535,22 @@ absl::Status EmbeddedStore::OpenLog(uint64_t generation) {
   if (log_fd_ >= 0) ::close(log_fd_);
   log_fd_ = fd;
   generation_ = generation;
+  std::string bytes;
   if (log_bytes_ == 0) {
     // A new (or emptied) log starts with its header.
-    const std::string header =
-        format::FileHeader(format::FileKind::kLog, generation);
-    if (absl::Status s = WriteAll(fd, header, path); !s.ok()) return s;
+    log_encoder_ = format::Encoder::NewFile(format::FileKind::kLog, generation,
+                                            keys_.key(), &bytes);
+    log_crc_ = 0;
+  } else {
+    // An encrypted log gets a new salt before anything else is appended.
+    log_encoder_ = format::Encoder::Resume(
+        log_header_, static_cast<uint64_t>(log_bytes_), keys_.key(), &bytes);
+  }
+  if (!bytes.empty()) {
+    if (absl::Status s = WriteAll(fd, bytes, path); !s.ok()) return s;
     if (absl::Status s = SyncFile(fd, path); !s.ok()) return s;
-    log_bytes_ = static_cast<int64_t>(header.size());
-    log_crc_ = format::Crc(header);
+    log_bytes_ += static_cast<int64_t>(bytes.size());
+    log_crc_ = format::ExtendCrc(log_crc_, bytes);
   }
   return SyncDirIfDurable(options_.dir);
 }
@@ -498,7 +566,7 @@ absl::Status EmbeddedStore::WriteCleanMarker() {
   absl::Status s = WriteAll(
       fd,
       absl::StrFormat("%s %d %08x\n",
-                      FileName(format::FileKind::kLog, generation_),
+                      format::FileName(format::FileKind::kLog, generation_),
                       log_bytes_, log_crc_),
       tmp);
   if (s.ok()) s = SyncFile(fd, tmp);
@@ -625,15 +693,18 @@ void EmbeddedStore::WriterLoop() {
     }
     // Every batch waiting now shares one write and one sync.
     std::string bytes;
-    for (const auto& [ticket, batch] : group) format::AppendBatch(&bytes, batch);
+    for (const auto& [ticket, batch] : group) {
+      log_encoder_->AppendBatch(&bytes, batch);
+    }
     const std::string log_name = Path(format::FileKind::kLog, generation_);
     absl::Status s = WriteAll(log_fd_, bytes, log_name);
     if (s.ok() && options_.sync && ::fdatasync(log_fd_) != 0) {
       s = ErrnoStatus("cannot sync", log_name);
     }
     if (!s.ok()) {
-      Fail(absl::UnavailableError(absl::StrCat(
-          "store failed: ", s.message(), "; restart utmd to recover from disk")));
+      Fail(absl::UnavailableError(
+          absl::StrCat("store failed: ", s.message(),
+                       "; restart utmd to recover from disk")));
       continue;
     }
     log_crc_ = format::ExtendCrc(log_crc_, bytes);
@@ -675,12 +746,14 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
   const int fd =
       ::open(tmp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return ErrnoStatus("cannot create", tmp_path);
-  std::string bytes = format::FileHeader(format::FileKind::kSnapshot, next);
+  std::string bytes;
+  format::Encoder encoder = format::Encoder::NewFile(
+      format::FileKind::kSnapshot, next, keys_.key(), &bytes);
   std::vector<Mutation> chunk;
   uint64_t mutations = 0;
   absl::Status s;
   auto flush = [&] {
-    format::AppendBatch(&bytes, chunk);
+    encoder.AppendBatch(&bytes, chunk);
     mutations += chunk.size();
     chunk.clear();
     if (bytes.size() > (1 << 20)) {
@@ -695,7 +768,7 @@ absl::Status EmbeddedStore::Compact(const Tables& tables) {
     }
   }
   if (!chunk.empty()) flush();
-  format::AppendSnapshotEnd(&bytes, mutations);
+  encoder.AppendSnapshotEnd(&bytes, mutations);
   s.Update(WriteAll(fd, bytes, tmp_path));
   if (s.ok()) s = SyncFile(fd, tmp_path);
   ::close(fd);

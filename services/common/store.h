@@ -5,7 +5,9 @@
 // before they acknowledge it, and to rebuild that state at start-up. Two
 // backends: the embedded store (memory + an append-only, checksummed log on
 // local disk, with snapshots; the default, no dependencies) and, to come,
-// Redis for many replicas. OpenStore() picks one from configuration.
+// Redis for many replicas. OpenStore() picks one from configuration. The
+// embedded backend can keep its files encrypted at rest (StoreOptions::key;
+// the format is in store_format.h, the key checks in store_keys.h).
 //
 // Ordering and durability: batches are applied in the order Enqueue() was
 // called, atomically (all of a batch or none of it survives a crash), and a
@@ -110,6 +112,23 @@ struct StoreOptions {
   // each instead of refusing. Only when an operator asks (utmd --salvage):
   // writes after the damage are lost. DEFAULT: false.
   bool salvage = false;
+  // Embedded: encryption at rest. When set (32 bytes), every file written
+  // is sealed with AES-256-GCM under this key (format 3, see
+  // store_format.h); table names, keys and values never reach the disk in
+  // the clear. Opening a store whose files were written under another key,
+  // or in the clear, fails with FAILED_PRECONDITION naming both key ids,
+  // and nothing on disk is touched (not even <dir>/LOCK) — unless `old_key`
+  // covers them. Load it with crypto::LoadKey (store_crypto.h).
+  // DEFAULT: empty, files are written in the clear (format 2).
+  std::string key;
+  // Embedded: key rotation. The key the store was written under until now:
+  // 32 bytes, or "" for a store written in the clear (to encrypt an existing
+  // store, or with `key` empty to decrypt one). Files under `old_key` are
+  // read, and at once a snapshot is written under `key` and the old files
+  // removed (RecoveryStats::rekeyed); files already under `key` are read as
+  // usual, so a restart with both keys after a crash mid-rotation still
+  // works. nullopt: no rotation. DEFAULT: nullopt.
+  std::optional<std::string> old_key;
 };
 
 // Opens (recovering from disk) the configured backend; the embedded backend
@@ -121,9 +140,12 @@ struct StoreOptions {
 // anything but a torn tail, a log changed since the store was last closed
 // cleanly (cut, extended or rewritten: its length and CRC are kept at a clean
 // close), or a log without its snapshot. On DATA_LOSS nothing is changed on
-// disk. A torn tail — a last record cut short by the end of the file, as a
-// crash while appending leaves it — is dropped, and only when the store was
-// not closed cleanly.
+// disk. FAILED_PRECONDITION, before anything on disk is touched, when the
+// files are encrypted under a key other than StoreOptions::key (or old_key),
+// or encrypted while no key is given, or in the clear while a key is given
+// (without old_key = ""). A torn tail — a last record cut short by the end of
+// the file, as a crash while appending leaves it — is dropped, and only when
+// the store was not closed cleanly.
 absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options);
 
 // What recovery found, for logs and tests.
@@ -131,12 +153,17 @@ struct RecoveryStats {
   int64_t snapshot_records = 0;
   int64_t log_batches = 0;
   int64_t torn_tail_bytes = 0;  // dropped from the end of the log
-  bool clean = false;  // the store had been closed cleanly
-  bool created = false;  // there was no store: a new, empty one was made
+  bool clean = false;           // the store had been closed cleanly
+  bool created = false;         // there was no store: a new, empty one was made
   // With StoreOptions::salvage, when damage was found: where the damaged
   // files were moved, and what was left out (one line per file).
   std::string salvaged_to;
   std::vector<std::string> salvage_notes;
+  // The id of the key the store is now written under (crypto::KeyIdHex), or
+  // "" for a store in the clear; `rekeyed` when files under
+  // StoreOptions::old_key were rewritten under the key at this start.
+  std::string key_id;
+  bool rekeyed = false;
 };
 
 // The embedded backend's recovery statistics; nullopt for other backends.

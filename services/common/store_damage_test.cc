@@ -262,9 +262,9 @@ TEST_F(StoreDamageTest, LogWithoutItsSnapshotIsFound) {
   const absl::Status status =
       OpenStore(Options(dir_, int64_t{64} << 20)).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
-  EXPECT_THAT(std::string(status.message()),
-              HasSubstr(absl::StrCat("its snapshot ", snapshot,
-                                     " is missing")));
+  EXPECT_THAT(
+      std::string(status.message()),
+      HasSubstr(absl::StrCat("its snapshot ", snapshot, " is missing")));
 }
 
 TEST_F(StoreDamageTest, SalvageKeepsTheDamagedFilesAndTheValidPrefix) {
@@ -388,8 +388,8 @@ TEST_F(StoreDamageTest, Format1LogWithATornHeaderKeepsItsWholeRecords) {
 
 TEST_F(StoreDamageTest, DamagedFormat1LogIsRefused) {
   fs::create_directories(dir_);
-  std::string bytes = Format1Record({Put("t", "a", "1")}) +
-                      Format1Record({Put("t", "b", "2")});
+  std::string bytes =
+      Format1Record({Put("t", "a", "1")}) + Format1Record({Put("t", "b", "2")});
   bytes[bytes.size() - 1] ^= 1;
   WriteFile(dir_ / "log-00000000000000000000", bytes);
   EXPECT_TRUE(RecoversAllOrRefuses("log-00000000000000000000", "format 1"));

@@ -6,19 +6,31 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 
 namespace utm::store::format {
 namespace {
 
 constexpr absl::string_view kLogMagic("utmlog2\n", 8);
 constexpr absl::string_view kSnapshotMagic("utmsnp2\n", 8);
+constexpr absl::string_view kEncryptedLogMagic("utmlog3\n", 8);
+constexpr absl::string_view kEncryptedSnapshotMagic("utmsnp3\n", 8);
 constexpr uint8_t kBatch = 1;
 constexpr uint8_t kSnapshotEnd = 2;
+constexpr uint8_t kNewSalt = 3;
+constexpr uint8_t kSealed = 4;
+// Records sealed under one salt before a new one is set: the nonce's count
+// is 32 bits.
+constexpr uint64_t kSealsPerSalt = uint64_t{1} << 32;
 constexpr uint8_t kPut = 1;
 constexpr uint8_t kDelete = 2;
 
 absl::string_view Magic(FileKind kind) {
   return kind == FileKind::kLog ? kLogMagic : kSnapshotMagic;
+}
+
+absl::string_view EncryptedMagic(FileKind kind) {
+  return kind == FileKind::kLog ? kEncryptedLogMagic : kEncryptedSnapshotMagic;
 }
 
 void PutVarint(std::string* out, uint64_t v) {
@@ -73,6 +85,19 @@ uint32_t GetU32(const char* p) {
   return static_cast<uint32_t>(GetLittleEndian(p, 4));
 }
 
+std::string Nonce(uint64_t salt, uint64_t count) {
+  std::string nonce;
+  PutU64(&nonce, salt);
+  PutU32(&nonce, static_cast<uint32_t>(count));
+  return nonce;
+}
+
+std::string Aad(absl::string_view header, uint64_t offset) {
+  std::string aad(header);
+  PutU64(&aad, offset);
+  return aad;
+}
+
 // The body of a batch: varint count, then the mutations; nothing after them.
 bool DecodeBatch(absl::string_view body, std::vector<Mutation>* batch) {
   uint64_t n;
@@ -105,9 +130,8 @@ bool AllZero(absl::string_view bytes) {
 // Format 1: u32 length | u32 CRC of payload | batch. No header checksum, so
 // a record running past the end of the file may be a damaged length: only
 // a tail shorter than a header, or zeros, counts as incomplete.
-ParseResult ParseFormat1(
-    absl::string_view data,
-    const std::function<void(std::vector<Mutation>)>& fn) {
+ParseResult ParseFormat1(absl::string_view data,
+                         const std::function<void(std::vector<Mutation>)>& fn) {
   ParseResult result;
   result.format = 1;
   uint64_t offset = 0;
@@ -162,6 +186,11 @@ uint32_t ExtendCrc(uint32_t crc, absl::string_view bytes) {
   return crc;
 }
 
+std::string FileName(FileKind kind, uint64_t generation) {
+  return absl::StrFormat(
+      "%s-%020d", kind == FileKind::kLog ? "log" : "snapshot", generation);
+}
+
 std::string FileHeader(FileKind kind, uint64_t generation) {
   std::string out(Magic(kind));
   PutU64(&out, generation);
@@ -180,9 +209,7 @@ void AppendRecord(std::string* out, absl::string_view payload) {
   out->append(payload.data(), payload.size());
 }
 
-}  // namespace
-
-void AppendBatch(std::string* out, const std::vector<Mutation>& batch) {
+std::string BatchPayload(const std::vector<Mutation>& batch) {
   std::string payload(1, static_cast<char>(kBatch));
   PutVarint(&payload, batch.size());
   for (const Mutation& m : batch) {
@@ -191,20 +218,117 @@ void AppendBatch(std::string* out, const std::vector<Mutation>& batch) {
     PutBytes(&payload, m.key);
     if (m.value) PutBytes(&payload, *m.value);
   }
-  AppendRecord(out, payload);
+  return payload;
+}
+
+std::string SnapshotEndPayload(uint64_t mutations) {
+  std::string payload(1, static_cast<char>(kSnapshotEnd));
+  PutVarint(&payload, mutations);
+  return payload;
+}
+
+}  // namespace
+
+std::string EncryptedFileHeader(FileKind kind, uint64_t generation,
+                                absl::string_view key_id, uint64_t salt) {
+  std::string out(EncryptedMagic(kind));
+  PutU64(&out, generation);
+  out.append(key_id.data(), key_id.size());
+  PutU64(&out, salt);
+  PutU32(&out, Crc(out));
+  return out;
+}
+
+void AppendBatch(std::string* out, const std::vector<Mutation>& batch) {
+  AppendRecord(out, BatchPayload(batch));
 }
 
 void AppendSnapshotEnd(std::string* out, uint64_t mutations) {
-  std::string payload(1, static_cast<char>(kSnapshotEnd));
-  PutVarint(&payload, mutations);
+  AppendRecord(out, SnapshotEndPayload(mutations));
+}
+
+Encoder Encoder::NewFile(FileKind kind, uint64_t generation,
+                         crypto::Cipher* cipher, std::string* out) {
+  Encoder e;
+  e.cipher_ = cipher;
+  if (cipher == nullptr) {
+    e.header_ = FileHeader(kind, generation);
+  } else {
+    e.salt_ = crypto::RandomSalt();
+    e.header_ =
+        EncryptedFileHeader(kind, generation, cipher->key_id(), e.salt_);
+  }
+  out->append(e.header_);
+  e.offset_ = e.header_.size();
+  return e;
+}
+
+Encoder Encoder::Resume(absl::string_view header, uint64_t size,
+                        crypto::Cipher* cipher, std::string* out) {
+  Encoder e;
+  e.cipher_ = cipher;
+  e.header_ = std::string(header);
+  e.offset_ = size;
+  if (cipher != nullptr) e.AppendNewSalt(out);
+  return e;
+}
+
+void Encoder::AppendNewSalt(std::string* out) {
+  salt_ = crypto::RandomSalt();
+  sealed_ = 0;
+  std::string payload(1, static_cast<char>(kNewSalt));
+  PutU64(&payload, salt_);
+  const size_t before = out->size();
   AppendRecord(out, payload);
+  offset_ += out->size() - before;
+}
+
+void Encoder::AppendPayload(std::string* out, const std::string& payload) {
+  if (cipher_ == nullptr) {
+    AppendRecord(out, payload);
+    offset_ += kRecordHeaderBytes + payload.size();
+    return;
+  }
+  if (sealed_ == kSealsPerSalt) AppendNewSalt(out);
+  std::string sealed(1, static_cast<char>(kSealed));
+  cipher_->Seal(Nonce(salt_, sealed_), Aad(header_, offset_), payload, &sealed);
+  ++sealed_;
+  AppendRecord(out, sealed);
+  offset_ += kRecordHeaderBytes + sealed.size();
+}
+
+void Encoder::AppendBatch(std::string* out,
+                          const std::vector<Mutation>& batch) {
+  AppendPayload(out, BatchPayload(batch));
+}
+
+void Encoder::AppendSnapshotEnd(std::string* out, uint64_t mutations) {
+  AppendPayload(out, SnapshotEndPayload(mutations));
+}
+
+KeyInfo PeekKey(absl::string_view head, FileKind kind) {
+  KeyInfo info;
+  if (head.substr(0, 8) == EncryptedMagic(kind) &&
+      head.size() >= kEncryptedFileHeaderBytes &&
+      Crc(head.substr(0, 32)) == GetU32(head.data() + 32)) {
+    info.key_id = std::string(head.substr(16, crypto::kKeyIdBytes));
+  }
+  info.plain = head.substr(0, 8) == Magic(kind) &&
+               head.size() >= kFileHeaderBytes &&
+               Crc(head.substr(0, 16)) == GetU32(head.data() + 16);
+  return info;
 }
 
 ParseResult ParseFile(absl::string_view data, FileKind kind,
                       uint64_t generation,
                       const std::function<void(std::vector<Mutation>)>& fn) {
+  return ParseFile(data, kind, generation, nullptr, fn);
+}
+
+ParseResult ParseFile(absl::string_view data, FileKind kind,
+                      uint64_t generation, crypto::Cipher* cipher,
+                      const std::function<void(std::vector<Mutation>)>& fn) {
   ParseResult result;
-  const absl::string_view magic = Magic(kind);
   const bool is_log = kind == FileKind::kLog;
   auto fail = [&](uint64_t offset, std::string what, bool incomplete) {
     result.damage = Damage{offset, std::move(what), incomplete};
@@ -216,7 +340,9 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
     if (is_log) return result;  // created, nothing written yet
     return fail(0, "the snapshot is empty", false);
   }
-  if (data.substr(0, 8) != magic.substr(0, std::min<size_t>(8, data.size()))) {
+  const absl::string_view head = data.substr(0, 8);
+  const bool encrypted = head == EncryptedMagic(kind).substr(0, head.size());
+  if (!encrypted && head != Magic(kind).substr(0, head.size())) {
     if (is_log && AllZero(data)) return fail(0, "zeros only", true);
     // Not format 2: a format-1 file starts with a valid record.
     if (data.size() >= 8) {
@@ -233,11 +359,15 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
                              " file (bad magic)"),
                 false);
   }
-  if (data.size() < kFileHeaderBytes) {
+  result.format = encrypted ? 3 : 2;
+  const size_t header_bytes =
+      encrypted ? kEncryptedFileHeaderBytes : kFileHeaderBytes;
+  if (data.size() < header_bytes) {
     if (is_log) return fail(0, "a partial file header", true);
     return fail(0, "the snapshot is too short for its header", false);
   }
-  if (Crc(data.substr(0, 16)) != GetU32(data.data() + 16)) {
+  if (Crc(data.substr(0, header_bytes - 4)) !=
+      GetU32(data.data() + header_bytes - 4)) {
     return fail(0, "file header checksum mismatch", false);
   }
   if (GetLittleEndian(data.data() + 8, 8) != generation) {
@@ -247,21 +377,44 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
                              ", the file name ", generation),
                 false);
   }
+  const absl::string_view header = data.substr(0, header_bytes);
+  uint64_t salt = 0;
+  uint64_t sealed = 0;  // records opened under `salt`
+  if (encrypted) {
+    const absl::string_view key_id = data.substr(16, crypto::kKeyIdBytes);
+    if (cipher == nullptr) {
+      return fail(16,
+                  absl::StrCat("encrypted with key ", crypto::KeyIdHex(key_id),
+                               " and no key given"),
+                  false);
+    }
+    if (key_id != cipher->key_id()) {
+      return fail(16,
+                  absl::StrCat("encrypted with key ", crypto::KeyIdHex(key_id),
+                               ", not with the key given (",
+                               crypto::KeyIdHex(cipher->key_id()), ")"),
+                  false);
+    }
+    salt = GetLittleEndian(data.data() + 24, 8);
+  }
 
   // The records.
-  uint64_t offset = kFileHeaderBytes;
+  uint64_t offset = header_bytes;
   result.valid_bytes = offset;
   std::vector<Mutation> batch;
+  std::string opened;
   bool ended = false;
   while (offset < data.size()) {
     const absl::string_view rest = data.substr(offset);
-    if (ended) return fail(offset, "bytes after the end of the snapshot", false);
+    if (ended)
+      return fail(offset, "bytes after the end of the snapshot", false);
     if (rest.size() < kRecordHeaderBytes) {
       return fail(offset, "a partial record header at the end of the file",
                   true);
     }
     if (Crc(rest.substr(0, 8)) != GetU32(rest.data() + 8)) {
-      if (AllZero(rest)) return fail(offset, "zeros to the end of the file", true);
+      if (AllZero(rest))
+        return fail(offset, "zeros to the end of the file", true);
       return fail(offset, "record header checksum mismatch", false);
     }
     const uint32_t length = GetU32(rest.data());
@@ -276,9 +429,39 @@ ParseResult ParseFile(absl::string_view data, FileKind kind,
                                rest.size() - kRecordHeaderBytes, " present)"),
                   true);
     }
-    const absl::string_view payload = rest.substr(kRecordHeaderBytes, length);
+    absl::string_view payload = rest.substr(kRecordHeaderBytes, length);
     if (Crc(payload) != GetU32(rest.data() + 4)) {
       return fail(offset, "record checksum mismatch", false);
+    }
+    if (encrypted) {
+      const uint8_t outer = static_cast<uint8_t>(payload[0]);
+      if (outer == kNewSalt && is_log && payload.size() == 9) {
+        salt = GetLittleEndian(payload.data() + 1, 8);
+        sealed = 0;
+        offset += kRecordHeaderBytes + length;
+        result.valid_bytes = offset;
+        continue;
+      }
+      if (outer != kSealed) {
+        return fail(offset,
+                    absl::StrCat("unknown encrypted record type ", outer),
+                    false);
+      }
+      if (sealed == kSealsPerSalt) {
+        return fail(offset, "too many records under one salt", false);
+      }
+      if (!cipher->Open(Nonce(salt, sealed), Aad(header, offset),
+                        payload.substr(1), &opened)) {
+        return fail(offset,
+                    "record authentication failed (altered, moved, or "
+                    "written with another key)",
+                    false);
+      }
+      ++sealed;
+      if (opened.empty()) {
+        return fail(offset, "an empty sealed record", false);
+      }
+      payload = opened;
     }
     const uint8_t type = static_cast<uint8_t>(payload[0]);
     absl::string_view body = payload.substr(1);

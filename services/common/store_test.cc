@@ -288,9 +288,10 @@ TEST_F(EmbeddedStoreTest, DamagedSnapshotIsDataLoss) {
   options.dir = dir_.string();
   const absl::Status status = OpenStore(options).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(status.message()), HasSubstr(absl::StrCat(
-                                    snapshot.string(), ": a record of 2 bytes "
-                                    "cut short by the end of the file")));
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat(snapshot.string(),
+                                     ": a record of 2 bytes "
+                                     "cut short by the end of the file")));
 }
 
 }  // namespace
