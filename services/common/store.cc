@@ -801,7 +801,7 @@ absl::StatusOr<std::unique_ptr<Store>> OpenStore(const StoreOptions& options) {
   }
   return absl::InvalidArgumentError(
       absl::StrCat("store backend \"", options.backend,
-                   "\" is not one of: embedded, memory (redis arrives later)"));
+                   "\" is not one of: embedded, memory"));
 }
 
 std::optional<WriteStats> GetWriteStats(Store& store) {
