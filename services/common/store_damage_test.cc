@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/file_testing.h"
 #include "services/common/store.h"
 #include "services/common/store_format.h"
 
@@ -31,24 +32,15 @@ using ::testing::HasSubstr;
 
 using Contents = std::map<std::string, std::string>;  // key -> value
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+using ::utm::test_util::ReadFileBytes;
+using ::utm::test_util::WriteFileBytes;
 
 // Every file of a directory, by name (LOCK left out: it holds a pid).
 std::map<std::string, std::string> Files(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (e.is_regular_file() && e.path().filename() != "LOCK") {
-      files[e.path().filename().string()] = ReadFile(e.path());
+      files[e.path().filename().string()] = ReadFileBytes(e.path());
     }
   }
   return files;
@@ -157,9 +149,9 @@ TEST_F(StoreDamageTest, EveryFlippedLogByteIsFoundAfterACleanClose) {
   const size_t size = fs::file_size(pristine_ / log);
   for (size_t offset : Offsets(size)) {
     CopyPristine();
-    std::string bytes = ReadFile(dir_ / log);
+    std::string bytes = ReadFileBytes(dir_ / log);
     bytes[offset] ^= 0x10;
-    WriteFile(dir_ / log, bytes);
+    WriteFileBytes(dir_ / log, bytes);
     EXPECT_TRUE(RecoversAllOrRefuses(log, absl::StrCat("flip at ", offset)));
   }
 }
@@ -172,9 +164,9 @@ TEST_F(StoreDamageTest, EveryFlippedLogByteIsFoundAfterACrash) {
   for (size_t offset : Offsets(size)) {
     CopyPristine();
     fs::remove(dir_ / "CLEAN");  // as a crash leaves it
-    std::string bytes = ReadFile(dir_ / log);
+    std::string bytes = ReadFileBytes(dir_ / log);
     bytes[offset] ^= 0x10;
-    WriteFile(dir_ / log, bytes);
+    WriteFileBytes(dir_ / log, bytes);
     refused += RecoversAllOrRefuses(log, absl::StrCat("flip at ", offset));
     ++cases;
   }
@@ -226,9 +218,9 @@ TEST_F(StoreDamageTest, EveryFlipOrCutOfASnapshotIsFound) {
   const size_t size = fs::file_size(pristine_ / snapshot);
   for (size_t offset : Offsets(size)) {
     CopyPristine();
-    std::string bytes = ReadFile(dir_ / snapshot);
+    std::string bytes = ReadFileBytes(dir_ / snapshot);
     bytes[offset] ^= 0x01;
-    WriteFile(dir_ / snapshot, bytes);
+    WriteFileBytes(dir_ / snapshot, bytes);
     EXPECT_TRUE(
         RecoversAllOrRefuses(snapshot, absl::StrCat("flip at ", offset)));
   }
@@ -247,9 +239,9 @@ TEST_F(StoreDamageTest, ZeroedStartOfTheLogIsFound) {
   for (bool crash : {false, true}) {
     CopyPristine();
     if (crash) fs::remove(dir_ / "CLEAN");
-    std::string bytes = ReadFile(dir_ / log);
+    std::string bytes = ReadFileBytes(dir_ / log);
     std::fill(bytes.begin(), bytes.begin() + 4096, '\0');
-    WriteFile(dir_ / log, bytes);
+    WriteFileBytes(dir_ / log, bytes);
     EXPECT_TRUE(RecoversAllOrRefuses(log, "zeroed 4 KiB"));
   }
 }
@@ -271,10 +263,10 @@ TEST_F(StoreDamageTest, SalvageKeepsTheDamagedFilesAndTheValidPrefix) {
   Fill(40);
   CopyPristine();
   const std::string log = Only("log-");
-  const std::string original = ReadFile(dir_ / log);
+  const std::string original = ReadFileBytes(dir_ / log);
   std::string bytes = original;
   bytes[bytes.size() / 2] ^= 0x55;
-  WriteFile(dir_ / log, bytes);
+  WriteFileBytes(dir_ / log, bytes);
 
   StoreOptions options = Options(dir_, int64_t{64} << 20);
   options.salvage = true;
@@ -297,7 +289,7 @@ TEST_F(StoreDamageTest, SalvageKeepsTheDamagedFilesAndTheValidPrefix) {
     ASSERT_TRUE(store->Commit({Put("t", "after", "x")}).ok());
   }
   // The damaged files are kept aside, byte for byte.
-  EXPECT_EQ(ReadFile(fs::path(aside) / log), bytes);
+  EXPECT_EQ(ReadFileBytes(fs::path(aside) / log), bytes);
   EXPECT_TRUE(fs::exists(fs::path(aside) / "CLEAN"));
   // And the store starts normally from now on.
   auto store = *OpenStore(Options(dir_, int64_t{64} << 20));
@@ -360,9 +352,9 @@ std::string Format1Record(const std::vector<Mutation>& batch) {
 
 TEST_F(StoreDamageTest, Format1LogIsReadAndRewritten) {
   fs::create_directories(dir_);
-  WriteFile(dir_ / "log-00000000000000000000",
-            Format1Record({Put("t", "a", "1"), Put("t", "b", "2")}) +
-                Format1Record({Delete("t", "b"), Put("t", "c", "3")}));
+  WriteFileBytes(dir_ / "log-00000000000000000000",
+                 Format1Record({Put("t", "a", "1"), Put("t", "b", "2")}) +
+                     Format1Record({Delete("t", "b"), Put("t", "c", "3")}));
   {
     auto store = *OpenStore(Options(dir_, int64_t{64} << 20));
     EXPECT_EQ(Scan(*store), (Contents{{"a", "1"}, {"c", "3"}}));
@@ -379,8 +371,8 @@ TEST_F(StoreDamageTest, Format1LogIsReadAndRewritten) {
 TEST_F(StoreDamageTest, Format1LogWithATornHeaderKeepsItsWholeRecords) {
   fs::create_directories(dir_);
   const std::string first = Format1Record({Put("t", "a", "1")});
-  WriteFile(dir_ / "log-00000000000000000000",
-            first + std::string("\x05\x00", 2));
+  WriteFileBytes(dir_ / "log-00000000000000000000",
+                 first + std::string("\x05\x00", 2));
   auto store = *OpenStore(Options(dir_, int64_t{64} << 20));
   EXPECT_EQ(Scan(*store), (Contents{{"a", "1"}}));
   EXPECT_EQ(GetRecoveryStats(*store)->torn_tail_bytes, 2);
@@ -391,7 +383,7 @@ TEST_F(StoreDamageTest, DamagedFormat1LogIsRefused) {
   std::string bytes =
       Format1Record({Put("t", "a", "1")}) + Format1Record({Put("t", "b", "2")});
   bytes[bytes.size() - 1] ^= 1;
-  WriteFile(dir_ / "log-00000000000000000000", bytes);
+  WriteFileBytes(dir_ / "log-00000000000000000000", bytes);
   EXPECT_TRUE(RecoversAllOrRefuses("log-00000000000000000000", "format 1"));
 }
 

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/file_testing.h"
 #include "services/common/store.h"
 #include "services/common/store_crypto.h"
 #include "services/common/store_format.h"
@@ -35,24 +36,15 @@ using Contents = std::map<std::string, std::string>;
 
 constexpr absl::string_view kMarker = "operator-secret-7431";
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << bytes;
-}
+using ::utm::test_util::ReadFileBytes;
+using ::utm::test_util::WriteFileBytes;
 
 // Every file under `dir` (LOCK included), by relative path.
 std::map<std::string, std::string> Files(const fs::path& dir) {
   std::map<std::string, std::string> files;
   for (const auto& e : fs::recursive_directory_iterator(dir)) {
     if (e.is_regular_file()) {
-      files[fs::relative(e.path(), dir).string()] = ReadFile(e.path());
+      files[fs::relative(e.path(), dir).string()] = ReadFileBytes(e.path());
     }
   }
   return files;
@@ -170,9 +162,10 @@ TEST_F(StoreEncryptionTest, RoundTripThroughCompactionsAndReopens) {
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(Scan(**store), expected_);
   store->reset();
-  EXPECT_TRUE(absl::StartsWith(ReadFile(dir_ / Only("log-")), "utmlog3\n"));
   EXPECT_TRUE(
-      absl::StartsWith(ReadFile(dir_ / Only("snapshot-")), "utmsnp3\n"));
+      absl::StartsWith(ReadFileBytes(dir_ / Only("log-")), "utmlog3\n"));
+  EXPECT_TRUE(
+      absl::StartsWith(ReadFileBytes(dir_ / Only("snapshot-")), "utmsnp3\n"));
 }
 
 // The scan that proves the encrypted store keeps the marker off the disk
@@ -257,9 +250,9 @@ TEST_F(StoreEncryptionTest, AKeyMismatchIsRefusedAndNothingIsTouched) {
       // As a crash while appending leaves it: no marker, a torn record.
       fs::remove(dir_ / "CLEAN");
       const fs::path log = dir_ / Only("log-");
-      std::string bytes = ReadFile(log);
+      std::string bytes = ReadFileBytes(log);
       bytes += bytes.substr(bytes.size() - 20, 15);
-      WriteFile(log, bytes);
+      WriteFileBytes(log, bytes);
     }
     for (const bool salvage : {false, true}) {
       const auto before = Files(dir_);
@@ -296,7 +289,7 @@ TEST_F(StoreEncryptionTest, AnAlteredRecordIsDamageAtItsOffset) {
   fs::copy(dir_, pristine);
   for (const std::string prefix : {"log-", "snapshot-"}) {
     const std::string name = Only(prefix);
-    const std::string file = ReadFile(pristine / name);
+    const std::string file = ReadFileBytes(pristine / name);
     const std::vector<size_t> records = RecordOffsets(file);
     ASSERT_GE(records.size(), 2u) << name;
     const size_t at = records[records.size() / 2];
@@ -316,7 +309,7 @@ TEST_F(StoreEncryptionTest, AnAlteredRecordIsDamageAtItsOffset) {
       SCOPED_TRACE(name + " " + what);
       fs::remove_all(dir_);
       fs::copy(pristine, dir_);
-      WriteFile(dir_ / name, bytes);
+      WriteFileBytes(dir_ / name, bytes);
       auto store = OpenStore(Options(key));
       ASSERT_FALSE(store.ok());
       EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss)
@@ -341,13 +334,13 @@ TEST_F(StoreEncryptionTest, SalvageKeepsTheValidPrefixEncrypted) {
   }
   fs::remove(dir_ / "CLEAN");
   const fs::path log = dir_ / Only("log-");
-  std::string bytes = ReadFile(log);
+  std::string bytes = ReadFileBytes(log);
   const std::vector<size_t> records = RecordOffsets(bytes);
   ASSERT_EQ(records.size(), 10u);
   const size_t at = records[7];
   bytes[at + format::kRecordHeaderBytes + 1] ^= 0x01;
   FixCrcs(&bytes, at);
-  WriteFile(log, bytes);
+  WriteFileBytes(log, bytes);
   StoreOptions options = Options(key);
   options.salvage = true;
   {
@@ -359,13 +352,13 @@ TEST_F(StoreEncryptionTest, SalvageKeepsTheValidPrefixEncrypted) {
   for (const auto& e : fs::directory_iterator(dir_)) {
     const std::string name = e.path().filename().string();
     if (absl::StartsWith(name, "log-") || absl::StartsWith(name, "snapshot-")) {
-      EXPECT_FALSE(absl::StrContains(ReadFile(e.path()), kMarker)) << name;
-      EXPECT_EQ(
-          format::PeekKey(ReadFile(e.path()), absl::StartsWith(name, "log-")
-                                                  ? format::FileKind::kLog
-                                                  : format::FileKind::kSnapshot)
-              .key_id,
-          crypto::KeyId(key))
+      EXPECT_FALSE(absl::StrContains(ReadFileBytes(e.path()), kMarker)) << name;
+      EXPECT_EQ(format::PeekKey(ReadFileBytes(e.path()),
+                                absl::StartsWith(name, "log-")
+                                    ? format::FileKind::kLog
+                                    : format::FileKind::kSnapshot)
+                    .key_id,
+                crypto::KeyId(key))
           << name;
     }
   }
@@ -384,11 +377,11 @@ TEST_F(StoreEncryptionTest, ATornTailIsStillDropped) {
   // A crash while appending the 11th batch: no marker, its record cut short.
   fs::remove(dir_ / "CLEAN");
   const fs::path log = dir_ / Only("log-");
-  const std::string whole = ReadFile(log);
+  const std::string whole = ReadFileBytes(log);
   const std::vector<size_t> records = RecordOffsets(whole);
   const std::string last =
       whole.substr(records.back());  // a record of the same shape
-  WriteFile(log, whole + last.substr(0, last.size() - 5));
+  WriteFileBytes(log, whole + last.substr(0, last.size() - 5));
   {
     auto store = OpenStore(Options(key));
     ASSERT_TRUE(store.ok()) << store.status();
@@ -426,13 +419,13 @@ TEST_F(StoreEncryptionTest, ACopyWrittenToAgainUsesFreshNonces) {
     }
     for (const auto& e : fs::directory_iterator(root_ / copy)) {
       if (absl::StartsWith(e.path().filename().string(), "log-")) {
-        logs.push_back(ReadFile(e.path()));
+        logs.push_back(ReadFileBytes(e.path()));
       }
     }
   }
   ASSERT_EQ(logs.size(), 2u);
   ASSERT_EQ(logs[0].size(), logs[1].size());
-  const std::string original = ReadFile(dir_ / Only("log-"));
+  const std::string original = ReadFileBytes(dir_ / Only("log-"));
   EXPECT_EQ(logs[0].substr(0, original.size()), original);
   EXPECT_EQ(logs[1].substr(0, original.size()), original);
   EXPECT_NE(logs[0].substr(original.size()), logs[1].substr(original.size()));
@@ -525,14 +518,14 @@ TEST_F(StoreEncryptionTest, ACrashDuringRotationRecovers) {
     ASSERT_TRUE(store.ok()) << store.status();
   }
   const std::string new_snapshot = Only("snapshot-");
-  const std::string rotated = ReadFile(dir_ / new_snapshot);
+  const std::string rotated = ReadFileBytes(dir_ / new_snapshot);
 
   // Before the rename: the old files and a snapshot-*.tmp. The new key
   // alone is refused, untouched; with both keys it rotates.
   fs::remove_all(dir_);
   fs::copy(before, dir_);
   fs::remove(dir_ / "CLEAN");
-  WriteFile(dir_ / (new_snapshot + ".tmp"), rotated.substr(0, 100));
+  WriteFileBytes(dir_ / (new_snapshot + ".tmp"), rotated.substr(0, 100));
   const auto files = Files(dir_);
   auto refused = OpenStore(Options(new_key));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -550,7 +543,7 @@ TEST_F(StoreEncryptionTest, ACrashDuringRotationRecovers) {
   fs::remove_all(dir_);
   fs::copy(before, dir_);
   fs::remove(dir_ / "CLEAN");
-  WriteFile(dir_ / new_snapshot, rotated);
+  WriteFileBytes(dir_ / new_snapshot, rotated);
   auto store = OpenStore(Options(new_key));
   ASSERT_TRUE(store.ok()) << store.status();
   EXPECT_EQ(Scan(**store), expected_);
@@ -566,7 +559,7 @@ TEST(StoreKeyTest, LoadKeyFromAFileOrTheEnvironment) {
   auto write = [&](const std::string& name, const std::string& bytes,
                    mode_t mode) {
     const fs::path p = dir / name;
-    WriteFile(p, bytes);
+    WriteFileBytes(p, bytes);
     ::chmod(p.c_str(), mode);
     return p.string();
   };
