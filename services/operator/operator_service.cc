@@ -25,13 +25,11 @@ grpc::ServerWriteReactor<v1::FleetUpdate>* Refuse(const absl::Status& status) {
 OperatorService::OperatorService(const FleetView* fleet,
                                  const auth::Verifier* verifier,
                                  const Clock* clock)
-    : fleet_(fleet),
-      verifier_(verifier),
-      clock_(clock),
-      alerts_(fleet->IndexAlerts()) {}
+    : fleet_(fleet), verifier_(verifier), clock_(clock) {}
 
 std::shared_ptr<const FleetView::Alerts> OperatorService::alerts() const {
   absl::MutexLock lock(&mu_);
+  if (alerts_ == nullptr) alerts_ = fleet_->IndexAlerts();
   return alerts_;
 }
 
@@ -69,7 +67,11 @@ grpc::ServerWriteReactor<v1::FleetUpdate>* OperatorService::WatchFleet(
 }
 
 void OperatorService::Tick() {
-  std::shared_ptr<const FleetView::Alerts> fresh = fleet_->IndexAlerts();
+  // Every open alert of the deployment is copied to index them: only while
+  // someone watches. Without watchers the index is dropped, and the next
+  // stream's first update takes it afresh.
+  std::shared_ptr<const FleetView::Alerts> fresh;
+  if (streams_.size() > 0) fresh = fleet_->IndexAlerts();
   {
     absl::MutexLock lock(&mu_);
     alerts_ = std::move(fresh);

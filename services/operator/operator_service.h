@@ -4,9 +4,10 @@
 // the operator is the token's subject.
 //
 // WatchFleet: scope utm.strategic_coordination; one thread (the service's
-// Tick, about every 100 ms) takes the open alerts once and writes each
-// watcher's fleet when due; a watcher whose previous update is still being
-// written skips a turn (its next update holds the whole fleet).
+// Tick, about every 100 ms) takes the open alerts once (only while someone
+// watches) and writes each watcher's fleet when due; a watcher whose
+// previous update is still being written skips a turn (its next update
+// holds the whole fleet).
 //
 // Typical usage:
 //   FleetView fleet(sources);
@@ -54,8 +55,9 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   const Clock* const clock_;
 
   mutable absl::Mutex mu_;
-  // The open alerts of the latest tick, shared by every stream's fill.
-  std::shared_ptr<const FleetView::Alerts> alerts_ ABSL_GUARDED_BY(mu_);
+  // The open alerts of the latest tick, shared by every stream's fill;
+  // null when nobody watched then (taken at the next fill).
+  mutable std::shared_ptr<const FleetView::Alerts> alerts_ ABSL_GUARDED_BY(mu_);
   SnapshotStreams<v1::FleetUpdate> streams_;
 };
 
