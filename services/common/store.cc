@@ -148,6 +148,7 @@ class EmbeddedStore final : public Store {
   void OnDurable(Ticket ticket,
                  std::function<void(absl::Status)> done) override;
   void OnFailure(std::function<void(const absl::Status&)> fn) override;
+  absl::Status Compact() override;
 
   const RecoveryStats& recovery() const { return recovery_; }
   WriteStats write_stats() {
@@ -216,6 +217,10 @@ class EmbeddedStore final : public Store {
   Ticket durable_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Status failed_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // Compactions asked for by Compact(), and done (the writer's count of the
+  // requests its last compaction covered).
+  uint64_t compactions_requested_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t compactions_done_ ABSL_GUARDED_BY(mu_) = 0;
   // State as of the last batch written to the log.
   Tables tables_ ABSL_GUARDED_BY(mu_);
   int64_t live_bytes_ ABSL_GUARDED_BY(mu_) = 0;
@@ -681,15 +686,38 @@ absl::Status EmbeddedStore::Scan(
 void EmbeddedStore::WriterLoop() {
   while (true) {
     std::deque<std::pair<Ticket, std::vector<Mutation>>> group;
+    uint64_t only_compact = 0;
+    Tables snapshot;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || stopping_;
+        return !queue_.empty() || stopping_ ||
+               compactions_requested_ > compactions_done_;
       };
       mu_.Await(absl::Condition(&ready));
-      if (queue_.empty()) return;  // stopping, and everything is written
-      group.swap(queue_);
-      if (!failed_.ok()) continue;  // refuse: Wait()/OnDurable report failed_
+      if (queue_.empty() && compactions_requested_ > compactions_done_) {
+        // Compact() with nothing to write: compact what is there, below.
+        only_compact = compactions_requested_;
+        if (failed_.ok()) {
+          snapshot = tables_;
+        } else {
+          compactions_done_ = only_compact;  // Compact() reports failed_
+          continue;
+        }
+      } else {
+        if (queue_.empty()) return;  // stopping, and everything is written
+        group.swap(queue_);
+        if (!failed_.ok()) continue;  // refuse: Wait()/OnDurable report failed_
+      }
+    }
+    if (only_compact > 0) {
+      if (absl::Status c = Compact(snapshot); !c.ok()) {
+        Fail(absl::UnavailableError(
+            absl::StrCat("store failed while compacting: ", c.message())));
+      }
+      absl::MutexLock lock(&mu_);
+      compactions_done_ = std::max(compactions_done_, only_compact);
+      continue;
     }
     // Every batch waiting now shares one write and one sync.
     std::string bytes;
@@ -709,7 +737,7 @@ void EmbeddedStore::WriterLoop() {
     }
     log_crc_ = format::ExtendCrc(log_crc_, bytes);
     bool compact = false;
-    Tables snapshot;
+    uint64_t requested = 0;
     std::vector<std::function<void(absl::Status)>> ready;
     {
       absl::MutexLock lock(&mu_);
@@ -720,8 +748,10 @@ void EmbeddedStore::WriterLoop() {
       write_stats_.batches += static_cast<int64_t>(group.size());
       write_stats_.syncs += options_.sync ? 1 : 0;
       log_bytes_ += static_cast<int64_t>(bytes.size());
-      compact = log_bytes_ > options_.compact_after_bytes &&
-                log_bytes_ > 2 * live_bytes_;
+      compact = (log_bytes_ > options_.compact_after_bytes &&
+                 log_bytes_ > 2 * live_bytes_) ||
+                compactions_requested_ > compactions_done_;
+      requested = compactions_requested_;
       if (compact) snapshot = tables_;  // copied, so Enqueue never waits on I/O
       const auto end = waiting_.upper_bound(durable_);
       for (auto it = waiting_.begin(); it != end; ++it) {
@@ -735,8 +765,20 @@ void EmbeddedStore::WriterLoop() {
         Fail(absl::UnavailableError(
             absl::StrCat("store failed while compacting: ", c.message())));
       }
+      absl::MutexLock lock(&mu_);
+      compactions_done_ = std::max(compactions_done_, requested);
     }
   }
+}
+
+absl::Status EmbeddedStore::Compact() {
+  absl::MutexLock lock(&mu_);
+  const uint64_t want = ++compactions_requested_;
+  auto done = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return compactions_done_ >= want;
+  };
+  mu_.Await(absl::Condition(&done));
+  return failed_;
 }
 
 absl::Status EmbeddedStore::Compact(const Tables& tables) {

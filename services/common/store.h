@@ -88,6 +88,14 @@ class Store {
     (void)fn;
   }
 
+  // Rewrites the backend's files so that nothing deleted or overwritten
+  // before the call remains in them: the embedded store writes a snapshot
+  // of the live records and removes the old log and snapshot (a deleted
+  // record's bytes otherwise stay in the log until the next compaction).
+  // For erasure. Blocks until done; UNAVAILABLE when the store has failed.
+  // Backends without files (memory): OK at once.
+  virtual absl::Status Compact() { return absl::OkStatus(); }
+
   // Enqueue + Wait.
   absl::Status Commit(std::vector<Mutation> batch) {
     return Wait(Enqueue(std::move(batch)));
