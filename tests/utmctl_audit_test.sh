@@ -54,7 +54,7 @@ echo "ok: police see owners only with --case; each disclosure is one audit entry
 
 # The auditor reads and verifies the log through utmd; others may not.
 out=$("$UTMCTL" audit "${server[@]}" --token "$auditor" list 2>&1) || fail "audit list: $out"
-[[ $(wc -l <<<"$out") == 3 && "$out" == *"1 "*" intent-owner subject=officer-7 case=WARRANT 2026/17 target=$id disclosed=alice"* ]] ||
+[[ $(wc -l <<<"$out") == 3 && "$out" == *"1 "*" intent-owner subject=officer-7 case=WARRANT 2026/17 target=$id about=alice disclosed=alice"* ]] ||
   fail "audit list: $out"
 out=$("$UTMCTL" audit "${server[@]}" --token "$auditor" list --after 2 --json 2>&1) ||
   fail "audit list --json: $out"

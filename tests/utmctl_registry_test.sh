@@ -68,7 +68,7 @@ out=$(registry --token "$police" get "$HEAVY" --case WARRANT-2026-0042 2>&1) ||
 [[ "$out" == *"operator alice (FA3A7CX9KL)"* ]] || fail "the police with a case: $out"
 out=$("$UTMCTL" audit --server "127.0.0.1:$utmd_port" --token "$auditor" list 2>&1) ||
   fail "audit list: $out"
-grep -qE "^[0-9]+ [0-9T:+Z-]+ registration subject=officer-17 case=WARRANT-2026-0042 target=$HEAVY disclosed=.*FA3A7CX9KL" <<<"$out" ||
+grep -qE "^[0-9]+ [0-9T:+Z-]+ registration subject=officer-17 case=WARRANT-2026-0042 target=$HEAVY about=alice disclosed=.*FA3A7CX9KL" <<<"$out" ||
   fail "no audit entry for the police's read: $out"
 out=$(registry --token "$alice" list 2>&1) || fail "alice lists: $out"
 [[ "$out" == *"1 registration(s)"* ]] || fail "alice lists: $out"

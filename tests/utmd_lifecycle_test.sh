@@ -53,7 +53,7 @@ out=$(intent --token "$police" get "$id" --case CASE-1 2>&1) || fail "police get
 [[ "$out" == *alice* ]] || fail "police did not see the owner: $out"
 lines=$(wc -l <"$work/data/audit.log")
 [[ $lines == 1 ]] || fail "audit.log has $lines lines: $(cat "$work/data/audit.log")"
-grep -qE '^seq=1 time=[^ ]+ action=intent-owner subject=cop%0Aforged%20owner%3Dx case=CASE-1 target=[^ ]+ disclosed=alice prev=0{64} hash=[0-9a-f]{64}$' \
+grep -qE '^seq=1 time=[^ ]+ action=intent-owner subject=cop%0Aforged%20owner%3Dx case=CASE-1 target=[^ ]+ about=alice disclosed=alice salt=[0-9a-f]{32} prev=0{64} hash=[0-9a-f]{64}$' \
   "$work/data/audit.log" || fail "audit line: $(cat "$work/data/audit.log")"
 echo "ok: a disclosure is audited on one escaped line"
 

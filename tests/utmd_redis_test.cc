@@ -91,7 +91,9 @@ TEST_F(UtmdOnRedisTest, DisclosuresGoToTheAuditStreamAndFailClosed) {
               MatchesRegex(absl::StrCat(
                   "seq=1 time=[0-9T:.Z-]+ action=intent-owner "
                   "subject=cop%0Aforged%20owner%3Dx case=CASE-1 target=",
-                  id, " disclosed=alice prev=0{64} hash=[0-9a-f]{64}")));
+                  id,
+                  " about=alice disclosed=alice salt=[0-9a-f]{32} prev=0{64} "
+                  "hash=[0-9a-f]{64}")));
   // The owner's own reads are no disclosure.
   get.clear_case_reference();
   ASSERT_TRUE(stub->GetIntent(Context(alice).get(), get, &response).ok());

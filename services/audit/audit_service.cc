@@ -23,9 +23,8 @@ grpc::ServerUnaryReactor* AuditService::ReadAuditLog(
           "after_sequence: ", request->after_sequence(), " is negative"));
     }
     if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("page_size: ", request->page_size(), " is not in 0..",
-                       kMaxPageSize));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "page_size: ", request->page_size(), " is not in 0..", kMaxPageSize));
     }
     const int page_size =
         request->page_size() == 0 ? kDefaultPageSize : request->page_size();
@@ -44,6 +43,8 @@ grpc::ServerUnaryReactor* AuditService::ReadAuditLog(
         out->set_action(entry->event.action);
         out->set_target(entry->event.target);
         out->set_disclosed(entry->event.disclosed);
+        out->set_about(entry->event.about);
+        out->set_redacted(entry->redacted);
         out->set_prev_hash(entry->prev_hash);
         out->set_hash(entry->hash);
       }

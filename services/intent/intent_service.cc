@@ -72,6 +72,7 @@ audit::AuditEvent OwnerDisclosure(const auth::Principal& caller,
   event.case_reference = case_reference;
   event.action = "intent-owner";
   event.target = intent.id;
+  event.about = intent.owner;
   event.disclosed = intent.owner;
   if (whole && !intent.aircraft_serial.empty()) {
     absl::StrAppend(&event.disclosed, ",aircraft=", intent.aircraft_serial);

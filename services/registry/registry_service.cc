@@ -91,6 +91,9 @@ grpc::ServerUnaryReactor* RegistryService::GetRegistration(
       event.case_reference = request->case_reference();
       event.action = "registration";
       event.target = request->serial_number();
+      if (result.found) {
+        event.about = result.response.registration().operator_id();
+      }
       event.disclosed = result.found ? Disclosed(result.response.registration())
                                      : "not registered";
       // Recorded before the answer leaves; no record, no answer.

@@ -255,6 +255,7 @@ grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
     event.case_reference = request->case_reference();
     event.action = "flight-details";
     event.target = request->id();
+    event.about = details.operator_account();
     event.disclosed = Disclosed(details);
     // Recorded before the answer leaves; no record, no answer.
     UTM_RETURN_IF_ERROR(audit_(event));

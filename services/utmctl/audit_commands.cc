@@ -212,7 +212,8 @@ int AuditCommands::List() {
                          absl::UTCTimeZone())
                   << " " << e.action() << " subject=" << e.subject()
                   << " case=" << e.case_reference() << " target=" << e.target()
-                  << " disclosed=" << e.disclosed() << "\n";
+                  << " about=" << e.about() << " disclosed=" << e.disclosed()
+                  << (e.redacted() ? " (redacted)" : "") << "\n";
       }
       after = e.sequence();
       ++printed;

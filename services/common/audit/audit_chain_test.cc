@@ -5,7 +5,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -13,6 +15,7 @@ namespace utm::audit {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 AuditEvent Event(int i) {
   AuditEvent event;
@@ -37,11 +40,23 @@ std::vector<std::string> Chain(int n) {
   return lines;
 }
 
-// Re-seals an edited line: recomputes its own hash, as a forger would.
+// Re-seals an edited line: recomputes its own hash, as a forger who knows
+// the format would.
 std::string Reseal(const std::string& line) {
   const std::string body = line.substr(0, line.rfind(" hash="));
-  return absl::StrCat(body, " hash=", Sha256Hex(body));
+  std::vector<std::string> tokens = absl::StrSplit(body, ' ');
+  const std::string salt = tokens[8].substr(5);
+  for (int i = 5; i < 8; ++i) {
+    const size_t eq = tokens[i].find('=');
+    const std::string name = tokens[i].substr(0, eq);
+    tokens[i] = absl::StrCat(
+        name, "#=",
+        FieldDigest(salt, name, *UnescapeField(tokens[i].substr(eq + 1))));
+  }
+  return absl::StrCat(body, " hash=", Sha256Hex(absl::StrJoin(tokens, " ")));
 }
+
+constexpr char kSalt[] = "00112233445566778899aabbccddeeff";
 
 TEST(AuditChain, BuildsAChainThatVerifies) {
   const std::vector<std::string> lines = Chain(5);
@@ -56,14 +71,27 @@ TEST(AuditChain, BuildsAChainThatVerifies) {
 }
 
 TEST(AuditChain, FormatIsStable) {
-  const std::string line =
-      FormatAuditEntry(1, absl::FromUnixSeconds(1'800'000'000), Event(7),
-                       kGenesisHash);
-  const std::string body = absl::StrCat(
+  AuditEvent event = Event(7);
+  event.about = "operator-7";
+  const std::string line = FormatAuditEntry(
+      1, absl::FromUnixSeconds(1'800'000'000), event, kGenesisHash, kSalt);
+  const std::string head =
       "seq=1 time=2027-01-15T08:00:00Z action=intent-owner subject=police-7 "
-      "case=CASE-2026-7 target=intent-7 disclosed=operator-7 prev=",
-      kGenesisHash);
-  EXPECT_EQ(line, absl::StrCat(body, " hash=", Sha256Hex(body)));
+      "case=CASE-2026-7 ";
+  const std::string tail =
+      absl::StrCat(" salt=", kSalt, " prev=", kGenesisHash);
+  const std::string hashed = absl::StrCat(
+      head, "target#=", Sha256Hex(absl::StrCat(kSalt, ":target:intent-7")),
+      " about#=", Sha256Hex(absl::StrCat(kSalt, ":about:operator-7")),
+      " disclosed#=", Sha256Hex(absl::StrCat(kSalt, ":disclosed:operator-7")),
+      tail);
+  EXPECT_EQ(line, absl::StrCat(head,
+                               "target=intent-7 about=operator-7 "
+                               "disclosed=operator-7",
+                               tail, " hash=", Sha256Hex(hashed)));
+  // Each entry has its own salt.
+  EXPECT_NE(NewAuditSalt(), NewAuditSalt());
+  EXPECT_EQ(NewAuditSalt().size(), 32u);
   // FIPS 180-4 example "abc".
   EXPECT_EQ(Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -124,9 +152,9 @@ TEST(AuditChain, CatchesAnInsertedEntry) {
   std::vector<std::string> lines = Chain(5);
   // A well-formed entry claiming seq 3, chained to entry 2: its own hash is
   // right, but entry 3 that follows it no longer matches.
-  const std::string forged = FormatAuditEntry(
-      3, absl::FromUnixSeconds(1'800'000'100), Event(42),
-      lines[1].substr(lines[1].size() - 64));
+  const std::string forged =
+      FormatAuditEntry(3, absl::FromUnixSeconds(1'800'000'100), Event(42),
+                       lines[1].substr(lines[1].size() - 64));
   lines.insert(lines.begin() + 2, forged);
   absl::StatusOr<VerifyResult> result = VerifyAuditLines(lines);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
@@ -136,9 +164,9 @@ TEST(AuditChain, CatchesAnInsertedEntry) {
 
 TEST(AuditChain, CatchesAnInsertedEntryWithTheRestRenumbered) {
   std::vector<std::string> lines = Chain(4);
-  const std::string forged = FormatAuditEntry(
-      3, absl::FromUnixSeconds(1'800'000'100), Event(42),
-      lines[1].substr(lines[1].size() - 64));
+  const std::string forged =
+      FormatAuditEntry(3, absl::FromUnixSeconds(1'800'000'100), Event(42),
+                       lines[1].substr(lines[1].size() - 64));
   lines.insert(lines.begin() + 2, forged);
   // The later entries renumbered and resealed, but their prev left alone
   // (rewriting it too would be rewriting the whole tail: see CheckHead).
@@ -193,9 +221,8 @@ TEST(AuditChain, EscapingLeavesNoSeparatorOrLineEnd) {
   event.subject = "p case=FAKE disclosed=x";
   event.target = "t\nseq=2 time=2027-01-15T08:00:00Z";
   event.disclosed = "%41 caf\xc3\xa9";
-  const std::string line =
-      FormatAuditEntry(1, absl::FromUnixSeconds(1'800'000'000), event,
-                       kGenesisHash);
+  const std::string line = FormatAuditEntry(
+      1, absl::FromUnixSeconds(1'800'000'000), event, kGenesisHash);
   EXPECT_EQ(line.find('\n'), std::string::npos);
   EXPECT_THAT(line, HasSubstr(" subject=p%20case%3DFAKE%20disclosed%3Dx "));
   EXPECT_THAT(line, HasSubstr(" target=t%0Aseq%3D2%20time%3D2027"));
@@ -228,7 +255,7 @@ TEST(AuditChain, NamesTheMalformedField) {
   };
   const std::string good = Chain(1)[0];
   const std::vector<Case> cases = {
-      {"", "has 1 space-separated fields, not 9"},
+      {"", "has 1 space-separated fields, not 11 (or 9 in format 1)"},
       {absl::StrReplaceAll(good, {{"seq=1 ", "seq=01 "}}), "seq: \"01\""},
       {absl::StrReplaceAll(good, {{"seq=1 ", "sq=1 "}}),
        "field 1: expected seq="},
@@ -249,6 +276,116 @@ TEST(AuditChain, NamesTheMalformedField) {
         << c.line;
     EXPECT_THAT(entry.status().message(), HasSubstr(c.error)) << c.line;
   }
+}
+
+TEST(AuditChain, ReadsFormatOne) {
+  // Written before redaction existed: hashed over its own bytes.
+  const std::string body = absl::StrCat(
+      "seq=1 time=2027-01-15T08:00:00Z action=intent-owner subject=police-7 "
+      "case=CASE-2026-7 target=intent-7 disclosed=operator-7 prev=",
+      kGenesisHash);
+  const std::string line = absl::StrCat(body, " hash=", Sha256Hex(body));
+  absl::StatusOr<AuditEntry> entry = ParseAuditEntry(line);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_EQ(entry->format, 1);
+  EXPECT_EQ(entry->event.disclosed, "operator-7");
+  EXPECT_EQ(entry->event.about, "");
+  // It continues into format 2 entries.
+  const std::string next = FormatAuditEntry(
+      2, absl::FromUnixSeconds(1'800'000'001), Event(8), entry->hash);
+  EXPECT_TRUE(VerifyAuditLines({line, next}).ok());
+  // It cannot be redacted without breaking the chain; one that does not
+  // hold the id is left alone.
+  EXPECT_EQ(RedactAuditEntry(line, "operator-7", "p-1").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<std::optional<std::string>> untouched =
+      RedactAuditEntry(line, "operator-9", "p-1");
+  ASSERT_TRUE(untouched.ok());
+  EXPECT_FALSE(untouched->has_value());
+  // Edited, it fails.
+  EXPECT_THAT(
+      ParseAuditEntry(absl::StrReplaceAll(line, {{"operator-7", "operator-8"}}))
+          .status()
+          .message(),
+      HasSubstr("does not match"));
+}
+
+TEST(AuditChain, RedactionKeepsTheHashAndTheChain) {
+  std::vector<std::string> lines = Chain(4);
+  AuditEvent about = Event(5);
+  about.about = "alice";
+  about.target = "alice-drone-1";
+  about.disclosed =
+      "serial_number=1596A,operator_account=alice,"
+      "aircraft_id=alice";
+  const AuditHead before = VerifyAuditLines(lines)->head;
+  lines.push_back(FormatAuditEntry(5, absl::FromUnixSeconds(1'800'000'005),
+                                   about, before.hash));
+  const AuditHead head = VerifyAuditLines(lines)->head;
+
+  absl::StatusOr<std::optional<std::string>> redacted =
+      RedactAuditEntry(lines[4], "alice", "pseudonym-7f3a");
+  ASSERT_TRUE(redacted.ok()) << redacted.status();
+  ASSERT_TRUE(redacted->has_value());
+  const std::string& line = **redacted;
+  EXPECT_THAT(line, Not(HasSubstr("about=alice")));
+  EXPECT_THAT(line, Not(HasSubstr("=alice,")));
+  EXPECT_THAT(line, Not(HasSubstr("id=alice")));
+  absl::StatusOr<AuditEntry> entry = ParseAuditEntry(line);
+  ASSERT_TRUE(entry.ok()) << entry.status();
+  EXPECT_TRUE(entry->redacted);
+  EXPECT_EQ(entry->event.about, "pseudonym-7f3a");
+  // "alice-drone-1" does not stand alone: it is another id.
+  EXPECT_EQ(entry->event.target, "alice-drone-1");
+  EXPECT_EQ(entry->event.disclosed,
+            "serial_number=1596A,operator_account=pseudonym-7f3a,"
+            "aircraft_id=pseudonym-7f3a");
+  EXPECT_EQ(entry->hash, head.hash);
+  lines[4] = line;
+  absl::StatusOr<VerifyResult> verified = VerifyAuditLines(lines);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->head, head);
+
+  // Redacting again keeps the original's digest.
+  absl::StatusOr<std::optional<std::string>> again =
+      RedactAuditEntry(line, "pseudonym-7f3a", "p-2");
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(again->has_value());
+  EXPECT_EQ(ParseAuditEntry(**again)->hash, head.hash);
+  // An entry that does not hold the id is left alone.
+  absl::StatusOr<std::optional<std::string>> other =
+      RedactAuditEntry(lines[0], "alice", "p");
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->has_value());
+
+  // A redacted value edited afterwards no longer verifies: the digest is
+  // of the original, the value is what it is, but the digest itself is
+  // hashed. Changing the digest fails.
+  const size_t at = line.find("about~=") + 7;
+  std::string forged = line;
+  forged[at] = forged[at] == '0' ? '1' : '0';
+  EXPECT_THAT(ParseAuditEntry(forged).status().message(),
+              HasSubstr("does not match"));
+  // Neither may an unredacted value change.
+  EXPECT_THAT(ParseAuditEntry(absl::StrReplaceAll(line, {{"case=CASE-2026-5",
+                                                          "case=CASE-2026-6"}}))
+                  .status()
+                  .message(),
+              HasSubstr("does not match"));
+}
+
+TEST(AuditChain, EchoLeavesOutWhatWouldOutliveErasure) {
+  AuditEvent event = Event(1);
+  event.about = "alice";
+  event.disclosed = "operator_account=alice";
+  const std::string line = FormatAuditEntry(
+      1, absl::FromUnixSeconds(1'800'000'000), event, kGenesisHash);
+  const std::string echo = AuditEcho(line);
+  EXPECT_THAT(echo, HasSubstr("utmd: audit: seq=1 time=2027-01-15T08:00:00Z "
+                              "action=intent-owner subject=police-1 "
+                              "case=CASE-2026-1 hash="));
+  EXPECT_THAT(echo, Not(HasSubstr("alice")));
+  EXPECT_THAT(echo, Not(HasSubstr("intent-1")));
 }
 
 TEST(AuditChain, ChecksTheHead) {

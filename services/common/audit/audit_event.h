@@ -23,6 +23,11 @@ struct AuditEvent {
   std::string action;
   // What it was about: an intent id, a Remote ID, a serial number.
   std::string target;
+  // Whose data it was: the operator account the disclosed information
+  // belongs to ("" when not known). An operator's data export lists the
+  // entries about it; erasing the operator replaces its id here, in `target`
+  // and in `disclosed` by a keyed pseudonym (audit_chain.h, "Redaction").
+  std::string about;
   // What was shown, in short: an owner's id, "serial,registration,...".
   std::string disclosed;
 };

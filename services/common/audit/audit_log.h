@@ -66,12 +66,40 @@ class AuditLog {
 
   // The entries after `after_sequence`, at most `limit` (REQUIRES: > 0), and
   // the head. UNAVAILABLE when the backend cannot be read. Thread-safe.
-  virtual absl::StatusOr<AuditPage> Read(int64_t after_sequence,
-                                         int limit) = 0;
+  virtual absl::StatusOr<AuditPage> Read(int64_t after_sequence, int limit) = 0;
+
+  // Replaces `id` by `pseudonym` in every entry that holds it in target,
+  // about or disclosed (RedactAuditEntry), durably, and returns how many
+  // entries were rewritten. Hashes, the chain and the head are unchanged:
+  // an earlier head still verifies. The file backend rewrites the file
+  // (a new file synced and renamed over the old one); the Redis backend
+  // rewrites the stream (a copy renamed over it once no entry was appended
+  // meanwhile). FAILED_PRECONDITION when a format 1 entry holds `id`
+  // (nothing is rewritten then); UNAVAILABLE when the backend fails.
+  // INVALID_ARGUMENT for an empty `id`. Thread-safe.
+  virtual absl::StatusOr<int64_t> Redact(const std::string& id,
+                                         const std::string& pseudonym) = 0;
 
   // Record() as an AuditSink for the services. The log must outlive it.
   AuditSink Sink();
 };
+
+// The entries about `id` (their `about` field), oldest first, reading the
+// whole log in pages; at most `limit` (the newest kept when there are more).
+// UNAVAILABLE as Read().
+absl::StatusOr<std::vector<AuditEntry>> EntriesAbout(AuditLog& log,
+                                                     const std::string& id,
+                                                     size_t limit);
+
+// The redacted form of `lines` (RedactAuditEntry on each) and how many
+// changed. For the backends.
+struct RedactedLines {
+  std::vector<std::string> lines;
+  int64_t changed = 0;
+};
+absl::StatusOr<RedactedLines> RedactLines(std::vector<std::string> lines,
+                                          const std::string& id,
+                                          const std::string& pseudonym);
 
 // Opens (creating, mode 0600; an existing file with a wider mode is
 // tightened: it holds identities) the log at `path`, verifies the chain it

@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 AuditEvent Event(int i) {
   AuditEvent event;
@@ -36,10 +37,9 @@ class FileAuditLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           absl::StrCat("audit-", getpid(), "-",
-                        ::testing::UnitTest::GetInstance()
-                            ->current_test_info()
-                            ->name());
+           absl::StrCat(
+               "audit-", getpid(), "-",
+               ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
     path_ = (dir_ / "audit.log").string();
@@ -135,8 +135,9 @@ TEST_F(FileAuditLogTest, RefusesAnEditedLogNamingTheEntry) {
       OpenFileAuditLog(path_, &clock_);
   EXPECT_EQ(log.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(log.status().message(),
-              HasSubstr(absl::StrCat(path_, ": audit entry 2 (line 2): hash: "
-                                            "does not match")));
+              HasSubstr(absl::StrCat(path_,
+                                     ": audit entry 2 (line 2): hash: "
+                                     "does not match")));
 }
 
 TEST_F(FileAuditLogTest, RefusesADroppedEntry) {
@@ -183,6 +184,84 @@ TEST_F(FileAuditLogTest, OpenNamesAnUnopenablePath) {
       OpenFileAuditLog((dir_ / "missing" / "audit.log").string(), &clock_);
   EXPECT_EQ(log.status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_THAT(log.status().message(), HasSubstr("missing/audit.log"));
+}
+
+// Entries about an erased operator keep their place in the chain with its
+// id replaced by a pseudonym: the file holds the id nowhere afterwards, the
+// chain and its head are unchanged, and appending goes on.
+TEST_F(FileAuditLogTest, RedactsAnOperatorKeepingTheChain) {
+  absl::StatusOr<std::unique_ptr<AuditLog>> log =
+      OpenFileAuditLog(path_, &clock_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  for (int i = 1; i <= 5; ++i) {
+    AuditEvent event = Event(i);
+    if (i % 2 == 1) {
+      event.about = "alice";
+      event.disclosed = "operator_account=alice,aircraft_id=A-1";
+    }
+    ASSERT_TRUE((*log)->Record(event).ok());
+  }
+  absl::StatusOr<std::vector<AuditEntry>> about =
+      EntriesAbout(**log, "alice", 100);
+  ASSERT_TRUE(about.ok()) << about.status();
+  ASSERT_EQ(about->size(), 3u);
+  EXPECT_EQ((*about)[1].sequence, 3);
+  EXPECT_EQ(EntriesAbout(**log, "alice", 2)->front().sequence, 3);
+  const AuditHead head = VerifyAuditLines(Lines())->head;
+
+  absl::StatusOr<int64_t> redacted = (*log)->Redact("alice", "op-9f2c");
+  ASSERT_TRUE(redacted.ok()) << redacted.status();
+  EXPECT_EQ(*redacted, 3);
+  std::ifstream in(path_);
+  std::stringstream content;
+  content << in.rdbuf();
+  EXPECT_THAT(content.str(), Not(HasSubstr("alice")));
+  absl::StatusOr<VerifyResult> verified = VerifyAuditLines(Lines());
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->head, head);
+  EXPECT_EQ(EntriesAbout(**log, "op-9f2c", 100)->size(), 3u);
+  EXPECT_TRUE(EntriesAbout(**log, "alice", 100)->empty());
+  // Reads see the new file; appends continue it; a reopen verifies it.
+  absl::StatusOr<AuditPage> page = (*log)->Read(2, 1);
+  ASSERT_TRUE(page.ok());
+  EXPECT_THAT(page->lines[0], HasSubstr("about~="));
+  ASSERT_TRUE((*log)->Record(Event(6)).ok());
+  EXPECT_EQ(*(*log)->Redact("alice", "op-9f2c"), 0);
+  log->reset();
+  log = OpenFileAuditLog(path_, &clock_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ(VerifyAuditLines(Lines())->head.sequence, 6);
+}
+
+// A redaction cut short leaves its new file beside the log; the log is
+// whole, and the next open removes the leftover.
+TEST_F(FileAuditLogTest, ALeftoverRedactionIsRemovedAtOpen) {
+  Fill(2);
+  {
+    std::ofstream leftover(path_ + ".redact-tmp");
+    leftover << "seq=1 half";
+  }
+  absl::StatusOr<std::unique_ptr<AuditLog>> log =
+      OpenFileAuditLog(path_, &clock_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_FALSE(fs::exists(path_ + ".redact-tmp"));
+  EXPECT_EQ(Lines().size(), 2u);
+}
+
+TEST_F(FileAuditLogTest, RefusesToRedactFormatOneEntriesHoldingTheId) {
+  const std::string body =
+      "seq=1 time=2027-01-15T08:00:00Z action=intent-owner subject=p "
+      "case=C target=i-1 disclosed=alice "
+      "prev=0000000000000000000000000000000000000000000000000000000000000000";
+  Write({absl::StrCat(body, " hash=", Sha256Hex(body))});
+  absl::StatusOr<std::unique_ptr<AuditLog>> log =
+      OpenFileAuditLog(path_, &clock_);
+  ASSERT_TRUE(log.ok()) << log.status();
+  EXPECT_EQ((*log)->Redact("alice", "p").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(Lines()[0], HasSubstr("disclosed=alice "));
+  EXPECT_EQ((*log)->Redact("", "p").status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "geo/status_macros.h"
 #include "services/common/audit/audit_log.h"
 
 namespace utm::audit {
@@ -31,15 +32,35 @@ redis.call('SET', KEYS[1], ARGV[3])
 return {1, ARGV[3]}
 )lua";
 
+// KEYS[1] the head key, KEYS[2] the stream, KEYS[3] its redacted copy.
+// ARGV[1] the head the copy was made at, ARGV[2] the copy's length. Renames
+// the copy over the stream when nothing was appended since (redaction keeps
+// every hash, so the head is unchanged by it): returns 1; otherwise drops
+// the copy and returns 0.
+constexpr char kSwapScript[] = R"lua(
+local head = redis.call('GET', KEYS[1]) or
+  '0 0000000000000000000000000000000000000000000000000000000000000000'
+if head ~= ARGV[1] or redis.call('XLEN', KEYS[3]) ~= tonumber(ARGV[2]) then
+  redis.call('DEL', KEYS[3])
+  return 0
+end
+redis.call('RENAME', KEYS[3], KEYS[2])
+return 1
+)lua";
+
+// Redactions that find entries appended while they copied give up after
+// this many attempts (UNAVAILABLE: retry later).
+constexpr int kMaxRedactAttempts = 8;
+
 // Appends that lose the race this many times in a row give up (UNAVAILABLE):
 // with R replicas appending at once each attempt wins against at least one
 // of them, so this bounds the wait, never correctness.
 constexpr int kMaxAttempts = 64;
 
 absl::Status Refused(absl::string_view why) {
-  return absl::UnavailableError(absl::StrCat(
-      "the audit log cannot be written (", why,
-      "); nothing is disclosed until it can: retry"));
+  return absl::UnavailableError(
+      absl::StrCat("the audit log cannot be written (", why,
+                   "); nothing is disclosed until it can: retry"));
 }
 
 // The lines of an XRANGE reply.
@@ -47,18 +68,18 @@ absl::StatusOr<std::vector<std::string>> LinesOf(const redis::Reply& reply,
                                                  const std::string& stream) {
   std::vector<std::string> lines;
   const auto bad = [&](absl::string_view why) {
-    return absl::DataLossError(absl::StrCat("audit stream ", stream, ": ", why));
+    return absl::DataLossError(
+        absl::StrCat("audit stream ", stream, ": ", why));
   };
   if (reply.is_error()) return bad(reply.DebugString());
   if (reply.type != redis::Reply::Type::kArray) return bad("not an array");
   for (const redis::Reply& item : reply.elements) {
-    if (item.elements.size() != 2 ||
-        item.elements[1].elements.size() != 2 ||
+    if (item.elements.size() != 2 || item.elements[1].elements.size() != 2 ||
         item.elements[1].elements[0].str != "line") {
-      return bad(absl::StrCat("entry ", item.elements.empty()
-                                            ? std::string("?")
-                                            : item.elements[0].str,
-                              " is not {line: ...}"));
+      return bad(absl::StrCat(
+          "entry ",
+          item.elements.empty() ? std::string("?") : item.elements[0].str,
+          " is not {line: ...}"));
     }
     lines.push_back(item.elements[1].elements[1].str);
   }
@@ -108,7 +129,7 @@ class RedisAuditLog final : public AuditLog {
       }
       if (reply->elements[0].integer == 1) {
         head_ = std::move(next);
-        std::cerr << "utmd: audit: " << line << "\n";
+        std::cerr << AuditEcho(line) << "\n";
         return absl::OkStatus();
       }
       absl::StatusOr<AuditHead> moved =
@@ -116,8 +137,60 @@ class RedisAuditLog final : public AuditLog {
       if (!moved.ok()) return Refused(moved.status().message());
       head_ = *std::move(moved);
     }
-    return Refused(absl::StrCat("the head moved on ", kMaxAttempts,
-                                " attempts in a row"));
+    return Refused(
+        absl::StrCat("the head moved on ", kMaxAttempts, " attempts in a row"));
+  }
+
+  absl::StatusOr<int64_t> Redact(const std::string& id,
+                                 const std::string& pseudonym) override {
+    if (id.empty()) return absl::InvalidArgumentError("id: empty");
+    const std::string copy = stream_ + ":redact";
+    for (int attempt = 0; attempt < kMaxRedactAttempts; ++attempt) {
+      // Read the whole stream and the head it ends at.
+      std::vector<std::string> lines;
+      AuditHead head;
+      for (;;) {
+        UTM_ASSIGN_OR_RETURN(AuditPage page,
+                             Read(static_cast<int64_t>(lines.size()), 1000));
+        head = page.head;
+        if (page.lines.empty()) break;
+        for (std::string& line : page.lines) lines.push_back(std::move(line));
+      }
+      if (static_cast<int64_t>(lines.size()) != head.sequence) continue;
+      UTM_ASSIGN_OR_RETURN(RedactedLines redacted,
+                           RedactLines(std::move(lines), id, pseudonym));
+      if (redacted.changed == 0) return 0;
+      // Copy, then swap the copy in if nothing was appended meanwhile.
+      std::vector<std::vector<std::string>> commands = {{"DEL", copy}};
+      for (size_t i = 0; i < redacted.lines.size(); ++i) {
+        commands.push_back({"XADD", copy, absl::StrCat(i + 1, "-0"), "line",
+                            redacted.lines[i]});
+        if (commands.size() == 1000 || i + 1 == redacted.lines.size()) {
+          UTM_ASSIGN_OR_RETURN(std::vector<redis::Reply> replies,
+                               client_->Pipeline(commands));
+          for (const redis::Reply& reply : replies) {
+            if (reply.is_error()) {
+              return absl::UnavailableError(
+                  absl::StrCat(copy, ": ", reply.DebugString()));
+            }
+          }
+          commands.clear();
+        }
+      }
+      UTM_ASSIGN_OR_RETURN(
+          redis::Reply swapped,
+          client_->Command({"EVAL", kSwapScript, "3", head_key_, stream_, copy,
+                            FormatHead(head),
+                            absl::StrCat(redacted.lines.size())}));
+      if (swapped.is_error()) {
+        return absl::UnavailableError(
+            absl::StrCat(stream_, ": ", swapped.DebugString()));
+      }
+      if (swapped.integer == 1) return redacted.changed;
+    }
+    return absl::UnavailableError(
+        absl::StrCat("entries were appended to ", stream_, " during each of ",
+                     kMaxRedactAttempts, " attempts to redact it; retry"));
   }
 
   // Where the first append starts guessing (the verified head at open).
@@ -169,8 +242,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> OpenRedisAuditLog(
   absl::StatusOr<std::unique_ptr<redis::Client>> client =
       redis::Client::Connect(std::move(options));
   if (!client.ok()) return client.status();
-  auto log = std::make_unique<RedisAuditLog>(*std::move(client), stream,
-                                             clock, AuditHead());
+  auto log = std::make_unique<RedisAuditLog>(*std::move(client), stream, clock,
+                                             AuditHead());
   // Verify the whole chain against the head key before serving. Other
   // replicas may append meanwhile: an empty page whose head is ahead is read
   // again (a few times) before the difference counts.

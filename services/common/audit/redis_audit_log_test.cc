@@ -17,6 +17,7 @@ namespace utm::audit {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kStream[] = "{utm}:audit";
 
@@ -163,6 +164,46 @@ TEST_F(RedisAuditLogTest, RefusesATruncatedStream) {
   EXPECT_TRUE(appended.ok()) << appended;
   EXPECT_THAT(VerifyAuditLines(Lines()).status().message(),
               HasSubstr("audit entry 3 (line 3): has seq=4"));
+}
+
+// Redaction rewrites the stream in place of the old one: the id is in no
+// entry afterwards, the chain and the head key are unchanged, and another
+// replica keeps appending to the same chain.
+TEST_F(RedisAuditLogTest, RedactsAnOperatorKeepingTheChain) {
+  std::unique_ptr<AuditLog> a = Open();
+  std::unique_ptr<AuditLog> b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  for (int i = 0; i < 1500; ++i) {
+    AuditEvent event = Event(i % 2, i);
+    if (i % 100 == 0) {
+      event.about = "alice";
+      event.disclosed = "operator_account=alice";
+    }
+    ASSERT_TRUE((i % 2 == 0 ? a : b)->Record(event).ok());
+  }
+  const AuditHead head = VerifyAuditLines(Lines())->head;
+  absl::StatusOr<int64_t> redacted = a->Redact("alice", "op-51c0");
+  ASSERT_TRUE(redacted.ok()) << redacted.status();
+  EXPECT_EQ(*redacted, 15);
+  const std::vector<std::string> lines = Lines();
+  ASSERT_EQ(lines.size(), 1500u);
+  for (const std::string& line : lines) {
+    ASSERT_THAT(line, Not(HasSubstr("alice")));
+  }
+  absl::StatusOr<VerifyResult> verified = VerifyAuditLines(lines);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  EXPECT_EQ(verified->head, head);
+  EXPECT_EQ(EntriesAbout(*b, "op-51c0", 100)->size(), 15u);
+  // No copy is left behind, and both replicas go on appending.
+  absl::StatusOr<redis::Reply> copy =
+      Client()->Command({"EXISTS", absl::StrCat(kStream, ":redact")});
+  ASSERT_TRUE(copy.ok());
+  EXPECT_EQ(copy->integer, 0);
+  ASSERT_TRUE(b->Record(Event(1, 9999)).ok());
+  ASSERT_TRUE(a->Record(Event(0, 9999)).ok());
+  EXPECT_TRUE(VerifyAuditLines(Lines()).ok());
+  EXPECT_NE(Open(), nullptr);
 }
 
 }  // namespace
