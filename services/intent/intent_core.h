@@ -331,6 +331,17 @@ class IntentCore {
                       const std::vector<IntentState>& states,
                       const std::string& after_id, size_t limit) const;
 
+  // Forgets every intent of `owner`, whatever its state, and every request
+  // record it made, in memory and (durably, before it returns) in the
+  // store: an operator's erasure. ACCEPTED intents stop being obstacles.
+  // Returns how many intents were erased. FAILED_PRECONDITION naming the
+  // intent, and nothing erased, while one is ACTIVATED, NONCONFORMING or
+  // CONTINGENT (a flight in progress must end first); UNAVAILABLE when the
+  // store fails; UNIMPLEMENTED in replicated mode. The store's files still
+  // hold the records until it compacts (store::Store::Compact). Defined in
+  // intent_list.cc.
+  absl::StatusOr<int64_t> EraseOwner(const std::string& owner);
+
   // The options the core was built with; immutable.
   const IntentOptions& options() const { return options_; }
 

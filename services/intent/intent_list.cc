@@ -1,9 +1,11 @@
-// IntentCore::ListOwned: an operator's own intents, paged by id, through the
-// (owner, id) index the core keeps beside its entries.
+// IntentCore::ListOwned and EraseOwner: an operator's own intents, through
+// the (owner, id) index the core keeps beside its entries.
 #include <algorithm>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "services/intent/intent_core.h"
 
 namespace utm::intent {
@@ -32,6 +34,61 @@ IntentCore::OwnedPage IntentCore::ListOwned(
     page.intents.push_back(intent);
   }
   return page;
+}
+
+absl::StatusOr<int64_t> IntentCore::EraseOwner(const std::string& owner) {
+  if (ledger_ != nullptr) {
+    return absl::UnimplementedError(
+        "erasing an operator's intents is not available on a replicated "
+        "deployment (--store redis) yet");
+  }
+  store::Store::Ticket ticket = 0;
+  int64_t erased = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<uint64_t> handles;
+    for (auto it = by_owner_.lower_bound(std::make_pair(owner, std::string()));
+         it != by_owner_.end() && it->first.first == owner; ++it) {
+      const Intent& intent = *it->second;
+      if (intent.state == IntentState::kActivated ||
+          intent.state == IntentState::kNonconforming ||
+          intent.state == IntentState::kContingent) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "intent ", intent.id, " is ", IntentStateName(intent.state),
+            ": a flight in progress must end first"));
+      }
+      handles.push_back(handle_by_id_.at(intent.id));
+    }
+    std::vector<store::Mutation> batch;
+    for (uint64_t handle : handles) {
+      const Intent& intent = entries_.at(handle)->intent;
+      if (store_ != nullptr && intent.retained) {
+        batch.push_back(store::Delete(kIntentsTable, intent.id));
+      }
+      EraseIntent(handle);
+      ++erased;
+    }
+    // Request records hold copies of the intents they filed. Their keys
+    // left in request_order_ are dropped when they come due.
+    const std::string prefix = RequestKey(owner, "");
+    for (auto it = requests_.begin(); it != requests_.end();) {
+      if (absl::StartsWith(it->first, prefix)) {
+        if (store_ != nullptr) {
+          batch.push_back(store::Delete(kRequestsTable, it->first));
+        }
+        requests_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    if (store_ != nullptr && !batch.empty()) {
+      ticket = store_->Enqueue(std::move(batch));
+    }
+  }
+  if (ticket != 0) {
+    if (absl::Status s = store_->Wait(ticket); !s.ok()) return s;
+  }
+  return erased;
 }
 
 }  // namespace utm::intent

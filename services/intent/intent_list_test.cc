@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/clock.h"
+#include "services/common/file_testing.h"
 #include "services/common/store.h"
 #include "services/intent/intent_core.h"
 
@@ -170,6 +171,55 @@ TEST_F(IntentListTest, SurvivesARestartAndForgetsWhatRetentionDrops) {
                                             IntentState::kCancelled},
                                    "", 100)),
               IsEmpty());
+}
+
+// An operator's erasure: every intent of theirs and every request record
+// they made goes, from memory and (after compaction) from the files; nobody
+// else's does; a flight in progress must end first.
+TEST_F(IntentListTest, EraseOwnerRemovesEverythingOfTheOwnerOnly) {
+  const std::string a = File("op-a", 0);
+  const std::string b = File("op-a", 1000);
+  const std::string other = File("op-b", 2000);
+  ASSERT_TRUE(
+      core_->File("op-a", {"op-a-request-9", 0, {Cylinder(3000)}})->accepted());
+  ASSERT_TRUE(core_->Transition("op-a", {"", b, 1, IntentState::kActivated, {}})
+                  ->accepted());
+  absl::StatusOr<int64_t> refused = core_->EraseOwner("op-a");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr(absl::StrCat(
+                                              "intent ", b, " is ACTIVATED")));
+  EXPECT_TRUE(core_->Get("op-a", a).ok());  // nothing erased
+  ASSERT_TRUE(core_->Transition("op-a", {"", b, 2, IntentState::kEnded, {}})
+                  ->accepted());
+
+  absl::StatusOr<int64_t> erased = core_->EraseOwner("op-a");
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 3);
+  EXPECT_EQ(core_->Get("op-a", a).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(
+      Ids(core_->ListOwned(
+          "op-a", {IntentState::kAccepted, IntentState::kEnded}, "", 100)),
+      IsEmpty());
+  EXPECT_TRUE(core_->Get("op-b", other).ok());
+  // Its airspace is free again.
+  EXPECT_TRUE(core_->File("op-c", {"", 0, {Cylinder(0)}})->accepted());
+  // The request id is forgotten too: reusing it files anew.
+  absl::StatusOr<WriteOutcome> again =
+      core_->File("op-a", {"op-a-request-9", 0, {Cylinder(5000)}});
+  ASSERT_TRUE(again.ok() && again->accepted());
+  EXPECT_EQ(*core_->EraseOwner("op-a"), 1);
+  EXPECT_EQ(*core_->EraseOwner("op-a"), 0);  // idempotent
+
+  // Durable, and gone from the files once the store compacts.
+  ASSERT_TRUE(store_->Compact().ok());
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(test_util::ReadFileBytes(e.path()).find("op-a"),
+              std::string::npos)
+        << e.path();
+  }
+  Reopen();
+  EXPECT_EQ(core_->Get("op-a", a).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(core_->Get("op-b", other).ok());
 }
 
 }  // namespace

@@ -607,3 +607,57 @@ absl::Status RegistryCore::CheckAircraft(absl::string_view operator_id,
 }
 
 }  // namespace utm::registry
+
+namespace utm::registry {
+
+std::vector<v1::AircraftRegistration> RegistryCore::OperatorRegistrations(
+    const std::string& operator_id) const {
+  std::vector<v1::AircraftRegistration> out;
+  absl::ReaderMutexLock lock(&mu_);
+  auto serials = by_operator_.find(operator_id);
+  if (serials == by_operator_.end()) return out;
+  for (const std::string& serial : serials->second) {
+    auto it = registrations_.find(serial);
+    if (it != registrations_.end()) out.push_back(it->second);
+  }
+  return out;
+}
+
+absl::StatusOr<RegistryCore::Erased> RegistryCore::EraseOperator(
+    const std::string& operator_id) {
+  Erased result;
+  for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
+    if (attempt > 0) UTM_RETURN_IF_ERROR(follower_->CatchUp());
+    const ledger::Position base = follower_->applied();
+    const absl::Time now = clock_->Now();
+    ledger::Guard guard;
+    guard.base = base;
+    std::vector<store::Mutation> deletes;
+    std::vector<std::string> kept;
+    for (const v1::AircraftRegistration& r :
+         OperatorRegistrations(operator_id)) {
+      if (InForce(r, now)) {
+        kept.push_back(r.serial_number());
+        continue;
+      }
+      guard.reads.push_back(GuardKey(r.serial_number()));
+      guard.writes.push_back(GuardKey(r.serial_number()));
+      deletes.push_back(store::Delete(kTable, r.serial_number()));
+    }
+    result.kept = std::move(kept);
+    if (deletes.empty()) return result;
+    const int64_t count = static_cast<int64_t>(deletes.size());
+    UTM_ASSIGN_OR_RETURN(
+        ledger::CommitResult committed,
+        ledger_->CommitAndWait(std::move(guard), std::move(deletes)));
+    if (committed.status != ledger::CommitStatus::kCommitted) continue;
+    UTM_RETURN_IF_ERROR(follower_->WaitApplied(committed.position.seq));
+    result.erased += count;
+    return result;
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "the registrations of ", operator_id, " changed on other replicas ",
+      options_.max_attempts, " times while they were being erased; retry"));
+}
+
+}  // namespace utm::registry

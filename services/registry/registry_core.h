@@ -154,6 +154,23 @@ class RegistryCore final : public registration::RegistrationChecker {
   // for a revocation. Call about once a second (utmd does).
   void NotifyLapsed();
 
+  // Every registration of `operator_id` (in force or not), in serial-number
+  // order: for the operator's data export. No access rule: the caller is
+  // the operator itself.
+  std::vector<v1::AircraftRegistration> OperatorRegistrations(
+      const std::string& operator_id) const;
+
+  // An operator's erasure: its registrations no longer in force (revoked,
+  // or expired) are deleted through the ledger, on every replica; those in
+  // force are kept — the registry's record of an aircraft that may fly,
+  // kept under aviation law, not the operator's to erase — and named in
+  // `kept`. UNAVAILABLE as the writes.
+  struct Erased {
+    int64_t erased = 0;
+    std::vector<std::string> kept;  // serial numbers still in force
+  };
+  absl::StatusOr<Erased> EraseOperator(const std::string& operator_id);
+
   const RegistryOptions& options() const { return options_; }
   size_t size() const;
 
