@@ -30,6 +30,7 @@ ENV DEBIAN_FRONTEND=noninteractive
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libabsl20220623 \
+      libarchive13 \
       libgdal32 \
       libgeographiclib23 \
       libgrpc++1.51 \

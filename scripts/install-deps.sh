@@ -36,6 +36,8 @@ PACKAGES=(
   # Broadcast Remote ID capture files (services/remoteid/broadcast): libpcap,
   # and tshark, which the capture tests cross-check against when present.
   libpcap-dev tshark
+  # utmctl operator export writes its archive (tar.gz) with libarchive.
+  libarchive-dev
 )
 # The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
 # clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.

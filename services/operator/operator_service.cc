@@ -33,21 +33,28 @@ std::shared_ptr<const FleetView::Alerts> OperatorService::alerts() const {
   return alerts_;
 }
 
-grpc::ServerWriteReactor<v1::FleetUpdate>* OperatorService::WatchFleet(
-    grpc::CallbackServerContext* context,
-    const v1::WatchFleetRequest* request) {
+absl::StatusOr<auth::Principal> OperatorService::Operator(
+    grpc::CallbackServerContext* context) const {
   absl::StatusOr<auth::Principal> caller =
       AuthenticateCall(*context, *verifier_);
-  if (!caller.ok()) return Refuse(caller.status());
+  if (!caller.ok()) return caller.status();
   if (absl::Status s =
           auth::RequireScope(*caller, auth::Scope::kStrategicCoordination);
       !s.ok()) {
-    return Refuse(s);
+    return s;
   }
   if (caller->subject.empty()) {
-    return Refuse(absl::PermissionDeniedError(
-        "the token has no subject: a fleet is an operator's"));
+    return absl::PermissionDeniedError(
+        "the token has no subject: this is about an operator's own data");
   }
+  return caller;
+}
+
+grpc::ServerWriteReactor<v1::FleetUpdate>* OperatorService::WatchFleet(
+    grpc::CallbackServerContext* context,
+    const v1::WatchFleetRequest* request) {
+  absl::StatusOr<auth::Principal> caller = Operator(context);
+  if (!caller.ok()) return Refuse(caller.status());
   absl::Duration period = absl::Seconds(request->period().seconds()) +
                           absl::Nanoseconds(request->period().nanos());
   if (period == absl::ZeroDuration()) period = kDefaultPeriod;

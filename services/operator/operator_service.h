@@ -9,6 +9,13 @@
 // previous update is still being written skips a turn (its next update
 // holds the whole fleet).
 //
+// ExportData and EraseData (operator_data_service.cc): scope
+// utm.strategic_coordination, about the caller's own data (OperatorData).
+// An export is produced on its own thread into a queue of a few pieces that
+// the stream drains (so a large archive is never held whole); at most
+// kMaxExports run at once. An erasure runs on its own thread (it waits for
+// the store, the ledger and the audit log) and answers when durable.
+//
 // Typical usage:
 //   FleetView fleet(sources);
 //   OperatorService service(&fleet, verifier.get(), clock);
@@ -18,6 +25,7 @@
 #ifndef UTM_SERVICES_OPERATOR_OPERATOR_SERVICE_H_
 #define UTM_SERVICES_OPERATOR_OPERATOR_SERVICE_H_
 
+#include <atomic>
 #include <memory>
 
 #include "absl/synchronization/mutex.h"
@@ -25,6 +33,7 @@
 #include "services/common/clock.h"
 #include "services/common/snapshot_stream.h"
 #include "services/operator/fleet_view.h"
+#include "services/operator/operator_data.h"
 #include "utm/v1/operator.grpc.pb.h"
 
 namespace utm::fleet {
@@ -34,10 +43,25 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   // Not owned; must outlive the service.
   OperatorService(const FleetView* fleet, const auth::Verifier* verifier,
                   const Clock* clock);
+  ~OperatorService() override { WaitForErasures(); }
 
   grpc::ServerWriteReactor<v1::FleetUpdate>* WatchFleet(
       grpc::CallbackServerContext* context,
       const v1::WatchFleetRequest* request) override;
+
+  // Exports and erasures need `data` (not owned; must outlive the
+  // service): without it they answer UNIMPLEMENTED. Call before serving.
+  void SetOperatorData(const OperatorData* data) { data_ = data; }
+  static constexpr int kMaxExports = 4;
+  grpc::ServerWriteReactor<v1::ArchivePiece>* ExportData(
+      grpc::CallbackServerContext* context,
+      const v1::ExportDataRequest* request) override;
+  grpc::ServerUnaryReactor* EraseData(grpc::CallbackServerContext* context,
+                                      const v1::EraseDataRequest* request,
+                                      v1::EraseDataResponse* response) override;
+  // Waits for erasures still running (their threads). Call after the
+  // server has shut down, before the data's sources go.
+  void WaitForErasures();
 
   // Writes every due watcher's fleet. Call about every 100 ms.
   void Tick();
@@ -49,6 +73,9 @@ class OperatorService final : public v1::OperatorService::CallbackService {
 
  private:
   std::shared_ptr<const FleetView::Alerts> alerts() const;
+  // The caller, with the scope and a subject, or why not.
+  absl::StatusOr<auth::Principal> Operator(
+      grpc::CallbackServerContext* context) const;
 
   const FleetView* const fleet_;
   const auth::Verifier* const verifier_;
@@ -59,6 +86,11 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   // null when nobody watched then (taken at the next fill).
   mutable std::shared_ptr<const FleetView::Alerts> alerts_ ABSL_GUARDED_BY(mu_);
   SnapshotStreams<v1::FleetUpdate> streams_;
+
+  const OperatorData* data_ = nullptr;
+  std::atomic<int> exports_{0};
+  absl::Mutex erasures_mu_;
+  int erasures_ ABSL_GUARDED_BY(erasures_mu_) = 0;
 };
 
 }  // namespace utm::fleet

@@ -66,6 +66,7 @@
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
 #include "services/utmd/rid_key.h"
+#include "services/utmd/operator_data_tier.h"
 #include "services/utmd/tactical_tier.h"
 #ifdef UTM_UNGUARDED_FOR_TEST
 #include "services/intent/intent_replica_testing.h"
@@ -281,6 +282,13 @@ int main(int argc, char** argv) {
                  "last fix, for law enforcement (ASTM F3411-22a: at most a "
                  "day)")
       ->check(CLI::Range(60, 86400))
+      ->capture_default_str();
+  int64_t export_reads_after_s = 0;
+  app.add_option("--export-reads-after", export_reads_after_s,
+                 "Seconds before a privileged read of an operator's data is "
+                 "listed in its data export (younger ones are only counted: "
+                 "an investigation kept from its subject for a time)")
+      ->check(CLI::Range(int64_t{0}, int64_t{5} * 365 * 86400))
       ->capture_default_str();
   app.add_flag("--allow-equal-priority-overlap",
                intent_options.allow_equal_priority_overlap,
@@ -742,6 +750,32 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Operators' own data, whole: export and erasure
+  // (services/utmd/operator_data_tier.h), under a keyed pseudonym that every
+  // replica shares.
+  absl::StatusOr<std::string> pseudonym_key =
+      on_redis ? utm::utmd::RidSessionKeyFromRedis(
+                     redis_options->client,
+                     redis_options->prefix + "pseudonym-key")
+               : utm::auth::LoadOrCreateSecret(data_dir, "pseudonym-key");
+  if (!pseudonym_key.ok()) {
+    std::cerr << "utmd: the pseudonym key: " << pseudonym_key.status() << "\n";
+    return 1;
+  }
+  utm::utmd::OperatorDataOptions data_options;
+  data_options.clock = clock;
+  data_options.intents = &intent_core;
+  data_options.registry = &*registry;
+  data_options.audit = audit.get();
+  data_options.display = (*tactical)->display();
+  data_options.store = store.get();
+  data_options.pseudonym = [key = *pseudonym_key](const std::string& id) {
+    return utm::utmd::KeyedPseudonym(key, id);
+  };
+  data_options.export_reads_after = absl::Seconds(export_reads_after_s);
+  utm::utmd::OperatorDataTier operator_data(std::move(data_options));
+  (*tactical)->fleet()->SetOperatorData(operator_data.data());
+
   // Only the listed services are served and named in health checking; the
   // cores behind the others run anyway (their read models are needed).
   std::vector<grpc::Service*> served;
@@ -852,6 +886,7 @@ int main(int argc, char** argv) {
   constraint_service.EndStreams();
   (*tactical)->EndStreams();
   (*server)->Shutdown(absl::Seconds(grace_s));
+  (*tactical)->fleet()->WaitForErasures();
   // Leaves the member set: the other replicas take its regions over.
   (*tactical)->StopClusters();
   {

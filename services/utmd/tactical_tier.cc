@@ -188,6 +188,9 @@ remoteid::RemoteIdService* TacticalTier::remote_id() {
 fleet::OperatorService* TacticalTier::fleet() {
   return state_->operator_service.get();
 }
+const remoteid::RemoteIdCore* TacticalTier::display() const {
+  return state_->rid_core.get();
+}
 
 void TacticalTier::EndStreams() {
   state_->telemetry_service->EndStreams();

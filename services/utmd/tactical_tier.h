@@ -65,6 +65,8 @@ class TacticalTier {
   telemetry::TelemetryService* telemetry();
   remoteid::RemoteIdService* remote_id();
   fleet::OperatorService* fleet();
+  // The Remote ID display: every aircraft streaming to the deployment.
+  const remoteid::RemoteIdCore* display() const;
 
   // Ends every stream (clients reconnect elsewhere). Before Shutdown.
   void EndStreams();

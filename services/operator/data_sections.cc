@@ -1,0 +1,172 @@
+#include "services/operator/data_sections.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+#include "nlohmann/json.hpp"
+#include "services/intent/intent_codec.h"
+
+namespace utm::fleet {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+// A message in its documented JSON form (proto field names).
+Json ProtoJson(const google::protobuf::Message& message) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions print;
+  print.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &text, print);
+  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
+}
+
+}  // namespace
+
+std::string IntentSection::Describe() const {
+  return "- `intents.json`: `{\"intents\": [...]}`, every flight intent of "
+         "yours that utmd holds, in any state (FlightIntent, as the API "
+         "returns it: volumes, priority, state, version, times, aircraft).\n";
+}
+
+absl::Status IntentSection::Export(const std::string& operator_id,
+                                   const ArchiveSink& sink) {
+  const std::vector<intent::IntentState> all = {
+      intent::IntentState::kAccepted,      intent::IntentState::kActivated,
+      intent::IntentState::kNonconforming, intent::IntentState::kContingent,
+      intent::IntentState::kEnded,         intent::IntentState::kCancelled};
+  Json intents = Json::array();
+  std::string after;
+  for (;;) {
+    intent::IntentCore::OwnedPage page =
+        core_->ListOwned(operator_id, all, after, 1000);
+    for (const intent::Intent& i : page.intents) {
+      v1::FlightIntent proto;
+      intent::IntentToProto(i, &proto);
+      intents.push_back(ProtoJson(proto));
+      after = i.id;
+    }
+    if (!page.more) break;
+  }
+  if (intents.empty()) return absl::OkStatus();
+  return SendFile(sink, "intents.json",
+                  Json{{"intents", std::move(intents)}}.dump(2) + "\n");
+}
+
+absl::Status IntentSection::CheckErasable(const std::string& operator_id) {
+  intent::IntentCore::OwnedPage flying = core_->ListOwned(
+      operator_id,
+      {intent::IntentState::kActivated, intent::IntentState::kNonconforming,
+       intent::IntentState::kContingent},
+      "", 1);
+  if (flying.intents.empty()) return absl::OkStatus();
+  const intent::Intent& i = flying.intents.front();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "intent ", i.id, " is ", intent::IntentStateName(i.state),
+      ": a flight in progress must end first (utmctl intent end)"));
+}
+
+absl::Status IntentSection::Erase(const std::string& operator_id,
+                                  const std::string& pseudonym,
+                                  v1::EraseDataResponse* report) {
+  (void)pseudonym;
+  UTM_ASSIGN_OR_RETURN(int64_t erased, core_->EraseOwner(operator_id));
+  report->set_intents_erased(report->intents_erased() + erased);
+  return absl::OkStatus();
+}
+
+std::string RegistrationSection::Describe() const {
+  return "- `registrations.json`: `{\"registrations\": [...]}`, the "
+         "registrations of your aircraft, in force or not "
+         "(AircraftRegistration, as the registry API returns it).\n";
+}
+
+absl::Status RegistrationSection::Export(const std::string& operator_id,
+                                         const ArchiveSink& sink) {
+  Json registrations = Json::array();
+  for (const v1::AircraftRegistration& r :
+       core_->OperatorRegistrations(operator_id)) {
+    registrations.push_back(ProtoJson(r));
+  }
+  if (registrations.empty()) return absl::OkStatus();
+  return SendFile(
+      sink, "registrations.json",
+      Json{{"registrations", std::move(registrations)}}.dump(2) + "\n");
+}
+
+absl::Status RegistrationSection::Erase(const std::string& operator_id,
+                                        const std::string& pseudonym,
+                                        v1::EraseDataResponse* report) {
+  (void)pseudonym;
+  UTM_ASSIGN_OR_RETURN(registry::RegistryCore::Erased erased,
+                       core_->EraseOperator(operator_id));
+  report->set_registrations_erased(report->registrations_erased() +
+                                   erased.erased);
+  for (std::string& serial : erased.kept) {
+    report->add_registrations_kept(std::move(serial));
+  }
+  return absl::OkStatus();
+}
+
+std::string PrivilegedReadsSection::Describe() const {
+  return "- `privileged-reads.json`: every time someone other than you "
+         "(law enforcement, with a case reference) was shown your data: "
+         "`{\"reads\": [{\"sequence\", \"time\", \"reader\", "
+         "\"case_reference\", \"action\", \"target\", \"disclosed\"}], "
+         "\"withheld\": N}`, as the audit log recorded them before the "
+         "answer left; `withheld` reads are too recent to be shown yet.\n";
+}
+
+absl::Status PrivilegedReadsSection::Export(const std::string& operator_id,
+                                            const ArchiveSink& sink) {
+  UTM_ASSIGN_OR_RETURN(std::vector<audit::AuditEntry> entries,
+                       audit::EntriesAbout(*log_, operator_id, kMaxEntries));
+  if (entries.empty()) return absl::OkStatus();
+  const absl::Time shown_before = clock_->Now() - withhold_for_;
+  Json reads = Json::array();
+  int64_t withheld = 0;
+  for (const audit::AuditEntry& e : entries) {
+    if (e.time > shown_before) {
+      ++withheld;
+      continue;
+    }
+    reads.push_back({{"sequence", e.sequence},
+                     {"time", Rfc3339(e.time)},
+                     {"reader", e.event.subject},
+                     {"case_reference", e.event.case_reference},
+                     {"action", e.event.action},
+                     {"target", e.event.target},
+                     {"disclosed", e.event.disclosed}});
+  }
+  return SendFile(
+      sink, "privileged-reads.json",
+      Json{{"reads", std::move(reads)}, {"withheld", withheld}}.dump(2) + "\n");
+}
+
+absl::Status PrivilegedReadsSection::Erase(const std::string& operator_id,
+                                           const std::string& pseudonym,
+                                           v1::EraseDataResponse* report) {
+  UTM_ASSIGN_OR_RETURN(int64_t redacted, log_->Redact(operator_id, pseudonym));
+  report->set_audit_entries_pseudonymised(
+      report->audit_entries_pseudonymised() + redacted);
+  return absl::OkStatus();
+}
+
+absl::Status LiveFlightsSection::CheckErasable(const std::string& operator_id) {
+  const std::vector<remoteid::RemoteIdCore::OperatorFlight> flying =
+      display_->OperatorFlights(operator_id, 1);
+  if (flying.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "aircraft ", flying.front().aircraft_id,
+      " is flying (it reported in the last 60 s): a flight in progress must "
+      "end first"));
+}
+
+}  // namespace utm::fleet

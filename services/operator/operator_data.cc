@@ -1,0 +1,135 @@
+#include "services/operator/operator_data.h"
+
+#include <openssl/evp.h>
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace utm::fleet {
+namespace {
+
+using Json = nlohmann::json;
+
+std::string Rfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
+// SHA-256 of a file that arrives in pieces.
+class Sha256 {
+ public:
+  Sha256() : ctx_(EVP_MD_CTX_new()) {
+    if (ctx_ != nullptr) EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr);
+  }
+  ~Sha256() { EVP_MD_CTX_free(ctx_); }
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void Add(absl::string_view data) {
+    if (ctx_ != nullptr) EVP_DigestUpdate(ctx_, data.data(), data.size());
+  }
+  // Lower-case hex; "" when OpenSSL could not allocate.
+  std::string Hex() {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (ctx_ == nullptr || EVP_DigestFinal_ex(ctx_, digest, &size) != 1) {
+      return "";
+    }
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), size));
+  }
+
+ private:
+  EVP_MD_CTX* const ctx_;
+};
+
+}  // namespace
+
+absl::Status SendFile(const ArchiveSink& sink, const std::string& path,
+                      absl::string_view data) {
+  size_t at = 0;
+  do {
+    const absl::string_view piece = data.substr(at, kArchivePieceBytes);
+    UTM_RETURN_IF_ERROR(sink(path, std::string(piece)));
+    at += piece.size();
+  } while (at < data.size());
+  return absl::OkStatus();
+}
+
+OperatorData::OperatorData(
+    std::vector<DataSection*> sections,
+    std::function<std::string(const std::string&)> pseudonym,
+    store::Store* store, const Clock* clock)
+    : sections_(std::move(sections)),
+      pseudonym_(std::move(pseudonym)),
+      store_(store),
+      clock_(clock) {}
+
+absl::Status OperatorData::Export(const std::string& operator_id,
+                                  const ArchiveSink& sink) const {
+  const absl::Time now = clock_->Now();
+  // What the manifest lists: every file, its size and digest.
+  struct File {
+    std::string path;
+    size_t bytes = 0;
+    std::unique_ptr<Sha256> sha256 = std::make_unique<Sha256>();
+  };
+  std::vector<File> files;
+  const ArchiveSink recording = [&](const std::string& path,
+                                    std::string data) -> absl::Status {
+    if (files.empty() || files.back().path != path) {
+      files.push_back(File{path});
+    }
+    files.back().bytes += data.size();
+    files.back().sha256->Add(data);
+    return sink(path, std::move(data));
+  };
+  std::string readme = absl::StrCat(
+      "# What utmd holds about ", operator_id, "\n\n", "Exported ",
+      Rfc3339(now),
+      " by utmd. Every time is UTC (RFC 3339); every position is WGS84 "
+      "degrees, altitudes metres above the WGS84 ellipsoid unless a file "
+      "says otherwise. The formats are documented in utmd's docs/privacy.md "
+      "(\"Your data, exported\") and docs/api.md.\n\n## Files\n\n"
+      "- `README.md`: this file.\n");
+  for (const DataSection* section : sections_) {
+    absl::StrAppend(&readme, section->Describe());
+  }
+  absl::StrAppend(&readme,
+                  "- `manifest.json`: every other file with its size in "
+                  "bytes and its SHA-256, to check the archive is whole.\n");
+  UTM_RETURN_IF_ERROR(SendFile(recording, "README.md", readme));
+  for (DataSection* section : sections_) {
+    UTM_RETURN_IF_ERROR(section->Export(operator_id, recording));
+  }
+  Json manifest = {{"operator", operator_id},
+                   {"exported", Rfc3339(now)},
+                   {"files", Json::array()}};
+  for (File& file : files) {
+    manifest["files"].push_back({{"path", file.path},
+                                 {"bytes", file.bytes},
+                                 {"sha256", file.sha256->Hex()}});
+  }
+  return SendFile(sink, "manifest.json", manifest.dump(2) + "\n");
+}
+
+absl::StatusOr<v1::EraseDataResponse> OperatorData::Erase(
+    const std::string& operator_id) const {
+  for (DataSection* section : sections_) {
+    UTM_RETURN_IF_ERROR(section->CheckErasable(operator_id));
+  }
+  v1::EraseDataResponse report;
+  const std::string pseudonym = pseudonym_(operator_id);
+  report.set_pseudonym(pseudonym);
+  for (DataSection* section : sections_) {
+    UTM_RETURN_IF_ERROR(section->Erase(operator_id, pseudonym, &report));
+  }
+  // Deleted records stay in the store's log until it compacts.
+  if (store_ != nullptr) UTM_RETURN_IF_ERROR(store_->Compact());
+  return report;
+}
+
+}  // namespace utm::fleet
