@@ -311,6 +311,16 @@ TEST_F(OperatorDataTest,
           ->accepted());
   Audit("operator-alice", a1);
   Audit("operator-bob", b1);
+  {
+    audit::AuditEvent e;  // the police read her registration in force
+    e.subject = "police-7";
+    e.case_reference = "ZH-2026-0143";
+    e.action = "registration";
+    e.target = in_force;
+    e.about = "operator-alice";
+    e.disclosed = "operator=operator-alice,operator_registration_id=FA3XYZ123";
+    ASSERT_TRUE(audit_->Record(e).ok());
+  }
 
   v1::EraseDataResponse response;
   // The confirmation must be the caller's own id.
@@ -343,7 +353,7 @@ TEST_F(OperatorDataTest,
   EXPECT_EQ(response.intents_erased(), 2);
   EXPECT_EQ(response.registrations_erased(), 1);
   EXPECT_THAT(response.registrations_kept(), ::testing::ElementsAre(in_force));
-  EXPECT_EQ(response.audit_entries_pseudonymised(), 1);
+  EXPECT_EQ(response.audit_entries_pseudonymised(), 2);
   EXPECT_EQ(response.pseudonym(), "pseudonym-of-14");
 
   // In the files: nothing of the intents or the revoked registration in
@@ -355,12 +365,17 @@ TEST_F(OperatorDataTest,
   EXPECT_EQ(Occurrences(revoked), 0);
   EXPECT_EQ(Occurrences("operator-alice"), 1);
   EXPECT_EQ(Occurrences("operator-alice", dir_ / "store"), 1);
-  EXPECT_GT(Occurrences(in_force), 0);  // its key and its record
+  EXPECT_GT(Occurrences(in_force, dir_ / "store"), 0);  // key and record
   EXPECT_GT(Occurrences(b1), 0);
   EXPECT_GT(Occurrences("operator-bob"), 0);
   const std::string audit = test_util::ReadFileBytes(dir_ / "audit.log");
   EXPECT_THAT(audit, HasSubstr("about~="));
   EXPECT_THAT(audit, HasSubstr("pseudonym-of-14"));
+  // Her other identifiers too: her registration number and her aircraft's
+  // serial number (pseudonyms of their own).
+  EXPECT_THAT(audit, Not(HasSubstr("FA3XYZ123")));
+  EXPECT_THAT(audit, Not(HasSubstr(in_force)));
+  EXPECT_THAT(audit, HasSubstr("operator_registration_id%3Dpseudonym-of-9"));
   std::vector<std::string> lines = absl::StrSplit(
       absl::string_view(audit).substr(0, audit.size() - 1), '\n');
   EXPECT_TRUE(audit::VerifyAuditLines(lines).ok());

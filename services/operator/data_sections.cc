@@ -74,9 +74,9 @@ absl::Status IntentSection::CheckErasable(const std::string& operator_id) {
 }
 
 absl::Status IntentSection::Erase(const std::string& operator_id,
-                                  const std::string& pseudonym,
+                                  const Pseudonyms& pseudonyms,
                                   v1::EraseDataResponse* report) {
-  (void)pseudonym;
+  (void)pseudonyms;
   UTM_ASSIGN_OR_RETURN(int64_t erased, core_->EraseOwner(operator_id));
   report->set_intents_erased(report->intents_erased() + erased);
   return absl::OkStatus();
@@ -101,10 +101,19 @@ absl::Status RegistrationSection::Export(const std::string& operator_id,
       Json{{"registrations", std::move(registrations)}}.dump(2) + "\n");
 }
 
+void RegistrationSection::Identifiers(const std::string& operator_id,
+                                      std::vector<std::string>* out) const {
+  for (const v1::AircraftRegistration& r :
+       core_->OperatorRegistrations(operator_id)) {
+    out->push_back(r.serial_number());
+    out->push_back(r.operator_registration_id());
+  }
+}
+
 absl::Status RegistrationSection::Erase(const std::string& operator_id,
-                                        const std::string& pseudonym,
+                                        const Pseudonyms& pseudonyms,
                                         v1::EraseDataResponse* report) {
-  (void)pseudonym;
+  (void)pseudonyms;
   UTM_ASSIGN_OR_RETURN(registry::RegistryCore::Erased erased,
                        core_->EraseOperator(operator_id));
   report->set_registrations_erased(report->registrations_erased() +
@@ -151,9 +160,11 @@ absl::Status PrivilegedReadsSection::Export(const std::string& operator_id,
 }
 
 absl::Status PrivilegedReadsSection::Erase(const std::string& operator_id,
-                                           const std::string& pseudonym,
+                                           const Pseudonyms& pseudonyms,
                                            v1::EraseDataResponse* report) {
-  UTM_ASSIGN_OR_RETURN(int64_t redacted, log_->Redact(operator_id, pseudonym));
+  (void)operator_id;
+  // Entries count once however many of the identifiers they held.
+  UTM_ASSIGN_OR_RETURN(int64_t redacted, log_->Redact(pseudonyms.replacements));
   report->set_audit_entries_pseudonymised(
       report->audit_entries_pseudonymised() + redacted);
   return absl::OkStatus();

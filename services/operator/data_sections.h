@@ -6,6 +6,7 @@
 #define UTM_SERVICES_OPERATOR_DATA_SECTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "services/common/audit/audit_log.h"
@@ -28,7 +29,7 @@ class IntentSection final : public DataSection {
                       const ArchiveSink& sink) override;
   absl::Status CheckErasable(const std::string& operator_id) override;
   absl::Status Erase(const std::string& operator_id,
-                     const std::string& pseudonym,
+                     const Pseudonyms& pseudonyms,
                      v1::EraseDataResponse* report) override;
 
  private:
@@ -38,14 +39,18 @@ class IntentSection final : public DataSection {
 // registrations.json: the operator's aircraft registrations, in force or
 // not (AircraftRegistration in its JSON form). Erasure removes those no
 // longer in force and keeps those in force (RegistryCore::EraseOperator).
+// The operator's registration numbers and its aircraft's serial numbers
+// are identifiers of it.
 class RegistrationSection final : public DataSection {
  public:
   explicit RegistrationSection(registry::RegistryCore* core) : core_(core) {}
   std::string Describe() const override;
+  void Identifiers(const std::string& operator_id,
+                   std::vector<std::string>* out) const override;
   absl::Status Export(const std::string& operator_id,
                       const ArchiveSink& sink) override;
   absl::Status Erase(const std::string& operator_id,
-                     const std::string& pseudonym,
+                     const Pseudonyms& pseudonyms,
                      v1::EraseDataResponse* report) override;
 
  private:
@@ -56,8 +61,8 @@ class RegistrationSection final : public DataSection {
 // was shown its data, under which case, what, when — at least
 // `withhold_for` old (a jurisdiction may keep an investigation's reads
 // from its subject for a time; the count of those withheld is given).
-// Erasure replaces the operator's id in them by its pseudonym
-// (AuditLog::Redact): the law requires the entries to be kept.
+// Erasure replaces each of the operator's identifiers in them by its
+// pseudonym (AuditLog::Redact): the law requires the entries to be kept.
 class PrivilegedReadsSection final : public DataSection {
  public:
   // Entries listed at most (the newest).
@@ -69,7 +74,7 @@ class PrivilegedReadsSection final : public DataSection {
   absl::Status Export(const std::string& operator_id,
                       const ArchiveSink& sink) override;
   absl::Status Erase(const std::string& operator_id,
-                     const std::string& pseudonym,
+                     const Pseudonyms& pseudonyms,
                      v1::EraseDataResponse* report) override;
 
  private:
@@ -90,7 +95,7 @@ class LiveFlightsSection final : public DataSection {
     return absl::OkStatus();
   }
   absl::Status CheckErasable(const std::string& operator_id) override;
-  absl::Status Erase(const std::string&, const std::string&,
+  absl::Status Erase(const std::string&, const Pseudonyms&,
                      v1::EraseDataResponse*) override {
     return absl::OkStatus();
   }

@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -121,11 +122,23 @@ absl::StatusOr<v1::EraseDataResponse> OperatorData::Erase(
   for (DataSection* section : sections_) {
     UTM_RETURN_IF_ERROR(section->CheckErasable(operator_id));
   }
+  Pseudonyms pseudonyms;
+  pseudonyms.replacements.emplace_back(operator_id, pseudonym_(operator_id));
+  std::vector<std::string> others;
+  for (const DataSection* section : sections_) {
+    section->Identifiers(operator_id, &others);
+  }
+  std::sort(others.begin(), others.end());
+  others.erase(std::unique(others.begin(), others.end()), others.end());
+  for (std::string& id : others) {
+    if (id.empty() || id == operator_id) continue;
+    std::string p = pseudonym_(id);
+    pseudonyms.replacements.emplace_back(std::move(id), std::move(p));
+  }
   v1::EraseDataResponse report;
-  const std::string pseudonym = pseudonym_(operator_id);
-  report.set_pseudonym(pseudonym);
+  report.set_pseudonym(pseudonyms.of_operator());
   for (DataSection* section : sections_) {
-    UTM_RETURN_IF_ERROR(section->Erase(operator_id, pseudonym, &report));
+    UTM_RETURN_IF_ERROR(section->Erase(operator_id, pseudonyms, &report));
   }
   // Deleted records stay in the store's log until it compacts.
   if (store_ != nullptr) UTM_RETURN_IF_ERROR(store_->Compact());

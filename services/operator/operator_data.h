@@ -44,6 +44,16 @@ namespace utm::fleet {
 using ArchiveSink =
     std::function<absl::Status(const std::string& path, std::string data)>;
 
+// What an erasure puts in place of an operator's identifiers where data
+// must be kept: each identifier that names the operator — its id first,
+// then others the sections know (its operator registration numbers, its
+// aircraft's serial numbers) — with its keyed pseudonym.
+struct Pseudonyms {
+  std::vector<std::pair<std::string, std::string>> replacements;
+  // The operator id's pseudonym.
+  const std::string& of_operator() const { return replacements.front().second; }
+};
+
 // One kind of data utmd holds about operators.
 class DataSection {
  public:
@@ -65,18 +75,27 @@ class DataSection {
     return absl::OkStatus();
   }
 
-  // Erases the operator's data durably, replacing its id by `pseudonym`
-  // where data must be kept, and says what it did in `report`. Erasing
-  // what is already erased is OK and does nothing.
+  // Identifiers other than its id that name the operator in what this
+  // section holds (appended to `out`), for the pseudonyms of an erasure.
+  // Asked before anything is erased.
+  virtual void Identifiers(const std::string& operator_id,
+                           std::vector<std::string>* out) const {
+    (void)operator_id;
+    (void)out;
+  }
+
+  // Erases the operator's data durably, replacing its identifiers by their
+  // pseudonyms where data must be kept, and says what it did in `report`.
+  // Erasing what is already erased is OK and does nothing.
   virtual absl::Status Erase(const std::string& operator_id,
-                             const std::string& pseudonym,
+                             const Pseudonyms& pseudonyms,
                              v1::EraseDataResponse* report) = 0;
 };
 
 class OperatorData {
  public:
   // `sections` (not owned) in export and erasure order; `pseudonym` maps an
-  // operator id to its keyed pseudonym; `store` (not owned; may be null) is
+  // identifier to its keyed pseudonym; `store` (not owned; may be null) is
   // compacted after an erasure.
   OperatorData(std::vector<DataSection*> sections,
                std::function<std::string(const std::string&)> pseudonym,

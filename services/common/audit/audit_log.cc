@@ -121,9 +121,7 @@ class FileAuditLog final : public AuditLog {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<int64_t> Redact(const std::string& id,
-                                 const std::string& pseudonym) override {
-    if (id.empty()) return absl::InvalidArgumentError("id: empty");
+  absl::StatusOr<int64_t> Redact(const Replacements& replacements) override {
     absl::MutexLock lock(&mu_);
     if (broken_) return Refused(absl::StrCat(path_, " is broken; restart"));
     UTM_ASSIGN_OR_RETURN(std::string content, ReadAll(fd_, path_));
@@ -131,7 +129,7 @@ class FileAuditLog final : public AuditLog {
     std::vector<std::string> lines;
     if (!content.empty()) lines = absl::StrSplit(content, '\n');
     UTM_ASSIGN_OR_RETURN(RedactedLines redacted,
-                         RedactLines(std::move(lines), id, pseudonym));
+                         RedactLines(std::move(lines), replacements));
     if (redacted.changed == 0) return 0;
     std::string bytes;
     std::vector<uint64_t> offsets;
@@ -220,23 +218,30 @@ class FileAuditLog final : public AuditLog {
 
 }  // namespace
 
-absl::StatusOr<RedactedLines> RedactLines(std::vector<std::string> lines,
-                                          const std::string& id,
-                                          const std::string& pseudonym) {
+absl::StatusOr<RedactedLines> RedactLines(
+    std::vector<std::string> lines,
+    const AuditLog::Replacements& replacements) {
+  for (const auto& [id, pseudonym] : replacements) {
+    if (id.empty()) return absl::InvalidArgumentError("id: empty");
+  }
   RedactedLines out;
   for (std::string& line : lines) {
-    absl::StatusOr<std::optional<std::string>> redacted =
-        RedactAuditEntry(line, id, pseudonym);
-    if (!redacted.ok()) {
-      if (absl::IsFailedPrecondition(redacted.status())) {
-        return redacted.status();
+    bool changed = false;
+    for (const auto& [id, pseudonym] : replacements) {
+      absl::StatusOr<std::optional<std::string>> redacted =
+          RedactAuditEntry(line, id, pseudonym);
+      if (!redacted.ok()) {
+        if (absl::IsFailedPrecondition(redacted.status())) {
+          return redacted.status();
+        }
+        return absl::DataLossError(redacted.status().message());
       }
-      return absl::DataLossError(redacted.status().message());
+      if (redacted->has_value()) {
+        line = **std::move(redacted);
+        changed = true;
+      }
     }
-    if (redacted->has_value()) {
-      line = **std::move(redacted);
-      ++out.changed;
-    }
+    if (changed) ++out.changed;
   }
   out.lines = std::move(lines);
   return out;

@@ -35,6 +35,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -68,17 +69,18 @@ class AuditLog {
   // the head. UNAVAILABLE when the backend cannot be read. Thread-safe.
   virtual absl::StatusOr<AuditPage> Read(int64_t after_sequence, int limit) = 0;
 
-  // Replaces `id` by `pseudonym` in every entry that holds it in target,
-  // about or disclosed (RedactAuditEntry), durably, and returns how many
-  // entries were rewritten. Hashes, the chain and the head are unchanged:
-  // an earlier head still verifies. The file backend rewrites the file
-  // (a new file synced and renamed over the old one); the Redis backend
-  // rewrites the stream (a copy renamed over it once no entry was appended
-  // meanwhile). FAILED_PRECONDITION when a format 1 entry holds `id`
-  // (nothing is rewritten then); UNAVAILABLE when the backend fails.
-  // INVALID_ARGUMENT for an empty `id`. Thread-safe.
-  virtual absl::StatusOr<int64_t> Redact(const std::string& id,
-                                         const std::string& pseudonym) = 0;
+  // For each (id, pseudonym) of `replacements`, replaces `id` by
+  // `pseudonym` in every entry that holds it in target, about or disclosed
+  // (RedactAuditEntry), durably, and returns how many entries were
+  // rewritten. Hashes, the chain and the head are unchanged: an earlier
+  // head still verifies. The file backend rewrites the file (a new file
+  // synced and renamed over the old one); the Redis backend rewrites the
+  // stream (a copy renamed over it once no entry was appended meanwhile).
+  // FAILED_PRECONDITION when a format 1 entry holds an id (nothing is
+  // rewritten then); UNAVAILABLE when the backend fails; INVALID_ARGUMENT
+  // for an empty id. Thread-safe.
+  using Replacements = std::vector<std::pair<std::string, std::string>>;
+  virtual absl::StatusOr<int64_t> Redact(const Replacements& replacements) = 0;
 
   // Record() as an AuditSink for the services. The log must outlive it.
   AuditSink Sink();
@@ -97,9 +99,8 @@ struct RedactedLines {
   std::vector<std::string> lines;
   int64_t changed = 0;
 };
-absl::StatusOr<RedactedLines> RedactLines(std::vector<std::string> lines,
-                                          const std::string& id,
-                                          const std::string& pseudonym);
+absl::StatusOr<RedactedLines> RedactLines(
+    std::vector<std::string> lines, const AuditLog::Replacements& replacements);
 
 // Opens (creating, mode 0600; an existing file with a wider mode is
 // tightened: it holds identities) the log at `path`, verifies the chain it

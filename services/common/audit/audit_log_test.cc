@@ -209,7 +209,7 @@ TEST_F(FileAuditLogTest, RedactsAnOperatorKeepingTheChain) {
   EXPECT_EQ(EntriesAbout(**log, "alice", 2)->front().sequence, 3);
   const AuditHead head = VerifyAuditLines(Lines())->head;
 
-  absl::StatusOr<int64_t> redacted = (*log)->Redact("alice", "op-9f2c");
+  absl::StatusOr<int64_t> redacted = (*log)->Redact({{"alice", "op-9f2c"}});
   ASSERT_TRUE(redacted.ok()) << redacted.status();
   EXPECT_EQ(*redacted, 3);
   std::ifstream in(path_);
@@ -226,7 +226,7 @@ TEST_F(FileAuditLogTest, RedactsAnOperatorKeepingTheChain) {
   ASSERT_TRUE(page.ok());
   EXPECT_THAT(page->lines[0], HasSubstr("about~="));
   ASSERT_TRUE((*log)->Record(Event(6)).ok());
-  EXPECT_EQ(*(*log)->Redact("alice", "op-9f2c"), 0);
+  EXPECT_EQ(*(*log)->Redact({{"alice", "op-9f2c"}}), 0);
   log->reset();
   log = OpenFileAuditLog(path_, &clock_);
   ASSERT_TRUE(log.ok()) << log.status();
@@ -257,10 +257,10 @@ TEST_F(FileAuditLogTest, RefusesToRedactFormatOneEntriesHoldingTheId) {
   absl::StatusOr<std::unique_ptr<AuditLog>> log =
       OpenFileAuditLog(path_, &clock_);
   ASSERT_TRUE(log.ok()) << log.status();
-  EXPECT_EQ((*log)->Redact("alice", "p").status().code(),
+  EXPECT_EQ((*log)->Redact({{"alice", "p"}}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(Lines()[0], HasSubstr("disclosed=alice "));
-  EXPECT_EQ((*log)->Redact("", "p").status().code(),
+  EXPECT_EQ((*log)->Redact({{"", "p"}}).status().code(),
             absl::StatusCode::kInvalidArgument);
 }
 

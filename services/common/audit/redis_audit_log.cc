@@ -141,9 +141,7 @@ class RedisAuditLog final : public AuditLog {
         absl::StrCat("the head moved on ", kMaxAttempts, " attempts in a row"));
   }
 
-  absl::StatusOr<int64_t> Redact(const std::string& id,
-                                 const std::string& pseudonym) override {
-    if (id.empty()) return absl::InvalidArgumentError("id: empty");
+  absl::StatusOr<int64_t> Redact(const Replacements& replacements) override {
     const std::string copy = stream_ + ":redact";
     for (int attempt = 0; attempt < kMaxRedactAttempts; ++attempt) {
       // Read the whole stream and the head it ends at.
@@ -158,7 +156,7 @@ class RedisAuditLog final : public AuditLog {
       }
       if (static_cast<int64_t>(lines.size()) != head.sequence) continue;
       UTM_ASSIGN_OR_RETURN(RedactedLines redacted,
-                           RedactLines(std::move(lines), id, pseudonym));
+                           RedactLines(std::move(lines), replacements));
       if (redacted.changed == 0) return 0;
       // Copy, then swap the copy in if nothing was appended meanwhile.
       std::vector<std::vector<std::string>> commands = {{"DEL", copy}};

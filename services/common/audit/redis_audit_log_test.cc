@@ -183,7 +183,7 @@ TEST_F(RedisAuditLogTest, RedactsAnOperatorKeepingTheChain) {
     ASSERT_TRUE((i % 2 == 0 ? a : b)->Record(event).ok());
   }
   const AuditHead head = VerifyAuditLines(Lines())->head;
-  absl::StatusOr<int64_t> redacted = a->Redact("alice", "op-51c0");
+  absl::StatusOr<int64_t> redacted = a->Redact({{"alice", "op-51c0"}});
   ASSERT_TRUE(redacted.ok()) << redacted.status();
   EXPECT_EQ(*redacted, 15);
   const std::vector<std::string> lines = Lines();
