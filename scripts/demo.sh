@@ -62,7 +62,7 @@ expect() {
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
   [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ||
-     $1 == registry ]] &&
+     $1 == registry || $1 == operator ]] &&
     shown="utmctl $shown"
   for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR CAA; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
@@ -383,8 +383,11 @@ fly_bg supervisor-2 --token "$SUPERVISOR" watch --circle 47.38,8.54,2000 --kinds
 fly_bg alice-2 --token "$ALICE" fly --aircraft "$ALICE_UA" --intent "$ALICE_ZRH" \
   --from 47.3800,8.5400,550 --velocity 0,3,0 --duration-s 20 --until-alert registration_revoked
 sleep 2  # airborne
+echo "Alice's own view, live: her drone, its intent's state, its open alerts; nobody else's aircraft."
+expect 0 "$UTMCTL" fleet --server "127.0.0.1:$PORT" --token "$ALICE" watch --count 1 --timeout-s 10
 expect 0 registry --token "$CAA" revoke "$ALICE_UA" --reason "failed its annual inspection"
 landed alice-2
+ALICE_LANDED=$SECONDS
 landed supervisor-2
 requires "RAISED REGISTRATION_REVOKED $ALICE_UA: " alice-2
 flying_now "$WORK/alice-again.json" 47.2100 8.3000 200
@@ -397,6 +400,26 @@ step "Y. Who owns that drone? Bob may not know; the police, with a case referenc
 expect 4 registry --token "$BOB" get "$ALICE_UA"
 expect 0 registry --token "$POLICE" get "$ALICE_UA" --case ZH-2026-WARRANT-0143
 expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list --after 2
+
+operator() { "$UTMCTL" operator --server "127.0.0.1:$PORT" "$@"; }
+
+step "Z3. Your data: Alice exports everything utmd holds about her, as one archive checked against its manifest"
+expect 0 operator --token "$ALICE" export --out "$WORK/alice-export.tar.gz"
+tar -tzvf "$WORK/alice-export.tar.gz"
+tar -xzOf "$WORK/alice-export.tar.gz" privileged-reads.json
+
+step "Z4. Alice takes her data and leaves: erasure is refused while her flight is in progress; once it has ended, everything is erased, and what the law keeps is named"
+expect 6 operator --token "$ALICE" erase --confirm alice
+ALICE_V=$(intent --token "$ALICE" get "$ALICE_ZRH" | sed -n 's/.*, version \([0-9]*\).*/\1/p' | head -n 1)
+expect 0 intent --token "$ALICE" end "$ALICE_ZRH" --version "$ALICE_V"
+# An aircraft that reported in the last minute is still flying.
+wait_s=$((ALICE_LANDED + 62 - SECONDS))
+if ((wait_s > 0)); then echo "(Alice's drone last reported less than a minute ago: waiting ${wait_s} s)"; sleep "$wait_s"; fi
+expect 0 operator --token "$ALICE" erase --confirm alice
+expect 5 intent --token "$ALICE" get "$ALICE_ZRH"
+echo "The police's reads of her data stay in the audit log under a pseudonym; the chain is unchanged:"
+expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list
+expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" verify
 
 step "1. Validate volume files: the bad one is refused with the exact field and reason"
 expect 0 "$UTMCTL" geo check "$EX/area-45km.json" "$EX/intent-tip-inside.json"
