@@ -127,6 +127,16 @@ void FlightLogs::OnReport(const std::string& operator_id,
     }
   }
   if (policy.local_only) return;
+  if (f == nullptr && !r.intent_id().empty()) {
+    if (not_retained_.contains(key)) return;
+    if (options_.intent_retained &&
+        !options_.intent_retained(operator_id, r.intent_id())) {
+      // Bounded: forgotten wholesale past 100,000 (then asked again).
+      if (not_retained_.size() >= 100000) not_retained_.clear();
+      not_retained_.insert(key);
+      return;
+    }
+  }
   if (f == nullptr) {
     f = Start(operator_id, r.aircraft_id(), r.intent_id(), p.time);
     if (f == nullptr) {
@@ -243,13 +253,15 @@ void FlightLogs::OnIntent(const v1::FlightIntent& intent) {
   absl::MutexLock lock(&mu_);
   auto it = by_intent_.find(Key(op, intent.id()));
   Flight* f = it == by_intent_.end() ? nullptr : &open_.at(it->second);
-  if (policy.local_only) {
+  const bool live = IsLiveState(intent.state());
+  if (!live) not_retained_.erase(Key(op, intent.id()));
+  if (policy.local_only || intent.no_retention()) {
+    // Nothing of it is kept: not its flight either.
     if (f != nullptr) Discard(it->second);
     return;
   }
   if (f != nullptr && intent.version() <= f->intent_version) return;  // seen
   const absl::Time when = FromProto(intent.update_time());
-  const bool live = IsLiveState(intent.state());
   if (f == nullptr) {
     if (!live) return;  // not flying: nothing to record
     f = Start(op, intent.aircraft().serial_number(), intent.id(), when);
@@ -295,7 +307,14 @@ void FlightLogs::OnAlert(
     if (op.empty()) continue;  // an intruder
     auto it = by_aircraft_.find(Key(op, id));
     if (it == by_aircraft_.end()) continue;
-    v1::FlightLogHeader* h = open_.at(it->second).record.mutable_header();
+    auto open = open_.find(it->second);
+    // The aircraft's latest flight, unless it ended or another aircraft
+    // flies it now.
+    if (open == open_.end() ||
+        open->second.record.header().flight().aircraft_id() != id) {
+      continue;
+    }
+    v1::FlightLogHeader* h = open->second.record.mutable_header();
     if (h->alerts_size() >= kMaxFlightAlerts) continue;
     v1::FlightAlertEvent* e = h->add_alerts();
     e->set_alert_id(alert.id());

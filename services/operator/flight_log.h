@@ -9,7 +9,8 @@
 //    last report when reports naming it stop for more than `gap` (5
 //    minutes). Reports naming it again after that start a new flight. A
 //    flight activated but with no report yet stays open until its intent
-//    ends, is cancelled, or is past its last volume's end by `gap`.
+//    ends, is cancelled, or is past its last volume's end by `gap`. An
+//    intent filed without retention is not recorded at all.
 //  - A free flight: the reports of one aircraft naming no intent, until a
 //    gap of more than `gap` between two of them (on the server's clock).
 //
@@ -46,12 +47,14 @@
 #define UTM_SERVICES_OPERATOR_FLIGHT_LOG_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -87,6 +90,14 @@ struct FlightLogOptions {
   size_t max_open_flights = 100000;
   // How often Tick looks for logs past their retention. DEFAULT: 1 minute.
   absl::Duration retention_sweep = absl::Minutes(1);
+  // Whether `operator_id`'s intent `intent_id` may be kept: false for an
+  // intent filed without retention (FileIntentRequest.no_retention), whose
+  // flight is then not recorded at all. Asked once when reports naming an
+  // intent start a flight; thread-safe, must not call into FlightLogs.
+  // DEFAULT (null): every intent may.
+  std::function<bool(const std::string& operator_id,
+                     const std::string& intent_id)>
+      intent_retained;
 };
 
 class FlightLogs {
@@ -190,6 +201,9 @@ class FlightLogs {
   absl::flat_hash_map<Key, std::string> by_intent_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Key, std::string> free_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Key, std::string> by_aircraft_ ABSL_GUARDED_BY(mu_);
+  // (operator, intent id) of intents filed without retention that reports
+  // name: not recorded (and not asked about again until they end).
+  absl::flat_hash_set<Key> not_retained_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };

@@ -335,6 +335,30 @@ TEST_F(FlightLogTest, LocalOnlyWritesNothing) {
   EXPECT_EQ(logs_->stats().chunks_written, 0);
 }
 
+TEST_F(FlightLogTest, IntentsFiledWithoutRetentionAreNotRecorded) {
+  int asked = 0;
+  options_.intent_retained = [&](const std::string& op, const std::string& id) {
+    ++asked;
+    return !(op == "alice" && id == "I-secret");
+  };
+  Reopen();
+  v1::FlightIntent secret =
+      Intent("alice", "I-secret", v1::INTENT_STATE_ACTIVATED, 2, clock_.Now());
+  secret.set_no_retention(true);
+  logs_->OnIntent(secret);
+  Fly("alice", "SER-1", "I-secret", 10);
+  EXPECT_EQ(asked, 1);  // once, not per report
+  Fly("alice", "SER-2", "I-kept", 2);
+  secret.set_state(v1::INTENT_STATE_ENDED);
+  secret.set_version(3);
+  logs_->OnIntent(secret);
+  logs_->CloseAll();
+  std::vector<v1::FlightSummary> flights = List("alice");
+  ASSERT_THAT(flights, SizeIs(1));
+  EXPECT_EQ(flights[0].intent_id(), "I-kept");
+  EXPECT_EQ(StoredRows(kFlightLogsTable), 1u);
+}
+
 TEST_F(FlightLogTest, TurningLocalOnlyOnMidFlightRemovesWhatWasWritten) {
   options_.chunk_points = 5;
   Reopen();

@@ -73,8 +73,16 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
         fleet::OpenFlightLogStore(o.flight_log_store);
     if (!flight_store.ok()) return flight_store.status();
     s->flight_store = *std::move(flight_store);
+    fleet::FlightLogOptions flight_log_options;
+    // An intent filed without retention: nothing of its flight is kept.
+    flight_log_options.intent_retained = [intents = o.intents](
+                                             const std::string& op,
+                                             const std::string& id) {
+      absl::StatusOr<intent::IntentView> v = intents->Get(op, id);
+      return !v.ok() || !v->owned_by_caller || v->intent.retained;
+    };
     s->flight_logs = std::make_unique<fleet::FlightLogs>(
-        fleet::FlightLogOptions(), o.clock,
+        std::move(flight_log_options), o.clock,
         o.data_policies != nullptr ? o.data_policies : &s->default_policies,
         s->flight_store.get());
     {
