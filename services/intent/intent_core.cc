@@ -525,6 +525,13 @@ void IntentCore::ModifyAsync(const std::string& owner,
 
 void IntentCore::TransitionAsync(const std::string& owner,
                                  const TransitionRequest& request, Done done) {
+  if (state_observer_) {
+    done = [observer = state_observer_,
+            done = std::move(done)](absl::StatusOr<WriteOutcome> outcome) {
+      if (outcome.ok() && outcome->accepted()) observer(*outcome->intent);
+      done(std::move(outcome));
+    };
+  }
   if (ledger_ != nullptr &&
       RunOnLedgerWorker([this, owner, request, done]() mutable {
         if (absl::Status s = TransitionImpl(owner, request, done); !s.ok()) {

@@ -355,6 +355,16 @@ class IntentCore {
   // must not call back into it.
   void SetRegistrationChecker(const registration::RegistrationChecker* checker);
 
+  // Called with the intent after each accepted state change (Transition and
+  // TransitionAsync: activation, end, cancellation, the off-nominal
+  // states), once durable and outside the core's lock, before the caller is
+  // answered; a retried request may repeat it (same version). For flight
+  // logs. Set before serving; must be quick, must not block, may call Get.
+  using StateObserver = std::function<void(const Intent& intent)>;
+  void SetStateObserver(StateObserver observer) {
+    state_observer_ = std::move(observer);
+  }
+
   // Replicated mode (several utmd processes sharing one Redis): the core's
   // state is a read model of `ledger`, kept current by `follower` (the
   // tables "intents" and "requests"). A write is decided on that model and
@@ -535,6 +545,7 @@ class IntentCore {
   store::Store* const store_;
   const ConstraintChecker* constraint_checker_ = nullptr;
   const registration::RegistrationChecker* registration_checker_ = nullptr;
+  StateObserver state_observer_;  // set before serving
   ledger::Ledger* ledger_ = nullptr;
   ledger::Follower* follower_ = nullptr;
   std::atomic<int64_t> ledger_retries_{0};

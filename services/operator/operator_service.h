@@ -15,6 +15,14 @@
 // the stream drains (so a large archive is never held whole); at most
 // kMaxExports run at once. An erasure runs on its own thread (it waits for
 // the store, the ledger and the audit log) and answers when durable.
+// ListFlights and GetFlightLog (flight_log_rpc.cc): scope
+// utm.strategic_coordination; the caller's own flight logs only (another
+// operator's flight id is NOT_FOUND, as an unknown one is); UNIMPLEMENTED
+// unless SetFlightLogs gave the service flight logs. GetFlightLog writes the
+// header, then one message per stored chunk (at most 600 points), then the
+// points not yet written of a flight in progress: a long flight is never
+// one large message, and a chunk is read only when the previous message is
+// written.
 //
 // Typical usage:
 //   FleetView fleet(sources);
@@ -34,6 +42,7 @@
 #include "services/common/snapshot_stream.h"
 #include "services/operator/fleet_view.h"
 #include "services/operator/operator_data.h"
+#include "services/operator/flight_log.h"
 #include "utm/v1/operator.grpc.pb.h"
 
 namespace utm::fleet {
@@ -62,6 +71,17 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   // Waits for erasures still running (their threads). Call after the
   // server has shut down, before the data's sources go.
   void WaitForErasures();
+  grpc::ServerUnaryReactor* ListFlights(
+      grpc::CallbackServerContext* context,
+      const v1::ListFlightsRequest* request,
+      v1::ListFlightsResponse* response) override;
+  grpc::ServerWriteReactor<v1::FlightLogPart>* GetFlightLog(
+      grpc::CallbackServerContext* context,
+      const v1::GetFlightLogRequest* request) override;
+
+  // Serves flight logs from `logs` (not owned; must outlive the service).
+  // Call before serving; without it the flight log calls are UNIMPLEMENTED.
+  void SetFlightLogs(const FlightLogs* logs) { flight_logs_ = logs; }
 
   // Writes every due watcher's fleet. Call about every 100 ms.
   void Tick();
@@ -80,6 +100,7 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   const FleetView* const fleet_;
   const auth::Verifier* const verifier_;
   const Clock* const clock_;
+  const FlightLogs* flight_logs_ = nullptr;  // set before serving
 
   mutable absl::Mutex mu_;
   // The open alerts of the latest tick, shared by every stream's fill;

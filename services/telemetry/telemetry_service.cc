@@ -543,6 +543,7 @@ bool TelemetryService::ending() const {
 
 void TelemetryService::Route(const std::vector<AlertChange>& changes) {
   if (changes.empty()) return;
+  if (alert_observer_) alert_observer_(changes);
   absl::MutexLock lock(&mu_);
   std::vector<AlertStream*> fallback;
   std::vector<const std::string*> served;  // operators whose stream got it

@@ -142,6 +142,15 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
       const std::vector<v1::ReportError>& errors) const;
 
+  // Called with every batch of alert changes Route() delivers on this
+  // replica (on Redis, every replica's), on the routing thread. For flight
+  // logs. Set before serving; must be thread-safe and fast.
+  using AlertObserver =
+      std::function<void(const std::vector<AlertChange>& changes)>;
+  void SetAlertObserver(AlertObserver observer) {
+    alert_observer_ = std::move(observer);
+  }
+
   struct Stats {
     size_t position_streams = 0;
     size_t watchers = 0;
@@ -179,6 +188,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const Options options_;
   TelemetryCluster* cluster_ = nullptr;  // set before serving
   ReportObserver observer_;              // set before serving
+  AlertObserver alert_observer_;         // set before serving
 
   mutable absl::Mutex mu_;
   std::set<AlertStream*> streams_ ABSL_GUARDED_BY(mu_);

@@ -134,7 +134,10 @@ int OperatorDataCommands::Erase() {
     return 0;
   }
   std::cout << "erased: " << response.intents_erased() << " intents, "
-            << response.registrations_erased() << " registrations\n";
+            << response.flight_logs_erased() << " flight logs, "
+            << response.registrations_erased() << " registrations"
+            << (response.settings_erased() ? ", your data settings" : "")
+            << "\n";
   if (response.registrations_kept_size() > 0) {
     std::cout << "kept (in force, the registry's record): registrations";
     for (const std::string& serial : response.registrations_kept()) {
@@ -145,9 +148,6 @@ int OperatorDataCommands::Erase() {
   std::cout << "pseudonymised: " << response.audit_entries_pseudonymised()
             << " audit entries now say " << response.pseudonym()
             << " instead of your id\n";
-  for (const std::string& note : response.notes()) {
-    std::cout << note << "\n";
-  }
   return 0;
 }
 

@@ -743,6 +743,11 @@ int main(int argc, char** argv) {
     tactical_options.redis = redis_options->client;
     tactical_options.member_id = MemberId(port->port());
   }
+  // Flight logs only in the embedded store: none with --store memory
+  // (nothing is kept) or redis (not implemented there).
+  if (store_options.backend == "embedded") {
+    tactical_options.flight_log_store = store.get();
+  }
   absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
       utm::utmd::TacticalTier::Start(std::move(tactical_options));
   if (!tactical.ok()) {

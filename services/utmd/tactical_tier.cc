@@ -26,9 +26,23 @@ struct TacticalTier::State {
     telemetry::TelemetryService* service ABSL_GUARDED_BY(mu) = nullptr;
   };
 
+  // Intent state changes reach the flight logs from the intent core's
+  // threads: the link is cut, under its lock, before the logs go.
+  struct FlightLogLink {
+    absl::Mutex mu;
+    fleet::FlightLogs* logs ABSL_GUARDED_BY(mu) = nullptr;
+  };
+
   TacticalOptions options;
   std::shared_ptr<RevocationLink> revocations =
       std::make_shared<RevocationLink>();
+  std::shared_ptr<FlightLogLink> flight_log_link =
+      std::make_shared<FlightLogLink>();
+  // Before the telemetry tier, whose threads record into them: they go
+  // after it.
+  fleet::UniformDataPolicies default_policies;
+  std::unique_ptr<fleet::FlightLogStore> flight_store;
+  std::unique_ptr<fleet::FlightLogs> flight_logs;
   std::unique_ptr<telemetry::LiveAirspace> airspace;
   std::unique_ptr<telemetry::TelemetryCore> telemetry_core;
   std::unique_ptr<telemetry::TelemetryService> telemetry_service;
@@ -42,6 +56,7 @@ struct TacticalTier::State {
   std::unique_ptr<fleet::FleetView> fleet_view;
   std::unique_ptr<fleet::OperatorService> operator_service;
   std::unique_ptr<PeriodicThread> operator_ticker;
+  std::unique_ptr<PeriodicThread> flight_log_ticker;
 };
 
 absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
@@ -50,6 +65,38 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   auto s = std::make_unique<State>();
   s->options = std::move(options);
   const TacticalOptions& o = s->options;
+
+  // Operators' flight logs, in the embedded store, where the operator
+  // service runs.
+  if (o.flight_log_store != nullptr && o.services.operator_data) {
+    absl::StatusOr<std::unique_ptr<fleet::FlightLogStore>> flight_store =
+        fleet::OpenFlightLogStore(o.flight_log_store);
+    if (!flight_store.ok()) return flight_store.status();
+    s->flight_store = *std::move(flight_store);
+    fleet::FlightLogOptions flight_log_options;
+    // An intent filed without retention: nothing of its flight is kept.
+    flight_log_options.intent_retained = [intents = o.intents](
+                                             const std::string& op,
+                                             const std::string& id) {
+      absl::StatusOr<intent::IntentView> v = intents->Get(op, id);
+      return !v.ok() || !v->owned_by_caller || v->intent.retained;
+    };
+    s->flight_logs = std::make_unique<fleet::FlightLogs>(
+        std::move(flight_log_options), o.clock,
+        o.data_policies != nullptr ? o.data_policies : &s->default_policies,
+        s->flight_store.get());
+    {
+      absl::MutexLock lock(&s->flight_log_link->mu);
+      s->flight_log_link->logs = s->flight_logs.get();
+    }
+    o.intents->SetStateObserver(
+        [link = s->flight_log_link](const intent::Intent& intent) {
+          v1::FlightIntent proto;
+          intent::IntentToProto(intent, &proto);
+          absl::MutexLock lock(&link->mu);
+          if (link->logs != nullptr) link->logs->OnIntent(proto);
+        });
+  }
 
   // Tactical deconfliction: positions in, alerts out; lost links checked
   // every second.
@@ -120,10 +167,20 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
     }
   }
   s->telemetry_service->SetReportObserver(
-      [rid = s->rid_core.get()](const std::string& operator_id,
-                                const v1::PositionReport& report) {
+      [rid = s->rid_core.get(), logs = s->flight_logs.get()](
+          const std::string& operator_id, const v1::PositionReport& report) {
         rid->AddNetworkReport(operator_id, report);
+        if (logs != nullptr) logs->OnReport(operator_id, report);
       });
+  if (s->flight_logs != nullptr) {
+    s->telemetry_service->SetAlertObserver(
+        [logs = s->flight_logs.get()](
+            const std::vector<telemetry::AlertChange>& changes) {
+          for (const telemetry::AlertChange& c : changes) {
+            logs->OnAlert(c.alert, c.aircraft);
+          }
+        });
+  }
   remoteid::RemoteIdService::Options rid_service_options;
   // Details name the registered operator of a registered aircraft.
   rid_service_options.registrations =
@@ -163,6 +220,11 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   s->operator_ticker = std::make_unique<PeriodicThread>(
       absl::Milliseconds(100),
       [service = s->operator_service.get()] { service->Tick(); });
+  if (s->flight_logs != nullptr) {
+    s->operator_service->SetFlightLogs(s->flight_logs.get());
+    s->flight_log_ticker = std::make_unique<PeriodicThread>(
+        absl::Seconds(1), [logs = s->flight_logs.get()] { logs->Tick(); });
+  }
   return std::unique_ptr<TacticalTier>(new TacticalTier(std::move(s)));
 }
 
@@ -174,6 +236,13 @@ TacticalTier::~TacticalTier() {
     absl::MutexLock lock(&state_->revocations->mu);
     state_->revocations->service = nullptr;
   }
+  {
+    absl::MutexLock lock(&state_->flight_log_link->mu);
+    state_->flight_log_link->logs = nullptr;
+  }
+  // Flights in progress end with the process: written now.
+  state_->flight_log_ticker.reset();
+  if (state_->flight_logs != nullptr) state_->flight_logs->CloseAll();
   // The members go in reverse order: tickers before what they tick,
   // clusters before their cores.
   state_.reset();

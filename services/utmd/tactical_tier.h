@@ -5,10 +5,11 @@
 // strategic cores, which the tier checks positions against.
 //
 // Lifetime: built after the intent, constraint and registry cores, which
-// outlive it. EndStreams() before the server shuts down, StopClusters()
-// after; the destructor cuts the registry's link to telemetry first, so
-// that a revocation or lapse told on the follower's thread never reaches a
-// service that is going.
+// outlive it (and the store, which outlives it too). EndStreams() before the
+// server shuts down, StopClusters() after; the destructor cuts the registry's
+// link to telemetry first, so that a revocation or lapse told on the follower's
+// thread never reaches a service that is going, and the intent core's link to
+// the flight logs, whose flights in progress it then writes and ends.
 #ifndef UTM_SERVICES_UTMD_TACTICAL_TIER_H_
 #define UTM_SERVICES_UTMD_TACTICAL_TIER_H_
 
@@ -21,8 +22,10 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/redis/redis_client.h"
+#include "services/common/store.h"
 #include "services/constraint/constraint_core.h"
 #include "services/intent/intent_core.h"
+#include "services/operator/data_policy.h"
 #include "services/operator/operator_service.h"
 #include "services/registry/registry_core.h"
 #include "services/remoteid/remoteid_core.h"
@@ -51,6 +54,14 @@ struct TacticalOptions {
   ServiceSet services;
   std::optional<redis::ClientOptions> redis;
   std::string member_id;
+  // Operators' flight logs (services/operator/flight_log.h) are kept in this
+  // store where the operator service runs: the embedded store. Null (with
+  // --store memory or redis): no flight logs, and their calls say
+  // UNIMPLEMENTED. Not owned; outlives the tier.
+  store::Store* flight_log_store = nullptr;
+  // What each operator has chosen to be kept. Null: the defaults for
+  // everyone (fleet::UniformDataPolicies). Not owned; outlives the tier.
+  const fleet::DataPolicies* data_policies = nullptr;
 };
 
 class TacticalTier {
