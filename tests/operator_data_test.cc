@@ -25,7 +25,10 @@
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/intent/intent_core.h"
+#include "services/operator/data_policy.h"
 #include "services/operator/data_sections.h"
+#include "services/operator/flight_log.h"
+#include "services/operator/flight_log_store.h"
 #include "services/operator/operator_service.h"
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_testing.h"
@@ -81,6 +84,10 @@ class OperatorDataTest : public ::testing::Test {
     ro.session_key = "0123456789abcdef0123456789abcdef";
     display_ = std::make_unique<remoteid::RemoteIdCore>(ro, &clock_);
 
+    flight_store_ = *OpenFlightLogStore(store_.get());
+    flight_logs_ = std::make_unique<FlightLogs>(
+        FlightLogOptions(), &clock_, &policies_, flight_store_.get());
+    flight_section_ = std::make_unique<FlightLogSection>(flight_logs_.get());
     intent_section_ = std::make_unique<IntentSection>(intents_.get());
     registration_section_ =
         std::make_unique<RegistrationSection>(registry_.get());
@@ -89,6 +96,7 @@ class OperatorDataTest : public ::testing::Test {
     live_section_ = std::make_unique<LiveFlightsSection>(display_.get());
     data_ = std::make_unique<OperatorData>(
         std::vector<DataSection*>{live_section_.get(), intent_section_.get(),
+                                  flight_section_.get(),
                                   registration_section_.get(),
                                   reads_section_.get()},
         [](const std::string& id) {
@@ -158,6 +166,18 @@ class OperatorDataTest : public ::testing::Test {
     EXPECT_EQ(order.back(), "manifest.json");
     return files;
   }
+  // `n` positions of `aircraft` naming no intent, one a second, then the
+  // flight is closed (its log written).
+  void Fly(const std::string& op, const std::string& aircraft, int n) {
+    for (int i = 0; i < n; ++i) {
+      flight_logs_->OnReport(
+          op, test_util::ReportAt(aircraft,
+                                  geo::GeodesicDestination(kZurich, 0, 5 * i),
+                                  clock_.Now(), 5));
+      clock_.Advance(absl::Seconds(1));
+    }
+    flight_logs_->CloseAll();
+  }
   grpc::Status Erase(const std::string& who, const std::string& confirm,
                      v1::EraseDataResponse* response) {
     grpc::ClientContext context;
@@ -192,6 +212,10 @@ class OperatorDataTest : public ::testing::Test {
   std::unique_ptr<registry::RegistryCore> registry_;
   std::unique_ptr<audit::AuditLog> audit_;
   std::unique_ptr<remoteid::RemoteIdCore> display_;
+  UniformDataPolicies policies_;
+  std::unique_ptr<FlightLogStore> flight_store_;
+  std::unique_ptr<FlightLogs> flight_logs_;
+  std::unique_ptr<FlightLogSection> flight_section_;
   std::unique_ptr<IntentSection> intent_section_;
   std::unique_ptr<RegistrationSection> registration_section_;
   std::unique_ptr<PrivilegedReadsSection> reads_section_;
@@ -224,6 +248,8 @@ TEST_F(OperatorDataTest, ExportHoldsTheOperatorsDataAndNobodyElses) {
           .ok());
   Audit("operator-alice", a1);
   Audit("operator-bob", b1);
+  Fly("operator-alice", "alice-drone-1", 12);
+  Fly("operator-bob", "bob-drone-1", 5);
   clock_.Advance(absl::Hours(2));
   Audit("operator-alice", a2);  // too recent to be shown: withheld
 
@@ -236,10 +262,12 @@ TEST_F(OperatorDataTest, ExportHoldsTheOperatorsDataAndNobodyElses) {
         for (const auto& [name, bytes] : *files) names.push_back(name);
         return names;
       }(),
-      ::testing::ElementsAre("README.md", "intents.json", "manifest.json",
+      ::testing::ElementsAre("README.md", ::testing::StartsWith("flight-logs/"),
+                             "intents.json", "manifest.json",
                              "privileged-reads.json", "registrations.json"));
   for (const auto& [name, bytes] : *files) {
     EXPECT_THAT(bytes, Not(HasSubstr("operator-bob"))) << name;
+    EXPECT_THAT(bytes, Not(HasSubstr("bob-drone-1"))) << name;
     EXPECT_THAT(bytes, Not(HasSubstr(b1))) << name;
   }
   const std::string& readme = files->at("README.md");
@@ -251,6 +279,13 @@ TEST_F(OperatorDataTest, ExportHoldsTheOperatorsDataAndNobodyElses) {
   ASSERT_EQ(intents["intents"].size(), 2u);
   EXPECT_EQ(intents["intents"][0]["id"], std::min(a1, a2));
   EXPECT_EQ(intents["intents"][0]["owner"], "operator-alice");
+  for (const auto& [name, bytes] : *files) {
+    if (name.rfind("flight-logs/", 0) != 0) continue;
+    const Json log = Json::parse(bytes);
+    EXPECT_EQ(log["type"], "FeatureCollection");
+    EXPECT_EQ(log["features"][0]["geometry"]["coordinates"].size(), 12u);
+    EXPECT_THAT(bytes, HasSubstr("alice-drone-1"));
+  }
   const Json registrations = Json::parse(files->at("registrations.json"));
   ASSERT_EQ(registrations["registrations"].size(), 1u);
   EXPECT_EQ(registrations["registrations"][0]["serial_number"],
@@ -263,7 +298,7 @@ TEST_F(OperatorDataTest, ExportHoldsTheOperatorsDataAndNobodyElses) {
   EXPECT_EQ(reads["withheld"], 1);
   const Json manifest = Json::parse(files->at("manifest.json"));
   EXPECT_EQ(manifest["operator"], "operator-alice");
-  ASSERT_EQ(manifest["files"].size(), 4u);
+  ASSERT_EQ(manifest["files"].size(), 5u);
   for (const Json& f : manifest["files"]) {
     const std::string& bytes = files->at(f["path"].get<std::string>());
     EXPECT_EQ(f["bytes"], bytes.size());
@@ -311,6 +346,8 @@ TEST_F(OperatorDataTest,
           ->accepted());
   Audit("operator-alice", a1);
   Audit("operator-bob", b1);
+  Fly("operator-alice", "alice-drone-1", 12);
+  Fly("operator-bob", "bob-drone-1", 5);
   {
     audit::AuditEvent e;  // the police read her registration in force
     e.subject = "police-7";
@@ -343,7 +380,9 @@ TEST_F(OperatorDataTest,
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(refused.error_message(), HasSubstr("alice-drone-1 is flying"));
   EXPECT_TRUE(intents_->Get("operator-alice", a1).ok());
+  ASSERT_TRUE(store_->Compact().ok());  // everything queued is on disk
   EXPECT_GT(Occurrences(a1, dir_ / "store"), 0);
+  EXPECT_GT(Occurrences("alice-drone-1"), 0);
   clock_.Advance(absl::Seconds(61));
   display_->Expire();
 
@@ -351,6 +390,7 @@ TEST_F(OperatorDataTest,
       Erase("operator-alice", "operator-alice", &response);
   ASSERT_TRUE(erased.ok()) << erased.error_message();
   EXPECT_EQ(response.intents_erased(), 2);
+  EXPECT_EQ(response.flight_logs_erased(), 1);
   EXPECT_EQ(response.registrations_erased(), 1);
   EXPECT_THAT(response.registrations_kept(), ::testing::ElementsAre(in_force));
   EXPECT_EQ(response.audit_entries_pseudonymised(), 2);
@@ -361,6 +401,8 @@ TEST_F(OperatorDataTest,
   // in the snapshot); the audit entry under the pseudonym, its chain
   // intact; and everything of Bob's.
   EXPECT_EQ(Occurrences(a1, dir_ / "store"), 0);
+  EXPECT_EQ(Occurrences("alice-drone-1"), 0);
+  EXPECT_GT(Occurrences("bob-drone-1"), 0);
   EXPECT_EQ(Occurrences(flying), 0);
   EXPECT_EQ(Occurrences(revoked), 0);
   EXPECT_EQ(Occurrences("operator-alice"), 1);

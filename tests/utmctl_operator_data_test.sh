@@ -83,7 +83,7 @@ out=$(op --token "$alice" erase --confirm operator-alice-7f3a 2>&1); code=$?
   fail "erase while flying: $code $out"
 out=$(intent --token "$alice" end "$flying" --version 2 2>&1) || fail "end: $out"
 out=$(op --token "$alice" erase --confirm operator-alice-7f3a 2>&1) || fail "erase: $out"
-[[ "$out" == *"erased: 2 intents, 0 registrations"* &&
+[[ "$out" == *"erased: 2 intents, 1 flight logs, 0 registrations"* &&
    "$out" == *"kept (in force, the registry's record): registrations $SERIAL"* &&
    "$out" == *"pseudonymised: 1 audit entries now say op-"* ]] || fail "erase: $out"
 echo "ok: erasure refuses another id and a flight in progress, then erases"

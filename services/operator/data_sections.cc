@@ -1,5 +1,7 @@
 #include "services/operator/data_sections.h"
 
+#include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
 #include "services/intent/intent_codec.h"
+#include "services/operator/flight_export.h"
 
 namespace utm::fleet {
 namespace {
@@ -167,6 +170,59 @@ absl::Status PrivilegedReadsSection::Erase(const std::string& operator_id,
   UTM_ASSIGN_OR_RETURN(int64_t redacted, log_->Redact(pseudonyms.replacements));
   report->set_audit_entries_pseudonymised(
       report->audit_entries_pseudonymised() + redacted);
+  return absl::OkStatus();
+}
+
+std::string FlightLogSection::Describe() const {
+  return "- `flight-logs/<flight id>.geojson`: each of your flight logs, a "
+         "GeoJSON FeatureCollection whose Feature is the track as reported "
+         "(a LineString of [lng, lat, alt_m], `coordTimes` the time of each "
+         "point) with the flight, its intent's states and its alerts as "
+         "properties (as `utmctl flight log --format geojson` writes it).\n";
+}
+
+absl::Status FlightLogSection::Export(const std::string& operator_id,
+                                      const ArchiveSink& sink) {
+  std::string token;
+  do {
+    UTM_ASSIGN_OR_RETURN(FlightLogs::Page page,
+                         logs_->List(operator_id, 1000, token));
+    for (const v1::FlightSummary& flight : page.flights) {
+      absl::StatusOr<FlightLogs::Snapshot> snapshot =
+          logs_->Open(operator_id, flight.flight_id());
+      if (absl::IsNotFound(snapshot.status())) continue;  // removed meanwhile
+      if (!snapshot.ok()) return snapshot.status();
+      std::ostringstream out;
+      std::unique_ptr<FlightExport> writer = NewFlightExport("geojson", &out);
+      writer->Begin(snapshot->header);
+      for (int i = 0; i < snapshot->chunks; ++i) {
+        absl::StatusOr<std::vector<TrackPoint>> points =
+            logs_->ReadChunk(flight.flight_id(), i);
+        if (absl::IsNotFound(points.status())) break;
+        if (!points.ok()) return points.status();
+        v1::FlightTrackChunk chunk;
+        for (const TrackPoint& p : *points) AddPoint(p, &chunk);
+        writer->Points(chunk);
+      }
+      v1::FlightTrackChunk rest;
+      for (const TrackPoint& p : snapshot->unwritten) AddPoint(p, &rest);
+      if (rest.points_size() > 0) writer->Points(rest);
+      writer->End();
+      UTM_RETURN_IF_ERROR(SendFile(
+          sink, absl::StrCat("flight-logs/", flight.flight_id(), ".geojson"),
+          out.str()));
+    }
+    token = page.next_page_token;
+  } while (!token.empty());
+  return absl::OkStatus();
+}
+
+absl::Status FlightLogSection::Erase(const std::string& operator_id,
+                                     const Pseudonyms& pseudonyms,
+                                     v1::EraseDataResponse* report) {
+  (void)pseudonyms;
+  report->set_flight_logs_erased(report->flight_logs_erased() +
+                                 logs_->EraseOperator(operator_id));
   return absl::OkStatus();
 }
 

@@ -12,6 +12,7 @@
 #include "services/common/audit/audit_log.h"
 #include "services/common/clock.h"
 #include "services/intent/intent_core.h"
+#include "services/operator/flight_log.h"
 #include "services/operator/operator_data.h"
 #include "services/registry/registry_core.h"
 #include "services/remoteid/remoteid_core.h"
@@ -81,6 +82,23 @@ class PrivilegedReadsSection final : public DataSection {
   audit::AuditLog* const log_;
   const absl::Duration withhold_for_;
   const Clock* const clock_;
+};
+
+// flight-logs/<flight id>.geojson: each of the operator's flight logs, as
+// `utmctl flight log --format geojson` writes it (flight_export.h). Erasure
+// removes them all, those being recorded too.
+class FlightLogSection final : public DataSection {
+ public:
+  explicit FlightLogSection(FlightLogs* logs) : logs_(logs) {}
+  std::string Describe() const override;
+  absl::Status Export(const std::string& operator_id,
+                      const ArchiveSink& sink) override;
+  absl::Status Erase(const std::string& operator_id,
+                     const Pseudonyms& pseudonyms,
+                     v1::EraseDataResponse* report) override;
+
+ private:
+  FlightLogs* const logs_;
 };
 
 // The operator's aircraft in the air: positions are live data only (never

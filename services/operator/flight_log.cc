@@ -54,6 +54,19 @@ absl::StatusOr<std::optional<FlightLogStore::Position>> ParsePageToken(
 
 }  // namespace
 
+void AddPoint(const TrackPoint& p, v1::FlightTrackChunk* out) {
+  v1::FlightTrackPoint* q = out->add_points();
+  *q->mutable_time() = TimeToProto(p.time);
+  q->mutable_position()->set_lat_deg(p.lat_deg);
+  q->mutable_position()->set_lng_deg(p.lng_deg);
+  q->set_altitude_m(p.altitude_m);
+  q->mutable_velocity()->set_north_mps(p.north_mps);
+  q->mutable_velocity()->set_east_mps(p.east_mps);
+  q->mutable_velocity()->set_up_mps(p.up_mps);
+  q->mutable_accuracy()->set_horizontal_m(p.horizontal_accuracy_m);
+  q->mutable_accuracy()->set_vertical_m(p.vertical_accuracy_m);
+}
+
 FlightLogs::FlightLogs(FlightLogOptions options, const Clock* clock,
                        const DataPolicies* policies, FlightLogStore* store)
     : options_(std::move(options)),
@@ -363,6 +376,22 @@ void FlightLogs::SweepRetention(absl::Time now) {
       });
   for (const std::string& id : expired) store_->Remove(id);
   stats_.flights_removed += static_cast<int64_t>(expired.size());
+}
+
+int64_t FlightLogs::EraseOperator(const std::string& operator_id) {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> open;
+  for (const auto& [id, f] : open_) {
+    if (f.record.operator_id() == operator_id) open.push_back(id);
+  }
+  for (const std::string& id : open) Discard(id);
+  std::vector<std::string> stored;
+  store_->ForEach([&](const std::string& op, const std::string& id,
+                      absl::Time) {
+    if (op == operator_id) stored.push_back(id);
+  });
+  for (const std::string& id : stored) store_->Remove(id);
+  return static_cast<int64_t>(open.size() + stored.size());
 }
 
 void FlightLogs::CloseAll() {

@@ -100,6 +100,9 @@ struct FlightLogOptions {
       intent_retained;
 };
 
+// Appends `p` to `out` as the API shows a point.
+void AddPoint(const TrackPoint& p, v1::FlightTrackChunk* out);
+
 class FlightLogs {
  public:
   // Not owned; must outlive this.
@@ -152,6 +155,11 @@ class FlightLogs {
   // meanwhile; DATA_LOSS when the chunk does not decode.
   absl::StatusOr<std::vector<TrackPoint>> ReadChunk(
       const std::string& flight_id, int index) const;
+
+  // An operator's erasure: every flight log of `operator_id`, recorded or
+  // being recorded, removed from memory and (queued) from the store.
+  // Returns how many.
+  int64_t EraseOperator(const std::string& operator_id);
 
   struct Stats {
     int64_t open_flights = 0;

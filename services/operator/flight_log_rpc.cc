@@ -38,19 +38,6 @@ absl::Status NoFlightLogs() {
       "--store redis; see docs/operations.md)");
 }
 
-void AddPoint(const TrackPoint& p, v1::FlightTrackChunk* out) {
-  v1::FlightTrackPoint* q = out->add_points();
-  *q->mutable_time() = TimeToProto(p.time);
-  q->mutable_position()->set_lat_deg(p.lat_deg);
-  q->mutable_position()->set_lng_deg(p.lng_deg);
-  q->set_altitude_m(p.altitude_m);
-  q->mutable_velocity()->set_north_mps(p.north_mps);
-  q->mutable_velocity()->set_east_mps(p.east_mps);
-  q->mutable_velocity()->set_up_mps(p.up_mps);
-  q->mutable_accuracy()->set_horizontal_m(p.horizontal_accuracy_m);
-  q->mutable_accuracy()->set_vertical_m(p.vertical_accuracy_m);
-}
-
 // Writes one flight log: the header, each stored chunk read when the
 // previous message is written, then the points not yet written.
 class FlightLogWriter final

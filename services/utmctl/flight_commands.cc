@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "services/utmctl/channel.h"
-#include "services/utmctl/flight_export.h"
+#include "services/operator/flight_export.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/intent_commands.h"
 #include "services/utmctl/proto_json.h"
@@ -98,7 +98,8 @@ int FlightCommands::Log() {
     }
     out = &file;
   }
-  std::unique_ptr<FlightExport> writer = NewFlightExport(format_, out);
+  std::unique_ptr<fleet::FlightExport> writer =
+      fleet::NewFlightExport(format_, out);
   Client client(options_);
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   v1::GetFlightLogRequest request;

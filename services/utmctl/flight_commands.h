@@ -1,7 +1,7 @@
 // `utmctl flight ...`: an operator's own flight logs
 // (utm.v1.OperatorService ListFlights, GetFlightLog). `list`: the caller's
 // flights, newest first; `log ID`: one flight log as GeoJSON, CSV or KML,
-// written as it is received (flight_export.h). docs/utmctl.md lists the
+// written as it is received (services/operator/flight_export.h). docs/utmctl.md lists the
 // output and exit codes.
 //
 // Typical usage (main.cc):

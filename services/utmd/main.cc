@@ -773,6 +773,7 @@ int main(int argc, char** argv) {
   data_options.registry = &*registry;
   data_options.audit = audit.get();
   data_options.display = (*tactical)->display();
+  data_options.flight_logs = (*tactical)->flight_logs();
   data_options.store = store.get();
   data_options.pseudonym = [key = *pseudonym_key](const std::string& id) {
     return utm::utmd::KeyedPseudonym(key, id);

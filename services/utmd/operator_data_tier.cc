@@ -29,6 +29,10 @@ OperatorDataTier::OperatorDataTier(OperatorDataOptions o) {
   // part-way never leaves pseudonymised entries about data still held.
   sections_.push_back(std::make_unique<fleet::LiveFlightsSection>(o.display));
   sections_.push_back(std::make_unique<fleet::IntentSection>(o.intents));
+  if (o.flight_logs != nullptr) {
+    sections_.push_back(
+        std::make_unique<fleet::FlightLogSection>(o.flight_logs));
+  }
   sections_.push_back(std::make_unique<fleet::RegistrationSection>(o.registry));
   sections_.push_back(std::make_unique<fleet::PrivilegedReadsSection>(
       o.audit, o.export_reads_after, o.clock));

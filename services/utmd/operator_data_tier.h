@@ -32,6 +32,8 @@ struct OperatorDataOptions {
   registry::RegistryCore* registry = nullptr;
   audit::AuditLog* audit = nullptr;
   const remoteid::RemoteIdCore* display = nullptr;
+  // Null where no flight logs are kept.
+  fleet::FlightLogs* flight_logs = nullptr;
   store::Store* store = nullptr;
   // The keyed pseudonym of an operator id.
   std::function<std::string(const std::string&)> pseudonym;

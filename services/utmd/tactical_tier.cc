@@ -260,6 +260,9 @@ fleet::OperatorService* TacticalTier::fleet() {
 const remoteid::RemoteIdCore* TacticalTier::display() const {
   return state_->rid_core.get();
 }
+fleet::FlightLogs* TacticalTier::flight_logs() {
+  return state_->flight_logs.get();
+}
 
 void TacticalTier::EndStreams() {
   state_->telemetry_service->EndStreams();

@@ -78,6 +78,8 @@ class TacticalTier {
   fleet::OperatorService* fleet();
   // The Remote ID display: every aircraft streaming to the deployment.
   const remoteid::RemoteIdCore* display() const;
+  // Operators' flight logs; null where none are kept.
+  fleet::FlightLogs* flight_logs();
 
   // Ends every stream (clients reconnect elsewhere). Before Shutdown.
   void EndStreams();

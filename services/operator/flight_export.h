@@ -21,8 +21,8 @@
 //   out->Begin(header);
 //   for each chunk: out->Points(chunk);
 //   out->End();
-#ifndef UTM_SERVICES_UTMCTL_FLIGHT_EXPORT_H_
-#define UTM_SERVICES_UTMCTL_FLIGHT_EXPORT_H_
+#ifndef UTM_SERVICES_OPERATOR_FLIGHT_EXPORT_H_
+#define UTM_SERVICES_OPERATOR_FLIGHT_EXPORT_H_
 
 #include <memory>
 #include <ostream>
@@ -30,7 +30,7 @@
 
 #include "utm/v1/operator.pb.h"
 
-namespace utm::ctl {
+namespace utm::fleet {
 
 class FlightExport {
  public:
@@ -48,6 +48,6 @@ class FlightExport {
 std::unique_ptr<FlightExport> NewFlightExport(const std::string& format,
                                               std::ostream* out);
 
-}  // namespace utm::ctl
+}  // namespace utm::fleet
 
-#endif  // UTM_SERVICES_UTMCTL_FLIGHT_EXPORT_H_
+#endif  // UTM_SERVICES_OPERATOR_FLIGHT_EXPORT_H_

@@ -1,4 +1,4 @@
-#include "services/utmctl/flight_export.h"
+#include "services/operator/flight_export.h"
 
 #include <cstdint>
 #include <vector>
@@ -9,7 +9,7 @@
 #include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
-namespace utm::ctl {
+namespace utm::fleet {
 namespace {
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
@@ -207,4 +207,4 @@ std::unique_ptr<FlightExport> NewFlightExport(const std::string& format,
   return nullptr;
 }
 
-}  // namespace utm::ctl
+}  // namespace utm::fleet

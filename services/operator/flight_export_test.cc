@@ -1,4 +1,4 @@
-#include "services/utmctl/flight_export.h"
+#include "services/operator/flight_export.h"
 
 #include <sstream>
 #include <string>
@@ -11,7 +11,7 @@
 #include "pugixml.hpp"
 #include "services/common/volume_convert.h"
 
-namespace utm::ctl {
+namespace utm::fleet {
 namespace {
 
 using ::testing::HasSubstr;
@@ -141,4 +141,4 @@ TEST(FlightExport, UnknownFormatsAreRefused) {
 }
 
 }  // namespace
-}  // namespace utm::ctl
+}  // namespace utm::fleet
