@@ -73,6 +73,7 @@ audit::AuditEvent OwnerDisclosure(const auth::Principal& caller,
   event.action = "intent-owner";
   event.target = intent.id;
   event.disclosed = intent.owner;
+  event.about_operator = intent.owner;
   if (whole && !intent.aircraft_serial.empty()) {
     absl::StrAppend(&event.disclosed, ",aircraft=", intent.aircraft_serial);
   }

@@ -9,9 +9,13 @@
 // previous update is still being written skips a turn (its next update
 // holds the whole fleet).
 //
+// GetDataSettings, SetDataSettings: scope utm.strategic_coordination, the
+// caller's own settings (OperatorSettings); without settings (null) they
+// answer UNIMPLEMENTED.
+//
 // Typical usage:
 //   FleetView fleet(sources);
-//   OperatorService service(&fleet, verifier.get(), clock);
+//   OperatorService service(&fleet, verifier.get(), clock, &settings);
 //   PeriodicThread ticker(absl::Milliseconds(100), [&] { service.Tick(); });
 //   Server::Start(options, {&service, ...});
 //   ... service.EndStreams(); server->Shutdown(...);
@@ -25,6 +29,7 @@
 #include "services/common/clock.h"
 #include "services/common/snapshot_stream.h"
 #include "services/operator/fleet_view.h"
+#include "services/operator/operator_settings.h"
 #include "utm/v1/operator.grpc.pb.h"
 
 namespace utm::fleet {
@@ -33,11 +38,20 @@ class OperatorService final : public v1::OperatorService::CallbackService {
  public:
   // Not owned; must outlive the service.
   OperatorService(const FleetView* fleet, const auth::Verifier* verifier,
-                  const Clock* clock);
+                  const Clock* clock, OperatorSettings* settings = nullptr);
 
   grpc::ServerWriteReactor<v1::FleetUpdate>* WatchFleet(
       grpc::CallbackServerContext* context,
       const v1::WatchFleetRequest* request) override;
+
+  grpc::ServerUnaryReactor* GetDataSettings(
+      grpc::CallbackServerContext* context,
+      const v1::GetDataSettingsRequest* request,
+      v1::GetDataSettingsResponse* response) override;
+  grpc::ServerUnaryReactor* SetDataSettings(
+      grpc::CallbackServerContext* context,
+      const v1::SetDataSettingsRequest* request,
+      v1::SetDataSettingsResponse* response) override;
 
   // Writes every due watcher's fleet. Call about every 100 ms.
   void Tick();
@@ -53,6 +67,7 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   const FleetView* const fleet_;
   const auth::Verifier* const verifier_;
   const Clock* const clock_;
+  OperatorSettings* const settings_;
 
   mutable absl::Mutex mu_;
   // The open alerts of the latest tick, shared by every stream's fill;

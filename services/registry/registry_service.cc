@@ -93,6 +93,9 @@ grpc::ServerUnaryReactor* RegistryService::GetRegistration(
       event.target = request->serial_number();
       event.disclosed = result.found ? Disclosed(result.response.registration())
                                      : "not registered";
+      if (result.found) {
+        event.about_operator = result.response.registration().operator_id();
+      }
       // Recorded before the answer leaves; no record, no answer.
       absl::Status recorded = audit_(event);
       if (!recorded.ok()) {

@@ -256,6 +256,7 @@ grpc::ServerUnaryReactor* RemoteIdService::GetFlightDetails(
     event.action = "flight-details";
     event.target = request->id();
     event.disclosed = Disclosed(details);
+    event.about_operator = details.operator_account();
     // Recorded before the answer leaves; no record, no answer.
     UTM_RETURN_IF_ERROR(audit_(event));
     *response->mutable_details() = std::move(details);

@@ -14,6 +14,7 @@
 #include "services/utmctl/connection.h"
 #include "services/utmctl/constraint_commands.h"
 #include "services/utmctl/fleet_commands.h"
+#include "services/utmctl/operator_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/global_args.h"
@@ -258,6 +259,7 @@ int main(int argc, char** argv) {
   utm::ctl::AuditCommands audit(&app);
   utm::ctl::RegistryCommands registry(&app);
   utm::ctl::FleetCommands fleet(&app);
+  utm::ctl::OperatorCommands operator_commands(&app);
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -313,6 +315,7 @@ int main(int argc, char** argv) {
   if (audit.parsed()) return audit.Run();
   if (registry.parsed()) return registry.Run();
   if (fleet.parsed()) return fleet.Run();
+  if (operator_commands.parsed()) return operator_commands.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);

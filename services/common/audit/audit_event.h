@@ -25,6 +25,10 @@ struct AuditEvent {
   std::string target;
   // What was shown, in short: an owner's id, "serial,registration,...".
   std::string disclosed;
+  // Whose data it is: the operator (token subject) the disclosure is about,
+  // when known. Never recorded itself: a sink may record less for an
+  // operator in Local Data Mode (services/operator/audit_filter.h).
+  std::string about_operator = {};
 };
 
 // Records `event` durably, or fails (UNAVAILABLE) so that the caller
