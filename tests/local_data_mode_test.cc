@@ -33,6 +33,7 @@
 #include "services/common/auth.h"
 #include "services/common/clock.h"
 #include "services/common/volume_convert.h"
+#include "tests/data_scan_util.h"
 #include "tests/testing/utmd_process.h"
 #include "utm/v1/operator.grpc.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
@@ -47,6 +48,10 @@ namespace utm::testing {
 namespace {
 
 namespace fs = std::filesystem;
+using test_util::CoordinateForms;
+using test_util::FoundIn;
+using test_util::Haystack;
+using test_util::Printable;
 
 // Distinctive ids: found only if something wrote them.
 constexpr char kLocalOperator[] = "opLDMq7Zx3vK";
@@ -59,77 +64,6 @@ constexpr char kCase[] = "CASE-LDM-2026-0042";
 // that each coordinate's text identifies its flight.
 const geo::LatLng kLocalCentre{47.39771234, 8.54563217};
 const geo::LatLng kPlainCentre{47.40123456, 8.54933311};
-
-// Every byte form a coordinate in degrees might be kept in.
-std::vector<std::string> CoordinateForms(double deg) {
-  std::vector<std::string> forms;
-  forms.push_back(absl::StrFormat("%.4f", deg));  // any text of it
-  char raw[8];
-  std::memcpy(raw, &deg, 8);  // a double (protos, fixed64 little-endian)
-  forms.emplace_back(raw, 8);
-  const float f = static_cast<float>(deg);
-  std::memcpy(raw, &f, 4);
-  forms.emplace_back(raw, 4);
-  const int32_t e7 = static_cast<int32_t>(std::lround(deg * 1e7));
-  std::memcpy(raw, &e7, 4);  // int32 1e-7 degrees, little-endian
-  forms.emplace_back(raw, 4);
-  const uint32_t u = static_cast<uint32_t>(e7);
-  const char big[4] = {static_cast<char>(u >> 24), static_cast<char>(u >> 16),
-                       static_cast<char>(u >> 8), static_cast<char>(u)};
-  forms.emplace_back(big, 4);
-  for (uint64_t v :
-       {static_cast<uint64_t>(u),  // varint, zigzag varint
-        (static_cast<uint64_t>(u) << 1) ^ static_cast<uint64_t>(e7 >> 31)}) {
-    std::string varint;
-    while (v >= 0x80) {
-      varint.push_back(static_cast<char>((v & 0x7f) | 0x80));
-      v >>= 7;
-    }
-    varint.push_back(static_cast<char>(v));
-    forms.push_back(varint);
-  }
-  return forms;
-}
-
-std::string Printable(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      absl::StrAppendFormat(&out, "\\x%02x", c);
-    }
-  }
-  return out;
-}
-
-struct Haystack {
-  std::string name;
-  std::string bytes;
-};
-
-// Every file under `dir`, and `log`.
-std::vector<Haystack> Everything(const fs::path& dir, const std::string& log) {
-  std::vector<Haystack> all;
-  for (const auto& entry : fs::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    all.push_back({entry.path().string(),
-                   std::string(std::istreambuf_iterator<char>(in), {})});
-  }
-  all.push_back({"utmd's stderr", log});
-  return all;
-}
-
-// Where `needle` occurs; empty when nowhere.
-std::vector<std::string> FoundIn(const std::vector<Haystack>& all,
-                                 const std::string& needle) {
-  std::vector<std::string> where;
-  for (const Haystack& h : all) {
-    if (h.bytes.find(needle) != std::string::npos) where.push_back(h.name);
-  }
-  return where;
-}
 
 // Collects a stream's alerts on its own thread.
 class Alerts {
@@ -402,7 +336,7 @@ TEST_F(LocalDataModeTest, NothingOfTheOperatorIsWrittenAnywhere) {
 
   std::ifstream in(log, std::ios::binary);
   const std::string stderr_text(std::istreambuf_iterator<char>(in), {});
-  const std::vector<Haystack> all = Everything(data_, stderr_text);
+  const std::vector<Haystack> all = test_util::Everything(data_, stderr_text);
   ASSERT_GT(all.size(), 3u);
 
   // Nothing of the Local-Data-Mode operator.
