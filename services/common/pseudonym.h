@@ -45,7 +45,9 @@ class Pseudonymizer {
   static absl::StatusOr<Pseudonymizer> Create(std::string key);
 
   // HMAC-SHA256(key, "utm-pseudonym-v1:" + id) as 64 lowercase hex
-  // characters. Deterministic, thread-safe, about a microsecond.
+  // characters. Deterministic, thread-safe; a few microseconds (OpenSSL 3
+  // sets up the MAC on each call: about 6 us measured on a loaded 2-core
+  // build machine).
   std::string Of(absl::string_view id) const;
 
  private:

@@ -16,7 +16,7 @@
 // defaults.
 //
 // Thread-safe. For() takes a reader lock and, when any operator has a
-// record, one HMAC of the id (about a microsecond).
+// record, one HMAC of the id (a few microseconds; see pseudonym.h).
 //
 // Typical usage:
 //   OperatorSettings settings(&pseudonyms, ledger, &follower);  // AddTable
