@@ -13,7 +13,11 @@
 #include "geo/geodesy.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/ledger/follower.h"
+#include "services/common/ledger/local_ledger.h"
+#include "services/common/pseudonym.h"
 #include "services/common/server.h"
+#include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "tests/service_test_util.h"
 #include "tests/telemetry_test_util.h"
@@ -232,6 +236,131 @@ TEST_F(OperatorServiceTest, BadRequestsAndCallersAreRefused) {
     EXPECT_THAT(s.error_message(), HasSubstr(c.message));
   }
   EXPECT_EQ(service_->watchers(), 0u);
+}
+
+TEST_F(OperatorServiceTest, WithoutSettingsTheSettingsAreUnimplemented) {
+  auto context = ServiceTestAuth::As(auth_.Token("alice", "operator"));
+  v1::GetDataSettingsResponse got;
+  grpc::Status s =
+      stub_->GetDataSettings(context.get(), v1::GetDataSettingsRequest(), &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+// Get/SetDataSettings over a real gRPC server, on settings kept through a
+// ledger over a memory store.
+class DataSettingsServiceTest : public ::testing::Test {
+ protected:
+  DataSettingsServiceTest() {
+    store::StoreOptions memory;
+    memory.backend = "memory";
+    store_ = *store::OpenStore(memory);
+    ledger_ = *ledger::LocalLedger::Open(store_.get());
+    follower_ = std::make_unique<ledger::Follower>(ledger_.get());
+    settings_ = std::make_unique<OperatorSettings>(&pseudonyms_, ledger_.get(),
+                                                   follower_.get());
+    EXPECT_TRUE(follower_->Start().ok());
+    service_ = std::make_unique<OperatorService>(nullptr, auth_.verifier(),
+                                                 &clock_, settings_.get());
+    server_ = *test_util::StartOnLoopback({service_.get()});
+    stub_ = v1::OperatorService::NewStub(test_util::LoopbackChannel(*server_));
+  }
+  ~DataSettingsServiceTest() override {
+    server_->Shutdown(absl::Seconds(1));
+    follower_->Stop();
+  }
+
+  grpc::Status Set(const std::string& token,
+                   const v1::SetDataSettingsRequest& request,
+                   v1::DataSettings* out = nullptr) {
+    auto context = ServiceTestAuth::As(token);
+    v1::SetDataSettingsResponse response;
+    grpc::Status s = stub_->SetDataSettings(context.get(), request, &response);
+    if (out != nullptr) *out = response.settings();
+    return s;
+  }
+  v1::DataSettings Get(const std::string& token) {
+    auto context = ServiceTestAuth::As(token);
+    v1::GetDataSettingsResponse response;
+    grpc::Status s = stub_->GetDataSettings(
+        context.get(), v1::GetDataSettingsRequest(), &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.settings();
+  }
+
+  SimulatedClock clock_{kStart};
+  ServiceTestAuth auth_{&clock_};
+  const pseudonym::Pseudonymizer pseudonyms_ =
+      *pseudonym::Pseudonymizer::Create(std::string(32, 'p'));
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<ledger::LocalLedger> ledger_;
+  std::unique_ptr<ledger::Follower> follower_;
+  std::unique_ptr<OperatorSettings> settings_;
+  std::unique_ptr<OperatorService> service_;
+  std::unique_ptr<Server> server_;
+  std::unique_ptr<v1::OperatorService::Stub> stub_;
+};
+
+TEST_F(DataSettingsServiceTest, AnOperatorSetsItsOwnSettingsOnly) {
+  const std::string alice = auth_.Token("alice", "operator");
+  const std::string bob = auth_.Token("bob", "operator");
+  v1::DataSettings defaults = Get(alice);
+  EXPECT_FALSE(defaults.local_data_mode());
+  EXPECT_EQ(defaults.flight_log_retention().seconds(), 30 * 86400);
+
+  v1::SetDataSettingsRequest on;
+  on.set_local_data_mode(true);
+  v1::DataSettings now;
+  ASSERT_TRUE(Set(alice, on, &now).ok());
+  EXPECT_TRUE(now.local_data_mode());
+  EXPECT_EQ(now.flight_log_retention().seconds(), 30 * 86400);
+
+  // Retention alone keeps Local Data Mode.
+  v1::SetDataSettingsRequest week;
+  week.mutable_flight_log_retention()->set_seconds(7 * 86400);
+  ASSERT_TRUE(Set(alice, week, &now).ok());
+  EXPECT_TRUE(now.local_data_mode());
+  EXPECT_EQ(Get(alice).flight_log_retention().seconds(), 7 * 86400);
+  EXPECT_TRUE(settings_->For("alice").local_only);
+
+  // Bob's are his own.
+  EXPECT_FALSE(Get(bob).local_data_mode());
+  EXPECT_FALSE(settings_->For("bob").local_only);
+}
+
+TEST_F(DataSettingsServiceTest, BadRequestsAndCallersAreRefused) {
+  struct Case {
+    std::string token;
+    int64_t seconds;
+    int32_t nanos;
+    grpc::StatusCode code;
+    std::string message;
+  };
+  const std::string alice = auth_.Token("alice", "operator");
+  const std::vector<Case> cases = {
+      {"", 60, 0, grpc::StatusCode::UNAUTHENTICATED, ""},
+      {auth_.Token("public-1", "display"), 60, 0,
+       grpc::StatusCode::PERMISSION_DENIED, "utm.strategic_coordination"},
+      {alice, 0, 0, grpc::StatusCode::INVALID_ARGUMENT,
+       "flight_log_retention: 0 s is not in (0, 5 years]"},
+      {alice, -5, 0, grpc::StatusCode::INVALID_ARGUMENT,
+       "flight_log_retention: -5 s"},
+      {alice, 1827LL * 86400 + 1, 0, grpc::StatusCode::INVALID_ARGUMENT,
+       "flight_log_retention: 157852801 s is not in"},
+      {alice, 60, 500, grpc::StatusCode::INVALID_ARGUMENT,
+       "flight_log_retention: nanos 500"},
+  };
+  for (const Case& c : cases) {
+    v1::SetDataSettingsRequest request;
+    request.set_local_data_mode(true);
+    request.mutable_flight_log_retention()->set_seconds(c.seconds);
+    request.mutable_flight_log_retention()->set_nanos(c.nanos);
+    grpc::Status s = Set(c.token, request);
+    EXPECT_EQ(s.error_code(), c.code) << c.message << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(c.message));
+  }
+  // Nothing was changed by the refusals.
+  EXPECT_FALSE(Get(alice).local_data_mode());
+  EXPECT_EQ(settings_->size(), 0u);
 }
 
 }  // namespace

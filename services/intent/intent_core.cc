@@ -279,6 +279,11 @@ IntentCore::ConflictSet IntentCore::Conflicts(
   return set;
 }
 
+void IntentCore::SetLocalDataMode(
+    std::function<bool(const std::string& owner)> local) {
+  local_data_mode_ = std::move(local);
+}
+
 void IntentCore::SetRegistrationChecker(
     const registration::RegistrationChecker* checker) {
   absl::MutexLock lock(&mu_);
@@ -686,14 +691,25 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
   UTM_RETURN_IF_ERROR(ValidatePriority(request.priority));
   UTM_RETURN_IF_ERROR(ValidateVolumes(request.volumes, now));
   UTM_RETURN_IF_ERROR(ValidateAircraft(request.aircraft));
-  if (ledger_ != nullptr && !request.retain) {
+  bool retain = request.retain;
+  if (local_data_mode_ && local_data_mode_(owner)) {
+    if (ledger_ != nullptr) {
+      return absl::FailedPreconditionError(
+          "Local Data Mode is on for this operator, and this deployment's "
+          "replicas share every intent through Redis, where it would be "
+          "stored: intents cannot be filed here without being kept (fly "
+          "telemetry-only, or turn Local Data Mode off)");
+    }
+    retain = false;  // whatever the request says
+  }
+  if (ledger_ != nullptr && !retain) {
     return absl::FailedPreconditionError(
         "retain: false is not available on this deployment: its replicas "
         "share intents through Redis, so an intent is always stored there "
         "until it is forgotten (see intent retention)");
   }
-  std::string fingerprint = absl::StrCat("file|", request.priority, "|",
-                                         request.retain ? "retain" : "none");
+  std::string fingerprint =
+      absl::StrCat("file|", request.priority, "|", retain ? "retain" : "none");
   AppendVolumes(&fingerprint, request.volumes);
   AppendAircraft(&fingerprint, request.aircraft);
 
@@ -701,7 +717,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
       owner, request.request_id, fingerprint, now,
       Touched{"", {&request.volumes}, nullptr},
       [&]() -> absl::StatusOr<WriteOutcome> {
-        write_retain_ = request.retain;
+        write_retain_ = retain;
         WriteOutcome outcome;
         ConflictSet found =
             Conflicts(owner, request.volumes, request.priority, /*self=*/0);
@@ -716,7 +732,7 @@ absl::Status IntentCore::FileImpl(const std::string& owner,
           intent.state = IntentState::kAccepted;
           intent.volumes = request.volumes;
           intent.version = 1;
-          intent.retained = request.retain;
+          intent.retained = retain;
           intent.created = now;
           intent.updated = now;
           intent.aircraft_serial = request.aircraft.serial;

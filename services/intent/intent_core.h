@@ -364,6 +364,15 @@ class IntentCore {
   void SetStateObserver(StateObserver observer) {
     state_observer_ = std::move(observer);
   }
+  // Whether an owner has Local Data Mode on (the operator's data settings,
+  // services/operator/operator_settings.h): its new intents are filed as
+  // if FileRequest::retain were false, whatever the request says; on a
+  // ledger (replicas sharing Redis), where every intent is stored, filing is
+  // refused with FAILED_PRECONDITION naming Local Data Mode. Intents filed
+  // before it was switched on stay as filed. Asked once per filing, not
+  // under the core's lock; must be thread-safe and quick. Set before
+  // serving. DEFAULT: nobody.
+  void SetLocalDataMode(std::function<bool(const std::string& owner)> local);
 
   // Replicated mode (several utmd processes sharing one Redis): the core's
   // state is a read model of `ledger`, kept current by `follower` (the
@@ -546,6 +555,7 @@ class IntentCore {
   const ConstraintChecker* constraint_checker_ = nullptr;
   const registration::RegistrationChecker* registration_checker_ = nullptr;
   StateObserver state_observer_;  // set before serving
+  std::function<bool(const std::string& owner)> local_data_mode_;
   ledger::Ledger* ledger_ = nullptr;
   ledger::Follower* follower_ = nullptr;
   std::atomic<int64_t> ledger_retries_{0};

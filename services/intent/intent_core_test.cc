@@ -673,6 +673,43 @@ TEST_F(DurableIntentCoreTest, NoRetentionIntentNeverReachesTheStore) {
             absl::StatusCode::kNotFound);
 }
 
+// An operator in Local Data Mode files as without retention whatever it
+// asks: nothing of its intent reaches the store; others are unaffected.
+TEST_F(DurableIntentCoreTest, LocalDataModeFilesWithoutRetention) {
+  core_->SetLocalDataMode(
+      [](const std::string& owner) { return owner == "op-local"; });
+  FileRequest asks_retain{"local-1", 0, {Cylinder(0)}, /*retain=*/true};
+  absl::StatusOr<WriteOutcome> local = core_->File("op-local", asks_retain);
+  ASSERT_TRUE(local.ok() && local->accepted()) << local.status();
+  EXPECT_FALSE(local->intent->retained);
+  absl::StatusOr<WriteOutcome> ordinary =
+      core_->File("op-plain", {"plain-1", 0, {Cylinder(5000)}});
+  ASSERT_TRUE(ordinary.ok() && ordinary->accepted());
+  EXPECT_TRUE(ordinary->intent->retained);
+  std::set<std::string> intents, requests;
+  ASSERT_TRUE(store_
+                  ->Scan("intents",
+                         [&](absl::string_view key, absl::string_view) {
+                           intents.insert(std::string(key));
+                         })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Scan("requests",
+                         [&](absl::string_view key, absl::string_view) {
+                           requests.insert(std::string(key));
+                         })
+                  .ok());
+  EXPECT_FALSE(intents.count(local->intent->id));
+  EXPECT_TRUE(intents.count(ordinary->intent->id));
+  for (const std::string& k : requests) {
+    EXPECT_EQ(k.find("op-local"), std::string::npos) << k;
+  }
+  Reopen();
+  EXPECT_EQ(core_->Get("op-local", local->intent->id).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(core_->Get("op-plain", ordinary->intent->id).ok());
+}
+
 TEST_F(DurableIntentCoreTest, ConcurrentWritersShareSyncs) {
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

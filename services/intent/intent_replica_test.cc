@@ -120,6 +120,22 @@ TEST_F(TwoReplicas, FilingWithoutRetentionIsRefused) {
   EXPECT_THAT(out.status().message(), HasSubstr("retain"));
 }
 
+// Replicas share every intent through the ledger: an operator in Local
+// Data Mode cannot file one there without it being kept, so it is refused,
+// naming the mode; others file as usual.
+TEST_F(TwoReplicas, LocalDataModeFilingIsRefused) {
+  cores_[0]->SetLocalDataMode(
+      [](const std::string& owner) { return owner == "op-local"; });
+  absl::StatusOr<WriteOutcome> out =
+      cores_[0]->File("op-local", {"", 0, {Disc(0)}});
+  EXPECT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(out.status().message(), HasSubstr("Local Data Mode"));
+  absl::StatusOr<WriteOutcome> plain =
+      cores_[0]->File("op-plain", {"", 0, {Disc(0)}});
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_TRUE(plain->accepted());
+}
+
 // A replica paused between deciding and committing (a GC pause, SIGSTOP)
 // cannot act on what it decided when it resumes: another replica took the
 // airspace meanwhile, so its commit fails the guard and it decides again.

@@ -226,6 +226,45 @@ absl::Status FlightLogSection::Erase(const std::string& operator_id,
   return absl::OkStatus();
 }
 
+std::string SettingsSection::Describe() const {
+  return "- `settings.json`: your data settings: `local_data_mode` (nothing "
+         "about your flights written anywhere) and `flight_log_retention_s` "
+         "(how long flight logs are kept after a flight, seconds).\n";
+}
+
+absl::Status SettingsSection::Export(const std::string& operator_id,
+                                     const ArchiveSink& sink) {
+  absl::StatusOr<DataPolicy> policy = settings_->Get(operator_id);
+  // A deployment without a pseudonym key keeps no settings: nothing to say.
+  if (absl::IsFailedPrecondition(policy.status())) return absl::OkStatus();
+  if (!policy.ok()) return policy.status();
+  const Json json = {
+      {"local_data_mode", policy->local_only},
+      {"flight_log_retention_s",
+       absl::ToInt64Seconds(policy->flight_log_retention)}};
+  return SendFile(sink, "settings.json", json.dump(2) + "\n");
+}
+
+absl::Status SettingsSection::Erase(const std::string& operator_id,
+                                    const Pseudonyms& pseudonyms,
+                                    v1::EraseDataResponse* report) {
+  (void)pseudonyms;
+  absl::StatusOr<DataPolicy> policy = settings_->Get(operator_id);
+  if (absl::IsFailedPrecondition(policy.status())) return absl::OkStatus();
+  if (!policy.ok()) return policy.status();
+  const DataPolicy defaults;
+  if (policy->local_only == defaults.local_only &&
+      policy->flight_log_retention == defaults.flight_log_retention) {
+    return absl::OkStatus();  // no record
+  }
+  SettingsChange change;
+  change.local_only = defaults.local_only;
+  change.flight_log_retention = defaults.flight_log_retention;
+  UTM_RETURN_IF_ERROR(settings_->Set(operator_id, change).status());
+  report->set_settings_erased(true);
+  return absl::OkStatus();
+}
+
 absl::Status LiveFlightsSection::CheckErasable(const std::string& operator_id) {
   const std::vector<remoteid::RemoteIdCore::OperatorFlight> flying =
       display_->OperatorFlights(operator_id, 1);

@@ -14,6 +14,7 @@
 #include "services/intent/intent_core.h"
 #include "services/operator/flight_log.h"
 #include "services/operator/operator_data.h"
+#include "services/operator/operator_settings.h"
 #include "services/registry/registry_core.h"
 #include "services/remoteid/remoteid_core.h"
 
@@ -99,6 +100,23 @@ class FlightLogSection final : public DataSection {
 
  private:
   FlightLogs* const logs_;
+};
+
+// settings.json: the operator's data settings (Local Data Mode, flight-log
+// retention). Erasure puts them back to the defaults, which removes their
+// record.
+class SettingsSection final : public DataSection {
+ public:
+  explicit SettingsSection(OperatorSettings* settings) : settings_(settings) {}
+  std::string Describe() const override;
+  absl::Status Export(const std::string& operator_id,
+                      const ArchiveSink& sink) override;
+  absl::Status Erase(const std::string& operator_id,
+                     const Pseudonyms& pseudonyms,
+                     v1::EraseDataResponse* report) override;
+
+ private:
+  OperatorSettings* const settings_;
 };
 
 // The operator's aircraft in the air: positions are live data only (never

@@ -119,6 +119,11 @@ absl::Status OperatorData::Export(const std::string& operator_id,
 
 absl::StatusOr<v1::EraseDataResponse> OperatorData::Erase(
     const std::string& operator_id) const {
+  if (!pseudonym_) {
+    return absl::FailedPreconditionError(
+        "this deployment keeps no pseudonym key (--pseudonym-key), which an "
+        "erasure needs for what the law keeps");
+  }
   for (DataSection* section : sections_) {
     UTM_RETURN_IF_ERROR(section->CheckErasable(operator_id));
   }

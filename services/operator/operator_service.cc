@@ -5,6 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "geo/status_macros.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
 
@@ -20,12 +21,90 @@ grpc::ServerWriteReactor<v1::FleetUpdate>* Refuse(const absl::Status& status) {
   return SnapshotStreams<v1::FleetUpdate>::Refuse(ToGrpcStatus(status));
 }
 
+grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
+                                 const absl::Status& status) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+// The operator calling: authenticated, scope utm.strategic_coordination,
+// with a subject.
+absl::StatusOr<std::string> Operator(grpc::CallbackServerContext& context,
+                                     const auth::Verifier& verifier) {
+  UTM_ASSIGN_OR_RETURN(auth::Principal caller,
+                       AuthenticateCall(context, verifier));
+  UTM_RETURN_IF_ERROR(
+      auth::RequireScope(caller, auth::Scope::kStrategicCoordination));
+  if (caller.subject.empty()) {
+    return absl::PermissionDeniedError(
+        "the token has no subject: data settings are an operator's");
+  }
+  return caller.subject;
+}
+
+void ToProto(const DataPolicy& policy, v1::DataSettings* out) {
+  out->set_local_data_mode(policy.local_only);
+  out->mutable_flight_log_retention()->set_seconds(
+      absl::ToInt64Seconds(policy.flight_log_retention));
+}
+
+absl::Status Unavailable() {
+  return absl::UnimplementedError(
+      "this server keeps no operator data settings");
+}
+
 }  // namespace
 
 OperatorService::OperatorService(const FleetView* fleet,
                                  const auth::Verifier* verifier,
-                                 const Clock* clock)
-    : fleet_(fleet), verifier_(verifier), clock_(clock) {}
+                                 const Clock* clock, OperatorSettings* settings)
+    : fleet_(fleet), verifier_(verifier), clock_(clock), settings_(settings) {}
+
+grpc::ServerUnaryReactor* OperatorService::GetDataSettings(
+    grpc::CallbackServerContext* context, const v1::GetDataSettingsRequest*,
+    v1::GetDataSettingsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(std::string who, Operator(*context, *verifier_));
+    if (settings_ == nullptr) return Unavailable();
+    UTM_ASSIGN_OR_RETURN(DataPolicy policy, settings_->Get(who));
+    ToProto(policy, response->mutable_settings());
+    return absl::OkStatus();
+  }());
+}
+
+grpc::ServerUnaryReactor* OperatorService::SetDataSettings(
+    grpc::CallbackServerContext* context,
+    const v1::SetDataSettingsRequest* request,
+    v1::SetDataSettingsResponse* response) {
+  return Finish(context, [&]() -> absl::Status {
+    UTM_ASSIGN_OR_RETURN(std::string who, Operator(*context, *verifier_));
+    if (settings_ == nullptr) return Unavailable();
+    SettingsChange change;
+    if (request->has_local_data_mode()) {
+      change.local_only = request->local_data_mode();
+    }
+    if (request->has_flight_log_retention()) {
+      const google::protobuf::Duration& d = request->flight_log_retention();
+      if (d.nanos() != 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flight_log_retention: nanos ", d.nanos(),
+                         ": the retention is a whole number of seconds"));
+      }
+      if (d.seconds() <= 0 ||
+          d.seconds() > absl::ToInt64Seconds(kMaxFlightLogRetention)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("flight_log_retention: ", d.seconds(),
+                         " s is not in (0, 5 years] (at most ",
+                         absl::ToInt64Seconds(kMaxFlightLogRetention), " s)"));
+      }
+      change.flight_log_retention = absl::Seconds(d.seconds());
+    }
+    UTM_ASSIGN_OR_RETURN(DataPolicy policy, settings_->Set(who, change));
+    ToProto(policy, response->mutable_settings());
+    return absl::OkStatus();
+  }());
+}
 
 std::shared_ptr<const FleetView::Alerts> OperatorService::alerts() const {
   absl::MutexLock lock(&mu_);

@@ -23,10 +23,13 @@
 // points not yet written of a flight in progress: a long flight is never
 // one large message, and a chunk is read only when the previous message is
 // written.
+// GetDataSettings, SetDataSettings: scope utm.strategic_coordination, the
+// caller's own settings (OperatorSettings); without settings (null) they
+// answer UNIMPLEMENTED.
 //
 // Typical usage:
 //   FleetView fleet(sources);
-//   OperatorService service(&fleet, verifier.get(), clock);
+//   OperatorService service(&fleet, verifier.get(), clock, &settings);
 //   PeriodicThread ticker(absl::Milliseconds(100), [&] { service.Tick(); });
 //   Server::Start(options, {&service, ...});
 //   ... service.EndStreams(); server->Shutdown(...);
@@ -43,6 +46,7 @@
 #include "services/operator/fleet_view.h"
 #include "services/operator/operator_data.h"
 #include "services/operator/flight_log.h"
+#include "services/operator/operator_settings.h"
 #include "utm/v1/operator.grpc.pb.h"
 
 namespace utm::fleet {
@@ -51,7 +55,7 @@ class OperatorService final : public v1::OperatorService::CallbackService {
  public:
   // Not owned; must outlive the service.
   OperatorService(const FleetView* fleet, const auth::Verifier* verifier,
-                  const Clock* clock);
+                  const Clock* clock, OperatorSettings* settings = nullptr);
   ~OperatorService() override { WaitForErasures(); }
 
   grpc::ServerWriteReactor<v1::FleetUpdate>* WatchFleet(
@@ -82,6 +86,14 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   // Serves flight logs from `logs` (not owned; must outlive the service).
   // Call before serving; without it the flight log calls are UNIMPLEMENTED.
   void SetFlightLogs(const FlightLogs* logs) { flight_logs_ = logs; }
+  grpc::ServerUnaryReactor* GetDataSettings(
+      grpc::CallbackServerContext* context,
+      const v1::GetDataSettingsRequest* request,
+      v1::GetDataSettingsResponse* response) override;
+  grpc::ServerUnaryReactor* SetDataSettings(
+      grpc::CallbackServerContext* context,
+      const v1::SetDataSettingsRequest* request,
+      v1::SetDataSettingsResponse* response) override;
 
   // Writes every due watcher's fleet. Call about every 100 ms.
   void Tick();
@@ -101,6 +113,7 @@ class OperatorService final : public v1::OperatorService::CallbackService {
   const auth::Verifier* const verifier_;
   const Clock* const clock_;
   const FlightLogs* flight_logs_ = nullptr;  // set before serving
+  OperatorSettings* const settings_;
 
   mutable absl::Mutex mu_;
   // The open alerts of the latest tick, shared by every stream's fill;

@@ -16,6 +16,7 @@
 #include "services/utmctl/fleet_commands.h"
 #include "services/utmctl/operator_data_commands.h"
 #include "services/utmctl/flight_commands.h"
+#include "services/utmctl/operator_commands.h"
 #include "services/utmctl/geo_commands.h"
 #include "services/utmctl/geofence_commands.h"
 #include "services/utmctl/global_args.h"
@@ -260,8 +261,10 @@ int main(int argc, char** argv) {
   utm::ctl::AuditCommands audit(&app);
   utm::ctl::RegistryCommands registry(&app);
   utm::ctl::FleetCommands fleet(&app);
-  utm::ctl::OperatorDataCommands operator_data(&app);
   utm::ctl::FlightCommands flight(&app);
+  utm::ctl::OperatorCommands operator_commands(&app);
+  utm::ctl::OperatorDataCommands operator_data(operator_commands.command(),
+                                               operator_commands.options());
 
   // --server, --token, --json, --ground-m, ... before or after the family's
   // subcommand, or before the family's name.
@@ -317,8 +320,9 @@ int main(int argc, char** argv) {
   if (audit.parsed()) return audit.Run();
   if (registry.parsed()) return registry.Run();
   if (fleet.parsed()) return fleet.Run();
-  if (operator_data.parsed()) return operator_data.Run();
   if (flight.parsed()) return flight.Run();
+  if (operator_data.parsed()) return operator_data.Run();
+  if (operator_commands.parsed()) return operator_commands.Run();
   if (check->parsed()) return utm::ctl::GeoCheck(check_files, geo_options);
   if (health->parsed()) {
     return utm::ctl::Health(health_options, health_service);

@@ -37,21 +37,16 @@ bool SafePath(const std::string& path) {
 
 }  // namespace
 
-OperatorDataCommands::OperatorDataCommands(CLI::App* app) {
-  operator_ = app->add_subcommand(
-      "operator",
-      "Your own data (an operator's token): export everything utmd holds "
-      "about you, or erase it");
-  operator_->require_subcommand(1);
-  operator_->fallthrough();
-  AddConnectionFlags(operator_, &options_, "JSON output");
-  export_ = operator_->add_subcommand(
+OperatorDataCommands::OperatorDataCommands(CLI::App* operator_command,
+                                           const ConnectionOptions* options)
+    : options_(options) {
+  export_ = operator_command->add_subcommand(
       "export",
       "Everything utmd holds about you as one tar.gz archive of documented "
       "JSON files (its README.md says what each holds)");
   export_->add_option("--out", out_, "The archive to write (.tar.gz)")
       ->required();
-  erase_ = operator_->add_subcommand(
+  erase_ = operator_command->add_subcommand(
       "erase",
       "Erase everything utmd holds about you (flights must have ended). It "
       "cannot be undone");
@@ -72,7 +67,7 @@ int OperatorDataCommands::Run() {
 }
 
 int OperatorDataCommands::Export() {
-  Client client(options_);
+  Client client(*options_);
   std::unique_ptr<grpc::ClientContext> context = client.StreamContext();
   std::unique_ptr<grpc::ClientReader<v1::ArchivePiece>> reader =
       client.stub()->ExportData(context.get(), v1::ExportDataRequest());
@@ -117,7 +112,7 @@ int OperatorDataCommands::Export() {
 }
 
 int OperatorDataCommands::Erase() {
-  Client client(options_);
+  Client client(*options_);
   v1::EraseDataRequest request;
   request.set_confirm(confirm_);
   v1::EraseDataResponse response;
@@ -129,7 +124,7 @@ int OperatorDataCommands::Erase() {
   const grpc::Status status =
       client.stub()->EraseData(context.get(), request, &response);
   if (!status.ok()) return ExitForStatus(status);
-  if (options_.json) {
+  if (options_->json) {
     std::cout << ProtoJson(response) << "\n";
     return 0;
   }

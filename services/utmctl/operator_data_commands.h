@@ -4,7 +4,8 @@
 // the output and exit codes.
 //
 // Typical usage (main.cc):
-//   utm::ctl::OperatorDataCommands data(&app);  // before app.parse()
+//   utm::ctl::OperatorCommands op(&app);  // operator_commands.h
+//   utm::ctl::OperatorDataCommands data(op.command(), op.options());
 //   ...
 //   if (data.parsed()) return data.Run();
 #ifndef UTM_SERVICES_UTMCTL_OPERATOR_DATA_COMMANDS_H_
@@ -17,12 +18,14 @@
 
 namespace utm::ctl {
 
-// The `operator` command's export and erase subcommands, added to a CLI11
-// app. Not thread-safe; lives as long as the app.
+// The `operator` command's export and erase subcommands. Not thread-safe;
+// lives as long as the app.
 class OperatorDataCommands {
  public:
-  // Adds `operator` to `app` (not owned, outlives this).
-  explicit OperatorDataCommands(CLI::App* app);
+  // Adds them to `operator_command`, whose connection flags fill
+  // `options` (neither owned; both outlive this).
+  OperatorDataCommands(CLI::App* operator_command,
+                       const ConnectionOptions* options);
   OperatorDataCommands(const OperatorDataCommands&) = delete;
   OperatorDataCommands& operator=(const OperatorDataCommands&) = delete;
 
@@ -35,8 +38,7 @@ class OperatorDataCommands {
   int Export();
   int Erase();
 
-  ConnectionOptions options_;
-  CLI::App* operator_ = nullptr;
+  const ConnectionOptions* const options_;
   CLI::App* export_ = nullptr;
   CLI::App* erase_ = nullptr;
   std::string out_;

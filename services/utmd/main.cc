@@ -51,6 +51,7 @@
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
 #include "services/common/port_reservation.h"
+#include "services/common/pseudonym.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/store_crypto.h"
@@ -60,6 +61,8 @@
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_service.h"
 #include "services/intent/priority_policy.h"
+#include "services/operator/audit_filter.h"
+#include "services/operator/operator_settings.h"
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_service.h"
 #include "services/remoteid/remoteid_core.h"
@@ -267,6 +270,13 @@ int main(int argc, char** argv) {
                  "Key rotation: the key the store was written under until "
                  "now (FILE or env:NAME, or none for a store in the clear); "
                  "its files are rewritten under --store-key at start-up");
+  std::string pseudonym_key_spec;
+  app.add_option("--pseudonym-key", pseudonym_key_spec,
+                 "Key (FILE of 32 raw bytes or 64 hex characters, mode 0600, "
+                 "or env:NAME) under which operators' data settings are kept "
+                 "by keyed pseudonym; default <data-dir>/pseudonym-key, made "
+                 "when missing. Replicas sharing Redis must all be given the "
+                 "same one (without it they keep no settings)");
   app.add_flag("--no-sync", no_sync,
                "Do not fsync the log (survives a process crash, not a power "
                "cut; for benchmarks)");
@@ -595,6 +605,27 @@ int main(int argc, char** argv) {
                                                     : store_options.dir)
               << std::endl;
   }
+  // Operators' data settings are kept by keyed pseudonym: in one process
+  // under <data-dir>/pseudonym-key unless told otherwise; replicas only
+  // under a key they all share, given to each.
+  std::optional<utm::pseudonym::Pseudonymizer> pseudonyms;
+  if (!on_redis || !pseudonym_key_spec.empty()) {
+    absl::StatusOr<std::string> key =
+        utm::pseudonym::LoadKey(pseudonym_key_spec, data_dir);
+    absl::StatusOr<utm::pseudonym::Pseudonymizer> made =
+        key.ok() ? utm::pseudonym::Pseudonymizer::Create(*std::move(key))
+                 : key.status();
+    if (!made.ok()) {
+      std::cerr << "utmd: " << made.status().message() << "\n";
+      return pseudonym_key_spec.empty() ? 1 : kExitFlags;
+    }
+    pseudonyms.emplace(*std::move(made));
+  } else {
+    std::cerr << "utmd: no --pseudonym-key: operators' data settings "
+                 "(Local Data Mode, flight-log retention) are not kept on "
+                 "these replicas"
+              << std::endl;
+  }
   // No local store on Redis: the ledger is the storage.
   std::unique_ptr<utm::store::Store> store;
   if (!on_redis) {
@@ -635,6 +666,9 @@ int main(int argc, char** argv) {
   // it until they stop.
   std::unique_ptr<utm::ledger::LocalLedger> registry_ledger;
   std::optional<utm::registry::RegistryCore> registry;
+  // Operators' data settings: a read model of the same ledger as the
+  // registry's (services/operator/operator_settings.h).
+  std::optional<utm::fleet::OperatorSettings> settings;
   // After the cores, so that it is destroyed (and stopped) before them: its
   // thread applies the ledger's entries to them. The cores register their
   // tables before Start() loads them.
@@ -645,6 +679,7 @@ int main(int argc, char** argv) {
     intent_core.UseLedger(ledger, &*follower);
     constraint_core.UseLedger(ledger, &*follower);
     registry.emplace(registry_options, clock, ledger, &*follower);
+    settings.emplace(pseudonyms ? &*pseudonyms : nullptr, ledger, &*follower);
     if (absl::Status s = follower->Start(); !s.ok()) {
       std::cerr << "utmd: loading from Redis: " << s << "\n";
       return 1;
@@ -659,6 +694,8 @@ int main(int argc, char** argv) {
     registry_ledger = *std::move(opened);
     registry_follower.emplace(registry_ledger.get());
     registry.emplace(registry_options, clock, registry_ledger.get(),
+                     &*registry_follower);
+    settings.emplace(pseudonyms ? &*pseudonyms : nullptr, registry_ledger.get(),
                      &*registry_follower);
     if (absl::Status s = registry_follower->Start(); !s.ok()) {
       std::cerr << "utmd: loading the registry: " << s << "\n";
@@ -716,9 +753,16 @@ int main(int argc, char** argv) {
               << (stats->rekeyed ? ", rewritten under the new key" : "") << ")"
               << std::endl;
   }
+  // Local Data Mode: intents filed without retention (refused on Redis),
+  // and disclosures audited as the fact of the read only.
+  intent_core.SetLocalDataMode([&settings](const std::string& owner) {
+    return settings->For(owner).local_only;
+  });
+  const utm::audit::AuditSink audit_sink =
+      utm::fleet::WithholdLocalData(audit->Sink(), &*settings);
   utm::intent::IntentService intent_service(&intent_core, verifier->get(),
-                                            audit->Sink(),
-                                            intent_options.limits, *priorities);
+                                            audit_sink, intent_options.limits,
+                                            *priorities);
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
@@ -734,7 +778,10 @@ int main(int argc, char** argv) {
   tactical_options.intents = &intent_core;
   tactical_options.constraints = &constraint_core;
   tactical_options.registry = &*registry;
-  tactical_options.audit = audit->Sink();
+  tactical_options.audit = audit_sink;
+  tactical_options.settings = &*settings;
+  // Flight logs ask each operator's settings (Local Data Mode, retention).
+  tactical_options.data_policies = &*settings;
   tactical_options.registration_required =
       registry_options.jurisdiction.required();
   tactical_options.remote_id = rid_options;
@@ -756,17 +803,8 @@ int main(int argc, char** argv) {
   }
 
   // Operators' own data, whole: export and erasure
-  // (services/utmd/operator_data_tier.h), under a keyed pseudonym that every
-  // replica shares.
-  absl::StatusOr<std::string> pseudonym_key =
-      on_redis ? utm::utmd::RidSessionKeyFromRedis(
-                     redis_options->client,
-                     redis_options->prefix + "pseudonym-key")
-               : utm::auth::LoadOrCreateSecret(data_dir, "pseudonym-key");
-  if (!pseudonym_key.ok()) {
-    std::cerr << "utmd: the pseudonym key: " << pseudonym_key.status() << "\n";
-    return 1;
-  }
+  // (services/utmd/operator_data_tier.h); what the law keeps is kept under
+  // the keyed pseudonyms of --pseudonym-key (none: no erasure).
   utm::utmd::OperatorDataOptions data_options;
   data_options.clock = clock;
   data_options.intents = &intent_core;
@@ -774,10 +812,13 @@ int main(int argc, char** argv) {
   data_options.audit = audit.get();
   data_options.display = (*tactical)->display();
   data_options.flight_logs = (*tactical)->flight_logs();
+  data_options.settings = &*settings;
   data_options.store = store.get();
-  data_options.pseudonym = [key = *pseudonym_key](const std::string& id) {
-    return utm::utmd::KeyedPseudonym(key, id);
-  };
+  if (pseudonyms) {
+    data_options.pseudonym = [p = &*pseudonyms](const std::string& id) {
+      return absl::StrCat("op-", p->Of(id).substr(0, 24));
+    };
+  }
   data_options.export_reads_after = absl::Seconds(export_reads_after_s);
   utm::utmd::OperatorDataTier operator_data(std::move(data_options));
   (*tactical)->fleet()->SetOperatorData(operator_data.data());
@@ -805,7 +846,7 @@ int main(int argc, char** argv) {
     served_names.push_back(kRemoteIdHealth);
   }
   utm::registry::RegistryService registry_service(&*registry, verifier->get(),
-                                                  audit->Sink());
+                                                  audit_sink);
   if (services->registry) {
     served.push_back(&registry_service);
     served_names.push_back(kRegistryHealth);

@@ -1,27 +1,8 @@
 #include "services/utmd/operator_data_tier.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include <utility>
 
-#include "absl/strings/escaping.h"
-#include "absl/strings/str_cat.h"
-
 namespace utm::utmd {
-
-std::string KeyedPseudonym(const std::string& key,
-                           const std::string& operator_id) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(operator_id.data()),
-       operator_id.size(), mac, &size);
-  return absl::StrCat(
-      "op-", absl::BytesToHexString(
-                 absl::string_view(reinterpret_cast<const char*>(mac), size))
-                 .substr(0, 24));
-}
 
 OperatorDataTier::OperatorDataTier(OperatorDataOptions o) {
   // Flights in the air bar an erasure first; then what is kept, newest
@@ -34,6 +15,9 @@ OperatorDataTier::OperatorDataTier(OperatorDataOptions o) {
         std::make_unique<fleet::FlightLogSection>(o.flight_logs));
   }
   sections_.push_back(std::make_unique<fleet::RegistrationSection>(o.registry));
+  if (o.settings != nullptr) {
+    sections_.push_back(std::make_unique<fleet::SettingsSection>(o.settings));
+  }
   sections_.push_back(std::make_unique<fleet::PrivilegedReadsSection>(
       o.audit, o.export_reads_after, o.clock));
   std::vector<fleet::DataSection*> order;

@@ -20,6 +20,7 @@
 #include "services/intent/intent_core.h"
 #include "services/operator/data_sections.h"
 #include "services/operator/operator_data.h"
+#include "services/operator/operator_settings.h"
 #include "services/registry/registry_core.h"
 #include "services/remoteid/remoteid_core.h"
 
@@ -35,17 +36,15 @@ struct OperatorDataOptions {
   // Null where no flight logs are kept.
   fleet::FlightLogs* flight_logs = nullptr;
   store::Store* store = nullptr;
-  // The keyed pseudonym of an operator id.
+  // Operators' data settings.
+  fleet::OperatorSettings* settings = nullptr;
+  // The keyed pseudonym of an identifier; null when the deployment has
+  // none (an erasure is then refused).
   std::function<std::string(const std::string&)> pseudonym;
   // Privileged reads younger than this are counted, not listed, in an
   // export (--export-reads-after).
   absl::Duration export_reads_after = absl::ZeroDuration();
 };
-
-// "op-" and the first 24 hex digits of HMAC-SHA256(key, operator_id): the
-// keyed pseudonym that replaces an erased operator's id.
-std::string KeyedPseudonym(const std::string& key,
-                           const std::string& operator_id);
 
 class OperatorDataTier {
  public:

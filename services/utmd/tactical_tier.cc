@@ -216,7 +216,7 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   };
   s->fleet_view = std::make_unique<fleet::FleetView>(std::move(sources));
   s->operator_service = std::make_unique<fleet::OperatorService>(
-      s->fleet_view.get(), o.verifier, o.clock);
+      s->fleet_view.get(), o.verifier, o.clock, o.settings);
   s->operator_ticker = std::make_unique<PeriodicThread>(
       absl::Milliseconds(100),
       [service = s->operator_service.get()] { service->Tick(); });

@@ -44,6 +44,9 @@ struct TacticalOptions {
   registry::RegistryCore* registry = nullptr;
   // Where disclosures to law enforcement are recorded.
   audit::AuditSink audit;
+  // Operators' data settings, for OperatorService's Get/SetDataSettings and
+  // whatever records flights (null: none kept).
+  fleet::OperatorSettings* settings = nullptr;
   // Where registration is required: positions are checked against the
   // registry, and revocations and lapses in flight alert.
   bool registration_required = false;

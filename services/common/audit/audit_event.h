@@ -27,6 +27,8 @@ struct AuditEvent {
   // belongs to ("" when not known). An operator's data export lists the
   // entries about it; erasing the operator replaces its id here, in `target`
   // and in `disclosed` by a keyed pseudonym (audit_chain.h, "Redaction").
+  // For an operator in Local Data Mode the entry records none of about,
+  // target and disclosed (services/operator/audit_filter.h).
   std::string about;
   // What was shown, in short: an owner's id, "serial,registration,...".
   std::string disclosed;
