@@ -144,9 +144,11 @@ out=$(ctl --token "$reg" publish "$work/c-in.json" 2>&1) || fail "publish inside
 [[ "$out" == *"PUBLISHED constraint"* ]] || fail "publish inside said: $out"
 echo "ok: a constraint inside the region published"
 
-out=$(registry --token "$reg_us" register 1596A4JPN5R7B77 --mass-g 900 --operator mallory 2>&1)
+out=$(registry --token "$reg_us" register 1596A4JPN5R7B77 --mass-g 900 --operator mallory \
+  --operator-registration FA3A7CX9KL 2>&1)
 refused "a registration by a US-CA registrar" "operator home region US-CA differs" "$out" $?
-out=$(registry --token "$reg" register 1596A4JPN5R7B10 --mass-g 900 --operator alice 2>&1) ||
+out=$(registry --token "$reg" register 1596A4JPN5R7B10 --mass-g 900 --operator alice \
+  --operator-registration FA3A7CX9KL 2>&1) ||
   fail "register: $out"
 echo "ok: a registration by an EU-CH registrar accepted"
 utmd_stop
