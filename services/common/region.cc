@@ -1,7 +1,6 @@
 #include "services/common/region.h"
 
 #include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -167,9 +166,14 @@ absl::StatusOr<RegionPolicy> RegionPolicy::Load(
     return absl::NotFoundError(
         absl::StrCat("--region-boundary: cannot read ", boundary_file));
   }
-  std::string text(kMaxBoundaryFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
+  // Read in chunks up to one byte past the limit: a file that is too large
+  // is refused without reading it all.
+  std::string text;
+  char chunk[1 << 16];
+  while (text.size() <= kMaxBoundaryFileBytes &&
+         in.read(chunk, sizeof(chunk)).gcount() > 0) {
+    text.append(chunk, static_cast<size_t>(in.gcount()));
+  }
   if (text.size() > kMaxBoundaryFileBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         boundary_file, ": larger than ", kMaxBoundaryFileBytes >> 20, " MiB"));
