@@ -608,7 +608,36 @@ absl::StatusOr<Principal> Verifier::Verify(
         "token scope claim is not a string (expected space-separated scope "
         "names)");
   }
+
+  // Home region. Absent means none.
+  if (const char* region = jwt_get_grant(jwt.get(), "home_region");
+      region != nullptr) {
+    if (absl::Status s = ValidateRegionCode(region, "token home_region claim");
+        !s.ok()) {
+      return Unauthenticated(s.message());
+    }
+    principal.home_region = region;
+  } else if (ClaimJson(jwt.get(), "home_region") != nullptr) {
+    return Unauthenticated(
+        "token home_region claim is not a string (expected a region code "
+        "such as \"EU-DE\")");
+  }
   return principal;
+}
+
+absl::Status ValidateRegionCode(absl::string_view code,
+                                absl::string_view field) {
+  constexpr size_t kMin = 2, kMax = 16;
+  const bool charset_ok = std::all_of(code.begin(), code.end(), [](char c) {
+    return absl::ascii_isupper(c) || absl::ascii_isdigit(c) || c == '-';
+  });
+  if (code.size() < kMin || code.size() > kMax || !charset_ok) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, " ", Quote(code),
+        " is not a region code (2 to 16 characters of A-Z, 0-9 and -, "
+        "e.g. EU-DE)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> LoadOrCreateDevKey(const std::string& data_dir) {
@@ -716,6 +745,10 @@ absl::StatusOr<std::string> MintHmacToken(absl::string_view secret,
         absl::StrCat("HS256 secret is ", secret.size(), " bytes; at least ",
                      kMinHmacSecretBytes, " required"));
   }
+  if (!options.home_region.empty()) {
+    UTM_RETURN_IF_ERROR(
+        ValidateRegionCode(options.home_region, "MintOptions.home_region"));
+  }
 
   std::vector<Scope> scopes = options.scopes;
   std::sort(scopes.begin(), scopes.end());
@@ -747,6 +780,9 @@ absl::StatusOr<std::string> MintHmacToken(absl::string_view secret,
   rc = rc != 0 ? rc : jwt_add_grant(jwt.get(), "jti", jti.c_str());
   if (rc == 0 && !scope_claim.empty()) {
     rc = jwt_add_grant(jwt.get(), "scope", scope_claim.c_str());
+  }
+  if (rc == 0 && !options.home_region.empty()) {
+    rc = jwt_add_grant(jwt.get(), "home_region", options.home_region.c_str());
   }
   if (rc != 0) {
     return absl::ErrnoToStatus(rc, "building the token failed");

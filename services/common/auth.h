@@ -83,6 +83,10 @@ struct Principal {
   std::string subject;        // The "sub" claim: operator/regulator identity.
   std::vector<Scope> scopes;  // Sorted, unique. May be empty.
   absl::Time expires;         // The "exp" claim.
+  // The optional "home_region" claim: the region whose deployment keeps
+  // this caller's data (e.g. "EU-DE"); empty when the token has none.
+  // services/common/region.h decides what a deployment does with it.
+  std::string home_region;
 
   bool Has(Scope s) const;
 };
@@ -90,6 +94,11 @@ struct Principal {
 // OK if `p` has `s`; otherwise PERMISSION_DENIED
 // "token for <sub> lacks scope <wire name>".
 absl::Status RequireScope(const Principal& p, Scope s);
+
+// OK if `code` is a region code: 2 to 16 characters of [A-Z0-9-] (e.g.
+// "EU-DE", "US-CA"); otherwise INVALID_ARGUMENT starting with `field`.
+absl::Status ValidateRegionCode(absl::string_view code,
+                                absl::string_view field);
 
 struct VerifierOptions {
   // The accepted "iss" claims: a token's must be one of them.
@@ -145,7 +154,8 @@ class Verifier {
   // hold (or none when it holds several), bad signature, missing or
   // non-numeric exp (tokens must expire), expired (with when), not yet valid
   // (nbf), issued in the future (iat), an issuer not accepted, an audience
-  // including none of ours, missing sub, a non-string scope claim. Scope
+  // including none of ours, missing sub, a non-string scope claim, a
+  // home_region claim that is not a region code (ValidateRegionCode). Scope
   // names this server does not know are ignored (a newer issuer may grant
   // more); a token with no known scope is valid but fails every
   // RequireScope(). Thread-safe.
@@ -206,11 +216,15 @@ struct MintOptions {
   // "iss" and "aud". DEFAULT: "utmd". REQUIRES: non-empty.
   std::string issuer = "utmd";
   std::string audience = "utmd";
+  // "home_region", omitted when empty. REQUIRES: empty or a region code
+  // (ValidateRegionCode).
+  std::string home_region;
 };
 
 // An HS256 token with iss, aud (a string), sub, iat = nbf = now (whole
 // seconds, rounded down), exp = iat + ttl, scope (space-separated wire names,
-// sorted; omitted when there are none) and a random 128-bit hex jti.
+// sorted; omitted when there are none), home_region (when set) and a random
+// 128-bit hex jti.
 // INVALID_ARGUMENT for an empty subject, issuer or audience, one containing
 // NUL, ttl outside (0, 100 years], or a secret shorter than 32 bytes (no
 // Verifier would accept its tokens). REQUIRES: `clock` non-null.

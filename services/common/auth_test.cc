@@ -536,6 +536,65 @@ TEST(Verify, IgnoresUnknownScopeNames) {
                        "token scope claim is not a string"));
 }
 
+TEST(Verify, ReadsHomeRegion) {
+  SimulatedClock clock(kStart);
+  auto verifier = HmacVerifier(&clock);
+  Claims claims;
+  auto p = verifier->Verify(HmacToken(claims));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->home_region, "");  // absent: none
+
+  claims.home_region = "\"EU-DE\"";
+  p = verifier->Verify(HmacToken(claims));
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->home_region, "EU-DE");
+
+  for (const char* bad :
+       {"\"eu-de\"", "\"E\"", "\"EU_DE\"", "\"ABCDEFGHIJKLMNOPQ\"", "\"\""}) {
+    claims.home_region = bad;
+    EXPECT_THAT(
+        verifier->Verify(HmacToken(claims)),
+        StatusIs(absl::StatusCode::kUnauthenticated, "token home_region claim"))
+        << bad;
+  }
+  claims.home_region = "[\"EU-DE\"]";
+  EXPECT_THAT(verifier->Verify(HmacToken(claims)),
+              StatusIs(absl::StatusCode::kUnauthenticated,
+                       "token home_region claim is not a string"));
+}
+
+TEST(MintHmacToken, MintsHomeRegion) {
+  SimulatedClock clock(kStart);
+  MintOptions options;
+  options.subject = "op-7";
+  options.home_region = "US-CA";
+  const absl::StatusOr<std::string> token =
+      MintHmacToken(kSecret, options, &clock);
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto verifier = HmacVerifier(&clock);
+  const absl::StatusOr<Principal> p = verifier->Verify(*token);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->home_region, "US-CA");
+
+  options.home_region = "us-ca";
+  EXPECT_THAT(MintHmacToken(kSecret, options, &clock),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       "MintOptions.home_region \"us-ca\" is not a region "
+                       "code"));
+}
+
+TEST(ValidateRegionCode, AcceptsCodesAndNamesTheField) {
+  for (const char* good : {"EU-DE", "US-CA", "EU", "A1-B2-C3-D4-E5-F"}) {
+    EXPECT_TRUE(ValidateRegionCode(good, "--region").ok()) << good;
+  }
+  for (const char* bad :
+       {"", "E", "eu-de", "EU DE", "EU/DE", "\xff\xfe", "ABCDEFGHIJKLMNOPQ"}) {
+    EXPECT_THAT(ValidateRegionCode(bad, "--region"),
+                StatusIs(absl::StatusCode::kInvalidArgument, "--region \""))
+        << bad;
+  }
+}
+
 TEST(Verify, RejectsTamperedPayload) {
   SimulatedClock clock(kStart);
   auto verifier = HmacVerifier(&clock);

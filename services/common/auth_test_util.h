@@ -92,6 +92,7 @@ struct Claims {
   std::optional<std::string> nbf = absl::StrCat(kStartSeconds);
   std::optional<std::string> exp = absl::StrCat(kStartSeconds + 3600);
   std::optional<std::string> scope = "\"utm.strategic_coordination\"";
+  std::optional<std::string> home_region;  // absent unless set
 
   std::string Json() const {
     std::vector<std::string> fields;
@@ -105,6 +106,7 @@ struct Claims {
     add("nbf", nbf);
     add("exp", exp);
     add("scope", scope);
+    add("home_region", home_region);
     return absl::StrCat("{", absl::StrJoin(fields, ","), "}");
   }
 };

@@ -292,6 +292,10 @@ absl::StatusOr<v1::PublishConstraintResponse> ConstraintCore::Publish(
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
                        MakeRecord(request.constraint(), "constraint",
                                   options_.limits, options_.max_volumes));
+  if (options_.region != nullptr) {
+    UTM_RETURN_IF_ERROR(options_.region->CheckVolumes(validated->volumes,
+                                                      "constraint.volumes"));
+  }
   std::shared_ptr<const Record> published;
   UTM_ASSIGN_OR_RETURN(
       v1::PublishConstraintResponse response,
@@ -365,6 +369,10 @@ absl::StatusOr<v1::UpdateConstraintResponse> ConstraintCore::Update(
   UTM_ASSIGN_OR_RETURN(std::shared_ptr<const Record> validated,
                        MakeRecord(request.constraint(), "constraint",
                                   options_.limits, options_.max_volumes));
+  if (options_.region != nullptr) {
+    UTM_RETURN_IF_ERROR(options_.region->CheckVolumes(validated->volumes,
+                                                      "constraint.volumes"));
+  }
   std::shared_ptr<const Record> updated;
   UTM_ASSIGN_OR_RETURN(
       v1::UpdateConstraintResponse response,

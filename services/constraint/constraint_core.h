@@ -63,6 +63,7 @@
 #include "services/common/clock.h"
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/ledger.h"
+#include "services/common/region.h"
 #include "services/common/store.h"
 #include "services/constraint/authorisations.h"
 #include "services/constraint/change_feed.h"
@@ -108,6 +109,10 @@ struct ConstraintOptions {
   // thread notifies (after releasing the core's lock): deterministic, for
   // tests.
   bool notify_thread = true;
+  // Data residency: when set, Publish and Update refuse (FAILED_PRECONDITION,
+  // nothing stored) a constraint with a volume outside the region. Not
+  // owned; must outlive the core. DEFAULT: null, no region.
+  const region::RegionPolicy* region = nullptr;
 };
 
 // One watch stream's view of the change log. Created by Watch(); the

@@ -215,6 +215,10 @@ absl::StatusOr<Caller> ConstraintService::Authenticate(
       }
       break;
   }
+  // Every need but reading writes.
+  if (need != Need::kRead && region_ != nullptr) {
+    UTM_RETURN_IF_ERROR(region_->CheckCaller(principal));
+  }
   return caller;
 }
 

@@ -30,6 +30,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "services/common/auth.h"
+#include "services/common/region.h"
 #include "services/constraint/constraint_core.h"
 #include "utm/v1/constraint.grpc.pb.h"
 
@@ -42,6 +43,11 @@ class ConstraintService final : public v1::ConstraintService::CallbackService {
  public:
   // `core` and `verifier` are not owned and must outlive the service.
   ConstraintService(ConstraintCore* core, const auth::Verifier* verifier);
+
+  // Data residency: when set, every write checks the caller's home region
+  // (the volumes are the core's to check, ConstraintOptions::region). Not
+  // owned; must outlive the service. REQUIRES: called before serving.
+  void SetRegionPolicy(const region::RegionPolicy* policy) { region_ = policy; }
 
   grpc::ServerUnaryReactor* PublishConstraint(
       grpc::CallbackServerContext* context,
@@ -108,6 +114,7 @@ class ConstraintService final : public v1::ConstraintService::CallbackService {
 
   ConstraintCore* const core_;
   const auth::Verifier* const verifier_;
+  const region::RegionPolicy* region_ = nullptr;  // not owned
 
   absl::Mutex streams_mu_;
   std::set<WatchReactor*> streams_ ABSL_GUARDED_BY(streams_mu_);

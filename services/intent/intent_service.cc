@@ -150,6 +150,8 @@ absl::StatusOr<auth::Principal> IntentService::Caller(
   if (write) {
     UTM_RETURN_IF_ERROR(
         auth::RequireScope(principal, auth::Scope::kStrategicCoordination));
+    if (region_ != nullptr)
+      UTM_RETURN_IF_ERROR(region_->CheckCaller(principal));
   } else if (!principal.Has(auth::Scope::kStrategicCoordination) &&
              !principal.Has(auth::Scope::kConformanceMonitoring) &&
              !principal.Has(auth::Scope::kLawEnforcement) &&
@@ -206,6 +208,9 @@ absl::StatusOr<std::vector<geo::Volume4D>> IntentService::Volumes(
                                          absl::StrCat(field, "[", i, "]")));
     out.push_back(std::move(v));
   }
+  // Every caller of Volumes() writes: what lies outside is never stored.
+  if (region_ != nullptr)
+    UTM_RETURN_IF_ERROR(region_->CheckVolumes(out, field));
   return out;
 }
 

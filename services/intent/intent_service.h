@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "services/common/audit/audit_event.h"
 #include "services/common/auth.h"
+#include "services/common/region.h"
 #include "services/common/volume_convert.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/priority_policy.h"
@@ -49,6 +50,13 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
                 AuditSink audit,
                 geo::ValidationLimits limits = geo::ValidationLimits(),
                 PriorityPolicy priorities = PriorityPolicy());
+
+  // Data residency: when set, every write checks the caller's home region
+  // and that its volumes (and off-nominal volumes) lie inside the region,
+  // before anything reaches the core. Null (the default): no region.
+  // `policy` is not owned and must outlive the service. REQUIRES: called
+  // before the service serves.
+  void SetRegionPolicy(const region::RegionPolicy* policy) { region_ = policy; }
 
   grpc::ServerUnaryReactor* FileIntent(
       grpc::CallbackServerContext* context,
@@ -114,6 +122,7 @@ class IntentService final : public v1::StrategicCoordination::CallbackService {
   const AuditSink audit_;
   const PriorityPolicy priorities_;
   VolumeConvertOptions convert_;
+  const region::RegionPolicy* region_ = nullptr;  // not owned
 };
 
 }  // namespace utm::intent

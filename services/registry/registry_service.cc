@@ -21,8 +21,11 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
 
 // The caller, from its token; PERMISSION_DENIED when the token carries none
 // of the registry's scopes.
-absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* context,
-                                    const auth::Verifier& verifier) {
+// With `region` (a write on a deployment with a region), the caller's home
+// region is checked too.
+absl::StatusOr<Caller> Authenticate(
+    grpc::CallbackServerContext* context, const auth::Verifier& verifier,
+    const region::RegionPolicy* region = nullptr) {
   UTM_ASSIGN_OR_RETURN(auth::Principal principal,
                        AuthenticateCall(*context, verifier));
   Caller caller;
@@ -37,6 +40,7 @@ absl::StatusOr<Caller> Authenticate(grpc::CallbackServerContext* context,
                      auth::ScopeName(auth::Scope::kStrategicCoordination),
                      " or ", auth::ScopeName(auth::Scope::kLawEnforcement)));
   }
+  if (region != nullptr) UTM_RETURN_IF_ERROR(region->CheckCaller(principal));
   return caller;
 }
 
@@ -60,7 +64,8 @@ grpc::ServerUnaryReactor* RegistryService::RegisterAircraft(
     const v1::RegisterAircraftRequest* request,
     v1::RegisterAircraftResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, *verifier_));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, *verifier_, region_));
     UTM_ASSIGN_OR_RETURN(*response, core_->Register(caller, *request));
     return absl::OkStatus();
   }());
@@ -71,7 +76,8 @@ grpc::ServerUnaryReactor* RegistryService::RevokeRegistration(
     const v1::RevokeRegistrationRequest* request,
     v1::RevokeRegistrationResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(Caller caller, Authenticate(context, *verifier_));
+    UTM_ASSIGN_OR_RETURN(Caller caller,
+                         Authenticate(context, *verifier_, region_));
     UTM_ASSIGN_OR_RETURN(*response, core_->Revoke(caller, *request));
     return absl::OkStatus();
   }());

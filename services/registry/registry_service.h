@@ -19,6 +19,7 @@
 
 #include "services/common/audit/audit_event.h"
 #include "services/common/auth.h"
+#include "services/common/region.h"
 #include "services/registry/registry_core.h"
 #include "utm/v1/registry.grpc.pb.h"
 
@@ -30,6 +31,11 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   // `audit` is required. Thread-safe.
   RegistryService(RegistryCore* core, const auth::Verifier* verifier,
                   audit::AuditSink audit);
+
+  // Data residency: when set, registering and revoking check the caller's
+  // home region (a registration names no airspace). Not owned; must
+  // outlive the service. REQUIRES: called before serving.
+  void SetRegionPolicy(const region::RegionPolicy* policy) { region_ = policy; }
 
   grpc::ServerUnaryReactor* RegisterAircraft(
       grpc::CallbackServerContext* context,
@@ -52,6 +58,7 @@ class RegistryService final : public v1::RegistryService::CallbackService {
   RegistryCore* const core_;
   const auth::Verifier* const verifier_;
   const audit::AuditSink audit_;
+  const region::RegionPolicy* region_ = nullptr;  // not owned
 };
 
 }  // namespace utm::registry

@@ -158,6 +158,15 @@ int Token(const TokenOptions& options) {
   mint.subject = options.subject;
   mint.scopes = *scopes;
   mint.ttl = absl::Seconds(options.ttl_s);
+  mint.home_region = options.home_region;
+  if (!mint.home_region.empty()) {
+    if (absl::Status s =
+            auth::ValidateRegionCode(mint.home_region, "token --home-region");
+        !s.ok()) {
+      std::cerr << s.message() << "\n";
+      return 64;
+    }
+  }
   absl::StatusOr<std::string> token =
       auth::MintHmacToken(*secret, mint, RealClock::Get());
   if (!token.ok()) {

@@ -35,6 +35,8 @@ struct TokenOptions {
   std::vector<std::string> scopes;
   std::string subject;
   int64_t ttl_s = 3600;
+  // The token's home_region claim (e.g. "EU-DE"); none when empty.
+  std::string home_region;
 };
 
 // Prints a dev-mode token signed with <data_dir>/dev-signing-key. Fails

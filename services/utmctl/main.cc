@@ -107,6 +107,9 @@ int main(int argc, char** argv) {
   token->add_option("--ttl", token_options.ttl_s, "Lifetime, seconds")
       ->check(CLI::Range(1, 366 * 86400))
       ->capture_default_str();
+  token->add_option("--home-region", token_options.home_region,
+                    "The token's home_region claim: the region whose "
+                    "deployment keeps this caller's data, e.g. EU-DE");
 
   utm::ctl::IntentOptions intent_options;
   CLI::App* intent =

@@ -52,6 +52,7 @@
 #include "services/common/ledger/redis_ledger.h"
 #include "services/common/port_reservation.h"
 #include "services/common/pseudonym.h"
+#include "services/common/region.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/store_crypto.h"
@@ -371,6 +372,20 @@ int main(int argc, char** argv) {
                  "or past its last volume); then it is forgotten")
       ->check(CLI::Range(0.0, 24.0 * 365))
       ->capture_default_str();
+  // Data residency (services/common/region.h): both or neither.
+  std::string region_code;
+  std::string region_boundary_file;
+  bool require_home_region = false;
+  app.add_option("--region", region_code,
+                 "Region this deployment serves, e.g. EU-DE (2..16 of "
+                 "A-Z 0-9 -; with --region-boundary): writes outside it, or "
+                 "from tokens of another home_region, are refused");
+  app.add_option("--region-boundary", region_boundary_file,
+                 "GeoJSON file (Polygon, MultiPolygon or a FeatureCollection "
+                 "of them, WGS84) of the --region's boundary");
+  app.add_flag("--require-home-region", require_home_region,
+               "With --region: refuse writes from tokens without a "
+               "home_region claim (by default they are accepted)");
   // Debian's Abseil is built without NDEBUG, which leaves mutex deadlock
   // detection on for every lock: 15% of the CPU of a 10,000-stream watch
   // fan-out (perf). Tests keep it on; the server does not pay for it.
@@ -438,6 +453,39 @@ int main(int argc, char** argv) {
       return kExitFlags;
     }
     store_options.old_key = *std::move(key);
+  }
+  std::optional<utm::region::RegionPolicy> region_policy;
+  if (region_code.empty() != region_boundary_file.empty()) {
+    std::cerr << "utmd: --region and --region-boundary go together: give "
+                 "both (a deployment serving one region) or neither\n";
+    return kExitFlags;
+  }
+  if (!region_code.empty()) {
+    absl::StatusOr<utm::region::RegionPolicy> loaded =
+        utm::region::RegionPolicy::Load(region_code, region_boundary_file,
+                                        require_home_region);
+    if (!loaded.ok()) {
+      std::cerr << "utmd: " << loaded.status().message() << "\n";
+      return kExitFlags;
+    }
+    region_policy = *std::move(loaded);
+    constraint_options.region = &*region_policy;
+    std::cerr << "utmd: serving region " << region_policy->code() << " ("
+              << region_policy->boundary().polygons().size() << " polygon(s), "
+              << region_policy->boundary().vertex_count() << " vertices from "
+              << region_boundary_file << "); writes outside it are refused"
+              << (require_home_region ? ", tokens must name their home region"
+                                      : "")
+              << std::endl;
+  } else {
+    if (require_home_region) {
+      std::cerr << "utmd: --require-home-region needs --region and "
+                   "--region-boundary\n";
+      return kExitFlags;
+    }
+    std::cerr << "utmd: no --region: serving everywhere (no data residency "
+                 "boundary)"
+              << std::endl;
   }
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.max_volume_duration =
@@ -766,6 +814,10 @@ int main(int argc, char** argv) {
 
   utm::constraint::ConstraintService constraint_service(&constraint_core,
                                                         verifier->get());
+  if (region_policy) {
+    intent_service.SetRegionPolicy(&*region_policy);
+    constraint_service.SetRegionPolicy(&*region_policy);
+  }
   // Schedule transitions, expiries and watch heartbeats.
   utm::constraint::Ticker ticker(&constraint_core, absl::Milliseconds(200));
 
@@ -847,6 +899,7 @@ int main(int argc, char** argv) {
   }
   utm::registry::RegistryService registry_service(&*registry, verifier->get(),
                                                   audit_sink);
+  if (region_policy) registry_service.SetRegionPolicy(&*region_policy);
   if (services->registry) {
     served.push_back(&registry_service);
     served_names.push_back(kRegistryHealth);

@@ -1,0 +1,246 @@
+#include "geo/region.h"
+
+#include <algorithm>
+#include <boost/geometry.hpp>
+#include <boost/geometry/geometries/point.hpp>
+#include <boost/geometry/geometries/polygon.hpp>
+#include <boost/geometry/geometries/segment.hpp>
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "geo/geodesy.h"
+
+namespace utm::geo {
+namespace {
+
+namespace bg = boost::geometry;
+using GPoint = bg::model::point<double, 2, bg::cs::geographic<bg::degree>>;
+using GSegment = bg::model::segment<GPoint>;
+using GBox = bg::model::box<GPoint>;
+// Counter-clockwise and open, like our rings; bg::correct() orients them.
+using GPolygon = bg::model::polygon<GPoint, /*ClockWise=*/false,
+                                    /*Closed=*/false>;
+using GRing = GPolygon::ring_type;
+
+// Vincenty's geodesic solution: Boost's default (Andoyer's) places a
+// 700 km edge some 30 m off the geodesic; this one to well under a
+// millimetre.
+using SegmentStrategy =
+    bg::strategy::intersection::geographic_segments<bg::strategy::vincenty>;
+using PointStrategy =
+    bg::strategy::within::geographic_winding<GPoint, GPoint,
+                                             bg::strategy::vincenty>;
+
+// Sides of the polygon that circumscribes a circle.
+constexpr int kCircleSides = 64;
+
+GPoint ToPoint(const LatLng& p) { return GPoint(p.lng_deg, p.lat_deg); }
+
+GRing ToRing(const std::vector<LatLng>& vertices) {
+  GRing ring;
+  ring.reserve(vertices.size());
+  for (const LatLng& v : vertices) ring.push_back(ToPoint(v));
+  return ring;
+}
+
+// The polygon with the outer ring only: a footprint lies inside a region
+// exactly when its outer ring does.
+GPolygon OuterOnly(const std::vector<LatLng>& vertices) {
+  GPolygon polygon;
+  polygon.outer() = ToRing(vertices);
+  bg::correct(polygon);
+  return polygon;
+}
+
+// The 64-gon whose edges touch the circle from outside (a little farther,
+// for the geodesic edges' sag), so that inside it means inside the circle.
+GPolygon Circumscribed(const Circle& circle) {
+  const double reach_m =
+      circle.radius_m / std::cos(M_PI / kCircleSides) * 1.0001 + 0.01;
+  GPolygon polygon;
+  for (int i = 0; i < kCircleSides; ++i) {
+    polygon.outer().push_back(ToPoint(
+        GeodesicDestination(circle.center, 360.0 * i / kCircleSides, reach_m)));
+  }
+  bg::correct(polygon);
+  return polygon;
+}
+
+std::string RingPath(absl::string_view field, size_t polygon, size_t ring) {
+  return absl::StrCat(field, ": polygon ", polygon, " ring ", ring);
+}
+
+// The first two edges of `ring` that share a point without being
+// neighbours (or, for neighbours, overlap beyond their common vertex), as
+// "edges i and j cross"; empty for a simple ring. Edges are swept by their
+// latitude extent (the geodesic's, which may bulge beyond its ends).
+std::string FindCrossing(const std::vector<LatLng>& ring) {
+  const size_t n = ring.size();
+  struct Edge {
+    double lat_lo, lat_hi;
+    size_t index;
+    GSegment segment;
+  };
+  std::vector<Edge> edges;
+  edges.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    GSegment s(ToPoint(ring[i]), ToPoint(ring[(i + 1) % n]));
+    GBox box;
+    bg::envelope(s, box);
+    // A margin for the envelope's approximate geodesic (Andoyer's).
+    edges.push_back({bg::get<bg::min_corner, 1>(box) - 1e-2,
+                     bg::get<bg::max_corner, 1>(box) + 1e-2, i, s});
+  }
+  std::sort(edges.begin(), edges.end(),
+            [](const Edge& a, const Edge& b) { return a.lat_lo < b.lat_lo; });
+  std::pair<size_t, size_t> first = {n, n};
+  for (size_t a = 0; a < n; ++a) {
+    for (size_t b = a + 1; b < n && edges[b].lat_lo <= edges[a].lat_hi; ++b) {
+      size_t i = std::min(edges[a].index, edges[b].index);
+      size_t j = std::max(edges[a].index, edges[b].index);
+      const bool neighbours = j == i + 1 || (i == 0 && j == n - 1);
+      if (neighbours) {
+        // They meet at their common vertex; a crossing elsewhere shows as
+        // more than one intersection point (or a collinear overlap).
+        std::vector<GPoint> points;
+        bg::intersection(edges[a].segment, edges[b].segment, points,
+                         SegmentStrategy());
+        if (points.size() < 2) continue;
+      } else if (!bg::intersects(edges[a].segment, edges[b].segment,
+                                 SegmentStrategy())) {
+        continue;
+      }
+      if (std::make_pair(i, j) < first) first = {i, j};
+    }
+  }
+  if (first.first == n) return "";
+  return absl::StrCat("edges ", first.first, " and ", first.second, " cross");
+}
+
+absl::Status ValidateRing(const std::vector<LatLng>& ring,
+                          absl::string_view path) {
+  for (size_t k = 0; k < ring.size(); ++k) {
+    const LatLng& v = ring[k];
+    if (!std::isfinite(v.lat_deg) || v.lat_deg < -90 || v.lat_deg > 90) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, " vertex ", k, ": latitude ", v.lat_deg, " out of [-90, 90]"));
+    }
+    if (!std::isfinite(v.lng_deg) || v.lng_deg < -180 || v.lng_deg > 180) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " vertex ", k,
+                                                     ": longitude ", v.lng_deg,
+                                                     " out of [-180, 180]"));
+    }
+    if (k > 0 && v == ring[k - 1]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " vertex ", k, " repeats vertex ", k - 1));
+    }
+  }
+  if (ring.size() < 3) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": ", ring.size(),
+                     " distinct vertices; a ring needs at least 3"));
+  }
+  if (ring.front() == ring.back()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": the last vertex repeats the first (rings close themselves)"));
+  }
+  if (std::string crossing = FindCrossing(ring); !crossing.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", crossing));
+  }
+  GPolygon alone;
+  alone.outer() = ToRing(ring);
+  bg::correct(alone);
+  if (!(std::abs(bg::area(alone)) > 1.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": the ring encloses no area"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+struct Region::Prepared {
+  std::vector<Polygon> polygons;
+  std::vector<GPolygon> shapes;  // polygons, oriented for Boost
+  int vertex_count = 0;
+};
+
+Region::Region(std::shared_ptr<const Prepared> prepared)
+    : prepared_(std::move(prepared)) {}
+
+absl::StatusOr<Region> Region::Create(std::vector<Polygon> polygons,
+                                      const RegionLimits& limits,
+                                      absl::string_view field) {
+  if (polygons.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": no polygon; a region needs at least one"));
+  }
+  if (polygons.size() > static_cast<size_t>(limits.max_polygons)) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": ", polygons.size(),
+                                                   " polygons; at most ",
+                                                   limits.max_polygons));
+  }
+  size_t vertices = 0;
+  for (const Polygon& p : polygons) vertices += VertexCount(p);
+  if (vertices > static_cast<size_t>(limits.max_vertices)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", vertices, " vertices; at most ", limits.max_vertices));
+  }
+  auto prepared = std::make_shared<Prepared>();
+  prepared->vertex_count = static_cast<int>(vertices);
+  for (size_t i = 0; i < polygons.size(); ++i) {
+    const Polygon& p = polygons[i];
+    if (absl::Status s = ValidateRing(p.vertices, RingPath(field, i, 0));
+        !s.ok()) {
+      return s;
+    }
+    GPolygon shape;
+    shape.outer() = ToRing(p.vertices);
+    for (size_t h = 0; h < p.holes.size(); ++h) {
+      if (absl::Status s = ValidateRing(p.holes[h], RingPath(field, i, h + 1));
+          !s.ok()) {
+        return s;
+      }
+      shape.inners().push_back(ToRing(p.holes[h]));
+    }
+    bg::correct(shape);
+    // What the ring checks leave: holes outside or across the outer ring
+    // or each other.
+    std::string why;
+    if (!bg::is_valid(shape, why)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": polygon ", i, ": ", why));
+    }
+    prepared->shapes.push_back(std::move(shape));
+  }
+  prepared->polygons = std::move(polygons);
+  return Region(std::move(prepared));
+}
+
+bool Region::Contains(const LatLng& p) const {
+  const GPoint point = ToPoint(p);
+  for (const GPolygon& shape : prepared_->shapes) {
+    if (bg::covered_by(point, shape, PointStrategy())) return true;
+  }
+  return false;
+}
+
+bool Region::Contains(const Footprint& footprint) const {
+  const GPolygon shape = std::holds_alternative<Polygon>(footprint)
+                             ? OuterOnly(std::get<Polygon>(footprint).vertices)
+                             : Circumscribed(std::get<Circle>(footprint));
+  for (const GPolygon& region : prepared_->shapes) {
+    if (bg::covered_by(shape, region, SegmentStrategy())) return true;
+  }
+  return false;
+}
+
+const std::vector<Polygon>& Region::polygons() const {
+  return prepared_->polygons;
+}
+
+int Region::vertex_count() const { return prepared_->vertex_count; }
+
+}  // namespace utm::geo
