@@ -25,30 +25,12 @@ police=$(utmd_token police officer-17) || exit 1
 auditor=$(utmd_token auditor aud-1) || exit 1
 SERIAL=1596A4JPN5R7B10
 
-t0=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
-t1=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
-# intent_file FILE LAT LNG: a 400 m circle, 100-300 m above WGS84, for 30 min.
-intent_file() {
-  cat >"$1" <<JSON
-{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": $2, "lngDeg": $3}, "radiusM": 400},
-  "altitudeLower": {"valueM": 100, "reference": "ALTITUDE_REFERENCE_W84"},
-  "altitudeUpper": {"valueM": 300, "reference": "ALTITUDE_REFERENCE_W84"}},
-  "timeStart": "$t0", "timeEnd": "$t1"}]}
-JSON
-}
-# filed TOKEN FILE [FLAGS...]: files, prints the intent id.
-filed() {
-  local token=$1 file=$2 out
-  shift 2
-  out=$(intent --token "$token" file "$file" "$@" 2>&1) || fail "file $file: $out"
-  sed -n 's/^ACCEPTED intent \([^:]*\):.*/\1/p' <<<"$out"
-}
-intent_file "$work/a.json" 47.40 8.55
-intent_file "$work/b.json" 47.44 8.55
-intent_file "$work/c.json" 47.48 8.55
-planned=$(filed "$alice" "$work/a.json") || exit 1
-flying=$(filed "$alice" "$work/b.json" --aircraft mini-1 --mass-g 200) || exit 1
-bobs=$(filed "$bob" "$work/c.json") || exit 1
+circle_intent "$work/a.json" 47.40 8.55
+circle_intent "$work/b.json" 47.44 8.55
+circle_intent "$work/c.json" 47.48 8.55
+planned=$(filed_id "$alice" "$work/a.json") || exit 1
+flying=$(filed_id "$alice" "$work/b.json" --aircraft mini-1 --mass-g 200) || exit 1
+bobs=$(filed_id "$bob" "$work/c.json") || exit 1
 "$UTMCTL" registry --server "127.0.0.1:$utmd_port" --token "$caa" register "$SERIAL" \
   --mass-g 900 --operator operator-alice-7f3a --operator-registration FA3A7CX9KL >/dev/null ||
   fail "register"

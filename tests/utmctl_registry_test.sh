@@ -75,31 +75,13 @@ out=$(registry --token "$alice" list 2>&1) || fail "alice lists: $out"
 echo "ok: reads are the operator's own, the police's with a case (audited), nobody else's"
 
 # --- activation -------------------------------------------------------------------
-t0=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
-t1=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
-# intent_file FILE LAT LNG: a 400 m circle, 100-300 m above WGS84, for 30 min.
-intent_file() {
-  cat >"$1" <<JSON
-{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": $2, "lngDeg": $3}, "radiusM": 400},
-  "altitudeLower": {"valueM": 100, "reference": "ALTITUDE_REFERENCE_W84"},
-  "altitudeUpper": {"valueM": 300, "reference": "ALTITUDE_REFERENCE_W84"}},
-  "timeStart": "$t0", "timeEnd": "$t1"}]}
-JSON
-}
-# filed TOKEN FILE [FLAGS...]: files, prints the intent id.
-filed() {
-  local token=$1 file=$2 out
-  shift 2
-  out=$(intent --token "$token" file "$file" "$@" 2>&1) || fail "file $file: $out"
-  sed -n 's/^ACCEPTED intent \([^:]*\):.*/\1/p' <<<"$out"
-}
-intent_file "$work/a.json" 47.40 8.55
-intent_file "$work/b.json" 47.44 8.55
-intent_file "$work/c.json" 47.48 8.55
-intent_file "$work/d.json" 47.52 8.55
-intent_file "$work/e.json" 47.56 8.55
+circle_intent "$work/a.json" 47.40 8.55
+circle_intent "$work/b.json" 47.44 8.55
+circle_intent "$work/c.json" 47.48 8.55
+circle_intent "$work/d.json" 47.52 8.55
+circle_intent "$work/e.json" 47.56 8.55
 
-unnamed=$(filed "$alice" "$work/b.json") || exit 1
+unnamed=$(filed_id "$alice" "$work/b.json") || exit 1
 out=$(intent --token "$alice" activate "$unnamed" --version 1 2>&1); code=$?
 [[ $code == 6 && "$out" == "FAILED_PRECONDITION: aircraft: "* ]] ||
   fail "activating with no aircraft named: $code $out"
@@ -110,11 +92,11 @@ out=$(intent --token "$alice" get "$unnamed" 2>&1) || fail "get: $out"
 [[ "$out" == *"ACCEPTED, priority 0, version 1"* ]] || fail "a refused activation changed the intent: $out"
 out=$(intent --token "$alice" activate "$unnamed" --version 1 --aircraft mini-1 --mass-g 249 2>&1) ||
   fail "activating a declared 249 g aircraft: $out"
-bobs=$(filed "$bob" "$work/c.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
+bobs=$(filed_id "$bob" "$work/c.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
 out=$(intent --token "$bob" activate "$bobs" --version 1 2>&1); code=$?
 [[ $code == 6 && "$out" == *"$HEAVY is registered to another operator"* && "$out" != *alice* ]] ||
   fail "bob activating alice's aircraft: $code $out"
-flight=$(filed "$alice" "$work/a.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
+flight=$(filed_id "$alice" "$work/a.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
 out=$(intent --token "$alice" activate "$flight" --version 1 2>&1) || fail "activating $HEAVY: $out"
 out=$(intent --token "$alice" get "$flight" 2>&1) || fail "get: $out"
 [[ "$out" == *"aircraft: $HEAVY, 900 g"* ]] || fail "the intent's aircraft: $out"
@@ -166,7 +148,7 @@ grep -q 'refused (batch' "$work/fly.err" &&
   fail "reports were refused after the revocation (it must stay tracked): $(cat "$work/fly.err")"
 [[ $watch_code == 0 ]] || fail "the watcher ($watch_code): $(cat "$work/watch.out" "$work/watch.err")"
 grep -qE "REGISTRATION_REVOKED $HEAVY" "$work/watch.out" || fail "the watcher's alert: $(cat "$work/watch.out")"
-again=$(filed "$alice" "$work/d.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
+again=$(filed_id "$alice" "$work/d.json" --aircraft "$HEAVY" --mass-g 900) || exit 1
 out=$(intent --token "$alice" activate "$again" --version 1 2>&1); code=$?
 [[ $code == 6 && "$out" == *"$HEAVY was revoked at "*"failed inspection"* ]] ||
   fail "activating a revoked aircraft: $code $out"

@@ -86,3 +86,28 @@ wait_for_line() {
   done
   fail "no line matching '$2' in $1: $(cat "$1")"
 }
+
+# circle_intent FILE LAT LNG: writes a volume file of one 400 m circle,
+# 100-300 m above WGS84, from a minute ago for 30 minutes.
+circle_intent() {
+  local t0 t1
+  t0=$(date -u -d '-1 min' +%Y-%m-%dT%H:%M:%SZ)
+  t1=$(date -u -d '+30 min' +%Y-%m-%dT%H:%M:%SZ)
+  cat >"$1" <<JSON
+{"priority": 0, "volumes": [{"volume": {"outlineCircle": {"center": {"latDeg": $2, "lngDeg": $3}, "radiusM": 400},
+  "altitudeLower": {"valueM": 100, "reference": "ALTITUDE_REFERENCE_W84"},
+  "altitudeUpper": {"valueM": 300, "reference": "ALTITUDE_REFERENCE_W84"}},
+  "timeStart": "$t0", "timeEnd": "$t1"}]}
+JSON
+}
+
+# filed_id TOKEN FILE [FLAGS...]: files FILE with $UTMCTL against the utmd
+# of the last utmd_start and prints the accepted intent's id (fails
+# otherwise).
+filed_id() {
+  local token=$1 file=$2 out
+  shift 2
+  out=$("$UTMCTL" intent --server "127.0.0.1:$utmd_port" --token "$token" \
+    file "$file" "$@" 2>&1) || fail "file $file: $out"
+  sed -n 's/^ACCEPTED intent \([^:]*\):.*/\1/p' <<<"$out"
+}
