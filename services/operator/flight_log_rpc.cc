@@ -14,24 +14,6 @@
 namespace utm::fleet {
 namespace {
 
-// The operator a flight log call is for: the token's subject, with scope
-// utm.strategic_coordination.
-absl::StatusOr<std::string> Caller(const grpc::CallbackServerContext& context,
-                                   const auth::Verifier& verifier) {
-  absl::StatusOr<auth::Principal> caller = AuthenticateCall(context, verifier);
-  if (!caller.ok()) return caller.status();
-  if (absl::Status s =
-          auth::RequireScope(*caller, auth::Scope::kStrategicCoordination);
-      !s.ok()) {
-    return s;
-  }
-  if (caller->subject.empty()) {
-    return absl::PermissionDeniedError(
-        "the token has no subject: flight logs are an operator's");
-  }
-  return caller->subject;
-}
-
 absl::Status NoFlightLogs() {
   return absl::UnimplementedError(
       "this utmd keeps no flight logs (it runs with --store memory or "
@@ -96,11 +78,12 @@ grpc::ServerUnaryReactor* OperatorService::ListFlights(
     grpc::CallbackServerContext* context, const v1::ListFlightsRequest* request,
     v1::ListFlightsResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<std::string> who = Caller(*context, *verifier_);
-  if (!who.ok()) {
-    reactor->Finish(ToGrpcStatus(who.status()));
+  absl::StatusOr<auth::Principal> caller = AuthenticateOperator(context);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
+  const std::string* const who = &caller->subject;
   if (flight_logs_ == nullptr) {
     reactor->Finish(ToGrpcStatus(NoFlightLogs()));
     return reactor;
@@ -125,8 +108,9 @@ grpc::ServerWriteReactor<v1::FlightLogPart>* OperatorService::GetFlightLog(
   auto refuse = [](const absl::Status& s) {
     return SnapshotStreams<v1::FlightLogPart>::Refuse(ToGrpcStatus(s));
   };
-  absl::StatusOr<std::string> who = Caller(*context, *verifier_);
-  if (!who.ok()) return refuse(who.status());
+  absl::StatusOr<auth::Principal> caller = AuthenticateOperator(context);
+  if (!caller.ok()) return refuse(caller.status());
+  const std::string* const who = &caller->subject;
   if (flight_logs_ == nullptr) return refuse(NoFlightLogs());
   absl::StatusOr<FlightLogs::Snapshot> snapshot =
       flight_logs_->Open(*who, request->flight_id());

@@ -114,7 +114,7 @@ class ExportReactor final : public grpc::ServerWriteReactor<v1::ArchivePiece> {
 
 grpc::ServerWriteReactor<v1::ArchivePiece>* OperatorService::ExportData(
     grpc::CallbackServerContext* context, const v1::ExportDataRequest*) {
-  absl::StatusOr<auth::Principal> caller = Operator(context);
+  absl::StatusOr<auth::Principal> caller = AuthenticateOperator(context);
   if (!caller.ok()) return RefuseExport(caller.status());
   if (data_ == nullptr) {
     return RefuseExport(absl::UnimplementedError(
@@ -132,7 +132,7 @@ grpc::ServerUnaryReactor* OperatorService::EraseData(
     grpc::CallbackServerContext* context, const v1::EraseDataRequest* request,
     v1::EraseDataResponse* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<auth::Principal> caller = Operator(context);
+  absl::StatusOr<auth::Principal> caller = AuthenticateOperator(context);
   if (!caller.ok()) {
     reactor->Finish(ToGrpcStatus(caller.status()));
     return reactor;

@@ -28,20 +28,6 @@ grpc::ServerUnaryReactor* Finish(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// The operator calling: authenticated, scope utm.strategic_coordination,
-// with a subject.
-absl::StatusOr<std::string> Operator(grpc::CallbackServerContext& context,
-                                     const auth::Verifier& verifier) {
-  UTM_ASSIGN_OR_RETURN(auth::Principal caller,
-                       AuthenticateCall(context, verifier));
-  UTM_RETURN_IF_ERROR(
-      auth::RequireScope(caller, auth::Scope::kStrategicCoordination));
-  if (caller.subject.empty()) {
-    return absl::PermissionDeniedError(
-        "the token has no subject: data settings are an operator's");
-  }
-  return caller.subject;
-}
 
 void ToProto(const DataPolicy& policy, v1::DataSettings* out) {
   out->set_local_data_mode(policy.local_only);
@@ -65,7 +51,9 @@ grpc::ServerUnaryReactor* OperatorService::GetDataSettings(
     grpc::CallbackServerContext* context, const v1::GetDataSettingsRequest*,
     v1::GetDataSettingsResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(std::string who, Operator(*context, *verifier_));
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller,
+                         AuthenticateOperator(context));
+    const std::string& who = caller.subject;
     if (settings_ == nullptr) return Unavailable();
     UTM_ASSIGN_OR_RETURN(DataPolicy policy, settings_->Get(who));
     ToProto(policy, response->mutable_settings());
@@ -78,7 +66,9 @@ grpc::ServerUnaryReactor* OperatorService::SetDataSettings(
     const v1::SetDataSettingsRequest* request,
     v1::SetDataSettingsResponse* response) {
   return Finish(context, [&]() -> absl::Status {
-    UTM_ASSIGN_OR_RETURN(std::string who, Operator(*context, *verifier_));
+    UTM_ASSIGN_OR_RETURN(auth::Principal caller,
+                         AuthenticateOperator(context));
+    const std::string& who = caller.subject;
     if (settings_ == nullptr) return Unavailable();
     SettingsChange change;
     if (request->has_local_data_mode()) {
@@ -112,7 +102,7 @@ std::shared_ptr<const FleetView::Alerts> OperatorService::alerts() const {
   return alerts_;
 }
 
-absl::StatusOr<auth::Principal> OperatorService::Operator(
+absl::StatusOr<auth::Principal> OperatorService::AuthenticateOperator(
     grpc::CallbackServerContext* context) const {
   absl::StatusOr<auth::Principal> caller =
       AuthenticateCall(*context, *verifier_);
@@ -132,7 +122,7 @@ absl::StatusOr<auth::Principal> OperatorService::Operator(
 grpc::ServerWriteReactor<v1::FleetUpdate>* OperatorService::WatchFleet(
     grpc::CallbackServerContext* context,
     const v1::WatchFleetRequest* request) {
-  absl::StatusOr<auth::Principal> caller = Operator(context);
+  absl::StatusOr<auth::Principal> caller = AuthenticateOperator(context);
   if (!caller.ok()) return Refuse(caller.status());
   absl::Duration period = absl::Seconds(request->period().seconds()) +
                           absl::Nanoseconds(request->period().nanos());

@@ -106,7 +106,7 @@ class OperatorService final : public v1::OperatorService::CallbackService {
  private:
   std::shared_ptr<const FleetView::Alerts> alerts() const;
   // The caller, with the scope and a subject, or why not.
-  absl::StatusOr<auth::Principal> Operator(
+  absl::StatusOr<auth::Principal> AuthenticateOperator(
       grpc::CallbackServerContext* context) const;
 
   const FleetView* const fleet_;
