@@ -62,9 +62,9 @@ expect() {
   local shown="$*"
   shown=${shown//$UTMCTL/utmctl}
   [[ $1 == intent || $1 == constraint || $1 == telemetry || $1 == rid ||
-     $1 == registry || $1 == operator ]] &&
+     $1 == registry || $1 == operator || $1 == flight ]] &&
     shown="utmctl $shown"
-  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR CAA; do
+  for name in ALICE BOB POLICE FOCA DANA ERIN REGA SUPERVISOR PUBLIC USS AUDITOR CAA FRANK; do
     [[ -n "${!name:-}" ]] && shown=${shown//${!name}/\$$name}
   done
   echo "\$ $shown"
@@ -239,7 +239,9 @@ declare -A FLY_PID
 fly_bg() {
   local name=$1; shift
   local shown="utmctl telemetry $*"
-  for t in ALICE BOB DANA ERIN SUPERVISOR; do shown=${shown//${!t}/\$$t}; done
+  for t in ALICE BOB DANA ERIN SUPERVISOR FRANK; do
+    [[ -n "${!t:-}" ]] && shown=${shown//${!t}/\$$t}
+  done
   echo "\$ $shown &"
   telemetry "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" </dev/null &
   FLY_PID[$name]=$!
@@ -402,6 +404,31 @@ expect 0 registry --token "$POLICE" get "$ALICE_UA" --case ZH-2026-WARRANT-0143
 expect 0 "$UTMCTL" audit --server "127.0.0.1:$PORT" --token "$AUDITOR" list --after 2
 
 operator() { "$UTMCTL" operator --server "127.0.0.1:$PORT" "$@"; }
+
+flight() { "$UTMCTL" flight --server "127.0.0.1:$PORT" "$@"; }
+
+step "Z1. Flight logs: Alice lists her flights and exports the one over Zurich as GeoJSON and CSV; Bob may not read it"
+expect 0 flight --token "$ALICE" list
+FLIGHT_ID=$(flight --token "$ALICE" list | awk -v i="$ALICE_ZRH" '$0 ~ i {print $1; exit}')
+expect 0 flight --token "$ALICE" log "$FLIGHT_ID" --format geojson --out "$WORK/alice-flight.geojson"
+expect 0 flight --token "$ALICE" log "$FLIGHT_ID" --format csv --out "$WORK/alice-flight.csv"
+head -n 3 "$WORK/alice-flight.csv"
+expect 5 flight --token "$BOB" log "$FLIGHT_ID"
+
+step "Z2. Local Data Mode: Frank flies, deconflicted as anyone, and nothing about him is written anywhere"
+FRANK=$("$UTMCTL" token --role operator --sub frank --data-dir "$WORK/data")
+expect 0 operator --token "$FRANK" settings --local-data-mode on
+flying_now "$WORK/frank.json" 47.1000 8.3000 200
+expect 0 intent --token "$FRANK" file "$WORK/frank.json" --request-id frank-1
+FRANK_ID=$(intent --token "$FRANK" --json file "$WORK/frank.json" --request-id frank-1 |
+  grep -o '"intent":{"id":"[^"]*"' | head -n 1 | cut -d'"' -f6)
+expect 0 intent --token "$FRANK" activate "$FRANK_ID" --version 1 --aircraft frank-mini --mass-g 200
+fly_bg frank-1 --token "$FRANK" fly --aircraft frank-mini --intent "$FRANK_ID" \
+  --from 47.1000,8.3000,550 --velocity 0,5,0 --duration-s 4
+landed frank-1
+expect 0 flight --token "$FRANK" list
+echo "No file utmd wrote holds Frank's id, his intent's or his aircraft's:"
+expect 1 grep -rlq -e frank -e "$FRANK_ID" "$WORK/data"
 
 step "Z3. Your data: Alice exports everything utmd holds about her, as one archive checked against its manifest"
 expect 0 operator --token "$ALICE" export --out "$WORK/alice-export.tar.gz"

@@ -39,11 +39,11 @@ out=$(intent --token "$police" get "$planned" --case WARRANT-2026-0042 2>&1) ||
 
 # --- export -----------------------------------------------------------------------
 out=$(op --token "$alice" export --out "$work/alice.tar.gz" 2>&1) || fail "export: $out"
-[[ "$out" == *"wrote $work/alice.tar.gz: 5 files, checked against manifest.json"* ]] ||
+[[ "$out" == *"wrote $work/alice.tar.gz: 6 files, checked against manifest.json"* ]] ||
   fail "export: $out"
 mkdir "$work/x"
 tar -xzf "$work/alice.tar.gz" -C "$work/x" || fail "the archive does not extract"
-[[ "$(cd "$work/x" && ls | tr '\n' ' ')" == "README.md intents.json manifest.json privileged-reads.json registrations.json " ]] ||
+[[ "$(cd "$work/x" && ls | tr '\n' ' ')" == "README.md intents.json manifest.json privileged-reads.json registrations.json settings.json " ]] ||
   fail "archive files: $(ls "$work/x")"
 [[ $(stat -c %a "$work/alice.tar.gz") == 600 ]] || fail "the archive is not mode 0600"
 grep -q "\"$planned\"" "$work/x/intents.json" && grep -q "\"$flying\"" "$work/x/intents.json" ||

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
@@ -315,6 +316,17 @@ void FlightLogs::OnAlert(
       alert.state() != v1::ALERT_STATE_CLEARED) {
     return;
   }
+  // An alert names every aircraft it is about; in one operator's log an
+  // aircraft of a Local-Data-Mode operator is not named (nothing about its
+  // flights is written anywhere, another operator's log included).
+  std::string message = alert.message().substr(0, 1024);
+  std::vector<std::pair<std::string, std::string>> withheld;
+  for (const auto& [op, id] : aircraft) {
+    if (!op.empty() && !id.empty() && policies_->For(op).local_only) {
+      withheld.emplace_back(id, kWithheldAircraft);
+    }
+  }
+  if (!withheld.empty()) message = absl::StrReplaceAll(message, withheld);
   absl::MutexLock lock(&mu_);
   for (const auto& [op, id] : aircraft) {
     if (op.empty()) continue;  // an intruder
@@ -334,7 +346,7 @@ void FlightLogs::OnAlert(
     e->set_kind(alert.kind());
     e->set_state(alert.state());
     *e->mutable_time() = alert.update_time();
-    e->set_message(alert.message().substr(0, 1024));
+    e->set_message(message);
   }
 }
 

@@ -103,6 +103,10 @@ struct FlightLogOptions {
 // Appends `p` to `out` as the API shows a point.
 void AddPoint(const TrackPoint& p, v1::FlightTrackChunk* out);
 
+// What a flight log's alert says in place of the id of an aircraft whose
+// operator is in Local Data Mode.
+inline constexpr char kWithheldAircraft[] = "(an aircraft in Local Data Mode)";
+
 class FlightLogs {
  public:
   // Not owned; must outlive this.
@@ -118,7 +122,9 @@ class FlightLogs {
   // version) are ignored.
   void OnIntent(const v1::FlightIntent& intent);
   // An alert change about the (operator, aircraft id) pairs `aircraft`:
-  // RAISED and CLEARED go into the aircraft's flight being recorded.
+  // RAISED and CLEARED go into the aircraft's flight being recorded, the
+  // ids of aircraft whose operators are in Local Data Mode replaced in the
+  // message by kWithheldAircraft.
   void OnAlert(
       const v1::Alert& alert,
       const std::vector<std::pair<std::string, std::string>>& aircraft);

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,18 +30,26 @@ const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
 // A policy the test changes while flights are recorded.
 class SettablePolicies final : public DataPolicies {
  public:
-  DataPolicy For(absl::string_view) const override {
+  DataPolicy For(absl::string_view op) const override {
     absl::MutexLock lock(&mu_);
-    return policy_;
+    DataPolicy p = policy_;
+    if (local_.count(std::string(op)) > 0) p.local_only = true;
+    return p;
   }
   void Set(DataPolicy p) {
     absl::MutexLock lock(&mu_);
     policy_ = p;
   }
+  // `op` alone in Local Data Mode.
+  void SetLocal(const std::string& op) {
+    absl::MutexLock lock(&mu_);
+    local_.insert(op);
+  }
 
  private:
   mutable absl::Mutex mu_;
   DataPolicy policy_;
+  std::set<std::string> local_;
 };
 
 v1::PositionReport Report(const std::string& aircraft,
@@ -281,6 +290,27 @@ TEST_F(FlightLogTest, AlertsRaisedAndClearedAreKeptButNotUpdates) {
   EXPECT_EQ(snap->header.alerts(1).state(), v1::ALERT_STATE_CLEARED);
   EXPECT_EQ(snap->header.alerts(1).message(), "conflict with B7");
   EXPECT_THAT(List("bob"), SizeIs(0));  // bob had no flight recorded
+}
+
+// A conflict names both aircraft; in Alice's log an aircraft whose
+// operator is in Local Data Mode is not named.
+TEST_F(FlightLogTest, AlertsDoNotNameALocalDataModeAircraft) {
+  policies_.SetLocal("bob");
+  Fly("alice", "A1", "", 2);
+  v1::Alert alert;
+  alert.set_id("alert-1");
+  alert.set_kind(v1::ALERT_KIND_CONFLICT_PREDICTED);
+  alert.set_state(v1::ALERT_STATE_RAISED);
+  alert.set_message("A1 and B7: separation lost in 12 s");
+  *alert.mutable_update_time() = TimeToProto(clock_.Now());
+  logs_->OnAlert(alert, {{"alice", "A1"}, {"bob", "B7"}});
+  absl::StatusOr<FlightLogs::Snapshot> snap =
+      logs_->Open("alice", List("alice")[0].flight_id());
+  ASSERT_TRUE(snap.ok());
+  ASSERT_THAT(snap->header.alerts(), SizeIs(1));
+  EXPECT_EQ(snap->header.alerts(0).message(),
+            absl::StrCat("A1 and ", kWithheldAircraft,
+                         ": separation lost in 12 s"));
 }
 
 TEST_F(FlightLogTest, WritesAChunkEveryNPointsAndAfterThePeriod) {

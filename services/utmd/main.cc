@@ -455,6 +455,7 @@ int main(int argc, char** argv) {
     store_options.old_key = *std::move(key);
   }
   std::optional<utm::region::RegionPolicy> region_policy;
+  std::string region_note;  // said once the port is claimed
   if (region_code.empty() != region_boundary_file.empty()) {
     std::cerr << "utmd: --region and --region-boundary go together: give "
                  "both (a deployment serving one region) or neither\n";
@@ -470,22 +471,20 @@ int main(int argc, char** argv) {
     }
     region_policy = *std::move(loaded);
     constraint_options.region = &*region_policy;
-    std::cerr << "utmd: serving region " << region_policy->code() << " ("
-              << region_policy->boundary().polygons().size() << " polygon(s), "
-              << region_policy->boundary().vertex_count() << " vertices from "
-              << region_boundary_file << "); writes outside it are refused"
-              << (require_home_region ? ", tokens must name their home region"
-                                      : "")
-              << std::endl;
+    region_note = absl::StrCat(
+        "utmd: serving region ", region_policy->code(), " (",
+        region_policy->boundary().polygons().size(), " polygon(s), ",
+        region_policy->boundary().vertex_count(), " vertices from ",
+        region_boundary_file, "); writes outside it are refused",
+        require_home_region ? ", tokens must name their home region" : "");
   } else {
     if (require_home_region) {
       std::cerr << "utmd: --require-home-region needs --region and "
                    "--region-boundary\n";
       return kExitFlags;
     }
-    std::cerr << "utmd: no --region: serving everywhere (no data residency "
-                 "boundary)"
-              << std::endl;
+    region_note =
+        "utmd: no --region: serving everywhere (no data residency boundary)";
   }
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.max_volume_duration =
@@ -517,6 +516,8 @@ int main(int argc, char** argv) {
     std::cerr << "utmd: " << port.status().message() << "\n";
     return 1;
   }
+  // Said once the port is claimed: a busy port's error comes first.
+  std::cerr << region_note << std::endl;
 
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);

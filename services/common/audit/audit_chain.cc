@@ -324,6 +324,7 @@ absl::StatusOr<AuditEntry> ParseFormat2(
   if (salt.size() != 32 || !IsLowerHex(salt)) {
     return absl::InvalidArgumentError("salt: not 32 lower-case hex digits");
   }
+  entry.salt = std::string(salt);
   std::string* const event_fields[] = {&entry.event.target, &entry.event.about,
                                        &entry.event.disclosed};
   std::vector<std::string> hashed;
