@@ -87,6 +87,7 @@ struct AuditEntry {
   std::string line;       // exactly as stored, without the line end
   int format = 2;         // 1 or 2, see the file comment
   bool redacted = false;  // some field was redacted (format 2)
+  std::string salt;       // format 2: 32 lower-case hex
 };
 
 // Lower-case hex SHA-256 of `bytes`.
