@@ -17,8 +17,11 @@
 # operator, the police get it with a case reference, and the audit log holds
 # the disclosure. Registration is required here, as in the US and the EU:
 # only registered drones above 250 g take off, and a registration revoked in
-# flight alerts the pilot. The geometry core is shown offline through
-# `utmctl geo`.
+# flight alerts the pilot. Operators own their data: Alice watches her own
+# fleet in flight, exports a flight log and everything utmd holds about her,
+# and has it erased (refused while she flies; the police's reads kept under
+# a pseudonym); Frank flies in Local Data Mode and no file holds anything of
+# him. The geometry core is shown offline through `utmctl geo`.
 #
 # Usage: scripts/demo.sh   (BUILD_DIR=dir to build elsewhere than build-release)
 set -euo pipefail
