@@ -32,6 +32,17 @@
 #include "services/common/store_keys.h"
 
 namespace utm::store {
+
+absl::StatusOr<std::optional<std::string>> Store::Get(absl::string_view table,
+                                                      absl::string_view key) {
+  std::optional<std::string> found;
+  absl::Status s = Scan(table, [&](absl::string_view k, absl::string_view v) {
+    if (k == key) found = std::string(v);
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -106,8 +117,23 @@ absl::Status FsyncDir(const std::string& dir) {
 
 // ---------------------------------------------------------------------------
 
+// A table's value for `key`, or nullopt.
+std::optional<std::string> Lookup(const Tables& tables, absl::string_view table,
+                                  absl::string_view key) {
+  auto t = tables.find(table);
+  if (t == tables.end()) return std::nullopt;
+  auto it = t->second.find(key);
+  if (it == t->second.end()) return std::nullopt;
+  return it->second;
+}
+
 class MemoryStore final : public Store {
  public:
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view table, absl::string_view key) override {
+    absl::MutexLock lock(&mu_);
+    return Lookup(tables_, table, key);
+  }
   absl::Status Scan(absl::string_view table,
                     const std::function<void(absl::string_view,
                                              absl::string_view)>& fn) override {
@@ -143,6 +169,8 @@ class EmbeddedStore final : public Store {
   absl::Status Scan(absl::string_view table,
                     const std::function<void(absl::string_view,
                                              absl::string_view)>& fn) override;
+  absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view table, absl::string_view key) override;
   Ticket Enqueue(std::vector<Mutation> batch) override;
   absl::Status Wait(Ticket ticket) override;
   void OnDurable(Ticket ticket,
@@ -681,6 +709,21 @@ absl::Status EmbeddedStore::Scan(
   if (it == tables_.end()) return absl::OkStatus();
   for (const auto& [key, value] : it->second) fn(key, value);
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> EmbeddedStore::Get(
+    absl::string_view table, absl::string_view key) {
+  Ticket last;
+  {
+    absl::MutexLock lock(&mu_);
+    last = enqueued_;
+  }
+  if (last > 0) {
+    absl::Status s = Wait(last);
+    if (!s.ok()) return s;
+  }
+  absl::MutexLock lock(&mu_);
+  return Lookup(tables_, table, key);
 }
 
 void EmbeddedStore::WriterLoop() {

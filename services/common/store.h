@@ -65,6 +65,13 @@ class Store {
       const std::function<void(absl::string_view key, absl::string_view value)>&
           fn) = 0;
 
+  // The value of `key` in `table`, seeing every batch enqueued before the
+  // call; nullopt when there is none. The embedded store may wait for the
+  // batches in flight (as Scan does). UNAVAILABLE when the store has
+  // failed. The default scans the table: backends override it.
+  virtual absl::StatusOr<std::optional<std::string>> Get(
+      absl::string_view table, absl::string_view key);
+
   // Queues a batch behind every batch queued before it. Never blocks on I/O.
   virtual Ticket Enqueue(std::vector<Mutation> batch) = 0;
 

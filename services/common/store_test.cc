@@ -82,6 +82,27 @@ TEST(MemoryStore, KeepsNothingButWorks) {
   EXPECT_FALSE(GetRecoveryStats(*store).has_value());
 }
 
+// Get sees every batch enqueued before it, without the caller waiting: a
+// put, an overwrite, a delete, a table or key never written.
+void ExpectGetSeesEnqueuedBatches(Store& store) {
+  store.Enqueue({Put("t", "a", "1"), Put("t", "b", std::string("\0\xff", 2))});
+  store.Enqueue({Put("t", "a", "2"), Delete("t", "b")});
+  EXPECT_EQ(*store.Get("t", "a"), std::optional<std::string>("2"));
+  EXPECT_EQ(*store.Get("t", "b"), std::nullopt);
+  EXPECT_EQ(*store.Get("t", "c"), std::nullopt);
+  EXPECT_EQ(*store.Get("u", "a"), std::nullopt);
+  store.Enqueue({Put("t", "b", std::string("\0\xff", 2))});
+  EXPECT_EQ(*store.Get("t", "b"),
+            std::optional<std::string>(std::string("\0\xff", 2)));
+}
+
+TEST(MemoryStore, GetSeesEnqueuedBatches) {
+  StoreOptions options;
+  options.backend = "memory";
+  auto store = *OpenStore(options);
+  ExpectGetSeesEnqueuedBatches(*store);
+}
+
 TEST(OpenStore, RejectsBadConfiguration) {
   StoreOptions options;
   options.backend = "floppy";
@@ -109,6 +130,16 @@ TEST_F(EmbeddedStoreTest, SurvivesReopen) {
               ElementsAre(Pair("r", std::string("\0x\xff", 3))));
   EXPECT_EQ(GetRecoveryStats(*store)->log_batches, 2);
   EXPECT_EQ(GetRecoveryStats(*store)->torn_tail_bytes, 0);
+}
+
+TEST_F(EmbeddedStoreTest, GetSeesEnqueuedBatchesAndSurvivesReopen) {
+  {
+    auto store = Open();
+    ExpectGetSeesEnqueuedBatches(*store);
+  }
+  auto store = Open();
+  EXPECT_EQ(*store->Get("t", "a"), std::optional<std::string>("2"));
+  EXPECT_EQ(*store->Get("t", "c"), std::nullopt);
 }
 
 TEST_F(EmbeddedStoreTest, ConcurrentWritersShareSyncsAndKeepOrder) {

@@ -51,7 +51,6 @@ class StoreFlightLogStore final : public FlightLogStore {
     if (chunk != nullptr) {
       batch.push_back(store::Put(
           kFlightChunksTable, ChunkKey(id, record.chunk_count() - 1), *chunk));
-      e.chunks.push_back(*chunk);
     }
     store_->Enqueue(std::move(batch));
   }
@@ -62,7 +61,7 @@ class StoreFlightLogStore final : public FlightLogStore {
     if (it == flights_.end()) return;
     std::vector<store::Mutation> batch;
     batch.push_back(store::Delete(kFlightLogsTable, flight_id));
-    for (size_t i = 0; i < it->second.chunks.size(); ++i) {
+    for (int i = 0; i < it->second.record.chunk_count(); ++i) {
       batch.push_back(
           store::Delete(kFlightChunksTable, ChunkKey(flight_id, i)));
     }
@@ -88,14 +87,23 @@ class StoreFlightLogStore final : public FlightLogStore {
 
   absl::StatusOr<std::string> Chunk(const std::string& flight_id,
                                     int index) const override {
-    absl::MutexLock lock(&mu_);
-    auto it = flights_.find(flight_id);
-    if (it == flights_.end() || index < 0 ||
-        static_cast<size_t>(index) >= it->second.chunks.size()) {
-      return absl::NotFoundError(
-          absl::StrCat("flight ", flight_id, " has no chunk ", index));
+    const absl::Status none = absl::NotFoundError(
+        absl::StrCat("flight ", flight_id, " has no chunk ", index));
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = flights_.find(flight_id);
+      if (it == flights_.end() || index < 0 ||
+          index >= it->second.record.chunk_count()) {
+        return none;
+      }
     }
-    return it->second.chunks[index];
+    // The store sees every batch enqueued before: the chunk, unless the
+    // flight was removed meanwhile.
+    absl::StatusOr<std::optional<std::string>> chunk =
+        store_->Get(kFlightChunksTable, ChunkKey(flight_id, index));
+    if (!chunk.ok()) return chunk.status();
+    if (!chunk->has_value()) return none;
+    return **std::move(chunk);
   }
 
   std::vector<internal::StoredFlight> ListNewest(
@@ -141,7 +149,6 @@ class StoreFlightLogStore final : public FlightLogStore {
  private:
   struct Entry {
     internal::StoredFlight record;
-    std::vector<std::string> chunks;
   };
   using Index = std::set<std::pair<absl::Time, std::string>>;
 
@@ -168,15 +175,13 @@ absl::Status StoreFlightLogStore::Load() {
         }
         // Its process stopped: the flight ended at its latest point.
         r.mutable_header()->mutable_flight()->set_in_progress(false);
-        Entry& e = flights[key];
-        e.record = std::move(r);
-        e.chunks.resize(e.record.chunk_count());
+        flights[key].record = std::move(r);
       });
   if (!s.ok()) return s;
   if (!bad.ok()) return bad;
   std::vector<store::Mutation> orphans;
   s = store_->Scan(kFlightChunksTable, [&](absl::string_view key,
-                                           absl::string_view value) {
+                                           absl::string_view) {
     const size_t slash = key.rfind('/');
     int index = -1;
     if (slash == absl::string_view::npos ||
@@ -188,12 +193,9 @@ absl::Status StoreFlightLogStore::Load() {
       return;
     }
     auto it = flights.find(key.substr(0, slash));
-    if (it == flights.end() ||
-        static_cast<size_t>(index) >= it->second.chunks.size()) {
+    if (it == flights.end() || index >= it->second.record.chunk_count()) {
       orphans.push_back(store::Delete(kFlightChunksTable, std::string(key)));
-      return;
     }
-    it->second.chunks[index] = std::string(value);
   });
   if (!s.ok()) return s;
   if (!bad.ok()) return bad;

@@ -4,12 +4,13 @@
 // its encryption at rest applies).
 //
 // The implementation keeps an index in memory, rebuilt from the store at
-// start-up: every record by flight id, each operator's flights ordered by
-// start time (so listing one operator's flights never looks at another's),
-// and the chunks' bytes. The embedded store holds its tables in memory
-// too, so a flight log costs about twice its stored size in memory; with
-// the bounds of flight_log.h (360,000 points a flight, 10,000 flights an
-// operator) that is what a deployment must size for.
+// start-up: every record by flight id and each operator's flights ordered
+// by start time (so listing one operator's flights never looks at
+// another's). Chunks are read from the store (store::Store::Get); the
+// embedded store holds its tables in memory, so a flight log costs about
+// its stored size in memory; with the bounds of flight_log.h (360,000
+// points a flight, 10,000 flights an operator) that is what a deployment
+// must size for.
 //
 // Writes are queued on the store (group commit) and never wait for the
 // disk; reads see every write queued before them (they answer from the
@@ -56,7 +57,8 @@ class FlightLogStore {
   virtual std::optional<internal::StoredFlight> Find(
       const std::string& operator_id, const std::string& flight_id) const = 0;
   // Chunk `index` of a flight, encoded; NOT_FOUND when there is none (the
-  // flight was removed meanwhile).
+  // flight was removed meanwhile); the store's error when it cannot be
+  // read.
   virtual absl::StatusOr<std::string> Chunk(const std::string& flight_id,
                                             int index) const = 0;
 
