@@ -23,6 +23,7 @@
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "tests/data_scan_util.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/utmd_redis_fixture.h"
 #include "utm/v1/operator.grpc.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
@@ -187,18 +188,8 @@ TEST_F(LocalDataModeRedisTest, TelemetryOnlyFlyingLeavesNothingInRedis) {
       v1::PositionBatch batch;
       batch.set_batch_seq(seq);
       v1::PositionReport* r = batch.add_reports();
-      r->set_aircraft_id(aircraft);
+      *r = test_util::ReportHeading(aircraft, p, absl::Now(), azimuth, 10);
       r->set_intent_id(intent);
-      *r->mutable_time() = TimeToProto(absl::Now());
-      r->mutable_position()->set_lat_deg(p.lat_deg);
-      r->mutable_position()->set_lng_deg(p.lng_deg);
-      r->mutable_altitude()->set_value_m(500);
-      r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-      const double rad = azimuth * M_PI / 180;
-      r->mutable_velocity()->set_north_mps(10 * std::cos(rad));
-      r->mutable_velocity()->set_east_mps(10 * std::sin(rad));
-      r->mutable_accuracy()->set_horizontal_m(3);
-      r->mutable_accuracy()->set_vertical_m(5);
       ASSERT_TRUE(stream->Write(batch));
     }
     local_positions.push_back(lp);

@@ -34,6 +34,7 @@
 #include "services/common/clock.h"
 #include "services/common/volume_convert.h"
 #include "tests/data_scan_util.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/testing/utmd_process.h"
 #include "utm/v1/operator.grpc.pb.h"
 #include "utm/v1/remote_id.grpc.pb.h"
@@ -211,18 +212,8 @@ class LocalDataModeTest : public ::testing::Test {
         v1::PositionBatch batch;
         batch.set_batch_seq(seq);
         v1::PositionReport* r = batch.add_reports();
-        r->set_aircraft_id(aircraft);
+        *r = test_util::ReportHeading(aircraft, p, absl::Now(), azimuth, 10);
         r->set_intent_id(intent);
-        *r->mutable_time() = TimeToProto(absl::Now());
-        r->mutable_position()->set_lat_deg(p.lat_deg);
-        r->mutable_position()->set_lng_deg(p.lng_deg);
-        r->mutable_altitude()->set_value_m(500);
-        r->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-        const double rad = azimuth * M_PI / 180;
-        r->mutable_velocity()->set_north_mps(10 * std::cos(rad));
-        r->mutable_velocity()->set_east_mps(10 * std::sin(rad));
-        r->mutable_accuracy()->set_horizontal_m(3);
-        r->mutable_accuracy()->set_vertical_m(5);
         ASSERT_TRUE(stream->Write(batch));
         kept->push_back(p);
       }

@@ -11,6 +11,7 @@
 #ifndef UTM_TESTS_TELEMETRY_TEST_UTIL_H_
 #define UTM_TESTS_TELEMETRY_TEST_UTIL_H_
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -63,6 +64,18 @@ inline v1::PositionReport ReportAt(const std::string& aircraft,
   if (east_mps) r.mutable_velocity()->set_east_mps(*east_mps);
   r.mutable_accuracy()->set_horizontal_m(3);
   r.mutable_accuracy()->set_vertical_m(5);
+  return r;
+}
+
+// The same, flying toward `azimuth_deg` (clockwise from north) at
+// `speed_mps`.
+inline v1::PositionReport ReportHeading(const std::string& aircraft,
+                                        const geo::LatLng& p, absl::Time t,
+                                        double azimuth_deg, double speed_mps) {
+  v1::PositionReport r = ReportAt(aircraft, p, t);
+  const double rad = azimuth_deg * M_PI / 180;
+  r.mutable_velocity()->set_north_mps(speed_mps * std::cos(rad));
+  r.mutable_velocity()->set_east_mps(speed_mps * std::sin(rad));
   return r;
 }
 

@@ -70,6 +70,10 @@ google::protobuf::Timestamp TimeToProto(absl::Time t) {
   return proto;
 }
 
+std::string TimeToRfc3339(absl::Time t) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
+}
+
 geo::Polygon PolygonFromProto(const v1::Polygon& proto) {
   geo::Polygon polygon;
   polygon.vertices.reserve(proto.vertices_size());

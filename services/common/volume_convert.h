@@ -59,6 +59,9 @@ v1::Polygon PolygonToProto(const geo::Polygon& polygon);
 absl::StatusOr<absl::Time> TimeFromProto(
     const google::protobuf::Timestamp& proto, absl::string_view field);
 google::protobuf::Timestamp TimeToProto(absl::Time t);
+// `t` as RFC 3339 in UTC, with as many fraction digits as it needs and none
+// for whole seconds: "2026-12-07T12:00:00Z", "2026-12-07T12:00:00.25Z".
+std::string TimeToRfc3339(absl::Time t);
 
 }  // namespace utm
 

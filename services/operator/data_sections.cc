@@ -8,8 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
-#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "services/common/proto_json.h"
+#include "services/common/volume_convert.h"
 #include "services/intent/intent_codec.h"
 #include "services/operator/flight_export.h"
 
@@ -17,19 +18,6 @@ namespace utm::fleet {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
-
-// A message in its documented JSON form (proto field names).
-Json ProtoJson(const google::protobuf::Message& message) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &text, print);
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
 
 }  // namespace
 
@@ -53,7 +41,7 @@ absl::Status IntentSection::Export(const std::string& operator_id,
     for (const intent::Intent& i : page.intents) {
       v1::FlightIntent proto;
       intent::IntentToProto(i, &proto);
-      intents.push_back(ProtoJson(proto));
+      intents.push_back(ProtoToJson(proto));
       after = i.id;
     }
     if (!page.more) break;
@@ -96,7 +84,7 @@ absl::Status RegistrationSection::Export(const std::string& operator_id,
   Json registrations = Json::array();
   for (const v1::AircraftRegistration& r :
        core_->OperatorRegistrations(operator_id)) {
-    registrations.push_back(ProtoJson(r));
+    registrations.push_back(ProtoToJson(r));
   }
   if (registrations.empty()) return absl::OkStatus();
   return SendFile(
@@ -150,7 +138,7 @@ absl::Status PrivilegedReadsSection::Export(const std::string& operator_id,
       continue;
     }
     reads.push_back({{"sequence", e.sequence},
-                     {"time", Rfc3339(e.time)},
+                     {"time", TimeToRfc3339(e.time)},
                      {"reader", e.event.subject},
                      {"case_reference", e.event.case_reference},
                      {"action", e.event.action},

@@ -10,15 +10,12 @@
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "services/common/volume_convert.h"
 
 namespace utm::fleet {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string Rfc3339(absl::Time t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%E*SZ", t, absl::UTCTimeZone());
-}
 
 // SHA-256 of a file that arrives in pieces.
 class Sha256 {
@@ -90,7 +87,7 @@ absl::Status OperatorData::Export(const std::string& operator_id,
   };
   std::string readme = absl::StrCat(
       "# What utmd holds about ", operator_id, "\n\n", "Exported ",
-      Rfc3339(now),
+      TimeToRfc3339(now),
       " by utmd. Every time is UTC (RFC 3339); every position is WGS84 "
       "degrees, altitudes metres above the WGS84 ellipsoid unless a file "
       "says otherwise. The formats are documented in utmd's docs/privacy.md "
@@ -107,7 +104,7 @@ absl::Status OperatorData::Export(const std::string& operator_id,
     UTM_RETURN_IF_ERROR(section->Export(operator_id, recording));
   }
   Json manifest = {{"operator", operator_id},
-                   {"exported", Rfc3339(now)},
+                   {"exported", TimeToRfc3339(now)},
                    {"files", Json::array()}};
   for (File& file : files) {
     manifest["files"].push_back({{"path", file.path},

@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,26 +11,15 @@
 #include <memory>
 #include <set>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "nlohmann/json.hpp"
+#include "services/common/audit/audit_chain.h"
 
 namespace utm::ctl {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string Sha256Hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(),
-                 nullptr) != 1) {
-    return "";
-  }
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), size));
-}
 
 }  // namespace
 
@@ -67,7 +55,7 @@ absl::Status CheckArchiveManifest(
           path, ": ", it->second.size(), " bytes received, manifest.json says ",
           f["bytes"].get<size_t>()));
     }
-    if (Sha256Hex(it->second) != f["sha256"].get<std::string>()) {
+    if (audit::Sha256Hex(it->second) != f["sha256"].get<std::string>()) {
       return absl::DataLossError(
           absl::StrCat(path, ": its SHA-256 differs from manifest.json's"));
     }

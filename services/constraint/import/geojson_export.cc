@@ -7,8 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "geo/geodesy.h"
-#include "google/protobuf/util/json_util.h"
 #include "nlohmann/json.hpp"
+#include "services/common/proto_json.h"
+#include "services/common/volume_convert.h"
 #include "services/constraint/import/zone_import.h"
 
 namespace utm::zones {
@@ -20,19 +21,9 @@ Json Position(const v1::LatLng& p) {
   return Json::array({p.lng_deg(), p.lat_deg()});
 }
 
-Json ProtoJson(const google::protobuf::Message& message) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions print;
-  print.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &text, print);
-  return Json::parse(text, nullptr, /*allow_exceptions=*/false);
-}
-
 std::string Rfc3339(const google::protobuf::Timestamp& t) {
-  return absl::FormatTime(
-      "%Y-%m-%dT%H:%M:%E*SZ",
-      absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos()),
-      absl::UTCTimeZone());
+  return TimeToRfc3339(absl::FromUnixSeconds(t.seconds()) +
+                       absl::Nanoseconds(t.nanos()));
 }
 
 // A polygon that contains the circle: vertices on a circle of radius
@@ -75,17 +66,17 @@ std::string ExportGeoJson(const std::vector<v1::Constraint>& constraints,
       props["altitude_reference"] = "WGS84";
       if (v.has_time_start()) props["time_start"] = Rfc3339(v.time_start());
       if (v.has_time_end()) props["time_end"] = Rfc3339(v.time_end());
-      if (c.has_schedule()) props["schedule"] = ProtoJson(c.schedule());
-      if (c.has_authority()) props["authority"] = ProtoJson(c.authority());
+      if (c.has_schedule()) props["schedule"] = ProtoToJson(c.schedule());
+      if (c.has_authority()) props["authority"] = ProtoToJson(c.authority());
       if (!c.reason().empty()) props["reason"] = c.reason();
       if (!c.message_for_pilots().empty()) {
         props["message_for_pilots"] = c.message_for_pilots();
       }
-      if (c.has_conditions()) props["conditions"] = ProtoJson(c.conditions());
+      if (c.has_conditions()) props["conditions"] = ProtoToJson(c.conditions());
       if (c.type() == v1::CONSTRAINT_TYPE_REQUIRES_AUTHORISATION) {
         props["self_unlock_allowed"] = c.self_unlock_allowed();
       }
-      if (c.has_source()) props["source"] = ProtoJson(c.source());
+      if (c.has_source()) props["source"] = ProtoToJson(c.source());
       props["version"] = c.version();
       Json geometry;
       if (v3.has_outline_circle()) {
