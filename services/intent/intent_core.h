@@ -337,10 +337,24 @@ class IntentCore {
   // Returns how many intents were erased. FAILED_PRECONDITION naming the
   // intent, and nothing erased, while one is ACTIVATED, NONCONFORMING or
   // CONTINGENT (a flight in progress must end first); UNAVAILABLE when the
-  // store fails; UNIMPLEMENTED in replicated mode. The store's files still
-  // hold the records until it compacts (store::Store::Compact). Defined in
-  // intent_list.cc.
+  // store fails. The store's files still hold the records until it
+  // compacts (store::Store::Compact). Defined in intent_list.cc.
+  //
+  // Replicated mode: the deletions are committed through the ledger on the
+  // caught-up read model, guarded by every erased intent key and request
+  // key (a concurrent activation, modification or retried request on
+  // another replica makes the erasure decide again), in commits of at most
+  // kEraseBatch records, the first of which checks every intent of the
+  // owner (so a refusal erases nothing; a flight activated between two
+  // commits stops the rest, and erasing again finishes). The intents the
+  // replica has expired but not yet deleted go with them. The ledger's
+  // history still holds the erased records until Ledger::ForgetHistory
+  // (the operator data erasure calls it once every section has erased).
+  // UNAVAILABLE when the ledger is down or the intents kept changing.
   absl::StatusOr<int64_t> EraseOwner(const std::string& owner);
+
+  // Replicated mode: most records an erasure deletes in one ledger commit.
+  static constexpr size_t kEraseBatch = 500;
 
   // The options the core was built with; immutable.
   const IntentOptions& options() const { return options_; }
@@ -482,6 +496,8 @@ class IntentCore {
       const std::string& owner, const std::string& request_id,
       const std::string& fingerprint, absl::Time now, const Touched& touched,
       const std::function<absl::StatusOr<WriteOutcome>()>& decide, Done done);
+  // EraseOwner in replicated mode (intent_replica.cc).
+  absl::StatusOr<int64_t> EraseOwnerThroughLedger(const std::string& owner);
   // The guard of a decided write: its object keys, and the footprints it
   // read and changed, collected under the lock before the model changes;
   // Finish() adds their area keys outside it.

@@ -37,11 +37,7 @@ IntentCore::OwnedPage IntentCore::ListOwned(
 }
 
 absl::StatusOr<int64_t> IntentCore::EraseOwner(const std::string& owner) {
-  if (ledger_ != nullptr) {
-    return absl::UnimplementedError(
-        "erasing an operator's intents is not available on a replicated "
-        "deployment (--store redis) yet");
-  }
+  if (ledger_ != nullptr) return EraseOwnerThroughLedger(owner);
   store::Store::Ticket ticket = 0;
   int64_t erased = 0;
   {

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "geo/area_keys.h"
 #include "services/intent/intent_core.h"
@@ -306,6 +307,108 @@ void IntentCore::WriteThroughLedger(
                    kLedgerAttempts,
                    " times while it was being decided; retry with the "
                    "same request id")));
+}
+
+absl::StatusOr<int64_t> IntentCore::EraseOwnerThroughLedger(
+    const std::string& owner) {
+  absl::BitGen jitter;
+  int64_t erased = 0;
+  bool first = true;  // the first commit checks every intent of the owner
+  for (int attempt = 0;;) {
+    if (attempt == kLedgerAttempts) {
+      return absl::UnavailableError(absl::StrCat(
+          "the operator's intents changed on other replicas ", kLedgerAttempts,
+          " times while they were being erased; erase again"));
+    }
+    if (attempt > 0) {
+      ++ledger_retries_;
+      if (attempt > 1) {
+        absl::SleepFor(absl::Microseconds(
+            absl::Uniform(jitter, 0, 500 << std::min(attempt, 8))));
+      }
+    }
+    // Decided on a model caught up now: what it says flies, flies.
+    if (absl::Status s = follower_->CatchUp(); !s.ok()) return s;
+    const ledger::Position base = follower_->applied();
+    ledger::Guard guard;
+    std::vector<store::Mutation> mutations;
+    std::vector<store::Mutation> owed;  // expired records' deletions
+    int64_t intents = 0;
+    {
+      absl::MutexLock lock(&mu_);
+      ExpireIntents(clock_->Now());
+      for (auto it =
+               by_owner_.lower_bound(std::make_pair(owner, std::string()));
+           it != by_owner_.end() && it->first.first == owner; ++it) {
+        const Intent& intent = *it->second;
+        if (intent.state == IntentState::kActivated ||
+            intent.state == IntentState::kNonconforming ||
+            intent.state == IntentState::kContingent) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "intent ", intent.id, " is ", IntentStateName(intent.state),
+              ": a flight in progress must end first"));
+        }
+        const bool in_batch = mutations.size() < kEraseBatch;
+        if (first || in_batch) guard.reads.push_back(IntentKey(intent.id));
+        if (!in_batch) continue;
+        mutations.push_back(store::Delete(kIntentsTable, intent.id));
+        guard.writes.push_back(IntentKey(intent.id));
+        ++intents;
+      }
+      // Request records hold copies of the intents they filed.
+      const std::string prefix = RequestKey(owner, "");
+      for (const auto& request : requests_) {
+        const std::string& key = request.first;
+        if (mutations.size() == kEraseBatch) break;
+        if (!absl::StartsWith(key, prefix)) continue;
+        mutations.push_back(store::Delete(kRequestsTable, key));
+        const std::string q = absl::StrCat("q/", key);
+        guard.reads.push_back(q);
+        guard.writes.push_back(q);
+      }
+      // Deletions owed for records this replica expired: among them may be
+      // the owner's intents that ended long ago.
+      while (mutations.size() + owed.size() < kEraseBatch &&
+             !expired_intents_.empty()) {
+        owed.push_back(store::Delete(kIntentsTable, expired_intents_.back()));
+        expired_intents_.pop_back();
+      }
+      while (mutations.size() + owed.size() < kEraseBatch &&
+             !expired_requests_.empty()) {
+        owed.push_back(store::Delete(kRequestsTable, expired_requests_.back()));
+        expired_requests_.pop_back();
+      }
+    }
+    if (mutations.empty() && owed.empty()) return erased;
+    const bool more = mutations.size() + owed.size() == kEraseBatch;
+    mutations.insert(mutations.end(), owed.begin(), owed.end());
+    guard.base = base;
+    absl::StatusOr<ledger::CommitResult> result =
+        ledger_->CommitAndWait(std::move(guard), std::move(mutations));
+    if (result.ok() && result->status == ledger::CommitStatus::kCommitted) {
+      // Read your writes, as every write does.
+      if (absl::Status s = follower_->WaitApplied(result->position.seq);
+          !s.ok()) {
+        return s;
+      }
+      erased += intents;
+      first = false;
+      attempt = 0;
+      // Without a full batch, nothing of the owner's was left out of it.
+      if (!more) return erased;
+      continue;
+    }
+    {
+      // Not written: the owed deletions go with a later write.
+      absl::MutexLock lock(&mu_);
+      for (store::Mutation& m : owed) {
+        (m.table == kIntentsTable ? expired_intents_ : expired_requests_)
+            .push_back(std::move(m.key));
+      }
+    }
+    if (!result.ok()) return result.status();
+    ++attempt;
+  }
 }
 
 }  // namespace utm::intent

@@ -60,11 +60,12 @@ absl::Status SendFile(const ArchiveSink& sink, const std::string& path,
 OperatorData::OperatorData(
     std::vector<DataSection*> sections,
     std::function<std::string(const std::string&)> pseudonym,
-    store::Store* store, const Clock* clock)
+    store::Store* store, const Clock* clock, ledger::Ledger* ledger)
     : sections_(std::move(sections)),
       pseudonym_(std::move(pseudonym)),
       store_(store),
-      clock_(clock) {}
+      clock_(clock),
+      ledger_(ledger) {}
 
 absl::Status OperatorData::Export(const std::string& operator_id,
                                   const ArchiveSink& sink) const {
@@ -144,6 +145,12 @@ absl::StatusOr<v1::EraseDataResponse> OperatorData::Erase(
   }
   // Deleted records stay in the store's log until it compacts.
   if (store_ != nullptr) UTM_RETURN_IF_ERROR(store_->Compact());
+  // And the ledger's feed keeps the deleted records until it forgets the
+  // entries up to the sections' last deletion (or a later entry).
+  if (ledger_ != nullptr) {
+    UTM_ASSIGN_OR_RETURN(ledger::Position latest, ledger_->Latest());
+    UTM_RETURN_IF_ERROR(ledger_->ForgetHistory(latest));
+  }
   return report;
 }
 

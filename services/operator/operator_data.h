@@ -10,9 +10,12 @@
 // and SHA-256). An erasure first asks every section whether it may erase
 // (a flight in progress must end first: FAILED_PRECONDITION, nothing
 // erased), then erases section by section, then compacts the store so that
-// nothing erased remains in its files. A failure part-way leaves the
-// sections before it erased; erasing again finishes the rest (each section
-// is idempotent).
+// nothing erased remains in its files — or, on a shared ledger (replicas on
+// Redis), forgets the ledger's history up to its latest entry
+// (Ledger::ForgetHistory), so that the feed of old entries keeps nothing
+// the sections deleted through it; replicas then reload their read models. A
+// failure part-way leaves the sections before it erased; erasing again finishes
+// the rest (each section is idempotent).
 //
 // Thread-safe when the sections are.
 //
@@ -33,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "services/common/clock.h"
+#include "services/common/ledger/ledger.h"
 #include "services/common/store.h"
 #include "utm/v1/operator.pb.h"
 
@@ -96,10 +100,12 @@ class OperatorData {
  public:
   // `sections` (not owned) in export and erasure order; `pseudonym` maps an
   // identifier to its keyed pseudonym; `store` (not owned; may be null) is
-  // compacted after an erasure.
+  // compacted after an erasure; `ledger` (not owned; null but on a shared
+  // ledger) has its history forgotten after an erasure.
   OperatorData(std::vector<DataSection*> sections,
                std::function<std::string(const std::string&)> pseudonym,
-               store::Store* store, const Clock* clock);
+               store::Store* store, const Clock* clock,
+               ledger::Ledger* ledger = nullptr);
 
   // The operator's archive, into `sink`: README.md, the sections' files,
   // manifest.json.
@@ -115,6 +121,7 @@ class OperatorData {
   const std::function<std::string(const std::string&)> pseudonym_;
   store::Store* const store_;
   const Clock* const clock_;
+  ledger::Ledger* const ledger_;
 };
 
 // Pieces of at most this many bytes reach an ArchiveSink (SendFile).

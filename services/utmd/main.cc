@@ -867,6 +867,7 @@ int main(int argc, char** argv) {
   data_options.flight_logs = (*tactical)->flight_logs();
   data_options.settings = &*settings;
   data_options.store = store.get();
+  data_options.ledger = ledger;  // null in one process
   if (pseudonyms) {
     data_options.pseudonym = [p = &*pseudonyms](const std::string& id) {
       return absl::StrCat("op-", p->Of(id).substr(0, 24));

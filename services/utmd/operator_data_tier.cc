@@ -23,7 +23,7 @@ OperatorDataTier::OperatorDataTier(OperatorDataOptions o) {
   std::vector<fleet::DataSection*> order;
   for (const auto& section : sections_) order.push_back(section.get());
   data_ = std::make_unique<fleet::OperatorData>(
-      std::move(order), std::move(o.pseudonym), o.store, o.clock);
+      std::move(order), std::move(o.pseudonym), o.store, o.clock, o.ledger);
 }
 
 }  // namespace utm::utmd

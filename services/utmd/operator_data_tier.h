@@ -36,6 +36,9 @@ struct OperatorDataOptions {
   // Null where no flight logs are kept.
   fleet::FlightLogs* flight_logs = nullptr;
   store::Store* store = nullptr;
+  // The ledger shared by replicas (on Redis), whose history an erasure
+  // forgets; null in one process.
+  ledger::Ledger* ledger = nullptr;
   // Operators' data settings.
   fleet::OperatorSettings* settings = nullptr;
   // The keyed pseudonym of an identifier; null when the deployment has

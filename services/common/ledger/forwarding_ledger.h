@@ -41,6 +41,9 @@ class ForwardingLedger : public Ledger {
   absl::Status ConfirmDurable(const Position& upto) override {
     return inner_->ConfirmDurable(upto);
   }
+  absl::Status ForgetHistory(const Position& through) override {
+    return inner_->ForgetHistory(through);
+  }
   int64_t round_trips() const override { return inner_->round_trips(); }
 
  protected:

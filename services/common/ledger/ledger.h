@@ -186,6 +186,23 @@ class Ledger {
     return absl::OkStatus();
   }
 
+  // Forgets the history up to and including `through`, an entry in it:
+  // every trace the backend keeps of those entries besides the tables'
+  // current records (for Redis: the feed, holding each entry's mutations
+  // with the values they wrote, and the version keys of their guards,
+  // which name objects and request ids). For an erasure: once its
+  // deletions are committed, through its last entry, nothing they deleted
+  // remains in the ledger. Followers at or before `through` reload (Read()
+  // answers DATA_LOSS), and so do commits with such a base (kReload).
+  // ABORTED when `through` is not in the history (lost in a failover: the
+  // deletions may be lost too; repeat the erasure); UNAVAILABLE when the
+  // backend is down. The default does nothing: a backend whose history is
+  // only its store's log (LocalLedger), which the caller compacts.
+  virtual absl::Status ForgetHistory(const Position& through) {
+    (void)through;
+    return absl::OkStatus();
+  }
+
   // Round trips to the backend since it was opened (0 for local backends):
   // for benchmarks.
   virtual int64_t round_trips() const { return 0; }

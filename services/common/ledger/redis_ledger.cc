@@ -453,6 +453,36 @@ absl::Status RedisLedger::ConfirmDurable(const Position& upto) {
   return SendDurable(upto);
 }
 
+absl::Status RedisLedger::ForgetHistory(const Position& through) {
+  if (through.seq == 0) return absl::OkStatus();
+  absl::StatusOr<redis::Pool::Lease> c = pool_.Acquire();
+  if (!c.ok()) return c.status();
+  const std::vector<std::string> argv = {"FCALL",
+                                         "utm_forget",
+                                         "1",
+                                         absl::StrCat(options_.prefix, "seq"),
+                                         absl::StrCat(through.seq),
+                                         through.hash};
+  absl::StatusOr<Reply> r = (*c)->Command(argv);
+  if (r.ok() && FunctionMissing(*r)) {
+    if (absl::Status s = LoadFunctions(**c); !s.ok()) return s;
+    r = (*c)->Command(argv);
+  }
+  if (!r.ok()) return r.status();
+  if (r->is_error()) return ErrorReply("utm_forget", *r);
+  if (r->type != Reply::Type::kArray || r->elements.size() != 3) {
+    return Unexpected("utm_forget", *r);
+  }
+  if (r->elements[0].str == "lost") {
+    return absl::AbortedError(absl::StrCat(
+        "ledger entry ", through.seq,
+        " is no longer in Redis' history (a failover lost it): what it "
+        "committed may be lost too; repeat the erasure"));
+  }
+  if (r->elements[0].str != "ok") return Unexpected("utm_forget", *r);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Tail> RedisLedger::ReadTail(const Position& after,
                                            int max_entries,
                                            absl::Duration wait) {

@@ -94,6 +94,16 @@ class RedisLedger final : public Ledger {
   // and WAIT N, which confirms the whole replication stream up to it, then
   // utm_durable(upto). Two round trips, blocking up to `wait_timeout`.
   absl::Status ConfirmDurable(const Position& upto) override;
+  // One FCALL of utm_forget (redis_ledger.lua), which checks that
+  // `through` is in this history and then, atomically, trims the feed to
+  // the entries after it and drops the version fields at or below it.
+  // Trimmed rather than rewritten: the entries are hash-chained, so an
+  // entry rewritten without the erased records would need every later hash
+  // rewritten too, and every replica would reload anyway; a trim is the
+  // operation the design already has (feed_max_entries), and replicas
+  // behind it reload their read models from the tables. It blocks Redis
+  // for one pass over the version fields (the keys of the feed's window).
+  absl::Status ForgetHistory(const Position& through) override;
   int64_t round_trips() const override { return pool_.round_trips(); }
 
   // The Redis Function library's source, for tests and operators.

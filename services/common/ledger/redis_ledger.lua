@@ -28,7 +28,7 @@
 -- Raise VERSION with every change; raise COMPATIBLE_FROM only when the
 -- calls or keys of older replicas no longer work (a stop-the-world upgrade).
 -- RedisLedger reads both numbers from these two lines.
-local VERSION = 2
+local VERSION = 3
 local COMPATIBLE_FROM = 1
 
 -- Version fields examined per commit for pruning, beyond twice the commit's
@@ -103,10 +103,11 @@ local function commit(keys, args)
     if base_hash ~= head then return {'reload', seq, head} end
   elseif base == 0 then
     -- The empty history is a valid base only while nothing was trimmed:
-    -- the version fields it would need may have been pruned.
+    -- the version fields it would need may have been pruned. (An empty
+    -- feed after entries were committed was trimmed whole: utm_forget.)
     if base_hash ~= '' then return {'reload', seq, head} end
     local first = redis.call('XRANGE', p .. 'feed', '-', '+', 'COUNT', 1)
-    if #first > 0 and first[1][1] ~= '1-0' then
+    if #first == 0 or first[1][1] ~= '1-0' then
       return {'reload', seq, head}
     end
   else
@@ -223,6 +224,62 @@ local function durable(keys, args)
   return s
 end
 
+-- utm_forget KEYS: P..'seq'. ARGV: seq, hash. Forgets the history up to
+-- and including entry seq, for an erasure whose deletions it ends with:
+-- trims the feed to the entries after it (XTRIM MINID) and drops every
+-- version field at or below it (valid bases are no older now, as after any
+-- trim: see prune), so that neither the old values in the feed nor the
+-- keys of the guards (object ids, request keys naming their owner) remain.
+-- Checked first, in the same call: entry seq must be in this history with
+-- that hash (the latest, or still in the feed, or trimmed already with the
+-- feed starting after it); a history that lost it in a failover answers
+-- 'lost', and nothing is changed. Returns {'ok'|'lost', entries trimmed,
+-- version fields dropped}. Costs one pass over the version fields: an
+-- erasure is rare, and the hash holds only the keys of the feed's window.
+local function forget(keys, args)
+  local p = prefix(keys)
+  local s = tonumber(args[1])
+  if s == nil or args[2] == nil then
+    return redis.error_reply('ERR utm_forget: malformed arguments')
+  end
+  local seq, head = position(p)
+  local feed = p .. 'feed'
+  if s > seq then return {'lost', 0, 0} end
+  if s == seq then
+    if head ~= args[2] then return {'lost', 0, 0} end
+  else
+    local e = redis.call('XRANGE', feed, s .. '-0', s .. '-0')
+    if #e > 0 then
+      if e[1][2][2] ~= args[2] then return {'lost', 0, 0} end
+    else
+      local first = redis.call('XRANGE', feed, '-', '+', 'COUNT', 1)
+      if #first > 0 and
+          tonumber(string.match(first[1][1], '^(%d+)-')) <= s then
+        return {'lost', 0, 0}
+      end
+    end
+  end
+  local trimmed = redis.call('XTRIM', feed, 'MINID', (s + 1) .. '-0')
+  local ver = p .. 'ver'
+  local dropped = 0
+  local cursor = '0'
+  repeat
+    local r = redis.call('HSCAN', ver, cursor, 'COUNT', 1000)
+    cursor = r[1]
+    local stale = {}
+    local kv = r[2]
+    for f = 1, #kv, 2 do
+      if tonumber(kv[f + 1]) <= s then stale[#stale + 1] = kv[f] end
+    end
+    if #stale > 0 then
+      redis.call('HDEL', ver, unpack(stale))
+      dropped = dropped + #stale
+    end
+  until cursor == '0'
+  redis.call('DEL', p .. 'ver:cursor')
+  return {'ok', trimmed, dropped}
+end
+
 -- utm_version: {VERSION, COMPATIBLE_FROM}.
 local function version()
   return {VERSION, COMPATIBLE_FROM}
@@ -230,6 +287,7 @@ end
 
 redis.register_function('utm_commit', commit)
 redis.register_function('utm_durable', durable)
+redis.register_function('utm_forget', forget)
 redis.register_function{function_name = 'utm_version', callback = version,
                         flags = {'no-writes'}}
 redis.register_function{function_name = 'utm_position', callback = latest,

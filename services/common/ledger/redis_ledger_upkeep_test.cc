@@ -1,7 +1,8 @@
 // The Redis ledger's guarantees beyond a single commit, on real
 // redis-servers started on loopback: the durable watermark (raised only
 // after the replicas confirmed), the Function library's versions across a
-// rolling upgrade, and the pruning that keeps the version keys bounded.
+// rolling upgrade, the pruning that keeps the version keys bounded, and
+// forgetting the history for an erasure.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -261,41 +262,43 @@ TEST_F(RedisLedgerUpkeepTest, WithoutWaitEveryEntryReadIsDurable) {
 
 TEST_F(RedisLedgerUpkeepTest, AFreshRedisGetsThisVersion) {
   ASSERT_TRUE(RedisLedger::Open(Options()).ok());
-  EXPECT_EQ(RedisLedger::FunctionVersion(), 2);
-  EXPECT_THAT(LibraryVersion(), ElementsAre(2, 1));
+  EXPECT_EQ(RedisLedger::FunctionVersion(), 3);
+  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 1));
 }
 
 TEST_F(RedisLedgerUpkeepTest, AnOlderReplicaNeverDowngradesANewerLibrary) {
-  // A newer replica loaded version 3 (still serving version 1 and later).
-  ASSERT_TRUE(RedisLedger::EnsureFunctions(*admin_, "{utm}:",
-                                           SourceWithVersion(3, 1))
-                  .ok());
-  ASSERT_THAT(LibraryVersion(), ElementsAre(3, 1));
-  // This (older) replica starts, works, and leaves version 3 in place; so
+  // A newer replica loaded version 4 (still serving version 1 and later).
+  ASSERT_TRUE(
+      RedisLedger::EnsureFunctions(*admin_, "{utm}:", SourceWithVersion(4, 1))
+          .ok());
+  ASSERT_THAT(LibraryVersion(), ElementsAre(4, 1));
+  // This (older) replica starts, works, and leaves version 4 in place; so
   // does one of version 1.
-  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger = RedisLedger::Open(Options());
+  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger =
+      RedisLedger::Open(Options());
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   absl::StatusOr<CommitResult> c =
       (*ledger)->CommitAndWait(Guard{}, {store::Put("t", "a", "1")});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->status, CommitStatus::kCommitted);
-  ASSERT_TRUE(RedisLedger::EnsureFunctions(*admin_, "{utm}:",
-                                           SourceWithVersion(1, 1))
-                  .ok());
-  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 1));
+  ASSERT_TRUE(
+      RedisLedger::EnsureFunctions(*admin_, "{utm}:", SourceWithVersion(1, 1))
+          .ok());
+  EXPECT_THAT(LibraryVersion(), ElementsAre(4, 1));
 }
 
 TEST_F(RedisLedgerUpkeepTest, ANewerIncompatibleLibraryIsRefusedNamingBoth) {
-  ASSERT_TRUE(RedisLedger::EnsureFunctions(*admin_, "{utm}:",
-                                           SourceWithVersion(3, 3))
-                  .ok());
-  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger = RedisLedger::Open(Options());
+  ASSERT_TRUE(
+      RedisLedger::EnsureFunctions(*admin_, "{utm}:", SourceWithVersion(4, 4))
+          .ok());
+  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger =
+      RedisLedger::Open(Options());
   EXPECT_EQ(ledger.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(ledger.status().message(),
-              AllOf(HasSubstr("ledger library version 3"),
-                    HasSubstr("replicas of version 3 and later"),
-                    HasSubstr("this replica runs version 2")));
-  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 3));
+              AllOf(HasSubstr("ledger library version 4"),
+                    HasSubstr("replicas of version 4 and later"),
+                    HasSubstr("this replica runs version 3")));
+  EXPECT_THAT(LibraryVersion(), ElementsAre(4, 4));
 }
 
 TEST_F(RedisLedgerUpkeepTest, ANewerReplicaUpgradesAnOlderLibrary) {
@@ -310,18 +313,19 @@ TEST_F(RedisLedgerUpkeepTest, ANewerReplicaUpgradesAnOlderLibrary) {
   ASSERT_TRUE(loaded.ok() && !loaded->is_error()) << loaded->str;
   ASSERT_TRUE(LibraryVersion().empty());
   ASSERT_TRUE(RedisLedger::Open(Options()).ok());
-  EXPECT_THAT(LibraryVersion(), ElementsAre(2, 1));
+  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 1));
   // And from a versioned older one.
-  ASSERT_TRUE(admin_->Command({"FUNCTION", "LOAD", "REPLACE",
-                               SourceWithVersion(1, 1)})
-                  .ok());
+  ASSERT_TRUE(
+      admin_->Command({"FUNCTION", "LOAD", "REPLACE", SourceWithVersion(1, 1)})
+          .ok());
   ASSERT_THAT(LibraryVersion(), ElementsAre(1, 1));
   ASSERT_TRUE(RedisLedger::Open(Options()).ok());
-  EXPECT_THAT(LibraryVersion(), ElementsAre(2, 1));
+  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 1));
 }
 
 TEST_F(RedisLedgerUpkeepTest, ALibraryLostByRedisIsLoadedAgainAtThisVersion) {
-  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger = RedisLedger::Open(Options());
+  absl::StatusOr<std::unique_ptr<RedisLedger>> ledger =
+      RedisLedger::Open(Options());
   ASSERT_TRUE(ledger.ok()) << ledger.status();
   ASSERT_TRUE(admin_->Command({"FUNCTION", "FLUSH"}).ok());
   ASSERT_TRUE(LibraryVersion().empty());
@@ -329,7 +333,7 @@ TEST_F(RedisLedgerUpkeepTest, ALibraryLostByRedisIsLoadedAgainAtThisVersion) {
       (*ledger)->CommitAndWait(Guard{}, {store::Put("t", "a", "1")});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->status, CommitStatus::kCommitted);
-  EXPECT_THAT(LibraryVersion(), ElementsAre(2, 1));
+  EXPECT_THAT(LibraryVersion(), ElementsAre(3, 1));
 }
 
 TEST_F(RedisLedgerUpkeepTest, VersionKeysStayBoundedAndPruningKeepsVerdicts) {
@@ -399,6 +403,82 @@ TEST_F(RedisLedgerUpkeepTest, VersionKeysStayBoundedAndPruningKeepsVerdicts) {
   EXPECT_EQ(before.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(verdict(Position{f - 1, "anything"}, {gone}), CommitStatus::kReload);
   EXPECT_EQ(verdict(Position{}, {gone}), CommitStatus::kReload);
+}
+
+TEST_F(RedisLedgerUpkeepTest, ForgettingTheHistoryLeavesOnlyLaterEntries) {
+  absl::StatusOr<std::unique_ptr<RedisLedger>> opened =
+      RedisLedger::Open(Options());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  RedisLedger& ledger = **opened;
+  // Entries 1-3 write and then delete "secret" (guard key g/secret); entry
+  // 4 writes another key.
+  Position at;
+  std::vector<Position> entries;
+  for (std::vector<store::Mutation> m :
+       {std::vector<store::Mutation>{store::Put("t", "secret", "coords-1")},
+        std::vector<store::Mutation>{store::Put("t", "secret", "coords-2")},
+        std::vector<store::Mutation>{store::Delete("t", "secret")}}) {
+    absl::StatusOr<CommitResult> c = ledger.CommitAndWait(
+        Guard{at, {"g/secret"}, {"g/secret"}}, std::move(m));
+    ASSERT_TRUE(c.ok()) << c.status();
+    ASSERT_EQ(c->status, CommitStatus::kCommitted);
+    at = c->position;
+    entries.push_back(at);
+  }
+  const Position erasure = at;
+  absl::StatusOr<CommitResult> later = ledger.CommitAndWait(
+      Guard{at, {"g/other"}, {"g/other"}}, {store::Put("t", "other", "v")});
+  ASSERT_TRUE(later.ok() && later->status == CommitStatus::kCommitted);
+  ASSERT_EQ(Integer({"XLEN", "{utm}:feed"}), 4);
+
+  // A position not in this history (as after a failover that lost it):
+  // ABORTED, and nothing is trimmed.
+  EXPECT_EQ(ledger.ForgetHistory(Position{erasure.seq, "other-hash"}).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(ledger.ForgetHistory(Position{99, later->position.hash}).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(Integer({"XLEN", "{utm}:feed"}), 4);
+
+  ASSERT_TRUE(ledger.ForgetHistory(erasure).ok());
+  // Only entry 4 is left in the feed; no version field of the erased key.
+  absl::StatusOr<Reply> feed =
+      admin_->Command({"XRANGE", "{utm}:feed", "-", "+"});
+  ASSERT_TRUE(feed.ok());
+  ASSERT_EQ(feed->elements.size(), 1u);
+  EXPECT_EQ(feed->elements[0].elements[0].str,
+            absl::StrCat(later->position.seq, "-0"));
+  EXPECT_EQ(Integer({"HEXISTS", "{utm}:ver", "g/secret"}), 0);
+  EXPECT_EQ(Integer({"HEXISTS", "{utm}:ver", "g/other"}), 1);
+  // Followers at or before the erasure reload; one after it reads on.
+  for (const Position& p : entries) {
+    EXPECT_EQ(ledger.Read(p, 10, absl::ZeroDuration()).status().code(),
+              absl::StatusCode::kDataLoss)
+        << p.seq;
+  }
+  EXPECT_TRUE(ledger.Read(later->position, 10, absl::ZeroDuration()).ok());
+  // Commits on a base the history no longer has reload, the empty history
+  // included; on the latest, they go on.
+  auto verdict = [&](const Position& b) {
+    absl::StatusOr<CommitResult> c =
+        ledger.CommitAndWait(Guard{b, {"g/secret"}, {}}, {});
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? c->status : CommitStatus::kMoved;
+  };
+  EXPECT_EQ(verdict(entries[0]), CommitStatus::kReload);
+  EXPECT_EQ(verdict(Position{}), CommitStatus::kReload);
+  EXPECT_EQ(verdict(later->position), CommitStatus::kCommitted);
+  // Forgetting everything (the latest entry too) leaves an empty feed, and
+  // a commit on the latest position still goes on; forgetting again is OK.
+  ASSERT_TRUE(ledger.ForgetHistory(later->position).ok());
+  EXPECT_EQ(Integer({"XLEN", "{utm}:feed"}), 0);
+  EXPECT_EQ(Integer({"HLEN", "{utm}:ver"}), 0);
+  EXPECT_TRUE(ledger.ForgetHistory(erasure).ok());
+  EXPECT_EQ(verdict(Position{}), CommitStatus::kReload);
+  absl::StatusOr<CommitResult> after =
+      ledger.CommitAndWait(Guard{later->position, {"g/other"}, {"g/other"}},
+                           {store::Put("t", "other", "w")});
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_EQ(after->status, CommitStatus::kCommitted);
 }
 
 }  // namespace
