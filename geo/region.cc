@@ -34,6 +34,8 @@ using PointStrategy =
     bg::strategy::within::geographic_winding<GPoint, GPoint,
                                              bg::strategy::vincenty>;
 
+using SideStrategy = bg::strategy::side::geographic<bg::strategy::vincenty>;
+
 // Sides of the polygon that circumscribes a circle.
 constexpr int kCircleSides = 64;
 
@@ -166,6 +168,42 @@ LatLng ToLatLng(const GPoint& p) {
 
 const GRing& RingOf(const GPolygon& polygon, uint32_t ring) {
   return ring == 0 ? polygon.outer() : polygon.inners()[ring - 1];
+}
+
+// How far, metres, each end of two crossing edges must lie from the other
+// edge for a crossing to count: Boost's segment tests snap points closer
+// than that (decimetres were seen) and may call the pair touching.
+constexpr double kCrossingClearanceM = 1.0;
+
+// Whether edges a and b cross clearly: they meet at one point inside both,
+// each having its ends strictly on the two sides of the other and at least
+// kCrossingClearanceM from it. Then the footprint edge has points strictly
+// outside the boundary's polygon: that polygon does not hold it. Touching
+// (an end on or near the other edge, or collinear) is not crossing.
+bool Crosses(const GSegment& a, const GSegment& b) {
+  const SideStrategy side;
+  if (side.apply(b.first, b.second, a.first) *
+              side.apply(b.first, b.second, a.second) >=
+          0 ||
+      side.apply(a.first, a.second, b.first) *
+              side.apply(a.first, a.second, b.second) >=
+          0) {
+    return false;
+  }
+  std::vector<GPoint> points;
+  bg::intersection(a, b, points, SegmentStrategy());
+  if (points.size() != 1) return false;
+  const LatLng at = ToLatLng(points[0]);
+  const LatLng a1 = ToLatLng(a.first), a2 = ToLatLng(a.second);
+  const LatLng b1 = ToLatLng(b.first), b2 = ToLatLng(b.second);
+  // An end at distance d from the crossing lies d·sin(angle) from the
+  // other edge.
+  const double angle =
+      (GeodesicAzimuth(at, a2) - GeodesicAzimuth(at, b2)) * M_PI / 180.0;
+  const double reach =
+      std::min({GeodesicDistance(at, a1), GeodesicDistance(at, a2),
+                GeodesicDistance(at, b1), GeodesicDistance(at, b2)});
+  return reach * std::abs(std::sin(angle)) >= kCrossingClearanceM;
 }
 
 }  // namespace
@@ -331,12 +369,14 @@ bool Region::Contains(const Footprint& footprint) const {
   if (around_count == 0) return ContainsLinear(footprint);
 
   // The polygons whose boundary the footprint's boundary meets: edge pairs
-  // whose boxes meet, tested as Boost tests them. Boost decides those
-  // polygons from all their edges (its point-in-polygon and polygon-in-
-  // polygon tests may disagree by a rounding error about a point within
-  // a hair of the boundary, so neither is taken for the other there).
+  // whose boxes meet, tested as Boost tests them. A polygon the footprint
+  // crosses does not hold it; one it only touches is decided by Boost from
+  // all its edges (its point-in-polygon and polygon-in-polygon tests may
+  // disagree by a rounding error about a point within a hair of the
+  // boundary, so neither is taken for the other there).
   const RegionEdgeIndex& index = *prepared_->index;
-  std::vector<uint32_t> met;
+  std::vector<uint32_t> met;      // polygons whose boundary it meets
+  std::vector<uint32_t> crossed;  // of those, the ones it crosses
   std::vector<uint32_t> ids;
   for (size_t j = 0; j < ring.size(); ++j) {
     const size_t next = (j + 1) % ring.size();
@@ -347,16 +387,27 @@ bool Region::Contains(const Footprint& footprint) const {
     const GSegment edge(ring[j], ring[next]);
     for (uint32_t id : ids) {
       const RegionEdgeIndex::EdgeRef& e = index.edge(id);
-      if (std::find(met.begin(), met.end(), e.polygon) != met.end()) continue;
+      if (std::find(crossed.begin(), crossed.end(), e.polygon) !=
+          crossed.end()) {
+        continue;
+      }
       const GRing& points = RingOf(prepared_->shapes[e.polygon], e.ring);
       const GSegment boundary(points[e.vertex],
                               points[(e.vertex + 1) % points.size()]);
-      if (bg::intersects(edge, boundary, SegmentStrategy())) {
+      if (!bg::intersects(edge, boundary, SegmentStrategy())) continue;
+      if (std::find(met.begin(), met.end(), e.polygon) == met.end()) {
         met.push_back(e.polygon);
       }
+      if (Crosses(edge, boundary)) crossed.push_back(e.polygon);
     }
   }
   for (uint32_t polygon : met) {
+    // A crossing settles it; a touch is left to Boost's test on all of the
+    // polygon's edges (it decides which side of the boundary the footprint
+    // lies on there).
+    if (std::find(crossed.begin(), crossed.end(), polygon) != crossed.end()) {
+      continue;
+    }
     if (bg::covered_by(shape, prepared_->shapes[polygon], SegmentStrategy())) {
       return true;
     }
