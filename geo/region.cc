@@ -378,10 +378,14 @@ bool Region::Contains(const Footprint& footprint) const {
   std::vector<uint32_t> met;      // polygons whose boundary it meets
   std::vector<uint32_t> crossed;  // of those, the ones it crosses
   std::vector<uint32_t> ids;
-  for (size_t j = 0; j < ring.size(); ++j) {
+  // Most footprints lie away from the boundary: no edge near at all.
+  for (int b = 0; b < around_count; ++b) index.EdgesInBox(around[b], &ids);
+  const bool near = !ids.empty();
+  for (size_t j = 0; near && j < ring.size(); ++j) {
     const size_t next = (j + 1) % ring.size();
     LngLatBox boxes[2];
-    const int count = GeodesicEdgeBoxes(vertices[j], vertices[next], boxes);
+    const int count =
+        ShortGeodesicEdgeBoxes(vertices[j], vertices[next], boxes);
     ids.clear();
     for (int b = 0; b < count; ++b) index.EdgesInBox(boxes[b], &ids);
     const GSegment edge(ring[j], ring[next]);

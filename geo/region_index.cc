@@ -8,6 +8,8 @@
 #include <iterator>
 #include <utility>
 
+#include "geo/geodesy.h"
+
 namespace utm::geo {
 namespace {
 
@@ -69,6 +71,31 @@ Span EdgeSpan(const LatLng& a, const LatLng& b) {
   return span;
 }
 
+// As EdgeSpan, for a short edge, looser and without solving the geodesic:
+// every point of the edge lies within half its length (bounded from its
+// chord) of one end, and latitude changes by at most a metre per smallest
+// meridional radius of curvature.
+Span ShortEdgeSpan(const LatLng& a, const LatLng& b) {
+  const double chord_m = ChordLength(ToEcef(a), ToEcef(b));
+  // The chord bound holds for short chords only.
+  if (chord_m > 200e3) return EdgeSpan(a, b);
+  Span span;
+  const double dlng = std::remainder(b.lng_deg - a.lng_deg, 360.0);
+  if (std::abs(a.lat_deg) >= 90 || std::abs(b.lat_deg) >= 90 ||
+      std::abs(dlng) >= 180 - 1e-9) {
+    span.everywhere = true;
+    return span;
+  }
+  const double reach_deg = GeodesicUpperBoundFromChord(chord_m) / 2 /
+                               kEarthMinCurvatureRadiusM / kDegToRad +
+                           kEdgeBoxLatMarginDeg;
+  span.lat_lo = std::max(-90.0, std::min(a.lat_deg, b.lat_deg) - reach_deg);
+  span.lat_hi = std::min(90.0, std::max(a.lat_deg, b.lat_deg) + reach_deg);
+  span.lng_lo = std::min(a.lng_deg, a.lng_deg + dlng) - kEdgeBoxLngMarginDeg;
+  span.lng_hi = std::max(a.lng_deg, a.lng_deg + dlng) + kEdgeBoxLngMarginDeg;
+  return span;
+}
+
 int SplitSpan(const Span& span, LngLatBox out[2]) {
   if (span.everywhere) {
     out[0] = {-180, 180, -90, 90};
@@ -98,6 +125,10 @@ int GeodesicEdgeBoxes(const LatLng& a, const LatLng& b, LngLatBox out[2]) {
   return SplitSpan(EdgeSpan(a, b), out);
 }
 
+int ShortGeodesicEdgeBoxes(const LatLng& a, const LatLng& b, LngLatBox out[2]) {
+  return SplitSpan(ShortEdgeSpan(a, b), out);
+}
+
 int SmallRingBoxes(const std::vector<LatLng>& ring, LngLatBox out[2]) {
   if (ring.empty()) return 0;
   const double ref = ring[0].lng_deg;
@@ -105,7 +136,7 @@ int SmallRingBoxes(const std::vector<LatLng>& ring, LngLatBox out[2]) {
   all.lng_lo = all.lat_lo = 1e9;
   all.lng_hi = all.lat_hi = -1e9;
   for (size_t i = 0; i < ring.size(); ++i) {
-    const Span s = EdgeSpan(ring[i], ring[(i + 1) % ring.size()]);
+    const Span s = ShortEdgeSpan(ring[i], ring[(i + 1) % ring.size()]);
     if (s.everywhere) return 0;
     // Place the edge's span next to the first vertex's longitude.
     const double lo = ref + std::remainder(s.lng_lo - ref, 360.0);

@@ -54,7 +54,12 @@ inline constexpr double kEdgeBoxLngMarginDeg = 1e-7;
 // how many (1 or 2). REQUIRES: a and b valid and distinct.
 int GeodesicEdgeBoxes(const LatLng& a, const LatLng& b, LngLatBox out[2]);
 
-// One box holding every point of a small closed ring of geodesic edges (a
+// As GeodesicEdgeBoxes, looser (by up to half the edge's length in
+// latitude) and some twenty times cheaper for short edges: what a small
+// footprint's edges need.
+int ShortGeodesicEdgeBoxes(const LatLng& a, const LatLng& b, LngLatBox out[2]);
+
+// Boxes holding every point of a small closed ring of geodesic edges (a
 // footprint: at most a few hundred km across) as up to two boxes; returns
 // how many, or 0 when the ring is not small enough to bound that way (it
 // reaches a pole, or spans more than 90° of longitude).
