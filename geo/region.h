@@ -24,8 +24,9 @@
 // Create() files the boundary's edges in an index (geo/region_index.h), so
 // a check costs O(log n + k) for n vertices, k of them near the footprint
 // (or in the point's column of longitude), and gives the answer the
-// unindexed test gives: only a footprint whose edges meet the boundary is
-// decided against every edge of the polygon it meets.
+// unindexed test gives. Only a footprint that touches the boundary without
+// clearly crossing it (an end on it, or within a metre of crossing it) is
+// decided against every edge of the polygon it touches.
 //
 // Typical usage:
 //   UTM_ASSIGN_OR_RETURN(Region region, Region::Create(polygons, {},
