@@ -44,4 +44,29 @@ Polygon RandomStar(std::mt19937_64& rng, const LatLng& centre, double radius_m,
   return p;
 }
 
+std::vector<LatLng> BorderRing(std::mt19937_64& rng, const LatLng& centre,
+                               double radius_m, int n) {
+  struct Wave {
+    double frequency, amplitude, phase;
+  };
+  std::vector<Wave> waves;
+  for (double f = 2; f <= std::max(2, n / 8); f *= 2.3) {
+    waves.push_back(
+        {std::floor(f), 0.12 / std::sqrt(f), Uniform(rng, 0, 2 * M_PI)});
+  }
+  std::vector<LatLng> ring;
+  ring.reserve(n);
+  for (int i = 0; i < n; ++i) {
+    const double azimuth = (i + Uniform(rng, -0.3, 0.3)) * 360.0 / n;
+    double scale = 1 + 0.002 * Uniform(rng, -1, 1);
+    for (const Wave& w : waves) {
+      scale +=
+          w.amplitude * std::sin(w.frequency * azimuth * M_PI / 180 + w.phase);
+    }
+    // Azimuth falls as i rises: counter-clockwise seen from above.
+    ring.push_back(GeodesicDestination(centre, -azimuth, radius_m * scale));
+  }
+  return ring;
+}
+
 }  // namespace utm::geo::test_util

@@ -41,6 +41,15 @@ Polygon SquareAround(const LatLng& centre, double half_side_m);
 Polygon RandomStar(std::mt19937_64& rng, const LatLng& centre, double radius_m,
                    bool convex);
 
+// A border-like ring of n vertices around `centre`, counter-clockwise: one
+// vertex per equal step of azimuth (jittered), at a distance that wanders
+// between about 0.6 and 1.4 × radius_m at every scale, as a national
+// border's does (sinusoids of falling amplitude up to a frequency of about
+// n / 8, and noise). Star-shaped, hence simple for steps of a few degrees
+// or less.
+std::vector<LatLng> BorderRing(std::mt19937_64& rng, const LatLng& centre,
+                               double radius_m, int n);
+
 }  // namespace utm::geo::test_util
 
 #endif  // UTM_GEO_GEO_TESTING_H_

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/geodesy.h"
+#include "geo/region_index.h"
 
 namespace utm::geo {
 namespace {
@@ -32,6 +33,8 @@ using SegmentStrategy =
 using PointStrategy =
     bg::strategy::within::geographic_winding<GPoint, GPoint,
                                              bg::strategy::vincenty>;
+
+using SideStrategy = bg::strategy::side::geographic<bg::strategy::vincenty>;
 
 // Sides of the polygon that circumscribes a circle.
 constexpr int kCircleSides = 64;
@@ -159,13 +162,122 @@ absl::Status ValidateRing(const std::vector<LatLng>& ring,
   return absl::OkStatus();
 }
 
+LatLng ToLatLng(const GPoint& p) {
+  return LatLng{bg::get<1>(p), bg::get<0>(p)};
+}
+
+const GRing& RingOf(const GPolygon& polygon, uint32_t ring) {
+  return ring == 0 ? polygon.outer() : polygon.inners()[ring - 1];
+}
+
+// How far, metres, each end of two crossing edges must lie from the other
+// edge for a crossing to count: Boost's segment tests snap points closer
+// than that (decimetres were seen) and may call the pair touching.
+constexpr double kCrossingClearanceM = 1.0;
+
+// Whether edges a and b cross clearly: they meet at one point inside both,
+// each having its ends strictly on the two sides of the other and at least
+// kCrossingClearanceM from it. Then the footprint edge has points strictly
+// outside the boundary's polygon: that polygon does not hold it. Touching
+// (an end on or near the other edge, or collinear) is not crossing.
+bool Crosses(const GSegment& a, const GSegment& b) {
+  const SideStrategy side;
+  if (side.apply(b.first, b.second, a.first) *
+              side.apply(b.first, b.second, a.second) >=
+          0 ||
+      side.apply(a.first, a.second, b.first) *
+              side.apply(a.first, a.second, b.second) >=
+          0) {
+    return false;
+  }
+  std::vector<GPoint> points;
+  bg::intersection(a, b, points, SegmentStrategy());
+  if (points.size() != 1) return false;
+  const LatLng at = ToLatLng(points[0]);
+  const LatLng a1 = ToLatLng(a.first), a2 = ToLatLng(a.second);
+  const LatLng b1 = ToLatLng(b.first), b2 = ToLatLng(b.second);
+  // An end at distance d from the crossing lies d·sin(angle) from the
+  // other edge.
+  const double angle =
+      (GeodesicAzimuth(at, a2) - GeodesicAzimuth(at, b2)) * M_PI / 180.0;
+  const double reach =
+      std::min({GeodesicDistance(at, a1), GeodesicDistance(at, a2),
+                GeodesicDistance(at, b1), GeodesicDistance(at, b2)});
+  return reach * std::abs(std::sin(angle)) >= kCrossingClearanceM;
+}
+
 }  // namespace
 
 struct Region::Prepared {
   std::vector<Polygon> polygons;
   std::vector<GPolygon> shapes;  // polygons, oriented for Boost
   int vertex_count = 0;
+  // The edges of `shapes`, as oriented there.
+  std::unique_ptr<const RegionEdgeIndex> index;
 };
+
+namespace {
+
+// For each polygon of the region whose edges the index files in the
+// point's columns, the point's place: 1 inside, 0 on the boundary, -1
+// outside; polygons left out are those the point lies outside of.
+//
+// This is Boost.Geometry's point-in-polygon test (covered_by with the
+// winding strategy: the outer ring, then each hole) run over the edges the
+// winding count can hear from: those whose longitude range holds the
+// point's longitude or the opposite one (it counts crossings of both, for
+// rings around a pole). Every other edge adds nothing to the count, so the
+// answer is the one from all edges.
+void PointPlaces(const std::vector<GPolygon>& shapes,
+                 const RegionEdgeIndex& index, const GPoint& point,
+                 std::vector<std::pair<uint32_t, int>>* out) {
+  std::vector<uint32_t> ids;
+  const double lng = bg::get<0>(point);
+  index.EdgesAtLongitude(lng, &ids);
+  index.EdgesAtLongitude(lng + (lng <= 0 ? 180 : -180), &ids);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  const PointStrategy strategy;
+  size_t i = 0;
+  while (i < ids.size()) {
+    const uint32_t polygon = index.edge(ids[i]).polygon;
+    const GPolygon& shape = shapes[polygon];
+    // No edge of the outer ring in the columns: its count is 0, outside.
+    int place = index.edge(ids[i]).ring == 0 ? 1 : -1;
+    bool decided = place == -1;
+    while (i < ids.size() && index.edge(ids[i]).polygon == polygon) {
+      const uint32_t ring = index.edge(ids[i]).ring;
+      const GRing& points = RingOf(shape, ring);
+      PointStrategy::state_type state;
+      bool counting = true;
+      for (; i < ids.size() && index.edge(ids[i]).polygon == polygon &&
+             index.edge(ids[i]).ring == ring;
+           ++i) {
+        if (!counting || decided) continue;
+        const uint32_t k = index.edge(ids[i]).vertex;
+        // Boost walks our counter-clockwise rings backwards (its winding
+        // count expects clockwise ones), so each edge from its end to its
+        // start. False once the point is found on the edge: the ring's
+        // answer is then 0 whatever follows.
+        counting = strategy.apply(point, points[(k + 1) % points.size()],
+                                  points[k], state);
+      }
+      if (decided) continue;
+      const int ring_place = PointStrategy::result(state);
+      if (ring == 0) {
+        place = ring_place;
+        decided = place != 1;
+      } else if (ring_place != -1) {
+        // Inside a hole is outside; on its edge is on the boundary.
+        place = -ring_place;
+        decided = true;
+      }
+    }
+    out->emplace_back(polygon, place);
+  }
+}
+
+}  // namespace
 
 Region::Region(std::shared_ptr<const Prepared> prepared)
     : prepared_(std::move(prepared)) {}
@@ -215,11 +327,127 @@ absl::StatusOr<Region> Region::Create(std::vector<Polygon> polygons,
     }
     prepared->shapes.push_back(std::move(shape));
   }
+  std::vector<RegionEdgeIndex::Ring> rings;
+  for (size_t i = 0; i < prepared->shapes.size(); ++i) {
+    const GPolygon& shape = prepared->shapes[i];
+    for (size_t r = 0; r <= shape.inners().size(); ++r) {
+      RegionEdgeIndex::Ring ring;
+      ring.polygon = static_cast<uint32_t>(i);
+      ring.ring = static_cast<uint32_t>(r);
+      for (const GPoint& v : RingOf(shape, ring.ring)) {
+        ring.vertices.push_back(ToLatLng(v));
+      }
+      rings.push_back(std::move(ring));
+    }
+  }
+  prepared->index = std::make_unique<const RegionEdgeIndex>(rings);
   prepared->polygons = std::move(polygons);
   return Region(std::move(prepared));
 }
 
 bool Region::Contains(const LatLng& p) const {
+  // At a pole every edge's longitude is the point's: nothing to narrow.
+  if (std::abs(p.lat_deg) >= 90) return ContainsLinear(p);
+  std::vector<std::pair<uint32_t, int>> places;
+  PointPlaces(prepared_->shapes, *prepared_->index, ToPoint(p), &places);
+  for (const auto& [polygon, place] : places) {
+    if (place >= 0) return true;
+  }
+  return false;
+}
+
+bool Region::Contains(const Footprint& footprint) const {
+  const GPolygon shape = std::holds_alternative<Polygon>(footprint)
+                             ? OuterOnly(std::get<Polygon>(footprint).vertices)
+                             : Circumscribed(std::get<Circle>(footprint));
+  const GRing& ring = shape.outer();
+  std::vector<LatLng> vertices;
+  vertices.reserve(ring.size());
+  for (const GPoint& v : ring) vertices.push_back(ToLatLng(v));
+  LngLatBox around[2];
+  const int around_count = SmallRingBoxes(vertices, around);
+  if (around_count == 0) return ContainsLinear(footprint);
+
+  // The polygons whose boundary the footprint's boundary meets: edge pairs
+  // whose boxes meet, tested as Boost tests them. A polygon the footprint
+  // crosses does not hold it; one it only touches is decided by Boost from
+  // all its edges (its point-in-polygon and polygon-in-polygon tests may
+  // disagree by a rounding error about a point within a hair of the
+  // boundary, so neither is taken for the other there).
+  const RegionEdgeIndex& index = *prepared_->index;
+  std::vector<uint32_t> met;      // polygons whose boundary it meets
+  std::vector<uint32_t> crossed;  // of those, the ones it crosses
+  std::vector<uint32_t> ids;
+  // Most footprints lie away from the boundary: no edge near at all.
+  for (int b = 0; b < around_count; ++b) index.EdgesInBox(around[b], &ids);
+  const bool near = !ids.empty();
+  for (size_t j = 0; near && j < ring.size(); ++j) {
+    const size_t next = (j + 1) % ring.size();
+    LngLatBox boxes[2];
+    const int count =
+        ShortGeodesicEdgeBoxes(vertices[j], vertices[next], boxes);
+    ids.clear();
+    for (int b = 0; b < count; ++b) index.EdgesInBox(boxes[b], &ids);
+    const GSegment edge(ring[j], ring[next]);
+    for (uint32_t id : ids) {
+      const RegionEdgeIndex::EdgeRef& e = index.edge(id);
+      if (std::find(crossed.begin(), crossed.end(), e.polygon) !=
+          crossed.end()) {
+        continue;
+      }
+      const GRing& points = RingOf(prepared_->shapes[e.polygon], e.ring);
+      const GSegment boundary(points[e.vertex],
+                              points[(e.vertex + 1) % points.size()]);
+      if (!bg::intersects(edge, boundary, SegmentStrategy())) continue;
+      if (std::find(met.begin(), met.end(), e.polygon) == met.end()) {
+        met.push_back(e.polygon);
+      }
+      if (Crosses(edge, boundary)) crossed.push_back(e.polygon);
+    }
+  }
+  for (uint32_t polygon : met) {
+    // A crossing settles it; a touch is left to Boost's test on all of the
+    // polygon's edges (it decides which side of the boundary the footprint
+    // lies on there).
+    if (std::find(crossed.begin(), crossed.end(), polygon) != crossed.end()) {
+      continue;
+    }
+    if (bg::covered_by(shape, prepared_->shapes[polygon], SegmentStrategy())) {
+      return true;
+    }
+  }
+
+  // Any other polygon holds the footprint when it holds the footprint's
+  // first vertex and none of its holes lies inside the footprint, whole.
+  std::vector<std::pair<uint32_t, int>> places;
+  PointPlaces(prepared_->shapes, index, ring[0], &places);
+  std::vector<uint32_t> holes;
+  for (int b = 0; b < around_count; ++b) index.HolesInBox(around[b], &holes);
+  for (const auto& [polygon, place] : places) {
+    if (place < 0 || std::find(met.begin(), met.end(), polygon) != met.end()) {
+      continue;
+    }
+    const GPolygon& region = prepared_->shapes[polygon];
+    if (place == 0) {
+      // On the boundary without meeting it: left to Boost, to be sure.
+      if (bg::covered_by(shape, region, SegmentStrategy())) return true;
+      continue;
+    }
+    bool holds_hole = false;
+    for (uint32_t id : holes) {
+      const RegionEdgeIndex::EdgeRef& e = index.edge(id);
+      if (e.polygon != polygon) continue;
+      if (bg::covered_by(RingOf(region, e.ring)[0], shape, PointStrategy())) {
+        holds_hole = true;
+        break;
+      }
+    }
+    if (!holds_hole) return true;
+  }
+  return false;
+}
+
+bool Region::ContainsLinear(const LatLng& p) const {
   const GPoint point = ToPoint(p);
   for (const GPolygon& shape : prepared_->shapes) {
     if (bg::covered_by(point, shape, PointStrategy())) return true;
@@ -227,7 +455,7 @@ bool Region::Contains(const LatLng& p) const {
   return false;
 }
 
-bool Region::Contains(const Footprint& footprint) const {
+bool Region::ContainsLinear(const Footprint& footprint) const {
   const GPolygon shape = std::holds_alternative<Polygon>(footprint)
                              ? OuterOnly(std::get<Polygon>(footprint).vertices)
                              : Circumscribed(std::get<Circle>(footprint));

@@ -21,6 +21,13 @@
 // Boost.Geometry's geographic strategies with Vincenty's geodesics decide,
 // behind this interface.
 //
+// Create() files the boundary's edges in an index (geo/region_index.h), so
+// a check costs O(log n + k) for n vertices, k of them near the footprint
+// (or in the point's column of longitude), and gives the answer the
+// unindexed test gives. Only a footprint that touches the boundary without
+// clearly crossing it (an end on it, or within a metre of crossing it) is
+// decided against every edge of the polygon it touches.
+//
 // Typical usage:
 //   UTM_ASSIGN_OR_RETURN(Region region, Region::Create(polygons, {},
 //   "eu.json")); if (!region.Contains(volume.volume.footprint)) { ... refuse
@@ -73,6 +80,13 @@ class Region {
 
  private:
   struct Prepared;
+  // Tests and benchmarks compare the indexed checks above with these:
+  // the same answers from every edge of the region (linear in its
+  // vertices), as Boost.Geometry decides them.
+  friend class RegionTestPeer;
+  bool ContainsLinear(const LatLng& p) const;
+  bool ContainsLinear(const Footprint& footprint) const;
+
   explicit Region(std::shared_ptr<const Prepared> prepared);
   std::shared_ptr<const Prepared> prepared_;
 };
