@@ -838,6 +838,7 @@ int main(int argc, char** argv) {
   tactical_options.registration_required =
       registry_options.jurisdiction.required();
   tactical_options.remote_id = rid_options;
+  if (region_policy) tactical_options.region = &*region_policy;
   tactical_options.services = *services;
   if (on_redis) {
     tactical_options.redis = redis_options->client;
