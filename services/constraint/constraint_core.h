@@ -331,7 +331,8 @@ class ConstraintCore final : public intent::ConstraintChecker {
 
   mutable absl::Mutex mu_;
   // Live (not withdrawn) constraints: records, index, schedule checks.
-  ConstraintRegistry registry_ ABSL_GUARDED_BY(mu_){store_};
+  ConstraintRegistry registry_ ABSL_GUARDED_BY(mu_){
+      store_, options_.region != nullptr ? options_.region->code() : ""};
   // Schedule transitions are logged up to here (persisted in the store).
   absl::Time ticked_ ABSL_GUARDED_BY(mu_);
 

@@ -153,6 +153,7 @@ void ConstraintRegistry::Put(const Entry& entry,
   if (store_ == nullptr) return;
   internal::StoredConstraint stored;
   *stored.mutable_constraint() = entry.record->proto;
+  stored.set_region(region_);
   batch->push_back(store::Put(kConstraintsTable, entry.record->id(),
                               stored.SerializeAsString()));
 }
@@ -214,11 +215,12 @@ std::vector<std::pair<absl::Time, const Entry*>> ConstraintRegistry::Due(
 
 const char* ConstraintRegistry::table() { return kConstraintsTable; }
 
-std::string ConstraintRegistry::EncodeReplicated(const Record& record,
-                                                 bool active, bool expired,
-                                                 absl::Time checked_until) {
+std::string ConstraintRegistry::EncodeReplicated(
+    const Record& record, bool active, bool expired,
+    absl::Time checked_until) const {
   internal::StoredConstraint stored;
   *stored.mutable_constraint() = record.proto;
+  stored.set_region(region_);
   stored.set_announced_active(active);
   stored.set_expired(expired);
   *stored.mutable_checked_until() = TimeToProto(checked_until);

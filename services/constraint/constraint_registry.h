@@ -69,8 +69,11 @@ class ConstraintRegistry {
   static std::string SourceKey(const std::string& authority_id,
                                const v1::ConstraintSource& source);
 
-  // `store` is not owned; null: nothing is persisted.
-  explicit ConstraintRegistry(store::Store* store) : store_(store) {}
+  // `store` is not owned; null: nothing is persisted. `region`: the region
+  // code written into every stored record (StoredConstraint.region; data
+  // residency), empty for none.
+  ConstraintRegistry(store::Store* store, std::string region)
+      : store_(store), region_(std::move(region)) {}
 
   // Recovery, in two steps so the core can read its tick mark in between:
   // the stored constraints (DATA_LOSS for one that cannot be decoded), then
@@ -117,8 +120,9 @@ class ConstraintRegistry {
   // record of the table as the ledger holds it: the constraint with what was
   // announced about it and the instant its transitions are logged up to.
   static const char* table();
-  static std::string EncodeReplicated(const Record& record, bool active,
-                                      bool expired, absl::Time checked_until);
+  // The record carries this registry's region (data residency).
+  std::string EncodeReplicated(const Record& record, bool active, bool expired,
+                               absl::Time checked_until) const;
   // Applies one record of the table (`value` set: the constraint's current
   // version, added or replacing the held one; nullopt: removed). A record
   // that cannot be decoded is reported on stderr and skipped.
@@ -147,6 +151,7 @@ class ConstraintRegistry {
   void CancelTimer(Entry* entry);
 
   store::Store* const store_;
+  const std::string region_;
   // Entries by handle, and handles by id.
   absl::flat_hash_map<uint64_t, std::unique_ptr<Entry>> entries_;
   absl::flat_hash_map<std::string, uint64_t> handle_by_id_;

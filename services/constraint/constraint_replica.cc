@@ -197,9 +197,9 @@ absl::StatusOr<ConstraintCore::Proposal> ConstraintCore::ProposeWrite(
   if (d.upsert != nullptr) {
     const Record& r = *d.upsert;
     const bool expired = now > r.last_active;
-    p.mutations.push_back(store::Put(ConstraintRegistry::table(), r.id(),
-                                     ConstraintRegistry::EncodeReplicated(
-                                         r, r.ActiveAt(now), expired, now)));
+    p.mutations.push_back(store::Put(
+        ConstraintRegistry::table(), r.id(),
+        registry_.EncodeReplicated(r, r.ActiveAt(now), expired, now)));
     Change change;
     change.time = now;
     change.kind = Change::Kind::kUpsert;
@@ -411,10 +411,9 @@ absl::StatusOr<int> ConstraintCore::TickThroughLedger() {
                   continue;
                 }
                 ++constraints;
-                p.mutations.push_back(
-                    store::Put(ConstraintRegistry::table(), r.id(),
-                               ConstraintRegistry::EncodeReplicated(
-                                   r, active, expired, checked)));
+                p.mutations.push_back(store::Put(
+                    ConstraintRegistry::table(), r.id(),
+                    registry_.EncodeReplicated(r, active, expired, checked)));
               }
               std::stable_sort(changes.begin(), changes.end(),
                                [](const auto& a, const auto& b) {

@@ -105,9 +105,11 @@ std::string IntentCore::RequestKey(const std::string& owner,
   return absl::StrCat(owner, std::string(1, '\0'), request_id);
 }
 
-std::string IntentCore::EncodeIntentRecord(const Intent& intent) {
+std::string IntentCore::EncodeIntentRecord(const Intent& intent,
+                                           const std::string& region) {
   internal::StoredIntent stored;
   IntentToProto(intent, stored.mutable_intent());
+  stored.set_region(region);
   return stored.SerializeAsString();
 }
 
@@ -421,8 +423,9 @@ std::vector<store::Mutation> IntentCore::OutcomeMutations(
   std::vector<store::Mutation> batch;
   if (write_retain_) {
     if (outcome.accepted()) {
-      batch.push_back(store::Put(kIntentsTable, outcome.intent->id,
-                                 EncodeIntentRecord(*outcome.intent)));
+      batch.push_back(
+          store::Put(kIntentsTable, outcome.intent->id,
+                     EncodeIntentRecord(*outcome.intent, options_.region)));
     }
     if (!request_id.empty()) {
       internal::StoredRequest stored;

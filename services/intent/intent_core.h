@@ -237,6 +237,10 @@ struct IntentOptions {
   size_t max_request_id_bytes = 128;
   // Geometry limits for every volume.
   geo::ValidationLimits limits;
+  // Data residency: the region code written into every stored intent record
+  // (StoredIntent.region), so that a store moved to another region's
+  // deployment is refused at start-up. DEFAULT: empty, no region.
+  std::string region;
 };
 
 // The view of an intent given to a caller: the owner sees everything; other
@@ -535,7 +539,8 @@ class IntentCore {
   // Records as the store (and the ledger) holds them.
   static std::string RequestKey(const std::string& owner,
                                 const std::string& request_id);
-  static std::string EncodeIntentRecord(const Intent& intent);
+  static std::string EncodeIntentRecord(const Intent& intent,
+                                        const std::string& region);
   static absl::StatusOr<Intent> DecodeIntentRecord(absl::string_view value);
   static absl::StatusOr<RequestRecord> DecodeRequestRecord(
       absl::string_view value, absl::Time* created);

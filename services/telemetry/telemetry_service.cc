@@ -304,7 +304,17 @@ class PositionsReactor final
       } else {
         last_seq_ = in_.batch_seq();
         const absl::Time now = service_->clock()->Now();
-        for (int i = 0; i < in_.reports_size(); ++i) Put(i, now);
+        for (int i = 0; i < in_.reports_size(); ++i) {
+          if (absl::Status outside = OutsideRegion(i); !outside.ok()) {
+            v1::ReportError e;
+            e.set_batch_seq(in_.batch_seq());
+            e.set_report_index(i);
+            e.set_message(std::string(outside.message()));
+            errors.push_back(std::move(e));
+            continue;  // not stored, not tracked, replaces nothing
+          }
+          Put(i, now);
+        }
       }
       if (!ingesting_ && !inbox_.empty()) {
         ingesting_ = true;
@@ -336,6 +346,20 @@ class PositionsReactor final
     // them: its time, or its arrival if stamped ahead of the server clock.
     absl::Time order;
   };
+
+  // FAILED_PRECONDITION "reports[i].position lies outside region CODE
+  // (deployment boundary)" when the deployment has a region and the report's
+  // valid position lies outside it; OK otherwise (a missing or malformed
+  // position is the core's to refuse, with its own precise message).
+  absl::Status OutsideRegion(int i) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox_mu_) {
+    const region::RegionPolicy* policy = service_->region_policy();
+    const v1::PositionReport& r = in_.reports(i);
+    if (policy == nullptr || !r.has_position()) return absl::OkStatus();
+    const geo::LatLng p{r.position().lat_deg(), r.position().lng_deg()};
+    if (!geo::ValidateLatLng(p, "position").ok()) return absl::OkStatus();
+    return policy->CheckPosition(p, absl::StrCat("reports[", i, "].position"));
+  }
 
   // Moves in_.reports(i), which arrived at `now`, into the inbox, replacing
   // an earlier waiting report of the same aircraft.
@@ -667,6 +691,10 @@ TelemetryService::StreamPositions(grpc::CallbackServerContext* context) {
     absl::Status scope =
         auth::RequireScope(*caller, auth::Scope::kStrategicCoordination);
     if (!scope.ok()) caller = scope;
+  }
+  if (caller.ok() && region_ != nullptr) {
+    absl::Status home = region_->CheckCaller(*caller);
+    if (!home.ok()) caller = home;
   }
   if (caller.ok() && ending()) {
     caller = absl::UnavailableError(

@@ -32,6 +32,16 @@
 // others are routed to this replica's streams. WatchAlerts then starts with
 // every open alert of the deployment, not only this replica's.
 //
+// Data residency (region.h): with a RegionPolicy, StreamPositions is
+// refused as a whole (FAILED_PRECONDITION) when the caller's home region is
+// not the deployment's, and each report whose position lies outside the
+// region's boundary is refused on its own, like any other bad report: a
+// ReportError "reports[3].position lies outside region EU-DE (deployment
+// boundary)" in the batch's reply, while the batch's other reports are
+// processed. A refused report never reaches the core (no tracking, no
+// conflict detection, no alert), the report observer or the flight logs,
+// and does not replace a waiting report of its aircraft.
+//
 // Typical usage:
 //   TelemetryService service(&core, verifier.get());
 //   service.UseCluster(&cluster);  // replicas only, before serving
@@ -52,6 +62,7 @@
 #include "absl/time/time.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/region.h"
 #include "services/telemetry/telemetry_core.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
@@ -122,6 +133,11 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   // cluster->Start(); `cluster` is not owned and must outlive the service's
   // streams.
   void UseCluster(TelemetryCluster* cluster);
+  // Data residency: when set, streams check the caller's home region and
+  // each report's position (see above). Null (the default): no region. Set
+  // before serving; not owned, must outlive the service.
+  void SetRegionPolicy(const region::RegionPolicy* policy) { region_ = policy; }
+  const region::RegionPolicy* region_policy() const { return region_; }
   // Alert changes the core returned: through the cluster when there is
   // one, else straight to Route. Thread-safe.
   void Deliver(const std::vector<AlertChange>& changes);
@@ -187,6 +203,7 @@ class TelemetryService final : public v1::TelemetryService::CallbackService {
   const Clock* const clock_;
   const Options options_;
   TelemetryCluster* cluster_ = nullptr;  // set before serving
+  const region::RegionPolicy* region_ = nullptr;  // set before serving
   ReportObserver observer_;              // set before serving
   AlertObserver alert_observer_;         // set before serving
 

@@ -71,6 +71,7 @@
 #include "services/utmd/ledger_health.h"
 #include "services/utmd/rid_key.h"
 #include "services/utmd/operator_data_tier.h"
+#include "services/utmd/residency_check.h"
 #include "services/utmd/tactical_tier.h"
 #ifdef UTM_UNGUARDED_FOR_TEST
 #include "services/intent/intent_replica_testing.h"
@@ -470,6 +471,7 @@ int main(int argc, char** argv) {
       return kExitFlags;
     }
     region_policy = *std::move(loaded);
+    intent_options.region = region_policy->code();
     constraint_options.region = &*region_policy;
     region_note = absl::StrCat(
         "utmd: serving region ", region_policy->code(), " (",
@@ -685,6 +687,16 @@ int main(int argc, char** argv) {
       return 1;
     }
     store = *std::move(opened);
+    // Data residency: a store of another region's deployment (or, without
+    // --region, one kept under a region) is refused before it is served;
+    // nothing in it is touched (services/utmd/residency_check.h).
+    if (absl::Status s = utm::utmd::CheckStoredRegions(
+            store.get(), region_policy ? &*region_policy : nullptr,
+            store_options.backend == "memory" ? "memory" : store_options.dir);
+        !s.ok()) {
+      std::cerr << "utmd: " << s.message() << "\n";
+      return 1;
+    }
   }
   utm::intent::IntentCore intent_core(intent_options, clock, nullptr,
                                       store.get());
@@ -838,6 +850,7 @@ int main(int argc, char** argv) {
   tactical_options.registration_required =
       registry_options.jurisdiction.required();
   tactical_options.remote_id = rid_options;
+  if (region_policy) tactical_options.region = &*region_policy;
   tactical_options.services = *services;
   if (on_redis) {
     tactical_options.redis = redis_options->client;

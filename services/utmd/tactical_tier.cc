@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
       telemetry::TelemetryOptions(), o.clock, s->airspace.get());
   s->telemetry_service = std::make_unique<telemetry::TelemetryService>(
       s->telemetry_core.get(), o.verifier, o.clock);
+  s->telemetry_service->SetRegionPolicy(o.region);
   if (o.registration_required) {
     s->telemetry_core->SetRegistrationChecker(o.registry);
     {

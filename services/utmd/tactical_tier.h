@@ -65,6 +65,10 @@ struct TacticalOptions {
   // What each operator has chosen to be kept. Null: the defaults for
   // everyone (fleet::UniformDataPolicies). Not owned; outlives the tier.
   const fleet::DataPolicies* data_policies = nullptr;
+  // Data residency: position streams check the caller's home region and
+  // each report's position (telemetry_service.h). Null: no region. Not
+  // owned; outlives the tier.
+  const region::RegionPolicy* region = nullptr;
 };
 
 class TacticalTier {

@@ -1,0 +1,48 @@
+// Data residency at start-up: whether a store may be served by this
+// deployment. Every stored intent and constraint record carries the region
+// of the deployment that wrote it (StoredIntent.region,
+// StoredConstraint.region; empty when written without a region, or before
+// records carried one). Before anything is recovered, utmd reads them all:
+//
+//   this deployment    record's region   outcome
+//   --region R         R                 accepted
+//   --region R         other region Q    refused
+//   --region R         none              accepted only if its volumes lie
+//                                        inside R's boundary, else refused
+//   no --region        none              accepted
+//   no --region        a region Q        refused: data kept under Q's
+//                                        residency must not be served
+//                                        everywhere by mistake
+//
+// The check only reads: a refused store's records are left as they were.
+//
+// Typical usage (utmd, after opening the store, before Recover()):
+//   if (absl::Status s = CheckStoredRegions(store.get(), policy, dir);
+//       !s.ok()) { ... print s.message(), exit 1 ... }
+#ifndef UTM_SERVICES_UTMD_RESIDENCY_CHECK_H_
+#define UTM_SERVICES_UTMD_RESIDENCY_CHECK_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "services/common/region.h"
+#include "services/common/store.h"
+
+namespace utm::utmd {
+
+// OK when every record of `store`'s "intents" and "constraints" tables may
+// be served by a deployment of `policy` (null: a deployment without a
+// region), per the table above. Otherwise FAILED_PRECONDITION naming the
+// store (`store_name`, e.g. its directory), the first refused record's table
+// and key, and both regions, e.g. "store /var/lib/utmd/store holds intent
+// 5f0c... of region EU-CH; this deployment serves region EU-DE: ...";
+// DATA_LOSS for a record that cannot be decoded; the store's own errors as
+// they are. Reads only.
+absl::Status CheckStoredRegions(store::Store* store,
+                                const region::RegionPolicy* policy,
+                                absl::string_view store_name);
+
+}  // namespace utm::utmd
+
+#endif  // UTM_SERVICES_UTMD_RESIDENCY_CHECK_H_
