@@ -13,6 +13,12 @@
 //    intent filed without retention is not recorded at all.
 //  - A free flight: the reports of one aircraft naming no intent, until a
 //    gap of more than `gap` between two of them (on the server's clock).
+//  - On replicas sharing Redis (`intents_start_flights` false): a flight is
+//    recorded by the replica its reports reach, from the first of them
+//    (taking the intent's state then from `intent_lookup`); the intent's
+//    later state changes reach it whichever replica made them. Reports
+//    that move to another replica start a new flight there; the first
+//    replica's ends after `gap`.
 //
 // Recording costs little per report: a policy lookup, a hash lookup and an
 // append to the flight's buffer under one mutex. A flight's buffered points
