@@ -533,7 +533,9 @@ void IntentCore::ModifyAsync(const std::string& owner,
 
 void IntentCore::TransitionAsync(const std::string& owner,
                                  const TransitionRequest& request, Done done) {
-  if (state_observer_) {
+  // On a ledger every replica, this one included, tells the observer when
+  // it applies the change (ApplyIntentRecord): not here too.
+  if (state_observer_ && ledger_ == nullptr) {
     done = [observer = state_observer_,
             done = std::move(done)](absl::StatusOr<WriteOutcome> outcome) {
       if (outcome.ok() && outcome->accepted()) observer(*outcome->intent);

@@ -378,6 +378,11 @@ class IntentCore {
   // states), once durable and outside the core's lock, before the caller is
   // answered; a retried request may repeat it (same version). For flight
   // logs. Set before serving; must be quick, must not block, may call Get.
+  // On a ledger (UseLedger) every replica calls it as it applies an entry
+  // that changes an intent's state, whichever replica wrote it (the writer
+  // too, once, before its caller is answered); on the follower's thread,
+  // and again for every intent when the model is reloaded (a replica
+  // that fell behind the feed).
   using StateObserver = std::function<void(const Intent& intent)>;
   void SetStateObserver(StateObserver observer) {
     state_observer_ = std::move(observer);

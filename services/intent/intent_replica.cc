@@ -90,21 +90,36 @@ void IntentCore::StopLedgerWork() {
 
 void IntentCore::ApplyIntentRecord(absl::string_view id,
                                    const std::optional<std::string>& value) {
-  absl::MutexLock lock(&mu_);
-  if (!value) {
-    auto it = handle_by_id_.find(id);
-    if (it != handle_by_id_.end()) EraseIntent(it->second);
-    return;
+  std::optional<Intent> changed;  // for the state observer
+  {
+    absl::MutexLock lock(&mu_);
+    if (!value) {
+      auto it = handle_by_id_.find(id);
+      if (it != handle_by_id_.end()) EraseIntent(it->second);
+      return;
+    }
+    absl::StatusOr<Intent> intent = DecodeIntentRecord(*value);
+    if (!intent.ok()) {
+      // Written by a replica of another version, or damaged: this replica
+      // cannot take part in deciding on it, and says so.
+      std::cerr << "utmd: intent " << id
+                << " in the ledger cannot be read: " << intent.status() << "\n";
+      return;
+    }
+    // Every replica, the writer included, learns a state change here, once
+    // per entry it applies (TransitionAsync does not tell it on a ledger).
+    // A filing (a new intent, ACCEPTED) is no state change.
+    if (state_observer_) {
+      auto it = handle_by_id_.find(id);
+      const bool is_change =
+          it == handle_by_id_.end()
+              ? intent->state != IntentState::kAccepted
+              : entries_.at(it->second)->intent.state != intent->state;
+      if (is_change) changed = *intent;
+    }
+    PutIntent(*std::move(intent));
   }
-  absl::StatusOr<Intent> intent = DecodeIntentRecord(*value);
-  if (!intent.ok()) {
-    // Written by a replica of another version, or damaged: this replica
-    // cannot take part in deciding on it, and says so.
-    std::cerr << "utmd: intent " << id
-              << " in the ledger cannot be read: " << intent.status() << "\n";
-    return;
-  }
-  PutIntent(*std::move(intent));
+  if (changed) state_observer_(*changed);
 }
 
 void IntentCore::ApplyRequestRecord(absl::string_view key,

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/ledger/follower.h"
@@ -16,6 +18,7 @@
 namespace utm::intent {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing::kReplicaNow;
@@ -45,7 +48,16 @@ class TwoReplicas : public ::testing::Test {
       followers_[i] = std::make_unique<ledger::Follower>(ledger_.get(), fo);
       cores_[i] = std::make_unique<IntentCore>(IntentOptions(), &clock_);
       cores_[i]->UseLedger(ledger_.get(), followers_[i].get());
+      cores_[i]->SetStateObserver([this, i](const Intent& intent) {
+        absl::MutexLock lock(&observed_mu_);
+        observed_[i].push_back(
+            absl::StrCat(IntentStateName(intent.state), " v", intent.version));
+      });
     }
+  }
+  std::vector<std::string> Observed(int i) {
+    absl::MutexLock lock(&observed_mu_);
+    return observed_[i];
   }
   void SetUp() override {
     ASSERT_TRUE(followers_[0]->Start().ok());
@@ -61,7 +73,49 @@ class TwoReplicas : public ::testing::Test {
   std::unique_ptr<ledger::LocalLedger> ledger_;
   std::unique_ptr<ledger::Follower> followers_[2];
   std::unique_ptr<IntentCore> cores_[2];
+  absl::Mutex observed_mu_;
+  // What each replica's state observer was told, in order.
+  std::vector<std::string> observed_[2] ABSL_GUARDED_BY(observed_mu_);
 };
+
+TEST_F(TwoReplicas, EveryReplicaObservesEachStateChangeOnce) {
+  absl::StatusOr<WriteOutcome> filed =
+      cores_[0]->File("op-a", {"", 0, {Disc(0)}});
+  ASSERT_TRUE(filed.ok() && filed->accepted());
+  // Activated through replica 1, ended through replica 0.
+  TransitionRequest activate;
+  activate.intent_id = filed->intent->id;
+  activate.version = 1;
+  activate.to = IntentState::kActivated;
+  absl::StatusOr<WriteOutcome> active = cores_[1]->Transition("op-a", activate);
+  ASSERT_TRUE(active.ok()) << active.status();
+  ASSERT_TRUE(active->accepted());
+  // The writer has observed it before its caller hears of it.
+  EXPECT_THAT(Observed(1), ElementsAre("ACTIVATED v2"));
+  TransitionRequest end;
+  end.intent_id = filed->intent->id;
+  end.version = 2;
+  end.to = IntentState::kEnded;
+  absl::StatusOr<WriteOutcome> ended = cores_[0]->Transition("op-a", end);
+  ASSERT_TRUE(ended.ok()) << ended.status();
+  ASSERT_TRUE(ended->accepted());
+  EXPECT_THAT(Observed(0), ElementsAre("ACTIVATED v2", "ENDED v3"));
+  // Replica 1 learns of the end from the ledger (its follower polls).
+  for (int i = 0; i < 200 && Observed(1).size() < 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(Observed(1), ElementsAre("ACTIVATED v2", "ENDED v3"));
+  // A modification is no state change: nobody is told.
+  absl::StatusOr<WriteOutcome> again =
+      cores_[1]->File("op-a", {"", 0, {Disc(900)}});
+  ASSERT_TRUE(again.ok() && again->accepted());
+  ASSERT_TRUE(cores_[1]
+                  ->Modify("op-a", {"", again->intent->id, 1, 0, {Disc(950)}})
+                  .ok());
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_THAT(Observed(0), ElementsAre("ACTIVATED v2", "ENDED v3"));
+  EXPECT_THAT(Observed(1), ElementsAre("ACTIVATED v2", "ENDED v3"));
+}
 
 TEST_F(TwoReplicas, AnIntentFiledOnOneBlocksTheOtherAtOnce) {
   absl::StatusOr<WriteOutcome> a = cores_[0]->File("op-a", {"", 10, {Disc(0)}});

@@ -209,8 +209,8 @@ absl::Status FlightLogSection::Erase(const std::string& operator_id,
                                      const Pseudonyms& pseudonyms,
                                      v1::EraseDataResponse* report) {
   (void)pseudonyms;
-  report->set_flight_logs_erased(report->flight_logs_erased() +
-                                 logs_->EraseOperator(operator_id));
+  UTM_ASSIGN_OR_RETURN(int64_t erased, logs_->EraseOperator(operator_id));
+  report->set_flight_logs_erased(report->flight_logs_erased() + erased);
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "geo/status_macros.h"
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 
@@ -157,6 +158,16 @@ void FlightLogs::OnReport(const std::string& operator_id,
       ++stats_.points_dropped;
       return;
     }
+    // The intent as it stands (its activation may have been made, and
+    // seen, before this flight began: on another replica).
+    if (!r.intent_id().empty() && options_.intent_lookup) {
+      std::optional<v1::FlightIntent> intent =
+          options_.intent_lookup(operator_id, r.intent_id());
+      if (intent && intent->owner() == operator_id &&
+          IsLiveState(intent->state())) {
+        ApplyIntent(f, *intent);
+      }
+    }
   }
   if (f->record.header().flight().aircraft_id() != r.aircraft_id()) {
     // An intent flown by another aircraft than declared (or than before):
@@ -278,9 +289,17 @@ void FlightLogs::OnIntent(const v1::FlightIntent& intent) {
   const absl::Time when = FromProto(intent.update_time());
   if (f == nullptr) {
     if (!live) return;  // not flying: nothing to record
+    // On replicas, only the one the aircraft's reports reach records it.
+    if (!options_.intents_start_flights) return;
     f = Start(op, intent.aircraft().serial_number(), intent.id(), when);
     if (f == nullptr) return;
   }
+  ApplyIntent(f, intent);
+}
+
+void FlightLogs::ApplyIntent(Flight* f, const v1::FlightIntent& intent) {
+  const bool live = IsLiveState(intent.state());
+  const absl::Time when = FromProto(intent.update_time());
   f->intent_version = intent.version();
   v1::FlightLogHeader* h = f->record.mutable_header();
   if (h->volumes().empty()) {
@@ -352,7 +371,7 @@ void FlightLogs::OnAlert(
 
 void FlightLogs::Tick() {
   const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
+  absl::ReleasableMutexLock lock(&mu_);
   std::vector<std::string> ended;
   std::vector<std::string> due;
   for (auto& [id, f] : open_) {
@@ -371,38 +390,52 @@ void FlightLogs::Tick() {
     if (it != open_.end()) Flush(&it->second);
   }
   for (const std::string& id : ended) Close(id);
-  if (now - last_sweep_ >= options_.retention_sweep) {
-    last_sweep_ = now;
-    SweepRetention(now);
-  }
+  if (now - last_sweep_ < options_.retention_sweep) return;
+  last_sweep_ = now;
+  // The sweep reads every flight's end from the store (on Redis, a round
+  // trip a page): not under the lock, which recording takes.
+  lock.Release();
+  SweepRetention(now);
 }
 
 void FlightLogs::SweepRetention(absl::Time now) {
   std::vector<std::string> expired;
-  store_->ForEach(
+  absl::Status read = store_->ForEach(
       [&](const std::string& op, const std::string& id, absl::Time end) {
-        if (open_.contains(id)) return;
         if (end + policies_->For(op).flight_log_retention < now) {
           expired.push_back(id);
         }
       });
-  for (const std::string& id : expired) store_->Remove(id);
-  stats_.flights_removed += static_cast<int64_t>(expired.size());
+  // What was read is swept; the rest at the next sweep.
+  (void)read;
+  absl::MutexLock lock(&mu_);
+  int64_t removed = 0;
+  for (const std::string& id : expired) {
+    if (open_.contains(id)) continue;  // never one being recorded
+    store_->Remove(id);
+    ++removed;
+  }
+  stats_.flights_removed += removed;
 }
 
-int64_t FlightLogs::EraseOperator(const std::string& operator_id) {
-  absl::MutexLock lock(&mu_);
+absl::StatusOr<int64_t> FlightLogs::EraseOperator(
+    const std::string& operator_id) {
   std::vector<std::string> open;
-  for (const auto& [id, f] : open_) {
-    if (f.record.operator_id() == operator_id) open.push_back(id);
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [id, f] : open_) {
+      if (f.record.operator_id() == operator_id) open.push_back(id);
+    }
+    for (const std::string& id : open) Discard(id);
   }
-  for (const std::string& id : open) Discard(id);
+  // Read from the store (on Redis, page by page) without the lock.
   std::vector<std::string> stored;
-  store_->ForEach([&](const std::string& op, const std::string& id,
-                      absl::Time) {
-    if (op == operator_id) stored.push_back(id);
-  });
+  UTM_RETURN_IF_ERROR(store_->ForEach(
+      [&](const std::string& op, const std::string& id, absl::Time) {
+        if (op == operator_id) stored.push_back(id);
+      }));
   for (const std::string& id : stored) store_->Remove(id);
+  UTM_RETURN_IF_ERROR(store_->Sync());
   return static_cast<int64_t>(open.size() + stored.size());
 }
 
@@ -425,8 +458,10 @@ absl::StatusOr<FlightLogs::Page> FlightLogs::List(
       ParsePageToken(page_token);
   if (!after.ok()) return after.status();
   // One more than asked tells whether another page follows.
-  std::vector<internal::StoredFlight> records =
+  absl::StatusOr<std::vector<internal::StoredFlight>> listed =
       store_->ListNewest(operator_id, *after, page_size + 1);
+  if (!listed.ok()) return listed.status();
+  const std::vector<internal::StoredFlight>& records = *listed;
   Page page;
   {
     absl::MutexLock lock(&mu_);
@@ -470,8 +505,10 @@ absl::StatusOr<FlightLogs::Snapshot> FlightLogs::Open(
       return snap;
     }
   }
-  std::optional<internal::StoredFlight> r =
+  absl::StatusOr<std::optional<internal::StoredFlight>> found =
       store_->Find(operator_id, flight_id);
+  if (!found.ok()) return found.status();
+  const std::optional<internal::StoredFlight>& r = *found;
   if (!r) return not_found;
   snap.header = r->header();
   snap.chunks = r->chunk_count();

@@ -13,6 +13,12 @@
 //    intent filed without retention is not recorded at all.
 //  - A free flight: the reports of one aircraft naming no intent, until a
 //    gap of more than `gap` between two of them (on the server's clock).
+//  - On replicas sharing Redis (`intents_start_flights` false): a flight is
+//    recorded by the replica its reports reach, from the first of them
+//    (taking the intent's state then from `intent_lookup`); the intent's
+//    later state changes reach it whichever replica made them. Reports
+//    that move to another replica start a new flight there; the first
+//    replica's ends after `gap`.
 //
 // Recording costs little per report: a policy lookup, a hash lookup and an
 // append to the flight's buffer under one mutex. A flight's buffered points
@@ -36,7 +42,8 @@
 // that would open more are not recorded, counted in stats()).
 //
 // Thread-safe: one mutex; the store is called under it (it never calls
-// back).
+// back), except for the reads of every flight a retention sweep or an
+// erasure makes (FlightLogStore::ForEach), which are made without it.
 //
 // Typical usage:
 //   FlightLogs logs(FlightLogOptions(), clock, &policies, store.get());
@@ -98,6 +105,20 @@ struct FlightLogOptions {
   std::function<bool(const std::string& operator_id,
                      const std::string& intent_id)>
       intent_retained;
+  // Whether an intent's activation (OnIntent) starts its flight before any
+  // report names it. False on replicas sharing Redis, where every replica
+  // learns every state change: only the replica the aircraft's reports
+  // reach records its flight, from its first report (which asks
+  // `intent_lookup`). DEFAULT: true.
+  bool intents_start_flights = true;
+  // `operator_id`'s intent `intent_id` as it stands (its state, version,
+  // volumes, aircraft); nullopt when unknown. Asked when a report naming an
+  // intent starts a flight, so that the flight's header has the intent as
+  // filed and its activation. Thread-safe, quick, must not call into
+  // FlightLogs. DEFAULT (null): not asked.
+  std::function<std::optional<v1::FlightIntent>(const std::string& operator_id,
+                                                const std::string& intent_id)>
+      intent_lookup;
 };
 
 // Appends `p` to `out` as the API shows a point.
@@ -163,9 +184,11 @@ class FlightLogs {
       const std::string& flight_id, int index) const;
 
   // An operator's erasure: every flight log of `operator_id`, recorded or
-  // being recorded, removed from memory and (queued) from the store.
-  // Returns how many.
-  int64_t EraseOperator(const std::string& operator_id);
+  // being recorded, removed from memory and from the store (waits for the
+  // store to apply the removals: FlightLogStore::Sync). Returns how many;
+  // the store's error (UNAVAILABLE on Redis) when it could not read or
+  // remove them all (a retry removes what is left).
+  absl::StatusOr<int64_t> EraseOperator(const std::string& operator_id);
 
   struct Stats {
     int64_t open_flights = 0;
@@ -194,13 +217,17 @@ class FlightLogs {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Append(Flight* f, TrackPoint p, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Records the intent's state in its flight; ends the flight when the
+  // intent is no longer live.
+  void ApplyIntent(Flight* f, const v1::FlightIntent& intent)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Writes the pending points (if any) and the record.
   void Flush(Flight* f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Close(const std::string& flight_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // local_only: forgets the flight and removes what was written of it.
   void Discard(const std::string& flight_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Forget(const Flight& f) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SweepRetention(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SweepRetention(absl::Time now) ABSL_LOCKS_EXCLUDED(mu_);
 
   const FlightLogOptions options_;
   const Clock* const clock_;

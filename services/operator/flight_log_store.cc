@@ -75,14 +75,14 @@ class StoreFlightLogStore final : public FlightLogStore {
     flights_.erase(it);
   }
 
-  std::optional<internal::StoredFlight> Find(
+  absl::StatusOr<std::optional<internal::StoredFlight>> Find(
       const std::string& operator_id,
       const std::string& flight_id) const override {
     absl::MutexLock lock(&mu_);
     auto it = flights_.find(flight_id);
     if (it == flights_.end() || it->second.record.operator_id() != operator_id)
-      return std::nullopt;
-    return it->second.record;
+      return std::optional<internal::StoredFlight>();
+    return std::optional<internal::StoredFlight>(it->second.record);
   }
 
   absl::StatusOr<std::string> Chunk(const std::string& flight_id,
@@ -106,7 +106,7 @@ class StoreFlightLogStore final : public FlightLogStore {
     return **std::move(chunk);
   }
 
-  std::vector<internal::StoredFlight> ListNewest(
+  absl::StatusOr<std::vector<internal::StoredFlight>> ListNewest(
       const std::string& operator_id, const std::optional<Position>& after,
       size_t limit) const override {
     std::vector<internal::StoredFlight> out;
@@ -138,12 +138,14 @@ class StoreFlightLogStore final : public FlightLogStore {
     return op->second.begin()->second;
   }
 
-  void ForEach(const std::function<void(const std::string&, const std::string&,
-                                        absl::Time)>& fn) const override {
+  absl::Status ForEach(
+      const std::function<void(const std::string&, const std::string&,
+                               absl::Time)>& fn) const override {
     absl::MutexLock lock(&mu_);
     for (const auto& [id, e] : flights_) {
       fn(e.record.operator_id(), id, EndOf(e.record));
     }
+    return absl::OkStatus();
   }
 
  private:

@@ -1,11 +1,12 @@
 // Where flight logs are kept: each flight's record (who flew it, its
 // header) and its track's chunks (track_codec.h), behind one small
-// interface, with one implementation on store::Store (the embedded store:
-// its encryption at rest applies).
+// interface, with one implementation per backend: on store::Store (the
+// embedded store: its encryption at rest applies), here, and on Redis
+// (flight_log_store_redis.h), shared by the replicas.
 //
-// The implementation keeps an index in memory, rebuilt from the store at
-// start-up: every record by flight id and each operator's flights ordered
-// by start time (so listing one operator's flights never looks at
+// The embedded implementation keeps an index in memory, rebuilt from the
+// store at start-up: every record by flight id and each operator's flights
+// ordered by start time (so listing one operator's flights never looks at
 // another's). Chunks are read from the store (store::Store::Get); the
 // embedded store holds its tables in memory, so a flight log costs about
 // its stored size in memory; with the bounds of flight_log.h (360,000
@@ -53,12 +54,12 @@ class FlightLogStore {
   virtual void Remove(const std::string& flight_id) = 0;
 
   // `operator_id`'s flight `flight_id`; nullopt when there is none, or when
-  // it is another operator's.
-  virtual std::optional<internal::StoredFlight> Find(
+  // it is another operator's. UNAVAILABLE when the backend cannot answer.
+  virtual absl::StatusOr<std::optional<internal::StoredFlight>> Find(
       const std::string& operator_id, const std::string& flight_id) const = 0;
   // Chunk `index` of a flight, encoded; NOT_FOUND when there is none (the
-  // flight was removed meanwhile); the store's error when it cannot be
-  // read.
+  // flight was removed meanwhile); UNAVAILABLE when the backend cannot
+  // answer.
   virtual absl::StatusOr<std::string> Chunk(const std::string& flight_id,
                                             int index) const = 0;
 
@@ -69,19 +70,29 @@ class FlightLogStore {
   };
   // At most `limit` of `operator_id`'s flights, newest first (by start
   // time, then by id descending), after `after` (nullopt: from the newest).
-  // O(log n + limit).
-  virtual std::vector<internal::StoredFlight> ListNewest(
+  // O(log n + limit). UNAVAILABLE when the backend cannot answer.
+  virtual absl::StatusOr<std::vector<internal::StoredFlight>> ListNewest(
       const std::string& operator_id, const std::optional<Position>& after,
       size_t limit) const = 0;
   // How many flights `operator_id` has, and its oldest one's id (by start).
+  // Best effort: 0 and nullopt when the backend cannot answer (recording
+  // goes on; the bound is enforced at a later flight).
   virtual size_t Count(const std::string& operator_id) const = 0;
   virtual std::optional<std::string> Oldest(
       const std::string& operator_id) const = 0;
   // Calls `fn` with every flight's operator, id and end time (the retention
-  // sweep). `fn` must not call back into the store.
-  virtual void ForEach(const std::function<void(const std::string& operator_id,
-                                                const std::string& flight_id,
-                                                absl::Time end)>& fn) const = 0;
+  // sweep, an erasure). `fn` must not call back into the store. An error
+  // (UNAVAILABLE) when the backend cannot answer; `fn` may have been called
+  // for some flights.
+  virtual absl::Status ForEach(
+      const std::function<void(const std::string& operator_id,
+                               const std::string& flight_id, absl::Time end)>&
+          fn) const = 0;
+  // Waits until every Put and Remove made before it is applied; an error
+  // when one of them since the previous Sync could not be (they are not
+  // retried). An erasure calls it before it says it is done. The embedded
+  // store applies each in order with the store's next group commit: OK.
+  virtual absl::Status Sync() { return absl::OkStatus(); }
 };
 
 // Table names in the store.

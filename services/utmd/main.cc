@@ -856,10 +856,16 @@ int main(int argc, char** argv) {
     tactical_options.redis = redis_options->client;
     tactical_options.member_id = MemberId(port->port());
   }
-  // Flight logs only in the embedded store: none with --store memory
-  // (nothing is kept) or redis (not implemented there).
+  // Flight logs in the embedded store, or in Redis shared by the replicas;
+  // none with --store memory (nothing is kept).
   if (store_options.backend == "embedded") {
     tactical_options.flight_log_store = store.get();
+  }
+  if (on_redis) {
+    utm::fleet::RedisFlightLogOptions flight_log_redis;
+    flight_log_redis.client = redis_options->client;
+    flight_log_redis.prefix = redis_options->prefix;
+    tactical_options.flight_log_redis = std::move(flight_log_redis);
   }
   absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
       utm::utmd::TacticalTier::Start(std::move(tactical_options));

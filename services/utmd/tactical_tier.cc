@@ -66,14 +66,32 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   s->options = std::move(options);
   const TacticalOptions& o = s->options;
 
-  // Operators' flight logs, in the embedded store, where the operator
-  // service runs.
-  if (o.flight_log_store != nullptr && o.services.operator_data) {
-    absl::StatusOr<std::unique_ptr<fleet::FlightLogStore>> flight_store =
-        fleet::OpenFlightLogStore(o.flight_log_store);
-    if (!flight_store.ok()) return flight_store.status();
-    s->flight_store = *std::move(flight_store);
+  // Operators' flight logs: in the embedded store, where the operator
+  // service runs; on Redis, on every replica (the one an aircraft's reports
+  // reach records its flight).
+  if ((o.flight_log_store != nullptr && o.services.operator_data) ||
+      o.flight_log_redis) {
     fleet::FlightLogOptions flight_log_options;
+    if (o.flight_log_redis) {
+      s->flight_store =
+          std::make_unique<fleet::RedisFlightLogStore>(*o.flight_log_redis);
+      flight_log_options.intents_start_flights = false;
+      flight_log_options.intent_lookup =
+          [intents = o.intents](
+              const std::string& op,
+              const std::string& id) -> std::optional<v1::FlightIntent> {
+        absl::StatusOr<intent::IntentView> v = intents->Get(op, id);
+        if (!v.ok() || !v->owned_by_caller) return std::nullopt;
+        v1::FlightIntent proto;
+        intent::IntentToProto(v->intent, &proto);
+        return proto;
+      };
+    } else {
+      absl::StatusOr<std::unique_ptr<fleet::FlightLogStore>> flight_store =
+          fleet::OpenFlightLogStore(o.flight_log_store);
+      if (!flight_store.ok()) return flight_store.status();
+      s->flight_store = *std::move(flight_store);
+    }
     // An intent filed without retention: nothing of its flight is kept.
     flight_log_options.intent_retained = [intents = o.intents](
                                              const std::string& op,

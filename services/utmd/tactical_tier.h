@@ -26,6 +26,7 @@
 #include "services/constraint/constraint_core.h"
 #include "services/intent/intent_core.h"
 #include "services/operator/data_policy.h"
+#include "services/operator/flight_log_store_redis.h"
 #include "services/operator/operator_service.h"
 #include "services/registry/registry_core.h"
 #include "services/remoteid/remoteid_core.h"
@@ -59,9 +60,13 @@ struct TacticalOptions {
   std::string member_id;
   // Operators' flight logs (services/operator/flight_log.h) are kept in this
   // store where the operator service runs: the embedded store. Null (with
-  // --store memory or redis): no flight logs, and their calls say
-  // UNIMPLEMENTED. Not owned; outlives the tier.
+  // --store memory, or redis without `flight_log_redis`): no flight logs,
+  // and their calls say UNIMPLEMENTED. Not owned; outlives the tier.
   store::Store* flight_log_store = nullptr;
+  // On Redis instead (services/operator/flight_log_store_redis.h): every
+  // replica records the flights whose reports reach it, whatever it serves,
+  // and those serving the operator service list and read every replica's.
+  std::optional<fleet::RedisFlightLogOptions> flight_log_redis;
   // What each operator has chosen to be kept. Null: the defaults for
   // everyone (fleet::UniformDataPolicies). Not owned; outlives the tier.
   const fleet::DataPolicies* data_policies = nullptr;
