@@ -21,6 +21,7 @@
 #include "services/common/uuid.h"
 #include "services/common/volume_convert.h"
 #include "services/operator/flight_export.h"
+#include "tests/redis_scan_util.h"
 #include "tests/utmd_redis_fixture.h"
 #include "utm/v1/operator.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
@@ -35,22 +36,6 @@ using ::testing::IsEmpty;
 constexpr char kOperator[] = "op-flightlog-redis";
 constexpr char kAircraft[] = "AC-FLR-4471";
 constexpr int kReports = 12;
-
-// Every key of the flight logs in Redis.
-std::vector<std::string> FlightLogKeys(const std::string& addr) {
-  redis::ClientOptions o;
-  o.addr = addr;
-  absl::StatusOr<std::unique_ptr<redis::Client>> c = redis::Client::Connect(o);
-  EXPECT_TRUE(c.ok()) << c.status();
-  std::vector<std::string> keys;
-  if (!c.ok()) return keys;
-  absl::StatusOr<redis::Reply> r = (*c)->Command({"KEYS", "{utm}:flog:*"});
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return keys;
-  for (const redis::Reply& e : r->elements) keys.push_back(e.str);
-  std::sort(keys.begin(), keys.end());
-  return keys;
-}
 
 double Lat(int i) { return 47.3811 + 0.0001 * i; }
 double Lng(int i) { return 8.5412 + 0.0001 * i; }
@@ -228,7 +213,8 @@ TEST_F(FlightLogRedisTest, StreamedToOneReplicaActivatedAndReadOnAnother) {
   EXPECT_THAT(geojson.str(), HasSubstr(kAircraft));
 
   // Its keys in Redis; an erasure through B removes them all.
-  std::vector<std::string> keys = FlightLogKeys(redis_->addr());
+  std::vector<std::string> keys =
+      test_util::RedisKeys(redis_->addr(), "{utm}:flog:*");
   EXPECT_THAT(
       keys,
       ElementsAre(absl::StrCat("{utm}:flog:c:", flown->flight_id()),

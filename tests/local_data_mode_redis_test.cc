@@ -23,6 +23,7 @@
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "tests/data_scan_util.h"
+#include "tests/redis_scan_util.h"
 #include "tests/telemetry_test_util.h"
 #include "tests/utmd_redis_fixture.h"
 #include "utm/v1/operator.grpc.pb.h"
@@ -42,47 +43,6 @@ constexpr char kPlainOperator[] = "opPLNr2Ws5dF";
 constexpr char kPlainAircraft[] = "acPLNr8Ty4bM";
 const geo::LatLng kLocalCentre{47.39771234, 8.54563217};
 const geo::LatLng kPlainCentre{47.40123456, 8.54933311};
-
-// Every key of the Redis and every value under it, read by its type.
-std::string AllOfRedis(redis::Client& c) {
-  std::string all;
-  std::string cursor = "0";
-  for (int page = 0; page < 10000; ++page) {
-    absl::StatusOr<redis::Reply> r =
-        c.Command({"SCAN", cursor, "COUNT", "1000"});
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok() || r->elements.size() != 2) break;
-    cursor = r->elements[0].str;
-    for (const redis::Reply& key : r->elements[1].elements) {
-      absl::StrAppend(&all, "\n", key.str, "\n");
-      absl::StatusOr<redis::Reply> type = c.Command({"TYPE", key.str});
-      if (!type.ok()) continue;
-      std::vector<std::string> read;
-      if (type->str == "string") read = {"GET", key.str};
-      if (type->str == "hash") read = {"HGETALL", key.str};
-      if (type->str == "list") read = {"LRANGE", key.str, "0", "-1"};
-      if (type->str == "set") read = {"SMEMBERS", key.str};
-      if (type->str == "zset") {
-        read = {"ZRANGE", key.str, "0", "-1", "WITHSCORES"};
-      }
-      if (type->str == "stream") read = {"XRANGE", key.str, "-", "+"};
-      EXPECT_FALSE(read.empty()) << "a key of type " << type->str;
-      if (read.empty()) continue;
-      absl::StatusOr<redis::Reply> value = c.Command(read);
-      if (!value.ok()) continue;
-      // Flattened: every string of the reply, however nested.
-      std::vector<const redis::Reply*> todo = {&*value};
-      while (!todo.empty()) {
-        const redis::Reply* v = todo.back();
-        todo.pop_back();
-        absl::StrAppend(&all, v->str, "\n");
-        for (const redis::Reply& e : v->elements) todo.push_back(&e);
-      }
-    }
-    if (cursor == "0") break;
-  }
-  return all;
-}
 
 class Alerts {
  public:
@@ -238,7 +198,7 @@ TEST_F(LocalDataModeRedisTest, TelemetryOnlyFlyingLeavesNothingInRedis) {
   ASSERT_TRUE(c.ok()) << c.status();
   std::ifstream log_in(dir_ / "replica-0.log", std::ios::binary);
   const std::vector<test_util::Haystack> all = {
-      {"Redis", AllOfRedis(**c)},
+      {"Redis", test_util::AllOfRedis(**c)},
       {"utmd's stderr",
        std::string(std::istreambuf_iterator<char>(log_in), {})}};
 

@@ -26,6 +26,7 @@
 #include "services/common/redis/redis_client.h"
 #include "services/common/volume_convert.h"
 #include "tests/data_scan_util.h"
+#include "tests/redis_scan_util.h"
 #include "tests/utmd_redis_fixture.h"
 #include "utm/v1/operator.grpc.pb.h"
 
@@ -45,46 +46,6 @@ const geo::LatLng kErasedCentres[] = {{47.36871234, 8.53913217},
                                       {47.37192345, 8.54321987},
                                       {47.37514567, 8.54732109}};
 const geo::LatLng kKeptCentre{47.38233311, 8.55366677};
-
-// Every key of the Redis and every value under it, read by its type.
-std::string AllOfRedis(redis::Client& c) {
-  std::string all;
-  std::string cursor = "0";
-  for (int page = 0; page < 10000; ++page) {
-    absl::StatusOr<redis::Reply> r =
-        c.Command({"SCAN", cursor, "COUNT", "1000"});
-    EXPECT_TRUE(r.ok()) << r.status();
-    if (!r.ok() || r->elements.size() != 2) break;
-    cursor = r->elements[0].str;
-    for (const redis::Reply& key : r->elements[1].elements) {
-      absl::StrAppend(&all, "\n", key.str, "\n");
-      absl::StatusOr<redis::Reply> type = c.Command({"TYPE", key.str});
-      if (!type.ok()) continue;
-      std::vector<std::string> read;
-      if (type->str == "string") read = {"GET", key.str};
-      if (type->str == "hash") read = {"HGETALL", key.str};
-      if (type->str == "list") read = {"LRANGE", key.str, "0", "-1"};
-      if (type->str == "set") read = {"SMEMBERS", key.str};
-      if (type->str == "zset") {
-        read = {"ZRANGE", key.str, "0", "-1", "WITHSCORES"};
-      }
-      if (type->str == "stream") read = {"XRANGE", key.str, "-", "+"};
-      EXPECT_FALSE(read.empty()) << "a key of type " << type->str;
-      if (read.empty()) continue;
-      absl::StatusOr<redis::Reply> value = c.Command(read);
-      if (!value.ok()) continue;
-      std::vector<const redis::Reply*> todo = {&*value};
-      while (!todo.empty()) {
-        const redis::Reply* v = todo.back();
-        todo.pop_back();
-        absl::StrAppend(&all, v->str, "\n");
-        for (const redis::Reply& e : v->elements) todo.push_back(&e);
-      }
-    }
-    if (cursor == "0") break;
-  }
-  return all;
-}
 
 // About 40 m from `p`: a volume around it overlaps one around `p`, and no
 // text or binary form of its coordinates is one of `p`'s.
@@ -248,7 +209,8 @@ TEST_F(OperatorEraseRedisTest, ErasureLeavesNothingOfTheOperatorInRedis) {
   o.addr = redis_->addr();
   absl::StatusOr<std::unique_ptr<redis::Client>> c = redis::Client::Connect(o);
   ASSERT_TRUE(c.ok()) << c.status();
-  std::vector<test_util::Haystack> all = {{"Redis", AllOfRedis(**c)}};
+  std::vector<test_util::Haystack> all = {
+      {"Redis", test_util::AllOfRedis(**c)}};
 
   std::vector<std::string> needles = {kErased, kErasedAircraft};
   needles.insert(needles.end(), erased_ids.begin(), erased_ids.end());

@@ -24,6 +24,7 @@
 #include "services/common/volume_convert.h"
 #include "services/operator/flight_log.h"
 #include "services/operator/flight_log_store_redis.h"
+#include "tests/redis_scan_util.h"
 #include "tests/testing/redis_server.h"
 
 namespace utm::fleet {
@@ -69,20 +70,9 @@ std::unique_ptr<RedisFlightLogStore> OpenRedisStore(
   return std::make_unique<RedisFlightLogStore>(o);
 }
 
-// Every key of the flight logs in Redis.
+// Every key of the flight logs in the Redis at `addr`.
 std::vector<std::string> FlightLogKeys(const std::string& addr) {
-  redis::ClientOptions o;
-  o.addr = addr;
-  absl::StatusOr<std::unique_ptr<redis::Client>> c = redis::Client::Connect(o);
-  EXPECT_TRUE(c.ok()) << c.status();
-  std::vector<std::string> keys;
-  if (!c.ok()) return keys;
-  absl::StatusOr<redis::Reply> r = (*c)->Command({"KEYS", "{utm}:flog:*"});
-  EXPECT_TRUE(r.ok()) << r.status();
-  if (!r.ok()) return keys;
-  for (const redis::Reply& e : r->elements) keys.push_back(e.str);
-  std::sort(keys.begin(), keys.end());
-  return keys;
+  return test_util::RedisKeys(addr, "{utm}:flog:*");
 }
 
 // --- The contract, on both implementations.
