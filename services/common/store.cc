@@ -205,6 +205,9 @@ class EmbeddedStore final : public Store {
     return options_.sync ? FsyncDir(dir) : absl::OkStatus();
   }
   absl::Status Recover();
+  // Waits until every batch enqueued before the call is applied (durable),
+  // so that a read sees them: Scan, Get.
+  absl::Status WaitForEnqueued();
   absl::Status CheckWrittenWith(const format::ParseResult& r,
                                 crypto::Cipher* cipher,
                                 const std::string& path) const;
@@ -692,18 +695,19 @@ void EmbeddedStore::Fail(absl::Status status) {
   for (auto& listener : listeners) listener(status);
 }
 
-absl::Status EmbeddedStore::Scan(
-    absl::string_view table,
-    const std::function<void(absl::string_view, absl::string_view)>& fn) {
+absl::Status EmbeddedStore::WaitForEnqueued() {
   Ticket last;
   {
     absl::MutexLock lock(&mu_);
     last = enqueued_;
   }
-  if (last > 0) {
-    absl::Status s = Wait(last);
-    if (!s.ok()) return s;
-  }
+  return last > 0 ? Wait(last) : absl::OkStatus();
+}
+
+absl::Status EmbeddedStore::Scan(
+    absl::string_view table,
+    const std::function<void(absl::string_view, absl::string_view)>& fn) {
+  if (absl::Status s = WaitForEnqueued(); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   auto it = tables_.find(table);
   if (it == tables_.end()) return absl::OkStatus();
@@ -713,15 +717,7 @@ absl::Status EmbeddedStore::Scan(
 
 absl::StatusOr<std::optional<std::string>> EmbeddedStore::Get(
     absl::string_view table, absl::string_view key) {
-  Ticket last;
-  {
-    absl::MutexLock lock(&mu_);
-    last = enqueued_;
-  }
-  if (last > 0) {
-    absl::Status s = Wait(last);
-    if (!s.ok()) return s;
-  }
+  if (absl::Status s = WaitForEnqueued(); !s.ok()) return s;
   absl::MutexLock lock(&mu_);
   return Lookup(tables_, table, key);
 }
