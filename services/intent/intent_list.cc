@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/intent/intent_core.h"
+#include "services/intent/intent_states.h"
 
 namespace utm::intent {
 
@@ -46,13 +47,7 @@ absl::StatusOr<int64_t> IntentCore::EraseOwner(const std::string& owner) {
     for (auto it = by_owner_.lower_bound(std::make_pair(owner, std::string()));
          it != by_owner_.end() && it->first.first == owner; ++it) {
       const Intent& intent = *it->second;
-      if (intent.state == IntentState::kActivated ||
-          intent.state == IntentState::kNonconforming ||
-          intent.state == IntentState::kContingent) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "intent ", intent.id, " is ", IntentStateName(intent.state),
-            ": a flight in progress must end first"));
-      }
+      if (absl::Status s = CheckNotFlying(intent); !s.ok()) return s;
       handles.push_back(handle_by_id_.at(intent.id));
     }
     std::vector<store::Mutation> batch;

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "geo/area_keys.h"
 #include "services/intent/intent_core.h"
+#include "services/intent/intent_states.h"
 
 namespace utm::intent {
 
@@ -356,13 +357,7 @@ absl::StatusOr<int64_t> IntentCore::EraseOwnerThroughLedger(
                by_owner_.lower_bound(std::make_pair(owner, std::string()));
            it != by_owner_.end() && it->first.first == owner; ++it) {
         const Intent& intent = *it->second;
-        if (intent.state == IntentState::kActivated ||
-            intent.state == IntentState::kNonconforming ||
-            intent.state == IntentState::kContingent) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "intent ", intent.id, " is ", IntentStateName(intent.state),
-              ": a flight in progress must end first"));
-        }
+        if (absl::Status s = CheckNotFlying(intent); !s.ok()) return s;
         const bool in_batch = mutations.size() < kEraseBatch;
         if (first || in_batch) guard.reads.push_back(IntentKey(intent.id));
         if (!in_batch) continue;

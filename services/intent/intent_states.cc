@@ -42,6 +42,15 @@ bool IsOffNominal(IntentState state) {
          state == IntentState::kContingent;
 }
 
+absl::Status CheckNotFlying(const Intent& intent) {
+  if (intent.state == IntentState::kActivated || IsOffNominal(intent.state)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "intent ", intent.id, " is ", IntentStateName(intent.state),
+        ": a flight in progress must end first"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CheckTransitionRequest(const TransitionRequest& request) {
   const char* to = IntentStateName(request.to);
   if (IsOffNominal(request.to)) {

@@ -45,6 +45,11 @@ std::string AllowedTransitions(IntentState from);
 // Whether `state` is NONCONFORMING or CONTINGENT.
 bool IsOffNominal(IntentState state);
 
+// OK unless `intent` is a flight in progress (activated, nonconforming or
+// contingent): then FAILED_PRECONDITION "intent ID is STATE: a flight in
+// progress must end first". What an erasure of the intent's owner checks.
+absl::Status CheckNotFlying(const Intent& intent);
+
 // The checks of a TransitionRequest that need no stored intent: its
 // off-nominal volumes against its target state, and new nominal volumes or
 // priority only with ACTIVATED. INVALID_ARGUMENT naming the field.
