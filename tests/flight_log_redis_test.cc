@@ -70,12 +70,7 @@ class FlightLogRedisTest : public UtmdRedisTest {
 };
 
 TEST_F(FlightLogRedisTest, StreamedToOneReplicaActivatedAndReadOnAnother) {
-  const std::string key_file = (dir_ / "pseudonym.key").string();
-  {
-    std::ofstream out(key_file);
-    out << std::string(64, 'd') << "\n";
-  }
-  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  const std::string key_file = PseudonymKeyFile('d');
   UtmdProcess* a = StartReplica({"--pseudonym-key", key_file});
   UtmdProcess* b = StartReplica({"--pseudonym-key", key_file});
   ASSERT_NE(a, nullptr);

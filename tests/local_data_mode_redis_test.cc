@@ -76,12 +76,7 @@ class LocalDataModeRedisTest : public UtmdRedisTest {};
 
 TEST_F(LocalDataModeRedisTest, TelemetryOnlyFlyingLeavesNothingInRedis) {
   // The key every replica is given.
-  const std::string key_file = (dir_ / "pseudonym.key").string();
-  {
-    std::ofstream out(key_file);
-    out << std::string(64, 'c') << "\n";
-  }
-  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  const std::string key_file = PseudonymKeyFile('c');
   UtmdProcess* utmd = StartReplica({"--pseudonym-key", key_file});
   ASSERT_NE(utmd, nullptr);
   auto channel =

@@ -120,12 +120,7 @@ class OperatorEraseRedisTest : public UtmdRedisTest {
 };
 
 TEST_F(OperatorEraseRedisTest, ErasureLeavesNothingOfTheOperatorInRedis) {
-  const std::string key_file = (dir_ / "pseudonym.key").string();
-  {
-    std::ofstream out(key_file);
-    out << std::string(64, 'e') << "\n";
-  }
-  ASSERT_EQ(::chmod(key_file.c_str(), 0600), 0);
+  const std::string key_file = PseudonymKeyFile('e');
   UtmdProcess* a = StartReplica({"--pseudonym-key", key_file});
   ASSERT_NE(a, nullptr);
   UtmdProcess* b = StartReplica({"--pseudonym-key", key_file});

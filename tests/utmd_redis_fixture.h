@@ -12,11 +12,13 @@
 #include <grpcpp/client_context.h>
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -79,6 +81,18 @@ class UtmdRedisTest : public ::testing::Test {
     redis_.reset();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // A pseudonym key file to give every replica (--pseudonym-key): 64 hex
+  // characters, all `digit`, mode 0600, in the test's directory.
+  std::string PseudonymKeyFile(char digit) const {
+    const std::string path = (dir_ / "pseudonym.key").string();
+    {
+      std::ofstream out(path);
+      out << std::string(64, digit) << "\n";
+    }
+    EXPECT_EQ(::chmod(path.c_str(), 0600), 0) << path;
+    return path;
   }
 
   // Starts a replica on Redis with `extra` flags (e.g. --services); its data
