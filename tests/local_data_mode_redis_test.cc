@@ -95,31 +95,15 @@ TEST_F(LocalDataModeRedisTest, TelemetryOnlyFlyingLeavesNothingInRedis) {
 
   // Filing is refused, naming the mode; the ordinary operator files.
   auto strategic = Strategic(utmd->address());
-  auto file = [&](const geo::LatLng& centre, const std::string& aircraft) {
-    v1::FileIntentRequest r;
-    r.mutable_aircraft()->set_serial_number(aircraft);
-    v1::Volume4D* v = r.add_volumes();
-    v1::Circle* c = v->mutable_volume()->mutable_outline_circle();
-    c->mutable_center()->set_lat_deg(centre.lat_deg);
-    c->mutable_center()->set_lng_deg(centre.lng_deg);
-    c->set_radius_m(150);
-    v->mutable_volume()->mutable_altitude_lower()->set_value_m(400);
-    v->mutable_volume()->mutable_altitude_lower()->set_reference(
-        v1::ALTITUDE_REFERENCE_W84);
-    v->mutable_volume()->mutable_altitude_upper()->set_value_m(600);
-    v->mutable_volume()->mutable_altitude_upper()->set_reference(
-        v1::ALTITUDE_REFERENCE_W84);
-    *v->mutable_time_start() = TimeToProto(absl::Now());
-    *v->mutable_time_end() = TimeToProto(absl::Now() + absl::Minutes(30));
-    return r;
-  };
   v1::FileIntentResponse filed;
   s = strategic->FileIntent(Context(local).get(),
-                            file(kLocalCentre, kLocalAircraft), &filed);
+                            CircleFiling("", kLocalCentre, kLocalAircraft, 150),
+                            &filed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(s.error_message(), HasSubstr("Local Data Mode"));
   s = strategic->FileIntent(Context(plain).get(),
-                            file(kPlainCentre, kPlainAircraft), &filed);
+                            CircleFiling("", kPlainCentre, kPlainAircraft, 150),
+                            &filed);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_TRUE(filed.has_intent());
 

@@ -53,48 +53,8 @@ geo::LatLng Near(const geo::LatLng& p) {
   return {p.lat_deg + 0.0003, p.lng_deg + 0.0004};
 }
 
-v1::FileIntentRequest Filing(const std::string& request_id,
-                             const geo::LatLng& centre,
-                             const std::string& aircraft) {
-  v1::FileIntentRequest r;
-  r.set_request_id(request_id);
-  r.mutable_aircraft()->set_serial_number(aircraft);
-  v1::Volume4D* v = r.add_volumes();
-  v1::Circle* c = v->mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(centre.lat_deg);
-  c->mutable_center()->set_lng_deg(centre.lng_deg);
-  c->set_radius_m(120);
-  v->mutable_volume()->mutable_altitude_lower()->set_value_m(400);
-  v->mutable_volume()->mutable_altitude_lower()->set_reference(
-      v1::ALTITUDE_REFERENCE_W84);
-  v->mutable_volume()->mutable_altitude_upper()->set_value_m(600);
-  v->mutable_volume()->mutable_altitude_upper()->set_reference(
-      v1::ALTITUDE_REFERENCE_W84);
-  *v->mutable_time_start() = TimeToProto(absl::Now());
-  *v->mutable_time_end() = TimeToProto(absl::Now() + absl::Minutes(30));
-  return r;
-}
-
 class OperatorEraseRedisTest : public UtmdRedisTest {
  protected:
-  // Files through `address`; retried (bounded) while a replica that has
-  // just reloaded its read model answers UNAVAILABLE.
-  std::string File(const std::string& address, const std::string& token,
-                   const v1::FileIntentRequest& request) {
-    auto strategic = Strategic(address);
-    v1::FileIntentResponse filed;
-    grpc::Status s;
-    for (int attempt = 0; attempt < 50; ++attempt) {
-      filed.Clear();
-      s = strategic->FileIntent(Context(token).get(), request, &filed);
-      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    EXPECT_TRUE(s.ok()) << address << ": " << s.error_message();
-    EXPECT_TRUE(filed.has_intent()) << filed.DebugString();
-    return filed.intent().id();
-  }
-
   grpc::Status Erase(const std::string& address, const std::string& who,
                      v1::EraseDataResponse* response) {
     auto stub = v1::OperatorService::NewStub(
@@ -136,10 +96,11 @@ TEST_F(OperatorEraseRedisTest, ErasureLeavesNothingOfTheOperatorInRedis) {
   for (int i = 0; i < 3; ++i) {
     erased_ids.push_back(
         File(a->address(), erased,
-             Filing(request_ids[i], kErasedCentres[i], kErasedAircraft)));
+             CircleFiling(request_ids[i], kErasedCentres[i], kErasedAircraft)));
   }
-  const std::string kept_id = File(
-      a->address(), kept, Filing("req-KEPr-1", kKeptCentre, kKeptAircraft));
+  const std::string kept_id =
+      File(a->address(), kept,
+           CircleFiling("req-KEPr-1", kKeptCentre, kKeptAircraft));
   ASSERT_EQ(erased_ids.size(), 3u);
   ASSERT_FALSE(kept_id.empty());
   auto strategic_a = Strategic(a->address());
@@ -191,11 +152,11 @@ TEST_F(OperatorEraseRedisTest, ErasureLeavesNothingOfTheOperatorInRedis) {
   }
   EXPECT_FALSE(
       File(a->address(), kept,
-           Filing("req-KEPr-2", Near(kErasedCentres[0]), kKeptAircraft))
+           CircleFiling("req-KEPr-2", Near(kErasedCentres[0]), kKeptAircraft))
           .empty());
   EXPECT_FALSE(
       File(b->address(), kept,
-           Filing("req-KEPr-3", Near(kErasedCentres[1]), kKeptAircraft))
+           CircleFiling("req-KEPr-3", Near(kErasedCentres[1]), kKeptAircraft))
           .empty());
   EXPECT_EQ(a->Terminate(), 0);
   EXPECT_EQ(b->Terminate(), 0);

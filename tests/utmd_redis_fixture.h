@@ -24,10 +24,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "geo/latlng.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "services/common/auth.h"
 #include "services/common/clock.h"
+#include "services/common/volume_convert.h"
 #include "tests/testing/redis_server.h"
 #include "tests/testing/utmd_process.h"
 #include "utm/v1/strategic.grpc.pb.h"
@@ -99,7 +101,19 @@ class UtmdRedisTest : public ::testing::Test {
   // directory holds the shared dev key. `binary` empty: $UTMD_BINARY.
   UtmdProcess* StartReplica(std::vector<std::string> extra = {},
                             std::string binary = "") {
-    const int i = static_cast<int>(replicas_.size());
+    absl::StatusOr<std::unique_ptr<UtmdProcess>> p =
+        TryStartReplica(std::move(extra), std::move(binary));
+    EXPECT_TRUE(p.ok()) << p.status();
+    if (!p.ok()) return nullptr;
+    replicas_.push_back(*std::move(p));
+    return replicas_.back().get();
+  }
+
+  // The same, for a start that may fail: the error holds the tail of the
+  // replica's log. The process is the caller's.
+  absl::StatusOr<std::unique_ptr<UtmdProcess>> TryStartReplica(
+      std::vector<std::string> extra = {}, std::string binary = "") {
+    const int i = started_++;
     const std::filesystem::path data = dir_ / absl::StrCat("replica-", i);
     std::filesystem::create_directories(data);
     std::filesystem::copy_file(
@@ -110,13 +124,9 @@ class UtmdRedisTest : public ::testing::Test {
                                       "--redis",          redis_->addr(),
                                       "--shutdown-grace", "1"};
     flags.insert(flags.end(), extra.begin(), extra.end());
-    absl::StatusOr<std::unique_ptr<UtmdProcess>> p = UtmdProcess::Start(
+    return UtmdProcess::Start(
         binary.empty() ? binary_ : binary, flags,
         (dir_ / absl::StrCat("replica-", i, ".log")).string());
-    EXPECT_TRUE(p.ok()) << p.status();
-    if (!p.ok()) return nullptr;
-    replicas_.push_back(*std::move(p));
-    return replicas_.back().get();
   }
 
   std::string Token(const std::string& subject, std::vector<auth::Scope> scopes) {
@@ -130,6 +140,50 @@ class UtmdRedisTest : public ::testing::Test {
       const std::string& address) {
     return v1::StrategicCoordination::NewStub(
         grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  }
+
+  // A filing of one circle of `radius_m` around `centre`, 400-600 m WGS84,
+  // from now for 30 minutes.
+  static v1::FileIntentRequest CircleFiling(const std::string& request_id,
+                                            const geo::LatLng& centre,
+                                            const std::string& aircraft,
+                                            double radius_m = 120) {
+    v1::FileIntentRequest r;
+    r.set_request_id(request_id);
+    r.mutable_aircraft()->set_serial_number(aircraft);
+    v1::Volume4D* v = r.add_volumes();
+    v1::Circle* c = v->mutable_volume()->mutable_outline_circle();
+    c->mutable_center()->set_lat_deg(centre.lat_deg);
+    c->mutable_center()->set_lng_deg(centre.lng_deg);
+    c->set_radius_m(radius_m);
+    v->mutable_volume()->mutable_altitude_lower()->set_value_m(400);
+    v->mutable_volume()->mutable_altitude_lower()->set_reference(
+        v1::ALTITUDE_REFERENCE_W84);
+    v->mutable_volume()->mutable_altitude_upper()->set_value_m(600);
+    v->mutable_volume()->mutable_altitude_upper()->set_reference(
+        v1::ALTITUDE_REFERENCE_W84);
+    *v->mutable_time_start() = TimeToProto(absl::Now());
+    *v->mutable_time_end() = TimeToProto(absl::Now() + absl::Minutes(30));
+    return r;
+  }
+
+  // Files through `address` and answers the intent's id ("" and a test
+  // failure when refused); retried (bounded) while a replica that has just
+  // loaded or reloaded its read model answers UNAVAILABLE.
+  static std::string File(const std::string& address, const std::string& token,
+                          const v1::FileIntentRequest& request) {
+    auto strategic = Strategic(address);
+    v1::FileIntentResponse filed;
+    grpc::Status s;
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      filed.Clear();
+      s = strategic->FileIntent(Context(token).get(), request, &filed);
+      if (s.error_code() != grpc::StatusCode::UNAVAILABLE) break;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    EXPECT_TRUE(s.ok()) << address << ": " << s.error_message();
+    EXPECT_TRUE(filed.has_intent()) << filed.DebugString();
+    return filed.intent().id();
   }
 
   static std::unique_ptr<grpc::ClientContext> Context(
@@ -180,6 +234,7 @@ class UtmdRedisTest : public ::testing::Test {
   std::string secret_;
   std::unique_ptr<RedisServer> redis_;
   std::vector<std::unique_ptr<UtmdProcess>> replicas_;
+  int started_ = 0;  // replicas started, for their directories and logs
 };
 
 }  // namespace utm::testing
