@@ -611,6 +611,16 @@ int main(int argc, char** argv) {
     }
     redis_ledger = *std::move(opened);
     ledger = redis_ledger.get();
+    // Data residency: a Redis kept under another region (or, without
+    // --region, under any) is refused before anything is loaded from it.
+    if (absl::Status s = utm::utmd::CheckRedisRegion(
+            redis_options->client, redis_options->prefix + "region", ledger,
+            region_policy ? &*region_policy : nullptr,
+            absl::StrCat("Redis at ", where));
+        !s.ok()) {
+      std::cerr << "utmd: " << s.message() << "\n";
+      return 1;
+    }
 #ifdef UTM_UNGUARDED_FOR_TEST
     unguarded = std::make_unique<utm::intent::testing::UnguardedLedger>(
         ledger, absl::Milliseconds(50));

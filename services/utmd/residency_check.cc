@@ -18,12 +18,11 @@ namespace {
 // The verdict on one record: `kind` "intent" or "constraint", `key` its key,
 // `region` the region it names, `volumes` its airspace (for a record naming
 // no region).
-absl::Status Judge(const region::RegionPolicy* policy,
-                   absl::string_view store_name, absl::string_view kind,
-                   absl::string_view key, const std::string& region,
+absl::Status Judge(const region::RegionPolicy* policy, absl::string_view holder,
+                   absl::string_view kind, absl::string_view key,
+                   const std::string& region,
                    const std::vector<geo::Volume4D>& volumes) {
-  const std::string what =
-      absl::StrCat("store ", store_name, " holds ", kind, " ", key);
+  const std::string what = absl::StrCat(holder, " holds ", kind, " ", key);
   if (policy == nullptr) {
     if (region.empty()) return absl::OkStatus();
     return absl::FailedPreconditionError(absl::StrCat(
@@ -46,77 +45,169 @@ absl::Status Judge(const region::RegionPolicy* policy,
       "; this deployment serves region ", policy->code(), " only"));
 }
 
+// The verdict on a Redis marked as kept under region `marked`, for a
+// deployment serving `here` ("": no region).
+absl::Status Compare(absl::string_view marked, absl::string_view here,
+                     absl::string_view redis_name,
+                     absl::string_view marker_key) {
+  if (marked == here) return absl::OkStatus();
+  const std::string what = absl::StrCat(redis_name, " is kept under region ",
+                                        marked, " (", marker_key, ")");
+  if (here.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        what,
+        "; this deployment serves no region (no --region), and would "
+        "serve it everywhere: start it with --region ",
+        marked, " and that region's boundary"));
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      what, "; this deployment serves region ", here,
+      ": this Redis belongs to the ", marked, " region's deployment"));
+}
+
+// The verdict on a store's records, one at a time: the first refusal (or
+// decoding error) wins; the rest is only skipped, as scans cannot stop early.
+class RecordJudge {
+ public:
+  // `holder` names where the records are, e.g. "store /var/lib/utmd/store".
+  RecordJudge(const region::RegionPolicy* policy, absl::string_view holder)
+      : policy_(policy), holder_(holder) {}
+
+  const absl::Status& verdict() const { return verdict_; }
+
+  // A record of table `table`; other tables are not judged.
+  void Record(absl::string_view table, absl::string_view key,
+              absl::string_view value) {
+    if (!verdict_.ok()) return;
+    if (table == intent::IntentCore::kIntentsTable) {
+      Intent(key, value);
+    } else if (table == constraint::ConstraintRegistry::table()) {
+      Constraint(key, value);
+    }
+  }
+
+ private:
+  void Intent(absl::string_view key, absl::string_view value) {
+    internal::StoredIntent stored;
+    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      verdict_ = absl::DataLossError(
+          absl::StrCat("stored intent ", key, ": cannot decode"));
+      return;
+    }
+    std::vector<geo::Volume4D> volumes;
+    if (policy_ != nullptr && stored.region().empty()) {
+      absl::StatusOr<intent::Intent> decoded =
+          intent::IntentFromProto(stored.intent());
+      if (!decoded.ok()) {
+        verdict_ = absl::DataLossError(absl::StrCat(
+            "stored intent ", key, ": ", decoded.status().message()));
+        return;
+      }
+      volumes = decoded->volumes;
+      volumes.insert(volumes.end(), decoded->off_nominal_volumes.begin(),
+                     decoded->off_nominal_volumes.end());
+    }
+    verdict_ = Judge(policy_, holder_, "intent", key, stored.region(), volumes);
+  }
+
+  void Constraint(absl::string_view key, absl::string_view value) {
+    internal::StoredConstraint stored;
+    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      verdict_ = absl::DataLossError(
+          absl::StrCat("stored constraint ", key, ": cannot decode"));
+      return;
+    }
+    std::vector<geo::Volume4D> volumes;
+    if (policy_ != nullptr && stored.region().empty()) {
+      // Written by this server, valid then: only the wire form is read
+      // back (as recovery does), whatever the limits are now.
+      VolumeConvertOptions options;
+      options.allow_open_start = true;
+      options.allow_open_end = true;
+      options.validate = false;
+      for (int i = 0; i < stored.constraint().volumes_size(); ++i) {
+        absl::StatusOr<geo::Volume4D> v =
+            VolumeFromProto(stored.constraint().volumes(i), options,
+                            absl::StrCat("volumes[", i, "]"));
+        if (!v.ok()) {
+          verdict_ = absl::DataLossError(absl::StrCat(
+              "stored constraint ", key, ": ", v.status().message()));
+          return;
+        }
+        volumes.push_back(*std::move(v));
+      }
+    }
+    verdict_ =
+        Judge(policy_, holder_, "constraint", key, stored.region(), volumes);
+  }
+
+  const region::RegionPolicy* const policy_;
+  const absl::string_view holder_;
+  absl::Status verdict_;
+};
+
 }  // namespace
 
 absl::Status CheckStoredRegions(store::Store* store,
                                 const region::RegionPolicy* policy,
                                 absl::string_view store_name) {
-  // The first refusal (or decoding error) wins; the scans cannot stop early,
-  // so the rest is only skipped.
-  absl::Status verdict;
-  UTM_RETURN_IF_ERROR(store->Scan(
-      intent::IntentCore::kIntentsTable,
-      [&](absl::string_view key, absl::string_view value) {
-        if (!verdict.ok()) return;
-        internal::StoredIntent stored;
-        if (!stored.ParseFromArray(value.data(),
-                                   static_cast<int>(value.size()))) {
-          verdict = absl::DataLossError(
-              absl::StrCat("stored intent ", key, ": cannot decode"));
-          return;
-        }
-        std::vector<geo::Volume4D> volumes;
-        if (policy != nullptr && stored.region().empty()) {
-          absl::StatusOr<intent::Intent> decoded =
-              intent::IntentFromProto(stored.intent());
-          if (!decoded.ok()) {
-            verdict = absl::DataLossError(absl::StrCat(
-                "stored intent ", key, ": ", decoded.status().message()));
-            return;
-          }
-          volumes = decoded->volumes;
-          volumes.insert(volumes.end(), decoded->off_nominal_volumes.begin(),
-                         decoded->off_nominal_volumes.end());
-        }
-        verdict =
-            Judge(policy, store_name, "intent", key, stored.region(), volumes);
-      }));
-  UTM_RETURN_IF_ERROR(verdict);
-  UTM_RETURN_IF_ERROR(store->Scan(
-      constraint::ConstraintRegistry::table(),
-      [&](absl::string_view key, absl::string_view value) {
-        if (!verdict.ok()) return;
-        internal::StoredConstraint stored;
-        if (!stored.ParseFromArray(value.data(),
-                                   static_cast<int>(value.size()))) {
-          verdict = absl::DataLossError(
-              absl::StrCat("stored constraint ", key, ": cannot decode"));
-          return;
-        }
-        std::vector<geo::Volume4D> volumes;
-        if (policy != nullptr && stored.region().empty()) {
-          // Written by this server, valid then: only the wire form is read
-          // back (as recovery does), whatever the limits are now.
-          VolumeConvertOptions options;
-          options.allow_open_start = true;
-          options.allow_open_end = true;
-          options.validate = false;
-          for (int i = 0; i < stored.constraint().volumes_size(); ++i) {
-            absl::StatusOr<geo::Volume4D> v =
-                VolumeFromProto(stored.constraint().volumes(i), options,
-                                absl::StrCat("volumes[", i, "]"));
-            if (!v.ok()) {
-              verdict = absl::DataLossError(absl::StrCat(
-                  "stored constraint ", key, ": ", v.status().message()));
-              return;
-            }
-            volumes.push_back(*std::move(v));
-          }
-        }
-        verdict = Judge(policy, store_name, "constraint", key, stored.region(),
-                        volumes);
-      }));
-  return verdict;
+  const std::string holder = absl::StrCat("store ", store_name);
+  RecordJudge judge(policy, holder);
+  for (const char* table : {intent::IntentCore::kIntentsTable,
+                            constraint::ConstraintRegistry::table()}) {
+    UTM_RETURN_IF_ERROR(
+        store->Scan(table, [&](absl::string_view key, absl::string_view value) {
+          judge.Record(table, key, value);
+        }));
+    UTM_RETURN_IF_ERROR(judge.verdict());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRedisRegion(const redis::ClientOptions& client,
+                              const std::string& marker_key,
+                              ledger::Ledger* ledger,
+                              const region::RegionPolicy* policy,
+                              absl::string_view redis_name) {
+  UTM_ASSIGN_OR_RETURN(std::unique_ptr<redis::Client> redis,
+                       redis::Client::Connect(client));
+  UTM_ASSIGN_OR_RETURN(redis::Reply marked,
+                       redis->Command({"GET", marker_key}));
+  if (marked.is_error()) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", marker_key, ": ", marked.DebugString()));
+  }
+  const std::string here = policy == nullptr ? "" : policy->code();
+  if (marked.type == redis::Reply::Type::kString) {
+    return Compare(marked.str, here, redis_name, marker_key);
+  }
+  // Not marked yet: a Redis used before it was, or by deployments without a
+  // region. Its records decide, as for a store.
+  RecordJudge judge(policy, redis_name);
+  UTM_RETURN_IF_ERROR(
+      ledger
+          ->Load(
+              {intent::IntentCore::kIntentsTable,
+               constraint::ConstraintRegistry::table()},
+              [&](absl::string_view table, absl::string_view key,
+                  absl::string_view value) { judge.Record(table, key, value); })
+          .status());
+  UTM_RETURN_IF_ERROR(judge.verdict());
+  if (policy == nullptr) return absl::OkStatus();
+  // Claimed once; a replica of another region that claimed it first wins,
+  // and this one is refused.
+  UTM_ASSIGN_OR_RETURN(redis::Reply set,
+                       redis->Command({"SET", marker_key, here, "NX"}));
+  if (set.is_error()) {
+    return absl::UnavailableError(
+        absl::StrCat("SET ", marker_key, ": ", set.DebugString()));
+  }
+  UTM_ASSIGN_OR_RETURN(marked, redis->Command({"GET", marker_key}));
+  if (marked.type != redis::Reply::Type::kString) {
+    return absl::UnavailableError(
+        absl::StrCat("GET ", marker_key, ": ", marked.DebugString()));
+  }
+  return Compare(marked.str, here, redis_name, marker_key);
 }
 
 }  // namespace utm::utmd

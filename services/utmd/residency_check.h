@@ -16,6 +16,12 @@
 //
 // The check only reads: a refused store's records are left as they were.
 //
+// A Redis shared by replicas is marked with the region of the first
+// deployment that serves it with --region (the key <prefix>region holds its
+// code). A marked Redis is served only by its region's replicas: the others,
+// and replicas without --region, are refused at start-up. An unmarked Redis
+// has its records judged as above, then is marked.
+//
 // Typical usage (utmd, after opening the store, before Recover()):
 //   if (absl::Status s = CheckStoredRegions(store.get(), policy, dir);
 //       !s.ok()) { ... print s.message(), exit 1 ... }
@@ -26,6 +32,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "services/common/ledger/ledger.h"
+#include "services/common/redis/redis_client.h"
 #include "services/common/region.h"
 #include "services/common/store.h"
 
@@ -42,6 +50,21 @@ namespace utm::utmd {
 absl::Status CheckStoredRegions(store::Store* store,
                                 const region::RegionPolicy* policy,
                                 absl::string_view store_name);
+
+// The same for the Redis that `client` reaches, holding `ledger`:
+// OK when its marker (`marker_key`, e.g. "{utm}:region") names `policy`'s
+// region, or it has none and every record of the ledger's "intents" and
+// "constraints" tables may be served (then, with a `policy`, the marker is
+// set to its region: SET NX, so of two regions racing to claim it one
+// loses). FAILED_PRECONDITION naming `redis_name` (e.g. "Redis at
+// 10.0.0.5:6379"), the marker's region and this deployment's (or the first
+// refused record, as above); UNAVAILABLE when Redis cannot be reached.
+// Writes nothing but the marker.
+absl::Status CheckRedisRegion(const redis::ClientOptions& client,
+                              const std::string& marker_key,
+                              ledger::Ledger* ledger,
+                              const region::RegionPolicy* policy,
+                              absl::string_view redis_name);
 
 }  // namespace utm::utmd
 
