@@ -2,6 +2,7 @@
 // and writes are decided on it and committed under a guard (intent_core.h,
 // UseLedger()).
 #include <algorithm>
+#include <cstdint>
 #include <iostream>
 #include <utility>
 
@@ -21,6 +22,18 @@ namespace {
 constexpr int kLedgerAttempts = 12;
 
 std::string IntentKey(absl::string_view id) { return absl::StrCat("i/", id); }
+
+// The guard key of an owner's intents as a whole: filings (which add an
+// intent no erasure has read) and erasures read and write it, so that a
+// filing committed while an erasure was being decided makes the erasure
+// decide again, and is erased with the rest. One of 4,096 buckets of a
+// stable hash of the owner (FNV-1a): the key names no one, and owners
+// sharing a bucket only cost each other a retry now and then.
+std::string OwnerKey(absl::string_view owner) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : owner) h = (h ^ c) * 1099511628211ull;
+  return absl::StrCat("o/", h % 4096);
+}
 
 void AddFootprints(const std::vector<geo::Volume4D>& volumes,
                    std::vector<geo::Footprint>* out) {
@@ -192,6 +205,13 @@ IntentCore::GuardParts IntentCore::GuardFor(const std::string& owner,
       !touched.registration_key->empty()) {
     parts.guard.reads.push_back(*touched.registration_key);
   }
+  // A new intent, or a request record (which holds a copy of what it
+  // filed): what an erasure racing it must see.
+  if ((outcome.accepted() && touched.intent_id.empty()) ||
+      !request_id.empty()) {
+    parts.guard.reads.push_back(OwnerKey(owner));
+    parts.guard.writes.push_back(OwnerKey(owner));
+  }
   if (!request_id.empty()) {
     const std::string key = absl::StrCat("q/", RequestKey(owner, request_id));
     parts.guard.reads.push_back(key);
@@ -347,6 +367,9 @@ absl::StatusOr<int64_t> IntentCore::EraseOwnerThroughLedger(
     if (absl::Status s = follower_->CatchUp(); !s.ok()) return s;
     const ledger::Position base = follower_->applied();
     ledger::Guard guard;
+    // Filings of the owner committed after `base` move this erasure.
+    guard.reads.push_back(OwnerKey(owner));
+    guard.writes.push_back(OwnerKey(owner));
     std::vector<store::Mutation> mutations;
     std::vector<store::Mutation> owed;  // expired records' deletions
     int64_t intents = 0;

@@ -238,6 +238,53 @@ TEST(PausedReplica, DecidesAgainWhenItResumes) {
   }
 }
 
+// An erasure decided on one replica while another commits a filing of the
+// same operator: the filing precedes the erasure in the ledger, so the
+// erasure must take it too (it is moved by the owner's guard key, decides
+// again and erases the new intent). Without that key the erasure commits
+// on its stale decision and the new intent survives it.
+TEST(ErasingReplica, ErasesAFilingCommittedWhileItWasDeciding) {
+  auto st = MemoryStore();
+  auto ledger = *ledger::LocalLedger::Open(st.get());
+  testing::GatedLedger paused(ledger.get());
+  SimulatedClock clock(kReplicaNow);
+  ledger::FollowerOptions fo;
+  fo.poll = absl::Milliseconds(20);
+  IntentCore a(IntentOptions(), &clock), b(IntentOptions(), &clock);
+  ledger::Follower fa(&paused, fo), fb(ledger.get(), fo);
+  a.UseLedger(&paused, &fa);
+  b.UseLedger(ledger.get(), &fb);
+  ASSERT_TRUE(fa.Start().ok());
+  ASSERT_TRUE(fb.Start().ok());
+
+  absl::StatusOr<WriteOutcome> before = b.File("op-e", {"", 0, {Disc(0)}});
+  ASSERT_TRUE(before.ok() && before->accepted());
+  ASSERT_TRUE(fa.CatchUp().ok());
+
+  paused.Close();
+  absl::StatusOr<int64_t> erased;
+  std::thread erasing([&] { erased = a.EraseOwner("op-e"); });
+  paused.AwaitWaiter();  // A decided to erase the one intent it knows
+  absl::StatusOr<WriteOutcome> meanwhile =
+      b.File("op-e", {"req-meanwhile", 0, {Disc(400)}});
+  ASSERT_TRUE(meanwhile.ok()) << meanwhile.status();
+  ASSERT_TRUE(meanwhile->accepted());
+  paused.Open();
+  erasing.join();
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(*erased, 2);
+  EXPECT_GE(a.ledger_retries(), 1);
+  ASSERT_TRUE(fb.CatchUp().ok());
+  for (IntentCore* core : {&a, &b}) {
+    EXPECT_EQ(core->Get("op-e", meanwhile->intent->id).status().code(),
+              absl::StatusCode::kNotFound);
+    EXPECT_EQ(core->Get("op-e", before->intent->id).status().code(),
+              absl::StatusCode::kNotFound);
+  }
+  fa.Stop();
+  fb.Stop();
+}
+
 TEST(IntentReplicaWorkload, ConcurrentReplicasKeepTheRules) {
   // The rules must hold in every round; rounds repeat (bounded) until the
   // replicas have raced at least once, which a loaded machine that runs the
