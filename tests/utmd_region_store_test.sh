@@ -31,8 +31,9 @@ refused() {
   before=$(sums "$dir/store")
   out=$(timeout 20 "$UTMD" --listen 127.0.0.1:0 --data-dir "$dir" "$@" 2>&1 </dev/null)
   code=$?
+  printf '%s\n' "$out" >"$work/refused.out"
   [[ $code == 1 && "$out" == *"$expected"* ]] || fail "$what: exit $code: $out"
-  [[ $(grep -c 'holds \(intent\|constraint\)' <<<"$out") == 1 ]] ||
+  [[ $(grep -c 'holds \(intent\|constraint\|registration\|operator settings\)' <<<"$out") == 1 ]] ||
     fail "$what: not one line naming the record: $out"
   [[ "$(sums "$dir/store")" == "$before" ]] || fail "$what: the store's files changed"
   echo "ok: $what: exit 1, store unchanged: $(grep -m1 'holds' <<<"$out")"
@@ -82,6 +83,27 @@ refused "EU-DE over a store holding an EU-CH constraint" "$c" \
 grep -q "holds constraint" <<<"$(timeout 20 "$UTMD" --listen 127.0.0.1:0 --data-dir "$c" \
   --region EU-DE --region-boundary "$boundary" 2>&1 </dev/null)" ||
   fail "the refusal does not name the constraint"
+
+# A registration, and an operator's data settings, alone name it too.
+r="$work/r"
+utmd_start "$work/r.out" "$r" "${eu_ch[@]}"
+caa=$(utmd_token regulator ch-caa) || exit 1
+out=$("$UTMCTL" registry --server "127.0.0.1:$utmd_port" --token "$caa" register 1596A4JPN5R7B10 \
+  --mass-g 900 --operator dave --operator-registration CHE1234 2>&1) || fail "register: $out"
+utmd_stop
+refused "EU-DE over a store holding an EU-CH registration" "$r" \
+  "store $r/store holds registration 1596A4JPN5R7B10 of region EU-CH; this deployment serves region EU-DE" \
+  --region EU-DE --region-boundary "$boundary"
+s="$work/s"
+utmd_start "$work/s.out" "$s" "${eu_ch[@]}"
+erin=$(utmd_token operator erin) || exit 1
+out=$("$UTMCTL" operator --server "127.0.0.1:$utmd_port" --token "$erin" settings \
+  --flight-log-retention 7d 2>&1) || fail "settings: $out"
+utmd_stop
+refused "no --region over a store holding EU-CH operator settings" "$s" \
+  "of region EU-CH; this deployment serves no region" 
+grep -q "holds operator settings" "$work/refused.out" ||
+  fail "the refusal does not name the operator settings"
 
 # --- stores written without a region -----------------------------------------
 p="$work/plain"

@@ -84,6 +84,7 @@ FlightLogs::Flight* FlightLogs::Start(const std::string& operator_id,
   const std::string id = RandomUuid();
   Flight& f = open_[id];
   f.record.set_operator_id(operator_id);
+  f.record.set_region(options_.region);
   v1::FlightSummary* s = f.record.mutable_header()->mutable_flight();
   s->set_flight_id(id);
   s->set_aircraft_id(aircraft_id);

@@ -82,6 +82,9 @@ inline constexpr int kMaxFlightStates = 100;
 inline constexpr int kMaxFlightAlerts = 1000;
 
 struct FlightLogOptions {
+  // The data-residency region every recorded flight names
+  // (StoredFlight.region; services/common/region.h). DEFAULT: none.
+  std::string region;
   // A chunk is written every this many points. REQUIRES: 1 to 600.
   // DEFAULT: 600.
   int chunk_points = kMaxFlightChunkPoints;

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
-#include "utm/v1/operator.pb.h"
+#include "utm/internal/operator_settings_storage.pb.h"
 
 namespace utm::fleet {
 namespace {
@@ -17,8 +17,10 @@ std::string GuardKey(absl::string_view pseudonym) {
   return absl::StrCat("operator-settings/", pseudonym);
 }
 
-v1::DataSettings ToRecord(const DataPolicy& policy) {
-  v1::DataSettings record;
+internal::StoredDataSettings ToRecord(const DataPolicy& policy,
+                                      const std::string& region) {
+  internal::StoredDataSettings record;
+  record.set_region(region);
   record.set_local_data_mode(policy.local_only);
   const absl::Duration r = policy.flight_log_retention;
   record.mutable_flight_log_retention()->set_seconds(absl::ToInt64Seconds(r));
@@ -51,8 +53,12 @@ absl::Status CheckFlightLogRetention(absl::Duration retention,
 
 OperatorSettings::OperatorSettings(const pseudonym::Pseudonymizer* pseudonyms,
                                    ledger::Ledger* ledger,
-                                   ledger::Follower* follower)
-    : pseudonyms_(pseudonyms), ledger_(ledger), follower_(follower) {
+                                   ledger::Follower* follower,
+                                   std::string region)
+    : pseudonyms_(pseudonyms),
+      ledger_(ledger),
+      follower_(follower),
+      region_(std::move(region)) {
   follower_->AddTable(
       kTable,
       [this](absl::string_view key, const std::optional<std::string>& value) {
@@ -69,7 +75,7 @@ void OperatorSettings::Apply(absl::string_view key,
     size_.store(by_pseudonym_.size());
     return;
   }
-  v1::DataSettings record;
+  internal::StoredDataSettings record;
   DataPolicy policy;
   if (!record.ParseFromString(*value) ||
       key.size() != pseudonym::kPseudonymChars) {
@@ -153,10 +159,11 @@ absl::StatusOr<DataPolicy> OperatorSettings::Set(absl::string_view operator_id,
     guard.reads = {GuardKey(pseudonym)};
     guard.writes = {GuardKey(pseudonym)};
     std::vector<store::Mutation> mutations;
-    mutations.push_back(IsDefault(next)
-                            ? store::Delete(kTable, pseudonym)
-                            : store::Put(kTable, pseudonym,
-                                         ToRecord(next).SerializeAsString()));
+    mutations.push_back(
+        IsDefault(next)
+            ? store::Delete(kTable, pseudonym)
+            : store::Put(kTable, pseudonym,
+                         ToRecord(next, region_).SerializeAsString()));
     UTM_ASSIGN_OR_RETURN(
         ledger::CommitResult result,
         ledger_->CommitAndWait(std::move(guard), std::move(mutations)));

@@ -7,7 +7,8 @@
 // change made on one replica applies on every replica from its next write,
 // and survives restarts. Each record is keyed by the operator's keyed
 // pseudonym (services/common/pseudonym.h), never its id, and its value
-// (v1::DataSettings) names no one: a Local-Data-Mode operator's id appears in
+// (internal::StoredDataSettings, utm/internal/operator_settings_storage.proto)
+// names no one: a Local-Data-Mode operator's id appears in
 // no file and no Redis key because of its setting. An operator on the
 // defaults has no record (setting the defaults back removes it).
 //
@@ -64,9 +65,12 @@ class OperatorSettings final : public DataPolicies {
 
   // Not owned; must outlive the settings. `pseudonyms` may be null (nothing
   // can be kept; see the file comment). Adds the table to `follower`:
-  // REQUIRES before follower->Start().
+  // REQUIRES before follower->Start(). Every record written names `region`,
+  // the deployment's data-residency region (services/common/region.h; ""
+  // without one).
   OperatorSettings(const pseudonym::Pseudonymizer* pseudonyms,
-                   ledger::Ledger* ledger, ledger::Follower* follower);
+                   ledger::Ledger* ledger, ledger::Follower* follower,
+                   std::string region = "");
 
   // DataPolicies: `operator_id`'s settings as this replica's model holds
   // them; the defaults for an operator without a record.
@@ -99,6 +103,7 @@ class OperatorSettings final : public DataPolicies {
   const pseudonym::Pseudonymizer* const pseudonyms_;
   ledger::Ledger* const ledger_;
   ledger::Follower* const follower_;
+  const std::string region_;
 
   mutable absl::Mutex mu_;
   // By pseudonym.

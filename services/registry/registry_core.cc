@@ -358,6 +358,7 @@ absl::StatusOr<v1::RegisterAircraftResponse> RegistryCore::Register(
     d.record = InputFields(in);
     d.record.set_version(existing == nullptr ? 1 : existing->version() + 1);
     d.record.set_registered_by(caller.id);
+    d.record.set_region(options_.region);
     *d.record.mutable_register_time() = TimeToProto(now);
     return d;
   };
@@ -404,6 +405,7 @@ absl::StatusOr<v1::RevokeRegistrationResponse> RegistryCore::Revoke(
     *d.record.mutable_revoke_time() = TimeToProto(now);
     d.record.set_revoked_by(caller.id);
     d.record.set_revoke_reason(request.reason());
+    d.record.set_region(options_.region);
     return d;
   };
   UTM_ASSIGN_OR_RETURN(v1::AircraftRegistration stored, Write(serial, decide));

@@ -80,6 +80,9 @@ struct RegistryOptions {
   // everyone's, must not hold the model's lock for long). DEFAULT: 100,000.
   // REQUIRES: > 0.
   int list_scan_limit = 100000;
+  // The data-residency region every written registration names
+  // (AircraftRegistration.region; services/common/region.h). DEFAULT: none.
+  std::string region;
 };
 
 class RegistryCore final : public registration::RegistrationChecker {

@@ -472,6 +472,7 @@ int main(int argc, char** argv) {
     }
     region_policy = *std::move(loaded);
     intent_options.region = region_policy->code();
+    registry_options.region = region_policy->code();
     constraint_options.region = &*region_policy;
     region_note = absl::StrCat(
         "utmd: serving region ", region_policy->code(), " (",
@@ -750,7 +751,8 @@ int main(int argc, char** argv) {
     intent_core.UseLedger(ledger, &*follower);
     constraint_core.UseLedger(ledger, &*follower);
     registry.emplace(registry_options, clock, ledger, &*follower);
-    settings.emplace(pseudonyms ? &*pseudonyms : nullptr, ledger, &*follower);
+    settings.emplace(pseudonyms ? &*pseudonyms : nullptr, ledger, &*follower,
+                     intent_options.region);
     if (absl::Status s = follower->Start(); !s.ok()) {
       std::cerr << "utmd: loading from Redis: " << s << "\n";
       return 1;
@@ -767,7 +769,7 @@ int main(int argc, char** argv) {
     registry.emplace(registry_options, clock, registry_ledger.get(),
                      &*registry_follower);
     settings.emplace(pseudonyms ? &*pseudonyms : nullptr, registry_ledger.get(),
-                     &*registry_follower);
+                     &*registry_follower, intent_options.region);
     if (absl::Status s = registry_follower->Start(); !s.ok()) {
       std::cerr << "utmd: loading the registry: " << s << "\n";
       return 1;

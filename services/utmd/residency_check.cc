@@ -9,8 +9,14 @@
 #include "services/constraint/constraint_registry.h"
 #include "services/intent/intent_codec.h"
 #include "services/intent/intent_core.h"
+#include "services/operator/flight_log_store.h"
+#include "services/operator/operator_settings.h"
+#include "services/registry/registry_core.h"
 #include "utm/internal/constraint_storage.pb.h"
+#include "utm/internal/flight_log_storage.pb.h"
 #include "utm/internal/intent_storage.pb.h"
+#include "utm/internal/operator_settings_storage.pb.h"
+#include "utm/v1/registry.pb.h"
 
 namespace utm::utmd {
 namespace {
@@ -83,17 +89,36 @@ class RecordJudge {
       Intent(key, value);
     } else if (table == constraint::ConstraintRegistry::table()) {
       Constraint(key, value);
+    } else if (table == registry::RegistryCore::kTable) {
+      v1::AircraftRegistration stored;
+      if (Decode(&stored, "registration", key, value)) {
+        verdict_ =
+            Judge(policy_, holder_, "registration", key, stored.region(), {});
+      }
+    } else if (table == fleet::OperatorSettings::kTable) {
+      // Keyed by pseudonym: the key names no one.
+      internal::StoredDataSettings stored;
+      if (Decode(&stored, "operator settings", key, value)) {
+        verdict_ = Judge(policy_, holder_, "operator settings", key,
+                         stored.region(), {});
+      }
+    } else if (table == fleet::kFlightLogsTable) {
+      FlightLog(key, value);
     }
+  }
+
+  // The tables Record() judges.
+  static std::vector<std::string> Tables() {
+    return {intent::IntentCore::kIntentsTable,
+            constraint::ConstraintRegistry::table(),
+            registry::RegistryCore::kTable, fleet::OperatorSettings::kTable,
+            fleet::kFlightLogsTable};
   }
 
  private:
   void Intent(absl::string_view key, absl::string_view value) {
     internal::StoredIntent stored;
-    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      verdict_ = absl::DataLossError(
-          absl::StrCat("stored intent ", key, ": cannot decode"));
-      return;
-    }
+    if (!Decode(&stored, "intent", key, value)) return;
     std::vector<geo::Volume4D> volumes;
     if (policy_ != nullptr && stored.region().empty()) {
       absl::StatusOr<intent::Intent> decoded =
@@ -110,32 +135,63 @@ class RecordJudge {
     verdict_ = Judge(policy_, holder_, "intent", key, stored.region(), volumes);
   }
 
-  void Constraint(absl::string_view key, absl::string_view value) {
-    internal::StoredConstraint stored;
-    if (!stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
-      verdict_ = absl::DataLossError(
-          absl::StrCat("stored constraint ", key, ": cannot decode"));
+  // Parses `value` into `message`; false (and DATA_LOSS) when it cannot.
+  bool Decode(google::protobuf::MessageLite* message, absl::string_view kind,
+              absl::string_view key, absl::string_view value) {
+    if (message->ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+      return true;
+    }
+    verdict_ = absl::DataLossError(
+        absl::StrCat("stored ", kind, " ", key, ": cannot decode"));
+    return false;
+  }
+
+  // Volumes as stored (written by this server, valid then): only the wire
+  // form is read back, as recovery does, whatever the limits are now.
+  bool StoredVolumes(
+      const google::protobuf::RepeatedPtrField<v1::Volume4D>& stored,
+      absl::string_view kind, absl::string_view key,
+      std::vector<geo::Volume4D>* volumes) {
+    VolumeConvertOptions options;
+    options.allow_open_start = true;
+    options.allow_open_end = true;
+    options.validate = false;
+    for (int i = 0; i < stored.size(); ++i) {
+      absl::StatusOr<geo::Volume4D> v = VolumeFromProto(
+          stored.Get(i), options, absl::StrCat("volumes[", i, "]"));
+      if (!v.ok()) {
+        verdict_ = absl::DataLossError(absl::StrCat(
+            "stored ", kind, " ", key, ": ", v.status().message()));
+        return false;
+      }
+      volumes->push_back(*std::move(v));
+    }
+    return true;
+  }
+
+  // A flight log without a region is judged by its intent's volumes (the
+  // track is not read).
+  void FlightLog(absl::string_view key, absl::string_view value) {
+    internal::StoredFlight stored;
+    if (!Decode(&stored, "flight log", key, value)) return;
+    std::vector<geo::Volume4D> volumes;
+    if (policy_ != nullptr && stored.region().empty() &&
+        !StoredVolumes(stored.header().volumes(), "flight log", key,
+                       &volumes)) {
       return;
     }
+    verdict_ =
+        Judge(policy_, holder_, "flight log", key, stored.region(), volumes);
+  }
+
+  void Constraint(absl::string_view key, absl::string_view value) {
+    internal::StoredConstraint stored;
+    if (!Decode(&stored, "constraint", key, value)) return;
     std::vector<geo::Volume4D> volumes;
-    if (policy_ != nullptr && stored.region().empty()) {
-      // Written by this server, valid then: only the wire form is read
-      // back (as recovery does), whatever the limits are now.
-      VolumeConvertOptions options;
-      options.allow_open_start = true;
-      options.allow_open_end = true;
-      options.validate = false;
-      for (int i = 0; i < stored.constraint().volumes_size(); ++i) {
-        absl::StatusOr<geo::Volume4D> v =
-            VolumeFromProto(stored.constraint().volumes(i), options,
-                            absl::StrCat("volumes[", i, "]"));
-        if (!v.ok()) {
-          verdict_ = absl::DataLossError(absl::StrCat(
-              "stored constraint ", key, ": ", v.status().message()));
-          return;
-        }
-        volumes.push_back(*std::move(v));
-      }
+    if (policy_ != nullptr && stored.region().empty() &&
+        !StoredVolumes(stored.constraint().volumes(), "constraint", key,
+                       &volumes)) {
+      return;
     }
     verdict_ =
         Judge(policy_, holder_, "constraint", key, stored.region(), volumes);
@@ -153,8 +209,7 @@ absl::Status CheckStoredRegions(store::Store* store,
                                 absl::string_view store_name) {
   const std::string holder = absl::StrCat("store ", store_name);
   RecordJudge judge(policy, holder);
-  for (const char* table : {intent::IntentCore::kIntentsTable,
-                            constraint::ConstraintRegistry::table()}) {
+  for (const std::string& table : RecordJudge::Tables()) {
     UTM_RETURN_IF_ERROR(
         store->Scan(table, [&](absl::string_view key, absl::string_view value) {
           judge.Record(table, key, value);

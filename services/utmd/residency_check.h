@@ -1,7 +1,9 @@
 // Data residency at start-up: whether a store may be served by this
-// deployment. Every stored intent and constraint record carries the region
-// of the deployment that wrote it (StoredIntent.region,
-// StoredConstraint.region; empty when written without a region, or before
+// deployment. Every stored record of intents, constraints, registrations,
+// operators' data settings and flight logs carries the region of the
+// deployment that wrote it (StoredIntent.region, StoredConstraint.region,
+// AircraftRegistration.region, StoredDataSettings.region,
+// StoredFlight.region; empty when written without a region, or before
 // records carried one). Before anything is recovered, utmd reads them all:
 //
 //   this deployment    record's region   outcome
@@ -9,6 +11,9 @@
 //   --region R         other region Q    refused
 //   --region R         none              accepted only if its volumes lie
 //                                        inside R's boundary, else refused
+//                                        (a flight log: its intent's
+//                                        volumes; registrations and
+//                                        settings name no airspace: accepted)
 //   no --region        none              accepted
 //   no --region        a region Q        refused: data kept under Q's
 //                                        residency must not be served
@@ -39,7 +44,7 @@
 
 namespace utm::utmd {
 
-// OK when every record of `store`'s "intents" and "constraints" tables may
+// OK when every record of `store`'s tables named above may
 // be served by a deployment of `policy` (null: a deployment without a
 // region), per the table above. Otherwise FAILED_PRECONDITION naming the
 // store (`store_name`, e.g. its directory), the first refused record's table
@@ -53,8 +58,8 @@ absl::Status CheckStoredRegions(store::Store* store,
 
 // The same for the Redis that `client` reaches, holding `ledger`:
 // OK when its marker (`marker_key`, e.g. "{utm}:region") names `policy`'s
-// region, or it has none and every record of the ledger's "intents" and
-// "constraints" tables may be served (then, with a `policy`, the marker is
+// region, or it has none and every record of the ledger's tables named
+// above may be served (then, with a `policy`, the marker is
 // set to its region: SET NX, so of two regions racing to claim it one
 // loses). FAILED_PRECONDITION naming `redis_name` (e.g. "Redis at
 // 10.0.0.5:6379"), the marker's region and this deployment's (or the first

@@ -72,6 +72,7 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   if ((o.flight_log_store != nullptr && o.services.operator_data) ||
       o.flight_log_redis) {
     fleet::FlightLogOptions flight_log_options;
+    if (o.region != nullptr) flight_log_options.region = o.region->code();
     if (o.flight_log_redis) {
       s->flight_store =
           std::make_unique<fleet::RedisFlightLogStore>(*o.flight_log_redis);
