@@ -16,6 +16,7 @@
 #include "services/common/file_testing.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
+#include "utm/internal/flight_log_storage.pb.h"
 
 namespace utm::fleet {
 namespace {
@@ -498,6 +499,26 @@ TEST_F(FlightLogTest, ARestartRecoversTheLogs) {
   EXPECT_FALSE(after[0].in_progress());
   EXPECT_EQ(after[0].point_count(), 10);
   EXPECT_THAT(Track("alice", after[0].flight_id()), SizeIs(10));
+}
+
+TEST_F(FlightLogTest, EveryStoredFlightNamesTheDeploymentsRegion) {
+  options_.region = "EU-CH";
+  options_.chunk_points = 10;
+  Reopen();
+  Fly("alice", "A1", "", 12);
+  logs_->CloseAll();
+  int records = 0;
+  ASSERT_TRUE(store_
+                  ->Scan(kFlightLogsTable,
+                         [&](absl::string_view, absl::string_view value) {
+                           internal::StoredFlight r;
+                           ASSERT_TRUE(r.ParseFromArray(
+                               value.data(), static_cast<int>(value.size())));
+                           EXPECT_EQ(r.region(), "EU-CH");
+                           ++records;
+                         })
+                  .ok());
+  EXPECT_EQ(records, 1);
 }
 
 TEST_F(FlightLogTest, AnotherOperatorsFlightIsNotFound) {
