@@ -6,7 +6,10 @@
 // region, and each is shown to have stored nothing: read back, listed, or
 // (positions) absent from the telemetry core and from what the report
 // observer (the Remote ID display, flight logs) is given. Registrations
-// name no airspace, so only the home region applies to them.
+// name no airspace, so only the home region applies to them. The Remote ID
+// inputs too: a received frame outside is refused on its own and its
+// aircraft never reaches the display nor tactical deconfliction; a
+// published state outside refuses its whole request.
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
@@ -37,12 +40,16 @@
 #include "services/registry/registry_core.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_testing.h"
+#include "services/remoteid/broadcast_frames_testing.h"
+#include "services/remoteid/remoteid_core.h"
+#include "services/remoteid/remoteid_service.h"
 #include "services/telemetry/telemetry_core.h"
 #include "services/telemetry/telemetry_service.h"
 #include "tests/service_test_util.h"
 #include "tests/telemetry_test_util.h"
 #include "utm/v1/constraint.grpc.pb.h"
 #include "utm/v1/registry.grpc.pb.h"
+#include "utm/v1/remote_id.grpc.pb.h"
 #include "utm/v1/strategic.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
 
@@ -129,9 +136,25 @@ class RegionServiceTest : public ::testing::Test {
           observed_.push_back(r.aircraft_id());
         });
 
+    remoteid::RemoteIdOptions ro;
+    ro.session_key = "0123456789abcdef0123456789abcdef";
+    ro.region = &policy_;
+    rid_ = std::make_unique<remoteid::RemoteIdCore>(ro, &clock_);
+    rid_service_ = std::make_unique<remoteid::RemoteIdService>(
+        rid_.get(), auth_.verifier(), &clock_,
+        [](const audit::AuditEvent&) { return absl::OkStatus(); },
+        [this](std::vector<remoteid::HeardState> heard) {
+          absl::MutexLock lock(&mu_);
+          for (const remoteid::HeardState& h : heard) {
+            intruders_.push_back(h.remote_id);
+          }
+        },
+        remoteid::RemoteIdService::Options());
+
     absl::StatusOr<std::unique_ptr<Server>> server = test_util::StartOnLoopback(
         {intent_service_.get(), constraint_service_.get(),
-         registry_service_.get(), telemetry_service_.get()});
+         registry_service_.get(), telemetry_service_.get(),
+         rid_service_.get()});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     auto channel = test_util::LoopbackChannel(*server_);
@@ -139,6 +162,7 @@ class RegionServiceTest : public ::testing::Test {
     constraint_stub_ = v1::ConstraintService::NewStub(channel);
     registry_stub_ = v1::RegistryService::NewStub(channel);
     telemetry_stub_ = v1::TelemetryService::NewStub(channel);
+    rid_stub_ = v1::RemoteIdService::NewStub(channel);
   }
   void TearDown() override {
     server_->Shutdown(absl::Seconds(1));
@@ -201,6 +225,38 @@ class RegionServiceTest : public ::testing::Test {
     absl::MutexLock lock(&mu_);
     return observed_;
   }
+  std::vector<std::string> Intruders() {
+    absl::MutexLock lock(&mu_);
+    return intruders_;
+  }
+
+  // A ground receiver's report of `frames`, heard at Zurich.
+  grpc::Status ReportReceptions(const std::string& token,
+                                const std::vector<v1::ReceivedFrame>& frames,
+                                v1::ReportReceptionsResponse* response) {
+    v1::ReportReceptionsRequest request;
+    request.mutable_receiver_position()->set_lat_deg(
+        geo::test_util::kZurich.lat_deg);
+    request.mutable_receiver_position()->set_lng_deg(
+        geo::test_util::kZurich.lng_deg);
+    for (const v1::ReceivedFrame& f : frames) *request.add_frames() = f;
+    return rid_stub_->ReportReceptions(ServiceTestAuth::As(token).get(),
+                                       request, response);
+  }
+  // The ids the Remote ID display shows within 500 m of `p`, as a display
+  // application sees them.
+  std::vector<std::string> Shown(const geo::LatLng& p) {
+    v1::SearchFlightsRequest request;
+    *request.mutable_view() = remoteid::DisplayView::SquareAround(p, 1000);
+    v1::SearchFlightsResponse response;
+    const grpc::Status s = rid_stub_->SearchFlights(
+        ServiceTestAuth::As(Token("viewer", "display", "")).get(), request,
+        &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<std::string> ids;
+    for (const v1::RidFlight& f : response.flights()) ids.push_back(f.id());
+    return ids;
+  }
 
   region::RegionPolicy policy_ = SwissSquare();
   SimulatedClock clock_{kNow};
@@ -222,9 +278,13 @@ class RegionServiceTest : public ::testing::Test {
   std::unique_ptr<v1::ConstraintService::Stub> constraint_stub_;
   std::unique_ptr<v1::RegistryService::Stub> registry_stub_;
   std::unique_ptr<v1::TelemetryService::Stub> telemetry_stub_;
+  std::unique_ptr<remoteid::RemoteIdCore> rid_;
+  std::unique_ptr<remoteid::RemoteIdService> rid_service_;
+  std::unique_ptr<v1::RemoteIdService::Stub> rid_stub_;
 
   absl::Mutex mu_;
   std::vector<std::string> observed_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> intruders_ ABSL_GUARDED_BY(mu_);
 };
 
 TEST_F(RegionServiceTest, IntentOutsideOrFromAnotherRegionIsNotFiled) {
@@ -368,6 +428,117 @@ TEST_F(RegionServiceTest, PositionOutsideIsRefusedAloneAndNotTracked) {
   // A1 (inside) reached the core and the observer; A2 neither.
   EXPECT_EQ(telemetry_->track_count(), 1u);
   EXPECT_THAT(Observed(), ElementsAre("A1"));
+}
+
+// A provider's flight of one state at `p`, now.
+v1::PublishedFlight PublishedAt(const std::string& serial, const geo::LatLng& p,
+                                absl::Time t) {
+  v1::PublishedFlight f;
+  f.set_uas_id(serial);
+  f.set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
+  f.set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
+  v1::PublishedState* s = f.add_states();
+  s->mutable_time()->set_seconds(absl::ToUnixSeconds(t));
+  s->set_status(v1::RID_OPERATIONAL_STATUS_AIRBORNE);
+  s->mutable_position()->set_lat_deg(p.lat_deg);
+  s->mutable_position()->set_lng_deg(p.lng_deg);
+  s->mutable_altitude()->set_value_m(500);
+  s->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  s->set_track_deg(90);
+  s->set_speed_mps(5);
+  return f;
+}
+
+TEST_F(RegionServiceTest, ReceptionsOutsideAreRefusedByFrameAndNeverShown) {
+  using remoteid::test_util::AircraftFrame;
+  using remoteid::test_util::BasicIdMessage;
+  using remoteid::test_util::Frame;
+  using remoteid::test_util::LocationMessage;
+  const absl::Time now = clock_.Now();
+  const geo::LatLng inside = East(kInsideM), outside = East(kOutsideM);
+  v1::ReportReceptionsResponse response;
+  const grpc::Status s = ReportReceptions(
+      Token("rx-zh-1", "receiver", "EU-CH"),
+      {AircraftFrame("aa:00:00:00:00:01", "ZRH1A0000000001", inside, now),
+       AircraftFrame("aa:00:00:00:00:02", "KNZ1A0000000002", outside, now),
+       // An aircraft named by an ID-only frame, then placed outside.
+       Frame("aa:00:00:00:00:03", BasicIdMessage("KNZ1A0000000003"), now),
+       Frame("aa:00:00:00:00:03", LocationMessage(outside, 500, now), now)},
+      &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::vector<std::string> refused;
+  for (const v1::FrameError& e : response.errors()) {
+    refused.push_back(absl::StrCat(e.frame_index(), ": ", e.message()));
+  }
+  EXPECT_THAT(refused, ElementsAre("1: frames[1].position lies outside region "
+                                   "EU-CH (deployment boundary)",
+                                   "3: frames[3].position lies outside region "
+                                   "EU-CH (deployment boundary)"));
+  EXPECT_EQ(response.accepted_frames(), 2);
+  EXPECT_EQ(response.aircraft_positions(), 1);
+
+  // Afterwards: the display shows the aircraft inside and nothing of the
+  // two outside, and only the one inside became an intruder for tactical
+  // deconfliction.
+  EXPECT_THAT(Shown(inside), ElementsAre("ZRH1A0000000001"));
+  EXPECT_TRUE(Shown(outside).empty());
+  EXPECT_EQ(rid_->flight_count(), 1u);
+  EXPECT_THAT(Intruders(), ElementsAre("ZRH1A0000000001"));
+}
+
+TEST_F(RegionServiceTest, ReceptionsFromAnotherRegionAreRefusedWhole) {
+  v1::ReportReceptionsResponse response;
+  const grpc::Status s =
+      ReportReceptions(Token("rx-ka-1", "receiver", "EU-DE"),
+                       {remoteid::test_util::AircraftFrame(
+                           "aa:00:00:00:00:01", "ZRH1A0000000001",
+                           East(kInsideM), clock_.Now())},
+                       &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("operator home region EU-DE differs from this "
+                        "deployment's region EU-CH"));
+  EXPECT_TRUE(Shown(East(kInsideM)).empty());
+  EXPECT_EQ(rid_->flight_count(), 0u);
+  EXPECT_TRUE(Intruders().empty());
+}
+
+TEST_F(RegionServiceTest, PublishedFlightsOutsideAreRefusedWhole) {
+  const std::string uss = Token("uss-1", "operator", "EU-CH");
+  const geo::LatLng inside = East(kInsideM), outside = East(kOutsideM);
+  v1::PublishFlightsRequest request;
+  *request.add_flights() = PublishedAt("1AKGAAN8G70R7JS", inside, clock_.Now());
+  *request.add_flights() = PublishedAt("ULYK563L5G", outside, clock_.Now());
+  v1::PublishFlightsResponse response;
+  grpc::Status s = rid_stub_->PublishFlights(ServiceTestAuth::As(uss).get(),
+                                             request, &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            "flights[1].states[0].position lies outside region EU-CH "
+            "(deployment boundary)");
+  // Nothing of the request: not even the flight inside.
+  EXPECT_TRUE(Shown(inside).empty());
+  EXPECT_TRUE(Shown(outside).empty());
+  EXPECT_TRUE(Intruders().empty());
+
+  // Inside only, but from a token of another home region.
+  request.mutable_flights()->RemoveLast();
+  s = rid_stub_->PublishFlights(
+      ServiceTestAuth::As(Token("uss-1", "operator", "US-CA")).get(), request,
+      &response);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(s.error_message(),
+              HasSubstr("operator home region US-CA differs from this "
+                        "deployment's region EU-CH"));
+  EXPECT_TRUE(Shown(inside).empty());
+
+  // What the deployment does keep, it shows.
+  s = rid_stub_->PublishFlights(ServiceTestAuth::As(uss).get(), request,
+                                &response);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(response.states_accepted(), 1);
+  EXPECT_THAT(Shown(inside), ElementsAre("1AKGAAN8G70R7JS"));
+  EXPECT_THAT(Intruders(), ElementsAre("1AKGAAN8G70R7JS"));
 }
 
 }  // namespace

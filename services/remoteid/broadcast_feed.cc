@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <utility>
+#include <variant>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -92,6 +93,20 @@ absl::Status CheckFrame(const v1::ReceivedFrame& f, absl::Time now,
 
 }  // namespace
 
+absl::Status BroadcastFeed::OutsideRegion(
+    const std::vector<broadcast::Message>& messages) const {
+  const region::RegionPolicy* region = core_->options().region;
+  if (region == nullptr) return absl::OkStatus();
+  for (const broadcast::Message& m : messages) {
+    const auto* location = std::get_if<broadcast::Location>(&m.body);
+    if (location == nullptr || !location->position) continue;
+    UTM_RETURN_IF_ERROR(region->CheckPosition(
+        geo::LatLng{location->position->lat_deg, location->position->lng_deg},
+        "position"));
+  }
+  return absl::OkStatus();
+}
+
 BroadcastFix ToBroadcastFix(const broadcast::AircraftReport& r) {
   BroadcastFix b;
   b.uas_id = r.uas_id;
@@ -168,6 +183,12 @@ absl::StatusOr<BroadcastFeed::Result> BroadcastFeed::Report(
     if (!messages.ok()) {
       refuse(absl::InvalidArgumentError(
           absl::StrCat("payload: ", messages.status().message())));
+      continue;
+    }
+    if (absl::Status s = OutsideRegion(*messages); !s.ok()) {
+      // Refused before the assembler: not even the frame's identification
+      // messages are remembered.
+      refuse(s);
       continue;
     }
     out.response.set_accepted_frames(out.response.accepted_frames() + 1);

@@ -8,6 +8,17 @@
 // the others; a bad request as a whole (no receiver position, too many
 // frames) is INVALID_ARGUMENT and nothing of it is kept.
 //
+// Data residency: when the core has a region (RemoteIdOptions::region), a
+// frame with an aircraft position outside it is refused the same way, on
+// its own — `frames[3].position lies outside region EU-CH (deployment
+// boundary)` — before anything of it is remembered, shown or handed on as
+// an intruder. A frame without a position (Basic ID, System, Self-ID,
+// Operator ID) is accepted and remembered for the transmitter's next
+// Location, but shows nothing by itself: an aircraft whose positions are
+// all refused never appears. The operator location a System message gives
+// is not checked (residency follows the aircraft; a remote pilot may stand
+// across the border from it).
+//
 // Thread-safe.
 #ifndef UTM_SERVICES_REMOTEID_BROADCAST_FEED_H_
 #define UTM_SERVICES_REMOTEID_BROADCAST_FEED_H_
@@ -57,6 +68,12 @@ class BroadcastFeed {
                                 const v1::ReportReceptionsRequest& request);
 
  private:
+  // FAILED_PRECONDITION "position lies outside region CODE (deployment
+  // boundary)" when the core has a region and a Location message among
+  // `messages` has a position outside it; OK otherwise.
+  absl::Status OutsideRegion(
+      const std::vector<broadcast::Message>& messages) const;
+
   RemoteIdCore* const core_;
   const Clock* const clock_;
   const BroadcastFeedOptions options_;

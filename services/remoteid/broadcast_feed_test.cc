@@ -3,14 +3,19 @@
 // are refused one by one, naming the frame and the field.
 #include "services/remoteid/broadcast_feed.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "geo/region.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/region.h"
 #include "services/remoteid/broadcast/capture.h"
 #include "services/remoteid/broadcast/odid.h"
 #include "services/remoteid/broadcast/retime.h"
+#include "services/remoteid/broadcast_frames_testing.h"
 
 namespace utm::remoteid {
 namespace {
@@ -238,6 +243,128 @@ TEST_F(BroadcastFeedTest, BadFramesAreRefusedOneByOne) {
   for (int i = 0; i < 1001; ++i) *too_many.add_frames() = sample->frames(0);
   EXPECT_EQ(feed_->Report("r", too_many).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// Data residency: a core serving region EU-CH (lat 47.0..47.6, lng
+// 8.2..8.8), fed hand-built frames.
+class BroadcastFeedRegionTest : public ::testing::Test {
+ protected:
+  BroadcastFeedRegionTest() {
+    absl::StatusOr<geo::Region> boundary = geo::Region::Create(
+        {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}},
+        {}, "test boundary");
+    EXPECT_TRUE(boundary.ok()) << boundary.status();
+    swiss_ = std::make_unique<region::RegionPolicy>(
+        "EU-CH", *std::move(boundary), /*require_home_region=*/false);
+    RemoteIdOptions o;
+    o.session_key = "0123456789abcdef0123456789abcdef";
+    o.region = swiss_.get();
+    core_ = std::make_unique<RemoteIdCore>(o, &clock_);
+    feed_ = std::make_unique<BroadcastFeed>(core_.get(), &clock_,
+                                            BroadcastFeedOptions());
+  }
+  static v1::ReportReceptionsRequest Request() {
+    v1::ReportReceptionsRequest r;
+    r.mutable_receiver_position()->set_lat_deg(kZurich.lat_deg);
+    r.mutable_receiver_position()->set_lng_deg(kZurich.lng_deg);
+    return r;
+  }
+  static constexpr geo::LatLng kZurich{47.3769, 8.5417};
+  static constexpr geo::LatLng kKonstanz{47.6779, 9.1732};  // Outside.
+
+  SimulatedClock clock_{kNow};
+  std::unique_ptr<region::RegionPolicy> swiss_;
+  std::unique_ptr<RemoteIdCore> core_;
+  std::unique_ptr<BroadcastFeed> feed_;
+};
+
+TEST_F(BroadcastFeedRegionTest, FramesOutsideAreRefusedOneByOneAndNotKept) {
+  using test_util::AircraftFrame;
+  v1::ReportReceptionsRequest request = Request();
+  *request.add_frames() =
+      AircraftFrame("aa:00:00:00:00:01", "ZRH1A0000000001", kZurich, kNow);
+  *request.add_frames() =
+      AircraftFrame("aa:00:00:00:00:02", "KNZ1A0000000002", kKonstanz, kNow);
+  // An ID-only frame of a third aircraft, then its Location, outside.
+  *request.add_frames() = test_util::Frame(
+      "aa:00:00:00:00:03", test_util::BasicIdMessage("KNZ1A0000000003"), kNow);
+  *request.add_frames() =
+      test_util::Frame("aa:00:00:00:00:03",
+                       test_util::LocationMessage(kKonstanz, 500, kNow), kNow);
+  const absl::StatusOr<BroadcastFeed::Result> r =
+      feed_->Report("receiver-zh-1", request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<std::string> errors;
+  for (const v1::FrameError& e : r->response.errors()) {
+    errors.push_back(absl::StrCat(e.frame_index(), ": ", e.message()));
+  }
+  EXPECT_THAT(errors, ElementsAre("1: frames[1].position lies outside region "
+                                  "EU-CH (deployment boundary)",
+                                  "3: frames[3].position lies outside region "
+                                  "EU-CH (deployment boundary)"));
+  // The ID-only frame is accepted (it names an aircraft, places none).
+  EXPECT_EQ(r->response.accepted_frames(), 2);
+  EXPECT_EQ(r->response.aircraft_positions(), 1);
+  ASSERT_EQ(r->heard.size(), 1u);
+  EXPECT_EQ(r->heard[0].remote_id, "ZRH1A0000000001");
+  EXPECT_EQ(core_->flight_count(), 1u);
+  EXPECT_TRUE(core_->Details("ZRH1A0000000001").ok());
+  EXPECT_EQ(core_->Details("KNZ1A0000000002").status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(core_->Details("KNZ1A0000000003").status().code(),
+            absl::StatusCode::kNotFound);
+
+  // The third aircraft flies into the region: its next Location inside
+  // shows it under the Basic ID heard before.
+  clock_.Advance(absl::Seconds(1));
+  request = Request();
+  *request.add_frames() = test_util::Frame(
+      "aa:00:00:00:00:03",
+      test_util::LocationMessage(kZurich, 500, clock_.Now()), clock_.Now());
+  const absl::StatusOr<BroadcastFeed::Result> later =
+      feed_->Report("receiver-zh-1", request);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_EQ(later->response.errors_size(), 0);
+  ASSERT_EQ(later->heard.size(), 1u);
+  EXPECT_EQ(later->heard[0].remote_id, "KNZ1A0000000003");
+}
+
+TEST_F(BroadcastFeedRegionTest, APackWithAnyPositionOutsideIsRefusedWhole) {
+  v1::ReportReceptionsRequest request = Request();
+  *request.add_frames() =
+      test_util::Frame("aa:00:00:00:00:01",
+                       test_util::MessagePack(
+                           {test_util::BasicIdMessage("ZRH1A0000000001"),
+                            test_util::LocationMessage(kZurich, 500, kNow),
+                            test_util::LocationMessage(kKonstanz, 500, kNow)}),
+                       kNow);
+  const absl::StatusOr<BroadcastFeed::Result> r =
+      feed_->Report("receiver-zh-1", request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->response.errors_size(), 1);
+  EXPECT_EQ(r->response.errors(0).message(),
+            "frames[0].position lies outside region EU-CH (deployment "
+            "boundary)");
+  EXPECT_EQ(r->response.accepted_frames(), 0);
+  EXPECT_TRUE(r->heard.empty());
+  EXPECT_EQ(core_->flight_count(), 0u);
+}
+
+TEST(BroadcastFeedNoRegion, PositionsAnywhereAreShown) {
+  SimulatedClock clock(kNow);
+  RemoteIdOptions o;
+  o.session_key = "0123456789abcdef0123456789abcdef";
+  RemoteIdCore core(o, &clock);
+  BroadcastFeed feed(&core, &clock, BroadcastFeedOptions());
+  v1::ReportReceptionsRequest request;
+  request.mutable_receiver_position()->set_lat_deg(47.6);
+  request.mutable_receiver_position()->set_lng_deg(9.1);
+  *request.add_frames() = test_util::AircraftFrame(
+      "aa:00:00:00:00:02", "KNZ1A0000000002", {47.6779, 9.1732}, kNow);
+  const absl::StatusOr<BroadcastFeed::Result> r = feed.Report("r", request);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->response.errors_size(), 0);
+  EXPECT_EQ(core.flight_count(), 1u);
 }
 
 TEST(RetimeLocations, KeepsTheOffsetFromTheReceiveTime) {

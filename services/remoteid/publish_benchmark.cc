@@ -5,6 +5,9 @@
 // of 100 flights with one state each out of 10,000 and 100,000 live
 // published flights. Baseline from the same run: copying the request (the
 // least any server does with it once parsed). Items are states.
+// BM_PublishPathInRegion: the same on a deployment serving one region (a
+// square around the field, data residency), each state's position checked
+// against its boundary.
 #include <memory>
 #include <random>
 #include <string>
@@ -13,7 +16,9 @@
 #include "absl/strings/str_format.h"
 #include "benchmark/benchmark.h"
 #include "geo/geodesy.h"
+#include "geo/region.h"
 #include "services/common/clock.h"
+#include "services/common/region.h"
 #include "services/remoteid/intruder_feed.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/telemetry/telemetry_core.h"
@@ -29,9 +34,24 @@ constexpr int kFlightsPerRequest = 100;
 // `aircraft` published flights, live, in requests of 100 (as sim/utmrid
 // sends them); each round of requests is a second later than the previous.
 struct Fixture {
-  explicit Fixture(int aircraft) : clock(absl::FromUnixSeconds(1800000000)) {
+  explicit Fixture(int aircraft, bool in_region = false)
+      : clock(absl::FromUnixSeconds(1800000000)) {
     RemoteIdOptions o;
     o.session_key = "0123456789abcdef0123456789abcdef";
+    if (in_region) {
+      // A square 0.2 degrees wider than the field on every side.
+      const double lat = kCentre.lat_deg, lng = kCentre.lng_deg, d = 0.4;
+      absl::StatusOr<geo::Region> boundary =
+          geo::Region::Create({geo::Polygon{{{lat - d, lng - d},
+                                             {lat - d, lng + d},
+                                             {lat + d, lng + d},
+                                             {lat + d, lng - d}}}},
+                              {}, "benchmark boundary");
+      if (!boundary.ok()) std::abort();
+      policy = std::make_unique<region::RegionPolicy>(
+          "EU-CH", *std::move(boundary), false);
+      o.region = policy.get();
+    }
     core = std::make_unique<RemoteIdCore>(o, &clock);
     telemetry = std::make_unique<telemetry::TelemetryCore>(
         telemetry::TelemetryOptions(), &clock, &airspace);
@@ -75,6 +95,7 @@ struct Fixture {
   }
 
   SimulatedClock clock;
+  std::unique_ptr<region::RegionPolicy> policy;  // null: no region
   test_util::EmptyAirspace airspace;  // published flights: intruders only
   std::unique_ptr<RemoteIdCore> core;
   std::unique_ptr<telemetry::TelemetryCore> telemetry;
@@ -92,6 +113,21 @@ void BM_PublishPath(benchmark::State& state) {
   state.SetItemsProcessed(accepted);
 }
 BENCHMARK(BM_PublishPath)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->Unit(benchmark::kMicrosecond);
+
+void BM_PublishPathInRegion(benchmark::State& state) {
+  Fixture f(static_cast<int>(state.range(0)), /*in_region=*/true);
+  size_t r = 0;
+  int64_t accepted = 0;
+  for (auto _ : state) {
+    accepted += f.Publish(r);
+    r = (r + 1) % f.requests.size();
+  }
+  state.SetItemsProcessed(accepted);
+}
+BENCHMARK(BM_PublishPathInRegion)
     ->Arg(10000)
     ->Arg(100000)
     ->Unit(benchmark::kMicrosecond);

@@ -183,4 +183,21 @@ absl::Status CheckPublishFlights(const v1::PublishFlightsRequest& request,
   return absl::OkStatus();
 }
 
+absl::Status CheckPublishRegion(const v1::PublishFlightsRequest& request,
+                                const region::RegionPolicy& region) {
+  for (int i = 0; i < request.flights_size(); ++i) {
+    const v1::PublishedFlight& f = request.flights(i);
+    for (int k = 0; k < f.states_size(); ++k) {
+      const v1::LatLng& p = f.states(k).position();
+      // The field name is built only for an error, as above.
+      if (absl::Status s = region.CheckPosition(
+              geo::LatLng{p.lat_deg(), p.lng_deg()}, "position");
+          !s.ok()) {
+        return Within(absl::StrCat("flights[", i, "].states[", k, "]"), s);
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace utm::remoteid

@@ -1,10 +1,12 @@
 // The checks of PublishFlights requests (F3411-22a RIDAircraftState and
-// RIDFlightDetails ranges, in the units of remote_id.proto). Pure.
+// RIDFlightDetails ranges, in the units of remote_id.proto), and the
+// deployment's region (data residency, services/common/region.h). Pure.
 #ifndef UTM_SERVICES_REMOTEID_PUBLISHED_CHECK_H_
 #define UTM_SERVICES_REMOTEID_PUBLISHED_CHECK_H_
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "services/common/region.h"
 #include "utm/v1/remote_id.pb.h"
 
 namespace utm::remoteid {
@@ -32,6 +34,15 @@ struct PublishLimits {
 // "flights[0].states[0].track_deg: 365 is outside [0, 360)".
 absl::Status CheckPublishFlights(const v1::PublishFlightsRequest& request,
                                  absl::Time now, const PublishLimits& limits);
+
+// OK when every state's position lies inside `region`; otherwise
+// FAILED_PRECONDITION naming the first that does not,
+// "flights[1].states[0].position lies outside region EU-CH (deployment
+// boundary)". Operator locations are not checked: residency follows the
+// aircraft, and a remote pilot may stand across the border from it.
+// REQUIRES: CheckPublishFlights(request, ...) is OK.
+absl::Status CheckPublishRegion(const v1::PublishFlightsRequest& request,
+                                const region::RegionPolicy& region);
 
 }  // namespace utm::remoteid
 

@@ -4,8 +4,10 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "geo/region.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/region.h"
 
 namespace utm::remoteid {
 namespace {
@@ -109,6 +111,29 @@ TEST(CheckPublishFlights, NamesTheWholePathOfTheBadField) {
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.message;
     EXPECT_THAT(s.message(), HasSubstr(c.message));
   }
+}
+
+TEST(CheckPublishRegion, NamesTheFirstStateOutsideTheRegion) {
+  absl::StatusOr<geo::Region> boundary = geo::Region::Create(
+      {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}}, {},
+      "test boundary");
+  ASSERT_TRUE(boundary.ok()) << boundary.status();
+  const region::RegionPolicy swiss("EU-CH", *std::move(boundary), false);
+  v1::PublishFlightsRequest r = Valid();
+  EXPECT_TRUE(CheckPublishRegion(r, swiss).ok());
+  // Lng 9.0: east of the square. Both of flight 1's states; the first named.
+  r.mutable_flights(1)->mutable_states(0)->mutable_position()->set_lng_deg(9.0);
+  r.mutable_flights(1)->mutable_states(1)->mutable_position()->set_lng_deg(9.0);
+  const absl::Status s = CheckPublishRegion(r, swiss);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(s.message()),
+            "flights[1].states[0].position lies outside region EU-CH "
+            "(deployment boundary)");
+  // The operator's location is not the aircraft's: not checked.
+  r = Valid();
+  r.mutable_flights(0)->mutable_operator_location()->set_lat_deg(47.4);
+  r.mutable_flights(0)->mutable_operator_location()->set_lng_deg(9.0);
+  EXPECT_TRUE(CheckPublishRegion(r, swiss).ok());
 }
 
 }  // namespace

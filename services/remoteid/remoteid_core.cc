@@ -309,6 +309,9 @@ absl::StatusOr<RemoteIdCore::Published> RemoteIdCore::ApplyPublish(
   limits.max_age = options_.max_age;
   limits.max_lead = options_.max_lead;
   UTM_RETURN_IF_ERROR(CheckPublishFlights(request, now, limits));
+  if (options_.region != nullptr) {
+    UTM_RETURN_IF_ERROR(CheckPublishRegion(request, *options_.region));
+  }
   Published out;
   absl::MutexLock lock(&mu_);
   size_t new_flights = 0;

@@ -56,6 +56,7 @@
 #include "absl/time/time.h"
 #include "geo/latlng.h"
 #include "services/common/clock.h"
+#include "services/common/region.h"
 #include "services/remoteid/display_view.h"
 #include "services/telemetry/surface_grid.h"
 #include "utm/v1/remote_id.pb.h"
@@ -95,6 +96,13 @@ struct RemoteIdOptions {
   // Keys the session ids of network flights (HMAC-SHA-256). REQUIRES: at
   // least 16 bytes; the same on every replica of one deployment.
   std::string session_key;
+  // Data residency (services/common/region.h): the region the deployment
+  // serves. Published states must lie inside it (Publish), and so must the
+  // positions receivers report (BroadcastFeed); RemoteIdService checks the
+  // callers' home region against it. Network reports are the telemetry
+  // service's to check. Null (DEFAULT): no region. Not owned; outlives the
+  // core.
+  const region::RegionPolicy* region = nullptr;
 };
 
 // One state of an aircraft.
@@ -193,7 +201,9 @@ class RemoteIdCore {
   };
   // A provider's flights. Checked whole first: INVALID_ARGUMENT naming the
   // field (`flights[0].states[2].speed_mps: -5 is outside [0, 254.25]`),
-  // PERMISSION_DENIED for a UAS id another account publishes,
+  // FAILED_PRECONDITION for a state outside options().region
+  // (`flights[1].states[0].position lies outside region EU-CH (deployment
+  // boundary)`), PERMISSION_DENIED for a UAS id another account publishes,
   // RESOURCE_EXHAUSTED beyond max_flights; nothing is kept then. A
   // replica's request is checked again here (its states may have aged past
   // max_age on the way, or another account's flight may hold its UAS id

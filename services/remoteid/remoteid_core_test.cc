@@ -3,8 +3,10 @@
 #include <string>
 
 #include "geo/geodesy.h"
+#include "geo/region.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/region.h"
 
 namespace utm::remoteid {
 namespace {
@@ -236,6 +238,69 @@ TEST_F(RemoteIdCoreTest, PublishIsCheckedWholeBeforeAnythingIsKept) {
               HasSubstr("flights[1].states[0].speed_mps: -5 is outside [0, "
                         "254.25]"));
   EXPECT_EQ(core_.flight_count(), 0u);
+}
+
+// The region of a deployment serving EU-CH: lat 47.0..47.6, lng 8.2..8.8.
+region::RegionPolicy SwissSquare() {
+  absl::StatusOr<geo::Region> boundary = geo::Region::Create(
+      {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}}, {},
+      "test boundary");
+  EXPECT_TRUE(boundary.ok()) << boundary.status();
+  return region::RegionPolicy("EU-CH", *std::move(boundary),
+                              /*require_home_region=*/false);
+}
+
+TEST(RemoteIdCoreRegion, PublishOutsideTheRegionKeepsNothing) {
+  const region::RegionPolicy swiss = SwissSquare();
+  RemoteIdOptions o = Options();
+  o.region = &swiss;
+  SimulatedClock clock(kStart);
+  RemoteIdCore core(o, &clock);
+  // 40 km east of Zurich: beyond lng 8.8.
+  const geo::LatLng outside = geo::GeodesicDestination(kZurich, 90, 40000);
+  v1::PublishFlightsRequest req;
+  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock.Now(), kZurich);
+  *req.add_flights() = Published("ULYK563L5G", clock.Now(), kZurich);
+  v1::PublishedState* second = req.mutable_flights(1)->add_states();
+  *second = req.flights(1).states(0);
+  *second->mutable_time() = Ts(clock.Now() + absl::Milliseconds(500));
+  second->mutable_position()->set_lat_deg(outside.lat_deg);
+  second->mutable_position()->set_lng_deg(outside.lng_deg);
+  const absl::Status s = core.Publish("uss-1", req).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(s.message()),
+            "flights[1].states[1].position lies outside region EU-CH "
+            "(deployment boundary)");
+  // The whole request is refused: not even the first flight, inside, is
+  // kept.
+  EXPECT_EQ(core.flight_count(), 0u);
+  EXPECT_EQ(
+      core.Search(DisplayView::SquareAround(kZurich, 1000))->flights_size(), 0);
+  EXPECT_EQ(core.Details("1AKGAAN8G70R7JS").status().code(),
+            absl::StatusCode::kNotFound);
+
+  // A malformed state is still INVALID_ARGUMENT, whatever the region.
+  req.mutable_flights(0)->mutable_states(0)->set_speed_mps(-5);
+  EXPECT_EQ(core.Publish("uss-1", req).status().code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // Inside, the same flights are shown.
+  req.mutable_flights(0)->mutable_states(0)->set_speed_mps(5);
+  req.mutable_flights(1)->mutable_states()->RemoveLast();
+  const auto out = core.Publish("uss-1", req);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->states_accepted, 2);
+  EXPECT_EQ(core.flight_count(), 2u);
+}
+
+TEST(RemoteIdCoreRegion, WithoutARegionPublishedStatesAnywhereAreShown) {
+  SimulatedClock clock(kStart);
+  RemoteIdCore core(Options(), &clock);
+  const geo::LatLng outside = geo::GeodesicDestination(kZurich, 90, 40000);
+  v1::PublishFlightsRequest req;
+  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock.Now(), outside);
+  ASSERT_TRUE(core.Publish("uss-1", req).ok());
+  EXPECT_EQ(core.flight_count(), 1u);
 }
 
 TEST_F(RemoteIdCoreTest, PublishRefusesEachOutOfRangeField) {

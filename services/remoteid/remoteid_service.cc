@@ -272,6 +272,7 @@ grpc::ServerUnaryReactor* RemoteIdService::ReportReceptions(
     UTM_ASSIGN_OR_RETURN(
         auth::Principal caller,
         Caller(context, *verifier_, auth::Scope::kRemoteIdReceiver));
+    UTM_RETURN_IF_ERROR(CheckHomeRegion(caller));
     UTM_ASSIGN_OR_RETURN(BroadcastFeed::Result result,
                          broadcast_.Report(caller.subject, *request));
     *response = std::move(result.response);
@@ -290,6 +291,7 @@ grpc::ServerUnaryReactor* RemoteIdService::PublishFlights(
     UTM_ASSIGN_OR_RETURN(
         auth::Principal caller,
         Caller(context, *verifier_, auth::Scope::kStrategicCoordination));
+    UTM_RETURN_IF_ERROR(CheckHomeRegion(caller));
     UTM_ASSIGN_OR_RETURN(RemoteIdCore::Published published,
                          core_->Publish(caller.subject, *request));
     response->set_states_accepted(published.states_accepted);
@@ -298,6 +300,12 @@ grpc::ServerUnaryReactor* RemoteIdService::PublishFlights(
     }
     return absl::OkStatus();
   }());
+}
+
+absl::Status RemoteIdService::CheckHomeRegion(
+    const auth::Principal& caller) const {
+  const region::RegionPolicy* region = core_->options().region;
+  return region == nullptr ? absl::OkStatus() : region->CheckCaller(caller);
 }
 
 RemoteIdService::WatchTicker::WatchTicker(RemoteIdService* service)

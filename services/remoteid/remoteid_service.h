@@ -8,6 +8,15 @@
 // answer, when it cannot be); ReportReceptions needs utm.rid_receiver;
 // PublishFlights needs utm.strategic_coordination.
 //
+// Data residency: with a region (RemoteIdOptions::region), ReportReceptions
+// and PublishFlights are refused whole (FAILED_PRECONDITION, nothing kept)
+// when the caller's token names another home region
+// (region::RegionPolicy::CheckCaller); then a frame whose aircraft position
+// lies outside the region is refused on its own (broadcast_feed.h), and a
+// published state outside it refuses the whole request (RemoteIdCore::
+// Publish). Reading the display (SearchFlights, WatchFlights,
+// GetFlightDetails) stores nothing and is not restricted.
+//
 // WatchFlights: one thread of the service's WatchTicker computes each
 // watcher's view when due and writes it; a watcher whose previous update
 // is still being written skips a turn (its next update holds the whole
@@ -109,6 +118,10 @@ class RemoteIdService final : public v1::RemoteIdService::CallbackService {
   };
 
  private:
+  // OK, or FAILED_PRECONDITION when the core has a region and `caller`'s
+  // token names another home region (or none where one is required).
+  absl::Status CheckHomeRegion(const auth::Principal& caller) const;
+
   RemoteIdCore* const core_;
   const auth::Verifier* const verifier_;
   const Clock* const clock_;

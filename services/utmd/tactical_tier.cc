@@ -169,7 +169,11 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
   // Remote ID: the display of the aircraft reporting here, of the flights
   // providers publish and of what receivers hear; identities only to law
   // enforcement with a case reference, audited first.
-  s->rid_core = std::make_unique<remoteid::RemoteIdCore>(o.remote_id, o.clock);
+  // Data residency: published states and heard positions outside the
+  // region are refused, and so are callers of another home region.
+  remoteid::RemoteIdOptions rid_options = o.remote_id;
+  rid_options.region = o.region;
+  s->rid_core = std::make_unique<remoteid::RemoteIdCore>(rid_options, o.clock);
   // On Redis, every replica that takes Remote ID inputs or shows the
   // display (or operators' fleets, drawn from it) holds the whole picture:
   // what its clients bring goes to the others over Pub/Sub

@@ -71,8 +71,10 @@ struct TacticalOptions {
   // everyone (fleet::UniformDataPolicies). Not owned; outlives the tier.
   const fleet::DataPolicies* data_policies = nullptr;
   // Data residency: position streams check the caller's home region and
-  // each report's position (telemetry_service.h). Null: no region. Not
-  // owned; outlives the tier.
+  // each report's position (telemetry_service.h); so do the Remote ID
+  // inputs, receptions and published flights (remoteid_service.h; it
+  // replaces remote_id.region). Null: no region. Not owned; outlives the
+  // tier.
   const region::RegionPolicy* region = nullptr;
 };
 
