@@ -28,25 +28,10 @@
 #include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/region.h"
+#include "geo/region_test_peer.h"
 #include "geo/volume.h"
 
 namespace utm::geo {
-
-// Reaches Region's unindexed checks (declared a friend in geo/region.h).
-class RegionTestPeer {
- public:
-  static bool ContainsLinear(const Region& r, const LatLng& p) {
-    return r.ContainsLinear(p);
-  }
-  static bool ContainsLinear(const Region& r, const Footprint& f) {
-    return r.ContainsLinear(f);
-  }
-  static absl::StatusOr<Region> CreateLinear(std::vector<Polygon> polygons,
-                                             const RegionLimits& limits,
-                                             absl::string_view field) {
-    return Region::CreateLinear(std::move(polygons), limits, field);
-  }
-};
 
 namespace {
 
