@@ -75,15 +75,58 @@ std::string RingPath(absl::string_view field, size_t polygon, size_t ring) {
   return absl::StrCat(field, ": polygon ", polygon, " ring ", ring);
 }
 
+// How far, metres, beyond the geodesic's own box the indexed sweep below
+// looks for an edge's partners (and a further 1e-4 of the edge's length):
+// more than Boost's segment tests snap (decimetres were seen), so that no
+// pair of edges they find meeting is left out.
+constexpr double kSweepMarginM = 5.0;
+// Fewer metres than any degree of latitude, or of longitude on the equator.
+constexpr double kMetresPerDegree = 110000.0;
+
+// The sweep's boxes of the edge from a to b, for MeetingBoxPairs as item k:
+// the geodesic's boxes (GeodesicEdgeBoxes) widened by the margin above,
+// wrapped at the antimeridian.
+void AddSweepBoxes(uint32_t k, const LatLng& a, const LatLng& b,
+                   std::vector<ItemBox>* out) {
+  LngLatBox geodesic[2];
+  const int count = GeodesicEdgeBoxes(a, b, geodesic);
+  const double margin_m = kSweepMarginM + 1e-4 * GeodesicDistance(a, b);
+  const double dlat = margin_m / kMetresPerDegree;
+  for (int i = 0; i < count; ++i) {
+    const double lat_lo = std::max(-90.0, geodesic[i].lat_lo - dlat);
+    const double lat_hi = std::min(90.0, geodesic[i].lat_hi + dlat);
+    const double cos_lat =
+        std::cos(std::max(std::abs(lat_lo), std::abs(lat_hi)) * M_PI / 180.0);
+    const double dlng =
+        cos_lat > 1e-9 ? margin_m / (kMetresPerDegree * cos_lat) : 360.0;
+    double lng_lo = geodesic[i].lng_lo - dlng;
+    double lng_hi = geodesic[i].lng_hi + dlng;
+    if (lng_hi - lng_lo >= 360) {
+      lng_lo = -180;
+      lng_hi = 180;
+    }
+    out->push_back(
+        {k,
+         {std::max(lng_lo, -180.0), std::min(lng_hi, 180.0), lat_lo, lat_hi}});
+    if (lng_lo < -180) out->push_back({k, {lng_lo + 360, 180, lat_lo, lat_hi}});
+    if (lng_hi > 180) out->push_back({k, {-180, lng_hi - 360, lat_lo, lat_hi}});
+  }
+}
+
 // The first two edges of `ring` that share a point without being
 // neighbours (or, for neighbours, overlap beyond their common vertex), as
-// "edges i and j cross"; empty for a simple ring. Edges are swept by their
-// latitude extent (the geodesic's, which may bulge beyond its ends).
-std::string FindCrossing(const std::vector<LatLng>& ring) {
+// "edges i and j cross" for the least such (i, j); empty for a simple ring.
+// Edges are paired by their latitude extent (the geodesic's, which may
+// bulge beyond its ends, as Boost's envelope has it, with a margin of a
+// kilometre) and swept in that order; when `indexed`, the pairs come from
+// an R-tree of the edges' boxes instead (MeetingBoxPairs), still only those
+// whose latitude extents overlap: O(n log n) for a border of n vertices
+// rather than the sweep's near-quadratic count of pairs. Any two edges
+// that meet have meeting boxes, so both find the same first pair.
+std::string FindCrossing(const std::vector<LatLng>& ring, bool indexed) {
   const size_t n = ring.size();
   struct Edge {
     double lat_lo, lat_hi;
-    size_t index;
     GSegment segment;
   };
   std::vector<Edge> edges;
@@ -94,36 +137,62 @@ std::string FindCrossing(const std::vector<LatLng>& ring) {
     bg::envelope(s, box);
     // A margin for the envelope's approximate geodesic (Andoyer's).
     edges.push_back({bg::get<bg::min_corner, 1>(box) - 1e-2,
-                     bg::get<bg::max_corner, 1>(box) + 1e-2, i, s});
+                     bg::get<bg::max_corner, 1>(box) + 1e-2, s});
   }
-  std::sort(edges.begin(), edges.end(),
-            [](const Edge& a, const Edge& b) { return a.lat_lo < b.lat_lo; });
-  std::pair<size_t, size_t> first = {n, n};
-  for (size_t a = 0; a < n; ++a) {
-    for (size_t b = a + 1; b < n && edges[b].lat_lo <= edges[a].lat_hi; ++b) {
-      size_t i = std::min(edges[a].index, edges[b].index);
-      size_t j = std::max(edges[a].index, edges[b].index);
-      const bool neighbours = j == i + 1 || (i == 0 && j == n - 1);
-      if (neighbours) {
-        // They meet at their common vertex; a crossing elsewhere shows as
-        // more than one intersection point (or a collinear overlap).
-        std::vector<GPoint> points;
-        bg::intersection(edges[a].segment, edges[b].segment, points,
-                         SegmentStrategy());
-        if (points.size() < 2) continue;
-      } else if (!bg::intersects(edges[a].segment, edges[b].segment,
-                                 SegmentStrategy())) {
-        continue;
+  // Whether edges i < j share a point as above. The edge lower in
+  // latitude goes first, as the sweep by latitude has always put it.
+  auto meet = [&](size_t i, size_t j) {
+    const bool i_first = edges[i].lat_lo <= edges[j].lat_lo;
+    const GSegment& first = edges[i_first ? i : j].segment;
+    const GSegment& second = edges[i_first ? j : i].segment;
+    if (j == i + 1 || (i == 0 && j == n - 1)) {
+      // Neighbours meet at their common vertex; a crossing elsewhere shows
+      // as more than one intersection point (or a collinear overlap).
+      std::vector<GPoint> points;
+      bg::intersection(first, second, points, SegmentStrategy());
+      return points.size() >= 2;
+    }
+    return bg::intersects(first, second, SegmentStrategy());
+  };
+  std::pair<size_t, size_t> found = {n, n};
+  if (indexed) {
+    std::vector<ItemBox> boxes;
+    boxes.reserve(n + n / 8);
+    for (size_t i = 0; i < n; ++i) {
+      AddSweepBoxes(static_cast<uint32_t>(i), ring[i], ring[(i + 1) % n],
+                    &boxes);
+    }
+    // Sorted: the first pair that meets is the least.
+    for (const auto& [i, j] : MeetingBoxPairs(boxes)) {
+      const bool swept = edges[i].lat_lo <= edges[j].lat_hi &&
+                         edges[j].lat_lo <= edges[i].lat_hi;
+      if (swept && meet(i, j)) {
+        found = {i, j};
+        break;
       }
-      if (std::make_pair(i, j) < first) first = {i, j};
+    }
+  } else {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      return edges[a].lat_lo < edges[b].lat_lo;
+    });
+    for (size_t a = 0; a < n; ++a) {
+      const Edge& ea = edges[order[a]];
+      for (size_t b = a + 1; b < n && edges[order[b]].lat_lo <= ea.lat_hi;
+           ++b) {
+        const size_t i = std::min(order[a], order[b]);
+        const size_t j = std::max(order[a], order[b]);
+        if (std::make_pair(i, j) < found && meet(i, j)) found = {i, j};
+      }
     }
   }
-  if (first.first == n) return "";
-  return absl::StrCat("edges ", first.first, " and ", first.second, " cross");
+  if (found.first == n) return "";
+  return absl::StrCat("edges ", found.first, " and ", found.second, " cross");
 }
 
 absl::Status ValidateRing(const std::vector<LatLng>& ring,
-                          absl::string_view path) {
+                          absl::string_view path, bool indexed) {
   for (size_t k = 0; k < ring.size(); ++k) {
     const LatLng& v = ring[k];
     if (!std::isfinite(v.lat_deg) || v.lat_deg < -90 || v.lat_deg > 90) {
@@ -149,7 +218,7 @@ absl::Status ValidateRing(const std::vector<LatLng>& ring,
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": the last vertex repeats the first (rings close themselves)"));
   }
-  if (std::string crossing = FindCrossing(ring); !crossing.empty()) {
+  if (std::string crossing = FindCrossing(ring, indexed); !crossing.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": ", crossing));
   }
   GPolygon alone;
@@ -285,6 +354,18 @@ Region::Region(std::shared_ptr<const Prepared> prepared)
 absl::StatusOr<Region> Region::Create(std::vector<Polygon> polygons,
                                       const RegionLimits& limits,
                                       absl::string_view field) {
+  return Build(std::move(polygons), limits, field, /*indexed=*/true);
+}
+
+absl::StatusOr<Region> Region::CreateLinear(std::vector<Polygon> polygons,
+                                            const RegionLimits& limits,
+                                            absl::string_view field) {
+  return Build(std::move(polygons), limits, field, /*indexed=*/false);
+}
+
+absl::StatusOr<Region> Region::Build(std::vector<Polygon> polygons,
+                                     const RegionLimits& limits,
+                                     absl::string_view field, bool indexed) {
   if (polygons.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": no polygon; a region needs at least one"));
@@ -304,14 +385,16 @@ absl::StatusOr<Region> Region::Create(std::vector<Polygon> polygons,
   prepared->vertex_count = static_cast<int>(vertices);
   for (size_t i = 0; i < polygons.size(); ++i) {
     const Polygon& p = polygons[i];
-    if (absl::Status s = ValidateRing(p.vertices, RingPath(field, i, 0));
+    if (absl::Status s =
+            ValidateRing(p.vertices, RingPath(field, i, 0), indexed);
         !s.ok()) {
       return s;
     }
     GPolygon shape;
     shape.outer() = ToRing(p.vertices);
     for (size_t h = 0; h < p.holes.size(); ++h) {
-      if (absl::Status s = ValidateRing(p.holes[h], RingPath(field, i, h + 1));
+      if (absl::Status s =
+              ValidateRing(p.holes[h], RingPath(field, i, h + 1), indexed);
           !s.ok()) {
         return s;
       }

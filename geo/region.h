@@ -86,6 +86,16 @@ class Region {
   friend class RegionTestPeer;
   bool ContainsLinear(const LatLng& p) const;
   bool ContainsLinear(const Footprint& footprint) const;
+  // Create() as it was before its ring check used an index: the same
+  // answer (the same region or the same error), with each ring's edges
+  // swept by latitude alone, which is near-quadratic for a national border.
+  static absl::StatusOr<Region> CreateLinear(std::vector<Polygon> polygons,
+                                             const RegionLimits& limits,
+                                             absl::string_view field);
+  // Create() (indexed) or CreateLinear().
+  static absl::StatusOr<Region> Build(std::vector<Polygon> polygons,
+                                      const RegionLimits& limits,
+                                      absl::string_view field, bool indexed);
 
   explicit Region(std::shared_ptr<const Prepared> prepared);
   std::shared_ptr<const Prepared> prepared_;

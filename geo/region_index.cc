@@ -151,6 +151,26 @@ int SmallRingBoxes(const std::vector<LatLng>& ring, LngLatBox out[2]) {
   return SplitSpan(all, out);
 }
 
+std::vector<std::pair<uint32_t, uint32_t>> MeetingBoxPairs(
+    const std::vector<ItemBox>& boxes) {
+  std::vector<BoxValue> values;
+  values.reserve(boxes.size());
+  for (const ItemBox& b : boxes) values.emplace_back(ToCBox(b.box), b.item);
+  const bgi::rtree<BoxValue, bgi::quadratic<16>> tree(values.begin(),
+                                                      values.end());
+  std::vector<std::pair<uint32_t, uint32_t>> pairs;
+  for (const BoxValue& v : values) {
+    for (auto it = tree.qbegin(bgi::intersects(v.first)); it != tree.qend();
+         ++it) {
+      // Each meeting pair of boxes is seen from both ends: keep it once.
+      if (it->second > v.second) pairs.emplace_back(v.second, it->second);
+    }
+  }
+  std::sort(pairs.begin(), pairs.end());
+  pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+  return pairs;
+}
+
 struct RegionEdgeIndex::Trees {
   bgi::rtree<BoxValue, bgi::quadratic<16>> edges;
   bgi::rtree<PointValue, bgi::quadratic<16>> holes;

@@ -29,6 +29,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "geo/latlng.h"
@@ -64,6 +65,21 @@ int ShortGeodesicEdgeBoxes(const LatLng& a, const LatLng& b, LngLatBox out[2]);
 // how many, or 0 when the ring is not small enough to bound that way (it
 // reaches a pole, or spans more than 90° of longitude).
 int SmallRingBoxes(const std::vector<LatLng>& ring, LngLatBox out[2]);
+
+// A box of an item (an item may have several boxes, as an edge across the
+// antimeridian has).
+struct ItemBox {
+  uint32_t item = 0;
+  LngLatBox box;
+};
+
+// Every pair of distinct items a box of one of which meets (or touches) a
+// box of the other, as (i, j) with i < j, each pair once, sorted. A packed
+// R-tree of the boxes finds them in O(n log n + k) for n boxes and k
+// meeting box pairs, where comparing every box with every other is
+// quadratic: Region::Create's check for a ring's crossing edges.
+std::vector<std::pair<uint32_t, uint32_t>> MeetingBoxPairs(
+    const std::vector<ItemBox>& boxes);
 
 class RegionEdgeIndex {
  public:

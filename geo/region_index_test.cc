@@ -13,21 +13,11 @@
 #include "geo/geo_testing.h"
 #include "geo/geodesy.h"
 #include "geo/region.h"
+#include "geo/region_test_peer.h"
 #include "geo/volume.h"
 #include "gtest/gtest.h"
 
 namespace utm::geo {
-
-// Reaches Region's unindexed checks (declared a friend in geo/region.h).
-class RegionTestPeer {
- public:
-  static bool ContainsLinear(const Region& r, const LatLng& p) {
-    return r.ContainsLinear(p);
-  }
-  static bool ContainsLinear(const Region& r, const Footprint& f) {
-    return r.ContainsLinear(f);
-  }
-};
 
 namespace {
 
