@@ -196,8 +196,8 @@ class Ledger {
   // answers DATA_LOSS), and so do commits with such a base (kReload).
   // ABORTED when `through` is not in the history (lost in a failover: the
   // deletions may be lost too; repeat the erasure); UNAVAILABLE when the
-  // backend is down. The default does nothing: a backend whose history is
-  // only its store's log (LocalLedger), which the caller compacts.
+  // backend is down. The default does nothing (LocalLedger forgets its
+  // entries kept in memory; its store's log is the caller's to compact).
   virtual absl::Status ForgetHistory(const Position& through) {
     (void)through;
     return absl::OkStatus();

@@ -136,6 +136,58 @@ TEST(LocalLedger, UnknownBaseAsksForAReload) {
   EXPECT_TRUE(ledger->Read(positions[2], 10, absl::ZeroDuration()).ok());
 }
 
+// An erasure's deletions, then ForgetHistory through them: the entries up to
+// it (which hold the values the erased records had) are no longer read, and
+// followers and commits based on them reload; later entries still read.
+TEST(LocalLedger, ForgetHistoryDropsTheEntriesKeptInMemory) {
+  auto st = MemoryStore();
+  auto ledger = *LocalLedger::Open(st.get());
+  const Position start = *ledger->Latest();
+  Position wrote = ledger
+                       ->CommitAndWait(Guard{start, {"g/secret"}, {"g/secret"}},
+                                       {store::Put("t", "secret", "v")})
+                       ->position;
+  const Position erasure =
+      ledger
+          ->CommitAndWait(Guard{wrote, {"g/secret"}, {"g/secret"}},
+                          {store::Delete("t", "secret")})
+          ->position;
+  const Position later = ledger
+                             ->CommitAndWait(Guard{erasure, {"g/o"}, {"g/o"}},
+                                             {store::Put("t", "other", "v")})
+                             ->position;
+  // Before: the whole history reads, the secret's value in it.
+  absl::StatusOr<std::vector<Entry>> all =
+      ledger->Read(start, 10, absl::ZeroDuration());
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  ASSERT_EQ(all->front().mutations[0].key, "secret");
+
+  // A position not in this history: ABORTED, nothing forgotten.
+  EXPECT_EQ(ledger->ForgetHistory(Position{erasure.seq, "other"}).code(),
+            absl::StatusCode::kAborted);
+  EXPECT_TRUE(ledger->Read(start, 10, absl::ZeroDuration()).ok());
+
+  ASSERT_TRUE(ledger->ForgetHistory(erasure).ok());
+  for (const Position& gone : {start, wrote}) {
+    EXPECT_EQ(ledger->Read(gone, 10, absl::ZeroDuration()).status().code(),
+              absl::StatusCode::kDataLoss);
+    EXPECT_EQ(ledger->CommitAndWait(Guard{gone}, {})->status,
+              CommitStatus::kReload);
+  }
+  absl::StatusOr<std::vector<Entry>> rest =
+      ledger->Read(erasure, 10, absl::ZeroDuration());
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 1u);
+  EXPECT_EQ(rest->front().seq, later.seq);
+  // The guard keys were forgotten too: a commit based before the latest
+  // entry retries, whatever it read.
+  EXPECT_EQ(ledger->CommitAndWait(Guard{erasure, {"g/unrelated"}}, {})->status,
+            CommitStatus::kMoved);
+  EXPECT_EQ(ledger->CommitAndWait(Guard{later, {"g/unrelated"}}, {})->status,
+            CommitStatus::kCommitted);
+}
+
 TEST(LocalLedger, PositionSurvivesARestartAndOldBasesRetry) {
   const fs::path dir = fs::path(::testing::TempDir()) /
                        absl::StrCat("ledger-", getpid(), "-restart");

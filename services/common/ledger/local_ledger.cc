@@ -166,6 +166,23 @@ absl::StatusOr<std::vector<Entry>> LocalLedger::Read(const Position& after,
   return out;
 }
 
+absl::Status LocalLedger::ForgetHistory(const Position& through) {
+  absl::MutexLock lock(&mu_);
+  if (!Known(through)) {
+    return absl::AbortedError(
+        absl::StrCat("ledger position ", through.seq,
+                     " is not in the retained history; nothing was forgotten"));
+  }
+  while (!entries_.empty() && entries_.front().seq <= through.seq) {
+    before_entries_ =
+        Position{entries_.front().seq, std::move(entries_.front().hash)};
+    entries_.pop_front();
+  }
+  written_.clear();
+  floor_ = latest_.seq;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Position> LocalLedger::Latest() {
   absl::MutexLock lock(&mu_);
   return latest_;

@@ -61,6 +61,12 @@ class LocalLedger final : public Ledger {
                                           absl::Duration wait) override;
   absl::StatusOr<Position> Latest() override;
   absl::StatusOr<uint64_t> Durable() override { return durable_.load(); }
+  // Drops the retained entries up to and including `through` (their
+  // mutations hold the values they wrote) and the tracked guard keys (they
+  // name objects and request ids): every key then counts as written at the
+  // latest entry. The store's log is the caller's to compact. ABORTED when
+  // `through` is not in the retained history.
+  absl::Status ForgetHistory(const Position& through) override;
 
  private:
   LocalLedger(store::Store* store, LocalLedgerOptions options,
