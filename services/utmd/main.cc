@@ -69,13 +69,11 @@
 #include "services/remoteid/remoteid_core.h"
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
-#include "services/utmd/rid_key.h"
+#include "services/utmd/ledger_hook.h"
 #include "services/utmd/operator_data_tier.h"
 #include "services/utmd/residency_check.h"
+#include "services/utmd/rid_key.h"
 #include "services/utmd/tactical_tier.h"
-#ifdef UTM_UNGUARDED_FOR_TEST
-#include "services/intent/intent_replica_testing.h"
-#endif
 
 namespace {
 
@@ -147,7 +145,8 @@ std::string HumanDuration(absl::Duration d) {
 
 int main(int argc, char** argv) {
   CLI::App app{"utmd: UTM airspace deconfliction server"};
-  app.set_version_flag("--version", "utmd " UTM_VERSION);
+  app.set_version_flag(
+      "--version", absl::StrCat("utmd " UTM_VERSION, utm::utmd::BuildSuffix()));
   utm::ServerOptions options;
   std::string data_dir = "utmd-data";
   double grace_s = 10;
@@ -586,13 +585,9 @@ int main(int argc, char** argv) {
   // them.
   std::unique_ptr<utm::ledger::RedisLedger> redis_ledger;
   utm::ledger::Ledger* ledger = nullptr;
-#ifdef UTM_UNGUARDED_FOR_TEST
-  // A build for tests only (utmd_unguarded_for_test): commits forget what
-  // their decision read, after a 50 ms delay that widens the race (a busy
-  // CI machine spreads racing calls over milliseconds), so that the replica
-  // tests can show they catch the broken protocol.
-  std::unique_ptr<utm::ledger::Ledger> unguarded;
-#endif
+  // Only the test build (utmd_unguarded_for_test) keeps a wrapper here
+  // (services/utmd/ledger_hook.h).
+  std::unique_ptr<utm::ledger::Ledger> hooked;
   std::unique_ptr<utm::audit::AuditLog> audit;
   const absl::Time recovery_start = absl::Now();
   if (on_redis) {
@@ -622,12 +617,7 @@ int main(int argc, char** argv) {
       std::cerr << "utmd: " << s.message() << "\n";
       return 1;
     }
-#ifdef UTM_UNGUARDED_FOR_TEST
-    unguarded = std::make_unique<utm::intent::testing::UnguardedLedger>(
-        ledger, absl::Milliseconds(50));
-    ledger = unguarded.get();
-    std::cerr << "utmd: TEST BUILD: commits are not guarded" << std::endl;
-#endif
+    ledger = utm::utmd::HookSharedLedger(ledger, &hooked);
     absl::StatusOr<std::unique_ptr<utm::audit::AuditLog>> opened_audit =
         utm::audit::OpenRedisAuditLog(redis_options->client,
                                       redis_options->prefix + "audit");
