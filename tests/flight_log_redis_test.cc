@@ -79,22 +79,8 @@ TEST_F(FlightLogRedisTest, StreamedToOneReplicaActivatedAndReadOnAnother) {
 
   // Filed and activated through B.
   auto strategic = Strategic(b->address());
-  v1::FileIntentRequest file;
-  file.set_request_id(RandomUuid());
-  file.mutable_aircraft()->set_serial_number(kAircraft);
-  v1::Volume4D* v = file.add_volumes();
-  v1::Circle* c = v->mutable_volume()->mutable_outline_circle();
-  c->mutable_center()->set_lat_deg(Lat(0));
-  c->mutable_center()->set_lng_deg(Lng(0));
-  c->set_radius_m(500);
-  v->mutable_volume()->mutable_altitude_lower()->set_value_m(400);
-  v->mutable_volume()->mutable_altitude_lower()->set_reference(
-      v1::ALTITUDE_REFERENCE_W84);
-  v->mutable_volume()->mutable_altitude_upper()->set_value_m(600);
-  v->mutable_volume()->mutable_altitude_upper()->set_reference(
-      v1::ALTITUDE_REFERENCE_W84);
-  *v->mutable_time_start() = TimeToProto(absl::Now());
-  *v->mutable_time_end() = TimeToProto(absl::Now() + absl::Minutes(30));
+  const v1::FileIntentRequest file =
+      CircleFiling(RandomUuid(), {Lat(0), Lng(0)}, kAircraft, 500);
   v1::FileIntentResponse filed;
   grpc::Status s = strategic->FileIntent(Context(token_).get(), file, &filed);
   ASSERT_TRUE(s.ok()) << s.error_message();

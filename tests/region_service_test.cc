@@ -30,6 +30,7 @@
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/region.h"
+#include "services/common/region_testing.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
@@ -64,12 +65,7 @@ const absl::Time kNow = registry::test_util::kT0;
 
 // The region: lat 47.0..47.6, lng 8.2..8.8, Zurich in its middle.
 region::RegionPolicy SwissSquare() {
-  absl::StatusOr<geo::Region> boundary = geo::Region::Create(
-      {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}}, {},
-      "test boundary");
-  EXPECT_TRUE(boundary.ok()) << boundary.status();
-  return region::RegionPolicy("EU-CH", *std::move(boundary),
-                              /*require_home_region=*/false);
+  return region::test_util::BoxRegion("EU-CH", {47.0, 8.2}, {47.6, 8.8});
 }
 
 geo::LatLng East(double m) {

@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/region.h"
+#include "services/common/region_testing.h"
 #include "services/remoteid/broadcast/capture.h"
 #include "services/remoteid/broadcast/odid.h"
 #include "services/remoteid/broadcast/retime.h"
@@ -250,12 +251,9 @@ TEST_F(BroadcastFeedTest, BadFramesAreRefusedOneByOne) {
 class BroadcastFeedRegionTest : public ::testing::Test {
  protected:
   BroadcastFeedRegionTest() {
-    absl::StatusOr<geo::Region> boundary = geo::Region::Create(
-        {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}},
-        {}, "test boundary");
-    EXPECT_TRUE(boundary.ok()) << boundary.status();
+    // Lat 47.0..47.6, lng 8.2..8.8.
     swiss_ = std::make_unique<region::RegionPolicy>(
-        "EU-CH", *std::move(boundary), /*require_home_region=*/false);
+        region::test_util::BoxRegion("EU-CH", {47.0, 8.2}, {47.6, 8.8}));
     RemoteIdOptions o;
     o.session_key = "0123456789abcdef0123456789abcdef";
     o.region = swiss_.get();

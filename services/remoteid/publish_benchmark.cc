@@ -5,9 +5,9 @@
 // of 100 flights with one state each out of 10,000 and 100,000 live
 // published flights. Baseline from the same run: copying the request (the
 // least any server does with it once parsed). Items are states.
-// BM_PublishPathInRegion: the same on a deployment serving one region (a
-// square around the field, data residency), each state's position checked
-// against its boundary.
+// With in_region:1, the same on a deployment serving one region (a square
+// around the field, data residency), each state's position checked against
+// its boundary.
 #include <memory>
 #include <random>
 #include <string>
@@ -102,8 +102,11 @@ struct Fixture {
   std::vector<v1::PublishFlightsRequest> requests;
 };
 
+// Arguments: live flights; 1 on a deployment serving one region (every
+// state's position checked against its boundary), 0 without.
 void BM_PublishPath(benchmark::State& state) {
-  Fixture f(static_cast<int>(state.range(0)));
+  Fixture f(static_cast<int>(state.range(0)),
+            /*in_region=*/state.range(1) != 0);
   size_t r = 0;
   int64_t accepted = 0;
   for (auto _ : state) {
@@ -113,23 +116,11 @@ void BM_PublishPath(benchmark::State& state) {
   state.SetItemsProcessed(accepted);
 }
 BENCHMARK(BM_PublishPath)
-    ->Arg(10000)
-    ->Arg(100000)
-    ->Unit(benchmark::kMicrosecond);
-
-void BM_PublishPathInRegion(benchmark::State& state) {
-  Fixture f(static_cast<int>(state.range(0)), /*in_region=*/true);
-  size_t r = 0;
-  int64_t accepted = 0;
-  for (auto _ : state) {
-    accepted += f.Publish(r);
-    r = (r + 1) % f.requests.size();
-  }
-  state.SetItemsProcessed(accepted);
-}
-BENCHMARK(BM_PublishPathInRegion)
-    ->Arg(10000)
-    ->Arg(100000)
+    ->ArgNames({"flights", "in_region"})
+    ->Args({10000, 0})
+    ->Args({100000, 0})
+    ->Args({10000, 1})
+    ->Args({100000, 1})
     ->Unit(benchmark::kMicrosecond);
 
 void BM_CopyRequestBaseline(benchmark::State& state) {

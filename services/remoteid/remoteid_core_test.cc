@@ -7,6 +7,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/common/region.h"
+#include "services/common/region_testing.h"
 
 namespace utm::remoteid {
 namespace {
@@ -242,12 +243,7 @@ TEST_F(RemoteIdCoreTest, PublishIsCheckedWholeBeforeAnythingIsKept) {
 
 // The region of a deployment serving EU-CH: lat 47.0..47.6, lng 8.2..8.8.
 region::RegionPolicy SwissSquare() {
-  absl::StatusOr<geo::Region> boundary = geo::Region::Create(
-      {geo::Polygon{{{47.0, 8.2}, {47.0, 8.8}, {47.6, 8.8}, {47.6, 8.2}}}}, {},
-      "test boundary");
-  EXPECT_TRUE(boundary.ok()) << boundary.status();
-  return region::RegionPolicy("EU-CH", *std::move(boundary),
-                              /*require_home_region=*/false);
+  return region::test_util::BoxRegion("EU-CH", {47.0, 8.2}, {47.6, 8.8});
 }
 
 TEST(RemoteIdCoreRegion, PublishOutsideTheRegionKeepsNothing) {

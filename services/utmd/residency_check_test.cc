@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/region_testing.h"
 #include "services/common/store.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_registry.h"
@@ -31,11 +32,7 @@ using ::testing::HasSubstr;
 
 // EU-CH: a box around Zurich.
 region::RegionPolicy EuCh() {
-  absl::StatusOr<geo::Region> boundary = geo::Region::Create(
-      {geo::Polygon{{{47.0, 8.0}, {47.0, 9.0}, {47.8, 9.0}, {47.8, 8.0}}}}, {},
-      "boundary");
-  EXPECT_TRUE(boundary.ok()) << boundary.status();
-  return region::RegionPolicy("EU-CH", *std::move(boundary), false);
+  return region::test_util::BoxRegion("EU-CH", {47.0, 8.0}, {47.8, 9.0});
 }
 
 // A circle of 100 m around (lat, lng), as stored (wire form).
