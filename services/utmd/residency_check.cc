@@ -90,15 +90,18 @@ class RecordJudge {
     } else if (table == constraint::ConstraintRegistry::table()) {
       Constraint(key, value);
     } else if (table == registry::RegistryCore::kTable) {
+      // One that cannot be decoded is skipped, as the registry's model
+      // skips it (and serves nothing of it).
       v1::AircraftRegistration stored;
-      if (Decode(&stored, "registration", key, value)) {
+      if (stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         verdict_ =
             Judge(policy_, holder_, "registration", key, stored.region(), {});
       }
     } else if (table == fleet::OperatorSettings::kTable) {
-      // Keyed by pseudonym: the key names no one.
+      // Keyed by pseudonym: the key names no one. Skipped when it cannot be
+      // decoded, as by the settings' model.
       internal::StoredDataSettings stored;
-      if (Decode(&stored, "operator settings", key, value)) {
+      if (stored.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
         verdict_ = Judge(policy_, holder_, "operator settings", key,
                          stored.region(), {});
       }

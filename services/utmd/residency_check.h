@@ -50,8 +50,9 @@ namespace utm::utmd {
 // store (`store_name`, e.g. its directory), the first refused record's table
 // and key, and both regions, e.g. "store /var/lib/utmd/store holds intent
 // 5f0c... of region EU-CH; this deployment serves region EU-DE: ...";
-// DATA_LOSS for a record that cannot be decoded; the store's own errors as
-// they are. Reads only.
+// DATA_LOSS for an intent, constraint or flight log that cannot be decoded
+// (registrations and settings that cannot are skipped, as their models skip
+// them); the store's own errors as they are. Reads only.
 absl::Status CheckStoredRegions(store::Store* store,
                                 const region::RegionPolicy* policy,
                                 absl::string_view store_name);
