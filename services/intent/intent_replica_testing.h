@@ -12,6 +12,7 @@
 #ifndef UTM_SERVICES_INTENT_INTENT_REPLICA_TESTING_H_
 #define UTM_SERVICES_INTENT_INTENT_REPLICA_TESTING_H_
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -102,6 +103,9 @@ struct ReplicaWorkloadResult {
   int rejected = 0;
   int errors = 0;
   std::string first_error;
+  // Writes answered UNAVAILABLE (the airspace kept changing under them) and
+  // retried by the client with the same request id, as the API asks.
+  int client_retries = 0;
   int64_t retries = 0;
   size_t live = 0;
   std::vector<std::string> violations;
@@ -221,25 +225,40 @@ inline ReplicaWorkloadResult RunReplicaWorkload(
         const int kind = std::uniform_int_distribution<int>(0, 9)(rng);
         const int32_t priority =
             10 * std::uniform_int_distribution<int>(0, 2)(rng);
-        absl::StatusOr<WriteOutcome> out;
+        std::function<absl::StatusOr<WriteOutcome>()> write;
+        const std::string request_id = absl::StrCat(owner, "-", w);
         if (kind < 7 || mine.empty()) {
-          out = core.File(owner, {absl::StrCat(owner, "-", w), priority,
-                                  {RandomVolume(rng)}});
+          write = [&core, owner, request_id, priority,
+                   v = RandomVolume(rng)] {
+            return core.File(owner, {request_id, priority, {v}});
+          };
         } else {
           const size_t pick =
               std::uniform_int_distribution<size_t>(0, mine.size() - 1)(rng);
+          const auto [id, version] = mine[pick];
           if (kind < 9) {
-            out = core.Modify(owner, {absl::StrCat(owner, "-", w),
-                                      mine[pick].first, mine[pick].second,
-                                      priority, {RandomVolume(rng)}});
+            write = [&core, owner, request_id, id = id, version = version,
+                     priority, v = RandomVolume(rng)] {
+              return core.Modify(owner,
+                                 {request_id, id, version, priority, {v}});
+            };
           } else {
-            out = core.Transition(owner,
-                                  {absl::StrCat(owner, "-", w),
-                                   mine[pick].first, mine[pick].second,
-                                   IntentState::kCancelled, {}});
+            write = [&core, owner, request_id, id = id, version = version] {
+              return core.Transition(owner, {request_id, id, version,
+                                              IntentState::kCancelled, {}});
+            };
           }
         }
+        // UNAVAILABLE asks the client to retry with the same request id:
+        // a few times, as a client would.
+        absl::StatusOr<WriteOutcome> out = write();
+        int client_retries = 0;
+        for (; client_retries < 4 && absl::IsUnavailable(out.status());
+             ++client_retries) {
+          out = write();
+        }
         absl::MutexLock lock(&mu);
+        result.client_retries += client_retries;
         if (!out.ok()) {
           if (++result.errors == 1) result.first_error = out.status().ToString();
           continue;
