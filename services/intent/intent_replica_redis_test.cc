@@ -76,17 +76,31 @@ TEST_F(IntentReplicaRedisTest, ThreeReplicasSixteenClientsKeepTheRules) {
 }
 
 TEST_F(IntentReplicaRedisTest, WithoutTheGuardTheRulesBreak) {
-  std::vector<std::unique_ptr<testing::UnguardedLedger>> unguarded;
-  for (auto& l : ledgers_) {
-    // Five milliseconds more per commit (a slow network, or a GC pause), so
-    // that replicas race even on a loaded machine.
-    unguarded.push_back(std::make_unique<testing::UnguardedLedger>(
-        l.get(), absl::Milliseconds(5)));
+  // A run shows only a few violations (2 to 5 of some 90 accepted intents),
+  // and on a loaded machine now and then none: up to three runs, each on a
+  // ledger of its own (its own key prefix), until one shows the break.
+  testing::ReplicaWorkloadResult r;
+  for (int run = 0; run < 3 && r.violations.empty(); ++run) {
+    std::vector<std::unique_ptr<ledger::RedisLedger>> ledgers;
+    std::vector<std::unique_ptr<testing::UnguardedLedger>> unguarded;
+    for (int i = 0; i < 3; ++i) {
+      ledger::RedisLedgerOptions lo;
+      lo.client.addr = redis_->addr();
+      lo.prefix = absl::StrCat("{unguarded", run, "}:");
+      absl::StatusOr<std::unique_ptr<ledger::RedisLedger>> l =
+          ledger::RedisLedger::Open(lo);
+      ASSERT_TRUE(l.ok()) << l.status();
+      ledgers.push_back(*std::move(l));
+      // Five milliseconds more per commit (a slow network, or a GC pause),
+      // so that replicas race even on a loaded machine.
+      unguarded.push_back(std::make_unique<testing::UnguardedLedger>(
+          ledgers.back().get(), absl::Milliseconds(5)));
+    }
+    r = testing::RunReplicaWorkload(
+        [&](int i) { return unguarded[i % unguarded.size()].get(); },
+        testing::ReplicaWorkloadOptions());
+    EXPECT_EQ(r.errors, 0) << r.first_error;
   }
-  testing::ReplicaWorkloadResult r = testing::RunReplicaWorkload(
-      [&](int i) { return unguarded[i % unguarded.size()].get(); },
-      testing::ReplicaWorkloadOptions());
-  EXPECT_EQ(r.errors, 0) << r.first_error;
   EXPECT_FALSE(r.violations.empty());
 }
 
