@@ -172,32 +172,32 @@ class RecordJudge {
     return true;
   }
 
+  // A record of `kind` naming `region`, whose airspace is `stored` (read
+  // only when the record names no region and this deployment has one).
+  void JudgeStored(
+      absl::string_view kind, absl::string_view key, const std::string& region,
+      const google::protobuf::RepeatedPtrField<v1::Volume4D>& stored) {
+    std::vector<geo::Volume4D> volumes;
+    if (policy_ != nullptr && region.empty() &&
+        !StoredVolumes(stored, kind, key, &volumes)) {
+      return;
+    }
+    verdict_ = Judge(policy_, holder_, kind, key, region, volumes);
+  }
+
   // A flight log without a region is judged by its intent's volumes (the
   // track is not read).
   void FlightLog(absl::string_view key, absl::string_view value) {
     internal::StoredFlight stored;
     if (!Decode(&stored, "flight log", key, value)) return;
-    std::vector<geo::Volume4D> volumes;
-    if (policy_ != nullptr && stored.region().empty() &&
-        !StoredVolumes(stored.header().volumes(), "flight log", key,
-                       &volumes)) {
-      return;
-    }
-    verdict_ =
-        Judge(policy_, holder_, "flight log", key, stored.region(), volumes);
+    JudgeStored("flight log", key, stored.region(), stored.header().volumes());
   }
 
   void Constraint(absl::string_view key, absl::string_view value) {
     internal::StoredConstraint stored;
     if (!Decode(&stored, "constraint", key, value)) return;
-    std::vector<geo::Volume4D> volumes;
-    if (policy_ != nullptr && stored.region().empty() &&
-        !StoredVolumes(stored.constraint().volumes(), "constraint", key,
-                       &volumes)) {
-      return;
-    }
-    verdict_ =
-        Judge(policy_, holder_, "constraint", key, stored.region(), volumes);
+    JudgeStored("constraint", key, stored.region(),
+                stored.constraint().volumes());
   }
 
   const region::RegionPolicy* const policy_;
