@@ -209,8 +209,9 @@ IntentCore::GuardParts IntentCore::GuardFor(const std::string& owner,
   // filed): what an erasure racing it must see.
   if ((outcome.accepted() && touched.intent_id.empty()) ||
       !request_id.empty()) {
-    parts.guard.reads.push_back(OwnerKey(owner));
-    parts.guard.writes.push_back(OwnerKey(owner));
+    std::string key = OwnerKey(owner);
+    parts.guard.reads.push_back(key);
+    parts.guard.writes.push_back(std::move(key));
   }
   if (!request_id.empty()) {
     const std::string key = absl::StrCat("q/", RequestKey(owner, request_id));
@@ -348,6 +349,7 @@ void IntentCore::WriteThroughLedger(
 absl::StatusOr<int64_t> IntentCore::EraseOwnerThroughLedger(
     const std::string& owner) {
   absl::BitGen jitter;
+  const std::string owner_key = OwnerKey(owner);
   int64_t erased = 0;
   bool first = true;  // the first commit checks every intent of the owner
   for (int attempt = 0;;) {
@@ -368,8 +370,8 @@ absl::StatusOr<int64_t> IntentCore::EraseOwnerThroughLedger(
     const ledger::Position base = follower_->applied();
     ledger::Guard guard;
     // Filings of the owner committed after `base` move this erasure.
-    guard.reads.push_back(OwnerKey(owner));
-    guard.writes.push_back(OwnerKey(owner));
+    guard.reads.push_back(owner_key);
+    guard.writes.push_back(owner_key);
     std::vector<store::Mutation> mutations;
     std::vector<store::Mutation> owed;  // expired records' deletions
     int64_t intents = 0;
