@@ -15,6 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/common/rpc_observer.h"
 
 namespace utm {
 
@@ -78,6 +79,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      observers;
+  observers.push_back(std::make_unique<RpcObserverFactory>(options.rpc_stats));
+  builder.experimental().SetInterceptorCreators(std::move(observers));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0 ||
       (*requested_port != 0 && port != *requested_port)) {

@@ -1,7 +1,8 @@
 // Starting and stopping utmd's gRPC server.
 //
 // Every server we run serves the standard gRPC health checking service
-// (grpc.health.v1.Health, SERVING while up) and server reflection, binds the
+// (grpc.health.v1.Health, SERVING while up) and server reflection, gives
+// every call a request id, logs and counts it (rpc_observer.h), binds the
 // address it is given (port 0 picks a free port, as tests do), and shuts down
 // gracefully: new calls are refused, calls in flight get until the deadline.
 //
@@ -30,6 +31,8 @@ class Service;
 
 namespace utm {
 
+class RpcStats;
+
 struct ServerOptions {
   // host:port to listen on. DEFAULT: loopback only, utmd's port.
   std::string listen_address = "127.0.0.1:7400";
@@ -41,6 +44,10 @@ struct ServerOptions {
   // Largest request or response, bytes. DEFAULT: 16 MiB (a 1,000-vertex
   // polygon is ~30 kB; a query page of intents a few MB).
   int max_message_bytes = 16 << 20;
+  // Per-method counts and latencies (services/common/rpc_observer.h); not
+  // owned, must outlive the server. DEFAULT: none (request ids and call logs
+  // are kept anyway).
+  RpcStats* rpc_stats = nullptr;
 };
 
 // A running gRPC server. Thread-safe.

@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/dir_lock.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/store_crypto.h"
 #include "services/common/store_format.h"
 #include "services/common/store_keys.h"
@@ -764,9 +765,17 @@ void EmbeddedStore::WriterLoop() {
       log_encoder_->AppendBatch(&bytes, batch);
     }
     const std::string log_name = Path(format::FileKind::kLog, generation_);
+    const absl::Time write_start = absl::Now();
     absl::Status s = WriteAll(log_fd_, bytes, log_name);
     if (s.ok() && options_.sync && ::fdatasync(log_fd_) != 0) {
       s = ErrnoStatus("cannot sync", log_name);
+    }
+    if (options_.sync_seconds != nullptr) {
+      options_.sync_seconds->Observe(
+          absl::ToDoubleSeconds(absl::Now() - write_start));
+    }
+    if (options_.group_size != nullptr) {
+      options_.group_size->Observe(static_cast<double>(group.size()));
     }
     if (!s.ok()) {
       Fail(absl::UnavailableError(

@@ -36,6 +36,10 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
+namespace utm::metrics {
+class Histogram;
+}  // namespace utm::metrics
+
 namespace utm::store {
 
 // One change: a put when `value` is set, a delete otherwise.
@@ -144,6 +148,11 @@ struct StoreOptions {
   // usual, so a restart with both keys after a crash mid-rotation still
   // works. nullopt: no rotation. DEFAULT: nullopt.
   std::optional<std::string> old_key;
+  // Embedded: what each group commit costs, for metrics (not owned; must
+  // outlive the store): seconds to write and sync it, and how many batches
+  // it carried. DEFAULT: none.
+  metrics::Histogram* sync_seconds = nullptr;
+  metrics::Histogram* group_size = nullptr;
 };
 
 // Opens (recovering from disk) the configured backend; the embedded backend

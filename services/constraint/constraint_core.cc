@@ -52,6 +52,10 @@ size_t ConstraintCore::constraint_count() const {
 
 size_t ConstraintCore::watcher_count() const { return hub_.watcher_count(); }
 
+WatchHub::QueueStats ConstraintCore::watch_queue_stats() const {
+  return hub_.queue_stats();
+}
+
 // ---------------------------------------------------------------------------
 // Recovery.
 

@@ -222,6 +222,7 @@ class ConstraintCore final : public intent::ConstraintChecker {
   int64_t last_sequence() const;
   size_t constraint_count() const;
   size_t watcher_count() const;
+  WatchHub::QueueStats watch_queue_stats() const;
 
  private:
   // A remembered request: its fingerprint and answer (serialized), when it

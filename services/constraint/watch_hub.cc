@@ -148,6 +148,19 @@ size_t WatchHub::watcher_count() const {
   return watchers_.size();
 }
 
+WatchHub::QueueStats WatchHub::queue_stats() const {
+  QueueStats stats;
+  absl::ReaderMutexLock lock(mu_);
+  stats.watchers = watchers_.size();
+  for (const auto& [handle, watcher] : watchers_) {
+    absl::MutexLock watcher_lock(&watcher->mu);
+    stats.queued_events += watcher->queue.size();
+    stats.longest_queue = std::max(stats.longest_queue, watcher->queue.size());
+    stats.resyncing += watcher->resyncing ? 1 : 0;
+  }
+  return stats;
+}
+
 bool WatchHub::Push(Watcher* w, EventPtr event, bool live) {
   bool notify = false;
   {

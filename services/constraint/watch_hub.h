@@ -133,6 +133,15 @@ class WatchHub {
 
   size_t watcher_count() const ABSL_LOCKS_EXCLUDED(mu_);
 
+  // The watchers' queues now, for metrics.
+  struct QueueStats {
+    size_t watchers = 0;
+    size_t queued_events = 0;  // over every watcher
+    size_t longest_queue = 0;
+    size_t resyncing = 0;  // watchers that overflowed and await a snapshot
+  };
+  QueueStats queue_stats() const ABSL_LOCKS_EXCLUDED(mu_);
+
  private:
   void Snapshot(Watcher* watcher) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues an event; true when the watcher must be notified (outside mu_).

@@ -68,6 +68,11 @@ size_t TelemetryCore::track_count() const {
   return tracks_.size();
 }
 
+size_t TelemetryCore::open_alert_count() const {
+  absl::MutexLock lock(&mu_);
+  return alerts_.size();
+}
+
 size_t TelemetryCore::intruder_count() const {
   absl::MutexLock lock(&mu_);
   return intruders_;
@@ -135,6 +140,9 @@ void TelemetryCore::SetAlert(const std::string& key,
   v1::Alert& a = *wanted;
   *a.mutable_update_time() = TimeToProto(now);
   if (it == alerts_.end()) {
+    if (a.kind() >= 0 && a.kind() < v1::AlertKind_ARRAYSIZE) {
+      alerts_raised_[a.kind()].fetch_add(1, std::memory_order_relaxed);
+    }
     a.set_state(v1::ALERT_STATE_RAISED);
     std::optional<ReplicaScope::Episode> episode;
     if (scope_ != nullptr) episode = scope_->OpenEpisode(key);
@@ -266,7 +274,9 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
                        options_.separation.vertical_m +
                        (own->speed_mps + fastest) * span_s +
                        fastest * absl::ToDoubleSeconds(options_.report_gap);
+  int64_t considered = 0;
   auto scan = [&](const std::vector<Slot>& slots) {
+    considered += static_cast<int64_t>(slots.size());
     for (const Slot& o : slots) {
       if (o.track == own) continue;
       // A track silent for the lost-link time is no longer coasted: it is
@@ -306,6 +316,7 @@ void TelemetryCore::DetectAround(Track* own, const geo::Vec3& east,
   });
   // The fast movers, wherever they are (few, if any).
   if (auto it = grid_.find(kFastCell); it != grid_.end()) scan(it->second);
+  pairs_considered_.fetch_add(considered, std::memory_order_relaxed);
 }
 
 void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
@@ -363,13 +374,34 @@ void TelemetryCore::Evaluate(Track* own, Track* other, const Detection& det,
 TelemetryCore::Result TelemetryCore::Ingest(
     const std::string& operator_id,
     const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
-  return IngestBatch(operator_id, reports, /*forwarded=*/false);
+  Result result = IngestBatch(operator_id, reports, /*forwarded=*/false);
+  CountReports(reports.size(), result);
+  return result;
 }
 
 TelemetryCore::Result TelemetryCore::IngestForwarded(
     const std::string& operator_id,
     const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports) {
-  return IngestBatch(operator_id, reports, /*forwarded=*/true);
+  Result result = IngestBatch(operator_id, reports, /*forwarded=*/true);
+  CountReports(reports.size(), result);
+  return result;
+}
+
+void TelemetryCore::CountReports(int reports, const Result& result) {
+  const int64_t refused = static_cast<int64_t>(result.errors.size());
+  reports_accepted_.fetch_add(reports - refused, std::memory_order_relaxed);
+  reports_refused_.fetch_add(refused, std::memory_order_relaxed);
+}
+
+TelemetryCore::Counters TelemetryCore::counters() const {
+  Counters c;
+  c.reports_accepted = reports_accepted_.load(std::memory_order_relaxed);
+  c.reports_refused = reports_refused_.load(std::memory_order_relaxed);
+  c.pairs_considered = pairs_considered_.load(std::memory_order_relaxed);
+  for (size_t k = 0; k < alerts_raised_.size(); ++k) {
+    c.alerts_raised[k] = alerts_raised_[k].load(std::memory_order_relaxed);
+  }
+  return c;
 }
 
 TelemetryCore::Result TelemetryCore::IngestBatch(

@@ -75,6 +75,8 @@
 #ifndef UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 #define UTM_SERVICES_TELEMETRY_TELEMETRY_CORE_H_
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -362,6 +364,19 @@ class TelemetryCore {
 
   size_t track_count() const;  // participants and intruders
   size_t intruder_count() const;
+  size_t open_alert_count() const;
+
+  // Since the core was made, for metrics. Lock-free to read.
+  struct Counters {
+    int64_t reports_accepted = 0;  // by Ingest and IngestForwarded
+    int64_t reports_refused = 0;
+    // Neighbours the detector looked at (each report against each track
+    // within reach): the tactical tier's work.
+    int64_t pairs_considered = 0;
+    // Alerts this core opened, by v1::AlertKind.
+    std::array<int64_t, v1::AlertKind_ARRAYSIZE> alerts_raised{};
+  };
+  Counters counters() const;
   const TelemetryOptions& options() const { return options_; }
 
  private:
@@ -384,6 +399,8 @@ class TelemetryCore {
                 std::vector<const Track*> involved, absl::Time now,
                 std::vector<AlertChange>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Counts a batch of `reports` reports into the counters.
+  void CountReports(int reports, const Result& result);
   Result IngestBatch(
       const std::string& operator_id,
       const google::protobuf::RepeatedPtrField<v1::PositionReport>& reports,
@@ -487,6 +504,10 @@ class TelemetryCore {
   absl::node_hash_map<CellKey, std::vector<Slot>> intruder_grid_
       ABSL_GUARDED_BY(mu_);
   size_t intruders_ ABSL_GUARDED_BY(mu_) = 0;
+  std::atomic<int64_t> reports_accepted_{0};
+  std::atomic<int64_t> reports_refused_{0};
+  std::atomic<int64_t> pairs_considered_{0};
+  std::array<std::atomic<int64_t>, v1::AlertKind_ARRAYSIZE> alerts_raised_{};
   // Upper bounds of the horizontal speed and extra horizontal uncertainty
   // of the intruders in intruder_grid_'s surface cells: raised as reports
   // arrive, recomputed exactly by Tick().

@@ -22,11 +22,14 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "services/utmctl/connection.h"
+#include "services/utmctl/request_id.h"
 
 namespace utm::ctl {
 
@@ -34,9 +37,16 @@ namespace utm::ctl {
 // certificates in the file; null (after printing why) when it is unreadable.
 inline std::shared_ptr<grpc::Channel> OpenChannel(
     const std::string& server, const std::string& tls_ca_file) {
-  if (tls_ca_file.empty()) {
-    return grpc::CreateChannel(server, grpc::InsecureChannelCredentials());
-  }
+  // Every failed call's error text names its request id (request_id.h).
+  auto open = [&server](std::shared_ptr<grpc::ChannelCredentials> credentials) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        interceptors;
+    interceptors.push_back(std::make_unique<RequestIdInterceptorFactory>());
+    return grpc::experimental::CreateCustomChannelWithInterceptors(
+        server, credentials, grpc::ChannelArguments(), std::move(interceptors));
+  };
+  if (tls_ca_file.empty()) return open(grpc::InsecureChannelCredentials());
   std::ifstream in(tls_ca_file);
   if (!in) {
     std::cerr << tls_ca_file << ": cannot open\n";
@@ -46,7 +56,7 @@ inline std::shared_ptr<grpc::Channel> OpenChannel(
   pem << in.rdbuf();
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = pem.str();
-  return grpc::CreateChannel(server, grpc::SslCredentials(ssl));
+  return open(grpc::SslCredentials(ssl));
 }
 
 // A stub of `Service` and the contexts of its calls. The token is the

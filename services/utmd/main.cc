@@ -50,9 +50,12 @@
 #include "services/common/ledger/follower.h"
 #include "services/common/ledger/local_ledger.h"
 #include "services/common/ledger/redis_ledger.h"
+#include "services/common/log/log.h"
+#include "services/common/metrics/metrics.h"
 #include "services/common/port_reservation.h"
 #include "services/common/pseudonym.h"
 #include "services/common/region.h"
+#include "services/common/rpc_observer.h"
 #include "services/common/server.h"
 #include "services/common/store.h"
 #include "services/common/store_crypto.h"
@@ -70,6 +73,9 @@
 #include "services/utmd/flags.h"
 #include "services/utmd/ledger_health.h"
 #include "services/utmd/ledger_hook.h"
+#include "services/utmd/metrics_endpoint.h"
+#include "services/utmd/metrics_wiring.h"
+#include "services/utmd/observability.h"
 #include "services/utmd/operator_data_tier.h"
 #include "services/utmd/residency_check.h"
 #include "services/utmd/rid_key.h"
@@ -386,6 +392,8 @@ int main(int argc, char** argv) {
   app.add_flag("--require-home-region", require_home_region,
                "With --region: refuse writes from tokens without a "
                "home_region claim (by default they are accepted)");
+  utm::utmd::ObservabilityFlags observability;
+  utm::utmd::AddObservabilityFlags(&app, &observability);
   // Debian's Abseil is built without NDEBUG, which leaves mutex deadlock
   // detection on for every lock: 15% of the CPU of a 10,000-stream watch
   // fan-out (perf). Tests keep it on; the server does not pay for it.
@@ -396,10 +404,27 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help, the version or the error
     return code == 0 ? 0 : kExitFlags;
   }
+  if (absl::Status s = utm::utmd::ConfigureLog(observability); !s.ok()) {
+    UTM_LOG(kError) << s.message();
+    return kExitFlags;
+  }
+  // What utmd measures about itself (served on --metrics). Declared before
+  // everything that records into it, so it outlives them.
+  utm::metrics::Catalog metric_catalog;
+  utm::RpcStats rpc_stats(&metric_catalog);
+  options.rpc_stats = &rpc_stats;
+  store_options.sync_seconds = metric_catalog.AddHistogram(
+      "utmd_store_sync_seconds",
+      "Time to write and sync one group commit of the embedded store.", {},
+      utm::metrics::Histogram::LatencyBounds());
+  store_options.group_size = metric_catalog.AddHistogram(
+      "utmd_store_group_size",
+      "Write batches carried by one group commit of the embedded store.", {},
+      utm::metrics::Histogram::SizeBounds());
   const absl::StatusOr<utm::utmd::ServiceSet> services =
       utm::utmd::ParseServices(services_flag);
   if (!services.ok()) {
-    std::cerr << "utmd: " << services.status().message() << "\n";
+    UTM_LOG(kError) << services.status().message();
     return kExitFlags;
   }
   const bool on_redis = store_options.backend == "redis";
@@ -409,28 +434,34 @@ int main(int argc, char** argv) {
     absl::StatusOr<utm::ledger::RedisLedgerOptions> parsed =
         utm::utmd::RedisLedgerOptionsFrom(redis_flags);
     if (!parsed.ok()) {
-      std::cerr << "utmd: " << parsed.status().message() << "\n";
+      UTM_LOG(kError) << parsed.status().message();
       return kExitFlags;
     }
     redis_options = *std::move(parsed);
+    redis_options->client.round_trip_seconds = metric_catalog.AddHistogram(
+        "utmd_redis_round_trip_seconds",
+        "Redis round trips (commands sent, replies read), in seconds.", {},
+        utm::metrics::Histogram::LatencyBounds());
     if (store_options.salvage || no_sync) {
-      std::cerr << "utmd: --salvage and --no-sync are about the embedded "
-                   "store; Redis's own settings decide durability with "
-                   "--store redis\n";
+      UTM_LOG(kError) << "--salvage and --no-sync are about the embedded "
+                         "store; Redis's own settings decide durability with "
+                         "--store redis";
       return kExitFlags;
     }
     if (!store_key_spec.empty() || !store_old_key_spec.empty()) {
-      std::cerr << "utmd: --store-key and --store-old-key encrypt the "
-                   "embedded store; with --store redis the data is in Redis\n";
+      UTM_LOG(kError)
+          << "--store-key and --store-old-key encrypt the "
+             "embedded store; with --store redis the data is in Redis";
       return kExitFlags;
     }
   } else if (utm::utmd::AnyRedisFlag(redis_flags) ||
              redis_flags.wait_replicas != 0) {
-    std::cerr << "utmd: --redis, --redis-password-file, --redis-user, "
-                 "--redis-sentinels, --redis-master, "
-                 "--redis-sentinel-password-file, --redis-connect-timeout, "
-                 "--redis-command-timeout and --redis-wait-replicas need "
-                 "--store redis\n";
+    UTM_LOG(kError)
+        << "--redis, --redis-password-file, --redis-user, "
+           "--redis-sentinels, --redis-master, "
+           "--redis-sentinel-password-file, --redis-connect-timeout, "
+           "--redis-command-timeout and --redis-wait-replicas need "
+           "--store redis";
     return kExitFlags;
   }
   // The store key: loaded here, never printed.
@@ -438,7 +469,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::string> key =
         utm::store::crypto::LoadKey(store_key_spec);
     if (!key.ok()) {
-      std::cerr << "utmd: --store-key: " << key.status().message() << "\n";
+      UTM_LOG(kError) << "--store-key: " << key.status().message();
       return kExitFlags;
     }
     store_options.key = *std::move(key);
@@ -449,7 +480,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::string> key =
         utm::store::crypto::LoadKey(store_old_key_spec);
     if (!key.ok()) {
-      std::cerr << "utmd: --store-old-key: " << key.status().message() << "\n";
+      UTM_LOG(kError) << "--store-old-key: " << key.status().message();
       return kExitFlags;
     }
     store_options.old_key = *std::move(key);
@@ -457,8 +488,8 @@ int main(int argc, char** argv) {
   std::optional<utm::region::RegionPolicy> region_policy;
   std::string region_note;  // said once the port is claimed
   if (region_code.empty() != region_boundary_file.empty()) {
-    std::cerr << "utmd: --region and --region-boundary go together: give "
-                 "both (a deployment serving one region) or neither\n";
+    UTM_LOG(kError) << "--region and --region-boundary go together: give "
+                       "both (a deployment serving one region) or neither";
     return kExitFlags;
   }
   if (!region_code.empty()) {
@@ -466,7 +497,7 @@ int main(int argc, char** argv) {
         utm::region::RegionPolicy::Load(region_code, region_boundary_file,
                                         require_home_region);
     if (!loaded.ok()) {
-      std::cerr << "utmd: " << loaded.status().message() << "\n";
+      UTM_LOG(kError) << loaded.status().message();
       return kExitFlags;
     }
     region_policy = *std::move(loaded);
@@ -474,19 +505,19 @@ int main(int argc, char** argv) {
     registry_options.region = region_policy->code();
     constraint_options.region = &*region_policy;
     region_note = absl::StrCat(
-        "utmd: serving region ", region_policy->code(), " (",
+        "serving region ", region_policy->code(), " (",
         region_policy->boundary().polygons().size(), " polygon(s), ",
         region_policy->boundary().vertex_count(), " vertices from ",
         region_boundary_file, "); writes outside it are refused",
         require_home_region ? ", tokens must name their home region" : "");
   } else {
     if (require_home_region) {
-      std::cerr << "utmd: --require-home-region needs --region and "
-                   "--region-boundary\n";
+      UTM_LOG(kError) << "--require-home-region needs --region and "
+                         "--region-boundary";
       return kExitFlags;
     }
     region_note =
-        "utmd: no --region: serving everywhere (no data residency boundary)";
+        "no --region: serving everywhere (no data residency boundary)";
   }
   intent_options.max_lead_time = absl::Hours(24 * max_lead_days);
   intent_options.max_volume_duration =
@@ -499,7 +530,7 @@ int main(int argc, char** argv) {
   const absl::StatusOr<utm::intent::PriorityPolicy> priorities =
       utm::intent::PriorityPolicy::Create(priority_bands);
   if (!priorities.ok()) {
-    std::cerr << "utmd: " << priorities.status().message() << "\n";
+    UTM_LOG(kError) << priorities.status().message();
     return 1;
   }
 
@@ -515,17 +546,17 @@ int main(int argc, char** argv) {
   absl::StatusOr<utm::PortReservation> port =
       utm::PortReservation::Claim(options.listen_address);
   if (!port.ok()) {
-    std::cerr << "utmd: " << port.status().message() << "\n";
+    UTM_LOG(kError) << port.status().message();
     return 1;
   }
   // Said once the port is claimed: a busy port's error comes first.
-  std::cerr << region_note << std::endl;
+  UTM_LOG(kInfo) << region_note;
 
   std::error_code error;
   std::filesystem::create_directories(data_dir, error);
   if (error) {
-    std::cerr << "utmd: cannot create --data-dir " << data_dir << ": "
-              << error.message() << "\n";
+    UTM_LOG(kError) << "cannot create --data-dir " << data_dir << ": "
+                    << error.message();
     return 1;
   }
 
@@ -533,7 +564,7 @@ int main(int argc, char** argv) {
   // accept the same airspace.
   absl::StatusOr<utm::DirLock> data_dir_lock = utm::DirLock::Acquire(data_dir);
   if (!data_dir_lock.ok()) {
-    std::cerr << "utmd: " << data_dir_lock.status().message() << "\n";
+    UTM_LOG(kError) << data_dir_lock.status().message();
     return 1;
   }
 
@@ -543,14 +574,14 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::string> secret =
         utm::auth::LoadOrCreateDevKey(data_dir);
     if (!secret.ok()) {
-      std::cerr << "utmd: " << secret.status() << "\n";
+      UTM_LOG(kError) << secret.status();
       return 1;
     }
     if (!issuers.empty() || !audiences.empty() || !jwks_file.empty() ||
         !public_key_file.empty()) {
       // utmctl mints dev tokens for iss = aud = "utmd" with its own key.
-      std::cerr << "utmd: --jwt-issuer, --jwt-audience, --jwks and "
-                   "--jwt-public-key need --auth keys\n";
+      UTM_LOG(kError) << "--jwt-issuer, --jwt-audience, --jwks and "
+                         "--jwt-public-key need --auth keys";
       return 1;
     }
     verifier = utm::auth::Verifier::FromHmacSecret(*secret, {}, clock);
@@ -566,18 +597,18 @@ int main(int argc, char** argv) {
     } else if (!public_key_file.empty()) {
       absl::StatusOr<std::string> pem = ReadFile(public_key_file);
       if (!pem.ok()) {
-        std::cerr << "utmd: " << pem.status() << "\n";
+        UTM_LOG(kError) << pem.status();
         return 1;
       }
       verifier =
           utm::auth::Verifier::FromPublicKeyPem(*pem, verifier_options, clock);
     } else {
-      std::cerr << "utmd: --auth keys needs --jwks or --jwt-public-key\n";
+      UTM_LOG(kError) << "--auth keys needs --jwks or --jwt-public-key";
       return 1;
     }
   }
   if (!verifier.ok()) {
-    std::cerr << "utmd: " << verifier.status() << "\n";
+    UTM_LOG(kError) << verifier.status();
     return 1;
   }
 
@@ -596,13 +627,12 @@ int main(int argc, char** argv) {
             ? redis_options->client.addr
             : absl::StrCat("the primary '", redis_options->client.master_name,
                            "' of Sentinels ", redis_flags.sentinels);
-    std::cerr << "utmd: port " << port->port()
-              << " claimed; loading from Redis at " << where << std::endl;
+    UTM_LOG(kInfo) << "port " << port->port()
+                   << " claimed; loading from Redis at " << where;
     absl::StatusOr<std::unique_ptr<utm::ledger::RedisLedger>> opened =
         utm::ledger::RedisLedger::Open(*redis_options);
     if (!opened.ok()) {
-      std::cerr << "utmd: Redis at " << where << ": " << opened.status()
-                << "\n";
+      UTM_LOG(kError) << "Redis at " << where << ": " << opened.status();
       return 1;
     }
     redis_ledger = *std::move(opened);
@@ -614,7 +644,7 @@ int main(int argc, char** argv) {
             region_policy ? &*region_policy : nullptr,
             absl::StrCat("Redis at ", where));
         !s.ok()) {
-      std::cerr << "utmd: " << s.message() << "\n";
+      UTM_LOG(kError) << s.message();
       return 1;
     }
     ledger = utm::utmd::HookSharedLedger(ledger, &hooked);
@@ -622,16 +652,14 @@ int main(int argc, char** argv) {
         utm::audit::OpenRedisAuditLog(redis_options->client,
                                       redis_options->prefix + "audit");
     if (!opened_audit.ok()) {
-      std::cerr << "utmd: the audit log in Redis: " << opened_audit.status()
-                << "\n";
+      UTM_LOG(kError) << "the audit log in Redis: " << opened_audit.status();
       return 1;
     }
     audit = *std::move(opened_audit);
     absl::StatusOr<std::string> key = utm::utmd::RidSessionKeyFromRedis(
         redis_options->client, redis_options->prefix + "rid:session-key");
     if (!key.ok()) {
-      std::cerr << "utmd: the Remote ID session key in Redis: " << key.status()
-                << "\n";
+      UTM_LOG(kError) << "the Remote ID session key in Redis: " << key.status();
       return 1;
     }
     rid_options.session_key = *std::move(key);
@@ -639,23 +667,23 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<utm::audit::AuditLog>> opened_audit =
         utm::audit::OpenFileAuditLog(data_dir + "/audit.log");
     if (!opened_audit.ok()) {
-      std::cerr << "utmd: " << opened_audit.status().message() << "\n";
+      UTM_LOG(kError) << opened_audit.status().message();
       return 1;
     }
     audit = *std::move(opened_audit);
     absl::StatusOr<std::string> key =
         utm::utmd::RidSessionKeyFromFile(data_dir);
     if (!key.ok()) {
-      std::cerr << "utmd: " << key.status().message() << "\n";
+      UTM_LOG(kError) << key.status().message();
       return 1;
     }
     rid_options.session_key = *std::move(key);
     store_options.dir = data_dir + "/store";
     store_options.sync = !no_sync;
-    std::cerr << "utmd: port " << port->port() << " claimed; recovering "
-              << (store_options.backend == "memory" ? "nothing (--store memory)"
-                                                    : store_options.dir)
-              << std::endl;
+    UTM_LOG(kInfo) << "port " << port->port() << " claimed; recovering "
+                   << (store_options.backend == "memory"
+                           ? "nothing (--store memory)"
+                           : store_options.dir);
   }
   // Operators' data settings are kept by keyed pseudonym: in one process
   // under <data-dir>/pseudonym-key unless told otherwise; replicas only
@@ -668,15 +696,15 @@ int main(int argc, char** argv) {
         key.ok() ? utm::pseudonym::Pseudonymizer::Create(*std::move(key))
                  : key.status();
     if (!made.ok()) {
-      std::cerr << "utmd: " << made.status().message() << "\n";
+      UTM_LOG(kError) << made.status().message();
       return pseudonym_key_spec.empty() ? 1 : kExitFlags;
     }
     pseudonyms.emplace(*std::move(made));
   } else {
-    std::cerr << "utmd: no --pseudonym-key: operators' data settings "
-                 "(Local Data Mode, flight-log retention) are not kept on "
-                 "these replicas"
-              << std::endl;
+    UTM_LOG(kWarning)
+        << "no --pseudonym-key: operators' data settings "
+           "(Local Data Mode, flight-log retention) are not kept on "
+           "these replicas";
   }
   // No local store on Redis: the ledger is the storage.
   std::unique_ptr<utm::store::Store> store;
@@ -684,7 +712,7 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::unique_ptr<utm::store::Store>> opened =
         utm::store::OpenStore(store_options);
     if (!opened.ok()) {
-      std::cerr << "utmd: " << opened.status() << "\n";
+      UTM_LOG(kError) << opened.status();
       return 1;
     }
     store = *std::move(opened);
@@ -695,7 +723,7 @@ int main(int argc, char** argv) {
             store.get(), region_policy ? &*region_policy : nullptr,
             store_options.backend == "memory" ? "memory" : store_options.dir);
         !s.ok()) {
-      std::cerr << "utmd: " << s.message() << "\n";
+      UTM_LOG(kError) << s.message();
       return 1;
     }
   }
@@ -703,7 +731,7 @@ int main(int argc, char** argv) {
                                       store.get());
   if (!on_redis) {
     if (absl::Status s = intent_core.Recover(); !s.ok()) {
-      std::cerr << "utmd: " << s << "\n";
+      UTM_LOG(kError) << s;
       return 1;
     }
   }
@@ -711,7 +739,7 @@ int main(int argc, char** argv) {
                                                   store.get());
   if (!on_redis) {
     if (absl::Status s = constraint_core.Recover(); !s.ok()) {
-      std::cerr << "utmd: " << s << "\n";
+      UTM_LOG(kError) << s;
       return 1;
     }
   }
@@ -744,14 +772,14 @@ int main(int argc, char** argv) {
     settings.emplace(pseudonyms ? &*pseudonyms : nullptr, ledger, &*follower,
                      intent_options.region);
     if (absl::Status s = follower->Start(); !s.ok()) {
-      std::cerr << "utmd: loading from Redis: " << s << "\n";
+      UTM_LOG(kError) << "loading from Redis: " << s;
       return 1;
     }
   } else {
     absl::StatusOr<std::unique_ptr<utm::ledger::LocalLedger>> opened =
         utm::ledger::LocalLedger::Open(store.get());
     if (!opened.ok()) {
-      std::cerr << "utmd: the registry's ledger: " << opened.status() << "\n";
+      UTM_LOG(kError) << "the registry's ledger: " << opened.status();
       return 1;
     }
     registry_ledger = *std::move(opened);
@@ -761,7 +789,7 @@ int main(int argc, char** argv) {
     settings.emplace(pseudonyms ? &*pseudonyms : nullptr, registry_ledger.get(),
                      &*registry_follower, intent_options.region);
     if (absl::Status s = registry_follower->Start(); !s.ok()) {
-      std::cerr << "utmd: loading the registry: " << s << "\n";
+      UTM_LOG(kError) << "loading the registry: " << s;
       return 1;
     }
   }
@@ -772,49 +800,46 @@ int main(int argc, char** argv) {
   }
   const absl::Duration recovery_time = absl::Now() - recovery_start;
   if (on_redis) {
-    std::cerr << "utmd: loaded "
-              << WithCommas(static_cast<int64_t>(intent_core.live_count()))
-              << " live intents and "
-              << WithCommas(
-                     static_cast<int64_t>(constraint_core.constraint_count()))
-              << " constraints from Redis (entry "
-              << WithCommas(static_cast<int64_t>(follower->applied().seq))
-              << ") in " << HumanDuration(recovery_time) << std::endl;
+    UTM_LOG(kInfo) << "loaded "
+                   << WithCommas(static_cast<int64_t>(intent_core.live_count()))
+                   << " live intents and "
+                   << WithCommas(static_cast<int64_t>(
+                          constraint_core.constraint_count()))
+                   << " constraints from Redis (entry "
+                   << WithCommas(static_cast<int64_t>(follower->applied().seq))
+                   << ") in " << HumanDuration(recovery_time);
   } else if (std::optional<utm::store::RecoveryStats> stats =
                  utm::store::GetRecoveryStats(*store)) {
     if (!stats->salvaged_to.empty()) {
-      std::cerr << "utmd: SALVAGED a damaged store; the damaged files are in "
-                << stats->salvaged_to << ":\n";
+      UTM_LOG(kWarning) << "SALVAGED a damaged store; the damaged files are in "
+                        << stats->salvaged_to << ":";
       for (const std::string& note : stats->salvage_notes) {
-        std::cerr << "utmd:   " << note << "\n";
+        UTM_LOG(kWarning) << "  " << note;
       }
     } else if (store_options.salvage) {
-      std::cerr << "utmd: --salvage: the store is not damaged, nothing to do"
-                << std::endl;
+      UTM_LOG(kInfo) << "--salvage: the store is not damaged, nothing to do";
     }
-    std::cerr << "utmd: recovered "
-              << WithCommas(static_cast<int64_t>(intent_core.live_count()))
-              << " live intents and "
-              << WithCommas(
-                     static_cast<int64_t>(constraint_core.constraint_count()))
-              << " constraints from " << store_options.dir << " in "
-              << HumanDuration(recovery_time) << " (snapshot "
-              << WithCommas(static_cast<int64_t>(stats->snapshot_records))
-              << " records, log "
-              << WithCommas(static_cast<int64_t>(stats->log_batches))
-              << " batches"
-              << (stats->created ? ", a new store"
-                  : stats->clean ? ", closed cleanly"
-                                 : ", after a crash")
-              << (stats->torn_tail_bytes > 0
-                      ? absl::StrCat(", dropped a torn tail of ",
-                                     stats->torn_tail_bytes, " bytes")
-                      : "")
-              << (stats->key_id.empty()
-                      ? ""
-                      : absl::StrCat(", encrypted with key ", stats->key_id))
-              << (stats->rekeyed ? ", rewritten under the new key" : "") << ")"
-              << std::endl;
+    UTM_LOG(kInfo)
+        << "recovered "
+        << WithCommas(static_cast<int64_t>(intent_core.live_count()))
+        << " live intents and "
+        << WithCommas(static_cast<int64_t>(constraint_core.constraint_count()))
+        << " constraints from " << store_options.dir << " in "
+        << HumanDuration(recovery_time) << " (snapshot "
+        << WithCommas(static_cast<int64_t>(stats->snapshot_records))
+        << " records, log "
+        << WithCommas(static_cast<int64_t>(stats->log_batches)) << " batches"
+        << (stats->created ? ", a new store"
+            : stats->clean ? ", closed cleanly"
+                           : ", after a crash")
+        << (stats->torn_tail_bytes > 0
+                ? absl::StrCat(", dropped a torn tail of ",
+                               stats->torn_tail_bytes, " bytes")
+                : "")
+        << (stats->key_id.empty()
+                ? ""
+                : absl::StrCat(", encrypted with key ", stats->key_id))
+        << (stats->rekeyed ? ", rewritten under the new key" : "") << ")";
   }
   // Local Data Mode: intents filed without retention (refused on Redis),
   // and disclosures audited as the fact of the read only.
@@ -872,7 +897,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
       utm::utmd::TacticalTier::Start(std::move(tactical_options));
   if (!tactical.ok()) {
-    std::cerr << "utmd: Remote ID: " << tactical.status().message() << "\n";
+    UTM_LOG(kError) << "Remote ID: " << tactical.status().message();
     return 2;
   }
 
@@ -939,12 +964,35 @@ int main(int argc, char** argv) {
   // any: a telemetry-only process keeps nothing and goes on without them.
   if (!writing_names.empty()) writing_names.push_back("");
 
+  // Metrics read the cores at each scrape; the endpoint is declared after
+  // them, so it stops before they go.
+  utm::utmd::MetricSources metric_sources;
+  metric_sources.intents = &intent_core;
+  metric_sources.constraints = &constraint_core;
+  metric_sources.telemetry = (*tactical)->telemetry();
+  utm::utmd::AddServiceMetrics(&metric_catalog, metric_sources);
+  std::unique_ptr<utm::utmd::MetricsEndpoint> metrics_endpoint;
+  if (!observability.metrics.empty()) {
+    absl::StatusOr<std::unique_ptr<utm::utmd::MetricsEndpoint>> started =
+        utm::utmd::MetricsEndpoint::Start(observability.metrics,
+                                          &metric_catalog);
+    if (!started.ok()) {
+      UTM_LOG(kError) << started.status().message();
+      return 1;
+    }
+    metrics_endpoint = *std::move(started);
+    UTM_LOG(kInfo) << "metrics on http://"
+                   << observability.metrics.substr(
+                          0, observability.metrics.rfind(':'))
+                   << ":" << metrics_endpoint->port() << "/metrics";
+  }
+
   options.listen_address = port->address();  // port 0 resolved
   port->Release();
   absl::StatusOr<std::unique_ptr<utm::Server>> server =
       utm::Server::Start(options, served);
   if (!server.ok()) {
-    std::cerr << "utmd: " << server.status() << "\n";
+    UTM_LOG(kError) << server.status();
     return 1;
   }
   // Health: each served service by name; writes need the store (or Redis),
@@ -967,8 +1015,8 @@ int main(int argc, char** argv) {
   }
   if (store != nullptr) {
     store->OnFailure([health, writing_names](const absl::Status& failure) {
-      std::cerr << "utmd: " << failure.message()
-                << "; health is NOT_SERVING for writes" << std::endl;
+      UTM_LOG(kWarning) << failure.message()
+                        << "; health is NOT_SERVING for writes";
       absl::MutexLock lock(&health->mu);
       if (health->server == nullptr) return;
       for (const std::string& name : writing_names) {
@@ -990,19 +1038,20 @@ int main(int argc, char** argv) {
   }
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
-  std::cerr << "utmd: listening on " << host << ":" << (*server)->port()
-            << " (data in " << data_dir << (on_redis ? ", store redis" : "")
-            << ", auth " << auth_mode
-            << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS") << ")"
-            << std::endl;
+  UTM_LOG(kInfo) << "listening on " << host << ":" << (*server)->port()
+                 << " (data in " << data_dir
+                 << (on_redis ? ", store redis" : "") << ", auth " << auth_mode
+                 << (options.tls_cert_file.empty() ? ", plaintext" : ", TLS")
+                 << ")";
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);
   const absl::Time stop_start = absl::Now();
-  std::cerr << "utmd: " << strsignal(signal_number)
-            << ": ending watch and telemetry streams, draining calls for up "
-               "to "
-            << grace_s << " s" << std::endl;
+  UTM_LOG(kInfo)
+      << strsignal(signal_number)
+      << ": ending watch and telemetry streams, draining calls for up "
+         "to "
+      << grace_s << " s";
   if (ledger_health) ledger_health->Stop();
   // Streams never end by themselves: told where to resume, their clients
   // move to the next server instead of holding the stop for the grace.
@@ -1021,9 +1070,8 @@ int main(int argc, char** argv) {
   intent_core.StopLedgerWork();
   if (follower) follower->Stop();
   if (registry_follower) registry_follower->Stop();
-  std::cerr << "utmd: stopped after "
-            << absl::StrFormat("%.1f s",
-                               absl::ToDoubleSeconds(absl::Now() - stop_start))
-            << std::endl;
+  UTM_LOG(kInfo) << "stopped after "
+                 << absl::StrFormat("%.1f s", absl::ToDoubleSeconds(
+                                                  absl::Now() - stop_start));
   return 0;
 }

@@ -88,7 +88,9 @@ absl::Status UtmdProcess::Spawn() {
     ::_exit(127);
   }
   pid_ = pid;
-  const std::regex listening("utmd: listening on 127\\.0\\.0\\.1:([0-9]+)");
+  // A text log ("utmd: listening on ...") or a JSON one ("msg":"listening
+  // on ...").
+  const std::regex listening("listening on 127\\.0\\.0\\.1:([0-9]+)");
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (true) {
     int status = 0;

@@ -14,7 +14,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "geo/status_macros.h"
+#include "services/common/metrics/metrics.h"
 
 namespace utm::redis {
 namespace {
@@ -348,8 +350,13 @@ absl::StatusOr<std::vector<Reply>> Client::RoundTripLocked(
   if (context_ == nullptr) UTM_RETURN_IF_ERROR(ConnectLocked());
   UTM_RETURN_IF_ERROR(SetTimeoutLocked(timeout));
   round_trips_.fetch_add(1);
+  const absl::Time start = absl::Now();
   absl::StatusOr<std::vector<Reply>> replies =
       Exchange(context_, address_, commands, timeout);
+  if (options_.round_trip_seconds != nullptr) {
+    options_.round_trip_seconds->Observe(
+        absl::ToDoubleSeconds(absl::Now() - start));
+  }
   if (!replies.ok()) {
     DropLocked();
     return replies;

@@ -52,6 +52,10 @@
 
 struct redisContext;  // hiredis; only redis_client.cc sees its definition.
 
+namespace utm::metrics {
+class Histogram;
+}  // namespace utm::metrics
+
 namespace utm::redis {
 
 // A reply copied out of hiredis (RESP2). Owns its data.
@@ -90,6 +94,10 @@ struct ClientOptions {
   // Bounds each read and write of a command. REQUIRES: positive.
   // DEFAULT: 2 s.
   absl::Duration command_timeout = absl::Seconds(2);
+  // Every round trip of a Client made with these options (commands sent,
+  // replies read), in seconds, for metrics. Not owned; must outlive the
+  // clients. DEFAULT: none.
+  metrics::Histogram* round_trip_seconds = nullptr;
 };
 
 // Parses "host:port", "[v6]:port" or "hostname:port" (port 1..65535).
