@@ -38,9 +38,12 @@ RUN apt-get update \
       libhiredis0.14 \
       libjwt0 \
       libpcap0.8 \
+      libprometheus-cpp-core1.0 \
+      libprometheus-cpp-pull1.0 \
       libprotobuf32 \
       libpugixml1v5 \
       libs2-0 \
+      libspdlog1.10 \
       libssl3 \
       libstdc++6 \
       zlib1g \
@@ -55,7 +58,7 @@ RUN groupadd --system --gid 10001 utmd \
 COPY --from=build /build/services/utmd/utmd /build/services/utmctl/utmctl /usr/local/bin/
 USER 10001:10001
 WORKDIR /var/lib/utmd
-EXPOSE 7400
+EXPOSE 7400 9464
 VOLUME ["/var/lib/utmd"]
 ENTRYPOINT ["utmd"]
 CMD ["--listen=0.0.0.0:7400", "--data-dir=/var/lib/utmd"]

@@ -38,6 +38,9 @@ PACKAGES=(
   libpcap-dev tshark
   # utmctl operator export writes its archive (tar.gz) with libarchive.
   libarchive-dev
+  # Logs (spdlog) and the Prometheus metrics endpoint (prometheus-cpp's
+  # serialiser and pull exposer).
+  libspdlog-dev prometheus-cpp-dev
 )
 # The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
 # clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.
