@@ -3,8 +3,10 @@
 //   kubectl kustomize k8s/overlays/dev  | node k8s/validate/invariants.mjs dev
 //   kubectl kustomize k8s/overlays/prod | node k8s/validate/invariants.mjs prod
 //
-// Both overlays: every container (init containers too) has CPU and memory
-// requests and limits, a non-root pod and a read-only root filesystem; every
+// Both overlays: every utmd serves --metrics on a containerPort its pod's
+// prometheus.io annotations name, and logs JSON. Every container (init
+// containers too) has CPU and memory requests and limits, a non-root pod and
+// a read-only root filesystem; every
 // long-running container has readiness and liveness probes; every Secret,
 // ConfigMap, PersistentVolumeClaim and autoscaling target named by a workload
 // is in the render (a reference kustomize failed to rewrite shows up here).
@@ -90,6 +92,22 @@ for (const h of ofKind("HorizontalPodAutoscaler")) {
 
 const utmdContainer = (w) => w.spec.template.spec.containers.find((c) => c.name === "utmd");
 const utmds = ofKind("Deployment").filter((d) => utmdContainer(d) !== undefined);
+
+// Both overlays: every utmd serves metrics where its pod says Prometheus
+// should scrape, and logs JSON for the cluster's log pipeline.
+for (const d of utmds) {
+  const c = utmdContainer(d);
+  const annotations = d.spec.template.metadata.annotations ?? {};
+  const metrics = flag(c, "metrics");
+  const port = metrics?.split(":").pop();
+  if (metrics === undefined) fail(d, "no --metrics: Prometheus cannot scrape it");
+  else if (annotations["prometheus.io/scrape"] !== "true" || annotations["prometheus.io/port"] !== port) {
+    fail(d, `--metrics=${metrics} but the pod's prometheus.io/scrape and prometheus.io/port annotations do not say so`);
+  } else if (!c.ports?.some((p) => String(p.containerPort) === port)) {
+    fail(d, `--metrics=${metrics}: port ${port} is not a containerPort`);
+  }
+  if (flag(c, "log-format") !== "json") fail(d, `--log-format=${flag(c, "log-format")}, want json`);
+}
 
 if (overlay === "dev") {
   if (utmds.length !== 1) problems.push(`dev: ${utmds.length} utmd Deployments, want 1`);
