@@ -205,12 +205,14 @@ if [[ -x $UTMD && -x $UTMCTL ]]; then
     echo "NOTE: this utmd predates the Redis store; not checked: ${pending[*]}"
   fi
 
-  # The dev Deployment's args, but on a free loopback port and a scratch
+  # The dev Deployment's args, but on free loopback ports and a scratch
   # directory (utmd_start gives --listen and --data-dir).
   mapfile -d '' words < <(command_of Deployment/utmd utmd args <"$work/dev.yaml")
   dev_args=()
   for w in "${words[@]}"; do
     [[ $w == --listen=* || $w == --data-dir=* ]] && continue
+    # Metrics on a free loopback port too (the pod's 9464 may be taken here).
+    [[ $w == --metrics=* ]] && w=--metrics=127.0.0.1:0
     [[ " ${pending[*]} " == *" $w "* ]] && continue
     # --flag=value as --flag value (how utmd_start looks for --shutdown-grace).
     if [[ $w == --*=* ]]; then dev_args+=("${w%%=*}" "${w#*=}"); else dev_args+=("$w"); fi

@@ -1,5 +1,4 @@
 #include "services/common/jwks.h"
-#include "services/common/scoped_fd.h"
 
 #include <fcntl.h>
 #include <openssl/bio.h>
@@ -24,6 +23,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
+#include "services/common/scoped_fd.h"
 
 namespace utm::auth {
 namespace {
@@ -400,7 +401,7 @@ void JwksFile::Log(const std::string& line) const {
   if (options_.log) {
     options_.log(line);
   } else {
-    std::cerr << "utmd: " << line << std::endl;
+    UTM_LOG(kInfo) << line;
   }
 }
 

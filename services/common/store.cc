@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "services/common/dir_lock.h"
+#include "services/common/log/log.h"
 #include "services/common/metrics/metrics.h"
 #include "services/common/store_crypto.h"
 #include "services/common/store_format.h"
@@ -631,7 +632,7 @@ EmbeddedStore::~EmbeddedStore() {
     // after a crash.
     if (clean) {
       if (absl::Status s = WriteCleanMarker(); !s.ok()) {
-        std::fprintf(stderr, "store: %s\n", std::string(s.message()).c_str());
+        UTM_LOG(kError) << "store: " << s.message();
       }
     }
     ::close(log_fd_);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/constraint_record.h"
 #include "utm/internal/constraint_storage.pb.h"
@@ -98,8 +99,8 @@ void Authorisations::ApplyRecord(absl::string_view id,
   if (value) {
     internal::StoredAuthorisation stored;
     if (!stored.ParseFromString(*value)) {
-      std::cerr << "utmd: authorisation " << id
-                << " in the ledger cannot be decoded\n";
+      UTM_LOG(kWarning) << "authorisation " << id
+                        << " in the ledger cannot be decoded";
       return;
     }
     Upsert(stored.authorisation());

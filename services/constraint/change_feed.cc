@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
 
@@ -181,7 +182,7 @@ void ReplicaChangeFeed::ApplyRecord(absl::string_view key,
                                     const std::optional<std::string>& value) {
   int64_t sequence = 0;
   if (!absl::SimpleAtoi(key, &sequence)) {
-    std::cerr << "utmd: change log key " << key << " is not a sequence\n";
+    UTM_LOG(kWarning) << "change log key " << key << " is not a sequence";
     return;
   }
   if (!value) {
@@ -194,7 +195,7 @@ void ReplicaChangeFeed::ApplyRecord(absl::string_view key,
           ? DecodeChange(stored)
           : absl::DataLossError(absl::StrCat("change ", key, ": cannot decode"));
   if (!change.ok()) {
-    std::cerr << "utmd: " << change.status() << "\n";
+    UTM_LOG(kWarning) << change.status();
     return;
   }
   log_[sequence] = *std::move(change);

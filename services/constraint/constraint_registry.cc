@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
+#include "services/common/log/log.h"
 #include "services/common/volume_convert.h"
 #include "utm/internal/constraint_storage.pb.h"
 
@@ -238,8 +239,8 @@ void ConstraintRegistry::ApplyRecord(absl::string_view id,
   }
   internal::StoredConstraint stored;
   if (!stored.ParseFromString(*value)) {
-    std::cerr << "utmd: constraint " << id
-              << " in the ledger cannot be decoded\n";
+    UTM_LOG(kWarning) << "constraint " << id
+                      << " in the ledger cannot be decoded";
     return;
   }
   const absl::Time checked_until = TimeOf(stored.checked_until());
@@ -249,8 +250,8 @@ void ConstraintRegistry::ApplyRecord(absl::string_view id,
         MakeRecord(stored.constraint(), "constraint", limits, max_volumes,
                    /*trusted=*/true);
     if (!record.ok()) {
-      std::cerr << "utmd: constraint " << id
-                << " in the ledger: " << record.status() << "\n";
+      UTM_LOG(kWarning) << "constraint " << id
+                        << " in the ledger: " << record.status();
       return;
     }
     if (held == nullptr) {

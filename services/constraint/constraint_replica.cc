@@ -10,6 +10,7 @@
 #include "geo/area_keys.h"
 #include "geo/status_macros.h"
 #include "services/common/input_limits.h"
+#include "services/common/log/log.h"
 #include "services/constraint/constraint_core.h"
 #include "utm/internal/constraint_storage.pb.h"
 
@@ -150,8 +151,8 @@ void ConstraintCore::ApplyRequestRecord(
   }
   std::optional<RequestRecord> record = DecodeRequest(*value);
   if (!record) {
-    std::cerr << "utmd: a constraint request record in the ledger cannot be "
-                 "decoded\n";
+    UTM_LOG(kWarning)
+        << "a constraint request record in the ledger cannot be decoded";
     return;
   }
   request_order_.emplace_back(record->created, std::string(key));

@@ -10,6 +10,7 @@
 #include "geo/status_macros.h"
 #include "services/common/grpc_auth.h"
 #include "services/common/grpc_status.h"
+#include "services/common/log/log.h"
 
 namespace utm::constraint {
 namespace {
@@ -373,8 +374,8 @@ Ticker::Ticker(ConstraintCore* core, absl::Duration period)
         while (!stop_.WaitForNotificationWithTimeout(period)) {
           absl::StatusOr<int> ticked = core->Tick();
           if (!ticked.ok()) {
-            std::fprintf(stderr, "utmd: constraint schedule tick: %s\n",
-                         ticked.status().ToString().c_str());
+            UTM_LOG(kWarning)
+                << "constraint schedule tick: " << ticked.status();
           }
         }
       }) {}

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/intersect.h"
+#include "services/common/log/log.h"
 #include "services/common/volume_convert.h"
 #include "services/constraint/limits.h"
 
@@ -97,7 +98,7 @@ void WithdrawnHistory::ApplyRecord(absl::string_view id,
   }
   absl::StatusOr<Entry> e = Decode(id, *value);
   if (!e.ok()) {
-    std::cerr << "utmd: " << e.status() << "\n";
+    UTM_LOG(kWarning) << e.status();
     return;
   }
   entries_[std::string(id)] = *std::move(e);

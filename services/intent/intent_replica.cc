@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "geo/area_keys.h"
+#include "services/common/log/log.h"
 #include "services/intent/intent_core.h"
 #include "services/intent/intent_states.h"
 
@@ -116,8 +117,8 @@ void IntentCore::ApplyIntentRecord(absl::string_view id,
     if (!intent.ok()) {
       // Written by a replica of another version, or damaged: this replica
       // cannot take part in deciding on it, and says so.
-      std::cerr << "utmd: intent " << id
-                << " in the ledger cannot be read: " << intent.status() << "\n";
+      UTM_LOG(kWarning) << "intent " << id
+                        << " in the ledger cannot be read: " << intent.status();
       return;
     }
     // Every replica, the writer included, learns a state change here, once
@@ -146,8 +147,8 @@ void IntentCore::ApplyRequestRecord(absl::string_view key,
   absl::Time created;
   absl::StatusOr<RequestRecord> record = DecodeRequestRecord(*value, &created);
   if (!record.ok()) {
-    std::cerr << "utmd: a request record in the ledger cannot be read: "
-              << record.status() << "\n";
+    UTM_LOG(kWarning) << "a request record in the ledger cannot be read: "
+                      << record.status();
     return;
   }
   requests_[std::string(key)] = *std::move(record);

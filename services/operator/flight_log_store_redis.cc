@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "services/common/log/log.h"
 
 namespace utm::fleet {
 namespace {
@@ -112,9 +113,9 @@ void RedisFlightLogStore::Enqueue(Batch batch) {
       failed_ = absl::UnavailableError(absl::StrCat(
           "redis: flight logs: a write was dropped (",
           full ? "too many waiting for Redis" : "Redis did not answer", ")"));
-      std::cerr << "utmd: " << failed_->message()
-                << "; flight logs lose what is written until it answers"
-                << std::endl;
+      UTM_LOG(kWarning) << failed_->message()
+                        << "; flight logs lose what is written until it "
+                           "answers";
     }
     ++stats_.batches_dropped;
     stats_.chunks_dropped += batch.chunks;
@@ -175,8 +176,8 @@ void RedisFlightLogStore::WriterLoop() {
     done_ += batches.size();
     if (!failure.ok()) {
       if (!failed_) {
-        std::cerr << "utmd: flight logs: " << batches.size()
-                  << " writes lost: " << failure << std::endl;
+        UTM_LOG(kWarning) << "flight logs: " << batches.size()
+                          << " writes lost: " << failure;
         failed_ = failure;
       }
       if (absl::IsUnavailable(failure)) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
 #include "utm/internal/operator_settings_storage.pb.h"
 
 namespace utm::fleet {
@@ -82,10 +83,9 @@ void OperatorSettings::Apply(absl::string_view key,
     // A record this build cannot read: the model goes on without it (that
     // operator is on the defaults) rather than stopping at this entry. The
     // key is a pseudonym: safe to print.
-    std::fprintf(stderr,
-                 "operator settings: skipping the undecodable record of "
-                 "table %s (%zu bytes)\n",
-                 kTable, value->size());
+    UTM_LOG(kWarning) << "operator settings: skipping the undecodable "
+                         "record of table "
+                      << kTable << " (" << value->size() << " bytes)";
     return;
   }
   policy.local_only = record.local_data_mode();

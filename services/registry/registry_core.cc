@@ -11,6 +11,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "services/common/audit/case_reference.h"
 #include "services/common/input_limits.h"
+#include "services/common/log/log.h"
 #include "services/common/volume_convert.h"
 #include "services/registry/registration_record.h"
 #include "services/remoteid/uas_id.h"
@@ -177,10 +178,9 @@ void RegistryCore::Apply(absl::string_view key,
   if (!r.ParseFromString(*value) || r.serial_number() != key) {
     // A record this build cannot read: the model goes on without it rather
     // than stopping every replica at the same entry.
-    std::fprintf(stderr,
-                 "registry: skipping the undecodable record %s of table %s "
-                 "(%zu bytes)\n",
-                 QuoteForError(key).c_str(), kTable, value->size());
+    UTM_LOG(kWarning) << "registry: skipping the undecodable record "
+                      << QuoteForError(key) << " of table " << kTable << " ("
+                      << value->size() << " bytes)";
     return;
   }
   {

@@ -3,6 +3,8 @@
 #include <iostream>
 #include <utility>
 
+#include "services/common/log/log.h"
+
 namespace utm::utmd {
 
 LedgerHealth::LedgerHealth(ledger::Ledger* ledger, absl::Duration period,
@@ -36,12 +38,12 @@ void LedgerHealth::Run() {
     absl::MutexLock lock(&mu_);
     if (stop_) return;
     if (reachable) {
-      std::cerr << "utmd: Redis answers again (at entry " << latest->seq
-                << "); health is SERVING" << std::endl;
+      UTM_LOG(kInfo) << "Redis answers again (at entry " << latest->seq
+                     << "); health is SERVING";
     } else {
-      std::cerr << "utmd: Redis does not answer (" << latest.status().message()
-                << "); health is NOT_SERVING for writes until it does"
-                << std::endl;
+      UTM_LOG(kWarning) << "Redis does not answer ("
+                        << latest.status().message()
+                        << "); health is NOT_SERVING for writes until it does";
     }
     on_change_(reachable);
   }

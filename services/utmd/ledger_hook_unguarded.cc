@@ -4,6 +4,7 @@
 // can show they catch the broken protocol.
 #include <iostream>
 
+#include "services/common/log/log.h"
 #include "services/intent/intent_replica_testing.h"
 #include "services/utmd/ledger_hook.h"
 
@@ -13,7 +14,7 @@ ledger::Ledger* HookSharedLedger(ledger::Ledger* shared,
                                  std::unique_ptr<ledger::Ledger>* keep) {
   *keep = std::make_unique<intent::testing::UnguardedLedger>(
       shared, absl::Milliseconds(50));
-  std::cerr << "utmd: TEST BUILD: commits are not guarded" << std::endl;
+  UTM_LOG(kWarning) << "TEST BUILD: commits are not guarded";
   return keep->get();
 }
 

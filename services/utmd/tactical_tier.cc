@@ -6,6 +6,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
 #include "services/common/periodic.h"
 #include "services/intent/intent_codec.h"
 #include "services/operator/fleet_view.h"
@@ -160,7 +161,7 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
     if (absl::Status st = s->cluster->Start(); !st.ok()) {
       // It keeps trying; until it joins, this replica checks the positions
       // reported to it only.
-      std::cerr << "utmd: telemetry cluster: " << st << std::endl;
+      UTM_LOG(kWarning) << "telemetry cluster: " << st;
     }
   }
   s->telemetry_ticker = std::make_unique<telemetry::TelemetryTicker>(
@@ -187,7 +188,7 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
         std::make_unique<remoteid::DisplayCluster>(dco, s->rid_core.get());
     if (absl::Status st = s->rid_cluster->Start(); !st.ok()) {
       // It keeps trying; until then this replica shows its own inputs.
-      std::cerr << "utmd: Remote ID display cluster: " << st << std::endl;
+      UTM_LOG(kWarning) << "Remote ID display cluster: " << st;
     }
   }
   s->telemetry_service->SetReportObserver(

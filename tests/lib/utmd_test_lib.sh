@@ -52,7 +52,9 @@ utmd_start() {
   utmd_pid=$!
   utmd_port=""
   for _ in $(seq 1 200); do  # up to 10 s
-    utmd_port=$(sed -n 's/^utmd: listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$utmd_out")
+    # A text log ("utmd: listening on ...") or a JSON one
+    # ({..."msg":"listening on ...").
+    utmd_port=$(sed -n -E 's/^(utmd: |\{.*"msg":")listening on 127\.0\.0\.1:([0-9]+).*/\2/p' "$utmd_out")
     [[ -n "$utmd_port" ]] && break
     kill -0 "$utmd_pid" 2>/dev/null || fail "utmd exited early: $(cat "$utmd_out")"
     sleep 0.05

@@ -14,8 +14,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "geo/status_macros.h"
+#include "services/common/log/log.h"
 #include "services/common/scoped_fd.h"
 
 namespace utm::audit {
@@ -108,8 +110,8 @@ class FileAuditLog final : public AuditLog {
       // next entry does not follow a partial line; if that fails too, no
       // further entry may be appended.
       if (::ftruncate(fd_, static_cast<off_t>(size_)) != 0) broken_ = true;
-      std::cerr << "utmd: audit: cannot write " << path_ << ": "
-                << written.message() << "; the disclosure is refused\n";
+      UTM_LOG(kError) << "audit: cannot write " << path_ << ": "
+                      << written.message() << "; the disclosure is refused";
       return Refused(written.message());
     }
     offsets_.push_back(size_);
@@ -117,7 +119,7 @@ class FileAuditLog final : public AuditLog {
     head_.sequence += 1;
     head_.hash = std::string(
         absl::string_view(line).substr(line.size() - kGenesisHash.size()));
-    std::cerr << AuditEcho(line) << "\n";
+    UTM_LOG(kInfo) << absl::StripPrefix(AuditEcho(line), "utmd: ");
     return absl::OkStatus();
   }
 

@@ -3,9 +3,11 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "geo/status_macros.h"
 #include "services/common/audit/audit_log.h"
+#include "services/common/log/log.h"
 
 namespace utm::audit {
 namespace {
@@ -123,13 +125,13 @@ class RedisAuditLog final : public AuditLog {
         const std::string why = !reply.ok()
                                     ? std::string(reply.status().message())
                                     : reply->DebugString();
-        std::cerr << "utmd: audit: cannot append to " << stream_ << ": " << why
-                  << "; the disclosure is refused\n";
+        UTM_LOG(kError) << "audit: cannot append to " << stream_ << ": " << why
+                        << "; the disclosure is refused";
         return Refused(why);
       }
       if (reply->elements[0].integer == 1) {
         head_ = std::move(next);
-        std::cerr << AuditEcho(line) << "\n";
+        UTM_LOG(kInfo) << absl::StripPrefix(AuditEcho(line), "utmd: ");
         return absl::OkStatus();
       }
       absl::StatusOr<AuditHead> moved =
