@@ -104,7 +104,8 @@ grep -qE "^utmd: stopped after [0-9]+\.[0-9] s$" "$work/out" ||
   fail "no 'stopped after' line: $(cat "$work/out")"
 wait_exit "$w1" 20
 [[ $code == 69 ]] || fail "watch exit $code after SIGTERM: $(cat "$work/w1.err")"
-grep -qx "UNAVAILABLE: server shutting down; resume from sequence $s1" "$work/w1.err" ||
+# utmctl names the call's request id after the server's text.
+grep -qxE "UNAVAILABLE: server shutting down; resume from sequence $s1 \(request id [0-9a-f]{32}\)" "$work/w1.err" ||
   fail "the watch's final status: $(cat "$work/w1.err")"
 grep -qx "last sequence $s1" "$work/w1.err" ||
   fail "utmctl's resume point differs from the server's: $(cat "$work/w1.err")"
