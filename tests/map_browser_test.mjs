@@ -12,8 +12,10 @@ const env = process.env;
 const require = createRequire(join(env.WEB_DIR, 'package.json'));
 const { chromium } = require('playwright-core');
 
+const fliers = []; // utmctl telemetry fly processes
 function fail(message) {
   console.error(`FAIL: ${message}`);
+  for (const p of fliers) if (p.exitCode === null) p.kill('SIGKILL');
   process.exit(1);
 }
 function utmctl(args) {
@@ -32,7 +34,6 @@ const alice = token('operator', 'alice');
 const bob = token('operator', 'bob-secret-op');
 
 const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
-const fliers = [];
 try {
   // --- sign in ---------------------------------------------------------------
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
