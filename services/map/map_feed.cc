@@ -375,8 +375,15 @@ void MapFeed::Snapshot(const MapClient& c, std::vector<MapEvent>* out) const {
       out->push_back({"alert", AlertJson(alert, c.viewer)});
     }
   }
-  for (const auto& [id, intent] : intents_) {
-    out->push_back({"intent", IntentJson(intent, c.viewer)});
+  if (intent_query_) {
+    for (IntentInput& intent : intent_query_(c.area)) {
+      if (Terminal(intent.state)) continue;
+      out->push_back({"intent", IntentJson({std::move(intent)}, c.viewer)});
+    }
+  } else {
+    for (const auto& [id, intent] : intents_) {
+      out->push_back({"intent", IntentJson(intent, c.viewer)});
+    }
   }
 }
 

@@ -24,8 +24,9 @@
 //     alert's text (which names aircraft) reaches only the owners of every
 //     aircraft it involves and utm.admin;
 //   - intents: every caller sees every intent that is not over (as
-//     QueryIntents), another operator's without its owner, aircraft or
-//     priority.
+//     QueryIntents: a snapshot of the client's area from SetIntentQuery,
+//     then every state change), another operator's without its owner,
+//     aircraft or priority.
 //
 // Bounds. At most `max_clients` clients. Each client's tactical updates
 // wait in a queue where an aircraft's newer state replaces its unsent older
@@ -63,6 +64,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -162,6 +164,15 @@ class MapFeed {
   // Drops aircraft silent for aircraft_ttl. Call about once a second.
   void Tick();
 
+  // Where a snapshot finds the live intents of an area (normally the
+  // intent core's Query), so that a new client sees every intent, not only
+  // those whose state changed since the feed started. Called under the
+  // feed's lock: must not call back into the feed. Set before the first
+  // Connect; unset, snapshots show the intents OnIntent reported.
+  using IntentQuery =
+      std::function<std::vector<IntentInput>(const MapArea& area)>;
+  void SetIntentQuery(IntentQuery query) { intent_query_ = std::move(query); }
+
   // A new client of `viewer` watching `area`: its first events are hello,
   // reset and the snapshot. RESOURCE_EXHAUSTED past max_clients;
   // INVALID_ARGUMENT ("area...") for an area the constraint core refuses.
@@ -205,6 +216,7 @@ class MapFeed {
   const MapFeedOptions options_;
   const Clock* const clock_;
   constraint::ConstraintCore* const constraints_;
+  IntentQuery intent_query_;  // set before the first Connect
 
   mutable absl::Mutex mu_;
   // Aircraft by "operator/aircraft id".

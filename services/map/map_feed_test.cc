@@ -401,6 +401,34 @@ TEST_F(MapFeedTest, IntentsOfOthersCarryNoOwner) {
   feed->Disconnect(late->get());
 }
 
+TEST_F(MapFeedTest, SnapshotsAskTheIntentQueryForTheClientsArea) {
+  auto feed = MakeFeed();
+  std::vector<MapArea> asked;
+  feed->SetIntentQuery([&asked](const MapArea& area) {
+    asked.push_back(area);
+    IntentInput accepted;
+    accepted.id = "filed-before";
+    accepted.owner = "bob-secret-op";
+    accepted.state = v1::INTENT_STATE_ACCEPTED;
+    IntentInput ended = accepted;
+    ended.id = "over";
+    ended.state = v1::INTENT_STATE_ENDED;
+    return std::vector<IntentInput>{accepted, ended};
+  });
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  ASSERT_TRUE(alice.ok());
+  std::vector<MapEvent> events = Drain(feed.get(), alice->get());
+  std::vector<json> intents = OfType(events, "intent");
+  ASSERT_EQ(intents.size(), 1u);
+  EXPECT_EQ(intents[0]["id"], "filed-before");
+  EXPECT_EQ(intents[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_DOUBLE_EQ(asked[0].min_lat, kZurichArea.min_lat);
+  EXPECT_DOUBLE_EQ(asked[0].max_lng, kZurichArea.max_lng);
+  feed->Disconnect(alice->get());
+}
+
 TEST_F(MapFeedTest, SilentAircraftAreRetired) {
   auto feed = MakeFeed();
   auto display = feed->Connect(Display(), kZurichArea);

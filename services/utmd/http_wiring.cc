@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "services/common/volume_convert.h"
+#include "services/constraint/limits.h"
 #include "services/intent/intent_codec.h"
 #include "utm/v1/strategic.pb.h"
 
@@ -15,6 +17,23 @@ struct MapWiring::Link {
   absl::Mutex mu;
   map::MapFeed* feed ABSL_GUARDED_BY(mu) = nullptr;
 };
+
+namespace {
+
+map::IntentInput ToInput(const intent::Intent& intent) {
+  v1::FlightIntent proto;
+  intent::IntentToProto(intent, &proto);
+  map::IntentInput in;
+  in.id = proto.id();
+  in.owner = proto.owner();
+  in.state = proto.state();
+  in.priority = proto.priority();
+  in.aircraft = proto.aircraft().serial_number();
+  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
+  return in;
+}
+
+}  // namespace
 
 void AddMapFlags(CLI::App* app, MapFlags* flags) {
   app->add_option("--http", flags->listen,
@@ -34,12 +53,35 @@ void AddMapFlags(CLI::App* app, MapFlags* flags) {
 }
 
 MapWiring::MapWiring(const MapFlags& flags, const Clock* clock,
-                     constraint::ConstraintCore* constraints)
+                     constraint::ConstraintCore* constraints,
+                     const intent::IntentCore* intents)
     : flags_(flags), clock_(clock), link_(std::make_shared<Link>()) {
   if (!enabled()) return;
   map::MapFeedOptions options;
   options.max_clients = static_cast<size_t>(flags_.max_viewers);
   feed_ = std::make_unique<map::MapFeed>(options, clock, constraints);
+  feed_->SetIntentQuery([intents](const map::MapArea& a) {
+    std::vector<map::IntentInput> out;
+    v1::Volume4D box;
+    v1::Polygon* p = box.mutable_volume()->mutable_outline_polygon();
+    for (const auto& [lat, lng] :
+         {std::pair{a.min_lat, a.min_lng}, std::pair{a.min_lat, a.max_lng},
+          std::pair{a.max_lat, a.max_lng}, std::pair{a.max_lat, a.min_lng}}) {
+      v1::LatLng* v = p->add_vertices();
+      v->set_lat_deg(lat);
+      v->set_lng_deg(lng);
+    }
+    // The area was accepted by the constraint watch already (120 km).
+    VolumeConvertOptions convert;
+    convert.limits = constraint::ConstraintLimits();
+    convert.open_bounds = true;
+    absl::StatusOr<geo::Volume4D> area = VolumeFromProto(box, convert, "area");
+    if (!area.ok()) return out;
+    for (const intent::IntentView& view : intents->Query("", *area)) {
+      out.push_back(ToInput(view.intent));
+    }
+    return out;
+  });
   absl::MutexLock lock(&link_->mu);
   link_->feed = feed_.get();
 }
@@ -68,15 +110,7 @@ void MapWiring::Hook(TacticalOptions* options) {
         if (link->feed != nullptr) link->feed->OnAlerts(in);
       };
   options->also_on_intent = [link = link_](const intent::Intent& intent) {
-    v1::FlightIntent proto;
-    intent::IntentToProto(intent, &proto);
-    map::IntentInput in;
-    in.id = proto.id();
-    in.owner = proto.owner();
-    in.state = proto.state();
-    in.priority = proto.priority();
-    in.aircraft = proto.aircraft().serial_number();
-    in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
+    map::IntentInput in = ToInput(intent);
     absl::MutexLock lock(&link->mu);
     if (link->feed != nullptr) link->feed->OnIntent(in);
   };

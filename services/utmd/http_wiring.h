@@ -11,7 +11,8 @@
 //   utm::utmd::MapFlags map_flags;
 //   utm::utmd::AddMapFlags(&app, &map_flags);
 //   ... parse ...
-//   utm::utmd::MapWiring map(map_flags, clock, &constraint_core);
+//   utm::utmd::MapWiring map(map_flags, clock, &constraint_core,
+//                            &intent_core);
 //   map.Hook(&tactical_options);
 //   ... TacticalTier::Start ...
 //   if (absl::Status s = map.Start(verifier, tls_cert, tls_key); !s.ok()) ...
@@ -28,6 +29,7 @@
 #include "services/common/clock.h"
 #include "services/common/periodic.h"
 #include "services/constraint/constraint_core.h"
+#include "services/intent/intent_core.h"
 #include "services/map/map_feed.h"
 #include "services/map/map_http.h"
 #include "services/utmd/tactical_tier.h"
@@ -49,7 +51,8 @@ class MapWiring {
  public:
   // Not owned; outlive this. Does nothing without flags.listen.
   MapWiring(const MapFlags& flags, const Clock* clock,
-            constraint::ConstraintCore* constraints);
+            constraint::ConstraintCore* constraints,
+            const intent::IntentCore* intents);
   ~MapWiring();
 
   bool enabled() const { return !flags_.listen.empty(); }

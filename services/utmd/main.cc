@@ -875,7 +875,8 @@ int main(int argc, char** argv) {
   }
   // The live map is fed by the tactical tier's observers: declared before
   // the tier, so that it outlives it.
-  utm::utmd::MapWiring map_wiring(map_flags, clock, &constraint_core);
+  utm::utmd::MapWiring map_wiring(map_flags, clock, &constraint_core,
+                                  &intent_core);
   map_wiring.Hook(&tactical_options);
   absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
       utm::utmd::TacticalTier::Start(std::move(tactical_options));
