@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -211,6 +212,14 @@ void MapHttpServer::Routes() {
   // Sign-in: the token once, then a cookie the page's script cannot read.
   svr.Post("/api/session", [this](const httplib::Request& req,
                                   httplib::Response& res) {
+    // JSON only: a cross-site HTML form cannot send it, so another site
+    // cannot sign a browser in under a token of its choosing.
+    if (!absl::StartsWith(req.get_header_value("Content-Type"),
+                          "application/json")) {
+      SendError(res, absl::InvalidArgumentError(
+                         "Content-Type: want application/json"));
+      return;
+    }
     json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) {
       SendError(res, absl::InvalidArgumentError(

@@ -183,6 +183,8 @@ TEST_F(MapHttpTest, BadInputGetsPreciseJsonErrors) {
       {"POST", "/api/session", "x", "", 400,
        R"({"code":"INVALID_ARGUMENT","message":"body: want a JSON object)"},
       {"POST", "/api/session", "{}", "", 400, "body.token: required"},
+      {"FORM", "/api/session", "token=abc", "", 400,
+       "Content-Type: want application/json"},
       {"POST", "/api/session", R"({"token":7})", "", 400,
        "body.token: required, a string"},
       {"POST", "/api/session", R"({"token":"abc"})", "", 401,
@@ -208,6 +210,9 @@ TEST_F(MapHttpTest, BadInputGetsPreciseJsonErrors) {
     httplib::Result r =
         c.method == "POST"
             ? Client()->Post(c.path, headers, c.body, "application/json")
+        : c.method == "FORM"
+            ? Client()->Post(c.path, headers, c.body,
+                             "application/x-www-form-urlencoded")
             : Client()->Get(c.path, headers);
     ASSERT_TRUE(r) << c.method << " " << c.path;
     EXPECT_EQ(r->status, c.status) << c.path << ": " << r->body;

@@ -77,7 +77,10 @@ MapWiring::MapWiring(const MapFlags& flags, const Clock* clock,
     convert.open_bounds = true;
     absl::StatusOr<geo::Volume4D> area = VolumeFromProto(box, convert, "area");
     if (!area.ok()) return out;
-    for (const intent::IntentView& view : intents->Query("", *area)) {
+    // With owners: the feed needs them to tell each viewer its own intents,
+    // and sends another operator's owner to no one (map_feed.h).
+    for (const intent::IntentView& view :
+         intents->Query("", *area, /*reveal_owner=*/true)) {
       out.push_back(ToInput(view.intent));
     }
     return out;
