@@ -23,9 +23,22 @@
 # a pseudonym); Frank flies in Local Data Mode and no file holds anything of
 # him. The geometry core is shown offline through `utmctl geo`.
 #
-# Usage: scripts/demo.sh   (BUILD_DIR=dir to build elsewhere than build-release)
+# The live airspace map is served all along (utmd --http): the demo prints its
+# URL and a token to sign in with, so the airspace can be watched while the
+# demo runs; --keep-up leaves utmd and the map up at the end until Ctrl-C.
+#
+# Usage: scripts/demo.sh [--keep-up]   (BUILD_DIR=dir to build elsewhere than
+# build-release; MAP_HTTP=host:port for the map's address, default a free
+# loopback port)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+KEEP_UP=0
+for arg in "$@"; do
+  case "$arg" in
+    --keep-up) KEEP_UP=1 ;;
+    *) echo "usage: scripts/demo.sh [--keep-up]" >&2; exit 64 ;;
+  esac
+done
 
 scripts/install-deps.sh
 BUILD_DIR=${BUILD_DIR:-build-release}
@@ -81,7 +94,7 @@ expect() {
 
 step "0. Start utmd (embedded store, loopback, a free port; aircraft above 250 g must be registered)"
 "$UTMD" --listen 127.0.0.1:0 --data-dir "$WORK/data" --registration-threshold-g 250 \
-  >"$WORK/utmd.log" 2>&1 </dev/null &
+  --http "${MAP_HTTP:-127.0.0.1:0}" >"$WORK/utmd.log" 2>&1 </dev/null &
 UTMD_PID=$!
 PORT=""
 for _ in $(seq 1 200); do  # up to 10 s
@@ -92,6 +105,12 @@ done
 [[ -n "$PORT" ]] || { echo "demo: utmd did not start:"; cat "$WORK/utmd.log"; exit 1; }
 cat "$WORK/utmd.log"
 expect 0 "$UTMCTL" health --server "127.0.0.1:$PORT"
+# The live map: open it in a browser and sign in with a monitor's token (it
+# sees every aircraft and alert). It opens over Chur, where the TFR lands.
+MAP_URL=$(sed -n 's/^utmd: map on \(http[^ ]*\).*/\1/p' "$WORK/utmd.log")
+MAP_TOKEN=$("$UTMCTL" token --role monitor --sub map-viewer --data-dir "$WORK/data")
+printf '\ndemo: the live map: %s#46.85,9.53,12\ndemo: sign in with this token: %s\n' \
+  "$MAP_URL" "$MAP_TOKEN"
 
 # Dev-mode tokens, minted with the key utmd keeps in its data directory.
 ALICE=$("$UTMCTL" token --role operator --sub alice --data-dir "$WORK/data")
@@ -463,6 +482,14 @@ expect 0 "$UTMCTL" geo intersect "$EX/area-45km.json" "$EX/intent-tip-outside.js
 
 step "4. Machine-readable output for scripts"
 expect 1 "$UTMCTL" geo --json intersect "$EX/area-45km.json" "$EX/intent-tip-inside.json"
+
+if [[ $KEEP_UP == 1 ]]; then
+  printf '\ndemo: --keep-up: utmd and the map stay up at %s#46.85,9.53,12 (token above); Ctrl-C to stop\n' "$MAP_URL"
+  KEEPING=1
+  trap 'KEEPING=0' INT
+  while [[ $KEEPING == 1 ]] && kill -0 "$UTMD_PID" 2>/dev/null; do sleep 1; done
+  trap - INT
+fi
 
 step "5. Stop utmd: SIGTERM drains and exits 0"
 kill -TERM "$UTMD_PID"

@@ -75,6 +75,31 @@ install_k8s_validate() {
   fi
 }
 
+# The live map (docs/map.md): cpp-httplib for utmd's HTTP server; chromium
+# for its browser test (tests/map_browser_test.sh, which skips without it;
+# UTM_MAP_BROWSER_STAGE=0 leaves it out).
+PACKAGES+=(libcpp-httplib-dev)
+if [[ "${UTM_MAP_BROWSER_STAGE:-1}" != 0 ]]; then
+  PACKAGES+=(chromium)
+fi
+
+# The map page's npm packages (web/), exactly as package-lock.json pins them,
+# when node_modules is missing or older than the lockfile; the build bundles
+# them offline. Without npm, utmd is built without the page.
+install_web() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/web"
+  [[ -f "$dir/package-lock.json" ]] || return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "install-deps: npm not found; utmd will be built without the map page"
+    return 0
+  fi
+  if [[ ! -d "$dir/node_modules" || "$dir/package-lock.json" -nt "$dir/node_modules" ]]; then
+    echo "install-deps: npm ci in web"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 missing=()
 for p in "${PACKAGES[@]}"; do
   # dpkg-query prints "install ok installed" only for fully installed packages.
@@ -86,6 +111,7 @@ done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all ${#PACKAGES[@]} packages present"
   install_k8s_validate
+  install_web
   exit 0
 fi
 
@@ -98,3 +124,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 install_k8s_validate
+install_web

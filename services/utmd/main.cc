@@ -71,6 +71,7 @@
 #include "services/registry/registry_service.h"
 #include "services/remoteid/remoteid_core.h"
 #include "services/utmd/flags.h"
+#include "services/utmd/http_wiring.h"
 #include "services/utmd/ledger_health.h"
 #include "services/utmd/ledger_hook.h"
 #include "services/utmd/metrics_endpoint.h"
@@ -394,6 +395,9 @@ int main(int argc, char** argv) {
                "home_region claim (by default they are accepted)");
   utm::utmd::ObservabilityFlags observability;
   utm::utmd::AddObservabilityFlags(&app, &observability);
+  // The live airspace map (services/utmd/http_wiring.h).
+  utm::utmd::MapFlags map_flags;
+  utm::utmd::AddMapFlags(&app, &map_flags);
   // Debian's Abseil is built without NDEBUG, which leaves mutex deadlock
   // detection on for every lock: 15% of the CPU of a 10,000-stream watch
   // fan-out (perf). Tests keep it on; the server does not pay for it.
@@ -894,6 +898,11 @@ int main(int argc, char** argv) {
     flight_log_redis.prefix = redis_options->prefix;
     tactical_options.flight_log_redis = std::move(flight_log_redis);
   }
+  // The live map is fed by the tactical tier's observers: declared before
+  // the tier, so that it outlives it.
+  utm::utmd::MapWiring map_wiring(map_flags, clock, &constraint_core,
+                                  &intent_core);
+  map_wiring.Hook(&tactical_options);
   absl::StatusOr<std::unique_ptr<utm::utmd::TacticalTier>> tactical =
       utm::utmd::TacticalTier::Start(std::move(tactical_options));
   if (!tactical.ok()) {
@@ -1036,6 +1045,12 @@ int main(int argc, char** argv) {
           }
         });
   }
+  if (absl::Status s = map_wiring.Start(verifier->get(), options.tls_cert_file,
+                                        options.tls_key_file);
+      !s.ok()) {
+    UTM_LOG(kError) << s.message();
+    return 1;
+  }
   const std::string host =
       options.listen_address.substr(0, options.listen_address.rfind(':'));
   UTM_LOG(kInfo) << "listening on " << host << ":" << (*server)->port()
@@ -1057,6 +1072,7 @@ int main(int argc, char** argv) {
   // move to the next server instead of holding the stop for the grace.
   constraint_service.EndStreams();
   (*tactical)->EndStreams();
+  map_wiring.Shutdown();
   (*server)->Shutdown(absl::Seconds(grace_s));
   (*tactical)->fleet()->WaitForErasures();
   // Leaves the member set: the other replicas take its regions over.

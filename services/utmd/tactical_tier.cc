@@ -110,12 +110,16 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
       s->flight_log_link->logs = s->flight_logs.get();
     }
     o.intents->SetStateObserver(
-        [link = s->flight_log_link](const intent::Intent& intent) {
+        [link = s->flight_log_link,
+         also = o.also_on_intent](const intent::Intent& intent) {
+          if (also) also(intent);
           v1::FlightIntent proto;
           intent::IntentToProto(intent, &proto);
           absl::MutexLock lock(&link->mu);
           if (link->logs != nullptr) link->logs->OnIntent(proto);
         });
+  } else if (o.also_on_intent) {
+    o.intents->SetStateObserver(o.also_on_intent);
   }
 
   // Tactical deconfliction: positions in, alerts out; lost links checked
@@ -192,18 +196,23 @@ absl::StatusOr<std::unique_ptr<TacticalTier>> TacticalTier::Start(
     }
   }
   s->telemetry_service->SetReportObserver(
-      [rid = s->rid_core.get(), logs = s->flight_logs.get()](
-          const std::string& operator_id, const v1::PositionReport& report) {
+      [rid = s->rid_core.get(), logs = s->flight_logs.get(),
+       also = o.also_on_report](const std::string& operator_id,
+                                const v1::PositionReport& report) {
         rid->AddNetworkReport(operator_id, report);
         if (logs != nullptr) logs->OnReport(operator_id, report);
+        if (also) also(operator_id, report);
       });
-  if (s->flight_logs != nullptr) {
+  if (s->flight_logs != nullptr || o.also_on_alerts) {
     s->telemetry_service->SetAlertObserver(
-        [logs = s->flight_logs.get()](
+        [logs = s->flight_logs.get(), also = o.also_on_alerts](
             const std::vector<telemetry::AlertChange>& changes) {
-          for (const telemetry::AlertChange& c : changes) {
-            logs->OnAlert(c.alert, c.aircraft);
+          if (logs != nullptr) {
+            for (const telemetry::AlertChange& c : changes) {
+              logs->OnAlert(c.alert, c.aircraft);
+            }
           }
+          if (also) also(changes);
         });
   }
   remoteid::RemoteIdService::Options rid_service_options;

@@ -76,6 +76,13 @@ struct TacticalOptions {
   // replaces remote_id.region). Null: no region. Not owned; outlives the
   // tier.
   const region::RegionPolicy* region = nullptr;
+  // Further observers (the live map, services/utmd/http_wiring.h): every
+  // report the telemetry service accepts, every batch of alert changes it
+  // routes, every intent state change. Thread-safe and fast, as
+  // TelemetryService's and IntentCore's observers must be. DEFAULT: none.
+  telemetry::TelemetryService::ReportObserver also_on_report;
+  telemetry::TelemetryService::AlertObserver also_on_alerts;
+  intent::IntentCore::StateObserver also_on_intent;
 };
 
 class TacticalTier {

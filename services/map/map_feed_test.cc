@@ -1,0 +1,462 @@
+#include "services/map/map_feed.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "services/common/clock.h"
+#include "services/constraint/constraint_core.h"
+
+namespace utm::map {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+const absl::Time kStart = absl::FromUnixSeconds(1803895200);
+// Around Zurich.
+const MapArea kZurichArea{47.30, 8.45, 47.45, 8.65};
+
+MapViewer Operator(const std::string& subject) {
+  MapViewer v;
+  v.subject = subject;
+  return v;
+}
+MapViewer Display() {
+  MapViewer v = Operator("public-display");
+  v.all_aircraft = true;
+  return v;
+}
+MapViewer Monitor() {
+  MapViewer v = Operator("supervisor");
+  v.all_aircraft = true;
+  v.all_alerts = true;
+  return v;
+}
+MapViewer Admin() {
+  MapViewer v = Monitor();
+  v.subject = "root";
+  v.identities = true;
+  return v;
+}
+
+v1::PositionReport Report(const std::string& aircraft, double lat, double lng,
+                          const std::string& intent = "intent-1") {
+  v1::PositionReport r;
+  r.set_aircraft_id(aircraft);
+  r.set_intent_id(intent);
+  r.mutable_position()->set_lat_deg(lat);
+  r.mutable_position()->set_lng_deg(lng);
+  r.mutable_altitude()->set_value_m(500);
+  r.mutable_velocity()->set_east_mps(12);
+  r.mutable_time()->set_seconds(absl::ToUnixSeconds(kStart));
+  return r;
+}
+
+class MapFeedTest : public ::testing::Test {
+ protected:
+  MapFeedTest() : clock_(kStart), core_(CoreOptions(), &clock_) {}
+
+  static constraint::ConstraintOptions CoreOptions() {
+    constraint::ConstraintOptions o;
+    o.notify_thread = false;  // deterministic
+    return o;
+  }
+
+  std::unique_ptr<MapFeed> MakeFeed(MapFeedOptions options = {}) {
+    return std::make_unique<MapFeed>(options, &clock_, &core_);
+  }
+
+  // Everything the client has waiting, without waiting.
+  static std::vector<MapEvent> Drain(MapFeed* feed, MapClient* client) {
+    std::vector<MapEvent> out;
+    EXPECT_TRUE(feed->Next(client, absl::ZeroDuration(), &out));
+    return out;
+  }
+  static std::vector<json> OfType(const std::vector<MapEvent>& events,
+                                  const std::string& type) {
+    std::vector<json> out;
+    for (const MapEvent& e : events) {
+      if (e.type == type) out.push_back(json::parse(e.data));
+    }
+    return out;
+  }
+  static std::string AllText(const std::vector<MapEvent>& events) {
+    std::string text;
+    for (const MapEvent& e : events) absl::StrAppend(&text, e.data, "\n");
+    return text;
+  }
+
+  std::string Publish(double lat, double lng, v1::ConstraintType type) {
+    v1::PublishConstraintRequest request;
+    request.set_request_id(absl::StrCat("req-", ++requests_));
+    v1::Constraint* c = request.mutable_constraint();
+    c->set_type(type);
+    c->set_reason("Wildfire");
+    c->set_message_for_pilots("keep out");
+    v1::Circle* circle =
+        c->add_volumes()->mutable_volume()->mutable_outline_circle();
+    circle->mutable_center()->set_lat_deg(lat);
+    circle->mutable_center()->set_lng_deg(lng);
+    circle->set_radius_m(800);
+    c->mutable_volumes(0)
+        ->mutable_volume()
+        ->mutable_altitude_lower()
+        ->set_value_m(0);
+    c->mutable_volumes(0)
+        ->mutable_volume()
+        ->mutable_altitude_lower()
+        ->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    c->mutable_volumes(0)
+        ->mutable_volume()
+        ->mutable_altitude_upper()
+        ->set_value_m(1000);
+    c->mutable_volumes(0)
+        ->mutable_volume()
+        ->mutable_altitude_upper()
+        ->set_reference(v1::ALTITUDE_REFERENCE_W84);
+    constraint::Caller authority{"ch-foca", true, false};
+    absl::StatusOr<v1::PublishConstraintResponse> r =
+        core_.Publish(authority, request);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? r->constraint().id() : "";
+  }
+
+  SimulatedClock clock_;
+  constraint::ConstraintCore core_;
+  int requests_ = 0;
+};
+
+TEST(ParseMapArea, AcceptsABox) {
+  absl::StatusOr<MapArea> a = ParseMapArea("47.3,8.4,47.5,8.7", "bbox");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_DOUBLE_EQ(a->min_lat, 47.3);
+  EXPECT_DOUBLE_EQ(a->max_lng, 8.7);
+}
+
+TEST(ParseMapArea, NamesWhatIsWrong) {
+  struct Case {
+    const char* text;
+    const char* message;
+  } cases[] = {
+      {"", "bbox: want min_lat,min_lng,max_lat,max_lng, got 1 value(s)"},
+      {"1,2,3", "got 3 value(s)"},
+      {"1,x,3,4", "bbox[1]: not a number"},
+      {"1,2,3,nan", "bbox[3]: not a number"},
+      {"-91,0,1,1", "bbox: latitude -91 is outside [-90, 90]"},
+      {"0,0,1,181", "bbox: longitude 181 is outside [-180, 180]"},
+      {"2,0,1,1", "min_lat < max_lat and min_lng < max_lng are required"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<MapArea> a = ParseMapArea(c.text, "bbox");
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_THAT(a.status().message(), HasSubstr(c.message)) << c.text;
+  }
+}
+
+TEST_F(MapFeedTest, StartsWithHelloResetAndTheRestrictionSnapshot) {
+  const std::string inside =
+      Publish(47.38, 8.54, v1::CONSTRAINT_TYPE_PROHIBITED);
+  Publish(46.80, 9.50, v1::CONSTRAINT_TYPE_PROHIBITED);  // far away
+  auto feed = MakeFeed();
+  absl::StatusOr<std::shared_ptr<MapClient>> client =
+      feed->Connect(Operator("alice"), kZurichArea);
+  ASSERT_TRUE(client.ok()) << client.status();
+  std::vector<MapEvent> events = Drain(feed.get(), client->get());
+  ASSERT_GE(events.size(), 3u);
+  EXPECT_EQ(events[0].type, "hello");
+  EXPECT_EQ(json::parse(events[0].data)["subject"], "alice");
+  EXPECT_EQ(events[1].type, "reset");
+  std::vector<json> constraints = OfType(events, "constraint");
+  std::vector<std::string> upserts;
+  for (const json& c : constraints) {
+    if (c.contains("upsert")) upserts.push_back(c["upsert"]["id"]);
+  }
+  EXPECT_THAT(upserts, ::testing::ElementsAre(inside));
+  ASSERT_FALSE(constraints.empty());
+  EXPECT_TRUE(constraints.front().contains("snapshot_begin"));
+  EXPECT_TRUE(constraints.back().contains("snapshot_end"));
+  feed->Disconnect(client->get());
+}
+
+TEST_F(MapFeedTest, ARestrictionPublishedInTheAreaIsPushed) {
+  auto feed = MakeFeed();
+  auto client = feed->Connect(Operator("alice"), kZurichArea);
+  ASSERT_TRUE(client.ok());
+  Drain(feed.get(), client->get());
+  Publish(46.80, 9.50, v1::CONSTRAINT_TYPE_ADVISORY);  // outside: not sent
+  const std::string id = Publish(47.40, 8.50, v1::CONSTRAINT_TYPE_PROHIBITED);
+  std::vector<json> constraints =
+      OfType(Drain(feed.get(), client->get()), "constraint");
+  ASSERT_EQ(constraints.size(), 1u);
+  EXPECT_EQ(constraints[0]["upsert"]["id"], id);
+  EXPECT_EQ(constraints[0]["upsert"]["type"], "CONSTRAINT_TYPE_PROHIBITED");
+  EXPECT_EQ(constraints[0]["upsert"]["message_for_pilots"], "keep out");
+  feed->Disconnect(client->get());
+}
+
+TEST_F(MapFeedTest, AnAreaTheCoreRefusesIsInvalid) {
+  auto feed = MakeFeed();
+  // 20 degrees across: far beyond a constraint watch's 120 km reach.
+  absl::StatusOr<std::shared_ptr<MapClient>> client =
+      feed->Connect(Operator("alice"), MapArea{40, 0, 60, 20});
+  EXPECT_EQ(client.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(client.status().message(), HasSubstr("area"));
+  EXPECT_EQ(feed->client_count(), 0u);
+}
+
+TEST_F(MapFeedTest, OperatorsSeeTheirOwnAircraftWithIdentityOthersAnonymous) {
+  auto feed = MakeFeed();
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  auto display = feed->Connect(Display(), kZurichArea);
+  auto admin = feed->Connect(Admin(), kZurichArea);
+  ASSERT_TRUE(alice.ok() && display.ok() && admin.ok());
+  for (auto* c : {alice->get(), display->get(), admin->get()}) {
+    Drain(feed.get(), c);
+  }
+  feed->OnReport("alice", Report("alice-1", 47.38, 8.54, "intent-a"));
+  feed->OnReport("bob-secret-op",
+                 Report("bob-drone-7", 47.39, 8.55, "intent-b"));
+
+  std::vector<json> seen = OfType(Drain(feed.get(), alice->get()), "aircraft");
+  ASSERT_EQ(seen.size(), 1u);  // her own only
+  EXPECT_EQ(seen[0]["operator"], "alice");
+  EXPECT_EQ(seen[0]["aircraft_id"], "alice-1");
+  EXPECT_EQ(seen[0]["own"], true);
+  EXPECT_DOUBLE_EQ(seen[0]["east_mps"].get<double>(), 12);
+
+  std::vector<MapEvent> events = Drain(feed.get(), display->get());
+  seen = OfType(events, "aircraft");
+  ASSERT_EQ(seen.size(), 2u);  // every aircraft, no identity
+  for (const json& a : seen) {
+    EXPECT_FALSE(a.contains("operator"));
+    EXPECT_FALSE(a.contains("aircraft_id"));
+    EXPECT_FALSE(a.contains("intent_id"));
+    EXPECT_THAT(a["id"].get<std::string>(), HasSubstr("ac-"));
+  }
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  EXPECT_THAT(AllText(events), Not(HasSubstr("alice")));
+
+  seen = OfType(Drain(feed.get(), admin->get()), "aircraft");
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1]["operator"], "bob-secret-op");
+  for (auto* c : {alice->get(), display->get(), admin->get()}) {
+    feed->Disconnect(c);
+  }
+}
+
+TEST_F(MapFeedTest, TracksGrowAndAnAircraftOutsideTheAreaIsNotSent) {
+  auto feed = MakeFeed();
+  auto display = feed->Connect(Display(), kZurichArea);
+  ASSERT_TRUE(display.ok());
+  Drain(feed.get(), display->get());
+  feed->OnReport("alice", Report("a1", 47.38, 8.54));
+  feed->OnReport("alice", Report("a1", 47.381, 8.541));
+  feed->OnReport("bob", Report("b1", 46.0, 7.0));  // far outside
+  std::vector<json> seen =
+      OfType(Drain(feed.get(), display->get()), "aircraft");
+  ASSERT_EQ(seen.size(), 1u);  // the two updates coalesced
+  EXPECT_EQ(seen[0]["track"].size(), 2u);
+  EXPECT_DOUBLE_EQ(seen[0]["lat"].get<double>(), 47.381);
+  feed->Disconnect(display->get());
+}
+
+TEST_F(MapFeedTest, AlertsReachMonitorsAndTheOwnersOfTheAircraftInvolved) {
+  auto feed = MakeFeed();
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  auto carol = feed->Connect(Operator("carol"), kZurichArea);
+  auto monitor = feed->Connect(Monitor(), kZurichArea);
+  ASSERT_TRUE(alice.ok() && carol.ok() && monitor.ok());
+  feed->OnReport("alice", Report("alice-1", 47.38, 8.54));
+  feed->OnReport("bob", Report("bob-7", 47.381, 8.54));
+  for (auto* c : {alice->get(), carol->get(), monitor->get()}) {
+    Drain(feed.get(), c);
+  }
+  AlertInput raised;
+  raised.alert.set_id("alert-1");
+  raised.alert.set_kind(v1::ALERT_KIND_CONFLICT_PREDICTED);
+  raised.alert.set_state(v1::ALERT_STATE_RAISED);
+  raised.alert.add_aircraft_ids("alice-1");
+  raised.alert.add_aircraft_ids("bob-7");
+  raised.alert.set_message("alice-1 and bob-7 lose separation in 14 s");
+  raised.aircraft = {{"alice", "alice-1"}, {"bob", "bob-7"}};
+  feed->OnAlerts({raised});
+
+  std::vector<json> m = OfType(Drain(feed.get(), monitor->get()), "alert");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0]["kind"], "ALERT_KIND_CONFLICT_PREDICTED");
+  ASSERT_EQ(m[0]["aircraft"].size(), 2u);
+  EXPECT_THAT(m[0]["aircraft"][0].get<std::string>(), HasSubstr("ac-"));
+  EXPECT_FALSE(m[0].contains("message"));  // names aircraft
+
+  std::vector<MapEvent> a_events = Drain(feed.get(), alice->get());
+  std::vector<json> a = OfType(a_events, "alert");
+  ASSERT_EQ(a.size(), 1u);
+  EXPECT_THAT(AllText(a_events), Not(HasSubstr("bob")));
+  EXPECT_TRUE(OfType(Drain(feed.get(), carol->get()), "alert").empty());
+
+  AlertInput cleared = raised;
+  cleared.alert.set_state(v1::ALERT_STATE_CLEARED);
+  feed->OnAlerts({cleared});
+  m = OfType(Drain(feed.get(), monitor->get()), "alert");
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0]["state"], "ALERT_STATE_CLEARED");
+  // A new monitor's snapshot no longer holds it.
+  auto late = feed->Connect(Monitor(), kZurichArea);
+  ASSERT_TRUE(late.ok());
+  EXPECT_TRUE(OfType(Drain(feed.get(), late->get()), "alert").empty());
+  for (auto* c : {alice->get(), carol->get(), monitor->get(), late->get()}) {
+    feed->Disconnect(c);
+  }
+}
+
+TEST_F(MapFeedTest, ASlowClientIsResyncedNeverQueuedWithoutBound) {
+  MapFeedOptions options;
+  options.max_pending = 5;
+  auto feed = MakeFeed(options);
+  auto display = feed->Connect(Display(), kZurichArea);
+  ASSERT_TRUE(display.ok());
+  Drain(feed.get(), display->get());
+  // One aircraft reporting often: coalesced, never a resync.
+  for (int i = 0; i < 100; ++i) {
+    feed->OnReport("alice", Report("a1", 47.38 + i * 1e-5, 8.54));
+  }
+  std::vector<MapEvent> events = Drain(feed.get(), display->get());
+  EXPECT_EQ(OfType(events, "aircraft").size(), 1u);
+  EXPECT_TRUE(OfType(events, "reset").empty());
+  // Twenty aircraft while the client does not read: past the bound.
+  for (int i = 0; i < 20; ++i) {
+    feed->OnReport("op", Report(absl::StrCat("x", i), 47.38, 8.54 + i * 1e-3));
+  }
+  events = Drain(feed.get(), display->get());
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events[0].type, "reset");
+  EXPECT_EQ(OfType(events, "aircraft").size(), 21u);  // the whole picture
+  feed->Disconnect(display->get());
+}
+
+TEST_F(MapFeedTest, ViewersAreBoundedAndFreedOnDisconnect) {
+  MapFeedOptions options;
+  options.max_clients = 2;
+  auto feed = MakeFeed(options);
+  auto a = feed->Connect(Display(), kZurichArea);
+  auto b = feed->Connect(Display(), kZurichArea);
+  ASSERT_TRUE(a.ok() && b.ok());
+  absl::StatusOr<std::shared_ptr<MapClient>> c =
+      feed->Connect(Display(), kZurichArea);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(c.status().message(), HasSubstr("already has 2 viewers"));
+  feed->Disconnect(a->get());
+  c = feed->Connect(Display(), kZurichArea);
+  EXPECT_TRUE(c.ok()) << c.status();
+  feed->Disconnect(b->get());
+  feed->Disconnect(c->get());
+}
+
+TEST_F(MapFeedTest, IntentsOfOthersCarryNoOwner) {
+  auto feed = MakeFeed();
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  ASSERT_TRUE(alice.ok());
+  Drain(feed.get(), alice->get());
+  IntentInput bob;
+  bob.id = "intent-b";
+  bob.owner = "bob-secret-op";
+  bob.aircraft = "bob-serial-9";
+  bob.priority = 7;
+  bob.state = v1::INTENT_STATE_ACTIVATED;
+  bob.volumes.resize(1);
+  bob.volumes[0].mutable_volume()->mutable_outline_circle()->set_radius_m(50);
+  IntentInput own = bob;
+  own.id = "intent-a";
+  own.owner = "alice";
+  own.aircraft = "alice-serial-1";
+  feed->OnIntent(bob);
+  feed->OnIntent(own);
+  std::vector<MapEvent> events = Drain(feed.get(), alice->get());
+  std::vector<json> intents = OfType(events, "intent");
+  ASSERT_EQ(intents.size(), 2u);
+  EXPECT_EQ(intents[0]["id"], "intent-b");
+  EXPECT_EQ(intents[0]["state"], "INTENT_STATE_ACTIVATED");
+  EXPECT_FALSE(intents[0].contains("owner"));
+  EXPECT_EQ(intents[1]["owner"], "alice");
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  // Over: sent once more (so the page drops it), then gone from snapshots.
+  bob.state = v1::INTENT_STATE_ENDED;
+  feed->OnIntent(bob);
+  intents = OfType(Drain(feed.get(), alice->get()), "intent");
+  ASSERT_EQ(intents.size(), 1u);
+  EXPECT_EQ(intents[0]["state"], "INTENT_STATE_ENDED");
+  auto late = feed->Connect(Operator("carol"), kZurichArea);
+  ASSERT_TRUE(late.ok());
+  intents = OfType(Drain(feed.get(), late->get()), "intent");
+  ASSERT_EQ(intents.size(), 1u);
+  EXPECT_EQ(intents[0]["id"], "intent-a");
+  feed->Disconnect(alice->get());
+  feed->Disconnect(late->get());
+}
+
+TEST_F(MapFeedTest, SnapshotsAskTheIntentQueryForTheClientsArea) {
+  auto feed = MakeFeed();
+  std::vector<MapArea> asked;
+  feed->SetIntentQuery([&asked](const MapArea& area) {
+    asked.push_back(area);
+    IntentInput accepted;
+    accepted.id = "filed-before";
+    accepted.owner = "bob-secret-op";
+    accepted.state = v1::INTENT_STATE_ACCEPTED;
+    IntentInput ended = accepted;
+    ended.id = "over";
+    ended.state = v1::INTENT_STATE_ENDED;
+    return std::vector<IntentInput>{accepted, ended};
+  });
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  ASSERT_TRUE(alice.ok());
+  std::vector<MapEvent> events = Drain(feed.get(), alice->get());
+  std::vector<json> intents = OfType(events, "intent");
+  ASSERT_EQ(intents.size(), 1u);
+  EXPECT_EQ(intents[0]["id"], "filed-before");
+  EXPECT_EQ(intents[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_DOUBLE_EQ(asked[0].min_lat, kZurichArea.min_lat);
+  EXPECT_DOUBLE_EQ(asked[0].max_lng, kZurichArea.max_lng);
+  feed->Disconnect(alice->get());
+}
+
+TEST_F(MapFeedTest, SilentAircraftAreRetired) {
+  auto feed = MakeFeed();
+  auto display = feed->Connect(Display(), kZurichArea);
+  ASSERT_TRUE(display.ok());
+  feed->OnReport("alice", Report("a1", 47.38, 8.54));
+  Drain(feed.get(), display->get());
+  clock_.Advance(absl::Seconds(30));
+  feed->Tick();
+  EXPECT_EQ(feed->aircraft_count(), 1u);
+  clock_.Advance(absl::Seconds(31));
+  feed->Tick();
+  EXPECT_EQ(feed->aircraft_count(), 0u);
+  EXPECT_EQ(OfType(Drain(feed.get(), display->get()), "aircraft_gone").size(),
+            1u);
+  feed->Disconnect(display->get());
+}
+
+TEST_F(MapFeedTest, CloseAllEndsEveryClientAndRefusesNewOnes) {
+  auto feed = MakeFeed();
+  auto display = feed->Connect(Display(), kZurichArea);
+  ASSERT_TRUE(display.ok());
+  feed->CloseAll();
+  std::vector<MapEvent> out;
+  EXPECT_FALSE(feed->Next(display->get(), absl::Seconds(5), &out));
+  EXPECT_EQ(feed->Connect(Display(), kZurichArea).status().code(),
+            absl::StatusCode::kUnavailable);
+  feed->Disconnect(display->get());
+}
+
+}  // namespace
+}  // namespace utm::map
