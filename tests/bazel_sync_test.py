@@ -103,9 +103,12 @@ def main(root):
             errors.append("%s: in %s but there is no such file" % (path, where))
     for path in sorted(headers):
         if path not in bazel_files:
+            # The package: the nearest directory up with a BUILD file.
+            package = os.path.dirname(path)
+            while package and not os.path.exists(os.path.join(root, package, "BUILD")):
+                package = os.path.dirname(package)
             errors.append("%s: a header in no BUILD file (add it to the hdrs of "
-                          "the library it belongs to in %s/BUILD)"
-                          % (path, os.path.dirname(path)))
+                          "the library it belongs to in %s/BUILD)" % (path, package))
     for test, where in sorted(cmake_tests.items()):
         if test not in bazel_tests:
             errors.append("%s: a test registered in %s with no cc_test(name = \"%s\") "
