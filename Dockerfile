@@ -13,8 +13,8 @@
 FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/install-deps.sh /src/scripts/install-deps.sh
-# No sanitizer toolchain and no Kubernetes tooling: neither is needed to build.
-RUN UTM_SANITIZE_STAGE=0 UTM_K8S_STAGE=0 /src/scripts/install-deps.sh \
+# No sanitizer toolchain, Kubernetes tooling or Bazel: none is needed to build.
+RUN UTM_SANITIZE_STAGE=0 UTM_K8S_STAGE=0 UTM_BAZEL_STAGE=0 /src/scripts/install-deps.sh \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \

@@ -48,6 +48,12 @@ if [[ "${UTM_SANITIZE_STAGE:-1}" != 0 ]]; then
   PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14)
 fi
 
+# The Bazel stage of scripts/test.sh (skipped with UTM_BAZEL_STAGE=0):
+# Bazel 4.2.3 and the rules_java it needs offline (bazel/README.md).
+if [[ "${UTM_BAZEL_STAGE:-1}" != 0 ]]; then
+  PACKAGES+=(bazel-bootstrap bazel-rules-java)
+fi
+
 # Rendering the Kubernetes manifests (tests/k8s_manifests_test.sh): Debian's
 # kubectl (1.20, with `kubectl kustomize`), unless a kubectl that has the
 # kustomize subcommand is on PATH already (a machine image's kubectl package

@@ -8,10 +8,13 @@
 #   BUILD_TYPE          CMake build type (default: RelWithDebInfo)
 #   UTM_SANITIZE_STAGE  0 skips the sanitizer stage (default: 1; CI runs it)
 #   SANITIZE_BUILD_DIR  its build directory (default: build-asan)
+#   UTM_BAZEL_STAGE     0 skips the Bazel stage (default: 1; CI runs it):
+#                       bazel build //... and bazel test //... (bazel/README.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export UTM_SANITIZE_STAGE=${UTM_SANITIZE_STAGE:-1}
+export UTM_BAZEL_STAGE=${UTM_BAZEL_STAGE:-1}
 scripts/install-deps.sh
 
 BUILD_DIR=${BUILD_DIR:-build}
@@ -43,6 +46,16 @@ build() {
 }
 stage "build" build
 stage "ctest" ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 900
+
+# The second build: Bazel (bazel-bootstrap 4.2.3, offline) builds the tree
+# and runs every C++ test again; .bazelrc holds the flags.
+if [[ "$UTM_BAZEL_STAGE" == 0 ]]; then
+  echo "== Bazel stage skipped (UTM_BAZEL_STAGE=0)"
+else
+  stage "bazel build" bazel build --jobs="$JOBS" //...
+  stage "bazel test" bazel test --jobs="$JOBS" --local_test_jobs="$JOBS" \
+    --test_output=errors //...
+fi
 
 if [[ "$UTM_SANITIZE_STAGE" == 0 ]]; then
   echo "== sanitizer stage skipped (UTM_SANITIZE_STAGE=0)"
