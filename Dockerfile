@@ -13,8 +13,11 @@
 FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/install-deps.sh /src/scripts/install-deps.sh
-# No sanitizer toolchain, Kubernetes tooling or Bazel: none is needed to build.
-RUN UTM_SANITIZE_STAGE=0 UTM_K8S_STAGE=0 UTM_BAZEL_STAGE=0 /src/scripts/install-deps.sh \
+# No sanitizer toolchain, Kubernetes tooling, Bazel or browser: none is needed
+# to build. (Without npm here the image is built without the map page: utmd
+# serves the map's event stream and says the page is missing.)
+RUN UTM_SANITIZE_STAGE=0 UTM_K8S_STAGE=0 UTM_BAZEL_STAGE=0 UTM_MAP_BROWSER_STAGE=0 \
+    /src/scripts/install-deps.sh \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -31,6 +34,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libabsl20220623 \
       libarchive13 \
+      libcpp-httplib0.11 \
       libgdal32 \
       libgeographiclib23 \
       libgrpc++1.51 \
