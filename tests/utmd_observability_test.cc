@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "services/common/volume_convert.h"
+#include "tests/telemetry_test_util.h"
 #include "tests/utmd_redis_fixture.h"
 #include "utm/v1/constraint.grpc.pb.h"
 #include "utm/v1/telemetry.grpc.pb.h"
@@ -136,21 +137,6 @@ int MetricsPort(const std::string& log) {
   return port;
 }
 
-v1::PositionReport Report(const std::string& aircraft, const geo::LatLng& p,
-                          double east_mps) {
-  v1::PositionReport r;
-  r.set_aircraft_id(aircraft);
-  *r.mutable_time() = TimeToProto(absl::Now());
-  r.mutable_position()->set_lat_deg(p.lat_deg);
-  r.mutable_position()->set_lng_deg(p.lng_deg);
-  r.mutable_altitude()->set_value_m(500);
-  r.mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  r.mutable_velocity()->set_east_mps(east_mps);
-  r.mutable_accuracy()->set_horizontal_m(3);
-  r.mutable_accuracy()->set_vertical_m(5);
-  return r;
-}
-
 constexpr char kPrivateOperator[] = "op-7731-private";
 constexpr double kBadLatitude = 95.4321;
 
@@ -247,8 +233,8 @@ TEST_F(UtmdObservabilityTest, MetricsArePresentAndMoveUnderLoad) {
   for (int seq = 1; seq <= 3; ++seq) {
     v1::PositionBatch batch;
     batch.set_batch_seq(seq);
-    *batch.add_reports() = Report("A1", west, 10);
-    *batch.add_reports() = Report("B1", east, -10);
+    *batch.add_reports() = test_util::ReportAt("A1", west, absl::Now(), 10);
+    *batch.add_reports() = test_util::ReportAt("B1", east, absl::Now(), -10);
     ASSERT_TRUE(fly->Write(batch));
     absl::SleepFor(absl::Milliseconds(200));
   }

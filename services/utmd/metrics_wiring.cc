@@ -40,34 +40,35 @@ void AddStrategic(metrics::Catalog* catalog, const MetricSources& sources) {
                     [constraints](metrics::Samples* out) {
                       out->push_back({{}, D(constraints->constraint_count())});
                     });
-  catalog->AddGauge(
-      "utmd_watchers", "Open watch streams, by what they watch.",
-      [constraints](metrics::Samples* out) {
-        out->push_back({{{"stream", "constraints"}},
-                        D(constraints->watch_queue_stats().watchers)});
-      });
-  catalog->AddGauge(
-      "utmd_watch_queued_events",
-      "Events queued for watch streams and not yet sent, over all streams.",
-      [constraints](metrics::Samples* out) {
-        out->push_back({{{"stream", "constraints"}},
-                        D(constraints->watch_queue_stats().queued_events)});
-      });
-  catalog->AddGauge(
-      "utmd_watch_longest_queue",
-      "Events queued for the most behind watch stream.",
-      [constraints](metrics::Samples* out) {
-        out->push_back({{{"stream", "constraints"}},
-                        D(constraints->watch_queue_stats().longest_queue)});
-      });
-  catalog->AddGauge(
-      "utmd_watch_resyncing",
-      "Watch streams that fell behind their queue limit and await a "
-      "snapshot.",
-      [constraints](metrics::Samples* out) {
-        out->push_back({{{"stream", "constraints"}},
-                        D(constraints->watch_queue_stats().resyncing)});
-      });
+  // The constraint watchers' queues, one family per figure.
+  using Stats = constraint::WatchHub::QueueStats;
+  struct QueueFamily {
+    const char* name;
+    const char* help;
+    size_t Stats::*figure;
+  };
+  static constexpr QueueFamily kQueueFamilies[] = {
+      {"utmd_watchers", "Open watch streams, by what they watch.",
+       &Stats::watchers},
+      {"utmd_watch_queued_events",
+       "Events queued for watch streams and not yet sent, over all streams.",
+       &Stats::queued_events},
+      {"utmd_watch_longest_queue",
+       "Events queued for the most behind watch stream.",
+       &Stats::longest_queue},
+      {"utmd_watch_resyncing",
+       "Watch streams that fell behind their queue limit and await a "
+       "snapshot.",
+       &Stats::resyncing},
+  };
+  for (const QueueFamily& family : kQueueFamilies) {
+    catalog->AddGauge(
+        family.name, family.help,
+        [constraints, figure = family.figure](metrics::Samples* out) {
+          out->push_back({{{"stream", "constraints"}},
+                          D(constraints->watch_queue_stats().*figure)});
+        });
+  }
 }
 
 void AddTactical(metrics::Catalog* catalog, const MetricSources& sources) {
