@@ -60,6 +60,27 @@ std::string CookieToken(const httplib::Request& req) {
   return "";
 }
 
+// The Set-Cookie header that keeps `value` for `max_age_s` seconds (0:
+// forgets it), out of the page's script's reach.
+std::string SessionCookie(absl::string_view value, int64_t max_age_s,
+                          bool tls) {
+  return absl::StrCat(kCookie, "=", value,
+                      "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
+                      max_age_s, tls ? "; Secure" : "");
+}
+
+// Who `token` speaks for, if it may see the map: a valid token carrying at
+// least one scope this server knows.
+absl::StatusOr<auth::Principal> MapCaller(const auth::Verifier& verifier,
+                                          const std::string& token) {
+  absl::StatusOr<auth::Principal> p = verifier.Verify(token);
+  if (p.ok() && p->scopes.empty()) {
+    return absl::PermissionDeniedError(
+        "the token carries no scope this server knows");
+  }
+  return p;
+}
+
 std::string TimeText(absl::Time t) {
   return absl::FormatTime(absl::RFC3339_sec, t, absl::UTCTimeZone());
 }
@@ -234,22 +255,14 @@ void MapHttpServer::Routes() {
       return;
     }
     const std::string token = it->get<std::string>();
-    absl::StatusOr<auth::Principal> p = verifier_->Verify(token);
+    absl::StatusOr<auth::Principal> p = MapCaller(*verifier_, token);
     if (!p.ok()) {
       SendError(res, p.status());
       return;
     }
-    if (p->scopes.empty()) {
-      SendError(res, absl::PermissionDeniedError(
-                         "the token carries no scope this server knows"));
-      return;
-    }
     const int64_t max_age =
         std::max<int64_t>(0, absl::ToInt64Seconds(p->expires - clock_->Now()));
-    res.set_header("Set-Cookie",
-                   absl::StrCat(kCookie, "=", token,
-                                "; Path=/; HttpOnly; SameSite=Strict; Max-Age=",
-                                max_age, tls_ ? "; Secure" : ""));
+    res.set_header("Set-Cookie", SessionCookie(token, max_age, tls_));
     res.set_content(
         json{{"subject", p->subject}, {"expires", TimeText(p->expires)}}.dump(),
         "application/json");
@@ -276,15 +289,11 @@ void MapHttpServer::Routes() {
                                 .dump(),
                             "application/json");
           });
-  svr.Delete(
-      "/api/session", [this](const httplib::Request&, httplib::Response& res) {
-        res.set_header("Set-Cookie",
-                       absl::StrCat(kCookie,
-                                    "=; Path=/; HttpOnly; SameSite=Strict; "
-                                    "Max-Age=0",
-                                    tls_ ? "; Secure" : ""));
-        res.status = 204;
-      });
+  svr.Delete("/api/session",
+             [this](const httplib::Request&, httplib::Response& res) {
+               res.set_header("Set-Cookie", SessionCookie("", 0, tls_));
+               res.status = 204;
+             });
 
   // The event stream.
   svr.Get("/api/events", [this](const httplib::Request& req,
@@ -295,14 +304,9 @@ void MapHttpServer::Routes() {
                          "not signed in: POST /api/session first"));
       return;
     }
-    absl::StatusOr<auth::Principal> p = verifier_->Verify(token);
+    absl::StatusOr<auth::Principal> p = MapCaller(*verifier_, token);
     if (!p.ok()) {
       SendError(res, p.status());
-      return;
-    }
-    if (p->scopes.empty()) {
-      SendError(res, absl::PermissionDeniedError(
-                         "the token carries no scope this server knows"));
       return;
     }
     if (!req.has_param("bbox")) {
