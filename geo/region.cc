@@ -346,6 +346,46 @@ void PointPlaces(const std::vector<GPolygon>& shapes,
   }
 }
 
+// Whether a point lies in one of the boxes (longitudes compared modulo
+// 360°).
+bool InBoxes(const GPoint& p, const LngLatBox* boxes, int count) {
+  const double lat = bg::get<1>(p), lng = bg::get<0>(p);
+  for (int b = 0; b < count; ++b) {
+    const LngLatBox& box = boxes[b];
+    if (lat < box.lat_lo || lat > box.lat_hi) continue;
+    for (double l : {lng, lng - 360, lng + 360}) {
+      if (l >= box.lng_lo && l <= box.lng_hi) return true;
+    }
+  }
+  return false;
+}
+
+// Boost's polygon-in-polygon test can miss where a very short edge crosses
+// a long one (a 30 cm footprint edge across a 600 m boundary edge, 14 cm
+// clear on each side, was seen): finding no crossing, it decides from one
+// point of the footprint and may call a footprint that straddles the
+// boundary inside. A boundary that crosses the footprint leaves a vertex of
+// the footprint outside the polygon or a vertex of the polygon strictly
+// inside the footprint, and Boost's point tests see those. So a polygon
+// holds a footprint only when its point tests agree: this, for the
+// unindexed test (the indexed one asks the same of the edges near the
+// footprint). `around`: boxes holding the footprint (count 0: none known,
+// every vertex of the polygon is tried).
+bool PointTestsAgree(const GPolygon& footprint, const LngLatBox* around,
+                     int around_count, const GPolygon& region) {
+  const PointStrategy strategy;
+  for (const GPoint& v : footprint.outer()) {
+    if (!bg::covered_by(v, region, strategy)) return false;
+  }
+  for (uint32_t r = 0; r <= region.inners().size(); ++r) {
+    for (const GPoint& v : RingOf(region, r)) {
+      if (around_count > 0 && !InBoxes(v, around, around_count)) continue;
+      if (bg::within(v, footprint, strategy)) return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 Region::Region(std::shared_ptr<const Prepared> prepared)
@@ -460,10 +500,11 @@ bool Region::Contains(const Footprint& footprint) const {
   const RegionEdgeIndex& index = *prepared_->index;
   std::vector<uint32_t> met;      // polygons whose boundary it meets
   std::vector<uint32_t> crossed;  // of those, the ones it crosses
-  std::vector<uint32_t> ids;
+  std::vector<uint32_t> near_ids;
   // Most footprints lie away from the boundary: no edge near at all.
-  for (int b = 0; b < around_count; ++b) index.EdgesInBox(around[b], &ids);
-  const bool near = !ids.empty();
+  for (int b = 0; b < around_count; ++b) index.EdgesInBox(around[b], &near_ids);
+  const bool near = !near_ids.empty();
+  std::vector<uint32_t> ids;
   for (size_t j = 0; near && j < ring.size(); ++j) {
     const size_t next = (j + 1) % ring.size();
     LngLatBox boxes[2];
@@ -488,6 +529,53 @@ bool Region::Contains(const Footprint& footprint) const {
       if (Crosses(edge, boundary)) crossed.push_back(e.polygon);
     }
   }
+  // Near the boundary, Boost's point tests must agree too
+  // (PointTestsAgree): every vertex of the footprint in the polygon, none of
+  // the polygon's strictly inside the footprint. Only vertices of edges
+  // near the footprint can be inside it.
+  std::vector<uint32_t> pierced;  // polygons with a vertex inside it
+  for (uint32_t id : near_ids) {
+    const RegionEdgeIndex::EdgeRef& e = index.edge(id);
+    if (std::find(pierced.begin(), pierced.end(), e.polygon) != pierced.end()) {
+      continue;
+    }
+    const GPoint& v = RingOf(prepared_->shapes[e.polygon], e.ring)[e.vertex];
+    if (bg::within(v, shape, PointStrategy())) pierced.push_back(e.polygon);
+  }
+  // Per polygon, how many of the footprint's vertices it covers (filled
+  // when first asked).
+  std::vector<std::pair<uint32_t, size_t>> covering;
+  bool counted = false;
+  const auto point_tests_agree = [&](uint32_t polygon) {
+    if (!near) return true;
+    if (std::find(pierced.begin(), pierced.end(), polygon) != pierced.end()) {
+      return false;
+    }
+    if (!counted) {
+      counted = true;
+      std::vector<std::pair<uint32_t, int>> places;
+      for (const GPoint& v : ring) {
+        places.clear();
+        PointPlaces(prepared_->shapes, index, v, &places);
+        for (const auto& [p, place] : places) {
+          if (place < 0) continue;
+          auto it =
+              std::find_if(covering.begin(), covering.end(),
+                           [p = p](const auto& c) { return c.first == p; });
+          if (it == covering.end()) {
+            covering.emplace_back(p, 1);
+          } else {
+            ++it->second;
+          }
+        }
+      }
+    }
+    for (const auto& [p, count] : covering) {
+      if (p == polygon) return count == ring.size();
+    }
+    return false;
+  };
+
   for (uint32_t polygon : met) {
     // A crossing settles it; a touch is left to Boost's test on all of the
     // polygon's edges (it decides which side of the boundary the footprint
@@ -495,7 +583,8 @@ bool Region::Contains(const Footprint& footprint) const {
     if (std::find(crossed.begin(), crossed.end(), polygon) != crossed.end()) {
       continue;
     }
-    if (bg::covered_by(shape, prepared_->shapes[polygon], SegmentStrategy())) {
+    if (point_tests_agree(polygon) &&
+        bg::covered_by(shape, prepared_->shapes[polygon], SegmentStrategy())) {
       return true;
     }
   }
@@ -513,7 +602,10 @@ bool Region::Contains(const Footprint& footprint) const {
     const GPolygon& region = prepared_->shapes[polygon];
     if (place == 0) {
       // On the boundary without meeting it: left to Boost, to be sure.
-      if (bg::covered_by(shape, region, SegmentStrategy())) return true;
+      if (point_tests_agree(polygon) &&
+          bg::covered_by(shape, region, SegmentStrategy())) {
+        return true;
+      }
       continue;
     }
     bool holds_hole = false;
@@ -525,7 +617,7 @@ bool Region::Contains(const Footprint& footprint) const {
         break;
       }
     }
-    if (!holds_hole) return true;
+    if (!holds_hole && point_tests_agree(polygon)) return true;
   }
   return false;
 }
@@ -542,8 +634,15 @@ bool Region::ContainsLinear(const Footprint& footprint) const {
   const GPolygon shape = std::holds_alternative<Polygon>(footprint)
                              ? OuterOnly(std::get<Polygon>(footprint).vertices)
                              : Circumscribed(std::get<Circle>(footprint));
+  std::vector<LatLng> vertices;
+  for (const GPoint& v : shape.outer()) vertices.push_back(ToLatLng(v));
+  LngLatBox around[2];
+  const int around_count = SmallRingBoxes(vertices, around);
   for (const GPolygon& region : prepared_->shapes) {
-    if (bg::covered_by(shape, region, SegmentStrategy())) return true;
+    if (bg::covered_by(shape, region, SegmentStrategy()) &&
+        PointTestsAgree(shape, around, around_count, region)) {
+      return true;
+    }
   }
   return false;
 }

@@ -19,7 +19,11 @@
 // boundary is refused although it does not cross it: refusing is the safe
 // side for residency. Edges crossing the antimeridian are supported.
 // Boost.Geometry's geographic strategies with Vincenty's geodesics decide,
-// behind this interface.
+// behind this interface: its polygon-in-polygon test, and, because that one
+// can miss where a very short edge crosses a long one, its point tests too
+// (every vertex of the footprint in the polygon, no vertex of the polygon
+// strictly inside the footprint). Where they disagree, within centimetres
+// of the boundary, the footprint is refused.
 //
 // Create() files the boundary's edges in an index (geo/region_index.h), so
 // a check costs O(log n + k) for n vertices, k of them near the footprint

@@ -229,6 +229,55 @@ TEST(RegionIndex, AgreesWithLinearOnBorders) {
   for (const Case& c : cases) ExpectAgreement(c, seed, 200, 100);
 }
 
+// Both answers for a footprint, which must agree.
+bool ContainsBoth(const Region& region, const Footprint& f) {
+  const bool indexed = region.Contains(f);
+  EXPECT_EQ(indexed, RegionTestPeer::ContainsLinear(region, f));
+  return indexed;
+}
+
+TEST(RegionIndex, ShortEdgeAcrossALongOneIsACrossing) {
+  // Found by AgreesWithLinearOnBorders: a 30 cm square across a 630 m
+  // boundary edge, 14 cm clear on each side. Boost's segment test finds no
+  // crossing there and its polygon test then called the square inside.
+  const LatLng a{-12.228286376976245, 176.590390906951370};
+  const LatLng b{-12.222573432609543, 176.590339236088084};
+  const Region region =
+      *Region::Create({Polygon{{a, b, {-12.2255, 176.585}}}}, {}, "test");
+  const LatLng on{-12.226064952434694, 176.59037081495731};
+  const double half = 0.14453766408246629;
+  EXPECT_FALSE(ContainsBoth(region, Footprint(SquareAround(on, half))));
+  EXPECT_FALSE(ContainsBoth(region, Footprint(Circle{on, half})));
+  // A metre inside (west of the edge) it is held; a metre outside not.
+  const double azimuth = GeodesicAzimuth(a, b);
+  EXPECT_TRUE(ContainsBoth(
+      region,
+      Footprint(SquareAround(GeodesicDestination(on, azimuth - 90, 1), half))));
+  EXPECT_FALSE(ContainsBoth(
+      region,
+      Footprint(SquareAround(GeodesicDestination(on, azimuth + 90, 1), half))));
+}
+
+TEST(RegionIndex, BoundaryPokingIntoTheFootprintIsACrossing) {
+  // A notch in the boundary, 10 cm wide, whose tip reaches 3 cm into a
+  // 200 m square that otherwise lies inside, 2 cm clear of the edge. Boost
+  // finds no crossing of the notch's edges with the square's.
+  const LatLng sw{47, 8}, se{47, 8.05}, ne{47.05, 8.05}, nw{47.05, 8};
+  const LatLng mid = GeodesicInterpolate(sw, se, GeodesicDistance(sw, se) / 2);
+  const double east = GeodesicAzimuth(sw, se);
+  const LatLng notch_w = GeodesicDestination(mid, east + 180, 0.05);
+  const LatLng notch_e = GeodesicDestination(mid, east, 0.05);
+  const LatLng tip = GeodesicDestination(mid, east - 90, 0.05);
+  const Region region = *Region::Create(
+      {Polygon{{sw, notch_w, tip, notch_e, se, ne, nw}}}, {}, "test");
+  const LatLng centre = GeodesicDestination(mid, east - 90, 100.02);
+  EXPECT_FALSE(ContainsBoth(region, Footprint(SquareAround(centre, 100))));
+  // Moved half a metre north, clear of the tip, it is held.
+  EXPECT_TRUE(ContainsBoth(
+      region, Footprint(SquareAround(
+                  GeodesicDestination(centre, east - 90, 0.5), 100))));
+}
+
 TEST(RegionIndex, AgreesWithLinearAroundThePole) {
   // A ring around the north pole: the winding count hears from the
   // opposite meridian too.
