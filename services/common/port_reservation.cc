@@ -9,36 +9,27 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/common/listen_address.h"
 
 namespace utm {
 
 absl::StatusOr<PortReservation> PortReservation::Claim(
     const std::string& listen_address) {
-  const size_t colon = listen_address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(listen_address).substr(colon + 1),
-                        &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen address \"", listen_address,
-                     "\": expected host:port with a port from 0 to 65535"));
-  }
-  const std::string host = listen_address.substr(0, colon);
-  std::string name = host;
-  if (name.size() >= 2 && name.front() == '[' && name.back() == ']') {
-    name = name.substr(1, name.size() - 2);
-  }
+  absl::StatusOr<ListenAddress> parsed =
+      ParseListenAddress(listen_address, "listen address");
+  if (!parsed.ok()) return parsed.status();
+  const std::string& name = parsed->host;
+  const int port = parsed->port;
+  // As given ("[::1]" keeps its brackets), for address().
+  const std::string host = listen_address.substr(0, listen_address.rfind(':'));
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_ADDRCONFIG;
   addrinfo* found = nullptr;
-  if (const int rc = ::getaddrinfo(name.empty() ? nullptr : name.c_str(),
-                                   nullptr, &hints, &found);
+  if (const int rc = ::getaddrinfo(name.c_str(), nullptr, &hints, &found);
       rc != 0) {
     return absl::UnavailableError(absl::StrCat(
         "cannot listen on ", listen_address, ": ", ::gai_strerror(rc)));

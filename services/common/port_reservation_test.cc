@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "services/common/listen_address.h"
 #include "services/common/server.h"
 
 namespace utm {
@@ -71,6 +72,29 @@ TEST(PortReservation, MalformedAddressesAreInvalid) {
         << address;
     EXPECT_THAT(claimed.status().message(), HasSubstr("port from 0 to 65535"))
         << address;
+  }
+}
+
+TEST(ListenAddress, HostAndPort) {
+  absl::StatusOr<ListenAddress> a = ParseListenAddress("[::1]:7400", "--x");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->host, "::1");
+  EXPECT_EQ(a->port, 7400);
+  a = ParseListenAddress("localhost:0", "--x");
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->host, "localhost");
+  EXPECT_EQ(a->port, 0);
+  for (const char* bad :
+       {"localhost", ":7400", "[]:7400", "host:", "host:65536", "host:-1",
+        "host:12ab", "host: 80", ""}) {
+    a = ParseListenAddress(bad, "--metrics");
+    ASSERT_FALSE(a.ok()) << bad;
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(a.status().message(),
+              absl::StrCat("--metrics \"", bad,
+                           "\": expected host:port with a port from 0 to "
+                           "65535"))
+        << bad;
   }
 }
 

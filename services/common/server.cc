@@ -12,29 +12,14 @@
 #include <sstream>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/common/listen_address.h"
 #include "services/common/rpc_observer.h"
 
 namespace utm {
 
 namespace {
-
-// The port of "host:port" ("[v6]:port" too), or an error naming the address.
-// gRPC itself quietly binds some other port for out-of-range numbers.
-absl::StatusOr<int> ParsePort(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("listen address \"", address,
-                     "\": expected host:port with a port from 0 to 65535"));
-  }
-  return port;
-}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -50,8 +35,9 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(
     const ServerOptions& options, const std::vector<grpc::Service*>& services) {
-  absl::StatusOr<int> requested_port = ParsePort(options.listen_address);
-  if (!requested_port.ok()) return requested_port.status();
+  absl::StatusOr<ListenAddress> requested =
+      ParseListenAddress(options.listen_address, "listen address");
+  if (!requested.ok()) return requested.status();
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   std::shared_ptr<grpc::ServerCredentials> credentials;
@@ -86,7 +72,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(
   builder.experimental().SetInterceptorCreators(std::move(observers));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0 ||
-      (*requested_port != 0 && port != *requested_port)) {
+      (requested->port != 0 && port != requested->port)) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", options.listen_address,
                      " (address in use, or not an address of this host?)"));

@@ -10,9 +10,9 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/common/listen_address.h"
 
 namespace utm::utmd {
 
@@ -91,16 +91,10 @@ class CatalogCollectable : public prometheus::Collectable {
 
 absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     const std::string& address, const metrics::Catalog* catalog) {
-  const size_t colon = address.rfind(':');
-  int requested = -1;
-  if (colon == std::string::npos || colon == 0 ||
-      !absl::SimpleAtoi(absl::string_view(address).substr(colon + 1),
-                        &requested) ||
-      requested < 0 || requested > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--metrics \"", address,
-                     "\": expected host:port with a port from 0 to 65535"));
-  }
+  absl::StatusOr<ListenAddress> parsed =
+      ParseListenAddress(address, "--metrics");
+  if (!parsed.ok()) return parsed.status();
+  const int requested = parsed->port;
   std::unique_ptr<MetricsEndpoint> endpoint(new MetricsEndpoint);
   endpoint->collectable_ = std::make_shared<CatalogCollectable>(catalog);
   try {
