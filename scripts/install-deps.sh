@@ -42,10 +42,11 @@ PACKAGES=(
   # serialiser and pull exposer).
   libspdlog-dev prometheus-cpp-dev
 )
-# The sanitizer stage of scripts/test.sh (skipped with UTM_SANITIZE_STAGE=0):
-# clang, its sanitizer and libFuzzer runtimes, llvm-symbolizer for stacks.
-if [[ "${UTM_SANITIZE_STAGE:-1}" != 0 ]]; then
-  PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14)
+# The sanitizer builds of scripts/test.sh (the Bazel stage, and CMake's
+# sanitizer tree with UTM_SANITIZE_STAGE=1): clang, its sanitizer and
+# libFuzzer runtimes, lld, llvm-symbolizer for stacks.
+if [[ "${UTM_BAZEL_STAGE:-1}" != 0 || "${UTM_SANITIZE_STAGE:-0}" != 0 ]]; then
+  PACKAGES+=(clang-14 libclang-rt-14-dev llvm-14 lld-14)
 fi
 
 # The Bazel stage of scripts/test.sh (skipped with UTM_BAZEL_STAGE=0):

@@ -10,7 +10,10 @@ services/, sim/ or tests/:
 - a .h in the tree is in no BUILD file (CMake lists no headers; Bazel needs
   every header declared);
 - a GoogleTest program CMake registers (gtest_discover_tests, or add_test of
-  one of its executables) has no cc_test of the same name.
+  one of its executables) has no cc_test of the same name;
+- a translation unit CMake compiles without ASan because it includes S2
+  (utm_uses_s2) is not in .bazelrc's list for --config=asan (the sanitized
+  build would hang in S2, cmake/sanitizers.cmake).
 Reads the files as text: no CMake or Bazel run needed.
 """
 import fnmatch
@@ -45,6 +48,7 @@ def main(root):
     cmake_tests = {}  # test program -> CMakeLists.txt
     bazel_files = {}  # source path -> BUILD naming it
     bazel_tests = set()
+    s2_files = {}  # source path -> CMakeLists.txt declaring it with utm_uses_s2
     headers = []
     for rel, files in walk(root):
         headers += [os.path.join(rel, f) for f in files if f.endswith(".h")]
@@ -58,6 +62,9 @@ def main(root):
                     for a in args[1:]:
                         if SOURCE.match(a):
                             cmake_files[os.path.normpath(os.path.join(rel, a))] = where
+                elif cmd == "utm_uses_s2":
+                    for a in args:
+                        s2_files[os.path.normpath(os.path.join(rel, a))] = where
                 elif cmd == "gtest_discover_tests" and args:
                     cmake_tests[args[0]] = where
                 elif cmd == "add_test" and "COMMAND" in args:
@@ -113,11 +120,23 @@ def main(root):
         if test not in bazel_tests:
             errors.append("%s: a test registered in %s with no cc_test(name = \"%s\") "
                           "in any BUILD file" % (test, where, test))
+    # build:asan --per_file_copt=<regex>,<regex>...@-fno-sanitize=address
+    no_asan = []
+    for line in open(os.path.join(root, ".bazelrc")):
+        m = re.match(r"build:asan\s+--per_file_copt=(\S+)@-fno-sanitize=address\s*$", line)
+        if m:
+            no_asan += m.group(1).split(",")
+    for path, where in sorted(s2_files.items()):
+        if not any(re.fullmatch(pattern, path) for pattern in no_asan):
+            errors.append("%s: compiled without ASan in %s (utm_uses_s2) but not in "
+                          ".bazelrc's build:asan --per_file_copt=...@-fno-sanitize=address"
+                          % (path, where))
     for e in errors:
         print(e, file=sys.stderr)
     print("%d CMake sources, %d BUILD sources, %d headers, %d CMake tests, "
-          "%d cc_test: %d errors" % (len(cmake_files), len(bazel_files), len(headers),
-                                      len(cmake_tests), len(bazel_tests), len(errors)))
+          "%d cc_test, %d S2 sources: %d errors"
+          % (len(cmake_files), len(bazel_files), len(headers), len(cmake_tests),
+             len(bazel_tests), len(s2_files), len(errors)))
     return 1 if errors else 0
 
 
