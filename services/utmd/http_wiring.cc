@@ -120,6 +120,13 @@ void MapWiring::Hook(TacticalOptions* options) {
   };
 }
 
+void MapWiring::ShowRemoteId(const remoteid::RemoteIdCore* display) {
+  if (!enabled() || display == nullptr) return;
+  // Called by the feed's ticker only, which Shutdown() stops.
+  feed_->SetRemoteIdSearch(
+      [display](const v1::LatLngRect& view) { return display->Search(view); });
+}
+
 absl::Status MapWiring::Start(const auth::Verifier* verifier,
                               const std::string& tls_cert_file,
                               const std::string& tls_key_file) {
