@@ -11,6 +11,8 @@
 #include "nlohmann/json.hpp"
 #include "services/common/clock.h"
 #include "services/constraint/constraint_core.h"
+#include "services/intent/intent_codec.h"
+#include "services/intent/intent_core.h"
 #include "services/remoteid/display_view.h"
 #include "services/remoteid/remoteid_core.h"
 
@@ -568,9 +570,8 @@ TEST_F(MapFeedRemoteIdTest, FlightsInTheAreaArePushedWithoutIdentity) {
   v1::PublishFlightsRequest published;
   *published.add_flights() = PublishedAt(
       "MAPT5AAAAA", clock_.Now(), geo::GeodesicDestination(kCentre, 90, 150));
-  *published.add_flights() =
-      PublishedAt("MAPT5BBBBB", clock_.Now(),
-                  geo::GeodesicDestination(kCentre, 0, 5000));
+  *published.add_flights() = PublishedAt(
+      "MAPT5BBBBB", clock_.Now(), geo::GeodesicDestination(kCentre, 0, 5000));
   const auto accepted = rid_.Publish("uss-1", published);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
   // The display shows the pilot's position here; the map must drop it.
@@ -674,6 +675,92 @@ TEST_F(MapFeedRemoteIdTest, WithoutTheRemoteIdServiceNoClientGetsTheLayer) {
   EXPECT_EQ(hello[0]["remote_id"], false);
   for (const MapEvent& e : events) EXPECT_THAT(e.type, Not(HasSubstr("rid")));
   feed->Disconnect(display->get());
+}
+
+// An intent as utmd's wiring hands it to the feed (services/utmd/
+// http_wiring.cc).
+IntentInput InputOf(const intent::Intent& intent) {
+  v1::FlightIntent proto;
+  intent::IntentToProto(intent, &proto);
+  IntentInput in;
+  in.id = proto.id();
+  in.owner = proto.owner();
+  in.state = proto.state();
+  in.priority = proto.priority();
+  in.aircraft = proto.aircraft().serial_number();
+  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
+  return in;
+}
+
+geo::Volume4D CylinderAt(double lat, double lng, absl::Time start) {
+  return geo::Volume4D{
+      geo::Volume3D{geo::Circle{geo::LatLng{lat, lng}, 200}, {500, 620}},
+      {start + absl::Minutes(10), start + absl::Minutes(40)}};
+}
+
+TEST_F(MapFeedTest, AnIntentFiledAfterViewersConnectedReachesThemAtOnce) {
+  auto feed = MakeFeed();
+  intent::IntentCore intents(intent::IntentOptions(), &clock_,
+                             [] { return std::string("intent-filed-1"); });
+  intents.SetFilingObserver(
+      [&feed](const intent::Intent& i) { feed->OnIntent(InputOf(i)); });
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  auto bob = feed->Connect(Operator("bob-secret-op"), kZurichArea);
+  // Around Bern: the intent is nowhere near.
+  auto carol =
+      feed->Connect(Operator("carol"), MapArea{46.90, 7.35, 47.00, 7.50});
+  ASSERT_TRUE(alice.ok() && bob.ok() && carol.ok());
+  for (auto* c : {alice->get(), bob->get(), carol->get()}) {
+    EXPECT_THAT(OfType(Drain(feed.get(), c), "intent"), ::testing::IsEmpty());
+  }
+
+  intent::FileRequest request;
+  request.priority = 7;
+  request.aircraft.serial = "bob-serial-9";
+  request.volumes = {CylinderAt(47.40, 8.55, clock_.Now())};
+  absl::StatusOr<intent::WriteOutcome> filed =
+      intents.File("bob-secret-op", request);
+  ASSERT_TRUE(filed.ok() && filed->accepted()) << filed.status();
+
+  std::vector<json> own = OfType(Drain(feed.get(), bob->get()), "intent");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0]["id"], "intent-filed-1");
+  EXPECT_EQ(own[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_EQ(own[0]["owner"], "bob-secret-op");
+  EXPECT_EQ(own[0]["aircraft"], "bob-serial-9");
+  EXPECT_EQ(own[0]["priority"], 7);
+  std::vector<MapEvent> events = Drain(feed.get(), alice->get());
+  std::vector<json> others = OfType(events, "intent");
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0]["id"], "intent-filed-1");
+  EXPECT_EQ(others[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_EQ(others[0]["own"], false);
+  EXPECT_EQ(others[0]["volumes"].size(), 1u);
+  for (const char* hidden : {"owner", "aircraft", "priority"}) {
+    EXPECT_FALSE(others[0].contains(hidden)) << hidden;
+  }
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  EXPECT_THAT(OfType(Drain(feed.get(), carol->get()), "intent"),
+              ::testing::IsEmpty());
+
+  // A modification moves it on the map too.
+  intent::ModifyRequest modify;
+  modify.intent_id = "intent-filed-1";
+  modify.version = 1;
+  modify.priority = 7;
+  modify.volumes = {CylinderAt(47.41, 8.56, clock_.Now())};
+  absl::StatusOr<intent::WriteOutcome> modified =
+      intents.Modify("bob-secret-op", modify);
+  ASSERT_TRUE(modified.ok() && modified->accepted()) << modified.status();
+  others = OfType(Drain(feed.get(), alice->get()), "intent");
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_NEAR(
+      others[0]["volumes"][0]["volume"]["outline_circle"]["center"]["lat_deg"]
+          .get<double>(),
+      47.41, 1e-9);
+  for (auto* c : {alice->get(), bob->get(), carol->get()}) {
+    feed->Disconnect(c);
+  }
 }
 
 }  // namespace

@@ -51,10 +51,12 @@ void AddMapFlags(CLI::App* app, MapFlags* flags);
 
 class MapWiring {
  public:
-  // Not owned; outlive this. Does nothing without flags.listen.
+  // Not owned; outlive this. Does nothing without flags.listen. Sets
+  // `intents`' filing observer (so call before serving): filed and modified
+  // intents reach the map as they are accepted.
   MapWiring(const MapFlags& flags, const Clock* clock,
             constraint::ConstraintCore* constraints,
-            const intent::IntentCore* intents);
+            intent::IntentCore* intents);
   ~MapWiring();
 
   bool enabled() const { return !flags_.listen.empty(); }
