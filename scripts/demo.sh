@@ -111,6 +111,11 @@ MAP_URL=$(sed -n 's/^utmd: map on \(http[^ ]*\).*/\1/p' "$WORK/utmd.log")
 MAP_TOKEN=$("$UTMCTL" token --role monitor --sub map-viewer --data-dir "$WORK/data")
 printf '\ndemo: the live map: %s#46.85,9.53,12\ndemo: sign in with this token: %s\n' \
   "$MAP_URL" "$MAP_TOKEN"
+# A Remote ID display token sees what the public display shows instead
+# (zoomed in to 2 km: each aircraft; the provider's flight is over Zurich).
+RID_TOKEN=$("$UTMCTL" token --role display --sub map-public --data-dir "$WORK/data")
+printf 'demo: the Remote ID layer: %s#47.3769,8.5417,16 with this token: %s\n' \
+  "$MAP_URL" "$RID_TOKEN"
 
 # Dev-mode tokens, minted with the key utmd keeps in its data directory.
 ALICE=$("$UTMCTL" token --role operator --sub alice --data-dir "$WORK/data")

@@ -32,6 +32,7 @@ const monitor = token('monitor', 'supervisor-1');
 const regulator = token('regulator', 'CH-FOCA');
 const alice = token('operator', 'alice');
 const bob = token('operator', 'bob-secret-op');
+const display = token('display', 'public-display-1');
 
 const browser = await chromium.launch({ executablePath: env.CHROMIUM, args: ['--no-sandbox'] });
 try {
@@ -152,13 +153,37 @@ try {
   if (!(await alicePage.textContent('#intents')).includes('alice')) fail("alice's own intent lacks her name");
   console.log("ok: alice's page and raw stream show bob's intent redacted and never name bob or his aircraft");
 
+  // --- Remote ID: a display token's layer shows the drones as the public
+  // display does (a view under 2 km across: flights), never who flies them
+  if (!(await page.locator('#rid-toggle').isHidden())) fail("a monitor's token has a Remote ID layer");
+  const ridPage = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
+  ridPage.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await ridPage.goto(`${env.MAP_URL}#47.40,8.55,17`);
+  await ridPage.fill('#token', display);
+  await ridPage.click('#signin-button');
+  await ridPage.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+  if (await ridPage.locator('#rid-toggle').isHidden()) fail('no Remote ID toggle for a display token');
+  await ridPage.waitForSelector('#rid li[data-source="NETWORK"]', { timeout: 5000 });
+  const ridDrawn = () => ridPage.locator('path.utm-rid').count();
+  if ((await ridDrawn()) < 1) fail('a Remote ID flight is listed but not drawn');
+  const ridHtml = await ridPage.content();
+  for (const secret of ['alice', 'bob-secret-op', 'bob-drone-7']) {
+    if (ridHtml.includes(secret)) fail(`the Remote ID page names ${secret}`);
+  }
+  await ridPage.screenshot({ path: join(env.ARTIFACTS, 'map-remote-id.png') });
+  await ridPage.click('#rid-layer');
+  if ((await ridDrawn()) !== 0) fail('the Remote ID toggle did not hide the layer');
+  await ridPage.click('#rid-layer');
+  if ((await ridDrawn()) < 1) fail('the Remote ID toggle did not show the layer again');
+  console.log(`ok: a display token sees ${await ridPage.locator('#rid li').count()} Remote ID flight(s), toggled off and on, naming no one`);
+
   await page.waitForFunction(() => document.querySelectorAll('#alerts li').length === 0, null, { timeout: 30000 });
   await page.waitForFunction(() => document.querySelectorAll('path.utm-aircraft.utm-alerted').length === 0, null, { timeout: 5000 });
   if ((await page.locator('path.utm-alert-pair').count()) !== 0) fail('the alert line outlived the alert');
   console.log('ok: the conflict cleared: no alert listed, no aircraft highlighted');
   await page.screenshot({ path: join(env.ARTIFACTS, 'map-cleared.png') });
   if (consoleErrors.length) fail(`page errors: ${consoleErrors.join('; ')}`);
-  console.log(`screenshots: ${join(env.ARTIFACTS, 'map-tfr.png')}, map-conflict.png, map-cleared.png`);
+  console.log(`screenshots: ${join(env.ARTIFACTS, 'map-tfr.png')}, map-conflict.png, map-remote-id.png, map-cleared.png`);
 } finally {
   await browser.close();
   // The flights land by themselves (28 s); killed only if they do not.

@@ -3,8 +3,10 @@
 # Chromium (driven by playwright-core from web/node_modules) signs in and
 # sees a TFR published over gRPC appear within 1 s, two drones flying
 # head-on move with their tracks, their conflict highlighted as a pair and
-# then cleared; an operator's page never carries another operator's identity
-# (in the page or in its raw event stream). Screenshots are kept under
+# then cleared; a Remote ID display token sees them as Remote ID flights on
+# a layer it can toggle (a monitor's token has none); an operator's page
+# never carries another operator's identity (in the page or in its raw event
+# stream). Screenshots are kept under
 # ARTIFACTS (the path is printed).
 # Skips (exit 77) when chromium or web/node_modules is missing.
 # Usage: map_browser_test.sh UTMD UTMCTL ARTIFACTS

@@ -509,8 +509,26 @@ absl::StatusOr<WriteOutcome> Await(
 
 }  // namespace
 
+namespace {
+
+// `done`, telling `observer` first of an accepted write.
+IntentCore::Done TellingObserver(const IntentCore::StateObserver& observer,
+                                 IntentCore::Done done) {
+  return
+      [observer, done = std::move(done)](absl::StatusOr<WriteOutcome> outcome) {
+        if (outcome.ok() && outcome->accepted()) observer(*outcome->intent);
+        done(std::move(outcome));
+      };
+}
+
+}  // namespace
+
 void IntentCore::FileAsync(const std::string& owner, const FileRequest& request,
                            Done done) {
+  // On a ledger every replica tells the observer as it applies the entry.
+  if (filing_observer_ && ledger_ == nullptr) {
+    done = TellingObserver(filing_observer_, std::move(done));
+  }
   if (ledger_ != nullptr &&
       RunOnLedgerWorker([this, owner, request, done]() mutable {
         if (absl::Status s = FileImpl(owner, request, done); !s.ok()) done(s);
@@ -522,6 +540,9 @@ void IntentCore::FileAsync(const std::string& owner, const FileRequest& request,
 
 void IntentCore::ModifyAsync(const std::string& owner,
                              const ModifyRequest& request, Done done) {
+  if (filing_observer_ && ledger_ == nullptr) {
+    done = TellingObserver(filing_observer_, std::move(done));
+  }
   if (ledger_ != nullptr &&
       RunOnLedgerWorker([this, owner, request, done]() mutable {
         if (absl::Status s = ModifyImpl(owner, request, done); !s.ok()) done(s);

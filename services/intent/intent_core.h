@@ -387,6 +387,16 @@ class IntentCore {
   void SetStateObserver(StateObserver observer) {
     state_observer_ = std::move(observer);
   }
+  // Called with the intent after each accepted filing and modification (a
+  // new intent, or new volumes, priority or aircraft for one), which the
+  // StateObserver is not told of; otherwise as the StateObserver: once
+  // durable, outside the core's lock, before the caller is answered, maybe
+  // repeated for a retried request, and on a ledger by every replica as it
+  // applies such an entry. For the live map. Set before serving; must be
+  // quick, must not block, may call Get. DEFAULT: none.
+  void SetFilingObserver(StateObserver observer) {
+    filing_observer_ = std::move(observer);
+  }
   // Whether an owner has Local Data Mode on (the operator's data settings,
   // services/operator/operator_settings.h): its new intents are filed as
   // if FileRequest::retain were false, whatever the request says; on a
@@ -580,7 +590,8 @@ class IntentCore {
   store::Store* const store_;
   const ConstraintChecker* constraint_checker_ = nullptr;
   const registration::RegistrationChecker* registration_checker_ = nullptr;
-  StateObserver state_observer_;  // set before serving
+  StateObserver state_observer_;   // set before serving
+  StateObserver filing_observer_;  // set before serving
   std::function<bool(const std::string& owner)> local_data_mode_;
   ledger::Ledger* ledger_ = nullptr;
   ledger::Follower* follower_ = nullptr;

@@ -106,6 +106,7 @@ void IntentCore::StopLedgerWork() {
 void IntentCore::ApplyIntentRecord(absl::string_view id,
                                    const std::optional<std::string>& value) {
   std::optional<Intent> changed;  // for the state observer
+  std::optional<Intent> filed;    // for the filing observer
   {
     absl::MutexLock lock(&mu_);
     if (!value) {
@@ -124,17 +125,27 @@ void IntentCore::ApplyIntentRecord(absl::string_view id,
     // Every replica, the writer included, learns a state change here, once
     // per entry it applies (TransitionAsync does not tell it on a ledger).
     // A filing (a new intent, ACCEPTED) is no state change.
-    if (state_observer_) {
+    // A new version in the same state (a filing, a modification) is the
+    // filing observer's.
+    if (state_observer_ || filing_observer_) {
       auto it = handle_by_id_.find(id);
-      const bool is_change =
-          it == handle_by_id_.end()
-              ? intent->state != IntentState::kAccepted
-              : entries_.at(it->second)->intent.state != intent->state;
-      if (is_change) changed = *intent;
+      const Intent* old = it == handle_by_id_.end()
+                              ? nullptr
+                              : &entries_.at(it->second)->intent;
+      const bool is_change = old == nullptr
+                                 ? intent->state != IntentState::kAccepted
+                                 : old->state != intent->state;
+      if (is_change) {
+        if (state_observer_) changed = *intent;
+      } else if (filing_observer_ &&
+                 (old == nullptr || old->version != intent->version)) {
+        filed = *intent;
+      }
     }
     PutIntent(*std::move(intent));
   }
   if (changed) state_observer_(*changed);
+  if (filed) filing_observer_(*filed);
 }
 
 void IntentCore::ApplyRequestRecord(absl::string_view key,

@@ -53,7 +53,15 @@ class TwoReplicas : public ::testing::Test {
         observed_[i].push_back(
             absl::StrCat(IntentStateName(intent.state), " v", intent.version));
       });
+      cores_[i]->SetFilingObserver([this, i](const Intent& intent) {
+        absl::MutexLock lock(&observed_mu_);
+        filed_[i].push_back(absl::StrCat(intent.id, " v", intent.version));
+      });
     }
+  }
+  std::vector<std::string> Filed(int i) {
+    absl::MutexLock lock(&observed_mu_);
+    return filed_[i];
   }
   std::vector<std::string> Observed(int i) {
     absl::MutexLock lock(&observed_mu_);
@@ -76,7 +84,42 @@ class TwoReplicas : public ::testing::Test {
   absl::Mutex observed_mu_;
   // What each replica's state observer was told, in order.
   std::vector<std::string> observed_[2] ABSL_GUARDED_BY(observed_mu_);
+  // What each replica's filing observer was told, in order.
+  std::vector<std::string> filed_[2] ABSL_GUARDED_BY(observed_mu_);
 };
+
+TEST_F(TwoReplicas, EveryReplicaObservesEachFilingAndModificationOnce) {
+  absl::StatusOr<WriteOutcome> filed =
+      cores_[0]->File("op-a", {"", 0, {Disc(0)}});
+  ASSERT_TRUE(filed.ok() && filed->accepted());
+  const std::string id = filed->intent->id;
+  // The writer has observed it before its caller hears of it.
+  EXPECT_THAT(Filed(0), ElementsAre(id + " v1"));
+  for (int i = 0; i < 200 && Filed(1).empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(Filed(1), ElementsAre(id + " v1"));
+  ModifyRequest modify;
+  modify.intent_id = id;
+  modify.version = 1;
+  modify.volumes = {Disc(300)};
+  absl::StatusOr<WriteOutcome> modified = cores_[1]->Modify("op-a", modify);
+  ASSERT_TRUE(modified.ok() && modified->accepted()) << modified.status();
+  EXPECT_THAT(Filed(1), ElementsAre(id + " v1", id + " v2"));
+  // A state change is the state observer's only.
+  TransitionRequest activate;
+  activate.intent_id = id;
+  activate.version = 2;
+  activate.to = IntentState::kActivated;
+  absl::StatusOr<WriteOutcome> active = cores_[0]->Transition("op-a", activate);
+  ASSERT_TRUE(active.ok() && active->accepted()) << active.status();
+  EXPECT_THAT(Observed(0), ElementsAre("ACTIVATED v3"));
+  EXPECT_THAT(Filed(0), ElementsAre(id + " v1", id + " v2"));
+  for (int i = 0; i < 200 && Observed(1).empty(); ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_THAT(Filed(1), ElementsAre(id + " v1", id + " v2"));
+}
 
 TEST_F(TwoReplicas, EveryReplicaObservesEachStateChangeOnce) {
   absl::StatusOr<WriteOutcome> filed =

@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "nlohmann/json.hpp"
 #include "services/common/proto_json.h"
 #include "services/common/uuid.h"
@@ -36,6 +37,11 @@ class MapClient {
   bool needs_snapshot ABSL_GUARDED_BY(mu) = true;
   bool said_hello ABSL_GUARDED_BY(mu) = false;
   bool closed ABSL_GUARDED_BY(mu) = false;
+
+  // The Remote ID layer as last queued (the feed's mu_ guards these; a
+  // snapshot repeats them): each flight's JSON by id, and the rid_view.
+  std::map<std::string, std::string> rid_flights;
+  std::string rid_view;
 };
 
 struct MapFeed::Track {
@@ -93,6 +99,53 @@ std::string TimeText(const google::protobuf::Timestamp& t) {
       absl::UTCTimeZone());
 }
 
+// A Remote ID flight as the map shows it: the fields it draws, copied one by
+// one, so that nothing of who flies it (the display's operator_location
+// included) can reach the map.
+std::string RidFlightJson(const v1::RidFlight& f) {
+  const std::string& source_name = v1::RidSource_Name(f.source());
+  absl::string_view source = source_name;
+  absl::ConsumePrefix(&source, "RID_SOURCE_");
+  json j = {{"id", f.id()},
+            {"source", std::string(source)},
+            {"lat", f.position().lat_deg()},
+            {"lng", f.position().lng_deg()},
+            {"time", TimeText(f.time())},
+            {"has_velocity", f.has_velocity()},
+            {"track_deg", f.track_deg()},
+            {"speed_mps", f.speed_mps()},
+            {"vertical_speed_mps", f.vertical_speed_mps()},
+            {"status", v1::RidOperationalStatus_Name(f.status())}};
+  if (f.has_altitude()) j["alt_m"] = f.altitude().value_m();
+  json track = json::array();
+  for (const v1::RidPosition& p : f.recent_positions()) {
+    track.push_back({p.position().lat_deg(), p.position().lng_deg()});
+  }
+  j["track"] = std::move(track);
+  return j.dump();
+}
+
+// The display's clusters of a view, or why it shows nothing there.
+std::string RidViewJson(
+    const absl::StatusOr<v1::SearchFlightsResponse>& picture) {
+  json clusters = json::array();
+  json j;
+  if (picture.ok()) {
+    for (const v1::RidCluster& c : picture->clusters()) {
+      json corners = json::array();
+      for (const v1::LatLng& p : c.corners()) {
+        corners.push_back({p.lat_deg(), p.lng_deg()});
+      }
+      clusters.push_back({{"corners", std::move(corners)},
+                          {"aircraft_count", c.aircraft_count()}});
+    }
+  } else {
+    j["refused"] = std::string(picture.status().message());
+  }
+  j["clusters"] = std::move(clusters);
+  return j.dump();
+}
+
 }  // namespace
 
 MapViewer MapViewer::Of(const auth::Principal& p) {
@@ -103,6 +156,7 @@ MapViewer MapViewer::Of(const auth::Principal& p) {
                  p.Has(auth::Scope::kLawEnforcement);
   v.all_aircraft = v.all_alerts || p.Has(auth::Scope::kRemoteIdDisplay);
   v.identities = admin;
+  v.remote_id = p.Has(auth::Scope::kRemoteIdDisplay);
   return v;
 }
 
@@ -176,6 +230,41 @@ bool MapFeed::SeesAlert(const MapViewer& viewer, const OpenAlert& a) const {
   if (viewer.all_alerts) return true;
   for (const auto& [op, id] : a.aircraft) {
     if (op == viewer.subject) return true;
+  }
+  return false;
+}
+
+bool MapFeed::Touches(const IntentInput& intent, const MapArea& area) {
+  constexpr double kMetresPerDegree = 111320;
+  for (const v1::Volume4D& v : intent.volumes) {
+    double lo_lat = 90, hi_lat = -90, lo_lng = 180, hi_lng = -180;
+    const v1::Volume3D& vol = v.volume();
+    if (vol.has_outline_circle()) {
+      const v1::LatLng& c = vol.outline_circle().center();
+      const double dlat = vol.outline_circle().radius_m() / kMetresPerDegree;
+      const double cos_lat =
+          std::max(0.01, std::cos(c.lat_deg() * M_PI / 180.0));
+      const double dlng = dlat / cos_lat;
+      lo_lat = c.lat_deg() - dlat;
+      hi_lat = c.lat_deg() + dlat;
+      lo_lng = c.lng_deg() - dlng;
+      hi_lng = c.lng_deg() + dlng;
+    } else if (vol.has_outline_polygon()) {
+      for (const v1::LatLng& p : vol.outline_polygon().vertices()) {
+        lo_lat = std::min(lo_lat, p.lat_deg());
+        hi_lat = std::max(hi_lat, p.lat_deg());
+        lo_lng = std::min(lo_lng, p.lng_deg());
+        hi_lng = std::max(hi_lng, p.lng_deg());
+      }
+    } else {
+      continue;
+    }
+    if (hi_lat >= area.min_lat - kAreaMarginDeg &&
+        lo_lat <= area.max_lat + kAreaMarginDeg &&
+        hi_lng >= area.min_lng - kAreaMarginDeg &&
+        lo_lng <= area.max_lng + kAreaMarginDeg) {
+      return true;
+    }
   }
   return false;
 }
@@ -329,6 +418,7 @@ void MapFeed::OnIntent(const IntentInput& intent) {
   }
   IntentEntry entry{intent};
   for (const auto& c : clients_) {
+    if (!Touches(intent, c->area)) continue;
     Push(c.get(), "i:" + intent.id,
          MapEvent{"intent", IntentJson(entry, c->viewer)});
   }
@@ -355,12 +445,63 @@ void MapFeed::Retire(const std::string& key) {
 
 void MapFeed::Tick() {
   const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
-  std::vector<std::string> silent;
-  for (const auto& [key, track] : tracks_) {
-    if (now - track->last_seen >= options_.aircraft_ttl) silent.push_back(key);
+  {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> silent;
+    for (const auto& [key, track] : tracks_) {
+      if (now - track->last_seen >= options_.aircraft_ttl) {
+        silent.push_back(key);
+      }
+    }
+    for (const std::string& key : silent) Retire(key);
   }
-  for (const std::string& key : silent) Retire(key);
+  RefreshRemoteId();
+}
+
+void MapFeed::RefreshRemoteId() {
+  if (!remote_id_search_) return;
+  std::vector<std::shared_ptr<MapClient>> viewers;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& c : clients_) {
+      if (c->viewer.remote_id) viewers.push_back(c);
+    }
+  }
+  for (const auto& c : viewers) {
+    // The client's area never changes: searched without the feed's lock.
+    v1::LatLngRect view;
+    view.mutable_south_west()->set_lat_deg(c->area.min_lat);
+    view.mutable_south_west()->set_lng_deg(c->area.min_lng);
+    view.mutable_north_east()->set_lat_deg(c->area.max_lat);
+    view.mutable_north_east()->set_lng_deg(c->area.max_lng);
+    const absl::StatusOr<v1::SearchFlightsResponse> picture =
+        remote_id_search_(view);
+    std::map<std::string, std::string> flights;
+    if (picture.ok()) {
+      for (const v1::RidFlight& f : picture->flights()) {
+        flights[f.id()] = RidFlightJson(f);
+      }
+    }
+    std::string view_json = RidViewJson(picture);
+    absl::MutexLock lock(&mu_);
+    if (view_json != c->rid_view) {
+      Push(c.get(), "rv", MapEvent{"rid_view", view_json});
+      c->rid_view = std::move(view_json);
+    }
+    for (const auto& [id, text] : c->rid_flights) {
+      if (flights.count(id) == 0) {
+        Push(c.get(), "r:" + id,
+             MapEvent{"rid_flight_gone", json{{"id", id}}.dump()});
+      }
+    }
+    for (const auto& [id, text] : flights) {
+      auto old = c->rid_flights.find(id);
+      if (old == c->rid_flights.end() || old->second != text) {
+        Push(c.get(), "r:" + id, MapEvent{"rid_flight", text});
+      }
+    }
+    c->rid_flights = std::move(flights);
+  }
 }
 
 void MapFeed::Snapshot(const MapClient& c, std::vector<MapEvent>* out) const {
@@ -382,8 +523,15 @@ void MapFeed::Snapshot(const MapClient& c, std::vector<MapEvent>* out) const {
     }
   } else {
     for (const auto& [id, intent] : intents_) {
+      if (!Touches(intent.intent, c.area)) continue;
       out->push_back({"intent", IntentJson(intent, c.viewer)});
     }
+  }
+  // The Remote ID layer as last refreshed (a new client's comes with the
+  // next refresh).
+  if (!c.rid_view.empty()) out->push_back({"rid_view", c.rid_view});
+  for (const auto& [id, text] : c.rid_flights) {
+    out->push_back({"rid_flight", text});
   }
 }
 
@@ -391,6 +539,7 @@ absl::StatusOr<std::shared_ptr<MapClient>> MapFeed::Connect(
     const MapViewer& viewer, const MapArea& area) {
   auto client = std::make_shared<MapClient>();
   client->viewer = viewer;
+  client->viewer.remote_id = viewer.remote_id && remote_id_search_ != nullptr;
   client->area = area;
   {
     absl::MutexLock lock(&mu_);
@@ -443,6 +592,7 @@ bool MapFeed::Next(MapClient* c, absl::Duration wait,
             {"hello", json{{"subject", c->viewer.subject},
                            {"sees_all_aircraft", c->viewer.all_aircraft},
                            {"sees_all_alerts", c->viewer.all_alerts},
+                           {"remote_id", c->viewer.remote_id},
                            {"server_time",
                             absl::FormatTime(absl::RFC3339_full, clock_->Now(),
                                              absl::UTCTimeZone())}}

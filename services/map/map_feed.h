@@ -6,7 +6,10 @@
 // is one watcher of its area, with the hub's bounded queue, resync and
 // snapshot. Aircraft and alerts come from the telemetry service's report
 // and alert observers (OnReport, OnAlerts); intents from the intent core's
-// changes (OnIntent). The feed keeps the live tactical picture (each
+// filings and changes (OnIntent). Remote ID flights come from the public
+// display (RemoteIdCore::Search, set with SetRemoteIdSearch): each Remote
+// ID viewer's area is searched once a second (Tick) and only what changed
+// is sent. The feed keeps the live tactical picture (each
 // aircraft's latest state and recent track, the open alerts, the intents
 // that are not over) so that a new client starts from a snapshot.
 //
@@ -25,8 +28,17 @@
 //     aircraft it involves and utm.admin;
 //   - intents: every caller sees every intent that is not over (as
 //     QueryIntents: a snapshot of the client's area from SetIntentQuery,
-//     then every state change), another operator's without its owner,
-//     aircraft or priority.
+//     then every filing and state change) whose volumes touch the
+//     client's area, another operator's without its owner, aircraft or
+//     priority;
+//   - Remote ID flights: utm.rid_display callers (as SearchFlights), and
+//     exactly what the public display shows of the client's area: flights
+//     under their Remote ID (session id or UAS id) for views up to 2 km
+//     across, clusters for wider ones, nothing past 7 km (the display's
+//     refusal is sent instead). Only the fields the map draws are copied
+//     (id, source, position, altitude, velocity, status, recent track):
+//     never an operator, registration, serial or pilot position, even
+//     where the display makes the pilot's position public.
 //
 // Bounds. At most `max_clients` clients. Each client's tactical updates
 // wait in a queue where an aircraft's newer state replaces its unsent older
@@ -36,8 +48,11 @@
 // own bound and resync.
 //
 // Events (the SSE event name, then its JSON data):
-//   hello      {subject, sees_all_aircraft, sees_all_alerts, server_time}
-//   reset      {} — forget aircraft, alerts and intents; a snapshot follows
+//   hello      {subject, sees_all_aircraft, sees_all_alerts, remote_id,
+//              server_time}; remote_id: whether this client gets the
+//              Remote ID layer
+//   reset      {} — forget aircraft, alerts, intents and Remote ID flights;
+//              a snapshot follows
 //   constraint a utm.v1.ConstraintEvent in proto JSON (snapshot_begin,
 //              upsert, removed, activity_changed, resync_required, ...)
 //   aircraft   {id, lat, lng, alt_m, north_mps, east_mps, up_mps, time,
@@ -48,6 +63,13 @@
 //              message?}; state CLEARED removes it
 //   intent     {id, state, own, volumes: [Volume4D proto JSON], owner?,
 //              aircraft?, priority?}; a terminal state removes it
+//   rid_flight {id, source, lat, lng, alt_m?, time, has_velocity,
+//              track_deg, speed_mps, vertical_speed_mps, status,
+//              track: [[lat, lng], ...]}
+//   rid_flight_gone {id}
+//   rid_view   {clusters: [{corners: [[lat, lng], ...], aircraft_count}],
+//              refused?}: the display's clusters of the area, or why it
+//              shows nothing there (refused: "view: diagonal ... zoom in")
 //
 // Thread-safety: every method may be called from any thread. Lock order:
 // the feed's mu_, then a client's mu; the constraint core is never called
@@ -81,6 +103,7 @@
 #include "services/common/clock.h"
 #include "services/constraint/constraint_core.h"
 #include "utm/v1/common.pb.h"
+#include "utm/v1/remote_id.pb.h"
 #include "utm/v1/telemetry.pb.h"
 
 namespace utm::map {
@@ -91,6 +114,7 @@ struct MapViewer {
   bool all_aircraft = false;  // rid_display, monitoring, police, admin
   bool all_alerts = false;    // monitoring, police, admin
   bool identities = false;    // admin: every aircraft's operator and id
+  bool remote_id = false;     // rid_display: the Remote ID layer
   static MapViewer Of(const auth::Principal& principal);
 };
 
@@ -161,7 +185,8 @@ class MapFeed {
                 const v1::PositionReport& report);
   void OnAlerts(const std::vector<AlertInput>& changes);
   void OnIntent(const IntentInput& intent);
-  // Drops aircraft silent for aircraft_ttl. Call about once a second.
+  // Drops aircraft silent for aircraft_ttl and refreshes the Remote ID
+  // layer (RefreshRemoteId). Call about once a second.
   void Tick();
 
   // Where a snapshot finds the live intents of an area (normally the
@@ -172,6 +197,21 @@ class MapFeed {
   using IntentQuery =
       std::function<std::vector<IntentInput>(const MapArea& area)>;
   void SetIntentQuery(IntentQuery query) { intent_query_ = std::move(query); }
+
+  // The public Remote ID display's picture of a view (normally
+  // RemoteIdCore::Search): flights, clusters, or INVALID_ARGUMENT for a
+  // view the display refuses. Not called under the feed's lock. Set before
+  // the first Connect; unset (utmd without the Remote ID service), no
+  // client gets the Remote ID layer.
+  using RemoteIdSearch =
+      std::function<absl::StatusOr<v1::SearchFlightsResponse>(
+          const v1::LatLngRect& view)>;
+  void SetRemoteIdSearch(RemoteIdSearch search) {
+    remote_id_search_ = std::move(search);
+  }
+  // Searches each Remote ID client's area and queues what changed since
+  // its last refresh (rid_flight, rid_flight_gone, rid_view). Tick calls it.
+  void RefreshRemoteId();
 
   // A new client of `viewer` watching `area`: its first events are hello,
   // reset and the snapshot. RESOURCE_EXHAUSTED past max_clients;
@@ -204,6 +244,9 @@ class MapFeed {
   bool Sees(const MapViewer& viewer, const Track& track,
             const MapArea& area) const;
   bool SeesAlert(const MapViewer& viewer, const OpenAlert& alert) const;
+  // Whether `intent`'s volumes come near `area` (their bounding boxes
+  // within kAreaMarginDeg).
+  static bool Touches(const IntentInput& intent, const MapArea& area);
   // Queues an event for `client` (coalescing by `key` when not empty);
   // resyncs the client past max_pending.
   void Push(MapClient* client, const std::string& key, MapEvent event)
@@ -216,7 +259,8 @@ class MapFeed {
   const MapFeedOptions options_;
   const Clock* const clock_;
   constraint::ConstraintCore* const constraints_;
-  IntentQuery intent_query_;  // set before the first Connect
+  IntentQuery intent_query_;         // set before the first Connect
+  RemoteIdSearch remote_id_search_;  // set before the first Connect
 
   mutable absl::Mutex mu_;
   // Aircraft by "operator/aircraft id".

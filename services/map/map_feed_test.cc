@@ -11,6 +11,10 @@
 #include "nlohmann/json.hpp"
 #include "services/common/clock.h"
 #include "services/constraint/constraint_core.h"
+#include "services/intent/intent_codec.h"
+#include "services/intent/intent_core.h"
+#include "services/remoteid/display_view.h"
+#include "services/remoteid/remoteid_core.h"
 
 namespace utm::map {
 namespace {
@@ -371,7 +375,11 @@ TEST_F(MapFeedTest, IntentsOfOthersCarryNoOwner) {
   bob.priority = 7;
   bob.state = v1::INTENT_STATE_ACTIVATED;
   bob.volumes.resize(1);
-  bob.volumes[0].mutable_volume()->mutable_outline_circle()->set_radius_m(50);
+  v1::Circle* circle =
+      bob.volumes[0].mutable_volume()->mutable_outline_circle();
+  circle->mutable_center()->set_lat_deg(47.40);
+  circle->mutable_center()->set_lng_deg(8.55);
+  circle->set_radius_m(50);
   IntentInput own = bob;
   own.id = "intent-a";
   own.owner = "alice";
@@ -456,6 +464,303 @@ TEST_F(MapFeedTest, CloseAllEndsEveryClientAndRefusesNewOnes) {
   EXPECT_EQ(feed->Connect(Display(), kZurichArea).status().code(),
             absl::StatusCode::kUnavailable);
   feed->Disconnect(display->get());
+}
+
+namespace remote_id_test_util {
+
+const geo::LatLng kCentre{47.40, 8.55};
+
+google::protobuf::Timestamp Ts(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+// A flight a Remote ID provider publishes, with who flies it (which the
+// display keeps for GetFlightDetails, and the map must never show).
+v1::PublishedFlight PublishedAt(const std::string& uas_id, absl::Time t,
+                                const geo::LatLng& p) {
+  v1::PublishedFlight f;
+  f.set_uas_id(uas_id);
+  f.set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
+  f.set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
+  f.set_operator_id("CHE-RP-secretoperator");
+  f.mutable_operator_location()->set_lat_deg(47.3987654);
+  f.mutable_operator_location()->set_lng_deg(8.5487654);
+  v1::PublishedState* s = f.add_states();
+  *s->mutable_time() = Ts(t);
+  s->set_status(v1::RID_OPERATIONAL_STATUS_AIRBORNE);
+  s->mutable_position()->set_lat_deg(p.lat_deg);
+  s->mutable_position()->set_lng_deg(p.lng_deg);
+  s->mutable_altitude()->set_value_m(496);
+  s->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
+  s->set_time_accuracy_s(1);
+  s->set_track_deg(90);
+  s->set_speed_mps(5);
+  s->set_speed_accuracy_mps(3);
+  return f;
+}
+
+remoteid::BroadcastFix HeardAt(absl::Time t, const geo::LatLng& p) {
+  remoteid::BroadcastFix b;
+  b.uas_id = "1AKGAAN8G70R7JS";
+  b.uas_id_type = v1::UAS_ID_TYPE_SERIAL_NUMBER;
+  b.fix.time = t;
+  b.fix.position = p;
+  b.fix.altitude_m = 120;
+  b.identity.operator_id = "CHE-RP-heardoperator";
+  b.identity.registration_id = "HB-REG-1234";
+  b.identity.operator_location = geo::LatLng{47.3976543, 8.5476543};
+  b.receiver = "receiver-1";
+  b.received = t;
+  return b;
+}
+
+MapArea AreaOf(const v1::LatLngRect& r) {
+  return MapArea{r.south_west().lat_deg(), r.south_west().lng_deg(),
+                 r.north_east().lat_deg(), r.north_east().lng_deg()};
+}
+
+}  // namespace remote_id_test_util
+
+class MapFeedRemoteIdTest : public MapFeedTest {
+ protected:
+  static remoteid::RemoteIdOptions RidOptions() {
+    remoteid::RemoteIdOptions o;
+    o.session_key = "0123456789abcdef0123456789abcdef";
+    // Where the display itself shows the pilot's position: the map still
+    // must not.
+    o.public_operator_location = true;
+    return o;
+  }
+  std::unique_ptr<MapFeed> MakeRidFeed() {
+    auto feed = MakeFeed();
+    feed->SetRemoteIdSearch(
+        [this](const v1::LatLngRect& view) { return rid_.Search(view); });
+    return feed;
+  }
+  static MapViewer RidDisplay() {
+    MapViewer v = Display();
+    v.remote_id = true;
+    return v;
+  }
+
+  remoteid::RemoteIdCore rid_{RidOptions(), &clock_};
+};
+
+TEST_F(MapFeedRemoteIdTest, FlightsInTheAreaArePushedWithoutIdentity) {
+  using namespace remote_id_test_util;  // NOLINT(build/namespaces)
+  auto feed = MakeRidFeed();
+  const MapArea small =
+      AreaOf(remoteid::DisplayView::SquareAround(kCentre, 1000));
+  auto display = feed->Connect(RidDisplay(), small);
+  ASSERT_TRUE(display.ok()) << display.status();
+  // An operator's token has no utm.rid_display: no Remote ID layer.
+  auto alice = feed->Connect(Operator("alice"), small);
+  ASSERT_TRUE(alice.ok());
+  std::vector<json> hello = OfType(Drain(feed.get(), display->get()), "hello");
+  ASSERT_EQ(hello.size(), 1u);
+  EXPECT_EQ(hello[0]["remote_id"], true);
+  hello = OfType(Drain(feed.get(), alice->get()), "hello");
+  ASSERT_EQ(hello.size(), 1u);
+  EXPECT_EQ(hello[0]["remote_id"], false);
+
+  // Heard on the air and published in the area; published 5 km north.
+  ASSERT_TRUE(rid_.AddBroadcast(HeardAt(clock_.Now(), kCentre)).has_value());
+  v1::PublishFlightsRequest published;
+  *published.add_flights() = PublishedAt(
+      "MAPT5AAAAA", clock_.Now(), geo::GeodesicDestination(kCentre, 90, 150));
+  *published.add_flights() = PublishedAt(
+      "MAPT5BBBBB", clock_.Now(), geo::GeodesicDestination(kCentre, 0, 5000));
+  const auto accepted = rid_.Publish("uss-1", published);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  // The display shows the pilot's position here; the map must drop it.
+  const auto raw =
+      rid_.Search(remoteid::DisplayView::SquareAround(kCentre, 1000));
+  ASSERT_TRUE(raw.ok());
+  ASSERT_EQ(raw->flights_size(), 2);
+  ASSERT_TRUE(raw->flights(0).has_operator_location());
+
+  feed->Tick();
+  std::vector<MapEvent> events = Drain(feed.get(), display->get());
+  std::vector<json> flights = OfType(events, "rid_flight");
+  ASSERT_EQ(flights.size(), 2u) << AllText(events);
+  EXPECT_EQ(flights[0]["id"], "1AKGAAN8G70R7JS");
+  EXPECT_EQ(flights[0]["source"], "BROADCAST");
+  EXPECT_DOUBLE_EQ(flights[0]["lat"].get<double>(), kCentre.lat_deg);
+  EXPECT_EQ(flights[0]["track"].size(), 1u);
+  EXPECT_EQ(flights[1]["id"], "MAPT5AAAAA");
+  EXPECT_EQ(flights[1]["source"], "NETWORK_PUBLISHED");
+  EXPECT_DOUBLE_EQ(flights[1]["speed_mps"].get<double>(), 5);
+  const std::string text = AllText(events);
+  EXPECT_THAT(text, Not(HasSubstr("MAPT5BBBBB")));
+  for (const char* secret :
+       {"operator", "CHE-RP", "HB-REG", "registration", "serial", "47.398765",
+        "8.548765", "47.397654", "8.547654"}) {
+    EXPECT_THAT(text, Not(HasSubstr(secret))) << "identity on the map";
+  }
+  EXPECT_THAT(OfType(Drain(feed.get(), alice->get()), "rid_flight"),
+              ::testing::IsEmpty());
+
+  // Only what changed is sent: the heard aircraft moved, the other did not.
+  clock_.Advance(absl::Seconds(1));
+  ASSERT_TRUE(rid_.AddBroadcast(HeardAt(clock_.Now(), geo::GeodesicDestination(
+                                                          kCentre, 0, 20)))
+                  .has_value());
+  feed->Tick();
+  flights = OfType(Drain(feed.get(), display->get()), "rid_flight");
+  ASSERT_EQ(flights.size(), 1u);
+  EXPECT_EQ(flights[0]["id"], "1AKGAAN8G70R7JS");
+  EXPECT_EQ(flights[0]["track"].size(), 2u);
+  feed->Tick();
+  EXPECT_THAT(Drain(feed.get(), display->get()), ::testing::IsEmpty());
+
+  // A new client starts from the layer as last refreshed, after its reset.
+  auto late = feed->Connect(RidDisplay(), small);
+  ASSERT_TRUE(late.ok());
+  feed->Tick();
+  EXPECT_EQ(OfType(Drain(feed.get(), late->get()), "rid_flight").size(), 2u);
+
+  // Past the near-real-time period (60 s) the display drops them: gone.
+  clock_.Advance(absl::Seconds(61));
+  feed->Tick();
+  std::vector<json> gone =
+      OfType(Drain(feed.get(), display->get()), "rid_flight_gone");
+  ASSERT_EQ(gone.size(), 2u);
+  EXPECT_EQ(gone[0]["id"], "1AKGAAN8G70R7JS");
+  for (auto* c : {display->get(), alice->get(), late->get()}) {
+    feed->Disconnect(c);
+  }
+}
+
+TEST_F(MapFeedRemoteIdTest, WideAreasGetTheDisplaysClustersOrRefusal) {
+  using namespace remote_id_test_util;  // NOLINT(build/namespaces)
+  auto feed = MakeRidFeed();
+  ASSERT_TRUE(rid_.AddBroadcast(HeardAt(clock_.Now(), kCentre)).has_value());
+  // 4 km across: clusters only, no flight.
+  auto mid = feed->Connect(
+      RidDisplay(), AreaOf(remoteid::DisplayView::SquareAround(kCentre, 3000)));
+  ASSERT_TRUE(mid.ok());
+  // The whole of Zurich: past 7 km, the display shows nothing.
+  auto wide = feed->Connect(RidDisplay(), kZurichArea);
+  ASSERT_TRUE(wide.ok());
+  feed->Tick();
+  std::vector<MapEvent> events = Drain(feed.get(), mid->get());
+  EXPECT_THAT(OfType(events, "rid_flight"), ::testing::IsEmpty());
+  std::vector<json> view = OfType(events, "rid_view");
+  ASSERT_EQ(view.size(), 1u);
+  ASSERT_EQ(view[0]["clusters"].size(), 1u);
+  EXPECT_EQ(view[0]["clusters"][0]["aircraft_count"], 1);
+  EXPECT_FALSE(view[0].contains("refused"));
+  events = Drain(feed.get(), wide->get());
+  EXPECT_THAT(OfType(events, "rid_flight"), ::testing::IsEmpty());
+  view = OfType(events, "rid_view");
+  ASSERT_EQ(view.size(), 1u);
+  EXPECT_THAT(view[0]["refused"].get<std::string>(), HasSubstr("diagonal"));
+  feed->Disconnect(mid->get());
+  feed->Disconnect(wide->get());
+}
+
+TEST_F(MapFeedRemoteIdTest, WithoutTheRemoteIdServiceNoClientGetsTheLayer) {
+  using namespace remote_id_test_util;  // NOLINT(build/namespaces)
+  auto feed = MakeFeed();               // no SetRemoteIdSearch
+  ASSERT_TRUE(rid_.AddBroadcast(HeardAt(clock_.Now(), kCentre)).has_value());
+  auto display = feed->Connect(
+      RidDisplay(), AreaOf(remoteid::DisplayView::SquareAround(kCentre, 1000)));
+  ASSERT_TRUE(display.ok());
+  feed->Tick();
+  std::vector<MapEvent> events = Drain(feed.get(), display->get());
+  std::vector<json> hello = OfType(events, "hello");
+  ASSERT_EQ(hello.size(), 1u);
+  EXPECT_EQ(hello[0]["remote_id"], false);
+  for (const MapEvent& e : events) EXPECT_THAT(e.type, Not(HasSubstr("rid")));
+  feed->Disconnect(display->get());
+}
+
+// An intent as utmd's wiring hands it to the feed (services/utmd/
+// http_wiring.cc).
+IntentInput InputOf(const intent::Intent& intent) {
+  v1::FlightIntent proto;
+  intent::IntentToProto(intent, &proto);
+  IntentInput in;
+  in.id = proto.id();
+  in.owner = proto.owner();
+  in.state = proto.state();
+  in.priority = proto.priority();
+  in.aircraft = proto.aircraft().serial_number();
+  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
+  return in;
+}
+
+geo::Volume4D CylinderAt(double lat, double lng, absl::Time start) {
+  return geo::Volume4D{
+      geo::Volume3D{geo::Circle{geo::LatLng{lat, lng}, 200}, {500, 620}},
+      {start + absl::Minutes(10), start + absl::Minutes(40)}};
+}
+
+TEST_F(MapFeedTest, AnIntentFiledAfterViewersConnectedReachesThemAtOnce) {
+  auto feed = MakeFeed();
+  intent::IntentCore intents(intent::IntentOptions(), &clock_,
+                             [] { return std::string("intent-filed-1"); });
+  intents.SetFilingObserver(
+      [&feed](const intent::Intent& i) { feed->OnIntent(InputOf(i)); });
+  auto alice = feed->Connect(Operator("alice"), kZurichArea);
+  auto bob = feed->Connect(Operator("bob-secret-op"), kZurichArea);
+  // Around Bern: the intent is nowhere near.
+  auto carol =
+      feed->Connect(Operator("carol"), MapArea{46.90, 7.35, 47.00, 7.50});
+  ASSERT_TRUE(alice.ok() && bob.ok() && carol.ok());
+  for (auto* c : {alice->get(), bob->get(), carol->get()}) {
+    EXPECT_THAT(OfType(Drain(feed.get(), c), "intent"), ::testing::IsEmpty());
+  }
+
+  intent::FileRequest request;
+  request.priority = 7;
+  request.aircraft.serial = "bob-serial-9";
+  request.volumes = {CylinderAt(47.40, 8.55, clock_.Now())};
+  absl::StatusOr<intent::WriteOutcome> filed =
+      intents.File("bob-secret-op", request);
+  ASSERT_TRUE(filed.ok() && filed->accepted()) << filed.status();
+
+  std::vector<json> own = OfType(Drain(feed.get(), bob->get()), "intent");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_EQ(own[0]["id"], "intent-filed-1");
+  EXPECT_EQ(own[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_EQ(own[0]["owner"], "bob-secret-op");
+  EXPECT_EQ(own[0]["aircraft"], "bob-serial-9");
+  EXPECT_EQ(own[0]["priority"], 7);
+  std::vector<MapEvent> events = Drain(feed.get(), alice->get());
+  std::vector<json> others = OfType(events, "intent");
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_EQ(others[0]["id"], "intent-filed-1");
+  EXPECT_EQ(others[0]["state"], "INTENT_STATE_ACCEPTED");
+  EXPECT_EQ(others[0]["own"], false);
+  EXPECT_EQ(others[0]["volumes"].size(), 1u);
+  for (const char* hidden : {"owner", "aircraft", "priority"}) {
+    EXPECT_FALSE(others[0].contains(hidden)) << hidden;
+  }
+  EXPECT_THAT(AllText(events), Not(HasSubstr("bob")));
+  EXPECT_THAT(OfType(Drain(feed.get(), carol->get()), "intent"),
+              ::testing::IsEmpty());
+
+  // A modification moves it on the map too.
+  intent::ModifyRequest modify;
+  modify.intent_id = "intent-filed-1";
+  modify.version = 1;
+  modify.priority = 7;
+  modify.volumes = {CylinderAt(47.41, 8.56, clock_.Now())};
+  absl::StatusOr<intent::WriteOutcome> modified =
+      intents.Modify("bob-secret-op", modify);
+  ASSERT_TRUE(modified.ok() && modified->accepted()) << modified.status();
+  others = OfType(Drain(feed.get(), alice->get()), "intent");
+  ASSERT_EQ(others.size(), 1u);
+  EXPECT_NEAR(
+      others[0]["volumes"][0]["volume"]["outline_circle"]["center"]["lat_deg"]
+          .get<double>(),
+      47.41, 1e-9);
+  for (auto* c : {alice->get(), bob->get(), carol->get()}) {
+    feed->Disconnect(c);
+  }
 }
 
 }  // namespace

@@ -55,7 +55,7 @@ void AddMapFlags(CLI::App* app, MapFlags* flags) {
 
 MapWiring::MapWiring(const MapFlags& flags, const Clock* clock,
                      constraint::ConstraintCore* constraints,
-                     const intent::IntentCore* intents)
+                     intent::IntentCore* intents)
     : flags_(flags), clock_(clock), link_(std::make_shared<Link>()) {
   if (!enabled()) return;
   map::MapFeedOptions options;
@@ -85,6 +85,13 @@ MapWiring::MapWiring(const MapFlags& flags, const Clock* clock,
       out.push_back(ToInput(view.intent));
     }
     return out;
+  });
+  // A filing is no state change: the tactical tier's state observer never
+  // sees one, so new intents come from here.
+  intents->SetFilingObserver([link = link_](const intent::Intent& intent) {
+    map::IntentInput in = ToInput(intent);
+    absl::MutexLock lock(&link->mu);
+    if (link->feed != nullptr) link->feed->OnIntent(in);
   });
   absl::MutexLock lock(&link_->mu);
   link_->feed = feed_.get();
@@ -118,6 +125,13 @@ void MapWiring::Hook(TacticalOptions* options) {
     absl::MutexLock lock(&link->mu);
     if (link->feed != nullptr) link->feed->OnIntent(in);
   };
+}
+
+void MapWiring::ShowRemoteId(const remoteid::RemoteIdCore* display) {
+  if (!enabled() || display == nullptr) return;
+  // Called by the feed's ticker only, which Shutdown() stops.
+  feed_->SetRemoteIdSearch(
+      [display](const v1::LatLngRect& view) { return display->Search(view); });
 }
 
 absl::Status MapWiring::Start(const auth::Verifier* verifier,

@@ -15,6 +15,7 @@
 //                            &intent_core);
 //   map.Hook(&tactical_options);
 //   ... TacticalTier::Start ...
+//   if (services->remoteid) map.ShowRemoteId((*tactical)->display());
 //   if (absl::Status s = map.Start(verifier, tls_cert, tls_key); !s.ok()) ...
 //   ... on SIGTERM: map.Shutdown();
 #ifndef UTM_SERVICES_UTMD_HTTP_WIRING_H_
@@ -32,6 +33,7 @@
 #include "services/intent/intent_core.h"
 #include "services/map/map_feed.h"
 #include "services/map/map_http.h"
+#include "services/remoteid/remoteid_core.h"
 #include "services/utmd/tactical_tier.h"
 
 namespace utm::utmd {
@@ -49,15 +51,23 @@ void AddMapFlags(CLI::App* app, MapFlags* flags);
 
 class MapWiring {
  public:
-  // Not owned; outlive this. Does nothing without flags.listen.
+  // Not owned; outlive this. Does nothing without flags.listen. Sets
+  // `intents`' filing observer (so call before serving): filed and modified
+  // intents reach the map as they are accepted.
   MapWiring(const MapFlags& flags, const Clock* clock,
             constraint::ConstraintCore* constraints,
-            const intent::IntentCore* intents);
+            intent::IntentCore* intents);
   ~MapWiring();
 
   bool enabled() const { return !flags_.listen.empty(); }
   // Sets the tactical tier's extra observers to feed the map.
   void Hook(TacticalOptions* options);
+  // Gives the map its Remote ID layer: what `display` (the public Remote
+  // ID display) shows of each utm.rid_display viewer's area, refreshed once
+  // a second. Call before Start, only when utmd serves the Remote ID
+  // service; without it the page has no Remote ID layer. Not owned; must
+  // stay until Shutdown().
+  void ShowRemoteId(const remoteid::RemoteIdCore* display);
   // Starts the HTTP server and prints where the map is (or why the page is
   // missing) on stderr. TLS files: those of the gRPC port, or empty.
   absl::Status Start(const auth::Verifier* verifier,

@@ -909,6 +909,8 @@ int main(int argc, char** argv) {
     UTM_LOG(kError) << "Remote ID: " << tactical.status().message();
     return 2;
   }
+  // The map's Remote ID layer: only when the Remote ID service is served.
+  if (services->remoteid) map_wiring.ShowRemoteId((*tactical)->display());
 
   // Operators' own data, whole: export and erasure
   // (services/utmd/operator_data_tier.h); what the law keeps is kept under

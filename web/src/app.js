@@ -1,7 +1,8 @@
 // The live airspace map: Leaflet over an offline basemap (world-atlas
 // countries, or a tile server utmd names), fed by utmd's Server-Sent Events
 // (/api/events): restrictions, aircraft with tracks and velocity vectors,
-// alerts, intents. Signing in posts the token once; utmd keeps it in an
+// alerts, intents, and for Remote ID display tokens what the public Remote
+// ID display shows (flights or clusters; never who flies them). Signing in posts the token once; utmd keeps it in an
 // HttpOnly cookie that this script never sees.
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
@@ -29,11 +30,17 @@ const layers = {
   tracks: L.layerGroup().addTo(map),
   alerts: L.layerGroup().addTo(map),
   aircraft: L.layerGroup().addTo(map),
+  // Added to the map only for a token with the Remote ID layer, while its
+  // toggle is on.
+  rid: L.layerGroup(),
 };
 const constraints = new Map(); // id -> {data, layers, li}
 const aircraft = new Map();    // id -> {data, marker, track, vector, li}
 const alerts = new Map();      // id -> {data, line, li}
 const intents = new Map();     // id -> {data, layers, li}
+const ridFlights = new Map();  // id -> {data, marker, track, li}
+let ridClusters = [];          // Leaflet polygons
+let ridShown = false;          // this token gets the Remote ID layer
 let source = null;
 let watched = null; // [minLat, minLng, maxLat, maxLng]
 
@@ -227,10 +234,62 @@ function onIntent(d) {
   intents.set(d.id, { data: d, layers: ls, li });
 }
 
+// --- Remote ID (what the public display shows) ---------------------------------
+function onRidFlight(d) {
+  const pos = [d.lat, d.lng];
+  let f = ridFlights.get(d.id);
+  if (!f) {
+    f = {
+      marker: L.circleMarker(pos, { radius: 11, weight: 2, dashArray: '3 2', fillOpacity: 0.15, color: '#6a1b9a', fillColor: '#ce93d8', className: 'utm-rid' }).addTo(layers.rid),
+      track: L.polyline(d.track || [], { weight: 2, opacity: 0.6, dashArray: '1 4', color: '#8e24aa', className: 'utm-rid-track' }).addTo(layers.rid),
+      li: el('li', { id: d.id }),
+    };
+    f.li.className = 'rid';
+    $('rid').append(f.li);
+    ridFlights.set(d.id, f);
+  }
+  f.data = d;
+  const text = `${d.id} (${d.source.toLowerCase().replace('_', ' ')})`;
+  f.marker.setLatLng(pos).bindTooltip(`Remote ID ${text}`);
+  f.track.setLatLngs(d.track || []);
+  f.li.dataset.source = d.source;
+  f.li.dataset.lat = d.lat;
+  f.li.dataset.lng = d.lng;
+  f.li.textContent = `${text}: ${d.lat.toFixed(5)}, ${d.lng.toFixed(5)}` +
+    (d.alt_m !== undefined ? `, ${d.alt_m.toFixed(0)} m` : '') + (d.has_velocity ? `, ${d.speed_mps.toFixed(1)} m/s` : '');
+}
+function onRidFlightGone(d) {
+  const f = ridFlights.get(d.id);
+  if (!f) return;
+  layers.rid.removeLayer(f.marker);
+  layers.rid.removeLayer(f.track);
+  f.li.remove();
+  ridFlights.delete(d.id);
+}
+function onRidView(d) {
+  for (const c of ridClusters) layers.rid.removeLayer(c);
+  ridClusters = (d.clusters || []).map((c) => L.polygon(c.corners, {
+    color: '#6a1b9a', weight: 1, dashArray: '2 3', fillOpacity: 0.12, className: 'utm-rid-cluster',
+  }).bindTooltip(`${c.aircraft_count} Remote ID aircraft somewhere here`).addTo(layers.rid));
+  const count = (d.clusters || []).reduce((n, c) => n + c.aircraft_count, 0);
+  $('rid-note').textContent = d.refused ? `Zoom in to see Remote ID flights (${d.refused})`
+    : count ? `${count} aircraft in ${d.clusters.length} area(s); zoom in to see them` : '';
+}
+function showRidLayer(on) {
+  ridShown = on;
+  $('rid-section').hidden = !on;
+  $('rid-toggle').hidden = !on;
+  if (on && $('rid-layer').checked) layers.rid.addTo(map);
+  else layers.rid.remove();
+}
+$('rid-layer').addEventListener('change', () => showRidLayer(ridShown));
+
 function resetTactical() {
   for (const id of [...alerts.keys()]) onAlert({ id, state: 'ALERT_STATE_CLEARED', aircraft: [] });
   for (const id of [...aircraft.keys()]) onAircraftGone({ id });
   for (const id of [...intents.keys()]) onIntent({ id, state: 'INTENT_STATE_ENDED' });
+  for (const id of [...ridFlights.keys()]) onRidFlightGone({ id });
+  onRidView({ clusters: [] });
 }
 
 // --- the event stream ---------------------------------------------------------
@@ -248,13 +307,19 @@ function connect() {
   source = new EventSource(`/api/events?bbox=${watched.join(',')}`);
   setStatus('reconnecting', 'connecting');
   const on = (name, fn) => source.addEventListener(name, (m) => fn(JSON.parse(m.data)));
-  on('hello', (d) => { setStatus('live', 'live'); $('who').textContent = d.subject; showError(''); });
+  on('hello', (d) => {
+    setStatus('live', 'live'); $('who').textContent = d.subject; showError('');
+    showRidLayer(!!d.remote_id);
+  });
   on('reset', () => resetTactical());
   on('constraint', onConstraint);
   on('aircraft', onAircraft);
   on('aircraft_gone', onAircraftGone);
   on('alert', onAlert);
   on('intent', onIntent);
+  on('rid_flight', onRidFlight);
+  on('rid_flight_gone', onRidFlightGone);
+  on('rid_view', onRidView);
   on('expired', () => { source.close(); setStatus('signed-out', 'token expired'); showSignIn(true); });
   source.onerror = () => {
     // EventSource retries by itself; an answer that is not a stream (the
@@ -270,7 +335,10 @@ function connect() {
 map.on('moveend', () => {
   if (!source) return;
   const w = watchArea();
-  if (w[0] < watched[0] || w[1] < watched[1] || w[2] > watched[2] || w[3] > watched[3]) connect();
+  // The Remote ID display answers for the area watched, which must then be
+  // the view itself (flights up to 2 km across): any move reconnects.
+  const ridView = ridShown && $('rid-layer').checked && w.some((x, i) => x !== watched[i]);
+  if (ridView || w[0] < watched[0] || w[1] < watched[1] || w[2] > watched[2] || w[3] > watched[3]) connect();
 });
 
 function showSignIn(show) {
@@ -307,6 +375,7 @@ $('signout').addEventListener('click', async () => {
   await fetch('/api/session', { method: 'DELETE' });
   clearConstraints();
   resetTactical();
+  showRidLayer(false);
   $('who').textContent = '';
   setStatus('signed-out', 'signed out');
   showSignIn(true);
