@@ -148,6 +148,17 @@ std::string RidViewJson(
 
 }  // namespace
 
+IntentInput IntentInputOf(const v1::FlightIntent& proto) {
+  IntentInput in;
+  in.id = proto.id();
+  in.owner = proto.owner();
+  in.state = proto.state();
+  in.priority = proto.priority();
+  in.aircraft = proto.aircraft().serial_number();
+  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
+  return in;
+}
+
 MapViewer MapViewer::Of(const auth::Principal& p) {
   MapViewer v;
   v.subject = p.subject;

@@ -104,6 +104,7 @@
 #include "services/constraint/constraint_core.h"
 #include "utm/v1/common.pb.h"
 #include "utm/v1/remote_id.pb.h"
+#include "utm/v1/strategic.pb.h"
 #include "utm/v1/telemetry.pb.h"
 
 namespace utm::map {
@@ -154,6 +155,9 @@ struct IntentInput {
   std::string aircraft;  // the intent's aircraft serial, may be empty
   std::vector<v1::Volume4D> volumes;
 };
+
+// The IntentInput of an intent in its wire form (IntentToProto's).
+IntentInput IntentInputOf(const v1::FlightIntent& proto);
 
 struct MapFeedOptions {
   // Clients at once; Connect() says RESOURCE_EXHAUSTED past it. DEFAULT: 32.

@@ -14,6 +14,7 @@
 #include "services/intent/intent_codec.h"
 #include "services/intent/intent_core.h"
 #include "services/remoteid/display_view.h"
+#include "services/remoteid/published_flight_testing.h"
 #include "services/remoteid/remoteid_core.h"
 
 namespace utm::map {
@@ -470,37 +471,6 @@ namespace remote_id_test_util {
 
 const geo::LatLng kCentre{47.40, 8.55};
 
-google::protobuf::Timestamp Ts(absl::Time t) {
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(t));
-  return ts;
-}
-
-// A flight a Remote ID provider publishes, with who flies it (which the
-// display keeps for GetFlightDetails, and the map must never show).
-v1::PublishedFlight PublishedAt(const std::string& uas_id, absl::Time t,
-                                const geo::LatLng& p) {
-  v1::PublishedFlight f;
-  f.set_uas_id(uas_id);
-  f.set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
-  f.set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
-  f.set_operator_id("CHE-RP-secretoperator");
-  f.mutable_operator_location()->set_lat_deg(47.3987654);
-  f.mutable_operator_location()->set_lng_deg(8.5487654);
-  v1::PublishedState* s = f.add_states();
-  *s->mutable_time() = Ts(t);
-  s->set_status(v1::RID_OPERATIONAL_STATUS_AIRBORNE);
-  s->mutable_position()->set_lat_deg(p.lat_deg);
-  s->mutable_position()->set_lng_deg(p.lng_deg);
-  s->mutable_altitude()->set_value_m(496);
-  s->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  s->set_time_accuracy_s(1);
-  s->set_track_deg(90);
-  s->set_speed_mps(5);
-  s->set_speed_accuracy_mps(3);
-  return f;
-}
-
 remoteid::BroadcastFix HeardAt(absl::Time t, const geo::LatLng& p) {
   remoteid::BroadcastFix b;
   b.uas_id = "1AKGAAN8G70R7JS";
@@ -568,9 +538,9 @@ TEST_F(MapFeedRemoteIdTest, FlightsInTheAreaArePushedWithoutIdentity) {
   // Heard on the air and published in the area; published 5 km north.
   ASSERT_TRUE(rid_.AddBroadcast(HeardAt(clock_.Now(), kCentre)).has_value());
   v1::PublishFlightsRequest published;
-  *published.add_flights() = PublishedAt(
+  *published.add_flights() = remoteid::test_util::PublishedFlightAt(
       "MAPT5AAAAA", clock_.Now(), geo::GeodesicDestination(kCentre, 90, 150));
-  *published.add_flights() = PublishedAt(
+  *published.add_flights() = remoteid::test_util::PublishedFlightAt(
       "MAPT5BBBBB", clock_.Now(), geo::GeodesicDestination(kCentre, 0, 5000));
   const auto accepted = rid_.Publish("uss-1", published);
   ASSERT_TRUE(accepted.ok()) << accepted.status();
@@ -595,8 +565,8 @@ TEST_F(MapFeedRemoteIdTest, FlightsInTheAreaArePushedWithoutIdentity) {
   const std::string text = AllText(events);
   EXPECT_THAT(text, Not(HasSubstr("MAPT5BBBBB")));
   for (const char* secret :
-       {"operator", "CHE-RP", "HB-REG", "registration", "serial", "47.398765",
-        "8.548765", "47.397654", "8.547654"}) {
+       {"operator", "CHE-RP", "HB-REG", "registration", "serial", "47.3708",
+        "8.4879", "47.397654", "8.547654"}) {
     EXPECT_THAT(text, Not(HasSubstr(secret))) << "identity on the map";
   }
   EXPECT_THAT(OfType(Drain(feed.get(), alice->get()), "rid_flight"),
@@ -682,14 +652,7 @@ TEST_F(MapFeedRemoteIdTest, WithoutTheRemoteIdServiceNoClientGetsTheLayer) {
 IntentInput InputOf(const intent::Intent& intent) {
   v1::FlightIntent proto;
   intent::IntentToProto(intent, &proto);
-  IntentInput in;
-  in.id = proto.id();
-  in.owner = proto.owner();
-  in.state = proto.state();
-  in.priority = proto.priority();
-  in.aircraft = proto.aircraft().serial_number();
-  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
-  return in;
+  return IntentInputOf(proto);
 }
 
 geo::Volume4D CylinderAt(double lat, double lng, absl::Time start) {

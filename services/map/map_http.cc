@@ -12,6 +12,7 @@
 #include "absl/strings/strip.h"
 #include "httplib.h"
 #include "nlohmann/json.hpp"
+#include "services/common/listen_address.h"
 
 namespace utm::map {
 namespace {
@@ -91,18 +92,11 @@ absl::StatusOr<std::unique_ptr<MapHttpServer>> MapHttpServer::Start(
     MapHttpOptions options, MapFeed* feed, const auth::Verifier* verifier,
     const Clock* clock) {
   std::unique_ptr<MapHttpServer> s(new MapHttpServer());
-  const size_t colon = options.listen.rfind(':');
-  int port = -1;
-  if (colon == std::string::npos ||
-      !absl::SimpleAtoi(options.listen.substr(colon + 1), &port) || port < 0 ||
-      port > 65535) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--http \"", options.listen, "\": want HOST:PORT (port 0 picks one)"));
-  }
-  std::string host = options.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  absl::StatusOr<ListenAddress> address =
+      ParseListenAddress(options.listen, "--http");
+  if (!address.ok()) return address.status();
+  const std::string host = address->host;
+  int port = address->port;
   if (options.tls_cert_file.empty() != options.tls_key_file.empty()) {
     return absl::InvalidArgumentError(
         "--http with TLS needs both --tls-cert and --tls-key");

@@ -332,7 +332,7 @@ TEST(MapHttpServer, RefusesAMalformedAddress) {
       MapHttpServer::Start(options, &feed, verifier.get(), &clock);
   EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(s.status().message(),
-              HasSubstr("--http \"localhost\": want HOST:PORT"));
+              HasSubstr("--http \"localhost\": expected host:port"));
 }
 
 }  // namespace

@@ -8,10 +8,12 @@
 #include "gtest/gtest.h"
 #include "services/common/region.h"
 #include "services/common/region_testing.h"
+#include "services/remoteid/published_flight_testing.h"
 
 namespace utm::remoteid {
 namespace {
 
+using test_util::PublishedFlightAt;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
@@ -47,29 +49,6 @@ v1::PositionReport Report(const std::string& aircraft,
   r.mutable_velocity()->set_east_mps(5);
   r.mutable_accuracy()->set_horizontal_m(3);
   return r;
-}
-
-v1::PublishedFlight Published(const std::string& serial, absl::Time t,
-                              const geo::LatLng& p) {
-  v1::PublishedFlight f;
-  f.set_uas_id(serial);
-  f.set_uas_id_type(v1::UAS_ID_TYPE_SERIAL_NUMBER);
-  f.set_ua_type(v1::UA_TYPE_HELICOPTER_OR_MULTIROTOR);
-  f.set_operator_id("CHE-RP-f39mqfitkh9e5");
-  f.mutable_operator_location()->set_lat_deg(47.3708);
-  f.mutable_operator_location()->set_lng_deg(8.4879);
-  v1::PublishedState* s = f.add_states();
-  *s->mutable_time() = Ts(t);
-  s->set_status(v1::RID_OPERATIONAL_STATUS_AIRBORNE);
-  s->mutable_position()->set_lat_deg(p.lat_deg);
-  s->mutable_position()->set_lng_deg(p.lng_deg);
-  s->mutable_altitude()->set_value_m(496);
-  s->mutable_altitude()->set_reference(v1::ALTITUDE_REFERENCE_W84);
-  s->set_time_accuracy_s(1);
-  s->set_track_deg(162.4);
-  s->set_speed_mps(5);
-  s->set_speed_accuracy_mps(3);
-  return f;
 }
 
 class RemoteIdCoreTest : public ::testing::Test {
@@ -195,7 +174,8 @@ TEST_F(RemoteIdCoreTest, WideViewsGetClustersWithCounts) {
 
 TEST_F(RemoteIdCoreTest, PublishedFlightsShowUnderTheirUasId) {
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   clock_.Advance(absl::Milliseconds(300));
   const auto out = core_.Publish("uss-1", req);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -220,10 +200,12 @@ TEST_F(RemoteIdCoreTest, PublishedFlightsShowUnderTheirUasId) {
 
 TEST_F(RemoteIdCoreTest, AnotherAccountCannotPublishTheSameUasId) {
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   ASSERT_TRUE(core_.Publish("uss-1", req).ok());
   clock_.Advance(absl::Seconds(1));
-  *req.mutable_flights(0) = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.mutable_flights(0) =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   EXPECT_THAT(core_.Publish("uss-2", req).status().message(),
               HasSubstr("flights[0].uas_id: \"1AKGAAN8G70R7JS\" is published "
                         "by another account"));
@@ -232,8 +214,9 @@ TEST_F(RemoteIdCoreTest, AnotherAccountCannotPublishTheSameUasId) {
 
 TEST_F(RemoteIdCoreTest, PublishIsCheckedWholeBeforeAnythingIsKept) {
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
-  *req.add_flights() = Published("ULYK563L5G", clock_.Now(), kZurich);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.add_flights() = PublishedFlightAt("ULYK563L5G", clock_.Now(), kZurich);
   req.mutable_flights(1)->mutable_states(0)->set_speed_mps(-5);
   EXPECT_THAT(core_.Publish("uss-1", req).status().message(),
               HasSubstr("flights[1].states[0].speed_mps: -5 is outside [0, "
@@ -255,8 +238,9 @@ TEST(RemoteIdCoreRegion, PublishOutsideTheRegionKeepsNothing) {
   // 40 km east of Zurich: beyond lng 8.8.
   const geo::LatLng outside = geo::GeodesicDestination(kZurich, 90, 40000);
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock.Now(), kZurich);
-  *req.add_flights() = Published("ULYK563L5G", clock.Now(), kZurich);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock.Now(), kZurich);
+  *req.add_flights() = PublishedFlightAt("ULYK563L5G", clock.Now(), kZurich);
   v1::PublishedState* second = req.mutable_flights(1)->add_states();
   *second = req.flights(1).states(0);
   *second->mutable_time() = Ts(clock.Now() + absl::Milliseconds(500));
@@ -294,7 +278,8 @@ TEST(RemoteIdCoreRegion, WithoutARegionPublishedStatesAnywhereAreShown) {
   RemoteIdCore core(Options(), &clock);
   const geo::LatLng outside = geo::GeodesicDestination(kZurich, 90, 40000);
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock.Now(), outside);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock.Now(), outside);
   ASSERT_TRUE(core.Publish("uss-1", req).ok());
   EXPECT_EQ(core.flight_count(), 1u);
 }
@@ -334,7 +319,8 @@ TEST_F(RemoteIdCoreTest, PublishRefusesEachOutOfRangeField) {
   };
   for (const Case& c : cases) {
     v1::PublishFlightsRequest req;
-    *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+    *req.add_flights() =
+        PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
     c.spoil(req.mutable_flights(0)->mutable_states(0));
     const absl::Status s = core_.Publish("uss-1", req).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
@@ -457,7 +443,8 @@ TEST_F(RemoteIdCoreTest, ClientInputsKeptAreOfferedToTheOtherReplicas) {
   core_.AddNetworkReport("op-1", report);
   core_.AddNetworkReport("op-1", report);  // not newer: nothing changed
   v1::PublishFlightsRequest publish;
-  *publish.add_flights() = Published("ULYK563L5G", clock_.Now(), {47.38, 8.50});
+  *publish.add_flights() =
+      PublishedFlightAt("ULYK563L5G", clock_.Now(), {47.38, 8.50});
   ASSERT_TRUE(core_.Publish("uss-1", publish).ok());
   ASSERT_FALSE(core_.Publish("uss-2", publish).ok());  // another's UAS id
   BroadcastFix b;
@@ -486,7 +473,8 @@ TEST_F(RemoteIdCoreTest, ReplicaInputsAreShownButNotOfferedAgain) {
       "op-1", Report("aircraft-1", "intent-1", clock_.Now(), kZurich),
       Origin::kReplica);
   v1::PublishFlightsRequest publish;
-  *publish.add_flights() = Published("ULYK563L5G", clock_.Now(), {47.38, 8.50});
+  *publish.add_flights() =
+      PublishedFlightAt("ULYK563L5G", clock_.Now(), {47.38, 8.50});
   ASSERT_TRUE(core_.Publish("uss-1", publish, Origin::kReplica).ok());
   BroadcastFix b;
   b.uas_id = "1AKGAAN8G70R7JS";
@@ -516,14 +504,15 @@ TEST_F(RemoteIdCoreTest, BoundedFlights) {
   EXPECT_EQ(core.flight_count(), 3u);
   EXPECT_EQ(core.dropped(), 2);
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("ULYK563L5G", clock_.Now(), kZurich);
+  *req.add_flights() = PublishedFlightAt("ULYK563L5G", clock_.Now(), kZurich);
   EXPECT_EQ(core.Publish("uss", req).status().code(),
             absl::StatusCode::kResourceExhausted);
 }
 
 TEST_F(RemoteIdCoreTest, OperatorLocationIsPublicOnlyWhereTheJurisdictionSays) {
   v1::PublishFlightsRequest req;
-  *req.add_flights() = Published("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
+  *req.add_flights() =
+      PublishedFlightAt("1AKGAAN8G70R7JS", clock_.Now(), kZurich);
   ASSERT_TRUE(core_.Publish("uss-1", req).ok());
   EXPECT_FALSE(core_.Search(DisplayView::SquareAround(kZurich, 1000))
                    ->flights(0)

@@ -24,14 +24,7 @@ namespace {
 map::IntentInput ToInput(const intent::Intent& intent) {
   v1::FlightIntent proto;
   intent::IntentToProto(intent, &proto);
-  map::IntentInput in;
-  in.id = proto.id();
-  in.owner = proto.owner();
-  in.state = proto.state();
-  in.priority = proto.priority();
-  in.aircraft = proto.aircraft().serial_number();
-  in.volumes.assign(proto.volumes().begin(), proto.volumes().end());
-  return in;
+  return map::IntentInputOf(proto);
 }
 
 }  // namespace
