@@ -14,12 +14,14 @@ FROM debian:12 AS build
 ENV DEBIAN_FRONTEND=noninteractive
 COPY scripts/install-deps.sh /src/scripts/install-deps.sh
 # No sanitizer toolchain, Kubernetes tooling, Bazel or browser: none is needed
-# to build. (Without npm here the image is built without the map page: utmd
-# serves the map's event stream and says the page is missing.)
+# to build. npm (Debian's) fetches the map page's packages as web/'s lockfile
+# pins them; the build bundles them into utmd (docs/map.md).
 RUN UTM_SANITIZE_STAGE=0 UTM_K8S_STAGE=0 UTM_BAZEL_STAGE=0 UTM_MAP_BROWSER_STAGE=0 \
     /src/scripts/install-deps.sh \
+ && apt-get update -qq && apt-get install -y --no-install-recommends npm \
  && rm -rf /var/lib/apt/lists/*
 COPY . /src
+RUN cd /src/web && npm ci --no-audit --no-fund --loglevel=error
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DUTM_BUILD_TESTS=OFF -DUTM_BUILD_BENCHMARKS=OFF \
  && cmake --build /build --target utmd utmctl \
